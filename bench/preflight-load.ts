@@ -1,0 +1,137 @@
+/**
+ * The generator side of the benchmarks: runs one Preflight scenario through the library entry
+ * `run(plan)` in this process and prints one JSON line (LoadReport) on stdout. The benchmarks start
+ * it as a child, pinned to a core: `taskset -c 1 node dist/bench/preflight-load.js --url … `.
+ *
+ *   --url URL  --executor constant-concurrency|constant-arrival-rate  --duration S
+ *   [--rate R] [--concurrency N] [--connections N] [--arrival uniform|poisson]
+ *   [--sample-ms MS]  (sample this process's memory every MS ms)  [--timeout-ms MS]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { run } from '../src/run/index.js';
+import type { Plan, ScenarioPlan } from '../src/plan/types.js';
+import type { LoadReport } from './common.js';
+
+const { values: v } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    executor: { type: 'string', default: 'constant-concurrency' },
+    duration: { type: 'string', default: '10' },
+    rate: { type: 'string' },
+    concurrency: { type: 'string' },
+    connections: { type: 'string' },
+    arrival: { type: 'string', default: 'uniform' },
+    'sample-ms': { type: 'string', default: '0' },
+    'timeout-ms': { type: 'string', default: '30000' },
+  },
+  strict: true,
+});
+
+if (!v.url || !new URL(v.url).hostname.startsWith('127.')) throw new Error('--url must be http://127.x.x.x:port (benchmarks stay on loopback)');
+const executor = v.executor as ScenarioPlan['executor'];
+if (executor !== 'constant-concurrency' && executor !== 'constant-arrival-rate') throw new Error(`unsupported --executor ${executor}`);
+const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
+
+const scenario: ScenarioPlan = {
+  name: 'bench',
+  executor,
+  protocol: 'http',
+  startTimeMs: 0,
+  durationMs: Number(v.duration) * 1000,
+  gracefulStopMs: 5000,
+  arrival: v.arrival as 'uniform' | 'poisson',
+  checks: [],
+  tags: {},
+  request: { method: 'GET', path: '/', headers: {} },
+};
+if (executor === 'constant-arrival-rate') scenario.rate = num(v.rate) ?? 100;
+else scenario.concurrency = num(v.concurrency) ?? 1;
+
+const plan: Plan = {
+  source: '<bench>',
+  target: {
+    url: v.url,
+    headers: {},
+    timeoutMs: Number(v['timeout-ms']),
+    connectTimeoutMs: 2000,
+    tls: { insecure: false },
+    readyPath: null,
+    readyTimeoutMs: 5000,
+  },
+  scenarios: [scenario],
+  thresholds: [],
+  options: { workers: 1, seed: 1, intervalMs: 1000, maxDispatchLagMs: 50 },
+  secrets: [],
+};
+const connections = num(v.connections);
+if (connections !== undefined) plan.target.connections = connections;
+
+const MB = 2 ** 20;
+const memory: LoadReport['memory'] = [];
+const sampleMs = Number(v['sample-ms']);
+const windows: number[] = [];
+const outDir = mkdtempSync(path.join(os.tmpdir(), 'preflight-bench-run-'));
+
+const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
+const sample = () => {
+  const m = process.memoryUsage();
+  memory.push({
+    tS: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
+    rssMB: round(m.rss / MB),
+    heapUsedMB: round(m.heapUsed / MB),
+    externalMB: round(m.external / MB),
+    arrayBuffersMB: round(m.arrayBuffers / MB),
+  });
+};
+let sampler: NodeJS.Timeout | null = null;
+if (sampleMs > 0) {
+  sample();
+  sampler = setInterval(sample, sampleMs);
+}
+try {
+  const { summary } = await run(plan, {
+    outDir,
+    onWindow: (records) => {
+      for (const r of records) if (r.group === undefined) windows.push(r.throughput);
+    },
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
+  if (sampler !== null) {
+    clearInterval(sampler);
+    sample();
+  }
+  const s = summary.scenarios.bench;
+  const g = summary.generator;
+  const report: LoadReport = {
+    requests: s.requests,
+    ok: s.ok,
+    errors: s.errors,
+    throughput: s.throughput,
+    durationS: s.durationS,
+    late: s.late,
+    unsent: s.unsent,
+    cancelled: s.cancelled,
+    latency_ms: s.latency_ms,
+    service_time_ms: s.service_time_ms,
+    dispatch_lag_ms: s.dispatch_lag_ms,
+    generator: { overloaded: g.overloaded, dispatch_lag_ms: g.dispatch_lag_ms, event_loop_delay_ms: g.event_loop_delay_ms, cpu_percent: g.cpu_percent, reasons: g.reasons },
+    windows,
+    cpuPercent: round(((cpu.user + cpu.system) / wallUs) * 100),
+    runWallS: round(wallUs / 1e6),
+    memory,
+    maxRssMB: round((process.resourceUsage().maxRSS * 1024) / MB),
+  };
+  process.stdout.write(JSON.stringify(report) + '\n');
+} finally {
+  if (sampler !== null) clearInterval(sampler);
+  rmSync(outDir, { recursive: true, force: true });
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,179 @@
+/**
+ * Subcommands. Each returns an exit code; PreflightErrors propagate to main.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
+import { fileURLToPath } from 'node:url';
+import { ExitCode } from '../core/exit-codes.js';
+import { formatProblem, PreflightError } from '../core/errors.js';
+import { loadPlan, planJsonSchema, validatePlanFile } from '../plan/index.js';
+import type { Plan } from '../plan/types.js';
+import { run, type RunResult } from '../run/index.js';
+import { paint, useColor } from './format.js';
+import { ProgressView } from './progress.js';
+import { renderSummary } from './summary-view.js';
+import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from './reports.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+export function usage(): string {
+  return `preflight — test a model-serving endpoint's assumptions before you deploy
+
+Usage:
+  preflight run <plan.yaml> [--out DIR] [--workers N] [--baseline DIR] [--quiet] [--no-report]
+  preflight validate <plan.yaml>       check a plan; every problem at once, with file:line:column
+  preflight schema                     print the plan file's JSON Schema (for editor completion)
+  preflight demo [--out DIR] [--short] start the built-in model server, run the demo plan, stop it
+  preflight serve [options]            run the built-in reference model server (see serve --help)
+  preflight report <results-dir>       (re)render report.html, summary.md, junit.xml, intervals.csv
+  preflight compare <baseline-dir> <candidate-dir> [--tolerance metric=10%]...
+
+Exit codes: 0 passed · 1 internal error · 2 invalid plan or arguments · 3 thresholds failed ·
+            4 run invalid (generator overloaded) · 5 target unreachable · 6 significant regression ·
+            130 interrupted (partial results kept)
+`;
+}
+
+function args(argv: string[], options: ParseArgsOptions, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (e) {
+    throw new PreflightError('E_ARGS', (e as Error).message);
+  }
+}
+
+const runCmd: Command = async (argv) => {
+  const { values, positionals } = args(argv, {
+    out: { type: 'string', short: 'o' },
+    workers: { type: 'string', short: 'w' },
+    baseline: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+    'no-report': { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new PreflightError('E_ARGS', 'run takes exactly one plan file: preflight run <plan.yaml>');
+  const plan = await loadPlan(positionals[0]);
+  if (values.workers !== undefined) {
+    const n = Number(values.workers);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new PreflightError('E_ARGS', `--workers must be an integer 1–64, got "${values.workers}"`);
+    plan.options.workers = n;
+  }
+  const result = await runWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) });
+  let code = result.exitCode;
+  if (values.baseline) {
+    const regress = await baselineCompare(values.baseline as string, result.outDir, Boolean(values.quiet));
+    if (regress && code === ExitCode.Passed) code = ExitCode.Regression;
+  }
+  if (!values['no-report']) await writeReportsFor(result.outDir, Boolean(values.quiet));
+  return code;
+};
+
+/** Runs a plan with live progress, Ctrl-C handling and the final summary. Shared by run and demo. */
+export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet?: boolean }): Promise<RunResult> {
+  const controller = new AbortController();
+  const err = process.stderr;
+  const c = paint(useColor(err));
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      err.write(c.yellow('\ninterrupted: stopping, keeping partial results (Ctrl-C again to quit at once)\n'));
+      controller.abort();
+    } else process.exit(ExitCode.Interrupted);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const view = opts.quiet ? null : new ProgressView(err);
+  if (!opts.quiet) err.write(c.dim(`target ${plan.target.url} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s)\n`));
+  try {
+    const result = await run(plan, { outDir: opts.outDir, signal: controller.signal, onProgress: view ? (p) => view.update(p) : undefined });
+    view?.end();
+    process.stdout.write(renderSummary(result.summary) + '\n');
+    process.stdout.write(`results: ${result.outDir}\n`);
+    return result;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+const validateCmd: Command = async (argv) => {
+  const { positionals } = args(argv, {});
+  if (positionals.length !== 1) throw new PreflightError('E_ARGS', 'validate takes exactly one plan file');
+  const problems = await validatePlanFile(positionals[0]);
+  const c = paint(useColor());
+  if (problems.length === 0) {
+    process.stdout.write(`${c.green('✓')} ${positionals[0]} is valid\n`);
+    return ExitCode.Passed;
+  }
+  process.stderr.write(`${c.red('✗')} ${positionals[0]}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
+  for (const p of problems) process.stderr.write(`  ${formatProblem(p)}\n`);
+  return ExitCode.InvalidPlan;
+};
+
+const schemaCmd: Command = async () => {
+  process.stdout.write(JSON.stringify(planJsonSchema(), null, 2) + '\n');
+  return ExitCode.Passed;
+};
+
+const serveCmd: Command = async (argv) => {
+  const { startServer, parseServeArgs, SERVE_USAGE } = await import('../server/index.js');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(SERVE_USAGE);
+    return ExitCode.Passed;
+  }
+  let opts;
+  try {
+    opts = parseServeArgs(argv);
+  } catch (e) {
+    if (e instanceof PreflightError) throw e;
+    throw new PreflightError('E_ARGS', (e as Error).message);
+  }
+  const server = await startServer(opts);
+  process.stdout.write(`preflight reference model server listening on ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return ExitCode.Passed;
+};
+
+const demoCmd: Command = async (argv) => {
+  const { values } = args(argv, { out: { type: 'string', short: 'o' }, short: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, false);
+  const { startServer } = await import('../server/index.js');
+  const c = paint(useColor(process.stderr));
+  const server = await startServer({ port: 0 });
+  process.stderr.write(c.dim(`started the reference model server (digits v1, ONNX Runtime) at ${server.url}\n`));
+  try {
+    const planFile = packagePath('examples', values.short ? 'demo-short.yaml' : 'demo.yaml');
+    const plan = await loadPlan(planFile);
+    plan.target.url = server.url; // the demo server listens on an ephemeral port
+    const result = await runWithTerminal(plan, { outDir: (values.out as string | undefined) ?? path.join('results', 'demo'), quiet: Boolean(values.quiet) });
+    await writeReportsFor(result.outDir, Boolean(values.quiet));
+    return result.exitCode;
+  } finally {
+    await server.close();
+    process.stderr.write(c.dim('stopped the reference model server\n'));
+  }
+};
+
+/** A file shipped with the package (examples/, models/), found from dist/src/cli/. */
+export function packagePath(...parts: string[]): string {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const p = path.join(root, ...parts);
+  if (!fs.existsSync(p)) throw new PreflightError('E_INTERNAL', `missing packaged file ${p}`);
+  return p;
+}
+
+export const commands: Record<string, Command> = {
+  run: runCmd,
+  validate: validateCmd,
+  schema: schemaCmd,
+  serve: serveCmd,
+  demo: demoCmd,
+  report: reportCommand,
+  compare: compareCommand,
+};

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * The `preflight` command: a thin layer over the library. Parses arguments, maps errors to exit
+ * codes, and renders to the terminal. All real work lives in the library modules.
+ */
+import { ExitCode } from '../core/exit-codes.js';
+import { formatProblem, PreflightError } from '../core/errors.js';
+import { paint, useColor } from './format.js';
+import { commands, usage } from './commands.js';
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? ExitCode.InvalidPlan : ExitCode.Passed;
+  }
+  if (name === '-v' || name === '--version' || name === 'version') {
+    const { toolVersion } = await import('../run/summary.js');
+    process.stdout.write(`preflight ${toolVersion()}\n`);
+    return ExitCode.Passed;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    const known = Object.keys(commands);
+    process.stderr.write(`preflight: unknown command "${name}". Commands: ${known.join(', ')}. See preflight --help.\n`);
+    return ExitCode.InvalidPlan;
+  }
+  return cmd(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const c = paint(useColor(process.stderr));
+    if (err instanceof PreflightError) {
+      process.stderr.write(`${c.red('error')} [${err.code}] ${err.message}\n`);
+      for (const p of err.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`${c.red('internal error')}: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = ExitCode.InternalError;
+    }
+  },
+);

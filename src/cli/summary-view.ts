@@ -1,0 +1,65 @@
+/**
+ * The end-of-run text: per scenario, latency (from the intended start) beside service time (from
+ * the actual send), errors by class, then the thresholds with pass/fail marks and the verdict.
+ */
+import type { ScenarioSummary, Summary } from '../core/results.js';
+import { fmtMs, fmtNum, fmtPct, paint, table, useColor } from './format.js';
+
+export function renderSummary(summary: Summary, opts: { color?: boolean } = {}): string {
+  const c = paint(opts.color ?? useColor());
+  const out: string[] = [];
+  for (const [name, s] of Object.entries(summary.scenarios)) {
+    out.push('', c.bold(`scenario ${name}`) + c.dim(` (${s.executor}, ${s.protocol}, ${s.model} workload, ${s.durationS}s)`));
+    out.push(scenarioBlock(s, c));
+    if (s.groups) {
+      for (const [g, gs] of Object.entries(s.groups)) {
+        out.push(c.dim(`  ${name}/${g}: ${fmtNum(gs.requests)} requests, ${fmtPct(gs.error_rate)} errors, latency p50 ${fmtMs(gs.latency_ms.p50)} p99 ${fmtMs(gs.latency_ms.p99)}`));
+      }
+    }
+  }
+  out.push('', c.dim('latency = completion − intended start (includes any queueing before send); service time = completion − actual send; ttfb = first response byte − actual send.'));
+  if (summary.thresholds.length > 0) {
+    out.push('', c.bold('thresholds'));
+    const rows = summary.thresholds.map((t) => [t.ok ? c.green('✓') : c.red('✗'), t.expression, t.value === null ? (t.note ?? 'no data') : formatValue(t.expression, t.value)]);
+    out.push(table(rows, { leftCols: 2 }));
+  }
+  for (const w of summary.warnings) out.push(c.yellow(`warning: ${w}`));
+  const v = summary.verdict;
+  const mark = v === 'passed' ? c.green('PASSED') : v === 'failed' ? c.red('FAILED') : v === 'invalid' ? c.red('INVALID (generator overloaded)') : c.yellow('INTERRUPTED');
+  out.push('', `${c.bold('verdict:')} ${mark}  ${c.dim(`(exit code ${summary.exitCode})`)}`);
+  return out.join('\n');
+}
+
+function scenarioBlock(s: ScenarioSummary, c: ReturnType<typeof paint>): string {
+  const lines: string[] = [];
+  const rate = s.target_rate !== undefined ? ` (target ${fmtNum(s.target_rate)}/s)` : '';
+  lines.push(`  requests ${fmtNum(s.requests)}  ok ${fmtNum(s.ok)}  throughput ${fmtNum(s.throughput)}/s${rate}  error rate ${s.error_rate > 0 ? c.red(fmtPct(s.error_rate)) : fmtPct(0)}`);
+  const errs = Object.entries(s.errors).filter(([, n]) => n > 0);
+  if (errs.length > 0) lines.push(`  errors: ${errs.map(([k, n]) => `${k} ${fmtNum(n)}`).join(', ')}`);
+  const extra: string[] = [];
+  if (s.late > 0) extra.push(`late ${fmtNum(s.late)}`);
+  if (s.unsent > 0) extra.push(`unsent ${fmtNum(s.unsent)}`);
+  if (s.cancelled > 0) extra.push(`cancelled at stop ${fmtNum(s.cancelled)}`);
+  if (extra.length > 0) lines.push(`  ${extra.join(', ')}`);
+  const rows: string[][] = [['', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean']];
+  const row = (label: string, d: ScenarioSummary['latency_ms']) => [label, fmtMs(d.p50), fmtMs(d.p90), fmtMs(d.p99), fmtMs(d.p999), fmtMs(d.max), fmtMs(d.mean)];
+  rows.push(row('latency', s.latency_ms), row('service time', s.service_time_ms), row('ttfb', s.ttfb_ms));
+  for (const [k, d] of Object.entries(s.histograms)) rows.push(row(k.replace(/_ms$/, ''), d));
+  lines.push(indent(table(rows), 4));
+  const quality = s.quality as { accuracy?: number; ci95?: [number, number]; effective_accuracy?: number; scored?: number } | undefined;
+  if (quality && typeof quality.accuracy === 'number') {
+    const ci = quality.ci95 ? ` (95% CI ${fmtPct(quality.ci95[0])}–${fmtPct(quality.ci95[1])})` : '';
+    const eff = typeof quality.effective_accuracy === 'number' ? `, effective ${fmtPct(quality.effective_accuracy)} (errors count as wrong)` : '';
+    lines.push(`  accuracy ${fmtPct(quality.accuracy)}${ci} over ${fmtNum(quality.scored ?? 0)} scored${eff}`);
+  }
+  return lines.join('\n');
+}
+
+function formatValue(expr: string, v: number): string {
+  if (/error_rate|accuracy|agreement|%/.test(expr) && v <= 1) return fmtPct(v);
+  if (/throughput|goodput|\/s|tokens_per_s/.test(expr)) return `${fmtNum(v)}/s`;
+  if (/p\d|latency|service_time|ttfb|ttft|tpot|itl|e2e|mean|max|min|ms\b/.test(expr)) return fmtMs(v);
+  return fmtNum(v);
+}
+
+const indent = (s: string, n: number) => s.split('\n').map((l) => ' '.repeat(n) + l).join('\n');

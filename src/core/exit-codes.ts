@@ -1,0 +1,23 @@
+/**
+ * Process exit codes of the `preflight` command. Stable: CI scripts gate on them.
+ * Documented in README.md ("Exit codes").
+ */
+export const ExitCode = {
+  /** Run finished, every threshold held. */
+  Passed: 0,
+  /** Unexpected internal failure (a bug in Preflight, or an I/O error writing results). */
+  InternalError: 1,
+  /** The plan file or the command-line arguments are invalid. Nothing was sent. */
+  InvalidPlan: 2,
+  /** Run finished and at least one threshold failed. */
+  ThresholdsFailed: 3,
+  /** Results cannot be trusted: the load generator itself was overloaded. */
+  RunInvalid: 4,
+  /** The target could not be reached (or was not ready) before load started. Nothing was measured. */
+  TargetUnreachable: 5,
+  /** `compare` / `run --baseline`: a significant regression beyond tolerance. */
+  Regression: 6,
+  /** Interrupted (Ctrl-C / SIGTERM). Partial results were kept. */
+  Interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,131 @@
+/**
+ * The results folder's formats (documented in docs/results-format.md):
+ *   summary.json      — Summary below, written at the end (and on Ctrl-C, marked interrupted)
+ *   intervals.ndjson  — one IntervalRecord per line, per window per scenario (and group), appended live
+ *   plan.resolved.json — the plan that ran, secrets redacted
+ */
+
+/** Latency-like statistics, milliseconds. */
+export interface DurationStats {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface ScenarioSummary {
+  executor: string;
+  protocol: string;
+  /** 'open': latency counts from the intended start; 'closed': intended start = actual send. */
+  model: 'open' | 'closed';
+  durationS: number;
+  requests: number;
+  ok: number;
+  /** Failed requests by class (connection_refused, timeout, http_5xx, …). */
+  errors: Record<string, number>;
+  error_rate: number;
+  /** Completed requests per second over the scenario's active time. */
+  throughput: number;
+  /** Requested arrival rate (open model, mean over the run). */
+  target_rate?: number;
+  /** Open model: arrivals sent later than their intended time by more than the late tolerance. */
+  late: number;
+  /** Arrivals that were due but never sent (run ended first). */
+  unsent: number;
+  /** Requests cut off by us (graceful-stop timeout, Ctrl-C); not counted as target errors. */
+  cancelled: number;
+  bytes_in: number;
+  bytes_out: number;
+  /** Completion − intended start. */
+  latency_ms: DurationStats;
+  /** Completion − actual send. */
+  service_time_ms: DurationStats;
+  /** First response byte − actual send. */
+  ttfb_ms: DurationStats;
+  /** Send − intended start (scheduler lag plus waiting for an in-flight slot). */
+  dispatch_lag_ms: DurationStats;
+  /** Further histograms recorded by the protocol (ttft_ms, itl_ms, tpot_ms, …), ms. */
+  histograms: Record<string, DurationStats>;
+  /** Further counters recorded by the protocol (tokens_out, finish.stop, quality.correct, …). */
+  counters: Record<string, number>;
+  /** Maxima recorded by the protocol (e.g. golden.max_diff_e6). */
+  maxes: Record<string, number>;
+  /** Sub-groups, e.g. per model in a traffic mix. */
+  groups?: Record<string, ScenarioSummary>;
+  /** Protocol- or feature-specific derived sections (quality, goodput, …). */
+  [section: string]: unknown;
+}
+
+export interface ThresholdResult {
+  expression: string;
+  scenario?: string;
+  /** Measured value in the metric's base unit (ms, fraction, per second); null when there was no data. */
+  value: number | null;
+  ok: boolean;
+  /** Why it failed without a value (e.g. "no requests completed"). */
+  note?: string;
+}
+
+export interface GeneratorHealth {
+  overloaded: boolean;
+  workers: number;
+  /** Scheduler lag not caused by an in-flight cap (i.e. the generator's own lag), ms. */
+  dispatch_lag_ms: { p50: number; p99: number; max: number };
+  event_loop_delay_ms: { p50: number; p99: number; max: number };
+  /** Process CPU use, % of one core, mean and max over intervals. */
+  cpu_percent: { mean: number; max: number };
+  reasons: string[];
+}
+
+export type Verdict = 'passed' | 'failed' | 'invalid' | 'interrupted';
+
+export interface Summary {
+  format: 'preflight-summary/1';
+  tool: { name: string; version: string; node: string };
+  machine: { platform: string; arch: string; cpus: number; cpuModel: string; memoryGiB: number };
+  plan: string;
+  startedAt: string;
+  endedAt: string;
+  durationS: number;
+  status: 'completed' | 'interrupted' | 'aborted';
+  verdict: Verdict;
+  exitCode: number;
+  thresholds: ThresholdResult[];
+  warnings: string[];
+  generator: GeneratorHealth;
+  /** All scenarios merged. */
+  total: ScenarioSummary;
+  scenarios: Record<string, ScenarioSummary>;
+  /** Answers of profiles (stress, soak, spike, …), one section per profile. */
+  profiles?: Record<string, unknown>;
+}
+
+/** One line of intervals.ndjson. */
+export interface IntervalRecord {
+  scenario: string;
+  group?: string;
+  /** Window index and bounds, seconds since run start. */
+  t: number;
+  start_s: number;
+  duration_s: number;
+  requests: number;
+  ok: number;
+  errors: Record<string, number>;
+  /** Completed per second in this window. */
+  throughput: number;
+  target_rate?: number;
+  in_flight: number;
+  vus?: number;
+  late: number;
+  latency_ms: { p50: number; p90: number; p99: number; max: number } | null;
+  service_time_ms: { p50: number; p90: number; p99: number; max: number } | null;
+  counters: Record<string, number>;
+  histograms_ms: Record<string, { p50: number; p90: number; p99: number; max: number }>;
+  /** Exact HDR histograms of this window (compressed base64, µs), for re-analysis and merging. */
+  hdr: Record<string, string>;
+}

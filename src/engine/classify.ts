@@ -1,0 +1,39 @@
+/**
+ * Maps transport errors to an ErrorClass. Looks through `cause` chains, since undici wraps socket
+ * errors.
+ */
+import type { ErrorClass } from '../core/types.js';
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+]);
+
+/** null means the request was cancelled by us (graceful-stop timeout, Ctrl-C): not a target error. */
+export function classifyError(err: unknown): ErrorClass | null {
+  let e: any = err;
+  for (let depth = 0; e && depth < 4; depth++, e = e.cause) {
+    if (e.name === 'HTTPParserError') return 'invalid_response';
+    const code: string | undefined = e.code;
+    if (!code) continue;
+    if (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_DESTROYED') return null;
+    if (code === 'ECONNREFUSED') return 'connection_refused';
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return 'connection_reset';
+    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
+    if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_')) return 'tls';
+    if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') return 'invalid_response';
+  }
+  return 'other';
+}
+
+/** Default judgement by status when the adapter has no opinion. */
+export function classifyStatus(status: number): ErrorClass | null {
+  if (status < 400) return null;
+  return status < 500 ? 'http_4xx' : 'http_5xx';
+}

@@ -1,0 +1,236 @@
+/**
+ * Everything one scenario needs while it runs in one shard: its adapter, its connection pool, its
+ * metrics, and the request lifecycle. The hot path is here: one InFlight object per request (undici
+ * calls its methods directly — no closures, no promises), dispatch options cached per WireRequest.
+ */
+import type { Dispatcher, Pool } from 'undici';
+import type { Adapter, ErrorClass, Recorder, StreamObserver, WireRequest } from '../core/types.js';
+import { MetricSet } from '../metrics/metric-set.js';
+import { recordClamped } from '../metrics/histogram.js';
+import type { ScenarioPlan } from '../plan/types.js';
+import { classifyError, classifyStatus } from './classify.js';
+import { nowNs } from './clock.js';
+
+/** Who gets told when a request finishes (an executor, or a virtual user). */
+export interface RequestOwner {
+  onRequestDone(): void;
+}
+
+/** Arrivals sent later than this after their intended time are counted as `late`. */
+export const LATE_TOLERANCE_NS = 10_000_000;
+
+const DISPATCH_OPTS = Symbol('dispatchOpts');
+type CachedRequest = WireRequest & { [DISPATCH_OPTS]?: Dispatcher.DispatchOptions };
+
+export class ScenarioRuntime {
+  readonly metrics = new MetricSet();
+  readonly groups = new Map<string, MetricSet>();
+  inFlight = 0;
+  /** Requests cancelled by us (graceful-stop timeout, interrupt); not target errors. */
+  cancelled = 0;
+  private readonly live = new Set<InFlight>();
+  private readonly groupRecorders = new Map<string, Recorder>();
+  private readonly collectBody: boolean;
+  private readonly stream: boolean;
+
+  constructor(
+    readonly plan: ScenarioPlan,
+    readonly adapter: Adapter,
+    private readonly pool: Pool,
+    private readonly timeoutMs: number,
+  ) {
+    this.collectBody = adapter.bodyMode === 'full';
+    this.stream = adapter.bodyMode === 'stream';
+  }
+
+  /** Sends request `seq`, timed from `intendedNs`. */
+  send(intendedNs: number, seq: number, owner: RequestOwner): void {
+    const req = this.adapter.request(seq) as CachedRequest;
+    let opts = req[DISPATCH_OPTS];
+    if (opts === undefined) {
+      const headers: string[] = [];
+      for (const k in req.headers) headers.push(k, req.headers[k]);
+      opts = {
+        method: req.method as Dispatcher.HttpMethod,
+        path: req.path,
+        headers,
+        body: req.body ?? null,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      };
+      if (req.origin) opts.origin = req.origin;
+      req[DISPATCH_OPTS] = opts;
+    }
+    const r = new InFlight(this, req, intendedNs, owner);
+    this.inFlight++;
+    this.live.add(r);
+    const lag = r.sendNs - intendedNs;
+    recordClamped(this.metrics.dispatchLag, lag / 1000);
+    if (lag > LATE_TOLERANCE_NS) this.metrics.late++;
+    if (req.body) this.metrics.bytesOut += req.body.length;
+    this.pool.dispatch(opts, r);
+  }
+
+  /** Called by InFlight exactly once. */
+  complete(r: InFlight, err: Error | null): void {
+    this.inFlight--;
+    this.live.delete(r);
+    const end = nowNs();
+    if (err !== null) {
+      const cls = classifyError(err);
+      if (cls === null) {
+        this.cancelled++;
+        r.owner.onRequestDone();
+        return;
+      }
+      this.record(r, end, cls);
+    } else {
+      let cls: ErrorClass | null;
+      const rec = r.req.group === undefined ? this.metrics : this.groupRecorder(r.req.group);
+      if (r.observer !== null) cls = r.observer.onEnd(end - r.intendedNs, rec);
+      else if (this.adapter.judge) cls = this.adapter.judge(r.req, r.status, this.collectBody ? joinChunks(r.chunks) : null, rec);
+      else cls = classifyStatus(r.status);
+      this.record(r, end, cls);
+    }
+    r.owner.onRequestDone();
+  }
+
+  private record(r: InFlight, end: number, cls: ErrorClass | null): void {
+    const latencyUs = (end - r.intendedNs) / 1000;
+    const serviceUs = (end - r.sendNs) / 1000;
+    const ttfbUs = r.firstByteNs > 0 ? (r.firstByteNs - r.sendNs) / 1000 : -1;
+    this.recordInto(this.metrics, latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
+    if (r.req.group !== undefined) this.recordInto(this.group(r.req.group), latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
+  }
+
+  private recordInto(m: MetricSet, latencyUs: number, serviceUs: number, ttfbUs: number, bytesIn: number, cls: ErrorClass | null): void {
+    m.requests++;
+    m.bytesIn += bytesIn;
+    recordClamped(m.latency, latencyUs);
+    recordClamped(m.serviceTime, serviceUs);
+    if (ttfbUs >= 0) recordClamped(m.ttfb, ttfbUs);
+    if (cls === null) m.ok++;
+    else m.count(ERR_PREFIX[cls]);
+  }
+
+  /** Records protocol metrics into both the scenario and the group. */
+  private groupRecorder(name: string): Recorder {
+    let rec = this.groupRecorders.get(name);
+    if (rec === undefined) {
+      const a = this.metrics;
+      const b = this.group(name);
+      rec = {
+        count: (k, n) => (a.count(k, n), b.count(k, n)),
+        record: (k, v) => (a.record(k, v), b.record(k, v)),
+        max: (k, v) => (a.max(k, v), b.max(k, v)),
+      };
+      this.groupRecorders.set(name, rec);
+    }
+    return rec;
+  }
+
+  group(name: string): MetricSet {
+    let m = this.groups.get(name);
+    if (m === undefined) {
+      m = new MetricSet();
+      this.groups.set(name, m);
+    }
+    return m;
+  }
+
+  /** Aborts every request still in flight (they are counted as cancelled, not as target errors). */
+  abortAll(): void {
+    for (const r of [...this.live]) r.abort();
+  }
+
+  openStream(r: InFlight): StreamObserver | null {
+    return this.stream && this.adapter.openStream ? this.adapter.openStream(r.req, r.status) : null;
+  }
+
+  get bodyMode(): 'none' | 'full' | 'stream' {
+    return this.adapter.bodyMode;
+  }
+}
+
+const ERR_PREFIX: Record<ErrorClass, string> = {
+  connection_refused: 'err.connection_refused',
+  connection_reset: 'err.connection_reset',
+  timeout: 'err.timeout',
+  tls: 'err.tls',
+  dns: 'err.dns',
+  http_4xx: 'err.http_4xx',
+  http_5xx: 'err.http_5xx',
+  invalid_response: 'err.invalid_response',
+  check_failed: 'err.check_failed',
+  other: 'err.other',
+};
+
+function joinChunks(chunks: Buffer[] | null): Buffer {
+  if (chunks === null || chunks.length === 0) return EMPTY;
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One request in flight. Implements undici's (legacy, wrapper-free) handler methods: raw headers
+ * are never parsed, body bytes are only counted unless the adapter asked for them.
+ */
+class InFlight implements Dispatcher.DispatchHandler {
+  sendNs: number;
+  firstByteNs = 0;
+  status = 0;
+  bytesIn = 0;
+  chunks: Buffer[] | null = null;
+  observer: StreamObserver | null = null;
+  private abortFn: ((err?: Error) => void) | null = null;
+  private done = false;
+
+  constructor(
+    private readonly rt: ScenarioRuntime,
+    readonly req: WireRequest,
+    readonly intendedNs: number,
+    readonly owner: RequestOwner,
+  ) {
+    this.sendNs = nowNs();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+    // Actual send: the request is being written to a socket now (it may have waited in the pool).
+    this.sendNs = nowNs();
+  }
+
+  onHeaders(statusCode: number): boolean {
+    if (statusCode < 200) return true; // 1xx informational; wait for the real response
+    this.firstByteNs = nowNs();
+    this.status = statusCode;
+    const mode = this.rt.bodyMode;
+    if (mode === 'full') this.chunks = [];
+    else if (mode === 'stream') this.observer = this.rt.openStream(this);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytesIn += chunk.length;
+    if (this.chunks !== null) this.chunks.push(chunk);
+    else if (this.observer !== null) this.observer.onData(chunk, nowNs() - this.intendedNs);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.done = true;
+    this.rt.complete(this, null);
+  }
+
+  onError(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.rt.complete(this, err);
+  }
+
+  abort(): void {
+    // Not yet on a socket: destroying the pool fails it with UND_ERR_DESTROYED (counted as cancelled).
+    if (this.abortFn) this.abortFn();
+  }
+}

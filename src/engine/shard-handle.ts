@@ -1,0 +1,72 @@
+/**
+ * A shard of the load seen from the main thread: in-process (workers: 1) or in a worker thread.
+ * Both look the same to the coordinator: ready → start(t0) → batches… → done.
+ */
+import { Worker } from 'node:worker_threads';
+import { PreflightError, type Problem, type PreflightErrorCode } from '../core/errors.js';
+import type { Plan } from '../plan/types.js';
+import { LoadShard, type AdapterFactory, type ShardBatch } from './shard.js';
+
+export interface ShardHandle {
+  /** Resolves when adapters are prepared (rejects with the PreflightError a pre-load check raised). */
+  readonly ready: Promise<void>;
+  start(t0Abs: bigint): void;
+  stop(drainMs: number): void;
+  readonly done: Promise<void>;
+}
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'batch'; batch: ShardBatch }
+  | { type: 'done' }
+  | { type: 'error'; error: { code: string; message: string; problems?: Problem[]; stack?: string } };
+
+export function localShard(plan: Plan, shard: { index: number; count: number }, adapters: AdapterFactory, onBatch: (b: ShardBatch) => void): ShardHandle {
+  let load: LoadShard | null = null;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const ready = LoadShard.create(plan, shard, adapters, onBatch).then((s) => {
+    load = s;
+    s.done.then(resolveDone);
+  });
+  ready.catch(() => resolveDone());
+  return {
+    ready,
+    start: (t0) => load!.start(t0),
+    stop: (ms) => load?.stop(ms),
+    done,
+  };
+}
+
+export function workerShard(plan: Plan, shard: { index: number; count: number }, onBatch: (b: ShardBatch) => void): ShardHandle {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { plan, shard } });
+  let resolveReady!: () => void;
+  let rejectReady!: (e: unknown) => void;
+  const ready = new Promise<void>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'ready') resolveReady();
+    else if (m.type === 'batch') onBatch(m.batch);
+    else if (m.type === 'done') resolveDone();
+    else if (m.type === 'error') {
+      const err = new PreflightError(m.error.code as PreflightErrorCode, m.error.message, { problems: m.error.problems });
+      rejectReady(err);
+      resolveDone();
+    }
+  });
+  worker.on('error', (e) => {
+    rejectReady(e);
+    resolveDone();
+  });
+  worker.on('exit', () => {
+    rejectReady(new Error('worker exited before it was ready'));
+    resolveDone();
+  });
+  return {
+    ready,
+    start: (t0) => worker.postMessage({ type: 'start', t0: t0.toString() }),
+    stop: (ms) => worker.postMessage({ type: 'stop', drainMs: ms }),
+    done,
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * One shard of the load: every scenario's share, in one thread (the main thread, or a worker).
+ * Emits one batch per metrics window with a snapshot per scenario (and group), plus its own health
+ * (generator lag, event-loop delay). Window k covers [t0 + k·interval, t0 + (k+1)·interval);
+ * every shard uses the same t0, so the main thread can merge windows exactly.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { request, type Pool } from 'undici';
+import type { Adapter, AdapterContext, IntervalSnapshot } from '../core/types.js';
+import { encodeHistogram } from '../metrics/histogram.js';
+import type { Plan, ScenarioPlan } from '../plan/types.js';
+import { createExecutor, generatorLag, type Executor } from './executors/index.js';
+import { createPool } from './http-pool.js';
+import { ScenarioRuntime } from './scenario-runtime.js';
+import { fromAbsolute, nowNs } from './clock.js';
+
+export interface ShardHealth {
+  /** Encoded HDR histogram (µs) of generator-caused dispatch lag in this window. */
+  generatorLag: string;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
+export interface ShardBatch {
+  shard: number;
+  index: number;
+  snapshots: IntervalSnapshot[];
+  /** Open model: arrivals never sent, per scenario, since the last batch. */
+  unsent: Record<string, number>;
+  cancelled: Record<string, number>;
+  health: ShardHealth;
+  /** Last batch of this shard. */
+  final: boolean;
+}
+
+export type AdapterFactory = (scenario: ScenarioPlan, plan: Plan, ctx: { shard: { index: number; count: number }; seed: number }) => Promise<Adapter>;
+
+interface Slot {
+  plan: ScenarioPlan;
+  rt: ScenarioRuntime;
+  pool: Pool;
+  executor: Executor;
+  startNs: number;
+  state: 'waiting' | 'running' | 'finished' | 'reported';
+  timer: NodeJS.Timeout | null;
+  unsentReported: number;
+  cancelledReported: number;
+}
+
+/** Plain requests for adapters' pre-load checks (readiness, metadata); not the hot path. */
+function adapterContext(url: string, headers: Record<string, string>, shard: { index: number; count: number }, seed: number, timeoutMs: number): AdapterContext {
+  const origin = new URL(url).origin;
+  return {
+    origin,
+    headers,
+    shard,
+    seed,
+    async fetch(path, init = {}) {
+      const res = await request(new URL(path, origin), {
+        method: (init.method ?? 'GET') as 'GET',
+        headers: { ...headers, ...(init.headers ?? {}) },
+        body: init.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      return { status: res.statusCode, body };
+    },
+  };
+}
+
+export class LoadShard {
+  private readonly slots: Slot[] = [];
+  private t0 = 0;
+  private intervalNs = 1e9;
+  private index = 0;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private eld: IntervalHistogram | null = null;
+  private finished = false;
+  private resolveDone!: () => void;
+  readonly done: Promise<void> = new Promise((r) => (this.resolveDone = r));
+
+  private constructor(
+    private readonly plan: Plan,
+    private readonly shard: { index: number; count: number },
+    private readonly emit: (b: ShardBatch) => void,
+  ) {}
+
+  /** Builds adapters (running their pre-load checks) and pools. Sends nothing yet. */
+  static async create(plan: Plan, shard: { index: number; count: number }, adapters: AdapterFactory, emit: (b: ShardBatch) => void): Promise<LoadShard> {
+    const s = new LoadShard(plan, shard, emit);
+    for (let i = 0; i < plan.scenarios.length; i++) {
+      const sc = plan.scenarios[i];
+      const seed = plan.options.seed + i * 7919;
+      const adapter = await adapters(sc, plan, { shard, seed });
+      const url = sc.target?.url ?? plan.target.url;
+      if (adapter.prepare) await adapter.prepare(adapterContext(url, { ...plan.target.headers, ...(sc.target?.headers ?? {}) }, shard, seed, plan.target.timeoutMs));
+      const connections = sc.target?.connections ?? plan.target.connections;
+      const pool = createPool(new URL(url).origin, {
+        connections: connections === undefined ? null : Math.max(1, Math.ceil(connections / shard.count)),
+        connectTimeoutMs: plan.target.connectTimeoutMs,
+        tls: plan.target.tls,
+      });
+      const rt = new ScenarioRuntime(sc, adapter, pool, sc.target?.timeoutMs ?? plan.target.timeoutMs);
+      const executor = createExecutor(rt, shard, seed);
+      s.slots.push({ plan: sc, rt, pool, executor, startNs: 0, state: 'waiting', timer: null, unsentReported: 0, cancelledReported: 0 });
+    }
+    return s;
+  }
+
+  /** Starts every scenario at t0 + its startTime. `t0Abs` is an absolute hrtime shared by all shards. */
+  start(t0Abs: bigint): void {
+    this.t0 = fromAbsolute(t0Abs);
+    this.intervalNs = this.plan.options.intervalMs * 1e6;
+    this.eld = monitorEventLoopDelay({ resolution: 10 });
+    this.eld.enable();
+    for (const slot of this.slots) {
+      slot.startNs = this.t0 + slot.plan.startTimeMs * 1e6;
+      const begin = () => {
+        slot.timer = null;
+        slot.state = 'running';
+        slot.executor.run(slot.startNs).then(() => this.onScenarioDone(slot));
+      };
+      const wait = (slot.startNs - nowNs()) / 1e6;
+      if (wait <= 0) begin();
+      else slot.timer = setTimeout(begin, wait);
+    }
+    this.scheduleTick();
+  }
+
+  /** Stops every scenario now; in-flight requests get `drainMs`, then are cancelled. */
+  stop(drainMs: number): void {
+    for (const slot of this.slots) {
+      if (slot.state === 'waiting') {
+        if (slot.timer !== null) clearTimeout(slot.timer);
+        slot.state = 'reported'; // never started: nothing to report
+      } else if (slot.state === 'running') {
+        slot.executor.stop(drainMs);
+      }
+    }
+    this.maybeFinish();
+  }
+
+  private onScenarioDone(slot: Slot): void {
+    if (slot.state === 'running') slot.state = 'finished';
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (this.finished) return;
+    if (this.slots.some((s) => s.state === 'running' || s.state === 'waiting')) return;
+    this.finished = true;
+    if (this.tickTimer !== null) clearTimeout(this.tickTimer);
+    this.tick(true);
+    for (const slot of this.slots) {
+      slot.pool.destroy().catch(() => {});
+    }
+    Promise.all(this.slots.map((s) => s.rt.adapter.finish?.())).finally(() => this.resolveDone());
+  }
+
+  private scheduleTick(): void {
+    const next = this.t0 + (this.index + 1) * this.intervalNs;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = null;
+      this.tick(false);
+      if (!this.finished) this.scheduleTick();
+    }, Math.max(0, (next - nowNs()) / 1e6));
+  }
+
+  private tick(final: boolean): void {
+    const index = this.index++;
+    const startMs = (index * this.intervalNs) / 1e6;
+    const durationMs = final ? Math.max(1, (nowNs() - this.t0) / 1e6 - startMs) : this.intervalNs / 1e6;
+    const snapshots: IntervalSnapshot[] = [];
+    const unsent: Record<string, number> = {};
+    const cancelled: Record<string, number> = {};
+    for (const slot of this.slots) {
+      if (slot.state === 'waiting' || slot.state === 'reported') continue;
+      const name = slot.plan.name;
+      const gauges = { in_flight: slot.rt.inFlight, ...slot.executor.gauges() };
+      snapshots.push(slot.rt.metrics.snapshot(name, undefined, index, startMs, durationMs, gauges));
+      for (const [g, m] of slot.rt.groups) snapshots.push(m.snapshot(name, g, index, startMs, durationMs, {}));
+      unsent[name] = slot.executor.unsent - slot.unsentReported;
+      slot.unsentReported = slot.executor.unsent;
+      cancelled[name] = slot.rt.cancelled - slot.cancelledReported;
+      slot.cancelledReported = slot.rt.cancelled;
+      if (slot.state === 'finished') slot.state = 'reported';
+    }
+    const eld = this.eld!;
+    const health: ShardHealth = {
+      generatorLag: encodeHistogram(generatorLag),
+      eventLoopDelayMs: eld.count > 0 ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 } : { p50: 0, p99: 0, max: 0 },
+    };
+    generatorLag.reset();
+    eld.reset();
+    if (final) eld.disable();
+    this.emit({ shard: this.shard.index, index, snapshots, unsent, cancelled, health, final });
+  }
+}

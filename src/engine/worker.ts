@@ -1,0 +1,33 @@
+/**
+ * Worker-thread entry: runs one shard and posts its window batches to the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PreflightError } from '../core/errors.js';
+import type { Plan } from '../plan/types.js';
+import { createAdapter } from '../protocols/index.js';
+import { LoadShard } from './shard.js';
+import type { WorkerMessage } from './shard-handle.js';
+
+const port = parentPort!;
+const { plan, shard } = workerData as { plan: Plan; shard: { index: number; count: number } };
+const post = (m: WorkerMessage) => port.postMessage(m);
+
+try {
+  const load = await LoadShard.create(plan, shard, createAdapter, (batch) => post({ type: 'batch', batch }));
+  port.on('message', (m: { type: string; t0?: string; drainMs?: number }) => {
+    if (m.type === 'start') load.start(BigInt(m.t0!));
+    else if (m.type === 'stop') load.stop(m.drainMs ?? 0);
+  });
+  load.done.then(() => {
+    post({ type: 'done' });
+    port.close();
+  });
+  post({ type: 'ready' });
+} catch (e) {
+  const err = e as Error & { code?: string; problems?: unknown };
+  post({
+    type: 'error',
+    error: { code: e instanceof PreflightError ? e.code : 'E_INTERNAL', message: err.message, problems: e instanceof PreflightError ? e.problems : undefined, stack: err.stack },
+  });
+  port.close();
+}

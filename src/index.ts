@@ -1,0 +1,17 @@
+/**
+ * ml-preflight — library API. The `preflight` command is a thin layer over these.
+ *
+ *   import { loadPlan, run } from 'ml-preflight';
+ *   const plan = await loadPlan('plan.yaml');
+ *   const { summary, exitCode } = await run(plan, { outDir: 'results/today' });
+ */
+export { run, type RunOptions, type RunResult, type ProgressUpdate } from './run/index.js';
+export { loadPlan, parsePlan, planJsonSchema, parseDuration, parseRate, redact, redactPlan } from './plan/index.js';
+export type { Plan, ScenarioPlan, ThresholdPlan, TargetPlan } from './plan/types.js';
+export { evaluateThresholds } from './verdict/index.js';
+export { ExitCode } from './core/exit-codes.js';
+export { PreflightError, PlanError, DataError, TargetUnreachableError, type Problem } from './core/errors.js';
+export type { Summary, ScenarioSummary, IntervalRecord, DurationStats, ThresholdResult } from './core/results.js';
+export type { Adapter, WireRequest, Recorder, ErrorClass, IntervalSnapshot } from './core/types.js';
+export { newHistogram, encodeHistogram, decodeHistogram, mergeSnapshots } from './metrics/index.js';
+export { startServer, type ServerOptions } from './server/index.js';

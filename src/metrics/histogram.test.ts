@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeHistogram, durationStats, encodeHistogram, newHistogram, recordClamped } from './histogram.js';
+import { MetricSet } from './metric-set.js';
+import { Accumulator, mergeSnapshots } from './merge.js';
+
+test('encode → decode round-trips every count exactly', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 3_600_000_000 }), { maxLength: 300 }), (values) => {
+      const h = newHistogram();
+      for (const v of values) recordClamped(h, v);
+      const back = decodeHistogram(encodeHistogram(h));
+      assert.equal(back.totalCount, h.totalCount);
+      for (const p of [0, 50, 90, 99, 99.9, 100]) assert.equal(back.getValueAtPercentile(p), h.getValueAtPercentile(p));
+      // maxValue is exact in the recorder and bucket-resolution after decoding (3 significant digits).
+      if (h.totalCount > 0) assert.ok(Math.abs(back.maxValue - h.maxValue) <= h.maxValue * 0.001 + 1);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('merging shards equals recording everything in one histogram', () => {
+  fc.assert(
+    fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 10_000_000 }), { maxLength: 200 }), { minLength: 1, maxLength: 5 }), (shards) => {
+      const all = newHistogram();
+      const snaps = shards.map((values, i) => {
+        const m = new MetricSet();
+        for (const v of values) {
+          recordClamped(m.latency, v);
+          recordClamped(all, v);
+          m.requests++;
+        }
+        m.count('quality.correct', i);
+        return m.snapshot('s', undefined, 0, 0, 1000, { in_flight: i });
+      });
+      const merged = mergeSnapshots(snaps);
+      const h = decodeHistogram(merged.histograms.latency);
+      assert.equal(h.totalCount, all.totalCount);
+      for (const p of [50, 90, 99, 100]) assert.equal(h.getValueAtPercentile(p), all.getValueAtPercentile(p));
+      assert.equal(merged.counters.requests, shards.reduce((a, s) => a + s.length, 0));
+      assert.equal(merged.gauges.in_flight, (shards.length * (shards.length - 1)) / 2);
+      // Over time: accumulating the merged windows gives the same totals.
+      const acc = new Accumulator();
+      acc.add(merged);
+      assert.equal(acc.histogram('latency').totalCount, all.totalCount);
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('durationStats reports ms and zeros for an empty histogram', () => {
+  const h = newHistogram();
+  assert.deepEqual(durationStats(h), { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 });
+  for (let i = 1; i <= 1000; i++) recordClamped(h, i * 1000); // 1..1000 ms
+  const s = durationStats(h);
+  assert.equal(s.count, 1000);
+  assert.ok(Math.abs(s.p50 - 500) <= 1, `p50 ${s.p50}`);
+  assert.ok(Math.abs(s.p99 - 990) <= 1, `p99 ${s.p99}`);
+  assert.ok(Math.abs(s.max - 1000) <= 1);
+});
+
+test('MetricSet.snapshot resets the window', () => {
+  const m = new MetricSet();
+  m.requests = 3;
+  m.count('x', 2);
+  m.record('ttft', 1000);
+  m.max('golden.max_diff', 5);
+  const a = m.snapshot('s', 'g', 1, 1000, 1000, {});
+  assert.equal(a.group, 'g');
+  assert.equal(a.counters.x, 2);
+  assert.equal(a.maxes['golden.max_diff'], 5);
+  const b = m.snapshot('s', 'g', 2, 2000, 1000, {});
+  assert.equal(b.counters.requests, 0);
+  assert.equal(b.counters.x, undefined);
+  assert.equal(decodeHistogram(b.histograms.ttft).totalCount, 0);
+});

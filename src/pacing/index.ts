@@ -1,0 +1,2 @@
+export * from './rate-profile.js';
+export * from './arrivals.js';

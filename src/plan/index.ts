@@ -1,0 +1,16 @@
+/** Plan files (YAML or JSON) → validated, resolved `Plan`. */
+export type * from './types.js';
+export { loadPlan, parsePlan, validatePlan, validatePlanFile, checkPlanFile, expandColumnRange } from './resolve.js';
+export type { ParseOptions, PlanValidation } from './resolve.js';
+export {
+  parseDuration, parseRate, parsePercent, tryParseDuration, tryParseRate, tryParsePercent, formatDuration,
+  DURATION_PATTERN, RATE_PATTERN, PERCENT_PATTERN,
+} from './units.js';
+export type { UnitResult } from './units.js';
+export { interpolate, redact, redactPlan } from './secrets.js';
+export type { Env, Interpolation } from './secrets.js';
+export { planJsonSchema } from './schema.js';
+export { parseThresholdExpression, METRICS, HISTOGRAM_STATS, STAT_FIELD, COMPARATORS } from './thresholds.js';
+export type { MetricInfo, MetricKind, ParsedThreshold, ScenarioFacts, ThresholdContext, ThresholdParse } from './thresholds.js';
+export { EXECUTORS, PROTOCOLS, DATATYPES } from './syntax.js';
+export { editDistance, closest, didYouMean } from './suggest.js';

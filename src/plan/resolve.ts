@@ -1,0 +1,720 @@
+/**
+ * Plan file text → validated, resolved Plan. Every problem is collected (syntax, types, units,
+ * unknown keys, per-executor and per-protocol rules, cross references, thresholds) and reported
+ * together with its line:column; a plan is returned only when there are none.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { isScalar, LineCounter, parseDocument } from 'yaml';
+import { PlanError, PreflightError } from '../core/errors.js';
+import type { Problem } from '../core/errors.js';
+import { redact } from './secrets.js';
+import type { Env } from './secrets.js';
+import { join, show, Walker } from './spec.js';
+import type { Raw } from './spec.js';
+import { ARRIVAL_EXECUTORS, EXECUTOR_RULES, planSpec, scenarioSpec } from './syntax.js';
+import { didYouMean } from './suggest.js';
+import { parseThresholdExpression } from './thresholds.js';
+import type { ScenarioFacts, ThresholdContext } from './thresholds.js';
+import type {
+  DataPlan, Executor, Plan, ProtocolName, QualityPlan, RequestTemplate, ScenarioPlan, Stage, SyntheticPlan, TargetPlan, ThresholdPlan,
+} from './types.js';
+import { tryParseRate } from './units.js';
+
+export interface ParseOptions {
+  /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
+  file?: string;
+  /** Environment for `${VAR}` (default `process.env`). */
+  env?: Env;
+  /** Folder that data, golden and CA paths are relative to (default: the plan file's folder, else cwd). */
+  baseDir?: string;
+}
+
+export interface PlanValidation {
+  ok: boolean;
+  /** The resolved plan, when there are no problems. */
+  plan?: Plan;
+  /** Errors, sorted by position. Never contain secret values. */
+  problems: Problem[];
+  /** Things that are allowed but worth saying (insecure TLS, literal credentials). */
+  warnings: Problem[];
+}
+
+/** Headers whose literal values are treated as secrets (and warned about). */
+const SENSITIVE_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'api-key']);
+
+const YAML_HINTS: Record<string, string> = {
+  TAB_AS_INDENT: 'indent with spaces, not tabs',
+  DUPLICATE_KEY: 'each key may appear once in a mapping',
+  MULTIPLE_DOCS: 'a plan file holds one YAML document (remove the extra `---`)',
+  BLOCK_AS_IMPLICIT_KEY: 'quote the value if it contains `: `, e.g. "a: b"',
+  BAD_INDENT: 'check the indentation of this line against the lines above',
+};
+
+function sortProblems(ps: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  const out: Problem[] = [];
+  for (const p of ps) {
+    const k = `${p.line}:${p.column}:${p.path}:${p.message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(p);
+  }
+  return out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+function scrub(ps: Problem[], secrets: readonly string[]): Problem[] {
+  if (secrets.length === 0) return ps;
+  return ps.map((p) => ({ ...p, message: redact(p.message, secrets), ...(p.hint ? { hint: redact(p.hint, secrets) } : {}), ...(p.path ? { path: redact(p.path, secrets) } : {}) }));
+}
+
+/** Validates plan text; never throws for problems in the plan (only for bugs). */
+export function validatePlan(text: string, opts: ParseOptions = {}): PlanValidation {
+  const file = opts.file ?? '<inline>';
+  const baseDir = opts.baseDir ?? (opts.file ? dirname(resolvePath(opts.file)) : process.cwd());
+  const env = opts.env ?? process.env;
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+
+  if (doc.errors.length > 0) {
+    const lines = text.split('\n');
+    const seenLines = new Set<number>();
+    const problems: Problem[] = [];
+    for (const e of doc.errors) {
+      const { line, col } = lc.linePos(e.pos[0]);
+      if (seenLines.has(line)) continue; // later errors on a line are usually the same mistake
+      seenLines.add(line);
+      const src = lines[line - 1] ?? '';
+      const hint = /\$\{/.test(src) && /[{[]/.test(src) && e.code === 'UNEXPECTED_TOKEN'
+        ? 'inside { } or [ ], quote values that contain ${…}, e.g. "${TOKEN}"'
+        : YAML_HINTS[e.code];
+      problems.push({ file, line, column: col, message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, ...(hint ? { hint } : {}) });
+    }
+    return { ok: false, problems: sortProblems(problems), warnings: [] };
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) {
+    return { ok: false, problems: [{ file, line: 1, column: 1, message: 'the plan is empty', hint: 'a plan needs at least `target:` and `scenarios:` (see docs/plan.md)' }], warnings: [] };
+  }
+
+  const w = new Walker(doc, lc, file, env);
+  const raw = w.walk(doc.contents, planSpec, '') as Raw | undefined;
+  const secrets = new Set<string>();
+  let plan: Plan | undefined;
+  if (raw) plan = build(w, raw, { file, baseDir }, secrets);
+  for (const s of w.secrets) secrets.add(s);
+  const allSecrets = [...secrets];
+  const problems = scrub(sortProblems(w.problems), allSecrets);
+  const warnings = scrub(sortProblems(w.warnings), allSecrets);
+  if (problems.length > 0 || !plan) return { ok: false, problems, warnings };
+  plan.secrets = allSecrets;
+  return { ok: true, plan, problems: [], warnings };
+}
+
+/** Parses and validates plan text; throws PlanError with every problem. */
+export function parsePlan(text: string, opts: ParseOptions = {}): Plan {
+  const r = validatePlan(text, opts);
+  if (!r.ok || !r.plan) throw new PlanError(r.problems);
+  return r.plan;
+}
+
+async function readPlanFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') {
+      const message = code === 'EISDIR' ? `plan file ${path} is a directory` : `plan file not found: ${path}`;
+      throw new PreflightError('E_PLAN_NOT_FOUND', message, {
+        problems: [{ file: path, message, hint: 'give the path of a .yaml, .yml or .json plan file' }],
+        cause: err,
+      });
+    }
+    throw new PreflightError('E_PLAN_NOT_FOUND', `cannot read plan file ${path}: ${code ?? String(err)}`, { cause: err, problems: [{ file: path, message: `cannot read plan file: ${code ?? String(err)}` }] });
+  }
+}
+
+/** Reads, parses and validates a plan file. Throws E_PLAN_NOT_FOUND or PlanError. */
+export async function loadPlan(path: string, opts: Omit<ParseOptions, 'file'> = {}): Promise<Plan> {
+  const text = await readPlanFile(path);
+  return parsePlan(text, { ...opts, file: path, baseDir: opts.baseDir ?? dirname(resolvePath(path)) });
+}
+
+/**
+ * Reads and validates a plan file without throwing for plan problems (for `preflight validate`):
+ * the problems, sorted by position; empty when the plan is valid. A missing file still throws
+ * E_PLAN_NOT_FOUND.
+ */
+export async function validatePlanFile(path: string, opts: Omit<ParseOptions, 'file'> = {}): Promise<Problem[]> {
+  return (await checkPlanFile(path, opts)).problems;
+}
+
+/** Like validatePlanFile, with the resolved plan and the warnings too. */
+export async function checkPlanFile(path: string, opts: Omit<ParseOptions, 'file'> = {}): Promise<PlanValidation> {
+  const text = await readPlanFile(path);
+  return validatePlan(text, { ...opts, file: path, baseDir: opts.baseDir ?? dirname(resolvePath(path)) });
+}
+
+// ---- building the resolved plan ----------------------------------------------------------------
+
+interface Ctx {
+  file: string;
+  baseDir: string;
+}
+
+/** The text of a scalar as written (before interpolation): safe to show in messages. */
+function writtenAt(w: Walker, path: string): string {
+  const n = w.index.get(path)?.value;
+  return isScalar(n) ? String(n.value) : path;
+}
+
+function wasInterpolated(w: Walker, path: string): boolean {
+  const n = w.index.get(path)?.value;
+  return isScalar(n) && typeof n.value === 'string' && n.value.includes('${');
+}
+
+function resolveFile(ctx: Ctx, p: string): string {
+  return isAbsolute(p) ? p : resolvePath(ctx.baseDir, p);
+}
+
+function checkInputFile(w: Walker, ctx: Ctx, path: string, p: string, what: string): string {
+  const abs = resolveFile(ctx, p);
+  let ok = false;
+  try {
+    ok = statSync(abs).isFile();
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    w.problemAt(path, `${what} ${show(writtenAt(w, path))} not found`, `paths are relative to the plan file's folder${wasInterpolated(w, path) ? '' : ` (${ctx.baseDir})`}`);
+  }
+  return abs;
+}
+
+function normaliseUrl(u: string): string {
+  return u.endsWith('/') ? u.replace(/\/+$/, '') : u;
+}
+
+function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | undefined {
+  const target = buildTarget(w, (raw['target'] ?? {}) as Raw, ctx, secrets);
+  const scenariosRaw = (raw['scenarios'] ?? {}) as Record<string, Raw>;
+  const scenarios: ScenarioPlan[] = [];
+  for (const [name, s] of Object.entries(scenariosRaw)) {
+    const sc = buildScenario(w, name, s, join('scenarios', name), target, ctx, secrets);
+    if (sc) scenarios.push(sc);
+  }
+  crossCheckScenarios(w, scenarios);
+
+  if (target.readyPath === undefined) {
+    const protocols = new Set(scenarios.map((s) => s.protocol));
+    target.readyPath = protocols.size === 1 && protocols.has('kserve-v2') ? '/v2/health/ready' : protocols.size === 1 && protocols.has('torchserve') ? '/ping' : null;
+  }
+
+  const thresholds = buildThresholds(w, (raw['thresholds'] ?? []) as unknown[], scenarios);
+  const o = (raw['options'] ?? {}) as Raw;
+  return {
+    source: ctx.file,
+    target: target as TargetPlan,
+    scenarios,
+    thresholds,
+    options: {
+      workers: o['workers'] ?? 1,
+      seed: o['seed'] ?? 1,
+      intervalMs: o['interval'] ?? 1000,
+      maxDispatchLagMs: o['maxDispatchLag'] ?? 50,
+    },
+    secrets: [],
+  };
+}
+
+type PendingTarget = Omit<TargetPlan, 'readyPath'> & { readyPath: string | null | undefined };
+
+function buildTarget(w: Walker, t: Raw, ctx: Ctx, secrets: Set<string>): PendingTarget {
+  const headers = (t['headers'] ?? {}) as Record<string, string>;
+  sensitiveHeaders(w, 'target.headers', headers, secrets);
+  const tlsRaw = (t['tls'] ?? {}) as Raw;
+  const tls: TargetPlan['tls'] = { insecure: tlsRaw['insecure'] === true };
+  if (tls.insecure) {
+    w.warnAt('target.tls.insecure', 'TLS certificate verification is off (tls.insecure: true)', 'use tls.caFile for a private CA instead');
+  }
+  if (typeof tlsRaw['caFile'] === 'string') {
+    const abs = resolveFile(ctx, tlsRaw['caFile']);
+    try {
+      const pem = readFileSync(abs, 'utf8');
+      if (!pem.includes('-----BEGIN CERTIFICATE-----')) w.problemAt('target.tls.caFile', `CA file ${show(writtenAt(w, 'target.tls.caFile'))} is not a PEM certificate`, 'expected text starting with -----BEGIN CERTIFICATE-----');
+      else tls.ca = pem;
+    } catch (err) {
+      w.problemAt('target.tls.caFile', `cannot read CA file ${show(writtenAt(w, 'target.tls.caFile'))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, "paths are relative to the plan file's folder");
+    }
+  }
+  const url = typeof t['url'] === 'string' ? normaliseUrl(t['url']) : '';
+  if (url.startsWith('http://') && tlsRaw['caFile'] !== undefined) {
+    w.warnAt('target.tls', 'tls options have no effect on an http:// target');
+  }
+  const ready = t['ready'];
+  return {
+    url,
+    headers,
+    ...(t['connections'] !== undefined ? { connections: t['connections'] } : {}),
+    timeoutMs: t['timeout'] ?? 30_000,
+    connectTimeoutMs: t['connectTimeout'] ?? 10_000,
+    tls,
+    readyPath: ready === false ? null : typeof ready === 'string' ? ready : w.has('target.ready') ? null : undefined,
+    readyTimeoutMs: t['readyTimeout'] ?? 30_000,
+  };
+}
+
+/** Literal values of credential headers are secrets too; warn that they belong in the environment. */
+function sensitiveHeaders(w: Walker, path: string, headers: Record<string, string>, secrets: Set<string>): void {
+  for (const [k, v] of Object.entries(headers)) {
+    if (!SENSITIVE_HEADERS.has(k) || v === '') continue;
+    if (!wasInterpolated(w, join(path, k))) {
+      w.warnAt(join(path, k), `header \`${k}\` has a literal credential in the plan file`, `use an environment variable, e.g. ${k}: "Bearer \${TOKEN}"`);
+    }
+    // The credential part after a scheme word (`Bearer …`) is what must not leak.
+    const m = /^(Bearer|Basic|Token|ApiKey)\s+(.+)$/i.exec(v);
+    secrets.add(m ? m[2] : v);
+  }
+}
+
+/** Keys given for a scenario, by canonical name. */
+function given(w: Walker, path: string, key: string): string | undefined {
+  const aliases: Record<string, string[]> = { concurrency: ['concurrency', 'vus'], maxRequests: ['maxRequests', 'iterations'] };
+  for (const k of aliases[key] ?? [key]) if (w.has(join(path, k))) return k;
+  return undefined;
+}
+
+const ARRIVAL_ONLY_HINT = 'is for arrival-rate executors (constant-arrival-rate, ramping-arrival-rate)';
+
+/** For each field that only some executors take: executors that take it, and why others do not. */
+const EXECUTOR_FIELDS: Record<string, { executors: Executor[]; hint: (ex: Executor) => string }> = {
+  duration: {
+    executors: ['constant-arrival-rate', 'constant-concurrency', 'iterations'],
+    hint: () => 'a ramping scenario lasts the sum of its stages; remove `duration`',
+  },
+  rate: {
+    executors: ['constant-arrival-rate'],
+    hint: (ex) =>
+      ex === 'ramping-arrival-rate'
+        ? 'ramping-arrival-rate takes its rates from `stages` (and `startRate`)'
+        : 'a concurrency executor keeps `concurrency` requests in flight; for a fixed request rate use executor: constant-arrival-rate',
+  },
+  startRate: { executors: ['ramping-arrival-rate'], hint: () => '`startRate` is for ramping-arrival-rate' },
+  arrival: { executors: ['constant-arrival-rate', 'ramping-arrival-rate'], hint: () => `\`arrival\` ${ARRIVAL_ONLY_HINT}` },
+  maxInFlight: { executors: ['constant-arrival-rate', 'ramping-arrival-rate'], hint: () => `\`maxInFlight\` ${ARRIVAL_ONLY_HINT}; concurrency executors are capped by their concurrency` },
+  concurrency: {
+    executors: ['constant-concurrency', 'iterations'],
+    hint: (ex) =>
+      ex === 'ramping-concurrency'
+        ? 'ramping-concurrency takes its concurrency from `stages` (and `startConcurrency`)'
+        : 'arrival-rate executors start requests at a rate; cap requests in flight with `maxInFlight`',
+  },
+  startConcurrency: { executors: ['ramping-concurrency'], hint: () => '`startConcurrency` is for ramping-concurrency' },
+  thinkTime: {
+    executors: ['constant-concurrency', 'ramping-concurrency', 'iterations'],
+    hint: () => 'arrival-rate executors start requests on a schedule, so there is no think time',
+  },
+  stages: {
+    executors: ['ramping-arrival-rate', 'ramping-concurrency'],
+    hint: (ex) => `\`stages\` is for ramping executors; use executor: ${ARRIVAL_EXECUTORS.includes(ex) ? 'ramping-arrival-rate' : 'ramping-concurrency'}`,
+  },
+};
+
+const MODEL_PROTOCOLS: readonly ProtocolName[] = ['kserve-v2', 'tfserving', 'torchserve'];
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function buildScenario(w: Walker, name: string, s: Raw, path: string, target: PendingTarget, ctx: Ctx, secrets: Set<string>): ScenarioPlan | undefined {
+  const executor = s['executor'] as Executor | undefined;
+  const protocol = (s['protocol'] ?? 'http') as ProtocolName;
+  const protocolKnown = !w.has(join(path, 'protocol')) || s['protocol'] !== undefined;
+  const p = (k: string): string => join(path, k);
+
+  // Per-executor rules (only when the executor itself is valid).
+  if (executor) {
+    for (const alts of EXECUTOR_RULES[executor].required) {
+      if (alts.some((a) => w.has(p(a)) || w.suggested.has(p(a)))) continue;
+      const spec = scenarioSpec.fields[alts[0]];
+      w.problemAt(path, `scenario \`${name}\` (${executor}) needs \`${alts[0]}\``, spec?.description ? `${alts[0]}: ${spec.description}` : undefined, 'key');
+    }
+    for (const [field, rule] of Object.entries(EXECUTOR_FIELDS)) {
+      const k = given(w, path, field);
+      if (k === undefined || rule.executors.includes(executor)) continue;
+      w.problemAt(p(k), `\`${k}\` does not apply to executor ${executor}`, rule.hint(executor), 'key');
+    }
+  }
+
+  // Per-protocol rules.
+  if (protocolKnown) {
+    const forbid = (k: string, why: string, hint?: string): void => {
+      if (w.has(p(k))) w.problemAt(p(k), `\`${k}\` ${why}`, hint, 'key');
+    };
+    const hasBody = w.has(p('request.body')) || w.has(p('request.json'));
+    const hasInputs = w.has(p('data')) || w.has(p('synthetic')) || w.suggested.has(p('data')) || w.suggested.has(p('synthetic'));
+    if (protocol === 'http') {
+      if (!w.has(p('request')) && !w.suggested.has(p('request'))) {
+        w.problemAt(path, `scenario \`${name}\` (protocol http) needs \`request\``, 'e.g. request: { method: GET, path: /health }; for model servers set protocol: kserve-v2, tfserving, torchserve or openai', 'key');
+      } else if (w.has(p('request')) && !w.has(p('request.path')) && !w.suggested.has(p('request.path'))) {
+        w.problemAt(p('request.path'), 'request is missing `path`', 'path: the path and query, starting with /, e.g. /v2/models/digits/infer', 'key');
+      }
+      for (const k of ['model', 'modelVersion', 'mix']) forbid(k, 'needs a model protocol', 'set protocol: kserve-v2, tfserving, torchserve or openai');
+      forbid('synthetic', 'needs a model protocol (shapes come from model metadata)', 'set protocol: kserve-v2 or tfserving, or use `data`');
+    } else {
+      for (const k of ['request.method', 'request.path']) {
+        if (w.has(p(k))) w.problemAt(p(k), `\`${k}\` does not apply to protocol ${protocol}: it builds the URL from \`model\``, 'for model protocols, `request` takes only body (or json) and headers', 'key');
+      }
+    }
+    if (protocol === 'openai' || protocol === 'torchserve') {
+      forbid('synthetic', protocol === 'openai' ? 'is for tensor protocols (kserve-v2, tfserving)' : 'needs model metadata, which torchserve does not publish', protocol === 'openai' ? 'give prompts with `data`' : 'use `data` or `request.body`');
+    }
+    for (const k of ['openai', 'tfserving', 'torchserve']) if (protocol !== k) forbid(k, `is for protocol ${k}`, `set protocol: ${k}`);
+    if (MODEL_PROTOCOLS.includes(protocol)) {
+      if (!w.has(p('model')) && !w.has(p('mix')) && !w.suggested.has(p('model'))) {
+        w.problemAt(path, `scenario \`${name}\` (protocol ${protocol}) needs \`model\` (or a \`mix\` of models)`, 'model: the model name on the server, e.g. digits', 'key');
+      }
+      if (!hasInputs && !hasBody) {
+        const what = protocol === 'torchserve' ? '`data` or a fixed `request.body`' : '`data`, `synthetic` or a fixed `request.body`';
+        w.problemAt(path, `scenario \`${name}\` (protocol ${protocol}) needs ${what} to build its requests`, protocol === 'torchserve' ? 'e.g. data: { file: inputs.csv }' : 'e.g. synthetic: { distribution: uniform, low: 0, high: 16 }', 'key');
+      }
+      if (hasInputs && hasBody) {
+        w.problemAt(w.has(p('request.body')) ? p('request.body') : p('request.json'), `a fixed request body does not combine with \`${w.has(p('data')) ? 'data' : 'synthetic'}\``, 'remove the body to build requests from the inputs, or remove the inputs to send the fixed body', 'key');
+      }
+    }
+    if (protocol === 'openai' && !w.has(p('model')) && !w.has(p('mix')) && !w.suggested.has(p('model'))) {
+      const json = s['request']?.['json'];
+      const body = typeof s['request']?.['body'] === 'string' ? tryJson(s['request']['body']) : json;
+      if (!(body && typeof body === 'object' && typeof (body as Raw)['model'] === 'string')) {
+        w.problemAt(path, `scenario \`${name}\` (protocol openai) needs \`model\``, 'the model name the server serves, e.g. model: llama-3.1-8b', 'key');
+      }
+    }
+  }
+  if (w.has(p('model')) && w.has(p('mix'))) w.problemAt(p('mix'), '`model` and `mix` are exclusive', 'list every model in mix.models', 'key');
+  if (w.has(p('modelVersion')) && w.has(p('mix'))) w.problemAt(p('modelVersion'), '`modelVersion` does not combine with `mix`', 'set `version` per model in mix.models', 'key');
+  if (w.has(p('data')) && w.has(p('synthetic'))) w.problemAt(p('synthetic'), '`data` and `synthetic` are exclusive', 'keep one source of inputs', 'key');
+
+  // Stages: the unit of a target depends on the executor.
+  let stages: Stage[] | undefined;
+  if (Array.isArray(s['stages'])) {
+    stages = [];
+    const arrival = executor ? ARRIVAL_EXECUTORS.includes(executor) : undefined;
+    (s['stages'] as Raw[]).forEach((st, i) => {
+      const sp = join(p('stages'), i);
+      const t = st['target'] as { stageTarget: string | number; raw: string; interpolated: boolean } | undefined;
+      if (st['duration'] === undefined || t === undefined || arrival === undefined) return;
+      const tp = join(sp, 'target');
+      if (arrival) {
+        const r = tryParseRate(t.stageTarget);
+        if (!r.ok) {
+          w.problemAt(tp, t.interpolated ? `${show(t.raw)} is not a rate after interpolation` : `${executor} stage target: ${r.message}`, r.hint);
+          return;
+        }
+        stages!.push({ durationMs: st['duration'], target: r.value });
+      } else {
+        const n = typeof t.stageTarget === 'number' ? t.stageTarget : t.interpolated && /^\d+$/.test(t.stageTarget.trim()) ? Number(t.stageTarget) : NaN;
+        if (!Number.isInteger(n) || n < 0) {
+          const looksRate = typeof t.stageTarget === 'string' && /\//.test(t.stageTarget);
+          w.problemAt(tp, `${executor} stage target must be a concurrency (an integer ≥ 0), got ${t.interpolated ? show(t.raw) : typeof t.stageTarget === 'number' ? t.stageTarget : show(t.stageTarget)}`,
+            looksRate ? 'rates are for ramping-arrival-rate; here write the number of requests in flight, e.g. 16' : 'e.g. target: 16');
+          return;
+        }
+        stages!.push({ durationMs: st['duration'], target: n });
+      }
+    });
+  }
+
+  const sc: ScenarioPlan = {
+    name,
+    executor: executor ?? 'constant-arrival-rate',
+    protocol,
+    startTimeMs: s['startTime'] ?? 0,
+    gracefulStopMs: s['gracefulStop'] ?? 10_000,
+    arrival: s['arrival'] ?? 'uniform',
+    checks: ((s['checks'] ?? []) as string[]).map((expression) => ({ expression })),
+    tags: (s['tags'] ?? {}) as Record<string, string>,
+  };
+  if (s['duration'] !== undefined) sc.durationMs = s['duration'];
+  if (s['maxRequests'] !== undefined) sc.maxRequests = s['maxRequests'];
+  if (s['rate'] !== undefined) sc.rate = s['rate'];
+  if (s['startRate'] !== undefined) sc.startRate = s['startRate'];
+  if (s['maxInFlight'] !== undefined) sc.maxInFlight = s['maxInFlight'];
+  if (s['concurrency'] !== undefined) sc.concurrency = s['concurrency'];
+  if (s['startConcurrency'] !== undefined) sc.startConcurrency = s['startConcurrency'];
+  if (s['thinkTime'] !== undefined) sc.thinkTimeMs = s['thinkTime'];
+  if (stages) sc.stages = stages;
+  if (executor === 'ramping-arrival-rate' && sc.startRate === undefined) sc.startRate = 0;
+  if (executor === 'ramping-concurrency' && sc.startConcurrency === undefined) sc.startConcurrency = 0;
+  if ((executor === 'ramping-arrival-rate' || executor === 'ramping-concurrency') && stages && Array.isArray(s['stages']) && stages.length === s['stages'].length) {
+    sc.durationMs = stages.reduce((a, st) => a + st.durationMs, 0);
+    if (sc.durationMs <= 0) w.problemAt(p('stages'), 'the stages last 0s in total', 'give at least one stage a duration', 'key');
+  }
+  if (executor === 'constant-arrival-rate' && sc.durationMs === 0) w.problemAt(p('duration'), 'duration must be more than 0s');
+  if (executor === 'constant-concurrency' && sc.durationMs === 0) w.problemAt(p('duration'), 'duration must be more than 0s');
+
+  if (s['target']) {
+    const o = s['target'] as Raw;
+    const override: NonNullable<ScenarioPlan['target']> = {};
+    if (o['url'] !== undefined) override.url = normaliseUrl(o['url']);
+    if (o['headers'] !== undefined) {
+      sensitiveHeaders(w, p('target.headers'), o['headers'], secrets);
+      override.headers = { ...target.headers, ...(o['headers'] as Record<string, string>) };
+    }
+    if (o['connections'] !== undefined) override.connections = o['connections'];
+    if (o['timeout'] !== undefined) override.timeoutMs = o['timeout'];
+    sc.target = override;
+  }
+  if (s['request']) sc.request = buildRequest(w, p('request'), s['request'] as Raw, secrets);
+  if (s['model'] !== undefined) sc.model = s['model'];
+  if (s['modelVersion'] !== undefined) sc.modelVersion = s['modelVersion'];
+  if (protocol === 'openai') {
+    const o = (s['openai'] ?? { endpoint: 'chat', stream: true }) as Raw;
+    sc.openai = { endpoint: o['endpoint'] ?? 'chat', stream: o['stream'] ?? true };
+    if (o['maxTokens'] !== undefined) sc.openai.maxTokens = o['maxTokens'];
+    if (o['slo'] !== undefined && Object.keys(o['slo']).length > 0) sc.openai.slo = o['slo'];
+    if (!sc.openai.stream && sc.openai.slo && (sc.openai.slo['ttft'] !== undefined || sc.openai.slo['itl'] !== undefined)) {
+      w.problemAt(p('openai.slo'), 'ttft and itl SLOs need streamed responses', 'set openai.stream: true, or use the e2e SLO', 'key');
+    }
+  }
+  if (protocol === 'openai' && sc.request?.body !== undefined) {
+    const b = tryJson(sc.request.body);
+    if (!b || typeof b !== 'object' || Array.isArray(b)) {
+      w.problemAt(w.has(p('request.json')) ? p('request.json') : p('request.body'), 'for protocol openai, the request body must be a JSON object (extra fields of each request)', 'e.g. json: { temperature: 0, ignore_eos: true }');
+    }
+  }
+  if (protocol === 'tfserving' && s['tfserving'] !== undefined) {
+    const t = s['tfserving'] as Raw;
+    sc.tfserving = { format: t['format'] ?? 'row', ...(t['signatureName'] !== undefined ? { signatureName: t['signatureName'] } : {}) };
+  }
+  if (protocol === 'torchserve' && s['torchserve'] !== undefined) {
+    const t = s['torchserve'] as Raw;
+    const tp = p('torchserve');
+    sc.torchserve = { payload: t['payload'] ?? 'json' };
+    for (const k of ['column', 'encoding', 'contentType'] as const) if (t[k] !== undefined) sc.torchserve[k] = t[k];
+    if (sc.torchserve.payload === 'raw') {
+      if (!w.has(join(tp, 'column'))) w.problemAt(tp, 'torchserve payload raw needs `column` (the data column holding the bytes, text or file path)', undefined, 'key');
+      if (!w.has(p('data'))) w.problemAt(tp, 'torchserve payload raw reads its bytes from `data`', 'add data: { file: … } with that column', 'key');
+    } else {
+      for (const k of ['column', 'encoding', 'contentType']) {
+        if (w.has(join(tp, k))) w.problemAt(join(tp, k), `\`${k}\` is for torchserve payload raw`, 'set torchserve.payload: raw', 'key');
+      }
+    }
+  }
+  if (s['mix']) sc.mix = buildMix(w, p('mix'), s['mix'] as Raw);
+  if (s['data']) sc.data = buildData(w, p('data'), s['data'] as Raw, ctx);
+  if (s['synthetic']) sc.synthetic = buildSynthetic(w, p('synthetic'), s['synthetic'] as Raw);
+  if (s['quality']) sc.quality = buildQuality(w, p('quality'), s['quality'] as Raw, sc, ctx);
+  return sc;
+}
+
+function buildRequest(w: Walker, path: string, r: Raw, secrets: Set<string>): RequestTemplate {
+  const headers = { ...((r['headers'] ?? {}) as Record<string, string>) };
+  sensitiveHeaders(w, join(path, 'headers'), headers, secrets);
+  const req: RequestTemplate = { method: String(r['method'] ?? 'GET').toUpperCase(), path: r['path'] ?? '/', headers };
+  if (w.has(join(path, 'body')) && w.has(join(path, 'json'))) {
+    w.problemAt(join(path, 'json'), '`body` and `json` are exclusive', 'use `json` for a JSON value, `body` for literal text', 'key');
+  }
+  if (typeof r['body'] === 'string') req.body = r['body'];
+  else if (w.has(join(path, 'json')) && r['json'] !== undefined) {
+    req.body = JSON.stringify(r['json']);
+    if (headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+  }
+  if ((req.method === 'GET' || req.method === 'HEAD') && req.body !== undefined) {
+    w.warnAt(join(path, 'method'), `a ${req.method} request with a body`, 'most servers expect POST for inference requests', 'key');
+  }
+  return req;
+}
+
+function buildMix(w: Walker, path: string, m: Raw): NonNullable<ScenarioPlan['mix']> {
+  const models = ((m['models'] ?? []) as Raw[]).map((x) => ({ name: String(x['name'] ?? ''), weight: (x['weight'] ?? 1) as number, ...(x['version'] !== undefined ? { version: x['version'] as string } : {}) }));
+  const seen = new Set<string>();
+  models.forEach((x, i) => {
+    if (seen.has(x.name)) w.problemAt(join(join(join(path, 'models'), i), 'name'), `model \`${x.name}\` is listed twice in the mix`, 'each model is a results group; list it once');
+    seen.add(x.name);
+    if (m['zipf'] !== undefined && w.has(join(join(join(path, 'models'), i), 'weight'))) {
+      w.problemAt(join(join(join(path, 'models'), i), 'weight'), '`weight` does not combine with `zipf`', 'zipf sets the weights from the list order; remove weight or zipf', 'key');
+    }
+  });
+  const mix: NonNullable<ScenarioPlan['mix']> = { models };
+  if (m['zipf'] !== undefined) mix.zipf = m['zipf'];
+  return mix;
+}
+
+const RANGE = /^([A-Za-z_][A-Za-z0-9_]*?)(\d+)\.\.([A-Za-z_][A-Za-z0-9_]*?)?(\d+)$/;
+const MAX_RANGE = 1_000_000;
+
+/** `p0..p63` → p0, p1, …, p63. */
+export function expandColumnRange(text: string): { ok: true; columns: string[] } | { ok: false; message: string; hint?: string } {
+  const m = RANGE.exec(text);
+  if (!m) return { ok: false, message: `\`${text}\` is not a column range`, hint: 'write prefixFIRST..prefixLAST, e.g. p0..p63' };
+  const [, prefix, a, prefix2, b] = m;
+  if (prefix2 !== undefined && prefix2 !== prefix) return { ok: false, message: `column range \`${text}\` mixes prefixes \`${prefix}\` and \`${prefix2}\``, hint: `e.g. ${prefix}${a}..${prefix}${b}` };
+  const from = Number(a);
+  const to = Number(b);
+  if (to < from) return { ok: false, message: `column range \`${text}\` runs backwards`, hint: `e.g. ${prefix}${b}..${prefix}${a}` };
+  if (to - from + 1 > MAX_RANGE) return { ok: false, message: `column range \`${text}\` is too large (over ${MAX_RANGE} columns)` };
+  const columns: string[] = [];
+  for (let i = from; i <= to; i++) columns.push(`${prefix}${i}`);
+  return { ok: true, columns };
+}
+
+function buildData(w: Walker, path: string, d: Raw, ctx: Ctx): DataPlan {
+  const file = typeof d['file'] === 'string' ? checkInputFile(w, ctx, join(path, 'file'), d['file'], 'data file') : '';
+  let format = d['format'] as DataPlan['format'] | undefined;
+  if (format === undefined && file) {
+    const ext = extname(file).toLowerCase();
+    format = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : ext === '.json' ? 'json' : undefined;
+    if (!format) w.problemAt(join(path, 'file'), `cannot tell the format of data file ${show(writtenAt(w, join(path, 'file')))} from its extension`, 'set data.format: csv, jsonl or json');
+  }
+  const out: DataPlan = { file, format: format ?? 'csv', order: d['order'] ?? 'sequential', batch: { min: 1, max: 1 } };
+  if (Array.isArray(d['inputs'])) {
+    out.inputs = [];
+    const names = new Set<string>();
+    (d['inputs'] as Raw[]).forEach((inp, i) => {
+      const ip = join(join(path, 'inputs'), i);
+      let columns: string[] | undefined;
+      if (typeof inp['columns'] === 'string') {
+        const r = expandColumnRange(inp['columns']);
+        if (r.ok) columns = r.columns;
+        else w.problemAt(join(ip, 'columns'), r.message, r.hint);
+      } else if (Array.isArray(inp['columns'])) columns = inp['columns'] as string[];
+      if (typeof inp['name'] === 'string') {
+        if (names.has(inp['name'])) w.problemAt(join(ip, 'name'), `input \`${inp['name']}\` is listed twice`);
+        names.add(inp['name']);
+      }
+      if (!columns || typeof inp['name'] !== 'string') return;
+      const input: NonNullable<DataPlan['inputs']>[number] = { name: inp['name'], columns, datatype: inp['datatype'] ?? 'FP32' };
+      if (Array.isArray(inp['shape'])) {
+        input.shape = inp['shape'] as number[];
+        const fixed = input.shape.filter((x) => x !== -1);
+        if (input.shape.some((x) => x === 0 || x < -1)) w.problemAt(join(ip, 'shape'), 'shape dimensions are positive, or -1 for a variable dimension');
+        else if (input.shape.filter((x) => x === -1).length <= 1) {
+          const per = fixed.reduce((a, x) => a * x, 1);
+          const hasBatchDim = input.shape.includes(-1);
+          if (!hasBatchDim && per !== columns.length) {
+            w.problemAt(join(ip, 'shape'), `shape [${input.shape.join(', ')}] holds ${per} values but ${columns.length} columns are given`);
+          } else if (hasBatchDim && columns.length % per !== 0) {
+            w.problemAt(join(ip, 'shape'), `shape [${input.shape.join(', ')}] does not divide the ${columns.length} columns`);
+          }
+        }
+      }
+      out.inputs!.push(input);
+    });
+  }
+  if (d['label'] !== undefined) out.label = d['label'];
+  const b = d['batch'];
+  if (typeof b === 'number') out.batch = { min: b, max: b };
+  else if (b && typeof b === 'object') {
+    const min = (b as Raw)['min'];
+    const max = (b as Raw)['max'];
+    if (typeof min === 'number' && typeof max === 'number') {
+      if (min > max) w.problemAt(join(path, 'batch'), `batch min ${min} is more than max ${max}`);
+      out.batch = { min, max };
+    }
+  }
+  return out;
+}
+
+function buildSynthetic(w: Walker, path: string, s: Raw): SyntheticPlan {
+  const distribution = (s['distribution'] ?? 'uniform') as SyntheticPlan['distribution'];
+  const out: SyntheticPlan = { distribution, batch: s['batch'] ?? 1 };
+  for (const k of ['low', 'high', 'mean', 'std'] as const) if (s[k] !== undefined) out[k] = s[k];
+  if (distribution === 'uniform') {
+    for (const k of ['mean', 'std']) {
+      if (w.has(join(path, k))) w.problemAt(join(path, k), `\`${k}\` is for distribution: normal`, 'a uniform distribution takes low and high', 'key');
+    }
+    if (out.low !== undefined && out.high !== undefined && out.low >= out.high) w.problemAt(join(path, 'high'), `high (${out.high}) must be more than low (${out.low})`);
+  } else {
+    for (const k of ['low', 'high']) {
+      if (w.has(join(path, k))) w.problemAt(join(path, k), `\`${k}\` is for distribution: uniform`, 'a normal distribution takes mean and std', 'key');
+    }
+  }
+  return out;
+}
+
+function buildQuality(w: Walker, path: string, q: Raw, sc: ScenarioPlan, ctx: Ctx): QualityPlan {
+  const task = (q['task'] ?? 'classification') as QualityPlan['task'];
+  let prediction: QualityPlan['prediction'] = { kind: 'argmax' };
+  const pr = q['prediction'];
+  if (pr && typeof pr === 'object') {
+    const o = pr as Raw;
+    if (o['output'] !== undefined && o['path'] !== undefined) w.problemAt(join(path, 'prediction'), 'give `output` or `path`, not both', undefined, 'key');
+    else if (o['path'] !== undefined) prediction = { kind: 'path', path: o['path'] };
+    else if (o['output'] !== undefined) prediction = { kind: 'argmax', output: o['output'] };
+    else if (Object.keys(o).length === 0 && w.has(join(path, 'prediction'))) w.problemAt(join(path, 'prediction'), 'prediction needs `output` or `path`', 'e.g. prediction: { path: $.outputs[0].data[0] }', 'key');
+  }
+  if (task === 'regression' && prediction.kind !== 'path') {
+    w.problemAt(w.has(join(path, 'prediction')) ? join(path, 'prediction') : join(path, 'task'), 'a regression prediction is a value, not an argmax', 'set prediction: { path: <JSON path of the predicted value> }', 'key');
+  }
+  const out: QualityPlan = { task, prediction };
+  if (q['saveGolden'] !== undefined) out.saveGolden = resolveFile(ctx, q['saveGolden']);
+  if (q['golden'] && typeof q['golden'] === 'object') {
+    const g = q['golden'] as Raw;
+    if (typeof g['file'] === 'string') out.golden = { file: checkInputFile(w, ctx, join(path, 'golden.file'), g['file'], 'golden file'), tolerance: g['tolerance'] ?? 0 };
+  }
+  if (w.has(join(path, 'saveGolden')) && w.has(join(path, 'golden'))) {
+    w.problemAt(join(path, 'golden'), '`saveGolden` and `golden` are exclusive', 'record a golden run first (saveGolden), then compare against it (golden)', 'key');
+  }
+  if (q['reference'] !== undefined) out.reference = q['reference'];
+  const comparesGolden = w.has(join(path, 'golden')) || w.has(join(path, 'saveGolden'));
+  const dataPath = join(join('scenarios', sc.name), 'data');
+  if (!comparesGolden) {
+    if (!w.has(dataPath)) {
+      w.problemAt(path, 'quality needs labelled `data` (with `label`) or a `golden` file', 'synthetic inputs have no labels: compare with golden (record it with saveGolden)', 'key');
+    } else if (!w.has(join(dataPath, 'label'))) {
+      w.problemAt(dataPath, 'quality needs the true labels: set `data.label` to the label column', 'or compare with a golden file (quality.golden)', 'key');
+    }
+  }
+  return out;
+}
+
+/** Checks that need every scenario: quality.reference names. */
+function crossCheckScenarios(w: Walker, scenarios: ScenarioPlan[]): void {
+  const names = scenarios.map((s) => s.name);
+  for (const s of scenarios) {
+    const ref = s.quality?.reference;
+    if (ref === undefined) continue;
+    const rp = join(join(join('scenarios', s.name), 'quality'), 'reference');
+    if (ref === s.name) w.problemAt(rp, `scenario \`${s.name}\` cannot be its own reference`, 'name a light-load scenario, e.g. one at a low constant rate');
+    else if (!names.includes(ref)) w.problemAt(rp, `unknown reference scenario \`${ref}\``, didYouMean(ref, names.filter((n) => n !== s.name), 'scenarios'));
+    else if (!scenarios.find((x) => x.name === ref)?.quality) w.problemAt(rp, `reference scenario \`${ref}\` has no \`quality\`, so no accuracy to compare with`);
+  }
+}
+
+function buildThresholds(w: Walker, items: unknown[], scenarios: ScenarioPlan[]): ThresholdPlan[] {
+  const facts = new Map<string, ScenarioFacts>();
+  for (const s of scenarios) {
+    facts.set(s.name, {
+      protocol: s.protocol,
+      ...(s.mix ? { groups: s.mix.models.map((m) => m.name) } : {}),
+      ...(s.quality ? { quality: { task: s.quality.task, golden: s.quality.golden !== undefined, reference: s.quality.reference !== undefined } } : {}),
+    });
+  }
+  const ctx: ThresholdContext = { scenarios: facts };
+  const out: ThresholdPlan[] = [];
+  items.forEach((item, i) => {
+    if (item === undefined) return; // invalid item: already reported
+    const ip = join('thresholds', i);
+    const isObj = typeof item === 'object' && item !== null;
+    const expr = isObj ? ((item as Raw)['threshold'] as string | undefined) : (item as string);
+    if (typeof expr !== 'string') return;
+    const exprPath = isObj ? join(ip, 'threshold') : ip;
+    const r = parseThresholdExpression(expr, ctx);
+    if (!r.ok) {
+      // Show the expression as written: after interpolation it could hold a secret.
+      const written = wasInterpolated(w, exprPath) ? `${writtenAt(w, exprPath).trim()}\` (after interpolation)` : `${expr.trim()}\``;
+      w.problemAt(exprPath, `threshold \`${written}: ${r.message}`, r.hint);
+      return;
+    }
+    const o = isObj ? (item as Raw) : {};
+    const abortOnFail = o['abortOnFail'] === true;
+    const delay = (o['delayAbortEval'] as number | undefined) ?? 0;
+    if (!abortOnFail && w.has(join(ip, 'delayAbortEval'))) w.warnAt(join(ip, 'delayAbortEval'), 'delayAbortEval has no effect without abortOnFail: true', undefined, 'key');
+    out.push({ ...r.threshold, abortOnFail, delayAbortEvalMs: delay });
+  });
+  return out;
+}

@@ -1,0 +1,409 @@
+/**
+ * The plan file's syntax (camelCase keys, unit strings). Drives validation and the JSON Schema;
+ * docs/plan.md documents the same keys. Rules that span several keys (per-executor and per-protocol
+ * requirements, cross references) are in resolve.ts.
+ */
+import { isScalar } from 'yaml';
+import type { FieldSpec, ObjectSpec, Spec, StringSpec, Walker } from './spec.js';
+import { RATE_PATTERN } from './units.js';
+
+export const EXECUTORS = ['constant-arrival-rate', 'ramping-arrival-rate', 'constant-concurrency', 'ramping-concurrency', 'iterations'] as const;
+export const PROTOCOLS = ['http', 'kserve-v2', 'tfserving', 'torchserve', 'openai'] as const;
+/** KServe v2 tensor datatypes. */
+export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
+/** Per-request SLO keys of `openai.slo` (histograms the openai protocol records). */
+export const SLO_KEYS = ['ttft', 'tpot', 'itl', 'e2e'] as const;
+
+/** Scenario names appear in thresholds (`steady.p99`, `steady/group.accuracy`): no dots or slashes. */
+export const SCENARIO_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+const dur = (description: string, def?: string): FieldSpec => ({ t: 'duration', description, ...(def !== undefined ? { default: def } : {}) });
+const posInt = (description: string, def?: number): FieldSpec => ({ t: 'int', min: 1, description, ...(def !== undefined ? { default: def } : {}) });
+const str = (description: string, extra: Partial<Omit<StringSpec, 't'>> & { required?: boolean } = {}): FieldSpec => ({ t: 'string', description, ...extra });
+
+const headers: Spec = {
+  t: 'map',
+  what: 'headers',
+  lowerCaseKeys: true,
+  keyPattern: /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+  keyMessage: 'header names are letters, digits and !#$%&\'*+.^_`|~-',
+  values: { t: 'string', description: 'Header value; ${VAR} is interpolated from the environment and redacted from output.' },
+  description: 'HTTP headers (names are case-insensitive and lower-cased).',
+};
+
+const url: FieldSpec = {
+  t: 'string',
+  description: 'Base URL: scheme, host, port and an optional base path, e.g. http://127.0.0.1:8080.',
+  pattern: /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/,
+  patternMessage: 'expected an http:// or https:// URL without query or fragment',
+  patternHint: 'e.g. http://127.0.0.1:8080 or https://models.example.com/base',
+};
+
+export const targetSpec: ObjectSpec = {
+  t: 'object',
+  what: 'target',
+  description: 'The server under test.',
+  fields: {
+    url: { ...url, required: true },
+    headers,
+    connections: posInt('Keep-alive connections per worker; default: enough for the load.'),
+    timeout: dur('Per-request timeout (headers and body).', '30s'),
+    connectTimeout: dur('TCP/TLS connect timeout.', '10s'),
+    tls: {
+      t: 'object',
+      what: 'tls',
+      description: 'TLS options for https:// targets.',
+      fields: {
+        insecure: { t: 'bool', default: false, description: 'Skip certificate verification (warned about).' },
+        caFile: str('PEM file of an extra CA, relative to the plan file.', { nonEmpty: true }),
+      },
+    },
+    ready: {
+      t: 'union',
+      expected: 'a path starting with `/`, or `false`',
+      description: 'Health-check path polled until it answers 2xx before load starts, or false to skip. Default: /v2/health/ready when every scenario is kserve-v2, /ping when every scenario is torchserve, otherwise no check.',
+      string: { t: 'string', pattern: /^\//, patternMessage: 'expected a path starting with `/`', patternHint: 'e.g. /health, or false to skip the check' },
+      bool: { t: 'bool', const: false },
+    },
+    readyTimeout: dur('How long to wait for the ready path.', '30s'),
+  },
+};
+
+const scenarioTarget: FieldSpec = {
+  t: 'object',
+  what: 'scenario target',
+  description: 'Override of target for this scenario; headers are merged over target.headers.',
+  fields: {
+    url,
+    headers,
+    connections: posInt('Keep-alive connections per worker.'),
+    timeout: dur('Per-request timeout.'),
+  },
+};
+
+const request: FieldSpec = {
+  t: 'object',
+  what: 'request',
+  description: 'HTTP request template (protocol http; required there). `{{column}}` in path and body is filled from a data row. Model protocols use only body/json (a fixed request, or extra fields for openai) and headers.',
+  fields: {
+    method: str('HTTP method (protocol http).', { default: 'GET', pattern: /^[A-Za-z]+$/, patternMessage: 'expected an HTTP method such as GET or POST' }),
+    path: str('Path and query, starting with / (protocol http: required).', { pattern: /^\//, patternMessage: 'expected a path starting with `/`', patternHint: 'e.g. /v2/models/digits/infer' }),
+    headers,
+    body: { t: 'string', coerce: false, description: 'Literal request body.' },
+    json: { t: 'any', description: 'Request body as a JSON value, serialised once (sets content-type: application/json unless given).' },
+  },
+};
+
+const stageTarget: Spec = {
+  t: 'custom',
+  schema: {
+    description: 'A rate like 100/s (arrival-rate executors) or an integer concurrency (concurrency executors).',
+    anyOf: [{ type: 'string', pattern: RATE_PATTERN }, { type: 'integer', minimum: 0 }],
+  },
+  parse: (w: Walker, node: unknown, path: string): unknown => {
+    if (!isScalar(node) || node.value === null || node.value === undefined) {
+      w.problem(node, path, `expected a rate like \`100/s\` or an integer, got ${w.describe(node)}`);
+      return undefined;
+    }
+    const s = w.scalar(node, path);
+    if (!s || s.value === undefined) return undefined;
+    if (typeof s.value !== 'string' && typeof s.value !== 'number') {
+      w.problem(node, path, `expected a rate like \`100/s\` or an integer, got ${w.describe(node)}`);
+      return undefined;
+    }
+    return { stageTarget: s.value, raw: s.raw, interpolated: s.interpolated };
+  },
+};
+
+const sloSpec: Spec = {
+  t: 'object',
+  what: 'openai.slo',
+  description: 'Per-request SLOs; a request meeting all of them counts towards goodput.',
+  fields: Object.fromEntries(
+    SLO_KEYS.map((k) => [k, dur({ ttft: 'Time to first token.', tpot: 'Time per output token.', itl: 'Inter-token latency.', e2e: 'End-to-end request time.' }[k])]),
+  ),
+};
+
+const dataSpec: FieldSpec = {
+  t: 'object',
+  what: 'data',
+  description: 'Rows to send, from a file.',
+  fields: {
+    file: str('CSV, JSON Lines (.jsonl/.ndjson) or JSON array (.json) file, relative to the plan file.', { required: true, nonEmpty: true }),
+    format: str('File format; inferred from the extension when absent.', { enum: ['csv', 'jsonl', 'json'] }),
+    order: str('Row order: sequential, shuffle (seeded) or sample (with replacement).', { enum: ['sequential', 'shuffle', 'sample'], default: 'sequential' }),
+    inputs: {
+      t: 'array',
+      minItems: 1,
+      description: 'Columns → model input tensors.',
+      items: {
+        t: 'object',
+        what: 'input',
+        fields: {
+          name: str('Input tensor name.', { required: true, nonEmpty: true }),
+          columns: {
+            t: 'union',
+            required: true,
+            expected: 'a list of column names or a range like `p0..p63`',
+            description: 'Columns flattened row-major into the tensor: a list, or a range string like p0..p63.',
+            string: { t: 'string', pattern: /^[A-Za-z_][A-Za-z0-9_]*?\d+\.\.([A-Za-z_][A-Za-z0-9_]*?)?\d+$/, patternMessage: 'expected a column range like `p0..p63`' },
+            seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
+          },
+          datatype: str('KServe v2 datatype.', { enum: DATATYPES, default: 'FP32' }),
+          shape: { t: 'array', minItems: 1, items: { t: 'int', min: -1 }, description: 'Tensor shape per row batch, -1 for a variable dimension.' },
+        },
+      },
+    },
+    label: str('Column holding the true label (classification) or value (regression).', { nonEmpty: true }),
+    batch: {
+      t: 'union',
+      expected: 'a positive integer or `{ min, max }`',
+      description: 'Rows per request: a fixed number, or drawn uniformly from {min, max}.',
+      default: 1,
+      number: { t: 'int', min: 1 },
+      map: {
+        t: 'object',
+        what: 'batch',
+        fields: { min: { t: 'int', min: 1, required: true }, max: { t: 'int', min: 1, required: true } },
+      },
+    },
+  },
+};
+
+const syntheticSpec: FieldSpec = {
+  t: 'object',
+  what: 'synthetic',
+  description: 'Generated inputs (seeded); shape and datatype come from the model metadata.',
+  fields: {
+    distribution: str('Value distribution.', { enum: ['uniform', 'normal'], default: 'uniform' }),
+    low: { t: 'number', description: 'Uniform: lower bound.' },
+    high: { t: 'number', description: 'Uniform: upper bound.' },
+    mean: { t: 'number', description: 'Normal: mean.' },
+    std: { t: 'number', exclusiveMin: 0, description: 'Normal: standard deviation.' },
+    batch: posInt('Rows per request.', 1),
+  },
+};
+
+const qualitySpec: FieldSpec = {
+  t: 'object',
+  what: 'quality',
+  description: 'Score responses: accuracy against labels, or agreement with a golden run.',
+  fields: {
+    task: str('What the model does.', { enum: ['classification', 'regression'], default: 'classification' }),
+    prediction: {
+      t: 'union',
+      expected: '`argmax`, `{ output: <tensor> }` or `{ path: <json path> }`',
+      description: 'How to read the prediction: argmax of the (first or named) output tensor, or a JSON path into the response.',
+      default: 'argmax',
+      string: { t: 'string', enum: ['argmax'] },
+      map: {
+        t: 'object',
+        what: 'prediction',
+        fields: {
+          output: str('Output tensor whose argmax is the prediction.', { nonEmpty: true }),
+          path: str('JSON path of the prediction in the response, e.g. $.outputs[0].data[0].', { nonEmpty: true }),
+        },
+      },
+    },
+    saveGolden: str('Save responses to this file (a golden run), relative to the plan file.', { nonEmpty: true }),
+    golden: {
+      t: 'object',
+      what: 'golden',
+      description: 'Compare responses with a saved golden file.',
+      fields: {
+        file: str('Golden file, relative to the plan file.', { required: true, nonEmpty: true }),
+        tolerance: { t: 'number', min: 0, default: 0, description: 'Absolute tolerance for numeric outputs.' },
+      },
+    },
+    reference: str('Scenario whose accuracy is the light-load reference for accuracy_drop.', { nonEmpty: true }),
+  },
+};
+
+const EXECUTOR_RULES: Record<string, { required: string[][] }> = {
+  'constant-arrival-rate': { required: [['rate'], ['duration']] },
+  'ramping-arrival-rate': { required: [['stages']] },
+  'constant-concurrency': { required: [['concurrency', 'vus'], ['duration']] },
+  'ramping-concurrency': { required: [['stages']] },
+  iterations: { required: [['maxRequests', 'iterations'], ['concurrency', 'vus']] },
+};
+
+export const scenarioSpec: ObjectSpec = {
+  t: 'object',
+  what: 'scenario',
+  description: 'One load pattern against the target.',
+  foreignKeys: {
+    preAllocatedVUs: 'Preflight sizes its own connections; cap requests in flight with `maxInFlight`',
+    maxVUs: 'Preflight sizes its own connections; cap requests in flight with `maxInFlight`',
+    timeUnit: 'write the unit in the rate itself, e.g. `rate: 200/s` or `12k/m`',
+    exec: 'describe what to send with `request` (protocol http) or `model` and `data`',
+    env: 'use ${VAR} in any string value instead',
+  },
+  fields: {
+    executor: {
+      t: 'string',
+      required: true,
+      enum: EXECUTORS,
+      description: 'How load is generated.',
+      enumHints: {
+        'constant-vus': 'Preflight calls it `constant-concurrency`',
+        'ramping-vus': 'Preflight calls it `ramping-concurrency`',
+        'per-vu-iterations': 'use `iterations` (maxRequests shared by `concurrency` workers)',
+        'shared-iterations': 'use `iterations` (maxRequests shared by `concurrency` workers)',
+        'externally-controlled': 'not supported; use ramping-concurrency or ramping-arrival-rate',
+      },
+    },
+    protocol: str('Wire protocol.', { enum: PROTOCOLS, default: 'http' }),
+    startTime: dur('Offset from the start of the run.', '0s'),
+    duration: dur('How long the scenario runs (not for ramping executors: they last the sum of their stages).'),
+    maxRequests: posInt('Stop after this many requests (required for the iterations executor).'),
+    iterations: { ...posInt('Stop after this many requests.'), aliasOf: 'maxRequests' },
+    gracefulStop: dur('After the end, how long requests in flight may finish before they are cancelled.', '10s'),
+    rate: { t: 'rate', positive: true, description: 'constant-arrival-rate: requests started per unit of time, e.g. 200/s.' },
+    startRate: { t: 'rate', description: 'ramping-arrival-rate: rate before the first stage (default 0/s).' },
+    arrival: str('Arrival process of arrival-rate executors.', { enum: ['uniform', 'poisson'], default: 'uniform' }),
+    maxInFlight: posInt('Arrival-rate executors: cap on requests in flight; arrivals beyond it wait and count as late.'),
+    concurrency: posInt('Concurrency executors and iterations: requests kept in flight.'),
+    vus: { ...posInt('Requests kept in flight.'), aliasOf: 'concurrency' },
+    startConcurrency: { t: 'int', min: 0, description: 'ramping-concurrency: concurrency before the first stage (default 0).' },
+    thinkTime: dur('Concurrency executors: pause between a response and the next request.'),
+    stages: {
+      t: 'array',
+      minItems: 1,
+      description: 'Ramping executors: linear ramps to each target over each duration.',
+      items: {
+        t: 'object',
+        what: 'stage',
+        fields: {
+          duration: { t: 'duration', required: true, description: 'Length of the ramp.' },
+          target: { ...stageTarget, required: true },
+        },
+      },
+    },
+    target: scenarioTarget,
+    request,
+    model: str('Model name (kserve-v2, tfserving, torchserve, openai).', { nonEmpty: true }),
+    modelVersion: str('Model version.', { nonEmpty: true }),
+    openai: {
+      t: 'object',
+      what: 'openai',
+      description: 'OpenAI-compatible API options (protocol openai).',
+      fields: {
+        endpoint: str('API endpoint.', { enum: ['chat', 'completions'], default: 'chat' }),
+        stream: { t: 'bool', default: true, description: 'Stream responses (needed for ttft, itl and tpot).' },
+        maxTokens: posInt('max_tokens of each request.'),
+        slo: sloSpec,
+      },
+    },
+    tfserving: {
+      t: 'object',
+      what: 'tfserving',
+      description: 'Protocol tfserving options.',
+      fields: {
+        format: str('Request form: row ({"instances": [...]}) or columnar ({"inputs": ...}).', { enum: ['row', 'columnar'], default: 'row' }),
+        signatureName: str('Signature to call (default serving_default).', { nonEmpty: true }),
+      },
+    },
+    torchserve: {
+      t: 'object',
+      what: 'torchserve',
+      description: 'Protocol torchserve options.',
+      fields: {
+        payload: str('Request body: json (the row\'s input values as JSON) or raw (bytes from a data column).', { enum: ['json', 'raw'], default: 'json' }),
+        column: str('payload raw: the data column holding the bytes (text, base64, or a file path).', { nonEmpty: true }),
+        encoding: str('payload raw: how the column holds the bytes.', { enum: ['utf8', 'base64', 'file'] }),
+        contentType: str('payload raw: content-type of the request (default application/octet-stream).', { nonEmpty: true }),
+      },
+    },
+    mix: {
+      t: 'object',
+      what: 'mix',
+      description: 'Traffic mix of several models; requests are grouped per model in the results.',
+      fields: {
+        models: {
+          t: 'array',
+          required: true,
+          minItems: 1,
+          items: {
+            t: 'object',
+            what: 'mix model',
+            fields: {
+              name: str('Model name (also the results group).', { required: true, nonEmpty: true }),
+              weight: { t: 'number', exclusiveMin: 0, description: 'Relative share of requests (default 1; not with zipf).' },
+              version: str('Model version.', { nonEmpty: true }),
+            },
+          },
+        },
+        zipf: { t: 'number', exclusiveMin: 0, description: 'Zipf exponent: weights follow 1/rank^zipf in list order (instead of weight).' },
+      },
+    },
+    data: dataSpec,
+    synthetic: syntheticSpec,
+    quality: qualitySpec,
+    checks: { t: 'array', items: { t: 'string', nonEmpty: true, coerce: false }, description: 'Response checks, e.g. "status == 200", "$.outputs[0].data exists"; a failed check is error class check_failed.' },
+    tags: { t: 'map', what: 'tags', values: { t: 'string' }, description: 'Free-form labels copied to results.' },
+  },
+  schemaExtra: {
+    allOf: Object.entries(EXECUTOR_RULES).map(([executor, rule]) => ({
+      if: { properties: { executor: { const: executor } }, required: ['executor'] },
+      then: { allOf: rule.required.map((alts) => (alts.length === 1 ? { required: alts } : { anyOf: alts.map((a) => ({ required: [a] })) })) },
+    })),
+  },
+};
+
+const thresholdObject: Spec = {
+  t: 'object',
+  what: 'threshold',
+  fields: {
+    threshold: str('Threshold expression, e.g. "p99 < 250ms".', { required: true, nonEmpty: true, coerce: false }),
+    abortOnFail: { t: 'bool', default: false, description: 'Stop the run as soon as this threshold fails.' },
+    delayAbortEval: dur('With abortOnFail: do not evaluate before this much time has passed (warm-up).', '0s'),
+  },
+};
+
+export const planSpec: ObjectSpec = {
+  t: 'object',
+  what: 'plan',
+  extensionKeys: /^x-/,
+  fields: {
+    $schema: str('JSON Schema of this file (for editors); ignored by Preflight.'),
+    target: { ...targetSpec, required: true },
+    scenarios: {
+      t: 'map',
+      what: 'scenarios',
+      required: true,
+      minEntries: 1,
+      emptyHint: 'e.g. scenarios: { smoke: { executor: constant-arrival-rate, rate: 10/s, duration: 30s, request: { path: /health } } }',
+      keyPattern: SCENARIO_NAME,
+      keyMessage: 'scenario names are letters, digits, `_` and `-` (no dots or slashes: thresholds use them)',
+      values: scenarioSpec,
+      description: 'Scenario name → scenario. Scenarios run concurrently, each from its startTime.',
+    },
+    thresholds: {
+      t: 'array',
+      keepHoles: true,
+      description: 'Pass/fail criteria: "[scenario[/group].]metric[.stat] OP value[unit]".',
+      items: {
+        t: 'union',
+        expected: 'a threshold expression (string) or `{ threshold, abortOnFail, delayAbortEval }`',
+        string: { t: 'string', nonEmpty: true, coerce: false, description: 'Threshold expression, e.g. "p99 < 250ms".' },
+        map: thresholdObject,
+      },
+    },
+    options: {
+      t: 'object',
+      what: 'options',
+      description: 'Run options.',
+      fields: {
+        workers: posInt('Worker threads generating load; 1 = in the main thread.', 1),
+        seed: { t: 'int', min: 0, default: 1, description: 'Seed for arrival jitter, data order and synthetic data.' },
+        interval: { t: 'duration', positive: true, default: '1s', description: 'Metrics window length.' },
+        maxDispatchLag: { t: 'duration', positive: true, default: '50ms', description: 'Mark the run generator_overloaded when dispatch lag p99 exceeds this.' },
+      },
+    },
+  },
+};
+
+/** Executors by family. */
+export const ARRIVAL_EXECUTORS: readonly string[] = ['constant-arrival-rate', 'ramping-arrival-rate'];
+export const CONCURRENCY_EXECUTORS: readonly string[] = ['constant-concurrency', 'ramping-concurrency', 'iterations'];
+export { EXECUTOR_RULES };

@@ -1,0 +1,327 @@
+/**
+ * Threshold expressions: `[scenario[/group].]metric[.stat] OP value[unit]`.
+ *
+ *   p99 < 250ms                     shorthand for latency.p99, all scenarios merged
+ *   latency.p99.9 <= 1s             durations → ms
+ *   steady.error_rate < 1%          percentages → fractions
+ *   throughput >= 150/s             rates → per second
+ *   steady/digits-v2.accuracy >= 0.9
+ *   errors.timeout == 0             count of one error class
+ *   generator_overloaded == false   run-wide boolean
+ *
+ * Parsing lives in src/plan (plans are validated when loaded); evaluation is src/verdict.
+ */
+import { ERROR_CLASSES } from '../core/types.js';
+import type { Comparator, ThresholdPlan } from './types.js';
+import { closest, didYouMean } from './suggest.js';
+import { tryParseDuration, tryParsePercent, tryParseRate } from './units.js';
+
+export type MetricKind = 'histogram' | 'fraction' | 'rate' | 'count' | 'number' | 'bool';
+
+export interface MetricInfo {
+  kind: MetricKind;
+  description: string;
+  /** Histograms: the ScenarioSummary field (`latency_ms`) or, when absent, `histograms['<name>_ms']`. */
+  field?: string;
+  /** What a scenario needs for the metric to be recorded. */
+  requires?: 'openai' | 'quality' | 'classification' | 'regression' | 'golden' | 'reference';
+  /** A property of the whole run, not of a scenario (no scenario prefix). */
+  runWide?: boolean;
+  /** `errors.<class>`: the statistic is an error class. */
+  statIsErrorClass?: boolean;
+}
+
+/** Every metric a threshold can name. */
+export const METRICS: Readonly<Record<string, MetricInfo>> = {
+  latency: { kind: 'histogram', field: 'latency_ms', description: 'Completion − intended start (includes waiting: no coordinated omission).' },
+  service_time: { kind: 'histogram', field: 'service_time_ms', description: 'Completion − actual send.' },
+  ttfb: { kind: 'histogram', field: 'ttfb_ms', description: 'First response byte − actual send.' },
+  dispatch_lag: { kind: 'histogram', field: 'dispatch_lag_ms', description: 'Actual send − intended start.' },
+  ttft: { kind: 'histogram', requires: 'openai', description: 'Time to first token (openai, streaming).' },
+  itl: { kind: 'histogram', requires: 'openai', description: 'Inter-token latency (openai, streaming).' },
+  tpot: { kind: 'histogram', requires: 'openai', description: 'Time per output token (openai).' },
+  e2e: { kind: 'histogram', requires: 'openai', description: 'End-to-end request time (openai).' },
+  error_rate: { kind: 'fraction', description: 'Failed requests / requests.' },
+  throughput: { kind: 'rate', description: 'Completed requests per second.' },
+  target_rate: { kind: 'rate', description: 'Requested arrival rate (open model).' },
+  goodput: { kind: 'rate', requires: 'openai', description: 'Requests per second that met every openai.slo.' },
+  tokens_per_s: { kind: 'rate', requires: 'openai', description: 'Output tokens per second (openai).' },
+  requests: { kind: 'count', description: 'Requests sent.' },
+  ok: { kind: 'count', description: 'Successful requests.' },
+  errors: { kind: 'count', statIsErrorClass: true, description: 'Failed requests; errors.<class> for one error class.' },
+  late: { kind: 'count', description: 'Arrivals sent later than intended (open model).' },
+  unsent: { kind: 'count', description: 'Arrivals due but never sent.' },
+  cancelled: { kind: 'count', description: 'Requests cut off by Preflight (graceful-stop timeout, Ctrl-C).' },
+  bytes_in: { kind: 'count', description: 'Response bytes received.' },
+  bytes_out: { kind: 'count', description: 'Request bytes sent.' },
+  accuracy: { kind: 'fraction', requires: 'classification', description: 'Share of correct predictions (quality, classification).' },
+  effective_accuracy: { kind: 'fraction', requires: 'classification', description: 'Correct predictions / all requests (failed requests count as wrong).' },
+  accuracy_drop: { kind: 'fraction', requires: 'reference', description: 'Reference accuracy − accuracy under load (quality.reference).' },
+  agreement: { kind: 'fraction', requires: 'golden', description: 'Share of responses matching the golden file (quality.golden).' },
+  mae: { kind: 'number', requires: 'regression', description: 'Mean absolute error (quality, regression).' },
+  rmse: { kind: 'number', requires: 'regression', description: 'Root mean squared error (quality, regression).' },
+  generator_overloaded: { kind: 'bool', runWide: true, description: 'Whether the load generator itself was overloaded.' },
+};
+
+/** Statistics of histogram metrics, as written in expressions (`p999` is accepted for `p99.9`). */
+export const HISTOGRAM_STATS = ['p50', 'p90', 'p95', 'p99', 'p99.9', 'min', 'mean', 'max'] as const;
+/** Maps an expression statistic to the DurationStats field. */
+export const STAT_FIELD: Readonly<Record<string, string>> = {
+  p50: 'p50', p90: 'p90', p95: 'p95', p99: 'p99', 'p99.9': 'p999', min: 'min', mean: 'mean', max: 'max',
+};
+
+export const COMPARATORS: readonly Comparator[] = ['<', '<=', '>', '>=', '==', '!='];
+
+/** What the parser needs to know about the plan's scenarios to validate names. */
+export interface ScenarioFacts {
+  protocol: string;
+  /** Group names (models of a mix); undefined when the scenario has no groups. */
+  groups?: string[];
+  quality?: { task: string; golden: boolean; reference: boolean };
+}
+
+export interface ThresholdContext {
+  scenarios: ReadonlyMap<string, ScenarioFacts>;
+}
+
+export type ParsedThreshold = Omit<ThresholdPlan, 'abortOnFail' | 'delayAbortEvalMs'>;
+export type ThresholdParse = { ok: true; threshold: ParsedThreshold } | { ok: false; message: string; hint?: string };
+
+const fail = (message: string, hint?: string): ThresholdParse => ({ ok: false, message, ...(hint ? { hint } : {}) });
+
+function normaliseStat(s: string): string {
+  return s === 'p999' ? 'p99.9' : s;
+}
+
+const isStatShorthand = (s: string): boolean => (HISTOGRAM_STATS as readonly string[]).includes(normaliseStat(s));
+
+function metricHint(name: string): string {
+  const c = closest(name, [...Object.keys(METRICS), ...HISTOGRAM_STATS]);
+  return c ? `did you mean \`${c}\`?` : `metrics: ${Object.keys(METRICS).join(', ')} (and latency shorthands like p99)`;
+}
+
+type MetricParse = { ok: true; metric: string; stat?: string } | { ok: false; message: string; hint?: string };
+
+/** `metric[.stat]` (or a latency shorthand like `p99`). */
+function parseMetric(text: string): MetricParse {
+  if (isStatShorthand(text)) return { ok: true, metric: 'latency', stat: normaliseStat(text) };
+  const dot = text.indexOf('.');
+  const name = dot < 0 ? text : text.slice(0, dot);
+  const stat = dot < 0 ? undefined : text.slice(dot + 1);
+  const info = METRICS[name];
+  if (!info) return { ok: false, message: `unknown metric \`${name}\``, hint: metricHint(name) };
+  if (info.kind === 'histogram') {
+    if (stat === undefined || stat === '') {
+      return { ok: false, message: `\`${name}\` needs a statistic`, hint: `e.g. ${name}.p99; statistics: ${HISTOGRAM_STATS.join(', ')}` };
+    }
+    const st = normaliseStat(stat);
+    if (!isStatShorthand(st)) {
+      const c = closest(st, HISTOGRAM_STATS);
+      return { ok: false, message: `unknown statistic \`${stat}\` of \`${name}\``, hint: c ? `did you mean \`${name}.${c}\`?` : `statistics: ${HISTOGRAM_STATS.join(', ')}` };
+    }
+    return { ok: true, metric: name, stat: st };
+  }
+  if (info.statIsErrorClass) {
+    if (stat === undefined) return { ok: true, metric: name };
+    if (!(ERROR_CLASSES as readonly string[]).includes(stat)) {
+      return { ok: false, message: `unknown error class \`${stat}\``, hint: didYouMean(stat, ERROR_CLASSES, 'error classes') };
+    }
+    return { ok: true, metric: name, stat };
+  }
+  if (stat !== undefined) {
+    return { ok: false, message: `\`${name}\` is a single value and has no statistic \`.${stat}\``, hint: `write \`${name} …\`` };
+  }
+  return { ok: true, metric: name };
+}
+
+function parseValue(metric: string, info: MetricInfo, op: Comparator, text: string): { ok: true; value: number } | { ok: false; message: string; hint?: string } {
+  const label = metric;
+  switch (info.kind) {
+    case 'histogram': {
+      const r = tryParseDuration(text);
+      if (!r.ok) {
+        const bare = /^\d+(\.\d+)?$/.test(text);
+        return { ok: false, message: `\`${label}\` is a duration; ${r.message}`, hint: bare ? `add a unit, e.g. ${text}ms` : r.hint };
+      }
+      return r;
+    }
+    case 'rate': {
+      const r = tryParseRate(text);
+      if (!r.ok) return { ok: false, message: `\`${label}\` is a rate; ${r.message}`, hint: r.hint };
+      return r;
+    }
+    case 'fraction': {
+      if (text.endsWith('%')) {
+        const r = tryParsePercent(text);
+        if (!r.ok) return r;
+        if (r.value > 1) return { ok: false, message: `\`${text}\` is more than 100%` };
+        return r;
+      }
+      if (!/^\d+(\.\d+)?$/.test(text)) {
+        return { ok: false, message: `\`${label}\` is a fraction; expected a number from 0 to 1 or a percentage, got \`${text}\``, hint: 'e.g. 0.95 or 1%' };
+      }
+      const v = Number(text);
+      if (v > 1) return { ok: false, message: `\`${label}\` is a fraction from 0 to 1, got ${text}`, hint: `write ${text}% for a percentage` };
+      return { ok: true, value: v };
+    }
+    case 'count':
+    case 'number': {
+      if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text)) {
+        return { ok: false, message: `\`${label}\` is a plain number, got \`${text}\``, hint: info.kind === 'count' ? 'e.g. 1000 (no unit)' : 'e.g. 0.5 (no unit)' };
+      }
+      const v = Number(text);
+      if (info.kind === 'count' && v < 0) return { ok: false, message: `\`${label}\` is a count; ${text} is negative` };
+      return { ok: true, value: v };
+    }
+    case 'bool': {
+      if (op !== '==' && op !== '!=') return { ok: false, message: `\`${label}\` is true or false; compare it with == or !=`, hint: `e.g. ${label} == false` };
+      if (text !== 'true' && text !== 'false') return { ok: false, message: `\`${label}\` is true or false, got \`${text}\``, hint: `e.g. ${label} == false` };
+      return { ok: true, value: text === 'true' ? 1 : 0 };
+    }
+  }
+}
+
+/** Why a metric cannot be recorded for a scenario, or undefined when it can. */
+function unmet(metric: string, info: MetricInfo, name: string, f: ScenarioFacts): string | undefined {
+  switch (info.requires) {
+    case 'openai':
+      return f.protocol === 'openai' ? undefined : `\`${metric}\` is recorded by protocol openai only; scenario \`${name}\` uses ${f.protocol}`;
+    case 'quality':
+      return f.quality ? undefined : `\`${metric}\` needs \`quality\` in scenario \`${name}\``;
+    case 'classification':
+      if (!f.quality) return `\`${metric}\` needs \`quality\` in scenario \`${name}\``;
+      return f.quality.task === 'classification' ? undefined : `\`${metric}\` is for classification; scenario \`${name}\` has quality.task ${f.quality.task} (use mae or rmse)`;
+    case 'regression':
+      if (!f.quality) return `\`${metric}\` needs \`quality\` in scenario \`${name}\``;
+      return f.quality.task === 'regression' ? undefined : `\`${metric}\` is for regression; scenario \`${name}\` has quality.task ${f.quality.task} (use accuracy)`;
+    case 'golden':
+      return f.quality?.golden ? undefined : `\`${metric}\` needs \`quality.golden\` in scenario \`${name}\``;
+    case 'reference':
+      return f.quality?.reference ? undefined : `\`${metric}\` needs \`quality.reference\` in scenario \`${name}\``;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Parses one expression. With a context, scenario and group names and metric requirements are
+ * checked against the plan; without one, any unknown first segment is taken as a scenario name.
+ */
+export function parseThresholdExpression(expression: string, ctx?: ThresholdContext): ThresholdParse {
+  const expr = expression.trim();
+  if (expr === '') return fail('empty threshold', 'e.g. p99 < 250ms');
+  const opAt = expr.search(/[<>=!]/);
+  if (opAt < 0) return fail(`\`${expr}\` has no comparison`, 'write metric OP value with OP one of < <= > >= == !=, e.g. p99 < 250ms');
+  const opMatch = /^[<>=!]+/.exec(expr.slice(opAt));
+  const opText = opMatch ? opMatch[0] : '';
+  const left = expr.slice(0, opAt).trim();
+  const right = expr.slice(opAt + opText.length).trim();
+  if (!(COMPARATORS as readonly string[]).includes(opText)) {
+    const fix: Record<string, string> = { '=': '==', '=>': '>=', '=<': '<=', '===': '==', '!==': '!=', '<>': '!=' };
+    return fail(`unknown comparison \`${opText}\``, fix[opText] ? `write ${fix[opText]}` : 'use one of < <= > >= == !=');
+  }
+  const op = opText as Comparator;
+  if (left === '') return fail('the threshold has no metric before the comparison', 'e.g. p99 < 250ms');
+  if (right === '') return fail('the threshold has no value after the comparison', 'e.g. p99 < 250ms');
+  if (/\s/.test(left)) return fail(`\`${left}\` contains spaces`, 'write [scenario[/group].]metric[.stat], e.g. steady.latency.p99');
+  if (/\s/.test(right)) return fail(`value \`${right}\` contains spaces`, `write it without spaces: ${right.replace(/\s+/g, '')}`);
+
+  let scenario: string | undefined;
+  let group: string | undefined;
+  let metricText = left;
+  const slash = left.indexOf('/');
+  if (slash >= 0) {
+    scenario = left.slice(0, slash);
+    const rest = left.slice(slash + 1);
+    const known = ctx?.scenarios.get(scenario)?.groups;
+    const byName = known?.filter((g) => rest.startsWith(`${g}.`)).sort((a, b) => b.length - a.length)[0];
+    if (byName !== undefined) {
+      group = byName;
+      metricText = rest.slice(byName.length + 1);
+    } else {
+      // First split whose remainder is a metric: group names may contain dots (llama-3.1-8b).
+      let found = false;
+      for (let i = rest.indexOf('.'); i > 0; i = rest.indexOf('.', i + 1)) {
+        if (parseMetric(rest.slice(i + 1)).ok) {
+          group = rest.slice(0, i);
+          metricText = rest.slice(i + 1);
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        const dot = rest.indexOf('.');
+        if (dot <= 0) return fail(`\`${left}\` has no metric after the group`, 'write scenario/group.metric, e.g. steady/digits-v2.accuracy');
+        group = rest.slice(0, dot);
+        metricText = rest.slice(dot + 1);
+      }
+    }
+    if (!scenario) return fail(`\`${left}\` has an empty scenario name before \`/\``);
+  } else {
+    const dot = left.indexOf('.');
+    const first = dot < 0 ? left : left.slice(0, dot);
+    const isMetric = METRICS[first] !== undefined || isStatShorthand(left) || isStatShorthand(first);
+    if (dot > 0 && ctx?.scenarios.has(first) && (!isMetric || parseMetric(left.slice(dot + 1)).ok)) {
+      scenario = first;
+      metricText = left.slice(dot + 1);
+    } else if (!isMetric) {
+      if (ctx) {
+        const names = [...ctx.scenarios.keys()];
+        if (dot < 0) {
+          return fail(`unknown metric \`${first}\``, metricHint(first));
+        }
+        const c = closest(first, [...names, ...Object.keys(METRICS)]);
+        return fail(
+          `\`${first}\` is neither a scenario of this plan nor a metric`,
+          c ? `did you mean \`${c}\`?` : `scenarios: ${names.map((n) => `\`${n}\``).join(', ') || '(none)'}`,
+        );
+      }
+      if (dot > 0) {
+        scenario = first;
+        metricText = left.slice(dot + 1);
+      }
+    }
+  }
+
+  const m = parseMetric(metricText);
+  if (!m.ok) return m;
+  const info = METRICS[m.metric];
+  if (info.runWide && scenario !== undefined) {
+    return fail(`\`${m.metric}\` is a property of the whole run, not of a scenario`, `write \`${m.metric} ${op} ${right}\``);
+  }
+
+  if (ctx && scenario !== undefined) {
+    const facts = ctx.scenarios.get(scenario);
+    if (!facts) {
+      const names = [...ctx.scenarios.keys()];
+      return fail(`unknown scenario \`${scenario}\``, didYouMean(scenario, names, 'scenarios'));
+    }
+    if (group !== undefined) {
+      if (!facts.groups) return fail(`scenario \`${scenario}\` has no groups (groups are the models of a \`mix\`)`, `write ${scenario}.${metricText}`);
+      if (!facts.groups.includes(group)) return fail(`scenario \`${scenario}\` has no group \`${group}\``, didYouMean(group, facts.groups, 'groups'));
+    }
+    const why = unmet(m.metric, info, scenario, facts);
+    if (why) return fail(why);
+  } else if (ctx && info.requires) {
+    const all = [...ctx.scenarios.entries()];
+    if (all.length > 0 && all.every(([n, f]) => unmet(m.metric, info, n, f) !== undefined)) {
+      const needs: Record<NonNullable<MetricInfo['requires']>, string> = {
+        openai: 'a scenario with protocol openai',
+        quality: 'a scenario with `quality`',
+        classification: 'a scenario with `quality` (task classification)',
+        regression: 'a scenario with `quality` (task: regression)',
+        golden: 'a scenario with `quality.golden`',
+        reference: 'a scenario with `quality.reference`',
+      };
+      return fail(`no scenario of this plan records \`${m.metric}\``, `\`${m.metric}\` needs ${needs[info.requires]}`);
+    }
+  }
+
+  const v = parseValue(m.metric, info, op, right);
+  if (!v.ok) return v;
+  const threshold: ParsedThreshold = { expression: expr, metric: m.metric, op, value: v.value };
+  if (scenario !== undefined) threshold.scenario = scenario;
+  if (group !== undefined) threshold.group = group;
+  if (m.stat !== undefined) threshold.stat = m.stat;
+  return { ok: true, threshold };
+}

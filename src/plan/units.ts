@@ -1,0 +1,167 @@
+/**
+ * Unit syntax of plan files and threshold expressions, parsed strictly:
+ *
+ *   duration  `500ms`, `30s`, `5m`, `1h`, `1m30s`, `250us` (`µs` too) → milliseconds
+ *   rate      `200/s`, `12k/m`, `1.5/s`, `3000/h` (suffix k = ×1000, M = ×1 000 000) → per second
+ *   percent   `1%`, `0.5%` → fraction (0.01, 0.005)
+ *
+ * A bare number is never a duration or a rate: it is an error with a hint to add a unit.
+ * The `try…` functions return a result (for validators that collect problems); the plain ones throw a
+ * PreflightError (code E_ARGS, one Problem) so command-line parsing can use them directly.
+ */
+import { PreflightError } from '../core/errors.js';
+
+export type UnitResult = { ok: true; value: number } | { ok: false; message: string; hint?: string };
+
+const DURATION_UNITS = ['h', 'm', 's', 'ms', 'us', 'µs'] as const;
+type DurationUnit = (typeof DURATION_UNITS)[number];
+const MS_PER: Record<DurationUnit, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, 'µs': 0.001 };
+/** Rank of each unit: components of a compound duration must strictly descend (1h30m, not 30m1h). */
+const RANK: Record<DurationUnit, number> = { h: 5, m: 4, s: 3, ms: 2, us: 1, 'µs': 1 };
+
+const NUMBER = String.raw`\d+(?:\.\d+)?`;
+/** JSON-Schema pattern of a duration (also used in the plan's JSON Schema). */
+export const DURATION_PATTERN = String.raw`^(\d+(\.\d+)?(h|m|s|ms|us|µs))+$`;
+/** JSON-Schema pattern of a rate. */
+export const RATE_PATTERN = String.raw`^\d+(\.\d+)?[kM]?/(s|m|h)$`;
+/** JSON-Schema pattern of a percentage. */
+export const PERCENT_PATTERN = String.raw`^\d+(\.\d+)?%$`;
+
+/** Words people write for units, mapped to the unit Preflight expects. */
+const DURATION_WORDS: Record<string, DurationUnit> = {
+  sec: 's', secs: 's', second: 's', seconds: 's',
+  min: 'm', mins: 'm', minute: 'm', minutes: 'm',
+  hr: 'h', hrs: 'h', hour: 'h', hours: 'h',
+  msec: 'ms', msecs: 'ms', millis: 'ms', millisecond: 'ms', milliseconds: 'ms',
+  usec: 'us', micros: 'us', microsecond: 'us', microseconds: 'us',
+};
+
+const round = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+function isBareNumber(s: string): boolean {
+  return /^[+-]?\d+(\.\d+)?$/.test(s) || /^[+-]?\.\d+$/.test(s);
+}
+
+/** Parses a duration into milliseconds (fractions allowed for `us`). */
+export function tryParseDuration(input: string | number): UnitResult {
+  if (typeof input === 'number') {
+    return { ok: false, message: `duration ${input} has no unit`, hint: `add a unit, e.g. ${input}s or ${input}ms` };
+  }
+  const s = input.trim();
+  if (s === '') return { ok: false, message: 'duration is empty', hint: 'write a duration like 30s, 500ms or 1m30s' };
+  if (isBareNumber(s)) {
+    return { ok: false, message: `duration \`${s}\` has no unit`, hint: `add a unit, e.g. ${s.replace(/^\+/, '')}s or ${s.replace(/^\+/, '')}ms` };
+  }
+  if (s.startsWith('-')) return { ok: false, message: `duration \`${s}\` is negative`, hint: 'durations are 0 or more, e.g. 0s' };
+  if (/\s/.test(s)) {
+    return { ok: false, message: `duration \`${s}\` contains spaces`, hint: `write it without spaces: ${s.replace(/\s+/g, '')}` };
+  }
+  const re = new RegExp(`^(${NUMBER})([a-zµ]+)`, 'i');
+  let rest = s;
+  let total = 0;
+  let lastRank = Infinity;
+  while (rest.length > 0) {
+    const m = re.exec(rest);
+    if (!m) return { ok: false, message: `\`${s}\` is not a duration`, hint: 'write a number and a unit (h, m, s, ms, us), e.g. 30s, 500ms, 1m30s' };
+    const n = Number(m[1]);
+    const unitText = m[2];
+    const unit = (DURATION_UNITS as readonly string[]).includes(unitText) ? (unitText as DurationUnit) : undefined;
+    if (!unit) {
+      const lower = unitText.toLowerCase();
+      const word = DURATION_WORDS[lower] ?? ((DURATION_UNITS as readonly string[]).includes(lower) ? (lower as DurationUnit) : undefined);
+      let hint: string;
+      if (word) hint = `write ${m[1]}${word}`;
+      else if (lower === 'd' || lower === 'day' || lower === 'days') hint = `use hours: ${round(n * 24)}h`;
+      else hint = 'units are h, m, s, ms and us, e.g. 1m30s';
+      return { ok: false, message: `unknown duration unit \`${unitText}\` in \`${s}\``, hint };
+    }
+    if (RANK[unit] >= lastRank) {
+      return { ok: false, message: `duration \`${s}\` has its units out of order or repeated`, hint: 'write larger units first, each once, e.g. 1m30s' };
+    }
+    lastRank = RANK[unit];
+    total += n * MS_PER[unit];
+    rest = rest.slice(m[0].length);
+  }
+  return { ok: true, value: round(total) };
+}
+
+/** Parses a rate into requests (or events) per second. */
+export function tryParseRate(input: string | number): UnitResult {
+  if (typeof input === 'number') {
+    return { ok: false, message: `rate ${input} has no unit`, hint: `add a unit, e.g. ${input}/s` };
+  }
+  const s = input.trim();
+  if (s === '') return { ok: false, message: 'rate is empty', hint: 'write a rate like 200/s, 12k/m or 3000/h' };
+  if (isBareNumber(s)) return { ok: false, message: `rate \`${s}\` has no unit`, hint: `add a unit, e.g. ${s.replace(/^\+/, '')}/s` };
+  if (s.startsWith('-')) return { ok: false, message: `rate \`${s}\` is negative`, hint: 'rates are 0 or more, e.g. 0/s' };
+  const m = new RegExp(`^(${NUMBER})([kM]?)(?:/(s|m|h))?$`).exec(s);
+  if (m && m[3]) {
+    const n = Number(m[1]) * (m[2] === 'k' ? 1e3 : m[2] === 'M' ? 1e6 : 1);
+    const per = m[3] === 's' ? 1 : m[3] === 'm' ? 60 : 3600;
+    return { ok: true, value: round(n / per) };
+  }
+  // Diagnose the common near-misses.
+  const loose = new RegExp(`^(${NUMBER})\\s*([kKM]?)\\s*(?:/\\s*)?([A-Za-z]*)$`).exec(s);
+  if (loose) {
+    const num = `${loose[1]}${loose[2] === 'K' ? 'k' : loose[2]}`;
+    const unit = loose[3].toLowerCase();
+    const map: Record<string, string> = {
+      s: 's', sec: 's', secs: 's', second: 's', seconds: 's', rps: 's', qps: 's', ps: 's',
+      m: 'm', min: 'm', mins: 'm', minute: 'm', minutes: 'm', rpm: 'm', pm: 'm',
+      h: 'h', hr: 'h', hrs: 'h', hour: 'h', hours: 'h', rph: 'h',
+    };
+    const to = map[unit];
+    if (to) return { ok: false, message: `\`${s}\` is not a valid rate`, hint: `write ${num}/${to}` };
+    if (unit === 'ms' || unit === 'us' || unit === 'd') {
+      return { ok: false, message: `unknown rate unit \`/${loose[3]}\` in \`${s}\``, hint: 'rate units are /s, /m and /h, e.g. 200/s' };
+    }
+    return { ok: false, message: `unknown rate unit \`${loose[3] || loose[2]}\` in \`${s}\``, hint: 'write a number, an optional k or M, and /s, /m or /h, e.g. 200/s or 12k/m' };
+  }
+  return { ok: false, message: `\`${s}\` is not a rate`, hint: 'write a number, an optional k or M, and /s, /m or /h, e.g. 200/s or 12k/m' };
+}
+
+/** Parses `1%` into 0.01. */
+export function tryParsePercent(input: string | number): UnitResult {
+  if (typeof input === 'number') return { ok: false, message: `percentage ${input} has no % sign`, hint: `write ${input}%` };
+  const s = input.trim();
+  const m = new RegExp(`^(${NUMBER})%$`).exec(s);
+  if (m) return { ok: true, value: round(Number(m[1]) / 100) };
+  if (/^\d+(\.\d+)?\s+%$/.test(s)) return { ok: false, message: `percentage \`${s}\` contains a space`, hint: `write ${s.replace(/\s+/g, '')}` };
+  return { ok: false, message: `\`${s}\` is not a percentage`, hint: 'write a number followed by %, e.g. 1% or 0.5%' };
+}
+
+function orThrow(r: UnitResult): number {
+  if (r.ok) return r.value;
+  throw new PreflightError('E_ARGS', r.message, { problems: [{ message: r.message, hint: r.hint }] });
+}
+
+/** `1m30s` → 90000 (ms). Throws a PreflightError (E_ARGS) with a hint on bad input. */
+export function parseDuration(input: string | number): number {
+  return orThrow(tryParseDuration(input));
+}
+
+/** `12k/m` → 200 (per second). Throws a PreflightError (E_ARGS) with a hint on bad input. */
+export function parseRate(input: string | number): number {
+  return orThrow(tryParseRate(input));
+}
+
+/** `1%` → 0.01. Throws a PreflightError (E_ARGS) with a hint on bad input. */
+export function parsePercent(input: string | number): number {
+  return orThrow(tryParsePercent(input));
+}
+
+/** Formats milliseconds back into plan syntax (`90000` → `1m30s`), for messages and `plan show`. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = Math.round(ms * 1000); // µs
+  const parts: string[] = [];
+  const steps: Array<[string, number]> = [['h', 3_600_000_000], ['m', 60_000_000], ['s', 1_000_000], ['ms', 1000], ['us', 1]];
+  for (const [u, size] of steps) {
+    const n = Math.floor(rest / size);
+    if (n > 0) {
+      parts.push(`${n}${u}`);
+      rest -= n * size;
+    }
+  }
+  return parts.join('');
+}

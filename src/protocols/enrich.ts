@@ -1,0 +1,258 @@
+/**
+ * enrichSummary: derived, protocol-level sections of a summary, computed from counters only
+ * (so it works the same on merged shards and on re-analysis). Pure: mutates `summary` in place and
+ * does no I/O.
+ *
+ * Per scenario (and per group of a traffic mix, and for the merged total):
+ *   quality     {task, accuracy, ci95, effective_accuracy, scored, correct, rows, requests, failed_requests,
+ *                mae, rmse, empty, malformed, truncated, accuracy_drop?}
+ *   golden      {agreement, ci95, compared, agree, missing, shape_mismatch, max_diff, tolerance}
+ *   generation  {goodput, good, good_ratio, slo, tokens_per_s, tokens_in_per_s, total_tokens_per_s,
+ *                tokens_out, tokens_in, tokens_source, content_chunks, finish}
+ * and the headline numbers at the top level of the scenario summary, where thresholds find them:
+ *   accuracy, effective_accuracy, mae, rmse, accuracy_drop, agreement, goodput, tokens_per_s.
+ */
+import type { ScenarioSummary, Summary } from '../core/results.js';
+import type { Plan, ScenarioPlan } from '../plan/types.js';
+import { twoProportionTest, wilsonInterval } from '../stats/proportion.js';
+
+const r6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+const r3 = (x: number): number => Math.round(x * 1e3) / 1e3;
+
+function counter(s: ScenarioSummary, name: string): number {
+  const v = s.counters?.[name];
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+function maxOf(s: ScenarioSummary, name: string): number | undefined {
+  const m = (s as { maxes?: Record<string, number> }).maxes;
+  const v = m?.[name];
+  return typeof v === 'number' ? v : undefined;
+}
+
+function failedRequests(s: ScenarioSummary): number {
+  let n = 0;
+  for (const v of Object.values(s.errors ?? {})) n += typeof v === 'number' ? v : 0;
+  return n;
+}
+
+export interface QualitySection {
+  task: 'classification' | 'regression' | 'unknown';
+  accuracy: number | null;
+  ci95: [number, number] | null;
+  effective_accuracy: number | null;
+  scored: number;
+  correct: number;
+  rows: number;
+  requests: number;
+  failed_requests: number;
+  mae: number | null;
+  rmse: number | null;
+  empty: number;
+  malformed: number;
+  truncated: number;
+  accuracy_drop?: AccuracyDrop;
+}
+
+export interface AccuracyDrop {
+  reference: string;
+  reference_accuracy: number | null;
+  /** reference accuracy − this accuracy (positive = worse under load). */
+  value: number | null;
+  /** Newcombe (Wilson-score hybrid) 95% interval of the drop. */
+  ci95: [number, number] | null;
+  z: number | null;
+  p_value: number | null;
+  /** p < 0.05 */
+  significant: boolean;
+}
+
+/** Quality section from counters; null when nothing was scored or attempted. */
+export function qualitySection(s: ScenarioSummary, task?: 'classification' | 'regression'): QualitySection | null {
+  const requests = counter(s, 'quality.requests');
+  const rows = counter(s, 'quality.rows');
+  const scored = counter(s, 'quality.scored');
+  if (requests === 0 && rows === 0 && scored === 0) return null;
+  const correct = counter(s, 'quality.correct');
+  const abs = counter(s, 'quality.abs_err_sum');
+  const sq = counter(s, 'quality.sq_err_sum');
+  const t: QualitySection['task'] = task ?? (correct > 0 ? 'classification' : abs > 0 || sq > 0 ? 'regression' : 'unknown');
+  const failed = failedRequests(s);
+  const meanRows = requests > 0 ? rows / requests : 1;
+  const effDen = rows + failed * meanRows;
+  const isClass = t !== 'regression';
+  const w = isClass && scored > 0 ? wilsonInterval(correct, scored) : null;
+  return {
+    task: t,
+    accuracy: isClass && scored > 0 ? r6(correct / scored) : null,
+    ci95: w ? [r6(w.low), r6(w.high)] : null,
+    effective_accuracy: isClass && effDen > 0 ? r6(correct / effDen) : null,
+    scored,
+    correct,
+    rows,
+    requests,
+    failed_requests: failed,
+    mae: !isClass && scored > 0 ? r6(abs / scored) : null,
+    rmse: !isClass && scored > 0 ? r6(Math.sqrt(sq / scored)) : null,
+    empty: counter(s, 'quality.empty'),
+    malformed: counter(s, 'quality.malformed'),
+    truncated: counter(s, 'quality.truncated'),
+  };
+}
+
+/** Newcombe's hybrid score interval for p1 − p2 (method 10), from Wilson intervals. */
+export function differenceInterval(x1: number, n1: number, x2: number, n2: number): [number, number] {
+  const a = wilsonInterval(x1, n1);
+  const b = wilsonInterval(x2, n2);
+  const p1 = x1 / n1;
+  const p2 = x2 / n2;
+  const d = p1 - p2;
+  const lo = d - Math.sqrt((p1 - a.low) ** 2 + (b.high - p2) ** 2);
+  const hi = d + Math.sqrt((a.high - p1) ** 2 + (p2 - b.low) ** 2);
+  return [Math.max(-1, lo), Math.min(1, hi)];
+}
+
+export function accuracyDrop(ref: ScenarioSummary, s: ScenarioSummary, reference: string): AccuracyDrop {
+  const rc = counter(ref, 'quality.correct');
+  const rn = counter(ref, 'quality.scored');
+  const c = counter(s, 'quality.correct');
+  const n = counter(s, 'quality.scored');
+  if (rn === 0 || n === 0) return { reference, reference_accuracy: rn > 0 ? r6(rc / rn) : null, value: null, ci95: null, z: null, p_value: null, significant: false };
+  const test = twoProportionTest(rc, rn, c, n);
+  const ci = differenceInterval(rc, rn, c, n);
+  return {
+    reference,
+    reference_accuracy: r6(rc / rn),
+    value: r6(rc / rn - c / n),
+    ci95: [r6(ci[0]), r6(ci[1])],
+    z: r3(-test.z),
+    p_value: r6(test.pValue),
+    significant: test.pValue < 0.05,
+  };
+}
+
+export interface GoldenSection {
+  agreement: number | null;
+  ci95: [number, number] | null;
+  compared: number;
+  agree: number;
+  missing: number;
+  shape_mismatch: number;
+  /** Largest |output − golden| seen (null when the summary carries no maxima). */
+  max_diff: number | null;
+  tolerance?: number;
+}
+
+export function goldenSection(s: ScenarioSummary, tolerance?: number): GoldenSection | null {
+  const compared = counter(s, 'golden.compared');
+  const missing = counter(s, 'golden.missing');
+  if (compared === 0 && missing === 0) return null;
+  const agree = counter(s, 'golden.agree');
+  const w = compared > 0 ? wilsonInterval(agree, compared) : null;
+  const m = maxOf(s, 'golden.max_diff_e6');
+  return {
+    agreement: compared > 0 ? r6(agree / compared) : null,
+    ci95: w ? [r6(w.low), r6(w.high)] : null,
+    compared,
+    agree,
+    missing,
+    shape_mismatch: counter(s, 'golden.shape_mismatch'),
+    max_diff: m === undefined ? null : m >= Number.MAX_SAFE_INTEGER ? Infinity : m / 1e6,
+    ...(tolerance !== undefined ? { tolerance } : {}),
+  };
+}
+
+export interface GenerationSection {
+  /** Requests per second that met every per-request SLO. */
+  goodput: number | null;
+  good: number;
+  good_ratio: number | null;
+  slo?: Record<string, number>;
+  tokens_per_s: number;
+  tokens_in_per_s: number;
+  total_tokens_per_s: number;
+  tokens_out: number;
+  tokens_in: number;
+  tokens_source: { usage: number; chunks: number };
+  content_chunks: number;
+  finish: Record<string, number>;
+  stream_errors: number;
+}
+
+export function generationSection(s: ScenarioSummary, slo?: Record<string, number>): GenerationSection | null {
+  const tokensOut = counter(s, 'tokens_out');
+  const tokensIn = counter(s, 'tokens_in');
+  const good = counter(s, 'goodput.good');
+  const evaluated = counter(s, 'goodput.evaluated');
+  const chunks = counter(s, 'content_chunks');
+  if (tokensOut === 0 && tokensIn === 0 && good === 0 && evaluated === 0 && chunks === 0 && !slo) return null;
+  const d = s.durationS > 0 ? s.durationS : 0;
+  const finish: Record<string, number> = {};
+  for (const [k, v] of Object.entries(s.counters ?? {})) if (k.startsWith('finish.')) finish[k.slice(7)] = v;
+  const hasSlo = slo !== undefined && Object.keys(slo).length > 0;
+  return {
+    goodput: hasSlo || good > 0 ? (d > 0 ? r3(good / d) : null) : null,
+    good,
+    good_ratio: s.requests > 0 && (hasSlo || good > 0) ? r6(good / s.requests) : null,
+    ...(slo ? { slo } : {}),
+    tokens_per_s: d > 0 ? r3(tokensOut / d) : 0,
+    tokens_in_per_s: d > 0 ? r3(tokensIn / d) : 0,
+    total_tokens_per_s: d > 0 ? r3((tokensIn + tokensOut) / d) : 0,
+    tokens_out: tokensOut,
+    tokens_in: tokensIn,
+    tokens_source: { usage: counter(s, 'tokens_source.usage'), chunks: counter(s, 'tokens_source.chunks') },
+    content_chunks: chunks,
+    finish,
+    stream_errors: counter(s, 'stream_errors'),
+  };
+}
+
+function enrichOne(s: ScenarioSummary, plan: ScenarioPlan | undefined, ref: { name: string; summary: ScenarioSummary } | undefined): void {
+  const q = qualitySection(s, plan?.quality?.task);
+  if (q) {
+    if (ref && ref.summary !== s) q.accuracy_drop = accuracyDrop(ref.summary, s, ref.name);
+    s.quality = q;
+    if (q.accuracy !== null) s.accuracy = q.accuracy;
+    if (q.effective_accuracy !== null) s.effective_accuracy = q.effective_accuracy;
+    if (q.mae !== null) s.mae = q.mae;
+    if (q.rmse !== null) s.rmse = q.rmse;
+    if (q.accuracy_drop && q.accuracy_drop.value !== null) s.accuracy_drop = q.accuracy_drop.value;
+  }
+  const g = goldenSection(s, plan?.quality?.golden?.tolerance);
+  if (g) {
+    s.golden = g;
+    if (g.agreement !== null) s.agreement = g.agreement;
+  }
+  const gen = generationSection(s, plan?.openai?.slo);
+  if (gen) {
+    s.generation = gen;
+    if (gen.goodput !== null) s.goodput = gen.goodput;
+    s.tokens_per_s = gen.tokens_per_s;
+  }
+}
+
+/**
+ * Adds quality / golden / generation sections and headline numbers to every scenario (and its
+ * groups) and to the total. `quality.reference` names the scenario whose accuracy is the
+ * light-load reference: the drop is reference − this, with a two-proportion z-test and a Newcombe
+ * interval; for a group, the reference scenario's group of the same name is used when it exists.
+ */
+export function enrichSummary(plan: Plan, summary: Summary): void {
+  const plans = new Map(plan.scenarios.map((s) => [s.name, s] as const));
+  for (const [name, s] of Object.entries(summary.scenarios ?? {})) {
+    const sp = plans.get(name);
+    const refName = sp?.quality?.reference;
+    const refSummary = refName && refName !== name ? summary.scenarios[refName] : undefined;
+    enrichOne(s, sp, refSummary && refName ? { name: refName, summary: refSummary } : undefined);
+    for (const [gname, gs] of Object.entries(s.groups ?? {})) {
+      const refGroup = refSummary?.groups?.[gname];
+      const r = refGroup ? { name: `${refName}/${gname}`, summary: refGroup } : refSummary && refName ? { name: refName, summary: refSummary } : undefined;
+      enrichOne(gs, sp, r);
+    }
+  }
+  if (summary.total) {
+    const tasks = new Set(plan.scenarios.map((s) => s.quality?.task).filter((t): t is 'classification' | 'regression' => t !== undefined));
+    const pseudo = tasks.size === 1 ? ({ quality: { task: [...tasks][0] } } as unknown as ScenarioPlan) : undefined;
+    enrichOne(summary.total, pseudo, undefined);
+  }
+}

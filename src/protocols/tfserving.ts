@@ -1,0 +1,174 @@
+/**
+ * Protocol `tfserving` (TensorFlow Serving REST).
+ *
+ * prepare(): GET /v1/models/{m}[/versions/{v}] must list a version in state AVAILABLE (else
+ * E_TARGET_NOT_READY); then GET …/metadata, and when it describes the signature
+ * (`signatureName`, default serving_default), the data's inputs are checked against it
+ * (E_MODEL_MISMATCH); a server without the metadata endpoint skips that check.
+ *
+ * Request: POST /v1/models/{m}[/versions/{v}]:predict with
+ *   row form (default)  {"signature_name"?, "instances": [row, …]}     (multi-input: [{name: row, …}, …])
+ *   columnar form       {"signature_name"?, "inputs": [row, …]}        (multi-input: {name: [row, …], …})
+ * rows nested to the input's row shape. Responses `{predictions}` / `{outputs}` are parsed
+ * tolerantly (bare NaN / Infinity / -Infinity accepted).
+ */
+import type { Adapter, AdapterContext, ErrorClass, Recorder, WireRequest } from '../core/types.js';
+import { PlanError, PreflightError } from '../core/errors.js';
+import { rowJson } from '../data/encode.js';
+import type { TensorSpecLike } from '../data/synthetic.js';
+import { compileChecks } from './checks.js';
+import type { AdapterOptions, DataWireRequest } from './common.js';
+import { bodySnippet, isObject, joinPath, notReady, prepFetch, scenarioDataset, seg, tryParseJson } from './common.js';
+import { matchInputs } from './kserve-v2.js';
+import { createQuality } from './quality-hook.js';
+import type { Decoded } from './quality-hook.js';
+import { dataSource, RequestBank, stamp, syntheticSource } from './tensor-source.js';
+import type { TensorSource } from './tensor-source.js';
+
+const DTYPES: Record<string, string> = {
+  DT_FLOAT: 'FP32',
+  DT_DOUBLE: 'FP64',
+  DT_HALF: 'FP16',
+  DT_BFLOAT16: 'FP16',
+  DT_INT8: 'INT8',
+  DT_INT16: 'INT16',
+  DT_INT32: 'INT32',
+  DT_INT64: 'INT64',
+  DT_UINT8: 'UINT8',
+  DT_UINT16: 'UINT16',
+  DT_UINT32: 'UINT32',
+  DT_UINT64: 'UINT64',
+  DT_BOOL: 'BOOL',
+  DT_STRING: 'BYTES',
+};
+
+/** Signature inputs from TF Serving metadata as tensor specs; null when absent or of unknown rank. */
+export function tfSignatureInputs(json: unknown, signature: string): TensorSpecLike[] | null {
+  const sd = (json as { metadata?: { signature_def?: { signature_def?: Record<string, { inputs?: Record<string, unknown> }> } } })?.metadata?.signature_def?.signature_def;
+  const sig = sd?.[signature];
+  if (!sig || !isObject(sig.inputs)) return null;
+  const out: TensorSpecLike[] = [];
+  for (const [name, v] of Object.entries(sig.inputs)) {
+    const t = v as { dtype?: string; tensor_shape?: { dim?: Array<{ size?: string | number }>; unknown_rank?: boolean } };
+    if (!t.tensor_shape || t.tensor_shape.unknown_rank) return null;
+    const dims = (t.tensor_shape.dim ?? []).map((d) => Number(d.size ?? -1));
+    out.push({ name, datatype: DTYPES[t.dtype ?? ''] ?? String(t.dtype ?? 'UNKNOWN'), shape: dims });
+  }
+  return out;
+}
+
+function pickOutput(v: unknown, output: string | undefined): unknown {
+  if (!isObject(v)) return v;
+  if (output !== undefined) return v[output];
+  const keys = Object.keys(v);
+  return keys.length > 0 ? v[keys[0]] : undefined;
+}
+
+/** Per-row outputs from `predictions` (row form) or `outputs` (columnar form). */
+export function decodeTfOutputs(json: unknown, _rows: number, output: string | undefined): Decoded {
+  if (!isObject(json)) return { kind: 'malformed' };
+  if (json.predictions !== undefined) {
+    if (!Array.isArray(json.predictions)) return { kind: 'malformed' };
+    if (json.predictions.length === 0) return { kind: 'empty' };
+    return { kind: 'rows', rows: (json.predictions as unknown[]).map((r) => pickOutput(r, output)) };
+  }
+  if (json.outputs !== undefined) {
+    const o = Array.isArray(json.outputs) ? json.outputs : pickOutput(json.outputs, output);
+    if (!Array.isArray(o)) return o === undefined ? { kind: 'empty' } : { kind: 'malformed' };
+    if (o.length === 0) return { kind: 'empty' };
+    return { kind: 'rows', rows: o };
+  }
+  return { kind: 'malformed' };
+}
+
+export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter> {
+  const { scenario } = o;
+  const model = scenario.model;
+  if (!model) throw new PlanError([{ path: `scenarios.${scenario.name}.model`, message: 'protocol tfserving needs `model`' }]);
+  const format = scenario.tfserving?.format ?? 'row';
+  const signature = scenario.tfserving?.signatureName;
+  const mpath = `/v1/models/${seg(model)}${scenario.modelVersion ? `/versions/${seg(scenario.modelVersion)}` : ''}`;
+  const predictPath = joinPath(o.basePath, `${mpath}:predict`);
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
+  const checks = compileChecks(scenario.checks, scenario.name);
+  const ds = scenarioDataset(o);
+  let src: TensorSource | undefined = ds ? dataSource(o, ds) : undefined;
+  const staticBody = !ds && !scenario.synthetic ? scenario.request?.body : undefined;
+  if (!ds && !scenario.synthetic && staticBody === undefined) {
+    throw new PlanError([{ path: `scenarios.${scenario.name}`, message: 'protocol tfserving needs `data`, `synthetic` or a `request.body`' }]);
+  }
+  const declaredTypes = new Set((scenario.data?.inputs ?? []).filter((i) => i.datatype).map((i) => i.name));
+  let shapes = new Map<string, { rowDims: number[]; unbatched: boolean }>();
+  const quality = createQuality(o, ds, src?.table, decodeTfOutputs);
+  const needBody = checks.readsBody || quality.active;
+  const group = o.group;
+  const sigPart = signature ? `"signature_name":${JSON.stringify(signature)},` : '';
+
+  const build = (batch: number, rows: Int32Array): DataWireRequest => {
+    const s = src!;
+    const dimsOf = (name: string, fallback: number[]) => shapes.get(name)?.rowDims ?? fallback;
+    let body: string;
+    if (s.inputs.length === 1) {
+      const t = s.inputs[0];
+      const d = dimsOf(t.name, t.rowShape);
+      const rs = Array.from(rows, (r) => rowJson(t, r, d)).join(',');
+      body = `{${sigPart}"${format === 'row' ? 'instances' : 'inputs'}":[${rs}]}`;
+    } else if (format === 'row') {
+      const inst = Array.from(rows, (r) => `{${s.inputs.map((t) => `${JSON.stringify(t.name)}:${rowJson(t, r, dimsOf(t.name, t.rowShape))}`).join(',')}}`);
+      body = `{${sigPart}"instances":[${inst.join(',')}]}`;
+    } else {
+      const cols = s.inputs.map((t) => `${JSON.stringify(t.name)}:[${Array.from(rows, (r) => rowJson(t, r, dimsOf(t.name, t.rowShape))).join(',')}]`);
+      body = `{${sigPart}"inputs":{${cols.join(',')}}}`;
+    }
+    return stamp({ method: 'POST', path: predictPath, headers, body: Buffer.from(body) }, batch, rows, group);
+  };
+
+  let bank: RequestBank | undefined = src ? new RequestBank(src.table, build) : undefined;
+  let fixed: WireRequest | undefined;
+  if (staticBody !== undefined) {
+    fixed = { method: 'POST', path: predictPath, headers, body: Buffer.from(staticBody) };
+    if (group !== undefined) fixed.group = group;
+  }
+
+  const judge = (req: WireRequest, status: number, body: Buffer | null, rec: Recorder): ErrorClass | null => {
+    const s = checks.statusVerdict(status);
+    if (s !== null || !needBody) return s;
+    if (status < 200 || status >= 300) return null;
+    const json = tryParseJson(body);
+    if (!isObject(json) || json.error !== undefined || (json.predictions === undefined && json.outputs === undefined)) return 'invalid_response';
+    if (checks.readsBody && checks.evaluateBody(json, () => (body ? body.toString('utf8') : '')) !== null) return 'check_failed';
+    if (quality.active) quality.score(req as DataWireRequest, json, rec);
+    return null;
+  };
+
+  const adapter: Adapter & { report(): Record<string, unknown> } = {
+    protocol: 'tfserving',
+    bodyMode: needBody ? 'full' : 'none',
+    async prepare(ctx: AdapterContext) {
+      const st = await prepFetch(ctx, o.basePath, o.headers, mpath);
+      if (st.status < 200 || st.status >= 300) throw notReady(`model "${model}" status: GET ${st.url} → ${st.status} ${bodySnippet(st.body)}`);
+      const versions = (st.json as { model_version_status?: Array<{ version?: string; state?: string }> } | undefined)?.model_version_status;
+      if (!Array.isArray(versions) || !versions.some((v) => v.state === 'AVAILABLE')) {
+        throw notReady(`model "${model}" is not AVAILABLE: ${Array.isArray(versions) ? versions.map((v) => `version ${v.version}: ${v.state}`).join(', ') || 'no versions' : bodySnippet(st.body)} (GET ${st.url})`);
+      }
+      const md = await prepFetch(ctx, o.basePath, o.headers, `${mpath}/metadata`);
+      const specs = md.status >= 200 && md.status < 300 ? tfSignatureInputs(md.json, signature ?? 'serving_default') : null;
+      if (!src && scenario.synthetic) {
+        if (!specs) throw new PreflightError('E_MODEL_MISMATCH', `synthetic inputs need the model's signature "${signature ?? 'serving_default'}" from GET ${md.url} (→ ${md.status})`);
+        src = syntheticSource(o, specs);
+        bank = new RequestBank(src.table, build);
+      }
+      if (src && specs) shapes = matchInputs(src, { inputs: specs }, model, src.kind === 'data' ? ds!.file : 'synthetic', declaredTypes);
+      bank?.encode();
+    },
+    request(seq: number): WireRequest {
+      if (fixed) return fixed;
+      if (!bank) throw new PreflightError('E_INTERNAL', 'tfserving: synthetic inputs need prepare() (model metadata) before requests');
+      return bank.request(seq);
+    },
+    judge,
+    finish: () => quality.finish(),
+    report: () => ({ ...quality.report(), pre_encoded_bytes: bank?.encodedBytes ?? 0 }),
+  };
+  return adapter;
+}

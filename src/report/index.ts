@@ -1,0 +1,34 @@
+export { writeHtmlReport, renderHtmlReport, loadAssets } from './html.js';
+export type { ReportAssets, RenderOptions } from './html.js';
+export { renderMarkdown, writeMarkdown, comparisonMarkdown } from './markdown.js';
+export { renderJUnit, writeJUnit } from './junit.js';
+export { renderCsv, writeCsv, CSV_FIXED_COLUMNS } from './csv.js';
+export { writeAllReports } from './all.js';
+export type { WriteAllOptions, WrittenReports } from './all.js';
+export {
+  compareRuns,
+  compareResults,
+  comparisonExitCode,
+  writeComparison,
+  formatComparisonText,
+  parseTolerances,
+  resolveTolerances,
+  DEFAULT_TOLERANCES,
+  COMPARISON_METRICS,
+} from './compare.js';
+export type {
+  Comparison,
+  ComparisonMetric,
+  CompareOptions,
+  MetricComparison,
+  MetricVerdict,
+  ScenarioComparison,
+  RunSeries,
+  RunRef,
+  Tolerance,
+  TextOptions,
+} from './compare.js';
+export { loadResults, loadResultsSync, parseIntervals } from './load.js';
+export type { LoadedResults } from './load.js';
+export { describeProfiles, collectMarks, runWarnings } from './profiles.js';
+export type { ProfileView, CurveView } from './profiles.js';

@@ -1,0 +1,146 @@
+/**
+ * Markdown summary for pull-request comments and GitHub's job summary ($GITHUB_STEP_SUMMARY).
+ * Short on purpose: verdict, thresholds, warnings, one row per scenario, the comparison.
+ */
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Summary } from '../core/results.js';
+import type { Comparison, MetricVerdict } from './compare.js';
+import { fmtChange, fmtCi, fmtComparisonValue, fmtTolerance, metricLabel } from './compare.js';
+import { fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtP, fmtPct, fmtRate } from './format.js';
+import { loadResults } from './load.js';
+import { runWarnings } from './profiles.js';
+
+const VERDICT: Record<string, string> = {
+  passed: '✅ PASSED',
+  failed: '❌ FAILED',
+  invalid: '⚠️ INVALID',
+  interrupted: '⏹️ INTERRUPTED',
+};
+
+const CMP: Record<MetricVerdict, string> = {
+  regression: '❌ regression',
+  improved: '✅ improved',
+  unchanged: '➖ unchanged',
+  inconclusive: '❔ inconclusive',
+};
+
+/** Escape text for a Markdown table cell. */
+function cell(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function codeCell(s: string): string {
+  return `\`${s.replace(/`/g, 'ˋ').replace(/\|/g, '\\|')}\``;
+}
+
+function date(iso: string | undefined): string {
+  if (!iso) return 'unknown time';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** Markdown for summary.md / PR comments. Deterministic for given inputs. */
+export function renderMarkdown(summary: Summary, comparison?: Comparison): string {
+  const s = summary;
+  const out: string[] = [];
+  const th = s.thresholds ?? [];
+  const failed = th.filter((t) => !t.ok).length;
+  const names = Object.keys(s.scenarios ?? {});
+  out.push(`## ${VERDICT[s.verdict] ?? s.verdict} · Preflight \`${s.plan}\``);
+  out.push('');
+  const detail =
+    s.verdict === 'invalid'
+      ? 'load generator overloaded — results cannot be trusted'
+      : s.verdict === 'interrupted'
+        ? 'interrupted — partial results'
+        : th.length === 0
+          ? 'no thresholds'
+          : failed === 0
+            ? `all ${th.length} thresholds held`
+            : `${failed} of ${th.length} thresholds failed`;
+  out.push(`${detail} · ${fmtDuration(s.durationS)} · ${names.length} scenario${names.length === 1 ? '' : 's'} · ${fmtInt(s.total?.requests)} requests · ${date(s.startedAt)} · exit code ${s.exitCode}`);
+  if (comparison) out.push('', `**vs baseline:** ${CMP[comparison.verdict]}${regressionList(comparison)}`);
+  out.push('');
+  if (th.length > 0) {
+    out.push('| | Threshold | Scenario | Measured |', '|:-:|---|---|--:|');
+    for (const t of th) {
+      out.push(`| ${t.ok ? '✅' : '❌'} | ${codeCell(t.expression)} | ${cell(t.scenario ?? 'all')} | ${t.value === null ? cell(t.note ?? 'no data') : fmtMetricValue(t.expression, t.value)} |`);
+    }
+    out.push('');
+  }
+  const warnings = runWarnings(s);
+  if (warnings.length > 0) {
+    out.push('> [!WARNING]');
+    for (const w of warnings) out.push(`> - ${w.replace(/\n/g, ' ')}`);
+    out.push('');
+  }
+  if (names.length > 0) {
+    out.push('| Scenario | Requests | Throughput | Error rate | Latency p50 | p90 | p99 | Service time p50 | p99 |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+    for (const n of names) {
+      const sc = s.scenarios[n];
+      const scored = sc.counters?.['quality.scored'];
+      const acc = scored ? ` · accuracy ${fmtPct((sc.counters['quality.correct'] ?? 0) / scored)}` : '';
+      const thr = sc.target_rate !== undefined ? `${fmtRate(sc.throughput)} (target ${fmtRate(sc.target_rate)})` : fmtRate(sc.throughput);
+      out.push(
+        `| **${cell(n)}** <sub>${cell(sc.protocol)}, ${cell(sc.model)}${acc}</sub> | ${fmtInt(sc.requests)} | ${thr} | ${fmtPct(sc.error_rate)} | ${fmtMs(sc.latency_ms?.p50)} | ${fmtMs(sc.latency_ms?.p90)} | ${fmtMs(sc.latency_ms?.p99)} | ${fmtMs(sc.service_time_ms?.p50)} | ${fmtMs(
+          sc.service_time_ms?.p99,
+        )} |`,
+      );
+    }
+    out.push('');
+    out.push('<sub>Latency counts from each request’s intended start (includes queueing); service time from the actual send.</sub>');
+    out.push('');
+  }
+  if (comparison) out.push(...comparisonMarkdown(comparison));
+  out.push('<details><summary>Run details</summary>', '');
+  out.push(`- preflight ${s.tool?.version ?? '?'} on Node.js ${s.tool?.node ?? '?'}, ${s.machine?.platform ?? '?'} ${s.machine?.arch ?? ''}, ${s.machine?.cpus ?? '?'} × ${s.machine?.cpuModel ?? '?'}, ${s.machine?.memoryGiB ?? '?'} GiB`);
+  out.push(`- started ${date(s.startedAt)}, status ${s.status}`);
+  if (s.generator) {
+    out.push(
+      `- load generator: ${s.generator.workers} worker(s), CPU ${s.generator.cpu_percent?.mean ?? '?'}% mean / ${s.generator.cpu_percent?.max ?? '?'}% max, event-loop delay p99 ${fmtMs(s.generator.event_loop_delay_ms?.p99)}${s.generator.overloaded ? ' — **overloaded**' : ''}`,
+    );
+  }
+  out.push('', '</details>', '');
+  return out.join('\n');
+}
+
+function regressionList(c: Comparison): string {
+  const r = c.scenarios.flatMap((s) => s.metrics.filter((m) => m.verdict === 'regression').map((m) => `${s.scenario} ${metricLabel(m.metric)} ${fmtChange(m)}`));
+  return r.length ? ` — ${r.join(', ')}` : '';
+}
+
+/** The comparison as Markdown (a heading, a table, the warnings). */
+export function comparisonMarkdown(c: Comparison): string[] {
+  const out: string[] = [];
+  out.push(`### Compared with baseline: ${CMP[c.verdict]}`, '');
+  out.push(`Baseline \`${c.baseline.dir}\` (${date(c.baseline.startedAt)}). Significant at p < ${c.alpha}; ${Math.round(c.confidence * 100)}% CI of the difference by moving-block bootstrap.`, '');
+  out.push(`| Scenario | Metric | Baseline | Candidate | Change | p | ${Math.round(c.confidence * 100)}% CI of diff | Tolerance | Verdict |`, '|---|---|--:|--:|--:|--:|--:|--:|---|');
+  for (const s of c.scenarios) {
+    s.metrics.forEach((m, i) => {
+      out.push(
+        `| ${i === 0 ? `**${cell(s.scenario)}**` : ''} | ${metricLabel(m.metric)} | ${fmtComparisonValue(m, m.baseline)} | ${fmtComparisonValue(m, m.candidate)} | ${m.verdict === 'regression' ? `**${fmtChange(m)}**` : fmtChange(m)} | ${fmtP(m.pValue)} | ${fmtCi(m)} | ${fmtTolerance(m)} | ${CMP[m.verdict]} |`,
+      );
+    });
+  }
+  out.push('');
+  if (c.warnings.length) {
+    for (const w of c.warnings) out.push(`> ${w}`);
+    out.push('');
+  }
+  return out;
+}
+
+/**
+ * Write DIR/summary.md (with DIR/comparison.json when present) and append it to
+ * $GITHUB_STEP_SUMMARY when that is set. Returns the path of summary.md.
+ */
+export async function writeMarkdown(dir: string, opts: { githubStepSummary?: boolean } = {}): Promise<string> {
+  const r = await loadResults(dir);
+  const md = renderMarkdown(r.summary, r.comparison);
+  const p = join(dir, 'summary.md');
+  await writeFile(p, md);
+  const gh = process.env.GITHUB_STEP_SUMMARY;
+  if (gh && opts.githubStepSummary !== false) await appendFile(gh, `${md}\n`);
+  return p;
+}

@@ -1,0 +1,2 @@
+export { run, plannedEndMs, type RunOptions, type RunResult, type ProgressUpdate, type ScenarioProgress } from './run.js';
+export { defaultOutDir } from './results-writer.js';

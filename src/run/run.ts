@@ -1,0 +1,293 @@
+/**
+ * `run(plan)`: the library entry point. Checks the target, starts the shards (in-process or worker
+ * threads), merges their windows as they arrive, writes results incrementally, evaluates thresholds
+ * and returns the summary with its verdict and exit code. Never throws for failed requests — only
+ * for invalid input or an unreachable target (PreflightError).
+ */
+import { ExitCode } from '../core/exit-codes.js';
+import type { GeneratorHealth, IntervalRecord, Summary, ThresholdResult } from '../core/results.js';
+import { absoluteNow, localShard, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
+import { Accumulator, durationStats } from '../metrics/index.js';
+import type { Plan } from '../plan/types.js';
+import { redact, redactPlan } from '../plan/index.js';
+import { createAdapter, enrichSummary } from '../protocols/index.js';
+import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
+import { checkTargets } from './target-check.js';
+import { defaultOutDir, ResultsWriter } from './results-writer.js';
+import { describeTiming, emptyHealth, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
+import { WindowMerger } from './window-merger.js';
+
+export interface ScenarioProgress {
+  name: string;
+  state: 'waiting' | 'running' | 'done';
+  elapsedS: number;
+  plannedS: number | null;
+  requests: number;
+  errors: number;
+  /** Last window. */
+  throughput: number;
+  targetRate?: number;
+  vus?: number;
+  inFlight: number;
+  p50?: number;
+  p99?: number;
+}
+
+export interface ProgressUpdate {
+  elapsedS: number;
+  plannedS: number | null;
+  scenarios: ScenarioProgress[];
+}
+
+export interface RunOptions {
+  /** Results folder; default results/<timestamp>. */
+  outDir?: string;
+  /** Abort → stop within a second, keep partial results, verdict `interrupted`. */
+  signal?: AbortSignal;
+  onProgress?: (p: ProgressUpdate) => void;
+  /** Called with each merged window's records (after they are written). */
+  onWindow?: (records: IntervalRecord[]) => void;
+  /** Skip the reachability/readiness check (tests of unreachable targets). */
+  skipTargetCheck?: boolean;
+}
+
+export interface RunResult {
+  summary: Summary;
+  outDir: string;
+  exitCode: ExitCode;
+}
+
+/** When a scenario is planned to end (ms since run start); null when bounded by count only. */
+export function plannedEndMs(s: Plan['scenarios'][number]): number | null {
+  const stagesMs = s.stages ? s.stages.reduce((a, st) => a + st.durationMs, 0) : undefined;
+  const d = s.executor.startsWith('ramping') ? stagesMs : s.durationMs;
+  return d === undefined ? null : s.startTimeMs + d;
+}
+
+export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
+  if (!opts.skipTargetCheck) await checkTargets(plan);
+  const outDir = opts.outDir ?? defaultOutDir();
+  const secrets = plan.secrets;
+  const writer = new ResultsWriter(outDir, (s) => redact(s, secrets));
+  writer.writeJson('plan.resolved.json', redactPlan(plan));
+
+  const workers = Math.max(1, plan.options.workers);
+  const merger = new WindowMerger(workers);
+  const startedAt = new Date();
+  let status = 'completed' as Summary['status'];
+  const aborted: string[] = [];
+  const cpuSamples: number[] = [];
+  let cpuPrev = process.cpuUsage();
+  let cpuPrevT = process.hrtime.bigint();
+  const latest = new Map<string, IntervalRecord>();
+  const totalsSoFar = new Map<string, { requests: number; errors: number }>();
+  const abortable = plan.thresholds.filter((t) => t.abortOnFail);
+  let handles: ShardHandle[] = [];
+  let stopping = false;
+
+  const stopAll = (drainMs: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const h of handles) h.stop(drainMs);
+  };
+
+  const onBatch = (b: ShardBatch) => {
+    for (const w of merger.add(b)) {
+      writer.appendIntervals(w.records);
+      const now = process.hrtime.bigint();
+      const cpu = process.cpuUsage(cpuPrev);
+      const wallUs = Number(now - cpuPrevT) / 1000;
+      if (wallUs > 0) cpuSamples.push(((cpu.user + cpu.system) / wallUs) * 100);
+      cpuPrev = process.cpuUsage();
+      cpuPrevT = now;
+      for (const r of w.records) {
+        if (r.group !== undefined) continue;
+        latest.set(r.scenario, r);
+        const t = totalsSoFar.get(r.scenario) ?? { requests: 0, errors: 0 };
+        t.requests += r.requests;
+        t.errors += r.requests - r.ok;
+        totalsSoFar.set(r.scenario, t);
+      }
+      opts.onWindow?.(w.records);
+      if (opts.onProgress) opts.onProgress(progress(w.index));
+      if (abortable.length > 0 && !stopping) {
+        const partial = buildSummary('completed');
+        const failing = evaluateLive(abortable, partial, elapsedMs());
+        if (failing.length > 0) {
+          status = 'aborted';
+          aborted.push(...failing.map((t) => t.expression));
+          stopAll(0);
+        }
+      }
+    }
+  };
+
+  const t0Hr = process.hrtime.bigint();
+  const elapsedMs = () => Number(process.hrtime.bigint() - t0Hr) / 1e6;
+  const plannedS = (() => {
+    const ends = plan.scenarios.map(plannedEndMs);
+    return ends.some((e) => e === null) ? null : Math.max(...(ends as number[])) / 1000;
+  })();
+
+  function progress(index: number): ProgressUpdate {
+    const elapsedS = ((index + 1) * plan.options.intervalMs) / 1000;
+    return {
+      elapsedS,
+      plannedS,
+      scenarios: plan.scenarios.map((s) => {
+        const r = latest.get(s.name);
+        const end = plannedEndMs(s);
+        const startS = s.startTimeMs / 1000;
+        const state: ScenarioProgress['state'] = elapsedS < startS ? 'waiting' : end !== null && elapsedS * 1000 >= end + plan.options.intervalMs ? 'done' : 'running';
+        const t = totalsSoFar.get(s.name) ?? { requests: 0, errors: 0 };
+        const p: ScenarioProgress = {
+          name: s.name,
+          state,
+          elapsedS: Math.max(0, elapsedS - startS),
+          plannedS: end === null ? null : (end - s.startTimeMs) / 1000,
+          requests: t.requests,
+          errors: t.errors,
+          throughput: r && r.t === index ? r.throughput : 0,
+          inFlight: r && r.t === index ? r.in_flight : 0,
+        };
+        if (r?.target_rate !== undefined) p.targetRate = r.target_rate;
+        if (r?.vus !== undefined) p.vus = r.vus;
+        if (r?.latency_ms && r.t === index) {
+          p.p50 = r.latency_ms.p50;
+          p.p99 = r.latency_ms.p99;
+        }
+        return p;
+      }),
+    };
+  }
+
+  function health(): GeneratorHealth {
+    const h = emptyHealth(workers);
+    const lag = durationStats(merger.generatorLag);
+    h.dispatch_lag_ms = { p50: lag.p50, p99: lag.p99, max: lag.max };
+    h.event_loop_delay_ms = { p50: 0, p99: round(merger.eventLoopDelayMs.p99max), max: round(merger.eventLoopDelayMs.max) };
+    if (cpuSamples.length > 0) h.cpu_percent = { mean: round(cpuSamples.reduce((a, b) => a + b, 0) / cpuSamples.length), max: round(Math.max(...cpuSamples)) };
+    const limit = plan.options.maxDispatchLagMs;
+    if (lag.count > 0 && lag.p99 > limit) h.reasons.push(`generator dispatch lag p99 ${lag.p99} ms > ${limit} ms: the load generator could not send on time`);
+    if (merger.eventLoopDelayMs.p99max > limit) h.reasons.push(`event-loop delay p99 reached ${round(merger.eventLoopDelayMs.p99max)} ms > ${limit} ms`);
+    h.overloaded = h.reasons.length > 0;
+    return h;
+  }
+
+  function buildSummary(st: Summary['status']): Summary {
+    const scenarios: Summary['scenarios'] = {};
+    for (const s of plan.scenarios) {
+      const sum = scenarioSummary(merger.totals.get(s.name), s.executor, s.protocol, { unsent: merger.unsent.get(s.name), cancelled: merger.cancelled.get(s.name), targetRate: plannedMeanRate(s) });
+      const groups: Record<string, ReturnType<typeof scenarioSummary>> = {};
+      for (const [key, acc] of merger.totals) {
+        const [sc, g] = key.split('\u0000');
+        if (sc === s.name && g !== undefined) groups[g] = scenarioSummary(acc, s.executor, s.protocol);
+      }
+      if (Object.keys(groups).length > 0) sum.groups = groups;
+      scenarios[s.name] = sum;
+    }
+    const total = totalSummary(plan, merger);
+    const h = health();
+    const summary: Summary = {
+      format: 'preflight-summary/1',
+      tool: { name: 'preflight', version: toolVersion(), node: process.version },
+      machine: machineInfo(),
+      plan: plan.source,
+      startedAt: startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      durationS: round(elapsedMs() / 1000),
+      status: st,
+      verdict: 'passed',
+      exitCode: 0,
+      thresholds: [],
+      warnings: [...describeTiming(plan)],
+      generator: h,
+      total,
+      scenarios,
+    };
+    enrichSummary(plan, summary);
+    return summary;
+  }
+
+  // Start shards.
+  const shardsCount = workers;
+  handles = [];
+  for (let i = 0; i < shardsCount; i++) {
+    const shard = { index: i, count: shardsCount };
+    handles.push(shardsCount === 1 ? localShard(plan, shard, createAdapter, onBatch) : workerShard(plan, shard, onBatch));
+  }
+  const onAbort = () => {
+    status = 'interrupted';
+    stopAll(0);
+  };
+  try {
+    await Promise.all(handles.map((h) => h.ready));
+  } catch (e) {
+    stopAll(0);
+    writer.close();
+    throw e;
+  }
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
+  if (!stopping) for (const h of handles) h.start(t0);
+  else for (const h of handles) h.stop(0);
+  await Promise.all(handles.map((h) => h.done));
+  opts.signal?.removeEventListener('abort', onAbort);
+  for (const w of merger.flush()) writer.appendIntervals(w.records);
+  writer.close();
+
+  const summary = buildSummary(status);
+  const results: ThresholdResult[] = evaluateThresholds(plan.thresholds, summary);
+  summary.thresholds = results;
+  if (aborted.length > 0) summary.warnings.push(`aborted early: ${aborted.join(', ')} failed (abortOnFail)`);
+  if (summary.generator.overloaded) summary.warnings.push(`generator_overloaded: ${summary.generator.reasons.join('; ')}. Latency figures may include the generator's own delay.`);
+  for (const [name, s] of Object.entries(summary.scenarios)) {
+    if (s.unsent > 0) summary.warnings.push(`${name}: ${s.unsent} arrivals were due but never sent (in-flight cap reached); they are counted, not hidden.`);
+    if (s.late > 0) summary.warnings.push(`${name}: ${s.late} requests were sent more than 10 ms after their intended time; their latency includes the wait.`);
+  }
+  const failed = results.some((r) => !r.ok);
+  let exitCode: ExitCode;
+  if (status === 'interrupted') {
+    summary.verdict = 'interrupted';
+    exitCode = ExitCode.Interrupted;
+  } else if (failed) {
+    summary.verdict = 'failed';
+    exitCode = ExitCode.ThresholdsFailed;
+  } else if (summary.generator.overloaded) {
+    summary.verdict = 'invalid';
+    exitCode = ExitCode.RunInvalid;
+  } else {
+    summary.verdict = 'passed';
+    exitCode = ExitCode.Passed;
+  }
+  summary.exitCode = exitCode;
+  writer.writeSummary(summary);
+  return { summary, outDir, exitCode };
+}
+
+function totalSummary(plan: Plan, merger: WindowMerger) {
+  // All scenarios merged exactly: histograms added, counters summed. Time = run span covered by windows.
+  const accs = plan.scenarios.map((s) => merger.totals.get(s.name)).filter((a): a is Accumulator => a !== undefined);
+  const merged = mergeAccumulators(accs, merger.spanMs);
+  const unsent = plan.scenarios.reduce((a, s) => a + (merger.unsent.get(s.name) ?? 0), 0);
+  const cancelled = plan.scenarios.reduce((a, s) => a + (merger.cancelled.get(s.name) ?? 0), 0);
+  const kinds = new Set(plan.scenarios.map((s) => s.executor));
+  const protocols = new Set(plan.scenarios.map((s) => s.protocol));
+  return scenarioSummary(merged, kinds.size === 1 ? [...kinds][0] : 'mixed', protocols.size === 1 ? [...protocols][0] : 'mixed', { unsent, cancelled });
+}
+
+/** Whole-run merge of several scenarios; its time is the span of the run's windows. */
+function mergeAccumulators(accs: Accumulator[], spanMs: number): Accumulator {
+  const out = new Accumulator();
+  for (const a of accs) {
+    for (const k in a.counters) out.counters[k] = (out.counters[k] ?? 0) + a.counters[k];
+    for (const k in a.maxes) out.maxes[k] = Math.max(out.maxes[k] ?? -Infinity, a.maxes[k]);
+    for (const [k, h] of a.histograms) out.histogram(k).add(h);
+  }
+  out.windows = Math.max(0, ...accs.map((a) => a.windows));
+  out.windowMs = spanMs;
+  return out;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;

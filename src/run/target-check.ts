@@ -1,0 +1,62 @@
+/**
+ * Before any load: can we connect to every target, and is it ready? Fails fast with a clear message.
+ */
+import net from 'node:net';
+import { request } from 'undici';
+import { PreflightError, TargetUnreachableError } from '../core/errors.js';
+import type { Plan } from '../plan/types.js';
+
+function connectOnce(host: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.end();
+      resolve();
+    });
+    sock.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+export async function checkTargets(plan: Plan): Promise<void> {
+  const origins = new Set<string>();
+  for (const s of plan.scenarios) origins.add(new URL(s.target?.url ?? plan.target.url).origin);
+  for (const origin of origins) {
+    const u = new URL(origin);
+    const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    try {
+      await connectOnce(host, port, plan.target.connectTimeoutMs);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      const why = code === 'ECONNREFUSED' ? 'connection refused (is the server running?)' : code === 'ENOTFOUND' ? 'host not found' : (e as Error).message;
+      throw new TargetUnreachableError(`cannot reach ${origin}: ${why}. Nothing was sent.`, e);
+    }
+  }
+  const ready = plan.target.readyPath;
+  if (ready) {
+    const url = new URL(ready, plan.target.url).toString();
+    const deadline = Date.now() + plan.target.readyTimeoutMs;
+    let last = '';
+    for (;;) {
+      try {
+        const res = await request(url, { method: 'GET', headers: plan.target.headers, headersTimeout: 5000, bodyTimeout: 5000 });
+        await res.body.dump();
+        if (res.statusCode >= 200 && res.statusCode < 300) return;
+        last = `HTTP ${res.statusCode}`;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new PreflightError('E_TARGET_NOT_READY', `target not ready: GET ${ready} did not return 2xx within ${plan.target.readyTimeoutMs} ms (last: ${last}). Nothing was sent.`);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Collects window batches from all shards, merges each window exactly once every shard has
+ * delivered it, and keeps whole-run accumulators per scenario (and group).
+ */
+import type { IntervalSnapshot } from '../core/types.js';
+import type { IntervalRecord } from '../core/results.js';
+import type { ShardBatch } from '../engine/index.js';
+import { Accumulator, addEncoded, decodeHistogram, mergeSnapshots, newHistogram, shortStats } from '../metrics/index.js';
+
+export interface MergedWindow {
+  index: number;
+  records: IntervalRecord[];
+  snapshots: IntervalSnapshot[];
+}
+
+const CORE_COUNTERS = new Set(['requests', 'ok', 'bytes_in', 'bytes_out', 'late']);
+const CORE_HISTOGRAMS = new Set(['latency', 'service_time', 'ttfb', 'dispatch_lag']);
+
+export class WindowMerger {
+  /** key `scenario` or `scenario\u0000group` → whole-run totals */
+  readonly totals = new Map<string, Accumulator>();
+  readonly unsent = new Map<string, number>();
+  readonly cancelled = new Map<string, number>();
+  readonly generatorLag = newHistogram();
+  eventLoopDelayMs = { p99max: 0, max: 0 };
+  private readonly pending = new Map<number, ShardBatch[]>();
+  private readonly last: number[];
+  private readonly finalAt: Array<number | null>;
+  private next = 0;
+  /** Run time covered by merged windows (ms). */
+  spanMs = 0;
+
+  constructor(private readonly shards: number) {
+    this.last = new Array(shards).fill(-1);
+    this.finalAt = new Array(shards).fill(null);
+  }
+
+  /** Adds a batch; returns the windows that became complete, in order. */
+  add(b: ShardBatch): MergedWindow[] {
+    let list = this.pending.get(b.index);
+    if (!list) this.pending.set(b.index, (list = []));
+    list.push(b);
+    this.last[b.shard] = Math.max(this.last[b.shard], b.index);
+    if (b.final) this.finalAt[b.shard] = b.index;
+    const out: MergedWindow[] = [];
+    while (this.isComplete(this.next)) {
+      const w = this.mergeWindow(this.next);
+      if (w) out.push(w);
+      this.next++;
+    }
+    return out;
+  }
+
+  /** Merges whatever is left (a shard died or the run was cut short). */
+  flush(): MergedWindow[] {
+    const out: MergedWindow[] = [];
+    const indices = [...this.pending.keys()].sort((a, b) => a - b);
+    for (const i of indices) {
+      const w = this.mergeWindow(i);
+      if (w) out.push(w);
+    }
+    return out;
+  }
+
+  get allFinal(): boolean {
+    return this.finalAt.every((f) => f !== null) && this.pending.size === 0;
+  }
+
+  private isComplete(index: number): boolean {
+    if (!this.pending.has(index)) return false;
+    for (let s = 0; s < this.shards; s++) {
+      const f = this.finalAt[s];
+      if (this.last[s] >= index) continue;
+      if (f !== null && f < index) continue;
+      return false;
+    }
+    return true;
+  }
+
+  private mergeWindow(index: number): MergedWindow | null {
+    const batches = this.pending.get(index);
+    this.pending.delete(index);
+    if (!batches) return null;
+    const byKey = new Map<string, IntervalSnapshot[]>();
+    for (const b of batches) {
+      for (const s of b.snapshots) {
+        const key = s.group === undefined ? s.scenario : `${s.scenario}\u0000${s.group}`;
+        let l = byKey.get(key);
+        if (!l) byKey.set(key, (l = []));
+        l.push(s);
+      }
+      for (const k in b.unsent) this.unsent.set(k, (this.unsent.get(k) ?? 0) + b.unsent[k]);
+      for (const k in b.cancelled) this.cancelled.set(k, (this.cancelled.get(k) ?? 0) + b.cancelled[k]);
+      addEncoded(this.generatorLag, b.health.generatorLag);
+      this.eventLoopDelayMs.p99max = Math.max(this.eventLoopDelayMs.p99max, b.health.eventLoopDelayMs.p99);
+      this.eventLoopDelayMs.max = Math.max(this.eventLoopDelayMs.max, b.health.eventLoopDelayMs.max);
+    }
+    const snapshots: IntervalSnapshot[] = [];
+    const records: IntervalRecord[] = [];
+    let windowMs = 0;
+    for (const parts of byKey.values()) for (const p of parts) windowMs = Math.max(windowMs, p.durationMs);
+    this.spanMs += windowMs;
+    for (const [key, parts] of byKey) {
+      const merged = mergeSnapshots(parts);
+      snapshots.push(merged);
+      let acc = this.totals.get(key);
+      if (!acc) this.totals.set(key, (acc = new Accumulator()));
+      acc.add(merged);
+      records.push(toRecord(merged));
+    }
+    return { index, records, snapshots };
+  }
+}
+
+export function toRecord(s: IntervalSnapshot): IntervalRecord {
+  const errors: Record<string, number> = {};
+  const counters: Record<string, number> = {};
+  for (const k in s.counters) {
+    if (k.startsWith('err.')) errors[k.slice(4)] = s.counters[k];
+    else if (!CORE_COUNTERS.has(k)) counters[k] = s.counters[k];
+  }
+  const histogramsMs: IntervalRecord['histograms_ms'] = {};
+  for (const k in s.histograms) {
+    if (CORE_HISTOGRAMS.has(k)) continue;
+    const st = shortStats(decodeHistogram(s.histograms[k]));
+    if (st) histogramsMs[k] = st;
+  }
+  const requests = s.counters.requests ?? 0;
+  const durS = s.durationMs / 1000;
+  const rec: IntervalRecord = {
+    scenario: s.scenario,
+    t: s.index,
+    start_s: s.startMs / 1000,
+    duration_s: durS,
+    requests,
+    ok: s.counters.ok ?? 0,
+    errors,
+    throughput: durS > 0 ? round(requests / durS) : 0,
+    in_flight: s.gauges.in_flight ?? 0,
+    late: s.counters.late ?? 0,
+    latency_ms: shortStats(decodeHistogram(s.histograms.latency)),
+    service_time_ms: shortStats(decodeHistogram(s.histograms.service_time)),
+    counters,
+    histograms_ms: histogramsMs,
+    hdr: s.histograms,
+  };
+  if (s.group !== undefined) rec.group = s.group;
+  if (s.gauges.target_rate !== undefined) rec.target_rate = round(s.gauges.target_rate);
+  if (s.gauges.vus !== undefined) rec.vus = s.gauges.vus;
+  return rec;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;

@@ -1,0 +1,176 @@
+/**
+ * Thresholds against a Summary → pass/fail per threshold, the run's verdict and exit code.
+ *
+ * Where a threshold's value comes from (the *subject* is `summary.scenarios[scenario]`, or
+ * `summary.total` without a scenario; with a group, the subject's `groups[group]`):
+ *
+ *   generator_overloaded      summary.generator.overloaded (true = 1, false = 0)
+ *   latency, service_time,    subject.latency_ms / service_time_ms / ttfb_ms / dispatch_lag_ms [stat]
+ *   ttfb, dispatch_lag
+ *   ttft, itl, tpot, e2e, …   subject.histograms['<metric>_ms'] [stat]
+ *   errors                    sum of subject.errors;  errors.<class>: subject.errors[class] (absent = 0)
+ *   error_rate                subject.error_rate (no data when subject.requests is 0)
+ *   anything else, in order:  1. subject[metric] when it is a number (or boolean: 1/0)
+ *                             2. subject[metric].value when subject[metric] is an object
+ *                             3. the same in the sections quality, golden, generation, goodput
+ *                             4. subject.counters[metric]
+ *
+ * A missing value is "no data": the threshold fails (ok: false, value: null) with a note saying why.
+ * Percentiles of a histogram with count 0 are no data too.
+ */
+import { ExitCode } from '../core/exit-codes.js';
+import type { DurationStats, ScenarioSummary, Summary, ThresholdResult, Verdict } from '../core/results.js';
+import { METRICS, STAT_FIELD } from '../plan/thresholds.js';
+import type { Comparator, ThresholdPlan } from '../plan/types.js';
+
+/** What evaluation needs of a summary: a final Summary, or a partial one built during the run. */
+export type SummaryLike = Pick<Summary, 'total' | 'scenarios'> & Partial<Pick<Summary, 'generator' | 'durationS'>>;
+
+export interface Measured {
+  value: number | null;
+  note?: string;
+}
+
+const SECTIONS = ['quality', 'golden', 'generation', 'goodput'] as const;
+
+const noData = (note: string): Measured => ({ value: null, note });
+
+function numeric(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return null;
+}
+
+/** A number, or an object's numeric `value` (e.g. quality.accuracy_drop = { value, ci95, … }). */
+function numberOrValue(v: unknown): number | null {
+  const n = numeric(v);
+  if (n !== null) return n;
+  if (v && typeof v === 'object' && !Array.isArray(v)) return numeric((v as Record<string, unknown>)['value']);
+  return null;
+}
+
+/** The generic lookup (steps 1–4 of the header comment). */
+export function lookupMetric(subject: ScenarioSummary, metric: string): number | null {
+  const direct = numberOrValue(subject[metric]);
+  if (direct !== null) return direct;
+  for (const section of SECTIONS) {
+    const sec = subject[section];
+    if (sec && typeof sec === 'object' && !Array.isArray(sec)) {
+      const v = numberOrValue((sec as Record<string, unknown>)[metric]);
+      if (v !== null) return v;
+    }
+  }
+  const c = subject.counters?.[metric];
+  return typeof c === 'number' && Number.isFinite(c) ? c : null;
+}
+
+function histogramOf(subject: ScenarioSummary, metric: string): DurationStats | undefined {
+  const field = METRICS[metric]?.field;
+  if (field) return subject[field] as DurationStats | undefined;
+  return subject.histograms?.[`${metric}_ms`];
+}
+
+function subjectName(t: Pick<ThresholdPlan, 'scenario' | 'group'>): string {
+  return t.scenario === undefined ? 'all scenarios' : t.group === undefined ? `scenario ${t.scenario}` : `${t.scenario}/${t.group}`;
+}
+
+/** The measured value of one threshold's metric. */
+export function measure(t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat'>, summary: SummaryLike): Measured {
+  if (t.metric === 'generator_overloaded') {
+    return summary.generator ? { value: summary.generator.overloaded ? 1 : 0 } : noData('no generator health in the summary');
+  }
+  let subject: ScenarioSummary | undefined = t.scenario === undefined ? summary.total : summary.scenarios?.[t.scenario];
+  if (!subject) return noData(t.scenario === undefined ? 'no results' : `no results for scenario ${t.scenario}`);
+  if (t.group !== undefined) {
+    subject = subject.groups?.[t.group];
+    if (!subject) return noData(`no results for group ${t.group} of scenario ${t.scenario}`);
+  }
+  const info = METRICS[t.metric];
+  if (info?.kind === 'histogram') {
+    const h = histogramOf(subject, t.metric);
+    if (!h || !h.count) return noData(`no ${t.metric} recorded for ${subjectName(t)} (no completed requests)`);
+    const v = numeric((h as unknown as Record<string, unknown>)[STAT_FIELD[t.stat ?? 'p99'] ?? t.stat ?? 'p99']);
+    return v === null ? noData(`${t.metric}.${t.stat} not recorded for ${subjectName(t)}`) : { value: v };
+  }
+  if (t.metric === 'errors') {
+    const errors = subject.errors ?? {};
+    if (t.stat !== undefined) return { value: numeric(errors[t.stat]) ?? 0 };
+    return { value: Object.values(errors).reduce((a: number, v) => a + (numeric(v) ?? 0), 0) };
+  }
+  if (t.metric === 'error_rate') {
+    if (!subject.requests) return noData(`no requests for ${subjectName(t)}`);
+    const v = numeric(subject.error_rate);
+    return v === null ? noData(`error_rate not recorded for ${subjectName(t)}`) : { value: v };
+  }
+  const v = lookupMetric(subject, t.metric);
+  if (v !== null) return { value: v };
+  return noData(`${t.metric} not recorded for ${subjectName(t)}${subject.requests === 0 ? ' (no requests)' : ''}`);
+}
+
+export function compare(value: number, op: Comparator, limit: number): boolean {
+  switch (op) {
+    case '<':
+      return value < limit;
+    case '<=':
+      return value <= limit;
+    case '>':
+      return value > limit;
+    case '>=':
+      return value >= limit;
+    case '==':
+      return value === limit;
+    case '!=':
+      return value !== limit;
+  }
+}
+
+function evaluateOne(t: ThresholdPlan, summary: SummaryLike): ThresholdResult {
+  const m = measure(t, summary);
+  const r: ThresholdResult = { expression: t.expression, value: m.value, ok: m.value !== null && compare(m.value, t.op, t.value) };
+  if (t.scenario !== undefined) r.scenario = t.scenario;
+  if (m.note !== undefined) r.note = m.note;
+  return r;
+}
+
+/** Every threshold against a (final) summary, in plan order. */
+export function evaluateThresholds(thresholds: readonly ThresholdPlan[], summary: SummaryLike): ThresholdResult[] {
+  return thresholds.map((t) => evaluateOne(t, summary));
+}
+
+export type LiveFailure = ThresholdResult & { threshold: ThresholdPlan };
+
+/**
+ * During the run: the `abortOnFail` thresholds that fail on the partial summary and whose
+ * `delayAbortEvalMs` has passed. The delay is measured by `elapsedMs` (time since the run started;
+ * default: `partial.durationS`). A threshold with no data yet never aborts the run.
+ */
+export function evaluateLive(thresholds: readonly ThresholdPlan[], partial: SummaryLike, elapsedMs?: number): LiveFailure[] {
+  const elapsed = elapsedMs ?? (partial.durationS ?? 0) * 1000;
+  const out: LiveFailure[] = [];
+  for (const t of thresholds) {
+    if (!t.abortOnFail || elapsed < t.delayAbortEvalMs) continue;
+    const r = evaluateOne(t, partial);
+    if (r.value !== null && !r.ok) out.push({ ...r, threshold: t });
+  }
+  return out;
+}
+
+export interface VerdictOutcome {
+  verdict: Verdict;
+  exitCode: ExitCode;
+  /** Human-readable reasons (failed thresholds, interruption, overload). */
+  reasons: string[];
+}
+
+/**
+ * The run's verdict. Precedence: interrupted (130) > thresholds failed (3) > generator overloaded,
+ * so results cannot be trusted (4) > passed (0).
+ */
+export function verdictFor(results: readonly ThresholdResult[], opts: { interrupted?: boolean; generatorOverloaded?: boolean } = {}): VerdictOutcome {
+  const failed = results.filter((r) => !r.ok);
+  const reasons = failed.map((r) => `${r.expression}: ${r.value === null ? (r.note ?? 'no data') : `measured ${r.value}`}`);
+  if (opts.interrupted) return { verdict: 'interrupted', exitCode: ExitCode.Interrupted, reasons: ['interrupted', ...reasons] };
+  if (failed.length > 0) return { verdict: 'failed', exitCode: ExitCode.ThresholdsFailed, reasons };
+  if (opts.generatorOverloaded) return { verdict: 'invalid', exitCode: ExitCode.RunInvalid, reasons: ['the load generator was overloaded; latency figures include its own delay'] };
+  return { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] };
+}

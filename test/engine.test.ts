@@ -1,0 +1,228 @@
+/**
+ * The load engine end to end against real HTTP servers on loopback: open and closed workloads,
+ * every error class, timing semantics (intended start vs actual send), worker merging, partial
+ * results on interrupt. Tolerances are wide: these machines are small and noisy.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from '../src/run/index.js';
+import { ExitCode } from '../src/core/exit-codes.js';
+import { TargetUnreachableError } from '../src/core/errors.js';
+import type { IntervalRecord } from '../src/core/results.js';
+import { closedPort, delayServer, httpServer, tcpServer, type TestServer } from './helpers/servers.js';
+import { plan, scenario } from './helpers/plans.js';
+
+const servers: TestServer[] = [];
+after(async () => {
+  for (const s of servers) await s.close();
+});
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-engine-'));
+const readIntervals = (dir: string): IntervalRecord[] =>
+  fs.readFileSync(path.join(dir, 'intervals.ndjson'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+test('open workload: constant arrival rate sends the scheduled number of requests', async () => {
+  const srv = await delayServer(5);
+  servers.push(srv);
+  const out = tmp();
+  const { summary, exitCode } = await run(plan(srv.url, [scenario('steady', { executor: 'constant-arrival-rate', rate: 100, durationMs: 2000 })]), { outDir: out });
+  const s = summary.scenarios.steady;
+  assert.equal(exitCode, ExitCode.Passed);
+  assert.equal(s.model, 'open');
+  // Exactly 200 arrivals are scheduled in 2 s at 100/s; all are sent.
+  assert.equal(s.requests + s.unsent, 200);
+  assert.equal(s.unsent, 0);
+  assert.equal(s.ok, 200);
+  assert.equal(srv.hits, 200);
+  assert.ok(s.latency_ms.p50 >= 5, `latency p50 ${s.latency_ms.p50} ≥ server delay`);
+  assert.ok(s.service_time_ms.p50 >= 5);
+  assert.ok(s.target_rate! > 90 && s.target_rate! <= 100.5, `target rate ${s.target_rate}`);
+  // Results folder: summary, plan, per-second intervals.
+  const written = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.equal(written.verdict, 'passed');
+  assert.ok(fs.existsSync(path.join(out, 'plan.resolved.json')));
+  const iv = readIntervals(out);
+  assert.ok(iv.length >= 2 && iv.length <= 4, `intervals ${iv.length}`);
+  assert.equal(iv.reduce((a, r) => a + r.requests, 0), 200);
+  assert.ok(iv[0].hdr.latency.length > 0);
+});
+
+test('coordinated omission: with one request in flight, latency counts the wait from the intended start', async () => {
+  // Server takes 100 ms; arrivals every 20 ms; only one in flight → arrivals queue behind each other.
+  const srv = await delayServer(100);
+  servers.push(srv);
+  const { summary } = await run(plan(srv.url, [scenario('co', { rate: 50, durationMs: 1000, maxInFlight: 1, gracefulStopMs: 3000 })]), { outDir: tmp() });
+  const s = summary.scenarios.co;
+  assert.ok(s.service_time_ms.p50 >= 95 && s.service_time_ms.p50 < 400, `service p50 ${s.service_time_ms.p50}`);
+  // Each later arrival waited for all before it: latency grows far beyond service time.
+  assert.ok(s.latency_ms.max > 3 * s.service_time_ms.p50, `latency max ${s.latency_ms.max} vs service ${s.service_time_ms.p50}`);
+  assert.ok(s.late > 0, 'late arrivals are counted');
+  // Arrivals still waiting at the end are counted as unsent, never silently dropped.
+  assert.equal(s.requests + s.unsent + s.cancelled, 50);
+  assert.ok(s.unsent > 0);
+});
+
+test('closed workload: constant concurrency keeps N users busy; latency equals service time', async () => {
+  const srv = await delayServer(20);
+  servers.push(srv);
+  const { summary } = await run(plan(srv.url, [scenario('users', { executor: 'constant-concurrency', concurrency: 4, durationMs: 1500 })]), { outDir: tmp() });
+  const s = summary.scenarios.users;
+  assert.equal(s.model, 'closed');
+  // 4 users × ~1500/20 ≈ 300 at most; the machine is slow sometimes, so only bound it.
+  assert.ok(s.requests > 60 && s.requests <= 4 * 80, `requests ${s.requests}`);
+  assert.ok(Math.abs(s.latency_ms.p50 - s.service_time_ms.p50) < 5, 'intended = actual send');
+  assert.ok(summary.warnings.some((w) => w.includes('closed workload')));
+});
+
+test('iterations: exactly N requests shared by users, merged exactly across 2 worker threads', async () => {
+  const srv = await delayServer(1);
+  servers.push(srv);
+  const { summary } = await run(plan(srv.url, [scenario('fixed', { executor: 'iterations', concurrency: 3, maxRequests: 101, durationMs: 20_000 })], { workers: 2 }), { outDir: tmp() });
+  assert.equal(summary.scenarios.fixed.requests, 101);
+  assert.equal(summary.scenarios.fixed.latency_ms.count, 101);
+  assert.equal(srv.hits, 101);
+  assert.equal(summary.generator.workers, 2);
+});
+
+test('ramping arrival rate follows the stages', async () => {
+  const srv = await delayServer(1);
+  servers.push(srv);
+  const stages = [
+    { durationMs: 1000, target: 100 },
+    { durationMs: 1000, target: 100 },
+  ];
+  const { summary } = await run(plan(srv.url, [scenario('ramp', { executor: 'ramping-arrival-rate', startRate: 0, stages })]), { outDir: tmp() });
+  // Λ = 50 (ramp) + 100 (hold) = 150 arrivals, evenly spaced in operational time.
+  const s = summary.scenarios.ramp;
+  assert.ok(Math.abs(s.requests + s.unsent - 150) <= 1, `requests ${s.requests}`);
+});
+
+test('ramping concurrency adds users over time', async () => {
+  const srv = await delayServer(10);
+  servers.push(srv);
+  const out = tmp();
+  await run(plan(srv.url, [scenario('ramp', { executor: 'ramping-concurrency', startConcurrency: 1, stages: [{ durationMs: 3000, target: 10 }] })]), { outDir: out });
+  const iv = readIntervals(out).filter((r) => r.vus !== undefined);
+  assert.ok(iv.length >= 2);
+  const peak = Math.max(...iv.map((r) => r.vus!));
+  assert.ok(peak > iv[0].vus!, `users grow: ${iv.map((r) => r.vus).join(', ')}`);
+  assert.ok(peak >= 5);
+});
+
+test('error classes: refused, reset, timeout, garbage, 4xx, 5xx — counted, and the run goes on', async () => {
+  const refusedPort = await closedPort();
+  const reset = await tcpServer((sock) => sock.once('data', () => sock.resetAndDestroy()));
+  const hang = await tcpServer(() => {});
+  const garbage = await tcpServer((sock) => sock.once('data', () => sock.end('this is not HTTP\r\n\r\n')));
+  const notFound = await delayServer(0, 404);
+  const broken = await delayServer(0, 503);
+  servers.push(reset, hang, garbage, notFound, broken);
+  const cases: Array<[string, string, string]> = [
+    ['refused', `http://127.0.0.1:${refusedPort}`, 'connection_refused'],
+    ['reset', reset.url, 'connection_reset'],
+    ['hang', hang.url, 'timeout'],
+    ['garbage', garbage.url, 'invalid_response'],
+    ['notfound', notFound.url, 'http_4xx'],
+    ['broken', broken.url, 'http_5xx'],
+  ];
+  const p = plan(notFound.url, cases.map(([name, url]) => scenario(name, { rate: 10, durationMs: 500, target: { url } })), { timeoutMs: 300 });
+  const { summary, exitCode } = await run(p, { outDir: tmp(), skipTargetCheck: true });
+  for (const [name, , cls] of cases) {
+    const s = summary.scenarios[name];
+    assert.ok(s.requests >= 4, `${name}: ${s.requests} requests`);
+    assert.equal(s.ok, 0, `${name}: none ok`);
+    assert.equal(s.errors[cls], s.requests, `${name}: all classified ${cls}, got ${JSON.stringify(s.errors)}`);
+    assert.equal(s.error_rate, 1);
+  }
+  assert.equal(exitCode, ExitCode.Passed, 'no thresholds → the run itself passes');
+});
+
+test('unreachable target fails fast before any load', async () => {
+  const port = await closedPort();
+  await assert.rejects(run(plan(`http://127.0.0.1:${port}`, [scenario('x', { rate: 10, durationMs: 500 })]), { outDir: tmp() }), (e: unknown) => {
+    assert.ok(e instanceof TargetUnreachableError);
+    assert.equal(e.exitCode, ExitCode.TargetUnreachable);
+    assert.match(e.message, /connection refused/);
+    return true;
+  });
+});
+
+test('thresholds decide the verdict and exit code', async () => {
+  const srv = await delayServer(30);
+  servers.push(srv);
+  const mk = (expression: string, value: number, op: '<' | '>=' = '<') => ({ expression, metric: 'latency', stat: 'p99', op, value, abortOnFail: false, delayAbortEvalMs: 0 });
+  const pass = await run(plan(srv.url, [scenario('s', { rate: 20, durationMs: 1000 })], { thresholds: [mk('p99 < 5s', 5000)] }), { outDir: tmp() });
+  assert.equal(pass.exitCode, ExitCode.Passed);
+  assert.equal(pass.summary.thresholds[0].ok, true);
+  const fail = await run(plan(srv.url, [scenario('s', { rate: 20, durationMs: 1000 })], { thresholds: [mk('p99 < 10ms', 10)] }), { outDir: tmp() });
+  assert.equal(fail.exitCode, ExitCode.ThresholdsFailed);
+  assert.equal(fail.summary.verdict, 'failed');
+  assert.equal(fail.summary.thresholds[0].ok, false);
+  assert.ok(fail.summary.thresholds[0].value! >= 30);
+});
+
+test('abortOnFail stops the run early', async () => {
+  const srv = await delayServer(0, 500);
+  servers.push(srv);
+  const th = { expression: 'error_rate < 1%', metric: 'error_rate', op: '<' as const, value: 0.01, abortOnFail: true, delayAbortEvalMs: 0 };
+  const started = Date.now();
+  const { summary, exitCode } = await run(plan(srv.url, [scenario('s', { rate: 20, durationMs: 20_000 })], { thresholds: [th] }), { outDir: tmp() });
+  assert.ok(Date.now() - started < 10_000, 'stopped long before 20 s');
+  assert.equal(summary.status, 'aborted');
+  assert.equal(exitCode, ExitCode.ThresholdsFailed);
+});
+
+test('interrupt: stops within a second, keeps partial results, marked interrupted', async () => {
+  const srv = await delayServer(2000); // requests in flight when we stop
+  servers.push(srv);
+  const out = tmp();
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 1500);
+  const started = Date.now();
+  const { summary, exitCode } = await run(plan(srv.url, [scenario('long', { rate: 20, durationMs: 60_000 })]), { outDir: out, signal: ac.signal });
+  const stopMs = Date.now() - started - 1500;
+  assert.ok(stopMs < 1500, `stopped ${stopMs} ms after the interrupt`);
+  assert.equal(exitCode, ExitCode.Interrupted);
+  assert.equal(summary.verdict, 'interrupted');
+  assert.ok(summary.scenarios.long.cancelled > 0, 'requests in flight were cancelled, not counted as errors');
+  const written = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.equal(written.status, 'interrupted');
+  assert.ok(readIntervals(out).length >= 1);
+});
+
+test('a generator that cannot keep up marks the run invalid (exit 4)', async () => {
+  // The target shares the generator's thread here and blocks it for 80 ms per request, so the
+  // generator cannot send on time: exactly what the self-monitor must notice.
+  const srv = await httpServer((_req, res) => {
+    const until = Date.now() + 80;
+    while (Date.now() < until) {
+      /* block the event loop */
+    }
+    res.end('ok');
+  });
+  servers.push(srv);
+  const { summary, exitCode } = await run(plan(srv.url, [scenario('s', { rate: 50, durationMs: 1500 })], { maxDispatchLagMs: 50 }), { outDir: tmp() });
+  assert.equal(summary.generator.overloaded, true);
+  assert.ok(summary.generator.reasons.length > 0);
+  assert.equal(summary.verdict, 'invalid');
+  assert.equal(exitCode, ExitCode.RunInvalid);
+  assert.ok(summary.warnings.some((w) => w.startsWith('generator_overloaded')));
+});
+
+test('secrets from the plan never reach the results files', async () => {
+  let seen = '';
+  const srv = await httpServer((req, res, n) => {
+    if (n === 0) seen = String(req.headers.authorization);
+    res.end('ok');
+  });
+  servers.push(srv);
+  const p = plan(srv.url, [scenario('s', { rate: 10, durationMs: 300 })]);
+  p.target.headers = { authorization: 'Bearer s3cr3t-token-value' };
+  p.secrets = ['s3cr3t-token-value'];
+  const out = tmp();
+  await run(p, { outDir: out });
+  assert.equal(seen, 'Bearer s3cr3t-token-value', 'the header was sent');
+  for (const f of fs.readdirSync(out)) assert.ok(!fs.readFileSync(path.join(out, f), 'utf8').includes('s3cr3t'), `${f} leaks the secret`);
+});
