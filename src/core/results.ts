@@ -54,7 +54,7 @@ export interface ScenarioSummary {
   /** Further counters recorded by the protocol (tokens_out, finish.stop, quality.correct, …). */
   counters: Record<string, number>;
   /** Maxima recorded by the protocol (e.g. golden.max_diff_e6). */
-  maxes: Record<string, number>;
+  maxes?: Record<string, number>;
   /** Sub-groups, e.g. per model in a traffic mix. */
   groups?: Record<string, ScenarioSummary>;
   /** Protocol- or feature-specific derived sections (quality, goodput, …). */
