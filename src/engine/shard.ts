@@ -27,6 +27,8 @@ export interface ShardBatch {
   /** Open model: arrivals never sent, per scenario, since the last batch. */
   unsent: Record<string, number>;
   cancelled: Record<string, number>;
+  /** When each started scenario began and (once done) ended, ms since t0. */
+  spans: Record<string, { startMs: number; endMs: number | null }>;
   health: ShardHealth;
   /** Last batch of this shard. */
   final: boolean;
@@ -40,6 +42,7 @@ interface Slot {
   pool: Pool;
   executor: Executor;
   startNs: number;
+  endNs: number | null;
   state: 'waiting' | 'running' | 'finished' | 'reported';
   timer: NodeJS.Timeout | null;
   unsentReported: number;
@@ -102,7 +105,7 @@ export class LoadShard {
       });
       const rt = new ScenarioRuntime(sc, adapter, pool, sc.target?.timeoutMs ?? plan.target.timeoutMs);
       const executor = createExecutor(rt, shard, seed);
-      s.slots.push({ plan: sc, rt, pool, executor, startNs: 0, state: 'waiting', timer: null, unsentReported: 0, cancelledReported: 0 });
+      s.slots.push({ plan: sc, rt, pool, executor, startNs: 0, endNs: null, state: 'waiting', timer: null, unsentReported: 0, cancelledReported: 0 });
     }
     return s;
   }
@@ -141,6 +144,7 @@ export class LoadShard {
   }
 
   private onScenarioDone(slot: Slot): void {
+    slot.endNs = nowNs();
     if (slot.state === 'running') slot.state = 'finished';
     this.maybeFinish();
   }
@@ -173,8 +177,13 @@ export class LoadShard {
     const snapshots: IntervalSnapshot[] = [];
     const unsent: Record<string, number> = {};
     const cancelled: Record<string, number> = {};
+    const spans: ShardBatch['spans'] = {};
+    const windowEndNs = this.t0 + (index + 1) * this.intervalNs;
     for (const slot of this.slots) {
       if (slot.state === 'waiting' || slot.state === 'reported') continue;
+      // A scenario starting exactly at this window's end belongs to the next window.
+      if (!final && slot.startNs >= windowEndNs) continue;
+      spans[slot.plan.name] = { startMs: (slot.startNs - this.t0) / 1e6, endMs: slot.endNs === null ? null : (slot.endNs - this.t0) / 1e6 };
       const name = slot.plan.name;
       const gauges = { in_flight: slot.rt.inFlight, ...slot.executor.gauges() };
       snapshots.push(slot.rt.metrics.snapshot(name, undefined, index, startMs, durationMs, gauges));
@@ -193,6 +202,6 @@ export class LoadShard {
     generatorLag.reset();
     eld.reset();
     if (final) eld.disable();
-    this.emit({ shard: this.shard.index, index, snapshots, unsent, cancelled, health, final });
+    this.emit({ shard: this.shard.index, index, snapshots, unsent, cancelled, spans, health, final });
   }
 }

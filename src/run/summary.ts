@@ -20,7 +20,7 @@ export function toolVersion(): string {
   }
 }
 
-export function scenarioSummary(acc: Accumulator | undefined, executor: string, protocol: string, extra: { unsent?: number; cancelled?: number; targetRate?: number } = {}): ScenarioSummary {
+export function scenarioSummary(acc: Accumulator | undefined, executor: string, protocol: string, extra: { unsent?: number; cancelled?: number; targetRate?: number; activeMs?: number } = {}): ScenarioSummary {
   const a = acc ?? new Accumulator();
   const c = a.counters;
   const requests = c.requests ?? 0;
@@ -33,8 +33,8 @@ export function scenarioSummary(acc: Accumulator | undefined, executor: string, 
   }
   const histograms: Record<string, DurationStats> = {};
   for (const [k, h] of a.histograms) if (!CORE_HISTOGRAMS.has(k)) histograms[`${k}_ms`] = durationStats(h);
-  // Windows may be shorter than the interval at the end; sum their lengths.
-  const durationS = a.windowMs / 1000;
+  // Active time: from the scenario's start to its last completion (exact, not window-rounded).
+  const durationS = (extra.activeMs ?? a.windowMs) / 1000;
   const s: ScenarioSummary = {
     executor,
     protocol,

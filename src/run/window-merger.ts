@@ -21,18 +21,30 @@ export class WindowMerger {
   readonly totals = new Map<string, Accumulator>();
   readonly unsent = new Map<string, number>();
   readonly cancelled = new Map<string, number>();
+  /** Per scenario and shard: start and end (ms since t0; end null while running). */
+  private readonly shardSpans = new Map<string, Map<number, { startMs: number; endMs: number | null }>>();
   readonly generatorLag = newHistogram();
   eventLoopDelayMs = { p99max: 0, max: 0 };
   private readonly pending = new Map<number, ShardBatch[]>();
   private readonly last: number[];
   private readonly finalAt: Array<number | null>;
   private next = 0;
-  /** Run time covered by merged windows (ms). */
-  spanMs = 0;
 
   constructor(private readonly shards: number) {
     this.last = new Array(shards).fill(-1);
     this.finalAt = new Array(shards).fill(null);
+  }
+
+  /** A scenario's span over all shards: earliest start, latest end (null while any shard runs it). */
+  span(scenario: string): { startMs: number; endMs: number | null } | undefined {
+    const m = this.shardSpans.get(scenario);
+    if (!m || m.size === 0) return undefined;
+    const all = [...m.values()];
+    return { startMs: Math.min(...all.map((s) => s.startMs)), endMs: all.some((s) => s.endMs === null) ? null : Math.max(...all.map((s) => s.endMs!)) };
+  }
+
+  get scenariosSeen(): string[] {
+    return [...this.shardSpans.keys()];
   }
 
   /** Adds a batch; returns the windows that became complete, in order. */
@@ -91,15 +103,17 @@ export class WindowMerger {
       }
       for (const k in b.unsent) this.unsent.set(k, (this.unsent.get(k) ?? 0) + b.unsent[k]);
       for (const k in b.cancelled) this.cancelled.set(k, (this.cancelled.get(k) ?? 0) + b.cancelled[k]);
+      for (const k in b.spans) {
+        let m = this.shardSpans.get(k);
+        if (!m) this.shardSpans.set(k, (m = new Map()));
+        m.set(b.shard, b.spans[k]);
+      }
       addEncoded(this.generatorLag, b.health.generatorLag);
       this.eventLoopDelayMs.p99max = Math.max(this.eventLoopDelayMs.p99max, b.health.eventLoopDelayMs.p99);
       this.eventLoopDelayMs.max = Math.max(this.eventLoopDelayMs.max, b.health.eventLoopDelayMs.max);
     }
     const snapshots: IntervalSnapshot[] = [];
     const records: IntervalRecord[] = [];
-    let windowMs = 0;
-    for (const parts of byKey.values()) for (const p of parts) windowMs = Math.max(windowMs, p.durationMs);
-    this.spanMs += windowMs;
     for (const [key, parts] of byKey) {
       const merged = mergeSnapshots(parts);
       snapshots.push(merged);
