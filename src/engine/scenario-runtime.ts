@@ -19,6 +19,16 @@ export interface RequestOwner {
 /** Arrivals sent later than this after their intended time are counted as `late`. */
 export const LATE_TOLERANCE_NS = 10_000_000;
 
+/**
+ * With an unlimited pool, at most this many requests wait for a socket at once (each usually on a
+ * connection being opened); further requests wait here, in order, and go out as sockets come free.
+ * Without it a burst of due arrivals (cold start, a GC pause, a stalled target) opens one connection
+ * per request: hundreds at once, each costlier than a request, so the generator falls further behind
+ * and opens more — at 5,000/s against nginx that spiral reached thousands of connections, resets and
+ * seconds of event-loop delay. Bounded pools (`connections` set) queue inside undici as before.
+ */
+export const MAX_AWAITING_SOCKET = Number(process.env.PREFLIGHT_MAX_AWAITING_SOCKET ?? 64);
+
 const DISPATCH_OPTS = Symbol('dispatchOpts');
 type CachedRequest = WireRequest & { [DISPATCH_OPTS]?: Dispatcher.DispatchOptions };
 
@@ -29,6 +39,12 @@ export class ScenarioRuntime {
   /** Requests cancelled by us (graceful-stop timeout, interrupt); not target errors. */
   cancelled = 0;
   private readonly live = new Set<InFlight>();
+  /** Requests handed to the pool that are not on a socket yet. */
+  private awaitingSocket = 0;
+  /** Requests not handed to the pool yet (FIFO: `held[heldHead…]`), see MAX_AWAITING_SOCKET. */
+  private held: InFlight[] = [];
+  private heldHead = 0;
+  private releasing = false;
   private readonly groupRecorders = new Map<string, Recorder>();
   private readonly collectBody: boolean;
   private readonly stream: boolean;
@@ -38,6 +54,8 @@ export class ScenarioRuntime {
     readonly adapter: Adapter,
     private readonly pool: Pool,
     private readonly timeoutMs: number,
+    /** MAX_AWAITING_SOCKET for an unlimited pool; Infinity when the pool has a connection limit. */
+    private readonly maxAwaitingSocket: number = Infinity,
   ) {
     this.collectBody = adapter.bodyMode === 'full';
     this.stream = adapter.bodyMode === 'stream';
@@ -61,14 +79,51 @@ export class ScenarioRuntime {
       if (req.origin) opts.origin = req.origin;
       req[DISPATCH_OPTS] = opts;
     }
-    const r = new InFlight(this, req, intendedNs, owner);
+    const r = new InFlight(this, req, opts, intendedNs, owner);
     this.inFlight++;
     this.live.add(r);
     const lag = r.sendNs - intendedNs;
     recordClamped(this.metrics.dispatchLag, lag / 1000);
     if (lag > LATE_TOLERANCE_NS) this.metrics.late++;
     if (req.body) this.metrics.bytesOut += req.body.length;
-    this.pool.dispatch(opts, r);
+    if (this.awaitingSocket < this.maxAwaitingSocket && this.heldHead === this.held.length) this.dispatch(r);
+    else this.held.push(r);
+  }
+
+  private dispatch(r: InFlight): void {
+    r.awaitingSocket = true;
+    this.awaitingSocket++;
+    this.pool.dispatch(r.opts, r);
+  }
+
+  /** Called by InFlight when undici writes it to a socket. */
+  onSocket(r: InFlight): void {
+    if (!r.awaitingSocket) return;
+    r.awaitingSocket = false;
+    this.awaitingSocket--;
+    if (this.heldHead < this.held.length) this.releaseHeld();
+  }
+
+  /** Hands held requests to the pool, oldest first, while fewer than the limit wait for a socket. */
+  private releaseHeld(): void {
+    if (this.releasing) return; // re-entered from a synchronous onConnect; the outer loop goes on
+    this.releasing = true;
+    try {
+      while (this.heldHead < this.held.length && this.awaitingSocket < this.maxAwaitingSocket) {
+        const r = this.held[this.heldHead];
+        this.held[this.heldHead++] = undefined as unknown as InFlight;
+        this.dispatch(r);
+      }
+      if (this.heldHead === this.held.length) {
+        this.held.length = 0;
+        this.heldHead = 0;
+      } else if (this.heldHead > 1024 && this.heldHead * 2 > this.held.length) {
+        this.held = this.held.slice(this.heldHead);
+        this.heldHead = 0;
+      }
+    } finally {
+      this.releasing = false;
+    }
   }
 
   /** Called by InFlight exactly once. */
@@ -76,6 +131,11 @@ export class ScenarioRuntime {
     this.inFlight--;
     this.live.delete(r);
     const end = nowNs();
+    if (r.awaitingSocket) {
+      r.awaitingSocket = false;
+      this.awaitingSocket--;
+    }
+    if (this.heldHead < this.held.length) this.releaseHeld();
     if (err !== null) {
       const cls = classifyError(err);
       if (cls === null) {
@@ -140,6 +200,11 @@ export class ScenarioRuntime {
 
   /** Aborts every request still in flight (they are counted as cancelled, not as target errors). */
   abortAll(): void {
+    // Held requests never reached the pool: cancel them here (in order), then the rest.
+    const held = this.held.slice(this.heldHead);
+    this.held = [];
+    this.heldHead = 0;
+    for (const r of held) r.onError(CANCELLED);
     for (const r of [...this.live]) r.abort();
   }
 
@@ -170,6 +235,8 @@ function joinChunks(chunks: Buffer[] | null): Buffer {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 const EMPTY = Buffer.alloc(0);
+/** classifyError → null (cancelled by us), like undici's own abort. */
+const CANCELLED = Object.assign(new Error('request cancelled before it was sent'), { code: 'UND_ERR_ABORTED' });
 
 /**
  * One request in flight. Implements undici's (legacy, wrapper-free) handler methods: raw headers
@@ -182,12 +249,15 @@ class InFlight implements Dispatcher.DispatchHandler {
   bytesIn = 0;
   chunks: Buffer[] | null = null;
   observer: StreamObserver | null = null;
+  /** Handed to the pool, not yet on a socket (see ScenarioRuntime.awaitingSocket). */
+  awaitingSocket = false;
   private abortFn: ((err?: Error) => void) | null = null;
   private done = false;
 
   constructor(
     private readonly rt: ScenarioRuntime,
     readonly req: WireRequest,
+    readonly opts: Dispatcher.DispatchOptions,
     readonly intendedNs: number,
     readonly owner: RequestOwner,
   ) {
@@ -198,6 +268,7 @@ class InFlight implements Dispatcher.DispatchHandler {
     this.abortFn = abort;
     // Actual send: the request is being written to a socket now (it may have waited in the pool).
     this.sendNs = nowNs();
+    if (this.awaitingSocket) this.rt.onSocket(this);
   }
 
   onHeaders(statusCode: number): boolean {

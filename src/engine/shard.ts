@@ -11,7 +11,7 @@ import { encodeHistogram } from '../metrics/histogram.js';
 import type { Plan, ScenarioPlan } from '../plan/types.js';
 import { createExecutor, generatorLag, type Executor } from './executors/index.js';
 import { createPool } from './http-pool.js';
-import { ScenarioRuntime } from './scenario-runtime.js';
+import { MAX_AWAITING_SOCKET, ScenarioRuntime } from './scenario-runtime.js';
 import { fromAbsolute, nowNs } from './clock.js';
 
 export interface ShardHealth {
@@ -103,7 +103,7 @@ export class LoadShard {
         connectTimeoutMs: plan.target.connectTimeoutMs,
         tls: plan.target.tls,
       });
-      const rt = new ScenarioRuntime(sc, adapter, pool, sc.target?.timeoutMs ?? plan.target.timeoutMs);
+      const rt = new ScenarioRuntime(sc, adapter, pool, sc.target?.timeoutMs ?? plan.target.timeoutMs, connections === undefined ? MAX_AWAITING_SOCKET : Infinity);
       const executor = createExecutor(rt, shard, seed);
       s.slots.push({ plan: sc, rt, pool, executor, startNs: 0, endNs: null, state: 'waiting', timer: null, unsentReported: 0, cancelledReported: 0 });
     }

@@ -1,0 +1,179 @@
+/**
+ * The `preflight` command end to end, as a user runs it: a child process, real servers on
+ * loopback, exit codes, files written, Ctrl-C.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closedPort, delayServer, type TestServer } from './helpers/servers.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+const servers: TestServer[] = [];
+after(async () => {
+  for (const s of servers) await s.close();
+});
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-cli-'));
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function preflight(args: string[], opts: { env?: Record<string, string>; cwd?: string; interruptAfterMs?: number; timeoutMs?: number } = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: opts.cwd ?? root, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const kill = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    if (opts.interruptAfterMs) setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
+    child.on('close', (code) => {
+      clearTimeout(kill);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function writePlan(dir: string, text: string): string {
+  const file = path.join(dir, 'plan.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+test('validate reports every problem at once with file:line:column and hints (exit 2)', async () => {
+  const dir = tmp();
+  const file = writePlan(
+    dir,
+    `target:
+  url: http://127.0.0.1:9
+scenarios:
+  steady:
+    executor: constant-arival-rate
+    rate: 200/x
+    durration: 30s
+thresholds:
+  - p99 < 250
+`,
+  );
+  const r = await preflight(['validate', file]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /plan\.yaml:5:\d+/);
+  assert.match(r.stderr, /constant-arrival-rate/, 'hint for the misspelt executor');
+  assert.match(r.stderr, /plan\.yaml:6:\d+/);
+  assert.match(r.stderr, /plan\.yaml:7:\d+.*\n.*duration/, 'did you mean duration');
+  assert.match(r.stderr, /plan\.yaml:9:\d+/);
+});
+
+test('schema prints a JSON Schema naming every executor', async () => {
+  const r = await preflight(['schema']);
+  assert.equal(r.code, 0);
+  const schema = JSON.parse(r.stdout);
+  const text = JSON.stringify(schema);
+  for (const e of ['constant-arrival-rate', 'ramping-arrival-rate', 'constant-concurrency', 'ramping-concurrency', 'iterations']) assert.ok(text.includes(e), e);
+});
+
+test('run: passes (exit 0), fails thresholds (exit 3), writes results, keeps secrets out of output', async () => {
+  const srv = await delayServer(2);
+  servers.push(srv);
+  const dir = tmp();
+  const plan = (threshold: string) => `target:
+  url: ${srv.url}
+  headers: { authorization: "Bearer \${MODEL_TOKEN}" }
+scenarios:
+  steady:
+    executor: constant-arrival-rate
+    rate: 50/s
+    duration: 1s
+    request: { method: GET, path: /health }
+thresholds:
+  - ${threshold}
+`;
+  const out = path.join(dir, 'out-pass');
+  const pass = await preflight(['run', writePlan(dir, plan('p99 < 5s')), '--out', out], { env: { MODEL_TOKEN: 'tok-abcdef-123456' } });
+  assert.equal(pass.code, 0, pass.stderr);
+  assert.match(pass.stdout, /verdict: PASSED/);
+  assert.match(pass.stdout, /latency/);
+  assert.match(pass.stdout, /service time/);
+  for (const f of ['summary.json', 'intervals.ndjson', 'plan.resolved.json', 'report.html', 'summary.md', 'junit.xml', 'intervals.csv']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.equal(summary.verdict, 'passed');
+  assert.equal(summary.scenarios.steady.requests, 50);
+  for (const k of ['p50', 'p90', 'p99', 'p999', 'max']) {
+    assert.equal(typeof summary.scenarios.steady.latency_ms[k], 'number');
+    assert.equal(typeof summary.scenarios.steady.service_time_ms[k], 'number');
+  }
+  assert.ok(!(pass.stdout + pass.stderr).includes('tok-abcdef-123456'));
+  for (const f of fs.readdirSync(out)) assert.ok(!fs.readFileSync(path.join(out, f), 'utf8').includes('tok-abcdef-123456'), `${f} leaks the token`);
+
+  const fail = await preflight(['run', writePlan(dir, plan('p99 < 1us')), '--out', path.join(dir, 'out-fail'), '--quiet'], { env: { MODEL_TOKEN: 'x-token-value' } });
+  assert.equal(fail.code, 3);
+  assert.match(fail.stdout, /✗/);
+  assert.match(fail.stdout, /verdict: FAILED/);
+});
+
+test('run: unreachable target exits 5 before any load; bad arguments exit 2', async () => {
+  const port = await closedPort();
+  const dir = tmp();
+  const file = writePlan(dir, `target: { url: "http://127.0.0.1:${port}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 10/s, duration: 1s, request: { path: / } }\n`);
+  const r = await preflight(['run', file, '--out', path.join(dir, 'out')]);
+  assert.equal(r.code, 5);
+  assert.match(r.stderr, /connection refused/);
+  const bad = await preflight(['run', file, '--workers', 'many']);
+  assert.equal(bad.code, 2);
+  const unknown = await preflight(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  const missing = await preflight(['run', path.join(dir, 'nope.yaml')]);
+  assert.equal(missing.code, 2);
+});
+
+test('run: Ctrl-C stops within a second, keeps partial results marked interrupted (exit 130)', async () => {
+  const srv = await delayServer(5);
+  servers.push(srv);
+  const dir = tmp();
+  const out = path.join(dir, 'out');
+  const file = writePlan(dir, `target: { url: "${srv.url}" }\nscenarios:\n  long: { executor: constant-arrival-rate, rate: 50/s, duration: 60s, request: { path: / } }\n`);
+  const started = Date.now();
+  const r = await preflight(['run', file, '--out', out], { interruptAfterMs: 2500 });
+  const elapsed = Date.now() - started;
+  assert.equal(r.code, 130, r.stderr);
+  assert.ok(elapsed < 2500 + 4000, `took ${elapsed} ms (includes process start and report writing)`);
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.equal(summary.status, 'interrupted');
+  assert.equal(summary.verdict, 'interrupted');
+  assert.ok(summary.scenarios.long.requests > 20);
+  assert.ok(fs.readFileSync(path.join(out, 'intervals.ndjson'), 'utf8').trim().split('\n').length >= 1);
+  assert.match(r.stdout, /INTERRUPTED/);
+});
+
+test('compare: a run compared with itself shows no regression (exit 0)', async () => {
+  const srv = await delayServer(1);
+  servers.push(srv);
+  const dir = tmp();
+  const out = path.join(dir, 'out');
+  const file = writePlan(dir, `target: { url: "${srv.url}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 50/s, duration: 3s, request: { path: / } }\n`);
+  assert.equal((await preflight(['run', file, '--out', out, '--quiet'])).code, 0);
+  const r = await preflight(['compare', out, out]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout, /regression\b.*▲/);
+});
+
+test('demo --short: starts the reference server, runs, writes the report, stops (exit 0)', async () => {
+  const dir = tmp();
+  const out = path.join(dir, 'demo');
+  const r = await preflight(['demo', '--short', '--out', out], { timeoutMs: 120_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /verdict: PASSED/);
+  assert.match(r.stdout, /accuracy/);
+  assert.match(r.stdout, new RegExp(`report: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(r.stderr, /stopped the reference model server/);
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.ok(summary.scenarios.steady.accuracy >= 0.95);
+  assert.ok(fs.existsSync(path.join(out, 'report.html')));
+});
