@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import https from 'node:https';
+import { spawnSync } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { run } from '../src/run/index.js';
 import { ExitCode } from '../src/core/exit-codes.js';
 import { TargetUnreachableError } from '../src/core/errors.js';
@@ -137,6 +140,30 @@ test('error classes: refused, reset, timeout, garbage, 4xx, 5xx — counted, and
     assert.equal(s.error_rate, 1);
   }
   assert.equal(exitCode, ExitCode.Passed, 'no thresholds → the run itself passes');
+});
+
+test('TLS is verified by default; insecure: true is explicit and warned about', async (t) => {
+  const dir = tmp();
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '1'], { stdio: 'ignore' });
+  if (gen.status !== 0) return t.skip('openssl is not available to make a self-signed certificate');
+  const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (_req, res) => res.end('ok'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const verified = await run(plan(url, [scenario('s', { rate: 10, durationMs: 300 })]), { outDir: tmp() });
+    const s = verified.summary.scenarios.s;
+    assert.equal(s.errors.tls, s.requests, `self-signed certificate rejected: ${JSON.stringify(s.errors)}`);
+    const p = plan(url, [scenario('s', { rate: 10, durationMs: 300 })]);
+    p.target.tls.insecure = true;
+    const insecure = await run(p, { outDir: tmp() });
+    assert.equal(insecure.summary.scenarios.s.ok, insecure.summary.scenarios.s.requests);
+    assert.ok(insecure.summary.warnings.some((w) => w.includes('tls.insecure')));
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });
 
 test('unreachable target fails fast before any load', async () => {

@@ -86,6 +86,7 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
   process.on('SIGTERM', onSignal);
   const view = opts.quiet ? null : new ProgressView(err);
   if (!opts.quiet) err.write(c.dim(`target ${plan.target.url} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s)\n`));
+  if (plan.target.tls.insecure) err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
   try {
     const result = await run(plan, { outDir: opts.outDir, signal: controller.signal, onProgress: view ? (p) => view.update(p) : undefined });
     view?.end();

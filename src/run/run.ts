@@ -227,7 +227,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
       verdict: 'passed',
       exitCode: 0,
       thresholds: [],
-      warnings: [...describeTiming(plan)],
+      warnings: [...describeTiming(plan), ...(plan.target.tls.insecure ? ['TLS certificate verification was off (tls.insecure: true): the target was not authenticated.'] : [])],
       generator: h,
       total,
       scenarios,
