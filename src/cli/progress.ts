@@ -37,10 +37,11 @@ export class ProgressView {
     rows.push(`${c.bold('preflight')} ${fmtDuration(p.elapsedS)}${total ? ` / ${fmtDuration(total)}` : ''} ${total ? bar(p.elapsedS / total, 24) : ''}`);
     for (const s of p.scenarios) {
       const state = s.state === 'running' ? c.cyan('▶') : s.state === 'done' ? c.green('✓') : c.dim('…');
-      const rate = s.targetRate !== undefined ? `${fmtNum(s.throughput)}/s of ${fmtNum(s.targetRate)}/s` : `${fmtNum(s.throughput)}/s${s.vus !== undefined ? ` ${s.vus} vus` : ''}`;
+      const rate = s.state === 'done' ? `done, ${fmtNum(s.requests)} requests` : s.state === 'waiting' ? 'waiting' : s.targetRate !== undefined ? `${fmtNum(s.throughput)}/s of ${fmtNum(s.targetRate)}/s` : `${fmtNum(s.throughput)}/s${s.vus !== undefined ? ` ${s.vus} vus` : ''}`;
       const lat = s.p50 !== undefined ? `p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)}` : '';
       const errs = s.errors > 0 ? c.red(`${fmtNum(s.errors)} err`) : '0 err';
-      const remaining = s.plannedS !== null && s.state === 'running' ? ` ${bar(s.elapsedS / s.plannedS, 12)} ${fmtDuration(Math.max(0, s.plannedS - s.elapsedS))} left` : '';
+      const stage = s.stage ? ` stage ${s.stage.index}/${s.stage.count} (${fmtDuration(s.stage.remainingS)} left)` : '';
+      const remaining = s.plannedS !== null && s.state === 'running' ? ` ${bar(s.elapsedS / s.plannedS, 12)} ${fmtDuration(Math.max(0, s.plannedS - s.elapsedS))} left${stage}` : '';
       rows.push(`  ${state} ${s.name.padEnd(14)} ${rate.padEnd(22)} ${lat.padEnd(26)} ${errs.padEnd(8)} ${s.inFlight} in flight${remaining}`);
     }
     let text = '';
@@ -58,6 +59,7 @@ function plainLine(p: ProgressUpdate, s: ProgressUpdate['scenarios'][number]): s
   if (s.p50 !== undefined) parts.push(`p50=${fmtMs(s.p50)} p99=${fmtMs(s.p99)}`);
   parts.push(`errors=${s.errors}`, `in_flight=${s.inFlight}`);
   if (s.plannedS !== null) parts.push(`remaining=${fmtDuration(Math.max(0, s.plannedS - s.elapsedS))}`);
+  if (s.stage) parts.push(`stage=${s.stage.index}/${s.stage.count} stage_remaining=${fmtDuration(s.stage.remainingS)}`);
   return parts.join(' ');
 }
 

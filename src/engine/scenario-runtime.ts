@@ -27,7 +27,7 @@ export const LATE_TOLERANCE_NS = 10_000_000;
  * and opens more — at 5,000/s against nginx that spiral reached thousands of connections, resets and
  * seconds of event-loop delay. Bounded pools (`connections` set) queue inside undici as before.
  */
-export const MAX_AWAITING_SOCKET = Number(process.env.PREFLIGHT_MAX_AWAITING_SOCKET ?? 64);
+export const MAX_AWAITING_SOCKET = 16;
 
 const DISPATCH_OPTS = Symbol('dispatchOpts');
 type CachedRequest = WireRequest & { [DISPATCH_OPTS]?: Dispatcher.DispatchOptions };

@@ -9,7 +9,8 @@ export type Executor =
   | 'ramping-arrival-rate'
   | 'constant-concurrency'
   | 'ramping-concurrency'
-  | 'iterations';
+  | 'iterations'
+  | 'replay';
 
 export type ProtocolName = 'http' | 'kserve-v2' | 'tfserving' | 'torchserve' | 'openai';
 
@@ -107,7 +108,10 @@ export interface ScenarioPlan {
   // arrival-rate executors
   rate?: number;
   startRate?: number;
-  arrival: 'uniform' | 'poisson';
+  /** Arrival process: evenly spaced, Poisson, or gamma-distributed gaps (bursty; see `burstiness`). */
+  arrival: 'uniform' | 'poisson' | 'gamma';
+  /** arrival gamma: coefficient of variation of the gaps (1 = Poisson; larger = burstier). Default 1. */
+  burstiness?: number;
   /** Cap on requests in flight (open model); arrivals beyond it wait and are counted late, never dropped silently. */
   maxInFlight?: number;
 
@@ -117,6 +121,9 @@ export interface ScenarioPlan {
   thinkTimeMs?: number;
 
   stages?: Stage[];
+
+  /** replay executor: the trace of request times to replay (open model). */
+  trace?: TracePlan;
 
   /** Target override for this scenario. */
   target?: Partial<Pick<TargetPlan, 'url' | 'headers' | 'connections' | 'timeoutMs'>>;
@@ -142,6 +149,24 @@ export interface ScenarioPlan {
   quality?: QualityPlan;
   checks: Check[];
   tags: Record<string, string>;
+}
+
+/** A trace of request times (replay executor). */
+export interface TracePlan {
+  /** CSV or JSON Lines file, resolved against the plan's folder. */
+  file: string;
+  format: 'csv' | 'jsonl';
+  /** Column (or JSON field) holding each request's time. Default `timestamp`. */
+  time: string;
+  /**
+   * Unit of numeric times: `s`, `ms`, `us` or `ns` (default `s`). Non-numeric values are parsed as
+   * dates (ISO 8601). Times are taken relative to the earliest one.
+   */
+  unit: 's' | 'ms' | 'us' | 'ns';
+  /** Column holding the data row each request carries (sequential order, batch 1). */
+  row?: string;
+  /** Replay speed: 2 = twice as fast (gaps halved). Default 1. */
+  speed: number;
 }
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -182,4 +207,130 @@ export interface Plan {
   };
   /** Interpolated secret values, to redact from every output. Never printed. */
   secrets: string[];
+  /**
+   * A test profile (stress, soak, spike, …): the question the plan asks. When present, `scenarios`
+   * is empty and `profile.template` says what to send; `runProfile` (src/profiles) expands it into
+   * scenarios or a sequence of runs. Thresholds are unscoped and apply to each step / phase.
+   */
+  profile?: ProfilePlan;
+}
+
+export type ProfileType = 'load' | 'stress' | 'soak' | 'spike' | 'burst' | 'sweep' | 'capacity' | 'rollout' | 'replay';
+
+/** When per-window latency and errors count as "back to normal" (spike, rollout). */
+export interface RecoveryRule {
+  /** Window p99 may exceed the baseline reference p99 by this fraction (default 0.2) … */
+  latencyTolerance: number;
+  /** … or by this many ms, whichever is larger (default 5). */
+  marginMs: number;
+  /** Window error rate may exceed the baseline error rate by this much (fraction, default 0.01). */
+  errorTolerance: number;
+  /** Consecutive windows that must meet both (default 3). */
+  windows: number;
+}
+
+/** Steady state of a step (sweep, capacity): measurement windows that agree. */
+export interface SteadyRule {
+  /** Measurement window (default 5 s). */
+  windowMs: number;
+  /** The last `windows` windows agree when max/min − 1 ≤ tolerance for throughput and p99 (default 0.1). */
+  tolerance: number;
+  /** Windows that must agree (default 3). */
+  windows: number;
+  /** Most time per step (default 60 s); a step that never stabilises is reported as such. */
+  maxStepMs: number;
+}
+
+/** Where the target's memory comes from (sampled every interval). */
+export interface MemorySource {
+  /** Resident memory (VmRSS) of a local process … */
+  pid?: number;
+  /** … whose pid is in this file (read when the run starts) … */
+  pidFile?: string;
+  /** … or a Prometheus text exposition URL … */
+  url?: string;
+  /** … and the metric to read from it (default process_resident_memory_bytes). */
+  metric: string;
+}
+
+/** The user's action of a rollout profile. */
+export type RolloutAction =
+  | { kind: 'run'; argv: string[]; shell: boolean; display: string }
+  | { kind: 'http'; method: string; url: string; headers: Record<string, string>; body?: string; display: string };
+
+/** A resolved `profile:` section. Fields are filled (with defaults) for the profile's type only. */
+export interface ProfilePlan {
+  type: ProfileType;
+  /** What to send: the `scenario:` template (protocol, request/model/data, checks, quality). No load keys. */
+  template: ScenarioPlan;
+  /** Arrival rate (per second): load (peak), soak, spike (baseline), burst (mean), rollout. */
+  rate?: number;
+  /** Closed-model alternative to `rate` (soak, rollout). */
+  concurrency?: number;
+  /** load: number of steps up to `rate` (the last is the hold). */
+  steps?: number;
+  /** load, stress: length of each step. */
+  stepDurationMs?: number;
+  /** load: length of the last step at the target rate. */
+  holdMs?: number;
+  /** stress: first rate; capacity: first rate probed. */
+  startRate?: number;
+  /** stress: added each step (linear), or … */
+  rateStep?: number;
+  /** … stress: multiplied each step (geometric); spike: spike rate = factor × rate. */
+  factor?: number;
+  /** stress, capacity: highest rate tried. */
+  maxRate?: number;
+  /** stress: time bound of the whole run. */
+  maxDurationMs?: number;
+  /** stress: stop after this many consecutive failing steps. */
+  stopAfter?: number;
+  /** stress: a step with a larger error rate fails even without thresholds (fraction). */
+  errorLimit?: number;
+  /** soak, burst (per phase), rollout: length. */
+  durationMs?: number;
+  /** soak: left out of the drift analysis. */
+  warmupMs?: number;
+  /** soak: windows are merged into buckets this long for the drift regression (0 = automatic). */
+  bucketMs?: number;
+  /** soak: significance level of the drift test. */
+  alpha?: number;
+  /** soak: smallest relative change over the run (latency, memory) worth calling drift. */
+  minChange?: number;
+  /** soak: smallest absolute change of the error rate over the run worth calling drift. */
+  minErrorChange?: number;
+  /** Target memory to sample every interval (all single-run profiles). */
+  memory?: MemorySource;
+  /** spike: rate during the spike. */
+  spikeRate?: number;
+  /** spike: phase lengths. */
+  beforeMs?: number;
+  spikeMs?: number;
+  afterMs?: number;
+  /** spike, rollout: when it counts as recovered. */
+  recovery?: RecoveryRule;
+  /** burst: coefficient of variation of the gamma gaps (1 = Poisson). */
+  burstiness?: number;
+  /** burst: the smooth phase's arrivals. */
+  smooth?: 'uniform' | 'poisson';
+  /** sweep: the levels, rates (open) or concurrencies (closed). */
+  levels?: { mode: 'rate' | 'concurrency'; values: number[] };
+  /** sweep, capacity: steady-state rule. */
+  steady?: SteadyRule;
+  /** capacity: stop bisecting when hi − lo ≤ this (relative to lo, or an absolute rate). */
+  precision?: { relative?: number; absolute?: number };
+  /** capacity: achieved throughput must be at least this fraction of the offered rate. */
+  minThroughput?: number;
+  /** capacity: most probes. */
+  maxSteps?: number;
+  /** capacity: the verdict fails when the capacity found is below this rate. */
+  atLeast?: number;
+  /** rollout: when to start the action, from the start of the load. */
+  atMs?: number;
+  /** rollout: the command or HTTP call. */
+  action?: RolloutAction;
+  /** rollout: the action is stopped after this long. */
+  actionTimeoutMs?: number;
+  /** replay: the trace (with its speed). */
+  trace?: TracePlan;
 }

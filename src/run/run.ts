@@ -31,6 +31,8 @@ export interface ScenarioProgress {
   inFlight: number;
   p50?: number;
   p99?: number;
+  /** Stage executors: the current stage (1-based), how many, and seconds left in it. */
+  stage?: { index: number; count: number; remainingS: number };
 }
 
 export interface ProgressUpdate {
@@ -150,6 +152,16 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
           throughput: r && r.t === index ? r.throughput : 0,
           inFlight: r && r.t === index ? r.in_flight : 0,
         };
+        if (s.stages && s.stages.length > 0 && state === 'running') {
+          let acc = 0;
+          for (let i = 0; i < s.stages.length; i++) {
+            acc += s.stages[i].durationMs / 1000;
+            if (p.elapsedS < acc || i === s.stages.length - 1) {
+              p.stage = { index: i + 1, count: s.stages.length, remainingS: Math.max(0, acc - p.elapsedS) };
+              break;
+            }
+          }
+        }
         if (r?.target_rate !== undefined) p.targetRate = r.target_rate;
         if (r?.vus !== undefined) p.vus = r.vus;
         if (r?.latency_ms && r.t === index) {
