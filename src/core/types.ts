@@ -105,6 +105,12 @@ export interface Adapter {
   openStream?(req: WireRequest, status: number): StreamObserver;
   /** Called once after the run in this shard (flush golden outputs, etc.). */
   finish?(): Promise<void>;
+  /**
+   * This shard's end-of-run report (e.g. the worst golden rows), read once after `finish()`.
+   * Plain, structured-cloneable data: it travels from worker threads with the shard's last batch,
+   * and the coordinator merges the shards' reports with `mergeAdapterReports` (src/protocols).
+   */
+  report?(): Record<string, unknown>;
 }
 
 /** One second (or other window) of one scenario (optionally one group inside it). Serializable, mergeable. */

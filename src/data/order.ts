@@ -13,7 +13,7 @@
  * Every table derives from the plan seed only, so all shards agree on it and together they walk
  * the order exactly once per cycle, whatever the number of shards.
  */
-import { createRng, deriveSeed, shuffleInPlace } from './rng.js';
+import { createRng, deriveSeed, shuffleInPlace } from '../core/random.js';
 
 export type RowOrder = 'sequential' | 'shuffle' | 'sample';
 

@@ -4,8 +4,8 @@
  * (default 64) cycled through like a dataset, so requests can be pre-encoded once.
  */
 import type { SyntheticPlan } from '../plan/types.js';
-import { createRng, deriveSeed } from './rng.js';
-import type { Rng } from './rng.js';
+import { createRng, deriveSeed } from '../core/random.js';
+import type { Rng } from '../core/random.js';
 import type { TensorInput } from './tensors.js';
 import { isIntegerType, product } from './tensors.js';
 

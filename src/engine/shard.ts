@@ -32,6 +32,11 @@ export interface ShardBatch {
   health: ShardHealth;
   /** Last batch of this shard. */
   final: boolean;
+  /**
+   * Final batch only: each scenario's `adapter.report()` after `finish()` (scenarios that started
+   * and whose adapter has a report). Merged across shards by the coordinator.
+   */
+  adapterReports?: Record<string, unknown>;
 }
 
 export type AdapterFactory = (scenario: ScenarioPlan, plan: Plan, ctx: { shard: { index: number; count: number }; seed: number }) => Promise<Adapter>;
@@ -47,6 +52,8 @@ interface Slot {
   timer: NodeJS.Timeout | null;
   unsentReported: number;
   cancelledReported: number;
+  /** The scenario started (an adapter of a scenario stopped before its start has nothing to report). */
+  started: boolean;
 }
 
 /** Plain requests for adapters' pre-load checks (readiness, metadata); not the hot path. */
@@ -105,7 +112,7 @@ export class LoadShard {
       });
       const rt = new ScenarioRuntime(sc, adapter, pool, sc.target?.timeoutMs ?? plan.target.timeoutMs, connections === undefined ? MAX_AWAITING_SOCKET : Infinity);
       const executor = createExecutor(rt, shard, seed);
-      s.slots.push({ plan: sc, rt, pool, executor, startNs: 0, endNs: null, state: 'waiting', timer: null, unsentReported: 0, cancelledReported: 0 });
+      s.slots.push({ plan: sc, rt, pool, executor, startNs: 0, endNs: null, state: 'waiting', timer: null, unsentReported: 0, cancelledReported: 0, started: false });
     }
     return s;
   }
@@ -121,6 +128,7 @@ export class LoadShard {
       const begin = () => {
         slot.timer = null;
         slot.state = 'running';
+        slot.started = true;
         slot.executor.run(slot.startNs).then(() => this.onScenarioDone(slot));
       };
       const wait = (slot.startNs - nowNs()) / 1e6;
@@ -154,11 +162,52 @@ export class LoadShard {
     if (this.slots.some((s) => s.state === 'running' || s.state === 'waiting')) return;
     this.finished = true;
     if (this.tickTimer !== null) clearTimeout(this.tickTimer);
-    this.tick(true);
+    // The last window is measured now; it is sent once the adapters have finished (golden files
+    // written), with their end-of-run reports.
+    const last = this.collect(true);
     for (const slot of this.slots) {
       slot.pool.destroy().catch(() => {});
     }
-    Promise.all(this.slots.map((s) => s.rt.adapter.finish?.())).finally(() => this.resolveDone());
+    Promise.all(this.slots.map((s) => this.finishAdapter(s)))
+      .then((errors) => {
+        const reports = this.adapterReports(errors);
+        if (reports) last.adapterReports = reports;
+        this.emit(last);
+      })
+      .finally(() => this.resolveDone());
+  }
+
+  /** `adapter.finish()`; its failure (e.g. a golden file that cannot be written) is reported, not thrown. */
+  private async finishAdapter(slot: Slot): Promise<string | null> {
+    try {
+      await slot.rt.adapter.finish?.();
+      return null;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /** Reports of the scenarios that started; each checked to be cloneable (it may cross threads). */
+  private adapterReports(finishErrors: Array<string | null>): Record<string, unknown> | undefined {
+    const out: Record<string, unknown> = {};
+    let any = false;
+    this.slots.forEach((slot, i) => {
+      if (!slot.started) return;
+      const err = finishErrors[i];
+      let r: Record<string, unknown> | undefined;
+      try {
+        const raw = slot.rt.adapter.report?.();
+        r = raw === undefined ? undefined : structuredClone(raw);
+      } catch (e) {
+        r = { report_error: e instanceof Error ? e.message : String(e) };
+      }
+      if (err !== null) r = { ...(r ?? {}), finish_error: err };
+      if (r !== undefined) {
+        out[slot.plan.name] = r;
+        any = true;
+      }
+    });
+    return any ? out : undefined;
   }
 
   private scheduleTick(): void {
@@ -171,6 +220,11 @@ export class LoadShard {
   }
 
   private tick(final: boolean): void {
+    this.emit(this.collect(final));
+  }
+
+  /** This window's batch (snapshots, counts, health); marks finished scenarios as reported. */
+  private collect(final: boolean): ShardBatch {
     const index = this.index++;
     const startMs = (index * this.intervalNs) / 1e6;
     const durationMs = final ? Math.max(1, (nowNs() - this.t0) / 1e6 - startMs) : this.intervalNs / 1e6;
@@ -202,6 +256,6 @@ export class LoadShard {
     generatorLag.reset();
     eld.reset();
     if (final) eld.disable();
-    this.emit({ shard: this.shard.index, index, snapshots, unsent, cancelled, spans, health, final });
+    return { shard: this.shard.index, index, snapshots, unsent, cancelled, spans, health, final };
   }
 }

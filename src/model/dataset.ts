@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 import { DataError } from '../core/errors.js';
 import { DIGITS_TEST_CSV } from './paths.js';
-import { createRng, shuffleInPlace } from './prng.js';
+import { createRng, shuffleInPlace } from '../core/random.js';
 
 export const FEATURES = 64;
 export const CLASSES = 10;

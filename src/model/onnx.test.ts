@@ -7,7 +7,7 @@ import { FEATURES } from './dataset.js';
 import { forward } from './network.js';
 import type { Network } from './network.js';
 import { ProtoWriter, encodeOnnxModel } from './onnx.js';
-import { createRng } from './prng.js';
+import { createRng } from '../core/random.js';
 
 const meta = { graphName: 'g', docString: 'd', producerVersion: 't', modelVersion: 1, properties: { k: 'v' } };
 

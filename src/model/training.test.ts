@@ -7,7 +7,7 @@ import { RECIPES } from './catalog.js';
 import { CLASSES, readDigitsCsv, selectRows, stratifiedSplit, parseDigitsCsv } from './dataset.js';
 import { accuracy, forward, networkFromJson, networkToJson } from './network.js';
 import { DIGITS_CSV, DIGITS_TEST_CSV, DIGITS_TRAIN_CSV } from './paths.js';
-import { createRng } from './prng.js';
+import { createRng } from '../core/random.js';
 import { scaleFeatures, trainClassifier, trainNetwork } from './training.js';
 import type { TrainOptions } from './training.js';
 

@@ -7,7 +7,7 @@
 import { CLASSES, FEATURES, PIXEL_MAX } from './dataset.js';
 import type { DigitsData } from './dataset.js';
 import type { DenseLayer, Network } from './network.js';
-import { createRng, shuffleInPlace } from './prng.js';
+import { createRng, shuffleInPlace } from '../core/random.js';
 
 export interface TrainOptions {
   /** Hidden layer widths (ReLU); [] is multinomial logistic regression. */

@@ -3,7 +3,7 @@
  * Mapped to wall time by RateProfile.timeAt, they give evenly spaced, Poisson or bursty
  * arrivals for any rate profile, deterministically from a seed.
  */
-import { Random } from '../core/random.js';
+import { createRng, type Rng } from '../core/random.js';
 
 export type ArrivalKind = 'uniform' | 'poisson' | 'gamma';
 
@@ -23,9 +23,9 @@ export class UniformArrivals implements ArrivalProcess {
 /** Poisson: gaps Exp(1). */
 export class PoissonArrivals implements ArrivalProcess {
   private u = 0;
-  private readonly rng: Random;
+  private readonly rng: Rng;
   constructor(seed: number) {
-    this.rng = new Random(seed);
+    this.rng = createRng(seed);
   }
   next(): number {
     this.u += this.rng.exponential();
@@ -39,12 +39,12 @@ export class PoissonArrivals implements ArrivalProcess {
  */
 export class GammaArrivals implements ArrivalProcess {
   private u = 0;
-  private readonly rng: Random;
+  private readonly rng: Rng;
   private readonly shape: number;
   private readonly scale: number;
   constructor(seed: number, burstiness: number) {
     if (!(burstiness > 0)) throw new RangeError('burstiness must be > 0');
-    this.rng = new Random(seed);
+    this.rng = createRng(seed);
     this.shape = 1 / (burstiness * burstiness);
     this.scale = burstiness * burstiness;
   }

@@ -4,10 +4,13 @@
  * requirements, cross references) are in resolve.ts.
  */
 import { isScalar } from 'yaml';
+import { show } from './spec.js';
 import type { FieldSpec, ObjectSpec, Spec, StringSpec, Walker } from './spec.js';
-import { RATE_PATTERN } from './units.js';
+import { PERCENT_PATTERN, RATE_PATTERN, tryParsePercent, tryParseRate } from './units.js';
 
-export const EXECUTORS = ['constant-arrival-rate', 'ramping-arrival-rate', 'constant-concurrency', 'ramping-concurrency', 'iterations'] as const;
+export const EXECUTORS = ['constant-arrival-rate', 'ramping-arrival-rate', 'constant-concurrency', 'ramping-concurrency', 'iterations', 'replay'] as const;
+/** Test profiles (`profile.type`), see docs/profiles.md. */
+export const PROFILE_TYPES = ['load', 'stress', 'soak', 'spike', 'burst', 'sweep', 'capacity', 'rollout', 'replay'] as const;
 export const PROTOCOLS = ['http', 'kserve-v2', 'tfserving', 'torchserve', 'openai'] as const;
 /** KServe v2 tensor datatypes. */
 export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
@@ -115,6 +118,58 @@ const stageTarget: Spec = {
   },
 };
 
+/** A fraction written as a percentage (`10%`) or a number in [0, 1] (`0.1`). */
+export const percentSpec = (description: string, def?: string): Spec => ({
+  t: 'custom',
+  ...(def !== undefined ? { default: def } : {}),
+  schema: { description: `${description} A percentage like 10%, or a fraction like 0.1.`, anyOf: [{ type: 'string', pattern: PERCENT_PATTERN }, { type: 'number', minimum: 0, maximum: 1 }] },
+  parse: (w: Walker, node: unknown, path: string): unknown => {
+    const s = isScalar(node) ? w.scalar(node, path) : undefined;
+    if (!s || s.value === undefined || s.value === null || (typeof s.value !== 'string' && typeof s.value !== 'number')) {
+      if (!s || s.value !== undefined) w.problem(node, path, `expected a percentage like \`10%\` or a fraction like \`0.1\`, got ${w.describe(node)}`);
+      return undefined;
+    }
+    if (typeof s.value === 'number' || /^\s*\d+(\.\d+)?\s*$/.test(String(s.value))) {
+      const v = Number(s.value);
+      if (!(v >= 0 && v <= 1)) {
+        w.problem(node, path, `a fraction is between 0 and 1, got ${s.interpolated ? 'the interpolated value' : s.raw}`, `write a percentage, e.g. ${v}%`);
+        return undefined;
+      }
+      return v;
+    }
+    const r = tryParsePercent(String(s.value));
+    if (!r.ok) {
+      w.problem(node, path, s.interpolated ? `${show(s.raw)} is not a percentage after interpolation` : r.message, r.hint);
+      return undefined;
+    }
+    return r.value;
+  },
+});
+
+/** capacity precision: relative (`5%`) or absolute (`5/s`). */
+const precisionSpec: Spec = {
+  t: 'custom',
+  default: '5%',
+  schema: { description: 'Search precision: relative like 5% (of the rate found) or absolute like 5/s.', anyOf: [{ type: 'string', pattern: PERCENT_PATTERN }, { type: 'string', pattern: RATE_PATTERN }] },
+  parse: (w: Walker, node: unknown, path: string): unknown => {
+    const s = isScalar(node) ? w.scalar(node, path) : undefined;
+    if (!s || typeof s.value !== 'string') {
+      if (!s || s.value !== undefined) w.problem(node, path, `expected a percentage like \`5%\` or a rate like \`5/s\`, got ${w.describe(node)}`);
+      return undefined;
+    }
+    if (s.value.trim().endsWith('%')) {
+      const r = tryParsePercent(s.value);
+      if (r.ok && r.value > 0) return { relative: r.value };
+      w.problem(node, path, r.ok ? 'precision must be more than 0%' : r.message, r.ok ? undefined : r.hint);
+      return undefined;
+    }
+    const r = tryParseRate(s.value);
+    if (r.ok && r.value > 0) return { absolute: r.value };
+    w.problem(node, path, r.ok ? 'precision must be more than 0/s' : r.message, 'e.g. 5% or 5/s');
+    return undefined;
+  },
+};
+
 const sloSpec: Spec = {
   t: 'object',
   what: 'openai.slo',
@@ -219,12 +274,26 @@ const qualitySpec: FieldSpec = {
   },
 };
 
+const traceSpec: FieldSpec = {
+  t: 'object',
+  what: 'trace',
+  description: 'replay: a file of request times (CSV or JSON Lines) replayed as an open workload.',
+  fields: {
+    file: str('CSV or JSON Lines file of request times, relative to the plan file.', { required: true, nonEmpty: true }),
+    format: str('File format; inferred from the extension when absent.', { enum: ['csv', 'jsonl'] }),
+    time: str('Column (or JSON field) holding each request time.', { default: 'timestamp', nonEmpty: true }),
+    unit: str('Unit of numeric times (non-numeric values are parsed as ISO 8601 dates).', { enum: ['s', 'ms', 'us', 'ns'], default: 's' }),
+    row: str('Column holding the data row each request carries (needs data with order sequential and batch 1).', { nonEmpty: true }),
+  },
+};
+
 const EXECUTOR_RULES: Record<string, { required: string[][] }> = {
   'constant-arrival-rate': { required: [['rate'], ['duration']] },
   'ramping-arrival-rate': { required: [['stages']] },
   'constant-concurrency': { required: [['concurrency', 'vus'], ['duration']] },
   'ramping-concurrency': { required: [['stages']] },
   iterations: { required: [['maxRequests', 'iterations'], ['concurrency', 'vus']] },
+  replay: { required: [['trace']] },
 };
 
 export const scenarioSpec: ObjectSpec = {
@@ -260,7 +329,8 @@ export const scenarioSpec: ObjectSpec = {
     gracefulStop: dur('After the end, how long requests in flight may finish before they are cancelled.', '10s'),
     rate: { t: 'rate', positive: true, description: 'constant-arrival-rate: requests started per unit of time, e.g. 200/s.' },
     startRate: { t: 'rate', description: 'ramping-arrival-rate: rate before the first stage (default 0/s).' },
-    arrival: str('Arrival process of arrival-rate executors.', { enum: ['uniform', 'poisson'], default: 'uniform' }),
+    arrival: str('Arrival process of arrival-rate executors: evenly spaced, Poisson, or gamma (bursty, see burstiness).', { enum: ['uniform', 'poisson', 'gamma'], default: 'uniform' }),
+    burstiness: { t: 'number', exclusiveMin: 0, description: 'arrival gamma: coefficient of variation of the gaps between arrivals (1 = Poisson, 3 = bursty). Default 1.' },
     maxInFlight: posInt('Arrival-rate executors: cap on requests in flight; arrivals beyond it wait and count as late.'),
     concurrency: posInt('Concurrency executors and iterations: requests kept in flight.'),
     vus: { ...posInt('Requests kept in flight.'), aliasOf: 'concurrency' },
@@ -279,6 +349,8 @@ export const scenarioSpec: ObjectSpec = {
         },
       },
     },
+    trace: traceSpec,
+    speed: { t: 'number', exclusiveMin: 0, description: 'replay: speed factor (2 = twice as fast). Default 1.' },
     target: scenarioTarget,
     request,
     model: str('Model name (kserve-v2, tfserving, torchserve, openai).', { nonEmpty: true }),
@@ -360,6 +432,173 @@ const thresholdObject: Spec = {
   },
 };
 
+/** Scenario keys that set the load: a profile sets them, so a `scenario:` template does not take them. */
+export const LOAD_KEYS = [
+  'executor', 'startTime', 'duration', 'maxRequests', 'iterations', 'rate', 'startRate', 'arrival', 'burstiness',
+  'concurrency', 'vus', 'startConcurrency', 'stages', 'trace', 'speed',
+] as const;
+
+/** The `scenario:` template of a profile plan: what to send, without the load keys. */
+export const templateSpec: ObjectSpec = {
+  t: 'object',
+  what: 'scenario template',
+  description: 'What a profile sends: protocol, request or model and data, checks, quality. The profile sets the load (executor, rates, durations).',
+  foreignKeys: Object.fromEntries(
+    LOAD_KEYS.map((k) => [k, k === 'trace' || k === 'speed' ? `\`${k}\` goes in \`profile\` (profile type replay)` : `the profile sets the load: \`${k}\` does not belong in the scenario template (see docs/profiles.md)`]),
+  ),
+  fields: Object.fromEntries(Object.entries(scenarioSpec.fields).filter(([k]) => !(LOAD_KEYS as readonly string[]).includes(k))),
+};
+
+const stageLike = (description: string): FieldSpec => ({ ...stageTarget, description } as FieldSpec);
+
+const recoverySpec: FieldSpec = {
+  t: 'object',
+  what: 'recovery',
+  description: 'When per-window latency and errors count as back to normal (spike, rollout).',
+  fields: {
+    latency: percentSpec('A window\'s p99 may exceed the baseline reference p99 by this much…', '20%'),
+    margin: dur('…or by this much, whichever is larger.', '5ms'),
+    errors: percentSpec('A window\'s error rate may exceed the baseline error rate by this much (percentage points).', '1%'),
+    windows: posInt('Consecutive windows that must meet both.', 3),
+  },
+};
+
+const steadySpec: FieldSpec = {
+  t: 'object',
+  what: 'steady',
+  description: 'Steady state of a step (sweep, capacity): the last `windows` measurement windows agree within `tolerance` on throughput and p99.',
+  fields: {
+    window: { t: 'duration', positive: true, default: '5s', description: 'Measurement window.' },
+    tolerance: percentSpec('Largest max/min − 1 of throughput and of p99 over the last windows.', '10%'),
+    windows: { t: 'int', min: 2, default: 3, description: 'Windows that must agree.' },
+    maxStepDuration: { t: 'duration', positive: true, default: '60s', description: 'Most time per step; a step that never stabilises is reported as such.' },
+  },
+};
+
+const memorySpec: FieldSpec = {
+  t: 'object',
+  what: 'memory',
+  description: 'Target memory, sampled every interval: a local process (pid or pidFile: VmRSS from /proc) or a Prometheus endpoint (url, metric).',
+  fields: {
+    pid: { t: 'int', min: 1, description: 'Process id of a local target (Linux /proc/<pid>/status VmRSS).' },
+    pidFile: str('File holding the pid of a local target, relative to the plan file (read when the run starts).', { nonEmpty: true }),
+    url: { ...url, description: 'Prometheus text exposition URL, e.g. http://127.0.0.1:8000/metrics.', patternMessage: 'expected an http:// or https:// URL' },
+    metric: str('Metric read from url (its first sample, or the sum of its samples).', { default: 'process_resident_memory_bytes', pattern: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, patternMessage: 'expected a Prometheus metric name' }),
+  },
+};
+
+const levelsSpec: FieldSpec = {
+  t: 'union',
+  expected: 'a list of rates or concurrencies, or `{ from, to, factor | steps }`',
+  description: 'sweep: the levels — rates like 50/s (open model) or integer concurrencies (closed model), as a list or a geometric range.',
+  seq: { t: 'array', minItems: 1, items: stageLike('A rate like 50/s or an integer concurrency.') },
+  map: {
+    t: 'object',
+    what: 'levels range',
+    fields: {
+      from: { ...stageLike('First level: a rate like 10/s or an integer concurrency.'), required: true },
+      to: { ...stageLike('Last level (same kind as from).'), required: true },
+      factor: { t: 'number', exclusiveMin: 1, description: 'Each level is the previous × factor (default 2).' },
+      steps: { t: 'int', min: 2, description: 'Number of levels, geometrically spaced from `from` to `to` (instead of factor).' },
+    },
+  },
+};
+
+/** Keys of `profile:`; which types take which is in PROFILE_FIELDS. */
+export const profileSpec: ObjectSpec = {
+  t: 'object',
+  what: 'profile',
+  description: 'A test profile: the question this plan asks (see docs/profiles.md). Goes with a `scenario:` template.',
+  fields: {
+    type: { t: 'string', required: true, enum: PROFILE_TYPES, description: 'The question: load, stress, soak, spike, burst, sweep, capacity, rollout or replay.' },
+    rate: { t: 'rate', positive: true, description: 'Arrival rate: load (the expected peak), soak, spike (baseline), burst (mean), rollout.' },
+    concurrency: posInt('Closed-model alternative to rate (soak, rollout).'),
+    steps: { t: 'int', min: 1, default: 4, description: 'load: steps up to the rate (the last one is the hold).' },
+    stepDuration: { t: 'duration', positive: true, default: '30s', description: 'load, stress: length of each step.' },
+    hold: { t: 'duration', positive: true, default: '60s', description: 'load: length of the last step, at the rate.' },
+    startRate: { t: 'rate', positive: true, description: 'stress: first rate (default rateStep, or maxRate/10); capacity: first rate probed (default 10/s).' },
+    rateStep: { t: 'rate', positive: true, description: 'stress: rate added each step (default maxRate/10).' },
+    factor: { t: 'number', exclusiveMin: 1, description: 'stress: multiply the rate by this each step (instead of rateStep); spike: spike rate = factor × rate (default 10).' },
+    maxRate: { t: 'rate', positive: true, description: 'stress, capacity: the highest rate tried.' },
+    maxDuration: { t: 'duration', positive: true, description: 'stress: bound on the whole run.' },
+    stopAfter: posInt('stress: stop after this many consecutive failing steps.', 2),
+    errorLimit: percentSpec('stress: a step whose error rate exceeds this fails, thresholds or not.', '5%'),
+    duration: { t: 'duration', positive: true, description: 'soak, rollout: length of the run; burst: length of each phase (default 60s).' },
+    warmup: dur('soak: left out of the drift analysis (default 10% of the duration, at most 5m).'),
+    bucket: dur('soak: windows merged per point of the drift regression (default: about 60 points).'),
+    alpha: { t: 'number', exclusiveMin: 0, max: 0.5, default: 0.05, description: 'soak: significance level of the drift test.' },
+    minChange: percentSpec('soak: smallest change of latency or memory over the run, relative to its mean, worth calling drift.', '10%'),
+    minErrorChange: percentSpec('soak: smallest change of the error rate over the run (percentage points) worth calling drift.', '1%'),
+    memory: memorySpec,
+    spikeRate: { t: 'rate', positive: true, description: 'spike: rate during the spike (default factor × rate).' },
+    before: { t: 'duration', positive: true, default: '30s', description: 'spike: baseline before the spike.' },
+    spike: { t: 'duration', positive: true, default: '10s', description: 'spike: length of the spike.' },
+    after: { t: 'duration', positive: true, default: '60s', description: 'spike: baseline after the spike (the time allowed to recover).' },
+    recovery: recoverySpec,
+    burstiness: { t: 'number', exclusiveMin: 0, default: 4, description: 'burst: coefficient of variation of the gaps between arrivals (1 = Poisson).' },
+    smooth: str('burst: arrivals of the smooth phase.', { enum: ['uniform', 'poisson'], default: 'uniform' }),
+    levels: levelsSpec,
+    steady: steadySpec,
+    precision: precisionSpec,
+    minThroughput: percentSpec('capacity: a rate is sustained only when the throughput reaches this fraction of it.', '95%'),
+    maxSteps: { t: 'int', min: 2, default: 20, description: 'capacity: most probes.' },
+    atLeast: { t: 'rate', description: 'capacity: the verdict fails when the capacity found is below this.' },
+    at: dur('rollout: when the action starts, from the start of the load (default a third of the duration).'),
+    run: {
+      t: 'union',
+      expected: 'a command line or a list of arguments',
+      description: 'rollout: command to run (no shell unless shell: true), e.g. "kubectl rollout restart deployment/model".',
+      string: { t: 'string', nonEmpty: true, coerce: false },
+      seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
+    },
+    shell: { t: 'bool', default: false, description: 'rollout: run the command with /bin/sh -c.' },
+    http: {
+      t: 'object',
+      what: 'http action',
+      description: 'rollout: an HTTP call to the target host instead of a command.',
+      fields: {
+        method: str('HTTP method.', { default: 'POST', pattern: /^[A-Za-z]+$/, patternMessage: 'expected an HTTP method such as POST' }),
+        url: str('A path on the target (e.g. /admin/version) or a URL on the target\'s host.', { required: true, nonEmpty: true }),
+        headers,
+        body: { t: 'string', coerce: false, description: 'Literal request body.' },
+        json: { t: 'any', description: 'Request body as JSON (sets content-type: application/json).' },
+      },
+    },
+    timeout: dur('rollout: the action is stopped after this long (default: until the end of the run).'),
+    trace: traceSpec,
+    speed: { t: 'number', exclusiveMin: 0, default: 1, description: 'replay: speed factor (2 = twice as fast).' },
+  },
+  schemaExtra: {
+    allOf: [
+      { if: { properties: { type: { const: 'load' } }, required: ['type'] }, then: { required: ['rate'] } },
+      { if: { properties: { type: { const: 'stress' } }, required: ['type'] }, then: { required: ['maxRate'] } },
+      { if: { properties: { type: { const: 'soak' } }, required: ['type'] }, then: { required: ['duration'] } },
+      { if: { properties: { type: { const: 'spike' } }, required: ['type'] }, then: { required: ['rate'] } },
+      { if: { properties: { type: { const: 'burst' } }, required: ['type'] }, then: { required: ['rate'] } },
+      { if: { properties: { type: { const: 'sweep' } }, required: ['type'] }, then: { required: ['levels'] } },
+      { if: { properties: { type: { const: 'capacity' } }, required: ['type'] }, then: { required: ['maxRate'] } },
+      { if: { properties: { type: { const: 'rollout' } }, required: ['type'] }, then: { required: ['duration'] } },
+      { if: { properties: { type: { const: 'replay' } }, required: ['type'] }, then: { required: ['trace'] } },
+    ],
+  },
+};
+
+/**
+ * Which profile types take which keys (every type takes `type`). Keys given to another type are
+ * problems with a hint; `required` lists alternatives (one of them is needed).
+ */
+export const PROFILE_FIELDS: Record<string, { keys: string[]; required: string[][] }> = {
+  load: { keys: ['rate', 'steps', 'stepDuration', 'hold', 'memory'], required: [['rate']] },
+  stress: { keys: ['startRate', 'rateStep', 'factor', 'maxRate', 'stepDuration', 'maxDuration', 'stopAfter', 'errorLimit', 'memory'], required: [['maxRate']] },
+  soak: { keys: ['rate', 'concurrency', 'duration', 'warmup', 'bucket', 'alpha', 'minChange', 'minErrorChange', 'memory'], required: [['rate', 'concurrency'], ['duration']] },
+  spike: { keys: ['rate', 'spikeRate', 'factor', 'before', 'spike', 'after', 'recovery', 'memory'], required: [['rate']] },
+  burst: { keys: ['rate', 'burstiness', 'duration', 'smooth', 'memory'], required: [['rate']] },
+  sweep: { keys: ['levels', 'steady'], required: [['levels']] },
+  capacity: { keys: ['startRate', 'maxRate', 'precision', 'steady', 'minThroughput', 'maxSteps', 'atLeast'], required: [['maxRate']] },
+  rollout: { keys: ['rate', 'concurrency', 'duration', 'at', 'run', 'shell', 'http', 'timeout', 'recovery', 'memory'], required: [['rate', 'concurrency'], ['duration'], ['run', 'http']] },
+  replay: { keys: ['trace', 'speed', 'memory'], required: [['trace']] },
+};
+
 export const planSpec: ObjectSpec = {
   t: 'object',
   what: 'plan',
@@ -370,14 +609,15 @@ export const planSpec: ObjectSpec = {
     scenarios: {
       t: 'map',
       what: 'scenarios',
-      required: true,
       minEntries: 1,
       emptyHint: 'e.g. scenarios: { smoke: { executor: constant-arrival-rate, rate: 10/s, duration: 30s, request: { path: /health } } }',
       keyPattern: SCENARIO_NAME,
       keyMessage: 'scenario names are letters, digits, `_` and `-` (no dots or slashes: thresholds use them)',
       values: scenarioSpec,
-      description: 'Scenario name → scenario. Scenarios run concurrently, each from its startTime.',
+      description: 'Scenario name → scenario. Scenarios run concurrently, each from its startTime. Required unless the plan has a profile.',
     },
+    profile: profileSpec,
+    scenario: templateSpec,
     thresholds: {
       t: 'array',
       keepHoles: true,
@@ -401,6 +641,7 @@ export const planSpec: ObjectSpec = {
       },
     },
   },
+  schemaExtra: { anyOf: [{ required: ['scenarios'] }, { required: ['profile', 'scenario'] }] },
 };
 
 /** Executors by family. */

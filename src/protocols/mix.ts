@@ -8,7 +8,7 @@
  */
 import type { Adapter, AdapterContext, BodyMode, ErrorClass, Recorder, StreamObserver, WireRequest } from '../core/types.js';
 import { PlanError } from '../core/errors.js';
-import { createRng, deriveSeed, shuffleInPlace } from '../data/rng.js';
+import { createRng, deriveSeed, shuffleInPlace } from '../core/random.js';
 import type { AdapterOptions } from './common.js';
 import { scenarioDataset } from './common.js';
 

@@ -25,6 +25,8 @@ export class WindowMerger {
   private readonly shardSpans = new Map<string, Map<number, { startMs: number; endMs: number | null }>>();
   readonly generatorLag = newHistogram();
   eventLoopDelayMs = { p99max: 0, max: 0 };
+  /** Per scenario and shard: the adapter's end-of-run report (from each shard's final batch). */
+  private readonly reports = new Map<string, Map<number, unknown>>();
   private readonly pending = new Map<number, ShardBatch[]>();
   private readonly last: number[];
   private readonly finalAt: Array<number | null>;
@@ -47,6 +49,12 @@ export class WindowMerger {
     return [...this.shardSpans.keys()];
   }
 
+  /** A scenario's adapter reports, one per shard that sent one, in shard order. */
+  adapterReports(scenario: string): unknown[] {
+    const m = this.reports.get(scenario);
+    return m ? [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r) : [];
+  }
+
   /** Adds a batch; returns the windows that became complete, in order. */
   add(b: ShardBatch): MergedWindow[] {
     let list = this.pending.get(b.index);
@@ -54,6 +62,12 @@ export class WindowMerger {
     list.push(b);
     this.last[b.shard] = Math.max(this.last[b.shard], b.index);
     if (b.final) this.finalAt[b.shard] = b.index;
+    // Reports are not per window: kept as they arrive, whether or not the window is complete yet.
+    for (const k in b.adapterReports ?? {}) {
+      let m = this.reports.get(k);
+      if (!m) this.reports.set(k, (m = new Map()));
+      m.set(b.shard, b.adapterReports![k]);
+    }
     const out: MergedWindow[] = [];
     while (this.isComplete(this.next)) {
       const w = this.mergeWindow(this.next);

@@ -16,7 +16,7 @@ import type { FaultState } from './faults.js';
 import { deliver } from './faults.js';
 import type { Histogram, Registry, Scalar } from './metrics.js';
 import type { ResolvedServerOptions } from './options.js';
-import { fnv1a, mulberry32 } from './random.js';
+import { fnv1a, mulberry32 } from '../core/random.js';
 
 export const SYSTEM_FINGERPRINT = 'preflight-simulator';
 const MAX_TOKENS_LIMIT = 1_000_000;

@@ -27,7 +27,7 @@ import { LlmSimulator } from './llm-sim.js';
 import { EXPOSITION_CONTENT_TYPE, Registry } from './metrics.js';
 import { FAULT_KEYS, resolveOptions } from './options.js';
 import type { FaultOptions, ResolvedServerOptions, ServerOptions } from './options.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../core/random.js';
 
 export const SERVER_NAME = 'preflight-reference-server';
 /** Name of the output tensor on every protocol. */

@@ -3,23 +3,9 @@
  * resampling, synthetic data). Not for cryptography.
  */
 
-/** A source of uniform numbers in [0, 1). */
-export type RandomSource = () => number;
+import { mulberry32, type RandomSource } from '../core/random.js';
 
-/**
- * mulberry32 (Tommy Ettinger): 32-bit state, period 2^32, passes gjrand/PractRand at the sizes we
- * use. Same seed → same sequence on every platform (only 32-bit integer maths).
- */
-export function mulberry32(seed: number): RandomSource {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type RandomSource };
 
 /** Seeded generator with the helpers callers usually want. */
 export class Rng {
