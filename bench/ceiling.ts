@@ -7,37 +7,48 @@
  *
  *   node dist/bench/ceiling.js [--duration 10] [--connections 64] [--rounds 1]
  *
- * With --rounds N the three tools run N times, interleaved, and the median is reported.
+ * The three tools run --rounds times, interleaved (this machine is shared and noisy), and the
+ * medians are reported. Besides req/s, each tool's CPU time per request (user + system, whole
+ * process, from the shell's `times`) is shown: it is less sensitive to other load than req/s.
  */
 import path from 'node:path';
 import {
-  CAN_PIN, REPO_ROOT, fmt, hasCommand, heading, machineLine, numericArgs, pinned, runChild, runPreflight, sleep, startNginx, table, verdict, warnIfBusy,
-  type LoadReport,
+  BENCH_DIR, CAN_PIN, REPO_ROOT, fmt, hasCommand, heading, lastJson, loadArgs, machineLine, numericArgs, pinned, runTimed, sleep, startNginx, table, verdict,
+  warnIfBusy, type LoadReport,
 } from './common.js';
 
-const args = numericArgs({ duration: 10, connections: 64, rounds: 1 });
+const args = numericArgs({ duration: 10, connections: 64, rounds: 3 });
 const D = args.duration;
 const C = Math.max(1, Math.round(args.connections));
 const ROUNDS = Math.max(1, Math.round(args.rounds));
 
 interface ToolRun {
   rps: number;
+  /** CPU µs (user + system) per request, whole process; null when unknown. */
+  cpuUsPerReq: number | null;
   note: string;
 }
 
+const perReq = (cpuS: number | null, requests: number) => (cpuS === null || requests <= 0 ? null : (cpuS * 1e6) / requests);
+const usText = (x: number | null) => (x === null ? '?' : `${x.toFixed(1)} µs`);
+
 async function preflight(url: string): Promise<ToolRun> {
-  const r: LoadReport = await runPreflight({ url, executor: 'constant-concurrency', durationS: D, concurrency: C, connections: C }, 1);
+  const [cmd, a] = pinned(1, process.execPath, [path.join(BENCH_DIR, 'preflight-load.js'), ...loadArgs({ url, executor: 'constant-concurrency', durationS: D, concurrency: C, connections: C })]);
+  const t = await runTimed(cmd, a, (D + 60) * 1000);
+  const r = lastJson<LoadReport>(t, 'preflight-load');
   const errs = r.requests - r.ok;
+  const cpu = perReq(t.cpuS, r.requests);
   return {
     rps: r.requests / r.durationS,
-    note: `${fmt(r.requests)} req in ${r.durationS.toFixed(2)} s, errors ${errs}, latency p50 ${r.latency_ms.p50} ms p99 ${r.latency_ms.p99} ms, CPU ${r.cpuPercent.toFixed(0)}% of a core`,
+    cpuUsPerReq: cpu,
+    note: `${fmt(r.requests)} req in ${r.durationS.toFixed(2)} s, errors ${errs}, latency p50 ${r.latency_ms.p50} ms p99 ${r.latency_ms.p99} ms, CPU ${usText(cpu)}/req`,
   };
 }
 
 async function autocannon(url: string): Promise<ToolRun | null> {
   const bin = path.join(REPO_ROOT, 'node_modules', '.bin', 'autocannon');
   const [cmd, a] = pinned(1, bin, ['-c', String(C), '-d', String(D), '-j', url]);
-  const r = await runChild(cmd, a, (D + 60) * 1000);
+  const r = await runTimed(cmd, a, (D + 60) * 1000);
   let j: { requests: { total: number; average: number }; duration: number; errors: number; non2xx: number; latency: { p50: number; p99: number } };
   try {
     j = JSON.parse(r.stdout);
@@ -45,15 +56,17 @@ async function autocannon(url: string): Promise<ToolRun | null> {
     console.log(`autocannon failed (exit ${r.code}): ${r.stderr.slice(-500)}`);
     return null;
   }
+  const cpu = perReq(r.cpuS, j.requests.total);
   return {
     rps: j.requests.total / j.duration,
-    note: `${fmt(j.requests.total)} req in ${j.duration.toFixed(2)} s, errors ${j.errors + j.non2xx}, latency p50 ${j.latency.p50} ms p99 ${j.latency.p99} ms (its per-second mean: ${fmt(j.requests.average)})`,
+    cpuUsPerReq: cpu,
+    note: `${fmt(j.requests.total)} req in ${j.duration.toFixed(2)} s, errors ${j.errors + j.non2xx}, latency p50 ${j.latency.p50} ms p99 ${j.latency.p99} ms, CPU ${usText(cpu)}/req`,
   };
 }
 
 async function wrk(url: string): Promise<ToolRun | null> {
   const [cmd, a] = pinned(1, 'wrk', ['-t1', `-c${C}`, `-d${D}s`, '--latency', url]);
-  const r = await runChild(cmd, a, (D + 60) * 1000);
+  const r = await runTimed(cmd, a, (D + 60) * 1000);
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
   const total = /(\d+) requests in ([\d.]+)(\w+)/.exec(r.stdout);
   const p50 = /\s50%\s+(\S+)/.exec(r.stdout);
@@ -62,7 +75,12 @@ async function wrk(url: string): Promise<ToolRun | null> {
     console.log(`wrk failed (exit ${r.code}): ${r.stderr.slice(-500)}${r.stdout.slice(-500)}`);
     return null;
   }
-  return { rps: Number(rps[1]), note: `${total ? `${fmt(Number(total[1]))} req in ${total[2]}${total[3]}` : ''}, latency p50 ${p50?.[1] ?? '?'} p99 ${p99?.[1] ?? '?'}` };
+  const cpu = total ? perReq(r.cpuS, Number(total[1])) : null;
+  return {
+    rps: Number(rps[1]),
+    cpuUsPerReq: cpu,
+    note: `${total ? `${fmt(Number(total[1]))} req in ${total[2]}${total[3]}` : ''}, latency p50 ${p50?.[1] ?? '?'} p99 ${p99?.[1] ?? '?'}, CPU ${usText(cpu)}/req`,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -107,19 +125,24 @@ async function main(): Promise<void> {
   } finally {
     await target.stop();
   }
-  const pf = median(results.preflight.map((r) => r.rps));
-  const rows = [['tool', ROUNDS > 1 ? 'req/s (median)' : 'req/s', 'Preflight / tool']];
-  rows.push(['preflight', fmt(pf), '']);
+  const med = (rs: ToolRun[]) => ({
+    rps: median(rs.map((r) => r.rps)),
+    cpu: rs.some((r) => r.cpuUsPerReq === null) ? null : median(rs.map((r) => r.cpuUsPerReq!)),
+  });
+  const pf = med(results.preflight);
+  const rows = [['tool', `req/s (median of ${ROUNDS})`, 'Preflight/tool (req/s)', 'CPU per request (median)', 'req per CPU-second']];
+  const eff = (cpu: number | null) => (cpu === null ? '?' : fmt(1e6 / cpu));
+  rows.push(['preflight', fmt(pf.rps), '', usText(pf.cpu), eff(pf.cpu)]);
   const lines: string[] = [];
-  if (results.autocannon.length > 0) {
-    const ac = median(results.autocannon.map((r) => r.rps));
-    rows.push(['autocannon', fmt(ac), (pf / ac).toFixed(2)]);
-    lines.push(`Preflight/autocannon = ${(pf / ac).toFixed(2)} (target ≥ 1.00): ${verdict(pf >= ac)}`);
-  }
-  if (results.wrk.length > 0) {
-    const wk = median(results.wrk.map((r) => r.rps));
-    rows.push(['wrk', fmt(wk), (pf / wk).toFixed(2)]);
-    lines.push(`Preflight/wrk = ${(pf / wk).toFixed(2)} (aim ≥ 0.60): ${verdict(pf >= 0.6 * wk)}`);
+  for (const [name, rs, aim, what] of [
+    ['autocannon', results.autocannon, 1, 'target ≥ 1.00'],
+    ['wrk', results.wrk, 0.6, 'aim ≥ 0.60'],
+  ] as const) {
+    if (rs.length === 0) continue;
+    const m = med(rs);
+    rows.push([name, fmt(m.rps), (pf.rps / m.rps).toFixed(2), usText(m.cpu), eff(m.cpu)]);
+    const effRatio = pf.cpu !== null && m.cpu !== null ? ` (by CPU per request: ${(m.cpu / pf.cpu).toFixed(2)})` : '';
+    lines.push(`Preflight/${name} = ${(pf.rps / m.rps).toFixed(2)} (${what})${effRatio}: ${verdict(pf.rps >= aim * m.rps)}`);
   }
   console.log('');
   console.log(table(rows));

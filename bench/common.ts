@@ -203,6 +203,22 @@ export function runChild(cmd: string, args: string[], timeoutMs: number, onSpawn
   });
 }
 
+/**
+ * Runs `cmd args` (already pinned) through `sh -c '…; times'` so the CPU time (user + system) the
+ * command used is known, whatever the tool: the shell's `times` reports its children's totals.
+ * The command's own stdout is returned without the `times` lines.
+ */
+export async function runTimed(cmd: string, args: string[], timeoutMs: number): Promise<ChildResult & { cpuS: number | null }> {
+  const marker = '__PREFLIGHT_BENCH_TIMES__';
+  const r = await runChild('sh', ['-c', `"$@"; rc=$?; echo ${marker}; times; exit $rc`, 'sh', cmd, ...args], timeoutMs);
+  const i = r.stdout.lastIndexOf(marker);
+  if (i < 0) return { ...r, cpuS: null };
+  const tail = r.stdout.slice(i + marker.length).trim().split('\n');
+  const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(tail[1] ?? '');
+  const cpuS = m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : null;
+  return { ...r, stdout: r.stdout.slice(0, i), cpuS };
+}
+
 /** The last line of stdout that parses as a JSON object. */
 export function lastJson<T>(r: ChildResult, what: string): T {
   const lines = r.stdout.trim().split('\n').reverse();
@@ -258,6 +274,8 @@ export interface LoadReport {
   generator: { overloaded: boolean; dispatch_lag_ms: { p50: number; p99: number; max: number }; event_loop_delay_ms: { p99: number; max: number }; cpu_percent: { mean: number; max: number }; reasons: string[] };
   /** Per metrics window (1 s): completed per second. */
   windows: number[];
+  /** Per metrics window: requests, late, latency p50/p99 (ms). */
+  windowDetail: Array<{ t: number; requests: number; late: number; p50: number; p99: number }>;
   /** process.cpuUsage over run(): % of one core. */
   cpuPercent: number;
   runWallS: number;

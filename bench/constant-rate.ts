@@ -34,6 +34,12 @@ async function main(): Promise<void> {
   const maxW = Math.max(...steady);
   const meanW = steady.reduce((a, b) => a + b, 0) / Math.max(1, steady.length);
   const g = r.generator;
+  const first = r.windowDetail[0];
+  const later = r.windowDetail.slice(2, Math.floor(D));
+  const lateAfter = later.reduce((a, w) => a + w.late, 0);
+  const p99s = later.map((w) => w.p99).sort((a, b) => a - b);
+  const worstP99 = p99s.length ? p99s[p99s.length - 1] : 0;
+  const medianP99 = p99s.length ? p99s[p99s.length >> 1] : 0;
   console.log('');
   console.log(
     table([
@@ -46,7 +52,9 @@ async function main(): Promise<void> {
       ['dispatch lag (send − intended)', `p50 ${r.dispatch_lag_ms.p50} ms, p99 ${r.dispatch_lag_ms.p99} ms, p99.9 ${r.dispatch_lag_ms.p999} ms, max ${r.dispatch_lag_ms.max} ms`],
       ['generator lag (timer only)', `p50 ${g.dispatch_lag_ms.p50} ms, p99 ${g.dispatch_lag_ms.p99} ms, max ${g.dispatch_lag_ms.max} ms`],
       ['event-loop delay', `p99 (worst window) ${g.event_loop_delay_ms.p99} ms, max ${g.event_loop_delay_ms.max} ms`],
-      ['latency', `p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, max ${r.latency_ms.max} ms`],
+      ['latency, whole run', `p50 ${r.latency_ms.p50} ms, p99 ${r.latency_ms.p99} ms, max ${r.latency_ms.max} ms`],
+      ['first second (cold start)', first ? `${fmt(first.requests)} requests, ${fmt(first.late)} late, latency p50 ${first.p50} ms, p99 ${first.p99} ms` : '-'],
+      ['steady state, s 3…' + full.length, `${fmt(lateAfter)} late; latency p99 per second: worst ${worstP99} ms, median ${medianP99} ms`],
       ['generator CPU', `${r.cpuPercent.toFixed(1)}% of one core over the run (per-window mean ${g.cpu_percent.mean}%, max ${g.cpu_percent.max}%)`],
       ['generator peak RSS', `${r.maxRssMB} MB`],
       ['run verdict', g.overloaded ? `generator_overloaded: ${g.reasons.join('; ')}` : 'generator healthy'],

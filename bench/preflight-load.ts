@@ -73,6 +73,7 @@ const MB = 2 ** 20;
 const memory: LoadReport['memory'] = [];
 const sampleMs = Number(v['sample-ms']);
 const windows: number[] = [];
+const windowDetail: LoadReport['windowDetail'] = [];
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'preflight-bench-run-'));
 
 const t0 = process.hrtime.bigint();
@@ -96,7 +97,11 @@ try {
   const { summary } = await run(plan, {
     outDir,
     onWindow: (records) => {
-      for (const r of records) if (r.group === undefined) windows.push(r.throughput);
+      for (const r of records) {
+        if (r.group !== undefined) continue;
+        windows.push(r.throughput);
+        windowDetail.push({ t: r.t, requests: r.requests, late: r.late, p50: r.latency_ms?.p50 ?? 0, p99: r.latency_ms?.p99 ?? 0 });
+      }
     },
   });
   const cpu = process.cpuUsage(cpu0);
@@ -121,6 +126,7 @@ try {
     dispatch_lag_ms: s.dispatch_lag_ms,
     generator: { overloaded: g.overloaded, dispatch_lag_ms: g.dispatch_lag_ms, event_loop_delay_ms: g.event_loop_delay_ms, cpu_percent: g.cpu_percent, reasons: g.reasons },
     windows,
+    windowDetail,
     cpuPercent: round(((cpu.user + cpu.system) / wallUs) * 100),
     runWallS: round(wallUs / 1e6),
     memory,

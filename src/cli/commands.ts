@@ -15,6 +15,8 @@ import { paint, useColor } from './format.js';
 import { ProgressView } from './progress.js';
 import { renderSummary } from './summary-view.js';
 import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from './reports.js';
+import { runProfileWithTerminal } from './profile-run.js';
+import { scaleProfile } from '../profiles/index.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -22,7 +24,7 @@ export function usage(): string {
   return `preflight — test a model-serving endpoint's assumptions before you deploy
 
 Usage:
-  preflight run <plan.yaml> [--out DIR] [--workers N] [--baseline DIR] [--quiet] [--no-report]
+  preflight run <plan.yaml> [--out DIR] [--workers N] [--baseline DIR] [--quiet] [--no-report] [--time-scale F]
   preflight validate <plan.yaml>       check a plan; every problem at once, with file:line:column
   preflight schema                     print the plan file's JSON Schema (for editor completion)
   preflight demo [--out DIR] [--short] start the built-in model server, run the demo plan, stop it
@@ -51,15 +53,25 @@ const runCmd: Command = async (argv) => {
     baseline: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
     'no-report': { type: 'boolean' },
+    'time-scale': { type: 'string' },
   });
   if (positionals.length !== 1) throw new PreflightError('E_ARGS', 'run takes exactly one plan file: preflight run <plan.yaml>');
-  const plan = await loadPlan(positionals[0]);
+  let plan = await loadPlan(positionals[0]);
+  if (values['time-scale'] !== undefined) {
+    const f = Number(values['time-scale']);
+    if (!(f > 0 && f <= 10)) throw new PreflightError('E_ARGS', `--time-scale must be a number in (0, 10], got "${values['time-scale']}"`);
+    if (!plan.profile) throw new PreflightError('E_ARGS', '--time-scale shortens the durations of a profile; this plan has no profile');
+    plan = scaleProfile(plan, f);
+  }
   if (values.workers !== undefined) {
     const n = Number(values.workers);
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new PreflightError('E_ARGS', `--workers must be an integer 1–64, got "${values.workers}"`);
     plan.options.workers = n;
   }
-  const result = await runWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) });
+  // A profile plan (stress, soak, …) runs its own sequence and prints its answer.
+  const result = plan.profile
+    ? await runProfileWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) })
+    : await runWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) });
   let code = result.exitCode;
   if (values.baseline) {
     const regress = await baselineCompare(values.baseline as string, result.outDir, Boolean(values.quiet));

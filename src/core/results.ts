@@ -103,6 +103,10 @@ export interface Summary {
   scenarios: Record<string, ScenarioSummary>;
   /** Answers of profiles (stress, soak, spike, …), one section per profile. */
   profiles?: Record<string, unknown>;
+  /** Why the run ended before its planned end without being interrupted (a profile had its answer). */
+  endedEarly?: string;
+  /** Target memory sampled every interval (profiles with `memory`), bytes. */
+  target_memory?: { source: string; samples: number; first_bytes: number; last_bytes: number; min_bytes: number; max_bytes: number };
 }
 
 /** One line of intervals.ndjson. */
@@ -128,4 +132,6 @@ export interface IntervalRecord {
   histograms_ms: Record<string, { p50: number; p90: number; p99: number; max: number }>;
   /** Exact HDR histograms of this window (compressed base64, µs), for re-analysis and merging. */
   hdr: Record<string, string>;
+  /** Target memory (resident bytes) sampled during this window, when the plan asks for it (profile `memory`). */
+  target_memory_bytes?: number;
 }

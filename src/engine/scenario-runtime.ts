@@ -161,6 +161,12 @@ export class ScenarioRuntime {
     const ttfbUs = r.firstByteNs > 0 ? (r.firstByteNs - r.sendNs) / 1000 : -1;
     this.recordInto(this.metrics, latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
     if (r.req.group !== undefined) this.recordInto(this.group(r.req.group), latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
+    // Failed HTTP responses also by status (`status.503`, …): tells load shedding (429/503) from other errors.
+    if (cls !== null && r.status >= 400) {
+      const k = statusCounter(r.status);
+      this.metrics.count(k);
+      if (r.req.group !== undefined) this.group(r.req.group).count(k);
+    }
   }
 
   private recordInto(m: MetricSet, latencyUs: number, serviceUs: number, ttfbUs: number, bytesIn: number, cls: ErrorClass | null): void {
@@ -229,6 +235,12 @@ const ERR_PREFIX: Record<ErrorClass, string> = {
   check_failed: 'err.check_failed',
   other: 'err.other',
 };
+
+const STATUS_KEYS: string[] = [];
+/** Counter name of an error status, e.g. `status.503` (cached: no string building per request). */
+function statusCounter(status: number): string {
+  return (STATUS_KEYS[status] ??= `status.${status}`);
+}
 
 function joinChunks(chunks: Buffer[] | null): Buffer {
   if (chunks === null || chunks.length === 0) return EMPTY;

@@ -177,8 +177,13 @@ export class LoadShard {
       .finally(() => this.resolveDone());
   }
 
-  /** `adapter.finish()`; its failure (e.g. a golden file that cannot be written) is reported, not thrown. */
+  /**
+   * `adapter.finish()`; its failure (e.g. a golden file that cannot be written) is reported, not
+   * thrown. A scenario that never started has nothing to flush (and must not, say, overwrite a
+   * golden file with an empty one).
+   */
   private async finishAdapter(slot: Slot): Promise<string | null> {
+    if (!slot.started) return null;
     try {
       await slot.rt.adapter.finish?.();
       return null;

@@ -18,9 +18,10 @@ import { didYouMean } from './suggest.js';
 import { parseThresholdExpression } from './thresholds.js';
 import type { ScenarioFacts, ThresholdContext } from './thresholds.js';
 import type {
-  DataPlan, Executor, Plan, ProtocolName, QualityPlan, RequestTemplate, ScenarioPlan, Stage, SyntheticPlan, TargetPlan, ThresholdPlan,
+  DataPlan, Executor, Plan, ProtocolName, QualityPlan, RequestTemplate, ScenarioPlan, Stage, SyntheticPlan, TargetPlan, ThresholdPlan, TracePlan, ProfilePlan, ProfileType,
 } from './types.js';
 import { tryParseRate } from './units.js';
+import { buildProfile } from './profile.js';
 
 export interface ParseOptions {
   /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
@@ -205,14 +206,43 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
   }
   crossCheckScenarios(w, scenarios);
 
+  // A profile plan: `profile:` + a `scenario:` template instead of `scenarios:`.
+  const hasProfile = w.has('profile');
+  const hasTemplate = w.has('scenario');
+  let profile: ProfilePlan | undefined;
+  if (hasProfile || hasTemplate) {
+    if (w.has('scenarios')) w.problemAt('scenarios', 'a plan with a profile takes a `scenario:` template, not `scenarios:`', 'the profile generates the scenarios (see docs/profiles.md); put what to send under `scenario:`', 'key');
+    if (hasProfile && !hasTemplate) w.problemAt('profile', 'a profile needs a `scenario:` template: what to send', 'e.g. scenario: { request: { method: GET, path: /health } }', 'key');
+    if (!hasProfile && hasTemplate) w.problemAt('scenario', '`scenario:` is the template of a profile: add `profile:`, or put the scenario under `scenarios:` with a name', 'e.g. profile: { type: load, rate: 100/s }', 'key');
+    const type = (raw['profile'] as Raw | undefined)?.['type'] as ProfileType | undefined;
+    const tr = raw['scenario'] as Raw | undefined;
+    if (hasProfile && hasTemplate && tr) {
+      const template = buildScenario(w, type ?? 'profile', { ...tr, executor: undefined }, 'scenario', target, ctx, secrets);
+      if (template && w.has('scenario.quality.reference')) w.problemAt('scenario.quality.reference', '`quality.reference` names another scenario; a profile generates its own', 'remove it: profiles report accuracy per step', 'key');
+      if (template && raw['profile']) {
+        profile = buildProfile(w, raw['profile'] as Raw, template, target, { checkInputFile: (path, p, what) => checkInputFile(w, ctx, path, p, what), resolveFile: (p) => resolveFile(ctx, p), buildTrace: (path, t, speed) => buildTrace(w, path, t, speed, ctx), sensitiveHeaders: (path, h) => sensitiveHeaders(w, path, h, secrets) });
+      }
+    }
+  } else if (!w.has('scenarios') && !w.suggested.has('scenarios')) {
+    w.problem(w.doc.contents, 'scenarios', 'plan is missing `scenarios`', 'scenarios: name → scenario (or a `profile:` with a `scenario:` template, see docs/profiles.md)');
+  }
+
+  const protocolsOf = profile ? [profile.template] : scenarios;
   if (target.readyPath === undefined) {
-    const protocols = new Set(scenarios.map((s) => s.protocol));
+    const protocols = new Set(protocolsOf.map((s) => s.protocol));
     target.readyPath = protocols.size === 1 && protocols.has('kserve-v2') ? '/v2/health/ready' : protocols.size === 1 && protocols.has('torchserve') ? '/ping' : null;
   }
 
-  const thresholds = buildThresholds(w, (raw['thresholds'] ?? []) as unknown[], scenarios);
+  const thresholds = buildThresholds(w, (raw['thresholds'] ?? []) as unknown[], profile ? [profile.template] : scenarios);
+  if (profile) {
+    thresholds.forEach((t, i) => {
+      if (t.scenario !== undefined) w.problemAt(join('thresholds', i), `threshold \`${t.expression}\`: with a profile, thresholds apply to each step or phase, not to a named scenario`, `write it without \`${t.scenario}${t.group !== undefined ? '/' + t.group : ''}.\``);
+    });
+  }
+  const capacityNeedsSlo = profile?.type === 'capacity' && thresholds.length === 0;
+  if (capacityNeedsSlo) w.problemAt('profile.type', 'profile capacity searches for the highest rate that meets the thresholds, but there are none', 'add thresholds, e.g. thresholds: [ p99 < 250ms, error_rate < 1% ]');
   const o = (raw['options'] ?? {}) as Raw;
-  return {
+  const plan: Plan = {
     source: ctx.file,
     target: target as TargetPlan,
     scenarios,
@@ -225,6 +255,8 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     },
     secrets: [],
   };
+  if (profile) plan.profile = profile;
+  return plan;
 }
 
 type PendingTarget = Omit<TargetPlan, 'readyPath'> & { readyPath: string | null | undefined };
@@ -289,7 +321,7 @@ const ARRIVAL_ONLY_HINT = 'is for arrival-rate executors (constant-arrival-rate,
 /** For each field that only some executors take: executors that take it, and why others do not. */
 const EXECUTOR_FIELDS: Record<string, { executors: Executor[]; hint: (ex: Executor) => string }> = {
   duration: {
-    executors: ['constant-arrival-rate', 'constant-concurrency', 'iterations'],
+    executors: ['constant-arrival-rate', 'constant-concurrency', 'iterations', 'replay'],
     hint: () => 'a ramping scenario lasts the sum of its stages; remove `duration`',
   },
   rate: {
@@ -301,7 +333,10 @@ const EXECUTOR_FIELDS: Record<string, { executors: Executor[]; hint: (ex: Execut
   },
   startRate: { executors: ['ramping-arrival-rate'], hint: () => '`startRate` is for ramping-arrival-rate' },
   arrival: { executors: ['constant-arrival-rate', 'ramping-arrival-rate'], hint: () => `\`arrival\` ${ARRIVAL_ONLY_HINT}` },
-  maxInFlight: { executors: ['constant-arrival-rate', 'ramping-arrival-rate'], hint: () => `\`maxInFlight\` ${ARRIVAL_ONLY_HINT}; concurrency executors are capped by their concurrency` },
+  maxInFlight: { executors: ['constant-arrival-rate', 'ramping-arrival-rate', 'replay'], hint: () => `\`maxInFlight\` ${ARRIVAL_ONLY_HINT} and replay; concurrency executors are capped by their concurrency` },
+  burstiness: { executors: ['constant-arrival-rate', 'ramping-arrival-rate'], hint: () => `\`burstiness\` ${ARRIVAL_ONLY_HINT} (with arrival: gamma)` },
+  trace: { executors: ['replay'], hint: () => '`trace` is for executor: replay' },
+  speed: { executors: ['replay'], hint: () => '`speed` is for executor: replay' },
   concurrency: {
     executors: ['constant-concurrency', 'iterations'],
     hint: (ex) =>
@@ -443,6 +478,21 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   if (s['rate'] !== undefined) sc.rate = s['rate'];
   if (s['startRate'] !== undefined) sc.startRate = s['startRate'];
   if (s['maxInFlight'] !== undefined) sc.maxInFlight = s['maxInFlight'];
+  if (s['burstiness'] !== undefined) {
+    sc.burstiness = s['burstiness'];
+    if (sc.arrival !== 'gamma' && w.has(p('arrival'))) w.problemAt(p('burstiness'), '`burstiness` is for arrival: gamma', 'set arrival: gamma (burstiness 1 is Poisson)', 'key');
+    else if (sc.arrival !== 'gamma') sc.arrival = 'gamma';
+  }
+  if (executor === 'replay' && s['trace'] && typeof s['trace'] === 'object') {
+    sc.trace = buildTrace(w, p('trace'), s['trace'] as Raw, (s['speed'] as number | undefined) ?? 1, ctx);
+    if (sc.trace.row !== undefined) {
+      const d = s['data'] as Raw | undefined;
+      if (!d) w.problemAt(p('trace.row'), 'trace `row` picks a data row, but the scenario has no `data`', 'add data: { file: … }, or remove row', 'key');
+      else if ((d['order'] ?? 'sequential') !== 'sequential' || (d['batch'] !== undefined && d['batch'] !== 1)) {
+        w.problemAt(p('trace.row'), 'trace `row` needs data with order: sequential and batch: 1', 'the row column names the data row of each request', 'key');
+      }
+    }
+  }
   if (s['concurrency'] !== undefined) sc.concurrency = s['concurrency'];
   if (s['startConcurrency'] !== undefined) sc.startConcurrency = s['startConcurrency'];
   if (s['thinkTime'] !== undefined) sc.thinkTimeMs = s['thinkTime'];
@@ -509,6 +559,19 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   if (s['synthetic']) sc.synthetic = buildSynthetic(w, p('synthetic'), s['synthetic'] as Raw);
   if (s['quality']) sc.quality = buildQuality(w, p('quality'), s['quality'] as Raw, sc, ctx);
   return sc;
+}
+
+function buildTrace(w: Walker, path: string, t: Raw, speed: number, ctx: Ctx): TracePlan {
+  const file = typeof t['file'] === 'string' ? checkInputFile(w, ctx, join(path, 'file'), t['file'], 'trace file') : '';
+  let format = t['format'] as TracePlan['format'] | undefined;
+  if (format === undefined && file) {
+    const ext = extname(file).toLowerCase();
+    format = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
+    if (!format) w.problemAt(join(path, 'file'), `cannot tell the format of trace file ${show(writtenAt(w, join(path, 'file')))} from its extension`, 'set trace.format: csv or jsonl');
+  }
+  const out: TracePlan = { file, format: format ?? 'csv', time: t['time'] ?? 'timestamp', unit: t['unit'] ?? 's', speed };
+  if (t['row'] !== undefined) out.row = t['row'];
+  return out;
 }
 
 function buildRequest(w: Walker, path: string, r: Raw, secrets: Set<string>): RequestTemplate {
@@ -661,7 +724,7 @@ function buildQuality(w: Walker, path: string, q: Raw, sc: ScenarioPlan, ctx: Ct
   }
   if (q['reference'] !== undefined) out.reference = q['reference'];
   const comparesGolden = w.has(join(path, 'golden')) || w.has(join(path, 'saveGolden'));
-  const dataPath = join(join('scenarios', sc.name), 'data');
+  const dataPath = path.replace(/quality$/, 'data'); // scenarios.<name>.data, or scenario.data of a profile template
   if (!comparesGolden) {
     if (!w.has(dataPath)) {
       w.problemAt(path, 'quality needs labelled `data` (with `label`) or a `golden` file', 'synthetic inputs have no labels: compare with golden (record it with saveGolden)', 'key');

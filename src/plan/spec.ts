@@ -87,6 +87,8 @@ export interface AnySpec extends Common { t: 'any' }
 /** Parsed by hand (e.g. a stage target, whose unit depends on the executor). */
 export interface CustomSpec extends Common {
   t: 'custom';
+  /** The default in resolved form (the `default` is shown in plan-file syntax, e.g. `5%`). */
+  resolvedDefault?: unknown;
   schema: Record<string, unknown>;
   parse: (w: Walker, node: unknown, path: string) => unknown;
 }
@@ -575,6 +577,7 @@ export function show(s: string): string {
 export function defaultValue(spec: Spec): unknown {
   const d = spec.default;
   if (d === undefined) return undefined;
+  if (spec.t === 'custom') return spec.resolvedDefault;
   if (spec.t === 'duration') {
     const r = tryParseDuration(d as string);
     return r.ok ? r.value : undefined;

@@ -121,7 +121,7 @@ const stageTarget: Spec = {
 /** A fraction written as a percentage (`10%`) or a number in [0, 1] (`0.1`). */
 export const percentSpec = (description: string, def?: string): Spec => ({
   t: 'custom',
-  ...(def !== undefined ? { default: def } : {}),
+  ...(def !== undefined ? { default: def, resolvedDefault: Number(def.replace('%', '')) / 100 } : {}),
   schema: { description: `${description} A percentage like 10%, or a fraction like 0.1.`, anyOf: [{ type: 'string', pattern: PERCENT_PATTERN }, { type: 'number', minimum: 0, maximum: 1 }] },
   parse: (w: Walker, node: unknown, path: string): unknown => {
     const s = isScalar(node) ? w.scalar(node, path) : undefined;
@@ -150,6 +150,7 @@ export const percentSpec = (description: string, def?: string): Spec => ({
 const precisionSpec: Spec = {
   t: 'custom',
   default: '5%',
+  resolvedDefault: { relative: 0.05 },
   schema: { description: 'Search precision: relative like 5% (of the rate found) or absolute like 5/s.', anyOf: [{ type: 'string', pattern: PERCENT_PATTERN }, { type: 'string', pattern: RATE_PATTERN }] },
   parse: (w: Walker, node: unknown, path: string): unknown => {
     const s = isScalar(node) ? w.scalar(node, path) : undefined;
@@ -539,6 +540,7 @@ export const profileSpec: ObjectSpec = {
     smooth: str('burst: arrivals of the smooth phase.', { enum: ['uniform', 'poisson'], default: 'uniform' }),
     levels: levelsSpec,
     steady: steadySpec,
+    cooldown: dur('sweep, capacity: pause between steps, so the target can drain what the previous step left queued.', '5s'),
     precision: precisionSpec,
     minThroughput: percentSpec('capacity: a rate is sustained only when the throughput reaches this fraction of it.', '95%'),
     maxSteps: { t: 'int', min: 2, default: 20, description: 'capacity: most probes.' },
@@ -593,8 +595,8 @@ export const PROFILE_FIELDS: Record<string, { keys: string[]; required: string[]
   soak: { keys: ['rate', 'concurrency', 'duration', 'warmup', 'bucket', 'alpha', 'minChange', 'minErrorChange', 'memory'], required: [['rate', 'concurrency'], ['duration']] },
   spike: { keys: ['rate', 'spikeRate', 'factor', 'before', 'spike', 'after', 'recovery', 'memory'], required: [['rate']] },
   burst: { keys: ['rate', 'burstiness', 'duration', 'smooth', 'memory'], required: [['rate']] },
-  sweep: { keys: ['levels', 'steady'], required: [['levels']] },
-  capacity: { keys: ['startRate', 'maxRate', 'precision', 'steady', 'minThroughput', 'maxSteps', 'atLeast'], required: [['maxRate']] },
+  sweep: { keys: ['levels', 'steady', 'cooldown'], required: [['levels']] },
+  capacity: { keys: ['startRate', 'maxRate', 'precision', 'steady', 'cooldown', 'minThroughput', 'maxSteps', 'atLeast'], required: [['maxRate']] },
   rollout: { keys: ['rate', 'concurrency', 'duration', 'at', 'run', 'shell', 'http', 'timeout', 'recovery', 'memory'], required: [['rate', 'concurrency'], ['duration'], ['run', 'http']] },
   replay: { keys: ['trace', 'speed', 'memory'], required: [['trace']] },
 };

@@ -317,6 +317,8 @@ export interface ProfilePlan {
   levels?: { mode: 'rate' | 'concurrency'; values: number[] };
   /** sweep, capacity: steady-state rule. */
   steady?: SteadyRule;
+  /** sweep, capacity: pause between steps (the target drains what the previous step queued). */
+  cooldownMs?: number;
   /** capacity: stop bisecting when hi − lo ≤ this (relative to lo, or an absolute rate). */
   precision?: { relative?: number; absolute?: number };
   /** capacity: achieved throughput must be at least this fraction of the offered rate. */

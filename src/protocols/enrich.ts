@@ -6,7 +6,9 @@
  * Per scenario (and per group of a traffic mix, and for the merged total):
  *   quality     {task, accuracy, ci95, effective_accuracy, scored, correct, rows, requests, failed_requests,
  *                mae, rmse, empty, malformed, truncated, accuracy_drop?}
- *   golden      {agreement, ci95, compared, agree, missing, shape_mismatch, max_diff, tolerance}
+ *   golden      {agreement, ci95, compared, agree, missing, shape_mismatch, max_diff, tolerance, worst?}
+ *               (`worst` comes from the merged adapter reports the coordinator puts in
+ *               `summary.scenarios[x].adapter`, see mergeAdapterReports)
  *   generation  {goodput, good, good_ratio, slo, tokens_per_s, tokens_in_per_s, total_tokens_per_s,
  *                tokens_out, tokens_in, tokens_source, content_chunks, finish}
  * and the headline numbers at the top level of the scenario summary, where thresholds find them:
@@ -141,6 +143,8 @@ export interface GoldenSection {
   /** Largest |output − golden| seen (null when the summary carries no maxima). */
   max_diff: number | null;
   tolerance?: number;
+  /** The rows furthest from their golden outputs (largest first), from the adapters' reports. */
+  worst?: WorstRow[];
 }
 
 export function goldenSection(s: ScenarioSummary, tolerance?: number): GoldenSection | null {
@@ -220,6 +224,8 @@ function enrichOne(s: ScenarioSummary, plan: ScenarioPlan | undefined, ref: { na
   }
   const g = goldenSection(s, plan?.quality?.golden?.tolerance);
   if (g) {
+    const rep = s.adapter as AdapterReport | undefined;
+    if (rep) g.worst = Array.isArray(rep.golden_worst) ? rep.golden_worst : [];
     s.golden = g;
     if (g.agreement !== null) s.agreement = g.agreement;
   }
@@ -255,4 +261,118 @@ export function enrichSummary(plan: Plan, summary: Summary): void {
     const pseudo = tasks.size === 1 ? ({ quality: { task: [...tasks][0] } } as unknown as ScenarioPlan) : undefined;
     enrichOne(summary.total, pseudo, undefined);
   }
+}
+
+/** A data row whose output differed most from its golden output (`group`: the model, in a mix). */
+export interface WorstRow {
+  row: number;
+  /** max |output − golden| over the row's values; Infinity (null in JSON) for a shape mismatch. */
+  max_diff: number;
+  group?: string;
+}
+
+/**
+ * The adapters' end-of-run reports of one scenario, merged over shards (`summary.scenarios[x].adapter`,
+ * and `…groups[g].adapter` for a traffic mix).
+ */
+export interface AdapterReport {
+  /** How many shard reports were merged. */
+  shards: number;
+  /** The worst golden rows over every shard (and every model of a mix), largest difference first; absent when none differed. */
+  golden_worst?: WorstRow[];
+  /** Golden files written (saveGolden). */
+  golden_saved?: string[];
+  /** Request bytes encoded ahead of the run, summed over shards. */
+  pre_encoded_bytes?: number;
+  /** adapter.finish() failures (e.g. a golden file that could not be written), one per shard. */
+  finish_errors?: string[];
+  /** adapter.report() failures. */
+  report_errors?: string[];
+  /** Per model of a traffic mix. */
+  groups?: Record<string, AdapterReport>;
+  /** Other keys: numbers are summed; other values are kept as the list of distinct values. */
+  [key: string]: unknown;
+}
+
+export const GOLDEN_WORST_ROWS = 5;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function worstRows(lists: unknown[]): WorstRow[] {
+  const best = new Map<string, WorstRow>();
+  for (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    for (const w of list) {
+      if (!isRecord(w) || typeof w.row !== 'number' || typeof w.max_diff !== 'number') continue;
+      const g = typeof w.group === 'string' ? w.group : undefined;
+      const key = `${g ?? ''}\u0000${w.row}`;
+      const prev = best.get(key);
+      if (!prev || w.max_diff > prev.max_diff) best.set(key, { row: w.row, max_diff: w.max_diff, ...(g !== undefined ? { group: g } : {}) });
+    }
+  }
+  return [...best.values()].sort((a, b) => b.max_diff - a.max_diff || a.row - b.row).slice(0, GOLDEN_WORST_ROWS);
+}
+
+function pushAll(out: AdapterReport, key: 'golden_saved' | 'finish_errors' | 'report_errors', values: unknown[]): void {
+  const list = (out[key] ??= []);
+  for (const v of values) if (typeof v === 'string' && !list.includes(v)) list.push(v);
+  if (list.length === 0) delete out[key];
+}
+
+/** Merges plain (single-model) reports: known keys by meaning, the rest generically. */
+function mergePlain(reports: Record<string, unknown>[], skip: ReadonlySet<string> = new Set()): AdapterReport {
+  const out: AdapterReport = { shards: reports.length };
+  const worst = worstRows(reports.map((r) => r.golden_worst));
+  if (worst.length > 0) out.golden_worst = worst;
+  pushAll(out, 'golden_saved', reports.map((r) => r.golden_saved));
+  pushAll(out, 'finish_errors', reports.map((r) => r.finish_error));
+  pushAll(out, 'report_errors', reports.map((r) => r.report_error));
+  const known = new Set(['golden_worst', 'golden_saved', 'finish_error', 'report_error', ...skip]);
+  const keys = new Set(reports.flatMap((r) => Object.keys(r)).filter((k) => !known.has(k)));
+  for (const k of keys) {
+    const vals = reports.map((r) => r[k]).filter((v) => v !== undefined);
+    if (vals.every((v) => typeof v === 'number')) out[k] = (vals as number[]).reduce((a, b) => a + b, 0);
+    else {
+      const distinct: unknown[] = [];
+      const seen = new Set<string>();
+      for (const v of vals) {
+        const j = JSON.stringify(v);
+        if (!seen.has(j)) (seen.add(j), distinct.push(v));
+      }
+      out[k] = distinct;
+    }
+  }
+  return out;
+}
+
+/**
+ * Merges one scenario's end-of-run adapter reports (one per shard, from `Adapter.report()`) into
+ * one AdapterReport. The coordinator stays protocol-agnostic: it collects the reports and calls
+ * this. A traffic mix's reports hold one sub-report per model: they are merged per model into
+ * `groups`, and the scenario's `golden_worst` is the worst rows over every model (tagged `group`).
+ * Returns undefined when there is nothing to merge.
+ */
+export function mergeAdapterReports(scenario: Pick<ScenarioPlan, 'mix'>, reports: readonly unknown[]): AdapterReport | undefined {
+  const rs = reports.filter(isRecord);
+  if (rs.length === 0) return undefined;
+  const models = scenario.mix?.models.map((m) => m.name) ?? [];
+  if (models.length === 0) return mergePlain(rs);
+  const out = mergePlain(rs, new Set(models));
+  const groups: Record<string, AdapterReport> = {};
+  for (const m of models) {
+    const subs = rs.map((r) => r[m]).filter(isRecord);
+    if (subs.length > 0) groups[m] = mergePlain(subs);
+  }
+  if (Object.keys(groups).length === 0) return out;
+  out.groups = groups;
+  const worst = worstRows(Object.entries(groups).map(([name, g]) => (g.golden_worst ?? []).map((w) => ({ ...w, group: name }))));
+  if (worst.length > 0) out.golden_worst = worst;
+  pushAll(out, 'golden_saved', Object.values(groups).flatMap((g) => g.golden_saved ?? []));
+  let bytes = 0;
+  let anyBytes = false;
+  for (const g of Object.values(groups)) {
+    if (typeof g.pre_encoded_bytes === 'number') (bytes += g.pre_encoded_bytes), (anyBytes = true);
+  }
+  if (anyBytes) out.pre_encoded_bytes = bytes;
+  return out;
 }

@@ -71,5 +71,5 @@ export async function createAdapter(scenario: ScenarioPlan, plan: Plan, ctx: { s
   return factory(o);
 }
 
-export { enrichSummary, qualitySection, goldenSection, generationSection, accuracyDrop, differenceInterval } from './enrich.js';
-export type { QualitySection, GoldenSection, GenerationSection, AccuracyDrop } from './enrich.js';
+export { enrichSummary, qualitySection, goldenSection, generationSection, accuracyDrop, differenceInterval, mergeAdapterReports, GOLDEN_WORST_ROWS } from './enrich.js';
+export type { QualitySection, GoldenSection, GenerationSection, AccuracyDrop, AdapterReport, WorstRow } from './enrich.js';

@@ -114,9 +114,16 @@ export function createQuality(o: AdapterOptions, ds: Dataset | undefined, table:
     return { kind: 'rows', rows: [v] };
   };
 
+  // distinct rows: a row sent again (the data cycles) updates its entry instead of filling the list
   const noteWorst = (row: number, d: number): void => {
-    if (worst.length === WORST_KEPT && d <= worst[WORST_KEPT - 1].max_diff) return;
-    worst.push({ row, max_diff: d });
+    const seen = worst.find((w) => w.row === row);
+    if (seen) {
+      if (d <= seen.max_diff) return;
+      seen.max_diff = d;
+    } else {
+      if (worst.length === WORST_KEPT && d <= worst[WORST_KEPT - 1].max_diff) return;
+      worst.push({ row, max_diff: d });
+    }
     worst.sort((a, b) => b.max_diff - a.max_diff);
     if (worst.length > WORST_KEPT) worst.length = WORST_KEPT;
   };
@@ -182,7 +189,7 @@ export function createQuality(o: AdapterOptions, ds: Dataset | undefined, table:
       }
     },
     report() {
-      return { golden_worst: worst.slice(), ...(saveFile ? { golden_saved: saveFile } : {}) };
+      return { golden_worst: worst.map((w) => ({ ...w })), ...(saveFile ? { golden_saved: saveFile } : {}) };
     },
   };
 }

@@ -10,7 +10,7 @@ import { absoluteNow, localShard, workerShard, type ShardBatch, type ShardHandle
 import { Accumulator, durationStats } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact, redactPlan } from '../plan/index.js';
-import { createAdapter, enrichSummary } from '../protocols/index.js';
+import { createAdapter, enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
 import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
@@ -51,6 +51,17 @@ export interface RunOptions {
   onWindow?: (records: IntervalRecord[]) => void;
   /** Skip the reachability/readiness check (tests of unreachable targets). */
   skipTargetCheck?: boolean;
+  /**
+   * End the run early as if it had reached its planned end (profiles: the answer is known — a step
+   * is steady, the SLO is clearly broken). Unlike `signal` this is not an interruption: the status
+   * stays `completed`, active times are measured, and `summary.endedEarly` holds `stop.reason`
+   * (when it is a string).
+   */
+  stop?: AbortSignal;
+  /** Called once when load starts, with `performance.now()` at t = 0 of the run's timeline. */
+  onStart?: (t0PerfMs: number) => void;
+  /** Called with each merged window's records before they are written (add fields, e.g. target memory). */
+  decorateWindow?: (records: IntervalRecord[], index: number) => void;
 }
 
 export interface RunResult {
@@ -86,6 +97,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   const abortable = plan.thresholds.filter((t) => t.abortOnFail);
   let handles: ShardHandle[] = [];
   let stopping = false;
+  let endedEarly: string | undefined;
 
   const stopAll = (drainMs: number) => {
     if (stopping) return;
@@ -95,6 +107,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
 
   const onBatch = (b: ShardBatch) => {
     for (const w of merger.add(b)) {
+      opts.decorateWindow?.(w.records, w.index);
       writer.appendIntervals(w.records);
       const now = process.hrtime.bigint();
       const cpu = process.cpuUsage(cpuPrev);
@@ -196,7 +209,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
     const measured = Math.max(0, (sp.endMs ?? elapsedMs() - 20) - sp.startMs);
     const sc = plan.scenarios.find((x) => x.name === name)!;
     const end = plannedEndMs(sc);
-    return status === 'completed' && end !== null ? Math.max(measured, end - sc.startTimeMs) : measured;
+    return status === 'completed' && endedEarly === undefined && end !== null ? Math.max(measured, end - sc.startTimeMs) : measured;
   }
 
   /** From the first scenario's start to the last one's end. */
@@ -223,6 +236,13 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
         if (sc === s.name && g !== undefined) groups[g] = scenarioSummary(acc, s.executor, s.protocol, { activeMs: activeMs(s.name) });
       }
       if (Object.keys(groups).length > 0) sum.groups = groups;
+      // End-of-run adapter reports (worst golden rows, …), merged by the protocol layer.
+      const report = mergeAdapterReports(s, merger.adapterReports(s.name));
+      if (report) {
+        const { groups: perGroup, ...own } = report;
+        sum.adapter = own;
+        for (const [g, r] of Object.entries(perGroup ?? {})) if (groups[g]) groups[g].adapter = r;
+      }
       scenarios[s.name] = sum;
     }
     const total = totalSummary(plan, merger, runSpanMs());
@@ -244,6 +264,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
       total,
       scenarios,
     };
+    if (endedEarly !== undefined) summary.endedEarly = endedEarly;
     enrichSummary(plan, summary);
     return summary;
   }
@@ -266,14 +287,30 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
     writer.close();
     throw e;
   }
+  const onStop = () => {
+    if (stopping) return;
+    const r: unknown = opts.stop?.reason;
+    endedEarly = typeof r === 'string' ? r : 'ended early';
+    // Requests in flight finish (bounded by each scenario's graceful stop), as at a planned end.
+    const drain = Math.max(0, ...plan.scenarios.map((s) => s.gracefulStopMs));
+    stopAll(drain);
+  };
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.stop?.aborted) onStop();
+  opts.stop?.addEventListener('abort', onStop, { once: true });
   const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
-  if (!stopping) for (const h of handles) h.start(t0);
-  else for (const h of handles) h.stop(0);
+  if (!stopping) {
+    for (const h of handles) h.start(t0);
+    opts.onStart?.(performance.now() + 20);
+  } else for (const h of handles) h.stop(0);
   await Promise.all(handles.map((h) => h.done));
   opts.signal?.removeEventListener('abort', onAbort);
-  for (const w of merger.flush()) writer.appendIntervals(w.records);
+  opts.stop?.removeEventListener('abort', onStop);
+  for (const w of merger.flush()) {
+    opts.decorateWindow?.(w.records, w.index);
+    writer.appendIntervals(w.records);
+  }
   writer.close();
 
   const summary = buildSummary(status);
@@ -285,6 +322,8 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
     if (s.unsent > 0) summary.warnings.push(`${name}: ${s.unsent} arrivals were due but never sent (in-flight cap reached); they are counted, not hidden.`);
     // A handful of late sends (JIT warm-up, GC) is normal; say so when it is more than 1%.
     if (s.late > 0.01 * s.requests) summary.warnings.push(`${name}: ${s.late} of ${s.requests} requests were sent more than 10 ms after their intended time; their latency includes the wait.`);
+    const rep = s.adapter as AdapterReport | undefined;
+    for (const e of rep?.finish_errors ?? []) summary.warnings.push(`${name}: the adapter could not finish: ${e}`);
   }
   const failed = results.some((r) => !r.ok);
   let exitCode: ExitCode;

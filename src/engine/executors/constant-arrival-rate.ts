@@ -8,5 +8,5 @@ import { defaultMaxInFlight } from './limits.js';
 export function constantArrivalRate(rt: ScenarioRuntime, shard: Shard, seed: number): Executor {
   const p = rt.plan;
   const profile = RateProfile.constant(p.rate!, (p.durationMs ?? 0) / 1000);
-  return new OpenModelExecutor(rt, profile, createArrivals(p.arrival, seed), shard, p.maxInFlight ?? defaultMaxInFlight(p.rate!), p.maxRequests);
+  return new OpenModelExecutor(rt, profile, createArrivals(p.arrival, seed, p.burstiness ?? 1), shard, p.maxInFlight ?? defaultMaxInFlight(p.rate!), p.maxRequests);
 }

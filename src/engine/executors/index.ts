@@ -5,6 +5,7 @@ import { rampingArrivalRate } from './ramping-arrival-rate.js';
 import { constantConcurrency } from './constant-concurrency.js';
 import { rampingConcurrency } from './ramping-concurrency.js';
 import { iterations } from './iterations.js';
+import { replay } from './replay.js';
 
 export type { Executor, Shard } from './executor.js';
 export { generatorLag } from './open-model.js';
@@ -21,10 +22,12 @@ export function createExecutor(rt: ScenarioRuntime, shard: Shard, seed: number):
       return rampingConcurrency(rt, shard);
     case 'iterations':
       return iterations(rt, shard);
+    case 'replay':
+      return replay(rt, shard);
   }
 }
 
 /** Open (arrival-rate) or closed (concurrency) model. */
 export function workloadModel(executor: string): 'open' | 'closed' {
-  return executor.endsWith('arrival-rate') ? 'open' : 'closed';
+  return executor.endsWith('arrival-rate') || executor === 'replay' ? 'open' : 'closed';
 }

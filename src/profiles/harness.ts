@@ -1,0 +1,138 @@
+/**
+ * Running a single-run profile: expand, run() with the profile's live hooks (target memory in every
+ * window, early stop, the rollout action at its time), read the windows back, and write the
+ * summary with the answer. Also the number formatting the answers share.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ExitCode } from '../core/exit-codes.js';
+import type { IntervalRecord, Summary } from '../core/results.js';
+import { redact } from '../plan/index.js';
+import type { MemorySource, Plan } from '../plan/types.js';
+import { run, type RunResult } from '../run/index.js';
+import { MemorySampler, type MemoryStats } from './memory.js';
+import type { ProfileAnswer, ProfileRunOptions } from './types.js';
+
+/** Reads intervals.ndjson of a results folder (unreadable lines are skipped). */
+export function readIntervals(dir: string): IntervalRecord[] {
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(dir, 'intervals.ndjson'), 'utf8');
+  } catch {
+    return [];
+  }
+  const out: IntervalRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as IntervalRecord);
+    } catch {
+      /* a line cut off by an interrupt */
+    }
+  }
+  return out;
+}
+
+/** Writes a JSON file atomically, secrets redacted. */
+export function writeJsonFile(file: string, value: unknown, secrets: readonly string[]): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, redact(JSON.stringify(value, null, 2), [...secrets]) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+/** The verdict of a profile run: interrupted, then failed (answer or thresholds), then invalid, else passed. */
+export function profileVerdict(summary: Summary, answer: ProfileAnswer): { verdict: Summary['verdict']; exitCode: ExitCode } {
+  if (summary.status === 'interrupted') return { verdict: 'interrupted', exitCode: ExitCode.Interrupted };
+  if (answer.verdict === 'failed' || summary.thresholds.some((t) => !t.ok)) return { verdict: 'failed', exitCode: ExitCode.ThresholdsFailed };
+  if (summary.generator?.overloaded) return { verdict: 'invalid', exitCode: ExitCode.RunInvalid };
+  return { verdict: 'passed', exitCode: ExitCode.Passed };
+}
+
+/** Puts the answer into the summary (and the verdict it implies) and rewrites summary.json. */
+export function finishSummary(summary: Summary, outDir: string, plan: Plan, answer: ProfileAnswer, memory?: MemoryStats): { summary: Summary; exitCode: ExitCode } {
+  const failedThresholds = summary.thresholds.filter((t) => !t.ok);
+  if (failedThresholds.length > 0 && answer.verdict !== 'failed' && summary.status !== 'interrupted') {
+    answer.verdict = 'failed';
+    answer.answer += ` Thresholds failed: ${failedThresholds.map((t) => t.expression).join(', ')}.`;
+  }
+  summary.profiles = { ...(summary.profiles ?? {}), [answer.type]: answer };
+  if (memory) {
+    summary.target_memory = { source: memory.source, samples: memory.samples, first_bytes: memory.first_bytes, last_bytes: memory.last_bytes, min_bytes: memory.min_bytes, max_bytes: memory.max_bytes };
+  }
+  const v = profileVerdict(summary, answer);
+  summary.verdict = v.verdict;
+  summary.exitCode = v.exitCode;
+  writeJsonFile(path.join(outDir, 'summary.json'), summary, plan.secrets);
+  return { summary, exitCode: v.exitCode };
+}
+
+export interface SingleHooks {
+  /** Load started: `t0` is performance.now() at t = 0 of the run's timeline. */
+  onStart?: (t0: number, stop: (reason: string) => void) => void;
+  /** A merged window's records (scenario level and groups). */
+  onWindow?: (records: IntervalRecord[], stop: (reason: string) => void) => void;
+}
+
+export interface SingleRun {
+  result: RunResult;
+  records: IntervalRecord[];
+  memory?: MemoryStats;
+  memoryFailures: number;
+  /** performance.now() at t = 0 (NaN when the run never started). */
+  t0: number;
+}
+
+/** run() of an expanded plan with the profile's memory sampling and live hooks. */
+export async function runSingle(plan: Plan, memory: MemorySource | undefined, opts: ProfileRunOptions, hooks: SingleHooks = {}): Promise<SingleRun> {
+  const stopper = new AbortController();
+  const stop = (reason: string): void => {
+    if (!stopper.signal.aborted) stopper.abort(reason);
+  };
+  const sampler = memory ? new MemorySampler(memory) : null;
+  let t0 = NaN;
+  try {
+    const result = await run(plan, {
+      outDir: opts.outDir,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      skipTargetCheck: opts.skipTargetCheck,
+      stop: stopper.signal,
+      onStart: (t) => {
+        t0 = t;
+        sampler?.start(plan.options.intervalMs);
+        hooks.onStart?.(t, stop);
+      },
+      decorateWindow: sampler
+        ? (records) => {
+            const m = sampler.latest();
+            if (m === undefined) return;
+            for (const r of records) if (r.group === undefined) r.target_memory_bytes = m;
+          }
+        : undefined,
+      onWindow: hooks.onWindow ? (records) => hooks.onWindow!(records, stop) : undefined,
+    });
+    sampler?.stop();
+    return { result, records: readIntervals(result.outDir), memory: sampler?.stats(), memoryFailures: sampler?.failures ?? 0, t0 };
+  } finally {
+    sampler?.stop();
+  }
+}
+
+// ---- numbers in words ------------------------------------------------------------------------
+
+/** 1234 → "1,234"; 12.345 → "12.3"; 0.01234 → "0.0123". */
+export function num(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  const a = Math.abs(x);
+  if (a >= 100) return Math.round(x).toLocaleString('en-US');
+  if (a >= 10) return (Math.round(x * 10) / 10).toString();
+  if (a >= 1) return (Math.round(x * 100) / 100).toString();
+  return Number(x.toPrecision(3)).toString();
+}
+
+export const ms = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x)} ms`);
+export const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x * 100)}%`);
+export const rate = (x: number | null | undefined): string => `${num(x)}/s`;
+export const secs = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x)} s`);
+export const r3 = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000);
