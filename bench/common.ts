@@ -323,14 +323,6 @@ export function machineLine(): string {
   return `${cpus.length} × ${cpus[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, node ${process.version}${CAN_PIN ? '' : ' (no CPU pinning: taskset missing or < 2 cores)'}`;
 }
 
-/** Reads VmRSS of a process from /proc (Linux), in MB; null when unavailable. */
-export function rssOf(pid: number): number | null {
-  const f = `/proc/${pid}/status`;
-  if (!existsSync(f)) return null;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(f, 'utf8'));
-  return m ? Number(m[1]) / 1024 : null;
-}
-
 /** Marks a figure against its target. */
 export const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
 

@@ -25,19 +25,19 @@ const STALL_MS = 1000;
 const STALL_AT_MS = 2000; // phase of the stall within each cycle
 
 /** When a reply due at `dueMs` (since the anchor) is released: at the stall's end if it falls inside one. */
-export function releaseAt(dueMs: number): number {
+function releaseAt(dueMs: number): number {
   const phase = (((dueMs - STALL_AT_MS) % CYCLE_MS) + CYCLE_MS) % CYCLE_MS;
   return phase < STALL_MS ? dueMs - phase + STALL_MS : dueMs;
 }
 
 /** Nearest-rank percentile (the HdrHistogram definition): the ⌈p/100·n⌉-th smallest value. */
-export function percentile(sorted: number[], p: number): number {
+function percentile(sorted: number[], p: number): number {
   const k = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[Math.min(sorted.length, k) - 1];
 }
 
 /** Exact latencies for the intended schedule: arrival i at i/rate; completion = releaseAt(t + 10 ms). */
-export function truth(rate: number, durationS: number): { n: number; stalled: number; sorted: number[] } {
+function truth(rate: number, durationS: number): { n: number; stalled: number; sorted: number[] } {
   const n = Math.round(rate * durationS);
   const lat: number[] = [];
   let stalled = 0;

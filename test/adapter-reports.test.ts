@@ -67,4 +67,5 @@ test('run(): reports are merged into summary.scenarios[x].adapter (plain http: o
   const { summary } = await run(plan(srv.url, [scenario('s', { rate: 20, durationMs: 200 })]), { outDir: dir });
   assert.deepEqual(summary.scenarios.s.adapter, { shards: 1 });
   assert.equal(summary.warnings.filter((w) => w.includes('could not finish')).length, 0);
+  fs.rmSync(dir, { recursive: true, force: true });
 });

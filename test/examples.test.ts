@@ -22,7 +22,12 @@ import { startServer, type ServerHandle } from '../src/server/index.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const examplesDir = path.join(root, 'examples');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-examples-'));
+const dirs: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-examples-'));
+  dirs.push(d);
+  return d;
+};
 
 /** The example plans this file runs (the demo plans have their own tests). */
 const EXAMPLES = ['kserve-accuracy', 'tfserving', 'torchserve', 'openai-streaming', 'traffic-mix', 'golden-save', 'golden-compare', 'http-basic'];
@@ -33,6 +38,7 @@ before(async () => {
 });
 after(async () => {
   await server?.close();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
 const LOAD_BUDGET_MS = 2000;

@@ -52,6 +52,20 @@ function scenarioBlock(s: ScenarioSummary, c: ReturnType<typeof paint>): string 
     const eff = typeof quality.effective_accuracy === 'number' ? `, effective ${fmtPct(quality.effective_accuracy)} (errors count as wrong)` : '';
     lines.push(`  accuracy ${fmtPct(quality.accuracy)}${ci} over ${fmtNum(quality.scored ?? 0)} scored${eff}`);
   }
+  const drop = s.accuracy_drop;
+  if (typeof drop === 'number') lines.push(`  accuracy drop vs light load ${fmtPct(drop)} (positive = worse under load)`);
+  const golden = s.golden as { agreement?: number | null; compared?: number; max_diff?: number | null; worst?: Array<{ row: number; max_diff: number; group?: string }> } | undefined;
+  if (golden && typeof golden.agreement === 'number') {
+    const worst = (golden.worst ?? []).slice(0, 3).map((w) => `row ${w.row}${w.group ? ` (${w.group})` : ''} Δ${w.max_diff === null ? '∞' : w.max_diff.toFixed(4)}`);
+    lines.push(`  golden agreement ${fmtPct(golden.agreement)} over ${fmtNum(golden.compared ?? 0)} outputs, max difference ${golden.max_diff ?? '—'}${worst.length ? `; worst: ${worst.join(', ')}` : ''}`);
+  }
+  const gen = s.generation as { goodput?: number | null; good_ratio?: number | null; tokens_per_s?: number; tokens_source?: { usage: number; chunks: number } } | undefined;
+  if (gen) {
+    const parts = [`tokens ${fmtNum(gen.tokens_per_s ?? 0)}/s out`];
+    if (gen.tokens_source) parts.push(gen.tokens_source.chunks > 0 ? `(${gen.tokens_source.chunks} requests counted by content chunks, not usage)` : '(from usage)');
+    if (typeof gen.goodput === 'number') parts.push(`goodput ${fmtNum(gen.goodput)}/s (${fmtPct(gen.good_ratio ?? 0)} of requests met every SLO)`);
+    lines.push(`  ${parts.join(' ')}`);
+  }
   return lines.join('\n');
 }
 

@@ -190,6 +190,8 @@ function writeTopLevel(plan: Plan, outDir: string, steps: StepOutcome[], thresho
   return { summary, marks };
 }
 
+const listText = (xs: string[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+
 const levelText = (l: StepOutcome['level']): string => (l.mode === 'rate' ? rate(l.value) : `concurrency ${l.value}`);
 
 // ---- sweep --------------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ export async function runSweep(plan: Plan, opts: ProfileRunOptions): Promise<Pro
     parts.push(`Throughput goes from ${rate(rows[0].throughput)} to ${rate(maxT)} (max) as the load goes from ${lvText(lv(rows[0]))} to ${lvText(lv(rows[rows.length - 1]))}.`);
     parts.push(kneeRow ? `The knee is at ${lvText(lv(kneeRow))}: throughput ${rate(kneeRow.throughput)}, p99 ${ms(kneeRow.p99_ms)}; beyond it latency rises faster than throughput.` : 'No knee within the sweep: latency does not bend up against throughput.');
     if (plan.thresholds.length) parts.push(meeting.length ? `Highest level meeting the thresholds: ${lvText(lv(meeting[meeting.length - 1]))} (${rate(meeting[meeting.length - 1].throughput)}).` : 'No level meets the thresholds.');
-    if (unstable.length) parts.push(`${unstable.map((r) => `Step ${r.step}`).join(', ')} never stabilised within ${secs(rule.maxStepMs / 1000)}: reported from the last windows.`);
+    if (unstable.length) parts.push(`${unstable.length === 1 ? 'Step' : 'Steps'} ${listText(unstable.map((r) => String(r.step)))} never stabilised within ${secs(rule.maxStepMs / 1000)}: reported from the last windows.`);
   } else parts.push('No step ran.');
   const thresholds: ThresholdResult[] = [];
   const top = writeTopLevel(plan, outDir, steps, thresholds, interrupted);

@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScenarioSummary, Summary } from '../core/results.js';
@@ -32,6 +32,7 @@ describe('worst golden rows (quality hook)', () => {
     assert.ok(Math.abs(worst[0].max_diff - (0.1 + 1e-9)) < 1e-12, 'the larger difference of a row is kept');
     assert.equal(rec.counters['golden.compared'], 20);
     assert.equal(rec.maxes['golden.max_diff_e6'], 100000);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
