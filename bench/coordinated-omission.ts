@@ -151,7 +151,7 @@ async function main(): Promise<void> {
       `During a stall its ${users} user(s) wait instead of sending, so each stall is seen by ${users} request(s) instead of ~${Math.round((RATE * STALL_MS) / 1000)}.`,
   );
   console.log(
-    "open: service time: in the open model Preflight keeps sending on schedule during a stall (new connections), so here service time ≈ latency; the two differ when sends wait (in-flight cap, pool limit) — then only 'latency' is the user's view.",
+    "note: in the open model Preflight keeps sending on schedule during a stall (new connections), so its service time here ≈ its latency; the two differ when sends must wait (in-flight cap, connection limit), and then only latency is the user's view.",
   );
 }
 

@@ -239,8 +239,11 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       if (t.scenario !== undefined) w.problemAt(join('thresholds', i), `threshold \`${t.expression}\`: with a profile, thresholds apply to each step or phase, not to a named scenario`, `write it without \`${t.scenario}${t.group !== undefined ? '/' + t.group : ''}.\``);
     });
   }
-  const capacityNeedsSlo = profile?.type === 'capacity' && thresholds.length === 0;
-  if (capacityNeedsSlo) w.problemAt('profile.type', 'profile capacity searches for the highest rate that meets the thresholds, but there are none', 'add thresholds, e.g. thresholds: [ p99 < 250ms, error_rate < 1% ]');
+  if (profile && thresholds.length === 0 && !w.has('thresholds')) {
+    const why = profile.type === 'capacity' ? 'searches for the highest rate that meets the thresholds, but there are none' : profile.type === 'load' ? 'checks each step against the thresholds (the SLO), but there are none' : undefined;
+    if (why) w.problemAt('profile.type', `profile ${profile.type} needs thresholds: it ${why}`, 'add thresholds, e.g. thresholds: [ p99 < 250ms, error_rate < 1% ]');
+    else if (profile.type === 'stress') w.warnAt('profile.type', 'profile stress without thresholds: only the error limit breaks a step', 'add a latency threshold, e.g. thresholds: [ p99 < 250ms ]');
+  }
   const o = (raw['options'] ?? {}) as Raw;
   const plan: Plan = {
     source: ctx.file,
