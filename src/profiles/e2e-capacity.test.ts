@@ -19,7 +19,15 @@ const servers: TestServer[] = [];
 after(async () => {
   for (const s of servers) await s.close();
 });
-const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-profile-'));
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-profile-'));
+  dirs.push(d);
+  return d;
+};
 
 async function profile(server: TestServer, yaml: string) {
   const plan = parsePlan(`target: { url: ${server.url}, timeout: 10s }\nscenario: { request: { path: / }, gracefulStop: 2s }\n${yaml}`);

@@ -21,7 +21,15 @@ const closers: Array<() => Promise<void>> = [];
 after(async () => {
   for (const c of closers) await c();
 });
-const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-profile-'));
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-profile-'));
+  dirs.push(d);
+  return d;
+};
 
 async function profile(url: string, yaml: string, baseDir?: string) {
   const plan = parsePlan(`target: { url: ${url}, timeout: 10s }\n${yaml}`, baseDir ? { baseDir } : {});

@@ -51,6 +51,7 @@ export function profileVerdict(summary: Summary, answer: ProfileAnswer): { verdi
 
 /** Puts the answer into the summary (and the verdict it implies) and rewrites summary.json. */
 export function finishSummary(summary: Summary, outDir: string, plan: Plan, answer: ProfileAnswer, memory?: MemoryStats): { summary: Summary; exitCode: ExitCode } {
+  if (summary.status === 'interrupted') answer.verdict = 'inconclusive';
   const failedThresholds = summary.thresholds.filter((t) => !t.ok);
   if (failedThresholds.length > 0 && answer.verdict !== 'failed' && summary.status !== 'interrupted') {
     answer.verdict = 'failed';

@@ -10,6 +10,9 @@ import { parseTrace } from '../data/trace.js';
 import { shardOfTrace } from '../engine/executors/replay.js';
 import { runAction } from './action.js';
 import { MemorySampler, parsePrometheusMetric, parseVmRss } from './memory.js';
+import type { IntervalRecord } from '../core/results.js';
+import { encodeHistogram, newHistogram, recordClamped } from '../metrics/index.js';
+import { buckets, mergePoint, summarizeRecords, timeline } from './windows.js';
 
 const servers: http.Server[] = [];
 after(() => {
@@ -121,9 +124,50 @@ test('replay sharding: every request once; with a row column each shard gets the
   const shards = [0, 1, 2].map((index) => shardOfTrace(trace, { index, count: 3 }));
   assert.equal(shards.reduce((a, s) => a + s.timesS.length, 0), 10);
   // Row r is sent by shard r mod 3 with sequence ⌊r / 3⌋, which src/data/order.ts maps back to row r.
-  for (const [k, s] of shards.entries()) for (const seq of s.seqs) assert.ok(Number.isInteger(seq));
+  for (const s of shards) for (const seq of s.seqs) assert.ok(Number.isInteger(seq));
   const rowsOf = (k: number) => [...shards[k].seqs].map((seq) => k + seq * 3).sort((a, b) => a - b);
   assert.deepEqual([...rowsOf(0), ...rowsOf(1), ...rowsOf(2)].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   const cut = shardOfTrace(trace, { index: 0, count: 1 }, { durationS: 0.45, maxRequests: 100 });
   assert.equal(cut.timesS.length, 5);
+});
+
+function record(scenario: string, t: number, latenciesMs: number[], errors: Record<string, number> = {}, extra: Partial<IntervalRecord> = {}): IntervalRecord {
+  const h = newHistogram();
+  for (const v of latenciesMs) recordClamped(h, v * 1000);
+  const failed = Object.values(errors).reduce((a, b) => a + b, 0);
+  return {
+    scenario, t, start_s: t, duration_s: 1, requests: latenciesMs.length, ok: latenciesMs.length - failed, errors, throughput: latenciesMs.length,
+    in_flight: 2, late: 0, latency_ms: null, service_time_ms: null, counters: {}, histograms_ms: {}, hdr: { latency: encodeHistogram(h) }, ...extra,
+  };
+}
+
+test('windows: scenarios merged exactly per window, buckets of windows, and a summary of any span', () => {
+  const a = Array.from({ length: 99 }, () => 10);
+  const recs = [
+    record('x', 0, a),
+    record('y', 0, [1000], { http_5xx: 1 }, { counters: { 'status.503': 1 }, target_memory_bytes: 5e6 }),
+    record('x', 1, [20, 20]),
+    { ...record('x', 1, [999]), group: 'g' },
+  ];
+  const tl = timeline(recs);
+  assert.equal(tl.length, 2);
+  assert.equal(tl[0].requests, 100);
+  assert.equal(tl[0].error_rate, 0.01);
+  assert.ok(Math.abs(tl[0].p50! - 10) < 0.02, String(tl[0].p50));
+  assert.ok(Math.abs(tl[0].max! - 1000) < 1, 'the other scenario\'s slow request is in the merged window');
+  assert.equal(tl[0].in_flight, 4);
+  assert.equal(tl[0].counters['status.503'], 1);
+  assert.equal(tl[0].memory, 5e6);
+  assert.equal(tl[1].requests, 2, 'group records are not counted twice');
+  const b = buckets(recs, 2, ['x']);
+  assert.equal(b.length, 1);
+  assert.equal(b[0].requests, 101);
+  assert.equal(b[0].duration_s, 2);
+  assert.ok(Math.abs(b[0].throughput - 50.5) < 1e-9);
+  assert.equal(mergePoint([]).p99, null);
+  const s = summarizeRecords(recs.filter((r) => r.group === undefined));
+  assert.equal(s.requests, 102);
+  assert.equal(s.errors['http_5xx'], 1);
+  assert.ok(Math.abs(s.latency_ms.p50 - 10) < 0.02);
+  assert.equal(s.durationS, 2);
 });

@@ -258,7 +258,10 @@ export async function runSpike(plan: Plan, opts: ProfileRunOptions): Promise<Pro
   const reqs = during.reduce((a, w) => a + w.requests, 0);
   const spike = f.summary.scenarios['spike'];
   const tol = `p99 within ${pct(p.recovery!.latencyTolerance)} (or ${ms(p.recovery!.marginMs)}) of the baseline ${ms(rec.baseline_p99_ms)} and errors within ${num(p.recovery!.errorTolerance * 100)} pp, for ${p.recovery!.windows} windows`;
-  const answer = rec.recovered
+  const reachedEnd = points.some((w) => w.start_s + w.duration_s > spikeEndS + 1e-6);
+  const answer = !reachedEnd
+    ? `Not answered: the run ended before the spike did (baseline p99 ${ms(rec.baseline_p99_ms)}).`
+    : rec.recovered
     ? `Recovered ${secs(rec.recovery_s)} after the spike ended (${tol}). During the ${num(p.factor!)}× spike (${rate(p.spikeRate)} for ${secs(p.spikeMs! / 1000)}) until recovery: worst window p99 ${ms(worst)}, ${num(errs)} errors (${pct(reqs ? errs / reqs : 0)}).`
     : `Did not recover within the ${secs(p.afterMs! / 1000)} after the spike (${tol}). During the ${num(p.factor!)}× spike (${rate(p.spikeRate)} for ${secs(p.spikeMs! / 1000)}) and after: worst window p99 ${ms(worst)}, ${num(errs)} errors (${pct(reqs ? errs / reqs : 0)}).`;
   const marks: Mark[] = [{ t_s: beforeS, label: 'spike starts' }, { t_s: spikeEndS, label: 'spike ends' }];
