@@ -132,7 +132,9 @@ test('rollout: the cut-over window of a deploy that fails requests for 2 s', asy
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   closers.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const r = await profile(url, 'profile: { type: rollout, rate: 50/s, duration: 9s, at: 3s, http: { method: POST, url: /deploy } }\nscenario: { request: { path: / } }\nthresholds: [ error_rate < 1% ]\n');
+  // A generous latency margin: this test is about errors at cut-over, and a shared CI machine's
+  // occasional slow window must not read as "not steady".
+  const r = await profile(url, 'profile: { type: rollout, rate: 50/s, duration: 10s, at: 3s, http: { method: POST, url: /deploy }, recovery: { margin: 100ms } }\nscenario: { request: { path: / } }\nthresholds: [ error_rate < 1% ]\n');
   const n = r.answer.numbers;
   assert.equal(n['action_ok'], true);
   const cut = n['cutover_errors'] as number;
