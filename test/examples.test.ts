@@ -184,16 +184,20 @@ test('openai-streaming: TTFT, TPOT and e2e histograms, tokens and goodput agains
   assert.equal(gen.finish.length, chat.ok, 'max_tokens reached (finish_reason length)');
 });
 
-test('traffic-mix: v1 and v2 side by side; v2 is the less accurate version', async () => {
+test('traffic-mix: one mix over v1 and v2 of one model; per-version groups; v2 is the less accurate', async () => {
   const { summary } = await example('traffic-mix');
   assertReal(summary);
-  const v1 = summary.scenarios['digits-v1'];
-  const v2 = summary.scenarios['digits-v2'];
-  assert.equal((v1.errors.check_failed ?? 0) + (v2.errors.check_failed ?? 0), 0, 'each request went to its version');
+  const groups = summary.scenarios.steady.groups!;
+  const v1 = groups['digits-v1'];
+  const v2 = groups['digits-v2'];
+  assert.equal(summary.scenarios.steady.errors.check_failed ?? 0, 0);
+  assert.equal(v1.requests + v2.requests, summary.scenarios.steady.requests);
   assert.ok(v1.requests > 2 * v2.requests, `3:1 split: ${v1.requests} vs ${v2.requests}`);
   assert.ok((v1.accuracy as number) >= 0.95, `v1 accuracy ${v1.accuracy}`);
   assert.ok((v2.accuracy as number) < (v1.accuracy as number), `v2 ${v2.accuracy} < v1 ${v1.accuracy}`);
   assert.ok((v2.accuracy as number) > 0.8, `v2 accuracy ${v2.accuracy}`);
+  const th = summary.thresholds.find((t) => t.expression.startsWith('steady/digits-v2.accuracy'));
+  assert.ok(th && th.value !== null, 'per-version threshold evaluated');
 });
 
 test('http-basic: the README plan against the reference server', async () => {

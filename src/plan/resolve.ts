@@ -596,10 +596,15 @@ function buildRequest(w: Walker, path: string, r: Raw, secrets: Set<string>): Re
 }
 
 function buildMix(w: Walker, path: string, m: Raw): NonNullable<ScenarioPlan['mix']> {
-  const models = ((m['models'] ?? []) as Raw[]).map((x) => ({ name: String(x['name'] ?? ''), weight: (x['weight'] ?? 1) as number, ...(x['version'] !== undefined ? { version: x['version'] as string } : {}) }));
+  const models = ((m['models'] ?? []) as Raw[]).map((x) => ({
+    name: String(x['name'] ?? ''),
+    weight: (x['weight'] ?? 1) as number,
+    ...(x['model'] !== undefined ? { model: String(x['model']) } : {}),
+    ...(x['version'] !== undefined ? { version: x['version'] as string } : {}),
+  }));
   const seen = new Set<string>();
   models.forEach((x, i) => {
-    if (seen.has(x.name)) w.problemAt(join(join(join(path, 'models'), i), 'name'), `model \`${x.name}\` is listed twice in the mix`, 'each model is a results group; list it once');
+    if (seen.has(x.name)) w.problemAt(join(join(join(path, 'models'), i), 'name'), `\`${x.name}\` is listed twice in the mix`, 'each entry is a results group; give each a distinct name (use `model:` for the server\'s model name)');
     seen.add(x.name);
     if (m['zipf'] !== undefined && w.has(join(join(join(path, 'models'), i), 'weight'))) {
       w.problemAt(join(join(join(path, 'models'), i), 'weight'), '`weight` does not combine with `zipf`', 'zipf sets the weights from the list order; remove weight or zipf', 'key');

@@ -400,7 +400,8 @@ export const scenarioSpec: ObjectSpec = {
             t: 'object',
             what: 'mix model',
             fields: {
-              name: str('Model name (also the results group).', { required: true, nonEmpty: true }),
+              name: str('Results group of this entry (and the model name on the server unless `model` is set).', { required: true, nonEmpty: true }),
+              model: str('Model name on the server, when it differs from `name` (e.g. two versions of one model: name digits-v1, model digits, version v1).', { nonEmpty: true }),
               weight: { t: 'number', exclusiveMin: 0, description: 'Relative share of requests (default 1; not with zipf).' },
               version: str('Model version.', { nonEmpty: true }),
             },

@@ -135,7 +135,8 @@ export interface ScenarioPlan {
   /** openai: `chat` or `completions`, whether to stream, and per-request SLOs for goodput. */
   openai?: { endpoint: 'chat' | 'completions'; stream: boolean; maxTokens?: number; slo?: Record<string, number> };
   /** Traffic mix of several models/endpoints with weights (or zipf). */
-  mix?: { models: Array<{ name: string; weight: number; version?: string }>; zipf?: number };
+  /** `name` is the results group; `model` the server's model name (default: `name`), so versions of one model can be mixed. */
+  mix?: { models: Array<{ name: string; model?: string; weight: number; version?: string }>; zipf?: number };
   /** tfserving: request form — `row` ({instances}) or `columnar` ({inputs}); default row. */
   tfserving?: { format: 'row' | 'columnar'; signatureName?: string };
   /**

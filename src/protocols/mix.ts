@@ -15,7 +15,10 @@ import { scenarioDataset } from './common.js';
 export const MIX_TABLE_SIZE = 10_000;
 
 export interface MixModel {
+  /** Results group. */
   name: string;
+  /** Model name on the server (default: name). */
+  model?: string;
   weight: number;
   version?: string;
 }
@@ -77,7 +80,7 @@ export async function createMixAdapter(o: AdapterOptions, factory: AdapterFactor
     subs.push(
       await factory({
         ...o,
-        scenario: { ...o.scenario, model: m.name, modelVersion: m.version ?? o.scenario.modelVersion, mix: undefined, ...(quality ? { quality } : {}) },
+        scenario: { ...o.scenario, model: m.model ?? m.name, modelVersion: m.version ?? o.scenario.modelVersion, mix: undefined, ...(quality ? { quality } : {}) },
         ...(dataset ? { dataset } : {}),
         group: m.name,
       }),
