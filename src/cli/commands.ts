@@ -13,6 +13,7 @@ import type { Plan } from '../plan/types.js';
 import { run, type RunResult } from '../run/index.js';
 import { paint, useColor } from './format.js';
 import { ProgressView } from './progress.js';
+import { withInterrupt } from './interrupt.js';
 import { renderSummary } from './summary-view.js';
 import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from './reports.js';
 import { runProfileWithTerminal } from './profile-run.js';
@@ -83,32 +84,18 @@ const runCmd: Command = async (argv) => {
 
 /** Runs a plan with live progress, Ctrl-C handling and the final summary. Shared by run and demo. */
 export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet?: boolean }): Promise<RunResult> {
-  const controller = new AbortController();
   const err = process.stderr;
   const c = paint(useColor(err));
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      err.write(c.yellow('\ninterrupted: stopping, keeping partial results (Ctrl-C again to quit at once)\n'));
-      controller.abort();
-    } else process.exit(ExitCode.Interrupted);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const view = opts.quiet ? null : new ProgressView(err);
   if (!opts.quiet) err.write(c.dim(`target ${plan.target.url} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s)\n`));
   if (plan.target.tls.insecure) err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
-  try {
-    const result = await run(plan, { outDir: opts.outDir, signal: controller.signal, onProgress: view ? (p) => view.update(p) : undefined });
+  return withInterrupt('the run', async (signal) => {
+    const result = await run(plan, { outDir: opts.outDir, signal, onProgress: view ? (p) => view.update(p) : undefined });
     view?.end();
     process.stdout.write(renderSummary(result.summary) + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
     return result;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
 
 const validateCmd: Command = async (argv) => {

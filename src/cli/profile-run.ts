@@ -2,33 +2,22 @@
  * `preflight run` for plans with a `profile:`: live progress and step lines on stderr, then the
  * summary and the profile's answer on stdout. Ctrl-C stops the profile and keeps a partial answer.
  */
-import { ExitCode } from '../core/exit-codes.js';
 import type { Plan } from '../plan/types.js';
 import { formatAnswer, runProfile, type ProfileResult } from '../profiles/index.js';
 import { paint, useColor } from './format.js';
 import { ProgressView } from './progress.js';
+import { withInterrupt } from './interrupt.js';
 import { renderSummary } from './summary-view.js';
 
 export async function runProfileWithTerminal(plan: Plan, opts: { outDir?: string; quiet?: boolean }): Promise<ProfileResult> {
-  const controller = new AbortController();
   const err = process.stderr;
   const c = paint(useColor(err));
-  let interrupts = 0;
-  const onSignal = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      err.write(c.yellow('\ninterrupted: stopping the profile, keeping partial results (Ctrl-C again to quit at once)\n'));
-      controller.abort();
-    } else process.exit(ExitCode.Interrupted);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   let view = opts.quiet ? null : new ProgressView(err);
   if (!opts.quiet) err.write(c.dim(`target ${plan.target.url} · profile ${plan.profile!.type} · ${plan.options.workers} worker(s)\n`));
-  try {
+  return withInterrupt('the profile', async (signal) => {
     const result = await runProfile(plan, {
       outDir: opts.outDir,
-      signal: controller.signal,
+      signal,
       onProgress: view ? (p) => view!.update(p) : undefined,
       log: opts.quiet
         ? undefined
@@ -45,8 +34,5 @@ export async function runProfileWithTerminal(plan: Plan, opts: { outDir?: string
     process.stdout.write(out.bold(head) + '\n' + rest.map((l) => out.dim(l)).join('\n') + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
     return result;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  });
 }
