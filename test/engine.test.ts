@@ -17,6 +17,10 @@ import { TargetUnreachableError } from '../src/core/errors.js';
 import type { IntervalRecord } from '../src/core/results.js';
 import { closedPort, delayServer, httpServer, tcpServer, type TestServer } from './helpers/servers.js';
 import { plan, scenario } from './helpers/plans.js';
+import { ScenarioRuntime } from '../src/engine/scenario-runtime.js';
+import { createPool } from '../src/engine/http-pool.js';
+import { nowNs } from '../src/engine/clock.js';
+import type { Adapter } from '../src/core/types.js';
 
 const servers: TestServer[] = [];
 after(async () => {
@@ -252,4 +256,99 @@ test('secrets from the plan never reach the results files', async () => {
   await run(p, { outDir: out });
   assert.equal(seen, 'Bearer s3cr3t-token-value', 'the header was sent');
   for (const f of fs.readdirSync(out)) assert.ok(!fs.readFileSync(path.join(out, f), 'utf8').includes('s3cr3t'), `${f} leaks the secret`);
+});
+
+test('interrupted before load starts: summary written, no crash (workers 1 and 2)', async () => {
+  const srv = await delayServer(0);
+  servers.push(srv);
+  for (const workers of [1, 2]) {
+    const out = tmp();
+    const ac = new AbortController();
+    ac.abort(); // Ctrl-C while the target was checked / adapters prepared
+    const { summary, exitCode } = await run(plan(srv.url, [scenario('s', { rate: 20, durationMs: 5000 })], { workers }), { outDir: out, signal: ac.signal });
+    assert.equal(exitCode, ExitCode.Interrupted, `workers ${workers}`);
+    assert.equal(summary.scenarios.s.requests, 0);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')).status, 'interrupted');
+  }
+});
+
+test('graceful stop ends with requests still queued for a connection: they are counted as cancelled', async () => {
+  const srv = await delayServer(4000);
+  servers.push(srv);
+  const p = plan(srv.url, [scenario('q', { rate: 20, durationMs: 500, gracefulStopMs: 300 })]);
+  p.target.connections = 1; // one request on the socket, the rest queued in the pool
+  const started = Date.now();
+  const { summary } = await run(p, { outDir: tmp(), skipTargetCheck: true });
+  const s = summary.scenarios.q;
+  assert.equal(s.requests + s.unsent + s.cancelled, 10, JSON.stringify({ requests: s.requests, unsent: s.unsent, cancelled: s.cancelled }));
+  assert.equal(s.cancelled, 10);
+  assert.ok(Date.now() - started < 3000, `stopped in ${Date.now() - started} ms`);
+});
+
+test('abortOnFail on throughput judges the time measured so far, not the whole planned duration', async () => {
+  const srv = await delayServer(1);
+  servers.push(srv);
+  const th = { expression: 's.throughput >= 10/s', scenario: 's', metric: 'throughput', op: '>=' as const, value: 10, abortOnFail: true, delayAbortEvalMs: 0 };
+  const { summary, exitCode } = await run(plan(srv.url, [scenario('s', { rate: 20, durationMs: 4000 })], { thresholds: [th] }), { outDir: tmp() });
+  assert.equal(summary.status, 'completed', `warnings: ${summary.warnings.join(' | ')}`);
+  assert.equal(exitCode, ExitCode.Passed);
+  assert.equal(summary.scenarios.s.requests, 80);
+});
+
+test('dispatch lag is measured to the actual send: waiting for a pooled connection counts, and the request is late', async () => {
+  const srv = await delayServer(100);
+  servers.push(srv);
+  const p = plan(srv.url, [scenario('c', { executor: 'iterations', concurrency: 2, maxRequests: 6, durationMs: 10_000 })]);
+  p.target.connections = 1; // two users, one connection: every other request waits ~100 ms in the pool
+  const { summary } = await run(p, { outDir: tmp(), skipTargetCheck: true });
+  const s = summary.scenarios.c;
+  assert.equal(s.requests, 6);
+  assert.ok(s.dispatch_lag_ms.max >= 50, `dispatch lag max ${s.dispatch_lag_ms.max} ms includes the pool wait`);
+  // latency = dispatch lag + service time, request by request; so the means add up.
+  assert.ok(Math.abs(s.latency_ms.mean - (s.dispatch_lag_ms.mean + s.service_time_ms.mean)) < 5, JSON.stringify([s.latency_ms.mean, s.dispatch_lag_ms.mean, s.service_time_ms.mean]));
+  assert.ok(s.late >= 2, `late ${s.late}`);
+});
+
+test('an adapter whose judge throws: the request is still counted (as an error) and its owner told', async () => {
+  const srv = await delayServer(0);
+  servers.push(srv);
+  const adapter: Adapter = {
+    protocol: 'http',
+    bodyMode: 'full',
+    request: () => ({ method: 'GET', path: '/', headers: {} }),
+    judge: () => {
+      throw new Error('judge bug');
+    },
+  };
+  const pool = createPool(srv.url, { connections: null, connectTimeoutMs: 2000, tls: { insecure: false } });
+  const rt = new ScenarioRuntime(scenario('j', {}), adapter, pool, 2000);
+  try {
+    const done = await Promise.race([
+      new Promise<boolean>((resolve) => rt.send(nowNs(), 0, { onRequestDone: () => resolve(true) })),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000)),
+    ]);
+    assert.equal(done, true, 'the owner (a virtual user, an executor) hears the request finished');
+    assert.equal(rt.inFlight, 0);
+    assert.equal(rt.metrics.requests, 1);
+    assert.equal(rt.metrics.ok, 0);
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test('maxInFlight caps the scenario, not each worker thread', async () => {
+  let now = 0;
+  let peak = 0;
+  const srv = await httpServer((_req, res) => {
+    peak = Math.max(peak, ++now);
+    setTimeout(() => {
+      now--;
+      res.end('ok');
+    }, 400);
+  });
+  servers.push(srv);
+  const { summary } = await run(plan(srv.url, [scenario('cap', { rate: 20, durationMs: 1000, maxInFlight: 2, gracefulStopMs: 3000 })], { workers: 2 }), { outDir: tmp() });
+  const s = summary.scenarios.cap;
+  assert.ok(peak <= 2, `${peak} requests in flight at once, cap 2`);
+  assert.equal(s.requests + s.unsent + s.cancelled, 20);
 });

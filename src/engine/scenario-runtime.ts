@@ -82,9 +82,6 @@ export class ScenarioRuntime {
     const r = new InFlight(this, req, opts, intendedNs, owner);
     this.inFlight++;
     this.live.add(r);
-    const lag = r.sendNs - intendedNs;
-    recordClamped(this.metrics.dispatchLag, lag / 1000);
-    if (lag > LATE_TOLERANCE_NS) this.metrics.late++;
     if (req.body) this.metrics.bytesOut += req.body.length;
     if (this.awaitingSocket < this.maxAwaitingSocket && this.heldHead === this.held.length) this.dispatch(r);
     else this.held.push(r);
@@ -140,19 +137,37 @@ export class ScenarioRuntime {
       const cls = classifyError(err);
       if (cls === null) {
         this.cancelled++;
+        if (r.connected) this.recordSend(r);
         r.owner.onRequestDone();
         return;
       }
+      this.recordSend(r);
       this.record(r, end, cls);
     } else {
       let cls: ErrorClass | null;
       const rec = r.req.group === undefined ? this.metrics : this.groupRecorder(r.req.group);
-      if (r.observer !== null) cls = r.observer.onEnd(end - r.intendedNs, rec);
-      else if (this.adapter.judge) cls = this.adapter.judge(r.req, r.status, this.collectBody ? joinChunks(r.chunks) : null, rec);
-      else cls = classifyStatus(r.status);
+      try {
+        if (r.observer !== null) cls = r.observer.onEnd(end - r.intendedNs, rec);
+        else if (this.adapter.judge) cls = this.adapter.judge(r.req, r.status, this.collectBody ? joinChunks(r.chunks) : null, rec);
+        else cls = classifyStatus(r.status);
+      } catch {
+        // An adapter that cannot judge a response must not lose the request (or stall its owner).
+        cls = 'other';
+      }
+      this.recordSend(r);
       this.record(r, end, cls);
     }
     r.owner.onRequestDone();
+  }
+
+  /**
+   * Dispatch lag and `late`, once the actual send is known: when undici wrote the request to a
+   * socket (after any wait in our queue or the pool), so that latency = dispatch lag + service time.
+   */
+  private recordSend(r: InFlight): void {
+    const lag = r.sendNs - r.intendedNs;
+    recordClamped(this.metrics.dispatchLag, lag / 1000);
+    if (lag > LATE_TOLERANCE_NS) this.metrics.late++;
   }
 
   private record(r: InFlight, end: number, cls: ErrorClass | null): void {
@@ -266,6 +281,11 @@ class InFlight implements Dispatcher.DispatchHandler {
   private abortFn: ((err?: Error) => void) | null = null;
   private done = false;
 
+  /** Written to a socket (sendNs is the actual send). */
+  get connected(): boolean {
+    return this.abortFn !== null;
+  }
+
   constructor(
     private readonly rt: ScenarioRuntime,
     readonly req: WireRequest,
@@ -277,6 +297,7 @@ class InFlight implements Dispatcher.DispatchHandler {
   }
 
   onConnect(abort: (err?: Error) => void): void {
+    if (this.done) return abort(CANCELLED); // cancelled while queued in the pool: never send it
     this.abortFn = abort;
     // Actual send: the request is being written to a socket now (it may have waited in the pool).
     this.sendNs = nowNs();
@@ -313,7 +334,9 @@ class InFlight implements Dispatcher.DispatchHandler {
   }
 
   abort(): void {
-    // Not yet on a socket: destroying the pool fails it with UND_ERR_DESTROYED (counted as cancelled).
     if (this.abortFn) this.abortFn();
+    // Still queued in the pool (undici gives no abort handle before a socket): cancelled now, so it
+    // is counted before the scenario reports; onConnect aborts it if undici gets to it later.
+    else this.onError(CANCELLED);
   }
 }

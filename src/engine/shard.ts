@@ -253,14 +253,15 @@ export class LoadShard {
       slot.cancelledReported = slot.rt.cancelled;
       if (slot.state === 'finished') slot.state = 'reported';
     }
-    const eld = this.eld!;
+    // No monitor when the shard is stopped before it started (Ctrl-C while adapters were prepared).
+    const eld = this.eld;
     const health: ShardHealth = {
       generatorLag: encodeHistogram(generatorLag),
-      eventLoopDelayMs: eld.count > 0 ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 } : { p50: 0, p99: 0, max: 0 },
+      eventLoopDelayMs: eld !== null && eld.count > 0 ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 } : { p50: 0, p99: 0, max: 0 },
     };
     generatorLag.reset();
-    eld.reset();
-    if (final) eld.disable();
+    eld?.reset();
+    if (final) eld?.disable();
     return { shard: this.shard.index, index, snapshots, unsent, cancelled, spans, health, final };
   }
 }

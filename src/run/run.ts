@@ -98,6 +98,9 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   let handles: ShardHandle[] = [];
   let stopping = false;
   let endedEarly: string | undefined;
+  /** Load start (t = 0 of the windows), once started; and how far the merged windows reach (ms). */
+  let loadT0: bigint | null = null;
+  let coveredMs = 0;
 
   const stopAll = (drainMs: number) => {
     if (stopping) return;
@@ -107,6 +110,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
 
   const onBatch = (b: ShardBatch) => {
     for (const w of merger.add(b)) {
+      coveredMs = Math.max(coveredMs, (w.index + 1) * plan.options.intervalMs);
       opts.decorateWindow?.(w.records, w.index);
       writer.appendIntervals(w.records);
       const now = process.hrtime.bigint();
@@ -126,8 +130,9 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
       opts.onWindow?.(w.records);
       if (opts.onProgress) opts.onProgress(progress(w.index));
       if (abortable.length > 0 && !stopping) {
-        const partial = buildSummary('completed');
-        const failing = evaluateLive(abortable, partial, elapsedMs());
+        // Partial: rates over the time the merged windows cover, not over the planned duration.
+        const partial = buildSummary('completed', true);
+        const failing = evaluateLive(abortable, partial, sinceLoadStartMs());
         if (failing.length > 0) {
           status = 'aborted';
           aborted.push(...failing.map((t) => t.expression));
@@ -139,6 +144,8 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
 
   const t0Hr = process.hrtime.bigint();
   const elapsedMs = () => Number(process.hrtime.bigint() - t0Hr) / 1e6;
+  /** Time since the load started (the windows' t = 0); the run's elapsedMs also counts the pre-load checks. */
+  const sinceLoadStartMs = () => (loadT0 === null ? 0 : Math.max(0, Number(process.hrtime.bigint() - loadT0) / 1e6));
   const plannedS = (() => {
     const ends = plan.scenarios.map(plannedEndMs);
     return ends.some((e) => e === null) ? null : Math.max(...(ends as number[])) / 1000;
@@ -203,37 +210,38 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
    * A scenario's active time: from its start to its last completion, but never shorter than its
    * planned duration unless it was cut short (an open workload's last arrival comes just before the end).
    */
-  function activeMs(name: string): number {
+  function activeMs(name: string, live = false): number {
     const sp = merger.span(name);
     if (!sp) return 0;
-    const measured = Math.max(0, (sp.endMs ?? elapsedMs() - 20) - sp.startMs);
+    const measured = Math.max(0, (sp.endMs ?? (live ? coveredMs : sinceLoadStartMs())) - sp.startMs);
+    if (live) return measured;
     const sc = plan.scenarios.find((x) => x.name === name)!;
     const end = plannedEndMs(sc);
     return status === 'completed' && endedEarly === undefined && end !== null ? Math.max(measured, end - sc.startTimeMs) : measured;
   }
 
   /** From the first scenario's start to the last one's end. */
-  function runSpanMs(): number {
+  function runSpanMs(live = false): number {
     const spans = merger.scenariosSeen.map((n) => merger.span(n)!);
     if (spans.length === 0) return 0;
     const start = Math.min(...spans.map((s) => s.startMs));
-    const end = Math.max(...spans.map((s) => s.endMs ?? elapsedMs() - 20));
+    const end = Math.max(...spans.map((s) => s.endMs ?? (live ? coveredMs : sinceLoadStartMs())));
     return Math.max(0, end - start);
   }
 
-  function buildSummary(st: Summary['status']): Summary {
+  function buildSummary(st: Summary['status'], live = false): Summary {
     const scenarios: Summary['scenarios'] = {};
     for (const s of plan.scenarios) {
       const sum = scenarioSummary(merger.totals.get(s.name), s.executor, s.protocol, {
         unsent: merger.unsent.get(s.name),
         cancelled: merger.cancelled.get(s.name),
         targetRate: plannedMeanRate(s),
-        activeMs: activeMs(s.name),
+        activeMs: activeMs(s.name, live),
       });
       const groups: Record<string, ReturnType<typeof scenarioSummary>> = {};
       for (const [key, acc] of merger.totals) {
         const [sc, g] = key.split('\u0000');
-        if (sc === s.name && g !== undefined) groups[g] = scenarioSummary(acc, s.executor, s.protocol, { activeMs: activeMs(s.name) });
+        if (sc === s.name && g !== undefined) groups[g] = scenarioSummary(acc, s.executor, s.protocol, { activeMs: activeMs(s.name, live) });
       }
       if (Object.keys(groups).length > 0) sum.groups = groups;
       // End-of-run adapter reports (worst golden rows, …), merged by the protocol layer.
@@ -245,7 +253,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
       }
       scenarios[s.name] = sum;
     }
-    const total = totalSummary(plan, merger, runSpanMs());
+    const total = totalSummary(plan, merger, runSpanMs(live));
     const h = health();
     const summary: Summary = {
       format: 'preflight-summary/1',
@@ -300,6 +308,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   if (opts.stop?.aborted) onStop();
   opts.stop?.addEventListener('abort', onStop, { once: true });
   const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
+  loadT0 = t0;
   if (!stopping) {
     for (const h of handles) h.start(t0);
     opts.onStart?.(performance.now() + 20);

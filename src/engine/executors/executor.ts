@@ -64,17 +64,20 @@ export abstract class ExecutorBase implements Executor, RequestOwner {
     if (this.draining && this.drainTimer !== null && drainMs > 0) return;
     this.draining = true;
     if (this.drainTimer !== null) clearTimeout(this.drainTimer);
-    if (drainMs <= 0) {
-      this.rt.abortAll();
-      // Aborted requests complete asynchronously; resolve() runs from onRequestDone.
-      this.drainTimer = setTimeout(() => this.resolve(), 1000);
-      return;
-    }
+    if (drainMs <= 0) return this.cancelRest();
     this.drainTimer = setTimeout(() => {
       this.drainTimer = null;
-      this.rt.abortAll();
-      this.drainTimer = setTimeout(() => this.resolve(), 1000);
+      this.cancelRest();
     }, drainMs);
+  }
+
+  private cancelRest(): void {
+    this.rt.abortAll();
+    // Aborted requests usually complete at once (then resolve() already ran from onRequestDone);
+    // otherwise wait for them, at most a second.
+    if (this.resolveDone === null) return;
+    if (this.rt.inFlight === 0) return this.resolve();
+    this.drainTimer = setTimeout(() => this.resolve(), 1000);
   }
 
   onRequestDone(): void {

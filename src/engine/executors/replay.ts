@@ -15,7 +15,7 @@ import type { ScenarioRuntime } from '../scenario-runtime.js';
 import { nowNs } from '../clock.js';
 import { ExecutorBase, type Executor, type Shard } from './executor.js';
 import { generatorLag } from './open-model.js';
-import { defaultMaxInFlight } from './limits.js';
+import { defaultMaxInFlight, shardMaxInFlight } from './limits.js';
 
 /** This shard's part of a trace: intended times (s) and sequence numbers, in time order. */
 export function shardOfTrace(trace: Trace, shard: Shard, limits: { durationS?: number; maxRequests?: number } = {}): { timesS: Float64Array; seqs: Float64Array } {
@@ -134,5 +134,5 @@ export function replay(rt: ScenarioRuntime, shard: Shard): Executor {
   if (!p.trace) throw new Error('replay executor without a trace');
   const trace = loadTrace(p.trace);
   const mine = shardOfTrace(trace, shard, { durationS: p.durationMs !== undefined ? p.durationMs / 1000 : undefined, maxRequests: p.maxRequests });
-  return new ReplayExecutor(rt, mine.timesS, mine.seqs, p.maxInFlight ?? defaultMaxInFlight(peakRate(trace.timesS)));
+  return new ReplayExecutor(rt, mine.timesS, mine.seqs, shardMaxInFlight(p.maxInFlight ?? defaultMaxInFlight(peakRate(trace.timesS)), shard));
 }
