@@ -25,7 +25,7 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
   }
   for (const w of summary.warnings) out.push(c.yellow(`warning: ${w}`));
   const v = summary.verdict;
-  const mark = v === 'passed' ? c.green('PASSED') : v === 'failed' ? c.red('FAILED') : v === 'invalid' ? c.red('INVALID (generator overloaded)') : c.yellow('INTERRUPTED');
+  const mark = v === 'passed' ? c.green('PASSED') : v === 'failed' ? c.red('FAILED') : v === 'invalid' ? c.red('INVALID (the numbers cannot be trusted: see the warnings)') : c.yellow('INTERRUPTED');
   out.push('', `${c.bold('verdict:')} ${mark}  ${c.dim(`(exit code ${summary.exitCode})`)}`);
   return out.join('\n');
 }

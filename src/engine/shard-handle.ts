@@ -38,17 +38,32 @@ export function localShard(plan: Plan, shard: { index: number; count: number }, 
   };
 }
 
-export function workerShard(plan: Plan, shard: { index: number; count: number }, onBatch: (b: ShardBatch) => void): ShardHandle {
+/**
+ * A shard in a worker thread. `onFailure` is called if the worker dies after it was ready without
+ * finishing (a crash mid-run): the coordinator must not wait for its windows, and must say so.
+ */
+export function workerShard(plan: Plan, shard: { index: number; count: number }, onBatch: (b: ShardBatch) => void, onFailure: (err: Error) => void = () => {}): ShardHandle {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { plan, shard } });
   let resolveReady!: () => void;
   let rejectReady!: (e: unknown) => void;
   const ready = new Promise<void>((res, rej) => ((resolveReady = res), (rejectReady = rej)));
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
+  let isReady = false;
+  let finished = false;
+  const fail = (err: Error) => {
+    if (isReady && !finished) onFailure(err);
+    finished = true;
+  };
   worker.on('message', (m: WorkerMessage) => {
-    if (m.type === 'ready') resolveReady();
-    else if (m.type === 'batch') onBatch(m.batch);
-    else if (m.type === 'done') resolveDone();
+    if (m.type === 'ready') {
+      isReady = true;
+      resolveReady();
+    } else if (m.type === 'batch') onBatch(m.batch);
+    else if (m.type === 'done') {
+      finished = true;
+      resolveDone();
+    }
     else if (m.type === 'error') {
       const err = new PreflightError(m.error.code as PreflightErrorCode, m.error.message, { problems: m.error.problems });
       rejectReady(err);
@@ -56,10 +71,12 @@ export function workerShard(plan: Plan, shard: { index: number; count: number },
     }
   });
   worker.on('error', (e) => {
+    fail(e);
     rejectReady(e);
     resolveDone();
   });
-  worker.on('exit', () => {
+  worker.on('exit', (code) => {
+    fail(new Error(`worker thread exited (code ${code}) before finishing`));
     rejectReady(new Error('worker exited before it was ready'));
     resolveDone();
   });

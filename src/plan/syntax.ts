@@ -49,7 +49,7 @@ export const targetSpec: ObjectSpec = {
   fields: {
     url: { ...url, required: true },
     headers,
-    connections: posInt('Keep-alive connections per worker; default: enough for the load.'),
+    connections: posInt('Keep-alive connections per scenario, in total across worker threads; default: opened on demand.'),
     timeout: dur('Per-request timeout (headers and body).', '30s'),
     connectTimeout: dur('TCP/TLS connect timeout.', '10s'),
     tls: {
@@ -79,7 +79,7 @@ const scenarioTarget: FieldSpec = {
   fields: {
     url,
     headers,
-    connections: posInt('Keep-alive connections per worker.'),
+    connections: posInt('Keep-alive connections for this scenario, in total across worker threads.'),
     timeout: dur('Per-request timeout.'),
   },
 };

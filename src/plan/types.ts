@@ -31,7 +31,7 @@ export interface TargetPlan {
   /** Origin plus optional base path, e.g. http://127.0.0.1:8080 */
   url: string;
   headers: Record<string, string>;
-  /** Keep-alive connections per worker shard; default: enough for the load (see engine). */
+  /** Keep-alive connections per scenario in total (split across worker shards); default: opened on demand. */
   connections?: number;
   /** Per-request timeout (headers and body), default 30 s. */
   timeoutMs: number;

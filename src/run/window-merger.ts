@@ -25,6 +25,8 @@ export class WindowMerger {
   private readonly shardSpans = new Map<string, Map<number, { startMs: number; endMs: number | null }>>();
   readonly generatorLag = newHistogram();
   eventLoopDelayMs = { p99max: 0, max: 0 };
+  /** Per shard window reports of event-loop delay p99 (ms), for the overload rule. */
+  readonly eventLoopP99s: number[] = [];
   /** Per scenario and shard: the adapter's end-of-run report (from each shard's final batch). */
   private readonly reports = new Map<string, Map<number, unknown>>();
   private readonly pending = new Map<number, ShardBatch[]>();
@@ -53,6 +55,18 @@ export class WindowMerger {
   adapterReports(scenario: string): unknown[] {
     const m = this.reports.get(scenario);
     return m ? [...m.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r) : [];
+  }
+
+  /** A shard that died: stop waiting for its windows. Returns the windows that became complete. */
+  shardFailed(shard: number): MergedWindow[] {
+    if (this.finalAt[shard] === null) this.finalAt[shard] = this.last[shard];
+    const out: MergedWindow[] = [];
+    while (this.isComplete(this.next)) {
+      const w = this.mergeWindow(this.next);
+      if (w) out.push(w);
+      this.next++;
+    }
+    return out;
   }
 
   /** Adds a batch; returns the windows that became complete, in order. */
@@ -124,6 +138,7 @@ export class WindowMerger {
       }
       addEncoded(this.generatorLag, b.health.generatorLag);
       this.eventLoopDelayMs.p99max = Math.max(this.eventLoopDelayMs.p99max, b.health.eventLoopDelayMs.p99);
+      this.eventLoopP99s.push(b.health.eventLoopDelayMs.p99);
       this.eventLoopDelayMs.max = Math.max(this.eventLoopDelayMs.max, b.health.eventLoopDelayMs.max);
     }
     const snapshots: IntervalSnapshot[] = [];
