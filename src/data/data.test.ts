@@ -290,3 +290,22 @@ describe('golden files across shards', () => {
     assert.deepEqual(e.problems.map((p) => p.line), [2, 3]);
   });
 });
+
+describe('golden files: non-finite outputs', () => {
+  it('an output of ±Infinity survives save and read, so a run agrees with its own golden file', async () => {
+    const { writeGoldenShard, readGolden, maxAbsDiff } = await import('./quality.js');
+    const f = join(dir, 'ginf', 'golden.jsonl');
+    await writeGoldenShard(f, { index: 0, count: 1 }, new Map([[0, [1, Infinity, -Infinity, NaN]]]));
+    const g = readGolden(f).get(0)!;
+    assert.deepEqual(Array.from(g).slice(0, 3), [1, Infinity, -Infinity]);
+    assert.ok(Number.isNaN(g[3]));
+    assert.equal(maxAbsDiff([1, Infinity, -Infinity, NaN], g), 0);
+    // and across shards (parts merged)
+    const f2 = join(dir, 'ginf2', 'golden.jsonl');
+    assert.equal(await writeGoldenShard(f2, { index: 1, count: 2 }, new Map([[1, [Infinity]]])), false);
+    assert.equal(await writeGoldenShard(f2, { index: 0, count: 2 }, new Map([[0, [-Infinity]]])), true);
+    const g2 = readGolden(f2);
+    assert.deepEqual(Array.from(g2.get(1)!), [Infinity]);
+    assert.deepEqual(Array.from(g2.get(0)!), [-Infinity]);
+  });
+});

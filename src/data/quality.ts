@@ -127,6 +127,27 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 // ---------------------------------------------------------------------------------------------
 // Golden files: JSON Lines, one {"row": <data row index>, "output": [numbers]} per line, sorted by row.
+// JSON has no non-finite numbers: NaN is written as null, ±Infinity as the strings "Infinity" /
+// "-Infinity", so an output read back is the output saved.
+
+/** A golden output value as written to JSON. */
+function goldenCell(x: number): number | string | null {
+  if (Number.isFinite(x)) return x;
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  return null;
+}
+
+/** Golden output cells back to numbers (null → NaN, "±Infinity" → ±Infinity); false when not numbers. */
+function goldenNumbers(v: unknown, out: number[]): boolean {
+  if (v === 'Infinity') return out.push(Infinity), true;
+  if (v === '-Infinity') return out.push(-Infinity), true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!goldenNumbers(x, out)) return false;
+    return true;
+  }
+  return flattenNumbers(v, out);
+}
 
 export type GoldenOutputs = Map<number, Float64Array>;
 
@@ -147,7 +168,7 @@ export function readGolden(file: string): GoldenOutputs {
     try {
       const v = JSON.parse(t) as { row?: unknown; output?: unknown };
       const flat: number[] = [];
-      if (typeof v.row !== 'number' || !Number.isInteger(v.row) || !flattenNumbers(v.output, flat)) throw new Error('expected {"row": <integer>, "output": [numbers]}');
+      if (typeof v.row !== 'number' || !Number.isInteger(v.row) || !goldenNumbers(v.output, flat)) throw new Error('expected {"row": <integer>, "output": [numbers]}');
       out.set(v.row, Float64Array.from(flat));
     } catch (err) {
       bad++;
@@ -165,7 +186,7 @@ export function readGolden(file: string): GoldenOutputs {
 function goldenLines(rows: Map<number, number[] | Float64Array>): string {
   const keys = [...rows.keys()].sort((a, b) => a - b);
   let s = '';
-  for (const k of keys) s += `${JSON.stringify({ row: k, output: Array.from(rows.get(k)!, (x) => (Number.isFinite(x) ? x : null)) })}\n`;
+  for (const k of keys) s += `${JSON.stringify({ row: k, output: Array.from(rows.get(k)!, goldenCell) })}\n`;
   return s;
 }
 
@@ -202,8 +223,10 @@ export async function writeGoldenShard(file: string, shard: { index: number; cou
     }
     for (const ln of text.split('\n')) {
       if (!ln.trim()) continue;
-      const v = JSON.parse(ln) as { row: number; output: Array<number | null> };
-      if (!merged.has(v.row)) merged.set(v.row, v.output.map((x) => (x === null ? NaN : x)));
+      const v = JSON.parse(ln) as { row: number; output: unknown };
+      const flat: number[] = [];
+      goldenNumbers(v.output, flat);
+      if (!merged.has(v.row)) merged.set(v.row, flat);
     }
   }
   await atomicWrite(file, goldenLines(merged));

@@ -69,17 +69,22 @@ export interface AccuracyDrop {
   significant: boolean;
 }
 
-/** Quality section from counters; null when nothing was scored or attempted. */
-export function qualitySection(s: ScenarioSummary, task?: 'classification' | 'regression'): QualitySection | null {
+/**
+ * Quality section from counters; null when nothing was scored or attempted. With a known `task`
+ * (the plan scores this scenario), a scenario whose every request failed still gets a section:
+ * its effective accuracy is 0. `failed` overrides the failed requests counted (the total counts only
+ * the failures of scenarios that score).
+ */
+export function qualitySection(s: ScenarioSummary, task?: 'classification' | 'regression', failedOverride?: number): QualitySection | null {
   const requests = counter(s, 'quality.requests');
   const rows = counter(s, 'quality.rows');
   const scored = counter(s, 'quality.scored');
-  if (requests === 0 && rows === 0 && scored === 0) return null;
+  const failed = failedOverride ?? failedRequests(s);
+  if (requests === 0 && rows === 0 && scored === 0 && !(task !== undefined && failed > 0)) return null;
   const correct = counter(s, 'quality.correct');
   const abs = counter(s, 'quality.abs_err_sum');
   const sq = counter(s, 'quality.sq_err_sum');
   const t: QualitySection['task'] = task ?? (correct > 0 ? 'classification' : abs > 0 || sq > 0 ? 'regression' : 'unknown');
-  const failed = failedRequests(s);
   const meanRows = requests > 0 ? rows / requests : 1;
   const effDen = rows + failed * meanRows;
   const isClass = t !== 'regression';
@@ -193,7 +198,8 @@ export function generationSection(s: ScenarioSummary, slo?: Record<string, numbe
   const d = s.durationS > 0 ? s.durationS : 0;
   const finish: Record<string, number> = {};
   for (const [k, v] of Object.entries(s.counters ?? {})) if (k.startsWith('finish.')) finish[k.slice(7)] = v;
-  const hasSlo = slo !== undefined && Object.keys(slo).length > 0;
+  // goodput.evaluated counts requests checked against SLOs (so the total knows SLOs were given)
+  const hasSlo = (slo !== undefined && Object.keys(slo).length > 0) || evaluated > 0;
   return {
     goodput: hasSlo || good > 0 ? (d > 0 ? r3(good / d) : null) : null,
     good,
@@ -211,10 +217,11 @@ export function generationSection(s: ScenarioSummary, slo?: Record<string, numbe
   };
 }
 
-function enrichOne(s: ScenarioSummary, plan: ScenarioPlan | undefined, ref: { name: string; summary: ScenarioSummary } | undefined): void {
-  const q = qualitySection(s, plan?.quality?.task);
+function enrichOne(s: ScenarioSummary, plan: ScenarioPlan | undefined, ref: { name: string; summary: ScenarioSummary } | undefined, failed?: number): void {
+  const q = qualitySection(s, plan?.quality?.task, failed);
   if (q) {
-    if (ref && ref.summary !== s) q.accuracy_drop = accuracyDrop(ref.summary, s, ref.name);
+    // a regression task has no accuracy, hence no accuracy drop (it would read 0 − 0 = 0)
+    if (ref && ref.summary !== s && q.task !== 'regression') q.accuracy_drop = accuracyDrop(ref.summary, s, ref.name);
     s.quality = q;
     if (q.accuracy !== null) s.accuracy = q.accuracy;
     if (q.effective_accuracy !== null) s.effective_accuracy = q.effective_accuracy;
@@ -259,7 +266,10 @@ export function enrichSummary(plan: Plan, summary: Summary): void {
   if (summary.total) {
     const tasks = new Set(plan.scenarios.map((s) => s.quality?.task).filter((t): t is 'classification' | 'regression' => t !== undefined));
     const pseudo = tasks.size === 1 ? ({ quality: { task: [...tasks][0] } } as unknown as ScenarioPlan) : undefined;
-    enrichOne(summary.total, pseudo, undefined);
+    // effective accuracy of the total: only the failures of scenarios that score count as wrong answers
+    let failed = 0;
+    for (const sp of plan.scenarios) if (sp.quality && summary.scenarios?.[sp.name]) failed += failedRequests(summary.scenarios[sp.name]);
+    enrichOne(summary.total, pseudo, undefined, failed);
   }
 }
 

@@ -103,3 +103,16 @@ export function fmtMetricValue(expressionOrMetric: string, value: number | null 
       return fmtNum(value);
   }
 }
+
+/**
+ * Whether a scenario's scoring yields an accuracy: it scored rows and is not a regression task
+ * (MAE/RMSE; its `quality.correct` counter does not exist, and 0 / scored would read "0%").
+ */
+export function scoresAccuracy(sc: { counters?: Record<string, number>; quality?: unknown }): boolean {
+  const c = sc.counters ?? {};
+  if (!((c['quality.scored'] ?? 0) > 0)) return false;
+  const task = (sc.quality as { task?: unknown } | undefined)?.task;
+  if (task === 'regression') return false;
+  if (task === undefined && c['quality.correct'] === undefined && (c['quality.abs_err_sum'] !== undefined || c['quality.sq_err_sum'] !== undefined)) return false;
+  return true;
+}

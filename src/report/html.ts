@@ -12,7 +12,7 @@ import type { DurationStats, IntervalRecord, ScenarioSummary, Summary, Threshold
 import type { ChartMark, ChartSeries, ChartSpec, ReportData } from './chart-spec.js';
 import type { Comparison, MetricVerdict, RunSeries } from './compare.js';
 import { fmtChange, fmtCi, fmtComparisonValue, fmtTolerance, metricLabel } from './compare.js';
-import { fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtNum, fmtP, fmtPct, fmtRate } from './format.js';
+import { fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, scoresAccuracy } from './format.js';
 import { decodeSparse, mergeSparse, sparseQuantile } from './hdr.js';
 import type { SparseHistogram } from './hdr.js';
 import { preflightClient } from './html-client.js';
@@ -115,7 +115,7 @@ class Charts {
   }
 }
 
-function timeSeriesCharts(charts: Charts, recs: IntervalRecord[], marks: ChartMark[]): string {
+function timeSeriesCharts(charts: Charts, recs: IntervalRecord[], marks: ChartMark[], accuracy = true): string {
   if (recs.length === 0) return '<p class="muted">No per-window records (intervals.ndjson) for this scenario.</p>';
   const xs = recs.map((r) => r.start_s);
   const parts: string[] = [];
@@ -161,7 +161,7 @@ function timeSeriesCharts(charts: Charts, recs: IntervalRecord[], marks: ChartMa
   const inflight: ChartSeries[] = [{ label: 'in flight', values: recs.map((r) => r.in_flight ?? null), color: COLORS.inflight, width: 2 }];
   if (recs.some((r) => r.vus !== undefined)) inflight.push({ label: 'VUs', values: recs.map((r) => r.vus ?? null), color: COLORS.vus, dash: true });
   parts.push(charts.add({ title: 'Requests in flight', x: { label: 'time (s)', kind: 'time' }, y: { label: 'requests', unit: '', min: 0 }, xs, series: inflight, marks }));
-  if (recs.some((r) => (r.counters?.['quality.scored'] ?? 0) > 0)) {
+  if (accuracy && recs.some((r) => (r.counters?.['quality.scored'] ?? 0) > 0)) {
     parts.push(
       charts.add({
         title: 'Accuracy per window (quality.correct / quality.scored)',
@@ -352,7 +352,7 @@ function scenarioSection(charts: Charts, name: string, sc: ScenarioSummary, recs
   cards.push(card('Throughput', fmtRate(sc.throughput), sc.target_rate !== undefined ? `target ${fmtRate(sc.target_rate)}` : `${fmtDuration(sc.durationS)} active`));
   cards.push(card('Error rate', fmtPct(sc.error_rate), errTotal > 0 ? topErrors(sc.errors) : 'no failures', sc.error_rate > 0 ? 'bad-soft' : 'good-soft'));
   const scored = sc.counters?.['quality.scored'];
-  if (scored) {
+  if (scored && scoresAccuracy(sc)) {
     const correct = sc.counters['quality.correct'] ?? 0;
     cards.push(card('Accuracy', fmtPct(correct / scored), `${fmtInt(correct)} / ${fmtInt(scored)} scored`));
   }
@@ -395,7 +395,7 @@ ${extraRows}
 </div>
 ${groups}
 <div class="grid">
-${timeSeriesCharts(charts, recs, marks)}
+${timeSeriesCharts(charts, recs, marks, scoresAccuracy(sc))}
 ${distributionChart(charts, recs)}
 </div>
 </section>`;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Summary } from '../core/results.js';
 import type { Comparison, MetricVerdict } from './compare.js';
 import { fmtChange, fmtCi, fmtComparisonValue, fmtTolerance, metricLabel } from './compare.js';
-import { fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtP, fmtPct, fmtRate } from './format.js';
+import { fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtP, fmtPct, fmtRate, scoresAccuracy } from './format.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
 
@@ -80,7 +80,7 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
     for (const n of names) {
       const sc = s.scenarios[n];
       const scored = sc.counters?.['quality.scored'];
-      const acc = scored ? ` · accuracy ${fmtPct((sc.counters['quality.correct'] ?? 0) / scored)}` : '';
+      const acc = scored && scoresAccuracy(sc) ? ` · accuracy ${fmtPct((sc.counters['quality.correct'] ?? 0) / scored)}` : '';
       const thr = sc.target_rate !== undefined ? `${fmtRate(sc.throughput)} (target ${fmtRate(sc.target_rate)})` : fmtRate(sc.throughput);
       out.push(
         `| **${cell(n)}** <sub>${cell(sc.protocol)}, ${cell(sc.model)}${acc}</sub> | ${fmtInt(sc.requests)} | ${thr} | ${fmtPct(sc.error_rate)} | ${fmtMs(sc.latency_ms?.p50)} | ${fmtMs(sc.latency_ms?.p90)} | ${fmtMs(sc.latency_ms?.p99)} | ${fmtMs(sc.service_time_ms?.p50)} | ${fmtMs(
