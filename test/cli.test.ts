@@ -164,6 +164,23 @@ test('compare: a run compared with itself shows no regression (exit 0)', async (
   assert.doesNotMatch(r.stdout, /regression\b.*▲/);
 });
 
+test('run --baseline: a known slowdown is a significant regression (exit 6); comparison.json written', async () => {
+  const fast = await delayServer(2);
+  const slow = await delayServer(25);
+  servers.push(fast, slow);
+  const dir = tmp();
+  const plan = (url: string) => writePlan(dir, `target: { url: "${url}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 40/s, duration: 4s, request: { path: / } }\n`);
+  const base = path.join(dir, 'base');
+  assert.equal((await preflight(['run', plan(fast.url), '--out', base, '--quiet'])).code, 0);
+  const cand = path.join(dir, 'cand');
+  const r = await preflight(['run', plan(slow.url), '--out', cand, '--baseline', base]);
+  assert.equal(r.code, 6, r.stdout + r.stderr);
+  assert.match(r.stdout, /regression/i);
+  const cmp = JSON.parse(fs.readFileSync(path.join(cand, 'comparison.json'), 'utf8'));
+  assert.equal(cmp.verdict, 'regression');
+  assert.ok(fs.readFileSync(path.join(cand, 'report.html'), 'utf8').includes('baseline'), 'the report shows the comparison');
+});
+
 test('demo --short: starts the reference server, runs, writes the report, stops (exit 0)', async () => {
   const dir = tmp();
   const out = path.join(dir, 'demo');

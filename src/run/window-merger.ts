@@ -27,6 +27,7 @@ export class WindowMerger {
   eventLoopDelayMs = { p99max: 0, max: 0 };
   /** Per shard window reports of event-loop delay p99 (ms), for the overload rule. */
   readonly eventLoopP99s: number[] = [];
+  readonly eventLoopP50s: number[] = [];
   /** Per scenario and shard: the adapter's end-of-run report (from each shard's final batch). */
   private readonly reports = new Map<string, Map<number, unknown>>();
   private readonly pending = new Map<number, ShardBatch[]>();
@@ -139,6 +140,7 @@ export class WindowMerger {
       addEncoded(this.generatorLag, b.health.generatorLag);
       this.eventLoopDelayMs.p99max = Math.max(this.eventLoopDelayMs.p99max, b.health.eventLoopDelayMs.p99);
       this.eventLoopP99s.push(b.health.eventLoopDelayMs.p99);
+      this.eventLoopP50s.push(b.health.eventLoopDelayMs.p50);
       this.eventLoopDelayMs.max = Math.max(this.eventLoopDelayMs.max, b.health.eventLoopDelayMs.max);
     }
     const snapshots: IntervalSnapshot[] = [];
