@@ -61,13 +61,7 @@ export class WindowMerger {
   /** A shard that died: stop waiting for its windows. Returns the windows that became complete. */
   shardFailed(shard: number): MergedWindow[] {
     if (this.finalAt[shard] === null) this.finalAt[shard] = this.last[shard];
-    const out: MergedWindow[] = [];
-    while (this.isComplete(this.next)) {
-      const w = this.mergeWindow(this.next);
-      if (w) out.push(w);
-      this.next++;
-    }
-    return out;
+    return this.takeComplete();
   }
 
   /** Adds a batch; returns the windows that became complete, in order. */
@@ -83,6 +77,11 @@ export class WindowMerger {
       if (!m) this.reports.set(k, (m = new Map()));
       m.set(b.shard, b.adapterReports![k]);
     }
+    return this.takeComplete();
+  }
+
+  /** Merges, in order, every window that all shards have now delivered. */
+  private takeComplete(): MergedWindow[] {
     const out: MergedWindow[] = [];
     while (this.isComplete(this.next)) {
       const w = this.mergeWindow(this.next);
