@@ -123,8 +123,11 @@ export async function runStress(plan: Plan, opts: ProfileRunOptions): Promise<Pr
   opts.log?.(`stress: ${phases.length} steps of ${secs(p.stepDurationMs! / 1000)}, ${rate(phases[0].rate)} → ${rate(phases[phases.length - 1].rate)}; stops after ${p.stopAfter} failing steps`);
   const f = await runExpanded(plan, opts, hooks, expansion);
   const all = scenarioRecords(f.run.records);
+  // A step the early stop cut short (less than half run) is no evidence either way: leave it out.
+  const stepS = p.stepDurationMs! / 1000;
   const steps = phases
     .filter((ph) => all.some((r) => r.scenario === ph.name))
+    .filter((ph) => !(f.summary.endedEarly !== undefined && (f.summary.scenarios[ph.name]?.durationS ?? 0) < 0.5 * stepS))
     .map((ph, i) => {
       const s = f.summary.scenarios[ph.name];
       const c = checkStep(plan.thresholds, s, { errorLimit: p.errorLimit });
