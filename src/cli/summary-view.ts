@@ -3,6 +3,7 @@
  * the actual send), errors by class, then the thresholds with pass/fail marks and the verdict.
  */
 import type { ScenarioSummary, Summary } from '../core/results.js';
+import { fmtMetricValue } from '../report/index.js';
 import { fmtMs, fmtNum, fmtPct, paint, table, useColor } from './format.js';
 
 export function renderSummary(summary: Summary, opts: { color?: boolean } = {}): string {
@@ -20,7 +21,7 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
   out.push('', c.dim('latency = completion − intended start (includes any queueing before send); service time = completion − actual send; ttfb = first response byte − actual send.'));
   if (summary.thresholds.length > 0) {
     out.push('', c.bold('thresholds'));
-    const rows = summary.thresholds.map((t) => [t.ok ? c.green('✓') : c.red('✗'), t.expression, t.value === null ? (t.note ?? 'no data') : formatValue(t.expression, t.value)]);
+    const rows = summary.thresholds.map((t) => [t.ok ? c.green('✓') : c.red('✗'), t.expression, t.value === null ? (t.note ?? 'no data') : fmtMetricValue(t.expression, t.value)]);
     out.push(table(rows, { leftCols: 2 }));
   }
   for (const w of summary.warnings) out.push(c.yellow(`warning: ${w}`));
@@ -69,11 +70,5 @@ function scenarioBlock(s: ScenarioSummary, c: ReturnType<typeof paint>): string 
   return lines.join('\n');
 }
 
-function formatValue(expr: string, v: number): string {
-  if (/error_rate|accuracy|agreement|%/.test(expr) && v <= 1) return fmtPct(v);
-  if (/throughput|goodput|\/s|tokens_per_s/.test(expr)) return `${fmtNum(v)}/s`;
-  if (/p\d|latency|service_time|ttfb|ttft|tpot|itl|e2e|mean|max|min|ms\b/.test(expr)) return fmtMs(v);
-  return fmtNum(v);
-}
 
 const indent = (s: string, n: number) => s.split('\n').map((l) => ' '.repeat(n) + l).join('\n');

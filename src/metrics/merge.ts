@@ -35,11 +35,6 @@ export class Accumulator {
   /** Sum of window lengths (ms): the time this accumulator covers. */
   windowMs = 0;
 
-  /** Mean of a gauge over the windows that reported it. */
-  gaugeMean(name: string): number {
-    return this.windows > 0 ? (this.gauges[name] ?? 0) / this.windows : 0;
-  }
-
   add(s: IntervalSnapshot): void {
     this.windows++;
     this.windowMs += s.durationMs;
