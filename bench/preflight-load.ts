@@ -6,6 +6,9 @@
  *   --url URL  --executor constant-concurrency|constant-arrival-rate  --duration S
  *   [--rate R] [--concurrency N] [--connections N] [--arrival uniform|poisson]
  *   [--sample-ms MS]  (sample this process's memory every MS ms)  [--timeout-ms MS]
+ *
+ * PREFLIGHT_BENCH_CLIENT=undici (environment) sends with undici instead of the built-in HTTP/1.1
+ * client, to compare the two in any benchmark.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -57,6 +60,7 @@ const plan: Plan = {
     headers: {},
     timeoutMs: Number(v['timeout-ms']),
     connectTimeoutMs: 2000,
+    client: process.env['PREFLIGHT_BENCH_CLIENT'] === 'undici' ? 'undici' : 'auto',
     tls: { insecure: false },
     readyPath: null,
     readyTimeoutMs: 5000,

@@ -18,6 +18,8 @@ import { renderSummary } from './summary-view.js';
 import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from './reports.js';
 import { runProfileWithTerminal } from './profile-run.js';
 import { scaleProfile } from '../profiles/index.js';
+import { httpClientOf } from '../engine/index.js';
+import { HTTP_CLIENT_NAME } from '../report/format.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -87,7 +89,7 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
   const err = process.stderr;
   const c = paint(useColor(err));
   const view = opts.quiet ? null : new ProgressView(err);
-  if (!opts.quiet) err.write(c.dim(`target ${plan.target.url} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s)\n`));
+  if (!opts.quiet) err.write(c.dim(`target ${plan.target.url} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s) · HTTP client ${HTTP_CLIENT_NAME[httpClientOf(plan)]}\n`));
   if (plan.target.tls.insecure) err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
   return withInterrupt('the run', async (signal) => {
     const result = await run(plan, { outDir: opts.outDir, signal, onProgress: view ? (p) => view.update(p) : undefined });

@@ -44,8 +44,6 @@ export interface WireRequest {
   rows?: number;
   /** Metrics group within the scenario (e.g. the model name in a traffic mix). */
   group?: string;
-  /** Absolute origin (scheme://host:port) when the request goes somewhere other than the scenario target. */
-  origin?: string;
 }
 
 /**

@@ -1,20 +1,54 @@
 /**
- * Keep-alive connection pools (undici) per origin. Connections are created on demand up to the
+ * Keep-alive connection pools per scenario, behind one small interface (Transport): the built-in
+ * HTTP/1.1 client (h1/) for http:// targets — the fast path — and undici for https:// (and when the
+ * plan asks for it with `target.client: undici`). Connections are created on demand up to the
  * limit; requests beyond it wait inside the pool, which is why the engine takes the *actual send*
- * time when undici writes the request to a socket (onConnect), not when it was handed over.
+ * time when the request is written to a socket (onConnect), not when it was handed over.
  */
-import { Pool } from 'undici';
-import type { TlsOptions } from '../plan/types.js';
+import { Pool, type Dispatcher } from 'undici';
+import type { Plan, TlsOptions } from '../plan/types.js';
+import { H1Pool, type H1Handler, type H1RequestOptions } from './h1/index.js';
 
 export interface PoolOptions {
   /** null = unlimited (a new connection whenever all are busy). */
   connections: number | null;
   connectTimeoutMs: number;
   tls: TlsOptions;
+  /** `auto` (default): built-in client for http:, undici for https:. */
+  client?: 'auto' | 'undici';
+  /** The requests' timeout, ms: sets the built-in client's timer resolution. */
+  timeoutMs?: number;
 }
 
-export function createPool(origin: string, opts: PoolOptions): Pool {
-  return new Pool(origin, {
+export type RequestOptions = H1RequestOptions;
+/** A request's handler: both clients call the same methods (undici's legacy handler protocol). */
+export type RequestHandler = H1Handler & Dispatcher.DispatchHandler;
+
+export interface Transport {
+  readonly client: 'builtin' | 'undici';
+  dispatch(opts: RequestOptions, handler: RequestHandler): void;
+  /** Closes every connection; requests in flight or waiting fail as cancelled. */
+  destroy(): Promise<void>;
+}
+
+/** Which client serves an origin: the built-in one for http:, unless the plan asks for undici. */
+export function clientFor(origin: string, client: 'auto' | 'undici' = 'auto'): 'builtin' | 'undici' {
+  return client !== 'undici' && new URL(origin).protocol === 'http:' ? 'builtin' : 'undici';
+}
+
+/** The client(s) a plan's scenarios use, as summary.generator.http_client says it. */
+export function httpClientOf(plan: Plan): 'builtin' | 'undici' | 'builtin+undici' {
+  const used = new Set(plan.scenarios.map((s) => clientFor(s.target?.url ?? plan.target.url, plan.target.client)));
+  return used.size === 2 ? 'builtin+undici' : used.has('undici') ? 'undici' : 'builtin';
+}
+
+export function createPool(origin: string, opts: PoolOptions): Transport {
+  const o = new URL(origin).origin;
+  if (clientFor(o, opts.client) === 'builtin') {
+    const pool = new H1Pool(o, { connections: opts.connections, connectTimeoutMs: opts.connectTimeoutMs }, opts.timeoutMs);
+    return { client: 'builtin', dispatch: (r, h) => pool.dispatch(r, h), destroy: () => pool.destroy() };
+  }
+  const pool = new Pool(o, {
     connections: opts.connections,
     pipelining: 1,
     connectTimeout: opts.connectTimeoutMs,
@@ -23,6 +57,11 @@ export function createPool(origin: string, opts: PoolOptions): Pool {
     // Per-request timeouts are set on each dispatch.
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: origin.startsWith('https:') ? { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: opts.tls.ca } : {}) } : undefined,
+    connect: o.startsWith('https:') ? { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: opts.tls.ca } : {}) } : undefined,
   });
+  return {
+    client: 'undici',
+    dispatch: (r, h) => void pool.dispatch(r as Dispatcher.DispatchOptions, h),
+    destroy: () => pool.destroy(),
+  };
 }

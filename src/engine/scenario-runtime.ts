@@ -3,13 +3,13 @@
  * metrics, and the request lifecycle. The hot path is here: one InFlight object per request (undici
  * calls its methods directly — no closures, no promises), dispatch options cached per WireRequest.
  */
-import type { Dispatcher, Pool } from 'undici';
 import type { Adapter, ErrorClass, Recorder, StreamObserver, WireRequest } from '../core/types.js';
 import { MetricSet } from '../metrics/metric-set.js';
 import { recordClamped } from '../metrics/histogram.js';
 import type { ScenarioPlan } from '../plan/types.js';
 import { classifyError, classifyStatus } from './classify.js';
 import { nowNs } from './clock.js';
+import type { RequestHandler, RequestOptions, Transport } from './http-pool.js';
 
 /** Who gets told when a request finishes (an executor, or a virtual user). */
 export interface RequestOwner {
@@ -30,7 +30,7 @@ export const LATE_TOLERANCE_NS = 10_000_000;
 export const MAX_AWAITING_SOCKET = 16;
 
 const DISPATCH_OPTS = Symbol('dispatchOpts');
-type CachedRequest = WireRequest & { [DISPATCH_OPTS]?: Dispatcher.DispatchOptions };
+type CachedRequest = WireRequest & { [DISPATCH_OPTS]?: RequestOptions };
 
 export class ScenarioRuntime {
   readonly metrics = new MetricSet();
@@ -52,7 +52,7 @@ export class ScenarioRuntime {
   constructor(
     readonly plan: ScenarioPlan,
     readonly adapter: Adapter,
-    private readonly pool: Pool,
+    private readonly pool: Transport,
     private readonly timeoutMs: number,
     /** MAX_AWAITING_SOCKET for an unlimited pool; Infinity when the pool has a connection limit. */
     private readonly maxAwaitingSocket: number = Infinity,
@@ -69,14 +69,13 @@ export class ScenarioRuntime {
       const headers: string[] = [];
       for (const k in req.headers) headers.push(k, req.headers[k]);
       opts = {
-        method: req.method as Dispatcher.HttpMethod,
+        method: req.method,
         path: req.path,
         headers,
         body: req.body ?? null,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       };
-      if (req.origin) opts.origin = req.origin;
       req[DISPATCH_OPTS] = opts;
     }
     const r = new InFlight(this, req, opts, intendedNs, owner);
@@ -269,7 +268,7 @@ const CANCELLED = Object.assign(new Error('request cancelled before it was sent'
  * One request in flight. Implements undici's (legacy, wrapper-free) handler methods: raw headers
  * are never parsed, body bytes are only counted unless the adapter asked for them.
  */
-class InFlight implements Dispatcher.DispatchHandler {
+class InFlight implements RequestHandler {
   sendNs: number;
   firstByteNs = 0;
   status = 0;
@@ -289,7 +288,7 @@ class InFlight implements Dispatcher.DispatchHandler {
   constructor(
     private readonly rt: ScenarioRuntime,
     readonly req: WireRequest,
-    readonly opts: Dispatcher.DispatchOptions,
+    readonly opts: RequestOptions,
     readonly intendedNs: number,
     readonly owner: RequestOwner,
   ) {
@@ -314,11 +313,19 @@ class InFlight implements Dispatcher.DispatchHandler {
     return true;
   }
 
+  /** undici: `chunk` is ours to keep. */
   onData(chunk: Buffer): boolean {
     this.bytesIn += chunk.length;
     if (this.chunks !== null) this.chunks.push(chunk);
     else if (this.observer !== null) this.observer.onData(chunk, nowNs() - this.intendedNs);
     return true;
+  }
+
+  /** Built-in client: the bytes are a view of a reused read buffer, copied only if kept. */
+  onBody(buf: Buffer, start: number, end: number): void {
+    this.bytesIn += end - start;
+    if (this.chunks !== null) this.chunks.push(Buffer.copyBytesFrom(buf, start, end - start));
+    else if (this.observer !== null) this.observer.onData(Buffer.copyBytesFrom(buf, start, end - start), nowNs() - this.intendedNs);
   }
 
   onComplete(): void {

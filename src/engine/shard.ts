@@ -5,12 +5,12 @@
  * every shard uses the same t0, so the main thread can merge windows exactly.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { request, type Pool } from 'undici';
+import { request } from 'undici';
 import type { Adapter, AdapterContext, IntervalSnapshot } from '../core/types.js';
 import { encodeHistogram } from '../metrics/histogram.js';
 import type { Plan, ScenarioPlan } from '../plan/types.js';
 import { createExecutor, generatorLag, type Executor } from './executors/index.js';
-import { createPool } from './http-pool.js';
+import { createPool, type Transport } from './http-pool.js';
 import { MAX_AWAITING_SOCKET, ScenarioRuntime } from './scenario-runtime.js';
 import { fromAbsolute, nowNs } from './clock.js';
 
@@ -44,7 +44,7 @@ export type AdapterFactory = (scenario: ScenarioPlan, plan: Plan, ctx: { shard: 
 interface Slot {
   plan: ScenarioPlan;
   rt: ScenarioRuntime;
-  pool: Pool;
+  pool: Transport;
   executor: Executor;
   startNs: number;
   endNs: number | null;
@@ -109,6 +109,8 @@ export class LoadShard {
         connections: connections === undefined ? null : Math.max(1, Math.ceil(connections / shard.count)),
         connectTimeoutMs: plan.target.connectTimeoutMs,
         tls: plan.target.tls,
+        client: plan.target.client,
+        timeoutMs: sc.target?.timeoutMs ?? plan.target.timeoutMs,
       });
       const rt = new ScenarioRuntime(sc, adapter, pool, sc.target?.timeoutMs ?? plan.target.timeoutMs, connections === undefined ? MAX_AWAITING_SOCKET : Infinity);
       const executor = createExecutor(rt, shard, seed);

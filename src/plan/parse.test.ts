@@ -39,6 +39,7 @@ const EXPECTED: Plan = {
     headers: { authorization: `Bearer ${TOKEN}` },
     timeoutMs: 30_000,
     connectTimeoutMs: 10_000,
+    client: 'auto',
     tls: { insecure: false },
     readyPath: null,
     readyTimeoutMs: 30_000,

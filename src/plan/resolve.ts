@@ -293,6 +293,7 @@ function buildTarget(w: Walker, t: Raw, ctx: Ctx, secrets: Set<string>): Pending
     ...(t['connections'] !== undefined ? { connections: t['connections'] } : {}),
     timeoutMs: t['timeout'] ?? 30_000,
     connectTimeoutMs: t['connectTimeout'] ?? 10_000,
+    client: t['client'] === 'undici' ? 'undici' : 'auto',
     tls,
     readyPath: ready === false ? null : typeof ready === 'string' ? ready : w.has('target.ready') ? null : undefined,
     readyTimeoutMs: t['readyTimeout'] ?? 30_000,

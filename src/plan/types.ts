@@ -36,6 +36,8 @@ export interface TargetPlan {
   /** Per-request timeout (headers and body), default 30 s. */
   timeoutMs: number;
   connectTimeoutMs: number;
+  /** `auto`: the built-in HTTP/1.1 client for http://, undici for https://; `undici`: undici for both. */
+  client: 'auto' | 'undici';
   tls: TlsOptions;
   /** Health check before load: path polled until 2xx or `readyTimeoutMs`; null to skip. */
   readyPath: string | null;

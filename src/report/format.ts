@@ -116,3 +116,10 @@ export function scoresAccuracy(sc: { counters?: Record<string, number>; quality?
   if (task === undefined && c['quality.correct'] === undefined && (c['quality.abs_err_sum'] !== undefined || c['quality.sq_err_sum'] !== undefined)) return false;
   return true;
 }
+
+/** summary.generator.http_client in words. */
+export const HTTP_CLIENT_NAME: Record<string, string> = {
+  builtin: 'built-in HTTP/1.1',
+  undici: 'undici',
+  'builtin+undici': 'built-in HTTP/1.1 (http://) and undici (https://)',
+};

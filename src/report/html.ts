@@ -12,7 +12,7 @@ import type { DurationStats, IntervalRecord, ScenarioSummary, Summary, Threshold
 import type { ChartMark, ChartSeries, ChartSpec, ReportData } from './chart-spec.js';
 import type { Comparison, MetricVerdict, RunSeries } from './compare.js';
 import { fmtChange, fmtCi, fmtComparisonValue, fmtTolerance, metricLabel } from './compare.js';
-import { fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, scoresAccuracy } from './format.js';
+import { HTTP_CLIENT_NAME, fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, scoresAccuracy } from './format.js';
 import { decodeSparse, mergeSparse, sparseQuantile } from './hdr.js';
 import type { SparseHistogram } from './hdr.js';
 import { preflightClient } from './html-client.js';
@@ -567,6 +567,7 @@ function machineSection(s: Summary, skipped: number): string {
   ];
   if (g) {
     rows.push(['Generator workers', String(g.workers)]);
+    if (g.http_client) rows.push(['HTTP client', HTTP_CLIENT_NAME[g.http_client] ?? g.http_client]);
     rows.push(['Generator CPU', `${fmtNum(g.cpu_percent?.mean)}% mean, ${fmtNum(g.cpu_percent?.max)}% max (of one core)`]);
     rows.push(['Event-loop delay', `p99 ${fmtMs(g.event_loop_delay_ms?.p99)}, max ${fmtMs(g.event_loop_delay_ms?.max)}`]);
     rows.push(['Generator lag', `p99 ${fmtMs(g.dispatch_lag_ms?.p99)}, max ${fmtMs(g.dispatch_lag_ms?.max)}`]);

@@ -324,6 +324,7 @@ export function synthesizeRun(spec: SynthRun): { summary: Summary; intervals: In
     generator: {
       overloaded,
       workers: 1,
+      http_client: 'builtin',
       dispatch_lag_ms: { p50: 0.08, p99: overloaded ? 48.2 : 0.61, max: overloaded ? 130.5 : 2.3 },
       event_loop_delay_ms: { p50: 0.9, p99: overloaded ? 62.1 : 3.1, max: overloaded ? 140.2 : 9.8 },
       cpu_percent: { mean: overloaded ? 97.5 : 23.4, max: overloaded ? 100 : 41.2 },

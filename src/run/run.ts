@@ -6,7 +6,7 @@
  */
 import { ExitCode } from '../core/exit-codes.js';
 import type { GeneratorHealth, IntervalRecord, Summary, ThresholdResult } from '../core/results.js';
-import { absoluteNow, localShard, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
+import { absoluteNow, httpClientOf, localShard, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
 import { Accumulator, durationStats } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact, redactPlan } from '../plan/index.js';
@@ -194,7 +194,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   }
 
   function health(): GeneratorHealth {
-    const h = emptyHealth(workers);
+    const h = emptyHealth(workers, httpClientOf(plan));
     const lag = durationStats(merger.generatorLag);
     h.dispatch_lag_ms = { p50: lag.p50, p99: lag.p99, max: lag.max };
     // p50: the median window's median; p99: the worst window's p99 (the overload rule counts windows).

@@ -81,10 +81,11 @@ export function machineInfo(): Summary['machine'] {
   };
 }
 
-export function emptyHealth(workers: number): GeneratorHealth {
+export function emptyHealth(workers: number, httpClient: GeneratorHealth['http_client'] = 'builtin'): GeneratorHealth {
   return {
     overloaded: false,
     workers,
+    http_client: httpClient,
     dispatch_lag_ms: { p50: 0, p99: 0, max: 0 },
     event_loop_delay_ms: { p50: 0, p99: 0, max: 0 },
     cpu_percent: { mean: 0, max: 0 },

@@ -158,7 +158,7 @@ function summary(): Summary {
     exitCode: 0,
     thresholds: [],
     warnings: [],
-    generator: { overloaded: false, workers: 1, dispatch_lag_ms: { p50: 0, p99: 1, max: 2 }, event_loop_delay_ms: { p50: 0, p99: 1, max: 2 }, cpu_percent: { mean: 10, max: 20 }, reasons: [] },
+    generator: { overloaded: false, workers: 1, http_client: 'builtin', dispatch_lag_ms: { p50: 0, p99: 1, max: 2 }, event_loop_delay_ms: { p50: 0, p99: 1, max: 2 }, cpu_percent: { mean: 10, max: 20 }, reasons: [] },
     total: scenario({ latency_ms: stats(240), throughput: 350 }),
     scenarios: { steady, chat, empty },
   };

@@ -30,6 +30,7 @@ export function plan(url: string, scenarios: ScenarioPlan[], extra: { thresholds
       headers: {},
       timeoutMs: extra.timeoutMs ?? 5000,
       connectTimeoutMs: 2000,
+    client: 'auto',
       tls: { insecure: false },
       readyPath: null,
       readyTimeoutMs: 5000,

@@ -45,6 +45,7 @@ export function testPlan(url: string, scenario: Partial<ScenarioPlan> & Pick<Sce
       headers: opts.headers ?? {},
       timeoutMs: 5000,
       connectTimeoutMs: 2000,
+    client: 'auto',
       tls: { insecure: false },
       readyPath: null,
       readyTimeoutMs: 1000,
@@ -90,7 +91,7 @@ export interface Sent {
 
 /** Sends one request as the engine would and judges it (judge, or openStream for 'stream'). */
 export async function send(adapter: Adapter, origin: string, req: WireRequest, rec: Recorder, startNs = process.hrtime.bigint()): Promise<Sent> {
-  const res = await request(`${req.origin ?? origin}${req.path}`, {
+  const res = await request(`${origin}${req.path}`, {
     method: req.method as 'POST',
     headers: req.headers,
     ...(req.body ? { body: req.body } : {}),

@@ -1,0 +1,339 @@
+/**
+ * The built-in HTTP/1.1 client against real servers on loopback: node:http for well-behaved
+ * peers, raw TCP servers for the misbehaving ones (reset, hang, garbage, early close).
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { buildRequestBytes } from './request-bytes.js';
+import { H1Pool, type H1Handler, type H1RequestOptions } from './pool.js';
+
+interface Outcome {
+  status: number;
+  body: string;
+  error: (Error & { code?: string }) | null;
+  sent: boolean;
+  ms: number;
+}
+
+/** Sends one request; resolves with what the handler saw. `onSent` gets the abort function. */
+function send(pool: H1Pool, opts: Partial<H1RequestOptions> = {}, onSent?: (abort: (err?: Error) => void) => void): Promise<Outcome> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const o: Outcome = { status: 0, body: '', error: null, sent: false, ms: 0 };
+    const chunks: Buffer[] = [];
+    const h: H1Handler = {
+      onConnect(abort) {
+        o.sent = true;
+        onSent?.(abort);
+      },
+      onHeaders(status) {
+        o.status = status;
+        return true;
+      },
+      onBody(buf, start, end) {
+        chunks.push(Buffer.from(buf.subarray(start, end)));
+      },
+      onComplete() {
+        o.body = Buffer.concat(chunks).toString();
+        o.ms = performance.now() - t0;
+        resolve(o);
+      },
+      onError(err) {
+        o.error = err;
+        o.ms = performance.now() - t0;
+        resolve(o);
+      },
+    };
+    pool.dispatch({ method: 'GET', path: '/', headers: [], body: null, headersTimeout: 5000, bodyTimeout: 5000, ...opts }, h);
+  });
+}
+
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of closers) await c();
+});
+
+async function listen(server: net.Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** node:http server; counts connections. */
+async function httpTarget(handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void) {
+  const state = { connections: 0, requests: 0 };
+  const server = http.createServer((req, res) => {
+    state.requests++;
+    const parts: Buffer[] = [];
+    req.on('data', (c) => parts.push(c));
+    req.on('end', () => handler(req, res, Buffer.concat(parts).toString()));
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', () => state.connections++);
+  const url = await listen(server);
+  closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))));
+  return { url, state };
+}
+
+/** Raw TCP server: `onData` sees each request's bytes and the socket. */
+async function tcpTarget(onData: (sock: net.Socket, data: Buffer, n: number) => void) {
+  const sockets = new Set<net.Socket>();
+  const state = { connections: 0 };
+  const server = net.createServer((sock) => {
+    state.connections++;
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => {});
+    let n = 0;
+    sock.on('data', (d) => onData(sock, d, n++));
+  });
+  const url = await listen(server);
+  closers.push(() => new Promise((r) => {
+    for (const s of sockets) s.destroy();
+    server.close(() => r());
+  }));
+  return { url, state };
+}
+
+function newPool(url: string, connections: number | null = null, connectTimeoutMs = 2000): H1Pool {
+  const pool = new H1Pool(url, { connections, connectTimeoutMs }, 1000);
+  closers.push(() => pool.destroy());
+  return pool;
+}
+
+describe('built-in HTTP/1.1 client', () => {
+  it('sends method, path, headers, host and body exactly; reuses one keep-alive connection', async () => {
+    const seen: string[] = [];
+    const t = await httpTarget((req, res, body) => {
+      seen.push(`${req.method} ${req.url} host=${req.headers.host} x=${req.headers['x-model']} len=${req.headers['content-length']} body=${body}`);
+      res.end(`echo:${body}`);
+    });
+    const pool = newPool(t.url, 1);
+    for (let i = 0; i < 50; i++) {
+      const r = await send(pool, { method: 'POST', path: `/v2/models/m/infer?i=${i}`, headers: ['x-model', 'digits'], body: Buffer.from(`{"i":${i}}`) });
+      assert.equal(r.error, null);
+      assert.equal(r.status, 200);
+      assert.equal(r.body, `echo:{"i":${i}}`);
+    }
+    assert.equal(t.state.connections, 1, 'one keep-alive connection for 50 sequential requests');
+    const host = new URL(t.url).host;
+    assert.equal(seen[7], `POST /v2/models/m/infer?i=7 host=${host} x=digits len=7 body={"i":7}`);
+  });
+
+  it('keeps at most `connections` open; requests beyond wait and all complete', async () => {
+    const t = await httpTarget((_req, res) => setTimeout(() => res.end('ok'), 20));
+    const pool = newPool(t.url, 4);
+    const rs = await Promise.all(Array.from({ length: 40 }, () => send(pool)));
+    assert.ok(rs.every((r) => r.status === 200 && r.body === 'ok'));
+    assert.equal(t.state.connections, 4);
+    assert.equal(pool.size, 4);
+  });
+
+  it('without a limit opens a connection per concurrent request, then reuses them', async () => {
+    const t = await httpTarget((_req, res) => setTimeout(() => res.end('ok'), 30));
+    const pool = newPool(t.url, null);
+    await Promise.all(Array.from({ length: 10 }, () => send(pool)));
+    await Promise.all(Array.from({ length: 10 }, () => send(pool)));
+    assert.equal(t.state.connections, 10);
+  });
+
+  it('reads chunked, streamed bodies; the body timeout is the pause between bytes, not the total', async () => {
+    const t = await httpTarget((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = 0;
+      const iv = setInterval(() => {
+        res.write(`data: ${i}\n\n`);
+        if (++i === 8) {
+          clearInterval(iv);
+          res.end();
+        }
+      }, 40);
+    });
+    const pool = newPool(t.url, 1);
+    const r = await send(pool, { headersTimeout: 200, bodyTimeout: 200 });
+    assert.equal(r.error, null);
+    assert.equal(r.body, Array.from({ length: 8 }, (_, i) => `data: ${i}\n\n`).join(''));
+    assert.ok(r.ms > 300, `the stream took ${r.ms.toFixed(0)} ms, longer than one body timeout`);
+  });
+
+  it('fails a request to a closed port with ECONNREFUSED, once per request', async () => {
+    const server = net.createServer();
+    const url = await listen(server);
+    await new Promise<void>((r) => server.close(() => r()));
+    const pool = newPool(url, 2);
+    const rs = await Promise.all(Array.from({ length: 5 }, () => send(pool)));
+    assert.deepEqual(rs.map((r) => r.error?.code), Array(5).fill('ECONNREFUSED'));
+    assert.ok(rs.every((r) => !r.sent));
+  });
+
+  it('a server that resets mid-response: the request fails as a socket error, the next one works', async () => {
+    let first = true;
+    const t = await tcpTarget((sock) => {
+      if (first) {
+        first = false;
+        sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');
+        setTimeout(() => sock.resetAndDestroy(), 10);
+      } else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    });
+    const pool = newPool(t.url, 1);
+    const a = await send(pool);
+    assert.ok(a.error !== null && ['ECONNRESET', 'UND_ERR_SOCKET'].includes(a.error.code!), `got ${a.error?.code}`);
+    assert.equal(a.status, 200, 'the head had arrived');
+    const b = await send(pool);
+    assert.equal(b.error, null);
+    assert.equal(b.body, 'ok');
+  });
+
+  it('a server that closes before answering: UND_ERR_SOCKET', async () => {
+    const t = await tcpTarget((sock) => sock.end());
+    const pool = newPool(t.url, 1);
+    const r = await send(pool);
+    assert.equal(r.error?.code, 'UND_ERR_SOCKET');
+    assert.equal(r.status, 0);
+  });
+
+  it('a hung server: headers timeout close to the configured value (never early)', async () => {
+    const t = await tcpTarget(() => {});
+    const pool = newPool(t.url, 1);
+    const r = await send(pool, { headersTimeout: 300 });
+    assert.equal(r.error?.code, 'UND_ERR_HEADERS_TIMEOUT');
+    assert.ok(r.ms >= 300 && r.ms < 1500, `timed out after ${r.ms.toFixed(0)} ms`);
+  });
+
+  it('a body that stalls: body timeout', async () => {
+    const t = await tcpTarget((sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
+    const pool = newPool(t.url, 1);
+    const r = await send(pool, { bodyTimeout: 200 });
+    assert.equal(r.error?.code, 'UND_ERR_BODY_TIMEOUT');
+    assert.equal(r.status, 200);
+  });
+
+  it('garbage instead of HTTP: an HPE_* parse error', async () => {
+    const t = await tcpTarget((sock) => sock.write('SSH-2.0-OpenSSH_9.2\r\n\r\n'));
+    const pool = newPool(t.url, 1);
+    const r = await send(pool);
+    assert.match(r.error?.code ?? '', /^HPE_/);
+    assert.equal(r.error?.name, 'HTTPParserError');
+  });
+
+  it('Connection: close, a body read until close, and bytes after a response: the connection is not reused', async () => {
+    let k = 0;
+    const t = await tcpTarget((sock) => {
+      const i = k++;
+      if (i === 0) sock.write('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na');
+      else if (i === 1) sock.end('HTTP/1.1 200 OK\r\n\r\nuntil close');
+      else if (i === 2) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\ncEXTRA');
+      else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nd');
+    });
+    const pool = newPool(t.url, 1);
+    const bodies = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await send(pool);
+      assert.equal(r.error, null, `request ${i}: ${r.error?.message}`);
+      bodies.push(r.body);
+    }
+    assert.deepEqual(bodies, ['a', 'until close', 'c', 'd']);
+    assert.equal(t.state.connections, 4);
+  });
+
+  it('a keep-alive connection the server closed while idle is replaced', async () => {
+    const t = await tcpTarget((sock) => {
+      sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      setTimeout(() => sock.end(), 20); // the server's keep-alive timeout
+    });
+    const pool = newPool(t.url, 1);
+    assert.equal((await send(pool)).body, 'ok');
+    await new Promise((r) => setTimeout(r, 100));
+    const r = await send(pool);
+    assert.equal(r.error, null);
+    assert.equal(r.body, 'ok');
+    assert.equal(t.state.connections, 2);
+  });
+
+  it("closes an idle connection before the server's announced keep-alive timeout (no reset race)", async () => {
+    const server = http.createServer((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 2000; // announced as Keep-Alive: timeout=2 → we close after 1 s idle
+    const url = await listen(server);
+    closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))));
+    const pool = newPool(url, 1);
+    assert.equal((await send(pool)).body, 'ok');
+    assert.equal(pool.size, 1);
+    await new Promise((r) => setTimeout(r, 1400));
+    assert.equal(pool.size, 0, 'closed by the client after ~1 s idle');
+    assert.equal((await send(pool)).body, 'ok');
+  });
+
+  it('abort in flight: UND_ERR_ABORTED, and the pool goes on', async () => {
+    const t = await httpTarget((req, res) => (req.url === '/slow' ? setTimeout(() => res.end('late'), 2000) : res.end('ok')));
+    const pool = newPool(t.url, 1);
+    const r = await send(pool, { path: '/slow' }, (abort) => setTimeout(() => abort(), 50));
+    assert.equal(r.error?.code, 'UND_ERR_ABORTED');
+    const next = await send(pool);
+    assert.equal(next.body, 'ok');
+  });
+
+  it('abort while being told of the send: not written, and the connection stays usable', async () => {
+    const t = await httpTarget((_req, res) => res.end('ok'));
+    const pool = newPool(t.url, 1);
+    await send(pool);
+    const r = await send(pool, {}, (abort) => abort());
+    assert.equal(r.error?.code, 'UND_ERR_ABORTED');
+    assert.equal((await send(pool)).body, 'ok');
+    assert.equal(t.state.requests, 2, 'the aborted request never reached the server');
+    assert.equal(t.state.connections, 1);
+  });
+
+  it('destroy: requests waiting or in flight fail as UND_ERR_DESTROYED; later dispatches too', async () => {
+    const t = await httpTarget((_req, res) => setTimeout(() => res.end('ok'), 1000));
+    const pool = new H1Pool(t.url, { connections: 1, connectTimeoutMs: 1000 });
+    const rs = Array.from({ length: 3 }, () => send(pool));
+    await new Promise((r) => setTimeout(r, 50));
+    await pool.destroy();
+    assert.deepEqual((await Promise.all(rs)).map((r) => r.error?.code), Array(3).fill('UND_ERR_DESTROYED'));
+    assert.equal((await send(pool)).error?.code, 'UND_ERR_DESTROYED');
+  });
+
+  it('an invalid request fails before anything is sent', async () => {
+    const t = await httpTarget((_req, res) => res.end('ok'));
+    const pool = newPool(t.url, 1);
+    const r = await send(pool, { path: '/a b' });
+    assert.equal(r.error?.code, 'ERR_INVALID_REQUEST');
+    assert.equal(r.sent, false);
+    assert.equal(t.state.connections, 0);
+  });
+
+  it('connects to IPv6 loopback when the machine has it', async (t) => {
+    const server = http.createServer((_req, res) => res.end('v6'));
+    const ok = await new Promise<boolean>((r) => {
+      server.once('error', () => r(false));
+      server.listen(0, '::1', () => r(true));
+    });
+    if (!ok) return t.skip('no ::1 here');
+    closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))));
+    const pool = newPool(`http://[::1]:${(server.address() as AddressInfo).port}`, 1);
+    const r = await send(pool);
+    assert.equal(r.body, 'v6');
+  });
+
+  it('refuses non-http origins', () => {
+    assert.throws(() => new H1Pool('https://127.0.0.1:1', { connections: 1, connectTimeoutMs: 1000 }), /http: origins only/);
+  });
+});
+
+describe('buildRequestBytes', () => {
+  it('builds the request line, headers, host, content-length and body', () => {
+    const b = buildRequestBytes('POST', '/x?y=1', '127.0.0.1:8080', ['authorization', 'Bearer t', 'content-length', '999'], Buffer.from('{}'));
+    assert.equal(b.toString(), 'POST /x?y=1 HTTP/1.1\r\nauthorization: Bearer t\r\nhost: 127.0.0.1:8080\r\ncontent-length: 2\r\n\r\n{}');
+  });
+  it('keeps a given host; POST without a body says content-length: 0; GET says nothing', () => {
+    assert.equal(buildRequestBytes('POST', '/', 'h:1', ['host', 'model.local'], null).toString(), 'POST / HTTP/1.1\r\nhost: model.local\r\ncontent-length: 0\r\n\r\n');
+    assert.equal(buildRequestBytes('GET', '/', 'h:1', [], null).toString(), 'GET / HTTP/1.1\r\nhost: h:1\r\n\r\n');
+  });
+  it('rejects what would change the request: CR/LF in values, spaces in the path, bad names', () => {
+    assert.throws(() => buildRequestBytes('GET', '/', 'h', ['x', 'a\r\nevil: 1'], null), /control characters/);
+    assert.throws(() => buildRequestBytes('GET', '/a b', 'h', [], null), /invalid request path/);
+    assert.throws(() => buildRequestBytes('GET', '/', 'h', ['bad name', 'v'], null), /invalid header name/);
+    assert.throws(() => buildRequestBytes('GE T', '/', 'h', [], null), /invalid HTTP method/);
+  });
+});

@@ -1,0 +1,395 @@
+/**
+ * The built-in HTTP/1.1 client for plain `http:` targets: a keep-alive pool of raw TCP sockets,
+ * one request at a time per connection. It exists for speed — the load generator must not be the
+ * bottleneck — so the hot path is lean:
+ * - the request's bytes are built once per request template and sent with one socket write;
+ * - responses are read with `onread` into one buffer shared by the pool (no stream machinery, no
+ *   per-read allocation) and parsed in place; unneeded headers are never turned into strings;
+ * - a connection freed by a response is handed the next request synchronously, before the
+ *   request's owner hears of the completion (a closed-model user's next request finds it idle);
+ * - timeouts are one coarse timer per pool (ticks), not a timer per request.
+ *
+ * It speaks the handler protocol the engine already uses with undici (onConnect with an abort
+ * function, onHeaders, body, onComplete/onError) and reports errors with the same codes, so errors
+ * are classified the same way whichever client sent the request. TLS targets use undici.
+ */
+import net from 'node:net';
+import { buildRequestBytes } from './request-bytes.js';
+import { ResponseParser, type ResponseSink } from './response-parser.js';
+
+export interface H1Handler {
+  /** The request is about to be written to a socket; `abort` cancels it from now on. */
+  onConnect(abort: (err?: Error) => void): void;
+  onHeaders(status: number): boolean;
+  /** Body bytes buf[start, end): valid only during the call (the read buffer is reused). */
+  onBody(buf: Buffer, start: number, end: number): void;
+  onComplete(): void;
+  onError(err: Error): void;
+}
+
+export interface H1RequestOptions {
+  method: string;
+  path: string;
+  /** Flat [name, value, …]. */
+  headers: string[];
+  body: Buffer | string | null;
+  /** Time to the response head after the request was written, ms (0 = none). */
+  headersTimeout?: number;
+  /** Longest pause between body bytes, ms (0 = none). */
+  bodyTimeout?: number;
+}
+
+export interface H1PoolOptions {
+  /** Most connections open at once; null = a new one whenever all are busy. */
+  connections: number | null;
+  connectTimeoutMs: number;
+}
+
+/** Errors with the codes undici uses, so one classifier serves both clients. */
+export class H1Error extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const BYTES = Symbol('h1Bytes');
+type CachedOptions = H1RequestOptions & { [BYTES]?: Buffer };
+
+/** Idle keep-alive connections are closed after this when the server does not say its own limit. */
+const DEFAULT_IDLE_MS = 60_000;
+
+/**
+ * How long a connection may stay idle: a server closing an idle connection just as a request is
+ * written makes a false `connection_reset`, so we close first — 1 s before the server's announced
+ * `Keep-Alive: timeout` (half of it when that is 2 s or less).
+ */
+function idleLimitMs(serverTimeoutMs: number): number {
+  if (serverTimeoutMs < 0) return DEFAULT_IDLE_MS;
+  return serverTimeoutMs > 2000 ? serverTimeoutMs - 1000 : serverTimeoutMs / 2;
+}
+
+/** One read buffer per pool: reads are parsed synchronously, so connections can share it. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+const enum ConnState {
+  Connecting,
+  Idle,
+  Busy,
+  Closed,
+}
+
+export class H1Pool {
+  private readonly host: string;
+  private readonly port: number;
+  private readonly hostHeader: string;
+  private readonly limit: number;
+  private readonly all = new Set<H1Connection>();
+  private readonly idle: H1Connection[] = [];
+  /** Requests waiting for a connection: [opts, handler, opts, handler, …] from `queueHead`. */
+  private queue: unknown[] = [];
+  private queueHead = 0;
+  private connecting = 0;
+  private destroyed = false;
+  private ticker: NodeJS.Timeout | null = null;
+  /** Coarse clock for timeouts, advanced by the ticker. */
+  tick = 0;
+  readonly tickMs: number;
+  readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+
+  constructor(
+    origin: string,
+    private readonly opts: H1PoolOptions,
+    /** Shortest request timeout the pool will see, ms; sets the timer's resolution. */
+    timeoutHintMs = 30_000,
+  ) {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:') throw new Error(`the built-in HTTP/1.1 client serves http: origins only, not ${url.protocol}`);
+    this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.port = url.port === '' ? 80 : Number(url.port);
+    this.hostHeader = url.host;
+    this.limit = opts.connections === null ? Infinity : Math.max(1, opts.connections);
+    // Timeouts fire within ~5% of their value (at least 5 ms, at most 100 ms late).
+    this.tickMs = Math.min(100, Math.max(5, Math.floor(Math.min(timeoutHintMs, opts.connectTimeoutMs) / 20)));
+  }
+
+  /** Connections open or opening. */
+  get size(): number {
+    return this.all.size;
+  }
+
+  dispatch(opts: H1RequestOptions, handler: H1Handler): void {
+    if (this.destroyed) return handler.onError(new H1Error('UND_ERR_DESTROYED', 'the connection pool was closed'));
+    const o = opts as CachedOptions;
+    if (o[BYTES] === undefined) {
+      try {
+        o[BYTES] = buildRequestBytes(o.method, o.path, this.hostHeader, o.headers, o.body);
+      } catch (err) {
+        return handler.onError(err as Error);
+      }
+    }
+    if (this.ticker === null) this.startTicker();
+    const conn = this.idle.pop();
+    if (conn !== undefined) return conn.send(o, o[BYTES], handler);
+    this.queue.push(o, handler);
+    this.maybeConnect();
+  }
+
+  /** Opens a connection if requests wait that the connections being opened will not take. */
+  private maybeConnect(): void {
+    const waiting = (this.queue.length - this.queueHead) >> 1;
+    if (waiting > this.connecting && this.all.size < this.limit) {
+      this.connecting++;
+      this.all.add(new H1Connection(this, this.host, this.port, this.opts.connectTimeoutMs));
+    }
+  }
+
+  /** A connection is ready for a request (just connected, or its response completed). */
+  release(conn: H1Connection): void {
+    if (this.queueHead < this.queue.length) {
+      const o = this.queue[this.queueHead] as CachedOptions;
+      const h = this.queue[this.queueHead + 1] as H1Handler;
+      this.queue[this.queueHead] = this.queue[this.queueHead + 1] = undefined;
+      this.queueHead += 2;
+      this.compactQueue();
+      conn.send(o, o[BYTES]!, h);
+    } else {
+      this.idle.push(conn);
+    }
+  }
+
+  onConnected(): void {
+    this.connecting--;
+  }
+
+  /** A connection could not be opened: the oldest waiting request fails with the reason. */
+  onConnectFailed(conn: H1Connection, err: Error): void {
+    this.connecting--;
+    this.all.delete(conn);
+    if (this.queueHead < this.queue.length) {
+      const h = this.queue[this.queueHead + 1] as H1Handler;
+      this.queue[this.queueHead] = this.queue[this.queueHead + 1] = undefined;
+      this.queueHead += 2;
+      this.compactQueue();
+      h.onError(err);
+    }
+    if (!this.destroyed) this.maybeConnect();
+  }
+
+  /** An open connection closed (by either side, or after an error). */
+  onClosed(conn: H1Connection): void {
+    this.all.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    if (!this.destroyed) this.maybeConnect();
+  }
+
+  private compactQueue(): void {
+    if (this.queueHead === this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead > 2048 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private startTicker(): void {
+    this.ticker = setInterval(() => {
+      this.tick++;
+      for (const c of this.all) c.checkDeadline(this.tick);
+    }, this.tickMs);
+    this.ticker.unref();
+  }
+
+  /** Closes every connection; requests still waiting or in flight fail as cancelled. */
+  destroy(): Promise<void> {
+    this.destroyed = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.ticker = null;
+    const err = new H1Error('UND_ERR_DESTROYED', 'the connection pool was closed');
+    const queued = this.queue.slice(this.queueHead);
+    this.queue = [];
+    this.queueHead = 0;
+    for (let i = 1; i < queued.length; i += 2) (queued[i] as H1Handler).onError(err);
+    const closing: Promise<void>[] = [];
+    for (const c of [...this.all]) closing.push(c.destroy(err));
+    this.idle.length = 0;
+    return Promise.all(closing).then(() => undefined);
+  }
+}
+
+class H1Connection implements ResponseSink {
+  private state = ConnState.Connecting;
+  private readonly socket: net.Socket;
+  private readonly parser: ResponseParser;
+  private handler: H1Handler | null = null;
+  private opts: H1RequestOptions | null = null;
+  /** Tick at which the current wait (connect, response head, next body bytes) times out; 0 = none. */
+  private deadline = 0;
+  private bodyTimeoutTicks = 0;
+  /** Idle since this tick: closed by us before the server's keep-alive timeout can race a request. */
+  private idleExpiry = 0;
+  /** Set when the owner aborted while being told of the send (the request is not written). */
+  private abortedBeforeWrite = false;
+  private writing = false;
+  private closedPromise: Promise<void>;
+
+  constructor(
+    private readonly pool: H1Pool,
+    host: string,
+    port: number,
+    connectTimeoutMs: number,
+  ) {
+    this.parser = new ResponseParser(this);
+    this.deadline = connectTimeoutMs > 0 ? pool.tick + Math.ceil(connectTimeoutMs / pool.tickMs) + 1 : 0;
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: { buffer: pool.readBuffer, callback: (n: number, buf: Buffer) => this.onRead(n, buf) },
+    });
+    this.closedPromise = new Promise((resolve) => this.socket.once('close', () => resolve()));
+    this.socket.once('connect', () => this.onConnect());
+    this.socket.on('error', (err) => this.fail(err));
+    this.socket.once('end', () => this.onEnd());
+    this.socket.once('close', () => this.onSocketClose());
+  }
+
+  /** Bound once per connection: the abort handed to each request's owner. */
+  private readonly abort = (err?: Error): void => {
+    if (this.handler === null) return;
+    const e = err ?? new H1Error('UND_ERR_ABORTED', 'request aborted');
+    if (this.writing) {
+      // Not on the wire yet: fail it, keep the connection.
+      this.abortedBeforeWrite = true;
+      const h = this.handler;
+      this.handler = null;
+      h.onError(e);
+      return;
+    }
+    this.fail(e);
+  };
+
+  private onConnect(): void {
+    if (this.state !== ConnState.Connecting) return;
+    this.state = ConnState.Idle;
+    this.deadline = 0;
+    this.pool.onConnected();
+    this.pool.release(this);
+  }
+
+  send(opts: H1RequestOptions, bytes: Buffer, handler: H1Handler): void {
+    this.state = ConnState.Busy;
+    this.handler = handler;
+    this.opts = opts;
+    this.parser.reset(opts.method === 'HEAD');
+    const tickMs = this.pool.tickMs;
+    const ht = opts.headersTimeout ?? 0;
+    const bt = opts.bodyTimeout ?? 0;
+    this.bodyTimeoutTicks = bt > 0 ? Math.ceil(bt / tickMs) + 1 : 0;
+    this.deadline = ht > 0 ? this.pool.tick + Math.ceil(ht / tickMs) + 1 : 0;
+    this.writing = true;
+    handler.onConnect(this.abort);
+    this.writing = false;
+    if (this.abortedBeforeWrite) {
+      this.abortedBeforeWrite = false;
+      this.toIdle();
+      return;
+    }
+    this.socket.write(bytes);
+  }
+
+  private toIdle(): void {
+    this.state = ConnState.Idle;
+    this.handler = null;
+    this.opts = null;
+    this.deadline = 0;
+    this.idleExpiry = this.pool.tick + Math.ceil(idleLimitMs(this.parser.keepAliveTimeoutMs) / this.pool.tickMs);
+    this.pool.release(this);
+  }
+
+  onHead(status: number): void {
+    this.deadline = this.bodyTimeoutTicks > 0 ? this.pool.tick + this.bodyTimeoutTicks : 0;
+    this.handler!.onHeaders(status);
+  }
+
+  onBody(buf: Buffer, start: number, end: number): void {
+    if (this.bodyTimeoutTicks > 0) this.deadline = this.pool.tick + this.bodyTimeoutTicks;
+    if (end > start) this.handler!.onBody(buf, start, end);
+  }
+
+  private onRead(nread: number, buf: Buffer): boolean {
+    if (this.handler === null) {
+      // Bytes nobody asked for (a response after a timeout, or garbage): this connection is unusable.
+      this.destroyQuietly();
+      return false;
+    }
+    let pos: number;
+    try {
+      pos = this.parser.execute(buf, 0, nread);
+    } catch (err) {
+      this.fail(err as Error);
+      return false;
+    }
+    if (this.handler !== null && this.parser.done) this.completed(pos < nread);
+    return true;
+  }
+
+  /** The response is complete; `extraBytes`: more bytes followed it (the connection is not reused). */
+  private completed(extraBytes: boolean): void {
+    const h = this.handler!;
+    if (this.parser.keepAlive && !extraBytes && this.state === ConnState.Busy) {
+      this.toIdle();
+    } else {
+      this.handler = null;
+      this.destroyQuietly();
+    }
+    h.onComplete();
+  }
+
+  private onEnd(): void {
+    // The server closed its side. A read-until-close body is complete now; anything else in flight was cut.
+    if (this.handler !== null && this.parser.finishAtClose()) this.completed(false);
+    this.fail(new H1Error('UND_ERR_SOCKET', 'other side closed'));
+  }
+
+  private onSocketClose(): void {
+    this.fail(new H1Error('UND_ERR_SOCKET', 'other side closed'));
+  }
+
+  /** Fails the request in flight (if any) and closes the connection; safe to call repeatedly. */
+  private fail(err: Error): void {
+    if (this.state === ConnState.Closed) return;
+    const wasConnecting = this.state === ConnState.Connecting;
+    this.state = ConnState.Closed;
+    this.deadline = 0;
+    const h = this.handler;
+    this.handler = null;
+    this.opts = null;
+    this.socket.destroy();
+    if (wasConnecting) this.pool.onConnectFailed(this, err);
+    else this.pool.onClosed(this);
+    if (h !== null) h.onError(err);
+  }
+
+  private destroyQuietly(): void {
+    this.fail(new H1Error('UND_ERR_CLOSED', 'connection closed'));
+  }
+
+  checkDeadline(tick: number): void {
+    if (this.state === ConnState.Idle && tick >= this.idleExpiry) return this.destroyQuietly();
+    if (this.deadline === 0 || tick < this.deadline) return;
+    if (this.state === ConnState.Connecting) this.fail(new H1Error('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
+    else if (this.state === ConnState.Busy) {
+      this.fail(this.parser.status === 0 ? new H1Error('UND_ERR_HEADERS_TIMEOUT', 'headers timeout') : new H1Error('UND_ERR_BODY_TIMEOUT', 'body timeout'));
+    }
+  }
+
+  destroy(err: Error): Promise<void> {
+    this.fail(err);
+    return this.closedPromise;
+  }
+}
