@@ -279,7 +279,7 @@ export interface LoadReport {
   /** process.cpuUsage over run(): % of one core. */
   cpuPercent: number;
   runWallS: number;
-  memory: Array<{ tS: number; rssMB: number; heapUsedMB: number; externalMB: number; arrayBuffersMB: number }>;
+  memory: Array<{ tS: number; rssMB: number; heapUsedMB: number; heapTotalMB: number; externalMB: number; arrayBuffersMB: number }>;
   maxRssMB: number;
 }
 

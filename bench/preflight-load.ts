@@ -88,6 +88,7 @@ const sample = () => {
     tS: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
     rssMB: round(m.rss / MB),
     heapUsedMB: round(m.heapUsed / MB),
+    heapTotalMB: round(m.heapTotal / MB),
     externalMB: round(m.external / MB),
     arrayBuffersMB: round(m.arrayBuffers / MB),
   });

@@ -30,8 +30,8 @@ async function main(): Promise<void> {
     await target.stop();
   }
   // Times are since the generator started its run() call (≈ 0.05 s before load starts).
-  const rows = [['t (s)', 'RSS (MB)', 'heap used (MB)', 'external (MB)', 'array buffers (MB)']];
-  for (const m of r.memory) rows.push([m.tS.toFixed(1), m.rssMB.toFixed(1), m.heapUsedMB.toFixed(1), m.externalMB.toFixed(1), m.arrayBuffersMB.toFixed(1)]);
+  const rows = [['t (s)', 'RSS (MB)', 'heap used (MB)', 'heap total (MB)', 'external (MB)', 'array buffers (MB)']];
+  for (const m of r.memory) rows.push([m.tS.toFixed(1), m.rssMB.toFixed(1), m.heapUsedMB.toFixed(1), m.heapTotalMB.toFixed(1), m.externalMB.toFixed(1), m.arrayBuffersMB.toFixed(1)]);
   console.log('');
   console.log(table(rows));
   const from = r.memory.find((m) => m.tS >= FROM_S) ?? r.memory[0];

@@ -118,7 +118,7 @@ test('ramping concurrency adds users over time', async () => {
   assert.ok(peak >= 5);
 });
 
-test('error classes: refused, reset, timeout, garbage, 4xx, 5xx — counted, and the run goes on', async () => {
+for (const client of ['auto', 'undici'] as const) test(`error classes (client ${client}): refused, reset, timeout, garbage, 4xx, 5xx — counted, and the run goes on`, async () => {
   const refusedPort = await closedPort();
   const reset = await tcpServer((sock) => sock.once('data', () => sock.resetAndDestroy()));
   const hang = await tcpServer(() => {});
@@ -135,7 +135,9 @@ test('error classes: refused, reset, timeout, garbage, 4xx, 5xx — counted, and
     ['broken', broken.url, 'http_5xx'],
   ];
   const p = plan(notFound.url, cases.map(([name, url]) => scenario(name, { rate: 10, durationMs: 500, target: { url } })), { timeoutMs: 300 });
+  p.target.client = client;
   const { summary, exitCode } = await run(p, { outDir: tmp(), skipTargetCheck: true });
+  assert.equal(summary.generator.http_client, client === 'auto' ? 'builtin' : 'undici');
   for (const [name, , cls] of cases) {
     const s = summary.scenarios[name];
     assert.ok(s.requests >= 4, `${name}: ${s.requests} requests`);
@@ -272,11 +274,12 @@ test('interrupted before load starts: summary written, no crash (workers 1 and 2
   }
 });
 
-test('graceful stop ends with requests still queued for a connection: they are counted as cancelled', async () => {
+for (const client of ['auto', 'undici'] as const) test(`graceful stop ends with requests still queued for a connection (client ${client}): they are counted as cancelled`, async () => {
   const srv = await delayServer(4000);
   servers.push(srv);
   const p = plan(srv.url, [scenario('q', { rate: 20, durationMs: 500, gracefulStopMs: 300 })]);
   p.target.connections = 1; // one request on the socket, the rest queued in the pool
+  p.target.client = client;
   const started = Date.now();
   const { summary } = await run(p, { outDir: tmp(), skipTargetCheck: true });
   const s = summary.scenarios.q;
@@ -295,11 +298,12 @@ test('abortOnFail on throughput judges the time measured so far, not the whole p
   assert.equal(summary.scenarios.s.requests, 80);
 });
 
-test('dispatch lag is measured to the actual send: waiting for a pooled connection counts, and the request is late', async () => {
+for (const client of ['auto', 'undici'] as const) test(`dispatch lag is measured to the actual send (client ${client}): waiting for a pooled connection counts, and the request is late`, async () => {
   const srv = await delayServer(100);
   servers.push(srv);
   const p = plan(srv.url, [scenario('c', { executor: 'iterations', concurrency: 2, maxRequests: 6, durationMs: 10_000 })]);
   p.target.connections = 1; // two users, one connection: every other request waits ~100 ms in the pool
+  p.target.client = client;
   const { summary } = await run(p, { outDir: tmp(), skipTargetCheck: true });
   const s = summary.scenarios.c;
   assert.equal(s.requests, 6);

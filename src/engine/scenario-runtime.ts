@@ -1,7 +1,8 @@
 /**
  * Everything one scenario needs while it runs in one shard: its adapter, its connection pool, its
- * metrics, and the request lifecycle. The hot path is here: one InFlight object per request (undici
- * calls its methods directly — no closures, no promises), dispatch options cached per WireRequest.
+ * metrics, and the request lifecycle. The hot path is here: one InFlight object per request (the
+ * HTTP client calls its methods directly — no closures, no promises), dispatch options cached per
+ * WireRequest (and the built-in client caches the request's bytes on them).
  */
 import type { Adapter, ErrorClass, Recorder, StreamObserver, WireRequest } from '../core/types.js';
 import { MetricSet } from '../metrics/metric-set.js';
@@ -25,7 +26,7 @@ export const LATE_TOLERANCE_NS = 10_000_000;
  * Without it a burst of due arrivals (cold start, a GC pause, a stalled target) opens one connection
  * per request: hundreds at once, each costlier than a request, so the generator falls further behind
  * and opens more — at 5,000/s against nginx that spiral reached thousands of connections, resets and
- * seconds of event-loop delay. Bounded pools (`connections` set) queue inside undici as before.
+ * seconds of event-loop delay. Bounded pools (`connections` set) queue inside the pool.
  */
 export const MAX_AWAITING_SOCKET = 16;
 
@@ -92,7 +93,7 @@ export class ScenarioRuntime {
     this.pool.dispatch(r.opts, r);
   }
 
-  /** Called by InFlight when undici writes it to a socket. */
+  /** Called by InFlight when the client writes it to a socket. */
   onSocket(r: InFlight): void {
     if (!r.awaitingSocket) return;
     r.awaitingSocket = false;
@@ -160,7 +161,7 @@ export class ScenarioRuntime {
   }
 
   /**
-   * Dispatch lag and `late`, once the actual send is known: when undici wrote the request to a
+   * Dispatch lag and `late`, once the actual send is known: when the client wrote the request to a
    * socket (after any wait in our queue or the pool), so that latency = dispatch lag + service time.
    */
   private recordSend(r: InFlight): void {
@@ -265,8 +266,9 @@ const EMPTY = Buffer.alloc(0);
 const CANCELLED = Object.assign(new Error('request cancelled before it was sent'), { code: 'UND_ERR_ABORTED' });
 
 /**
- * One request in flight. Implements undici's (legacy, wrapper-free) handler methods: raw headers
- * are never parsed, body bytes are only counted unless the adapter asked for them.
+ * One request in flight. Implements the handler methods both clients call (undici's legacy,
+ * wrapper-free protocol, plus `onBody` for the built-in client): headers are never parsed, body
+ * bytes are only counted unless the adapter asked for them.
  */
 class InFlight implements RequestHandler {
   sendNs: number;
@@ -341,9 +343,11 @@ class InFlight implements RequestHandler {
   }
 
   abort(): void {
+    // A finished request's abort function may belong to a connection now serving another request.
+    if (this.done) return;
     if (this.abortFn) this.abortFn();
-    // Still queued in the pool (undici gives no abort handle before a socket): cancelled now, so it
-    // is counted before the scenario reports; onConnect aborts it if undici gets to it later.
+    // Still queued in the pool (no abort handle before a socket, in either client): cancelled now, so
+    // it is counted before the scenario reports; onConnect aborts it if the pool gets to it later.
     else this.onError(CANCELLED);
   }
 }

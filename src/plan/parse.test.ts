@@ -265,6 +265,7 @@ target:
   connections: 8
   timeout: 5s
   connectTimeout: 2s
+  client: undici
   tls: { caFile: ca.pem }
   ready: /v2/health/ready
   readyTimeout: 1m
@@ -344,6 +345,7 @@ options: { workers: 2, seed: 7, interval: 500ms, maxDispatchLag: 20ms }
     assert.equal(plan.target.connections, 8);
     assert.equal(plan.target.timeoutMs, 5000);
     assert.equal(plan.target.connectTimeoutMs, 2000);
+    assert.equal(plan.target.client, 'undici');
     assert.match(plan.target.tls.ca ?? '', /BEGIN CERTIFICATE/);
     assert.equal(plan.target.readyPath, '/v2/health/ready');
     assert.equal(plan.target.readyTimeoutMs, 60_000);
@@ -502,4 +504,14 @@ test('loadPlan: missing file, relative paths, validatePlanFile', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('target.client: auto by default; anything but auto or undici is an error that lists both', () => {
+  const base = (extra: string) => `target: { url: "http://127.0.0.1:1"${extra} }\nscenarios:\n  a: { executor: constant-arrival-rate, rate: 1/s, duration: 1s, request: { path: / } }\n`;
+  assert.equal(validatePlan(base(''), { env: {} }).plan!.target.client, 'auto');
+  const r = validatePlan(base(', client: raw'), { env: {} });
+  assert.equal(r.plan, undefined);
+  assert.equal(r.problems.length, 1);
+  assert.match(r.problems[0].path ?? '', /target\.client/);
+  assert.match(`${r.problems[0].message} ${r.problems[0].hint ?? ''}`, /auto.*undici/);
 });
