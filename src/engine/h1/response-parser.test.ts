@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { MAX_HEAD_BYTES, ResponseParseError, ResponseParser } from './response-parser.js';
 
 interface Parsed {
@@ -158,5 +159,70 @@ describe('ResponseParser', () => {
     const noEnd = `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(MAX_HEAD_BYTES + 10)}`;
     const splits = Array.from({ length: 20 }, (_, i) => (i + 1) * 1000);
     assert.throws(() => parse(noEnd, splits), (e: ResponseParseError) => e.code === 'HPE_HEADER_OVERFLOW');
+  });
+});
+
+describe('ResponseParser property: any well-formed response, cut anywhere', () => {
+  /** A response built from parts, with the truth it must parse to. */
+  const header = fc.tuple(
+    fc.constantFrom('X-Request-Id', 'content-type', 'X-Content-Length', 'Content-Lengthy', 'Server', 'transfer-encodings', 'connections', 'Keep-Alive'),
+    fc.stringMatching(/^[\x21-\x7e]{0,12}$/),
+  );
+  const response = fc.record({
+    minor: fc.constantFrom(0, 1),
+    status: fc.oneof(fc.integer({ min: 200, max: 599 }), fc.constantFrom(204, 304)),
+    informational: fc.array(fc.constantFrom(100, 102, 103), { maxLength: 2 }),
+    headers: fc.array(header, { maxLength: 5 }),
+    framing: fc.constantFrom('length', 'chunked', 'close'),
+    close: fc.boolean(),
+    keepAliveHeader: fc.boolean(),
+    chunks: fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 5 }),
+    isHead: fc.boolean(),
+    eol: fc.constantFrom('\r\n', '\n'),
+  });
+  const cuts = fc.array(fc.integer({ min: 1, max: 2000 }), { maxLength: 6 });
+
+  it('parses to the status, body and keep-alive it was built with', () => {
+    fc.assert(
+      fc.property(response, cuts, (r, rawCuts) => {
+        const E = r.eol;
+        const body = Buffer.concat(r.chunks.map((c) => Buffer.from(c)));
+        let wire = '';
+        for (const s of r.informational) wire += `HTTP/1.1 ${s} Info${E}X-Hint: a${E}${E}`;
+        wire += `HTTP/1.${r.minor} ${r.status} Reason Phrase${E}`;
+        for (const [k, v] of r.headers) if (k !== 'Keep-Alive') wire += `${k}: ${v}${E}`;
+        if (r.close) wire += `Connection: close${E}`;
+        else if (r.minor === 0 && r.keepAliveHeader) wire += `Connection: keep-alive${E}`;
+        const noBody = r.isHead || r.status === 204 || r.status === 304;
+        let bodyWire = Buffer.alloc(0);
+        if (r.framing === 'length') {
+          wire += `Content-Length: ${body.length}${E}`;
+          if (!noBody) bodyWire = body;
+        } else if (r.framing === 'chunked') {
+          wire += `Transfer-Encoding: chunked${E}`;
+          if (!noBody) {
+            const parts: Buffer[] = [];
+            for (const c of r.chunks) if (c.length > 0) parts.push(Buffer.from(`${c.length.toString(16)};x=1\r\n`), Buffer.from(c), Buffer.from('\r\n'));
+            parts.push(Buffer.from('0\r\nTrailer-Field: 1\r\n\r\n'));
+            bodyWire = Buffer.concat(parts);
+          }
+        } else if (!noBody) {
+          bodyWire = body;
+        }
+        wire += E;
+        const bytes = Buffer.concat([Buffer.from(wire, 'latin1'), bodyWire]);
+        const untilClose = r.framing === 'close' && !noBody;
+        const expectedKeepAlive = !r.close && !untilClose && (r.minor === 1 || r.keepAliveHeader);
+        const points = [...new Set(rawCuts.map((c) => c % bytes.length).filter((c) => c > 0))].sort((a, b) => a - b);
+        const got = parse(bytes.toString('latin1'), points, r.isHead, untilClose);
+        assert.equal(got.status, r.status);
+        assert.equal(got.heads, 1, 'informational responses are skipped');
+        assert.equal(got.done, true);
+        assert.equal(got.rest, '');
+        assert.equal(Buffer.from(got.body, 'latin1').equals(noBody ? Buffer.alloc(0) : body), true, 'body bytes');
+        assert.equal(got.keepAlive, expectedKeepAlive);
+      }),
+      { numRuns: 2000, seed: 20261123 },
+    );
   });
 });
