@@ -27,6 +27,8 @@ export type RequestHandler = H1Handler & Dispatcher.DispatchHandler;
 export interface Transport {
   readonly client: 'builtin' | 'undici';
   dispatch(opts: RequestOptions, handler: RequestHandler): void;
+  /** Fails requests still waiting for a connection as cancelled (undici: they cancel themselves when reached). */
+  cancelQueued(): void;
   /** Closes every connection; requests in flight or waiting fail as cancelled. */
   destroy(): Promise<void>;
 }
@@ -46,7 +48,7 @@ export function createPool(origin: string, opts: PoolOptions): Transport {
   const o = new URL(origin).origin;
   if (clientFor(o, opts.client) === 'builtin') {
     const pool = new H1Pool(o, { connections: opts.connections, connectTimeoutMs: opts.connectTimeoutMs }, opts.timeoutMs);
-    return { client: 'builtin', dispatch: (r, h) => pool.dispatch(r, h), destroy: () => pool.destroy() };
+    return { client: 'builtin', dispatch: (r, h) => pool.dispatch(r, h), cancelQueued: () => pool.cancelQueued(), destroy: () => pool.destroy() };
   }
   const pool = new Pool(o, {
     connections: opts.connections,
@@ -62,6 +64,7 @@ export function createPool(origin: string, opts: PoolOptions): Transport {
   return {
     client: 'undici',
     dispatch: (r, h) => void pool.dispatch(r as Dispatcher.DispatchOptions, h),
+    cancelQueued: () => {},
     destroy: () => pool.destroy(),
   };
 }

@@ -221,7 +221,9 @@ export class ScenarioRuntime {
 
   /** Aborts every request still in flight (they are counted as cancelled, not as target errors). */
   abortAll(): void {
-    // Held requests never reached the pool: cancel them here (in order), then the rest.
+    // Oldest first: requests waiting in the pool, then those held back here (they never reached
+    // the pool), then those on a socket.
+    this.pool.cancelQueued();
     const held = this.held.slice(this.heldHead);
     this.held = [];
     this.heldHead = 0;

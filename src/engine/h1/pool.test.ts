@@ -284,6 +284,67 @@ describe('built-in HTTP/1.1 client', () => {
     assert.equal(t.state.connections, 1);
   });
 
+  it('20,000 queued requests cancelled in onConnect are skipped in a loop (no stack overflow); the pool goes on', async () => {
+    const t = await httpTarget((_req, res) => res.end('ok'));
+    const pool = newPool(t.url, 1);
+    const cancelled = Array.from({ length: 20_000 }, () => send(pool, {}, (abort) => abort()));
+    const last = send(pool);
+    const rs = await Promise.all(cancelled);
+    assert.ok(rs.every((r) => r.error?.code === 'UND_ERR_ABORTED'));
+    assert.equal((await last).body, 'ok');
+    assert.equal(t.state.requests, 1);
+  });
+
+  it('a connection that opens with nobody waiting stays open as an idle keep-alive connection', async () => {
+    const t = await httpTarget((_req, res) => res.end('ok'));
+    const pool = newPool(t.url, null);
+    // A refuses its connection in onConnect; B takes the one that connects first, the other stays idle.
+    const a = send(pool, {}, (abort) => abort());
+    const b = send(pool);
+    assert.equal((await a).error?.code, 'UND_ERR_ABORTED');
+    assert.equal((await b).body, 'ok');
+    await new Promise((r) => setTimeout(r, 300)); // several ticks (50 ms here)
+    assert.equal(pool.size, 2);
+  });
+
+  it('cancelQueued fails waiting requests as cancelled, and no connection is opened for them', async () => {
+    const t = await httpTarget((_req, res) => setTimeout(() => res.end('ok'), 300));
+    const pool = newPool(t.url, 1);
+    const first = send(pool);
+    const queued = Array.from({ length: 5 }, () => send(pool));
+    await new Promise((r) => setTimeout(r, 50));
+    pool.cancelQueued();
+    assert.deepEqual((await Promise.all(queued)).map((r) => [r.error?.code, r.sent]), Array(5).fill(['UND_ERR_ABORTED', false]));
+    assert.equal((await first).body, 'ok');
+    assert.equal(t.state.requests, 1);
+    assert.equal(t.state.connections, 1);
+  });
+
+  it('a request that fails inside dispatch fails on a later turn: an owner re-dispatching from onError does not recurse', async () => {
+    const t = await httpTarget((_req, res) => res.end('ok'));
+    const pool = newPool(t.url, 1);
+    let n = 0;
+    let syncDepth = 0;
+    let maxDepth = 0;
+    await new Promise<void>((resolve) => {
+      const h: H1Handler = {
+        onConnect() {},
+        onHeaders: () => true,
+        onBody() {},
+        onComplete() {},
+        onError() {
+          if (++n === 5000) return resolve();
+          syncDepth++;
+          maxDepth = Math.max(maxDepth, syncDepth);
+          pool.dispatch({ method: 'GET', path: '/bad path', headers: [], body: null }, h);
+          syncDepth--;
+        },
+      };
+      pool.dispatch({ method: 'GET', path: '/bad path', headers: [], body: null }, h);
+    });
+    assert.equal(maxDepth, 1);
+  });
+
   it('destroy: requests waiting or in flight fail as UND_ERR_DESTROYED; later dispatches too', async () => {
     const t = await httpTarget((_req, res) => setTimeout(() => res.end('ok'), 1000));
     const pool = new H1Pool(t.url, { connections: 1, connectTimeoutMs: 1000 });

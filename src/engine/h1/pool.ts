@@ -17,8 +17,17 @@ import net from 'node:net';
 import { buildRequestBytes } from './request-bytes.js';
 import { ResponseParser, type ResponseSink } from './response-parser.js';
 
+/**
+ * What the pool calls for one request. Calls for a request may come synchronously from `dispatch`
+ * only as `onConnect` (a connection was idle); failures found in `dispatch` itself (closed pool,
+ * invalid request) arrive on a later turn, so an owner that re-dispatches from `onError` cannot
+ * recurse.
+ */
 export interface H1Handler {
-  /** The request is about to be written to a socket; `abort` cancels it from now on. */
+  /**
+   * The request is about to be written to a socket. `abort` cancels it — valid until the request
+   * finishes: it belongs to the connection, which may carry another request after that.
+   */
   onConnect(abort: (err?: Error) => void): void;
   onHeaders(status: number): boolean;
   /** Body bytes buf[start, end): valid only during the call (the read buffer is reused). */
@@ -57,6 +66,15 @@ export class H1Error extends Error {
 
 const BYTES = Symbol('h1Bytes');
 type CachedOptions = H1RequestOptions & { [BYTES]?: Buffer };
+
+function failNow(handler: H1Handler, err: Error): void {
+  handler.onError(err);
+}
+
+/** Fails a request on a later turn (see H1Handler). */
+function failLater(handler: H1Handler, err: Error): void {
+  setImmediate(failNow, handler, err);
+}
 
 /** Idle keep-alive connections are closed after this when the server does not say its own limit. */
 const DEFAULT_IDLE_MS = 60_000;
@@ -111,7 +129,7 @@ export class H1Pool {
     this.port = url.port === '' ? 80 : Number(url.port);
     this.hostHeader = url.host;
     this.limit = opts.connections === null ? Infinity : Math.max(1, opts.connections);
-    // Timeouts fire within ~5% of their value (at least 5 ms, at most 100 ms late).
+    // Ticks of timeout/20 (5–100 ms): timeouts never fire early and at most about two ticks late.
     this.tickMs = Math.min(100, Math.max(5, Math.floor(Math.min(timeoutHintMs, opts.connectTimeoutMs) / 20)));
   }
 
@@ -121,20 +139,35 @@ export class H1Pool {
   }
 
   dispatch(opts: H1RequestOptions, handler: H1Handler): void {
-    if (this.destroyed) return handler.onError(new H1Error('UND_ERR_DESTROYED', 'the connection pool was closed'));
+    if (this.destroyed) return failLater(handler, new H1Error('UND_ERR_DESTROYED', 'the connection pool was closed'));
     const o = opts as CachedOptions;
     if (o[BYTES] === undefined) {
       try {
         o[BYTES] = buildRequestBytes(o.method, o.path, this.hostHeader, o.headers, o.body);
       } catch (err) {
-        return handler.onError(err as Error);
+        return failLater(handler, err as Error);
       }
     }
     if (this.ticker === null) this.startTicker();
     const conn = this.idle.pop();
-    if (conn !== undefined) return conn.send(o, o[BYTES], handler);
+    if (conn !== undefined) {
+      if (!conn.send(o, o[BYTES], handler)) this.release(conn);
+      return;
+    }
     this.queue.push(o, handler);
     this.maybeConnect();
+  }
+
+  /**
+   * Fails every request still waiting for a connection (in order) with `UND_ERR_ABORTED`: used when
+   * a scenario cancels what is left, so that no connection is opened just to find them cancelled.
+   */
+  cancelQueued(): void {
+    const queued = this.queue.slice(this.queueHead);
+    this.queue = [];
+    this.queueHead = 0;
+    const err = new H1Error('UND_ERR_ABORTED', 'request cancelled before it was sent');
+    for (let i = 1; i < queued.length; i += 2) (queued[i] as H1Handler).onError(err);
   }
 
   /** Opens a connection if requests wait that the connections being opened will not take. */
@@ -146,18 +179,22 @@ export class H1Pool {
     }
   }
 
-  /** A connection is ready for a request (just connected, or its response completed). */
+  /**
+   * A connection is free (just connected, its response completed, or its request was aborted
+   * before the write): it takes the oldest waiting request, or goes idle. A loop, not recursion:
+   * owners may cancel many queued requests at once, each refusing the connection in onConnect.
+   */
   release(conn: H1Connection): void {
-    if (this.queueHead < this.queue.length) {
+    while (this.queueHead < this.queue.length) {
       const o = this.queue[this.queueHead] as CachedOptions;
       const h = this.queue[this.queueHead + 1] as H1Handler;
       this.queue[this.queueHead] = this.queue[this.queueHead + 1] = undefined;
       this.queueHead += 2;
       this.compactQueue();
-      conn.send(o, o[BYTES]!, h);
-    } else {
-      this.idle.push(conn);
+      if (conn.send(o, o[BYTES]!, h)) return;
     }
+    conn.markIdle();
+    this.idle.push(conn);
   }
 
   onConnected(): void {
@@ -230,8 +267,10 @@ class H1Connection implements ResponseSink {
   /** Tick at which the current wait (connect, response head, next body bytes) times out; 0 = none. */
   private deadline = 0;
   private bodyTimeoutTicks = 0;
-  /** Idle since this tick: closed by us before the server's keep-alive timeout can race a request. */
+  /** Idle until this tick: closed by us before the server's keep-alive timeout can race a request. */
   private idleExpiry = 0;
+  /** The server's announced `Keep-Alive: timeout`, ms, from its latest response that said it; -1 = never said. */
+  private serverIdleMs = -1;
   /** Set when the owner aborted while being told of the send (the request is not written). */
   private abortedBeforeWrite = false;
   private writing = false;
@@ -281,7 +320,8 @@ class H1Connection implements ResponseSink {
     this.pool.release(this);
   }
 
-  send(opts: H1RequestOptions, bytes: Buffer, handler: H1Handler): void {
+  /** Writes a request. false: its owner aborted it in onConnect; nothing was written, the connection is still free. */
+  send(opts: H1RequestOptions, bytes: Buffer, handler: H1Handler): boolean {
     this.state = ConnState.Busy;
     this.handler = handler;
     this.opts = opts;
@@ -296,19 +336,20 @@ class H1Connection implements ResponseSink {
     this.writing = false;
     if (this.abortedBeforeWrite) {
       this.abortedBeforeWrite = false;
-      this.toIdle();
-      return;
+      this.markIdle();
+      return false;
     }
     this.socket.write(bytes);
+    return true;
   }
 
-  private toIdle(): void {
+  /** Called by the pool when no request is waiting for this connection. */
+  markIdle(): void {
     this.state = ConnState.Idle;
     this.handler = null;
     this.opts = null;
     this.deadline = 0;
-    this.idleExpiry = this.pool.tick + Math.ceil(idleLimitMs(this.parser.keepAliveTimeoutMs) / this.pool.tickMs);
-    this.pool.release(this);
+    this.idleExpiry = this.pool.tick + Math.ceil(idleLimitMs(this.serverIdleMs) / this.pool.tickMs);
   }
 
   onHead(status: number): void {
@@ -341,8 +382,11 @@ class H1Connection implements ResponseSink {
   /** The response is complete; `extraBytes`: more bytes followed it (the connection is not reused). */
   private completed(extraBytes: boolean): void {
     const h = this.handler!;
+    if (this.parser.keepAliveTimeoutMs >= 0) this.serverIdleMs = this.parser.keepAliveTimeoutMs;
     if (this.parser.keepAlive && !extraBytes && this.state === ConnState.Busy) {
-      this.toIdle();
+      // Hand the connection on before telling the owner: its next request may find it free.
+      this.markIdle();
+      this.pool.release(this);
     } else {
       this.handler = null;
       this.destroyQuietly();

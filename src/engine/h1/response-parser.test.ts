@@ -76,6 +76,8 @@ const CASES: { name: string; wire: string; status: number; body: string; keepAli
   { name: 'HEAD has no body', wire: 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n', status: 200, body: '', keepAlive: true, isHead: true },
   { name: 'bare LF line ends', wire: 'HTTP/1.1 200 OK\nContent-Length: 3\n\nabc', status: 200, body: 'abc', keepAlive: true },
   { name: 'body until close', wire: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end', status: 200, body: 'until the end', keepAlive: false, closeAtEnd: true },
+  { name: 'Transfer-Encoding without chunked: read until close, Content-Length ignored', wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabcdef', status: 200, body: 'abcdef', keepAlive: false, closeAtEnd: true },
+  { name: 'chunked and Content-Length: chunked frames it, the connection is not reused', wire: 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', status: 200, body: 'abc', keepAlive: false },
   { name: 'repeated equal content-length', wire: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length:  2 \r\n\r\nok', status: 200, body: 'ok', keepAlive: true },
 ];
 

@@ -198,6 +198,7 @@ export class ResponseParser {
     const status = d0 * 100 + d1 * 10 + d2;
     let lineStart = indexOfLf(data, start + 12, end) + 1;
     let contentLength = -1;
+    let transferEncoding = false;
     let chunked = false;
     let close = minor === 0;
     while (lineStart < end) {
@@ -212,7 +213,8 @@ export class ResponseParser {
         if (contentLength >= 0 && v !== contentLength) throw new ResponseParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'conflicting Content-Length headers');
         contentLength = v;
       } else if (nameLen === 17 && matchLower(data, lineStart, 'transfer-encoding')) {
-        // Chunked must be the final coding; anything else ends at close.
+        // Chunked must be the final coding (of the last such header); anything else ends at close.
+        transferEncoding = true;
         chunked = endsWithTokenLower(data, colon + 1, lineEnd, 'chunked');
       } else if (nameLen === 10 && matchLower(data, lineStart, 'connection')) {
         if (containsTokenLower(data, colon + 1, lineEnd, 'close')) close = true;
@@ -233,9 +235,14 @@ export class ResponseParser {
     this.sink.onHead(status);
     if (this.noBody || status === 204 || status === 304) {
       this.state = State.Done;
-    } else if (chunked) {
-      if (contentLength >= 0) this.keepAlive = false; // both framings sent: trust chunked, do not reuse
-      this.beginChunkSize();
+    } else if (transferEncoding) {
+      // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length; with both, do not reuse the connection.
+      if (contentLength >= 0) this.keepAlive = false;
+      if (chunked) this.beginChunkSize();
+      else {
+        this.keepAlive = false;
+        this.state = State.BodyUntilClose;
+      }
     } else if (contentLength >= 0) {
       this.remaining = contentLength;
       this.state = contentLength === 0 ? State.Done : State.BodyLength;
