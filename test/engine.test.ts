@@ -260,6 +260,29 @@ test('secrets from the plan never reach the results files', async () => {
   for (const f of fs.readdirSync(out)) assert.ok(!fs.readFileSync(path.join(out, f), 'utf8').includes('s3cr3t'), `${f} leaks the secret`);
 });
 
+test("a worker thread that dies mid-run: the run ends on time, the surviving worker's load is kept, verdict invalid (exit 4)", async () => {
+  const srv = await delayServer(1);
+  servers.push(srv);
+  const out = tmp();
+  process.env['PREFLIGHT_TEST_CRASH_WORKER'] = '1:2500'; // worker 2 of 2 throws 2.5 s after it is ready
+  try {
+    const started = Date.now();
+    const { summary, exitCode } = await run(plan(srv.url, [scenario('s', { rate: 100, durationMs: 4000 })], { workers: 2 }), { outDir: out });
+    assert.ok(Date.now() - started < 10_000, `ended after ${Date.now() - started} ms`);
+    assert.equal(exitCode, ExitCode.RunInvalid);
+    assert.equal(summary.verdict, 'invalid');
+    assert.ok(summary.warnings.some((w) => /worker 2 of 2 died mid-run/.test(w)), summary.warnings.join(' | '));
+    // Worker 1 sent its half for 4 s (200); worker 2's windows until it died (about 2 s: 100).
+    const n = summary.scenarios.s.requests;
+    assert.ok(n >= 250 && n <= 340, `${n} requests`);
+    assert.equal(summary.scenarios.s.ok, n, 'the survivor completed all its requests');
+    const lines = fs.readFileSync(path.join(out, 'intervals.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as IntervalRecord);
+    assert.ok(lines.filter((l) => l.scenario === 's').length >= 4, 'every second of the run has its window');
+  } finally {
+    delete process.env['PREFLIGHT_TEST_CRASH_WORKER'];
+  }
+});
+
 test('interrupted before load starts: summary written, no crash (workers 1 and 2)', async () => {
   const srv = await delayServer(0);
   servers.push(srv);

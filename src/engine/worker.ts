@@ -23,6 +23,7 @@ try {
     port.close();
   });
   post({ type: 'ready' });
+  crashForTests();
 } catch (e) {
   const err = e as Error & { code?: string; problems?: unknown };
   post({
@@ -30,4 +31,17 @@ try {
     error: { code: e instanceof PreflightError ? e.code : 'E_INTERNAL', message: err.message, problems: e instanceof PreflightError ? e.problems : undefined, stack: err.stack },
   });
   port.close();
+}
+
+/**
+ * Test hook: PREFLIGHT_TEST_CRASH_WORKER="<index>:<ms>" makes worker <index> throw an uncaught error
+ * <ms> after it is ready, so the tests can check what a run does when a worker dies mid-run.
+ */
+function crashForTests(): void {
+  const spec = process.env['PREFLIGHT_TEST_CRASH_WORKER'];
+  const m = spec === undefined ? null : /^(\d+):(\d+)$/.exec(spec);
+  if (m === null || Number(m[1]) !== shard.index) return;
+  setTimeout(() => {
+    throw new Error('crash requested by PREFLIGHT_TEST_CRASH_WORKER');
+  }, Number(m[2]));
 }
