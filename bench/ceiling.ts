@@ -5,7 +5,10 @@
  * connections = concurrency), autocannon and wrk. Prints req/s and the ratios Preflight/autocannon
  * and Preflight/wrk. Targets: Preflight ≥ autocannon in the same run; aim for 60% of wrk.
  *
- *   node dist/bench/ceiling.js [--duration 10] [--connections 64] [--rounds 1]
+ *   node dist/bench/ceiling.js [--duration 10] [--connections 64] [--rounds 1] [--undici 1]
+ *
+ * `--undici 1` adds Preflight sending with undici (`target.client: undici`, what https:// targets
+ * use) as a fourth generator, to show what the built-in HTTP/1.1 client gains.
  *
  * The three tools run --rounds times, interleaved (this machine is shared and noisy), and the
  * medians are reported. Besides req/s, each tool's CPU time per request (user + system, whole
@@ -17,7 +20,8 @@ import {
   warnIfBusy, type LoadReport,
 } from './common.js';
 
-const args = numericArgs({ duration: 10, connections: 64, rounds: 3 });
+const args = numericArgs({ duration: 10, connections: 64, rounds: 3, undici: 0 });
+const WITH_UNDICI = args.undici > 0;
 const D = args.duration;
 const C = Math.max(1, Math.round(args.connections));
 const ROUNDS = Math.max(1, Math.round(args.rounds));
@@ -32,8 +36,9 @@ interface ToolRun {
 const perReq = (cpuS: number | null, requests: number) => (cpuS === null || requests <= 0 ? null : (cpuS * 1e6) / requests);
 const usText = (x: number | null) => (x === null ? '?' : `${x.toFixed(1)} µs`);
 
-async function preflight(url: string): Promise<ToolRun> {
-  const [cmd, a] = pinned(1, process.execPath, [path.join(BENCH_DIR, 'preflight-load.js'), ...loadArgs({ url, executor: 'constant-concurrency', durationS: D, concurrency: C, connections: C })]);
+async function preflight(url: string, client: 'builtin' | 'undici' = 'builtin'): Promise<ToolRun> {
+  const load = [path.join(BENCH_DIR, 'preflight-load.js'), ...loadArgs({ url, executor: 'constant-concurrency', durationS: D, concurrency: C, connections: C })];
+  const [cmd, a] = client === 'undici' ? pinned(1, 'env', ['PREFLIGHT_BENCH_CLIENT=undici', process.execPath, ...load]) : pinned(1, process.execPath, load);
   const t = await runTimed(cmd, a, (D + 60) * 1000);
   const r = lastJson<LoadReport>(t, 'preflight-load');
   const errs = r.requests - r.ok;
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
   const haveWrk = hasCommand('wrk');
   console.log(await warnIfBusy());
   const target = await startNginx(0);
-  const results: Record<string, ToolRun[]> = { preflight: [], autocannon: [], wrk: [] };
+  const results: Record<string, ToolRun[]> = { preflight: [], 'preflight-undici': [], autocannon: [], wrk: [] };
   try {
     console.log(`target: ${target.label} at ${target.url}`);
     console.log(`load: ${C} connections, ${D} s each, generators ${CAN_PIN ? 'pinned to core 1' : 'unpinned'}, ${ROUNDS} round(s), run one after another`);
@@ -107,6 +112,12 @@ async function main(): Promise<void> {
       results.preflight.push(p);
       console.log(`  round ${round + 1} preflight:  ${fmt(p.rps)} req/s — ${p.note}`);
       await sleep(500);
+      if (WITH_UNDICI) {
+        const u = await preflight(target.url, 'undici');
+        results['preflight-undici'].push(u);
+        console.log(`  round ${round + 1} preflight (undici): ${fmt(u.rps)} req/s — ${u.note}`);
+        await sleep(500);
+      }
       const a = await autocannon(target.url);
       if (a) {
         results.autocannon.push(a);
@@ -133,6 +144,10 @@ async function main(): Promise<void> {
   const rows = [['tool', `req/s (median of ${ROUNDS})`, 'Preflight/tool (req/s)', 'CPU per request (median)', 'req per CPU-second']];
   const eff = (cpu: number | null) => (cpu === null ? '?' : fmt(1e6 / cpu));
   rows.push(['preflight', fmt(pf.rps), '', usText(pf.cpu), eff(pf.cpu)]);
+  if (WITH_UNDICI && results['preflight-undici'].length > 0) {
+    const u = med(results['preflight-undici']);
+    rows.push(['preflight (undici)', fmt(u.rps), (pf.rps / u.rps).toFixed(2), usText(u.cpu), eff(u.cpu)]);
+  }
   const lines: string[] = [];
   for (const [name, rs, aim, what] of [
     ['autocannon', results.autocannon, 1, 'target ≥ 1.00'],

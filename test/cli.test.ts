@@ -71,6 +71,14 @@ thresholds:
   assert.match(r.stderr, /plan\.yaml:9:\d+/);
 });
 
+test('--help after a command prints the usage (exit 0)', async () => {
+  for (const cmd of ['run', 'validate', 'compare']) {
+    const r = await preflight([cmd, '--help']);
+    assert.equal(r.code, 0, cmd);
+    assert.match(r.stdout, /preflight run <plan\.yaml>/);
+  }
+});
+
 test('schema prints a JSON Schema naming every executor', async () => {
   const r = await preflight(['schema']);
   assert.equal(r.code, 0);

@@ -272,6 +272,9 @@ test("a worker thread that dies mid-run: the run ends on time, the surviving wor
     assert.equal(exitCode, ExitCode.RunInvalid);
     assert.equal(summary.verdict, 'invalid');
     assert.ok(summary.warnings.some((w) => /worker 2 of 2 died mid-run/.test(w)), summary.warnings.join(' | '));
+    // CPU is sampled over spans of at least half a window: never more than the machine's cores.
+    const cpu = summary.generator.cpu_percent;
+    assert.ok(cpu.max > 0 && cpu.max <= os.cpus().length * 100 + 25, JSON.stringify(cpu));
     // Worker 1 sent its half for 4 s (200); worker 2's windows until it died (about 2 s: 100).
     const n = summary.scenarios.s.requests;
     assert.ok(n >= 250 && n <= 340, `${n} requests`);

@@ -25,6 +25,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`preflight: unknown command "${name}". Commands: ${known.join(', ')}. See preflight --help.\n`);
     return ExitCode.InvalidPlan;
   }
+  // `preflight run --help` and the like: the usage (serve has its own, longer help).
+  if (name !== 'serve' && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(usage());
+    return ExitCode.Passed;
+  }
   return cmd(rest);
 }
 

@@ -3,7 +3,7 @@
  * the actual send), errors by class, then the thresholds with pass/fail marks and the verdict.
  */
 import type { ScenarioSummary, Summary } from '../core/results.js';
-import { fmtMetricValue } from '../report/index.js';
+import { fmtMetricValue, fmtSignedPp } from '../report/index.js';
 import { fmtMs, fmtNum, fmtPct, paint, table, useColor } from './format.js';
 
 export function renderSummary(summary: Summary, opts: { color?: boolean } = {}): string {
@@ -42,19 +42,29 @@ function scenarioBlock(s: ScenarioSummary, c: ReturnType<typeof paint>): string 
   if (s.unsent > 0) extra.push(`unsent ${fmtNum(s.unsent)}`);
   if (s.cancelled > 0) extra.push(`cancelled at stop ${fmtNum(s.cancelled)}`);
   if (extra.length > 0) lines.push(`  ${extra.join(', ')}`);
+  if (s.requests === 0) {
+    lines.push(c.dim(s.durationS > 0 ? '    no request completed: no timings' : '    did not start: no timings'));
+    return lines.join('\n');
+  }
   const rows: string[][] = [['', 'p50', 'p90', 'p99', 'p99.9', 'max', 'mean']];
-  const row = (label: string, d: ScenarioSummary['latency_ms']) => [label, fmtMs(d.p50), fmtMs(d.p90), fmtMs(d.p99), fmtMs(d.p999), fmtMs(d.max), fmtMs(d.mean)];
+  // An empty histogram (no response ever had a first byte, say) is shown as such, not as zeros.
+  const row = (label: string, d: ScenarioSummary['latency_ms']) =>
+    d.count > 0 ? [label, fmtMs(d.p50), fmtMs(d.p90), fmtMs(d.p99), fmtMs(d.p999), fmtMs(d.max), fmtMs(d.mean)] : [label, c.dim('no data'), '', '', '', '', ''];
   rows.push(row('latency', s.latency_ms), row('service time', s.service_time_ms), row('ttfb', s.ttfb_ms));
   for (const [k, d] of Object.entries(s.histograms)) rows.push(row(k.replace(/_ms$/, ''), d));
   lines.push(indent(table(rows), 4));
-  const quality = s.quality as { accuracy?: number; ci95?: [number, number]; effective_accuracy?: number; scored?: number } | undefined;
+  if (s.ttfb_ms.count < s.latency_ms.count) {
+    lines.push(c.dim(`    latency and service time include the ${fmtNum(s.latency_ms.count - s.ttfb_ms.count)} requests that failed without a response (timed to the failure); ttfb only those that got one`));
+  }
+  const quality = s.quality as { accuracy?: number; ci95?: [number, number]; ci_n?: number; effective_accuracy?: number; scored?: number } | undefined;
   if (quality && typeof quality.accuracy === 'number') {
-    const ci = quality.ci95 ? ` (95% CI ${fmtPct(quality.ci95[0])}–${fmtPct(quality.ci95[1])})` : '';
+    const rowsNote = quality.ci_n !== undefined && quality.ci_n < (quality.scored ?? 0) ? ` over the data's ${fmtNum(quality.ci_n)} distinct rows` : '';
+    const ci = quality.ci95 ? ` (95% CI ${fmtPct(quality.ci95[0])}–${fmtPct(quality.ci95[1])}${rowsNote})` : '';
     const eff = typeof quality.effective_accuracy === 'number' ? `, effective ${fmtPct(quality.effective_accuracy)} (errors count as wrong)` : '';
     lines.push(`  accuracy ${fmtPct(quality.accuracy)}${ci} over ${fmtNum(quality.scored ?? 0)} scored${eff}`);
   }
   const drop = s.accuracy_drop;
-  if (typeof drop === 'number') lines.push(`  accuracy drop vs light load ${fmtPct(drop)} (positive = worse under load)`);
+  if (typeof drop === 'number') lines.push(`  accuracy drop vs light load ${fmtSignedPp(drop)} (positive = worse under load)`);
   const golden = s.golden as { agreement?: number | null; compared?: number; max_diff?: number | null; worst?: Array<{ row: number; max_diff: number; group?: string }> } | undefined;
   if (golden && typeof golden.agreement === 'number') {
     const worst = (golden.worst ?? []).slice(0, 3).map((w) => `row ${w.row}${w.group ? ` (${w.group})` : ''} Δ${w.max_diff === null ? '∞' : w.max_diff.toFixed(4)}`);

@@ -22,6 +22,25 @@ function plan(scenarios: Array<Partial<ScenarioPlan> & { name: string }>): Retur
 const classification = { task: 'classification' as const, prediction: { kind: 'argmax' as const } };
 
 describe('enrichSummary edge cases', () => {
+  it('rows scored again do not narrow the accuracy interval: n is capped at the distinct rows', () => {
+    const p = plan([{ name: 'steady', quality: classification }]);
+    // 539 distinct rows, each scored 100 times: 53,100 of 53,900 correct (98.5%).
+    const repeated = scen({ 'quality.requests': 53_900, 'quality.rows': 53_900, 'quality.scored': 53_900, 'quality.correct': 53_100 }, { maxes: { 'quality.dataset_rows': 539 } } as Partial<ScenarioSummary>);
+    const once = scen({ 'quality.requests': 539, 'quality.rows': 539, 'quality.scored': 539, 'quality.correct': 531 }, { maxes: { 'quality.dataset_rows': 539 } } as Partial<ScenarioSummary>);
+    const summary = { scenarios: { repeated, once } } as unknown as Summary;
+    enrichSummary(p, summary);
+    const q = (s: ScenarioSummary) => s.quality as { accuracy: number; ci95: [number, number]; ci_n: number };
+    assert.equal(q(repeated).ci_n, 539);
+    assert.equal(q(once).ci_n, 539);
+    const width = (s: ScenarioSummary) => q(s).ci95[1] - q(s).ci95[0];
+    assert.ok(width(repeated) > 0.015, `interval ${q(repeated).ci95} is as wide as 539 answers give (±~1 point), not 53,900`);
+    assert.ok(Math.abs(width(repeated) - width(once)) < 0.002);
+    // Fewer answers than rows: n is the answers.
+    const few = scen({ 'quality.requests': 100, 'quality.rows': 100, 'quality.scored': 100, 'quality.correct': 98 }, { maxes: { 'quality.dataset_rows': 539 } } as Partial<ScenarioSummary>);
+    enrichSummary(p, { scenarios: { steady: few } } as unknown as Summary);
+    assert.equal(q(few).ci_n, 100);
+  });
+
   it('every request failed: effective accuracy is 0, not missing', () => {
     const p = plan([{ name: 'steady', quality: classification }]);
     const s = scen({}, { requests: 50, ok: 0, errors: { timeout: 50 }, error_rate: 1 });

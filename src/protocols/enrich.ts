@@ -41,7 +41,13 @@ function failedRequests(s: ScenarioSummary): number {
 export interface QualitySection {
   task: 'classification' | 'regression' | 'unknown';
   accuracy: number | null;
+  /**
+   * Wilson 95% interval of the accuracy, over `ci_n` answers: the scored answers, or the distinct
+   * rows of the data when the run scored more than it has (a row scored again measures the load,
+   * not more of the population, so repeats must not narrow the interval).
+   */
   ci95: [number, number] | null;
+  ci_n: number;
   effective_accuracy: number | null;
   scored: number;
   correct: number;
@@ -88,11 +94,13 @@ export function qualitySection(s: ScenarioSummary, task?: 'classification' | 're
   const meanRows = requests > 0 ? rows / requests : 1;
   const effDen = rows + failed * meanRows;
   const isClass = t !== 'regression';
-  const w = isClass && scored > 0 ? wilsonInterval(correct, scored) : null;
+  const ciN = effectiveN(s, scored);
+  const w = isClass && scored > 0 ? wilsonInterval((correct * ciN) / scored, ciN) : null;
   return {
     task: t,
     accuracy: isClass && scored > 0 ? r6(correct / scored) : null,
     ci95: w ? [r6(w.low), r6(w.high)] : null,
+    ci_n: ciN,
     effective_accuracy: isClass && effDen > 0 ? r6(correct / effDen) : null,
     scored,
     correct,
@@ -105,6 +113,12 @@ export function qualitySection(s: ScenarioSummary, task?: 'classification' | 're
     malformed: counter(s, 'quality.malformed'),
     truncated: counter(s, 'quality.truncated'),
   };
+}
+
+/** Sample size for intervals and tests: the scored answers, at most the data's distinct rows. */
+function effectiveN(s: ScenarioSummary, scored: number): number {
+  const distinct = maxOf(s, 'quality.dataset_rows');
+  return distinct !== undefined && distinct > 0 && scored > distinct ? distinct : scored;
 }
 
 /** Newcombe's hybrid score interval for p1 − p2 (method 10), from Wilson intervals. */
@@ -120,11 +134,16 @@ export function differenceInterval(x1: number, n1: number, x2: number, n2: numbe
 }
 
 export function accuracyDrop(ref: ScenarioSummary, s: ScenarioSummary, reference: string): AccuracyDrop {
-  const rc = counter(ref, 'quality.correct');
-  const rn = counter(ref, 'quality.scored');
-  const c = counter(s, 'quality.correct');
-  const n = counter(s, 'quality.scored');
-  if (rn === 0 || n === 0) return { reference, reference_accuracy: rn > 0 ? r6(rc / rn) : null, value: null, ci95: null, z: null, p_value: null, significant: false };
+  const rcAll = counter(ref, 'quality.correct');
+  const rnAll = counter(ref, 'quality.scored');
+  const cAll = counter(s, 'quality.correct');
+  const nAll = counter(s, 'quality.scored');
+  if (rnAll === 0 || nAll === 0) return { reference, reference_accuracy: rnAll > 0 ? r6(rcAll / rnAll) : null, value: null, ci95: null, z: null, p_value: null, significant: false };
+  // Same proportions, sample sizes capped at the distinct rows (see QualitySection.ci95).
+  const rn = effectiveN(ref, rnAll);
+  const n = effectiveN(s, nAll);
+  const rc = (rcAll * rn) / rnAll;
+  const c = (cAll * n) / nAll;
   const test = twoProportionTest(rc, rn, c, n);
   const ci = differenceInterval(rc, rn, c, n);
   return {

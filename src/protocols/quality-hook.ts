@@ -86,6 +86,8 @@ export function createQuality(o: AdapterOptions, ds: Dataset | undefined, table:
     pathMaps = pathSteps.some((s) => 'all' in s);
   }
   const outputName = pred.kind === 'argmax' ? pred.output : undefined;
+  // Distinct rows the data can offer: when the run repeats rows, they bound the CI's sample size.
+  const datasetRows = ds?.rowCount ?? 0;
   const worst: GoldenWorst[] = [];
   let savedWritten = false;
 
@@ -135,6 +137,7 @@ export function createQuality(o: AdapterOptions, ds: Dataset | undefined, table:
       const n = rows.length;
       rec.count('quality.requests');
       rec.count('quality.rows', n);
+      if (datasetRows > 0) rec.max('quality.dataset_rows', datasetRows);
       const d = perRow(json, n);
       if (d.kind === 'empty' || d.kind === 'malformed' || d.kind === 'json') {
         rec.count(d.kind === 'empty' ? 'quality.empty' : 'quality.malformed', n);

@@ -569,7 +569,7 @@ function machineSection(s: Summary, skipped: number): string {
     rows.push(['Generator workers', String(g.workers)]);
     if (g.http_client) rows.push(['HTTP client', HTTP_CLIENT_NAME[g.http_client] ?? g.http_client]);
     rows.push(['Generator CPU', `${fmtNum(g.cpu_percent?.mean)}% mean, ${fmtNum(g.cpu_percent?.max)}% max (of one core)`]);
-    rows.push(['Event-loop delay', `p99 ${fmtMs(g.event_loop_delay_ms?.p99)}, max ${fmtMs(g.event_loop_delay_ms?.max)}`]);
+    rows.push(['Event-loop delay', `p99 ${fmtMs(g.event_loop_delay_ms?.p99)} (worst second), max ${fmtMs(g.event_loop_delay_ms?.max)}`]);
     rows.push(['Generator lag', `p99 ${fmtMs(g.dispatch_lag_ms?.p99)}, max ${fmtMs(g.dispatch_lag_ms?.max)}`]);
     rows.push(['Generator overloaded', g.overloaded ? `yes — ${(g.reasons ?? []).join('; ')}` : 'no']);
   }

@@ -89,7 +89,11 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   const startedAt = new Date();
   let status = 'completed' as Summary['status'];
   const aborted: string[] = [];
+  /** CPU % of one core over spans of at least half a window (shorter spans, when windows arrive together, say nothing). */
   const cpuSamples: number[] = [];
+  /** Whole-process CPU and wall time over those spans, for a time-weighted mean. */
+  let cpuTotalUs = 0;
+  let cpuWallUs = 0;
   let cpuPrev = process.cpuUsage();
   let cpuPrevT = process.hrtime.bigint();
   const latest = new Map<string, IntervalRecord>();
@@ -114,11 +118,15 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
       opts.decorateWindow?.(w.records, w.index);
       writer.appendIntervals(w.records);
       const now = process.hrtime.bigint();
-      const cpu = process.cpuUsage(cpuPrev);
       const wallUs = Number(now - cpuPrevT) / 1000;
-      if (wallUs > 0) cpuSamples.push(((cpu.user + cpu.system) / wallUs) * 100);
-      cpuPrev = process.cpuUsage();
-      cpuPrevT = now;
+      if (wallUs >= plan.options.intervalMs * 500) {
+        const cpu = process.cpuUsage(cpuPrev);
+        cpuSamples.push(((cpu.user + cpu.system) / wallUs) * 100);
+        cpuTotalUs += cpu.user + cpu.system;
+        cpuWallUs += wallUs;
+        cpuPrev = process.cpuUsage();
+        cpuPrevT = now;
+      }
       for (const r of w.records) {
         if (r.group !== undefined) continue;
         latest.set(r.scenario, r);
@@ -200,7 +208,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
     // p50: the median window's median; p99: the worst window's p99 (the overload rule counts windows).
     const p50s = [...merger.eventLoopP50s].sort((a, b) => a - b);
     h.event_loop_delay_ms = { p50: p50s.length ? round(p50s[p50s.length >> 1]) : 0, p99: round(merger.eventLoopDelayMs.p99max), max: round(merger.eventLoopDelayMs.max) };
-    if (cpuSamples.length > 0) h.cpu_percent = { mean: round(cpuSamples.reduce((a, b) => a + b, 0) / cpuSamples.length), max: round(Math.max(...cpuSamples)) };
+    if (cpuSamples.length > 0) h.cpu_percent = { mean: round((cpuTotalUs / cpuWallUs) * 100), max: round(Math.max(...cpuSamples)) };
     const limit = plan.options.maxDispatchLagMs;
     if (lag.count > 0 && lag.p99 > limit) h.reasons.push(`generator dispatch lag p99 ${lag.p99} ms > ${limit} ms: the load generator could not send on time`);
     // One slow window (a GC pause, JIT warm-up) does not make a run invalid; a tenth of them does.
@@ -342,7 +350,11 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   for (const [name, s] of Object.entries(summary.scenarios)) {
     if (s.unsent > 0) summary.warnings.push(`${name}: ${s.unsent} arrivals were due but never sent (in-flight cap reached); they are counted, not hidden.`);
     // A handful of late sends (JIT warm-up, GC) is normal; say so when it is more than 1%.
-    if (s.late > 0.01 * s.requests) summary.warnings.push(`${name}: ${s.late} of ${s.requests} requests were sent more than 10 ms after their intended time; their latency includes the wait.`);
+    // `late` counts every request sent late, also those cancelled at the stop before they completed.
+    if (s.late > 0.01 * (s.requests + s.cancelled)) {
+      const of = s.cancelled > 0 ? `${s.requests} completed, ${s.cancelled} cancelled at the stop` : `of ${s.requests}`;
+      summary.warnings.push(`${name}: ${s.late} requests (${of}) were sent more than 10 ms after their intended time; the latency of those that completed includes the wait.`);
+    }
     const rep = s.adapter as AdapterReport | undefined;
     for (const e of rep?.finish_errors ?? []) summary.warnings.push(`${name}: the adapter could not finish: ${e}`);
   }
