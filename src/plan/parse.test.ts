@@ -506,6 +506,15 @@ test('loadPlan: missing file, relative paths, validatePlanFile', async () => {
   }
 });
 
+test('an interpolated `false` fills a key that takes a path or false (target.ready)', () => {
+  const text = 'target: { url: "http://127.0.0.1:1", ready: "${READY:-false}" }\nscenarios:\n  a: { executor: constant-arrival-rate, rate: 1/s, duration: 1s, request: { path: / } }\n';
+  const off = validatePlan(text, { env: {} });
+  assert.deepEqual(off.problems, []);
+  assert.equal(off.plan!.target.readyPath, null);
+  const on = validatePlan(text, { env: { READY: '/health' } });
+  assert.equal(on.plan!.target.readyPath, '/health');
+});
+
 test('target.client: auto by default; anything but auto or undici is an error that lists both', () => {
   const base = (extra: string) => `target: { url: "http://127.0.0.1:1"${extra} }\nscenarios:\n  a: { executor: constant-arrival-rate, rate: 1/s, duration: 1s, request: { path: / } }\n`;
   assert.equal(validatePlan(base(''), { env: {} }).plan!.target.client, 'auto');

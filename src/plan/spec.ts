@@ -340,7 +340,12 @@ export class Walker {
         return out;
       }
       case 'union': {
-        const branch = isMap(n) ? spec.map : isSeq(n) ? spec.seq : isScalar(n) ? scalarBranch(spec, n.value) : undefined;
+        let branch = isMap(n) ? spec.map : isSeq(n) ? spec.seq : isScalar(n) ? scalarBranch(spec, n.value) : undefined;
+        // `${READY:-false}` in a key taking a string or a boolean: the interpolated text decides.
+        if (spec.bool && isScalar(n) && typeof n.value === 'string' && n.value.includes('${')) {
+          const r = interpolate(n.value, this.env);
+          if (r.missing.length === 0 && r.errors.length === 0 && /^(true|false)$/.test(r.value.trim())) branch = spec.bool;
+        }
         if (!branch) return this.typeError(n, path, spec, keyNode);
         return this.walkResolved(n, branch, path, keyNode);
       }
