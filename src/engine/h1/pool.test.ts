@@ -273,6 +273,24 @@ describe('built-in HTTP/1.1 client', () => {
     assert.equal(next.body, 'ok');
   });
 
+  it('abort from inside onHeaders, with the body in the same read: one UND_ERR_ABORTED, nothing else', async () => {
+    const t = await tcpTarget((sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'));
+    const pool = newPool(t.url, 1);
+    const calls: string[] = [];
+    await new Promise<void>((resolve) => {
+      let abortFn: (err?: Error) => void = () => {};
+      pool.dispatch({ method: 'GET', path: '/', headers: [], body: null }, {
+        onConnect: (abort) => void (abortFn = abort),
+        onHeaders: () => (calls.push('headers'), abortFn(), true),
+        onBody: () => void calls.push('body'),
+        onComplete: () => (calls.push('complete'), resolve()),
+        onError: (e) => (calls.push(`error ${(e as { code?: string }).code}`), resolve()),
+      });
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(calls, ['headers', 'error UND_ERR_ABORTED']);
+  });
+
   it('abort while being told of the send: not written, and the connection stays usable', async () => {
     const t = await httpTarget((_req, res) => res.end('ok'));
     const pool = newPool(t.url, 1);

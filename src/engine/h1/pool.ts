@@ -263,7 +263,6 @@ class H1Connection implements ResponseSink {
   private readonly socket: net.Socket;
   private readonly parser: ResponseParser;
   private handler: H1Handler | null = null;
-  private opts: H1RequestOptions | null = null;
   /** Tick at which the current wait (connect, response head, next body bytes) times out; 0 = none. */
   private deadline = 0;
   private bodyTimeoutTicks = 0;
@@ -324,7 +323,6 @@ class H1Connection implements ResponseSink {
   send(opts: H1RequestOptions, bytes: Buffer, handler: H1Handler): boolean {
     this.state = ConnState.Busy;
     this.handler = handler;
-    this.opts = opts;
     this.parser.reset(opts.method === 'HEAD');
     const tickMs = this.pool.tickMs;
     const ht = opts.headersTimeout ?? 0;
@@ -347,19 +345,19 @@ class H1Connection implements ResponseSink {
   markIdle(): void {
     this.state = ConnState.Idle;
     this.handler = null;
-    this.opts = null;
     this.deadline = 0;
     this.idleExpiry = this.pool.tick + Math.ceil(idleLimitMs(this.serverIdleMs) / this.pool.tickMs);
   }
 
+  // The handler may abort from inside these (the rest of the read is then dropped with the connection).
   onHead(status: number): void {
     this.deadline = this.bodyTimeoutTicks > 0 ? this.pool.tick + this.bodyTimeoutTicks : 0;
-    this.handler!.onHeaders(status);
+    this.handler?.onHeaders(status);
   }
 
   onBody(buf: Buffer, start: number, end: number): void {
     if (this.bodyTimeoutTicks > 0) this.deadline = this.pool.tick + this.bodyTimeoutTicks;
-    if (end > start) this.handler!.onBody(buf, start, end);
+    if (end > start) this.handler?.onBody(buf, start, end);
   }
 
   private onRead(nread: number, buf: Buffer): boolean {
@@ -412,7 +410,6 @@ class H1Connection implements ResponseSink {
     this.deadline = 0;
     const h = this.handler;
     this.handler = null;
-    this.opts = null;
     this.socket.destroy();
     if (wasConnecting) this.pool.onConnectFailed(this, err);
     else this.pool.onClosed(this);
