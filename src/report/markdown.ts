@@ -4,10 +4,10 @@
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Summary } from '../core/results.js';
+import type { ScenarioSummary, Summary } from '../core/results.js';
 import type { Comparison, MetricVerdict } from './compare.js';
 import { fmtChange, fmtCi, fmtComparisonValue, fmtTolerance, metricLabel } from './compare.js';
-import { HTTP_CLIENT_NAME, fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtP, fmtPct, fmtRate, scoresAccuracy } from './format.js';
+import { HTTP_CLIENT_NAME, fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, fmtSignedPp, scoresAccuracy } from './format.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
 
@@ -38,6 +38,35 @@ function date(iso: string | undefined): string {
   if (!iso) return 'unknown time';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * Model-serving figures beyond the latency table, one bullet per scenario and traffic-mix group:
+ * streaming (TTFT, TPOT, goodput, tokens/s), quality (accuracy with its interval, drop under load),
+ * and each group of a mix.
+ */
+function servingLines(name: string, sc: ScenarioSummary): string[] {
+  const out: string[] = [];
+  const parts: string[] = [];
+  const h = sc.histograms ?? {};
+  const pct = (k: string, label: string) => {
+    const d = h[k];
+    if (d && d.count > 0) parts.push(`${label} p50 ${fmtMs(d.p50)} / p99 ${fmtMs(d.p99)}`);
+  };
+  pct('ttft_ms', 'TTFT');
+  pct('tpot_ms', 'TPOT');
+  if (typeof sc.goodput === 'number') parts.push(`goodput ${fmtRate(sc.goodput)}`);
+  if (typeof sc.tokens_per_s === 'number') parts.push(`${fmtNum(sc.tokens_per_s)} tokens/s`);
+  const q = sc.quality as { accuracy?: number | null; ci95?: [number, number] | null } | undefined;
+  if (q && typeof q.accuracy === 'number') parts.push(`accuracy ${fmtPct(q.accuracy)}${q.ci95 ? ` (95% CI ${fmtPct(q.ci95[0])}–${fmtPct(q.ci95[1])})` : ''}`);
+  if (typeof sc.accuracy_drop === 'number') parts.push(`accuracy drop vs light load ${fmtSignedPp(sc.accuracy_drop)}`);
+  if (parts.length > 0) out.push(`- **${cell(name)}**: ${parts.join(' · ')}`);
+  for (const [g, gs] of Object.entries(sc.groups ?? {})) {
+    const gq = gs.quality as { accuracy?: number | null } | undefined;
+    const acc = gq && typeof gq.accuracy === 'number' ? ` · accuracy ${fmtPct(gq.accuracy)}` : '';
+    out.push(`- **${cell(name)}/${cell(g)}**: ${fmtInt(gs.requests)} requests · error rate ${fmtPct(gs.error_rate)} · latency p50 ${fmtMs(gs.latency_ms?.p50)} / p99 ${fmtMs(gs.latency_ms?.p99)}${acc}`);
+  }
+  return out;
 }
 
 /** Markdown for summary.md / PR comments. Deterministic for given inputs. */
@@ -91,6 +120,8 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
     out.push('');
     out.push('<sub>Latency counts from each request’s intended start (includes queueing); service time from the actual send.</sub>');
     out.push('');
+    const extra = names.flatMap((n) => servingLines(n, s.scenarios[n]));
+    if (extra.length > 0) out.push(...extra, '');
   }
   if (comparison) out.push(...comparisonMarkdown(comparison));
   out.push('<details><summary>Run details</summary>', '');
