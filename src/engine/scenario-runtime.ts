@@ -253,6 +253,9 @@ const ERR_PREFIX: Record<ErrorClass, string> = {
   other: 'err.other',
 };
 
+/** Counter of requests sent again because their reused connection was closed under them. */
+export const RETRY_COUNTER = 'retries.stale_connection';
+
 const STATUS_KEYS: string[] = [];
 /** Counter name of an error status, e.g. `status.503` (cached: no string building per request). */
 function statusCounter(status: number): string {
@@ -330,6 +333,11 @@ class InFlight implements RequestHandler {
     this.bytesIn += end - start;
     if (this.chunks !== null) this.chunks.push(Buffer.copyBytesFrom(buf, start, end - start));
     else if (this.observer !== null) this.observer.onData(Buffer.copyBytesFrom(buf, start, end - start), nowNs() - this.intendedNs);
+  }
+
+  /** Built-in client: sent again after a stale keep-alive connection (counted, timed from the intended start). */
+  onRetry(): void {
+    this.rt.metrics.count(RETRY_COUNTER);
   }
 
   onComplete(): void {

@@ -264,6 +264,52 @@ describe('built-in HTTP/1.1 client', () => {
     assert.equal((await send(pool)).body, 'ok');
   });
 
+  it('a reused connection closed before any response byte: the request goes once more, on a new connection', async () => {
+    // Each connection answers its first request, then closes on the next without answering: the
+    // idle-close race a server with a short, unannounced keep-alive timeout produces.
+    const t = await tcpTarget((sock, _d, n) => (n === 0 ? sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') : sock.end()));
+    const pool = newPool(t.url, 1);
+    let retries = 0;
+    assert.equal((await send(pool)).body, 'ok');
+    const r = await new Promise<Outcome>((resolve) => {
+      const o: Outcome = { status: 0, body: '', error: null, sent: false, ms: 0 };
+      pool.dispatch({ method: 'POST', path: '/infer', headers: [], body: Buffer.from('{}') }, {
+        onConnect: () => void (o.sent = true),
+        onHeaders: (s) => ((o.status = s), true),
+        onBody: (b, s, e) => void (o.body += b.toString('latin1', s, e)),
+        onComplete: () => resolve(o),
+        onError: (e) => ((o.error = e), resolve(o)),
+        onRetry: () => void retries++,
+      });
+    });
+    assert.equal(r.error, null);
+    assert.equal(r.body, 'ok');
+    assert.equal(retries, 1);
+    assert.equal(t.state.connections, 2);
+  });
+
+  it('no retry on a fresh connection, after response bytes, or a second time', async () => {
+    const index = new WeakMap<net.Socket, number>();
+    let next = 0;
+    const t = await tcpTarget((sock, _d, n) => {
+      if (!index.has(sock)) index.set(sock, next++);
+      // Only the first request of the first connection is answered; every other one is closed
+      // unanswered, including the retry's on a new connection.
+      if (index.get(sock) === 0 && n === 0) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      else sock.end();
+    });
+    const pool = newPool(t.url, 1);
+    assert.equal((await send(pool)).body, 'ok');
+    const again = await send(pool); // reused → closed → retried once on a new connection → closed again
+    assert.equal(again.error?.code, 'UND_ERR_SOCKET');
+    assert.equal(t.state.connections, 2, 'one retry, not more');
+    const partial = await tcpTarget((sock, _d, n) => (n === 0 ? sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') : sock.end('HTTP/1.1 200 OK\r\nContent-Le')));
+    const p2 = newPool(partial.url, 1);
+    assert.equal((await send(p2)).body, 'ok');
+    assert.match((await send(p2)).error?.code ?? '', /UND_ERR_SOCKET/, 'response bytes had arrived: an answer, not a stale connection');
+    assert.equal(partial.state.connections, 1);
+  });
+
   it('abort in flight: UND_ERR_ABORTED, and the pool goes on', async () => {
     const t = await httpTarget((req, res) => (req.url === '/slow' ? setTimeout(() => res.end('late'), 2000) : res.end('ok')));
     const pool = newPool(t.url, 1);

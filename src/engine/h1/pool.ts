@@ -34,6 +34,12 @@ export interface H1Handler {
   onBody(buf: Buffer, start: number, end: number): void;
   onComplete(): void;
   onError(err: Error): void;
+  /**
+   * The request will be sent again (once): its reused keep-alive connection was closed or reset by
+   * the server before any byte of the response — the idle-close race, not an answer of the server.
+   * onConnect follows when it is written again.
+   */
+  onRetry?(): void;
 }
 
 export interface H1RequestOptions {
@@ -89,6 +95,9 @@ function idleLimitMs(serverTimeoutMs: number): number {
   return serverTimeoutMs > 2000 ? serverTimeoutMs - 1000 : serverTimeoutMs / 2;
 }
 
+/** Failures of a reused connection that mean "closed under us", not an answer (see H1Handler.onRetry). */
+const STALE_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
 /** One read buffer per pool: reads are parsed synchronously, so connections can share it. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
@@ -111,6 +120,8 @@ export class H1Pool {
   private queueHead = 0;
   private connecting = 0;
   private destroyed = false;
+  /** Requests already sent again once (never twice). */
+  private readonly retried = new WeakSet<H1Handler>();
   private ticker: NodeJS.Timeout | null = null;
   /** Coarse clock for timeouts, advanced by the ticker. */
   tick = 0;
@@ -168,6 +179,30 @@ export class H1Pool {
     this.queueHead = 0;
     const err = new H1Error('UND_ERR_ABORTED', 'request cancelled before it was sent');
     for (let i = 1; i < queued.length; i += 2) (queued[i] as H1Handler).onError(err);
+  }
+
+  /** Whether a request that failed on a reused connection before any response byte may go again. */
+  mayRetry(handler: H1Handler): boolean {
+    return !this.destroyed && !this.retried.has(handler);
+  }
+
+  /** Sends a request again, ahead of the waiting ones (it was due first). */
+  retry(opts: CachedOptions, handler: H1Handler): void {
+    this.retried.add(handler);
+    handler.onRetry?.();
+    const conn = this.idle.pop();
+    if (conn !== undefined) {
+      if (!conn.send(opts, opts[BYTES]!, handler)) this.release(conn);
+      return;
+    }
+    if (this.queueHead >= 2) {
+      this.queueHead -= 2;
+      this.queue[this.queueHead] = opts;
+      this.queue[this.queueHead + 1] = handler;
+    } else {
+      this.queue.unshift(opts, handler);
+    }
+    this.maybeConnect();
   }
 
   /** Opens a connection if requests wait that the connections being opened will not take. */
@@ -263,6 +298,10 @@ class H1Connection implements ResponseSink {
   private readonly socket: net.Socket;
   private readonly parser: ResponseParser;
   private handler: H1Handler | null = null;
+  /** The request on the wire (for a retry). */
+  private current: CachedOptions | null = null;
+  /** Responses completed on this connection: > 0 means it is a reused keep-alive connection. */
+  private served = 0;
   /** Tick at which the current wait (connect, response head, next body bytes) times out; 0 = none. */
   private deadline = 0;
   private bodyTimeoutTicks = 0;
@@ -323,6 +362,7 @@ class H1Connection implements ResponseSink {
   send(opts: H1RequestOptions, bytes: Buffer, handler: H1Handler): boolean {
     this.state = ConnState.Busy;
     this.handler = handler;
+    this.current = opts as CachedOptions;
     this.parser.reset(opts.method === 'HEAD');
     const tickMs = this.pool.tickMs;
     const ht = opts.headersTimeout ?? 0;
@@ -345,6 +385,7 @@ class H1Connection implements ResponseSink {
   markIdle(): void {
     this.state = ConnState.Idle;
     this.handler = null;
+    this.current = null;
     this.deadline = 0;
     this.idleExpiry = this.pool.tick + Math.ceil(idleLimitMs(this.serverIdleMs) / this.pool.tickMs);
   }
@@ -380,6 +421,7 @@ class H1Connection implements ResponseSink {
   /** The response is complete; `extraBytes`: more bytes followed it (the connection is not reused). */
   private completed(extraBytes: boolean): void {
     const h = this.handler!;
+    this.served++;
     if (this.parser.keepAliveTimeoutMs >= 0) this.serverIdleMs = this.parser.keepAliveTimeoutMs;
     if (this.parser.keepAlive && !extraBytes && this.state === ConnState.Busy) {
       // Hand the connection on before telling the owner: its next request may find it free.
@@ -409,11 +451,18 @@ class H1Connection implements ResponseSink {
     this.state = ConnState.Closed;
     this.deadline = 0;
     const h = this.handler;
+    const req = this.current;
+    // A reused connection closed or reset before any byte of the response: the server closed it
+    // while idle as the request went out (Go's net/http, which k6 uses, retries these too).
+    const retry = h !== null && req !== null && this.served > 0 && this.parser.idle && STALE_CODES.has((err as { code?: string }).code ?? '') && this.pool.mayRetry(h);
     this.handler = null;
+    this.current = null;
     this.socket.destroy();
     if (wasConnecting) this.pool.onConnectFailed(this, err);
     else this.pool.onClosed(this);
-    if (h !== null) h.onError(err);
+    if (h === null) return;
+    if (retry) this.pool.retry(req!, h);
+    else h.onError(err);
   }
 
   private destroyQuietly(): void {
