@@ -148,6 +148,22 @@ for (const client of ['auto', 'undici'] as const) test(`error classes (client ${
   assert.equal(exitCode, ExitCode.Passed, 'no thresholds → the run itself passes');
 });
 
+test('a server that closes reused connections unannounced: requests go once more, none is lost or counted as an error', async () => {
+  // Answers the first request of each connection, then closes it on the next without answering.
+  const srv = await tcpServer((sock) => {
+    let n = 0;
+    sock.on('data', () => (n++ === 0 ? sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') : sock.end()));
+  });
+  servers.push(srv);
+  const p = plan(srv.url, [scenario('c', { executor: 'iterations', concurrency: 1, maxRequests: 10, durationMs: 10_000 })]);
+  p.target.connections = 1;
+  const { summary } = await run(p, { outDir: tmp(), skipTargetCheck: true });
+  const s = summary.scenarios.c;
+  assert.equal(s.requests, 10);
+  assert.equal(s.ok, 10, JSON.stringify(s.errors));
+  assert.equal(s.counters['retries.stale_connection'], 9, 'every request after the first found its connection closed');
+});
+
 test('TLS is verified by default; insecure: true is explicit and warned about', async (t) => {
   const dir = tmp();
   const key = path.join(dir, 'key.pem');

@@ -338,6 +338,8 @@ class InFlight implements RequestHandler {
   /** Built-in client: sent again after a stale keep-alive connection (counted, timed from the intended start). */
   onRetry(): void {
     this.rt.metrics.count(RETRY_COUNTER);
+    // Waiting for a connection again: the old connection's abort no longer reaches it.
+    this.abortFn = null;
   }
 
   onComplete(): void {
