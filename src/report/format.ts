@@ -76,10 +76,12 @@ export function fmtDuration(s: number | null | undefined): string {
 }
 
 /** Kind of quantity a metric (threshold expression or metric name) measures, by its name. */
-export type MetricUnit = 'ms' | 's' | 'fraction' | 'per_s' | 'count';
+export type MetricUnit = 'ms' | 's' | 'fraction' | 'fraction_diff' | 'per_s' | 'count';
 
 export function unitOfMetric(expression: string): MetricUnit {
   const name = expression.split(/[<>=!]/)[0].toLowerCase();
+  // A difference of two fractions (accuracy drop): percentage points, not percent.
+  if (/accuracy_drop/.test(name)) return 'fraction_diff';
   if (/error_rate|accuracy|ratio|fraction|availability|success|quality|_pct|percent|goodput_ratio/.test(name)) return 'fraction';
   if (/throughput|rps|per_s|rate\b|req\/s|goodput/.test(name)) return 'per_s';
   if (/_s$/.test(name.trim())) return 's';
@@ -97,6 +99,8 @@ export function fmtMetricValue(expressionOrMetric: string, value: number | null 
       return fmtDuration(value);
     case 'fraction':
       return fmtPct(value);
+    case 'fraction_diff':
+      return fmtSignedPp(value);
     case 'per_s':
       return fmtRate(value);
     default:
