@@ -7,8 +7,8 @@
  *
  *   node dist/bench/ceiling.js [--duration 10] [--connections 64] [--rounds 1] [--undici 1]
  *
- * `--undici 1` adds Preflight sending with undici (`target.client: undici`, what https:// targets
- * use) as a fourth generator, to show what the built-in HTTP/1.1 client gains.
+ * `--undici 1` adds Preflight sending with undici (`target.client: undici`) as a fourth
+ * generator, to show what the built-in HTTP/1.1 client gains.
  *
  * The three tools run --rounds times, interleaved (this machine is shared and noisy), and the
  * medians are reported. Besides req/s, each tool's CPU time per request (user + system, whole

@@ -164,24 +164,35 @@ test('a server that closes reused connections unannounced: requests go once more
   assert.equal(s.counters['retries.stale_connection'], 9, 'every request after the first found its connection closed');
 });
 
-test('TLS is verified by default; insecure: true is explicit and warned about', async (t) => {
+for (const client of ['auto', 'undici'] as const) test(`TLS is verified by default; insecure: true is explicit and warned about (client ${client})`, async (t) => {
   const dir = tmp();
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
-  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '1'], { stdio: 'ignore' });
+  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1'], { stdio: 'ignore' });
   if (gen.status !== 0) return t.skip('openssl is not available to make a self-signed certificate');
   const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (_req, res) => res.end('ok'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
-    const verified = await run(plan(url, [scenario('s', { rate: 10, durationMs: 300 })]), { outDir: tmp() });
+    const strict = plan(url, [scenario('s', { rate: 10, durationMs: 300 })]);
+    strict.target.client = client;
+    const verified = await run(strict, { outDir: tmp() });
+    assert.equal(verified.summary.generator.http_client, client === 'auto' ? 'builtin' : 'undici');
     const s = verified.summary.scenarios.s;
     assert.equal(s.errors.tls, s.requests, `self-signed certificate rejected: ${JSON.stringify(s.errors)}`);
     const p = plan(url, [scenario('s', { rate: 10, durationMs: 300 })]);
     p.target.tls.insecure = true;
+    p.target.client = client;
     const insecure = await run(p, { outDir: tmp() });
     assert.equal(insecure.summary.scenarios.s.ok, insecure.summary.scenarios.s.requests);
     assert.ok(insecure.summary.warnings.some((w) => w.includes('tls.insecure')));
+    // The certificate's own CA given as an extra CA (tls.caFile): verified, and accepted.
+    const withCa = plan(url, [scenario('s', { rate: 10, durationMs: 300 })]);
+    withCa.target.tls.ca = fs.readFileSync(cert, 'utf8');
+    withCa.target.client = client;
+    const trusted = await run(withCa, { outDir: tmp() });
+    assert.ok(trusted.summary.scenarios.s.requests > 0);
+    assert.equal(trusted.summary.scenarios.s.ok, trusted.summary.scenarios.s.requests, JSON.stringify(trusted.summary.scenarios.s.errors));
   } finally {
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));

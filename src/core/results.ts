@@ -74,8 +74,8 @@ export interface ThresholdResult {
 export interface GeneratorHealth {
   overloaded: boolean;
   workers: number;
-  /** HTTP client that sent the requests: `builtin` (http://), `undici` (https://, or asked for), or both. */
-  http_client: 'builtin' | 'undici' | 'builtin+undici';
+  /** HTTP client that sent the requests: `builtin` (Preflight's HTTP/1.1 client) or `undici` (`target.client: undici`). */
+  http_client: 'builtin' | 'undici';
   /** Scheduler lag not caused by an in-flight cap (i.e. the generator's own lag), ms. */
   dispatch_lag_ms: { p50: number; p99: number; max: number };
   event_loop_delay_ms: { p50: number; p99: number; max: number };

@@ -1,10 +1,11 @@
 /**
  * Keep-alive connection pools per scenario, behind one small interface (Transport): the built-in
- * HTTP/1.1 client (h1/) for http:// targets — the fast path — and undici for https:// (and when the
- * plan asks for it with `target.client: undici`). Connections are created on demand up to the
+ * HTTP/1.1 client (h1/) — the fast path, for http:// and https:// — and undici when the plan asks
+ * for it with `target.client: undici`. Connections are created on demand up to the
  * limit; requests beyond it wait inside the pool, which is why the engine takes the *actual send*
  * time when the request is written to a socket (onConnect), not when it was handed over.
  */
+import { rootCertificates } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import type { Plan, TlsOptions } from '../plan/types.js';
 import { H1Pool, type H1Handler, type H1RequestOptions } from './h1/index.js';
@@ -14,7 +15,7 @@ export interface PoolOptions {
   connections: number | null;
   connectTimeoutMs: number;
   tls: TlsOptions;
-  /** `auto` (default): built-in client for http:, undici for https:. */
+  /** `auto` (default): the built-in client; `undici`: undici. */
   client?: 'auto' | 'undici';
   /** The requests' timeout, ms: sets the built-in client's timer resolution. */
   timeoutMs?: number;
@@ -33,21 +34,26 @@ export interface Transport {
   destroy(): Promise<void>;
 }
 
-/** Which client serves an origin: the built-in one for http:, unless the plan asks for undici. */
-export function clientFor(origin: string, client: 'auto' | 'undici' = 'auto'): 'builtin' | 'undici' {
-  return client !== 'undici' && new URL(origin).protocol === 'http:' ? 'builtin' : 'undici';
+/** Which client serves an origin: the built-in one (http: and https:), unless the plan asks for undici. */
+export function clientFor(_origin: string, client: 'auto' | 'undici' = 'auto'): 'builtin' | 'undici' {
+  return client === 'undici' ? 'undici' : 'builtin';
 }
 
-/** The client(s) a plan's scenarios use, as summary.generator.http_client says it. */
-export function httpClientOf(plan: Plan): 'builtin' | 'undici' | 'builtin+undici' {
-  const used = new Set(plan.scenarios.map((s) => clientFor(s.target?.url ?? plan.target.url, plan.target.client)));
-  return used.size === 2 ? 'builtin+undici' : used.has('undici') ? 'undici' : 'builtin';
+/** The client a plan's requests go through, as summary.generator.http_client says it. */
+export function httpClientOf(plan: Plan): 'builtin' | 'undici' {
+  return clientFor(plan.target.url, plan.target.client);
+}
+
+/** `ca` replaces Node's trusted CAs; `tls.caFile` is an *extra* CA, so the well-known ones stay. */
+function withSystemCas(pem: string): string[] {
+  return [...rootCertificates, pem];
 }
 
 export function createPool(origin: string, opts: PoolOptions): Transport {
   const o = new URL(origin).origin;
   if (clientFor(o, opts.client) === 'builtin') {
-    const pool = new H1Pool(o, { connections: opts.connections, connectTimeoutMs: opts.connectTimeoutMs }, opts.timeoutMs);
+    const tlsOpts = { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}) };
+    const pool = new H1Pool(o, { connections: opts.connections, connectTimeoutMs: opts.connectTimeoutMs, tls: tlsOpts }, opts.timeoutMs);
     return { client: 'builtin', dispatch: (r, h) => pool.dispatch(r, h), cancelQueued: () => pool.cancelQueued(), destroy: () => pool.destroy() };
   }
   const pool = new Pool(o, {
@@ -59,7 +65,7 @@ export function createPool(origin: string, opts: PoolOptions): Transport {
     // Per-request timeouts are set on each dispatch.
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: o.startsWith('https:') ? { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: opts.tls.ca } : {}) } : undefined,
+    connect: o.startsWith('https:') ? { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}) } : undefined,
   });
   return {
     client: 'undici',

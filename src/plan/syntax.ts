@@ -52,7 +52,7 @@ export const targetSpec: ObjectSpec = {
     connections: posInt('Keep-alive connections per scenario, in total across worker threads; default: opened on demand.'),
     timeout: dur('Per-request timeout (headers and body).', '30s'),
     connectTimeout: dur('TCP/TLS connect timeout.', '10s'),
-    client: str('HTTP client: `auto` is the built-in HTTP/1.1 client (fastest) for http:// and undici for https://; `undici` uses undici for both.', { enum: ['auto', 'undici'], default: 'auto' }),
+    client: str('HTTP client: `auto` is the built-in HTTP/1.1 client (fastest) for http:// and https://; `undici` sends with undici instead.', { enum: ['auto', 'undici'], default: 'auto' }),
     tls: {
       t: 'object',
       what: 'tls',

@@ -36,7 +36,7 @@ export interface TargetPlan {
   /** Per-request timeout (headers and body), default 30 s. */
   timeoutMs: number;
   connectTimeoutMs: number;
-  /** `auto`: the built-in HTTP/1.1 client for http://, undici for https://; `undici`: undici for both. */
+  /** `auto`: the built-in HTTP/1.1 client (http:// and https://); `undici`: undici. */
   client: 'auto' | 'undici';
   tls: TlsOptions;
   /** Health check before load: path polled until 2xx or `readyTimeoutMs`; null to skip. */

@@ -125,5 +125,4 @@ export function scoresAccuracy(sc: { counters?: Record<string, number>; quality?
 export const HTTP_CLIENT_NAME: Record<string, string> = {
   builtin: 'built-in HTTP/1.1',
   undici: 'undici',
-  'builtin+undici': 'built-in HTTP/1.1 (http://) and undici (https://)',
 };

@@ -9,11 +9,15 @@
  *   request's owner hears of the completion (a closed-model user's next request finds it idle);
  * - timeouts are one coarse timer per pool (ticks), not a timer per request.
  *
+ * https: origins go through `tls.connect` (certificates verified unless the plan says `insecure`),
+ * with decrypted bytes from 'data' events instead of `onread`; everything else is shared.
+ *
  * It speaks the handler protocol the engine already uses with undici (onConnect with an abort
  * function, onHeaders, body, onComplete/onError) and reports errors with the same codes, so errors
- * are classified the same way whichever client sent the request. TLS targets use undici.
+ * are classified the same way whichever client sent the request.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { buildRequestBytes } from './request-bytes.js';
 import { ResponseParser, type ResponseSink } from './response-parser.js';
 
@@ -57,7 +61,10 @@ export interface H1RequestOptions {
 export interface H1PoolOptions {
   /** Most connections open at once; null = a new one whenever all are busy. */
   connections: number | null;
+  /** TCP connect, plus the TLS handshake for https:. */
   connectTimeoutMs: number;
+  /** https: origins: certificate verification (on unless the plan says `insecure`) and an extra CA. */
+  tls?: { rejectUnauthorized: boolean; ca?: string | string[] };
 }
 
 /** Errors with the codes undici uses, so one classifier serves both clients. */
@@ -113,6 +120,8 @@ export class H1Pool {
   private readonly port: number;
   private readonly hostHeader: string;
   private readonly limit: number;
+  /** TLS options for https: origins; null for http:. */
+  readonly secure: tls.ConnectionOptions | null;
   private readonly all = new Set<H1Connection>();
   private readonly idle: H1Connection[] = [];
   /** Requests waiting for a connection: [opts, handler, opts, handler, …] from `queueHead`. */
@@ -135,9 +144,19 @@ export class H1Pool {
     timeoutHintMs = 30_000,
   ) {
     const url = new URL(origin);
-    if (url.protocol !== 'http:') throw new Error(`the built-in HTTP/1.1 client serves http: origins only, not ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`the built-in HTTP/1.1 client serves http: and https: origins, not ${url.protocol}`);
     this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    this.port = url.port === '' ? 80 : Number(url.port);
+    const https = url.protocol === 'https:';
+    this.port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
+    this.secure = https
+      ? {
+          rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
+          ...(opts.tls?.ca ? { ca: opts.tls.ca } : {}),
+          // SNI takes a name, never an address; the certificate is still checked against the address.
+          ...(net.isIP(this.host) === 0 ? { servername: this.host } : {}),
+          ALPNProtocols: ['http/1.1'],
+        }
+      : null;
     this.hostHeader = url.host;
     this.limit = opts.connections === null ? Infinity : Math.max(1, opts.connections);
     // Ticks of timeout/20 (5–100 ms): timeouts never fire early and at most about two ticks late.
@@ -322,14 +341,23 @@ class H1Connection implements ResponseSink {
   ) {
     this.parser = new ResponseParser(this);
     this.deadline = connectTimeoutMs > 0 ? pool.tick + Math.ceil(connectTimeoutMs / pool.tickMs) + 1 : 0;
-    this.socket = net.connect({
-      host,
-      port,
-      noDelay: true,
-      onread: { buffer: pool.readBuffer, callback: (n: number, buf: Buffer) => this.onRead(n, buf) },
-    });
+    if (pool.secure === null) {
+      this.socket = net.connect({
+        host,
+        port,
+        noDelay: true,
+        onread: { buffer: pool.readBuffer, callback: (n: number, buf: Buffer) => this.onRead(n, buf) },
+      });
+      this.socket.once('connect', () => this.onConnect());
+    } else {
+      // TLS: decrypted bytes arrive as 'data' chunks (no onread); the rest is the same.
+      const s = tls.connect({ host, port, ...pool.secure });
+      s.setNoDelay(true);
+      s.on('data', (chunk: Buffer) => this.onRead(chunk.length, chunk));
+      s.once('secureConnect', () => this.onConnect());
+      this.socket = s;
+    }
     this.closedPromise = new Promise((resolve) => this.socket.once('close', () => resolve()));
-    this.socket.once('connect', () => this.onConnect());
     this.socket.on('error', (err) => this.fail(err));
     this.socket.once('end', () => this.onEnd());
     this.socket.once('close', () => this.onSocketClose());
