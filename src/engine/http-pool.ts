@@ -26,7 +26,6 @@ export type RequestOptions = H1RequestOptions;
 export type RequestHandler = H1Handler & Dispatcher.DispatchHandler;
 
 export interface Transport {
-  readonly client: 'builtin' | 'undici';
   dispatch(opts: RequestOptions, handler: RequestHandler): void;
   /** Fails requests still waiting for a connection as cancelled (undici: they cancel themselves when reached). */
   cancelQueued(): void;
@@ -34,14 +33,9 @@ export interface Transport {
   destroy(): Promise<void>;
 }
 
-/** Which client serves an origin: the built-in one (http: and https:), unless the plan asks for undici. */
-export function clientFor(_origin: string, client: 'auto' | 'undici' = 'auto'): 'builtin' | 'undici' {
-  return client === 'undici' ? 'undici' : 'builtin';
-}
-
-/** The client a plan's requests go through, as summary.generator.http_client says it. */
+/** The client a plan's requests go through (the built-in one unless the plan asks for undici), as summary.generator.http_client says it. */
 export function httpClientOf(plan: Plan): 'builtin' | 'undici' {
-  return clientFor(plan.target.url, plan.target.client);
+  return plan.target.client === 'undici' ? 'undici' : 'builtin';
 }
 
 /** `ca` replaces Node's trusted CAs; `tls.caFile` is an *extra* CA, so the well-known ones stay. */
@@ -51,10 +45,10 @@ function withSystemCas(pem: string): string[] {
 
 export function createPool(origin: string, opts: PoolOptions): Transport {
   const o = new URL(origin).origin;
-  if (clientFor(o, opts.client) === 'builtin') {
+  if (opts.client !== 'undici') {
     const tlsOpts = { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}) };
     const pool = new H1Pool(o, { connections: opts.connections, connectTimeoutMs: opts.connectTimeoutMs, tls: tlsOpts }, opts.timeoutMs);
-    return { client: 'builtin', dispatch: (r, h) => pool.dispatch(r, h), cancelQueued: () => pool.cancelQueued(), destroy: () => pool.destroy() };
+    return { dispatch: (r, h) => pool.dispatch(r, h), cancelQueued: () => pool.cancelQueued(), destroy: () => pool.destroy() };
   }
   const pool = new Pool(o, {
     connections: opts.connections,
@@ -68,7 +62,6 @@ export function createPool(origin: string, opts: PoolOptions): Transport {
     connect: o.startsWith('https:') ? { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}) } : undefined,
   });
   return {
-    client: 'undici',
     dispatch: (r, h) => void pool.dispatch(r as Dispatcher.DispatchOptions, h),
     cancelQueued: () => {},
     destroy: () => pool.destroy(),

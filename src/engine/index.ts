@@ -4,4 +4,4 @@ export { workloadModel } from './executors/index.js';
 export { LATE_TOLERANCE_NS } from './scenario-runtime.js';
 export { absoluteNow, nowNs } from './clock.js';
 export { classifyError, classifyStatus } from './classify.js';
-export { clientFor, httpClientOf } from './http-pool.js';
+export { httpClientOf } from './http-pool.js';

@@ -561,7 +561,7 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   if (s['mix']) sc.mix = buildMix(w, p('mix'), s['mix'] as Raw);
   if (s['data']) sc.data = buildData(w, p('data'), s['data'] as Raw, ctx);
   if (s['synthetic']) sc.synthetic = buildSynthetic(w, p('synthetic'), s['synthetic'] as Raw);
-  if (s['quality']) sc.quality = buildQuality(w, p('quality'), s['quality'] as Raw, sc, ctx);
+  if (s['quality']) sc.quality = buildQuality(w, p('quality'), s['quality'] as Raw, ctx);
   return sc;
 }
 
@@ -708,7 +708,7 @@ function buildSynthetic(w: Walker, path: string, s: Raw): SyntheticPlan {
   return out;
 }
 
-function buildQuality(w: Walker, path: string, q: Raw, sc: ScenarioPlan, ctx: Ctx): QualityPlan {
+function buildQuality(w: Walker, path: string, q: Raw, ctx: Ctx): QualityPlan {
   const task = (q['task'] ?? 'classification') as QualityPlan['task'];
   let prediction: QualityPlan['prediction'] = { kind: 'argmax' };
   const pr = q['prediction'];

@@ -6,28 +6,21 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ExitCode } from '../core/exit-codes.js';
 import type { Summary } from '../core/results.js';
 import { parsePlan } from '../plan/index.js';
 import { runProfile } from './run-profile.js';
-import { capacityServer, type TestServer } from './test-servers.js';
+import { capacityServer, tempDirs, type TestServer } from './test-servers.js';
 
 const CAPACITY = 200;
 const servers: TestServer[] = [];
 after(async () => {
   for (const s of servers) await s.close();
 });
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-const tmp = (): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-profile-'));
-  dirs.push(d);
-  return d;
-};
+const dirs = tempDirs('preflight-profile-');
+after(() => dirs.removeAll());
+const tmp = (): string => dirs.make();
 
 async function profile(server: TestServer, yaml: string) {
   const plan = parsePlan(`target: { url: ${server.url}, timeout: 10s }\nscenario: { request: { path: / }, gracefulStop: 2s }\n${yaml}`);

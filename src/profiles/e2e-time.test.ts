@@ -8,28 +8,21 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { ExitCode } from '../core/exit-codes.js';
 import type { IntervalRecord, Summary } from '../core/results.js';
 import { parsePlan } from '../plan/index.js';
 import { runProfile } from './run-profile.js';
-import { capacityServer, driftServer, type TestServer } from './test-servers.js';
+import { capacityServer, driftServer, tempDirs, type TestServer } from './test-servers.js';
 import type { DriftMetric } from './analysis.js';
 
 const closers: Array<() => Promise<void>> = [];
 after(async () => {
   for (const c of closers) await c();
 });
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-const tmp = (): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-profile-'));
-  dirs.push(d);
-  return d;
-};
+const dirs = tempDirs('preflight-profile-');
+after(() => dirs.removeAll());
+const tmp = (): string => dirs.make();
 
 async function profile(url: string, yaml: string, baseDir?: string) {
   const plan = parsePlan(`target: { url: ${url}, timeout: 10s }\n${yaml}`, baseDir ? { baseDir } : {});

@@ -4,8 +4,11 @@
  *     it sheds with 503 (graceful), or lets the queue grow (catastrophic: latency without bound);
  *   - driftServer: latency and /metrics memory that grow with time (or only jitter, seeded).
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Rng } from '../stats/random.js';
 
 export interface TestServer {
@@ -13,6 +16,21 @@ export interface TestServer {
   served: number;
   shed: number;
   close(): Promise<void>;
+}
+
+/** Temporary folders for a test file's results, removed together (call removeAll in after()). */
+export function tempDirs(prefix: string): { make(): string; removeAll(): void } {
+  const dirs: string[] = [];
+  return {
+    make() {
+      const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+      dirs.push(d);
+      return d;
+    },
+    removeAll() {
+      for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+    },
+  };
 }
 
 async function listen(server: http.Server): Promise<string> {

@@ -179,12 +179,22 @@ export class H1Pool {
       }
     }
     if (this.ticker === null) this.startTicker();
+    this.place(o, handler, false);
+  }
+
+  /** On an idle connection now, or in the queue (at its front: a request due before the others). */
+  private place(o: CachedOptions, handler: H1Handler, front: boolean): void {
     const conn = this.idle.pop();
     if (conn !== undefined) {
-      if (!conn.send(o, o[BYTES], handler)) this.release(conn);
+      if (!conn.send(o, o[BYTES]!, handler)) this.release(conn);
       return;
     }
-    this.queue.push(o, handler);
+    if (!front) this.queue.push(o, handler);
+    else if (this.queueHead >= 2) {
+      this.queueHead -= 2;
+      this.queue[this.queueHead] = o;
+      this.queue[this.queueHead + 1] = handler;
+    } else this.queue.unshift(o, handler);
     this.maybeConnect();
   }
 
@@ -193,10 +203,13 @@ export class H1Pool {
    * a scenario cancels what is left, so that no connection is opened just to find them cancelled.
    */
   cancelQueued(): void {
+    this.failQueued(new H1Error('UND_ERR_ABORTED', 'request cancelled before it was sent'));
+  }
+
+  private failQueued(err: Error): void {
     const queued = this.queue.slice(this.queueHead);
     this.queue = [];
     this.queueHead = 0;
-    const err = new H1Error('UND_ERR_ABORTED', 'request cancelled before it was sent');
     for (let i = 1; i < queued.length; i += 2) (queued[i] as H1Handler).onError(err);
   }
 
@@ -209,19 +222,7 @@ export class H1Pool {
   retry(opts: CachedOptions, handler: H1Handler): void {
     this.retried.add(handler);
     handler.onRetry?.();
-    const conn = this.idle.pop();
-    if (conn !== undefined) {
-      if (!conn.send(opts, opts[BYTES]!, handler)) this.release(conn);
-      return;
-    }
-    if (this.queueHead >= 2) {
-      this.queueHead -= 2;
-      this.queue[this.queueHead] = opts;
-      this.queue[this.queueHead + 1] = handler;
-    } else {
-      this.queue.unshift(opts, handler);
-    }
-    this.maybeConnect();
+    this.place(opts, handler, true);
   }
 
   /** Opens a connection if requests wait that the connections being opened will not take. */
@@ -301,10 +302,7 @@ export class H1Pool {
     if (this.ticker !== null) clearInterval(this.ticker);
     this.ticker = null;
     const err = new H1Error('UND_ERR_DESTROYED', 'the connection pool was closed');
-    const queued = this.queue.slice(this.queueHead);
-    this.queue = [];
-    this.queueHead = 0;
-    for (let i = 1; i < queued.length; i += 2) (queued[i] as H1Handler).onError(err);
+    this.failQueued(err);
     const closing: Promise<void>[] = [];
     for (const c of [...this.all]) closing.push(c.destroy(err));
     this.idle.length = 0;

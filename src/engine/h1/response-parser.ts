@@ -77,11 +77,6 @@ export class ResponseParser {
     return this.state === State.Done;
   }
 
-  /** True while the response is framed by the connection closing (the close completes it). */
-  get endsAtClose(): boolean {
-    return this.state === State.BodyUntilClose;
-  }
-
   /** Nothing of the current response has arrived yet. */
   get idle(): boolean {
     return this.state === State.Head && this.pending === null;
