@@ -148,7 +148,8 @@ const demoCmd: Command = async (argv) => {
   const { startServer } = await import('../server/index.js');
   const c = paint(useColor(process.stderr));
   const server = await startServer({ port: 0 });
-  process.stderr.write(c.dim(`started the reference model server (digits v1, ONNX Runtime) at ${server.url}\n`));
+  const runtime = server.model.infos[0]?.platform === 'onnxruntime' ? 'ONNX Runtime' : 'the TypeScript runtime';
+  process.stderr.write(c.dim(`started the reference model server (digits v1, ${runtime}) at ${server.url}\n`));
   try {
     const planFile = packagePath('examples', values.short ? 'demo-short.yaml' : 'demo.yaml');
     const plan = await loadPlan(planFile);
