@@ -1,11 +1,21 @@
 /**
  * A shard of the load seen from the main thread: in-process (workers: 1) or in a worker thread.
- * Both look the same to the coordinator: ready → start(t0) → batches… → done.
+ * Both look the same to the coordinator: ready → start(t0) → batches… → done. `onBatch` must have
+ * read the batch's raw counts when it returns: their buffers then go back to the shard for reuse.
  */
 import { Worker } from 'node:worker_threads';
 import { PreflightError, type Problem, type PreflightErrorCode } from '../core/errors.js';
 import type { Plan } from '../plan/types.js';
+import { rawBuffers } from '../metrics/metric-set.js';
 import { LoadShard, type AdapterFactory, type ShardBatch } from './shard.js';
+
+/** A batch's counts buffers (snapshots and health), to move between threads and back to the shard's pool. */
+export function batchBuffers(b: ShardBatch): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const s of b.snapshots) rawBuffers(s, out);
+  if (b.health.generatorLag.counts.byteLength > 0) out.push(b.health.generatorLag.counts.buffer as ArrayBuffer);
+  return out;
+}
 
 export interface ShardHandle {
   /** Resolves when adapters are prepared (rejects with the PreflightError a pre-load check raised). */
@@ -25,7 +35,10 @@ export function localShard(plan: Plan, shard: { index: number; count: number }, 
   let load: LoadShard | null = null;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
-  const ready = LoadShard.create(plan, shard, adapters, onBatch).then((s) => {
+  const ready = LoadShard.create(plan, shard, adapters, (b) => {
+    onBatch(b);
+    load?.recycle(batchBuffers(b));
+  }).then((s) => {
     load = s;
     s.done.then(resolveDone);
   });
@@ -59,7 +72,14 @@ export function workerShard(plan: Plan, shard: { index: number; count: number },
     if (m.type === 'ready') {
       isReady = true;
       resolveReady();
-    } else if (m.type === 'batch') onBatch(m.batch);
+    } else if (m.type === 'batch') {
+      onBatch(m.batch);
+      // Back to the worker's pool (moved, not copied); ignored once the worker has exited.
+      if (!finished) {
+        const buffers = batchBuffers(m.batch);
+        worker.postMessage({ type: 'recycle', buffers }, buffers);
+      }
+    }
     else if (m.type === 'done') {
       finished = true;
       resolveDone();

@@ -5,18 +5,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PreflightError } from '../core/errors.js';
 import type { Plan } from '../plan/types.js';
 import { createAdapter } from '../protocols/index.js';
-import { LoadShard } from './shard.js';
-import type { WorkerMessage } from './shard-handle.js';
+import { LoadShard, type ShardBatch } from './shard.js';
+import { batchBuffers, type WorkerMessage } from './shard-handle.js';
 
 const port = parentPort!;
 const { plan, shard } = workerData as { plan: Plan; shard: { index: number; count: number } };
 const post = (m: WorkerMessage) => port.postMessage(m);
+/** The counts' buffers are moved, not copied: posting a window costs the sending thread next to nothing. */
+const postBatch = (batch: ShardBatch) => port.postMessage({ type: 'batch', batch } satisfies WorkerMessage, batchBuffers(batch));
 
 try {
-  const load = await LoadShard.create(plan, shard, createAdapter, (batch) => post({ type: 'batch', batch }));
-  port.on('message', (m: { type: string; t0?: string; drainMs?: number }) => {
+  const load = await LoadShard.create(plan, shard, createAdapter, postBatch);
+  port.on('message', (m: { type: string; t0?: string; drainMs?: number; buffers?: ArrayBuffer[] }) => {
     if (m.type === 'start') load.start(BigInt(m.t0!));
     else if (m.type === 'stop') load.stop(m.drainMs ?? 0);
+    else if (m.type === 'recycle') load.recycle(m.buffers ?? []);
   });
   load.done.then(() => {
     post({ type: 'done' });

@@ -1,16 +1,16 @@
 /**
- * `run(plan)`: the library entry point. Checks the target, starts the shards (in-process or worker
- * threads), merges their windows as they arrive, writes results incrementally, evaluates thresholds
+ * `run(plan)`: the library entry point. Checks the target, starts the shards (worker threads, also
+ * for one worker), merges their windows as they arrive, writes results incrementally, evaluates thresholds
  * and returns the summary with its verdict and exit code. Never throws for failed requests — only
  * for invalid input or an unreachable target (PreflightError).
  */
 import { ExitCode } from '../core/exit-codes.js';
 import type { GeneratorHealth, IntervalRecord, Summary, ThresholdResult } from '../core/results.js';
-import { absoluteNow, httpClientOf, localShard, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
+import { absoluteNow, httpClientOf, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
 import { Accumulator, durationStats } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact, redactPlan } from '../plan/index.js';
-import { createAdapter, enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
+import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
 import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
@@ -296,7 +296,9 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   handles = [];
   for (let i = 0; i < shardsCount; i++) {
     const shard = { index: i, count: shardsCount };
-    handles.push(shardsCount === 1 ? localShard(plan, shard, createAdapter, onBatch) : workerShard(plan, shard, onBatch, (err) => onShardFailure(i, err)));
+    // Always a worker thread, also for one worker: this (main) thread merges, encodes, writes and
+    // evaluates each window, which must not hold up the thread that sends and receives.
+    handles.push(workerShard(plan, shard, onBatch, (err) => onShardFailure(i, err)));
   }
   const shardFailures: string[] = [];
   function onShardFailure(index: number, err: Error): void {
