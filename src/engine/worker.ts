@@ -17,7 +17,10 @@ const postBatch = (batch: ShardBatch) => port.postMessage({ type: 'batch', batch
 try {
   const load = await LoadShard.create(plan, shard, createAdapter, postBatch);
   port.on('message', (m: { type: string; t0?: string; drainMs?: number; buffers?: ArrayBuffer[] }) => {
-    if (m.type === 'start') load.start(BigInt(m.t0!));
+    if (m.type === 'start') {
+      load.start(BigInt(m.t0!));
+      blockForTests(load.done);
+    }
     else if (m.type === 'stop') load.stop(m.drainMs ?? 0);
     else if (m.type === 'recycle') load.recycle(m.buffers ?? []);
   });
@@ -47,4 +50,23 @@ function crashForTests(): void {
   setTimeout(() => {
     throw new Error('crash requested by PREFLIGHT_TEST_CRASH_WORKER');
   }, Number(m[2]));
+}
+
+/**
+ * Test hook: PREFLIGHT_TEST_BLOCK_WORKER="<ms>:<everyMs>" makes every worker block its event loop
+ * for <ms> every <everyMs> while it runs, so the tests can check that the generator notices its
+ * own stalls (the load runs in worker threads, where a test's server cannot block it).
+ */
+function blockForTests(done: Promise<void>): void {
+  const spec = process.env['PREFLIGHT_TEST_BLOCK_WORKER'];
+  const m = spec === undefined ? null : /^(\d+):(\d+)$/.exec(spec);
+  if (m === null) return;
+  const ms = Number(m[1]);
+  const timer = setInterval(() => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      /* block the event loop */
+    }
+  }, Math.max(1, Number(m[2])));
+  done.then(() => clearInterval(timer));
 }

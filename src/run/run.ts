@@ -7,14 +7,15 @@
 import { ExitCode } from '../core/exit-codes.js';
 import type { GeneratorHealth, IntervalRecord, Summary, ThresholdResult } from '../core/results.js';
 import { absoluteNow, httpClientOf, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
-import { Accumulator, durationStats } from '../metrics/index.js';
+import { Accumulator } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact, redactPlan } from '../plan/index.js';
 import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
 import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
-import { describeTiming, emptyHealth, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
+import { judgeHealth } from './health.js';
+import { describeTiming, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
 import { WindowMerger } from './window-merger.js';
 
 export interface ScenarioProgress {
@@ -202,22 +203,17 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   }
 
   function health(): GeneratorHealth {
-    const h = emptyHealth(workers, httpClientOf(plan));
-    const lag = durationStats(merger.generatorLag);
-    h.dispatch_lag_ms = { p50: lag.p50, p99: lag.p99, max: lag.max };
-    // p50: the median window's median; p99: the worst window's p99 (the overload rule counts windows).
-    const p50s = [...merger.eventLoopP50s].sort((a, b) => a - b);
-    h.event_loop_delay_ms = { p50: p50s.length ? round(p50s[p50s.length >> 1]) : 0, p99: round(merger.eventLoopDelayMs.p99max), max: round(merger.eventLoopDelayMs.max) };
-    if (cpuSamples.length > 0) h.cpu_percent = { mean: round((cpuTotalUs / cpuWallUs) * 100), max: round(Math.max(...cpuSamples)) };
-    const limit = plan.options.maxDispatchLagMs;
-    if (lag.count > 0 && lag.p99 > limit) h.reasons.push(`generator dispatch lag p99 ${lag.p99} ms > ${limit} ms: the load generator could not send on time`);
-    // One slow window (a GC pause, JIT warm-up) does not make a run invalid; a tenth of them does.
-    const slow = merger.eventLoopP99s.filter((p) => p > limit).length;
-    if (slow > 0 && slow > 0.1 * merger.eventLoopP99s.length) {
-      h.reasons.push(`event-loop delay p99 exceeded ${limit} ms in ${slow} of ${merger.eventLoopP99s.length} windows (worst ${round(merger.eventLoopDelayMs.p99max)} ms)`);
-    }
-    h.overloaded = h.reasons.length > 0;
-    return h;
+    return judgeHealth({
+      workers,
+      httpClient: httpClientOf(plan),
+      limitMs: plan.options.maxDispatchLagMs,
+      generatorLag: merger.generatorLag,
+      eventLoopP50s: merger.eventLoopP50s,
+      eventLoopP99s: merger.eventLoopP99s,
+      eventLoopMaxMs: merger.eventLoopDelayMs.max,
+      windowMaxLagMs: merger.windowMaxLagMs,
+      cpu: cpuSamples.length > 0 ? { mean: round((cpuTotalUs / cpuWallUs) * 100), max: round(Math.max(...cpuSamples)) } : undefined,
+    });
   }
 
   /**
