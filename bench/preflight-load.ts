@@ -6,6 +6,7 @@
  *   --url URL  --executor constant-concurrency|constant-arrival-rate  --duration S
  *   [--rate R] [--concurrency N] [--connections N] [--arrival uniform|poisson]
  *   [--sample-ms MS]  (sample this process's memory every MS ms)  [--timeout-ms MS]
+ *   [--protocol http|openai] [--tokens N]  (openai: streamed chat completions of N tokens, model `tiny`)
  *
  * PREFLIGHT_BENCH_CLIENT=undici (environment) sends with undici instead of the built-in HTTP/1.1
  * client, to compare the two in any benchmark.
@@ -29,6 +30,8 @@ const { values: v } = parseArgs({
     arrival: { type: 'string', default: 'uniform' },
     'sample-ms': { type: 'string', default: '0' },
     'timeout-ms': { type: 'string', default: '30000' },
+    protocol: { type: 'string', default: 'http' },
+    tokens: { type: 'string', default: '16' },
   },
   strict: true,
 });
@@ -50,6 +53,12 @@ const scenario: ScenarioPlan = {
   tags: {},
   request: { method: 'GET', path: '/', headers: {} },
 };
+if (v.protocol === 'openai') {
+  scenario.protocol = 'openai';
+  scenario.model = 'tiny';
+  scenario.openai = { endpoint: 'chat', stream: true, maxTokens: Number(v.tokens) };
+  delete scenario.request;
+} else if (v.protocol !== 'http') throw new Error(`unsupported --protocol ${v.protocol}`);
 if (executor === 'constant-arrival-rate') scenario.rate = num(v.rate) ?? 100;
 else scenario.concurrency = num(v.concurrency) ?? 1;
 
@@ -129,7 +138,8 @@ try {
     latency_ms: s.latency_ms,
     service_time_ms: s.service_time_ms,
     dispatch_lag_ms: s.dispatch_lag_ms,
-    generator: { overloaded: g.overloaded, dispatch_lag_ms: g.dispatch_lag_ms, event_loop_delay_ms: g.event_loop_delay_ms, cpu_percent: g.cpu_percent, reasons: g.reasons },
+    generator: { overloaded: g.overloaded, dispatch_lag_ms: g.dispatch_lag_ms, event_loop_delay_ms: g.event_loop_delay_ms, cpu_percent: g.cpu_percent, reasons: g.reasons, windows_over_limit: g.windows_over_limit },
+    histograms: s.histograms,
     windows,
     windowDetail,
     cpuPercent: round(((cpu.user + cpu.system) / wallUs) * 100),
