@@ -278,6 +278,8 @@ export interface LoadReport {
   generator: { overloaded: boolean; dispatch_lag_ms: { p50: number; p99: number; max: number }; event_loop_delay_ms: { p99: number; max: number }; cpu_percent: { mean: number; max: number }; reasons: string[]; windows_over_limit?: { count: number; of: number; limit_ms: number } };
   /** The adapter's histograms (openai: ttft_ms, itl_ms, tpot_ms, e2e_ms, …). */
   histograms?: Record<string, Stats>;
+  /** The same, over the windows from `fromS` on (completions after the first requests' set-up and warm-up). */
+  steady?: { fromS: number; histograms: Record<string, Stats> };
   /** Per metrics window (1 s): completed per second. */
   windows: number[];
   /** Per metrics window: requests, late, latency p50/p99 (ms). */
