@@ -69,6 +69,14 @@ interface CountsAccess {
 
 const internals = (h: Histogram) => h as unknown as CountsAccess;
 
+// Fail at load, clearly, if a new hdr-histogram-js changed the internals read here.
+{
+  const probe = internals(newHistogram());
+  if (!(probe._counts instanceof Uint32Array) || typeof probe.countsArrayIndex !== 'function' || typeof probe.setTotalCount !== 'function') {
+    throw new Error('hdr-histogram-js internals changed (expected a Uint32Array _counts): src/metrics/histogram.ts needs updating');
+  }
+}
+
 /**
  * Reusable buffers for raw counts, in power-of-two sizes (1 KiB … 128 KiB; a full counts array is
  * 92 KiB). The thread that sends copies each window's counts into one — a memcpy into warm memory —
