@@ -245,6 +245,8 @@ export interface LoadArgs {
   /** Sample the child's own memory every this many ms (0 = off). */
   sampleMs?: number;
   timeoutMs?: number;
+  protocol?: 'http' | 'openai';
+  tokens?: number;
 }
 
 export function loadArgs(a: LoadArgs): string[] {
@@ -255,6 +257,8 @@ export function loadArgs(a: LoadArgs): string[] {
   if (a.arrival !== undefined) out.push('--arrival', a.arrival);
   if (a.sampleMs !== undefined) out.push('--sample-ms', String(a.sampleMs));
   if (a.timeoutMs !== undefined) out.push('--timeout-ms', String(a.timeoutMs));
+  if (a.protocol !== undefined) out.push('--protocol', a.protocol);
+  if (a.tokens !== undefined) out.push('--tokens', String(a.tokens));
   return out;
 }
 
@@ -271,7 +275,11 @@ export interface LoadReport {
   latency_ms: Stats;
   service_time_ms: Stats;
   dispatch_lag_ms: Stats;
-  generator: { overloaded: boolean; dispatch_lag_ms: { p50: number; p99: number; max: number }; event_loop_delay_ms: { p99: number; max: number }; cpu_percent: { mean: number; max: number }; reasons: string[] };
+  generator: { overloaded: boolean; dispatch_lag_ms: { p50: number; p99: number; max: number }; event_loop_delay_ms: { p99: number; max: number }; cpu_percent: { mean: number; max: number }; reasons: string[]; windows_over_limit?: { count: number; of: number; limit_ms: number } };
+  /** The adapter's histograms (openai: ttft_ms, itl_ms, tpot_ms, e2e_ms, …). */
+  histograms?: Record<string, Stats>;
+  /** The same, over the windows from `fromS` on (completions after the first requests' set-up and warm-up). */
+  steady?: { fromS: number; histograms: Record<string, Stats> };
   /** Per metrics window (1 s): completed per second. */
   windows: number[];
   /** Per metrics window: requests, late, latency p50/p99 (ms). */

@@ -6,6 +6,7 @@
  *   --url URL  --executor constant-concurrency|constant-arrival-rate  --duration S
  *   [--rate R] [--concurrency N] [--connections N] [--arrival uniform|poisson]
  *   [--sample-ms MS]  (sample this process's memory every MS ms)  [--timeout-ms MS]
+ *   [--protocol http|openai] [--tokens N]  (openai: streamed chat completions of N tokens, model `tiny`)
  *
  * PREFLIGHT_BENCH_CLIENT=undici (environment) sends with undici instead of the built-in HTTP/1.1
  * client, to compare the two in any benchmark.
@@ -15,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { run } from '../src/run/index.js';
+import { addEncoded, durationStats, newHistogram, type Histogram } from '../src/metrics/index.js';
 import type { Plan, ScenarioPlan } from '../src/plan/types.js';
 import type { LoadReport } from './common.js';
 
@@ -29,6 +31,9 @@ const { values: v } = parseArgs({
     arrival: { type: 'string', default: 'uniform' },
     'sample-ms': { type: 'string', default: '0' },
     'timeout-ms': { type: 'string', default: '30000' },
+    protocol: { type: 'string', default: 'http' },
+    tokens: { type: 'string', default: '16' },
+    'steady-from': { type: 'string', default: '1' },
   },
   strict: true,
 });
@@ -50,6 +55,12 @@ const scenario: ScenarioPlan = {
   tags: {},
   request: { method: 'GET', path: '/', headers: {} },
 };
+if (v.protocol === 'openai') {
+  scenario.protocol = 'openai';
+  scenario.model = 'tiny';
+  scenario.openai = { endpoint: 'chat', stream: true, maxTokens: Number(v.tokens) };
+  delete scenario.request;
+} else if (v.protocol !== 'http') throw new Error(`unsupported --protocol ${v.protocol}`);
 if (executor === 'constant-arrival-rate') scenario.rate = num(v.rate) ?? 100;
 else scenario.concurrency = num(v.concurrency) ?? 1;
 
@@ -77,6 +88,9 @@ const MB = 2 ** 20;
 const memory: LoadReport['memory'] = [];
 const sampleMs = Number(v['sample-ms']);
 const windows: number[] = [];
+/** Histograms of the windows from --steady-from (s) on: without the first requests' set-up and JIT warm-up. */
+const steadyFrom = Number(v['steady-from']);
+const steady = new Map<string, Histogram>();
 const windowDetail: LoadReport['windowDetail'] = [];
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'preflight-bench-run-'));
 
@@ -105,6 +119,13 @@ try {
       for (const r of records) {
         if (r.group !== undefined) continue;
         windows.push(r.throughput);
+        if (r.start_s >= steadyFrom) {
+          for (const [k, enc] of Object.entries(r.hdr ?? {})) {
+            let h = steady.get(k);
+            if (h === undefined) steady.set(k, (h = newHistogram()));
+            addEncoded(h, enc);
+          }
+        }
         windowDetail.push({ t: r.t, requests: r.requests, late: r.late, p50: r.latency_ms?.p50 ?? 0, p99: r.latency_ms?.p99 ?? 0 });
       }
     },
@@ -129,7 +150,9 @@ try {
     latency_ms: s.latency_ms,
     service_time_ms: s.service_time_ms,
     dispatch_lag_ms: s.dispatch_lag_ms,
-    generator: { overloaded: g.overloaded, dispatch_lag_ms: g.dispatch_lag_ms, event_loop_delay_ms: g.event_loop_delay_ms, cpu_percent: g.cpu_percent, reasons: g.reasons },
+    generator: { overloaded: g.overloaded, dispatch_lag_ms: g.dispatch_lag_ms, event_loop_delay_ms: g.event_loop_delay_ms, cpu_percent: g.cpu_percent, reasons: g.reasons, windows_over_limit: g.windows_over_limit },
+    histograms: s.histograms,
+    steady: { fromS: steadyFrom, histograms: Object.fromEntries([...steady].map(([k, h]) => [`${k}_ms`, durationStats(h)])) },
     windows,
     windowDetail,
     cpuPercent: round(((cpu.user + cpu.system) / wallUs) * 100),

@@ -16,6 +16,8 @@ const BENCHES: Array<{ name: string; args: string[]; quick: string[]; maxS: numb
   { name: 'coordinated-omission', args: [], quick: [], maxS: 120 },
   { name: 'constant-rate', args: [], quick: ['--duration', '10'], maxS: 120 },
   { name: 'soak-memory', args: [], quick: ['--duration', '40'], maxS: 300 },
+  { name: 'stream-timing', args: [], quick: ['--duration', '4'], maxS: 240 },
+  { name: 'window-handoff', args: [], quick: ['--windows', '10'], maxS: 120 },
 ];
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } }, strict: true });

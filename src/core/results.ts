@@ -79,6 +79,11 @@ export interface GeneratorHealth {
   /** Scheduler lag not caused by an in-flight cap (i.e. the generator's own lag), ms. */
   dispatch_lag_ms: { p50: number; p99: number; max: number };
   event_loop_delay_ms: { p50: number; p99: number; max: number };
+  /**
+   * Per shard window: how many had a worst lag (generator dispatch lag or event-loop delay) over
+   * options.maxDispatchLag, of how many windows. Absent in summaries written before it existed.
+   */
+  windows_over_limit?: { count: number; of: number; limit_ms: number };
   /** Process CPU use, % of one core, mean and max over intervals. */
   cpu_percent: { mean: number; max: number };
   reasons: string[];

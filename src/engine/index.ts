@@ -1,5 +1,5 @@
 export { LoadShard, type ShardBatch, type ShardHealth, type AdapterFactory } from './shard.js';
-export { localShard, workerShard, type ShardHandle } from './shard-handle.js';
+export { localShard, workerShard, batchBuffers, type ShardHandle } from './shard-handle.js';
 export { workloadModel } from './executors/index.js';
 export { LATE_TOLERANCE_NS } from './scenario-runtime.js';
 export { absoluteNow, nowNs } from './clock.js';

@@ -6,8 +6,9 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { request } from 'undici';
-import type { Adapter, AdapterContext, IntervalSnapshot } from '../core/types.js';
-import { encodeHistogram } from '../metrics/histogram.js';
+import type { Adapter, AdapterContext } from '../core/types.js';
+import { CountsPool, takeRaw, type RawHistogram } from '../metrics/histogram.js';
+import type { RawSnapshot } from '../metrics/metric-set.js';
 import type { Plan, ScenarioPlan } from '../plan/types.js';
 import { createExecutor, generatorLag, type Executor } from './executors/index.js';
 import { createPool, type Transport } from './http-pool.js';
@@ -15,15 +16,19 @@ import { MAX_AWAITING_SOCKET, ScenarioRuntime } from './scenario-runtime.js';
 import { fromAbsolute, nowNs } from './clock.js';
 
 export interface ShardHealth {
-  /** Encoded HDR histogram (µs) of generator-caused dispatch lag in this window. */
-  generatorLag: string;
+  /** Raw HDR histogram (µs) of generator-caused dispatch lag in this window. */
+  generatorLag: RawHistogram;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
 export interface ShardBatch {
   shard: number;
   index: number;
-  snapshots: IntervalSnapshot[];
+  /**
+   * Raw counts, not encodings: the hand-off runs on the thread that sends and receives, so it only
+   * copies and resets; decoding, merging, encoding and writing are the coordinator's (main thread's).
+   */
+  snapshots: RawSnapshot[];
   /** Open model: arrivals never sent, per scenario, since the last batch. */
   unsent: Record<string, number>;
   cancelled: Record<string, number>;
@@ -97,6 +102,8 @@ export class LoadShard {
   private tickTimer: NodeJS.Timeout | null = null;
   private eld: IntervalHistogram | null = null;
   private finished = false;
+  /** Buffers for the windows' raw counts; the coordinator gives them back through recycle(). */
+  private readonly pool = new CountsPool();
   private resolveDone!: () => void;
   readonly done: Promise<void> = new Promise((r) => (this.resolveDone = r));
 
@@ -149,6 +156,11 @@ export class LoadShard {
       else slot.timer = setTimeout(begin, wait);
     }
     this.scheduleTick();
+  }
+
+  /** Counts buffers of batches the coordinator has merged (see rawBuffers), for reuse by later windows. */
+  recycle(buffers: ArrayBuffer[]): void {
+    this.pool.give(buffers);
   }
 
   /** Stops every scenario now; in-flight requests get `drainMs`, then are cancelled. */
@@ -246,7 +258,7 @@ export class LoadShard {
     const index = this.index++;
     const startMs = (index * this.intervalNs) / 1e6;
     const durationMs = final ? Math.max(1, (nowNs() - this.t0) / 1e6 - startMs) : this.intervalNs / 1e6;
-    const snapshots: IntervalSnapshot[] = [];
+    const snapshots: RawSnapshot[] = [];
     const unsent: Record<string, number> = {};
     const cancelled: Record<string, number> = {};
     const spans: ShardBatch['spans'] = {};
@@ -258,8 +270,8 @@ export class LoadShard {
       spans[slot.plan.name] = { startMs: (slot.startNs - this.t0) / 1e6, endMs: slot.endNs === null ? null : (slot.endNs - this.t0) / 1e6 };
       const name = slot.plan.name;
       const gauges = { in_flight: slot.rt.inFlight, ...slot.executor.gauges() };
-      snapshots.push(slot.rt.metrics.snapshot(name, undefined, index, startMs, durationMs, gauges));
-      for (const [g, m] of slot.rt.groups) snapshots.push(m.snapshot(name, g, index, startMs, durationMs, {}));
+      snapshots.push(slot.rt.metrics.take(name, undefined, index, startMs, durationMs, gauges, this.pool));
+      for (const [g, m] of slot.rt.groups) snapshots.push(m.take(name, g, index, startMs, durationMs, {}, this.pool));
       unsent[name] = slot.executor.unsent - slot.unsentReported;
       slot.unsentReported = slot.executor.unsent;
       cancelled[name] = slot.rt.cancelled - slot.cancelledReported;
@@ -269,10 +281,9 @@ export class LoadShard {
     // No monitor when the shard is stopped before it started (Ctrl-C while adapters were prepared).
     const eld = this.eld;
     const health: ShardHealth = {
-      generatorLag: encodeHistogram(generatorLag),
+      generatorLag: takeRaw(generatorLag, this.pool),
       eventLoopDelayMs: eld !== null && eld.count > 0 ? { p50: loopDelayMs(eld.percentile(50)), p99: loopDelayMs(eld.percentile(99)), max: loopDelayMs(eld.max) } : { p50: 0, p99: 0, max: 0 },
     };
-    generatorLag.reset();
     eld?.reset();
     if (final) eld?.disable();
     return { shard: this.shard.index, index, snapshots, unsent, cancelled, spans, health, final };

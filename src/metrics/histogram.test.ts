@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeHistogram, durationStats, encodeHistogram, newHistogram, recordClamped } from './histogram.js';
-import { MetricSet } from './metric-set.js';
-import { Accumulator, mergeSnapshots } from './merge.js';
+import { CountsPool, decodeHistogram, durationStats, encodeHistogram, fromRaw, newHistogram, recordClamped, takeRaw, toRaw } from './histogram.js';
+import { MetricSet, rawToSnapshot } from './metric-set.js';
+import { Accumulator, mergeRawSnapshots, mergeSnapshots } from './merge.js';
 
 test('encode → decode round-trips every count exactly', () => {
   fc.assert(
@@ -74,4 +74,94 @@ test('MetricSet.snapshot resets the window', () => {
   assert.equal(b.counters.requests, 0);
   assert.equal(b.counters.x, undefined);
   assert.equal(decodeHistogram(b.histograms.ttft).totalCount, 0);
+});
+
+test('raw counts round-trip exactly (counts, total, exact min and max) and encode like the recorder', () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 3_600_000_000 }), { maxLength: 300 }), (values) => {
+      const h = newHistogram();
+      for (const v of values) recordClamped(h, v);
+      const raw = toRaw(h);
+      const back = fromRaw(raw);
+      assert.equal(back.totalCount, h.totalCount);
+      if (h.totalCount > 0) {
+        assert.equal(back.maxValue, h.maxValue);
+        assert.equal(back.minNonZeroValue, h.minNonZeroValue);
+      }
+      for (const p of [0, 50, 90, 99, 99.9, 100]) assert.equal(back.getValueAtPercentile(p), h.getValueAtPercentile(p));
+      assert.equal(encodeHistogram(back), encodeHistogram(h));
+      assert.ok(raw.counts.length <= 23552);
+      // takeRaw (into a pooled buffer) gives the same and leaves an empty histogram that records as a new one.
+      const pool = new CountsPool();
+      pool.give([new ArrayBuffer(128 * 1024)]);
+      const taken = takeRaw(h, pool);
+      assert.equal(encodeHistogram(fromRaw(taken)), encodeHistogram(back));
+      assert.equal(h.totalCount, 0);
+      assert.equal(encodeHistogram(h), encodeHistogram(newHistogram()));
+      const fresh = newHistogram();
+      for (const v of values.slice(0, 20)) {
+        recordClamped(h, v);
+        recordClamped(fresh, v);
+      }
+      assert.equal(encodeHistogram(h), encodeHistogram(fresh));
+      assert.equal(h.maxValue, fresh.maxValue);
+      assert.equal(h.minNonZeroValue, fresh.minNonZeroValue);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('merging raw snapshots of shards equals recording everything in one histogram', () => {
+  fc.assert(
+    fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 10_000_000 }), { maxLength: 200 }), { minLength: 1, maxLength: 5 }), (shards) => {
+      const all = newHistogram();
+      const parts = shards.map((values, i) => {
+        const m = new MetricSet();
+        for (const v of values) {
+          recordClamped(m.latency, v);
+          m.record('ttft', v);
+          recordClamped(all, v);
+          m.requests++;
+        }
+        m.max('x', i);
+        return m.take('s', 'g', 3, 3000, 1000, { in_flight: i });
+      });
+      const merged = mergeRawSnapshots(parts);
+      for (const k of ['latency', 'ttft']) {
+        const h = merged.histograms.get(k);
+        if (h === undefined) {
+          assert.equal(k === 'ttft' && all.totalCount === 0, true, 'an adapter histogram exists once recorded into');
+          continue;
+        }
+        assert.equal(h.totalCount, all.totalCount);
+        for (const p of [50, 90, 99, 100]) assert.equal(h.getValueAtPercentile(p), all.getValueAtPercentile(p));
+        assert.equal(merged.snapshot.histograms[k], encodeHistogram(all), 'encoded for intervals.ndjson as before');
+      }
+      assert.equal(merged.snapshot.group, 'g');
+      assert.equal(merged.snapshot.counters.requests, shards.reduce((a, s) => a + s.length, 0));
+      assert.equal(merged.snapshot.maxes.x, shards.length - 1);
+      const acc = new Accumulator();
+      acc.addMerged(merged);
+      acc.addMerged(merged);
+      assert.equal(acc.histogram('latency').totalCount, 2 * all.totalCount);
+      // The one-shard path (rawToSnapshot) encodes the same.
+      if (shards.length === 1) assert.deepEqual(rawToSnapshot(parts[0]).histograms, merged.snapshot.histograms);
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('take() hands over raw counts (no encoding) and resets the window', () => {
+  const m = new MetricSet();
+  for (let i = 1; i <= 100; i++) {
+    recordClamped(m.latency, i * 1000);
+    m.record('ttft', i * 500);
+  }
+  const a = m.take('s', undefined, 0, 0, 1000, {});
+  for (const k of ['latency', 'service_time', 'ttfb', 'dispatch_lag', 'ttft']) assert.ok(a.histograms[k].counts instanceof Uint32Array, k);
+  assert.equal(a.histograms.latency.total, 100);
+  assert.equal(a.histograms.latency.max, 100_000);
+  const b = m.take('s', undefined, 1, 1000, 1000, {});
+  assert.equal(b.histograms.latency.total, 0);
+  assert.equal(b.histograms.ttft.total, 0);
 });

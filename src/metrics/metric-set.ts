@@ -1,11 +1,33 @@
 /**
  * The measurements of one scenario (or one group in it) for the current window. The engine records
  * the core timings through typed fields (no map lookups on the hot path); adapters record their own
- * metrics by name through the Recorder interface. `snapshot()` closes the window: it encodes
- * everything into a serialisable IntervalSnapshot and resets for the next window.
+ * metrics by name through the Recorder interface. `take()` closes the window on the sending thread:
+ * it copies the raw counts (µs per histogram, no encoding) and resets for the next window; the
+ * coordinator merges and encodes (rawToSnapshot) elsewhere. `snapshot()` does both at once.
  */
 import type { IntervalSnapshot, Recorder } from '../core/types.js';
-import { encodeHistogram, newHistogram, recordClamped, type Histogram } from './histogram.js';
+import { encodeHistogram, fromRaw, newHistogram, recordClamped, takeRaw, type CountsPool, type Histogram, type RawHistogram } from './histogram.js';
+
+/** An IntervalSnapshot whose histograms are raw counts: what a shard hands over each window. */
+export interface RawSnapshot extends Omit<IntervalSnapshot, 'histograms'> {
+  histograms: Record<string, RawHistogram>;
+}
+
+/** The typed-array buffers of a raw snapshot, to transfer (not copy) them to another thread, or to give back to a pool. */
+export function rawBuffers(s: RawSnapshot, into: ArrayBuffer[] = []): ArrayBuffer[] {
+  for (const k in s.histograms) {
+    const b = s.histograms[k].counts.buffer;
+    if (b.byteLength > 0) into.push(b as ArrayBuffer);
+  }
+  return into;
+}
+
+/** Encodes a raw snapshot (the compressed-base64 form of intervals.ndjson). Not for the sending thread. */
+export function rawToSnapshot(s: RawSnapshot): IntervalSnapshot {
+  const histograms: Record<string, string> = {};
+  for (const k in s.histograms) histograms[k] = encodeHistogram(fromRaw(s.histograms[k]));
+  return { ...s, histograms };
+}
 
 /** Core histogram names (µs). */
 export const H_LATENCY = 'latency';
@@ -45,8 +67,16 @@ export class MetricSet implements Recorder {
     if (cur === undefined || value > cur) this.maxima.set(name, value);
   }
 
-  /** Encodes the window and resets. Gauges are supplied by the caller (they are not accumulated). */
+  /** Encodes the window and resets (take() + rawToSnapshot()). Gauges are supplied by the caller (they are not accumulated). */
   snapshot(scenario: string, group: string | undefined, index: number, startMs: number, durationMs: number, gauges: Record<string, number>): IntervalSnapshot {
+    return rawToSnapshot(this.take(scenario, group, index, startMs, durationMs, gauges));
+  }
+
+  /**
+   * Closes the window: copies the raw counts of every histogram and resets. Cheap enough for the
+   * sending thread (a copy of each histogram's non-zero range and a reset; no encoding).
+   */
+  take(scenario: string, group: string | undefined, index: number, startMs: number, durationMs: number, gauges: Record<string, number>, pool?: CountsPool): RawSnapshot {
     const counters: Record<string, number> = {
       requests: this.requests,
       ok: this.ok,
@@ -55,29 +85,25 @@ export class MetricSet implements Recorder {
       late: this.late,
     };
     for (const [k, v] of this.counters) counters[k] = v;
-    const histograms: Record<string, string> = {
-      [H_LATENCY]: encodeHistogram(this.latency),
-      [H_SERVICE]: encodeHistogram(this.serviceTime),
-      [H_TTFB]: encodeHistogram(this.ttfb),
-      [H_DISPATCH_LAG]: encodeHistogram(this.dispatchLag),
+    const histograms: Record<string, RawHistogram> = {
+      [H_LATENCY]: takeRaw(this.latency, pool),
+      [H_SERVICE]: takeRaw(this.serviceTime, pool),
+      [H_TTFB]: takeRaw(this.ttfb, pool),
+      [H_DISPATCH_LAG]: takeRaw(this.dispatchLag, pool),
     };
-    for (const [k, h] of this.histograms) histograms[k] = encodeHistogram(h);
+    for (const [k, h] of this.histograms) histograms[k] = takeRaw(h, pool);
     const maxes: Record<string, number> = {};
     for (const [k, v] of this.maxima) maxes[k] = v;
-    const snap: IntervalSnapshot = { scenario, index, startMs, durationMs, counters, gauges, maxes, histograms };
+    const snap: RawSnapshot = { scenario, index, startMs, durationMs, counters, gauges, maxes, histograms };
     if (group !== undefined) snap.group = group;
     this.reset();
     return snap;
   }
 
+  /** Histograms were reset by takeRaw (only their used range). */
   private reset(): void {
-    this.latency.reset();
-    this.serviceTime.reset();
-    this.ttfb.reset();
-    this.dispatchLag.reset();
     this.requests = this.ok = this.bytesIn = this.bytesOut = this.late = 0;
     this.counters.clear();
-    for (const h of this.histograms.values()) h.reset();
     this.maxima.clear();
   }
 }

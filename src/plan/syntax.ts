@@ -638,10 +638,10 @@ export const planSpec: ObjectSpec = {
       what: 'options',
       description: 'Run options.',
       fields: {
-        workers: posInt('Worker threads generating load; 1 = in the main thread.', 1),
+        workers: posInt('Worker threads generating load (also 1 is a worker thread; the main thread merges, writes and judges).', 1),
         seed: { t: 'int', min: 0, default: 1, description: 'Seed for arrival jitter, data order and synthetic data.' },
         interval: { t: 'duration', positive: true, default: '1s', description: 'Metrics window length.' },
-        maxDispatchLag: { t: 'duration', positive: true, default: '50ms', description: 'Mark the run generator_overloaded when dispatch lag p99 exceeds this.' },
+        maxDispatchLag: { t: 'duration', positive: true, default: '50ms', description: 'Mark the run generator_overloaded when dispatch lag p99 exceeds this, or a window’s worst lag does in ≥ 3 windows and more than a tenth of them.' },
       },
     },
   },

@@ -199,13 +199,13 @@ export interface Plan {
   scenarios: ScenarioPlan[];
   thresholds: ThresholdPlan[];
   options: {
-    /** Worker threads generating load; 1 = in the main thread. */
+    /** Worker threads generating load (also 1 is a worker thread; the main thread merges, writes and judges). */
     workers: number;
     /** Seed for arrival jitter, data order, synthetic data. */
     seed: number;
     /** Metrics window length. */
     intervalMs: number;
-    /** Mark the run generator_overloaded when dispatch lag p99 exceeds this. */
+    /** Mark the run generator_overloaded when dispatch lag p99 exceeds this, or a window’s worst lag does in ≥ 3 windows and more than a tenth of them. */
     maxDispatchLagMs: number;
   };
   /** Interpolated secret values, to redact from every output. Never printed. */

@@ -1,20 +1,21 @@
 /**
- * `run(plan)`: the library entry point. Checks the target, starts the shards (in-process or worker
- * threads), merges their windows as they arrive, writes results incrementally, evaluates thresholds
+ * `run(plan)`: the library entry point. Checks the target, starts the shards (worker threads, also
+ * for one worker), merges their windows as they arrive, writes results incrementally, evaluates thresholds
  * and returns the summary with its verdict and exit code. Never throws for failed requests — only
  * for invalid input or an unreachable target (PreflightError).
  */
 import { ExitCode } from '../core/exit-codes.js';
 import type { GeneratorHealth, IntervalRecord, Summary, ThresholdResult } from '../core/results.js';
-import { absoluteNow, httpClientOf, localShard, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
-import { Accumulator, durationStats } from '../metrics/index.js';
+import { absoluteNow, httpClientOf, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
+import { Accumulator } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact, redactPlan } from '../plan/index.js';
-import { createAdapter, enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
+import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
 import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
-import { describeTiming, emptyHealth, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
+import { judgeHealth } from './health.js';
+import { describeTiming, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
 import { WindowMerger } from './window-merger.js';
 
 export interface ScenarioProgress {
@@ -202,22 +203,17 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   }
 
   function health(): GeneratorHealth {
-    const h = emptyHealth(workers, httpClientOf(plan));
-    const lag = durationStats(merger.generatorLag);
-    h.dispatch_lag_ms = { p50: lag.p50, p99: lag.p99, max: lag.max };
-    // p50: the median window's median; p99: the worst window's p99 (the overload rule counts windows).
-    const p50s = [...merger.eventLoopP50s].sort((a, b) => a - b);
-    h.event_loop_delay_ms = { p50: p50s.length ? round(p50s[p50s.length >> 1]) : 0, p99: round(merger.eventLoopDelayMs.p99max), max: round(merger.eventLoopDelayMs.max) };
-    if (cpuSamples.length > 0) h.cpu_percent = { mean: round((cpuTotalUs / cpuWallUs) * 100), max: round(Math.max(...cpuSamples)) };
-    const limit = plan.options.maxDispatchLagMs;
-    if (lag.count > 0 && lag.p99 > limit) h.reasons.push(`generator dispatch lag p99 ${lag.p99} ms > ${limit} ms: the load generator could not send on time`);
-    // One slow window (a GC pause, JIT warm-up) does not make a run invalid; a tenth of them does.
-    const slow = merger.eventLoopP99s.filter((p) => p > limit).length;
-    if (slow > 0 && slow > 0.1 * merger.eventLoopP99s.length) {
-      h.reasons.push(`event-loop delay p99 exceeded ${limit} ms in ${slow} of ${merger.eventLoopP99s.length} windows (worst ${round(merger.eventLoopDelayMs.p99max)} ms)`);
-    }
-    h.overloaded = h.reasons.length > 0;
-    return h;
+    return judgeHealth({
+      workers,
+      httpClient: httpClientOf(plan),
+      limitMs: plan.options.maxDispatchLagMs,
+      generatorLag: merger.generatorLag,
+      eventLoopP50s: merger.eventLoopP50s,
+      eventLoopP99s: merger.eventLoopP99s,
+      eventLoopMaxMs: merger.eventLoopDelayMs.max,
+      windowMaxLagMs: merger.windowMaxLagMs,
+      cpu: cpuSamples.length > 0 ? { mean: round((cpuTotalUs / cpuWallUs) * 100), max: round(Math.max(...cpuSamples)) } : undefined,
+    });
   }
 
   /**
@@ -296,7 +292,9 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   handles = [];
   for (let i = 0; i < shardsCount; i++) {
     const shard = { index: i, count: shardsCount };
-    handles.push(shardsCount === 1 ? localShard(plan, shard, createAdapter, onBatch) : workerShard(plan, shard, onBatch, (err) => onShardFailure(i, err)));
+    // Always a worker thread, also for one worker: this (main) thread merges, encodes, writes and
+    // evaluates each window, which must not hold up the thread that sends and receives.
+    handles.push(workerShard(plan, shard, onBatch, (err) => onShardFailure(i, err)));
   }
   const shardFailures: string[] = [];
   function onShardFailure(index: number, err: Error): void {

@@ -89,6 +89,7 @@ export function emptyHealth(workers: number, httpClient: GeneratorHealth['http_c
     dispatch_lag_ms: { p50: 0, p99: 0, max: 0 },
     event_loop_delay_ms: { p50: 0, p99: 0, max: 0 },
     cpu_percent: { mean: 0, max: 0 },
+    windows_over_limit: { count: 0, of: 0, limit_ms: 0 },
     reasons: [],
   };
 }

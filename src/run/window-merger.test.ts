@@ -11,11 +11,11 @@ function batch(shard: number, index: number, requests: number, final = false): S
   return {
     shard,
     index,
-    snapshots: [m.snapshot('s', undefined, index, index * 1000, 1000, { in_flight: 0 })],
+    snapshots: [m.take('s', undefined, index, index * 1000, 1000, { in_flight: 0 })],
     unsent: {},
     cancelled: {},
     spans: { s: { startMs: 0, endMs: null } },
-    health: { generatorLag: new MetricSet().snapshot('x', undefined, 0, 0, 1, {}).histograms.latency, eventLoopDelayMs: { p50: 0, p99: 1, max: 1 } },
+    health: { generatorLag: new MetricSet().take('x', undefined, 0, 0, 1, {}).histograms.latency, eventLoopDelayMs: { p50: 0, p99: 1, max: 1 } },
     final,
   };
 }

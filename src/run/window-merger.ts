@@ -1,11 +1,12 @@
 /**
  * Collects window batches from all shards, merges each window exactly once every shard has
- * delivered it, and keeps whole-run accumulators per scenario (and group).
+ * delivered it, and keeps whole-run accumulators per scenario (and group). Runs on the main
+ * thread, never on a thread that sends: shards hand over raw counts, decoding/merging/encoding is here.
  */
 import type { IntervalSnapshot } from '../core/types.js';
 import type { IntervalRecord } from '../core/results.js';
 import type { ShardBatch } from '../engine/index.js';
-import { Accumulator, addEncoded, decodeHistogram, mergeSnapshots, newHistogram, shortStats } from '../metrics/index.js';
+import { Accumulator, addRaw, decodeHistogram, newHistogram, RawMerge, shortStats, type Histogram } from '../metrics/index.js';
 
 export interface MergedWindow {
   index: number;
@@ -28,9 +29,16 @@ export class WindowMerger {
   /** Per shard window reports of event-loop delay p99 (ms), for the overload rule. */
   readonly eventLoopP99s: number[] = [];
   readonly eventLoopP50s: number[] = [];
+  /**
+   * Per shard window: the longest the sending thread was held up, ms — the larger of the worst
+   * generator dispatch lag and the worst event-loop delay. The overload rule counts windows over the limit.
+   */
+  readonly windowMaxLagMs: number[] = [];
   /** Per scenario and shard: the adapter's end-of-run report (from each shard's final batch). */
   private readonly reports = new Map<string, Map<number, unknown>>();
   private readonly pending = new Map<number, ShardBatch[]>();
+  /** Per pending window: its snapshots merged so far, by `scenario` or `scenario\u0000group`. */
+  private readonly folded = new Map<number, Map<string, RawMerge>>();
   private readonly last: number[];
   private readonly finalAt: Array<number | null>;
   private next = 0;
@@ -64,11 +72,24 @@ export class WindowMerger {
     return this.takeComplete();
   }
 
-  /** Adds a batch; returns the windows that became complete, in order. */
+  /**
+   * Adds a batch; returns the windows that became complete, in order. The batch's raw counts are
+   * read before this returns (so their buffers can go back to the shard's pool).
+   */
   add(b: ShardBatch): MergedWindow[] {
     let list = this.pending.get(b.index);
     if (!list) this.pending.set(b.index, (list = []));
     list.push(b);
+    let byKey = this.folded.get(b.index);
+    if (!byKey) this.folded.set(b.index, (byKey = new Map()));
+    for (const s of b.snapshots) {
+      const key = s.group === undefined ? s.scenario : `${s.scenario}\u0000${s.group}`;
+      let m = byKey.get(key);
+      if (!m) byKey.set(key, (m = new RawMerge()));
+      m.add(s);
+    }
+    addRaw(this.generatorLag, b.health.generatorLag);
+    this.windowMaxLagMs.push(Math.max(b.health.generatorLag.max / 1000, b.health.eventLoopDelayMs.max));
     this.last[b.shard] = Math.max(this.last[b.shard], b.index);
     if (b.final) this.finalAt[b.shard] = b.index;
     // Reports are not per window: kept as they arrive, whether or not the window is complete yet.
@@ -119,16 +140,11 @@ export class WindowMerger {
 
   private mergeWindow(index: number): MergedWindow | null {
     const batches = this.pending.get(index);
+    const byKey = this.folded.get(index) ?? new Map<string, RawMerge>();
     this.pending.delete(index);
+    this.folded.delete(index);
     if (!batches) return null;
-    const byKey = new Map<string, IntervalSnapshot[]>();
     for (const b of batches) {
-      for (const s of b.snapshots) {
-        const key = s.group === undefined ? s.scenario : `${s.scenario}\u0000${s.group}`;
-        let l = byKey.get(key);
-        if (!l) byKey.set(key, (l = []));
-        l.push(s);
-      }
       for (const k in b.unsent) this.unsent.set(k, (this.unsent.get(k) ?? 0) + b.unsent[k]);
       for (const k in b.cancelled) this.cancelled.set(k, (this.cancelled.get(k) ?? 0) + b.cancelled[k]);
       for (const k in b.spans) {
@@ -136,7 +152,6 @@ export class WindowMerger {
         if (!m) this.shardSpans.set(k, (m = new Map()));
         m.set(b.shard, b.spans[k]);
       }
-      addEncoded(this.generatorLag, b.health.generatorLag);
       this.eventLoopDelayMs.p99max = Math.max(this.eventLoopDelayMs.p99max, b.health.eventLoopDelayMs.p99);
       this.eventLoopP99s.push(b.health.eventLoopDelayMs.p99);
       this.eventLoopP50s.push(b.health.eventLoopDelayMs.p50);
@@ -145,18 +160,20 @@ export class WindowMerger {
     const snapshots: IntervalSnapshot[] = [];
     const records: IntervalRecord[] = [];
     for (const [key, parts] of byKey) {
-      const merged = mergeSnapshots(parts);
-      snapshots.push(merged);
+      const merged = parts.finish();
+      snapshots.push(merged.snapshot);
       let acc = this.totals.get(key);
       if (!acc) this.totals.set(key, (acc = new Accumulator()));
-      acc.add(merged);
-      records.push(toRecord(merged));
+      acc.addMerged(merged);
+      records.push(toRecord(merged.snapshot, merged.histograms));
     }
     return { index, records, snapshots };
   }
 }
 
-export function toRecord(s: IntervalSnapshot): IntervalRecord {
+/** The intervals.ndjson line of a merged window; `decoded`: its histograms, when already at hand (not decoded again). */
+export function toRecord(s: IntervalSnapshot, decoded?: Map<string, Histogram>): IntervalRecord {
+  const hist = (k: string) => decoded?.get(k) ?? decodeHistogram(s.histograms[k]);
   const errors: Record<string, number> = {};
   const counters: Record<string, number> = {};
   for (const k in s.counters) {
@@ -166,7 +183,7 @@ export function toRecord(s: IntervalSnapshot): IntervalRecord {
   const histogramsMs: IntervalRecord['histograms_ms'] = {};
   for (const k in s.histograms) {
     if (CORE_HISTOGRAMS.has(k)) continue;
-    const st = shortStats(decodeHistogram(s.histograms[k]));
+    const st = shortStats(hist(k));
     if (st) histogramsMs[k] = st;
   }
   const requests = s.counters.requests ?? 0;
@@ -182,8 +199,8 @@ export function toRecord(s: IntervalSnapshot): IntervalRecord {
     throughput: durS > 0 ? round(requests / durS) : 0,
     in_flight: s.gauges.in_flight ?? 0,
     late: s.counters.late ?? 0,
-    latency_ms: shortStats(decodeHistogram(s.histograms.latency)),
-    service_time_ms: shortStats(decodeHistogram(s.histograms.service_time)),
+    latency_ms: shortStats(hist('latency')),
+    service_time_ms: shortStats(hist('service_time')),
     counters,
     histograms_ms: histogramsMs,
     hdr: s.histograms,
