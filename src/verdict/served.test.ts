@@ -9,7 +9,8 @@ import type { ScenarioSummary } from '../core/results.js';
 import { Accumulator } from '../metrics/index.js';
 import { redact } from '../plan/index.js';
 import { combineReasons, scenarioSummary } from '../run/summary.js';
-import { nothingServed, verdictFor } from './index.js';
+import { parseThresholdExpression } from '../plan/thresholds.js';
+import { evaluateThresholds, nothingServed, verdictFor } from './index.js';
 
 function acc(counters: Record<string, number>, windowMs = 2000): Accumulator {
   const a = new Accumulator();
@@ -65,4 +66,13 @@ test('combineReasons: at most 3 distinct per class across shards, secrets redact
   assert.deepEqual(out.tls, ['bad cert for ***']);
   assert.equal(out.other[0].length, 200);
   assert.ok(!JSON.stringify(out).includes('tok-'), JSON.stringify(out));
+});
+
+test('ok_throughput is a threshold metric (rate), measured from the summary', () => {
+  const r = parseThresholdExpression('ok_throughput >= 30/s');
+  assert.ok(r.ok, JSON.stringify(r));
+  const s = sc({ requests: 90, ok: 40, 'err.connection_refused': 50 });
+  const [res] = evaluateThresholds([{ ...r.threshold, abortOnFail: false, delayAbortEvalMs: 0 }], { total: s, scenarios: { s } });
+  assert.equal(res.value, 20);
+  assert.equal(res.ok, false, 'throughput is 45/s, but only 20/s were served');
 });
