@@ -9,7 +9,7 @@
  *   ttfb, dispatch_lag
  *   ttft, itl, tpot, e2e, …   subject.histograms['<metric>_ms'] [stat]
  *   errors                    sum of subject.errors;  errors.<class>: subject.errors[class] (absent = 0)
- *   error_rate                subject.error_rate (no data when subject.requests is 0)
+ *   error_rate                subject.error_rate (no data when no request completed or was cancelled)
  *   anything else, in order:  1. subject[metric] when it is a number (or boolean: 1/0)
  *                             2. subject[metric].value when subject[metric] is an object
  *                             3. the same in the sections quality, golden, generation, goodput
@@ -98,7 +98,8 @@ export function measure(t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' |
     return { value: Object.values(errors).reduce((a: number, v) => a + (numeric(v) ?? 0), 0) };
   }
   if (t.metric === 'error_rate') {
-    if (!subject.requests) return noData(`no requests for ${subjectName(t)}`);
+    // Requests cancelled at the stop count (as failed): all cancelled is an error rate of 1, not "no data".
+    if (!subject.requests && !subject.cancelled) return noData(`no requests for ${subjectName(t)}`);
     const v = numeric(subject.error_rate);
     return v === null ? noData(`error_rate not recorded for ${subjectName(t)}`) : { value: v };
   }
