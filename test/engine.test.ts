@@ -144,8 +144,10 @@ for (const client of ['auto', 'undici'] as const) test(`error classes (client ${
     assert.equal(s.ok, 0, `${name}: none ok`);
     assert.equal(s.errors[cls], s.requests, `${name}: all classified ${cls}, got ${JSON.stringify(s.errors)}`);
     assert.equal(s.error_rate, 1);
+    assert.ok((s.error_reasons?.[cls]?.length ?? 0) >= 1, `${name}: a reason for ${cls}: ${JSON.stringify(s.error_reasons)}`);
   }
-  assert.equal(exitCode, ExitCode.Passed, 'no thresholds → the run itself passes');
+  // No thresholds, but not one request served: the run is invalid, never PASSED.
+  assert.equal(exitCode, ExitCode.RunInvalid);
 });
 
 test('a server that closes reused connections unannounced: requests go once more, none is lost or counted as an error', async () => {

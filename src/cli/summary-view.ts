@@ -34,13 +34,19 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
 function scenarioBlock(s: ScenarioSummary, c: ReturnType<typeof paint>): string {
   const lines: string[] = [];
   const rate = s.target_rate !== undefined ? ` (target ${fmtNum(s.target_rate)}/s)` : '';
-  lines.push(`  requests ${fmtNum(s.requests)}  ok ${fmtNum(s.ok)}  throughput ${fmtNum(s.throughput)}/s${rate}  error rate ${s.error_rate > 0 ? c.red(fmtPct(s.error_rate)) : fmtPct(0)}`);
+  // throughput counts failed requests too: say what was served when that differs.
+  const served = s.ok_throughput !== undefined && s.ok_throughput !== s.throughput ? ` (ok ${fmtNum(s.ok_throughput)}/s)` : '';
+  lines.push(`  requests ${fmtNum(s.requests)}  ok ${fmtNum(s.ok)}  throughput ${fmtNum(s.throughput)}/s${served}${rate}  error rate ${s.error_rate > 0 ? c.red(fmtPct(s.error_rate)) : fmtPct(0)}`);
   const errs = Object.entries(s.errors).filter(([, n]) => n > 0);
   if (errs.length > 0) lines.push(`  errors: ${errs.map(([k, n]) => `${k} ${fmtNum(n)}`).join(', ')}`);
+  for (const [k] of errs) {
+    const why = s.error_reasons?.[k];
+    if (why && why.length > 0) lines.push(c.dim(`    ${k}: ${why.join(' | ')}`));
+  }
   const extra: string[] = [];
   if (s.late > 0) extra.push(`late ${fmtNum(s.late)}`);
   if (s.unsent > 0) extra.push(`unsent ${fmtNum(s.unsent)}`);
-  if (s.cancelled > 0) extra.push(`cancelled at stop ${fmtNum(s.cancelled)}`);
+  if (s.cancelled > 0) extra.push(c.red(`cancelled at stop ${fmtNum(s.cancelled)} (never completed; counted as failed in error rate)`));
   if (extra.length > 0) lines.push(`  ${extra.join(', ')}`);
   if (s.requests === 0) {
     lines.push(c.dim(s.durationS > 0 ? '    no request completed: no timings' : '    did not start: no timings'));

@@ -11,7 +11,7 @@ export const ExitCode = {
   InvalidPlan: 2,
   /** Run finished and at least one threshold failed. */
   ThresholdsFailed: 3,
-  /** Results cannot be trusted: the load generator itself was overloaded. */
+  /** Results cannot be trusted: the load generator was overloaded, a worker died, or a scenario served no request. */
   RunInvalid: 4,
   /** The target could not be reached (or was not ready) before load started. Nothing was measured. */
   TargetUnreachable: 5,

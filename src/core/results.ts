@@ -28,16 +28,29 @@ export interface ScenarioSummary {
   ok: number;
   /** Failed requests by class (connection_refused, timeout, http_5xx, …). */
   errors: Record<string, number>;
+  /**
+   * First few distinct failure messages per error class (at most 3 per class and worker thread,
+   * secrets redacted), to tell why: `{ timeout: ["PREFLIGHT_REQUEST_TIMEOUT: …"] }`. Scenarios and
+   * the total; not groups. Absent in summaries written before it existed.
+   */
+  error_reasons?: Record<string, string[]>;
+  /** (failed + cancelled) / (completed + cancelled): requests cancelled at the stop count as failed. */
   error_rate: number;
-  /** Completed requests per second over the scenario's active time. */
+  /** Completed requests per second (successful and failed) over the scenario's active time. */
   throughput: number;
+  /** Successful (`ok`) requests per second over the same time: what the target actually served (absent in older summaries). */
+  ok_throughput?: number;
   /** Requested arrival rate (open model, mean over the run). */
   target_rate?: number;
   /** Open model: arrivals sent later than their intended time by more than the late tolerance. */
   late: number;
   /** Arrivals that were due but never sent (run ended first). */
   unsent: number;
-  /** Requests cut off by us (graceful-stop timeout, Ctrl-C); not counted as target errors. */
+  /**
+   * Requests cut off by us: still in flight when the graceful stop ended (or at Ctrl-C / an abort).
+   * Not an error class (the target did not answer wrongly, it had not answered yet), but counted
+   * as failed in error_rate.
+   */
   cancelled: number;
   bytes_in: number;
   bytes_out: number;

@@ -14,6 +14,9 @@ const TLS_CODES = new Set([
   'EPROTO',
 ]);
 
+/** Code of the engine's whole-request timeout (see ScenarioRuntime): class `timeout`. */
+export const REQUEST_TIMEOUT_CODE = 'PREFLIGHT_REQUEST_TIMEOUT';
+
 /** null means the request was cancelled by us (graceful-stop timeout, Ctrl-C): not a target error. */
 export function classifyError(err: unknown): ErrorClass | null {
   let e: any = err;
@@ -24,12 +27,40 @@ export function classifyError(err: unknown): ErrorClass | null {
     if (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_DESTROYED') return null;
     if (code === 'ECONNREFUSED') return 'connection_refused';
     if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return 'connection_reset';
-    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
+    if (code === REQUEST_TIMEOUT_CODE || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
     if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_')) return 'tls';
-    if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') return 'invalid_response';
+    // undici's HEADERS_OVERFLOW is the built-in client's HPE_HEADER_OVERFLOW (a response head too large).
+    if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO' || code === 'UND_ERR_HEADERS_OVERFLOW') return 'invalid_response';
   }
   return 'other';
+}
+
+/**
+ * Longest message kept as an error reason here; the summary shows the first 200 characters after
+ * redacting secrets (a cut before redaction could leave part of a secret behind).
+ */
+const MAX_REASON_CHARS = 1000;
+
+/**
+ * A short, stable description of a failure for `error_reasons`: `CODE: message`, with the causes
+ * undici wraps (`; cause CODE: message`). Not redacted here: the run redacts secrets when it builds
+ * the summary (summary.ts combineReasons).
+ */
+export function errorReason(err: unknown): string {
+  const parts: string[] = [];
+  let e: any = err;
+  for (let depth = 0; e != null && depth < 3; depth++, e = e.cause) {
+    if (typeof e !== 'object') {
+      parts.push(String(e));
+      break;
+    }
+    const code = typeof e.code === 'string' ? e.code : '';
+    const msg = typeof e.message === 'string' ? e.message : '';
+    parts.push(code && msg ? `${code}: ${msg}` : code || msg || String(e.name ?? 'error'));
+  }
+  const s = parts.join('; cause ').replace(/\s+/g, ' ').trim();
+  return s.length > MAX_REASON_CHARS ? `${s.slice(0, MAX_REASON_CHARS - 1)}…` : s;
 }
 
 /** Default judgement by status when the adapter has no opinion. */

@@ -8,7 +8,7 @@ import type { Adapter, ErrorClass, Recorder, StreamObserver, WireRequest } from 
 import { MetricSet } from '../metrics/metric-set.js';
 import { recordClamped } from '../metrics/histogram.js';
 import type { ScenarioPlan } from '../plan/types.js';
-import { classifyError, classifyStatus } from './classify.js';
+import { classifyError, classifyStatus, errorReason, REQUEST_TIMEOUT_CODE } from './classify.js';
 import { nowNs } from './clock.js';
 import type { RequestHandler, RequestOptions, Transport } from './http-pool.js';
 
@@ -30,6 +30,11 @@ export const LATE_TOLERANCE_NS = 10_000_000;
  */
 export const MAX_AWAITING_SOCKET = 16;
 
+/** Distinct failure messages kept per error class (summary `error_reasons`). */
+export const MAX_REASONS = 3;
+/** Failures of one class looked at for a new message, at most (bounds the work on the error path). */
+const MAX_REASON_LOOKS = 1000;
+
 const DISPATCH_OPTS = Symbol('dispatchOpts');
 type CachedRequest = WireRequest & { [DISPATCH_OPTS]?: RequestOptions };
 
@@ -49,6 +54,19 @@ export class ScenarioRuntime {
   private readonly groupRecorders = new Map<string, Recorder>();
   private readonly collectBody: boolean;
   private readonly stream: boolean;
+  /** First distinct messages per error class (see MAX_REASONS), for diagnosis; kept for the whole run. */
+  readonly errorReasons: Partial<Record<ErrorClass, string[]>> = {};
+  private readonly reasonLooks: Partial<Record<ErrorClass, number>> = {};
+  /**
+   * The request timeout is a deadline for the whole exchange, from the write to the socket to the
+   * last body byte, checked by one coarse ticker per scenario for both clients (their own timeouts
+   * only bound the wait for the head and the gaps between bytes, so a body dripped byte by byte
+   * never ended). Runs only while requests are live.
+   */
+  private deadlineTicker: NodeJS.Timeout | null = null;
+  private readonly deadlineTickMs: number;
+  private readonly timeoutNoHead: Error;
+  private readonly timeoutInBody: Error;
 
   constructor(
     readonly plan: ScenarioPlan,
@@ -60,6 +78,10 @@ export class ScenarioRuntime {
   ) {
     this.collectBody = adapter.bodyMode === 'full';
     this.stream = adapter.bodyMode === 'stream';
+    // Ticks of timeout/20 (5–100 ms): a timeout never fires early and at most about a tick late.
+    this.deadlineTickMs = Math.min(100, Math.max(5, Math.floor(timeoutMs / 20)));
+    this.timeoutNoHead = requestTimeout(`no response head within the request timeout (${timeoutMs} ms)`);
+    this.timeoutInBody = requestTimeout(`response not complete within the request timeout (${timeoutMs} ms, head and body)`);
   }
 
   /** Sends request `seq`, timed from `intendedNs`. */
@@ -74,8 +96,7 @@ export class ScenarioRuntime {
         path: req.path,
         headers,
         body: req.body ?? null,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        // No per-client timeouts: the deadline ticker bounds the whole request (see deadlineTicker).
       };
       req[DISPATCH_OPTS] = opts;
     }
@@ -83,9 +104,28 @@ export class ScenarioRuntime {
     this.inFlight++;
     this.live.add(r);
     if (req.body) this.metrics.bytesOut += req.body.length;
+    if (this.deadlineTicker === null && this.timeoutMs > 0) this.startDeadlines();
     if (this.awaitingSocket < this.maxAwaitingSocket && this.heldHead === this.held.length) this.dispatch(r);
     else this.held.push(r);
   }
+
+  private startDeadlines(): void {
+    this.deadlineTicker = setInterval(this.checkDeadlines, this.deadlineTickMs);
+    this.deadlineTicker.unref();
+  }
+
+  /** Fails (class `timeout`) every request on a socket for longer than the timeout; stops when none is live. */
+  private readonly checkDeadlines = (): void => {
+    if (this.live.size === 0) {
+      clearInterval(this.deadlineTicker!);
+      this.deadlineTicker = null;
+      return;
+    }
+    const sentBefore = nowNs() - this.timeoutMs * 1e6;
+    // Deleting (and adding: an owner's next request) while iterating a Set is well defined; new
+    // requests are not due yet.
+    for (const r of this.live) if (r.connected && r.sendNs <= sentBefore) r.abort(r.status === 0 ? this.timeoutNoHead : this.timeoutInBody);
+  };
 
   private dispatch(r: InFlight): void {
     r.awaitingSocket = true;
@@ -143,21 +183,44 @@ export class ScenarioRuntime {
       }
       this.recordSend(r);
       this.record(r, end, cls);
+      this.noteReason(cls, err, r.status, false);
     } else {
       let cls: ErrorClass | null;
+      let thrown: unknown = null;
       const rec = r.req.group === undefined ? this.metrics : this.groupRecorder(r.req.group);
       try {
         if (r.observer !== null) cls = r.observer.onEnd(end - r.intendedNs, rec);
         else if (this.adapter.judge) cls = this.adapter.judge(r.req, r.status, this.collectBody ? joinChunks(r.chunks) : null, rec);
         else cls = classifyStatus(r.status);
-      } catch {
+      } catch (e) {
         // An adapter that cannot judge a response must not lose the request (or stall its owner).
         cls = 'other';
+        thrown = e;
       }
       this.recordSend(r);
       this.record(r, end, cls);
+      if (cls !== null) this.noteReason(cls, thrown, r.status, true);
     }
     r.owner.onRequestDone();
+  }
+
+  /**
+   * Keeps the first MAX_REASONS distinct messages of a class. Error path only, and only a length
+   * check once the class has its messages (or after MAX_REASON_LOOKS failures of it).
+   */
+  private noteReason(cls: ErrorClass, err: unknown, status: number, judged: boolean): void {
+    let list = this.errorReasons[cls];
+    if (list !== undefined && list.length >= MAX_REASONS) return;
+    const looks = (this.reasonLooks[cls] ?? 0) + 1;
+    if (looks > MAX_REASON_LOOKS) return;
+    this.reasonLooks[cls] = looks;
+    let msg: string;
+    if (!judged) msg = errorReason(err);
+    else if (err !== null) msg = `HTTP ${status}: the ${this.adapter.protocol} adapter could not judge the response: ${errorReason(err)}`;
+    else if (cls === 'http_4xx' || cls === 'http_5xx') msg = `HTTP ${status}`;
+    else msg = `HTTP ${status}, judged ${cls} by the ${this.adapter.protocol} adapter`;
+    if (list === undefined) this.errorReasons[cls] = list = [];
+    if (!list.includes(msg)) list.push(msg);
   }
 
   /**
@@ -267,6 +330,10 @@ function joinChunks(chunks: Buffer[] | null): Buffer {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 const EMPTY = Buffer.alloc(0);
+function requestTimeout(message: string): Error {
+  return Object.assign(new Error(message), { code: REQUEST_TIMEOUT_CODE });
+}
+
 /** classifyError → null (cancelled by us), like undici's own abort. */
 const CANCELLED = Object.assign(new Error('request cancelled before it was sent'), { code: 'UND_ERR_ABORTED' });
 
@@ -354,10 +421,11 @@ class InFlight implements RequestHandler {
     this.rt.complete(this, err);
   }
 
-  abort(): void {
+  /** Cancels the request (no `err`: cancelled by us, not a target error) or fails it with `err`. */
+  abort(err?: Error): void {
     // A finished request's abort function may belong to a connection now serving another request.
     if (this.done) return;
-    if (this.abortFn) this.abortFn();
+    if (this.abortFn) this.abortFn(err);
     // Still queued in the pool (no abort handle before a socket, in either client): cancelled now, so
     // it is counted before the scenario reports; onConnect aborts it if the pool gets to it later.
     else this.onError(CANCELLED);

@@ -42,6 +42,8 @@ export interface ShardBatch {
    * and whose adapter has a report). Merged across shards by the coordinator.
    */
   adapterReports?: Record<string, unknown>;
+  /** Final batch only: per scenario, the first distinct failure messages per error class (ScenarioRuntime.errorReasons). */
+  errorReasons?: Record<string, Record<string, string[]>>;
 }
 
 export type AdapterFactory = (scenario: ScenarioPlan, plan: Plan, ctx: { shard: { index: number; count: number }; seed: number }) => Promise<Adapter>;
@@ -190,6 +192,7 @@ export class LoadShard {
     // The last window is measured now; it is sent once the adapters have finished (golden files
     // written), with their end-of-run reports.
     const last = this.collect(true);
+    for (const slot of this.slots) if (Object.keys(slot.rt.errorReasons).length > 0) (last.errorReasons ??= {})[slot.plan.name] = slot.rt.errorReasons as Record<string, string[]>;
     for (const slot of this.slots) {
       slot.pool.destroy().catch(() => {});
     }

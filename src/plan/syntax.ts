@@ -50,7 +50,7 @@ export const targetSpec: ObjectSpec = {
     url: { ...url, required: true },
     headers,
     connections: posInt('Keep-alive connections per scenario, in total across worker threads; default: opened on demand.'),
-    timeout: dur('Per-request timeout (headers and body).', '30s'),
+    timeout: dur('Deadline for each whole request: from the send to the last response byte.', '30s'),
     connectTimeout: dur('TCP/TLS connect timeout.', '10s'),
     client: str('HTTP client: `auto` is the built-in HTTP/1.1 client (fastest) for http:// and https://; `undici` sends with undici instead.', { enum: ['auto', 'undici'], default: 'auto' }),
     tls: {
@@ -81,7 +81,7 @@ const scenarioTarget: FieldSpec = {
     url,
     headers,
     connections: posInt('Keep-alive connections for this scenario, in total across worker threads.'),
-    timeout: dur('Per-request timeout.'),
+    timeout: dur('Deadline for each whole request: from the send to the last response byte.'),
   },
 };
 

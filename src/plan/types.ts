@@ -33,7 +33,7 @@ export interface TargetPlan {
   headers: Record<string, string>;
   /** Keep-alive connections per scenario in total (split across worker shards); default: opened on demand. */
   connections?: number;
-  /** Per-request timeout (headers and body), default 30 s. */
+  /** Deadline for each whole request, from the send to the last response byte; default 30 s. */
   timeoutMs: number;
   connectTimeoutMs: number;
   /** `auto`: the built-in HTTP/1.1 client (http:// and https://); `undici`: undici. */

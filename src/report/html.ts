@@ -275,7 +275,8 @@ function verdictBanner(s: Summary, comparison?: Comparison): string {
   const th = s.thresholds ?? [];
   const failed = th.filter((t) => !t.ok).length;
   let detail: string;
-  if (s.verdict === 'invalid') detail = `The load generator was overloaded: the numbers below cannot be trusted.${s.generator?.reasons?.length ? ` (${s.generator.reasons.map(esc).join('; ')})` : ''}`;
+  if (s.verdict === 'invalid' && !s.generator?.overloaded) detail = 'The run is invalid: the numbers below cannot be trusted (see the warnings).';
+  else if (s.verdict === 'invalid') detail = `The load generator was overloaded: the numbers below cannot be trusted.${s.generator?.reasons?.length ? ` (${s.generator.reasons.map(esc).join('; ')})` : ''}`;
   else if (s.verdict === 'interrupted') detail = 'The run was interrupted; results are partial.';
   else if (th.length === 0) detail = 'No thresholds were set.';
   else if (failed === 0) detail = `All ${th.length} threshold${th.length === 1 ? '' : 's'} held.`;
@@ -349,7 +350,8 @@ function scenarioSection(charts: Charts, name: string, sc: ScenarioSummary, recs
   const errTotal = Object.values(sc.errors ?? {}).reduce((a, b) => a + b, 0);
   const cards: string[] = [];
   cards.push(card('Requests', fmtInt(sc.requests), `${fmtInt(sc.ok)} ok · ${fmtInt(errTotal)} failed`));
-  cards.push(card('Throughput', fmtRate(sc.throughput), sc.target_rate !== undefined ? `target ${fmtRate(sc.target_rate)}` : `${fmtDuration(sc.durationS)} active`));
+  const served = sc.ok_throughput !== undefined && sc.ok_throughput !== sc.throughput ? `ok ${fmtRate(sc.ok_throughput)} · ` : '';
+  cards.push(card('Throughput', fmtRate(sc.throughput), `${served}${sc.target_rate !== undefined ? `target ${fmtRate(sc.target_rate)}` : `${fmtDuration(sc.durationS)} active`}`));
   cards.push(card('Error rate', fmtPct(sc.error_rate), errTotal > 0 ? topErrors(sc.errors) : 'no failures', sc.error_rate > 0 ? 'bad-soft' : 'good-soft'));
   const scored = sc.counters?.['quality.scored'];
   if (scored && scoresAccuracy(sc)) {
@@ -375,7 +377,7 @@ ${extraRows}
     errTotal > 0
       ? `<table class="data compact"><thead><tr><th>Error class</th><th class="num">Count</th><th class="num">Share of requests</th></tr></thead><tbody>${Object.entries(sc.errors)
           .sort(([, a], [, b]) => b - a)
-          .map(([k, v]) => `<tr><td><span class="swatch" style="background:${ERROR_COLORS[k] ?? '#6b7280'}"></span>${esc(k)}</td><td class="num">${fmtInt(v)}</td><td class="num">${esc(fmtPct(sc.requests ? v / sc.requests : null))}</td></tr>`)
+          .map(([k, v]) => `<tr><td><span class="swatch" style="background:${ERROR_COLORS[k] ?? '#6b7280'}"></span>${esc(k)}${(sc.error_reasons?.[k] ?? []).map((w) => `<div class="hint">${esc(w)}</div>`).join('')}</td><td class="num">${fmtInt(v)}</td><td class="num">${esc(fmtPct(sc.requests ? v / sc.requests : null))}</td></tr>`)
           .join('')}</tbody></table>`
       : '';
   const groups = sc.groups && Object.keys(sc.groups).length > 0 ? groupsTable(sc.groups) : '';
@@ -623,6 +625,7 @@ table.kv th{font-weight:500;color:var(--muted);width:40%}
 table.latency tbody th{font-weight:600}
 table.latency tr.primary td{font-weight:650}
 table.latency .hint{font-weight:400;color:var(--muted);font-size:11.5px}
+table.compact .hint{color:var(--muted);font-size:11.5px;overflow-wrap:anywhere}
 table.thresholds td.mark{width:28px;text-align:center}
 tr.bad td{background:#fff5f5}
 .ok-mark{color:var(--pass);font-weight:700}.bad-mark{color:var(--fail);font-weight:700}

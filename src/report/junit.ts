@@ -73,7 +73,10 @@ export function renderJUnit(summary: Summary, comparison?: Comparison): string {
     return c;
   });
   const validity: Case = { classname: `${suite}.run`, name: 'run is valid (completed, load generator not overloaded)' };
-  if (s.verdict === 'invalid' || s.generator?.overloaded) {
+  if (s.verdict === 'invalid' && !s.generator?.overloaded) {
+    // Not the generator: a worker died, or no request was served (the warnings say which).
+    validity.failure = { type: 'RunInvalid', message: 'run invalid: see the warnings', body: (s.warnings ?? []).join('\n') };
+  } else if (s.verdict === 'invalid' || s.generator?.overloaded) {
     validity.failure = {
       type: 'RunInvalid',
       message: `load generator overloaded: ${(s.generator?.reasons ?? []).join('; ') || 'see summary.json'}`,

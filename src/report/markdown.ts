@@ -61,6 +61,12 @@ function servingLines(name: string, sc: ScenarioSummary): string[] {
   if (q && typeof q.accuracy === 'number') parts.push(`accuracy ${fmtPct(q.accuracy)}${q.ci95 ? ` (95% CI ${fmtPct(q.ci95[0])}–${fmtPct(q.ci95[1])})` : ''}`);
   if (typeof sc.accuracy_drop === 'number') parts.push(`accuracy drop vs light load ${fmtSignedPp(sc.accuracy_drop)}`);
   if (parts.length > 0) out.push(`- **${cell(name)}**: ${parts.join(' · ')}`);
+  // Why requests failed: the first distinct messages per error class (summary error_reasons).
+  for (const [k, n] of Object.entries(sc.errors ?? {})) {
+    const why = sc.error_reasons?.[k];
+    if (n > 0 && why && why.length > 0) out.push(`- **${cell(name)}** ${cell(k)} (${fmtInt(n)}): ${why.map((w) => codeCell(w)).join(' · ')}`);
+  }
+  if (sc.cancelled > 0) out.push(`- **${cell(name)}**: ${fmtInt(sc.cancelled)} requests never completed and were cancelled at the stop (counted as failed in the error rate)`);
   for (const [g, gs] of Object.entries(sc.groups ?? {})) {
     const gq = gs.quality as { accuracy?: number | null } | undefined;
     const acc = gq && typeof gq.accuracy === 'number' ? ` · accuracy ${fmtPct(gq.accuracy)}` : '';
@@ -80,7 +86,9 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
   out.push('');
   const detail =
     s.verdict === 'invalid'
-      ? 'load generator overloaded — results cannot be trusted'
+      ? s.generator?.overloaded
+        ? 'load generator overloaded — results cannot be trusted'
+        : 'results cannot be trusted — see the warnings'
       : s.verdict === 'interrupted'
         ? 'interrupted — partial results'
         : th.length === 0

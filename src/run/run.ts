@@ -11,11 +11,11 @@ import { Accumulator } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact, redactPlan } from '../plan/index.js';
 import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
-import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
+import { evaluateLive, evaluateThresholds, nothingServed } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
 import { judgeHealth } from './health.js';
-import { describeTiming, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
+import { combineReasons, describeTiming, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
 import { WindowMerger } from './window-merger.js';
 
 export interface ScenarioProgress {
@@ -247,6 +247,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
         cancelled: merger.cancelled.get(s.name),
         targetRate: plannedMeanRate(s),
         activeMs: activeMs(s.name, live),
+        errorReasons: combineReasons(merger.errorReasons.get(s.name) ?? [], (m) => redact(m, secrets)),
       });
       const groups: Record<string, ReturnType<typeof scenarioSummary>> = {};
       for (const [key, acc] of merger.totals) {
@@ -264,6 +265,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
       scenarios[s.name] = sum;
     }
     const total = totalSummary(plan, merger, runSpanMs(live));
+    total.error_reasons = combineReasons(plan.scenarios.flatMap((s) => merger.errorReasons.get(s.name) ?? []), (m) => redact(m, secrets));
     const h = health();
     const summary: Summary = {
       format: 'preflight-summary/1',
@@ -353,10 +355,18 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
       const of = s.cancelled > 0 ? `${s.requests} completed, ${s.cancelled} cancelled at the stop` : `of ${s.requests}`;
       summary.warnings.push(`${name}: ${s.late} requests (${of}) were sent more than 10 ms after their intended time; the latency of those that completed includes the wait.`);
     }
+    // Cancelled at the stop: never completed, so counted as failed in error_rate (see results-format.md).
+    if (s.cancelled > 0 && status !== 'interrupted') {
+      const sc = plan.scenarios.find((x) => x.name === name);
+      const why = status === 'aborted' ? 'when the run was aborted' : `when the graceful stop (${(sc?.gracefulStopMs ?? 0) / 1000} s) ended`;
+      summary.warnings.push(`${name}: ${s.cancelled} requests were still in flight ${why} and were cancelled; they count as failed in error_rate (${round(s.error_rate * 100)}%).`);
+    }
     const rep = s.adapter as AdapterReport | undefined;
     for (const e of rep?.finish_errors ?? []) summary.warnings.push(`${name}: the adapter could not finish: ${e}`);
   }
   const failed = results.some((r) => !r.ok);
+  const unserved = status === 'interrupted' ? [] : nothingServed(summary);
+  summary.warnings.push(...unserved);
   let exitCode: ExitCode;
   if (status === 'interrupted') {
     summary.verdict = 'interrupted';
@@ -364,7 +374,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   } else if (failed) {
     summary.verdict = 'failed';
     exitCode = ExitCode.ThresholdsFailed;
-  } else if (summary.generator.overloaded || shardFailures.length > 0) {
+  } else if (summary.generator.overloaded || shardFailures.length > 0 || unserved.length > 0) {
     summary.verdict = 'invalid';
     exitCode = ExitCode.RunInvalid;
   } else {

@@ -20,7 +20,7 @@ export function toolVersion(): string {
   }
 }
 
-export function scenarioSummary(acc: Accumulator | undefined, executor: string, protocol: string, extra: { unsent?: number; cancelled?: number; targetRate?: number; activeMs?: number } = {}): ScenarioSummary {
+export function scenarioSummary(acc: Accumulator | undefined, executor: string, protocol: string, extra: { unsent?: number; cancelled?: number; targetRate?: number; activeMs?: number; errorReasons?: Record<string, string[]> } = {}): ScenarioSummary {
   const a = acc ?? new Accumulator();
   const c = a.counters;
   const requests = c.requests ?? 0;
@@ -35,6 +35,9 @@ export function scenarioSummary(acc: Accumulator | undefined, executor: string, 
   for (const [k, h] of a.histograms) if (!CORE_HISTOGRAMS.has(k)) histograms[`${k}_ms`] = durationStats(h);
   // Active time: from the scenario's start to its last completion (exact, not window-rounded).
   const durationS = (extra.activeMs ?? a.windowMs) / 1000;
+  // Requests cancelled at the stop never completed: a request given up on is not a success, so they
+  // count as failed in error_rate (a run whose requests never finish cannot show 0% errors).
+  const cancelled = extra.cancelled ?? 0;
   const s: ScenarioSummary = {
     executor,
     protocol,
@@ -43,11 +46,12 @@ export function scenarioSummary(acc: Accumulator | undefined, executor: string, 
     requests,
     ok,
     errors,
-    error_rate: requests > 0 ? round6((requests - ok) / requests) : 0,
+    error_rate: requests + cancelled > 0 ? round6((requests - ok + cancelled) / (requests + cancelled)) : 0,
     throughput: durationS > 0 ? round(requests / durationS) : 0,
+    ok_throughput: durationS > 0 ? round(ok / durationS) : 0,
     late: c.late ?? 0,
     unsent: extra.unsent ?? 0,
-    cancelled: extra.cancelled ?? 0,
+    cancelled,
     bytes_in: c.bytes_in ?? 0,
     bytes_out: c.bytes_out ?? 0,
     latency_ms: durationStats(a.histogram('latency')),
@@ -59,7 +63,30 @@ export function scenarioSummary(acc: Accumulator | undefined, executor: string, 
     maxes: { ...a.maxes },
   };
   if (extra.targetRate !== undefined) s.target_rate = round(extra.targetRate);
+  if (extra.errorReasons !== undefined) s.error_reasons = extra.errorReasons;
   return s;
+}
+
+/** Characters of an error reason shown in the summary (cut after redaction, never before). */
+const REASON_CHARS = 200;
+
+/**
+ * Shards' first failure messages per class → at most `max` distinct per class, in shard order, each
+ * passed through `redact` (messages may quote a URL or a response: secrets must not leak), then cut.
+ */
+export function combineReasons(lists: ReadonlyArray<Record<string, readonly string[]>>, redact: (s: string) => string, max = 3): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const l of lists) {
+    for (const cls in l) {
+      const into = (out[cls] ??= []);
+      for (const m of l[cls]) {
+        const red = redact(m);
+        const r = red.length > REASON_CHARS ? `${red.slice(0, REASON_CHARS - 1)}…` : red;
+        if (into.length < max && !into.includes(r)) into.push(r);
+      }
+    }
+  }
+  return out;
 }
 
 /** Mean scheduled arrival rate of an open-model scenario (Λ(end) / duration); undefined for closed ones. */

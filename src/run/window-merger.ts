@@ -36,6 +36,8 @@ export class WindowMerger {
   readonly windowMaxLagMs: number[] = [];
   /** Per scenario and shard: the adapter's end-of-run report (from each shard's final batch). */
   private readonly reports = new Map<string, Map<number, unknown>>();
+  /** Per scenario: each shard's first failure messages per error class (final batches; see combineReasons). */
+  readonly errorReasons = new Map<string, Array<Record<string, string[]>>>();
   private readonly pending = new Map<number, ShardBatch[]>();
   /** Per pending window: its snapshots merged so far, by `scenario` or `scenario\u0000group`. */
   private readonly folded = new Map<number, Map<string, RawMerge>>();
@@ -93,6 +95,7 @@ export class WindowMerger {
     this.last[b.shard] = Math.max(this.last[b.shard], b.index);
     if (b.final) this.finalAt[b.shard] = b.index;
     // Reports are not per window: kept as they arrive, whether or not the window is complete yet.
+    for (const k in b.errorReasons ?? {}) this.errorReasons.set(k, [...(this.errorReasons.get(k) ?? []), b.errorReasons![k]]);
     for (const k in b.adapterReports ?? {}) {
       let m = this.reports.get(k);
       if (!m) this.reports.set(k, (m = new Map()));

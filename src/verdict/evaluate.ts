@@ -9,7 +9,7 @@
  *   ttfb, dispatch_lag
  *   ttft, itl, tpot, e2e, …   subject.histograms['<metric>_ms'] [stat]
  *   errors                    sum of subject.errors;  errors.<class>: subject.errors[class] (absent = 0)
- *   error_rate                subject.error_rate (no data when subject.requests is 0)
+ *   error_rate                subject.error_rate (no data when no request completed or was cancelled)
  *   anything else, in order:  1. subject[metric] when it is a number (or boolean: 1/0)
  *                             2. subject[metric].value when subject[metric] is an object
  *                             3. the same in the sections quality, golden, generation, goodput
@@ -98,7 +98,8 @@ export function measure(t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' |
     return { value: Object.values(errors).reduce((a: number, v) => a + (numeric(v) ?? 0), 0) };
   }
   if (t.metric === 'error_rate') {
-    if (!subject.requests) return noData(`no requests for ${subjectName(t)}`);
+    // Requests cancelled at the stop count (as failed): all cancelled is an error rate of 1, not "no data".
+    if (!subject.requests && !subject.cancelled) return noData(`no requests for ${subjectName(t)}`);
     const v = numeric(subject.error_rate);
     return v === null ? noData(`error_rate not recorded for ${subjectName(t)}`) : { value: v };
   }
@@ -155,6 +156,33 @@ export function evaluateLive(thresholds: readonly ThresholdPlan[], partial: Summ
   return out;
 }
 
+/**
+ * Scenarios that had requests to make and got not one successful answer (all failed, were cancelled
+ * at the stop, or never sent): one reason each. Such a run measured nothing it can pass on — the
+ * latency of failures, or none at all — so it is `invalid` even without thresholds.
+ */
+export function nothingServed(summary: Pick<Summary, 'scenarios'>): string[] {
+  const out: string[] = [];
+  for (const [name, s] of Object.entries(summary.scenarios)) {
+    const cancelled = s.cancelled ?? 0;
+    const unsent = s.unsent ?? 0;
+    const attempted = s.requests + cancelled + unsent;
+    if (attempted === 0 || s.ok > 0) continue;
+    const parts: string[] = [];
+    if (s.requests > 0) {
+      const top = Object.entries(s.errors ?? {})
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`);
+      parts.push(`${s.requests} failed${top.length ? ` (${top.join(', ')})` : ''}`);
+    }
+    if (cancelled > 0) parts.push(`${cancelled} never completed and were cancelled at the stop`);
+    if (unsent > 0) parts.push(`${unsent} were never sent`);
+    out.push(`no_request_succeeded: scenario ${name}: not one of its ${attempted} requests succeeded (${parts.join('; ')}). The run is invalid: there is no served request to measure.`);
+  }
+  return out;
+}
+
 export interface VerdictOutcome {
   verdict: Verdict;
   exitCode: ExitCode;
@@ -164,13 +192,14 @@ export interface VerdictOutcome {
 
 /**
  * The run's verdict. Precedence: interrupted (130) > thresholds failed (3) > generator overloaded,
- * so results cannot be trusted (4) > passed (0).
+ * or no request served (see nothingServed), so results cannot be trusted (4) > passed (0).
  */
-export function verdictFor(results: readonly ThresholdResult[], opts: { interrupted?: boolean; generatorOverloaded?: boolean } = {}): VerdictOutcome {
+export function verdictFor(results: readonly ThresholdResult[], opts: { interrupted?: boolean; generatorOverloaded?: boolean; nothingServed?: readonly string[] } = {}): VerdictOutcome {
   const failed = results.filter((r) => !r.ok);
   const reasons = failed.map((r) => `${r.expression}: ${r.value === null ? (r.note ?? 'no data') : `measured ${r.value}`}`);
   if (opts.interrupted) return { verdict: 'interrupted', exitCode: ExitCode.Interrupted, reasons: ['interrupted', ...reasons] };
   if (failed.length > 0) return { verdict: 'failed', exitCode: ExitCode.ThresholdsFailed, reasons };
-  if (opts.generatorOverloaded) return { verdict: 'invalid', exitCode: ExitCode.RunInvalid, reasons: ['the load generator was overloaded; latency figures include its own delay'] };
+  const invalid = [...(opts.generatorOverloaded ? ['the load generator was overloaded; latency figures include its own delay'] : []), ...(opts.nothingServed ?? [])];
+  if (invalid.length > 0) return { verdict: 'invalid', exitCode: ExitCode.RunInvalid, reasons: invalid };
   return { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] };
 }

@@ -7,7 +7,9 @@
  *   per-read allocation) and parsed in place; unneeded headers are never turned into strings;
  * - a connection freed by a response is handed the next request synchronously, before the
  *   request's owner hears of the completion (a closed-model user's next request finds it idle);
- * - timeouts are one coarse timer per pool (ticks), not a timer per request.
+ * - timeouts are one coarse timer per pool (ticks), not a timer per request. The engine does not
+ *   use the per-request head/body timeouts below: its own deadline covers the whole request for
+ *   both clients (ScenarioRuntime); the pool bounds connecting and idle connections.
  *
  * https: origins go through `tls.connect` (certificates verified unless the plan says `insecure`),
  * with decrypted bytes from 'data' events instead of `onread`; everything else is shared.
