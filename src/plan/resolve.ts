@@ -321,7 +321,7 @@ function urlCredentials(w: Walker, path: string, url: string, headers: Record<st
   for (const v of cred.password === '' ? [cred.username] : [cred.password]) if (isRedactable(v)) secrets.add(v);
   const written = splitUserinfo(writtenAt(w, urlPath));
   if (written && !written.password.includes('${') && !(written.password === '' && written.username.includes('${'))) {
-    w.warnAt(urlPath, 'the URL has a literal credential in the plan file', 'use an environment variable, e.g. https://user:${PASSWORD}@host');
+    w.warnAt(urlPath, 'the URL has a literal credential in the plan file', 'take it from the environment: user:${PASSWORD}@ (export PASSWORD=…)');
   }
   return cred.url;
 }

@@ -105,9 +105,9 @@ export const SECRET_QUERY_PARAMS: readonly string[] = [
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 /** `?name=value` / `&name=value` (`;`: `&amp;` in HTML); the value ends at the next separator or quote. */
-const QUERY_SECRET = new RegExp(`([?&;](?:${SECRET_QUERY_PARAMS.map(escapeRe).join('|')})=)([^&#\\s"'<>\\\\]+)`, 'gi');
+const QUERY_SECRET = new RegExp(`([?&;](?:${SECRET_QUERY_PARAMS.map(escapeRe).join('|')})=)([^&#\\s"'\`<>\\\\]+)`, 'gi');
 /** `scheme://userinfo@`: the password after `user:`, or the whole userinfo when it has no `:`. */
-const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>:\\]*)(:[^\s/?#@"'<>\\]*)?@/gi;
+const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'`<>:\\]*)(:[^\s/?#@"'`<>\\]*)?@/gi;
 
 /** Credentials removed by their place in URLs (see the header comment). */
 function redactUrlCredentials(text: string): string {
