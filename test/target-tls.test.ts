@@ -16,6 +16,8 @@ import { parsePlan } from '../src/plan/index.js';
 import { run } from '../src/run/index.js';
 import { PreflightError } from '../src/core/errors.js';
 import { ExitCode } from '../src/core/exit-codes.js';
+import { runAction } from '../src/profiles/action.js';
+import { MemorySampler } from '../src/profiles/memory.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-tls-'));
 let certsOk = false;
@@ -52,6 +54,11 @@ before(async () => {
       };
       const u = req.url ?? '';
       if (u === '/v2/health/ready' || u === '/v2/models/m/ready') return send(200, {});
+      if (u === '/admin/rollout') return send(200, { ok: true });
+      if (u === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end('process_resident_memory_bytes 12345678\n');
+      }
       if (u === '/v2/models/m') return send(200, { name: 'm', platform: 'fake', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }], outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 2] }] });
       if (u === '/v2/models/m/infer' && req.method === 'POST') {
         const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { inputs: Array<{ shape: number[] }> };
@@ -138,4 +145,22 @@ test('https + private CA: prepare requests use the TLS options too (connect chec
   const r = await run(kservePlan('{ insecure: true }'), { outDir: path.join(dir, 'out-insecure'), skipTargetCheck: true });
   assert.equal(r.summary.scenarios.s.ok, r.summary.scenarios.s.requests);
   assert.ok(r.summary.warnings.some((w) => w.includes('tls.insecure')));
+});
+
+test('https + private CA: a rollout http action and an https memory source use the TLS options too', async (t) => {
+  if (!certsOk) return t.skip('openssl is not available to make certificates');
+  const ca = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8');
+  const action = { kind: 'http' as const, method: 'POST', url: `${url}/admin/rollout`, headers: {}, display: 'POST /admin/rollout' };
+  const trusted = await runAction(action, { timeoutMs: 10_000, tls: { insecure: false, ca } });
+  assert.equal(trusted.ok, true, trusted.error);
+  assert.equal(trusted.status, 200);
+  const untrusted = await runAction(action, { timeoutMs: 10_000, tls: { insecure: false } });
+  assert.equal(untrusted.ok, false);
+
+  const sampler = new MemorySampler({ url: `${url}/metrics`, metric: 'process_resident_memory_bytes' }, { insecure: false, ca });
+  sampler.start(60_000);
+  const deadline = Date.now() + 10_000;
+  while (sampler.latest() === undefined && sampler.failures === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  sampler.stop();
+  assert.equal(sampler.latest(), 12345678, `failures: ${sampler.failures}`);
 });

@@ -24,7 +24,7 @@ export async function runProfileWithTerminal(plan: Plan, opts: { outDir?: string
         ? undefined
         : (line) => {
             view?.end();
-            err.write(c.cyan(`${line}\n`));
+            err.write(c.cyan(`${redact(line, plan.secrets)}\n`));
             view = new ProgressView(err);
           },
     });
