@@ -18,6 +18,7 @@ import { PreflightError } from '../src/core/errors.js';
 import { ExitCode } from '../src/core/exit-codes.js';
 import { runAction } from '../src/profiles/action.js';
 import { MemorySampler } from '../src/profiles/memory.js';
+import { delayServer } from './helpers/servers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-tls-'));
 let certsOk = false;
@@ -163,4 +164,19 @@ test('https + private CA: a rollout http action and an https memory source use t
   while (sampler.latest() === undefined && sampler.failures === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   sampler.stop();
   assert.equal(sampler.latest(), 12345678, `failures: ${sampler.failures}`);
+});
+
+test('https:// to a plain-HTTP server fails at once (exit 5) with a hint', async () => {
+  const plain = await delayServer(0);
+  try {
+    const p = parsePlan(`target: { url: "${plain.url.replace('http:', 'https:')}", readyTimeout: 60s, ready: /health }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: / } }\n`, { env: {} });
+    const err = await run(p, { outDir: path.join(dir, 'out-plain') }).then(() => assert.fail('the run should not start'), (e: unknown) => e);
+    assert.ok(err instanceof PreflightError, String(err));
+    assert.equal(err.exitCode, ExitCode.TargetUnreachable);
+    assert.match(err.message, /does not speak TLS/);
+    assert.match(err.problems.map((x) => `${x.message} ${x.hint}`).join('\n'), /^[^\n]*use http:\/\//);
+    assert.equal(plain.hits, 0, 'no HTTP request reached it');
+  } finally {
+    await plain.close();
+  }
 });

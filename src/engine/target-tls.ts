@@ -52,7 +52,10 @@ function codeOf(err: unknown): string | undefined {
 export function tlsFailure(origin: string, err: unknown, tls: TlsOptions): PreflightError | undefined {
   const code = codeOf(err);
   if (code === undefined) return undefined;
-  const detail = (err as Error)?.message ?? String(err);
+  let detail = ((err as Error)?.message ?? String(err)).split('\n')[0].trim();
+  // OpenSSL's own text (`…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…`): its reason.
+  const openssl = /:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(detail);
+  if (openssl) detail = openssl[1];
   let what: string;
   let hint: string;
   if (HOSTNAME.has(code)) {
