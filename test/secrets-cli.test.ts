@@ -29,6 +29,8 @@ const ENV = {
   PF_PASS: 'pwSecret-93kdZr',
   PF_HDR: 'hdrSecret-55abQe',
   PF_QUERY: 'qrySecret-11cdMn',
+  /** Any value from the environment is a secret, even a threshold's (printed in the terminal summary). */
+  PF_SLO: '59999ms',
 };
 const LITERAL_KEY = 'LiteralApiKey-8812Lk';
 const BASIC = Buffer.from(`alice:${ENV.PF_PASS}`).toString('base64');
@@ -95,6 +97,7 @@ scenarios:
     duration: 1s
 ${opts.protocol === 'kserve-v2' ? '    protocol: kserve-v2\n    model: m\n    synthetic: { distribution: uniform }\n' : `    request: { method: GET, path: "/infer?api_key=${LITERAL_KEY}&token=\${PF_QUERY}" }\n`}${opts.extra ?? ''}thresholds:
   - p99 < 10s
+  - "max < \${PF_SLO}"
 options: { maxDispatchLag: 1s }
 `;
 }
@@ -111,6 +114,7 @@ test('a successful run and `preflight report`: credentials reach the server, no 
   const r = await preflight(['run', planFile('ok.yaml', planText(srv.url)), '--out', out]);
   assert.ok(r.code === 0 || r.code === 4, `exit ${r.code}: ${r.stderr}`); // 4: a stalled shared machine, not secrets
   assert.match(r.stderr, /target http:\/\/127\.0\.0\.1:\d+\/\*\*\* · /, 'the target line, redacted');
+  assert.match(r.stdout, /max < \*\*\*/, 'the summary, redacted');
   assert.ok(seen.length > 10, `${seen.length} requests`);
   // The credentials were sent: Basic auth from the URL, the header, the path and query as written.
   for (const s of seen) {

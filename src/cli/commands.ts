@@ -94,7 +94,7 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
   return withInterrupt('the run', async (signal) => {
     const result = await run(plan, { outDir: opts.outDir, signal, onProgress: view ? (p) => view.update(p) : undefined });
     view?.end();
-    process.stdout.write(renderSummary(result.summary) + '\n');
+    process.stdout.write(redact(renderSummary(result.summary), plan.secrets) + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
     return result;
   });

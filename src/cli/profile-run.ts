@@ -30,8 +30,8 @@ export async function runProfileWithTerminal(plan: Plan, opts: { outDir?: string
     });
     view?.end();
     const out = paint(useColor());
-    process.stdout.write(renderSummary(result.summary) + '\n\n');
-    const [head, ...rest] = formatAnswer(result.answer);
+    process.stdout.write(redact(renderSummary(result.summary), plan.secrets) + '\n\n');
+    const [head, ...rest] = formatAnswer(result.answer).map((l) => redact(l, plan.secrets));
     process.stdout.write(out.bold(head) + '\n' + rest.map((l) => out.dim(l)).join('\n') + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
     return result;
