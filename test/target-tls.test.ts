@@ -19,6 +19,7 @@ import { ExitCode } from '../src/core/exit-codes.js';
 import { runAction } from '../src/profiles/action.js';
 import { MemorySampler } from '../src/profiles/memory.js';
 import { delayServer } from './helpers/servers.js';
+import { tlsFailure } from '../src/engine/index.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-tls-'));
 let certsOk = false;
@@ -179,4 +180,15 @@ test('https:// to a plain-HTTP server fails at once (exit 5) with a hint', async
   } finally {
     await plain.close();
   }
+});
+
+test('tlsFailure: which errors are permanent, and the hint for each', () => {
+  const tls = { insecure: false };
+  const wrap = (code: string, message: string) => Object.assign(new Error('fetch failed'), { cause: Object.assign(new Error(message), { code }) });
+  const host = tlsFailure('https://models.example', wrap('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"), tls);
+  assert.match(host?.message ?? '', /not for this host name/);
+  assert.match(host?.problems[0].hint ?? '', /subjectAltName/);
+  assert.match(tlsFailure('https://m', wrap('CERT_HAS_EXPIRED', 'certificate has expired'), tls)?.message ?? '', /not valid now/);
+  assert.match(tlsFailure('https://m', wrap('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify'), { insecure: false, ca: 'PEM' })?.problems[0].hint ?? '', /the CA in tls\.caFile did not sign/);
+  for (const transient of ['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_HEADERS_TIMEOUT']) assert.equal(tlsFailure('https://m', wrap(transient, 'x'), tls), undefined, transient);
 });
