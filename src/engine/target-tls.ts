@@ -64,9 +64,12 @@ export function tlsFailure(origin: string, err: unknown, tls: TlsOptions): Prefl
   } else if (EXPIRED.has(code)) {
     what = `its certificate is not valid now (${code})`;
     hint = 'renew the server certificate (check the clocks); tls.insecure: true skips verification';
-  } else if (NOT_TLS.has(code)) {
+  } else if (NOT_TLS.has(code) && (code !== 'EPROTO' || /wrong version number|packet length too long/i.test(detail))) {
     what = `it does not speak TLS (${code})`;
     hint = 'use http:// if the server serves plain HTTP';
+  } else if (code === 'EPROTO') {
+    what = `the TLS handshake failed (${code})`;
+    hint = 'check that the target serves HTTPS on this port (does it require a client certificate?)';
   } else {
     what = `its certificate is not trusted (${code})`;
     hint = tls.ca
