@@ -188,6 +188,7 @@ test('tlsFailure: which errors are permanent, and the hint for each', () => {
   const host = tlsFailure('https://models.example', wrap('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"), tls);
   assert.match(host?.message ?? '', /not for this host name/);
   assert.match(host?.problems[0].hint ?? '', /subjectAltName/);
+  assert.equal(host?.problems[0].message, "Hostname/IP does not match certificate's altnames", 'the message of the TLS error, not of its wrapper');
   assert.match(tlsFailure('https://m', wrap('CERT_HAS_EXPIRED', 'certificate has expired'), tls)?.message ?? '', /not valid now/);
   assert.match(tlsFailure('https://m', wrap('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify'), { insecure: false, ca: 'PEM' })?.problems[0].hint ?? '', /the CA in tls\.caFile did not sign/);
   for (const transient of ['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_HEADERS_TIMEOUT']) assert.equal(tlsFailure('https://m', wrap(transient, 'x'), tls), undefined, transient);

@@ -36,11 +36,11 @@ const HOSTNAME = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
 /** An https:// URL to a server that speaks plain HTTP. */
 const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'EPROTO']);
 
-/** The error's code, or its cause's (undici wraps socket errors). */
-function codeOf(err: unknown): string | undefined {
+/** The TLS error in `err` or its causes (undici may wrap socket errors), with its code. */
+function tlsErrorIn(err: unknown): { code: string; message: string } | undefined {
   for (let e = err, i = 0; e && typeof e === 'object' && i < 4; e = (e as { cause?: unknown }).cause, i++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (UNTRUSTED.has(code) || EXPIRED.has(code) || HOSTNAME.has(code) || NOT_TLS.has(code))) return code;
+    if (typeof code === 'string' && (UNTRUSTED.has(code) || EXPIRED.has(code) || HOSTNAME.has(code) || NOT_TLS.has(code))) return { code, message: String((e as { message?: unknown }).message ?? code) };
   }
   return undefined;
 }
@@ -50,9 +50,10 @@ function codeOf(err: unknown): string | undefined {
  * undefined when `err` is not one (it may be transient: retry).
  */
 export function tlsFailure(origin: string, err: unknown, tls: TlsOptions): PreflightError | undefined {
-  const code = codeOf(err);
-  if (code === undefined) return undefined;
-  let detail = ((err as Error)?.message ?? String(err)).split('\n')[0].trim();
+  const found = tlsErrorIn(err);
+  if (found === undefined) return undefined;
+  const code = found.code;
+  let detail = found.message.split('\n')[0].trim();
   // OpenSSL's own text (`…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…`): its reason.
   const openssl = /:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(detail);
   if (openssl) detail = openssl[1];
