@@ -8,7 +8,7 @@ type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem, PreflightError } from '../core/errors.js';
-import { loadPlan, planJsonSchema, validatePlanFile } from '../plan/index.js';
+import { loadPlan, planJsonSchema, redact, validatePlanFile } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import { run, type RunResult } from '../run/index.js';
 import { paint, useColor } from './format.js';
@@ -89,12 +89,12 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
   const err = process.stderr;
   const c = paint(useColor(err));
   const view = opts.quiet ? null : new ProgressView(err);
-  if (!opts.quiet) err.write(c.dim(`target ${plan.target.url} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s) · HTTP client ${HTTP_CLIENT_NAME[httpClientOf(plan)]}\n`));
+  if (!opts.quiet) err.write(c.dim(`target ${redact(plan.target.url, plan.secrets)} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s) · HTTP client ${HTTP_CLIENT_NAME[httpClientOf(plan)]}\n`));
   if (plan.target.tls.insecure) err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
   return withInterrupt('the run', async (signal) => {
     const result = await run(plan, { outDir: opts.outDir, signal, onProgress: view ? (p) => view.update(p) : undefined });
     view?.end();
-    process.stdout.write(renderSummary(result.summary) + '\n');
+    process.stdout.write(redact(renderSummary(result.summary), plan.secrets) + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
     return result;
   });

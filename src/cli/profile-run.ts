@@ -2,6 +2,7 @@
  * `preflight run` for plans with a `profile:`: live progress and step lines on stderr, then the
  * summary and the profile's answer on stdout. Ctrl-C stops the profile and keeps a partial answer.
  */
+import { redact } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import { formatAnswer, runProfile, type ProfileResult } from '../profiles/index.js';
 import { paint, useColor } from './format.js';
@@ -13,7 +14,7 @@ export async function runProfileWithTerminal(plan: Plan, opts: { outDir?: string
   const err = process.stderr;
   const c = paint(useColor(err));
   let view = opts.quiet ? null : new ProgressView(err);
-  if (!opts.quiet) err.write(c.dim(`target ${plan.target.url} · profile ${plan.profile!.type} · ${plan.options.workers} worker(s)\n`));
+  if (!opts.quiet) err.write(c.dim(`target ${redact(plan.target.url, plan.secrets)} · profile ${plan.profile!.type} · ${plan.options.workers} worker(s)\n`));
   return withInterrupt('the profile', async (signal) => {
     const result = await runProfile(plan, {
       outDir: opts.outDir,
@@ -23,14 +24,14 @@ export async function runProfileWithTerminal(plan: Plan, opts: { outDir?: string
         ? undefined
         : (line) => {
             view?.end();
-            err.write(c.cyan(`${line}\n`));
+            err.write(c.cyan(`${redact(line, plan.secrets)}\n`));
             view = new ProgressView(err);
           },
     });
     view?.end();
     const out = paint(useColor());
-    process.stdout.write(renderSummary(result.summary) + '\n\n');
-    const [head, ...rest] = formatAnswer(result.answer);
+    process.stdout.write(redact(renderSummary(result.summary), plan.secrets) + '\n\n');
+    const [head, ...rest] = formatAnswer(result.answer).map((l) => redact(l, plan.secrets));
     process.stdout.write(out.bold(head) + '\n' + rest.map((l) => out.dim(l)).join('\n') + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
     return result;

@@ -5,3 +5,4 @@ export { LATE_TOLERANCE_NS } from './scenario-runtime.js';
 export { absoluteNow, nowNs } from './clock.js';
 export { classifyError, classifyStatus } from './classify.js';
 export { httpClientOf } from './http-pool.js';
+export { targetAgent, tlsConnectOptions, tlsFailure } from './target-tls.js';

@@ -14,6 +14,7 @@ import { createExecutor, generatorLag, type Executor } from './executors/index.j
 import { createPool, type Transport } from './http-pool.js';
 import { MAX_AWAITING_SOCKET, ScenarioRuntime } from './scenario-runtime.js';
 import { fromAbsolute, nowNs } from './clock.js';
+import { targetAgent, tlsFailure } from './target-tls.js';
 
 export interface ShardHealth {
   /** Raw HDR histogram (µs) of generator-caused dispatch lag in this window. */
@@ -63,8 +64,11 @@ interface Slot {
   started: boolean;
 }
 
-/** Plain requests for adapters' pre-load checks (readiness, metadata); not the hot path. */
-function adapterContext(url: string, headers: Record<string, string>, shard: { index: number; count: number }, seed: number, timeoutMs: number): AdapterContext {
+/**
+ * Plain requests for adapters' pre-load checks (readiness, metadata), with the plan's TLS options;
+ * not the hot path (a connection per request, closed after it: nothing left open if prepare fails).
+ */
+function adapterContext(url: string, headers: Record<string, string>, shard: { index: number; count: number }, seed: number, timeoutMs: number, tls: Plan['target']['tls']): AdapterContext {
   const origin = new URL(url).origin;
   return {
     origin,
@@ -72,15 +76,23 @@ function adapterContext(url: string, headers: Record<string, string>, shard: { i
     shard,
     seed,
     async fetch(path, init = {}) {
-      const res = await request(new URL(path, origin), {
-        method: (init.method ?? 'GET') as 'GET',
-        headers: { ...headers, ...(init.headers ?? {}) },
-        body: init.body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      const body = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, body };
+      const dispatcher = targetAgent(tls);
+      try {
+        const res = await request(new URL(path, origin), {
+          method: (init.method ?? 'GET') as 'GET',
+          headers: { ...headers, ...(init.headers ?? {}) },
+          body: init.body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+          dispatcher,
+        });
+        const body = Buffer.from(await res.body.arrayBuffer());
+        return { status: res.statusCode, body };
+      } catch (e) {
+        throw tlsFailure(origin, e, tls) ?? e;
+      } finally {
+        dispatcher.close().catch(() => {});
+      }
     },
   };
 }
@@ -123,7 +135,7 @@ export class LoadShard {
       const seed = plan.options.seed + i * 7919;
       const adapter = await adapters(sc, plan, { shard, seed });
       const url = sc.target?.url ?? plan.target.url;
-      if (adapter.prepare) await adapter.prepare(adapterContext(url, { ...plan.target.headers, ...(sc.target?.headers ?? {}) }, shard, seed, plan.target.timeoutMs));
+      if (adapter.prepare) await adapter.prepare(adapterContext(url, { ...plan.target.headers, ...(sc.target?.headers ?? {}) }, shard, seed, plan.target.timeoutMs, plan.target.tls));
       const connections = sc.target?.connections ?? plan.target.connections;
       const pool = createPool(new URL(url).origin, {
         connections: connections === undefined ? null : Math.max(1, Math.ceil(connections / shard.count)),

@@ -7,7 +7,7 @@ export {
   DURATION_PATTERN, RATE_PATTERN, PERCENT_PATTERN,
 } from './units.js';
 export type { UnitResult } from './units.js';
-export { interpolate, redact, redactPlan } from './secrets.js';
+export { interpolate, literalSecrets, redact, redactError, redactPlan, SECRET_QUERY_PARAMS, splitUserinfo } from './secrets.js';
 export type { Env, Interpolation } from './secrets.js';
 export { planJsonSchema } from './schema.js';
 export { parseThresholdExpression, METRICS, HISTOGRAM_STATS, STAT_FIELD, COMPARATORS } from './thresholds.js';

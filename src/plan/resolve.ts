@@ -9,7 +9,7 @@ import { dirname, extname, isAbsolute, resolve as resolvePath } from 'node:path'
 import { isScalar, LineCounter, parseDocument } from 'yaml';
 import { PlanError, PreflightError } from '../core/errors.js';
 import type { Problem } from '../core/errors.js';
-import { redact } from './secrets.js';
+import { isRedactable, literalSecrets, redact, splitUserinfo } from './secrets.js';
 import type { Env } from './secrets.js';
 import { join, show, Walker } from './spec.js';
 import type { Raw } from './spec.js';
@@ -66,7 +66,6 @@ function sortProblems(ps: Problem[]): Problem[] {
 }
 
 function scrub(ps: Problem[], secrets: readonly string[]): Problem[] {
-  if (secrets.length === 0) return ps;
   return ps.map((p) => ({ ...p, message: redact(p.message, secrets), ...(p.hint ? { hint: redact(p.hint, secrets) } : {}), ...(p.path ? { path: redact(p.path, secrets) } : {}) }));
 }
 
@@ -104,6 +103,8 @@ export function validatePlan(text: string, opts: ParseOptions = {}): PlanValidat
   let plan: Plan | undefined;
   if (raw) plan = build(w, raw, { file, baseDir }, secrets);
   for (const s of w.secrets) secrets.add(s);
+  // Credentials written literally in any string (URL passwords, `?api_key=`…) are secrets too.
+  for (const { value } of w.index.values()) if (isScalar(value) && typeof value.value === 'string') for (const s of literalSecrets(value.value)) secrets.add(s);
   const allSecrets = [...secrets];
   const problems = scrub(sortProblems(w.problems), allSecrets);
   const warnings = scrub(sortProblems(w.warnings), allSecrets);
@@ -265,7 +266,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
 type PendingTarget = Omit<TargetPlan, 'readyPath'> & { readyPath: string | null | undefined };
 
 function buildTarget(w: Walker, t: Raw, ctx: Ctx, secrets: Set<string>): PendingTarget {
-  const headers = (t['headers'] ?? {}) as Record<string, string>;
+  const headers = { ...((t['headers'] ?? {}) as Record<string, string>) };
   sensitiveHeaders(w, 'target.headers', headers, secrets);
   const tlsRaw = (t['tls'] ?? {}) as Raw;
   const tls: TargetPlan['tls'] = { insecure: tlsRaw['insecure'] === true };
@@ -282,7 +283,7 @@ function buildTarget(w: Walker, t: Raw, ctx: Ctx, secrets: Set<string>): Pending
       w.problemAt('target.tls.caFile', `cannot read CA file ${show(writtenAt(w, 'target.tls.caFile'))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, "paths are relative to the plan file's folder");
     }
   }
-  const url = typeof t['url'] === 'string' ? normaliseUrl(t['url']) : '';
+  const url = typeof t['url'] === 'string' ? urlCredentials(w, 'target', normaliseUrl(t['url']), headers, secrets) : '';
   if (url.startsWith('http://') && tlsRaw['caFile'] !== undefined) {
     w.warnAt('target.tls', 'tls options have no effect on an http:// target');
   }
@@ -298,6 +299,31 @@ function buildTarget(w: Walker, t: Raw, ctx: Ctx, secrets: Set<string>): Pending
     readyPath: ready === false ? null : typeof ready === 'string' ? ready : w.has('target.ready') ? null : undefined,
     readyTimeoutMs: t['readyTimeout'] ?? 30_000,
   };
+}
+
+/**
+ * `scheme://user:password@host…` → the URL without its userinfo, and `authorization: Basic …` in
+ * `headers` (credentials registered as secrets). An `authorization` header as well is a conflict:
+ * which one was meant is not ours to guess.
+ */
+function urlCredentials(w: Walker, path: string, url: string, headers: Record<string, string>, secrets: Set<string>): string {
+  const cred = splitUserinfo(url);
+  if (!cred) return url;
+  const urlPath = join(path, 'url');
+  if (headers['authorization'] !== undefined) {
+    w.problemAt(urlPath, 'the URL has credentials (user:password@) and the headers an `authorization`: give one of them', 'remove user:password@ from the URL (it is sent as Basic auth), or the authorization header');
+    return cred.url;
+  }
+  const token = Buffer.from(`${cred.username}:${cred.password}`, 'utf8').toString('base64');
+  headers['authorization'] = `Basic ${token}`;
+  secrets.add(token);
+  // A user alone (`https://token@host`) is a token; a user with a password is a name.
+  for (const v of cred.password === '' ? [cred.username] : [cred.password]) if (isRedactable(v)) secrets.add(v);
+  const written = splitUserinfo(writtenAt(w, urlPath));
+  if (written && !written.password.includes('${') && !(written.password === '' && written.username.includes('${'))) {
+    w.warnAt(urlPath, 'the URL has a literal credential in the plan file', 'take it from the environment: user:${PASSWORD}@ (export PASSWORD=…)');
+  }
+  return cred.url;
 }
 
 /** Literal values of credential headers are secrets too; warn that they belong in the environment. */
@@ -513,10 +539,18 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   if (s['target']) {
     const o = s['target'] as Raw;
     const override: NonNullable<ScenarioPlan['target']> = {};
-    if (o['url'] !== undefined) override.url = normaliseUrl(o['url']);
     if (o['headers'] !== undefined) {
       sensitiveHeaders(w, p('target.headers'), o['headers'], secrets);
       override.headers = { ...target.headers, ...(o['headers'] as Record<string, string>) };
+    }
+    if (o['url'] !== undefined) {
+      // Credentials of this URL replace the target's authorization (they are for this host); with
+      // an authorization header of this scenario too, it is a conflict.
+      const own = { ...((o['headers'] ?? {}) as Record<string, string>) };
+      override.url = urlCredentials(w, p('target'), normaliseUrl(o['url']), own, secrets);
+      if (own['authorization'] !== undefined && own['authorization'] !== (o['headers'] as Record<string, string> | undefined)?.['authorization']) {
+        override.headers = { ...(override.headers ?? target.headers), authorization: own['authorization'] };
+      }
     }
     if (o['connections'] !== undefined) override.connections = o['connections'];
     if (o['timeout'] !== undefined) override.timeoutMs = o['timeout'];

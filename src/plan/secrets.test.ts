@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatProblem } from '../core/errors.js';
-import { interpolate, parsePlan, redact, redactPlan, validatePlan } from './index.js';
+import { formatProblem as fmt, PreflightError } from '../core/errors.js';
+import { interpolate, literalSecrets, parsePlan, redact, redactError, redactPlan, validatePlan } from './index.js';
 
 test('interpolation: ${VAR}, ${VAR:-default}, $${ and missing variables', () => {
   const env = { A: 'alpha', EMPTY: '' };
@@ -100,4 +101,79 @@ thresholds:
   assert.ok(r.problems.some((p) => /MISSING_ONE/.test(p.message)), 'names the missing variable');
   // Messages show what was written instead.
   assert.ok(r.problems.some((p) => p.message.includes('${T}')), all);
+});
+
+test('redact removes credentials by their place in URLs: userinfo and well-known query parameters', () => {
+  assert.equal(redact('GET http://u:p%40ss@h:80/a?api_key=xyz&x=1&TOKEN=ab#f', []), 'GET http://u:***@h:80/a?api_key=***&x=1&TOKEN=***#f');
+  assert.equal(redact('see https://ghp_tok@github.com/x', []), 'see https://***@github.com/x', 'a user alone is a token');
+  assert.equal(redact('"path":"/infer?sig=1&key=k&keys=2&monkey=3"', []), '"path":"/infer?sig=***&key=***&keys=2&monkey=3"');
+  assert.equal(redact('<a href="/x?a=1&amp;access_token=zz">', []), '<a href="/x?a=1&amp;access_token=***">', 'HTML-escaped &');
+  assert.equal(redact('http://127.0.0.1:8000/v2 and user@example.com', []), 'http://127.0.0.1:8000/v2 and user@example.com');
+  assert.deepEqual(literalSecrets('http://user:p%40ssword@h/x?api_key=literalKEY&token=${Q}&sig=ab'), ['literalKEY', 'p%40ssword', 'p@ssword']);
+});
+
+test('URL userinfo becomes Basic auth, is stripped from target.url, and is a secret', () => {
+  const env = { PASS: 'envPASSword1', TOK: 'pathTOKEN999' };
+  const r = validatePlan(
+    `target:
+  url: http://user:\${PASS}@127.0.0.1:8000/\${TOK}
+scenarios:
+  s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: "/infer?api_key=literalKEY123&token=ab" } }
+`,
+    { env },
+  );
+  assert.equal(r.ok, true, JSON.stringify(r.problems));
+  const plan = r.plan!;
+  assert.equal(plan.target.url, 'http://127.0.0.1:8000/pathTOKEN999');
+  const basic = Buffer.from('user:envPASSword1').toString('base64');
+  assert.equal(plan.target.headers['authorization'], `Basic ${basic}`);
+  for (const s of [basic, 'envPASSword1', 'pathTOKEN999', 'literalKEY123']) assert.ok(plan.secrets.includes(s), s);
+  assert.deepEqual(r.warnings, [], 'the password came from the environment: no warning');
+  const text = JSON.stringify(redactPlan(plan));
+  for (const s of ['envPASSword1', 'pathTOKEN999', 'literalKEY123', basic, 'token=ab']) assert.ok(!text.includes(s), `${s} in ${text}`);
+
+  // A literal password works too, with a warning; a scenario's own URL credentials are for that scenario.
+  const lit = validatePlan(
+    `target: { url: "http://me:litPASS99@127.0.0.1:8000" }
+scenarios:
+  s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: / }, target: { url: "http://other:otherPW77@127.0.0.1:9000" } }
+`,
+  );
+  assert.equal(lit.ok, true, JSON.stringify(lit.problems));
+  assert.match(lit.warnings.map((w) => fmt(w)).join('\n'), /literal credential.*\n.*\$\{PASSWORD\}/);
+  assert.ok(!JSON.stringify(lit.warnings).includes('litPASS99'));
+  assert.equal(lit.plan!.scenarios[0].target?.url, 'http://127.0.0.1:9000');
+  assert.equal(lit.plan!.scenarios[0].target?.headers?.['authorization'], `Basic ${Buffer.from('other:otherPW77').toString('base64')}`);
+  assert.ok(lit.plan!.secrets.includes('litPASS99') && lit.plan!.secrets.includes('otherPW77'));
+});
+
+test('URL credentials and an authorization header are a conflict; an invalid URL never shows its password', () => {
+  const both = validatePlan(`target:
+  url: http://user:\${PASS}@127.0.0.1:8000
+  headers: { authorization: "Bearer \${TOK}" }
+scenarios:
+  s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: / } }
+`, { file: 'plan.yaml', env: { PASS: 'envPASSword1', TOK: 'tokTOKtok' } });
+  assert.equal(both.ok, false);
+  const msg = both.problems.map((p) => fmt(p)).join('\n');
+  assert.match(msg, /plan\.yaml:2:\d+: the URL has credentials .* and the headers an `authorization`: give one/);
+  assert.ok(!msg.includes('envPASSword1') && !msg.includes('tokTOKtok'), msg);
+
+  for (const pw of ['litPASS99', 'pw']) {
+    const bad = validatePlan(`target: { url: "http://user:${pw}@127.0.0.1:8000/?api_key=k1" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: / } }\n`);
+    assert.equal(bad.ok, false);
+    const text = bad.problems.map((p) => fmt(p)).join('\n');
+    assert.match(text, /without query or fragment, got `http:\/\/user:\*\*\*@127\.0\.0\.1:8000\/\?api_key=\*\*\*`/);
+    assert.ok(!text.includes(pw + '@'), text);
+  }
+});
+
+test('redactError redacts message, problems and stack in place (class and code kept)', () => {
+  const e = new PreflightError('E_TARGET_NOT_READY', 'GET http://h/sekret-path-1/v2 → 503 echo /sekret-path-1/v2?token=abc', { problems: [{ message: 'at sekret-path-1', hint: 'x?api_key=zz' }] });
+  const r = redactError(e, ['sekret-path-1']);
+  assert.equal(r, e);
+  assert.equal(r.code, 'E_TARGET_NOT_READY');
+  assert.equal(r.message, 'GET http://h/***/v2 → 503 echo /***/v2?token=***');
+  assert.deepEqual(r.problems, [{ message: 'at ***', hint: 'x?api_key=***' }]);
+  assert.ok(!r.stack?.includes('sekret-path-1'));
 });

@@ -10,7 +10,15 @@
  * because redacting them would corrupt every output (results JSON is redacted as text): values that
  * are shorter than 4 characters, plain numbers, or true/false/null. Credential headers are secrets
  * whatever their length (see resolve.ts).
+ *
+ * Besides values, `redact` removes credentials by their place in any URL it sees, whatever their
+ * length or origin: the password of `scheme://user:password@` (a user alone, `scheme://token@`, is
+ * taken as a token) and the values of well-known credential query parameters (SECRET_QUERY_PARAMS).
+ * Literal ones written in the plan are secrets too (`literalSecrets`), so a server's echo of them is
+ * redacted as well.
  */
+import { PreflightError } from '../core/errors.js';
+import type { Problem } from '../core/errors.js';
 import type { Plan } from './types.js';
 
 export type Env = Record<string, string | undefined>;
@@ -84,6 +92,69 @@ export function interpolate(text: string, env: Env): Interpolation {
   return out;
 }
 
+/**
+ * Query parameters whose values are credentials by convention (compared case-insensitively). Their
+ * values are redacted in every URL shown or written.
+ */
+export const SECRET_QUERY_PARAMS: readonly string[] = [
+  'api_key', 'apikey', 'api-key', 'x-api-key', 'key', 'token', 'access_token', 'id_token', 'refresh_token',
+  'auth', 'auth_token', 'authorization', 'password', 'passwd', 'pwd', 'secret', 'client_secret',
+  'signature', 'sig', 'session', 'sessionid', 'session_token', 'jwt',
+  'x-amz-signature', 'x-amz-security-token', 'x-amz-credential', 'x-goog-signature', 'x-goog-credential',
+];
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+/** `?name=value` / `&name=value` (`;`: `&amp;` in HTML); the value ends at the next separator or quote. */
+const QUERY_SECRET = new RegExp(`([?&;](?:${SECRET_QUERY_PARAMS.map(escapeRe).join('|')})=)([^&#\\s"'\`<>\\\\]+)`, 'gi');
+/** `scheme://userinfo@`: the password after `user:`, or the whole userinfo when it has no `:`. */
+const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'`<>:\\]*)(:[^\s/?#@"'`<>\\]*)?@/gi;
+
+/** Credentials removed by their place in URLs (see the header comment). */
+function redactUrlCredentials(text: string): string {
+  if (!text.includes('=') && !text.includes('@')) return text;
+  return text
+    .replace(QUERY_SECRET, '$1***')
+    .replace(USERINFO, (m, scheme: string, user: string, pass: string | undefined) => (pass === undefined ? (user === '' || user === '***' ? m : `${scheme}***@`) : `${scheme}${user}:***@`));
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * Credentials written literally in plan text (a URL's password or token userinfo, values of
+ * SECRET_QUERY_PARAMS), as written and decoded: secrets of the plan, like `${VAR}` values, so they
+ * are redacted wherever they appear (a server's echo too). Values with `${` are left to
+ * interpolation; values that `isRedactable` refuses are still removed from URLs by place.
+ */
+export function literalSecrets(text: string): string[] {
+  const out = new Set<string>();
+  const add = (v: string | undefined) => {
+    if (v === undefined || v.includes('${')) return;
+    for (const x of [v, decode(v)]) if (isRedactable(x)) out.add(x);
+  };
+  for (const m of text.matchAll(QUERY_SECRET)) add(m[2]);
+  for (const m of text.matchAll(USERINFO)) add(m[3] === undefined ? m[2] : m[3].slice(1));
+  return [...out];
+}
+
+/**
+ * A URL's userinfo, decoded, and the URL without it; undefined when it has none. `url` must be an
+ * absolute http(s) URL as the plan validated it.
+ */
+export function splitUserinfo(url: string): { url: string; username: string; password: string } | undefined {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i.exec(url);
+  if (!m) return undefined;
+  const sep = m[2].indexOf(':');
+  const user = sep < 0 ? m[2] : m[2].slice(0, sep);
+  const pass = sep < 0 ? '' : m[2].slice(sep + 1);
+  return { url: m[1] + url.slice(m[0].length), username: decode(user), password: decode(pass) };
+}
+
 /** Every form in which a secret may appear in output text: as is, JSON-escaped and URL-encoded. */
 function variants(secret: string): string[] {
   const set = new Set<string>([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
@@ -95,11 +166,31 @@ function variants(secret: string): string[] {
  * text (messages, logs, request echoes); use `redactPlan` for the plan itself.
  */
 export function redact(text: string, secrets: readonly string[]): string {
-  if (secrets.length === 0 || text.length === 0) return text;
+  if (text.length === 0) return text;
   const all = [...new Set(secrets.filter((s) => s.length > 0).flatMap(variants))].sort((a, b) => b.length - a.length);
   let out = text;
   for (const s of all) if (out.includes(s)) out = out.split(s).join('***');
-  return out;
+  return redactUrlCredentials(out);
+}
+
+/**
+ * The same error with secrets redacted from its message, stack and problems (in place: its class
+ * and code stay). For errors raised while talking to the target: they quote URLs and responses.
+ */
+export function redactError<T>(err: T, secrets: readonly string[]): T {
+  if (!(err instanceof Error)) return typeof err === 'string' ? (redact(err, secrets) as T) : err;
+  err.message = redact(err.message, secrets);
+  if (err.stack !== undefined) err.stack = redact(err.stack, secrets);
+  if (err instanceof PreflightError) {
+    const problems: Problem[] = err.problems.map((p) => ({
+      ...p,
+      message: redact(p.message, secrets),
+      ...(p.hint !== undefined ? { hint: redact(p.hint, secrets) } : {}),
+      ...(p.path !== undefined ? { path: redact(p.path, secrets) } : {}),
+    }));
+    err.problems.splice(0, err.problems.length, ...problems);
+  }
+  return err;
 }
 
 function redactValue(v: unknown, secrets: readonly string[]): unknown {

@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { request } from 'undici';
-import type { RolloutAction } from '../plan/types.js';
+import { targetAgent } from '../engine/index.js';
+import type { RolloutAction, TlsOptions } from '../plan/types.js';
 
 export interface ActionResult {
   ok: boolean;
@@ -29,10 +30,12 @@ function tail(s: string): string {
   return s.length > TAIL ? `…${s.slice(-TAIL)}` : s;
 }
 
-export async function runAction(action: RolloutAction, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<ActionResult> {
+export async function runAction(action: RolloutAction, opts: { timeoutMs: number; signal?: AbortSignal; tls?: TlsOptions }): Promise<ActionResult> {
   const t0 = performance.now();
   const dur = (): number => Math.round(performance.now() - t0) / 1000;
   if (action.kind === 'http') {
+    // The target's host: the plan's TLS options (tls.caFile, tls.insecure) apply.
+    const dispatcher = opts.tls && action.url.startsWith('https:') ? targetAgent(opts.tls) : undefined;
     try {
       const res = await request(action.url, {
         method: action.method as 'POST',
@@ -41,6 +44,7 @@ export async function runAction(action: RolloutAction, opts: { timeoutMs: number
         headersTimeout: opts.timeoutMs,
         bodyTimeout: opts.timeoutMs,
         signal: opts.signal,
+        ...(dispatcher ? { dispatcher } : {}),
       });
       const text = await res.body.text();
       const ok = res.statusCode >= 200 && res.statusCode < 300;
@@ -49,6 +53,8 @@ export async function runAction(action: RolloutAction, opts: { timeoutMs: number
       const err = e as Error & { code?: string };
       const timedOut = /Timeout/i.test(err.code ?? '') || /timeout/i.test(err.message);
       return { ok: false, kind: 'http', display: action.display, duration_s: dur(), timed_out: timedOut, output_tail: '', error: err.message };
+    } finally {
+      dispatcher?.close().catch(() => {});
     }
   }
   return new Promise<ActionResult>((resolve) => {

@@ -92,7 +92,7 @@ export async function runSingle(plan: Plan, memory: MemorySource | undefined, op
   const stop = (reason: string): void => {
     if (!stopper.signal.aborted) stopper.abort(reason);
   };
-  const sampler = memory ? new MemorySampler(memory) : null;
+  const sampler = memory ? new MemorySampler(memory, plan.target.tls) : null;
   let t0 = NaN;
   try {
     const result = await run(plan, {

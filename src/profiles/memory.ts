@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
-import type { MemorySource } from '../plan/types.js';
+import { targetAgent } from '../engine/index.js';
+import type { MemorySource, TlsOptions } from '../plan/types.js';
 
 /** VmRSS of /proc/<pid>/status text, in bytes (undefined when absent). */
 export function parseVmRss(status: string): number | undefined {
@@ -71,7 +72,7 @@ export class MemorySampler {
   private pid: number | undefined;
   readonly source: string;
 
-  constructor(private readonly src: MemorySource) {
+  constructor(private readonly src: MemorySource, private readonly tls?: TlsOptions) {
     this.pid = src.pid;
     this.source = src.url ? `${src.url} ${src.metric}` : src.pidFile ? `pid from ${src.pidFile} (VmRSS)` : `pid ${src.pid} (VmRSS)`;
   }
@@ -132,10 +133,16 @@ export class MemorySampler {
 
   private async read(timeoutMs: number): Promise<number | undefined> {
     if (this.src.url) {
-      const res = await request(this.src.url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-      const text = await res.body.text();
-      if (res.statusCode < 200 || res.statusCode >= 300) return undefined;
-      return parsePrometheusMetric(text, this.src.metric);
+      // The plan's TLS options apply to an https:// metrics endpoint too.
+      const dispatcher = this.tls && this.src.url.startsWith('https:') ? targetAgent(this.tls) : undefined;
+      try {
+        const res = await request(this.src.url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...(dispatcher ? { dispatcher } : {}) });
+        const text = await res.body.text();
+        if (res.statusCode < 200 || res.statusCode >= 300) return undefined;
+        return parsePrometheusMetric(text, this.src.metric);
+      } finally {
+        dispatcher?.close().catch(() => {});
+      }
     }
     if (this.pid === undefined) return undefined;
     return parseVmRss(await readFile(`/proc/${this.pid}/status`, 'utf8'));

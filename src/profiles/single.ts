@@ -359,7 +359,7 @@ export async function runRollout(plan: Plan, opts: ProfileRunOptions): Promise<P
       st.timer = setTimeout(() => {
         st.startS = (performance.now() - t0) / 1000;
         opts.log?.(`rollout: ${action.kind === 'run' ? 'running' : 'calling'} ${action.display} at ${secs(st.startS)}`);
-        st.pending = runAction(action, { timeoutMs: p.actionTimeoutMs!, signal: opts.signal }).then((r) => {
+        st.pending = runAction(action, { timeoutMs: p.actionTimeoutMs!, signal: opts.signal, tls: plan.target.tls }).then((r) => {
           st.endS = (performance.now() - t0) / 1000;
           opts.log?.(`rollout: action ${r.ok ? 'done' : 'FAILED'} after ${secs(r.duration_s)}${r.exit_code !== undefined ? ` (exit ${r.exit_code})` : r.status !== undefined ? ` (HTTP ${r.status})` : ''}${r.error ? `: ${r.error}` : ''}`);
           return r;

@@ -9,7 +9,7 @@ import type { GeneratorHealth, IntervalRecord, Summary, ThresholdResult } from '
 import { absoluteNow, httpClientOf, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
 import { Accumulator } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
-import { redact, redactPlan } from '../plan/index.js';
+import { redact, redactError, redactPlan } from '../plan/index.js';
 import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
 import { evaluateLive, evaluateThresholds, nothingServed } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
@@ -79,6 +79,15 @@ export function plannedEndMs(s: Plan['scenarios'][number]): number | null {
 }
 
 export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
+  try {
+    return await runPlan(plan, opts);
+  } catch (e) {
+    // Errors from talking to the target quote its URLs and its answers (which may echo them).
+    throw redactError(e, plan.secrets);
+  }
+}
+
+async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   if (!opts.skipTargetCheck) await checkTargets(plan);
   const outDir = opts.outDir ?? defaultOutDir();
   const secrets = plan.secrets;

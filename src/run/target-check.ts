@@ -2,18 +2,21 @@
  * Before any load: can we connect to every target, and is it ready? Fails fast with a clear message.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { request } from 'undici';
 import { PreflightError, TargetUnreachableError } from '../core/errors.js';
-import type { Plan } from '../plan/types.js';
+import { targetAgent, tlsConnectOptions, tlsFailure } from '../engine/index.js';
+import type { Plan, TlsOptions } from '../plan/types.js';
 
-function connectOnce(host: string, port: number, timeoutMs: number): Promise<void> {
+/** A TCP connection, and for https:// the TLS handshake with the plan's TLS options: a bad certificate fails here, before any load. */
+function connectOnce(host: string, port: number, timeoutMs: number, secure: TlsOptions | null): Promise<void> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host, port });
+    const sock = secure ? tls.connect({ host, port, ...tlsConnectOptions(secure, host) }) : net.connect({ host, port });
     const timer = setTimeout(() => {
       sock.destroy();
       reject(Object.assign(new Error(`timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
     }, timeoutMs);
-    sock.once('connect', () => {
+    sock.once(secure ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       sock.end();
       resolve();
@@ -33,8 +36,10 @@ export async function checkTargets(plan: Plan): Promise<void> {
     const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
     const host = u.hostname.replace(/^\[|\]$/g, '');
     try {
-      await connectOnce(host, port, plan.target.connectTimeoutMs);
+      await connectOnce(host, port, plan.target.connectTimeoutMs, u.protocol === 'https:' ? plan.target.tls : null);
     } catch (e) {
+      const bad = tlsFailure(origin, e, plan.target.tls);
+      if (bad) throw bad;
       const code = (e as { code?: string }).code ?? '';
       const why = code === 'ECONNREFUSED' ? 'connection refused (is the server running?)' : code === 'ENOTFOUND' ? 'host not found' : (e as Error).message;
       throw new TargetUnreachableError(`cannot reach ${origin}: ${why}. Nothing was sent.`, e);
@@ -45,17 +50,25 @@ export async function checkTargets(plan: Plan): Promise<void> {
     const url = new URL(ready, plan.target.url).toString();
     const deadline = Date.now() + plan.target.readyTimeoutMs;
     let last = '';
-    for (;;) {
-      try {
-        const res = await request(url, { method: 'GET', headers: plan.target.headers, headersTimeout: 5000, bodyTimeout: 5000 });
-        await res.body.dump();
-        if (res.statusCode >= 200 && res.statusCode < 300) return;
-        last = `HTTP ${res.statusCode}`;
-      } catch (e) {
-        last = (e as Error).message;
+    const dispatcher = targetAgent(plan.target.tls);
+    try {
+      for (;;) {
+        try {
+          const res = await request(url, { method: 'GET', headers: plan.target.headers, headersTimeout: 5000, bodyTimeout: 5000, dispatcher });
+          await res.body.dump();
+          if (res.statusCode >= 200 && res.statusCode < 300) return;
+          last = `HTTP ${res.statusCode}`;
+        } catch (e) {
+          // A certificate problem does not go away by waiting: say so now.
+          const bad = tlsFailure(new URL(url).origin, e, plan.target.tls);
+          if (bad) throw bad;
+          last = (e as Error).message;
+        }
+        if (Date.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, 250));
       }
-      if (Date.now() >= deadline) break;
-      await new Promise((r) => setTimeout(r, 250));
+    } finally {
+      await dispatcher.close().catch(() => {});
     }
     throw new PreflightError('E_TARGET_NOT_READY', `target not ready: GET ${ready} did not return 2xx within ${plan.target.readyTimeoutMs} ms (last: ${last}). Nothing was sent.`);
   }
