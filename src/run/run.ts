@@ -374,7 +374,7 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
     exitCode = ExitCode.Passed;
   }
   summary.exitCode = exitCode;
-  writer.writeSummary(summary);
+  writer.finish(summary); // throws a ResultsWriteError (with the summary) if any results write failed
   return { summary, outDir, exitCode };
 }
 
