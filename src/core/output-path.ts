@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { PreflightError } from './errors.js';
 
 /** Why a path cannot be written. `argument`: the path itself is wrong (exit 2); otherwise the disk failed. */
 export interface PathProblem {
@@ -161,4 +162,10 @@ export function checkWritableFile(file: string): PathProblem | null {
   if (st?.isDirectory()) return { message: `${path.resolve(file)} is a folder, not a file`, hint: 'give a file name', argument: true };
   const checked = checkWritableDir(path.dirname(path.resolve(file)));
   return 'problem' in checked ? checked.problem : null;
+}
+
+/** ensureDir that throws: E_ARGS (exit 2) for a path that cannot be used, E_RESULTS_IO (exit 7) for a full disk. */
+export function ensureDirOrThrow(dir: string): void {
+  const p = ensureDir(dir);
+  if (p) throw new PreflightError(p.argument ? 'E_ARGS' : 'E_RESULTS_IO', `cannot write results to ${dir}`, { problems: [{ message: p.message, hint: p.hint }] });
 }
