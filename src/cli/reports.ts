@@ -15,7 +15,7 @@ export async function writeReportsFor(dir: string, quiet: boolean): Promise<void
     throw writeFailure(e, dir, 'the reports', 'summary.json and intervals.ndjson are complete and the run\'s verdict stands; `preflight report DIR` renders the reports once there is space');
   });
   const c = paint(useColor(process.stderr));
-  for (const w of written.warnings) process.stderr.write(c.yellow(`warning: ${w}\n`));
+  for (const w of written.warnings ?? []) process.stderr.write(c.yellow(`warning: ${w}\n`));
   if (!quiet) {
     if (written.html) process.stdout.write(`report: ${written.html}\n`);
     const others = [written.markdown, written.junit, written.csv].filter((f): f is string => Boolean(f));

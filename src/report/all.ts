@@ -24,8 +24,8 @@ export interface WrittenReports {
   markdown?: string;
   junit?: string;
   csv?: string;
-  /** What reading the folder skipped or ignored (bad intervals lines, a malformed comparison.json). */
-  warnings: string[];
+  /** What reading the folder skipped or ignored (bad intervals lines, a malformed comparison.json); absent when nothing was. */
+  warnings?: string[];
 }
 
 /** tmp + rename: a failed write (a full disk) leaves the previous file, if any, whole. */
@@ -43,7 +43,7 @@ async function writeAtomic(file: string, text: string): Promise<void> {
 /** Read DIR once and write the report files. Returns the paths written. */
 export async function writeAllReports(dir: string, opts: WriteAllOptions = {}): Promise<WrittenReports> {
   const r = await loadResults(dir);
-  const out: WrittenReports = { warnings: r.warnings ?? [] };
+  const out: WrittenReports = r.warnings?.length ? { warnings: r.warnings } : {};
   if (opts.html !== false) {
     out.html = join(dir, 'report.html');
     await writeAtomic(out.html, renderHtmlReport(r));
