@@ -135,7 +135,11 @@ export class ResultsWriter {
       } catch {
         /* the file keeps a cut last line, which readers skip */
       }
-      this.close();
+      try {
+        this.close();
+      } catch {
+        this.fd = null; // closing a file on a failed disk can fail too; nothing more to do with it
+      }
       this.failure = { problem: problemFromError('intervals.ndjson', e), cause: e };
     }
   }
