@@ -96,13 +96,15 @@ test('SIGHUP (closed terminal, CI cancel) stops the run like Ctrl-C: partial sum
 test('a reused --out starts clean: stale comparison.json (even malformed) and reports are removed, other files kept', async () => {
   const file = await planFile(1);
   const out = path.join(tmp(), 'out');
+  const first = await preflight(['run', file, '--out', out, '--quiet', '--no-report']);
+  assert.ok([0, 4].includes(first.code!), first.stderr); // 4: the generator was overloaded on a busy machine
   fs.mkdirSync(path.join(out, 'steps', '3'), { recursive: true });
   fs.writeFileSync(path.join(out, 'comparison.json'), '{ not json');
   fs.writeFileSync(path.join(out, 'summary.md'), 'stale');
   fs.writeFileSync(path.join(out, 'steps', '3', 'summary.json'), '{}');
   fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
   const r = await preflight(['run', file, '--out', out, '--quiet']);
-  assert.ok([0, 4].includes(r.code!), r.stderr); // 4: the generator was overloaded on a busy machine
+  assert.ok([0, 4].includes(r.code!), r.stderr);
   assert.ok(!fs.existsSync(path.join(out, 'comparison.json')), 'stale comparison.json removed');
   assert.ok(!fs.existsSync(path.join(out, 'steps')), 'stale profile steps removed');
   assert.notEqual(fs.readFileSync(path.join(out, 'summary.md'), 'utf8'), 'stale');
@@ -111,6 +113,15 @@ test('a reused --out starts clean: stale comparison.json (even malformed) and re
   const same = await preflight(['run', file, '--out', out, '--baseline', out, '--quiet']);
   assert.equal(same.code, 2, 'the baseline would be overwritten');
   assert.ok(fs.existsSync(path.join(out, 'summary.json')), 'and it was not');
+
+  // A folder whose summary.json no Preflight run wrote is refused, and left as it was.
+  const foreign = path.join(tmp(), 'foreign');
+  fs.mkdirSync(foreign);
+  fs.writeFileSync(path.join(foreign, 'summary.json'), '{"mine": true}');
+  const refused = await preflight(['run', file, '--out', foreign, '--quiet']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /no Preflight run wrote/);
+  assert.equal(fs.readFileSync(path.join(foreign, 'summary.json'), 'utf8'), '{"mine": true}');
 });
 
 test('report / compare on a folder that is not a Preflight result: exit 2, no stack trace; bad intervals lines are named', async () => {

@@ -43,13 +43,21 @@ interface Failure {
  * E_ARGS error, exit 2; a full disk E_RESULTS_IO), creates it, and removes what an earlier run left
  * there — Preflight's own files only (RESULT_FILES, their .tmp leftovers, and profile `steps/N/`
  * folders holding only those): a stale comparison.json or report must not mix into the new run.
- * Anything else in the folder is left alone.
+ * Anything else in the folder is left alone. A folder holding files with those names that no
+ * Preflight run wrote (someone's own summary.json) is refused rather than overwritten.
  */
 export function prepareOutDir(dir: string): void {
+  if (dir.trim() === '') throw new PreflightError('E_ARGS', 'the results folder is empty ("")', { problems: [{ message: '--out needs a folder name', hint: 'e.g. --out results/my-run' }] });
   const problem = ensureDir(dir);
   if (problem) {
     throw new PreflightError(problem.argument ? 'E_ARGS' : 'E_RESULTS_IO', `cannot write results to ${dir}`, {
       problems: [{ message: problem.message, hint: problem.hint }],
+    });
+  }
+  const present = RESULT_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
+  if (present.length > 0 && !holdsPreflightResult(dir)) {
+    throw new PreflightError('E_ARGS', `${dir} holds ${present.join(', ')} that no Preflight run wrote: refusing to overwrite them`, {
+      problems: [{ message: `a Preflight run writes ${present.join(', ')} into its results folder`, hint: 'choose a new or empty folder for --out' }],
     });
   }
   try {
@@ -67,6 +75,17 @@ export function prepareOutDir(dir: string): void {
     throw new PreflightError(p.argument ? 'E_ARGS' : 'E_RESULTS_IO', `cannot clear the previous results in ${dir}`, {
       problems: [{ message: p.message, hint: p.hint }],
     });
+  }
+}
+
+/** A run wrote here: plan.resolved.json (written before load starts) or a Preflight summary.json. */
+function holdsPreflightResult(dir: string): boolean {
+  if (fs.existsSync(path.join(dir, 'plan.resolved.json'))) return true;
+  try {
+    const s = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { format?: unknown };
+    return typeof s?.format === 'string' && s.format.startsWith('preflight-summary/');
+  } catch {
+    return false;
   }
 }
 
