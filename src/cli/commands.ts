@@ -151,6 +151,7 @@ const serveCmd: Command = async (argv) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop); // a closed terminal: close cleanly, like Ctrl-C
   });
   await server.close();
   return ExitCode.Passed;
