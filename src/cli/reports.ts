@@ -12,7 +12,7 @@ import { paint, useColor } from './format.js';
 
 export async function writeReportsFor(dir: string, quiet: boolean): Promise<void> {
   const written = await writeAllReports(dir).catch((e: unknown) => {
-    throw writeFailure(e, dir, 'the reports', 'summary.json and intervals.ndjson are complete and the run\'s verdict stands; `preflight report DIR` renders the reports once there is space');
+    throw writeFailure(e, dir, 'the reports', 'summary.json and intervals.ndjson are complete and the verdict stands (exit code 7 only says the reports are missing); `preflight report DIR` renders them once there is space');
   });
   const c = paint(useColor(process.stderr));
   for (const w of written.warnings ?? []) process.stderr.write(c.yellow(`warning: ${w}\n`));
