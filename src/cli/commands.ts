@@ -10,7 +10,7 @@ import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem, PreflightError } from '../core/errors.js';
 import { loadPlan, planJsonSchema, redact, validatePlanFile } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
-import { run, type RunResult } from '../run/index.js';
+import { prepareOutDir, ResultsWriteError, run, type RunResult } from '../run/index.js';
 import { paint, useColor } from './format.js';
 import { ProgressView } from './progress.js';
 import { withInterrupt } from './interrupt.js';
@@ -20,6 +20,7 @@ import { runProfileWithTerminal } from './profile-run.js';
 import { scaleProfile } from '../profiles/index.js';
 import { httpClientOf } from '../engine/index.js';
 import { HTTP_CLIENT_NAME } from '../report/format.js';
+import { loadResultsSync } from '../report/index.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -37,7 +38,7 @@ Usage:
 
 Exit codes: 0 passed · 1 internal error · 2 invalid plan or arguments · 3 thresholds failed ·
             4 run invalid (generator overloaded) · 5 target unreachable · 6 significant regression ·
-            130 interrupted (partial results kept)
+            7 results could not be written · 130 interrupted (partial results kept)
 `;
 }
 
@@ -71,6 +72,13 @@ const runCmd: Command = async (argv) => {
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new PreflightError('E_ARGS', `--workers must be an integer 1–64, got "${values.workers}"`);
     plan.options.workers = n;
   }
+  if (values.out !== undefined) {
+    if (values.baseline !== undefined && path.resolve(values.baseline as string) === path.resolve(values.out as string)) {
+      throw new PreflightError('E_ARGS', `--baseline and --out are the same folder (${values.out}): the new run would replace the baseline it is compared with`);
+    }
+    prepareOutDir(values.out as string); // a bad path fails here, before any request; stale results are cleared
+  }
+  if (values.baseline !== undefined) loadResultsSync(values.baseline as string); // not a Preflight result: exit 2 now, not after the run
   // A profile plan (stress, soak, …) runs its own sequence and prints its answer.
   const result = plan.profile
     ? await runProfileWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) })
@@ -92,7 +100,12 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
   if (!opts.quiet) err.write(c.dim(`target ${redact(plan.target.url, plan.secrets)} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s) · HTTP client ${HTTP_CLIENT_NAME[httpClientOf(plan)]}\n`));
   if (plan.target.tls.insecure) err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
   return withInterrupt('the run', async (signal) => {
-    const result = await run(plan, { outDir: opts.outDir, signal, onProgress: view ? (p) => view.update(p) : undefined });
+    const result = await run(plan, { outDir: opts.outDir, signal, onProgress: view ? (p) => view.update(p) : undefined }).catch((e: unknown) => {
+      // The run finished but its results could not all be written: show the verdict, then the error.
+      view?.end();
+      if (e instanceof ResultsWriteError && e.summary) process.stdout.write(renderSummary(e.summary) + '\n');
+      throw e;
+    });
     view?.end();
     process.stdout.write(redact(renderSummary(result.summary), plan.secrets) + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
@@ -138,6 +151,7 @@ const serveCmd: Command = async (argv) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop); // a closed terminal: close cleanly, like Ctrl-C
   });
   await server.close();
   return ExitCode.Passed;
@@ -154,7 +168,9 @@ const demoCmd: Command = async (argv) => {
     const planFile = packagePath('examples', values.short ? 'demo-short.yaml' : 'demo.yaml');
     const plan = await loadPlan(planFile);
     plan.target.url = server.url; // the demo server listens on an ephemeral port
-    const result = await runWithTerminal(plan, { outDir: (values.out as string | undefined) ?? path.join('results', 'demo'), quiet: Boolean(values.quiet) });
+    const outDir = (values.out as string | undefined) ?? path.join('results', 'demo');
+    prepareOutDir(outDir);
+    const result = await runWithTerminal(plan, { outDir, quiet: Boolean(values.quiet) });
     await writeReportsFor(result.outDir, Boolean(values.quiet));
     return result.exitCode;
   } finally {

@@ -5,6 +5,7 @@
  */
 import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem, PreflightError } from '../core/errors.js';
+import { problemFromError } from '../core/output-path.js';
 import { paint, useColor } from './format.js';
 import { commands, usage } from './commands.js';
 
@@ -37,8 +38,9 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
+  (e: unknown) => {
     const c = paint(useColor(process.stderr));
+    const err = asWriteFailure(e);
     if (err instanceof PreflightError) {
       process.stderr.write(`${c.red('error')} [${err.code}] ${err.message}\n`);
       for (const p of err.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
@@ -49,3 +51,16 @@ main(process.argv.slice(2)).then(
     }
   },
 );
+
+/**
+ * A disk that fills up (or a folder made read-only) under a writer that has no error handling of
+ * its own is still a results write failure, not a bug: one clear line and exit 7, no stack trace.
+ */
+function asWriteFailure(e: unknown): unknown {
+  const x = e as NodeJS.ErrnoException;
+  const writing = ['write', 'open', 'mkdir', 'rename', 'copyfile', 'close', 'ftruncate', 'fsync'];
+  if (e instanceof PreflightError || !x || typeof x.code !== 'string' || !writing.includes(x.syscall ?? '')) return e;
+  if (!['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG'].includes(x.code)) return e;
+  const p = problemFromError(x.path ?? 'a results file', e);
+  return new PreflightError('E_RESULTS_IO', `cannot write ${p.message}`, { cause: e, problems: p.hint ? [{ message: 'files written before this one are intact', hint: p.hint }] : [] });
+}

@@ -58,6 +58,8 @@ function exitCodeFor(code: PreflightErrorCode): ExitCode {
     case 'E_TARGET_UNREACHABLE':
     case 'E_TARGET_NOT_READY':
       return ExitCode.TargetUnreachable;
+    case 'E_RESULTS_IO':
+      return ExitCode.ResultsWriteFailed;
     default:
       return ExitCode.InternalError;
   }

@@ -5,7 +5,7 @@
 export const ExitCode = {
   /** Run finished, every threshold held. */
   Passed: 0,
-  /** Unexpected internal failure (a bug in Preflight, or an I/O error writing results). */
+  /** Unexpected internal failure (a bug in Preflight). */
   InternalError: 1,
   /** The plan file or the command-line arguments are invalid. Nothing was sent. */
   InvalidPlan: 2,
@@ -17,7 +17,12 @@ export const ExitCode = {
   TargetUnreachable: 5,
   /** `compare` / `run --baseline`: a significant regression beyond tolerance. */
   Regression: 6,
-  /** Interrupted (Ctrl-C / SIGTERM). Partial results were kept. */
+  /**
+   * The results could not be written (disk full, folder removed or made read-only mid-run). What
+   * was written before the failure is kept intact; the verdict printed above it, if any, stands.
+   */
+  ResultsWriteFailed: 7,
+  /** Interrupted (Ctrl-C, SIGTERM or SIGHUP). Partial results were kept. */
   Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -14,12 +14,13 @@
  *   golden.compared / golden.agree / golden.missing (row not in the golden file) / golden.shape_mismatch
  *   max golden.max_diff_e6: largest |output − golden| over every compared element, × 1e6, rounded
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Recorder } from '../core/types.js';
 import type { Labels } from './tensors.js';
 import { DataError } from '../core/errors.js';
+import { ensureDirAsync } from '../core/output-path.js';
 import { flattenNumbers } from './json.js';
 
 /** Per-row raw outputs decoded from a response (vector, number, string, {label: score} …). */
@@ -201,7 +202,9 @@ export function partFile(file: string, shard: { index: number; count: number }):
  * Returns true when the merged file was written by this call.
  */
 export async function writeGoldenShard(file: string, shard: { index: number; count: number }, rows: Map<number, number[]>): Promise<boolean> {
-  await mkdir(dirname(file), { recursive: true });
+  // Not mkdir({ recursive }): under /proc that never returns (see core/output-path.ts).
+  const problem = await ensureDirAsync(dirname(file));
+  if (problem) throw new Error(`cannot write golden outputs to ${file}: ${problem.message}`);
   if (shard.count <= 1) {
     await atomicWrite(file, goldenLines(rows));
     return true;

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ensureDirOrThrow } from '../core/output-path.js';
 import { ExitCode } from '../core/exit-codes.js';
 import type { IntervalRecord, Summary } from '../core/results.js';
 import { redact } from '../plan/index.js';
@@ -36,7 +37,7 @@ export function readIntervals(dir: string): IntervalRecord[] {
 
 /** Writes a JSON file atomically, secrets redacted. */
 export function writeJsonFile(file: string, value: unknown, secrets: readonly string[]): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  ensureDirOrThrow(path.dirname(file)); // not mkdir({ recursive }): it spins forever under /proc
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, redact(JSON.stringify(value, null, 2), [...secrets]) + '\n');
   fs.renameSync(tmp, file);

@@ -6,6 +6,7 @@
  * stops the current step and the search, and the partial answer is written.
  */
 import path from 'node:path';
+import { ensureDirOrThrow } from '../core/output-path.js';
 import type { IntervalRecord, ScenarioSummary, Summary, ThresholdResult } from '../core/results.js';
 import { redactPlan } from '../plan/index.js';
 import type { Plan, SteadyRule } from '../plan/types.js';
@@ -137,7 +138,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** The top-level results folder of a multi-run profile: every step's windows on one timeline. */
 function writeTopLevel(plan: Plan, outDir: string, steps: StepOutcome[], thresholds: ThresholdResult[], interrupted: boolean): { summary: Summary; marks: Mark[] } {
-  fs.mkdirSync(outDir, { recursive: true });
+  ensureDirOrThrow(outDir); // not mkdir({ recursive }): it spins forever under /proc
   writeJsonFile(path.join(outDir, 'plan.resolved.json'), redactPlan(plan), plan.secrets);
   const lines: string[] = [];
   const marks: Mark[] = [];

@@ -4,6 +4,7 @@
  */
 import type { Recorder } from '../core/types.js';
 import { DataError } from '../core/errors.js';
+import { checkWritableFile } from '../core/output-path.js';
 import type { Dataset } from '../data/dataset.js';
 import { resolveDataFile } from '../data/dataset.js';
 import type { BatchTable } from '../data/order.js';
@@ -72,6 +73,11 @@ export function createQuality(o: AdapterOptions, ds: Dataset | undefined, table:
   if (q.golden) golden = readGolden(resolveDataFile(q.golden.file, o.plan.source));
   const tolerance = q.golden?.tolerance ?? 0;
   const saveFile = q.saveGolden ? resolveDataFile(q.saveGolden, o.plan.source) : undefined;
+  // Checked before any request: a path that cannot be written would only fail after the whole run.
+  const saveProblem = saveFile ? checkWritableFile(saveFile) : null;
+  if (saveProblem) {
+    throw new DataError([{ file: o.plan.source, path: `scenarios.${o.scenario.name}.quality.saveGolden`, message: `cannot write golden outputs there: ${saveProblem.message}`, hint: saveProblem.hint }]);
+  }
   const saved = saveFile ? new Map<number, number[]>() : undefined;
   const task = q.task;
   const pred = q.prediction ?? { kind: 'argmax' as const };

@@ -1,7 +1,7 @@
 /**
  * Every report file of a results folder at once: report.html, summary.md, junit.xml, intervals.csv.
  */
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderCsv } from './csv.js';
 import { renderHtmlReport } from './html.js';
@@ -24,30 +24,44 @@ export interface WrittenReports {
   markdown?: string;
   junit?: string;
   csv?: string;
+  /** What reading the folder skipped or ignored (bad intervals lines, a malformed comparison.json); absent when nothing was. */
+  warnings?: string[];
+}
+
+/** tmp + rename: a failed write (a full disk) leaves the previous file, if any, whole. */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  try {
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Read DIR once and write the report files. Returns the paths written. */
 export async function writeAllReports(dir: string, opts: WriteAllOptions = {}): Promise<WrittenReports> {
   const r = await loadResults(dir);
-  const out: WrittenReports = {};
+  const out: WrittenReports = r.warnings?.length ? { warnings: r.warnings } : {};
   if (opts.html !== false) {
     out.html = join(dir, 'report.html');
-    await writeFile(out.html, renderHtmlReport(r));
+    await writeAtomic(out.html, renderHtmlReport(r));
   }
   if (opts.markdown !== false) {
     const md = renderMarkdown(r.summary, r.comparison);
     out.markdown = join(dir, 'summary.md');
-    await writeFile(out.markdown, md);
+    await writeAtomic(out.markdown, md);
     const gh = process.env.GITHUB_STEP_SUMMARY;
     if (gh && opts.githubStepSummary !== false) await appendFile(gh, `${md}\n`);
   }
   if (opts.junit !== false) {
     out.junit = join(dir, 'junit.xml');
-    await writeFile(out.junit, renderJUnit(r.summary, r.comparison));
+    await writeAtomic(out.junit, renderJUnit(r.summary, r.comparison));
   }
   if (opts.csv !== false) {
     out.csv = join(dir, 'intervals.csv');
-    await writeFile(out.csv, renderCsv(r.intervals));
+    await writeAtomic(out.csv, renderCsv(r.intervals));
   }
   return out;
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PreflightError } from '../core/errors.js';
 import type { IntervalRecord, Summary } from '../core/results.js';
 import type { Comparison } from './compare.js';
@@ -20,32 +20,73 @@ export interface LoadedResults {
   comparison?: Comparison;
   /** Lines of intervals.ndjson that could not be parsed (e.g. cut off by an interrupt). */
   skippedIntervalLines: number;
+  /** What was skipped or ignored while reading (bad intervals lines with their numbers, a malformed optional file). */
+  warnings?: string[];
 }
 
-/** Parse intervals.ndjson text; unparsable lines are skipped and counted. */
-export function parseIntervals(text: string): { intervals: IntervalRecord[]; skipped: number } {
+/** How many skipped line numbers a warning lists. */
+const LINES_LISTED = 10;
+
+export interface ParsedIntervals {
+  intervals: IntervalRecord[];
+  skipped: number;
+  /** 1-based numbers of the first skipped lines (at most 10). */
+  skippedLines: number[];
+  /** The only skipped line is the last one, without its newline: cut off by a crash or an interrupt. */
+  cutLast: boolean;
+}
+
+/** Parse intervals.ndjson text; unparsable lines (and JSON that is not an interval record) are skipped and counted. */
+export function parseIntervals(text: string): ParsedIntervals {
   const intervals: IntervalRecord[] = [];
+  const skippedLines: number[] = [];
   let skipped = 0;
-  for (const line of text.split('\n')) {
-    const s = line.trim();
+  let lastBad = -1;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const s = lines[i].trim();
     if (!s) continue;
+    let ok = false;
     try {
       const rec = JSON.parse(s) as IntervalRecord;
-      if (rec && typeof rec === 'object' && typeof rec.scenario === 'string') intervals.push(rec);
-      else skipped++;
+      ok = Boolean(rec && typeof rec === 'object' && typeof rec.scenario === 'string' && typeof rec.t === 'number');
+      if (ok) intervals.push(rec);
     } catch {
+      /* counted below */
+    }
+    if (!ok) {
       skipped++;
+      lastBad = i;
+      if (skippedLines.length < LINES_LISTED) skippedLines.push(i + 1);
     }
   }
-  return { intervals, skipped };
+  const cutLast = skipped === 1 && lastBad === lines.length - 1 && !text.endsWith('\n');
+  return { intervals, skipped, skippedLines, cutLast };
+}
+
+/** The warning for skipped intervals lines (empty when none). */
+export function intervalsWarning(p: Pick<ParsedIntervals, 'skipped' | 'skippedLines' | 'cutLast'>, file = 'intervals.ndjson'): string[] {
+  if (p.skipped === 0) return [];
+  if (p.cutLast) return [`${file}: the last line (line ${p.skippedLines[0]}) is cut off, as after a crash or a kill while writing; it was skipped`];
+  const more = p.skipped > p.skippedLines.length ? `, … (${p.skipped} in all)` : '';
+  return [`${file}: ${p.skipped} line(s) are not interval records and were skipped: line ${p.skippedLines.join(', ')}${more}`];
 }
 
 function parseJson<T>(text: string, file: string): T {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new PreflightError('E_RESULTS_IO', `${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw notResults(file, `is not valid JSON (${(err as Error).message})`);
   }
+}
+
+const NOT_RESULTS_HINT = 'pass a folder written by `preflight run` (its summary.json has "format": "preflight-summary/1")';
+
+function notResults(file: string, why: string): PreflightError {
+  const dir = dirname(file);
+  return new PreflightError('E_ARGS', `${dir} is not a Preflight result: ${basename(file)} ${why}`, {
+    problems: [{ file, message: `${basename(file)} ${why}`, hint: NOT_RESULTS_HINT }],
+  });
 }
 
 function missingSummary(dir: string): PreflightError {
@@ -54,15 +95,48 @@ function missingSummary(dir: string): PreflightError {
   });
 }
 
-function assemble(dir: string, files: { summary: string; intervals?: string; plan?: string; comparison?: string }): LoadedResults {
-  const summary = parseJson<Summary>(files.summary, join(dir, 'summary.json'));
-  if (!summary || typeof summary !== 'object' || !summary.scenarios) {
-    throw new PreflightError('E_RESULTS_IO', `${join(dir, 'summary.json')} is not a Preflight summary (no "scenarios")`);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Why this parsed summary.json is not one Preflight wrote (null when it is). */
+function summaryShapeProblem(s: unknown): string | null {
+  if (!isObject(s)) return 'is not a JSON object';
+  if (s.format !== 'preflight-summary/1') return s.format === undefined ? 'has no "format": "preflight-summary/1"' : `has format ${JSON.stringify(s.format)}, not "preflight-summary/1"`;
+  if (!isObject(s.scenarios)) return 'has no "scenarios" object';
+  if (!isObject(s.total)) return 'has no "total" object';
+  for (const [name, sc] of Object.entries(s.scenarios)) {
+    if (!isObject(sc) || typeof sc.requests !== 'number' || !isObject(sc.latency_ms)) return `has a scenario "${name}" without requests and latency_ms`;
   }
-  const { intervals, skipped } = files.intervals !== undefined ? parseIntervals(files.intervals) : { intervals: [], skipped: 0 };
-  const out: LoadedResults = { dir, summary, intervals, skippedIntervalLines: skipped };
-  if (files.plan !== undefined) out.plan = parseJson<unknown>(files.plan, join(dir, 'plan.resolved.json'));
-  if (files.comparison !== undefined) out.comparison = parseJson<Comparison>(files.comparison, join(dir, 'comparison.json'));
+  return null;
+}
+
+function assemble(dir: string, files: { summary: string; intervals?: string; plan?: string; comparison?: string }): LoadedResults {
+  const summaryFile = join(dir, 'summary.json');
+  const summary = parseJson<Summary>(files.summary, summaryFile);
+  const why = summaryShapeProblem(summary);
+  if (why) throw notResults(summaryFile, why);
+  const parsed = files.intervals !== undefined ? parseIntervals(files.intervals) : { intervals: [], skipped: 0, skippedLines: [], cutLast: false };
+  const warnings = intervalsWarning(parsed, join(dir, 'intervals.ndjson'));
+  const out: LoadedResults = { dir, summary, intervals: parsed.intervals, skippedIntervalLines: parsed.skipped, warnings };
+  // The optional files only add to a report: a malformed one is ignored with a warning, not fatal.
+  if (files.plan !== undefined) {
+    try {
+      out.plan = JSON.parse(files.plan);
+    } catch (err) {
+      warnings.push(`${join(dir, 'plan.resolved.json')} is not valid JSON (${(err as Error).message}); ignored`);
+    }
+  }
+  if (files.comparison !== undefined) {
+    let c: unknown;
+    try {
+      c = JSON.parse(files.comparison);
+    } catch (err) {
+      warnings.push(`${join(dir, 'comparison.json')} is not valid JSON (${(err as Error).message}); ignored`);
+    }
+    if (c !== undefined) {
+      if (isObject(c) && c.format === 'preflight-comparison/1' && Array.isArray(c.scenarios) && typeof c.verdict === 'string') out.comparison = c as unknown as Comparison;
+      else warnings.push(`${join(dir, 'comparison.json')} is not a Preflight comparison ("format": "preflight-comparison/1"); ignored`);
+    }
+  }
   return out;
 }
 
@@ -73,7 +147,7 @@ export async function loadResults(dir: string): Promise<LoadedResults> {
       return await readFile(join(dir, name), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new PreflightError('E_RESULTS_IO', `cannot read ${join(dir, name)}: ${(err as Error).message}`, { cause: err });
+      throw new PreflightError('E_ARGS', `cannot read ${join(dir, name)}: ${(err as Error).message}`, { cause: err });
     }
   };
   const [summary, intervals, plan, comparison] = await Promise.all([
@@ -94,7 +168,7 @@ export function loadResultsSync(dir: string): LoadedResults {
     try {
       return readFileSync(p, 'utf8');
     } catch (err) {
-      throw new PreflightError('E_RESULTS_IO', `cannot read ${p}: ${(err as Error).message}`, { cause: err });
+      throw new PreflightError('E_ARGS', `cannot read ${p}: ${(err as Error).message}`, { cause: err });
     }
   };
   const summary = read('summary.json');

@@ -391,7 +391,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     exitCode = ExitCode.Passed;
   }
   summary.exitCode = exitCode;
-  writer.writeSummary(summary);
+  writer.finish(summary); // throws a ResultsWriteError (with the summary) if any results write failed
   return { summary, outDir, exitCode };
 }
 

@@ -26,14 +26,22 @@ function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
+/** Largest finite FP32 value: a larger number (or 1e999, which JSON.parse makes Infinity) is not an FP32 input. */
+const FP32_MAX = 3.4028234663852886e38;
+
+/** A tensor value: a number that is finite in FP32; BadRequest otherwise. */
+function fp32(x: unknown, where: string): number {
+  if (typeof x !== 'number') throw new BadRequest(`${where} must be a number, got ${typeName(x)}`);
+  if (!(Math.abs(x) <= FP32_MAX)) throw new BadRequest(`${where} is ${x}, not a finite FP32 number (|x| ≤ 3.4e38)`);
+  return x;
+}
+
 /** Copies one row of exactly 64 numbers into `out` at `offset`; throws BadRequest otherwise. */
 function copyRow(row: unknown, out: Float32Array, offset: number, where: string): void {
   if (!Array.isArray(row)) throw new BadRequest(`${where} must be an array of ${FEATURES} numbers, got ${typeName(row)}`);
   if (row.length !== FEATURES) throw new BadRequest(`${where} has ${row.length} values, expected ${FEATURES}`);
   for (let i = 0; i < FEATURES; i++) {
-    const x = row[i];
-    if (typeof x !== 'number') throw new BadRequest(`${where}[${i}] must be a number, got ${typeName(x)}`);
-    out[offset + i] = x;
+    out[offset + i] = fp32(row[i], `${where}[${i}]`);
   }
 }
 
@@ -95,9 +103,7 @@ export function parseKServeInfer(body: unknown, modelName: string, inputName: st
     if (data.length !== n) throw new BadRequest(`input '${inputName}' data has ${data.length} values but shape [${batch},${FEATURES}] needs ${n}`);
     input = new Float32Array(n);
     for (let i = 0; i < n; i++) {
-      const x = data[i];
-      if (typeof x !== 'number') throw new BadRequest(`input '${inputName}' data[${i}] must be a number, got ${typeName(x)}`);
-      input[i] = x;
+      input[i] = fp32(data[i], `input '${inputName}' data[${i}]`);
     }
   }
   const outputs = body.outputs;

@@ -12,7 +12,7 @@ describe('fault knobs', () => {
   let s: ServerHandle;
   let inferUrl: string;
   before(async () => {
-    s = await startServer({ port: 0, instances: 1, modelModule: LINEAR_MODEL_MODULE, seed: 42, llmTokenTimeMs: 20, llmPrefillBaseMs: 0 });
+    s = await startServer({ port: 0, instances: 1, modelModule: LINEAR_MODEL_MODULE, admin: true, seed: 42, llmTokenTimeMs: 20, llmPrefillBaseMs: 0 });
     inferUrl = `${s.url}/v2/models/digits/infer`;
   });
   after(() => s.close());

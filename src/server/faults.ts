@@ -92,7 +92,12 @@ export class FaultState {
   private retain(bytes: number): void {
     const n = Math.max(1, Math.round(bytes));
     // Unpooled and filled with non-zero bytes so the pages are really committed (RSS grows, not just VSZ).
-    const b = Buffer.allocUnsafeSlow(n).fill(this.fill);
+    let b: Buffer;
+    try {
+      b = Buffer.allocUnsafeSlow(n).fill(this.fill);
+    } catch {
+      return; // out of memory: the leak has made its point; a crash here would take the request with it
+    }
     this.fill = (this.fill % 255) + 1;
     this.leaked.push(b);
     this.leakedBytesTotal += n;

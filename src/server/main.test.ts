@@ -8,7 +8,7 @@ import { http, LINEAR_MODEL_MODULE } from './testing.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-test('main.js: first stdout line is the URL; serves; SIGTERM stops it with exit 0', async () => {
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) test(`main.js: first stdout line is the URL; serves; ${signal} stops it with exit 0`, async () => {
   const child = spawn(process.execPath, [MAIN, '--port', '0', '--instances', '1', '--model-module', fileURLToPath(LINEAR_MODEL_MODULE)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   try {
@@ -18,7 +18,7 @@ test('main.js: first stdout line is the URL; serves; SIGTERM stops it with exit 
     assert.ok(m, first);
     const r = await http(`${m[1]}/v2/health/ready`);
     assert.equal(r.status, 200);
-    child.kill('SIGTERM');
+    child.kill(signal);
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 0);
   } finally {

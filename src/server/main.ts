@@ -2,7 +2,7 @@
 /**
  * Standalone entry of the reference server, for tests and benchmarks that want it in its own process:
  *   node dist/src/server/main.js --port 0 [serve flags…]
- * The first stdout line is `listening on http://HOST:PORT`. SIGINT / SIGTERM stop it cleanly (exit 0).
+ * The first stdout line is `listening on http://HOST:PORT`. SIGINT / SIGTERM / SIGHUP stop it cleanly (exit 0).
  * Bad flags: message on stderr, exit 2; failure to start: exit 1.
  */
 import { PreflightError, formatProblem } from '../core/errors.js';
@@ -32,6 +32,7 @@ async function main(): Promise<number> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop); // a closed terminal: close cleanly, like Ctrl-C
   });
   return 0;
 }

@@ -49,7 +49,7 @@ test('durations and defaults', () => {
   assert.equal(r.maxQueue, 256);
   assert.equal(r.shedStatus, 503);
   assert.equal(r.version, 'v1');
-  assert.equal(r.admin, true);
+  assert.equal(r.admin, false, 'admin endpoints are off unless asked for');
   assert.equal(r.llmTokenTimeMs, 10);
   assert.equal(r.llmMaxConcurrency, 8);
   assert.equal(r.llmDefaultMaxTokens, 16);

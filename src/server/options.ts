@@ -37,6 +37,25 @@ export const NO_FAULTS: Readonly<FaultOptions> = Object.freeze({
 
 export const FAULT_KEYS = Object.keys(NO_FAULTS) as (keyof FaultOptions)[];
 
+/**
+ * Upper bound of every fault knob. Beyond these a knob stops being a fault and breaks the server
+ * (a 1e15-byte leak per request is an allocation that throws; a timer past 2^31 ms fires at once).
+ */
+export const FAULT_LIMITS: Readonly<FaultOptions> = Object.freeze({
+  latencyMs: 600_000,
+  jitterMs: 600_000,
+  errorRate: 1,
+  stallEveryMs: 86_400_000,
+  stallMs: 600_000,
+  leakBytesPerRequest: 64 * 1024 * 1024,
+  leakMBPerMin: 4096,
+});
+
+/** Loopback addresses: admin endpoints need no token there. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
+}
+
 export interface ServerOptions {
   /** Interface to listen on. Default 127.0.0.1. */
   host?: string;
@@ -70,8 +89,13 @@ export interface ServerOptions {
   modelOptions?: unknown;
   /** Initial fault knobs (all off by default). */
   faults?: Partial<FaultOptions>;
-  /** Serve /admin/* (faults, version switch). Default true: the server is meant for local use. */
+  /**
+   * Serve /admin/* (fault knobs, version switch). Default false: anyone who can reach them can slow,
+   * break or exhaust the server. On an address other than loopback they also need `adminToken`.
+   */
   admin?: boolean;
+  /** Bearer token /admin/* requests must carry (`Authorization: Bearer <token>`); at least 16 characters. Implies `admin`. */
+  adminToken?: string;
   /** Largest accepted request body, bytes. Default 16 MiB (413 beyond). */
   maxBodyBytes?: number;
   /** OpenAI simulator: model ids served by /v1/completions and /v1/chat/completions. Default ['preflight-sim']. */
@@ -111,6 +135,7 @@ export interface ResolvedServerOptions {
   modelOptions: unknown;
   faults: FaultOptions;
   admin: boolean;
+  adminToken: string | undefined;
   maxBodyBytes: number;
   llmModels: string[];
   llmTokenTimeMs: number;
@@ -146,6 +171,7 @@ export function checkFaults(f: Partial<Record<string, unknown>>, prefix = 'fault
       continue;
     }
     if (k === 'errorRate' && v > 1) problems.push({ path: `${prefix}.${k}`, message: `errorRate is a fraction between 0 and 1 (got ${v})` });
+    else if (v > FAULT_LIMITS[k as keyof FaultOptions]) problems.push({ path: `${prefix}.${k}`, message: `${k} must be at most ${FAULT_LIMITS[k as keyof FaultOptions]} (got ${v})` });
   }
   return problems;
 }
@@ -178,11 +204,24 @@ export function resolveOptions(o: ServerOptions = {}): ResolvedServerOptions {
   if (faults.stallEveryMs > 0 && faults.stallMs >= faults.stallEveryMs) {
     problems.push({ path: 'faults.stallMs', message: `stallMs (${faults.stallMs}) must be shorter than stallEveryMs (${faults.stallEveryMs})` });
   }
+  const host = o.host ?? '127.0.0.1';
+  const adminToken = o.adminToken;
+  const admin = o.admin ?? adminToken !== undefined;
+  if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken.length < 16 || /\s/.test(adminToken))) {
+    problems.push({ path: 'adminToken', message: 'the admin token must be at least 16 characters without spaces', hint: 'e.g. PREFLIGHT_ADMIN_TOKEN=$(openssl rand -hex 16)' });
+  }
+  if (admin && adminToken === undefined && !isLoopbackHost(host)) {
+    problems.push({
+      path: 'admin',
+      message: `admin endpoints on ${host} (not loopback) need a token: anyone who reaches them can stall, break or exhaust the server`,
+      hint: 'set PREFLIGHT_ADMIN_TOKEN (or --admin-token), or listen on 127.0.0.1',
+    });
+  }
   const llmModels = o.llmModels ?? ['preflight-sim'];
   if (!Array.isArray(llmModels) || llmModels.length === 0) problems.push({ path: 'llmModels', message: 'llmModels must be a non-empty list' });
   if (llmModels.includes(modelName)) problems.push({ path: 'llmModels', message: `an LLM model id cannot equal the model name "${modelName}"` });
   const r: ResolvedServerOptions = {
-    host: o.host ?? '127.0.0.1',
+    host,
     port: int('port', o.port, 0, 0, 65535),
     instances: int('instances', o.instances, defaultInstances(), 1, 64),
     maxBatchSize: int('maxBatchSize', o.maxBatchSize, 32, 1, 65536),
@@ -196,7 +235,8 @@ export function resolveOptions(o: ServerOptions = {}): ResolvedServerOptions {
     modelModule: o.modelModule,
     modelOptions: o.modelOptions,
     faults,
-    admin: o.admin ?? true,
+    admin,
+    adminToken,
     maxBodyBytes: int('maxBodyBytes', o.maxBodyBytes, 16 * 1024 * 1024, 1024),
     llmModels,
     llmTokenTimeMs: num('llmTokenTimeMs', o.llmTokenTimeMs, 10, 0, 60_000),
@@ -229,9 +269,11 @@ Options:
   --version <v1|v2>           version served by unversioned requests (default v1)
   --model-name <name>         model name (default digits)
   --model-module <path>       module exporting loadModel(version) (default: the bundled digits MLP)
-  --no-admin                  disable /admin/* (fault knobs, version switch)
+  --admin                     serve /admin/* (fault knobs, version switch); off by default
+  --admin-token <token>       require "Authorization: Bearer <token>" on /admin/* (implies --admin;
+                              needed off loopback). Better: the PREFLIGHT_ADMIN_TOKEN variable
   --seed <n>                  seed of random draws (jitter, injected errors, early stops)
-Faults (off by default; also POST /admin/faults):
+Faults (off by default; also POST /admin/faults with --admin):
   --latency <dur>             extra latency per inference/generation response
   --jitter <dur>              extra uniform random latency in [0, jitter)
   --error-rate <frac|pct>     fraction of requests answered 500, e.g. 0.05 or 5%
@@ -289,6 +331,8 @@ export function parseServeArgs(argv: string[]): ServerOptions {
         version: str,
         'model-name': str,
         'model-module': str,
+        admin: { type: 'boolean' },
+        'admin-token': str,
         'no-admin': { type: 'boolean' },
         seed: str,
         latency: str,
@@ -343,7 +387,15 @@ export function parseServeArgs(argv: string[]): ServerOptions {
   if (typeof v.version === 'string') o.version = v.version;
   if (typeof v['model-name'] === 'string') o.modelName = v['model-name'];
   if (typeof v['model-module'] === 'string') o.modelModule = v['model-module'];
-  if (v['no-admin']) o.admin = false;
+  // The token from the environment keeps it out of `ps` and shell history.
+  const token = typeof v['admin-token'] === 'string' ? v['admin-token'] : process.env.PREFLIGHT_ADMIN_TOKEN || undefined;
+  if (v.admin || token !== undefined) o.admin = true;
+  if (token !== undefined) o.adminToken = token;
+  if (v['no-admin']) {
+    if (v.admin) problems.push({ file: '<args>', path: '--no-admin', message: '--admin and --no-admin contradict each other' });
+    o.admin = false; // the default now; kept so existing scripts still start
+    delete o.adminToken;
+  }
   conv('seed', 'int', (n) => (o.seed = n));
   conv('latency', 'dur', (n) => (faults.latencyMs = n));
   conv('jitter', 'dur', (n) => (faults.jitterMs = n));

@@ -3,6 +3,7 @@
  * OpenAI-compatible simulator, with dynamic batching over worker-thread model instances, bounded queues,
  * fault knobs and Prometheus metrics. See docs/reference-server.md.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { access, readFile } from 'node:fs/promises';
@@ -279,6 +280,12 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         send(res, shutdown ? 503 : 500, errorFormat(shutdown ? 503 : 500, shutdown ? 'server shutting down' : `inference failed: ${r.message}`), labels, { immediate: shutdown });
         return;
       }
+      // Finite inputs can still overflow inside the model; NaN or Infinity is not JSON, so never send it.
+      if (!r.output.every(Number.isFinite)) {
+        mFailure.inc({ ...labels, reason: 'OTHER' });
+        send(res, 400, errorFormat(400, 'the inputs are out of the model\'s range: its outputs are not finite numbers'), labels, { delayMs });
+        return;
+      }
       const body = encode(r.output, parsed.rows);
       send(res, 200, body, labels, {
         delayMs,
@@ -361,6 +368,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
           ? `Model not found: ${name}${v === undefined ? '' : ` version ${v}`}`
           : `Request for unknown model: '${name}'${v === undefined ? '' : ` version '${v}'`} is not found`;
     send(res, 404, (proto === 'torchserve' ? torchError : jsonError)(404, msg), NO_MODEL);
+  };
+
+  // Compared as hashes: equal lengths for timingSafeEqual, and no timing hint about the token.
+  const sha = (t: string): Buffer => createHash('sha256').update(t).digest();
+  const tokenHash = o.adminToken !== undefined ? sha(o.adminToken) : null;
+  const adminAuthorized = (header: string | undefined): boolean => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    return m !== null && tokenHash !== null && timingSafeEqual(sha(m[1]), tokenHash);
   };
 
   const admin = (req: IncomingMessage, res: ServerResponse, method: string, path: string): void => {
@@ -573,7 +588,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       return send(res, 200, reg.render(), NO_MODEL, { contentType: EXPOSITION_CONTENT_TYPE });
     }
 
-    if (s1 === 'admin' && o.admin) return admin(req, res, method, path);
+    if (s1 === 'admin') {
+      if (!o.admin) return send(res, 404, jsonError(404, `not found: ${method} ${path} (admin endpoints are off: start the server with --admin)`), NO_MODEL, { immediate: true });
+      if (tokenHash && !adminAuthorized(req.headers.authorization)) {
+        return send(res, 401, jsonError(401, 'admin endpoints need "Authorization: Bearer <token>"'), NO_MODEL, { immediate: true, headers: { 'www-authenticate': 'Bearer' } });
+      }
+      return admin(req, res, method, path);
+    }
 
     if (path === '/' && method === 'GET') {
       return send(
