@@ -22,6 +22,8 @@ import type {
 } from './types.js';
 import { tryParseRate } from './units.js';
 import { buildProfile } from './profile.js';
+import { parseCheck } from './checks.js';
+import { compileJsonPath } from './json-path.js';
 
 export interface ParseOptions {
   /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
@@ -474,7 +476,7 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
     startTimeMs: s['startTime'] ?? 0,
     gracefulStopMs: s['gracefulStop'] ?? 10_000,
     arrival: s['arrival'] ?? 'uniform',
-    checks: ((s['checks'] ?? []) as string[]).map((expression) => ({ expression })),
+    checks: checksOf(w, p('checks'), s['checks']),
     tags: (s['tags'] ?? {}) as Record<string, string>,
   };
   if (s['duration'] !== undefined) sc.durationMs = s['duration'];
@@ -563,6 +565,23 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   if (s['synthetic']) sc.synthetic = buildSynthetic(w, p('synthetic'), s['synthetic'] as Raw);
   if (s['quality']) sc.quality = buildQuality(w, p('quality'), s['quality'] as Raw, ctx);
   return sc;
+}
+
+/** Checks, parsed here so a malformed one is reported with its position (run would reject it later). */
+function checksOf(w: Walker, path: string, raw: unknown): ScenarioPlan['checks'] {
+  const items = Array.isArray(raw) ? (raw as unknown[]) : [];
+  const out: ScenarioPlan['checks'] = [];
+  items.forEach((expression, i) => {
+    if (typeof expression !== 'string') return; // already reported
+    const ip = join(path, i);
+    const r = parseCheck(expression);
+    if (!r.ok) {
+      const written = wasInterpolated(w, ip) ? `${writtenAt(w, ip).trim()}\` (after interpolation)` : `${expression.trim()}\``;
+      w.problemAt(ip, `check \`${written}: ${r.message}`, r.hint);
+    }
+    out.push({ expression });
+  });
+  return out;
 }
 
 function buildTrace(w: Walker, path: string, t: Raw, speed: number, ctx: Ctx): TracePlan {
@@ -715,7 +734,14 @@ function buildQuality(w: Walker, path: string, q: Raw, ctx: Ctx): QualityPlan {
   if (pr && typeof pr === 'object') {
     const o = pr as Raw;
     if (o['output'] !== undefined && o['path'] !== undefined) w.problemAt(join(path, 'prediction'), 'give `output` or `path`, not both', undefined, 'key');
-    else if (o['path'] !== undefined) prediction = { kind: 'path', path: o['path'] };
+    else if (o['path'] !== undefined) {
+      prediction = { kind: 'path', path: o['path'] };
+      try {
+        compileJsonPath(o['path']);
+      } catch (err) {
+        w.problemAt(join(path, 'prediction.path'), (err as Error).message, "JSON paths: $, .key, ['key'], [0], [-1], [*]");
+      }
+    }
     else if (o['output'] !== undefined) prediction = { kind: 'argmax', output: o['output'] };
     else if (Object.keys(o).length === 0 && w.has(join(path, 'prediction'))) w.problemAt(join(path, 'prediction'), 'prediction needs `output` or `path`', 'e.g. prediction: { path: $.outputs[0].data[0] }', 'key');
   }
