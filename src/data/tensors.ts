@@ -127,9 +127,10 @@ function fromColumns(ds: Dataset, spec: { name: string; columns: string[]; datat
     const c = cols[k];
     const name = spec.columns[k];
     for (let r = 0; r < n; r++) {
+      if (ds.flawed(r)) continue; // reported as a wrong-width row
       const v = numberOf(c, r);
       if (Number.isNaN(v) && c.kind !== 'number') {
-        problems.add({ ...rowWhere(ds, r, name), message: `row ${r + 1}, column "${name}": ${describeCell(c, r)} is not a number` });
+        problems.add({ ...rowWhere(ds, r, name), message: `row ${r + 1}, column "${name}": ${describeCell(c, r)} is not a number`, hint: `input "${spec.name}" (${spec.datatype}) needs a number in every row of its columns` });
         continue;
       }
       checkValue(ds, spec.datatype, v, r, name, problems);
@@ -213,6 +214,7 @@ export function buildLabels(ds: Dataset, column: string, task: 'classification' 
   const vals = new Float64Array(ds.rowCount);
   const before = problems.size;
   for (let r = 0; r < ds.rowCount; r++) {
+    if (ds.flawed(r)) continue;
     const v = numberOf(col, r);
     if (!Number.isFinite(v)) problems.add({ ...rowWhere(ds, r, column), message: `row ${r + 1}, label "${column}": ${describeCell(col, r)} is not a number (regression)` });
     vals[r] = v;

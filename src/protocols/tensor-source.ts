@@ -8,7 +8,6 @@ import type { WireRequest } from '../core/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { buildBatchTable } from '../data/order.js';
 import type { BatchTable } from '../data/order.js';
-import { ProblemList } from '../data/problems.js';
 import { syntheticTensor } from '../data/synthetic.js';
 import type { TensorSpecLike } from '../data/synthetic.js';
 import { buildTensorInputs } from '../data/tensors.js';
@@ -29,7 +28,7 @@ export interface TensorSource {
 /** Tensor inputs from the scenario's dataset; throws DataError listing every problem. */
 export function dataSource(o: AdapterOptions, ds: Dataset): TensorSource {
   const d = o.scenario.data!;
-  const problems = new ProblemList();
+  const problems = ds.problems;
   const inputs = buildTensorInputs(ds, d, problems, 'input');
   if (d.label && !ds.columns.has(d.label)) {
     problems.add({ file: ds.file, message: `missing column ${d.label} (label)`, hint: `columns present: ${ds.columnNames.slice(0, 12).join(', ')}` });
