@@ -8,9 +8,9 @@ type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem, PreflightError } from '../core/errors.js';
-import { loadPlan, planJsonSchema, validatePlanFile } from '../plan/index.js';
+import { checkPlanFile, loadPlan, planJsonSchema } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
-import { run, type RunResult } from '../run/index.js';
+import { checkOffline, offlineProblems, run, type RunResult } from '../run/index.js';
 import { paint, useColor } from './format.js';
 import { ProgressView } from './progress.js';
 import { withInterrupt } from './interrupt.js';
@@ -71,7 +71,9 @@ const runCmd: Command = async (argv) => {
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new PreflightError('E_ARGS', `--workers must be an integer 1–64, got "${values.workers}"`);
     plan.options.workers = n;
   }
-  // A profile plan (stress, soak, …) runs its own sequence and prints its answer.
+  // A profile plan (stress, soak, …) runs its own sequence and prints its answer. Its data is
+  // checked first, before the profile touches the target (run() checks plain plans itself).
+  if (plan.profile) await checkOffline(plan);
   const result = plan.profile
     ? await runProfileWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) })
     : await runWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) });
@@ -103,7 +105,9 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
 const validateCmd: Command = async (argv) => {
   const { positionals } = args(argv, {});
   if (positionals.length !== 1) throw new PreflightError('E_ARGS', 'validate takes exactly one plan file');
-  const problems = await validatePlanFile(positionals[0]);
+  // The plan, then what run() checks before it sends anything: data files, traces, golden files.
+  const checked = await checkPlanFile(positionals[0]);
+  const problems = checked.plan ? await offlineProblems(checked.plan) : checked.problems;
   const c = paint(useColor());
   if (problems.length === 0) {
     process.stdout.write(`${c.green('✓')} ${positionals[0]} is valid\n`);

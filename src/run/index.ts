@@ -1,2 +1,3 @@
 export { run, plannedEndMs, type RunOptions, type RunResult, type ProgressUpdate, type ScenarioProgress } from './run.js';
 export { defaultOutDir } from './results-writer.js';
+export { checkOffline, offlineProblems } from './check-offline.js';

@@ -13,6 +13,7 @@ import { redact, redactPlan } from '../plan/index.js';
 import { createAdapter, enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
 import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
+import { checkOffline } from './check-offline.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
 import { describeTiming, emptyHealth, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
 import { WindowMerger } from './window-merger.js';
@@ -78,6 +79,9 @@ export function plannedEndMs(s: Plan['scenarios'][number]): number | null {
 }
 
 export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
+  // Data, checks, traces: every problem at once (exit 2), before the target is touched and before
+  // a results folder exists.
+  await checkOffline(plan, opts.signal);
   if (!opts.skipTargetCheck) await checkTargets(plan);
   const outDir = opts.outDir ?? defaultOutDir();
   const secrets = plan.secrets;
