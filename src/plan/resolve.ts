@@ -22,6 +22,7 @@ import type {
 } from './types.js';
 import { tryParseRate } from './units.js';
 import { buildProfile } from './profile.js';
+import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { parseCheck } from './checks.js';
 import { compileJsonPath } from './json-path.js';
 
@@ -455,6 +456,10 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
           w.problemAt(tp, t.interpolated ? `${show(t.raw)} is not a rate after interpolation` : `${executor} stage target: ${r.message}`, r.hint);
           return;
         }
+        if (r.value > LIMITS.ratePerS) {
+          w.problemAt(tp, `must be at most ${LIMITS.ratePerS.toLocaleString('en-US')}/s, got ${t.interpolated ? `${show(t.raw)} (after interpolation)` : show(String(t.stageTarget))}`, LIMIT_HINTS.rate);
+          return;
+        }
         stages!.push({ durationMs: st['duration'], target: r.value });
       } else {
         const n = typeof t.stageTarget === 'number' ? t.stageTarget : t.interpolated && /^\d+$/.test(t.stageTarget.trim()) ? Number(t.stageTarget) : NaN;
@@ -462,6 +467,10 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
           const looksRate = typeof t.stageTarget === 'string' && /\//.test(t.stageTarget);
           w.problemAt(tp, `${executor} stage target must be a concurrency (an integer ≥ 0), got ${t.interpolated ? show(t.raw) : typeof t.stageTarget === 'number' ? t.stageTarget : show(t.stageTarget)}`,
             looksRate ? 'rates are for ramping-arrival-rate; here write the number of requests in flight, e.g. 16' : 'e.g. target: 16');
+          return;
+        }
+        if (n > LIMITS.inFlight) {
+          w.problemAt(tp, `must be at most ${LIMITS.inFlight}, got ${t.interpolated ? `${show(t.raw)} (after interpolation)` : n}`, LIMIT_HINTS.inFlight);
           return;
         }
         stages!.push({ durationMs: st['duration'], target: n });
