@@ -4,6 +4,7 @@
  * chat messages) as parsed values. Every problem (unreadable file, wrong width, missing or
  * non-numeric cells) is collected and thrown as one DataError before the run starts.
  */
+import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Problem } from '../core/errors.js';
 import { CsvParser } from './csv.js';
@@ -14,7 +15,7 @@ import { ProblemList } from './problems.js';
 export type DataFormat = 'csv' | 'jsonl' | 'json';
 
 export type Column =
-  | { kind: 'number'; values: Float64Array }
+  | { kind: 'number'; values: Float64Array | Float32Array }
   | { kind: 'string'; values: string[] }
   | { kind: 'json'; values: unknown[] };
 
@@ -134,20 +135,28 @@ function isNumericText(s: string): boolean {
   return Number.isFinite(Number(s));
 }
 
-/** A Float64Array that grows by doubling. */
-class F64 {
-  a = new Float64Array(1024);
+/**
+ * A numeric column that grows by doubling: Float32Array while every value is exactly a float32
+ * (small integers, halves: pixel data, labels), which halves its memory, else Float64Array.
+ */
+class NumCol {
+  a: Float32Array | Float64Array = new Float32Array(1024);
   n = 0;
+  /** `size.rows`: the expected row count (from the file size), so columns grow once, not by doubling many times. */
+  constructor(private readonly size: { rows: number }) {}
   push(v: number): void {
+    if (this.a instanceof Float32Array && Math.fround(v) !== v && !Number.isNaN(v)) this.a = Float64Array.from(this.a);
     if (this.n === this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
+      const cap = Math.max(this.a.length * 2, this.size.rows);
+      const b = this.a instanceof Float32Array ? new Float32Array(cap) : new Float64Array(cap);
       b.set(this.a);
       this.a = b;
     }
     this.a[this.n++] = v;
   }
-  done(): Float64Array {
-    return this.a.length === this.n ? this.a : this.a.slice(0, this.n);
+  done(): Float32Array | Float64Array {
+    // a little slack is cheaper than a copy of every column at the end
+    return this.a.length - this.n <= this.n / 8 ? this.a.subarray(0, this.n) : this.a.slice(0, this.n);
   }
 }
 
@@ -175,12 +184,20 @@ class I32 {
 async function loadCsv(file: string, problems: ProblemList, opts: LoadOptions): Promise<Dataset> {
   let header: string[] | null = null;
   let headerLine = 0;
-  let nums: Array<F64 | null> = [];
+  let nums: Array<NumCol | null> = [];
   let texts: Array<string[] | null> = [];
   const lines = new I32();
   const flawed = new Set<number>();
   const flipped = new Set<number>();
   let rows = 0;
+  const size = { rows: 0 };
+  let bytes = 0;
+  let fileBytes = 0;
+  try {
+    fileBytes = (await stat(file)).size;
+  } catch {
+    // reported by the read below
+  }
   const parser = new CsvParser((rec) => {
     if (!header) {
       header = rec.cells.map((c) => c.trim());
@@ -219,10 +236,10 @@ async function loadCsv(file: string, problems: ProblemList, opts: LoadOptions): 
       }
       let f = nums[k];
       if (cell === undefined) {
-        if (!f) f = nums[k] = new F64();
+        if (!f) f = nums[k] = new NumCol(size);
         f.push(NaN);
       } else if (isNumericText(cell)) {
-        if (!f) f = nums[k] = new F64();
+        if (!f) f = nums[k] = new NumCol(size);
         f.push(Number(cell));
       } else if (f && f.n > 0 && !allFlawed(f.n, flawed)) {
         // a text cell after numeric ones: read this column again as text
@@ -238,7 +255,16 @@ async function loadCsv(file: string, problems: ProblemList, opts: LoadOptions): 
       }
     }
   });
-  const readProblem = await readTextChunks(file, (t) => parser.push(t), opts);
+  const readProblem = await readTextChunks(
+    file,
+    (t) => {
+      parser.push(t);
+      bytes += t.length;
+      // rows expected in the whole file, from the bytes per row so far (+5%)
+      if (rows > 0) size.rows = Math.ceil(((fileBytes / bytes) * rows) * 1.05);
+    },
+    opts,
+  );
   if (readProblem) {
     problems.add(readProblem);
     problems.throwIfAny('data');

@@ -68,6 +68,18 @@ describe('streamed CSV', () => {
     assert.equal(ds.columns.get('x')!.kind, 'number');
   });
 
+  it('numbers keep full precision: Float32Array only when every value is exactly a float32', async () => {
+    const ds = await loadDataset(file('prec.csv', 'small,fine\n1,0.1\n2.5,123456789.123\n-3,1e-300\n'));
+    const small = ds.columns.get('small')!;
+    const fine = ds.columns.get('fine')!;
+    assert.ok(small.values instanceof Float32Array);
+    assert.deepEqual(Array.from(small.values as Float32Array), [1, 2.5, -3]);
+    assert.ok(fine.values instanceof Float64Array);
+    assert.deepEqual(Array.from(fine.values as Float64Array), [0.1, 123456789.123, 1e-300]);
+    const [t] = buildTensorInputs(ds, { inputs: [{ name: 'x', columns: ['small', 'fine'], datatype: 'FP64' }] }, ds.problems);
+    assert.deepEqual(Array.from(t.data as Float64Array), [1, 0.1, 2.5, 123456789.123, -3, 1e-300]);
+  });
+
   it('a ~5 MB generated file loads exactly (row count, sums, lines), in small reads', async () => {
     const cols = 16;
     const rows = 30_000;
