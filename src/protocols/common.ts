@@ -126,11 +126,28 @@ export interface DataWireRequest extends WireRequest {
 
 import { loadDataset, resolveDataFile } from '../data/dataset.js';
 
+/**
+ * Datasets loaded by the checks before a run that the run's single in-process shard takes over
+ * (once) instead of reading the file again; keyed by the plan's `data` settings.
+ */
+const handedOver = new WeakMap<object, Dataset>();
+
+/** Keeps a checked dataset for the first adapter of the run that needs the same `data`. */
+export function handOverDataset(data: object, ds: Dataset): void {
+  handedOver.set(data, ds);
+}
+
 /** The scenario's dataset: the one passed in (mixes), else loaded from `scenario.data`. */
 export async function scenarioDataset(o: AdapterOptions): Promise<Dataset | undefined> {
   if (o.dataset) return o.dataset;
   const d = o.scenario.data;
   if (!d) return undefined;
+  const ready = handedOver.get(d);
+  if (ready) {
+    handedOver.delete(d);
+    o.dataset = ready;
+    return ready;
+  }
   // kept on the options so createAdapter can report the load problems no check of a column threw
   o.dataset = await loadDataset(resolveDataFile(d.file, o.plan.source), d.format, { signal: o.signal });
   return o.dataset;

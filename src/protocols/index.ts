@@ -6,7 +6,7 @@ import type { Adapter } from '../core/types.js';
 import { PlanError } from '../core/errors.js';
 import type { Plan, ProtocolName, ScenarioPlan } from '../plan/types.js';
 import type { AdapterOptions } from './common.js';
-import { basePathOf, mergeHeaders } from './common.js';
+import { basePathOf, handOverDataset, mergeHeaders } from './common.js';
 import { createHttpAdapter } from './http.js';
 import { createKserveV2Adapter } from './kserve-v2.js';
 import { createTfservingAdapter } from './tfserving.js';
@@ -61,7 +61,11 @@ export function adapterOptions(scenario: ScenarioPlan, plan: Plan, ctx: { shard:
  * problem), compiles checks (PlanError), builds static requests once. Network checks happen later
  * in `adapter.prepare(ctx)`.
  */
-export async function createAdapter(scenario: ScenarioPlan, plan: Plan, ctx: { shard: { index: number; count: number }; seed: number; signal?: AbortSignal }): Promise<Adapter> {
+export async function createAdapter(
+  scenario: ScenarioPlan,
+  plan: Plan,
+  ctx: { shard: { index: number; count: number }; seed: number; signal?: AbortSignal; handOverData?: boolean },
+): Promise<Adapter> {
   const factory = factories[scenario.protocol];
   if (!factory) {
     throw new PlanError([{ path: `scenarios.${scenario.name}.protocol`, message: `unknown protocol "${String(scenario.protocol)}"`, hint: Object.keys(factories).join(', ') }]);
@@ -71,6 +75,8 @@ export async function createAdapter(scenario: ScenarioPlan, plan: Plan, ctx: { s
   const adapter = scenario.mix && scenario.mix.models.length > 0 ? await createMixAdapter(o, factory) : await factory(o);
   // problems of the file itself (wrong-width rows, …) even when no column the scenario uses has any
   o.dataset?.problems.throwIfAny('data');
+  // the checks before a run: the run's in-process shard reuses this dataset instead of reading the file again
+  if (ctx.handOverData && o.dataset && scenario.data) handOverDataset(scenario.data, o.dataset);
   return adapter;
 }
 

@@ -18,7 +18,7 @@ import { createAdapter } from '../protocols/index.js';
 const checked = new WeakSet<object>();
 
 /** Every problem found without the target, [] when none. Throws only when interrupted or for a bug. */
-export async function offlineProblems(plan: Plan, signal?: AbortSignal): Promise<Problem[]> {
+export async function offlineProblems(plan: Plan, signal?: AbortSignal, opts: { handOverData?: boolean } = {}): Promise<Problem[]> {
   const problems: Problem[] = [];
   const scenarios: ScenarioPlan[] = [...plan.scenarios, ...(plan.profile ? [plan.profile.template] : [])];
   const traces: TracePlan[] = [];
@@ -29,7 +29,7 @@ export async function offlineProblems(plan: Plan, signal?: AbortSignal): Promise
     if (key && checked.has(key)) continue;
     try {
       const seed = plan.options.seed + i * 7919;
-      await createAdapter(sc, plan, { shard: { index: 0, count: 1 }, seed, signal });
+      await createAdapter(sc, plan, { shard: { index: 0, count: 1 }, seed, signal, handOverData: opts.handOverData === true });
       if (key) checked.add(key);
     } catch (e) {
       if (!(e instanceof PreflightError) || e.exitCode !== 2) throw e;
@@ -51,8 +51,8 @@ export async function offlineProblems(plan: Plan, signal?: AbortSignal): Promise
 }
 
 /** Throws a DataError (exit 2) listing every problem found without the target. */
-export async function checkOffline(plan: Plan, signal?: AbortSignal): Promise<void> {
-  const problems = await offlineProblems(plan, signal);
+export async function checkOffline(plan: Plan, signal?: AbortSignal, opts: { handOverData?: boolean } = {}): Promise<void> {
+  const problems = await offlineProblems(plan, signal, opts);
   if (problems.length > 0) throw new DataError(problems, `the plan's data has ${problems.length === 1 ? 'a problem' : 'problems'}: nothing was sent`);
 }
 

@@ -81,7 +81,8 @@ export function plannedEndMs(s: Plan['scenarios'][number]): number | null {
 export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
   // Data, checks, traces: every problem at once (exit 2), before the target is touched and before
   // a results folder exists.
-  await checkOffline(plan, opts.signal);
+  // With one in-process shard, the shard takes over the datasets read here (no second read).
+  await checkOffline(plan, opts.signal, { handOverData: Math.max(1, plan.options.workers) === 1 });
   if (!opts.skipTargetCheck) await checkTargets(plan);
   const outDir = opts.outDir ?? defaultOutDir();
   const secrets = plan.secrets;
