@@ -136,3 +136,12 @@ options: { workers: 100000, interval: 1us }
   assert.match(err, /plan\.yaml:14:\d+: must be at least 100ms, got `1us`/);
   assert.doesNotMatch(err + r.stdout, /hunter2/);
 });
+
+test('validate: a replay trace with a bad time is reported (run would reject it at its start)', async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 't.csv'), 'timestamp\n1\nsoon\n');
+  fs.writeFileSync(path.join(dir, 'plan.yaml'), 'target: { url: http://127.0.0.1:9 }\nscenarios:\n  r: { executor: replay, trace: { file: t.csv }, request: { path: /x } }\n');
+  const r = await preflight(['validate', path.join(dir, 'plan.yaml')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /t\.csv:3: `timestamp` is not a time: "soon"/);
+});
