@@ -50,6 +50,7 @@ export function replaceNonFinite(s: string): string {
   return out + s.slice(last);
 }
 
+// The path compiler lives with the plan (paths are checked when the plan is validated).
 export { compileJsonPath } from '../plan/json-path.js';
 export type { PathStep } from '../plan/json-path.js';
 import type { PathStep } from '../plan/json-path.js';

@@ -17,7 +17,7 @@ export interface ReadOptions {
 
 /** Thrown when the signal aborts a read (exit 130, like an interrupted run). */
 export function interrupted(what: string): PreflightError {
-  return new PreflightError('E_INTERNAL', `interrupted while reading ${what}`, { exitCode: 130 });
+  return new PreflightError('E_INTERRUPTED', `interrupted while reading ${what}: nothing was sent`);
 }
 
 /**
