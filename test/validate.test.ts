@@ -145,3 +145,25 @@ test('validate: a replay trace with a bad time is reported (run would reject it 
   assert.equal(r.code, 2);
   assert.match(r.stderr, /t\.csv:3: `timestamp` is not a time: "soon"/);
 });
+
+test('run: a profile plan with bad data and a down target → exit 2, no results folder', async () => {
+  const dir = tmp();
+  const port = await closedPort();
+  fs.writeFileSync(path.join(dir, 'width.csv'), 'p0,p1,label\n1,2,0\n3,4\n');
+  fs.writeFileSync(
+    path.join(dir, 'plan.yaml'),
+    `target: { url: http://127.0.0.1:${port} }
+profile: { type: load, rate: 10/s }
+scenario:
+  protocol: kserve-v2
+  model: digits
+  data: { file: width.csv, label: label, inputs: [ { name: x, columns: [p0, p1] } ] }
+thresholds: [ p99 < 1s ]
+`,
+  );
+  const out = path.join(dir, 'results');
+  const r = await preflight(['run', path.join(dir, 'plan.yaml'), '--out', out, '--quiet']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /width\.csv:3: row 2 has 2 cells/);
+  assert.equal(fs.existsSync(out), false);
+});
