@@ -137,6 +137,11 @@ export function handOverDataset(data: object, ds: Dataset): void {
   handedOver.set(data, ds);
 }
 
+/** Drops datasets kept for a run that ended before its shards took them (a later run reads afresh). */
+export function forgetHandedOver(datas: ReadonlyArray<object | undefined>): void {
+  for (const d of datas) if (d) handedOver.delete(d);
+}
+
 /** The scenario's dataset: the one passed in (mixes), else loaded from `scenario.data`. */
 export async function scenarioDataset(o: AdapterOptions): Promise<Dataset | undefined> {
   if (o.dataset) return o.dataset;

@@ -32,7 +32,7 @@ export type { SseHandler } from './sse.js';
 export { compileTemplate, looksLikeJson } from './template.js';
 export type { Template, TemplatePart, HoleMode } from './template.js';
 export type { QualityHook, QualityReport, GoldenWorst, Decoded, Decoder } from './quality-hook.js';
-export { classifyStatus, mergeHeaders, basePathOf, PREENCODE_BUDGET_BYTES } from './common.js';
+export { classifyStatus, mergeHeaders, basePathOf, PREENCODE_BUDGET_BYTES, forgetHandedOver } from './common.js';
 
 const factories: Record<ProtocolName, AdapterFactory> = {
   http: createHttpAdapter,

@@ -10,7 +10,7 @@ import { absoluteNow, httpClientOf, localShard, workerShard, type ShardBatch, ty
 import { Accumulator, durationStats } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact, redactPlan } from '../plan/index.js';
-import { createAdapter, enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
+import { createAdapter, enrichSummary, forgetHandedOver, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
 import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
 import { checkOffline } from './check-offline.js';
@@ -83,7 +83,14 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
   // a results folder exists.
   // With one in-process shard, the shard takes over the datasets read here (no second read).
   await checkOffline(plan, opts.signal, { handOverData: Math.max(1, plan.options.workers) === 1 });
-  if (!opts.skipTargetCheck) await checkTargets(plan);
+  if (!opts.skipTargetCheck) {
+    try {
+      await checkTargets(plan);
+    } catch (e) {
+      forgetHandedOver(plan.scenarios.map((s) => s.data));
+      throw e;
+    }
+  }
   const outDir = opts.outDir ?? defaultOutDir();
   const secrets = plan.secrets;
   const writer = new ResultsWriter(outDir, (s) => redact(s, secrets));
