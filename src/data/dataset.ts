@@ -1,8 +1,9 @@
 /**
- * Datasets from CSV, JSON Lines and JSON arrays, loaded once per shard and kept column-wise:
- * numeric columns in Float64Array, text in string arrays, nested JSON values (arrays, objects,
- * chat messages) as parsed values. Every problem (unreadable file, wrong width, missing or
- * non-numeric cells) is collected and thrown as one DataError before the run starts.
+ * Datasets from CSV, JSON Lines and JSON arrays, streamed from the file (src/data/read.ts) and kept
+ * column-wise: numeric columns in Float32Array (every value exactly a float32) or Float64Array,
+ * text in string arrays, nested JSON values (arrays, objects, chat messages) as parsed values.
+ * Every problem (unreadable or non-UTF-8 file, wrong width, missing or non-numeric cells) is
+ * collected and thrown as one DataError before the run starts.
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
