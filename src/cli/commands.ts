@@ -8,9 +8,9 @@ type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem, PreflightError } from '../core/errors.js';
-import { loadPlan, planJsonSchema, redact, validatePlanFile } from '../plan/index.js';
+import { checkPlanFile, loadPlan, planJsonSchema, redact } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
-import { prepareOutDir, ResultsWriteError, run, type RunResult } from '../run/index.js';
+import { checkOffline, offlineProblems, prepareOutDir, ResultsWriteError, run, type RunResult } from '../run/index.js';
 import { paint, useColor } from './format.js';
 import { ProgressView } from './progress.js';
 import { withInterrupt } from './interrupt.js';
@@ -72,6 +72,9 @@ const runCmd: Command = async (argv) => {
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new PreflightError('E_ARGS', `--workers must be an integer 1–64, got "${values.workers}"`);
     plan.options.workers = n;
   }
+  // Data first: a bad data file is exit 2 before the results folder is touched or the target is
+  // (run() checks again for library users; a data setting already checked is not read twice).
+  await checkOffline(plan);
   if (values.out !== undefined) {
     if (values.baseline !== undefined && path.resolve(values.baseline as string) === path.resolve(values.out as string)) {
       throw new PreflightError('E_ARGS', `--baseline and --out are the same folder (${values.out}): the new run would replace the baseline it is compared with`);
@@ -116,7 +119,9 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
 const validateCmd: Command = async (argv) => {
   const { positionals } = args(argv, {});
   if (positionals.length !== 1) throw new PreflightError('E_ARGS', 'validate takes exactly one plan file');
-  const problems = await validatePlanFile(positionals[0]);
+  // The plan, then what run() checks before it sends anything: data files, traces, golden files.
+  const checked = await checkPlanFile(positionals[0]);
+  const problems = checked.plan ? await offlineProblems(checked.plan) : checked.problems;
   const c = paint(useColor());
   if (problems.length === 0) {
     process.stdout.write(`${c.green('✓')} ${positionals[0]} is valid\n`);

@@ -13,6 +13,8 @@ export type PreflightErrorCode =
   | 'E_TARGET_NOT_READY'
   | 'E_MODEL_MISMATCH'
   | 'E_RESULTS_IO'
+  /** Ctrl-C before load started (e.g. while data files were read): nothing was sent. */
+  | 'E_INTERRUPTED'
   | 'E_INTERNAL';
 
 /** A problem found in user input, with where it is and how to fix it. */
@@ -60,6 +62,8 @@ function exitCodeFor(code: PreflightErrorCode): ExitCode {
       return ExitCode.TargetUnreachable;
     case 'E_RESULTS_IO':
       return ExitCode.ResultsWriteFailed;
+    case 'E_INTERRUPTED':
+      return ExitCode.Interrupted;
     default:
       return ExitCode.InternalError;
   }

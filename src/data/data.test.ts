@@ -22,9 +22,9 @@ function file(name: string, text: string): string {
   return f;
 }
 
-function dataError(fn: () => unknown): DataError {
+async function dataError(fn: () => unknown): Promise<DataError> {
   try {
-    fn();
+    await fn();
   } catch (e) {
     assert.ok(e instanceof DataError, `expected DataError, got ${String(e)}`);
     assert.equal(e.code, 'E_DATA_INVALID');
@@ -34,9 +34,9 @@ function dataError(fn: () => unknown): DataError {
   assert.fail('expected a DataError');
 }
 
-function inputsOf(f: string, inputs?: Array<{ name: string; columns: string[]; datatype: string }>, label?: string) {
-  const ds = loadDataset(f);
-  const problems = new ProblemList();
+async function inputsOf(f: string, inputs?: Array<{ name: string; columns: string[]; datatype: string }>, label?: string) {
+  const ds = await loadDataset(f);
+  const problems = ds.problems;
   const t = buildTensorInputs(ds, { inputs, label }, problems);
   if (label) buildLabels(ds, label, 'classification', problems);
   problems.throwIfAny('data');
@@ -44,7 +44,7 @@ function inputsOf(f: string, inputs?: Array<{ name: string; columns: string[]; d
 }
 
 describe('CSV parser', () => {
-  it('quotes, doubled quotes, CRLF, newlines inside quotes, line numbers, blank lines', () => {
+  it('quotes, doubled quotes, CRLF, newlines inside quotes, line numbers, blank lines', async () => {
     const recs: Array<{ line: number; cells: string[] }> = [];
     parseCsv('a,b\r\n"x, y","say ""hi"""\n\n"multi\nline",3\n', (r) => recs.push(r));
     assert.deepEqual(recs, [
@@ -56,21 +56,21 @@ describe('CSV parser', () => {
 });
 
 describe('datasets', () => {
-  it('CSV: numeric columns become Float64Array, text columns strings; p0..p63 ranges', () => {
-    const ds = loadDataset(file('ok.csv', 'p0,p1,p2,name,label\n1,2,3,a,0\n4,5,6,b,1\n'));
+  it('CSV: numeric columns become Float64Array, text columns strings; p0..p63 ranges', async () => {
+    const ds = await loadDataset(file('ok.csv', 'p0,p1,p2,name,label\n1,2,3,a,0\n4,5,6,b,1\n'));
     assert.equal(ds.rowCount, 2);
-    assert.ok(ds.columns.get('p1')!.values instanceof Float64Array);
+    assert.ok(ds.columns.get('p1')!.values instanceof Float32Array); // small integers: exact as float32, half the memory
     assert.equal(ds.columns.get('name')!.kind, 'string');
     assert.deepEqual(expandColumns(['p0..p2', 'x']), ['p0', 'p1', 'p2', 'x']);
     assert.equal(expandColumns(['p0..p63']).length, 64);
-    const [t] = inputsOf(join(dir, 'ok.csv'), [{ name: 'x', columns: ['p0..p2'], datatype: 'FP32' }], 'label');
+    const [t] = await inputsOf(join(dir, 'ok.csv'), [{ name: 'x', columns: ['p0..p2'], datatype: 'FP32' }], 'label');
     assert.equal(t.width, 3);
     assert.deepEqual(Array.from(t.data as Float64Array), [1, 2, 3, 4, 5, 6]);
     assert.equal(flatRowsJson(t, [1, 0]), '[4,5,6,1,2,3]');
   });
 
-  it('the shared digits dataset: 1,797 rows × 64 pixels, default input = numeric columns except the label', () => {
-    const ds = loadDataset('/work/shared/datasets/digits.csv');
+  it('the shared digits dataset: 1,797 rows × 64 pixels, default input = numeric columns except the label', async () => {
+    const ds = await loadDataset('/work/shared/datasets/digits.csv');
     const problems = new ProblemList();
     const [t] = buildTensorInputs(ds, { label: 'label' }, problems);
     assert.equal(problems.size, 0);
@@ -81,42 +81,42 @@ describe('datasets', () => {
     assert.equal(labels.kind, 'number');
   });
 
-  it('JSON Lines and JSON arrays, with an array column as the tensor', () => {
-    const jl = loadDataset(file('a.jsonl', '{"x":[[1,2],[3,4]],"label":1}\n\n{"x":[[5,6],[7,8]],"label":0}\n'));
+  it('JSON Lines and JSON arrays, with an array column as the tensor', async () => {
+    const jl = await loadDataset(file('a.jsonl', '{"x":[[1,2],[3,4]],"label":1}\n\n{"x":[[5,6],[7,8]],"label":0}\n'));
     const problems = new ProblemList();
     const [t] = buildTensorInputs(jl, { inputs: [{ name: 'x', columns: ['x'], datatype: 'FP32' }], label: 'label' }, problems);
     assert.equal(problems.size, 0);
     assert.deepEqual(t.rowShape, [2, 2]);
     assert.equal(rowJson(t, 1), '[[5,6],[7,8]]');
-    const js = loadDataset(file('a.json', '[{"a":1,"b":"x"},{"a":2,"b":"y"}]'));
+    const js = await loadDataset(file('a.json', '[{"a":1,"b":"x"},{"a":2,"b":"y"}]'));
     assert.equal(js.rowCount, 2);
     assert.equal(js.columns.get('a')!.kind, 'number');
   });
 
-  it('unreadable file → DataError naming it', () => {
-    const e = dataError(() => loadDataset(join(dir, 'nope.csv')));
+  it('unreadable file → DataError naming it', async () => {
+    const e = await dataError(() => loadDataset(join(dir, 'nope.csv')));
     assert.match(e.problems[0].message, /cannot read data file \(ENOENT\)/);
     assert.equal(e.problems[0].file, join(dir, 'nope.csv'));
   });
 
-  it('wrong width (CSV rows with too few / many cells) → every row listed with its line', () => {
-    const e = dataError(() => loadDataset(file('width.csv', 'a,b,c\n1,2,3\n1,2\n1,2,3,4\n')));
+  it('wrong width (CSV rows with too few / many cells) → every row listed with its line', async () => {
+    const e = await dataError(async () => (await loadDataset(file('width.csv', 'a,b,c\n1,2,3\n1,2\n1,2,3,4\n'))).problems.throwIfAny());
     assert.equal(e.problems.length, 2);
     assert.deepEqual(e.problems.map((p) => p.line), [3, 4]);
     assert.match(e.problems[0].message, /row 2 has 2 cells, header has 3/);
   });
 
-  it('missing column → listed with the columns present', () => {
+  it('missing column → listed with the columns present', async () => {
     const f = file('miss.csv', 'p0,p1,label\n1,2,0\n');
-    const e = dataError(() => inputsOf(f, [{ name: 'x', columns: ['p0..p3'], datatype: 'FP32' }], 'lbl'));
+    const e = await dataError(() => inputsOf(f, [{ name: 'x', columns: ['p0..p3'], datatype: 'FP32' }], 'lbl'));
     assert.equal(e.problems.length, 2);
     assert.match(e.problems[0].message, /missing columns p2, p3 \(input "x"\)/);
     assert.match(e.problems[1].message, /missing column lbl \(label\)/);
   });
 
-  it('non-numeric cells → every one listed with row, column and line', () => {
+  it('non-numeric cells → every one listed with row, column and line', async () => {
     const f = file('nonnum.csv', 'p0,p1,label\n1,abc,0\n2,3,1\n,4,1\n');
-    const e = dataError(() => inputsOf(f, [{ name: 'x', columns: ['p0', 'p1'], datatype: 'FP32' }]));
+    const e = await dataError(() => inputsOf(f, [{ name: 'x', columns: ['p0', 'p1'], datatype: 'FP32' }]));
     assert.equal(e.problems.length, 2);
     assert.match(e.problems[0].message, /row 3, column "p0": "" is not a number/);
     assert.equal(e.problems[0].line, 4);
@@ -124,47 +124,47 @@ describe('datasets', () => {
     assert.equal(e.problems[1].line, 2);
   });
 
-  it('JSON Lines: bad lines, non-objects and rows missing a used column are all reported', () => {
+  it('JSON Lines: bad lines, non-objects and rows missing a used column are all reported', async () => {
     const f = file('bad.jsonl', '{"x":1,"y":2}\nnot json\n[1,2]\n{"x":3}\n');
-    const e1 = dataError(() => loadDataset(f));
+    const e1 = await dataError(async () => (await loadDataset(f)).problems.throwIfAny());
     assert.deepEqual(e1.problems.map((p) => p.line), [2, 3]);
     const g = file('miss.jsonl', '{"x":1,"y":2}\n{"x":3}\n{"x":4,"y":"z"}\n');
-    const e2 = dataError(() => inputsOf(g, [{ name: 'in', columns: ['x', 'y'], datatype: 'FP32' }]));
+    const e2 = await dataError(() => inputsOf(g, [{ name: 'in', columns: ['x', 'y'], datatype: 'FP32' }]));
     assert.ok(e2.problems.some((p) => /row 2 has no "y"/.test(p.message) && p.line === 2));
   });
 
-  it('ragged array column → wrong width reported per row', () => {
+  it('ragged array column → wrong width reported per row', async () => {
     const f = file('ragged.jsonl', '{"x":[1,2,3]}\n{"x":[1,2]}\n{"x":[1,"a",3]}\n');
-    const e = dataError(() => inputsOf(f, [{ name: 'in', columns: ['x'], datatype: 'FP32' }]));
+    const e = await dataError(() => inputsOf(f, [{ name: 'in', columns: ['x'], datatype: 'FP32' }]));
     assert.match(e.problems[0].message, /2 values, expected 3/);
     assert.match(e.problems[1].message, /"a" is not a number/);
   });
 
-  it('integer datatypes reject fractions; unknown datatypes are reported', () => {
+  it('integer datatypes reject fractions; unknown datatypes are reported', async () => {
     const f = file('int.csv', 'a,b\n1.5,2\n3,4\n');
-    const e = dataError(() => inputsOf(f, [{ name: 'x', columns: ['a', 'b'], datatype: 'INT64' }, { name: 'y', columns: ['a'], datatype: 'FLOAT99' }]));
+    const e = await dataError(() => inputsOf(f, [{ name: 'x', columns: ['a', 'b'], datatype: 'INT64' }, { name: 'y', columns: ['a'], datatype: 'FLOAT99' }]));
     assert.ok(e.problems.some((p) => /1\.5 is not an integer/.test(p.message)));
     assert.ok(e.problems.some((p) => /unknown datatype FLOAT99/.test(p.message)));
   });
 
-  it('problems are capped at 20, with a count of the rest', () => {
+  it('problems are capped at 20, with a count of the rest', async () => {
     const rows = Array.from({ length: 50 }, (_, i) => `${i},x${i}`).join('\n');
     const f = file('many.csv', `a,b\n${rows}\n`);
-    const e = dataError(() => inputsOf(f, [{ name: 'x', columns: ['a', 'b'], datatype: 'FP32' }]));
+    const e = await dataError(() => inputsOf(f, [{ name: 'x', columns: ['a', 'b'], datatype: 'FP32' }]));
     assert.equal(e.problems.length, 21);
     assert.match(e.problems[20].message, /… and 30 more problems/);
     assert.match(e.message, /50 problems/);
   });
 
-  it('empty files and files with only a header', () => {
-    dataError(() => loadDataset(file('empty.csv', '')));
-    dataError(() => loadDataset(file('header.csv', 'a,b\n')));
-    dataError(() => loadDataset(file('x.parquet', 'PAR1')));
+  it('empty files and files with only a header', async () => {
+    await dataError(() => loadDataset(file('empty.csv', '')));
+    await dataError(() => loadDataset(file('header.csv', 'a,b\n')));
+    await dataError(() => loadDataset(file('x.parquet', 'PAR1')));
   });
 });
 
 describe('row order and batches', () => {
-  it('sequential / shuffle / sample are deterministic for a seed', () => {
+  it('sequential / shuffle / sample are deterministic for a seed', async () => {
     assert.deepEqual(Array.from(rowOrder(5, 'sequential', 1)), [0, 1, 2, 3, 4]);
     const s1 = Array.from(rowOrder(100, 'shuffle', 1));
     assert.deepEqual(s1, Array.from(rowOrder(100, 'shuffle', 1)));
@@ -175,7 +175,7 @@ describe('row order and batches', () => {
     assert.deepEqual(smp, Array.from(rowOrder(100, 'sample', 3)));
   });
 
-  it('shards walk disjoint batches that together cover every row once per cycle', () => {
+  it('shards walk disjoint batches that together cover every row once per cycle', async () => {
     for (const count of [1, 2, 3, 4]) {
       const seen: number[] = [];
       for (let k = 0; k < count; k++) {
@@ -186,7 +186,7 @@ describe('row order and batches', () => {
     }
   });
 
-  it('batch sizes uniform in [min, max]; the last batch wraps to stay full', () => {
+  it('batch sizes uniform in [min, max]; the last batch wraps to stay full', async () => {
     const t = buildBatchTable(100, { order: 'sequential', batch: { min: 2, max: 5 }, seed: 4, shard: { index: 0, count: 1 } });
     const sizes = Array.from({ length: t.count }, (_, i) => t.rows(i).length);
     assert.ok(sizes.every((s) => s >= 2 && s <= 5));
@@ -197,7 +197,7 @@ describe('row order and batches', () => {
 });
 
 describe('synthetic inputs and payloads', () => {
-  it('shaped after metadata, seeded, typed', () => {
+  it('shaped after metadata, seeded, typed', async () => {
     const a = syntheticTensor({ name: 'x', datatype: 'FP32', shape: [-1, 8, 8] }, { distribution: 'uniform', low: 0, high: 16 }, 5);
     const b = syntheticTensor({ name: 'x', datatype: 'FP32', shape: [-1, 8, 8] }, { distribution: 'uniform', low: 0, high: 16 }, 5);
     assert.equal(a.width, 64);
@@ -211,7 +211,7 @@ describe('synthetic inputs and payloads', () => {
     assert.ok(Math.abs(mean - 10) < 1, `mean ${mean}`);
   });
 
-  it('payload sweep: N floats per body', () => {
+  it('payload sweep: N floats per body', async () => {
     assert.equal(floatPayload(10, 1).length, 10);
     const sweep = payloadSweep([1, 100, 10000]);
     for (const s of sweep) {
@@ -224,14 +224,14 @@ describe('synthetic inputs and payloads', () => {
 });
 
 describe('JSON helpers', () => {
-  it('tolerant parse of bare NaN / Infinity / -Infinity outside strings only', () => {
+  it('tolerant parse of bare NaN / Infinity / -Infinity outside strings only', async () => {
     const v = parseJsonTolerant('{"p":[NaN, Infinity, -Infinity, 1], "s":"NaN Infinity"}') as { p: Array<number | null>; s: string };
     assert.deepEqual(v.p, [null, Infinity, -Infinity, 1]);
     assert.equal(v.s, 'NaN Infinity');
     assert.throws(() => parseJsonTolerant('{"a": nope}'));
   });
 
-  it('JSON path subset', () => {
+  it('JSON path subset', async () => {
     const doc = { outputs: [{ name: 'a', data: [1, 2] }, { name: 'b', data: [3] }], 'odd key': 1 };
     assert.deepEqual(evalJsonPath(doc, compileJsonPath('$.outputs[0].data')), [1, 2]);
     assert.deepEqual(evalJsonPath(doc, compileJsonPath('$.outputs[-1].name')), 'b');
@@ -243,7 +243,7 @@ describe('JSON helpers', () => {
 });
 
 describe('predictions', () => {
-  it('argmax, label dicts, regression, empty and malformed', () => {
+  it('argmax, label dicts, regression, empty and malformed', async () => {
     assert.equal(argmax([0.1, 0.7, 0.2]), 1);
     assert.deepEqual(predictionOf([0.1, 0.7, 0.2], 'classification'), { kind: 'value', value: 1 });
     assert.deepEqual(predictionOf([[0.1, 0.2, 0.9]], 'classification'), { kind: 'value', value: 2 });
@@ -258,15 +258,15 @@ describe('predictions', () => {
 });
 
 describe('prompt datasets', () => {
-  it('prompt or messages, max_tokens; chat/completions conversion; bad rows reported', () => {
-    const ds = loadDataset(file('p.jsonl', '{"prompt":"hi","max_tokens":5}\n{"messages":[{"role":"user","content":"yo"}]}\n'));
+  it('prompt or messages, max_tokens; chat/completions conversion; bad rows reported', async () => {
+    const ds = await loadDataset(file('p.jsonl', '{"prompt":"hi","max_tokens":5}\n{"messages":[{"role":"user","content":"yo"}]}\n'));
     const problems = new ProblemList();
     const chat = loadPrompts(ds, 'chat', problems);
     assert.deepEqual(chat[0], { messages: [{ role: 'user', content: 'hi' }], maxTokens: 5 });
     const comp = loadPrompts(ds, 'completions', problems);
     assert.deepEqual(comp[1], { prompt: 'yo' });
     assert.equal(problems.size, 0);
-    const bad = loadDataset(file('pb.jsonl', '{"prompt":"a","max_tokens":-1}\n{"messages":"x"}\n{"other":1}\n'));
+    const bad = await loadDataset(file('pb.jsonl', '{"prompt":"a","max_tokens":-1}\n{"messages":"x"}\n{"other":1}\n'));
     loadPrompts(bad, 'chat', problems);
     assert.equal(problems.size, 3);
     assert.throws(() => problems.throwIfAny(), (e: unknown) => e instanceof PreflightError && e.code === 'E_DATA_INVALID');
@@ -286,7 +286,7 @@ describe('golden files across shards', () => {
     assert.ok(Number.isNaN(g.get(1)![1]));
     assert.deepEqual(readdirSync(join(dir, 'g')), ['golden.jsonl']);
     const bad = file('badgolden.jsonl', '{"row":0,"output":[1]}\n{"row":"x"}\nnope\n');
-    const e = dataError(() => readGolden(bad));
+    const e = await dataError(() => readGolden(bad));
     assert.deepEqual(e.problems.map((p) => p.line), [2, 3]);
   });
 });

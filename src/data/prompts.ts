@@ -33,6 +33,7 @@ export function loadPrompts(ds: Dataset, endpoint: 'chat' | 'completions', probl
   }
   const out: Prompt[] = new Array(ds.rowCount);
   for (let r = 0; r < ds.rowCount; r++) {
+    if (ds.flawed(r)) continue; // reported as a wrong-width row
     const p: Prompt = {};
     const msg = hasMessages ? valueAt(ds, 'messages', r) : undefined;
     const pr = hasPrompt ? valueAt(ds, 'prompt', r) : undefined;

@@ -16,12 +16,12 @@ export interface TensorInput {
   width: number;
   /** Per-row shape (product = width), default [width]. */
   rowShape: number[];
-  /** rowCount × width values, row-major. BYTES: strings. */
-  data: Float64Array | string[];
+  /** rowCount × width values, row-major. BYTES: strings. Float32Array when every value is exactly a float32 (half the memory). */
+  data: Float64Array | Float32Array | string[];
   rowCount: number;
 }
 
-export type Labels = { kind: 'number'; values: Float64Array } | { kind: 'string'; values: string[] };
+export type Labels = { kind: 'number'; values: Float64Array | Float32Array } | { kind: 'string'; values: string[] };
 
 const INT_TYPES = new Set(['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
 export const KSERVE_DATATYPES = new Set(['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES']);
@@ -121,15 +121,18 @@ function fromColumns(ds: Dataset, spec: { name: string; columns: string[]; datat
     }
     return { name: spec.name, datatype: spec.datatype, columns: spec.columns, width, rowShape: [width], data, rowCount: n };
   }
-  const data = new Float64Array(n * width);
+  // columns held as Float32Array hold only exact float32 values: the tensor can too
+  const narrow = cols.every((c) => c.kind === 'number' && c.values instanceof Float32Array);
+  const data = narrow ? new Float32Array(n * width) : new Float64Array(n * width);
   const before = problems.size;
   for (let k = 0; k < width; k++) {
     const c = cols[k];
     const name = spec.columns[k];
     for (let r = 0; r < n; r++) {
+      if (ds.flawed(r)) continue; // reported as a wrong-width row
       const v = numberOf(c, r);
       if (Number.isNaN(v) && c.kind !== 'number') {
-        problems.add({ ...rowWhere(ds, r, name), message: `row ${r + 1}, column "${name}": ${describeCell(c, r)} is not a number` });
+        problems.add({ ...rowWhere(ds, r, name), message: `row ${r + 1}, column "${name}": ${describeCell(c, r)} is not a number`, hint: `input "${spec.name}" (${spec.datatype}) needs a number in every row of its columns` });
         continue;
       }
       checkValue(ds, spec.datatype, v, r, name, problems);
@@ -213,6 +216,7 @@ export function buildLabels(ds: Dataset, column: string, task: 'classification' 
   const vals = new Float64Array(ds.rowCount);
   const before = problems.size;
   for (let r = 0; r < ds.rowCount; r++) {
+    if (ds.flawed(r)) continue;
     const v = numberOf(col, r);
     if (!Number.isFinite(v)) problems.add({ ...rowWhere(ds, r, column), message: `row ${r + 1}, label "${column}": ${describeCell(col, r)} is not a number (regression)` });
     vals[r] = v;

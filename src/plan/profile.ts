@@ -8,6 +8,7 @@ import { join } from './spec.js';
 import { PROFILE_FIELDS } from './syntax.js';
 import type { MemorySource, ProfilePlan, ProfileType, RecoveryRule, RolloutAction, ScenarioPlan, SteadyRule, TargetPlan, TracePlan } from './types.js';
 import { tryParseRate } from './units.js';
+import { LIMIT_HINTS, LIMITS } from './limits.js';
 
 /** Helpers of resolve.ts that the profile needs (passed in to keep imports acyclic). */
 export interface ProfileHelpers {
@@ -92,11 +93,19 @@ function level(w: Walker, path: string, v: StageValue | undefined): { mode: 'rat
       w.problemAt(path, r.ok ? 'a level must be more than 0/s' : v.interpolated ? `\`${v.raw}\` is not a rate after interpolation` : r.message, r.ok ? undefined : r.hint);
       return undefined;
     }
+    if (r.value > LIMITS.ratePerS) {
+      w.problemAt(path, `a level must be at most ${LIMITS.ratePerS.toLocaleString('en-US')}/s`, LIMIT_HINTS.rate);
+      return undefined;
+    }
     return { mode: 'rate', value: r.value };
   }
   const n = typeof t === 'number' ? t : /^\s*\d+\s*$/.test(t) ? Number(t) : NaN;
   if (!Number.isInteger(n) || n < 1) {
     w.problemAt(path, `expected a rate like \`50/s\` or a concurrency (an integer ≥ 1), got \`${v.interpolated ? v.raw : String(t)}\``, 'e.g. levels: [25/s, 50/s, 100/s] or levels: [1, 2, 4, 8]');
+    return undefined;
+  }
+  if (n > LIMITS.inFlight) {
+    w.problemAt(path, `a level must be at most ${LIMITS.inFlight} requests in flight`, LIMIT_HINTS.inFlight);
     return undefined;
   }
   return { mode: 'concurrency', value: n };

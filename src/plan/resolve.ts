@@ -22,6 +22,9 @@ import type {
 } from './types.js';
 import { tryParseRate } from './units.js';
 import { buildProfile } from './profile.js';
+import { LIMIT_HINTS, LIMITS } from './limits.js';
+import { parseCheck } from './checks.js';
+import { compileJsonPath } from './json-path.js';
 
 export interface ParseOptions {
   /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
@@ -479,6 +482,10 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
           w.problemAt(tp, t.interpolated ? `${show(t.raw)} is not a rate after interpolation` : `${executor} stage target: ${r.message}`, r.hint);
           return;
         }
+        if (r.value > LIMITS.ratePerS) {
+          w.problemAt(tp, `must be at most ${LIMITS.ratePerS.toLocaleString('en-US')}/s, got ${t.interpolated ? `${show(t.raw)} (after interpolation)` : show(String(t.stageTarget))}`, LIMIT_HINTS.rate);
+          return;
+        }
         stages!.push({ durationMs: st['duration'], target: r.value });
       } else {
         const n = typeof t.stageTarget === 'number' ? t.stageTarget : t.interpolated && /^\d+$/.test(t.stageTarget.trim()) ? Number(t.stageTarget) : NaN;
@@ -486,6 +493,10 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
           const looksRate = typeof t.stageTarget === 'string' && /\//.test(t.stageTarget);
           w.problemAt(tp, `${executor} stage target must be a concurrency (an integer ≥ 0), got ${t.interpolated ? show(t.raw) : typeof t.stageTarget === 'number' ? t.stageTarget : show(t.stageTarget)}`,
             looksRate ? 'rates are for ramping-arrival-rate; here write the number of requests in flight, e.g. 16' : 'e.g. target: 16');
+          return;
+        }
+        if (n > LIMITS.inFlight) {
+          w.problemAt(tp, `must be at most ${LIMITS.inFlight}, got ${t.interpolated ? `${show(t.raw)} (after interpolation)` : n}`, LIMIT_HINTS.inFlight);
           return;
         }
         stages!.push({ durationMs: st['duration'], target: n });
@@ -500,7 +511,7 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
     startTimeMs: s['startTime'] ?? 0,
     gracefulStopMs: s['gracefulStop'] ?? 10_000,
     arrival: s['arrival'] ?? 'uniform',
-    checks: ((s['checks'] ?? []) as string[]).map((expression) => ({ expression })),
+    checks: checksOf(w, p('checks'), s['checks']),
     tags: (s['tags'] ?? {}) as Record<string, string>,
   };
   if (s['duration'] !== undefined) sc.durationMs = s['duration'];
@@ -597,6 +608,23 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   if (s['synthetic']) sc.synthetic = buildSynthetic(w, p('synthetic'), s['synthetic'] as Raw);
   if (s['quality']) sc.quality = buildQuality(w, p('quality'), s['quality'] as Raw, ctx);
   return sc;
+}
+
+/** Checks, parsed here so a malformed one is reported with its position (run would reject it later). */
+function checksOf(w: Walker, path: string, raw: unknown): ScenarioPlan['checks'] {
+  const items = Array.isArray(raw) ? (raw as unknown[]) : [];
+  const out: ScenarioPlan['checks'] = [];
+  items.forEach((expression, i) => {
+    if (typeof expression !== 'string') return; // already reported
+    const ip = join(path, i);
+    const r = parseCheck(expression);
+    if (!r.ok) {
+      const written = wasInterpolated(w, ip) ? `${writtenAt(w, ip).trim()}\` (after interpolation)` : `${expression.trim()}\``;
+      w.problemAt(ip, `check \`${written}: ${r.message}`, r.hint);
+    }
+    out.push({ expression });
+  });
+  return out;
 }
 
 function buildTrace(w: Walker, path: string, t: Raw, speed: number, ctx: Ctx): TracePlan {
@@ -749,7 +777,14 @@ function buildQuality(w: Walker, path: string, q: Raw, ctx: Ctx): QualityPlan {
   if (pr && typeof pr === 'object') {
     const o = pr as Raw;
     if (o['output'] !== undefined && o['path'] !== undefined) w.problemAt(join(path, 'prediction'), 'give `output` or `path`, not both', undefined, 'key');
-    else if (o['path'] !== undefined) prediction = { kind: 'path', path: o['path'] };
+    else if (o['path'] !== undefined) {
+      prediction = { kind: 'path', path: o['path'] };
+      try {
+        compileJsonPath(o['path']);
+      } catch (err) {
+        w.problemAt(join(path, 'prediction.path'), (err as Error).message, "JSON paths: $, .key, ['key'], [0], [-1], [*]");
+      }
+    }
     else if (o['output'] !== undefined) prediction = { kind: 'argmax', output: o['output'] };
     else if (Object.keys(o).length === 0 && w.has(join(path, 'prediction'))) w.problemAt(join(path, 'prediction'), 'prediction needs `output` or `path`', 'e.g. prediction: { path: $.outputs[0].data[0] }', 'key');
   }

@@ -11,7 +11,11 @@ import type { Problem } from '../core/errors.js';
 import { interpolate } from './secrets.js';
 import type { Env } from './secrets.js';
 import { closest, didYouMean } from './suggest.js';
-import { DURATION_PATTERN, RATE_PATTERN, tryParseDuration, tryParseRate } from './units.js';
+import { DURATION_PATTERN, formatDuration, RATE_PATTERN, tryParseDuration, tryParseRate } from './units.js';
+import { LIMIT_HINTS, LIMITS } from './limits.js';
+
+/** Characters an HTTP header value must not hold (RFC 9110: no CTLs but HTAB). */
+const HEADER_CTL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 interface Common {
   description?: string;
@@ -31,10 +35,12 @@ export interface StringSpec extends Common {
   nonEmpty?: boolean;
   /** Numbers and booleans are accepted and kept as written (e.g. `modelVersion: 2`); default true. */
   coerce?: boolean;
+  /** An HTTP header value: no CR, LF, NUL or other control characters (checked after interpolation). */
+  headerValue?: boolean;
 }
-export interface DurationSpec extends Common { t: 'duration'; positive?: boolean }
+export interface DurationSpec extends Common { t: 'duration'; positive?: boolean; /** ms */ min?: number; minHint?: string }
 export interface RateSpec extends Common { t: 'rate'; positive?: boolean }
-export interface IntSpec extends Common { t: 'int'; min?: number; max?: number }
+export interface IntSpec extends Common { t: 'int'; min?: number; max?: number; maxHint?: string }
 export interface NumberSpec extends Common { t: 'number'; min?: number; max?: number; exclusiveMin?: number }
 export interface BoolSpec extends Common { t: 'bool'; const?: boolean }
 export type FieldSpec = Spec & {
@@ -401,6 +407,17 @@ export class Walker {
           this.problem(n, path, 'must not be empty');
           return undefined;
         }
+        if (spec.headerValue && HEADER_CTL.test(str)) {
+          // Never show the value: it may hold a secret from the environment.
+          const crlf = /[\r\n]/.test(str);
+          this.problem(
+            n,
+            path,
+            `header value contains ${crlf ? 'a line break (CR/LF)' : 'a control character'}${s.interpolated ? ` after interpolating ${show(s.raw)}` : ''}: every request would fail`,
+            s.interpolated ? 'a value read from a file often ends with a newline: strip it, e.g. export TOKEN="$(tr -d \'\\r\\n\' < token.txt)"' : 'remove the control character from the value',
+          );
+          return undefined;
+        }
         if (spec.pattern && !spec.pattern.test(str)) {
           this.problem(n, path, spec.patternMessage ? `${spec.patternMessage}, got ${shown}` : `${shown} is not valid`, spec.patternHint);
           return undefined;
@@ -419,6 +436,16 @@ export class Walker {
         }
         if (spec.positive && r.value <= 0) {
           this.problem(n, path, `must be more than ${spec.t === 'duration' ? '0s' : '0/s'}, got ${shown}`);
+          return undefined;
+        }
+        if (spec.t === 'duration' && spec.min !== undefined && r.value < spec.min) {
+          this.problem(n, path, `must be at least ${formatDuration(spec.min)}, got ${shown}`, spec.minHint);
+          return undefined;
+        }
+        // Bounds every duration and rate: absurd values are stopped here, not mid-run.
+        const max = spec.t === 'duration' ? LIMITS.durationMs : LIMITS.ratePerS;
+        if (r.value > max) {
+          this.problem(n, path, `must be at most ${spec.t === 'duration' ? formatDuration(max) : `${max.toLocaleString('en-US')}/s`}, got ${shown}`, spec.t === 'duration' ? LIMIT_HINTS.duration : LIMIT_HINTS.rate);
           return undefined;
         }
         return r.value;
@@ -450,7 +477,7 @@ export class Walker {
           return undefined;
         }
         if (spec.max !== undefined && num > spec.max) {
-          this.problem(n, path, `must be at most ${spec.max}, got ${shown}`);
+          this.problem(n, path, `must be at most ${spec.max}, got ${shown}`, spec.t === 'int' ? spec.maxHint : undefined);
           return undefined;
         }
         if (spec.t === 'number' && spec.exclusiveMin !== undefined && num <= spec.exclusiveMin) {

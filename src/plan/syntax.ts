@@ -7,6 +7,7 @@ import { isScalar } from 'yaml';
 import { show } from './spec.js';
 import type { FieldSpec, ObjectSpec, Spec, StringSpec, Walker } from './spec.js';
 import { PERCENT_PATTERN, RATE_PATTERN, tryParsePercent, tryParseRate } from './units.js';
+import { LIMIT_HINTS, LIMITS } from './limits.js';
 
 export const EXECUTORS = ['constant-arrival-rate', 'ramping-arrival-rate', 'constant-concurrency', 'ramping-concurrency', 'iterations', 'replay'] as const;
 /** Test profiles (`profile.type`), see docs/profiles.md. */
@@ -22,6 +23,8 @@ export const SCENARIO_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 const dur = (description: string, def?: string): FieldSpec => ({ t: 'duration', description, ...(def !== undefined ? { default: def } : {}) });
 const posInt = (description: string, def?: number): FieldSpec => ({ t: 'int', min: 1, description, ...(def !== undefined ? { default: def } : {}) });
+/** A positive integer with an upper bound (src/plan/limits.ts). */
+const bounded = (description: string, max: number, maxHint: string, def?: number): FieldSpec => ({ t: 'int', min: 1, max, maxHint, description, ...(def !== undefined ? { default: def } : {}) });
 const str = (description: string, extra: Partial<Omit<StringSpec, 't'>> & { required?: boolean } = {}): FieldSpec => ({ t: 'string', description, ...extra });
 
 const headers: Spec = {
@@ -30,7 +33,7 @@ const headers: Spec = {
   lowerCaseKeys: true,
   keyPattern: /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
   keyMessage: 'header names are letters, digits and !#$%&\'*+.^_`|~-',
-  values: { t: 'string', description: 'Header value; ${VAR} is interpolated from the environment and redacted from output.' },
+  values: { t: 'string', headerValue: true, description: 'Header value; ${VAR} is interpolated from the environment and redacted from output.' },
   description: 'HTTP headers (names are case-insensitive and lower-cased).',
 };
 
@@ -49,7 +52,7 @@ export const targetSpec: ObjectSpec = {
   fields: {
     url: { ...url, required: true },
     headers,
-    connections: posInt('Keep-alive connections per scenario, in total across worker threads; default: opened on demand.'),
+    connections: bounded('Keep-alive connections per scenario, in total across worker threads; default: opened on demand.', LIMITS.connections, LIMIT_HINTS.connections),
     timeout: dur('Deadline for each whole request: from the send to the last response byte.', '30s'),
     connectTimeout: dur('TCP/TLS connect timeout.', '10s'),
     client: str('HTTP client: `auto` is the built-in HTTP/1.1 client (fastest) for http:// and https://; `undici` sends with undici instead.', { enum: ['auto', 'undici'], default: 'auto' }),
@@ -80,7 +83,7 @@ const scenarioTarget: FieldSpec = {
   fields: {
     url,
     headers,
-    connections: posInt('Keep-alive connections for this scenario, in total across worker threads.'),
+    connections: bounded('Keep-alive connections for this scenario, in total across worker threads.', LIMITS.connections, LIMIT_HINTS.connections),
     timeout: dur('Deadline for each whole request: from the send to the last response byte.'),
   },
 };
@@ -333,10 +336,10 @@ export const scenarioSpec: ObjectSpec = {
     startRate: { t: 'rate', description: 'ramping-arrival-rate: rate before the first stage (default 0/s).' },
     arrival: str('Arrival process of arrival-rate executors: evenly spaced, Poisson, or gamma (bursty, see burstiness).', { enum: ['uniform', 'poisson', 'gamma'], default: 'uniform' }),
     burstiness: { t: 'number', exclusiveMin: 0, description: 'arrival gamma: coefficient of variation of the gaps between arrivals (1 = Poisson, 3 = bursty). Default 1.' },
-    maxInFlight: posInt('Arrival-rate executors: cap on requests in flight; arrivals beyond it wait and count as late.'),
-    concurrency: posInt('Concurrency executors and iterations: requests kept in flight.'),
-    vus: { ...posInt('Requests kept in flight.'), aliasOf: 'concurrency' },
-    startConcurrency: { t: 'int', min: 0, description: 'ramping-concurrency: concurrency before the first stage (default 0).' },
+    maxInFlight: bounded('Arrival-rate executors: cap on requests in flight; arrivals beyond it wait and count as late.', LIMITS.inFlight, LIMIT_HINTS.inFlight),
+    concurrency: bounded('Concurrency executors and iterations: requests kept in flight.', LIMITS.inFlight, LIMIT_HINTS.inFlight),
+    vus: { ...bounded('Requests kept in flight.', LIMITS.inFlight, LIMIT_HINTS.inFlight), aliasOf: 'concurrency' },
+    startConcurrency: { t: 'int', min: 0, max: LIMITS.inFlight, maxHint: LIMIT_HINTS.inFlight, description: 'ramping-concurrency: concurrency before the first stage (default 0).' },
     thinkTime: dur('Concurrency executors: pause between a response and the next request.'),
     stages: {
       t: 'array',
@@ -515,7 +518,7 @@ export const profileSpec: ObjectSpec = {
   fields: {
     type: { t: 'string', required: true, enum: PROFILE_TYPES, description: 'The question: load, stress, soak, spike, burst, sweep, capacity, rollout or replay.' },
     rate: { t: 'rate', positive: true, description: 'Arrival rate: load (the expected peak), soak, spike (baseline), burst (mean), rollout.' },
-    concurrency: posInt('Closed-model alternative to rate (soak, rollout).'),
+    concurrency: bounded('Closed-model alternative to rate (soak, rollout).', LIMITS.inFlight, LIMIT_HINTS.inFlight),
     steps: { t: 'int', min: 1, default: 4, description: 'load: steps up to the rate (the last one is the hold).' },
     stepDuration: { t: 'duration', positive: true, default: '30s', description: 'load, stress: length of each step.' },
     hold: { t: 'duration', positive: true, default: '60s', description: 'load: length of the last step, at the rate.' },
@@ -638,9 +641,9 @@ export const planSpec: ObjectSpec = {
       what: 'options',
       description: 'Run options.',
       fields: {
-        workers: posInt('Worker threads generating load (also 1 is a worker thread; the main thread merges, writes and judges).', 1),
+        workers: bounded('Worker threads generating load (also 1 is a worker thread; the main thread merges, writes and judges).', LIMITS.workers, LIMIT_HINTS.workers, 1),
         seed: { t: 'int', min: 0, default: 1, description: 'Seed for arrival jitter, data order and synthetic data.' },
-        interval: { t: 'duration', positive: true, default: '1s', description: 'Metrics window length.' },
+        interval: { t: 'duration', positive: true, min: LIMITS.intervalMinMs, minHint: LIMIT_HINTS.interval, default: '1s', description: 'Metrics window length (at least 100ms).' },
         maxDispatchLag: { t: 'duration', positive: true, default: '50ms', description: 'Mark the run generator_overloaded when dispatch lag p99 exceeds this, or a window’s worst lag does in ≥ 3 windows and more than a tenth of them.' },
       },
     },

@@ -17,12 +17,14 @@
 import { PlanError } from '../core/errors.js';
 import type { Problem } from '../core/errors.js';
 import type { Check } from '../plan/types.js';
-import { compileJsonPath, evalJsonPath, MISSING } from '../data/json.js';
+import { evalJsonPath, MISSING } from '../data/json.js';
+import { parseCheck } from '../plan/checks.js';
+import type { CheckOp } from '../plan/checks.js';
 import type { PathStep } from '../data/json.js';
 import type { ErrorClass } from '../core/types.js';
 import { classifyStatus } from './common.js';
 
-type Op = '==' | '!=' | '<' | '<=' | '>' | '>=';
+type Op = CheckOp;
 
 interface Compiled {
   expression: string;
@@ -49,30 +51,6 @@ export interface CompiledChecks {
   statusVerdict(status: number): ErrorClass | null;
   /** The first failing body check, or null when all pass. `json` is undefined when the body is not JSON. */
   evaluateBody(json: unknown, text: () => string): string | null;
-}
-
-const PATH = String.raw`\$(?:\.[^\s.\[]+|\[[^\]]*\])*`;
-const RE_STATUS_CMP = /^status\s*(==|!=|<=|>=|<|>)\s*(\d{3})$/;
-const RE_STATUS_IN = /^status\s+in\s*\[([\d\s,]+)\]$/;
-const RE_EXISTS = new RegExp(`^(${PATH})\\s+(not\\s+)?exists$`);
-const RE_MATCHES = new RegExp(`^(${PATH}|body)\\s+matches\\s+(.+)$`);
-const RE_CONTAINS = new RegExp(`^(${PATH}|body)\\s+contains\\s+(.+)$`);
-const RE_CMP = new RegExp(`^(${PATH})\\s*(==|!=|<=|>=|<|>)\\s*(.+)$`);
-
-function parseLiteral(s: string): unknown {
-  const t = s.trim();
-  if (t.startsWith("'") && t.endsWith("'") && t.length >= 2) return t.slice(1, -1);
-  try {
-    return JSON.parse(t);
-  } catch {
-    return t;
-  }
-}
-
-function parseRegex(s: string): RegExp {
-  const t = s.trim();
-  const m = /^\/(.*)\/([a-z]*)$/.exec(t);
-  return m ? new RegExp(m[1], m[2]) : new RegExp(t);
 }
 
 function compare(a: unknown, op: Op, b: unknown): boolean {
@@ -103,76 +81,66 @@ function cmpOrd(d: number, op: Op): boolean {
 }
 
 function compileOne(expression: string): Compiled {
-  const e = expression.trim();
-  let m: RegExpExecArray | null;
-  if ((m = RE_STATUS_CMP.exec(e))) {
-    const op = m[1] as Op;
-    const v = Number(m[2]);
-    return { expression, usesBody: false, usesJson: false, usesStatus: true, test: (s) => compare(s, op, v) };
-  }
-  if ((m = RE_STATUS_IN.exec(e))) {
-    const set = new Set(m[1].split(',').map((x) => Number(x.trim())).filter((x) => Number.isFinite(x)));
-    return { expression, usesBody: false, usesJson: false, usesStatus: true, test: (s) => set.has(s) };
-  }
-  if ((m = RE_EXISTS.exec(e))) {
-    const steps = compileJsonPath(m[1]);
-    const negate = Boolean(m[2]);
-    return { expression, usesBody: true, usesJson: true, usesStatus: false, test: (_s, j) => (j !== undefined && evalJsonPath(j, steps) !== MISSING) !== negate };
-  }
-  if ((m = RE_MATCHES.exec(e))) {
-    const re = parseRegex(m[2]);
-    if (m[1] === 'body') return { expression, usesBody: true, usesJson: false, usesStatus: false, test: (_s, _j, text) => re.test(text()) };
-    const steps = compileJsonPath(m[1]);
-    return {
-      expression,
-      usesBody: true,
-      usesJson: true,
-      usesStatus: false,
-      test: (_s, j) => {
-        const v = j === undefined ? MISSING : evalJsonPath(j, steps);
-        if (v === MISSING || v === null || typeof v === 'object') return false;
-        return re.test(String(v));
-      },
-    };
-  }
-  if ((m = RE_CONTAINS.exec(e))) {
-    const lit = parseLiteral(m[2]);
-    if (m[1] === 'body') {
-      const needle = String(lit);
-      return { expression, usesBody: true, usesJson: false, usesStatus: false, test: (_s, _j, text) => text().includes(needle) };
+  const r = parseCheck(expression);
+  if (!r.ok) throw new Error(`check "${expression}": ${r.message}${r.hint ? ` (${r.hint})` : ''}`);
+  const c = r.check;
+  switch (c.kind) {
+    case 'status':
+      return { expression, usesBody: false, usesJson: false, usesStatus: true, test: (s) => compare(s, c.op, c.value) };
+    case 'status-in': {
+      const set = new Set(c.values);
+      return { expression, usesBody: false, usesJson: false, usesStatus: true, test: (s) => set.has(s) };
     }
-    const steps: PathStep[] = compileJsonPath(m[1]);
-    return {
-      expression,
-      usesBody: true,
-      usesJson: true,
-      usesStatus: false,
-      test: (_s, j) => {
-        const v = j === undefined ? MISSING : evalJsonPath(j, steps);
-        if (typeof v === 'string') return v.includes(String(lit));
-        if (Array.isArray(v)) return v.some((x) => compare(x, '==', lit));
-        return false;
-      },
-    };
+    case 'exists':
+      return { expression, usesBody: true, usesJson: true, usesStatus: false, test: (_s, j) => (j !== undefined && evalJsonPath(j, c.path) !== MISSING) !== c.negate };
+    case 'matches': {
+      const re = c.re;
+      if (c.target === 'body') return { expression, usesBody: true, usesJson: false, usesStatus: false, test: (_s, _j, text) => re.test(text()) };
+      const steps = c.target;
+      return {
+        expression,
+        usesBody: true,
+        usesJson: true,
+        usesStatus: false,
+        test: (_s, j) => {
+          const v = j === undefined ? MISSING : evalJsonPath(j, steps);
+          if (v === MISSING || v === null || typeof v === 'object') return false;
+          return re.test(String(v));
+        },
+      };
+    }
+    case 'contains': {
+      const lit = c.literal;
+      if (c.target === 'body') {
+        const needle = String(lit);
+        return { expression, usesBody: true, usesJson: false, usesStatus: false, test: (_s, _j, text) => text().includes(needle) };
+      }
+      const steps: PathStep[] = c.target;
+      return {
+        expression,
+        usesBody: true,
+        usesJson: true,
+        usesStatus: false,
+        test: (_s, j) => {
+          const v = j === undefined ? MISSING : evalJsonPath(j, steps);
+          if (typeof v === 'string') return v.includes(String(lit));
+          if (Array.isArray(v)) return v.some((x) => compare(x, '==', lit));
+          return false;
+        },
+      };
+    }
+    case 'compare':
+      return {
+        expression,
+        usesBody: true,
+        usesJson: true,
+        usesStatus: false,
+        test: (_s, j) => {
+          const v = j === undefined ? MISSING : evalJsonPath(j, c.path);
+          return v !== MISSING && compare(v, c.op, c.literal);
+        },
+      };
   }
-  if ((m = RE_CMP.exec(e))) {
-    const steps = compileJsonPath(m[1]);
-    const op = m[2] as Op;
-    const lit = parseLiteral(m[3]);
-    return {
-      expression,
-      usesBody: true,
-      usesJson: true,
-      usesStatus: false,
-      test: (_s, j) => {
-        const v = j === undefined ? MISSING : evalJsonPath(j, steps);
-        return v !== MISSING && compare(v, op, lit);
-      },
-    };
-  }
-  throw new Error(
-    `cannot read check "${expression}"; expected e.g. \`status == 200\`, \`$.outputs[0].data exists\`, \`$.model_name == "digits"\`, \`$.id matches ^[a-z]+$\``,
-  );
 }
 
 /** Compiles every check; a bad expression → PlanError listing all of them. */

@@ -23,6 +23,8 @@ export interface AdapterOptions {
   dataset?: Dataset;
   /** Metrics group set on every WireRequest (traffic mixes). */
   group?: string;
+  /** Aborts loading data (Ctrl-C during the checks before a run). */
+  signal?: AbortSignal;
 }
 
 /** Lower-cases header names; later sources win. */
@@ -125,11 +127,13 @@ export interface DataWireRequest extends WireRequest {
 import { loadDataset, resolveDataFile } from '../data/dataset.js';
 
 /** The scenario's dataset: the one passed in (mixes), else loaded from `scenario.data`. */
-export function scenarioDataset(o: AdapterOptions): Dataset | undefined {
+export async function scenarioDataset(o: AdapterOptions): Promise<Dataset | undefined> {
   if (o.dataset) return o.dataset;
   const d = o.scenario.data;
   if (!d) return undefined;
-  return loadDataset(resolveDataFile(d.file, o.plan.source), d.format);
+  // kept on the options so createAdapter can report the load problems no check of a column threw
+  o.dataset = await loadDataset(resolveDataFile(d.file, o.plan.source), d.format, { signal: o.signal });
+  return o.dataset;
 }
 
 /** Pre-encoded bodies are kept while their total stays under this (else encoded per request). */

@@ -12,7 +12,6 @@
  */
 import type { Adapter, ErrorClass, Recorder, WireRequest } from '../core/types.js';
 import { DataError } from '../core/errors.js';
-import { ProblemList } from '../data/problems.js';
 import { buildBatchTable } from '../data/order.js';
 import type { BatchTable } from '../data/order.js';
 import { compileChecks } from './checks.js';
@@ -35,11 +34,11 @@ export async function createHttpAdapter(o: AdapterOptions): Promise<Adapter> {
   const extra: Record<string, string> = scenario.model ? { model: scenario.model } : {};
   const group = o.group;
 
-  const ds: Dataset | undefined = scenarioDataset(o);
+  const ds: Dataset | undefined = await scenarioDataset(o);
   const holes = [...pathT.columns, ...(bodyT?.columns ?? [])];
   let table: BatchTable | undefined;
   if (ds) {
-    const problems = new ProblemList();
+    const problems = ds.problems;
     const needed = holes.filter((c) => !(c in extra) || ds.columns.has(c));
     const absent = needed.filter((c) => !ds.columns.has(c));
     if (absent.length > 0) {

@@ -61,14 +61,21 @@ export function adapterOptions(scenario: ScenarioPlan, plan: Plan, ctx: { shard:
  * problem), compiles checks (PlanError), builds static requests once. Network checks happen later
  * in `adapter.prepare(ctx)`.
  */
-export async function createAdapter(scenario: ScenarioPlan, plan: Plan, ctx: { shard: { index: number; count: number }; seed: number }): Promise<Adapter> {
+export async function createAdapter(
+  scenario: ScenarioPlan,
+  plan: Plan,
+  ctx: { shard: { index: number; count: number }; seed: number; signal?: AbortSignal },
+): Promise<Adapter> {
   const factory = factories[scenario.protocol];
   if (!factory) {
     throw new PlanError([{ path: `scenarios.${scenario.name}.protocol`, message: `unknown protocol "${String(scenario.protocol)}"`, hint: Object.keys(factories).join(', ') }]);
   }
   const o = adapterOptions(scenario, plan, ctx);
-  if (scenario.mix && scenario.mix.models.length > 0) return createMixAdapter(o, factory);
-  return factory(o);
+  if (ctx.signal) o.signal = ctx.signal;
+  const adapter = scenario.mix && scenario.mix.models.length > 0 ? await createMixAdapter(o, factory) : await factory(o);
+  // problems of the file itself (wrong-width rows, …) even when no column the scenario uses has any
+  o.dataset?.problems.throwIfAny('data');
+  return adapter;
 }
 
 export { enrichSummary, qualitySection, goldenSection, generationSection, accuracyDrop, differenceInterval, mergeAdapterReports, GOLDEN_WORST_ROWS } from './enrich.js';

@@ -178,7 +178,7 @@ export async function createKserveV2Adapter(o: AdapterOptions): Promise<Adapter>
   const inferPath = joinPath(o.basePath, `${mpath}/infer`);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
   const checks = compileChecks(scenario.checks, scenario.name);
-  const ds = scenarioDataset(o);
+  const ds = await scenarioDataset(o);
   let src: TensorSource | undefined = ds ? dataSource(o, ds) : undefined;
   const staticBody = !ds && !scenario.synthetic ? scenario.request?.body : undefined;
   if (!ds && !scenario.synthetic && staticBody === undefined) {

@@ -65,7 +65,7 @@ export async function createMixAdapter(o: AdapterOptions, factory: AdapterFactor
   }
   const weights = mixWeights(mix.models, mix.zipf);
   const table = mixTable(weights, o.seed);
-  const dataset = scenarioDataset(o);
+  const dataset = await scenarioDataset(o);
   const subs: Adapter[] = [];
   for (const m of mix.models) {
     const q = o.scenario.quality;

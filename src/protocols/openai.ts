@@ -30,7 +30,6 @@
  */
 import type { Adapter, AdapterContext, ErrorClass, Recorder, StreamObserver, WireRequest } from '../core/types.js';
 import { PlanError, PreflightError } from '../core/errors.js';
-import { ProblemList } from '../data/problems.js';
 import { buildBatchTable } from '../data/order.js';
 import { loadPrompts } from '../data/prompts.js';
 import type { Prompt } from '../data/prompts.js';
@@ -286,11 +285,11 @@ export async function createOpenaiAdapter(o: AdapterOptions): Promise<Adapter> {
     return Buffer.from(JSON.stringify(body));
   };
 
-  const ds = scenarioDataset(o);
+  const ds = await scenarioDataset(o);
   let bank: RequestBank | undefined;
   let fixed: WireRequest | undefined;
   if (ds) {
-    const problems = new ProblemList();
+    const problems = ds.problems;
     const prompts = loadPrompts(ds, chat ? 'chat' : 'completions', problems);
     problems.throwIfAny('prompt data');
     const table = buildBatchTable(ds.rowCount, { order: scenario.data!.order, batch: { min: 1, max: 1 }, seed: o.seed, shard: o.shard });

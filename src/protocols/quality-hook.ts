@@ -58,7 +58,7 @@ const INACTIVE: QualityHook = {
 export function createQuality(o: AdapterOptions, ds: Dataset | undefined, table: BatchTable | undefined, decoder: Decoder): QualityHook {
   const q = o.scenario.quality;
   if (!q) return INACTIVE;
-  const problems = new ProblemList();
+  const problems = ds?.problems ?? new ProblemList();
   const labelCol = o.scenario.data?.label;
   let labels: Labels | null = null;
   if (labelCol && ds) labels = buildLabels(ds, labelCol, q.task, problems);

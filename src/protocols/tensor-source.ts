@@ -8,7 +8,6 @@ import type { WireRequest } from '../core/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { buildBatchTable } from '../data/order.js';
 import type { BatchTable } from '../data/order.js';
-import { ProblemList } from '../data/problems.js';
 import { syntheticTensor } from '../data/synthetic.js';
 import type { TensorSpecLike } from '../data/synthetic.js';
 import { buildTensorInputs } from '../data/tensors.js';
@@ -26,11 +25,30 @@ export interface TensorSource {
   dataset?: Dataset;
 }
 
+/**
+ * Tensors built per dataset and input spec: the sub-adapters of a traffic mix, and a run's shard
+ * taking over the dataset of the pre-run checks, share one copy instead of building their own.
+ */
+const built = new WeakMap<Dataset, Map<string, TensorInput[]>>();
+
 /** Tensor inputs from the scenario's dataset; throws DataError listing every problem. */
 export function dataSource(o: AdapterOptions, ds: Dataset): TensorSource {
   const d = o.scenario.data!;
-  const problems = new ProblemList();
-  const inputs = buildTensorInputs(ds, d, problems, 'input');
+  const problems = ds.problems;
+  const key = JSON.stringify([d.inputs ?? null, d.label ?? null]);
+  let byKey = built.get(ds);
+  let shared = byKey?.get(key);
+  if (!shared) {
+    const before = problems.size;
+    shared = buildTensorInputs(ds, d, problems, 'input');
+    if (problems.size === before) {
+      if (!byKey) built.set(ds, (byKey = new Map()));
+      byKey.set(key, shared);
+    }
+  }
+  // each adapter gets its own descriptors (prepare() renames and retypes them after the model's
+  // metadata); the values are shared and never written after this
+  const inputs = shared.map((t) => ({ ...t, columns: [...t.columns], rowShape: [...t.rowShape] }));
   if (d.label && !ds.columns.has(d.label)) {
     problems.add({ file: ds.file, message: `missing column ${d.label} (label)`, hint: `columns present: ${ds.columnNames.slice(0, 12).join(', ')}` });
   }

@@ -91,7 +91,7 @@ export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter
   const predictPath = joinPath(o.basePath, `${mpath}:predict`);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
   const checks = compileChecks(scenario.checks, scenario.name);
-  const ds = scenarioDataset(o);
+  const ds = await scenarioDataset(o);
   let src: TensorSource | undefined = ds ? dataSource(o, ds) : undefined;
   const staticBody = !ds && !scenario.synthetic ? scenario.request?.body : undefined;
   if (!ds && !scenario.synthetic && staticBody === undefined) {

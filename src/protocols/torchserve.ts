@@ -63,7 +63,7 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
   const ts = scenario.torchserve ?? { payload: 'json' as const };
   const path = joinPath(o.basePath, `/predictions/${seg(model)}${scenario.modelVersion ? `/${seg(scenario.modelVersion)}` : ''}`);
   const checks = compileChecks(scenario.checks, scenario.name);
-  const ds = scenarioDataset(o);
+  const ds = await scenarioDataset(o);
   const group = o.group;
   let bank: RequestBank | undefined;
   let fixed: WireRequest | undefined;
@@ -71,7 +71,7 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
   let table = undefined as ReturnType<typeof buildBatchTable> | undefined;
 
   if (ds && ts.payload === 'raw') {
-    const problems = new ProblemList();
+    const problems = ds.problems;
     if (!ts.column) problems.add({ path: `scenarios.${scenario.name}.torchserve.column`, message: 'payload raw needs `column` (the data column holding the bytes, text or file path)' });
     const payloads = ts.column ? rawPayloads(ds, ts.column, ts.encoding ?? 'utf8', o.plan.source, problems) : null;
     problems.throwIfAny('data');

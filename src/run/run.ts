@@ -13,6 +13,7 @@ import { redact, redactError, redactPlan } from '../plan/index.js';
 import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
 import { evaluateLive, evaluateThresholds, nothingServed } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
+import { checkOffline } from './check-offline.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
 import { judgeHealth } from './health.js';
 import { combineReasons, describeTiming, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
@@ -88,6 +89,9 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
 }
 
 async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
+  // Data, checks, traces: every problem at once (exit 2), before the target is touched and before
+  // a results folder exists. (The load runs in worker threads, which read their data themselves.)
+  await checkOffline(plan, opts.signal);
   if (!opts.skipTargetCheck) await checkTargets(plan);
   const outDir = opts.outDir ?? defaultOutDir();
   const secrets = plan.secrets;
