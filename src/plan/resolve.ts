@@ -542,7 +542,7 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   }
   if (protocol === 'tfserving' && s['tfserving'] !== undefined) {
     const t = s['tfserving'] as Raw;
-    sc.tfserving = { format: t['format'] ?? 'row', ...(t['signatureName'] !== undefined ? { signatureName: t['signatureName'] } : {}) };
+    sc.tfserving = { format: t['format'] ?? 'row', ...(t['signatureName'] !== undefined ? { signatureName: t['signatureName'] } : {}), ...(t['checkStatus'] === false ? { checkStatus: false } : {}) };
   }
   if (protocol === 'torchserve' && s['torchserve'] !== undefined) {
     const t = s['torchserve'] as Raw;

@@ -375,6 +375,7 @@ export const scenarioSpec: ObjectSpec = {
       fields: {
         format: str('Request form: row ({"instances": [...]}) or columnar ({"inputs": ...}).', { enum: ['row', 'columnar'], default: 'row' }),
         signatureName: str('Signature to call (default serving_default).', { nonEmpty: true }),
+        checkStatus: { t: 'bool', default: true, description: 'Before load, GET /v1/models/{model} must list an AVAILABLE version; false skips this check (a server that only serves :predict).' },
       },
     },
     torchserve: {
