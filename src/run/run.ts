@@ -168,7 +168,9 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
         const r = latest.get(s.name);
         const end = plannedEndMs(s);
         const startS = s.startTimeMs / 1000;
-        const state: ScenarioProgress['state'] = elapsedS < startS ? 'waiting' : end !== null && elapsedS * 1000 >= end + plan.options.intervalMs ? 'done' : 'running';
+        // done: past its planned end, or ended in every worker (iterations, maxRequests have no planned end)
+        const ended = merger.span(s.name)?.endMs != null;
+        const state: ScenarioProgress['state'] = elapsedS < startS && !ended ? 'waiting' : ended || (end !== null && elapsedS * 1000 >= end + plan.options.intervalMs) ? 'done' : 'running';
         const t = totalsSoFar.get(s.name) ?? { requests: 0, errors: 0 };
         const p: ScenarioProgress = {
           name: s.name,
@@ -191,7 +193,8 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
           }
         }
         if (r?.target_rate !== undefined) p.targetRate = r.target_rate;
-        if (r?.vus !== undefined) p.vus = r.vus;
+        // the gauge of a finished scenario reads 0 users; it says nothing then
+        if (r?.vus !== undefined && state === 'running') p.vus = r.vus;
         if (r?.latency_ms && r.t === index) {
           p.p50 = r.latency_ms.p50;
           p.p99 = r.latency_ms.p99;
