@@ -98,8 +98,14 @@ export interface ScenarioPlan {
   name: string;
   executor: Executor;
   protocol: ProtocolName;
-  /** Offset from run start. */
+  /** Offset from run start; with `after`, from the end of that scenario. */
   startTimeMs: number;
+  /**
+   * Start when this scenario has ended (count-bounded predecessors only: one with a planned end is
+   * resolved to `startTimeMs` when the plan is loaded, see plan/after.ts). Each worker thread starts
+   * its share when its share of the predecessor has finished.
+   */
+  after?: string;
   /** Stop after this long (for stage executors: sum of stages). */
   durationMs?: number;
   /** Stop after this many requests (iterations executor: required). */

@@ -258,7 +258,8 @@ function plannedActiveS(scenarios: ScenarioPlan[]): number | undefined {
   let end = -Infinity;
   for (const sp of scenarios) {
     const len = plannedLengthMs(sp);
-    if (len === undefined) return undefined;
+    // (`after` a count-bounded scenario: its start is known only at run time)
+    if (len === undefined || (sp.after !== undefined && scenarios.length > 1)) return undefined;
     start = Math.min(start, sp.startTimeMs);
     end = Math.max(end, sp.startTimeMs + len);
   }

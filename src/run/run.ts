@@ -74,7 +74,8 @@ export interface RunResult {
 export function plannedEndMs(s: Plan['scenarios'][number]): number | null {
   const stagesMs = s.stages ? s.stages.reduce((a, st) => a + st.durationMs, 0) : undefined;
   const d = s.executor.startsWith('ramping') ? stagesMs : s.durationMs;
-  return d === undefined ? null : s.startTimeMs + d;
+  // `after` a count-bounded scenario: it starts when that one ends, known only then
+  return d === undefined || s.after !== undefined ? null : s.startTimeMs + d;
 }
 
 export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
@@ -167,9 +168,11 @@ export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult>
       scenarios: plan.scenarios.map((s) => {
         const r = latest.get(s.name);
         const end = plannedEndMs(s);
-        const startS = s.startTimeMs / 1000;
+        const span = merger.span(s.name);
+        // `after` a count-bounded scenario: waiting until it has started
+        const startS = s.after !== undefined ? (span ? span.startMs / 1000 : Infinity) : s.startTimeMs / 1000;
         // done: past its planned end, or ended in every worker (iterations, maxRequests have no planned end)
-        const ended = merger.span(s.name)?.endMs != null;
+        const ended = span?.endMs != null;
         const state: ScenarioProgress['state'] = elapsedS < startS && !ended ? 'waiting' : ended || (end !== null && elapsedS * 1000 >= end + plan.options.intervalMs) ? 'done' : 'running';
         const t = totalsSoFar.get(s.name) ?? { requests: 0, errors: 0 };
         const p: ScenarioProgress = {
