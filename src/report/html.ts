@@ -354,6 +354,19 @@ function durationRow(label: string, hint: string, d: DurationStats | undefined, 
   return `<tr class="${cls}"><th scope="row">${esc(label)}<div class="hint">${esc(hint)}</div></th>${[d.p50, d.p90, d.p99, d.p999, d.max, d.mean].map((v) => `<td class="num">${esc(fmtMs(v))}</td>`).join('')}</tr>`;
 }
 
+/**
+ * How alarming the late / unsent figures are — by the rule of the run's warnings (run.ts): any
+ * unsent arrival, or late sends above 1% of those sent, is significant (red); fewer late sends are
+ * normal (JIT warm-up, a GC pause) and stay uncoloured; cancelled ones alone are not the target's fault.
+ */
+export function lateSignificance(sc: Pick<ScenarioSummary, 'late' | 'unsent' | 'requests' | 'cancelled'>): { cls: '' | 'bad-soft'; note: string } {
+  const sent = (sc.requests ?? 0) + (sc.cancelled ?? 0);
+  const share = sent > 0 ? (sc.late ?? 0) / sent : 0;
+  if ((sc.unsent ?? 0) > 0) return { cls: 'bad-soft', note: 'arrivals never sent' };
+  if (share > 0.01) return { cls: 'bad-soft', note: `${fmtPct(share)} of sends late` };
+  return { cls: '', note: sc.late ? `${fmtPct(share)} late: within 1%` : 'arrivals' };
+}
+
 function scenarioSection(charts: Charts, name: string, sc: ScenarioSummary, recs: IntervalRecord[], marks: ChartMark[]): string {
   const errTotal = Object.values(sc.errors ?? {}).reduce((a, b) => a + b, 0);
   const cards: string[] = [];
@@ -367,7 +380,9 @@ function scenarioSection(charts: Charts, name: string, sc: ScenarioSummary, recs
   }
   cards.push(card('Latency p99', fmtMs(sc.latency_ms?.p99), `service time p99 ${fmtMs(sc.service_time_ms?.p99)}`));
   if (sc.late || sc.unsent || sc.cancelled) {
-    cards.push(card('Late / unsent', `${fmtInt(sc.late)} / ${fmtInt(sc.unsent)}`, sc.cancelled ? `${fmtInt(sc.cancelled as number)} cancelled` : 'arrivals', 'bad-soft'));
+    const l = lateSignificance(sc);
+    const sub = [l.note, sc.cancelled ? `${fmtInt(sc.cancelled as number)} cancelled` : ''].filter(Boolean).join(' · ');
+    cards.push(card('Late / unsent', `${fmtInt(sc.late)} / ${fmtInt(sc.unsent)}`, sub, l.cls));
   }
   const extraRows = Object.entries(sc.histograms ?? {})
     .sort(([a], [b]) => histOrder(a, b))
