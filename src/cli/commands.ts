@@ -8,7 +8,7 @@ type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem, PreflightError } from '../core/errors.js';
-import { checkPlanFile, loadPlan, planJsonSchema, redact } from '../plan/index.js';
+import { checkPlanFile, loadPlan, planJsonSchema, redact, scalePlan } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
 import { checkOffline, offlineProblems, prepareOutDir, ResultsWriteError, run, type RunResult } from '../run/index.js';
 import { paint, useColor } from './format.js';
@@ -64,8 +64,7 @@ const runCmd: Command = async (argv) => {
   if (values['time-scale'] !== undefined) {
     const f = Number(values['time-scale']);
     if (!(f > 0 && f <= 10)) throw new PreflightError('E_ARGS', `--time-scale must be a number in (0, 10], got "${values['time-scale']}"`);
-    if (!plan.profile) throw new PreflightError('E_ARGS', '--time-scale shortens the durations of a profile; this plan has no profile');
-    plan = scaleProfile(plan, f);
+    plan = plan.profile ? scaleProfile(plan, f) : scalePlan(plan, f);
   }
   if (values.workers !== undefined) {
     const n = Number(values.workers);

@@ -158,16 +158,8 @@ export class LoadShard {
     this.eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
     this.eld.enable();
     for (const slot of this.slots) {
-      slot.startNs = this.t0 + slot.plan.startTimeMs * 1e6;
-      const begin = () => {
-        slot.timer = null;
-        slot.state = 'running';
-        slot.started = true;
-        slot.executor.run(slot.startNs).then(() => this.onScenarioDone(slot));
-      };
-      const wait = (slot.startNs - nowNs()) / 1e6;
-      if (wait <= 0) begin();
-      else slot.timer = setTimeout(begin, wait);
+      // `after` (a count-bounded predecessor): started when that one ends here, see onScenarioDone
+      if (slot.plan.after === undefined) this.startAt(slot, this.t0 + slot.plan.startTimeMs * 1e6);
     }
     this.scheduleTick();
   }
@@ -175,6 +167,19 @@ export class LoadShard {
   /** Counts buffers of batches the coordinator has merged (see rawBuffers), for reuse by later windows. */
   recycle(buffers: ArrayBuffer[]): void {
     this.pool.give(buffers);
+  }
+
+  private startAt(slot: Slot, startNs: number): void {
+    slot.startNs = startNs;
+    const begin = () => {
+      slot.timer = null;
+      slot.state = 'running';
+      slot.started = true;
+      slot.executor.run(slot.startNs).then(() => this.onScenarioDone(slot));
+    };
+    const wait = (slot.startNs - nowNs()) / 1e6;
+    if (wait <= 0) begin();
+    else slot.timer = setTimeout(begin, wait);
   }
 
   /** Stops every scenario now; in-flight requests get `drainMs`, then are cancelled. */
@@ -193,6 +198,11 @@ export class LoadShard {
   private onScenarioDone(slot: Slot): void {
     slot.endNs = nowNs();
     if (slot.state === 'running') slot.state = 'finished';
+    // scenarios `after` this one start now (+ their startTime); not when the run is stopping (stop()
+    // has marked them reported)
+    for (const next of this.slots) {
+      if (next.plan.after === slot.plan.name && next.state === 'waiting' && next.timer === null) this.startAt(next, slot.endNs + next.plan.startTimeMs * 1e6);
+    }
     this.maybeFinish();
   }
 

@@ -303,7 +303,7 @@ scenarios:
   golden:
     executor: constant-concurrency
     protocol: tfserving
-    tfserving: { format: columnar, signatureName: predict }
+    tfserving: { format: columnar, signatureName: predict, checkStatus: false }
     concurrency: 2
     duration: 10s
     mix: { models: [{ name: a, version: "1" }, { name: b }], zipf: 1.1 }
@@ -379,7 +379,7 @@ options: { workers: 2, seed: 7, interval: 500ms, maxDispatchLag: 20ms }
     assert.deepEqual(loaded.quality, { task: 'classification', prediction: { kind: 'argmax', output: 'probs' }, reference: 'light' });
     assert.deepEqual(loaded.data?.batch, { min: 1, max: 1 });
 
-    assert.deepEqual(golden.tfserving, { format: 'columnar', signatureName: 'predict' });
+    assert.deepEqual(golden.tfserving, { format: 'columnar', signatureName: 'predict', checkStatus: false });
     assert.deepEqual(golden.mix, { models: [{ name: 'a', weight: 1, version: '1' }, { name: 'b', weight: 1 }], zipf: 1.1 });
     assert.deepEqual(golden.synthetic, { distribution: 'uniform', low: 0, high: 16, batch: 2 });
     assert.deepEqual(golden.quality?.golden, { file: join(dir, 'golden.jsonl'), tolerance: 0.001 });

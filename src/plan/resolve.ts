@@ -14,6 +14,7 @@ import type { Env } from './secrets.js';
 import { join, show, Walker } from './spec.js';
 import type { Raw } from './spec.js';
 import { ARRIVAL_EXECUTORS, EXECUTOR_RULES, planSpec, scenarioSpec } from './syntax.js';
+import { resolveAfter } from './after.js';
 import { didYouMean } from './suggest.js';
 import { parseThresholdExpression } from './thresholds.js';
 import type { ScenarioFacts, ThresholdContext } from './thresholds.js';
@@ -209,6 +210,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     if (sc) scenarios.push(sc);
   }
   crossCheckScenarios(w, scenarios);
+  resolveAfter(w, scenarios);
 
   // A profile plan: `profile:` + a `scenario:` template instead of `scenarios:`.
   const hasProfile = w.has('profile');
@@ -515,6 +517,7 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
     tags: (s['tags'] ?? {}) as Record<string, string>,
   };
   if (s['duration'] !== undefined) sc.durationMs = s['duration'];
+  if (s['after'] !== undefined) sc.after = s['after'];
   if (s['maxRequests'] !== undefined) sc.maxRequests = s['maxRequests'];
   if (s['rate'] !== undefined) sc.rate = s['rate'];
   if (s['startRate'] !== undefined) sc.startRate = s['startRate'];
@@ -587,7 +590,7 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   }
   if (protocol === 'tfserving' && s['tfserving'] !== undefined) {
     const t = s['tfserving'] as Raw;
-    sc.tfserving = { format: t['format'] ?? 'row', ...(t['signatureName'] !== undefined ? { signatureName: t['signatureName'] } : {}) };
+    sc.tfserving = { format: t['format'] ?? 'row', ...(t['signatureName'] !== undefined ? { signatureName: t['signatureName'] } : {}), ...(t['checkStatus'] === false ? { checkStatus: false } : {}) };
   }
   if (protocol === 'torchserve' && s['torchserve'] !== undefined) {
     const t = s['torchserve'] as Raw;

@@ -327,7 +327,8 @@ export const scenarioSpec: ObjectSpec = {
       },
     },
     protocol: str('Wire protocol.', { enum: PROTOCOLS, default: 'http' }),
-    startTime: dur('Offset from the start of the run.', '0s'),
+    startTime: dur('Offset from the start of the run (with `after`: from the end of that scenario).', '0s'),
+    after: str('Start when this scenario ends (plus startTime). A scenario with a planned duration ends then; a count-bounded one (iterations, maxRequests) when its last request has completed.', { nonEmpty: true }),
     duration: dur('How long the scenario runs (not for ramping executors: they last the sum of their stages).'),
     maxRequests: posInt('Stop after this many requests (required for the iterations executor).'),
     iterations: { ...posInt('Stop after this many requests.'), aliasOf: 'maxRequests' },
@@ -378,6 +379,7 @@ export const scenarioSpec: ObjectSpec = {
       fields: {
         format: str('Request form: row ({"instances": [...]}) or columnar ({"inputs": ...}).', { enum: ['row', 'columnar'], default: 'row' }),
         signatureName: str('Signature to call (default serving_default).', { nonEmpty: true }),
+        checkStatus: { t: 'bool', default: true, description: 'Before load, GET /v1/models/{model} must list an AVAILABLE version; false skips this check (a server that only serves :predict).' },
       },
     },
     torchserve: {
@@ -440,7 +442,7 @@ const thresholdObject: Spec = {
 
 /** Scenario keys that set the load: a profile sets them, so a `scenario:` template does not take them. */
 export const LOAD_KEYS = [
-  'executor', 'startTime', 'duration', 'maxRequests', 'iterations', 'rate', 'startRate', 'arrival', 'burstiness',
+  'executor', 'startTime', 'after', 'duration', 'maxRequests', 'iterations', 'rate', 'startRate', 'arrival', 'burstiness',
   'concurrency', 'vus', 'startConcurrency', 'stages', 'trace', 'speed',
 ] as const;
 
@@ -621,7 +623,7 @@ export const planSpec: ObjectSpec = {
       keyPattern: SCENARIO_NAME,
       keyMessage: 'scenario names are letters, digits, `_` and `-` (no dots or slashes: thresholds use them)',
       values: scenarioSpec,
-      description: 'Scenario name → scenario. Scenarios run concurrently, each from its startTime. Required unless the plan has a profile.',
+      description: 'Scenario name → scenario. Scenarios run concurrently, each from its startTime (or after another: after). Required unless the plan has a profile.',
     },
     profile: profileSpec,
     scenario: templateSpec,

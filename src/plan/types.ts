@@ -98,8 +98,14 @@ export interface ScenarioPlan {
   name: string;
   executor: Executor;
   protocol: ProtocolName;
-  /** Offset from run start. */
+  /** Offset from run start; with `after`, from the end of that scenario. */
   startTimeMs: number;
+  /**
+   * Start when this scenario has ended (count-bounded predecessors only: one with a planned end is
+   * resolved to `startTimeMs` when the plan is loaded, see plan/after.ts). Each worker thread starts
+   * its share when its share of the predecessor has finished.
+   */
+  after?: string;
   /** Stop after this long (for stage executors: sum of stages). */
   durationMs?: number;
   /** Stop after this many requests (iterations executor: required). */
@@ -139,8 +145,8 @@ export interface ScenarioPlan {
   /** Traffic mix of several models/endpoints with weights (or zipf). */
   /** `name` is the results group; `model` the server's model name (default: `name`), so versions of one model can be mixed. */
   mix?: { models: Array<{ name: string; model?: string; weight: number; version?: string }>; zipf?: number };
-  /** tfserving: request form — `row` ({instances}) or `columnar` ({inputs}); default row. */
-  tfserving?: { format: 'row' | 'columnar'; signatureName?: string };
+  /** tfserving: request form — `row` ({instances}) or `columnar` ({inputs}); default row. `checkStatus: false` skips the model status check. */
+  tfserving?: { format: 'row' | 'columnar'; signatureName?: string; checkStatus?: boolean };
   /**
    * torchserve: body of a request — `json` (the row's input values as a JSON array, the default) or
    * `raw` bytes from a data column (`column`; `encoding` utf8 text, base64, or `file` = a path to read).

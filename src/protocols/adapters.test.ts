@@ -8,7 +8,7 @@ import type { ScenarioSummary, Summary } from '../core/results.js';
 import { createAdapter, enrichSummary, mixTable, mixWeights, MIX_TABLE_SIZE } from './index.js';
 import { compileChecks } from './checks.js';
 import { fakeKserve, fakeTfserving, fakeTorchserve } from './testing/fake-servers.js';
-import { MemoryRecorder, send, sendMany, testContext, testPlan } from './testing/helpers.js';
+import { json, MemoryRecorder, send, sendMany, startServer, testContext, testPlan } from './testing/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'preflight-adapters-'));
 const csv = join(dir, 'rows.csv');
@@ -109,6 +109,30 @@ describe('tfserving specifics', () => {
       const cls = await sendMany(a, srv.url, 10, rec);
       assert.ok(cls.every((c) => c === null));
       assert.equal(rec.counters['quality.correct'], 30);
+    } finally {
+      await srv.close();
+    }
+  });
+  it('a server with only :predict (no model status): not ready with a hint; tfserving.checkStatus false skips the check', async () => {
+    // e.g. a scikit-learn service speaking TF Serving's predict API and nothing else
+    const srv = await startServer((req, _body, res) => {
+      if (req.method === 'POST' && req.url === '/v1/models/m:predict') return json(res, 200, { predictions: [[0.1, 0.9]] });
+      return json(res, 404, { error: 'not found' });
+    });
+    try {
+      const data = { file: csv, format: 'csv' as const, order: 'sequential' as const, inputs: [{ name: 'input', columns: ['id', 'f1', 'f2'], datatype: 'FP32' }], batch: { min: 1, max: 1 } };
+      const strict = testPlan(srv.url, { protocol: 'tfserving', model: 'm', data });
+      const a = await createAdapter(strict.scenarios[0], strict, shard1);
+      await assert.rejects(a.prepare!(testContext(srv.url)), (e: unknown) => {
+        assert.ok(e instanceof PreflightError && e.code === 'E_TARGET_NOT_READY', String(e));
+        assert.match(e.problems.map((p) => p.hint ?? '').join(' '), /checkStatus: false/);
+        return true;
+      });
+      const lax = testPlan(srv.url, { protocol: 'tfserving', model: 'm', data, tfserving: { format: 'row', checkStatus: false } });
+      const b = await createAdapter(lax.scenarios[0], lax, shard1);
+      await b.prepare!(testContext(srv.url));
+      const cls = await sendMany(b, srv.url, 3, new MemoryRecorder());
+      assert.deepEqual(cls, [null, null, null]);
     } finally {
       await srv.close();
     }

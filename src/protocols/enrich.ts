@@ -207,7 +207,12 @@ export interface GenerationSection {
   stream_errors: number;
 }
 
-export function generationSection(s: ScenarioSummary, slo?: Record<string, number>): GenerationSection | null {
+/**
+ * `activeS`: the seconds goodput is measured over — the scenario's active time without the drain
+ * after its planned end (requests in flight at the end still count when they meet the SLOs), so
+ * that meeting every SLO at 10/s offered gives goodput 10/s. Defaults to `s.durationS`.
+ */
+export function generationSection(s: ScenarioSummary, slo?: Record<string, number>, activeS?: number): GenerationSection | null {
   const tokensOut = counter(s, 'tokens_out');
   const tokensIn = counter(s, 'tokens_in');
   const good = counter(s, 'goodput.good');
@@ -215,12 +220,13 @@ export function generationSection(s: ScenarioSummary, slo?: Record<string, numbe
   const chunks = counter(s, 'content_chunks');
   if (tokensOut === 0 && tokensIn === 0 && good === 0 && evaluated === 0 && chunks === 0 && !slo) return null;
   const d = s.durationS > 0 ? s.durationS : 0;
+  const a = activeS !== undefined && activeS > 0 ? Math.min(activeS, d) : d;
   const finish: Record<string, number> = {};
   for (const [k, v] of Object.entries(s.counters ?? {})) if (k.startsWith('finish.')) finish[k.slice(7)] = v;
   // goodput.evaluated counts requests checked against SLOs (so the total knows SLOs were given)
   const hasSlo = (slo !== undefined && Object.keys(slo).length > 0) || evaluated > 0;
   return {
-    goodput: hasSlo || good > 0 ? (d > 0 ? r3(good / d) : null) : null,
+    goodput: hasSlo || good > 0 ? (a > 0 ? r3(good / a) : null) : null,
     good,
     good_ratio: s.requests > 0 && (hasSlo || good > 0) ? r6(good / s.requests) : null,
     ...(slo ? { slo } : {}),
@@ -236,7 +242,31 @@ export function generationSection(s: ScenarioSummary, slo?: Record<string, numbe
   };
 }
 
-function enrichOne(s: ScenarioSummary, plan: ScenarioPlan | undefined, ref: { name: string; summary: ScenarioSummary } | undefined, failed?: number): void {
+/** A scenario's planned length (duration, or its stages' sum), ms; undefined for count-bounded executors. */
+function plannedLengthMs(s: ScenarioPlan): number | undefined {
+  return s.executor.startsWith('ramping') ? s.stages?.reduce((a, st) => a + st.durationMs, 0) : s.durationMs;
+}
+
+/**
+ * Goodput's time base: the planned length (the drain after it is not active time), or for the
+ * total the first planned start to the last planned end; undefined (→ the measured active time)
+ * when some scenario has no planned length (count-bounded: it is active until its last request).
+ */
+function plannedActiveS(scenarios: ScenarioPlan[]): number | undefined {
+  if (scenarios.length === 0) return undefined;
+  let start = Infinity;
+  let end = -Infinity;
+  for (const sp of scenarios) {
+    const len = plannedLengthMs(sp);
+    // (`after` a count-bounded scenario: its start is known only at run time)
+    if (len === undefined || (sp.after !== undefined && scenarios.length > 1)) return undefined;
+    start = Math.min(start, sp.startTimeMs);
+    end = Math.max(end, sp.startTimeMs + len);
+  }
+  return (end - start) / 1000;
+}
+
+function enrichOne(s: ScenarioSummary, plan: ScenarioPlan | undefined, ref: { name: string; summary: ScenarioSummary } | undefined, failed?: number, activeS?: number): void {
   const q = qualitySection(s, plan?.quality?.task, failed);
   if (q) {
     // a regression task has no accuracy, hence no accuracy drop (it would read 0 − 0 = 0)
@@ -255,7 +285,7 @@ function enrichOne(s: ScenarioSummary, plan: ScenarioPlan | undefined, ref: { na
     s.golden = g;
     if (g.agreement !== null) s.agreement = g.agreement;
   }
-  const gen = generationSection(s, plan?.openai?.slo);
+  const gen = generationSection(s, plan?.openai?.slo, activeS);
   if (gen) {
     s.generation = gen;
     if (gen.goodput !== null) s.goodput = gen.goodput;
@@ -275,11 +305,12 @@ export function enrichSummary(plan: Plan, summary: Summary): void {
     const sp = plans.get(name);
     const refName = sp?.quality?.reference;
     const refSummary = refName && refName !== name ? summary.scenarios[refName] : undefined;
-    enrichOne(s, sp, refSummary && refName ? { name: refName, summary: refSummary } : undefined);
+    const activeS = sp ? plannedActiveS([sp]) : undefined;
+    enrichOne(s, sp, refSummary && refName ? { name: refName, summary: refSummary } : undefined, undefined, activeS);
     for (const [gname, gs] of Object.entries(s.groups ?? {})) {
       const refGroup = refSummary?.groups?.[gname];
       const r = refGroup ? { name: `${refName}/${gname}`, summary: refGroup } : refSummary && refName ? { name: refName, summary: refSummary } : undefined;
-      enrichOne(gs, sp, r);
+      enrichOne(gs, sp, r, undefined, activeS);
     }
   }
   if (summary.total) {
@@ -288,7 +319,7 @@ export function enrichSummary(plan: Plan, summary: Summary): void {
     // effective accuracy of the total: only the failures of scenarios that score count as wrong answers
     let failed = 0;
     for (const sp of plan.scenarios) if (sp.quality && summary.scenarios?.[sp.name]) failed += failedRequests(summary.scenarios[sp.name]);
-    enrichOne(summary.total, pseudo, undefined, failed);
+    enrichOne(summary.total, pseudo, undefined, failed, plannedActiveS(plan.scenarios));
   }
 }
 

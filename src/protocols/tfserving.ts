@@ -2,7 +2,8 @@
  * Protocol `tfserving` (TensorFlow Serving REST).
  *
  * prepare(): GET /v1/models/{m}[/versions/{v}] must list a version in state AVAILABLE (else
- * E_TARGET_NOT_READY); then GET …/metadata, and when it describes the signature
+ * E_TARGET_NOT_READY, whose hint names `tfserving.checkStatus: false`, which skips this check for
+ * servers that only serve :predict); then GET …/metadata, and when it describes the signature
  * (`signatureName`, default serving_default), the data's inputs are checked against it
  * (E_MODEL_MISMATCH); a server without the metadata endpoint skips that check.
  *
@@ -18,7 +19,7 @@ import { rowJson } from '../data/encode.js';
 import type { TensorSpecLike } from '../data/synthetic.js';
 import { compileChecks } from './checks.js';
 import type { AdapterOptions, DataWireRequest } from './common.js';
-import { bodySnippet, isObject, joinPath, notReady, prepFetch, scenarioDataset, seg, tryParseJson } from './common.js';
+import { bodySnippet, isObject, joinPath, prepFetch, scenarioDataset, seg, tryParseJson } from './common.js';
 import { matchInputs } from './kserve-v2.js';
 import { createQuality } from './quality-hook.js';
 import type { Decoded } from './quality-hook.js';
@@ -141,15 +142,28 @@ export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter
     return null;
   };
 
+  // TF Serving's model status endpoint; other servers of the :predict API (e.g. a scikit-learn
+  // service) may not have it, hence the way out in the hint
+  const statusNotReady = (message: string) =>
+    new PreflightError('E_TARGET_NOT_READY', message, {
+      problems: [{
+        message: 'protocol tfserving checks the model status before load',
+        path: `scenarios.${scenario.name}.tfserving.checkStatus`,
+        hint: `if the server has no GET /v1/models/${model} (it only serves :predict), skip this check: tfserving: { checkStatus: false }`,
+      }],
+    });
+
   const adapter: Adapter & { report(): Record<string, unknown> } = {
     protocol: 'tfserving',
     bodyMode: needBody ? 'full' : 'none',
     async prepare(ctx: AdapterContext) {
-      const st = await prepFetch(ctx, o.basePath, o.headers, mpath);
-      if (st.status < 200 || st.status >= 300) throw notReady(`model "${model}" status: GET ${st.url} → ${st.status} ${bodySnippet(st.body)}`);
-      const versions = (st.json as { model_version_status?: Array<{ version?: string; state?: string }> } | undefined)?.model_version_status;
-      if (!Array.isArray(versions) || !versions.some((v) => v.state === 'AVAILABLE')) {
-        throw notReady(`model "${model}" is not AVAILABLE: ${Array.isArray(versions) ? versions.map((v) => `version ${v.version}: ${v.state}`).join(', ') || 'no versions' : bodySnippet(st.body)} (GET ${st.url})`);
+      if (scenario.tfserving?.checkStatus !== false) {
+        const st = await prepFetch(ctx, o.basePath, o.headers, mpath);
+        if (st.status < 200 || st.status >= 300) throw statusNotReady(`model "${model}" status: GET ${st.url} → ${st.status} ${bodySnippet(st.body)}`);
+        const versions = (st.json as { model_version_status?: Array<{ version?: string; state?: string }> } | undefined)?.model_version_status;
+        if (!Array.isArray(versions) || !versions.some((v) => v.state === 'AVAILABLE')) {
+          throw statusNotReady(`model "${model}" is not AVAILABLE: ${Array.isArray(versions) ? versions.map((v) => `version ${v.version}: ${v.state}`).join(', ') || 'no versions' : bodySnippet(st.body)} (GET ${st.url})`);
+        }
       }
       const md = await prepFetch(ctx, o.basePath, o.headers, `${mpath}/metadata`);
       const specs = md.status >= 200 && md.status < 300 ? tfSignatureInputs(md.json, signature ?? 'serving_default') : null;

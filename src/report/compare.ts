@@ -25,6 +25,7 @@ import { HistogramPool, decodeSparse, mergeSparse, percentileSpectrum } from './
 import type { SparseHistogram } from './hdr.js';
 import { loadResultsSync, scenarioIntervals } from './load.js';
 import type { LoadedResults } from './load.js';
+import { partialWindowTest } from './windows.js';
 
 export type ComparisonMetric =
   | 'latency.p50'
@@ -174,7 +175,8 @@ export interface RunSeries {
   latency_p99: Array<number | null>;
   service_time_p50: Array<number | null>;
   service_time_p99: Array<number | null>;
-  throughput: number[];
+  /** Per window; null for a partial window (too short for a rate, see windows.ts). */
+  throughput: Array<number | null>;
   error_rate: Array<number | null>;
   /** Percentile spectrum of the whole-run latency: x = 1/(1−p), ms. */
   spectrum: { x: number[]; ms: number[] } | null;
@@ -369,6 +371,7 @@ function runSeries(records: readonly IntervalRecord[], latencyHdr: Array<SparseH
   const r3 = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : Number(v.toPrecision(4)));
   const present = latencyHdr.filter((h): h is SparseHistogram => h !== null && h.total > 0);
   let spectrum: RunSeries['spectrum'] = null;
+  const partial = partialWindowTest(records);
   if (present.length > 0) {
     const s = percentileSpectrum(mergeSparse(present), 80);
     spectrum = { x: s.x, ms: s.ms.map((v) => Number(v.toPrecision(4))) };
@@ -379,7 +382,7 @@ function runSeries(records: readonly IntervalRecord[], latencyHdr: Array<SparseH
     latency_p99: records.map((r) => r3(r.latency_ms?.p99)),
     service_time_p50: records.map((r) => r3(r.service_time_ms?.p50)),
     service_time_p99: records.map((r) => r3(r.service_time_ms?.p99)),
-    throughput: records.map((r) => r3(r.throughput) ?? 0),
+    throughput: records.map((r) => (partial(r) ? null : (r3(r.throughput) ?? 0))),
     error_rate: records.map((r) => (r.requests > 0 ? r3(sumValues(r.errors) / r.requests) : null)),
     spectrum,
   };
@@ -514,8 +517,11 @@ function latencyMetric(
 }
 
 function throughputMetric(ctx: Ctx, sb: ScenarioSummary, sc: ScenarioSummary, ib: readonly IntervalRecord[], ic: readonly IntervalRecord[]): MetricComparison {
-  const wb = ib.map((r) => r.throughput).filter(finite);
-  const wc = ic.map((r) => r.throughput).filter(finite);
+  // a partial window's rate (a few requests in a few ms) is not a sample of the per-window throughput
+  const pb = partialWindowTest(ib);
+  const pc = partialWindowTest(ic);
+  const wb = ib.filter((r) => !pb(r)).map((r) => r.throughput).filter(finite);
+  const wc = ic.filter((r) => !pc(r)).map((r) => r.throughput).filter(finite);
   let test: MetricComparison['test'] = null;
   let ci: MetricComparison['ci'] = null;
   if (wb.length >= 2 && wc.length >= 2) {

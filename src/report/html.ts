@@ -19,6 +19,7 @@ import { preflightClient } from './html-client.js';
 import { loadResults, scenarioIntervals } from './load.js';
 import type { LoadedResults } from './load.js';
 import { collectMarks, describeProfiles, runWarnings } from './profiles.js';
+import { partialWindowTest } from './windows.js';
 import type { ProfileView } from './profiles.js';
 
 // ───────────────────────────── assets ─────────────────────────────
@@ -108,10 +109,10 @@ class Charts {
   readonly specs: ChartSpec[] = [];
   private n = 0;
 
-  add(spec: Omit<ChartSpec, 'id'>, cls = ''): string {
+  add(spec: Omit<ChartSpec, 'id'>, cls = '', note = ''): string {
     const id = `chart-${++this.n}`;
     this.specs.push({ id, ...spec });
-    return `<figure class="chart-box${cls ? ` ${cls}` : ''}"><figcaption>${esc(spec.title)}</figcaption><div class="chart" id="${id}" data-chart="${esc(spec.title)}"></div></figure>`;
+    return `<figure class="chart-box${cls ? ` ${cls}` : ''}"><figcaption>${esc(spec.title)}</figcaption><div class="chart" id="${id}" data-chart="${esc(spec.title)}"></div>${note ? `<p class="legend-note chart-note">${esc(note)}</p>` : ''}</figure>`;
   }
 }
 
@@ -137,10 +138,18 @@ function timeSeriesCharts(charts: Charts, recs: IntervalRecord[], marks: ChartMa
       marks,
     }),
   );
+  // Partial windows (the run's last, cut at its end) are not drawn as rates or accuracy: a few
+  // requests in a few ms read as a spike (see windows.ts). Counts (errors, in flight) still are.
+  const partial = partialWindowTest(recs);
+  const partialRecs = recs.filter(partial);
+  const partialNote = partialRecs.length
+    ? `Not drawn: ${partialRecs.map((r) => `the partial window at ${fmtNum(r.start_s)} s (${fmtMs(r.duration_s * 1000)}, ${fmtInt(r.requests)} requests)`).join('; ')} — too short for a rate.`
+    : '';
+  const full = <T,>(r: IntervalRecord, v: T): T | null => (partial(r) ? null : v);
   const hasTarget = recs.some((r) => r.target_rate !== undefined && r.target_rate !== null);
-  const thr: ChartSeries[] = [{ label: 'achieved', values: recs.map((r) => round4(r.throughput)), color: COLORS.throughput, width: 2 }];
-  if (hasTarget) thr.push({ label: 'target', values: recs.map((r) => round4(r.target_rate)), color: COLORS.target, dash: true });
-  parts.push(charts.add({ title: 'Throughput: achieved vs target', x: { label: 'time (s)', kind: 'time' }, y: { label: 'requests/s', unit: '/s', min: 0 }, xs, series: thr, marks }));
+  const thr: ChartSeries[] = [{ label: 'achieved', values: recs.map((r) => full(r, round4(r.throughput))), color: COLORS.throughput, width: 2 }];
+  if (hasTarget) thr.push({ label: 'target', values: recs.map((r) => full(r, round4(r.target_rate))), color: COLORS.target, dash: true });
+  parts.push(charts.add({ title: 'Throughput: achieved vs target', x: { label: 'time (s)', kind: 'time' }, y: { label: 'requests/s', unit: '/s', min: 0 }, xs, series: thr, marks }, '', partialNote));
   const classes = [...new Set(recs.flatMap((r) => Object.keys(r.errors ?? {})))].sort();
   if (classes.length > 0) {
     let extra = 0;
@@ -173,14 +182,14 @@ function timeSeriesCharts(charts: Charts, recs: IntervalRecord[], marks: ChartMa
             label: 'accuracy',
             values: recs.map((r) => {
               const s = r.counters?.['quality.scored'] ?? 0;
-              return s > 0 ? round4(((r.counters?.['quality.correct'] ?? 0) / s) * 100) : null;
+              return s > 0 && !partial(r) ? round4(((r.counters?.['quality.correct'] ?? 0) / s) * 100) : null;
             }),
             color: COLORS.accuracy,
             width: 2,
           },
         ],
         marks,
-      }),
+      }, '', partialNote),
     );
   }
   const histNames = [...new Set(recs.flatMap((r) => Object.keys(r.histograms_ms ?? {})))].filter((h) => !CORE_HIST.has(h.replace(/_ms$/, ''))).sort(histOrder);
@@ -346,6 +355,19 @@ function durationRow(label: string, hint: string, d: DurationStats | undefined, 
   return `<tr class="${cls}"><th scope="row">${esc(label)}<div class="hint">${esc(hint)}</div></th>${[d.p50, d.p90, d.p99, d.p999, d.max, d.mean].map((v) => `<td class="num">${esc(fmtMs(v))}</td>`).join('')}</tr>`;
 }
 
+/**
+ * How alarming the late / unsent figures are — by the rule of the run's warnings (run.ts): any
+ * unsent arrival, or late sends above 1% of those sent, is significant (red); fewer late sends are
+ * normal (JIT warm-up, a GC pause) and stay uncoloured; cancelled ones alone are not the target's fault.
+ */
+export function lateSignificance(sc: Pick<ScenarioSummary, 'late' | 'unsent' | 'requests' | 'cancelled'>): { cls: '' | 'bad-soft'; note: string } {
+  const sent = (sc.requests ?? 0) + (sc.cancelled ?? 0);
+  const share = sent > 0 ? (sc.late ?? 0) / sent : 0;
+  if ((sc.unsent ?? 0) > 0) return { cls: 'bad-soft', note: 'arrivals never sent' };
+  if (share > 0.01) return { cls: 'bad-soft', note: `${fmtPct(share)} of sends late` };
+  return { cls: '', note: sc.late ? `${fmtPct(share)} late: within 1%` : 'arrivals' };
+}
+
 function scenarioSection(charts: Charts, name: string, sc: ScenarioSummary, recs: IntervalRecord[], marks: ChartMark[]): string {
   const errTotal = Object.values(sc.errors ?? {}).reduce((a, b) => a + b, 0);
   const cards: string[] = [];
@@ -360,7 +382,9 @@ function scenarioSection(charts: Charts, name: string, sc: ScenarioSummary, recs
   }
   cards.push(card('Latency p99', fmtMs(sc.latency_ms?.p99), `service time p99 ${fmtMs(sc.service_time_ms?.p99)}`));
   if (sc.late || sc.unsent || sc.cancelled) {
-    cards.push(card('Late / unsent', `${fmtInt(sc.late)} / ${fmtInt(sc.unsent)}`, sc.cancelled ? `${fmtInt(sc.cancelled as number)} cancelled` : 'arrivals', 'bad-soft'));
+    const l = lateSignificance(sc);
+    const sub = [l.note, sc.cancelled ? `${fmtInt(sc.cancelled as number)} cancelled` : ''].filter(Boolean).join(' · ');
+    cards.push(card('Late / unsent', `${fmtInt(sc.late)} / ${fmtInt(sc.unsent)}`, sub, l.cls));
   }
   const extraRows = Object.entries(sc.histograms ?? {})
     .sort(([a], [b]) => histOrder(a, b))

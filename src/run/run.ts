@@ -76,7 +76,8 @@ export interface RunResult {
 export function plannedEndMs(s: Plan['scenarios'][number]): number | null {
   const stagesMs = s.stages ? s.stages.reduce((a, st) => a + st.durationMs, 0) : undefined;
   const d = s.executor.startsWith('ramping') ? stagesMs : s.durationMs;
-  return d === undefined ? null : s.startTimeMs + d;
+  // `after` a count-bounded scenario: it starts when that one ends, known only then
+  return d === undefined || s.after !== undefined ? null : s.startTimeMs + d;
 }
 
 export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
@@ -181,8 +182,12 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
       scenarios: plan.scenarios.map((s) => {
         const r = latest.get(s.name);
         const end = plannedEndMs(s);
-        const startS = s.startTimeMs / 1000;
-        const state: ScenarioProgress['state'] = elapsedS < startS ? 'waiting' : end !== null && elapsedS * 1000 >= end + plan.options.intervalMs ? 'done' : 'running';
+        const span = merger.span(s.name);
+        // `after` a count-bounded scenario: waiting until it has started
+        const startS = s.after !== undefined ? (span ? span.startMs / 1000 : Infinity) : s.startTimeMs / 1000;
+        // done: past its planned end, or ended in every worker (iterations, maxRequests have no planned end)
+        const ended = span?.endMs != null;
+        const state: ScenarioProgress['state'] = elapsedS < startS && !ended ? 'waiting' : ended || (end !== null && elapsedS * 1000 >= end + plan.options.intervalMs) ? 'done' : 'running';
         const t = totalsSoFar.get(s.name) ?? { requests: 0, errors: 0 };
         const p: ScenarioProgress = {
           name: s.name,
@@ -205,7 +210,8 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
           }
         }
         if (r?.target_rate !== undefined) p.targetRate = r.target_rate;
-        if (r?.vus !== undefined) p.vus = r.vus;
+        // the gauge of a finished scenario reads 0 users; it says nothing then
+        if (r?.vus !== undefined && state === 'running') p.vus = r.vus;
         if (r?.latency_ms && r.t === index) {
           p.p50 = r.latency_ms.p50;
           p.p99 = r.latency_ms.p99;

@@ -1,0 +1,25 @@
+/**
+ * `preflight run plan.yaml --time-scale F` for a plan of scenarios (profiles have their own,
+ * scaleProfile): every time *in the run's schedule* is multiplied by F — scenario durations, stages,
+ * start times, graceful stops, a threshold's abort delay, the metrics interval (at least 100 ms) and a
+ * replay trace's gaps (its speed is divided by F). Rates, concurrency, think time and timeouts stay:
+ * they are the load and the target's limits, not the schedule, so a scaled plan is the same test,
+ * shorter.
+ */
+import type { Plan, ScenarioPlan } from './types.js';
+
+export function scalePlan(plan: Plan, factor: number): Plan {
+  if (factor === 1) return plan;
+  // at least 1 ms, so a scaled duration stays a duration; 0 (no start offset, no grace) stays 0
+  const f = (x: number): number => (x === 0 ? 0 : Math.max(1, Math.round(x * factor)));
+  const scenarios = plan.scenarios.map((s): ScenarioPlan => {
+    const out: ScenarioPlan = { ...s, startTimeMs: f(s.startTimeMs), gracefulStopMs: f(s.gracefulStopMs) };
+    if (s.durationMs !== undefined) out.durationMs = f(s.durationMs);
+    if (s.stages) out.stages = s.stages.map((st) => ({ ...st, durationMs: f(st.durationMs) }));
+    if (s.trace) out.trace = { ...s.trace, speed: s.trace.speed / factor };
+    return out;
+  });
+  const thresholds = plan.thresholds.map((t) => ({ ...t, delayAbortEvalMs: f(t.delayAbortEvalMs) }));
+  const intervalMs = Math.max(100, Math.round(plan.options.intervalMs * factor));
+  return { ...plan, scenarios, thresholds, options: { ...plan.options, intervalMs } };
+}
