@@ -1,8 +1,9 @@
 /**
  * The import rule of docs/ARCHITECTURE.md, checked on every src/**\/*.ts: which folder may import
  * which (the table is ALLOWED_IMPORTS in test/helpers/source-rules.ts), nothing under src/ reaches
- * into test/, bench/ or scripts/, and no shipped module imports a test-only one (the published
- * package leaves those out, so such an import would break it).
+ * into test/, bench/ or scripts/, no shipped module imports a test-only one (the published
+ * package leaves those out, so such an import would break it), and every shipped module is
+ * reachable from an entry point (else it is dead code or test support that would be published).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,6 +141,34 @@ test('shipped modules do not import test-only ones', () => {
     .filter((e) => !isTestOnly(e.file) && isTestOnly(e.target))
     .map((e) => `${where(e)}: a test-only module, left out of the published package`);
   assert.deepEqual(bad, []);
+});
+
+test('every shipped module is reachable from an entry point', () => {
+  // Entries: the CLI, the library root, the standalone server, the training script, and each
+  // folder's index.ts (its public API). A module no entry reaches is dead code, or test support
+  // whose name does not say so (and so would be published).
+  const entries = ['src/index.ts', 'src/cli/main.ts', 'src/server/main.ts', 'scripts/train-model.ts'];
+  entries.push(...sourceFiles().filter((f) => /^[^/]+\/index\.ts$/.test(f)).map((f) => `src/${f}`));
+  const reached = new Set<string>();
+  const queue = [...entries];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (reached.has(file)) continue;
+    reached.add(file);
+    for (const ref of scanImports(fs.readFileSync(path.join(root, file), 'utf8'))) {
+      if (!ref.specifier.startsWith('.')) continue;
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), ref.specifier)).replace(/\.js$/, '.ts');
+      if (fs.existsSync(path.join(root, target))) queue.push(target);
+    }
+  }
+  const unreached = sourceFiles()
+    .filter((f) => !isTestOnly(f) && !reached.has(`src/${f}`))
+    .map((f) => `src/${f}`);
+  assert.deepEqual(
+    unreached,
+    [],
+    'no entry point reaches these: if only tests use one, name it test-*.ts or testing.ts (or move it into a testing/ folder) so it is not published; if nothing does, delete it',
+  );
 });
 
 test('the test-only patterns match test support and nothing the package needs', () => {
