@@ -95,7 +95,11 @@ test('the scanner sees every kind of import and ignores comments', () => {
 test('the allowed-imports table covers every src/ folder and is acyclic', () => {
   const folders = new Set(sourceFiles().map(folderOf));
   const missing = [...folders].filter((f) => !(f in ALLOWED_IMPORTS));
-  assert.deepEqual(missing, [], 'new src/ folders need a row in ALLOWED_IMPORTS (test/helpers/source-rules.ts) and a line in docs/ARCHITECTURE.md');
+  assert.deepEqual(
+    missing,
+    [],
+    'new src/ folders need a row in ALLOWED_IMPORTS (test/helpers/source-rules.ts) and a line in docs/ARCHITECTURE.md',
+  );
   for (const [from, tos] of Object.entries(ALLOWED_IMPORTS)) {
     for (const to of tos) {
       assert.ok(to in ALLOWED_IMPORTS, `${from} → ${to}: unknown folder`);
@@ -125,7 +129,10 @@ test('src/ imports follow the allowed directions', () => {
       const to = folderOf(e.target);
       return from !== to && !(ALLOWED_IMPORTS[from] ?? []).includes(to);
     })
-    .map((e) => `${where(e)}: ${folderOf(e.file)} may import only [${(ALLOWED_IMPORTS[folderOf(e.file)] ?? []).join(', ')}]`);
+    .map(
+      (e) =>
+        `${where(e)}: ${folderOf(e.file)} may import only [${(ALLOWED_IMPORTS[folderOf(e.file)] ?? []).join(', ')}]`,
+    );
   assert.deepEqual(forbidden, [], `forbidden imports (docs/ARCHITECTURE.md):\n${forbidden.join('\n')}`);
 });
 
@@ -148,7 +155,11 @@ test('every shipped module is reachable from an entry point', () => {
   // folder's index.ts (its public API). A module no entry reaches is dead code, or test support
   // whose name does not say so (and so would be published).
   const entries = ['src/index.ts', 'src/cli/main.ts', 'src/server/main.ts', 'scripts/train-model.ts'];
-  entries.push(...sourceFiles().filter((f) => /^[^/]+\/index\.ts$/.test(f)).map((f) => `src/${f}`));
+  entries.push(
+    ...sourceFiles()
+      .filter((f) => /^[^/]+\/index\.ts$/.test(f))
+      .map((f) => `src/${f}`),
+  );
   const reached = new Set<string>();
   const queue = [...entries];
   while (queue.length > 0) {
@@ -157,7 +168,9 @@ test('every shipped module is reachable from an entry point', () => {
     reached.add(file);
     for (const ref of scanImports(fs.readFileSync(path.join(root, file), 'utf8'))) {
       if (!ref.specifier.startsWith('.')) continue;
-      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), ref.specifier)).replace(/\.js$/, '.ts');
+      const target = path.posix
+        .normalize(path.posix.join(path.posix.dirname(file), ref.specifier))
+        .replace(/\.js$/, '.ts');
       if (fs.existsSync(path.join(root, target))) queue.push(target);
     }
   }
@@ -172,10 +185,26 @@ test('every shipped module is reachable from an entry point', () => {
 });
 
 test('the test-only patterns match test support and nothing the package needs', () => {
-  for (const p of ['report/html.test.ts', 'report/html.browser.test.js', 'protocols/testing/helpers.ts', 'server/testing.js', 'report/test-support.d.ts', 'profiles/test-servers.js.map', 'report/fixtures/generate-fixtures.js', 'report/synth-run.js']) {
+  for (const p of [
+    'report/html.test.ts',
+    'report/html.browser.test.js',
+    'protocols/testing/helpers.ts',
+    'server/testing.js',
+    'report/test-support.d.ts',
+    'profiles/test-servers.js.map',
+    'report/fixtures/generate-fixtures.js',
+    'report/synth-run.js',
+  ]) {
     assert.ok(isTestOnly(p), p);
   }
-  for (const p of ['cli/main.js', 'server/linear-model.js', 'run/target-check.js', 'report/html.js', 'engine/worker.js', 'index.d.ts']) {
+  for (const p of [
+    'cli/main.js',
+    'server/linear-model.js',
+    'run/target-check.js',
+    'report/html.js',
+    'engine/worker.js',
+    'index.d.ts',
+  ]) {
     assert.ok(!isTestOnly(p), p);
   }
 });

@@ -40,7 +40,11 @@ test('the package holds no tests, test support or fixtures', () => {
     if (/^(dist\/(test|bench)|src|test)\//.test(f)) return true;
     return f.startsWith('dist/src/') && isTestOnly(f.slice('dist/src/'.length));
   });
-  assert.deepEqual(leaked, [], 'add a negation to package.json "files" (and the pattern to isTestOnly in test/helpers/source-rules.ts)');
+  assert.deepEqual(
+    leaked,
+    [],
+    'add a negation to package.json "files" (and the pattern to isTestOnly in test/helpers/source-rules.ts)',
+  );
 });
 
 test('the package holds the CLI, the library entry points and the reference models', () => {
@@ -50,10 +54,18 @@ test('the package holds the CLI, the library entry points and the reference mode
     types: string;
     exports: Record<string, Record<string, string>>;
   };
-  const entries = [...Object.values(manifest.bin), manifest.main, manifest.types, ...Object.values(manifest.exports).flatMap((e) => Object.values(e))];
+  const entries = [
+    ...Object.values(manifest.bin),
+    manifest.main,
+    manifest.types,
+    ...Object.values(manifest.exports).flatMap((e) => Object.values(e)),
+  ];
   for (const entry of entries) assert.ok(files.has(path.posix.normalize(entry)), `${entry} is packed`);
   const models = fs.readdirSync(path.join(root, 'models'));
-  assert.ok(models.includes('models.json') && models.some((m) => m.endsWith('.onnx')), 'models/ has the manifest and ONNX files');
+  assert.ok(
+    models.includes('models.json') && models.some((m) => m.endsWith('.onnx')),
+    'models/ has the manifest and ONNX files',
+  );
   for (const m of models) assert.ok(files.has(`models/${m}`), `models/${m} is packed`);
 });
 

@@ -6,7 +6,22 @@
  */
 
 /** Everything that may import anything (except each other): the CLI and the library root. */
-const ALL = ['core', 'plan', 'pacing', 'metrics', 'stats', 'model', 'data', 'verdict', 'report', 'protocols', 'engine', 'run', 'profiles', 'server'];
+const ALL = [
+  'core',
+  'plan',
+  'pacing',
+  'metrics',
+  'stats',
+  'model',
+  'data',
+  'verdict',
+  'report',
+  'protocols',
+  'engine',
+  'run',
+  'profiles',
+  'server',
+];
 
 /**
  * Folder (first path segment under src/; `index` is src/index.ts) → the other folders its modules
@@ -144,7 +159,12 @@ export function blankComments(src: string): string {
     } else if (c === '`') {
       copyTo(i + 1);
       template();
-    } else if (c === '/' && (prev === '' || '(,=:[!&|?{};+-*%<>~^'.includes(prev) || /\b(return|typeof|case|of|in|yield|await)\s*$/.test(src.slice(Math.max(0, i - 12), i)))) {
+    } else if (
+      c === '/' &&
+      (prev === '' ||
+        '(,=:[!&|?{};+-*%<>~^'.includes(prev) ||
+        /\b(return|typeof|case|of|in|yield|await)\s*$/.test(src.slice(Math.max(0, i - 12), i)))
+    ) {
       // A regular-expression literal: up to the closing `/` outside a character class, then its flags.
       let j = i + 1;
       let inClass = false;
