@@ -19,6 +19,7 @@ export const REQUEST_TIMEOUT_CODE = 'PREFLIGHT_REQUEST_TIMEOUT';
 
 /** null means the request was cancelled by us (graceful-stop timeout, Ctrl-C): not a target error. */
 export function classifyError(err: unknown): ErrorClass | null {
+  // biome-ignore lint/suspicious/noExplicitAny: walks untyped error objects and their cause chains
   let e: any = err;
   for (let depth = 0; e && depth < 4; depth++, e = e.cause) {
     if (e.name === 'HTTPParserError') return 'invalid_response';

@@ -102,7 +102,8 @@ export type Spec =
   | StringSpec | DurationSpec | RateSpec | IntSpec | NumberSpec | BoolSpec
   | ObjectSpec | MapSpec | ArraySpec | UnionSpec | AnySpec | CustomSpec;
 
-export type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: raw plan values, checked by the walker
+export type Raw = Record<string, any>;
 
 /** Extends a path: `join('a', 'b')` → `a.b`; `join('a', 2)` → `a[2]`. */
 export function join(path: string, key: string | number): string {

@@ -17,7 +17,8 @@ export interface HttpResult {
   headers: Record<string, string | string[] | undefined>;
   body: string;
   /** Parsed JSON body, or undefined when the body is not JSON. */
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: tests index into arbitrary response JSON
+  json: any;
   /** ms from send to the end of the response. */
   ms: number;
 }
