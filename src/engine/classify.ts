@@ -50,18 +50,26 @@ const MAX_REASON_CHARS = 1000;
  */
 export function errorReason(err: unknown): string {
   const parts: string[] = [];
-  let e: any = err;
-  for (let depth = 0; e != null && depth < 3; depth++, e = e.cause) {
+  let e: unknown = err;
+  for (let depth = 0; e != null && depth < 3; depth++) {
     if (typeof e !== 'object') {
       parts.push(String(e));
       break;
     }
-    const code = typeof e.code === 'string' ? e.code : '';
-    const msg = typeof e.message === 'string' ? e.message : '';
-    parts.push(code && msg ? `${code}: ${msg}` : code || msg || String(e.name ?? 'error'));
+    const { code, message: msg, name } = readError(e as Record<string, unknown>);
+    parts.push(code && msg ? `${code}: ${msg}` : code || msg || name);
+    e = (e as { cause?: unknown }).cause;
   }
   const s = parts.join('; cause ').replace(/\s+/g, ' ').trim();
   return s.length > MAX_REASON_CHARS ? `${s.slice(0, MAX_REASON_CHARS - 1)}…` : s;
+}
+
+function readError(e: Record<string, unknown>): { code: string; message: string; name: string } {
+  return {
+    code: typeof e['code'] === 'string' ? e['code'] : '',
+    message: typeof e['message'] === 'string' ? e['message'] : '',
+    name: typeof e['name'] === 'string' ? e['name'] : 'error',
+  };
 }
 
 /** Default judgement by status when the adapter has no opinion. */
