@@ -126,6 +126,27 @@ thresholds:
   assert.match(fail.stdout, /verdict: FAILED/);
 });
 
+test('a profile run whose worker thread dies mid-run is invalid (exit 4), as a plain run is', async () => {
+  const srv = await delayServer(1);
+  servers.push(srv);
+  const dir = tmp();
+  const file = writePlan(
+    dir,
+    `target: { url: ${srv.url} }
+options: { workers: 2 }
+profile: { type: load, rate: 40/s, steps: 2, stepDuration: 1s, hold: 2s }
+scenario: { request: { path: /health } }
+thresholds: [ p99 < 5s ]
+`,
+  );
+  const out = path.join(dir, 'out');
+  const r = await preflight(['run', file, '--out', out, '--quiet', '--no-report'], { env: { PREFLIGHT_TEST_CRASH_WORKER: '1:1500' } });
+  assert.equal(r.code, 4, r.stdout + r.stderr);
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.equal(summary.verdict, 'invalid');
+  assert.match(summary.generator.worker_failures.join(' '), /worker 2 of 2 died mid-run/);
+});
+
 test('run: unreachable target exits 5 before any load; bad arguments exit 2', async () => {
   const port = await closedPort();
   const dir = tmp();

@@ -97,6 +97,8 @@ export interface GeneratorHealth {
    * options.maxDispatchLag, of how many windows. Absent in summaries written before it existed.
    */
   windows_over_limit?: { count: number; of: number; limit_ms: number };
+  /** Worker threads that died mid-run (their share of the load stopped): the run is invalid. Absent when none did. */
+  worker_failures?: string[];
   /** Process CPU use, % of one core, mean and max over intervals. */
   cpu_percent: { mean: number; max: number };
   reasons: string[];

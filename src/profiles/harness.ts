@@ -11,7 +11,7 @@ import type { IntervalRecord, Summary } from '../core/results.js';
 import { redact } from '../plan/index.js';
 import type { MemorySource, Plan } from '../plan/types.js';
 import { run, type RunResult } from '../run/index.js';
-import { nothingServed } from '../verdict/index.js';
+import { decideOutcome } from '../verdict/index.js';
 import { MemorySampler, type MemoryStats } from './memory.js';
 import type { ProfileAnswer, ProfileRunOptions } from './types.js';
 
@@ -43,13 +43,10 @@ export function writeJsonFile(file: string, value: unknown, secrets: readonly st
   fs.renameSync(tmp, file);
 }
 
-/** The verdict of a profile run: interrupted, then failed (answer or thresholds), then invalid, else passed. */
+/** The verdict of a profile run: the run's one decider, with the profile's answer. */
 export function profileVerdict(summary: Summary, answer: ProfileAnswer): { verdict: Summary['verdict']; exitCode: ExitCode } {
-  if (summary.status === 'interrupted') return { verdict: 'interrupted', exitCode: ExitCode.Interrupted };
-  if (answer.verdict === 'failed' || summary.thresholds.some((t) => !t.ok)) return { verdict: 'failed', exitCode: ExitCode.ThresholdsFailed };
-  // As for a plain run: a run in which some scenario served nothing cannot pass (run.ts warned).
-  if (summary.generator?.overloaded || nothingServed(summary).length > 0) return { verdict: 'invalid', exitCode: ExitCode.RunInvalid };
-  return { verdict: 'passed', exitCode: ExitCode.Passed };
+  const { verdict, exitCode } = decideOutcome(summary, { profileFailed: answer.verdict === 'failed' });
+  return { verdict, exitCode };
 }
 
 /** Puts the answer into the summary (and the verdict it implies) and rewrites summary.json. */

@@ -163,6 +163,7 @@ function writeTopLevel(plan: Plan, outDir: string, steps: StepOutcome[], thresho
   const first = steps[0]?.summary;
   const last = steps[steps.length - 1]?.summary;
   const overloaded = steps.filter((s) => s.summary.generator.overloaded);
+  const workerFailures = steps.flatMap((s) => (s.summary.generator.worker_failures ?? []).map((w) => `${s.name}: ${w}`));
   const template = plan.profile!.template;
   const summary: Summary = {
     format: 'preflight-summary/1',
@@ -184,6 +185,8 @@ function writeTopLevel(plan: Plan, outDir: string, steps: StepOutcome[], thresho
       ...(last?.generator ?? { workers: plan.options.workers, dispatch_lag_ms: { p50: 0, p99: 0, max: 0 }, event_loop_delay_ms: { p50: 0, p99: 0, max: 0 }, cpu_percent: { mean: 0, max: 0 } }),
       overloaded: overloaded.length > 0,
       reasons: overloaded.flatMap((s) => s.summary.generator.reasons.map((r) => `${s.name}: ${r}`)),
+      // A worker that died in any step makes the whole profile invalid, not only in the last one.
+      worker_failures: workerFailures.length > 0 ? workerFailures : undefined,
     } as Summary['generator'],
     total: summarizeRecords(all, plan.profile!.type, template.protocol),
     scenarios: Object.fromEntries(steps.map((s) => [s.name, s.summary.scenarios[s.name]])),

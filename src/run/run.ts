@@ -11,7 +11,7 @@ import { Accumulator } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact, redactError, redactPlan } from '../plan/index.js';
 import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
-import { evaluateLive, evaluateThresholds, nothingServed } from '../verdict/index.js';
+import { decideOutcome, evaluateLive, evaluateThresholds, nothingServed } from '../verdict/index.js';
 import { checkTargets } from './target-check.js';
 import { checkOffline } from './check-offline.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
@@ -383,23 +383,11 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     const rep = s.adapter as AdapterReport | undefined;
     for (const e of rep?.finish_errors ?? []) summary.warnings.push(`${name}: the adapter could not finish: ${e}`);
   }
-  const failed = results.some((r) => !r.ok);
-  const unserved = status === 'interrupted' ? [] : nothingServed(summary);
-  summary.warnings.push(...unserved);
-  let exitCode: ExitCode;
-  if (status === 'interrupted') {
-    summary.verdict = 'interrupted';
-    exitCode = ExitCode.Interrupted;
-  } else if (failed) {
-    summary.verdict = 'failed';
-    exitCode = ExitCode.ThresholdsFailed;
-  } else if (summary.generator.overloaded || shardFailures.length > 0 || unserved.length > 0) {
-    summary.verdict = 'invalid';
-    exitCode = ExitCode.RunInvalid;
-  } else {
-    summary.verdict = 'passed';
-    exitCode = ExitCode.Passed;
-  }
+  if (status !== 'interrupted') summary.warnings.push(...nothingServed(summary));
+  if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
+  const outcome = decideOutcome(summary);
+  summary.verdict = outcome.verdict;
+  const exitCode = outcome.exitCode;
   summary.exitCode = exitCode;
   writer.finish(summary); // throws a ResultsWriteError (with the summary) if any results write failed
   return { summary, outDir, exitCode };

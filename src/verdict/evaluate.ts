@@ -186,20 +186,33 @@ export function nothingServed(summary: Pick<Summary, 'scenarios'>): string[] {
 export interface VerdictOutcome {
   verdict: Verdict;
   exitCode: ExitCode;
-  /** Human-readable reasons (failed thresholds, interruption, overload). */
+  /** Human-readable reasons (failed thresholds, interruption, overload, dead workers, nothing served). */
   reasons: string[];
 }
 
+/** What decides a run's outcome beyond its summary: a profile's own answer. */
+export interface OutcomeExtras {
+  /** The profile's answer failed (a stress run broke catastrophically, a soak drifted, …). */
+  profileFailed?: boolean;
+}
+
 /**
- * The run's verdict. Precedence: interrupted (130) > thresholds failed (3) > generator overloaded,
- * or no request served (see nothingServed), so results cannot be trusted (4) > passed (0).
+ * The one decider of a run's verdict and exit code, for plain runs and profiles alike, from what the
+ * summary records. Precedence: interrupted (130) > thresholds or the profile's answer failed (3) >
+ * the results cannot be trusted — generator overloaded, a worker thread died mid-run, or a scenario
+ * served not one request (see nothingServed) — (4) > passed (0).
  */
-export function verdictFor(results: readonly ThresholdResult[], opts: { interrupted?: boolean; generatorOverloaded?: boolean; nothingServed?: readonly string[] } = {}): VerdictOutcome {
-  const failed = results.filter((r) => !r.ok);
+export function decideOutcome(summary: Pick<Summary, 'status' | 'thresholds' | 'scenarios'> & Partial<Pick<Summary, 'generator'>>, extras: OutcomeExtras = {}): VerdictOutcome {
+  const failed = summary.thresholds.filter((r) => !r.ok);
   const reasons = failed.map((r) => `${r.expression}: ${r.value === null ? (r.note ?? 'no data') : `measured ${r.value}`}`);
-  if (opts.interrupted) return { verdict: 'interrupted', exitCode: ExitCode.Interrupted, reasons: ['interrupted', ...reasons] };
-  if (failed.length > 0) return { verdict: 'failed', exitCode: ExitCode.ThresholdsFailed, reasons };
-  const invalid = [...(opts.generatorOverloaded ? ['the load generator was overloaded; latency figures include its own delay'] : []), ...(opts.nothingServed ?? [])];
+  if (summary.status === 'interrupted') return { verdict: 'interrupted', exitCode: ExitCode.Interrupted, reasons: ['interrupted', ...reasons] };
+  if (extras.profileFailed) reasons.unshift("the profile's answer failed");
+  if (reasons.length > 0) return { verdict: 'failed', exitCode: ExitCode.ThresholdsFailed, reasons };
+  const invalid = [
+    ...(summary.generator?.overloaded ? ['the load generator was overloaded; latency figures include its own delay'] : []),
+    ...(summary.generator?.worker_failures ?? []),
+    ...nothingServed(summary),
+  ];
   if (invalid.length > 0) return { verdict: 'invalid', exitCode: ExitCode.RunInvalid, reasons: invalid };
   return { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] };
 }

@@ -4,7 +4,7 @@ import { ExitCode } from '../core/exit-codes.js';
 import type { DurationStats, ScenarioSummary, Summary, ThresholdResult } from '../core/results.js';
 import type { ThresholdPlan } from '../plan/types.js';
 import type { ScenarioFacts, ThresholdContext } from '../plan/thresholds.js';
-import { evaluateLive, evaluateThresholds, parseThresholdExpression, verdictFor } from './index.js';
+import { decideOutcome, evaluateLive, evaluateThresholds, parseThresholdExpression } from './index.js';
 
 const facts = (entries: Array<[string, ScenarioFacts]>): ThresholdContext => ({ scenarios: new Map(entries) });
 const CTX = facts([
@@ -217,20 +217,27 @@ test('evaluation against a hand-made Summary', () => {
   assert.equal(evaluateThresholds([free('generator_overloaded == false')], overloaded)[0].ok, false);
 });
 
-test('verdict and exit code precedence', () => {
+test('one outcome decider: precedence interrupted > failed (thresholds or profile answer) > invalid > passed', () => {
   const pass: ThresholdResult[] = [{ expression: 'p99 < 1s', value: 1, ok: true }];
   const fail: ThresholdResult[] = [{ expression: 'p99 < 1s', value: 2000, ok: false }, { expression: 'x', value: null, ok: false, note: 'no requests' }];
-  assert.deepEqual(verdictFor(pass), { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] });
-  assert.deepEqual(verdictFor([]), { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] });
-  const f = verdictFor(fail);
+  const base = summary();
+  const of = (thresholds: ThresholdResult[], more: Partial<Summary> = {}) => ({ ...base, status: 'completed' as const, thresholds, ...more });
+  const overloaded = { generator: { ...base.generator, overloaded: true } };
+  const deadWorker = { generator: { ...base.generator, worker_failures: ['worker 2 of 2 died mid-run'] } };
+  assert.deepEqual(decideOutcome(of(pass)), { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] });
+  assert.deepEqual(decideOutcome(of([])), { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] });
+  const f = decideOutcome(of(fail));
   assert.equal(f.verdict, 'failed');
   assert.equal(f.exitCode, ExitCode.ThresholdsFailed);
   assert.deepEqual(f.reasons, ['p99 < 1s: measured 2000', 'x: no requests']);
-  assert.equal(verdictFor(pass, { generatorOverloaded: true }).exitCode, ExitCode.RunInvalid);
-  assert.equal(verdictFor(pass, { generatorOverloaded: true }).verdict, 'invalid');
-  assert.equal(verdictFor(fail, { generatorOverloaded: true }).verdict, 'failed');
-  assert.equal(verdictFor(fail, { interrupted: true, generatorOverloaded: true }).verdict, 'interrupted');
-  assert.equal(verdictFor(pass, { interrupted: true }).exitCode, ExitCode.Interrupted);
+  assert.equal(decideOutcome(of(pass, overloaded)).exitCode, ExitCode.RunInvalid);
+  assert.equal(decideOutcome(of(pass, overloaded)).verdict, 'invalid');
+  assert.deepEqual(decideOutcome(of(pass, deadWorker)).reasons, ['worker 2 of 2 died mid-run']);
+  assert.equal(decideOutcome(of(pass, deadWorker)).exitCode, ExitCode.RunInvalid);
+  assert.equal(decideOutcome(of(fail, overloaded)).verdict, 'failed');
+  assert.equal(decideOutcome(of(pass), { profileFailed: true }).exitCode, ExitCode.ThresholdsFailed);
+  assert.equal(decideOutcome(of(fail, { ...overloaded, status: 'interrupted' })).verdict, 'interrupted');
+  assert.equal(decideOutcome(of(pass, { status: 'interrupted' })).exitCode, ExitCode.Interrupted);
 });
 
 test('live evaluation: only failing abortOnFail thresholds past their delay, never for missing data', () => {

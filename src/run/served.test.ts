@@ -8,9 +8,9 @@ import { ExitCode } from '../core/exit-codes.js';
 import type { ScenarioSummary } from '../core/results.js';
 import { Accumulator } from '../metrics/index.js';
 import { redact } from '../plan/index.js';
-import { combineReasons, scenarioSummary } from '../run/summary.js';
+import { combineReasons, scenarioSummary } from './summary.js';
 import { parseThresholdExpression } from '../plan/thresholds.js';
-import { evaluateThresholds, nothingServed, verdictFor } from './index.js';
+import { decideOutcome, evaluateThresholds, nothingServed } from '../verdict/index.js';
 
 function acc(counters: Record<string, number>, windowMs = 2000): Accumulator {
   const a = new Accumulator();
@@ -44,12 +44,14 @@ test('nothingServed names each scenario with attempts and no success; the verdic
   assert.match(reasons[0], /^no_request_succeeded: scenario down: not one of its 20 requests succeeded \(20 failed \(connection_refused 20\)\)/);
   assert.match(reasons[1], /scenario stuck: not one of its 5 requests succeeded \(5 never completed and were cancelled at the stop\)/);
   assert.deepEqual(nothingServed({ scenarios: { fine: scenarios.fine, idle: scenarios.idle } }), []);
-  const v = verdictFor([], { nothingServed: reasons });
+  const of = (thresholds: Array<{ expression: string; value: number | null; ok: boolean }>, status: 'completed' | 'interrupted' = 'completed') => ({ status, thresholds, scenarios });
+  const v = decideOutcome(of([]));
   assert.equal(v.verdict, 'invalid');
   assert.equal(v.exitCode, ExitCode.RunInvalid);
-  assert.equal(verdictFor([{ expression: 'p99 < 1s', value: null, ok: false }], { nothingServed: reasons }).verdict, 'failed');
-  assert.equal(verdictFor([], { nothingServed: reasons, interrupted: true }).verdict, 'interrupted');
-  assert.equal(verdictFor([], {}).verdict, 'passed');
+  assert.deepEqual(v.reasons, reasons);
+  assert.equal(decideOutcome(of([{ expression: 'p99 < 1s', value: null, ok: false }])).verdict, 'failed');
+  assert.equal(decideOutcome(of([], 'interrupted')).verdict, 'interrupted');
+  assert.equal(decideOutcome({ status: 'completed', thresholds: [], scenarios: { fine: scenarios.fine, idle: scenarios.idle } }).verdict, 'passed');
 });
 
 test('combineReasons: at most 3 distinct per class across shards, secrets redacted before the cut', () => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkWritableFile, ensureDir, ensureDirAsync } from './output-path.js';
-import { writeGoldenShard } from '../data/quality.js';
+import { checkWritableFile, ensureDir, ensureDirAsync } from '../core/output-path.js';
+import { writeGoldenShard } from './quality.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-outpath-'));
 
