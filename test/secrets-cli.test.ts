@@ -8,15 +8,15 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closedPort, httpServer, type TestServer } from './helpers/servers.js';
+import { preflight as spawnCli, type CliResult } from './helpers/cli.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+/** In the test's folder, with the planted secrets in the environment. */
+const preflight = (args: string[], timeoutMs = 60_000): Promise<CliResult> => spawnCli(args, { cwd: dir, env: ENV, timeoutMs });
+
 const servers: TestServer[] = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-secrets-'));
 after(async () => {
@@ -40,21 +40,6 @@ interface Result {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-function preflight(args: string[], timeoutMs = 60_000): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1', ...ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 /** Every file under `d` (recursively), as text. */

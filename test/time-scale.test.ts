@@ -4,36 +4,20 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { delayServer, type TestServer } from './helpers/servers.js';
 import { parsePlan, scalePlan } from '../src/plan/index.js';
 import type { Summary } from '../src/core/results.js';
+import { preflight } from './helpers/cli.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 const servers: TestServer[] = [];
 const dirs: string[] = [];
 after(async () => {
   for (const s of servers) await s.close();
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
-
-function preflight(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stderr });
-    });
-  });
-}
 
 // (a short run on shared cores: the generator-lag limit relaxed, as in the engine tests)
 const PLAN = (url: string) => `target: { url: "${url}" }

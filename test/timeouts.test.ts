@@ -6,17 +6,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { run } from '../src/run/index.js';
 import { ExitCode } from '../src/core/exit-codes.js';
 import type { ThresholdPlan } from '../src/plan/types.js';
 import { closedPort, delayServer, tcpServer, type TestServer } from './helpers/servers.js';
 import { plan, scenario } from './helpers/plans.js';
+import { preflight } from './helpers/cli.js';
 
 const servers: TestServer[] = [];
 /** Drip timers still running (cleared when their socket closes; all cleared at the end). */
@@ -179,23 +178,6 @@ test('error reasons of HTTP failures name the status; secrets in messages are re
 });
 
 // The command as a user runs it: a run whose responses never finish does not exit 0.
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
-
-function preflight(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 test('CLI: a drip-body target with timeout 1s exits 4 without thresholds and 3 with error_rate < 1%, and says why', async () => {
   const drip = await dripServer();
