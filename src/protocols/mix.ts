@@ -10,7 +10,7 @@ import type { Adapter, AdapterContext, BodyMode, ErrorClass, Recorder, StreamObs
 import { PlanError } from '../core/errors.js';
 import { createRng, deriveSeed, shuffleInPlace } from '../core/random.js';
 import type { AdapterOptions } from './common.js';
-import { scenarioDataset } from './common.js';
+import { classifyStatus, scenarioDataset } from './common.js';
 
 export const MIX_TABLE_SIZE = 10_000;
 
@@ -106,7 +106,7 @@ export async function createMixAdapter(o: AdapterOptions, factory: AdapterFactor
     },
     judge(req: WireRequest, status: number, body: Buffer | null, rec: Recorder): ErrorClass | null {
       const s = (req.group !== undefined ? byGroup.get(req.group) : undefined) ?? first;
-      return s.judge ? s.judge(req, status, body, rec) : null;
+      return s.judge ? s.judge(req, status, body, rec) : classifyStatus(status);
     },
     async finish() {
       for (const s of subs) if (s.finish) await s.finish();
