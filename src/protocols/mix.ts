@@ -8,7 +8,7 @@
  */
 import type { Adapter, AdapterContext, BodyMode, ErrorClass, Recorder, StreamObserver, WireRequest } from '../core/types.js';
 import { PlanError } from '../core/errors.js';
-import { createRng, deriveSeed, shuffleInPlace } from '../core/random.js';
+import { Rng, deriveSeed, shuffleInPlace } from '../core/random.js';
 import type { AdapterOptions } from './common.js';
 import { classifyStatus, scenarioDataset } from './common.js';
 
@@ -42,7 +42,7 @@ export function mixTable(weights: readonly number[], seed: number, size = MIX_TA
   counts.forEach((c, i) => {
     for (let k = 0; k < c; k++) table.push(i);
   });
-  shuffleInPlace(table, createRng(deriveSeed(seed, 'mix')));
+  shuffleInPlace(table, new Rng(deriveSeed(seed, 'mix')));
   return Uint16Array.from(table);
 }
 
