@@ -400,19 +400,41 @@ test('an adapter whose judge throws: the request is still counted (as an error) 
       throw new Error('judge bug');
     },
   };
-  const pool = createPool(srv.url, { connections: null, connectTimeoutMs: 2000, tls: { insecure: false } });
-  const rt = new ScenarioRuntime(scenario('j', {}), adapter, pool, 2000);
+  const { done, rt } = await sendOne(srv.url, adapter);
+  assert.equal(done, true, 'the owner (a virtual user, an executor) hears the request finished');
+  assert.equal(rt.inFlight, 0);
+  assert.equal(rt.metrics.requests, 1);
+  assert.equal(rt.metrics.ok, 0);
+});
+
+/** Sends one request through a fresh ScenarioRuntime; done: its owner heard it finish (within 3 s). */
+async function sendOne(url: string, adapter: Adapter): Promise<{ done: boolean; rt: ScenarioRuntime }> {
+  const pool = createPool(url, { connections: null, connectTimeoutMs: 2000, tls: { insecure: false } });
+  const rt = new ScenarioRuntime(scenario('one', {}), adapter, pool, 2000);
   try {
     const done = await Promise.race([
       new Promise<boolean>((resolve) => rt.send(nowNs(), 0, { onRequestDone: () => resolve(true) })),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000)),
     ]);
-    assert.equal(done, true, 'the owner (a virtual user, an executor) hears the request finished');
-    assert.equal(rt.inFlight, 0);
-    assert.equal(rt.metrics.requests, 1);
-    assert.equal(rt.metrics.ok, 0);
+    return { done, rt };
   } finally {
     await pool.destroy();
+  }
+}
+
+test('an adapter without a judge: the one status rule applies (a 302 that is not followed is an error, a 200 ok)', async () => {
+  const redirect = await httpServer((_req, res) => {
+    res.writeHead(302, { location: '/elsewhere' });
+    res.end();
+  });
+  const fine = await delayServer(0);
+  servers.push(redirect, fine);
+  const adapter: Adapter = { protocol: 'http', bodyMode: 'none', request: () => ({ method: 'GET', path: '/', headers: {} }) };
+  for (const [srv, ok] of [[redirect, 0], [fine, 1]] as const) {
+    const { done, rt } = await sendOne(srv.url, adapter);
+    assert.equal(done, true);
+    assert.equal(rt.metrics.requests, 1);
+    assert.equal(rt.metrics.ok, ok, `${srv.url}: ok ${rt.metrics.ok}`);
   }
 });
 

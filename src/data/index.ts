@@ -19,5 +19,4 @@ export { parseJsonTolerant, replaceNonFinite, compileJsonPath, evalJsonPath, fla
 export type { PathStep } from './json.js';
 export { argmax, predictionOf, isCorrect, outputVector, maxAbsDiff, readGolden, writeGoldenShard, partFile, recordRegression } from './quality.js';
 export type { Prediction, GoldenOutputs, RowValue } from './quality.js';
-export { createRng, deriveSeed, shuffleInPlace } from '../core/random.js';
-export type { Rng } from '../core/random.js';
+export { Rng, deriveSeed, shuffleInPlace } from '../core/random.js';

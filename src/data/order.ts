@@ -13,7 +13,7 @@
  * Every table derives from the plan seed only, so all shards agree on it and together they walk
  * the order exactly once per cycle, whatever the number of shards.
  */
-import { createRng, deriveSeed, shuffleInPlace } from '../core/random.js';
+import { Rng, deriveSeed, shuffleInPlace } from '../core/random.js';
 
 export type RowOrder = 'sequential' | 'shuffle' | 'sample';
 
@@ -31,12 +31,12 @@ export interface BatchTable {
 export function rowOrder(n: number, order: RowOrder, seed: number): Int32Array {
   const out = new Int32Array(n);
   if (order === 'sample') {
-    const rng = createRng(deriveSeed(seed, 'data.sample'));
+    const rng = new Rng(deriveSeed(seed, 'data.sample'));
     for (let i = 0; i < n; i++) out[i] = rng.int(n);
     return out;
   }
   for (let i = 0; i < n; i++) out[i] = i;
-  if (order === 'shuffle') shuffleInPlace(out, createRng(deriveSeed(seed, 'data.shuffle')));
+  if (order === 'shuffle') shuffleInPlace(out, new Rng(deriveSeed(seed, 'data.shuffle')));
   return out;
 }
 
@@ -55,7 +55,7 @@ export function buildBatchTable(
       sizes.push(min);
     }
   } else {
-    const rng = createRng(deriveSeed(opts.seed, 'data.batch'));
+    const rng = new Rng(deriveSeed(opts.seed, 'data.batch'));
     for (let p = 0; p < n; ) {
       const b = min + rng.int(max - min + 1);
       starts.push(p);

@@ -4,8 +4,7 @@
  * (default 64) cycled through like a dataset, so requests can be pre-encoded once.
  */
 import type { SyntheticPlan } from '../plan/types.js';
-import { createRng, deriveSeed } from '../core/random.js';
-import type { Rng } from '../core/random.js';
+import { Rng, deriveSeed } from '../core/random.js';
 import type { TensorInput } from './tensors.js';
 import { isIntegerType, product } from './tensors.js';
 
@@ -29,7 +28,7 @@ function draw(rng: Rng, plan: Pick<SyntheticPlan, 'distribution' | 'low' | 'high
   if (plan.distribution === 'normal') return (plan.mean ?? 0) + (plan.std ?? 1) * rng.normal();
   const lo = plan.low ?? 0;
   const hi = plan.high ?? 1;
-  return lo + (hi - lo) * rng.next();
+  return lo + (hi - lo) * rng.float();
 }
 
 /**
@@ -44,11 +43,11 @@ export function rowDimsOf(shape: readonly number[]): number[] {
 export function syntheticTensor(spec: TensorSpecLike, plan: Pick<SyntheticPlan, 'distribution' | 'low' | 'high' | 'mean' | 'std'>, seed: number, rows = SYNTHETIC_POOL_ROWS): TensorInput {
   const rowShape = rowDimsOf(spec.shape);
   const width = product(rowShape);
-  const rng = createRng(deriveSeed(seed, `synthetic.${spec.name}`));
+  const rng = new Rng(deriveSeed(seed, `synthetic.${spec.name}`));
   const dt = spec.datatype.toUpperCase();
   if (dt === 'BYTES') {
     const data: string[] = new Array(rows * width);
-    for (let i = 0; i < data.length; i++) data[i] = Math.floor(rng.next() * 1e9).toString(36);
+    for (let i = 0; i < data.length; i++) data[i] = Math.floor(rng.float() * 1e9).toString(36);
     return { name: spec.name, datatype: dt, columns: [], width, rowShape, data, rowCount: rows };
   }
   const data = new Float64Array(rows * width);
@@ -68,9 +67,9 @@ export function syntheticTensor(spec: TensorSpecLike, plan: Pick<SyntheticPlan, 
 
 /** N uniform floats in [0, 1) (seeded), e.g. for payload-size sweeps. */
 export function floatPayload(n: number, seed = 1): Float32Array {
-  const rng = createRng(deriveSeed(seed, `payload.${n}`));
+  const rng = new Rng(deriveSeed(seed, `payload.${n}`));
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rng.next();
+  for (let i = 0; i < n; i++) out[i] = rng.float();
   return out;
 }
 

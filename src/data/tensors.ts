@@ -2,6 +2,7 @@
  * Columns → model inputs. Each input is a flat, row-major typed array of `rowCount × width`
  * values (BYTES inputs: strings), built once per shard; requests slice it by row.
  */
+import { DATATYPES } from '../plan/syntax.js';
 import type { DataPlan } from '../plan/types.js';
 import type { Column, Dataset } from './dataset.js';
 import { expandColumns, requireColumns, rowWhere } from './dataset.js';
@@ -24,7 +25,7 @@ export interface TensorInput {
 export type Labels = { kind: 'number'; values: Float64Array | Float32Array } | { kind: 'string'; values: string[] };
 
 const INT_TYPES = new Set(['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
-export const KSERVE_DATATYPES = new Set(['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES']);
+export const KSERVE_DATATYPES: ReadonlySet<string> = new Set<string>(DATATYPES);
 
 export function isIntegerType(dt: string): boolean {
   return INT_TYPES.has(dt);

@@ -71,9 +71,3 @@ function readError(e: Record<string, unknown>): { code: string; message: string;
     name: typeof e['name'] === 'string' ? e['name'] : 'error',
   };
 }
-
-/** Default judgement by status when the adapter has no opinion. */
-export function classifyStatus(status: number): ErrorClass | null {
-  if (status < 400) return null;
-  return status < 500 ? 'http_4xx' : 'http_5xx';
-}

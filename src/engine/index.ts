@@ -3,6 +3,6 @@ export { localShard, workerShard, batchBuffers, type ShardHandle } from './shard
 export { workloadModel } from './executors/index.js';
 export { LATE_TOLERANCE_NS } from './scenario-runtime.js';
 export { absoluteNow, nowNs } from './clock.js';
-export { classifyError, classifyStatus } from './classify.js';
+export { classifyError } from './classify.js';
 export { httpClientOf } from './http-pool.js';
 export { targetAgent, tlsConnectOptions, tlsFailure } from './target-tls.js';

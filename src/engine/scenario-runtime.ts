@@ -8,7 +8,8 @@ import type { Adapter, ErrorClass, Recorder, StreamObserver, WireRequest } from 
 import { MetricSet } from '../metrics/metric-set.js';
 import { recordClamped } from '../metrics/histogram.js';
 import type { ScenarioPlan } from '../plan/types.js';
-import { classifyError, classifyStatus, errorReason, REQUEST_TIMEOUT_CODE } from './classify.js';
+import { classifyStatus } from '../protocols/common.js';
+import { classifyError, errorReason, REQUEST_TIMEOUT_CODE } from './classify.js';
 import { nowNs } from './clock.js';
 import type { RequestHandler, RequestOptions, Transport } from './http-pool.js';
 

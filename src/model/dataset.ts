@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 import { DataError } from '../core/errors.js';
 import { DIGITS_TEST_CSV } from './paths.js';
-import { createRng, shuffleInPlace } from '../core/random.js';
+import { Rng, shuffleInPlace } from '../core/random.js';
 
 export const FEATURES = 64;
 export const CLASSES = 10;
@@ -86,7 +86,7 @@ export function selectRows(data: DigitsData, indices: ArrayLike<number>): Digits
  * round(n × testFraction) of them for the test set. Both halves keep the original row order.
  */
 export function stratifiedSplit(labels: Int32Array, testFraction: number, seed: number): { train: number[]; test: number[] } {
-  const rng = createRng(seed);
+  const rng = new Rng(seed);
   const byClass: number[][] = Array.from({ length: CLASSES }, () => []);
   labels.forEach((label, i) => byClass[label].push(i));
   const train: number[] = [];

@@ -7,12 +7,12 @@ import { FEATURES } from './dataset.js';
 import { forward } from './network.js';
 import type { Network } from './network.js';
 import { ProtoWriter, encodeOnnxModel } from './onnx.js';
-import { createRng } from '../core/random.js';
+import { Rng } from '../core/random.js';
 
 const meta = { graphName: 'g', docString: 'd', producerVersion: 't', modelVersion: 1, properties: { k: 'v' } };
 
 function randomNetwork(sizes: number[], seed: number): Network {
-  const rng = createRng(seed);
+  const rng = new Rng(seed);
   return {
     inputScale: 1 / 16,
     layers: sizes.slice(1).map((outputs, l) => ({
@@ -46,7 +46,7 @@ describe('ONNX export', () => {
       try {
         assert.deepEqual(session.inputNames, ['input']);
         assert.deepEqual(session.outputNames, ['probabilities']);
-        const rng = createRng(1);
+        const rng = new Rng(1);
         const batch = 5;
         const x = Float32Array.from({ length: batch * FEATURES }, () => rng.int(17));
         const out = await session.run({ input: new ort.Tensor('float32', x, [batch, FEATURES]) });

@@ -7,7 +7,7 @@
 import { CLASSES, FEATURES, PIXEL_MAX } from './dataset.js';
 import type { DigitsData } from './dataset.js';
 import type { DenseLayer, Network } from './network.js';
-import { createRng, shuffleInPlace } from '../core/random.js';
+import { Rng, shuffleInPlace } from '../core/random.js';
 
 export interface TrainOptions {
   /** Hidden layer widths (ReLU); [] is multinomial logistic regression. */
@@ -40,7 +40,7 @@ export function scaleFeatures(data: DigitsData): Float64Array {
 export function trainClassifier(x: Float64Array, dims: number, labels: Int32Array, opts: TrainOptions): TrainedParams {
   const rows = labels.length;
   if (x.length !== rows * dims) throw new Error('features and labels disagree on row count');
-  const rng = createRng(opts.seed);
+  const rng = new Rng(opts.seed);
   const sizes = [dims, ...opts.hidden, CLASSES];
   const L = sizes.length - 1;
   const weights: Float64Array[] = [];

@@ -3,7 +3,7 @@
  * Mapped to wall time by RateProfile.timeAt, they give evenly spaced, Poisson or bursty
  * arrivals for any rate profile, deterministically from a seed.
  */
-import { createRng, type Rng } from '../core/random.js';
+import { Rng } from '../core/random.js';
 
 export type ArrivalKind = 'uniform' | 'poisson' | 'gamma';
 
@@ -25,7 +25,7 @@ export class PoissonArrivals implements ArrivalProcess {
   private u = 0;
   private readonly rng: Rng;
   constructor(seed: number) {
-    this.rng = createRng(seed);
+    this.rng = new Rng(seed);
   }
   next(): number {
     this.u += this.rng.exponential();
@@ -44,7 +44,7 @@ export class GammaArrivals implements ArrivalProcess {
   private readonly scale: number;
   constructor(seed: number, burstiness: number) {
     if (!(burstiness > 0)) throw new RangeError('burstiness must be > 0');
-    this.rng = createRng(seed);
+    this.rng = new Rng(seed);
     this.shape = 1 / (burstiness * burstiness);
     this.scale = burstiness * burstiness;
   }

@@ -4,15 +4,12 @@
  * The plan file's own syntax (strings like `30s`, `200/s`) is parsed into this by src/plan.
  */
 
-export type Executor =
-  | 'constant-arrival-rate'
-  | 'ramping-arrival-rate'
-  | 'constant-concurrency'
-  | 'ramping-concurrency'
-  | 'iterations'
-  | 'replay';
+import type { EXECUTORS, PROFILE_TYPES, PROTOCOLS } from './syntax.js';
 
-export type ProtocolName = 'http' | 'kserve-v2' | 'tfserving' | 'torchserve' | 'openai';
+// Each list is written once, as the const array the plan syntax validates against.
+export type Executor = (typeof EXECUTORS)[number];
+
+export type ProtocolName = (typeof PROTOCOLS)[number];
 
 export interface Stage {
   durationMs: number;
@@ -224,7 +221,7 @@ export interface Plan {
   profile?: ProfilePlan;
 }
 
-export type ProfileType = 'load' | 'stress' | 'soak' | 'spike' | 'burst' | 'sweep' | 'capacity' | 'rollout' | 'replay';
+export type ProfileType = (typeof PROFILE_TYPES)[number];
 
 /** When per-window latency and errors count as "back to normal" (spike, rollout). */
 export interface RecoveryRule {

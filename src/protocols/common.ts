@@ -53,7 +53,14 @@ export function joinPath(base: string, path: string): string {
   return base ? `${base}${p}` : p;
 }
 
-/** 2xx → null; 4xx → http_4xx; 5xx → http_5xx; anything else (1xx, 3xx) → other. */
+/**
+ * The one default judgement by status (adapters, checks, and the engine when an adapter has no
+ * judge): 2xx → null; 4xx → http_4xx; 5xx → http_5xx; anything else (1xx, 3xx) → other.
+ * A 3xx is an error, unlike k6's and Locust's default (200–399 pass): they follow redirects, so a
+ * 3xx is rare there; preflight never follows one, so a 3xx means no inference was served (a
+ * wrong URL, an http→https or login redirect) and counting it as ok would pass an SLO on
+ * redirects. A plan that expects one says so with a status check (`status in [200, 302]`).
+ */
 export function classifyStatus(status: number): ErrorClass | null {
   if (status >= 200 && status < 300) return null;
   if (status >= 400 && status < 500) return 'http_4xx';

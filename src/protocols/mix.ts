@@ -8,9 +8,9 @@
  */
 import type { Adapter, AdapterContext, BodyMode, ErrorClass, Recorder, StreamObserver, WireRequest } from '../core/types.js';
 import { PlanError } from '../core/errors.js';
-import { createRng, deriveSeed, shuffleInPlace } from '../core/random.js';
+import { Rng, deriveSeed, shuffleInPlace } from '../core/random.js';
 import type { AdapterOptions } from './common.js';
-import { scenarioDataset } from './common.js';
+import { classifyStatus, scenarioDataset } from './common.js';
 
 export const MIX_TABLE_SIZE = 10_000;
 
@@ -42,7 +42,7 @@ export function mixTable(weights: readonly number[], seed: number, size = MIX_TA
   counts.forEach((c, i) => {
     for (let k = 0; k < c; k++) table.push(i);
   });
-  shuffleInPlace(table, createRng(deriveSeed(seed, 'mix')));
+  shuffleInPlace(table, new Rng(deriveSeed(seed, 'mix')));
   return Uint16Array.from(table);
 }
 
@@ -106,7 +106,7 @@ export async function createMixAdapter(o: AdapterOptions, factory: AdapterFactor
     },
     judge(req: WireRequest, status: number, body: Buffer | null, rec: Recorder): ErrorClass | null {
       const s = (req.group !== undefined ? byGroup.get(req.group) : undefined) ?? first;
-      return s.judge ? s.judge(req, status, body, rec) : null;
+      return s.judge ? s.judge(req, status, body, rec) : classifyStatus(status);
     },
     async finish() {
       for (const s of subs) if (s.finish) await s.finish();

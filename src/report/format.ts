@@ -1,6 +1,8 @@
 /**
- * Number formatting shared by the text, Markdown, JUnit and HTML outputs. Locale-independent on
- * purpose (golden tests, CI logs): no toLocaleString.
+ * The one number formatting module: the text, Markdown, JUnit and HTML outputs use the functions
+ * below ("12.3 ms": three significant digits, zeros trimmed); the terminal's live progress and
+ * run summary use the `terminal` style ("12.3ms": fixed decimals per range, so live columns do
+ * not jitter). Locale-independent on purpose (golden tests, CI logs): no toLocaleString.
  */
 
 /** Integer with thin grouping: 12345 → "12,345". */
@@ -125,4 +127,34 @@ export function scoresAccuracy(sc: { counters?: Record<string, number>; quality?
 export const HTTP_CLIENT_NAME: Record<string, string> = {
   builtin: 'built-in HTTP/1.1',
   undici: 'undici',
+};
+
+/**
+ * The terminal style: compact ("12.3ms", "1.23s", "12.3k", "0.50%", "1m05s"), fixed decimals
+ * per range; '—' for a missing duration.
+ */
+export const terminal = {
+  ms(ms: number | undefined | null): string {
+    if (ms === undefined || ms === null || Number.isNaN(ms)) return '—';
+    if (ms >= 10_000) return `${(ms / 1000).toFixed(1)}s`;
+    if (ms >= 1000) return `${(ms / 1000).toFixed(2)}s`;
+    if (ms >= 100) return `${ms.toFixed(0)}ms`;
+    if (ms >= 10) return `${ms.toFixed(1)}ms`;
+    return `${ms.toFixed(2)}ms`;
+  },
+  num(n: number): string {
+    if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+    if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+    return Number.isInteger(n) ? String(n) : n.toFixed(1);
+  },
+  /** Fraction as percent: two decimals, three below 0.1%. */
+  pct(x: number): string {
+    return `${(x * 100).toFixed(x > 0 && x < 0.001 ? 3 : 2)}%`;
+  },
+  /** Seconds, whole: "45s", "1m05s". */
+  duration(s: number): string {
+    const m = Math.floor(s / 60);
+    const sec = Math.floor(s % 60);
+    return m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+  },
 };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { HistogramPool, decodeSparse, encodeValues, mergeSparse, percentileSpectrum, scaleEncoded, sparseQuantile } from './hdr.js';
-import { Rng } from '../stats/random.js';
+import { Rng } from '../core/random.js';
 
 function values(seed: number, n: number, median: number): number[] {
   const r = new Rng(seed);

@@ -28,7 +28,7 @@ export type {
   Tolerance,
   TextOptions,
 } from './compare.js';
-export { fmtMetricValue, fmtSignedPp } from './format.js';
+export { fmtMetricValue, fmtSignedPp, terminal } from './format.js';
 export { loadResults, loadResultsSync, parseIntervals } from './load.js';
 export type { LoadedResults } from './load.js';
 export { describeProfiles, collectMarks, runWarnings } from './profiles.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import type { DurationStats, IntervalRecord, ScenarioSummary, Summary, ThresholdResult } from '../core/results.js';
-import { Rng } from '../stats/random.js';
+import { Rng } from '../core/random.js';
 
 export interface SynthScenario {
   name: string;

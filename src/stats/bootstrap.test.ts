@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { blockBootstrapCI, blockBootstrapDiffCI, defaultBlockLength, movingBlockIndices, quantileSorted } from './bootstrap.js';
-import { Rng } from './random.js';
+import { Rng } from '../core/random.js';
 
 const mean = (s: readonly number[]): number => s.reduce((a, b) => a + b, 0) / s.length;
 

@@ -4,7 +4,7 @@
  * would understate the uncertainty; resampling runs of `blockLength` consecutive windows keeps most
  * of that correlation. Confidence intervals are percentile intervals of the resampled statistic.
  */
-import { Rng } from './random.js';
+import { Rng } from '../core/random.js';
 
 export interface BootstrapOptions {
   /** Number of resamples (default 2000). */

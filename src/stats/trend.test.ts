@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { linearTrend, studentTCdf, studentTQuantile } from './trend.js';
-import { Rng } from './random.js';
+import { Rng } from '../core/random.js';
 
 const close = (a: number, b: number, tol: number, what: string): void => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
