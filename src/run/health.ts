@@ -2,8 +2,11 @@
  * The generator's verdict on itself (summary.generator): is the run's timing trustworthy?
  */
 import type { GeneratorHealth } from '../core/results.js';
+import { httpClientOf } from '../engine/index.js';
 import { durationStats, type Histogram } from '../metrics/index.js';
+import type { Plan } from '../plan/types.js';
 import { emptyHealth } from './summary.js';
+import type { WindowMerger } from './window-merger.js';
 
 export interface HealthInputs {
   workers: number;
@@ -51,6 +54,56 @@ export function judgeHealth(i: HealthInputs): GeneratorHealth {
   }
   h.overloaded = h.reasons.length > 0;
   return h;
+}
+
+/** The run's generator health from what the merged windows recorded and the process CPU. */
+export function generatorHealth(plan: Plan, merger: WindowMerger, cpu: CpuSampler): GeneratorHealth {
+  return judgeHealth({
+    workers: Math.max(1, plan.options.workers),
+    httpClient: httpClientOf(plan),
+    limitMs: plan.options.maxDispatchLagMs,
+    generatorLag: merger.generatorLag,
+    eventLoopP50s: merger.eventLoopP50s,
+    eventLoopP99s: merger.eventLoopP99s,
+    eventLoopMaxMs: merger.eventLoopDelayMs.max,
+    windowMaxLagMs: merger.windowMaxLagMs,
+    cpu: cpu.result(),
+  });
+}
+
+/**
+ * Whole-process CPU (all threads: the shards' workers and the merging main thread), sampled as merged
+ * windows arrive. A sample is CPU % of one core over a span of at least half a window: shorter spans,
+ * when windows arrive together, say nothing.
+ */
+export class CpuSampler {
+  private readonly samples: number[] = [];
+  /** CPU and wall time over the sampled spans, for a time-weighted mean. */
+  private totalUs = 0;
+  private wallUs = 0;
+  private prev = process.cpuUsage();
+  private prevT = process.hrtime.bigint();
+
+  constructor(private readonly intervalMs: number) {}
+
+  /** Called once per merged window. */
+  sample(): void {
+    const now = process.hrtime.bigint();
+    const wallUs = Number(now - this.prevT) / 1000;
+    if (wallUs < this.intervalMs * 500) return;
+    const cpu = process.cpuUsage(this.prev);
+    this.samples.push(((cpu.user + cpu.system) / wallUs) * 100);
+    this.totalUs += cpu.user + cpu.system;
+    this.wallUs += wallUs;
+    this.prev = process.cpuUsage();
+    this.prevT = now;
+  }
+
+  /** Mean (time-weighted) and max CPU %, or undefined before any span was long enough. */
+  result(): { mean: number; max: number } | undefined {
+    if (this.samples.length === 0) return undefined;
+    return { mean: round((this.totalUs / this.wallUs) * 100), max: round(Math.max(...this.samples)) };
+  }
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;

@@ -1,4 +1,5 @@
-export { run, plannedEndMs, type RunOptions, type RunResult, type ProgressUpdate, type ScenarioProgress } from './run.js';
+export { run, type RunOptions, type RunResult } from './run.js';
+export { plannedEndMs, type ProgressUpdate, type ScenarioProgress } from './progress.js';
 export { defaultOutDir } from './results-writer.js';
 export { prepareOutDir, ResultsWriteError, RESULT_FILES } from './results-writer.js';
 export { checkOffline, offlineProblems } from './check-offline.js';
