@@ -14,7 +14,7 @@
  * then quality scoring (argmax of the named output, or the first).
  */
 import type { Adapter, AdapterContext } from '../core/types.js';
-import { PlanError, PreflightError } from '../core/errors.js';
+import { PreflightError } from '../core/errors.js';
 import { flatRowsJson } from '../data/encode.js';
 import { flattenNumbers } from '../data/json.js';
 import type { TensorSpecLike } from '../data/synthetic.js';
@@ -82,11 +82,10 @@ export function parseMetadata(json: unknown): KserveMetadata | null {
 
 export async function createKserveV2Adapter(o: AdapterOptions): Promise<Adapter> {
   const { scenario } = o;
-  if (!scenario.model) throw new PlanError([{ path: `scenarios.${scenario.name}.model`, message: 'protocol kserve-v2 needs `model`' }]);
-  const mpath = modelPath(scenario.model, scenario.modelVersion);
+  const { model, checks, ds } = await tensorBase(o);
+  const mpath = modelPath(model, scenario.modelVersion);
   const inferPath = joinPath(o.basePath, `${mpath}/infer`);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
-  const { model, checks, ds } = await tensorBase(o);
   const group = o.group;
   const build = (batch: number, rows: Int32Array): DataWireRequest => {
     let body = '{"inputs":[';
@@ -100,9 +99,6 @@ export async function createKserveV2Adapter(o: AdapterOptions): Promise<Adapter>
   };
   const inputs = new ModelInputs(o, ds, build);
   const staticBody = !ds && !scenario.synthetic ? scenario.request?.body : undefined;
-  if (!ds && !scenario.synthetic && staticBody === undefined) {
-    throw new PlanError([{ path: `scenarios.${scenario.name}`, message: 'protocol kserve-v2 needs `data`, `synthetic` or a `request.body`' }]);
-  }
   const quality = createQuality(o, ds, inputs.src?.table, decodeKserveOutputs);
   let metadata: KserveMetadata | undefined;
 

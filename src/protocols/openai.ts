@@ -258,14 +258,11 @@ export async function createOpenaiAdapter(o: AdapterOptions): Promise<Adapter> {
   if (scenario.quality) throw new PlanError([{ path: `scenarios.${scenario.name}.quality`, message: 'quality scoring is not available for protocol openai' }]);
   const path = joinPath(o.basePath, chat ? '/v1/chat/completions' : '/v1/completions');
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...o.headers };
-  let extra: Record<string, unknown> = {};
-  if (scenario.request?.body !== undefined) {
-    const b = tryParseJson(Buffer.from(scenario.request.body));
-    if (!isObject(b)) throw new PlanError([{ path: `scenarios.${scenario.name}.request.body`, message: 'for protocol openai, request.body must be a JSON object (extra fields of the request)' }]);
-    extra = b;
-  }
-  const model = scenario.model ?? (typeof extra.model === 'string' ? extra.model : undefined);
-  if (!model) throw new PlanError([{ path: `scenarios.${scenario.name}.model`, message: 'protocol openai needs `model`' }]);
+  // createAdapter has checked the protocol rules (plan/protocol-rules.ts): a body is a JSON object,
+  // and there is a model (the scenario's or the body's)
+  const b = scenario.request?.body !== undefined ? tryParseJson(Buffer.from(scenario.request.body)) : undefined;
+  const extra: Record<string, unknown> = isObject(b) ? b : {};
+  const model = (scenario.model ?? extra.model) as string;
   const group = o.group;
 
   const bodyFor = (p: Prompt): Buffer => {

@@ -14,7 +14,7 @@
  * tolerantly (bare NaN / Infinity / -Infinity accepted).
  */
 import type { Adapter, AdapterContext } from '../core/types.js';
-import { PlanError, PreflightError } from '../core/errors.js';
+import { PreflightError } from '../core/errors.js';
 import { rowJson } from '../data/encode.js';
 import type { TensorSpecLike } from '../data/synthetic.js';
 import type { TensorInput } from '../data/tensors.js';
@@ -83,13 +83,12 @@ export function decodeTfOutputs(json: unknown, _rows: number, output: string | u
 
 export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter> {
   const { scenario } = o;
-  if (!scenario.model) throw new PlanError([{ path: `scenarios.${scenario.name}.model`, message: 'protocol tfserving needs `model`' }]);
+  const { model, checks, ds } = await tensorBase(o);
   const format = scenario.tfserving?.format ?? 'row';
   const signature = scenario.tfserving?.signatureName;
-  const mpath = `/v1/models/${seg(scenario.model)}${scenario.modelVersion ? `/versions/${seg(scenario.modelVersion)}` : ''}`;
+  const mpath = `/v1/models/${seg(model)}${scenario.modelVersion ? `/versions/${seg(scenario.modelVersion)}` : ''}`;
   const predictPath = joinPath(o.basePath, `${mpath}:predict`);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
-  const { model, checks, ds } = await tensorBase(o);
   const group = o.group;
   const sigPart = signature ? `"signature_name":${JSON.stringify(signature)},` : '';
 
@@ -113,9 +112,6 @@ export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter
   };
   const inputs = new ModelInputs(o, ds, build);
   const staticBody = !ds && !scenario.synthetic ? scenario.request?.body : undefined;
-  if (!ds && !scenario.synthetic && staticBody === undefined) {
-    throw new PlanError([{ path: `scenarios.${scenario.name}`, message: 'protocol tfserving needs `data`, `synthetic` or a `request.body`' }]);
-  }
   const quality = createQuality(o, ds, inputs.src?.table, decodeTfOutputs);
 
   // TF Serving's model status endpoint; other servers of the :predict API (e.g. a scikit-learn

@@ -18,11 +18,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Adapter, AdapterContext, WireRequest } from '../core/types.js';
-import { PlanError } from '../core/errors.js';
 import { cellText, requireColumns, resolveDataFile, rowWhere } from '../data/dataset.js';
 import type { Dataset } from '../data/dataset.js';
 import { buildBatchTable } from '../data/order.js';
-import { ProblemList } from '../data/problems.js';
+import type { ProblemList } from '../data/problems.js';
 import { rowJson } from '../data/encode.js';
 import type { AdapterOptions } from './common.js';
 import { bodySnippet, isObject, joinPath, notReady, prepFetch, seg } from './common.js';
@@ -58,11 +57,9 @@ export function rawPayloads(ds: Dataset, column: string, encoding: 'utf8' | 'bas
 
 export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapter> {
   const { scenario } = o;
-  const model = scenario.model;
-  if (!model) throw new PlanError([{ path: `scenarios.${scenario.name}.model`, message: 'protocol torchserve needs `model`' }]);
+  const { model, checks, ds } = await tensorBase(o);
   const ts = scenario.torchserve ?? { payload: 'json' as const };
   const path = joinPath(o.basePath, `/predictions/${seg(model)}${scenario.modelVersion ? `/${seg(scenario.modelVersion)}` : ''}`);
-  const { checks, ds } = await tensorBase(o);
   const group = o.group;
   let bank: RequestBank | undefined;
   let fixed: WireRequest | undefined;
@@ -71,8 +68,7 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
 
   if (ds && ts.payload === 'raw') {
     const problems = ds.problems;
-    if (!ts.column) problems.add({ path: `scenarios.${scenario.name}.torchserve.column`, message: 'payload raw needs `column` (the data column holding the bytes, text or file path)' });
-    const payloads = ts.column ? rawPayloads(ds, ts.column, ts.encoding ?? 'utf8', o.plan.source, problems) : null;
+    const payloads = rawPayloads(ds, ts.column!, ts.encoding ?? 'utf8', o.plan.source, problems);
     problems.throwIfAny('data');
     const headers: Record<string, string> = { 'content-type': ts.contentType ?? 'application/octet-stream', ...o.headers };
     table = buildBatchTable(ds.rowCount, { order: scenario.data!.order, batch: { min: 1, max: 1 }, seed: o.seed, shard: o.shard });
@@ -88,15 +84,13 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
       const body = multi ? `[${Array.from(rows, one).join(',')}]` : one(rows[0]);
       return stamp({ method: 'POST', path, headers, body: Buffer.from(body) }, b, rows, group);
     });
-  } else if (scenario.request?.body !== undefined) {
-    const body = scenario.request.body;
+  } else {
+    // no data: the protocol rules (createAdapter) ensured a request.body
+    const body = scenario.request!.body!;
     const t = body.trimStart();
     const headers: Record<string, string> = { ...(t.startsWith('{') || t.startsWith('[') ? { 'content-type': 'application/json' } : {}), ...o.headers };
     fixed = fixedRequest(path, headers, body, group);
-  } else {
-    throw new PlanError([{ path: `scenarios.${scenario.name}`, message: 'protocol torchserve needs `data` or a `request.body`' }]);
   }
-  if (scenario.synthetic) throw new PlanError([{ path: `scenarios.${scenario.name}.synthetic`, message: 'protocol torchserve has no model metadata to shape synthetic inputs; use `data` or `request.body`' }]);
 
   const quality = createQuality(o, ds, table, (json) => ({ kind: 'json', value: json }));
   const needJson = checks.readsJson || quality.active;
