@@ -94,6 +94,10 @@ export function protocolNeeds(s: ScenarioKeys, report: Report): void {
     if (noModel && !(isJsonObject(body) && typeof (body as Record<string, unknown>)['model'] === 'string')) {
       report('', `scenario \`${name}\` (protocol openai) needs \`model\``, 'the model name the server serves, e.g. model: llama-3.1-8b', 'key');
     }
+    // streamed bodies are parsed as events, not kept whole
+    const checks = s.get('checks');
+    if (Array.isArray(checks) && checks.length > 0) report('checks', 'checks are not available for protocol openai (streamed bodies); use thresholds on errors, ttft, tpot, goodput', undefined, 'key');
+    if (s.has('quality')) report('quality', 'quality scoring is not available for protocol openai', undefined, 'key');
     // a body of the wrong type is already reported (and not sent)
     if ((typeof s.get('request.body') === 'string' || s.get('request.json') !== undefined) && !isJsonObject(body)) {
       report(s.has('request.json') ? 'request.json' : 'request.body', 'for protocol openai, the request body must be a JSON object (extra fields of each request)', 'e.g. json: { temperature: 0, ignore_eos: true }');

@@ -36,6 +36,8 @@ test('a protocol rule has one text: a plan built in code meets the rule a plan f
     [{ protocol: 'torchserve', model: 'm', torchserve: { payload: 'raw', column: 'c' }, request: { method: 'POST', path: '/', headers: {}, body: 'x' } }, 'protocol: torchserve, model: m, request: { body: x }, torchserve: { payload: raw, column: c }', /payload raw reads its bytes from `data`/],
     [{ protocol: 'openai', request: { method: 'POST', path: '/', headers: {}, body: '[1]' } }, 'protocol: openai, model: m, request: { json: [1] }', /must be a JSON object/],
     [{ protocol: 'openai' }, 'protocol: openai', /\(protocol openai\) needs `model`/],
+    // before: told only by the offline check, without a position
+    [{ protocol: 'openai', model: 'm', checks: [{ expression: 'status == 200' }] }, "protocol: openai, model: m, checks: ['status == 200']", /checks are not available for protocol openai/],
   ];
   for (const [scenario, yaml, message] of cases) {
     const inCode = (await rejection(scenario)).find((p) => message.test(p.message));
