@@ -9,6 +9,8 @@ export {
 export type { UnitResult } from './units.js';
 export { interpolate, literalSecrets, redact, redactError, redactPlan, SECRET_QUERY_PARAMS, splitUserinfo } from './secrets.js';
 export { scalePlan } from './time-scale.js';
+export { protocolNeeds, protocolRules, scenarioKeys, scenarioNeeds } from './protocol-rules.js';
+export type { Report, ScenarioKeys } from './protocol-rules.js';
 export type { Env, Interpolation } from './secrets.js';
 export { planJsonSchema } from './schema.js';
 export { parseThresholdExpression, METRICS, HISTOGRAM_STATS, STAT_FIELD, COMPARATORS } from './thresholds.js';

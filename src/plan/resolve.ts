@@ -26,6 +26,8 @@ import { buildProfile } from './profile.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { parseCheck } from './checks.js';
 import { compileJsonPath } from './json-path.js';
+import { dig, protocolRules } from './protocol-rules.js';
+import type { ScenarioKeys } from './protocol-rules.js';
 
 export interface ParseOptions {
   /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
@@ -390,8 +392,6 @@ const EXECUTOR_FIELDS: Record<string, { executors: Executor[]; hint: (ex: Execut
   },
 };
 
-const MODEL_PROTOCOLS: readonly ProtocolName[] = ['kserve-v2', 'tfserving', 'torchserve'];
-
 function tryJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -420,49 +420,18 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
     }
   }
 
-  // Per-protocol rules.
+  // Per-protocol rules (plan/protocol-rules.ts), only when the protocol itself is valid.
   if (protocolKnown) {
-    const forbid = (k: string, why: string, hint?: string): void => {
-      if (w.has(p(k))) w.problemAt(p(k), `\`${k}\` ${why}`, hint, 'key');
+    const req = s['request'] as Raw | undefined;
+    const keys: ScenarioKeys = {
+      name,
+      protocol,
+      has: (k) => w.has(p(k)),
+      meant: (k) => w.has(p(k)) || w.suggested.has(p(k)),
+      get: (k) => dig(s, k),
+      requestJson: () => (typeof req?.['body'] === 'string' ? tryJson(req['body']) : req?.['json']),
     };
-    const hasBody = w.has(p('request.body')) || w.has(p('request.json'));
-    const hasInputs = w.has(p('data')) || w.has(p('synthetic')) || w.suggested.has(p('data')) || w.suggested.has(p('synthetic'));
-    if (protocol === 'http') {
-      if (!w.has(p('request')) && !w.suggested.has(p('request'))) {
-        w.problemAt(path, `scenario \`${name}\` (protocol http) needs \`request\``, 'e.g. request: { method: GET, path: /health }; for model servers set protocol: kserve-v2, tfserving, torchserve or openai', 'key');
-      } else if (w.has(p('request')) && !w.has(p('request.path')) && !w.suggested.has(p('request.path'))) {
-        w.problemAt(p('request.path'), 'request is missing `path`', 'path: the path and query, starting with /, e.g. /v2/models/digits/infer', 'key');
-      }
-      for (const k of ['model', 'modelVersion', 'mix']) forbid(k, 'needs a model protocol', 'set protocol: kserve-v2, tfserving, torchserve or openai');
-      forbid('synthetic', 'needs a model protocol (shapes come from model metadata)', 'set protocol: kserve-v2 or tfserving, or use `data`');
-    } else {
-      for (const k of ['request.method', 'request.path']) {
-        if (w.has(p(k))) w.problemAt(p(k), `\`${k}\` does not apply to protocol ${protocol}: it builds the URL from \`model\``, 'for model protocols, `request` takes only body (or json) and headers', 'key');
-      }
-    }
-    if (protocol === 'openai' || protocol === 'torchserve') {
-      forbid('synthetic', protocol === 'openai' ? 'is for tensor protocols (kserve-v2, tfserving)' : 'needs model metadata, which torchserve does not publish', protocol === 'openai' ? 'give prompts with `data`' : 'use `data` or `request.body`');
-    }
-    for (const k of ['openai', 'tfserving', 'torchserve']) if (protocol !== k) forbid(k, `is for protocol ${k}`, `set protocol: ${k}`);
-    if (MODEL_PROTOCOLS.includes(protocol)) {
-      if (!w.has(p('model')) && !w.has(p('mix')) && !w.suggested.has(p('model'))) {
-        w.problemAt(path, `scenario \`${name}\` (protocol ${protocol}) needs \`model\` (or a \`mix\` of models)`, 'model: the model name on the server, e.g. digits', 'key');
-      }
-      if (!hasInputs && !hasBody) {
-        const what = protocol === 'torchserve' ? '`data` or a fixed `request.body`' : '`data`, `synthetic` or a fixed `request.body`';
-        w.problemAt(path, `scenario \`${name}\` (protocol ${protocol}) needs ${what} to build its requests`, protocol === 'torchserve' ? 'e.g. data: { file: inputs.csv }' : 'e.g. synthetic: { distribution: uniform, low: 0, high: 16 }', 'key');
-      }
-      if (hasInputs && hasBody) {
-        w.problemAt(w.has(p('request.body')) ? p('request.body') : p('request.json'), `a fixed request body does not combine with \`${w.has(p('data')) ? 'data' : 'synthetic'}\``, 'remove the body to build requests from the inputs, or remove the inputs to send the fixed body', 'key');
-      }
-    }
-    if (protocol === 'openai' && !w.has(p('model')) && !w.has(p('mix')) && !w.suggested.has(p('model'))) {
-      const json = s['request']?.['json'];
-      const body = typeof s['request']?.['body'] === 'string' ? tryJson(s['request']['body']) : json;
-      if (!(body && typeof body === 'object' && typeof (body as Raw)['model'] === 'string')) {
-        w.problemAt(path, `scenario \`${name}\` (protocol openai) needs \`model\``, 'the model name the server serves, e.g. model: llama-3.1-8b', 'key');
-      }
-    }
+    protocolRules(keys, (k, message, hint, prefer) => w.problemAt(k ? p(k) : path, message, hint, prefer));
   }
   if (w.has(p('model')) && w.has(p('mix'))) w.problemAt(p('mix'), '`model` and `mix` are exclusive', 'list every model in mix.models', 'key');
   if (w.has(p('modelVersion')) && w.has(p('mix'))) w.problemAt(p('modelVersion'), '`modelVersion` does not combine with `mix`', 'set `version` per model in mix.models', 'key');
@@ -582,29 +551,14 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
       w.problemAt(p('openai.slo'), 'ttft and itl SLOs need streamed responses', 'set openai.stream: true, or use the e2e SLO', 'key');
     }
   }
-  if (protocol === 'openai' && sc.request?.body !== undefined) {
-    const b = tryJson(sc.request.body);
-    if (!b || typeof b !== 'object' || Array.isArray(b)) {
-      w.problemAt(w.has(p('request.json')) ? p('request.json') : p('request.body'), 'for protocol openai, the request body must be a JSON object (extra fields of each request)', 'e.g. json: { temperature: 0, ignore_eos: true }');
-    }
-  }
   if (protocol === 'tfserving' && s['tfserving'] !== undefined) {
     const t = s['tfserving'] as Raw;
     sc.tfserving = { format: t['format'] ?? 'row', ...(t['signatureName'] !== undefined ? { signatureName: t['signatureName'] } : {}), ...(t['checkStatus'] === false ? { checkStatus: false } : {}) };
   }
   if (protocol === 'torchserve' && s['torchserve'] !== undefined) {
     const t = s['torchserve'] as Raw;
-    const tp = p('torchserve');
     sc.torchserve = { payload: t['payload'] ?? 'json' };
     for (const k of ['column', 'encoding', 'contentType'] as const) if (t[k] !== undefined) sc.torchserve[k] = t[k];
-    if (sc.torchserve.payload === 'raw') {
-      if (!w.has(join(tp, 'column'))) w.problemAt(tp, 'torchserve payload raw needs `column` (the data column holding the bytes, text or file path)', undefined, 'key');
-      if (!w.has(p('data'))) w.problemAt(tp, 'torchserve payload raw reads its bytes from `data`', 'add data: { file: … } with that column', 'key');
-    } else {
-      for (const k of ['column', 'encoding', 'contentType']) {
-        if (w.has(join(tp, k))) w.problemAt(join(tp, k), `\`${k}\` is for torchserve payload raw`, 'set torchserve.payload: raw', 'key');
-      }
-    }
   }
   if (s['mix']) sc.mix = buildMix(w, p('mix'), s['mix'] as Raw);
   if (s['data']) sc.data = buildData(w, p('data'), s['data'] as Raw, ctx);

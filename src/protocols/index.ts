@@ -5,6 +5,7 @@
 import type { Adapter } from '../core/types.js';
 import { PlanError } from '../core/errors.js';
 import type { Plan, ProtocolName, ScenarioPlan } from '../plan/types.js';
+import { scenarioNeeds } from '../plan/protocol-rules.js';
 import type { AdapterOptions } from './common.js';
 import { basePathOf, mergeHeaders } from './common.js';
 import { createHttpAdapter } from './http.js';
@@ -21,7 +22,8 @@ export type { CompiledChecks } from './checks.js';
 export { mixTable, mixWeights, perModelFile, MIX_TABLE_SIZE } from './mix.js';
 export type { AdapterFactory, MixModel } from './mix.js';
 export { createHttpAdapter } from './http.js';
-export { createKserveV2Adapter, decodeKserveOutputs, matchInputs, parseMetadata, modelPath } from './kserve-v2.js';
+export { createKserveV2Adapter, decodeKserveOutputs, parseMetadata, modelPath } from './kserve-v2.js';
+export { matchInputs } from './tensor-common.js';
 export type { KserveMetadata } from './kserve-v2.js';
 export { createTfservingAdapter, decodeTfOutputs, tfSignatureInputs } from './tfserving.js';
 export { createTorchserveAdapter, rawPayloads } from './torchserve.js';
@@ -57,8 +59,8 @@ export function adapterOptions(scenario: ScenarioPlan, plan: Plan, ctx: { shard:
 }
 
 /**
- * The adapter for a scenario, for one shard. Loads and validates data (DataError listing every
- * problem), compiles checks (PlanError), builds static requests once. Network checks happen later
+ * The adapter for a scenario, for one shard. Checks the protocol's needs (PlanError), loads and
+ * validates data (DataError listing every problem), compiles checks (PlanError), builds static requests once. Network checks happen later
  * in `adapter.prepare(ctx)`.
  */
 export async function createAdapter(
@@ -70,6 +72,9 @@ export async function createAdapter(
   if (!factory) {
     throw new PlanError([{ path: `scenarios.${scenario.name}.protocol`, message: `unknown protocol "${String(scenario.protocol)}"`, hint: Object.keys(factories).join(', ') }]);
   }
+  // the protocol's needs (model, inputs, …): plan files were checked with positions; plans built in code meet them here
+  const needs = scenarioNeeds(scenario);
+  if (needs.length > 0) throw new PlanError(needs);
   const o = adapterOptions(scenario, plan, ctx);
   if (ctx.signal) o.signal = ctx.signal;
   const adapter = scenario.mix && scenario.mix.models.length > 0 ? await createMixAdapter(o, factory) : await factory(o);

@@ -33,7 +33,6 @@ import { PlanError, PreflightError } from '../core/errors.js';
 import { buildBatchTable } from '../data/order.js';
 import { loadPrompts } from '../data/prompts.js';
 import type { Prompt } from '../data/prompts.js';
-import { compileChecks } from './checks.js';
 import type { AdapterOptions } from './common.js';
 import { bodySnippet, classifyStatus, isObject, joinPath, notReady, prepFetch, scenarioDataset, tryParseJson } from './common.js';
 import { SseParser } from './sse.js';
@@ -253,19 +252,13 @@ export async function createOpenaiAdapter(o: AdapterOptions): Promise<Adapter> {
   const chat = cfg.endpoint !== 'completions';
   const stream = cfg.stream !== false;
   const slo = parseSlo(cfg.slo, scenario.name);
-  const checks = compileChecks(scenario.checks, scenario.name);
-  if (checks.count > 0) throw new PlanError([{ path: `scenarios.${scenario.name}.checks`, message: 'checks are not available for protocol openai (streamed bodies); use thresholds on errors, ttft, tpot, goodput' }]);
-  if (scenario.quality) throw new PlanError([{ path: `scenarios.${scenario.name}.quality`, message: 'quality scoring is not available for protocol openai' }]);
   const path = joinPath(o.basePath, chat ? '/v1/chat/completions' : '/v1/completions');
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...o.headers };
-  let extra: Record<string, unknown> = {};
-  if (scenario.request?.body !== undefined) {
-    const b = tryParseJson(Buffer.from(scenario.request.body));
-    if (!isObject(b)) throw new PlanError([{ path: `scenarios.${scenario.name}.request.body`, message: 'for protocol openai, request.body must be a JSON object (extra fields of the request)' }]);
-    extra = b;
-  }
-  const model = scenario.model ?? (typeof extra.model === 'string' ? extra.model : undefined);
-  if (!model) throw new PlanError([{ path: `scenarios.${scenario.name}.model`, message: 'protocol openai needs `model`' }]);
+  // createAdapter has checked the protocol rules (plan/protocol-rules.ts): a body is a JSON object,
+  // and there is a model (the scenario's or the body's)
+  const b = scenario.request?.body !== undefined ? tryParseJson(Buffer.from(scenario.request.body)) : undefined;
+  const extra: Record<string, unknown> = isObject(b) ? b : {};
+  const model = (scenario.model ?? extra.model) as string;
   const group = o.group;
 
   const bodyFor = (p: Prompt): Buffer => {

@@ -13,18 +13,17 @@
  * rows nested to the input's row shape. Responses `{predictions}` / `{outputs}` are parsed
  * tolerantly (bare NaN / Infinity / -Infinity accepted).
  */
-import type { Adapter, AdapterContext, ErrorClass, Recorder, WireRequest } from '../core/types.js';
-import { PlanError, PreflightError } from '../core/errors.js';
+import type { Adapter, AdapterContext } from '../core/types.js';
+import { PreflightError } from '../core/errors.js';
 import { rowJson } from '../data/encode.js';
 import type { TensorSpecLike } from '../data/synthetic.js';
-import { compileChecks } from './checks.js';
+import type { TensorInput } from '../data/tensors.js';
 import type { AdapterOptions, DataWireRequest } from './common.js';
-import { bodySnippet, isObject, joinPath, prepFetch, scenarioDataset, seg, tryParseJson } from './common.js';
-import { matchInputs } from './kserve-v2.js';
+import { bodySnippet, isObject, joinPath, prepFetch, seg } from './common.js';
 import { createQuality } from './quality-hook.js';
 import type { Decoded } from './quality-hook.js';
-import { dataSource, RequestBank, stamp, syntheticSource } from './tensor-source.js';
-import type { TensorSource } from './tensor-source.js';
+import { fixedRequest, ModelInputs, tensorAdapter, tensorBase } from './tensor-common.js';
+import { stamp } from './tensor-source.js';
 
 const DTYPES: Record<string, string> = {
   DT_FLOAT: 'FP32',
@@ -84,63 +83,36 @@ export function decodeTfOutputs(json: unknown, _rows: number, output: string | u
 
 export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter> {
   const { scenario } = o;
-  const model = scenario.model;
-  if (!model) throw new PlanError([{ path: `scenarios.${scenario.name}.model`, message: 'protocol tfserving needs `model`' }]);
+  const { model, checks, ds } = await tensorBase(o);
   const format = scenario.tfserving?.format ?? 'row';
   const signature = scenario.tfserving?.signatureName;
   const mpath = `/v1/models/${seg(model)}${scenario.modelVersion ? `/versions/${seg(scenario.modelVersion)}` : ''}`;
   const predictPath = joinPath(o.basePath, `${mpath}:predict`);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
-  const checks = compileChecks(scenario.checks, scenario.name);
-  const ds = await scenarioDataset(o);
-  let src: TensorSource | undefined = ds ? dataSource(o, ds) : undefined;
-  const staticBody = !ds && !scenario.synthetic ? scenario.request?.body : undefined;
-  if (!ds && !scenario.synthetic && staticBody === undefined) {
-    throw new PlanError([{ path: `scenarios.${scenario.name}`, message: 'protocol tfserving needs `data`, `synthetic` or a `request.body`' }]);
-  }
-  const declaredTypes = new Set((scenario.data?.inputs ?? []).filter((i) => i.datatype).map((i) => i.name));
-  let shapes = new Map<string, { rowDims: number[]; unbatched: boolean }>();
-  const quality = createQuality(o, ds, src?.table, decodeTfOutputs);
-  const needBody = checks.readsBody || quality.active;
   const group = o.group;
   const sigPart = signature ? `"signature_name":${JSON.stringify(signature)},` : '';
 
   const build = (batch: number, rows: Int32Array): DataWireRequest => {
-    const s = src!;
-    const dimsOf = (name: string, fallback: number[]) => shapes.get(name)?.rowDims ?? fallback;
+    const s = inputs.src!;
+    const dimsOf = (t: TensorInput) => inputs.rowDims(t);
     let body: string;
     if (s.inputs.length === 1) {
       const t = s.inputs[0];
-      const d = dimsOf(t.name, t.rowShape);
+      const d = dimsOf(t);
       const rs = Array.from(rows, (r) => rowJson(t, r, d)).join(',');
       body = `{${sigPart}"${format === 'row' ? 'instances' : 'inputs'}":[${rs}]}`;
     } else if (format === 'row') {
-      const inst = Array.from(rows, (r) => `{${s.inputs.map((t) => `${JSON.stringify(t.name)}:${rowJson(t, r, dimsOf(t.name, t.rowShape))}`).join(',')}}`);
+      const inst = Array.from(rows, (r) => `{${s.inputs.map((t) => `${JSON.stringify(t.name)}:${rowJson(t, r, dimsOf(t))}`).join(',')}}`);
       body = `{${sigPart}"instances":[${inst.join(',')}]}`;
     } else {
-      const cols = s.inputs.map((t) => `${JSON.stringify(t.name)}:[${Array.from(rows, (r) => rowJson(t, r, dimsOf(t.name, t.rowShape))).join(',')}]`);
+      const cols = s.inputs.map((t) => `${JSON.stringify(t.name)}:[${Array.from(rows, (r) => rowJson(t, r, dimsOf(t))).join(',')}]`);
       body = `{${sigPart}"inputs":{${cols.join(',')}}}`;
     }
     return stamp({ method: 'POST', path: predictPath, headers, body: Buffer.from(body) }, batch, rows, group);
   };
-
-  let bank: RequestBank | undefined = src ? new RequestBank(src.table, build) : undefined;
-  let fixed: WireRequest | undefined;
-  if (staticBody !== undefined) {
-    fixed = { method: 'POST', path: predictPath, headers, body: Buffer.from(staticBody) };
-    if (group !== undefined) fixed.group = group;
-  }
-
-  const judge = (req: WireRequest, status: number, body: Buffer | null, rec: Recorder): ErrorClass | null => {
-    const s = checks.statusVerdict(status);
-    if (s !== null || !needBody) return s;
-    if (status < 200 || status >= 300) return null;
-    const json = tryParseJson(body);
-    if (!isObject(json) || json.error !== undefined || (json.predictions === undefined && json.outputs === undefined)) return 'invalid_response';
-    if (checks.readsBody && checks.evaluateBody(json, () => (body ? body.toString('utf8') : '')) !== null) return 'check_failed';
-    if (quality.active) quality.score(req as DataWireRequest, json, rec);
-    return null;
-  };
+  const inputs = new ModelInputs(o, ds, build);
+  const staticBody = !ds && !scenario.synthetic ? scenario.request?.body : undefined;
+  const quality = createQuality(o, ds, inputs.src?.table, decodeTfOutputs);
 
   // TF Serving's model status endpoint; other servers of the :predict API (e.g. a scikit-learn
   // service) may not have it, hence the way out in the hint
@@ -153,9 +125,13 @@ export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter
       }],
     });
 
-  const adapter: Adapter & { report(): Record<string, unknown> } = {
+  return tensorAdapter({
     protocol: 'tfserving',
-    bodyMode: needBody ? 'full' : 'none',
+    checks,
+    quality,
+    invalid: (json) => !isObject(json) || json.error !== undefined || (json.predictions === undefined && json.outputs === undefined),
+    ...(staticBody !== undefined ? { fixed: fixedRequest(predictPath, headers, staticBody, group) } : {}),
+    bank: () => inputs.bank,
     async prepare(ctx: AdapterContext) {
       if (scenario.tfserving?.checkStatus !== false) {
         const st = await prepFetch(ctx, o.basePath, o.headers, mpath);
@@ -167,22 +143,10 @@ export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter
       }
       const md = await prepFetch(ctx, o.basePath, o.headers, `${mpath}/metadata`);
       const specs = md.status >= 200 && md.status < 300 ? tfSignatureInputs(md.json, signature ?? 'serving_default') : null;
-      if (!src && scenario.synthetic) {
-        if (!specs) throw new PreflightError('E_MODEL_MISMATCH', `synthetic inputs need the model's signature "${signature ?? 'serving_default'}" from GET ${md.url} (→ ${md.status})`);
-        src = syntheticSource(o, specs);
-        bank = new RequestBank(src.table, build);
+      if (!inputs.src && scenario.synthetic && !specs) {
+        throw new PreflightError('E_MODEL_MISMATCH', `synthetic inputs need the model's signature "${signature ?? 'serving_default'}" from GET ${md.url} (→ ${md.status})`);
       }
-      if (src && specs) shapes = matchInputs(src, { inputs: specs }, model, src.kind === 'data' ? ds!.file : 'synthetic', declaredTypes);
-      bank?.encode();
+      inputs.fit(specs, model);
     },
-    request(seq: number): WireRequest {
-      if (fixed) return fixed;
-      if (!bank) throw new PreflightError('E_INTERNAL', 'tfserving: synthetic inputs need prepare() (model metadata) before requests');
-      return bank.request(seq);
-    },
-    judge,
-    finish: () => quality.finish(),
-    report: () => ({ ...quality.report(), pre_encoded_bytes: bank?.encodedBytes ?? 0 }),
-  };
-  return adapter;
+  });
 }

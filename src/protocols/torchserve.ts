@@ -17,17 +17,16 @@
  * {label: score} object (top label), a number or a string; or use `quality.prediction.path`.
  */
 import { readFileSync } from 'node:fs';
-import type { Adapter, AdapterContext, ErrorClass, Recorder, WireRequest } from '../core/types.js';
-import { PlanError } from '../core/errors.js';
+import type { Adapter, AdapterContext, WireRequest } from '../core/types.js';
 import { cellText, requireColumns, resolveDataFile, rowWhere } from '../data/dataset.js';
 import type { Dataset } from '../data/dataset.js';
 import { buildBatchTable } from '../data/order.js';
-import { ProblemList } from '../data/problems.js';
+import type { ProblemList } from '../data/problems.js';
 import { rowJson } from '../data/encode.js';
-import { compileChecks } from './checks.js';
-import type { AdapterOptions, DataWireRequest } from './common.js';
-import { bodySnippet, isObject, joinPath, notReady, prepFetch, scenarioDataset, seg, tryParseJson } from './common.js';
+import type { AdapterOptions } from './common.js';
+import { bodySnippet, isObject, joinPath, notReady, prepFetch, seg } from './common.js';
 import { createQuality } from './quality-hook.js';
+import { fixedRequest, tensorAdapter, tensorBase } from './tensor-common.js';
 import { dataSource, RequestBank, stamp } from './tensor-source.js';
 import type { TensorSource } from './tensor-source.js';
 
@@ -58,12 +57,9 @@ export function rawPayloads(ds: Dataset, column: string, encoding: 'utf8' | 'bas
 
 export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapter> {
   const { scenario } = o;
-  const model = scenario.model;
-  if (!model) throw new PlanError([{ path: `scenarios.${scenario.name}.model`, message: 'protocol torchserve needs `model`' }]);
+  const { model, checks, ds } = await tensorBase(o);
   const ts = scenario.torchserve ?? { payload: 'json' as const };
   const path = joinPath(o.basePath, `/predictions/${seg(model)}${scenario.modelVersion ? `/${seg(scenario.modelVersion)}` : ''}`);
-  const checks = compileChecks(scenario.checks, scenario.name);
-  const ds = await scenarioDataset(o);
   const group = o.group;
   let bank: RequestBank | undefined;
   let fixed: WireRequest | undefined;
@@ -72,8 +68,7 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
 
   if (ds && ts.payload === 'raw') {
     const problems = ds.problems;
-    if (!ts.column) problems.add({ path: `scenarios.${scenario.name}.torchserve.column`, message: 'payload raw needs `column` (the data column holding the bytes, text or file path)' });
-    const payloads = ts.column ? rawPayloads(ds, ts.column, ts.encoding ?? 'utf8', o.plan.source, problems) : null;
+    const payloads = rawPayloads(ds, ts.column!, ts.encoding ?? 'utf8', o.plan.source, problems);
     problems.throwIfAny('data');
     const headers: Record<string, string> = { 'content-type': ts.contentType ?? 'application/octet-stream', ...o.headers };
     table = buildBatchTable(ds.rowCount, { order: scenario.data!.order, batch: { min: 1, max: 1 }, seed: o.seed, shard: o.shard });
@@ -89,35 +84,25 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
       const body = multi ? `[${Array.from(rows, one).join(',')}]` : one(rows[0]);
       return stamp({ method: 'POST', path, headers, body: Buffer.from(body) }, b, rows, group);
     });
-  } else if (scenario.request?.body !== undefined) {
-    const body = scenario.request.body;
+  } else {
+    // no data: the protocol rules (createAdapter) ensured a request.body
+    const body = scenario.request!.body!;
     const t = body.trimStart();
     const headers: Record<string, string> = { ...(t.startsWith('{') || t.startsWith('[') ? { 'content-type': 'application/json' } : {}), ...o.headers };
-    fixed = { method: 'POST', path, headers, body: Buffer.from(body) };
-    if (group !== undefined) fixed.group = group;
-  } else {
-    throw new PlanError([{ path: `scenarios.${scenario.name}`, message: 'protocol torchserve needs `data` or a `request.body`' }]);
+    fixed = fixedRequest(path, headers, body, group);
   }
-  if (scenario.synthetic) throw new PlanError([{ path: `scenarios.${scenario.name}.synthetic`, message: 'protocol torchserve has no model metadata to shape synthetic inputs; use `data` or `request.body`' }]);
 
   const quality = createQuality(o, ds, table, (json) => ({ kind: 'json', value: json }));
-  const needBody = checks.readsBody || quality.active;
   const needJson = checks.readsJson || quality.active;
 
-  const judge = (req: WireRequest, status: number, body: Buffer | null, rec: Recorder): ErrorClass | null => {
-    const s = checks.statusVerdict(status);
-    if (s !== null || !needBody) return s;
-    if (status < 200 || status >= 300) return null;
-    const json = needJson ? tryParseJson(body) : undefined;
-    if (needJson && (json === undefined || (isObject(json) && json.error !== undefined))) return 'invalid_response';
-    if (checks.readsBody && checks.evaluateBody(json, () => (body ? body.toString('utf8') : '')) !== null) return 'check_failed';
-    if (quality.active) quality.score(req as DataWireRequest, json, rec);
-    return null;
-  };
-
-  const adapter: Adapter & { report(): Record<string, unknown> } = {
+  return tensorAdapter({
     protocol: 'torchserve',
-    bodyMode: needBody ? 'full' : 'none',
+    checks,
+    quality,
+    // handler-defined responses: only an answer that is not JSON, or a JSON error, is invalid
+    invalid: needJson ? (json) => json === undefined || (isObject(json) && json.error !== undefined) : null,
+    ...(fixed ? { fixed } : {}),
+    bank: () => bank,
     async prepare(ctx: AdapterContext) {
       const ping = await prepFetch(ctx, o.basePath, o.headers, '/ping');
       const st = isObject(ping.json) ? ping.json.status : undefined;
@@ -126,12 +111,5 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
       }
       bank?.encode();
     },
-    request(seq: number): WireRequest {
-      return fixed ?? bank!.request(seq);
-    },
-    judge,
-    finish: () => quality.finish(),
-    report: () => ({ ...quality.report(), pre_encoded_bytes: bank?.encodedBytes ?? 0 }),
-  };
-  return adapter;
+  });
 }
