@@ -47,6 +47,16 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   }
 }
 
+/** DIR/summary.json exists and says it is a Preflight summary (any version). */
+export function holdsPreflightSummary(dir: string): boolean {
+  try {
+    const s = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { format?: unknown };
+    return typeof s?.format === 'string' && s.format.startsWith('preflight-summary/');
+  } catch {
+    return false;
+  }
+}
+
 /** How many skipped line numbers a warning lists. */
 const LINES_LISTED = 10;
 

@@ -243,19 +243,20 @@ interface WindowHistograms {
   service_time: Array<SparseHistogram | null>;
 }
 
-/** Each window's HDR histograms, decoded (null where absent or unreadable). */
-export function windowHistograms(records: readonly IntervalRecord[]): WindowHistograms {
-  const dec = (b64: string | undefined): SparseHistogram | null => {
-    if (!b64) return null;
-    try {
-      return decodeSparse(b64);
-    } catch {
-      return null;
-    }
-  };
+/** One window's HDR histogram, decoded (null where absent or unreadable). */
+export function decodeWindowHdr(b64: string | undefined): SparseHistogram | null {
+  if (!b64) return null;
+  try {
+    return decodeSparse(b64);
+  } catch {
+    return null;
+  }
+}
+
+function windowHistograms(records: readonly IntervalRecord[]): WindowHistograms {
   return {
-    latency: records.map((r) => dec(r.hdr?.latency)),
-    service_time: records.map((r) => dec(r.hdr?.service_time)),
+    latency: records.map((r) => decodeWindowHdr(r.hdr?.latency)),
+    service_time: records.map((r) => decodeWindowHdr(r.hdr?.service_time)),
   };
 }
 
