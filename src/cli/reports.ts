@@ -7,8 +7,9 @@ type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 import { ExitCode } from '../core/exit-codes.js';
 import { PreflightError } from '../core/errors.js';
 import { problemFromError } from '../core/output-path.js';
-import { compareResults, compareRuns, comparisonExitCode, loadResultsSync, formatComparisonText, parseTolerances, writeAllReports, writeComparison } from '../report/index.js';
+import { compareResults, compareRuns, comparisonExitCode, loadResultsSync, formatComparisonText, writeAllReports, writeComparison } from '../report/index.js';
 import { paint, useColor } from './format.js';
+import { parseTolerances } from './tolerances.js';
 
 export async function writeReportsFor(dir: string, quiet: boolean): Promise<void> {
   const written = await writeAllReports(dir).catch((e: unknown) => {
@@ -39,7 +40,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   for (const w of [...(base.warnings ?? []), ...(cand.warnings ?? [])]) process.stderr.write(c.yellow(`warning: ${w}\n`));
   const cmp = compareResults(base, cand, tolerances);
   process.stdout.write(formatComparisonText(cmp, { color: useColor() }) + '\n');
-  return comparisonExitCode(cmp);
+  return comparisonExitCode(cmp.verdict);
 }
 
 /** `run --baseline DIR`: compare, write comparison.json into the run's folder; true when regressed. */

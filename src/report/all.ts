@@ -1,8 +1,9 @@
 /**
  * Every report file of a results folder at once: report.html, summary.md, junit.xml, intervals.csv.
  */
-import { appendFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../core/results-files.js';
 import { renderCsv } from './csv.js';
 import { renderHtmlReport } from './html.js';
 import { renderJUnit } from './junit.js';
@@ -28,40 +29,28 @@ export interface WrittenReports {
   warnings?: string[];
 }
 
-/** tmp + rename: a failed write (a full disk) leaves the previous file, if any, whole. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 /** Read DIR once and write the report files. Returns the paths written. */
 export async function writeAllReports(dir: string, opts: WriteAllOptions = {}): Promise<WrittenReports> {
   const r = await loadResults(dir);
   const out: WrittenReports = r.warnings?.length ? { warnings: r.warnings } : {};
   if (opts.html !== false) {
     out.html = join(dir, 'report.html');
-    await writeAtomic(out.html, renderHtmlReport(r));
+    await writeFileAtomic(out.html, renderHtmlReport(r));
   }
   if (opts.markdown !== false) {
     const md = renderMarkdown(r.summary, r.comparison);
     out.markdown = join(dir, 'summary.md');
-    await writeAtomic(out.markdown, md);
+    await writeFileAtomic(out.markdown, md);
     const gh = process.env.GITHUB_STEP_SUMMARY;
     if (gh && opts.githubStepSummary !== false) await appendFile(gh, `${md}\n`);
   }
   if (opts.junit !== false) {
     out.junit = join(dir, 'junit.xml');
-    await writeAtomic(out.junit, renderJUnit(r.summary, r.comparison));
+    await writeFileAtomic(out.junit, renderJUnit(r.summary, r.comparison));
   }
   if (opts.csv !== false) {
     out.csv = join(dir, 'intervals.csv');
-    await writeAtomic(out.csv, renderCsv(r.intervals));
+    await writeFileAtomic(out.csv, renderCsv(r.intervals));
   }
   return out;
 }

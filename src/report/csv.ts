@@ -7,7 +7,7 @@
  * counter seen (alphabetical); then `<histogram>_p50_ms,_p90_ms,_p99_ms,_max_ms` for every extra
  * histogram seen (alphabetical). Missing values are empty cells.
  */
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/results-files.js';
 import { join } from 'node:path';
 import { ERROR_CLASSES } from '../core/types.js';
 import type { IntervalRecord } from '../core/results.js';
@@ -114,6 +114,6 @@ export function renderCsv(intervals: readonly IntervalRecord[]): string {
 export async function writeCsv(dir: string): Promise<string> {
   const r = await loadResults(dir);
   const p = join(dir, 'intervals.csv');
-  await writeFile(p, renderCsv(r.intervals));
+  await writeFileAtomic(p, renderCsv(r.intervals));
   return p;
 }

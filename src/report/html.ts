@@ -4,13 +4,14 @@
  * warnings, comparison, scenarios with charts, profiles, plan and machine.
  */
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/results-files.js';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PreflightError } from '../core/errors.js';
 import type { DurationStats, IntervalRecord, ScenarioSummary, Summary, ThresholdResult } from '../core/results.js';
 import type { ChartMark, ChartSeries, ChartSpec, ReportData } from './chart-spec.js';
-import type { Comparison, MetricVerdict, RunSeries } from './compare.js';
+import type { MetricVerdict } from './compare-core.js';
+import type { Comparison, RunSeries } from './compare.js';
 import { fmtChange, fmtCi, fmtComparisonValue, fmtTolerance, metricLabel } from './compare.js';
 import { HTTP_CLIENT_NAME, fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, scoresAccuracy } from './format.js';
 import { decodeSparse, mergeSparse, sparseQuantile } from './hdr.js';
@@ -754,6 +755,6 @@ export async function writeHtmlReport(dir: string): Promise<string> {
   const r = await loadResults(dir);
   const html = renderHtmlReport(r);
   const p = join(dir, 'report.html');
-  await writeFile(p, html);
+  await writeFileAtomic(p, html);
   return p;
 }

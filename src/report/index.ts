@@ -5,29 +5,26 @@ export { renderJUnit, writeJUnit } from './junit.js';
 export { renderCsv, writeCsv, CSV_FIXED_COLUMNS } from './csv.js';
 export { writeAllReports } from './all.js';
 export type { WriteAllOptions, WrittenReports } from './all.js';
+export { compareRuns, compareResults, writeComparison, formatComparisonText } from './compare.js';
+export type { Comparison, ScenarioComparison, RunSeries, RunRef, TextOptions } from './compare.js';
 export {
-  compareRuns,
-  compareResults,
+  decideComparison,
   comparisonExitCode,
-  writeComparison,
-  formatComparisonText,
-  parseTolerances,
   resolveTolerances,
   DEFAULT_TOLERANCES,
   COMPARISON_METRICS,
-} from './compare.js';
+  PROPORTION_METRICS,
+} from './compare-core.js';
 export type {
-  Comparison,
+  ComparedRun,
+  ComparisonDecision,
   ComparisonMetric,
   CompareOptions,
   MetricComparison,
   MetricVerdict,
-  ScenarioComparison,
-  RunSeries,
-  RunRef,
+  ScenarioDecision,
   Tolerance,
-  TextOptions,
-} from './compare.js';
+} from './compare-core.js';
 export { fmtMetricValue, fmtSignedPp, terminal } from './format.js';
 export { loadResults, loadResultsSync, parseIntervals } from './load.js';
 export type { LoadedResults } from './load.js';

@@ -3,7 +3,7 @@
  * measured value), one "run validity" testcase (fails when the run is invalid or interrupted), and
  * with a comparison a second testsuite with one testcase per scenario metric (fails on regression).
  */
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/results-files.js';
 import { join } from 'node:path';
 import type { Summary } from '../core/results.js';
 import type { Comparison } from './compare.js';
@@ -124,6 +124,6 @@ export function renderJUnit(summary: Summary, comparison?: Comparison): string {
 export async function writeJUnit(dir: string): Promise<string> {
   const r = await loadResults(dir);
   const p = join(dir, 'junit.xml');
-  await writeFile(p, renderJUnit(r.summary, r.comparison));
+  await writeFileAtomic(p, renderJUnit(r.summary, r.comparison));
   return p;
 }

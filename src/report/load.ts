@@ -8,7 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PreflightError } from '../core/errors.js';
 import type { IntervalRecord, Summary } from '../core/results.js';
+import { intervalsWarning, parseIntervals } from '../core/results-files.js';
 import type { Comparison } from './compare.js';
+
+// The tolerant intervals parser lives with the other results-file primitives, where run/ and profiles/ can reach it.
+export { parseIntervals };
 
 export interface LoadedResults {
   dir: string;
@@ -22,54 +26,6 @@ export interface LoadedResults {
   skippedIntervalLines: number;
   /** What was skipped or ignored while reading (bad intervals lines with their numbers, a malformed optional file). */
   warnings?: string[];
-}
-
-/** How many skipped line numbers a warning lists. */
-const LINES_LISTED = 10;
-
-export interface ParsedIntervals {
-  intervals: IntervalRecord[];
-  skipped: number;
-  /** 1-based numbers of the first skipped lines (at most 10). */
-  skippedLines: number[];
-  /** The only skipped line is the last one, without its newline: cut off by a crash or an interrupt. */
-  cutLast: boolean;
-}
-
-/** Parse intervals.ndjson text; unparsable lines (and JSON that is not an interval record) are skipped and counted. */
-export function parseIntervals(text: string): ParsedIntervals {
-  const intervals: IntervalRecord[] = [];
-  const skippedLines: number[] = [];
-  let skipped = 0;
-  let lastBad = -1;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const s = lines[i].trim();
-    if (!s) continue;
-    let ok = false;
-    try {
-      const rec = JSON.parse(s) as IntervalRecord;
-      ok = Boolean(rec && typeof rec === 'object' && typeof rec.scenario === 'string' && typeof rec.t === 'number');
-      if (ok) intervals.push(rec);
-    } catch {
-      /* counted below */
-    }
-    if (!ok) {
-      skipped++;
-      lastBad = i;
-      if (skippedLines.length < LINES_LISTED) skippedLines.push(i + 1);
-    }
-  }
-  const cutLast = skipped === 1 && lastBad === lines.length - 1 && !text.endsWith('\n');
-  return { intervals, skipped, skippedLines, cutLast };
-}
-
-/** The warning for skipped intervals lines (empty when none). */
-export function intervalsWarning(p: Pick<ParsedIntervals, 'skipped' | 'skippedLines' | 'cutLast'>, file = 'intervals.ndjson'): string[] {
-  if (p.skipped === 0) return [];
-  if (p.cutLast) return [`${file}: the last line (line ${p.skippedLines[0]}) is cut off, as after a crash or a kill while writing; it was skipped`];
-  const more = p.skipped > p.skippedLines.length ? `, … (${p.skipped} in all)` : '';
-  return [`${file}: ${p.skipped} line(s) are not interval records and were skipped: line ${p.skippedLines.join(', ')}${more}`];
 }
 
 function parseJson<T>(text: string, file: string): T {

@@ -2,10 +2,12 @@
  * Markdown summary for pull-request comments and GitHub's job summary ($GITHUB_STEP_SUMMARY).
  * Short on purpose: verdict, thresholds, warnings, one row per scenario, the comparison.
  */
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/results-files.js';
 import { join } from 'node:path';
 import type { ScenarioSummary, Summary } from '../core/results.js';
-import type { Comparison, MetricVerdict } from './compare.js';
+import type { MetricVerdict } from './compare-core.js';
+import type { Comparison } from './compare.js';
 import { fmtChange, fmtCi, fmtComparisonValue, fmtTolerance, metricLabel } from './compare.js';
 import { HTTP_CLIENT_NAME, fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, fmtSignedPp, scoresAccuracy } from './format.js';
 import { loadResults } from './load.js';
@@ -178,7 +180,7 @@ export async function writeMarkdown(dir: string, opts: { githubStepSummary?: boo
   const r = await loadResults(dir);
   const md = renderMarkdown(r.summary, r.comparison);
   const p = join(dir, 'summary.md');
-  await writeFile(p, md);
+  await writeFileAtomic(p, md);
   const gh = process.env.GITHUB_STEP_SUMMARY;
   if (gh && opts.githubStepSummary !== false) await appendFile(gh, `${md}\n`);
   return p;

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { PreflightError } from '../core/errors.js';
 import { ensureDir, problemFromError, type PathProblem } from '../core/output-path.js';
 import type { IntervalRecord, Summary } from '../core/results.js';
+import { holdsPreflightSummary, jsonFileText, writeFileAtomicSync } from '../core/results-files.js';
 
 /** Every file a run, a profile or `report`/`compare --baseline` writes at the top of a results folder. */
 export const RESULT_FILES = ['summary.json', 'intervals.ndjson', 'plan.resolved.json', 'report.html', 'summary.md', 'junit.xml', 'intervals.csv', 'comparison.json'] as const;
@@ -80,13 +81,7 @@ export function prepareOutDir(dir: string): void {
 
 /** A run wrote here: plan.resolved.json (written before load starts) or a Preflight summary.json. */
 function holdsPreflightResult(dir: string): boolean {
-  if (fs.existsSync(path.join(dir, 'plan.resolved.json'))) return true;
-  try {
-    const s = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')) as { format?: unknown };
-    return typeof s?.format === 'string' && s.format.startsWith('preflight-summary/');
-  } catch {
-    return false;
-  }
+  return fs.existsSync(path.join(dir, 'plan.resolved.json')) || holdsPreflightSummary(dir);
 }
 
 function clearResultFiles(dir: string): void {
@@ -121,15 +116,11 @@ export class ResultsWriter {
   }
 
   private tryWriteJson(name: string, value: unknown): Failure | null {
-    const file = path.join(this.dir, name);
-    const tmp = `${file}.tmp`;
     try {
-      fs.writeFileSync(tmp, this.redact(JSON.stringify(value, null, 2)) + '\n');
-      fs.renameSync(tmp, file);
+      writeFileAtomicSync(path.join(this.dir, name), this.redact(jsonFileText(value)));
       this.written.add(name);
       return null;
     } catch (e) {
-      fs.rmSync(tmp, { force: true });
       return { problem: problemFromError(name, e), cause: e };
     }
   }
