@@ -15,7 +15,7 @@ import { evaluateThresholds } from '../verdict/index.js';
 import fs from 'node:fs';
 import { capacitySearch, checkStep, kneedle, steadyState, type Probe, type SteadyCheck } from './analysis.js';
 import { scopedTo, stepPlan } from './expand.js';
-import { finishSummary, ms, pct, r3, rate, readIntervals, secs, writeJsonFile } from './harness.js';
+import { finishSummary, ms, pct, r3, rate, secs, writeJsonFile } from './harness.js';
 import type { Curve, Mark, ProfileAnswer, ProfileResult, ProfileRunOptions } from './types.js';
 import { mergePoint, scenarioRecords, summarizeRecords, type WindowPoint } from './windows.js';
 
@@ -73,6 +73,7 @@ export async function runStep(
   const sp = stepPlan(plan, name, level, rule.maxStepMs);
   const per = Math.max(1, Math.round(rule.windowMs / plan.options.intervalMs));
   const live: IntervalRecord[] = [];
+  const all: IntervalRecord[] = [];
   let decided: WindowPoint[] | null = null;
   const stopper = new AbortController();
   const dir = path.join(outDir, 'steps', String(index + 1));
@@ -83,6 +84,11 @@ export async function runStep(
     onProgress: opts.onProgress,
     skipTargetCheck: opts.skipTargetCheck || index > 0,
     stop: stopper.signal,
+    // Every window run() writes passes here (onWindow misses the ones flushed at the end): the
+    // step is judged on these records instead of reading intervals.ndjson back.
+    decorateWindow: (records) => {
+      all.push(...records);
+    },
     onWindow: (records) => {
       if (stopper.signal.aborted) return;
       const mine = scenarioRecords(records, [name]).filter((r) => r.t < plannedWindows);
@@ -101,7 +107,6 @@ export async function runStep(
       }
     },
   });
-  const all = readIntervals(result.outDir);
   const mine = scenarioRecords(all, [name]);
   const measured: WindowPoint[] = decided ?? measurementWindows(mine.filter((r) => r.t < plannedWindows), per).slice(-rule.windows);
   const firstT = measured.length ? measured[0].t : Infinity;
