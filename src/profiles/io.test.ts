@@ -174,7 +174,7 @@ test('windows: scenarios merged exactly per window, buckets of windows, and a su
 
 test('a profile analyses the windows run() wrote, without reading intervals.ndjson back (single run and step)', async () => {
   const { parsePlan } = await import('../plan/index.js');
-  const { expand } = await import('./expand.js');
+  const { expand } = await import('./kinds/index.js');
   const { runSingle } = await import('./harness.js');
   const { runStep } = await import('./steps.js');
   const fs = await import('node:fs');

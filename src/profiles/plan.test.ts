@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkPlanFile, parsePlan, planJsonSchema, validatePlan } from '../plan/index.js';
 import { splitCommand, geometricLevels } from '../plan/profile.js';
-import { expand, expandBurst, expandLoad, expandSpike, scaleProfile, stepPlan, stressRates } from './expand.js';
+import { scaleProfile, stepPlan } from './expand.js';
+import { expand, expandBurst, expandLoad, expandSpike, stressRates } from './kinds/index.js';
 
 const HEAD = `target: { url: http://127.0.0.1:8000 }\n`;
 const TEMPLATE = `scenario: { request: { method: GET, path: /health } }\n`;
