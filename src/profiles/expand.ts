@@ -2,7 +2,7 @@
  * A profile plan → the plan(s) that run: what every kind's expansion (src/profiles/kinds/) builds
  * with — scenarios from the `scenario:` template with the load the kind asks for. Pure (no I/O).
  */
-import type { Plan, ProfilePlan, ScenarioPlan, ThresholdPlan } from '../plan/types.js';
+import type { Plan, PlanOf, ProfilePlan, ScenarioPlan, SteadyLoad, ThresholdPlan } from '../plan/types.js';
 
 /** A scenario from the template, with `name` and load keys set. */
 export function fromTemplate(template: ScenarioPlan, name: string, load: Partial<ScenarioPlan>): ScenarioPlan {
@@ -46,13 +46,13 @@ export function phases(scenarios: ScenarioPlan[]): Phase[] {
 export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** The load of soak and rollout: an arrival rate, or a concurrency. */
-export function steadyLoad(p: ProfilePlan): Partial<ScenarioPlan> {
-  return p.concurrency !== undefined ? { executor: 'constant-concurrency', concurrency: p.concurrency, durationMs: p.durationMs! } : { rate: p.rate!, durationMs: p.durationMs! };
+export function steadyLoad(p: SteadyLoad & { durationMs: number }): Partial<ScenarioPlan> {
+  return p.concurrency !== undefined ? { executor: 'constant-concurrency', concurrency: p.concurrency, durationMs: p.durationMs } : { rate: p.rate, durationMs: p.durationMs };
 }
 
 /** sweep / capacity: the plan of one step, at a rate (open) or a concurrency (closed), for at most `durationMs`. */
-export function stepPlan(plan: Plan, name: string, level: { mode: 'rate' | 'concurrency'; value: number }, durationMs: number): Plan {
-  const p = plan.profile!;
+export function stepPlan(plan: PlanOf<'sweep' | 'capacity'>, name: string, level: { mode: 'rate' | 'concurrency'; value: number }, durationMs: number): Plan {
+  const p = plan.profile;
   const load: Partial<ScenarioPlan> = level.mode === 'rate' ? { rate: level.value, durationMs } : { executor: 'constant-concurrency', concurrency: level.value, durationMs };
   return planWith(plan, [fromTemplate(p.template, name, load)], []);
 }
@@ -65,13 +65,15 @@ export function scaleProfile(plan: Plan, factor: number): Plan {
   const p = plan.profile;
   if (!p || factor === 1) return plan;
   const f = (x: number | undefined): number | undefined => (x === undefined ? undefined : Math.max(1, Math.round(x * factor)));
-  const q: ProfilePlan = { ...p };
-  for (const k of ['stepDurationMs', 'holdMs', 'maxDurationMs', 'durationMs', 'warmupMs', 'bucketMs', 'beforeMs', 'spikeMs', 'afterMs', 'atMs', 'actionTimeoutMs', 'cooldownMs'] as const) {
-    if (q[k] !== undefined && q[k] !== 0) q[k] = f(q[k]);
+  // Every kind's durations by name (the kinds differ in which they have): a record, not the union.
+  const q: Record<string, unknown> = { ...p };
+  for (const k of ['stepDurationMs', 'holdMs', 'maxDurationMs', 'durationMs', 'warmupMs', 'bucketMs', 'beforeMs', 'spikeMs', 'afterMs', 'atMs', 'actionTimeoutMs', 'cooldownMs']) {
+    const v = q[k];
+    if (typeof v === 'number' && v !== 0) q[k] = f(v);
   }
   const intervalMs = Math.max(100, Math.round(plan.options.intervalMs * factor));
-  if (q.steady) q.steady = { ...q.steady, windowMs: Math.max(intervalMs, f(q.steady.windowMs)!), maxStepMs: f(q.steady.maxStepMs)! };
-  if (q.trace) q.trace = { ...q.trace, speed: q.trace.speed / factor };
-  q.template = { ...p.template, gracefulStopMs: f(p.template.gracefulStopMs)! };
-  return { ...plan, profile: q, options: { ...plan.options, intervalMs } };
+  if ('steady' in p) q['steady'] = { ...p.steady, windowMs: Math.max(intervalMs, f(p.steady.windowMs) ?? intervalMs), maxStepMs: f(p.steady.maxStepMs) };
+  if ('trace' in p) q['trace'] = { ...p.trace, speed: p.trace.speed / factor };
+  q['template'] = { ...p.template, gracefulStopMs: f(p.template.gracefulStopMs) };
+  return { ...plan, profile: q as unknown as ProfilePlan, options: { ...plan.options, intervalMs } };
 }

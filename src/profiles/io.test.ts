@@ -11,6 +11,7 @@ import { shardOfTrace } from '../engine/executors/replay.js';
 import { runAction } from './action.js';
 import { MemorySampler, parsePrometheusMetric, parseVmRss } from './memory.js';
 import type { IntervalRecord } from '../core/results.js';
+import type { PlanOf } from '../plan/types.js';
 import { encodeHistogram, newHistogram, recordClamped } from '../metrics/index.js';
 import { buckets, mergePoint, summarizeRecords, timeline } from './windows.js';
 
@@ -195,7 +196,9 @@ test('a profile analyses the windows run() wrote, without reading intervals.ndjs
   // Same records, same order; the last windows (flushed at the end of the run) included.
   assert.deepEqual(JSON.parse(JSON.stringify(single.records)), fromFile(path.join(dir, 'single')));
   const sweep = parsePlan(`target: { url: ${url} }\noptions: { interval: 200ms }\nprofile: { type: sweep, levels: [10/s], steady: { window: 200ms, windows: 2, maxStepDuration: 1s } }\nscenario: { request: { method: GET, path: / } }\n`);
-  const step = await runStep(sweep, 0, { mode: 'rate', value: 10 }, sweep.profile!.steady!, path.join(dir, 'sweep'), {});
+  assert.equal(sweep.profile?.type, 'sweep');
+  const sweepPlan = sweep as PlanOf<'sweep'>;
+  const step = await runStep(sweepPlan, 0, { mode: 'rate', value: 10 }, sweepPlan.profile.steady, path.join(dir, 'sweep'), {});
   assert.ok(step.records.length >= 2, `windows: ${step.records.length}`);
   assert.deepEqual(JSON.parse(JSON.stringify(step.records)), fromFile(step.dir));
 });

@@ -7,13 +7,15 @@
  */
 import { PreflightError } from '../core/errors.js';
 import type { Plan } from '../plan/types.js';
-import { PROFILE_KINDS } from './kinds/index.js';
+import { PROFILE_KINDS, type AnyProfileKind } from './kinds/index.js';
 import type { ProfileResult, ProfileRunOptions } from './types.js';
 
 export async function runProfile(plan: Plan, opts: ProfileRunOptions = {}): Promise<ProfileResult> {
   const p = plan.profile;
   if (!p) throw new PreflightError('E_ARGS', 'runProfile: the plan has no profile (use run() for plans with scenarios)');
-  return PROFILE_KINDS[p.type].run(plan, opts);
+  // The registry is keyed by the profile's type, so the kind takes this plan.
+  const kind: AnyProfileKind = PROFILE_KINDS[p.type];
+  return kind.run({ ...plan, profile: p }, opts);
 }
 
 /** The answer as plain text lines for a terminal or a log: the sentence, then the headline numbers. */

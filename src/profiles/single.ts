@@ -4,7 +4,7 @@
  * answer (target memory, interruption) and write it, and the curve and text helpers.
  */
 import type { ScenarioSummary, Summary } from '../core/results.js';
-import type { Plan } from '../plan/types.js';
+import type { MemorySource, Plan } from '../plan/types.js';
 import type { Expansion, Phase } from './expand.js';
 import { finishSummary, ms, pct, r3, rate, runSingle, type SingleHooks, type SingleRun } from './harness.js';
 import type { Curve, Mark, ProfileAnswer, ProfileResult, ProfileRunOptions } from './types.js';
@@ -28,6 +28,12 @@ export function thresholdsText(plan: Plan): string {
   return plan.thresholds.length ? plan.thresholds.map((t) => t.expression).join(', ') : 'no thresholds';
 }
 
+/** The target memory a single-run kind samples, if the plan asks for it. */
+function memoryOf(plan: Plan): MemorySource | undefined {
+  const p = plan.profile;
+  return p && 'memory' in p ? p.memory : undefined;
+}
+
 export interface Finished {
   run: SingleRun;
   expansion: Expansion;
@@ -35,7 +41,7 @@ export interface Finished {
 }
 
 export async function runExpanded(plan: Plan, opts: ProfileRunOptions, expansion: Expansion, hooks: SingleHooks = {}): Promise<Finished> {
-  const run = await runSingle(expansion.plan, plan.profile!.memory, opts, hooks);
+  const run = await runSingle(expansion.plan, memoryOf(plan), opts, hooks);
   return { run, expansion, summary: run.result.summary };
 }
 
@@ -43,8 +49,9 @@ export function done(f: Finished, plan: Plan, answer: ProfileAnswer): ProfileRes
   if (f.run.memory) {
     answer.memory = f.run.memory;
     answer.numbers['memory_last_mib'] = r3(f.run.memory.last_bytes / 2 ** 20);
-  } else if (plan.profile?.memory) {
-    f.summary.warnings.push(`target memory could not be sampled (${f.run.memoryFailures} failed samples from ${plan.profile.memory.url ?? plan.profile.memory.pidFile ?? `pid ${plan.profile.memory.pid}`})`);
+  } else {
+    const m = memoryOf(plan);
+    if (m) f.summary.warnings.push(`target memory could not be sampled (${f.run.memoryFailures} failed samples from ${m.url ?? m.pidFile ?? `pid ${m.pid}`})`);
   }
   if (f.summary.status === 'interrupted') answer.answer = `Interrupted — partial answer: ${answer.answer}`;
   const { summary, exitCode } = finishSummary(f.summary, f.run.result.outDir, plan, answer, f.run.memory);

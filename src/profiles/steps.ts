@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ensureDirOrThrow } from '../core/output-path.js';
 import type { IntervalRecord, ScenarioSummary, Summary, ThresholdResult } from '../core/results.js';
 import { redactPlan } from '../plan/index.js';
-import type { Plan, SteadyRule } from '../plan/types.js';
+import type { PlanOf, SteadyRule } from '../plan/types.js';
 import { run } from '../run/index.js';
 import fs from 'node:fs';
 import { steadyState, type SteadyCheck } from './analysis.js';
@@ -17,6 +17,9 @@ import { stepPlan } from './expand.js';
 import { pct, r3, rate, secs, writeJsonFile } from './harness.js';
 import type { Mark, ProfileRunOptions } from './types.js';
 import { mergePoint, scenarioRecords, summarizeRecords, type WindowPoint } from './windows.js';
+
+/** A plan of a kind that runs one run() per step. */
+export type MultiRunPlan = PlanOf<'sweep' | 'capacity'>;
 
 export interface StepOutcome {
   index: number;
@@ -58,7 +61,7 @@ export function measurementWindows(records: readonly IntervalRecord[], per: numb
  * the last `rule.windows` agree (steady), or when `clearlyFails` says they all fail.
  */
 export async function runStep(
-  plan: Plan,
+  plan: MultiRunPlan,
   index: number,
   level: StepOutcome['level'],
   rule: SteadyRule,
@@ -67,7 +70,7 @@ export async function runStep(
   clearlyFails?: (windows: WindowPoint[]) => boolean,
 ): Promise<StepOutcome> {
   const name = `step-${index + 1}`;
-  const cooldown = plan.profile!.cooldownMs ?? 0;
+  const cooldown = plan.profile.cooldownMs;
   if (index > 0 && cooldown > 0) await sleep(cooldown, opts.signal);
   const sp = stepPlan(plan, name, level, rule.maxStepMs);
   const per = Math.max(1, Math.round(rule.windowMs / plan.options.intervalMs));
@@ -141,7 +144,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** The top-level results folder of a multi-run profile: every step's windows on one timeline. */
-export function writeTopLevel(plan: Plan, outDir: string, steps: StepOutcome[], thresholds: ThresholdResult[], interrupted: boolean): { summary: Summary; marks: Mark[] } {
+export function writeTopLevel(plan: MultiRunPlan, outDir: string, steps: StepOutcome[], thresholds: ThresholdResult[], interrupted: boolean): { summary: Summary; marks: Mark[] } {
   ensureDirOrThrow(outDir); // not mkdir({ recursive }): it spins forever under /proc
   writeJsonFile(path.join(outDir, 'plan.resolved.json'), redactPlan(plan), plan.secrets);
   const lines: string[] = [];
@@ -168,7 +171,7 @@ export function writeTopLevel(plan: Plan, outDir: string, steps: StepOutcome[], 
   const last = steps[steps.length - 1]?.summary;
   const overloaded = steps.filter((s) => s.summary.generator.overloaded);
   const workerFailures = steps.flatMap((s) => (s.summary.generator.worker_failures ?? []).map((w) => `${s.name}: ${w}`));
-  const template = plan.profile!.template;
+  const template = plan.profile.template;
   const summary: Summary = {
     format: 'preflight-summary/1',
     tool: last?.tool ?? { name: 'preflight', version: '0.0.0', node: process.version },
@@ -183,7 +186,7 @@ export function writeTopLevel(plan: Plan, outDir: string, steps: StepOutcome[], 
     thresholds,
     warnings: [
       ...steps.flatMap((s) => s.summary.warnings.filter((w) => !/closed workload/.test(w)).map((w) => `${s.name}: ${w}`)),
-      ...steps.filter((s) => !s.steady.steady && !s.interrupted).map((s) => `${s.name} never stabilised within ${secs(plan.profile!.steady!.maxStepMs / 1000)} (throughput spread ${pct(s.steady.throughput_spread)}, p99 spread ${pct(s.steady.p99_spread)}); its figures are from its last windows.`),
+      ...steps.filter((s) => !s.steady.steady && !s.interrupted).map((s) => `${s.name} never stabilised within ${secs(plan.profile.steady.maxStepMs / 1000)} (throughput spread ${pct(s.steady.throughput_spread)}, p99 spread ${pct(s.steady.p99_spread)}); its figures are from its last windows.`),
     ],
     generator: {
       ...(last?.generator ?? { workers: plan.options.workers, dispatch_lag_ms: { p50: 0, p99: 0, max: 0 }, event_loop_delay_ms: { p50: 0, p99: 0, max: 0 }, cpu_percent: { mean: 0, max: 0 } }),
@@ -192,7 +195,7 @@ export function writeTopLevel(plan: Plan, outDir: string, steps: StepOutcome[], 
       // A worker that died in any step makes the whole profile invalid, not only in the last one.
       worker_failures: workerFailures.length > 0 ? workerFailures : undefined,
     } as Summary['generator'],
-    total: summarizeRecords(all, plan.profile!.type, template.protocol),
+    total: summarizeRecords(all, plan.profile.type, template.protocol),
     scenarios: Object.fromEntries(steps.map((s) => [s.name, s.summary.scenarios[s.name]])),
   };
   return { summary, marks };

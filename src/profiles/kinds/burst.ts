@@ -3,7 +3,7 @@
  * Built from the `scenario:` template into the phases of one run; answered from its summary and
  * windows. Keys and defaults: src/plan/syntax.ts (PROFILE_FIELDS); rules: docs/profiles.md.
  */
-import type { Plan } from '../../plan/types.js';
+import type { PlanOf } from '../../plan/types.js';
 import { fromTemplate, phases, planWith, scopedTo, type Expansion } from '../expand.js';
 import { ms, num, pct, r3, rate } from '../harness.js';
 import { done, runExpanded } from '../single.js';
@@ -17,20 +17,20 @@ export const burstWarmupMs = (durationMs: number): number => Math.min(10_000, Ma
  * burst: a short warm-up (smooth arrivals, not compared: connections and JIT warm up), a smooth
  * phase (uniform or Poisson arrivals), then a bursty one (gamma gaps) at the same mean rate.
  */
-export function expandBurst(plan: Plan): Expansion {
-  const p = plan.profile!;
-  const d = p.durationMs!;
+export function expandBurst(plan: PlanOf<'burst'>): Expansion {
+  const p = plan.profile;
+  const d = p.durationMs;
   const w = burstWarmupMs(d);
   const out = [
-    fromTemplate(p.template, 'warmup', { rate: p.rate!, durationMs: w, arrival: p.smooth ?? 'uniform' }),
-    fromTemplate(p.template, 'smooth', { rate: p.rate!, durationMs: d, startTimeMs: w, arrival: p.smooth ?? 'uniform' }),
-    fromTemplate(p.template, 'bursty', { rate: p.rate!, durationMs: d, startTimeMs: w + d, arrival: 'gamma', burstiness: p.burstiness! }),
+    fromTemplate(p.template, 'warmup', { rate: p.rate, durationMs: w, arrival: p.smooth }),
+    fromTemplate(p.template, 'smooth', { rate: p.rate, durationMs: d, startTimeMs: w, arrival: p.smooth }),
+    fromTemplate(p.template, 'bursty', { rate: p.rate, durationMs: d, startTimeMs: w + d, arrival: 'gamma', burstiness: p.burstiness }),
   ];
   return { plan: planWith(plan, out, [...scopedTo(plan.thresholds, 'smooth'), ...scopedTo(plan.thresholds, 'bursty')]), phases: phases(out) };
 }
 
-export async function runBurst(plan: Plan, opts: ProfileRunOptions): Promise<ProfileResult> {
-  const p = plan.profile!;
+export async function runBurst(plan: PlanOf<'burst'>, opts: ProfileRunOptions): Promise<ProfileResult> {
+  const p = plan.profile;
   const f = await runExpanded(plan, opts, expandBurst(plan));
   const sm = f.summary.scenarios['smooth'];
   const bu = f.summary.scenarios['bursty'];
@@ -46,7 +46,7 @@ export async function runBurst(plan: Plan, opts: ProfileRunOptions): Promise<Pro
     verdict: sm?.requests && bu?.requests ? 'passed' : 'inconclusive',
     answer,
     numbers: {
-      burstiness: p.burstiness!,
+      burstiness: p.burstiness,
       smooth_p99_ms: sm?.latency_ms.p99 ?? null,
       bursty_p99_ms: bu?.latency_ms.p99 ?? null,
       p99_bursty_over_smooth: ratio('p99'),
@@ -67,8 +67,8 @@ export async function runBurst(plan: Plan, opts: ProfileRunOptions): Promise<Pro
       },
     ],
     marks: [
-      { t_s: burstWarmupMs(p.durationMs!) / 1000, label: 'smooth phase' },
-      { t_s: (burstWarmupMs(p.durationMs!) + p.durationMs!) / 1000, label: 'bursty phase' },
+      { t_s: burstWarmupMs(p.durationMs) / 1000, label: 'smooth phase' },
+      { t_s: (burstWarmupMs(p.durationMs) + p.durationMs) / 1000, label: 'bursty phase' },
     ],
     phases: { smooth: sm ? { p50_ms: sm.latency_ms.p50, p90_ms: sm.latency_ms.p90, p99_ms: sm.latency_ms.p99, error_rate: sm.error_rate, requests: sm.requests } : null, bursty: bu ? { p50_ms: bu.latency_ms.p50, p90_ms: bu.latency_ms.p90, p99_ms: bu.latency_ms.p99, error_rate: bu.error_rate, requests: bu.requests } : null },
   });

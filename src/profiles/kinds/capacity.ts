@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { ScenarioSummary } from '../../core/results.js';
-import type { Plan } from '../../plan/types.js';
+import type { PlanOf } from '../../plan/types.js';
 import { defaultOutDir } from '../../run/index.js';
 import { evaluateThresholds } from '../../verdict/index.js';
 import { capacitySearch, checkStep, type Probe } from '../analysis.js';
@@ -16,14 +16,14 @@ import type { ProfileAnswer, ProfileResult, ProfileRunOptions } from '../types.j
 import { summarizeRecords, type WindowPoint } from '../windows.js';
 import type { ProfileKind } from './kind.js';
 
-export async function runCapacity(plan: Plan, opts: ProfileRunOptions): Promise<ProfileResult> {
-  const p = plan.profile!;
-  const rule = p.steady!;
+export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOptions): Promise<ProfileResult> {
+  const p = plan.profile;
+  const rule = p.steady;
   const outDir = opts.outDir ?? defaultOutDir();
   const steps: StepOutcome[] = [];
   const probes: Array<Probe & { step: StepOutcome; reasons: string[] }> = [];
   const judge = (s: ScenarioSummary, offered: number) => checkStep(plan.thresholds, s, { minThroughput: p.minThroughput, offered });
-  let state = capacitySearch([], { start: p.startRate!, maxRate: p.maxRate!, precision: p.precision!, maxSteps: p.maxSteps });
+  let state = capacitySearch([], { start: p.startRate, maxRate: p.maxRate, precision: p.precision, maxSteps: p.maxSteps });
   while (!state.done && state.next !== undefined && !opts.signal?.aborted) {
     const r = state.next;
     opts.log?.(`capacity probe ${probes.length + 1}: ${rate(r)} (held so far ${rate(state.lo)}, failed ${state.hi === null ? '–' : rate(state.hi)})`);
@@ -35,7 +35,7 @@ export async function runCapacity(plan: Plan, opts: ProfileRunOptions): Promise<
     const c = judge(s.measuredSummary, r);
     probes.push({ rate: r, ok: c.ok, step: s, reasons: c.reasons });
     opts.log?.(`  ${c.ok ? 'sustained' : `NOT sustained (${c.reasons.join('; ')})`}${s.steady.steady ? '' : ', never steady'}: throughput ${rate(s.measuredSummary.throughput)}, p99 ${ms(s.measuredSummary.latency_ms.p99)}, errors ${pct(s.measuredSummary.error_rate)}`);
-    state = capacitySearch(probes, { start: p.startRate!, maxRate: p.maxRate!, precision: p.precision!, maxSteps: p.maxSteps });
+    state = capacitySearch(probes, { start: p.startRate, maxRate: p.maxRate, precision: p.precision, maxSteps: p.maxSteps });
   }
   const interrupted = steps.some((s) => s.interrupted) || Boolean(opts.signal?.aborted);
   const best = probes.find((x) => x.ok && x.rate === state.lo);
@@ -43,7 +43,7 @@ export async function runCapacity(plan: Plan, opts: ProfileRunOptions): Promise<
   const thresholds = best ? evaluateThresholds(scopedTo(plan.thresholds, best.step.name), { total: best.step.measuredSummary, scenarios: { [best.step.name]: best.step.measuredSummary } }) : [];
   const top = writeTopLevel(plan, outDir, steps, thresholds, interrupted);
   const slo = plan.thresholds.map((t) => t.expression).join(', ');
-  const precision = p.precision!.absolute !== undefined ? rate(p.precision!.absolute) : pct(p.precision!.relative);
+  const precision = p.precision.absolute !== undefined ? rate(p.precision.absolute) : pct(p.precision.relative);
   let text: string;
   if (!best) text = probes.length ? `Sustains none of the rates tried within the SLO (${slo}): even ${rate(state.hi)} failed (${worst?.reasons.join('; ') ?? ''}).` : 'No probe completed.';
   else if (state.hi === null) text = `Sustains the highest rate tried, ${rate(state.lo)}, within the SLO (${slo}): the capacity is higher (raise maxRate). At ${rate(state.lo)}: ${line(best.step.measuredSummary)}.`;
@@ -78,8 +78,8 @@ function line(s: ScenarioSummary): string {
 }
 
 /** A measurement window as a ScenarioSummary-like subject for thresholds (percentiles p50/p90/p99/max only). */
-function summaryOfPoint(w: WindowPoint, plan: Plan): ScenarioSummary {
-  const s = summarizeRecords([], 'constant-arrival-rate', plan.profile!.template.protocol);
+function summaryOfPoint(w: WindowPoint, plan: PlanOf<'capacity'>): ScenarioSummary {
+  const s = summarizeRecords([], 'constant-arrival-rate', plan.profile.template.protocol);
   s.requests = w.requests;
   s.ok = w.ok;
   s.errors = w.errors;

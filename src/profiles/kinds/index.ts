@@ -1,9 +1,9 @@
 /** The profile kinds, one module each, by `profile.type`. */
-import type { Plan, ProfileType } from '../../plan/types.js';
+import type { Plan, PlanOf, ProfileType } from '../../plan/types.js';
 import type { Expansion } from '../expand.js';
 import { burst } from './burst.js';
 import { capacity } from './capacity.js';
-import type { ProfileKind } from './kind.js';
+import type { AnyProfileKind, ProfileKind } from './kind.js';
 import { load } from './load.js';
 import { replay } from './replay.js';
 import { rollout } from './rollout.js';
@@ -12,7 +12,7 @@ import { spike } from './spike.js';
 import { stress } from './stress.js';
 import { sweep } from './sweep.js';
 
-export type { ProfileKind } from './kind.js';
+export type { AnyProfileKind, ProfileKind } from './kind.js';
 export { expandLoad } from './load.js';
 export { expandStress, stressRates } from './stress.js';
 export { expandSoak } from './soak.js';
@@ -36,7 +36,8 @@ export const PROFILE_KINDS: { readonly [T in ProfileType]: ProfileKind<T> } = {
 
 /** The scenarios of one run, for a single-run profile (load, stress, soak, spike, burst, rollout, replay). */
 export function expand(plan: Plan): Expansion {
-  const kind = plan.profile ? PROFILE_KINDS[plan.profile.type] : undefined;
+  // A kind takes a plan of its own type; the registry is keyed by that type, so this one cast is sound.
+  const kind: AnyProfileKind | undefined = plan.profile ? PROFILE_KINDS[plan.profile.type] : undefined;
   if (!kind?.expand) throw new Error(`profile ${plan.profile?.type ?? '(none)'} is not a single-run profile`);
-  return kind.expand(plan);
+  return kind.expand(plan as PlanOf<ProfileType>);
 }

@@ -1,4 +1,4 @@
-import type { Plan, ProfileType } from '../../plan/types.js';
+import type { PlanOf, ProfileType } from '../../plan/types.js';
 import type { Expansion } from '../expand.js';
 import type { ProfileResult, ProfileRunOptions } from '../types.js';
 
@@ -12,7 +12,18 @@ import type { ProfileResult, ProfileRunOptions } from '../types.js';
 export interface ProfileKind<T extends ProfileType = ProfileType> {
   readonly type: T;
   /** Single-run kinds: the scenarios of the one run. Multi-run kinds (sweep, capacity) build a plan per step. */
-  readonly expand?: (plan: Plan) => Expansion;
+  expand?(plan: PlanOf<T>): Expansion;
   /** Runs the profile, writes the results folder with the answer, and returns it with the exit code. */
-  readonly run: (plan: Plan, opts: ProfileRunOptions) => Promise<ProfileResult>;
+  run(plan: PlanOf<T>, opts: ProfileRunOptions): Promise<ProfileResult>;
+}
+
+/**
+ * A kind of any type, as the registry hands it out. Not `ProfileKind<ProfileType>`: TypeScript
+ * measures a generic's variance (invariant here), while a plain interface is compared member by
+ * member, methods bivariantly — so every `ProfileKind<T>` is one of these.
+ */
+export interface AnyProfileKind {
+  readonly type: ProfileType;
+  expand?(plan: PlanOf<ProfileType>): Expansion;
+  run(plan: PlanOf<ProfileType>, opts: ProfileRunOptions): Promise<ProfileResult>;
 }

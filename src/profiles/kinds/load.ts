@@ -4,7 +4,7 @@
  * one run; answered from its summary and windows. Keys and defaults: src/plan/syntax.ts
  * (PROFILE_FIELDS); rules: docs/profiles.md.
  */
-import type { Plan, ScenarioPlan } from '../../plan/types.js';
+import type { PlanOf, ScenarioPlan } from '../../plan/types.js';
 import { checkStep } from '../analysis.js';
 import { fromTemplate, phases, planWith, round3, scopedTo, type Expansion } from '../expand.js';
 import { rate } from '../harness.js';
@@ -14,21 +14,21 @@ import { timeline } from '../windows.js';
 import type { ProfileKind } from './kind.js';
 
 /** load: `steps` steps up to `rate` (rate·k/steps), each `stepDuration`, the last one `hold`. */
-export function expandLoad(plan: Plan): Expansion {
-  const p = plan.profile!;
-  const n = p.steps ?? 4;
+export function expandLoad(plan: PlanOf<'load'>): Expansion {
+  const p = plan.profile;
+  const n = p.steps;
   const out: ScenarioPlan[] = [];
   let t = 0;
   for (let k = 1; k <= n; k++) {
-    const d = k === n ? p.holdMs! : p.stepDurationMs!;
-    out.push(fromTemplate(p.template, `step-${k}`, { rate: round3((p.rate! * k) / n), durationMs: d, startTimeMs: t }));
+    const d = k === n ? p.holdMs : p.stepDurationMs;
+    out.push(fromTemplate(p.template, `step-${k}`, { rate: round3((p.rate * k) / n), durationMs: d, startTimeMs: t }));
     t += d;
   }
   return { plan: planWith(plan, out, out.flatMap((s) => scopedTo(plan.thresholds, s.name))), phases: phases(out) };
 }
 
-export async function runLoad(plan: Plan, opts: ProfileRunOptions): Promise<ProfileResult> {
-  const p = plan.profile!;
+export async function runLoad(plan: PlanOf<'load'>, opts: ProfileRunOptions): Promise<ProfileResult> {
+  const p = plan.profile;
   const f = await runExpanded(plan, opts, expandLoad(plan));
   const steps = f.expansion.phases.map((ph, i) => {
     const s = f.summary.scenarios[ph.name];
@@ -51,7 +51,7 @@ export async function runLoad(plan: Plan, opts: ProfileRunOptions): Promise<Prof
     type: 'load',
     verdict: ok ? 'passed' : 'failed',
     answer,
-    numbers: { target_rate: p.rate!, steps: steps.length, steps_passed: ran.filter((s) => s.ok).length, hold_p99_ms: holdS?.latency_ms.p99 ?? null, hold_error_rate: holdS?.error_rate ?? null, hold_throughput: holdS?.throughput ?? null, highest_passing_rate: passing.length ? Math.max(...passing) : null },
+    numbers: { target_rate: p.rate, steps: steps.length, steps_passed: ran.filter((s) => s.ok).length, hold_p99_ms: holdS?.latency_ms.p99 ?? null, hold_error_rate: holdS?.error_rate ?? null, hold_throughput: holdS?.throughput ?? null, highest_passing_rate: passing.length ? Math.max(...passing) : null },
     curves: [
       { title: 'p99 latency per step', x_label: 'rate (/s)', y_label: 'p99 (ms)', points: ran.map((s) => [s.rate, s.p99_ms ?? 0] as [number, number]) },
       timeCurve('p99 latency over time', points, (x) => x.p99, 'p99 (ms)'),

@@ -5,7 +5,7 @@
  * windows. Keys and defaults: src/plan/syntax.ts (PROFILE_FIELDS); rules: docs/profiles.md.
  */
 import type { IntervalRecord, ScenarioSummary } from '../../core/results.js';
-import type { Plan } from '../../plan/types.js';
+import type { PlanOf } from '../../plan/types.js';
 import { runAction, type ActionResult } from '../action.js';
 import { recoveryTime } from '../analysis.js';
 import { fromTemplate, phases, planWith, steadyLoad, type Expansion } from '../expand.js';
@@ -16,27 +16,27 @@ import { scenarioRecords, summarizeRecords, timeline } from '../windows.js';
 import type { ProfileKind } from './kind.js';
 
 /** rollout: one scenario at constant load; the action runs at `at`. Thresholds over the whole run. */
-export function expandRollout(plan: Plan): Expansion {
-  const p = plan.profile!;
+export function expandRollout(plan: PlanOf<'rollout'>): Expansion {
+  const p = plan.profile;
   const s = fromTemplate(p.template, 'rollout', steadyLoad(p));
   return { plan: planWith(plan, [s], plan.thresholds), phases: phases([s]) };
 }
 
-export async function runRollout(plan: Plan, opts: ProfileRunOptions): Promise<ProfileResult> {
-  const p = plan.profile!;
-  const action = p.action!;
+export async function runRollout(plan: PlanOf<'rollout'>, opts: ProfileRunOptions): Promise<ProfileResult> {
+  const p = plan.profile;
+  const action = p.action;
   const st: { startS: number | null; endS: number | null; pending: Promise<ActionResult> | null; timer: NodeJS.Timeout | null } = { startS: null, endS: null, pending: null, timer: null };
   const hooks: SingleHooks = {
     onStart: (t0) => {
       st.timer = setTimeout(() => {
         st.startS = (performance.now() - t0) / 1000;
         opts.log?.(`rollout: ${action.kind === 'run' ? 'running' : 'calling'} ${action.display} at ${secs(st.startS)}`);
-        st.pending = runAction(action, { timeoutMs: p.actionTimeoutMs!, signal: opts.signal, tls: plan.target.tls }).then((r) => {
+        st.pending = runAction(action, { timeoutMs: p.actionTimeoutMs, signal: opts.signal, tls: plan.target.tls }).then((r) => {
           st.endS = (performance.now() - t0) / 1000;
           opts.log?.(`rollout: action ${r.ok ? 'done' : 'FAILED'} after ${secs(r.duration_s)}${r.exit_code !== undefined ? ` (exit ${r.exit_code})` : r.status !== undefined ? ` (HTTP ${r.status})` : ''}${r.error ? `: ${r.error}` : ''}`);
           return r;
         });
-      }, Math.max(0, t0 + p.atMs! - performance.now()));
+      }, Math.max(0, t0 + p.atMs - performance.now()));
     },
   };
   let f: Finished;
@@ -48,9 +48,9 @@ export async function runRollout(plan: Plan, opts: ProfileRunOptions): Promise<P
   const result: ActionResult | null = st.pending ? await st.pending : null;
   const actionEndS = st.endS;
   const points = timeline(f.run.records);
-  const atS = st.startS ?? p.atMs! / 1000;
+  const atS = st.startS ?? p.atMs / 1000;
   const warm = Math.min(5, atS / 5);
-  const rule = p.recovery!;
+  const rule = p.recovery;
   // Steady again: the first of N good windows once the action has finished (as for a spike).
   const base = recoveryTime(points, { fromS: warm, toS: atS }, actionEndS ?? Infinity, rule);
   const steadyAt = result && base.recovered_at_s !== null ? Math.max(base.recovered_at_s, actionEndS ?? atS) : null;

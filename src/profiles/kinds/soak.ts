@@ -3,7 +3,7 @@
  * Built from the `scenario:` template into the phases of one run; answered from its summary and
  * windows. Keys and defaults: src/plan/syntax.ts (PROFILE_FIELDS); rules: docs/profiles.md.
  */
-import type { Plan } from '../../plan/types.js';
+import type { PlanOf } from '../../plan/types.js';
 import { driftOf, type DriftMetric } from '../analysis.js';
 import { fromTemplate, phases, planWith, steadyLoad, type Expansion } from '../expand.js';
 import { num, pct, r3, rate, secs } from '../harness.js';
@@ -13,23 +13,23 @@ import { buckets, scenarioRecords } from '../windows.js';
 import type { ProfileKind } from './kind.js';
 
 /** soak: one scenario at constant load for the whole duration; thresholds over the whole run. */
-export function expandSoak(plan: Plan): Expansion {
-  const p = plan.profile!;
+export function expandSoak(plan: PlanOf<'soak'>): Expansion {
+  const p = plan.profile;
   const s = fromTemplate(p.template, 'soak', steadyLoad(p));
   return { plan: planWith(plan, [s], plan.thresholds), phases: phases([s]) };
 }
 
-export async function runSoak(plan: Plan, opts: ProfileRunOptions): Promise<ProfileResult> {
-  const p = plan.profile!;
+export async function runSoak(plan: PlanOf<'soak'>, opts: ProfileRunOptions): Promise<ProfileResult> {
+  const p = plan.profile;
   const f = await runExpanded(plan, opts, expandSoak(plan));
   const intervalS = plan.options.intervalMs / 1000;
-  const fromT = Math.floor(p.warmupMs! / plan.options.intervalMs);
+  const fromT = Math.floor(p.warmupMs / plan.options.intervalMs);
   const analysed = scenarioRecords(f.run.records, ['soak']).filter((r) => r.t >= fromT);
   const spanS = analysed.length * intervalS;
   const per = p.bucketMs ? Math.max(1, Math.round(p.bucketMs / plan.options.intervalMs)) : Math.max(1, Math.round(analysed.length / 60));
   const pts = buckets(f.run.records, per, ['soak'], fromT).filter((b) => b.requests > 0);
   const xs = pts.map((b) => b.start_s + b.duration_s / 2);
-  const o = { alpha: p.alpha!, minChange: p.minChange!, minErrorChange: p.minErrorChange! };
+  const o = { alpha: p.alpha, minChange: p.minChange, minErrorChange: p.minErrorChange };
   const drift: DriftMetric[] = [];
   const latX = pts.filter((b) => b.p99 !== null);
   drift.push(driftOf('p50', 'ms', latX.map((b) => b.start_s + b.duration_s / 2), latX.map((b) => b.p50!), o));
@@ -83,7 +83,7 @@ export async function runSoak(plan: Plan, opts: ProfileRunOptions): Promise<Prof
     curves,
     marks: [{ t_s: fromT * intervalS, label: 'warm-up ends' }],
     drift,
-    method: `OLS trend per ${secs(per * intervalS)} bucket after a ${secs(p.warmupMs! / 1000)} warm-up; standard error from the effective sample size n(1−r)/(1+r) of the lag-1 autocorrelation r of the residuals (bias-corrected), t-test at α = ${o.alpha}; drift also needs a change of at least ${pct(o.minChange)} of the mean (latency, memory) or ${num(o.minErrorChange * 100)} pp (errors) over the run.`,
+    method: `OLS trend per ${secs(per * intervalS)} bucket after a ${secs(p.warmupMs / 1000)} warm-up; standard error from the effective sample size n(1−r)/(1+r) of the lag-1 autocorrelation r of the residuals (bias-corrected), t-test at α = ${o.alpha}; drift also needs a change of at least ${pct(o.minChange)} of the mean (latency, memory) or ${num(o.minErrorChange * 100)} pp (errors) over the run.`,
   });
 }
 

@@ -5,7 +5,7 @@
  * src/plan/syntax.ts (PROFILE_FIELDS); rules: docs/profiles.md.
  */
 import type { IntervalRecord } from '../../core/results.js';
-import type { Plan, ProfilePlan } from '../../plan/types.js';
+import type { PlanOf, StressProfile } from '../../plan/types.js';
 import { breakingPoint, checkStep, failureMode } from '../analysis.js';
 import { fromTemplate, phases, planWith, round3, type Expansion } from '../expand.js';
 import { pct, r3, rate, secs, type SingleHooks } from '../harness.js';
@@ -15,28 +15,28 @@ import { scenarioRecords, summarizeRecords, timeline } from '../windows.js';
 import type { ProfileKind } from './kind.js';
 
 /** stress: the step rates, from startRate by rateStep (or × factor) up to maxRate, bounded by maxDuration. */
-export function stressRates(p: ProfilePlan): number[] {
+export function stressRates(p: StressProfile): number[] {
   const rates: number[] = [];
-  const max = p.maxRate!;
-  let r = p.startRate!;
-  const limit = p.maxDurationMs !== undefined ? Math.max(1, Math.floor(p.maxDurationMs / p.stepDurationMs!)) : 1000;
+  const max = p.maxRate;
+  let r = p.startRate;
+  const limit = p.maxDurationMs !== undefined ? Math.max(1, Math.floor(p.maxDurationMs / p.stepDurationMs)) : 1000;
   while (r <= max * (1 + 1e-9) && rates.length < limit) {
     rates.push(round3(r));
-    r = p.factor !== undefined ? r * p.factor : r + p.rateStep!;
+    r = p.factor !== undefined ? r * p.factor : r + p.rateStep;
   }
   if (rates.length < limit && rates[rates.length - 1] < max * 0.999) rates.push(max);
   return rates;
 }
 
 /** stress: one scenario per step; thresholds are judged by the profile, not gating the run. */
-export function expandStress(plan: Plan): Expansion {
-  const p = plan.profile!;
-  const out = stressRates(p).map((rate, i) => fromTemplate(p.template, `step-${i + 1}`, { rate, durationMs: p.stepDurationMs!, startTimeMs: i * p.stepDurationMs! }));
+export function expandStress(plan: PlanOf<'stress'>): Expansion {
+  const p = plan.profile;
+  const out = stressRates(p).map((rate, i) => fromTemplate(p.template, `step-${i + 1}`, { rate, durationMs: p.stepDurationMs, startTimeMs: i * p.stepDurationMs }));
   return { plan: planWith(plan, out, []), phases: phases(out) };
 }
 
-export async function runStress(plan: Plan, opts: ProfileRunOptions): Promise<ProfileResult> {
-  const p = plan.profile!;
+export async function runStress(plan: PlanOf<'stress'>, opts: ProfileRunOptions): Promise<ProfileResult> {
+  const p = plan.profile;
   const expansion = expandStress(plan);
   const phases = expansion.phases;
   const byStep = new Map<string, IntervalRecord[]>();
@@ -58,17 +58,17 @@ export async function runStress(plan: Plan, opts: ProfileRunOptions): Promise<Pr
         const c = checkStep(plan.thresholds, s, { errorLimit: p.errorLimit });
         failedInARow = c.ok ? 0 : failedInARow + 1;
         opts.log?.(`step ${i + 1}/${phases.length} ${rate(ph.rate)}: ${c.ok ? 'held' : `FAILED (${c.reasons.join('; ')})`} — ${latencyLine(s)}`);
-        if (failedInARow >= (p.stopAfter ?? 2) && i < phases.length - 1) {
+        if (failedInARow >= p.stopAfter && i < phases.length - 1) {
           stop(`stress: ${failedInARow} consecutive steps failed (up to ${rate(ph.rate)}); the breaking point is known`);
         }
       }
     },
   };
-  opts.log?.(`stress: ${phases.length} steps of ${secs(p.stepDurationMs! / 1000)}, ${rate(phases[0].rate)} → ${rate(phases[phases.length - 1].rate)}; stops after ${p.stopAfter} failing steps`);
+  opts.log?.(`stress: ${phases.length} steps of ${secs(p.stepDurationMs / 1000)}, ${rate(phases[0].rate)} → ${rate(phases[phases.length - 1].rate)}; stops after ${p.stopAfter} failing steps`);
   const f = await runExpanded(plan, opts, expansion, hooks);
   const all = scenarioRecords(f.run.records);
   // A step the early stop cut short (less than half run) is no evidence either way: leave it out.
-  const stepS = p.stepDurationMs! / 1000;
+  const stepS = p.stepDurationMs / 1000;
   const steps = phases
     .filter((ph) => all.some((r) => r.scenario === ph.name))
     .filter((ph) => !(f.summary.endedEarly !== undefined && (f.summary.scenarios[ph.name]?.durationS ?? 0) < 0.5 * stepS))
@@ -86,7 +86,7 @@ export async function runStress(plan: Plan, opts: ProfileRunOptions): Promise<Pr
   } else {
     const bad = steps[bp.index];
     // The failure mode: windows from the middle of the first failing step to the end (the rise into overload excluded).
-    const from = bad.start_s + p.stepDurationMs! / 2000;
+    const from = bad.start_s + p.stepDurationMs / 2000;
     evidence = failureMode(points.filter((w) => w.start_s >= from - 1e-6));
     const held = bp.lastGood === null ? `It failed at the first step (${rate(bad.rate)}): start lower.` : `The last rate that held was ${rate(bp.lastGood)}; the first that failed, ${rate(bp.firstBad)} (${bad.failed.join('; ')}).`;
     answer = `Breaks between ${bp.lastGood === null ? '0/s' : rate(bp.lastGood)} and ${rate(bp.firstBad)}. ${held} Failure mode: ${evidence.mode} — ${evidence.reasons.join('; ')}.`;

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { ThresholdResult } from '../../core/results.js';
-import type { Plan } from '../../plan/types.js';
+import type { PlanOf } from '../../plan/types.js';
 import { defaultOutDir } from '../../run/index.js';
 import { checkStep, kneedle } from '../analysis.js';
 import { finishSummary, ms, pct, rate, secs } from '../harness.js';
@@ -14,11 +14,11 @@ import { levelText, listText, runStep, writeTopLevel, type StepOutcome } from '.
 import type { Curve, ProfileAnswer, ProfileResult, ProfileRunOptions } from '../types.js';
 import type { ProfileKind } from './kind.js';
 
-export async function runSweep(plan: Plan, opts: ProfileRunOptions): Promise<ProfileResult> {
-  const p = plan.profile!;
-  const rule = p.steady!;
+export async function runSweep(plan: PlanOf<'sweep'>, opts: ProfileRunOptions): Promise<ProfileResult> {
+  const p = plan.profile;
+  const rule = p.steady;
   const outDir = opts.outDir ?? defaultOutDir();
-  const levels = p.levels!;
+  const levels = p.levels;
   const steps: StepOutcome[] = [];
   for (const [i, value] of levels.values.entries()) {
     if (opts.signal?.aborted) break;
