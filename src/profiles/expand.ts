@@ -46,8 +46,14 @@ export function phases(scenarios: ScenarioPlan[]): Phase[] {
 export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** The load of soak and rollout: an arrival rate, or a concurrency. */
-export function steadyLoad(p: SteadyLoad & { durationMs: number }): Partial<ScenarioPlan> {
+function steadyLoad(p: SteadyLoad & { durationMs: number }): Partial<ScenarioPlan> {
   return p.concurrency !== undefined ? { executor: 'constant-concurrency', concurrency: p.concurrency, durationMs: p.durationMs } : { rate: p.rate, durationMs: p.durationMs };
+}
+
+/** soak, rollout: one scenario at constant load for the whole duration; thresholds over the whole run. */
+export function steadyScenario(plan: PlanOf<'soak' | 'rollout'>): Expansion {
+  const s = fromTemplate(plan.profile.template, plan.profile.type, steadyLoad(plan.profile));
+  return { plan: planWith(plan, [s], plan.thresholds), phases: phases([s]) };
 }
 
 /** sweep / capacity: the plan of one step, at a rate (open) or a concurrency (closed), for at most `durationMs`. */

@@ -8,7 +8,7 @@ import type { IntervalRecord, ScenarioSummary } from '../../core/results.js';
 import type { PlanOf } from '../../plan/types.js';
 import { runAction, type ActionResult } from '../action.js';
 import { recoveryTime } from '../analysis.js';
-import { fromTemplate, phases, planWith, steadyLoad, type Expansion } from '../expand.js';
+import { steadyScenario, type Expansion } from '../expand.js';
 import { ms, num, pct, r3, secs, type SingleHooks } from '../harness.js';
 import { done, runExpanded, timeCurve, type Finished } from '../single.js';
 import type { Mark, ProfileResult, ProfileRunOptions } from '../types.js';
@@ -16,11 +16,7 @@ import { scenarioRecords, summarizeRecords, timeline } from '../windows.js';
 import type { ProfileKind } from './kind.js';
 
 /** rollout: one scenario at constant load; the action runs at `at`. Thresholds over the whole run. */
-export function expandRollout(plan: PlanOf<'rollout'>): Expansion {
-  const p = plan.profile;
-  const s = fromTemplate(p.template, 'rollout', steadyLoad(p));
-  return { plan: planWith(plan, [s], plan.thresholds), phases: phases([s]) };
-}
+export const expandRollout = (plan: PlanOf<'rollout'>): Expansion => steadyScenario(plan);
 
 export async function runRollout(plan: PlanOf<'rollout'>, opts: ProfileRunOptions): Promise<ProfileResult> {
   const p = plan.profile;

@@ -5,7 +5,7 @@
  */
 import type { PlanOf } from '../../plan/types.js';
 import { driftOf, type DriftMetric } from '../analysis.js';
-import { fromTemplate, phases, planWith, steadyLoad, type Expansion } from '../expand.js';
+import { steadyScenario, type Expansion } from '../expand.js';
 import { num, pct, r3, rate, secs } from '../harness.js';
 import { done, runExpanded } from '../single.js';
 import type { Curve, ProfileResult, ProfileRunOptions } from '../types.js';
@@ -13,11 +13,7 @@ import { buckets, scenarioRecords } from '../windows.js';
 import type { ProfileKind } from './kind.js';
 
 /** soak: one scenario at constant load for the whole duration; thresholds over the whole run. */
-export function expandSoak(plan: PlanOf<'soak'>): Expansion {
-  const p = plan.profile;
-  const s = fromTemplate(p.template, 'soak', steadyLoad(p));
-  return { plan: planWith(plan, [s], plan.thresholds), phases: phases([s]) };
-}
+export const expandSoak = (plan: PlanOf<'soak'>): Expansion => steadyScenario(plan);
 
 export async function runSoak(plan: PlanOf<'soak'>, opts: ProfileRunOptions): Promise<ProfileResult> {
   const p = plan.profile;
