@@ -16,4 +16,4 @@ export type { Adapter, WireRequest, Recorder, ErrorClass, IntervalSnapshot } fro
 export { newHistogram, encodeHistogram, decodeHistogram, mergeSnapshots } from './metrics/index.js';
 export { startServer, type ServerOptions } from './server/index.js';
 export { runProfile, formatAnswer, scaleProfile, type ProfileAnswer, type ProfileResult, type ProfileRunOptions } from './profiles/index.js';
-export type { ProfilePlan, ProfileType } from './plan/types.js';
+export type { ProfilePlan, ProfileType, ProfileOf, PlanOf } from './plan/types.js';

@@ -3,10 +3,10 @@
  * rules across keys (one of rate/concurrency, run/http, …). The walker has already checked each
  * key's own type and unit; here only what depends on the profile type. See docs/profiles.md.
  */
-import type { Raw, Walker } from './spec.js';
-import { join } from './spec.js';
-import { PROFILE_FIELDS } from './syntax.js';
-import type { MemorySource, ProfilePlan, ProfileType, RecoveryRule, RolloutAction, ScenarioPlan, SteadyRule, TargetPlan, TracePlan } from './types.js';
+import type { ObjectSpec, Raw, Walker } from './spec.js';
+import { defaultValue, join } from './spec.js';
+import { PROFILE_FIELDS, profileSpec } from './syntax.js';
+import type { CapacityProfile, MemorySource, ProfilePlan, ProfileType, RecoveryRule, RolloutAction, ScenarioPlan, SteadyLoad, SteadyRule, StressStep, SweepProfile, TargetPlan, TracePlan } from './types.js';
 import { tryParseRate } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 
@@ -20,9 +20,6 @@ export interface ProfileHelpers {
 
 const P = 'profile';
 const pp = (k: string): string => join(P, k);
-
-export const RECOVERY_DEFAULTS: RecoveryRule = { latencyTolerance: 0.2, marginMs: 5, errorTolerance: 0.01, windows: 3 };
-export const STEADY_DEFAULTS: SteadyRule = { windowMs: 5000, tolerance: 0.1, windows: 3, maxStepMs: 60_000 };
 
 /** Splits a command line into arguments like a shell would, without any expansion: quotes and backslashes only. */
 export function splitCommand(line: string): { ok: true; argv: string[] } | { ok: false; message: string } {
@@ -111,7 +108,7 @@ function level(w: Walker, path: string, v: StageValue | undefined): { mode: 'rat
   return { mode: 'concurrency', value: n };
 }
 
-function buildLevels(w: Walker, raw: unknown): ProfilePlan['levels'] | undefined {
+function buildLevels(w: Walker, raw: unknown): SweepProfile['levels'] | undefined {
   const path = pp('levels');
   let items: Array<{ mode: 'rate' | 'concurrency'; value: number }> = [];
   if (Array.isArray(raw)) {
@@ -224,24 +221,20 @@ function buildAction(w: Walker, r: Raw, target: Pick<TargetPlan, 'url' | 'header
   return out;
 }
 
+/** The fields of an object key of `profile:` (recovery, steady), defaults from its spec in syntax.ts. */
+function subSettings(key: 'recovery' | 'steady', r: Raw | undefined): (k: string) => number {
+  const fields = (profileSpec.fields[key] as ObjectSpec).fields;
+  return (k) => ((r ?? {})[k] ?? defaultValue(fields[k])) as number;
+}
+
 function buildRecovery(r: Raw | undefined): RecoveryRule {
-  const x = r ?? {};
-  return {
-    latencyTolerance: (x['latency'] as number | undefined) ?? RECOVERY_DEFAULTS.latencyTolerance,
-    marginMs: (x['margin'] as number | undefined) ?? RECOVERY_DEFAULTS.marginMs,
-    errorTolerance: (x['errors'] as number | undefined) ?? RECOVERY_DEFAULTS.errorTolerance,
-    windows: (x['windows'] as number | undefined) ?? RECOVERY_DEFAULTS.windows,
-  };
+  const x = subSettings('recovery', r);
+  return { latencyTolerance: x('latency'), marginMs: x('margin'), errorTolerance: x('errors'), windows: x('windows') };
 }
 
 function buildSteady(r: Raw | undefined): SteadyRule {
-  const x = r ?? {};
-  return {
-    windowMs: (x['window'] as number | undefined) ?? STEADY_DEFAULTS.windowMs,
-    tolerance: (x['tolerance'] as number | undefined) ?? STEADY_DEFAULTS.tolerance,
-    windows: (x['windows'] as number | undefined) ?? STEADY_DEFAULTS.windows,
-    maxStepMs: (x['maxStepDuration'] as number | undefined) ?? STEADY_DEFAULTS.maxStepMs,
-  };
+  const x = subSettings('steady', r);
+  return { windowMs: x('window'), tolerance: x('tolerance'), windows: x('windows'), maxStepMs: x('maxStepDuration') };
 }
 
 /** Checks the keys against the profile type and resolves defaults. Problems go to the walker. */
@@ -271,127 +264,129 @@ export function buildProfile(w: Walker, r: Raw, template: ScenarioPlan, target: 
   exclusive('rateStep', 'factor', 'rateStep: linear steps; factor: geometric steps');
   exclusive('spikeRate', 'factor');
 
-  const out: ProfilePlan = { type, template };
   const num = (k: string): number | undefined => (w.has(pp(k)) ? (r[k] as number | undefined) : undefined);
+  /** A key's value: as written, or the default its spec in syntax.ts declares (the only place defaults are declared). */
+  const setting = <V>(k: string): V => (r[k] ?? defaultValue(profileSpec.fields[k])) as V;
   const rate = num('rate');
   const concurrency = num('concurrency');
-  if (rate !== undefined) out.rate = rate;
-  if (concurrency !== undefined) out.concurrency = concurrency;
+  // Key order as before (plan.resolved.json stays byte for byte): type, template, rate, concurrency, memory, then the kind's.
+  const base = { type, template, ...(rate !== undefined ? { rate } : {}), ...(concurrency !== undefined ? { concurrency } : {}) };
+  let memory: MemorySource | undefined;
   if (rule.keys.includes('memory') && w.has(pp('memory')) && r['memory']) {
-    const m = buildMemory(w, r['memory'] as Raw, h);
-    if (m) out.memory = m;
-    else ok = false;
+    memory = buildMemory(w, r['memory'] as Raw, h);
+    if (!memory) ok = false;
   }
-
-  switch (type) {
-    case 'load':
-      out.steps = (r['steps'] as number | undefined) ?? 4;
-      out.stepDurationMs = (r['stepDuration'] as number | undefined) ?? 30_000;
-      out.holdMs = (r['hold'] as number | undefined) ?? 60_000;
-      break;
-    case 'stress': {
-      const maxRate = num('maxRate');
-      if (maxRate === undefined) break;
-      out.maxRate = maxRate;
-      const factor = num('factor');
-      if (factor !== undefined) out.factor = factor;
-      else out.rateStep = num('rateStep') ?? maxRate / 10;
-      out.startRate = num('startRate') ?? out.rateStep ?? maxRate / 10;
-      if (out.startRate > maxRate) {
-        w.problemAt(pp('startRate'), `startRate (${out.startRate}/s) is above maxRate (${maxRate}/s)`);
-        ok = false;
+  const single = { ...base, ...(memory ? { memory } : {}) };
+  const steadyLoad = (): SteadyLoad | undefined => (rate !== undefined ? { rate } : concurrency !== undefined ? { concurrency } : undefined);
+  const result = ((): ProfilePlan | undefined => {
+    switch (type) {
+      case 'load':
+        if (rate === undefined) return undefined;
+        return { ...single, type, rate, steps: setting('steps'), stepDurationMs: setting('stepDuration'), holdMs: setting('hold') };
+      case 'stress': {
+        const maxRate = num('maxRate');
+        if (maxRate === undefined) return undefined;
+        const factor = num('factor');
+        const step: StressStep = factor !== undefined ? { factor } : { rateStep: num('rateStep') ?? maxRate / 10 };
+        const startRate = num('startRate') ?? step.rateStep ?? maxRate / 10;
+        if (startRate > maxRate) {
+          w.problemAt(pp('startRate'), `startRate (${startRate}/s) is above maxRate (${maxRate}/s)`);
+          ok = false;
+        }
+        const maxDurationMs = w.has(pp('maxDuration')) ? (r['maxDuration'] as number) : undefined;
+        return {
+          ...single,
+          type,
+          maxRate,
+          ...step,
+          startRate,
+          stepDurationMs: setting('stepDuration'),
+          ...(maxDurationMs !== undefined ? { maxDurationMs } : {}),
+          stopAfter: setting('stopAfter'),
+          errorLimit: setting('errorLimit'),
+        };
       }
-      out.stepDurationMs = (r['stepDuration'] as number | undefined) ?? 30_000;
-      if (w.has(pp('maxDuration'))) out.maxDurationMs = r['maxDuration'] as number;
-      out.stopAfter = (r['stopAfter'] as number | undefined) ?? 2;
-      out.errorLimit = (r['errorLimit'] as number | undefined) ?? 0.05;
-      break;
-    }
-    case 'soak': {
-      const d = num('duration');
-      if (d === undefined) break;
-      out.durationMs = d;
-      out.warmupMs = w.has(pp('warmup')) ? (r['warmup'] as number) : Math.min(0.1 * d, 300_000);
-      if (out.warmupMs >= d) {
-        w.problemAt(pp('warmup'), 'the warm-up is as long as the whole soak: nothing would be analysed', 'make it shorter than duration');
-        ok = false;
+      case 'soak': {
+        const d = num('duration');
+        const load = steadyLoad();
+        if (d === undefined || !load) return undefined;
+        const warmupMs = w.has(pp('warmup')) ? (r['warmup'] as number) : Math.min(0.1 * d, 300_000);
+        if (warmupMs >= d) {
+          w.problemAt(pp('warmup'), 'the warm-up is as long as the whole soak: nothing would be analysed', 'make it shorter than duration');
+          ok = false;
+        }
+        return { type, template, ...load, ...(memory ? { memory } : {}), durationMs: d, warmupMs, bucketMs: w.has(pp('bucket')) ? (r['bucket'] as number) : 0, alpha: setting('alpha'), minChange: setting('minChange'), minErrorChange: setting('minErrorChange') };
       }
-      out.bucketMs = w.has(pp('bucket')) ? (r['bucket'] as number) : 0;
-      out.alpha = (r['alpha'] as number | undefined) ?? 0.05;
-      out.minChange = (r['minChange'] as number | undefined) ?? 0.1;
-      out.minErrorChange = (r['minErrorChange'] as number | undefined) ?? 0.01;
-      break;
-    }
-    case 'spike': {
-      if (rate === undefined) break;
-      const spikeRate = num('spikeRate') ?? rate * (num('factor') ?? 10);
-      out.spikeRate = spikeRate;
-      out.factor = spikeRate / rate;
-      out.beforeMs = (r['before'] as number | undefined) ?? 30_000;
-      out.spikeMs = (r['spike'] as number | undefined) ?? 10_000;
-      out.afterMs = (r['after'] as number | undefined) ?? 60_000;
-      out.recovery = buildRecovery(r['recovery'] as Raw | undefined);
-      break;
-    }
-    case 'burst':
-      out.burstiness = (r['burstiness'] as number | undefined) ?? 4;
-      out.durationMs = num('duration') ?? 60_000;
-      out.smooth = (r['smooth'] as 'uniform' | 'poisson' | undefined) ?? 'uniform';
-      break;
-    case 'sweep': {
-      const levels = w.has(pp('levels')) ? buildLevels(w, r['levels']) : undefined;
-      if (levels) out.levels = levels;
-      else ok = false;
-      out.steady = buildSteady(r['steady'] as Raw | undefined);
-      out.cooldownMs = (r['cooldown'] as number | undefined) ?? 5000;
-      break;
-    }
-    case 'capacity': {
-      const maxRate = num('maxRate');
-      if (maxRate === undefined) break;
-      out.maxRate = maxRate;
-      out.startRate = num('startRate') ?? Math.min(10, maxRate);
-      if (out.startRate > maxRate) {
-        w.problemAt(pp('startRate'), `startRate (${out.startRate}/s) is above maxRate (${maxRate}/s)`);
-        ok = false;
+      case 'spike': {
+        if (rate === undefined) return undefined;
+        const spikeRate = num('spikeRate') ?? rate * (num('factor') ?? 10);
+        return { ...single, type, rate, spikeRate, factor: spikeRate / rate, beforeMs: setting('before'), spikeMs: setting('spike'), afterMs: setting('after'), recovery: buildRecovery(r['recovery'] as Raw | undefined) };
       }
-      out.precision = (r['precision'] as ProfilePlan['precision'] | undefined) ?? { relative: 0.05 };
-      out.steady = buildSteady(r['steady'] as Raw | undefined);
-      out.cooldownMs = (r['cooldown'] as number | undefined) ?? 5000;
-      out.minThroughput = (r['minThroughput'] as number | undefined) ?? 0.95;
-      out.maxSteps = (r['maxSteps'] as number | undefined) ?? 20;
-      if (w.has(pp('atLeast'))) out.atLeast = r['atLeast'] as number;
-      break;
-    }
-    case 'rollout': {
-      const d = num('duration');
-      if (d === undefined) break;
-      out.durationMs = d;
-      out.atMs = w.has(pp('at')) ? (r['at'] as number) : Math.round(d / 3);
-      if (out.atMs >= d) {
-        w.problemAt(pp('at'), 'the action would start after the load ends', 'make `at` shorter than `duration`');
-        ok = false;
+      case 'burst':
+        if (rate === undefined) return undefined;
+        // duration has no spec default: soak and rollout require it; a burst phase is 60 s unless given.
+        return { ...single, type, rate, burstiness: setting('burstiness'), durationMs: num('duration') ?? 60_000, smooth: setting('smooth') };
+      case 'sweep': {
+        const levels = w.has(pp('levels')) ? buildLevels(w, r['levels']) : undefined;
+        if (!levels) {
+          ok = false;
+          return undefined;
+        }
+        return { ...base, type, levels, steady: buildSteady(r['steady'] as Raw | undefined), cooldownMs: setting('cooldown') };
       }
-      out.actionTimeoutMs = w.has(pp('timeout')) ? (r['timeout'] as number) : Math.max(1000, d - out.atMs);
-      const action = buildAction(w, r, target, template, h);
-      if (action) out.action = action;
-      else ok = false;
-      out.recovery = buildRecovery(r['recovery'] as Raw | undefined);
-      break;
-    }
-    case 'replay': {
-      const t = r['trace'] as Raw | undefined;
-      if (!t) break;
-      out.trace = h.buildTrace(pp('trace'), t, (r['speed'] as number | undefined) ?? 1);
-      if (out.trace.row !== undefined) {
-        const d = template.data;
-        if (!d) w.problemAt(pp('trace.row'), 'trace `row` picks a data row, but the scenario template has no `data`', 'add data to `scenario:`, or remove row', 'key');
-        else if (d.order !== 'sequential' || d.batch.min !== 1 || d.batch.max !== 1) w.problemAt(pp('trace.row'), 'trace `row` needs data with order: sequential and batch: 1', undefined, 'key');
+      case 'capacity': {
+        const maxRate = num('maxRate');
+        if (maxRate === undefined) return undefined;
+        const startRate = num('startRate') ?? Math.min(10, maxRate);
+        if (startRate > maxRate) {
+          w.problemAt(pp('startRate'), `startRate (${startRate}/s) is above maxRate (${maxRate}/s)`);
+          ok = false;
+        }
+        const atLeast = w.has(pp('atLeast')) ? (r['atLeast'] as number) : undefined;
+        return {
+          ...base,
+          type,
+          maxRate,
+          startRate,
+          precision: { ...setting<CapacityProfile['precision']>('precision') },
+          steady: buildSteady(r['steady'] as Raw | undefined),
+          cooldownMs: setting('cooldown'),
+          minThroughput: setting('minThroughput'),
+          maxSteps: setting('maxSteps'),
+          ...(atLeast !== undefined ? { atLeast } : {}),
+        };
       }
-      break;
+      case 'rollout': {
+        const d = num('duration');
+        const load = steadyLoad();
+        if (d === undefined || !load) return undefined;
+        const atMs = w.has(pp('at')) ? (r['at'] as number) : Math.round(d / 3);
+        if (atMs >= d) {
+          w.problemAt(pp('at'), 'the action would start after the load ends', 'make `at` shorter than `duration`');
+          ok = false;
+        }
+        const actionTimeoutMs = w.has(pp('timeout')) ? (r['timeout'] as number) : Math.max(1000, d - atMs);
+        const action = buildAction(w, r, target, template, h);
+        if (!action) {
+          ok = false;
+          return undefined;
+        }
+        return { type, template, ...load, ...(memory ? { memory } : {}), durationMs: d, atMs, actionTimeoutMs, action, recovery: buildRecovery(r['recovery'] as Raw | undefined) };
+      }
+      case 'replay': {
+        const t = r['trace'] as Raw | undefined;
+        if (!t) return undefined;
+        const trace = h.buildTrace(pp('trace'), t, setting('speed'));
+        if (trace.row !== undefined) {
+          const d = template.data;
+          if (!d) w.problemAt(pp('trace.row'), 'trace `row` picks a data row, but the scenario template has no `data`', 'add data to `scenario:`, or remove row', 'key');
+          else if (d.order !== 'sequential' || d.batch.min !== 1 || d.batch.max !== 1) w.problemAt(pp('trace.row'), 'trace `row` needs data with order: sequential and batch: 1', undefined, 'key');
+        }
+        return { ...single, type, trace };
+      }
     }
-  }
-  return ok ? out : undefined;
+  })();
+  return ok ? result : undefined;
 }
 
 const PROFILE_HINTS: Record<ProfileType, string> = {

@@ -264,81 +264,144 @@ export type RolloutAction =
   | { kind: 'run'; argv: string[]; shell: boolean; display: string }
   | { kind: 'http'; method: string; url: string; headers: Record<string, string>; body?: string; display: string };
 
-/** A resolved `profile:` section. Fields are filled (with defaults) for the profile's type only. */
-export interface ProfilePlan {
-  type: ProfileType;
+/**
+ * A resolved `profile:` section: one type per kind, keyed by `type`, so the compiler knows which
+ * fields a kind has. Every default is resolved (the spec in syntax.ts declares them).
+ */
+export type ProfilePlan = LoadProfile | StressProfile | SoakProfile | SpikeProfile | BurstProfile | SweepProfile | CapacityProfile | RolloutProfile | ReplayProfile;
+
+/** The profile plan of one kind: `ProfileOf<'soak'>` is `SoakProfile`. */
+export type ProfileOf<T extends ProfileType> = Extract<ProfilePlan, { type: T }>;
+
+/** A plan whose profile is of the kind(s) `T`. */
+export type PlanOf<T extends ProfileType> = Plan & { profile: ProfileOf<T> };
+
+interface ProfileBase {
   /** What to send: the `scenario:` template (protocol, request/model/data, checks, quality). No load keys. */
   template: ScenarioPlan;
-  /** Arrival rate (per second): load (peak), soak, spike (baseline), burst (mean), rollout. */
-  rate?: number;
-  /** Closed-model alternative to `rate` (soak, rollout). */
-  concurrency?: number;
-  /** load: number of steps up to `rate` (the last is the hold). */
-  steps?: number;
-  /** load, stress: length of each step. */
-  stepDurationMs?: number;
-  /** load: length of the last step at the target rate. */
-  holdMs?: number;
-  /** stress: first rate; capacity: first rate probed. */
-  startRate?: number;
-  /** stress: added each step (linear), or … */
-  rateStep?: number;
-  /** … stress: multiplied each step (geometric); spike: spike rate = factor × rate. */
-  factor?: number;
-  /** stress, capacity: highest rate tried. */
-  maxRate?: number;
-  /** stress: time bound of the whole run. */
-  maxDurationMs?: number;
-  /** stress: stop after this many consecutive failing steps. */
-  stopAfter?: number;
-  /** stress: a step with a larger error rate fails even without thresholds (fraction). */
-  errorLimit?: number;
-  /** soak, burst (per phase), rollout: length. */
-  durationMs?: number;
-  /** soak: left out of the drift analysis. */
-  warmupMs?: number;
-  /** soak: windows are merged into buckets this long for the drift regression (0 = automatic). */
-  bucketMs?: number;
-  /** soak: significance level of the drift test. */
-  alpha?: number;
-  /** soak: smallest relative change over the run (latency, memory) worth calling drift. */
-  minChange?: number;
-  /** soak: smallest absolute change of the error rate over the run worth calling drift. */
-  minErrorChange?: number;
-  /** Target memory to sample every interval (all single-run profiles). */
+}
+
+/** The kinds that are one run: they can sample the target's memory every interval. */
+interface SingleRunProfileBase extends ProfileBase {
+  /** Target memory to sample every interval. */
   memory?: MemorySource;
-  /** spike: rate during the spike. */
-  spikeRate?: number;
-  /** spike: phase lengths. */
-  beforeMs?: number;
-  spikeMs?: number;
-  afterMs?: number;
-  /** spike, rollout: when it counts as recovered. */
-  recovery?: RecoveryRule;
-  /** burst: coefficient of variation of the gamma gaps (1 = Poisson). */
-  burstiness?: number;
-  /** burst: the smooth phase's arrivals. */
-  smooth?: 'uniform' | 'poisson';
-  /** sweep: the levels, rates (open) or concurrencies (closed). */
-  levels?: { mode: 'rate' | 'concurrency'; values: number[] };
-  /** sweep, capacity: steady-state rule. */
-  steady?: SteadyRule;
-  /** sweep, capacity: pause between steps (the target drains what the previous step queued). */
-  cooldownMs?: number;
-  /** capacity: stop bisecting when hi − lo ≤ this (relative to lo, or an absolute rate). */
-  precision?: { relative?: number; absolute?: number };
-  /** capacity: achieved throughput must be at least this fraction of the offered rate. */
-  minThroughput?: number;
-  /** capacity: most probes. */
-  maxSteps?: number;
-  /** capacity: the verdict fails when the capacity found is below this rate. */
+}
+
+/** The load of soak and rollout: an arrival rate (open), or a concurrency (closed). */
+export type SteadyLoad = { rate: number; concurrency?: undefined } | { concurrency: number; rate?: undefined };
+
+export interface LoadProfile extends SingleRunProfileBase {
+  type: 'load';
+  /** The expected peak (per second). */
+  rate: number;
+  /** Steps up to `rate` (the last is the hold). */
+  steps: number;
+  stepDurationMs: number;
+  /** Length of the last step, at the target rate. */
+  holdMs: number;
+}
+
+/** How stress steps rise: by `rateStep` each step (linear), or × `factor` (geometric). */
+export type StressStep = { rateStep: number; factor?: undefined } | { factor: number; rateStep?: undefined };
+
+export type StressProfile = SingleRunProfileBase &
+  StressStep & {
+  type: 'stress';
+  startRate: number;
+  /** Highest rate tried. */
+  maxRate: number;
+  stepDurationMs: number;
+  /** Time bound of the whole run. */
+  maxDurationMs?: number;
+  /** Stop after this many consecutive failing steps. */
+  stopAfter: number;
+  /** A step with a larger error rate fails even without thresholds (fraction). */
+  errorLimit: number;
+};
+
+export type SoakProfile = SingleRunProfileBase &
+  SteadyLoad & {
+    type: 'soak';
+    durationMs: number;
+    /** Left out of the drift analysis. */
+    warmupMs: number;
+    /** Windows are merged into buckets this long for the drift regression (0 = automatic). */
+    bucketMs: number;
+    /** Significance level of the drift test. */
+    alpha: number;
+    /** Smallest relative change over the run (latency, memory) worth calling drift. */
+    minChange: number;
+    /** Smallest absolute change of the error rate over the run worth calling drift. */
+    minErrorChange: number;
+  };
+
+export interface SpikeProfile extends SingleRunProfileBase {
+  type: 'spike';
+  /** The baseline rate. */
+  rate: number;
+  /** Rate during the spike (= factor × rate). */
+  spikeRate: number;
+  factor: number;
+  beforeMs: number;
+  spikeMs: number;
+  afterMs: number;
+  /** When it counts as recovered. */
+  recovery: RecoveryRule;
+}
+
+export interface BurstProfile extends SingleRunProfileBase {
+  type: 'burst';
+  /** The mean rate. */
+  rate: number;
+  /** Coefficient of variation of the gamma gaps (1 = Poisson). */
+  burstiness: number;
+  /** Length of each phase. */
+  durationMs: number;
+  /** The smooth phase's arrivals. */
+  smooth: 'uniform' | 'poisson';
+}
+
+export interface SweepProfile extends ProfileBase {
+  type: 'sweep';
+  /** The levels, rates (open) or concurrencies (closed). */
+  levels: { mode: 'rate' | 'concurrency'; values: number[] };
+  steady: SteadyRule;
+  /** Pause between steps (the target drains what the previous step queued). */
+  cooldownMs: number;
+}
+
+export interface CapacityProfile extends ProfileBase {
+  type: 'capacity';
+  /** First rate probed. */
+  startRate: number;
+  maxRate: number;
+  /** Stop bisecting when hi − lo ≤ this (relative to lo, or an absolute rate). */
+  precision: { relative?: number; absolute?: number };
+  steady: SteadyRule;
+  cooldownMs: number;
+  /** Achieved throughput must be at least this fraction of the offered rate. */
+  minThroughput: number;
+  /** Most probes. */
+  maxSteps: number;
+  /** The verdict fails when the capacity found is below this rate. */
   atLeast?: number;
-  /** rollout: when to start the action, from the start of the load. */
-  atMs?: number;
-  /** rollout: the command or HTTP call. */
-  action?: RolloutAction;
-  /** rollout: the action is stopped after this long. */
-  actionTimeoutMs?: number;
-  /** replay: the trace (with its speed). */
-  trace?: TracePlan;
+}
+
+export type RolloutProfile = SingleRunProfileBase &
+  SteadyLoad & {
+    type: 'rollout';
+    durationMs: number;
+    /** When to start the action, from the start of the load. */
+    atMs: number;
+    /** The command or HTTP call. */
+    action: RolloutAction;
+    /** The action is stopped after this long. */
+    actionTimeoutMs: number;
+    recovery: RecoveryRule;
+  };
+
+export interface ReplayProfile extends SingleRunProfileBase {
+  type: 'replay';
+  /** The trace (with its speed). */
+  trace: TracePlan;
 }

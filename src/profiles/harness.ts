@@ -1,6 +1,6 @@
 /**
  * Running a single-run profile: expand, run() with the profile's live hooks (target memory in every
- * window, early stop, the rollout action at its time), read the windows back, and write the
+ * window, early stop, the rollout action at its time), keep the windows it writes, and write the
  * summary with the answer. Also the number formatting the answers share.
  */
 import fs from 'node:fs';
@@ -14,26 +14,6 @@ import { run, type RunResult } from '../run/index.js';
 import { decideOutcome } from '../verdict/index.js';
 import { MemorySampler, type MemoryStats } from './memory.js';
 import type { ProfileAnswer, ProfileRunOptions } from './types.js';
-
-/** Reads intervals.ndjson of a results folder (unreadable lines are skipped). */
-export function readIntervals(dir: string): IntervalRecord[] {
-  let text = '';
-  try {
-    text = fs.readFileSync(path.join(dir, 'intervals.ndjson'), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: IntervalRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as IntervalRecord);
-    } catch {
-      /* a line cut off by an interrupt */
-    }
-  }
-  return out;
-}
 
 /** Writes a JSON file atomically, secrets redacted. */
 export function writeJsonFile(file: string, value: unknown, secrets: readonly string[]): void {
@@ -92,6 +72,9 @@ export async function runSingle(plan: Plan, memory: MemorySource | undefined, op
   };
   const sampler = memory ? new MemorySampler(memory, plan.target.tls) : null;
   let t0 = NaN;
+  // Every window run() writes passes decorateWindow (onWindow misses the ones flushed at the end):
+  // the profile analyses these records instead of reading intervals.ndjson back.
+  const collected: IntervalRecord[] = [];
   try {
     const result = await run(plan, {
       outDir: opts.outDir,
@@ -104,17 +87,15 @@ export async function runSingle(plan: Plan, memory: MemorySource | undefined, op
         sampler?.start(plan.options.intervalMs);
         hooks.onStart?.(t, stop);
       },
-      decorateWindow: sampler
-        ? (records) => {
-            const m = sampler.latest();
-            if (m === undefined) return;
-            for (const r of records) if (r.group === undefined) r.target_memory_bytes = m;
-          }
-        : undefined,
+      decorateWindow: (records) => {
+        const m = sampler?.latest();
+        if (m !== undefined) for (const r of records) if (r.group === undefined) r.target_memory_bytes = m;
+        collected.push(...records);
+      },
       onWindow: hooks.onWindow ? (records) => hooks.onWindow!(records, stop) : undefined,
     });
     sampler?.stop();
-    return { result, records: readIntervals(result.outDir), memory: sampler?.stats(), memoryFailures: sampler?.failures ?? 0, t0 };
+    return { result, records: collected, memory: sampler?.stats(), memoryFailures: sampler?.failures ?? 0, t0 };
   } finally {
     sampler?.stop();
   }

@@ -11,6 +11,7 @@ import { shardOfTrace } from '../engine/executors/replay.js';
 import { runAction } from './action.js';
 import { MemorySampler, parsePrometheusMetric, parseVmRss } from './memory.js';
 import type { IntervalRecord } from '../core/results.js';
+import type { PlanOf } from '../plan/types.js';
 import { encodeHistogram, newHistogram, recordClamped } from '../metrics/index.js';
 import { buckets, mergePoint, summarizeRecords, timeline } from './windows.js';
 
@@ -170,4 +171,34 @@ test('windows: scenarios merged exactly per window, buckets of windows, and a su
   assert.equal(s.errors['http_5xx'], 1);
   assert.ok(Math.abs(s.latency_ms.p50 - 10) < 0.02);
   assert.equal(s.durationS, 2);
+});
+
+test('a profile analyses the windows run() wrote, without reading intervals.ndjson back (single run and step)', async () => {
+  const { parsePlan } = await import('../plan/index.js');
+  const { expand } = await import('./kinds/index.js');
+  const { runSingle } = await import('./harness.js');
+  const { runStep } = await import('./steps.js');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const url = await serve((_req, res) => res.end('ok'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-windows-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fromFile = (d: string): IntervalRecord[] =>
+    fs
+      .readFileSync(path.join(d, 'intervals.ndjson'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as IntervalRecord);
+  const plan = parsePlan(`target: { url: ${url} }\noptions: { interval: 200ms }\nprofile: { type: load, rate: 20/s, steps: 2, stepDuration: 600ms, hold: 600ms }\nscenario: { request: { method: GET, path: / } }\nthresholds: [ p99 < 5s ]\n`);
+  const single = await runSingle(expand(plan).plan, undefined, { outDir: path.join(dir, 'single') });
+  assert.ok(single.records.length >= 4, `windows: ${single.records.length}`);
+  // Same records, same order; the last windows (flushed at the end of the run) included.
+  assert.deepEqual(JSON.parse(JSON.stringify(single.records)), fromFile(path.join(dir, 'single')));
+  const sweep = parsePlan(`target: { url: ${url} }\noptions: { interval: 200ms }\nprofile: { type: sweep, levels: [10/s], steady: { window: 200ms, windows: 2, maxStepDuration: 1s } }\nscenario: { request: { method: GET, path: / } }\n`);
+  assert.equal(sweep.profile?.type, 'sweep');
+  const sweepPlan = sweep as PlanOf<'sweep'>;
+  const step = await runStep(sweepPlan, 0, { mode: 'rate', value: 10 }, sweepPlan.profile.steady, path.join(dir, 'sweep'), {});
+  assert.ok(step.records.length >= 2, `windows: ${step.records.length}`);
+  assert.deepEqual(JSON.parse(JSON.stringify(step.records)), fromFile(step.dir));
 });

@@ -36,7 +36,7 @@ export async function offlineProblems(plan: Plan, signal?: AbortSignal): Promise
       problems.push(...(e.problems.length > 0 ? e.problems : [{ path: `scenarios.${sc.name}`, message: e.message }]));
     }
   }
-  if (plan.profile?.trace) traces.push(plan.profile.trace);
+  if (plan.profile?.type === 'replay') traces.push(plan.profile.trace);
   for (const t of traces) {
     if (checked.has(t) || !t.file) continue;
     try {
