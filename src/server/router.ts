@@ -83,7 +83,7 @@ export function createRouter(routes: readonly Route[], fallbacks: RouterFallback
         allowed.push(...r.methods);
         continue;
       }
-      if (r.handler(req, res, { ...m, method, path, t0 }) !== false) return;
+      if (r.handler(req, res, { params: m.params, rest: m.rest, method, path, t0 }) !== false) return;
     }
     if (allowed.length) fallbacks.methodNotAllowed(res, [...new Set(allowed)].join(', '));
     else fallbacks.notFound(res, method, path);
