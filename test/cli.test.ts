@@ -210,6 +210,41 @@ test('run --baseline: a known slowdown is a significant regression (exit 6); com
   assert.ok(fs.readFileSync(path.join(cand, 'report.html'), 'utf8').includes('baseline'), 'the report shows the comparison');
 });
 
+test('serve: the same entry as server/main.js: first stdout line `listening on URL`, the model on stderr, SIGTERM exits 0', async () => {
+  const linear = path.join(root, 'dist', 'src', 'server', 'linear-model.js');
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--instances', '1', '--model-module', linear], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  try {
+    // Waits for the first line (bounded by the killer: a dead child ends the wait).
+    const first = await new Promise<string>((resolve, reject) => {
+      const check = (): void => {
+        const nl = stdout.indexOf('\n');
+        if (nl >= 0) resolve(stdout.slice(0, nl));
+      };
+      child.stdout.on('data', check);
+      child.once('exit', () => reject(new Error(`serve exited early: ${stdout}${stderr}`)));
+    });
+    const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(first);
+    assert.ok(m, first);
+    assert.equal((await fetch(`${m[1]}/v2/health/ready`)).status, 200);
+    assert.match(stderr, /preflight reference server: model digits versions v1, v2 \(.+\), serving v1/);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    clearTimeout(killer);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
 test('demo --short: starts the reference server, runs, writes the report, stops (exit 0)', async () => {
   const dir = tmp();
   const out = path.join(dir, 'demo');

@@ -137,28 +137,8 @@ const schemaCmd: Command = async () => {
 };
 
 const serveCmd: Command = async (argv) => {
-  const { startServer, parseServeArgs, SERVE_USAGE } = await import('../server/index.js');
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(SERVE_USAGE);
-    return ExitCode.Passed;
-  }
-  let opts;
-  try {
-    opts = parseServeArgs(argv);
-  } catch (e) {
-    if (e instanceof PreflightError) throw e;
-    throw new PreflightError('E_ARGS', (e as Error).message);
-  }
-  const server = await startServer(opts);
-  process.stdout.write(`preflight reference model server listening on ${server.url}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    process.once('SIGHUP', stop); // a closed terminal: close cleanly, like Ctrl-C
-  });
-  await server.close();
-  return ExitCode.Passed;
+  const { serve } = await import('../server/index.js');
+  return serve(argv);
 };
 
 const demoCmd: Command = async (argv) => {

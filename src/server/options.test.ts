@@ -55,3 +55,14 @@ test('durations and defaults', () => {
   assert.equal(r.llmDefaultMaxTokens, 16);
   assert.ok(r.instances >= 1 && r.instances <= 2);
 });
+
+test('duration flags use the plan\'s duration syntax (one parser), plain numbers being milliseconds', () => {
+  assert.equal(parseDurationMs('1m30s'), 90_000);
+  assert.equal(parseDurationMs('250us'), 0.25);
+  assert.equal(parseDurationMs(' 40 '), 40);
+  assert.equal(parseDurationMs('1.5 s'), undefined);
+  assert.throws(
+    () => parseServeArgs(['--latency', '5secs']),
+    (e: unknown) => e instanceof PreflightError && e.problems[0]?.path === '--latency' && e.problems[0]?.hint === 'write 5s',
+  );
+});

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { isBareNumber, tryParseDuration } from '../core/duration.js';
 import { PreflightError } from '../core/errors.js';
 import type { Problem } from '../core/errors.js';
 
@@ -289,15 +290,24 @@ OpenAI simulator:
   --llm-max-queue <n>         waiting sequences before shedding (default 256)
   --llm-max-tokens <n>        output length when max_tokens is absent (default 16)
   --llm-stop-rate <frac|pct>  fraction of requests stopping early (default 0)
-Durations: plain numbers are milliseconds; suffixes ms, s, m accepted (e.g. 250ms, 1.5s).
+Durations: plain numbers are milliseconds; otherwise as in plans (e.g. 250ms, 1.5s, 1m30s).
 `;
 
-/** Parses a duration flag: `250`, `250ms`, `1.5s`, `2m` → milliseconds. */
+/**
+ * Parses a duration flag: a plain number is milliseconds (`250`), anything else the plan's duration
+ * syntax (`250ms`, `1.5s`, `2m`, `1m30s`) → milliseconds; undefined when it is neither.
+ */
 export function parseDurationMs(s: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m)?\s*$/.exec(s);
-  if (!m) return undefined;
-  const v = Number(m[1]);
-  return m[2] === 's' ? v * 1000 : m[2] === 'm' ? v * 60_000 : v;
+  return durationFlag(s).value;
+}
+
+/** A duration flag's value, or why it is not one (the plan parser's message and hint). */
+function durationFlag(raw: string): { value?: number; hint?: string } {
+  const s = raw.trim();
+  if (/^(\d+(?:\.\d+)?|\.\d+)$/.test(s)) return { value: Number(s) };
+  if (isBareNumber(s)) return {}; // negative: the plan parser's "add a unit" hint would mislead here
+  const r = tryParseDuration(s);
+  return r.ok ? { value: r.value } : { hint: r.hint };
 }
 
 function parseFraction(s: string): number | undefined {
@@ -362,7 +372,8 @@ export function parseServeArgs(argv: string[]): ServerOptions {
     const raw = v[flag];
     if (typeof raw !== 'string') return;
     let n: number | undefined;
-    if (kind === 'dur') n = parseDurationMs(raw);
+    let hint: string | undefined;
+    if (kind === 'dur') ({ value: n, hint } = durationFlag(raw));
     else if (kind === 'frac') n = parseFraction(raw);
     else {
       n = /^\s*-?(\d+(\.\d+)?|\.\d+)\s*$/.test(raw) ? Number(raw) : undefined;
@@ -370,7 +381,7 @@ export function parseServeArgs(argv: string[]): ServerOptions {
     }
     if (n === undefined || !Number.isFinite(n) || n < 0) {
       const what = kind === 'dur' ? 'a duration (e.g. 250, 250ms, 1.5s)' : kind === 'frac' ? 'a fraction (0.05) or percentage (5%)' : kind === 'int' ? 'a whole number ≥ 0' : 'a number ≥ 0';
-      problems.push({ file: '<args>', path: `--${flag}`, message: `--${flag} must be ${what} (got "${raw}")` });
+      problems.push({ file: '<args>', path: `--${flag}`, message: `--${flag} must be ${what} (got "${raw}")`, ...(hint ? { hint } : {}) });
       return;
     }
     set(n);
