@@ -16,7 +16,7 @@ import { checkOffline } from './check-offline.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
 import { CpuSampler, generatorHealth } from './health.js';
 import { ProgressTracker, type ProgressUpdate } from './progress.js';
-import { WindowMerger } from './window-merger.js';
+import { WindowMerger, type MergedWindow } from './window-merger.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -24,7 +24,7 @@ export interface RunOptions {
   /** Abort → stop within a second, keep partial results, verdict `interrupted`. */
   signal?: AbortSignal;
   onProgress?: (p: ProgressUpdate) => void;
-  /** Called with each merged window's records (after they are written). */
+  /** Called with each merged window's records after they are written — every window intervals.ndjson holds, in the order written. */
   onWindow?: (records: IntervalRecord[]) => void;
   /** Skip the reachability/readiness check (tests of unreachable targets). */
   skipTargetCheck?: boolean;
@@ -103,14 +103,19 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   };
 
   // Merge windows as they arrive: write them, report progress, check abortOnFail thresholds live.
+  // Every merged window, however it became complete (in order, a worker's death, the final flush),
+  // goes through here: the hooks see exactly what intervals.ndjson holds.
+  const emitWindow = (w: MergedWindow) => {
+    opts.decorateWindow?.(w.records, w.index);
+    writer.appendIntervals(w.records);
+    opts.onWindow?.(w.records);
+  };
   const onBatch = (b: ShardBatch) => {
     for (const w of merger.add(b)) {
       coveredMs = Math.max(coveredMs, (w.index + 1) * plan.options.intervalMs);
-      opts.decorateWindow?.(w.records, w.index);
-      writer.appendIntervals(w.records);
+      emitWindow(w);
       cpu.sample();
       progress?.add(w.records);
-      opts.onWindow?.(w.records);
       if (progress) opts.onProgress?.(progress.update(w.index));
       if (abortable.length > 0 && !stopping) {
         const failing = evaluateLive(abortable, summarise('completed', true), sinceLoadStartMs());
@@ -130,7 +135,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   }
   function onShardFailure(index: number, err: Error): void {
     shardFailures.push(`worker ${index + 1} of ${workers} died mid-run (${err.message}): its share of the load stopped, and its last window may be missing`);
-    for (const w of merger.shardFailed(index)) writer.appendIntervals(w.records);
+    for (const w of merger.shardFailed(index)) emitWindow(w);
   }
   const onAbort = () => {
     status = 'interrupted';
@@ -164,10 +169,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   await Promise.all(handles.map((h) => h.done));
   opts.signal?.removeEventListener('abort', onAbort);
   opts.stop?.removeEventListener('abort', onStop);
-  for (const w of merger.flush()) {
-    opts.decorateWindow?.(w.records, w.index);
-    writer.appendIntervals(w.records);
-  }
+  for (const w of merger.flush()) emitWindow(w);
   writer.close();
 
   // Assemble, decide, write.
