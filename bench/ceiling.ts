@@ -16,8 +16,24 @@
  */
 import path from 'node:path';
 import {
-  BENCH_DIR, CAN_PIN, REPO_ROOT, fmt, hasCommand, heading, lastJson, loadArgs, machineLine, numericArgs, pinned, runTimed, sleep, startNginx, table, verdict,
-  warnIfBusy, type LoadReport,
+  BENCH_DIR,
+  CAN_PIN,
+  REPO_ROOT,
+  fmt,
+  hasCommand,
+  heading,
+  lastJson,
+  loadArgs,
+  machineLine,
+  numericArgs,
+  pinned,
+  runTimed,
+  sleep,
+  startNginx,
+  table,
+  verdict,
+  warnIfBusy,
+  type LoadReport,
 } from './common.js';
 
 const args = numericArgs({ duration: 10, connections: 64, rounds: 3, undici: 0 });
@@ -33,12 +49,19 @@ interface ToolRun {
   note: string;
 }
 
-const perReq = (cpuS: number | null, requests: number) => (cpuS === null || requests <= 0 ? null : (cpuS * 1e6) / requests);
+const perReq = (cpuS: number | null, requests: number) =>
+  cpuS === null || requests <= 0 ? null : (cpuS * 1e6) / requests;
 const usText = (x: number | null) => (x === null ? '?' : `${x.toFixed(1)} µs`);
 
 async function preflight(url: string, client: 'builtin' | 'undici' = 'builtin'): Promise<ToolRun> {
-  const load = [path.join(BENCH_DIR, 'preflight-load.js'), ...loadArgs({ url, executor: 'constant-concurrency', durationS: D, concurrency: C, connections: C })];
-  const [cmd, a] = client === 'undici' ? pinned(1, 'env', ['PREFLIGHT_BENCH_CLIENT=undici', process.execPath, ...load]) : pinned(1, process.execPath, load);
+  const load = [
+    path.join(BENCH_DIR, 'preflight-load.js'),
+    ...loadArgs({ url, executor: 'constant-concurrency', durationS: D, concurrency: C, connections: C }),
+  ];
+  const [cmd, a] =
+    client === 'undici'
+      ? pinned(1, 'env', ['PREFLIGHT_BENCH_CLIENT=undici', process.execPath, ...load])
+      : pinned(1, process.execPath, load);
   const t = await runTimed(cmd, a, (D + 60) * 1000);
   const r = lastJson<LoadReport>(t, 'preflight-load');
   const errs = r.requests - r.ok;
@@ -54,7 +77,13 @@ async function autocannon(url: string): Promise<ToolRun | null> {
   const bin = path.join(REPO_ROOT, 'node_modules', '.bin', 'autocannon');
   const [cmd, a] = pinned(1, bin, ['-c', String(C), '-d', String(D), '-j', url]);
   const r = await runTimed(cmd, a, (D + 60) * 1000);
-  let j: { requests: { total: number; average: number }; duration: number; errors: number; non2xx: number; latency: { p50: number; p99: number } };
+  let j: {
+    requests: { total: number; average: number };
+    duration: number;
+    errors: number;
+    non2xx: number;
+    latency: { p50: number; p99: number };
+  };
   try {
     j = JSON.parse(r.stdout);
   } catch {
@@ -97,7 +126,9 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   heading('Ceiling: closed model, fast target', [machineLine()]);
   if (!hasCommand('nginx')) {
-    console.log('SKIPPED: nginx is not installed (Debian: apt-get install -y nginx wrk). This benchmark needs a target faster than the generator.');
+    console.log(
+      'SKIPPED: nginx is not installed (Debian: apt-get install -y nginx wrk). This benchmark needs a target faster than the generator.',
+    );
     return;
   }
   const haveWrk = hasCommand('wrk');
@@ -106,7 +137,9 @@ async function main(): Promise<void> {
   const results: Record<string, ToolRun[]> = { preflight: [], 'preflight-undici': [], autocannon: [], wrk: [] };
   try {
     console.log(`target: ${target.label} at ${target.url}`);
-    console.log(`load: ${C} connections, ${D} s each, generators ${CAN_PIN ? 'pinned to core 1' : 'unpinned'}, ${ROUNDS} round(s), run one after another`);
+    console.log(
+      `load: ${C} connections, ${D} s each, generators ${CAN_PIN ? 'pinned to core 1' : 'unpinned'}, ${ROUNDS} round(s), run one after another`,
+    );
     for (let round = 0; round < ROUNDS; round++) {
       const p = await preflight(target.url);
       results.preflight.push(p);
@@ -141,7 +174,9 @@ async function main(): Promise<void> {
     cpu: rs.some((r) => r.cpuUsPerReq === null) ? null : median(rs.map((r) => r.cpuUsPerReq!)),
   });
   const pf = med(results.preflight);
-  const rows = [['tool', `req/s (median of ${ROUNDS})`, 'Preflight/tool (req/s)', 'CPU per request (median)', 'req per CPU-second']];
+  const rows = [
+    ['tool', `req/s (median of ${ROUNDS})`, 'Preflight/tool (req/s)', 'CPU per request (median)', 'req per CPU-second'],
+  ];
   const eff = (cpu: number | null) => (cpu === null ? '?' : fmt(1e6 / cpu));
   rows.push(['preflight', fmt(pf.rps), '', usText(pf.cpu), eff(pf.cpu)]);
   if (WITH_UNDICI && results['preflight-undici'].length > 0) {
@@ -157,7 +192,9 @@ async function main(): Promise<void> {
     const m = med(rs);
     rows.push([name, fmt(m.rps), (pf.rps / m.rps).toFixed(2), usText(m.cpu), eff(m.cpu)]);
     const effRatio = pf.cpu !== null && m.cpu !== null ? ` (by CPU per request: ${(m.cpu / pf.cpu).toFixed(2)})` : '';
-    lines.push(`Preflight/${name} = ${(pf.rps / m.rps).toFixed(2)} (${what})${effRatio}: ${verdict(pf.rps >= aim * m.rps)}`);
+    lines.push(
+      `Preflight/${name} = ${(pf.rps / m.rps).toFixed(2)} (${what})${effRatio}: ${verdict(pf.rps >= aim * m.rps)}`,
+    );
   }
   console.log('');
   console.log(table(rows));

@@ -118,7 +118,10 @@ http {
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
-    await Promise.race([waitForPort(port), exited.then(() => Promise.reject(new Error(`nginx exited: ${stderr.trim()}`)))]);
+    await Promise.race([
+      waitForPort(port),
+      exited.then(() => Promise.reject(new Error(`nginx exited: ${stderr.trim()}`))),
+    ]);
   } catch (e) {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -183,7 +186,12 @@ export interface ChildResult {
  * Runs a command to completion (killed after `timeoutMs`). `onSpawn` sees the child (e.g. to sample
  * its memory from /proc).
  */
-export function runChild(cmd: string, args: string[], timeoutMs: number, onSpawn?: (c: ChildProcess) => void): Promise<ChildResult> {
+export function runChild(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+  onSpawn?: (c: ChildProcess) => void,
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
     let stdout = '';
@@ -208,12 +216,19 @@ export function runChild(cmd: string, args: string[], timeoutMs: number, onSpawn
  * command used is known, whatever the tool: the shell's `times` reports its children's totals.
  * The command's own stdout is returned without the `times` lines.
  */
-export async function runTimed(cmd: string, args: string[], timeoutMs: number): Promise<ChildResult & { cpuS: number | null }> {
+export async function runTimed(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<ChildResult & { cpuS: number | null }> {
   const marker = '__PREFLIGHT_BENCH_TIMES__';
   const r = await runChild('sh', ['-c', `"$@"; rc=$?; echo ${marker}; times; exit $rc`, 'sh', cmd, ...args], timeoutMs);
   const i = r.stdout.lastIndexOf(marker);
   if (i < 0) return { ...r, cpuS: null };
-  const tail = r.stdout.slice(i + marker.length).trim().split('\n');
+  const tail = r.stdout
+    .slice(i + marker.length)
+    .trim()
+    .split('\n');
   const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(tail[1] ?? '');
   const cpuS = m ? Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]) : null;
   return { ...r, stdout: r.stdout.slice(0, i), cpuS };
@@ -230,7 +245,9 @@ export function lastJson<T>(r: ChildResult, what: string): T {
       // not JSON; keep looking
     }
   }
-  throw new Error(`${what} printed no JSON (exit ${r.code}).\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`);
+  throw new Error(
+    `${what} printed no JSON (exit ${r.code}).\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`,
+  );
 }
 
 /** Options of bench/preflight-load.ts (the generator in a child process). */
@@ -275,7 +292,14 @@ export interface LoadReport {
   latency_ms: Stats;
   service_time_ms: Stats;
   dispatch_lag_ms: Stats;
-  generator: { overloaded: boolean; dispatch_lag_ms: { p50: number; p99: number; max: number }; event_loop_delay_ms: { p99: number; max: number }; cpu_percent: { mean: number; max: number }; reasons: string[]; windows_over_limit?: { count: number; of: number; limit_ms: number } };
+  generator: {
+    overloaded: boolean;
+    dispatch_lag_ms: { p50: number; p99: number; max: number };
+    event_loop_delay_ms: { p99: number; max: number };
+    cpu_percent: { mean: number; max: number };
+    reasons: string[];
+    windows_over_limit?: { count: number; of: number; limit_ms: number };
+  };
   /** The adapter's histograms (openai: ttft_ms, itl_ms, tpot_ms, e2e_ms, …). */
   histograms?: Record<string, Stats>;
   /** The same, over the windows from `fromS` on (completions after the first requests' set-up and warm-up). */
@@ -287,7 +311,14 @@ export interface LoadReport {
   /** process.cpuUsage over run(): % of one core. */
   cpuPercent: number;
   runWallS: number;
-  memory: Array<{ tS: number; rssMB: number; heapUsedMB: number; heapTotalMB: number; externalMB: number; arrayBuffersMB: number }>;
+  memory: Array<{
+    tS: number;
+    rssMB: number;
+    heapUsedMB: number;
+    heapTotalMB: number;
+    externalMB: number;
+    arrayBuffersMB: number;
+  }>;
   maxRssMB: number;
 }
 
@@ -310,7 +341,8 @@ export async function runPreflight(a: LoadArgs, core = 1): Promise<LoadReport> {
   return lastJson<LoadReport>(r, 'preflight-load');
 }
 
-export const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export const fmt = (x: number, digits = 0) =>
+  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
 
 /** A left-aligned text table. */

@@ -12,7 +12,19 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fmt, heading, machineLine, numericArgs, pct, runPreflight, table, verdict, warnIfBusy, type LoadReport, type Stats } from './common.js';
+import {
+  fmt,
+  heading,
+  machineLine,
+  numericArgs,
+  pct,
+  runPreflight,
+  table,
+  verdict,
+  warnIfBusy,
+  type LoadReport,
+  type Stats,
+} from './common.js';
 
 const args = numericArgs({ rate: 200, duration: 15 });
 const RATE = args.rate;
@@ -58,7 +70,12 @@ function truth(rate: number, durationS: number): { n: number; stalled: number; s
  * send (the first stall starts 2 s in, after ~400 requests have refined the estimate). For a closed
  * loop (`ratePerS` = 0) the anchor is simply the first request.
  */
-async function stallingServer(): Promise<{ url: string; reset(ratePerS: number): void; received(): number; close(): Promise<void> }> {
+async function stallingServer(): Promise<{
+  url: string;
+  reset(ratePerS: number): void;
+  received(): number;
+  close(): Promise<void>;
+}> {
   let anchor = Infinity;
   let received = 0;
   let gapMs = 0;
@@ -109,7 +126,9 @@ async function main(): Promise<void> {
   console.log(
     `target: node:http, replies after ${SERVICE_MS} ms; all replies stall for ${STALL_MS / 1000} s every ${CYCLE_MS / 1000} s (stalls at ${STALL_AT_MS / 1000}–${(STALL_AT_MS + STALL_MS) / 1000} s of each cycle)`,
   );
-  console.log(`load: open model, uniform arrivals, ${RATE}/s for ${DURATION_S} s = ${t.n} intended arrivals; ${t.stalled} (${pct(t.stalled / t.n)}) of them are due inside a stall`);
+  console.log(
+    `load: open model, uniform arrivals, ${RATE}/s for ${DURATION_S} s = ${t.n} intended arrivals; ${t.stalled} (${pct(t.stalled / t.n)}) of them are due inside a stall`,
+  );
 
   const server = await stallingServer();
   let open: LoadReport;
@@ -117,11 +136,23 @@ async function main(): Promise<void> {
   const users = Math.max(1, Math.round((RATE * SERVICE_MS) / 1000));
   try {
     server.reset(RATE);
-    open = await runPreflight({ url: server.url, executor: 'constant-arrival-rate', rate: RATE, durationS: DURATION_S }, 1);
+    open = await runPreflight(
+      { url: server.url, executor: 'constant-arrival-rate', rate: RATE, durationS: DURATION_S },
+      1,
+    );
     const openReceived = server.received();
     server.reset(0);
     // Naive: a closed loop (what wrk/ab/autocannon do) at about the same rate, timed from the actual send.
-    closed = await runPreflight({ url: server.url, executor: 'constant-concurrency', concurrency: users, connections: users, durationS: DURATION_S }, 1);
+    closed = await runPreflight(
+      {
+        url: server.url,
+        executor: 'constant-concurrency',
+        concurrency: users,
+        connections: users,
+        durationS: DURATION_S,
+      },
+      1,
+    );
     console.log(
       `open run: ${fmt(open.requests)} completed (${fmt(openReceived)} received by the target), late ${open.late}, unsent ${open.unsent}, errors ${open.requests - open.ok}; ` +
         `send lag behind schedule p50 ${open.dispatch_lag_ms.p50} ms, p99 ${open.dispatch_lag_ms.p99} ms, max ${open.dispatch_lag_ms.max} ms`,
@@ -130,22 +161,40 @@ async function main(): Promise<void> {
     await server.close();
   }
 
-  const rows = [['', 'truth (ms)', 'Preflight open: latency', 'error', 'open: service time', `naive closed loop (${users} users)`]];
+  const rows = [
+    ['', 'truth (ms)', 'Preflight open: latency', 'error', 'open: service time', `naive closed loop (${users} users)`],
+  ];
   const errs: Record<string, number> = {};
   for (const [label, p, key] of PCTS) {
     const tr = percentile(t.sorted, p);
     const m = open.latency_ms[key];
     errs[label] = (m - tr) / tr;
-    rows.push([label, tr.toFixed(1), m.toFixed(1), `${errs[label] >= 0 ? '+' : ''}${pct(errs[label])}`, open.service_time_ms[key].toFixed(1), closed.latency_ms[key].toFixed(1)]);
+    rows.push([
+      label,
+      tr.toFixed(1),
+      m.toFixed(1),
+      `${errs[label] >= 0 ? '+' : ''}${pct(errs[label])}`,
+      open.service_time_ms[key].toFixed(1),
+      closed.latency_ms[key].toFixed(1),
+    ]);
   }
-  rows.push(['max', Math.max(...t.sorted).toFixed(1), open.latency_ms.max.toFixed(1), '', open.service_time_ms.max.toFixed(1), closed.latency_ms.max.toFixed(1)]);
+  rows.push([
+    'max',
+    Math.max(...t.sorted).toFixed(1),
+    open.latency_ms.max.toFixed(1),
+    '',
+    open.service_time_ms.max.toFixed(1),
+    closed.latency_ms.max.toFixed(1),
+  ]);
   rows.push(['count', String(t.n), String(open.latency_ms.count), '', '', String(closed.latency_ms.count)]);
   console.log('');
   console.log(table(rows));
   console.log('');
   const ok90 = Math.abs(errs.p90) <= 0.1;
   const ok99 = Math.abs(errs.p99) <= 0.1;
-  console.log(`p90 relative error ${pct(errs.p90)}, p99 relative error ${pct(errs.p99)} (target: within ±10%): ${verdict(ok90 && ok99)}`);
+  console.log(
+    `p90 relative error ${pct(errs.p90)}, p99 relative error ${pct(errs.p99)} (target: within ±10%): ${verdict(ok90 && ok99)}`,
+  );
   console.log(
     `naive closed loop: ${fmt(closed.requests)} requests at ${fmt(closed.throughput)}/s; p90 ${closed.latency_ms.p90} ms, p99 ${closed.latency_ms.p99} ms vs truth ${percentile(t.sorted, 90).toFixed(1)} / ${percentile(t.sorted, 99).toFixed(1)} ms. ` +
       `During a stall its ${users} user(s) wait instead of sending, so each stall is seen by ${users} request(s) instead of ~${Math.round((RATE * STALL_MS) / 1000)}.`,

@@ -21,7 +21,16 @@ async function child(file: string): Promise<void> {
   const [t] = buildTensorInputs(ds, { label: 'label' }, ds.problems);
   const ms = performance.now() - t0;
   const mu = process.memoryUsage();
-  console.log(JSON.stringify({ rows: ds.rowCount, width: t.width, tensor: t.data.constructor.name, ms, maxRssMB: process.resourceUsage().maxRSS / 1024, arrayBuffersMB: mu.arrayBuffers / 1048576 }));
+  console.log(
+    JSON.stringify({
+      rows: ds.rowCount,
+      width: t.width,
+      tensor: t.data.constructor.name,
+      ms,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+      arrayBuffersMB: mu.arrayBuffers / 1048576,
+    }),
+  );
 }
 
 function generate(file: string, mb: number, floats: boolean): Promise<void> {
@@ -64,13 +73,30 @@ async function main(): Promise<void> {
     const file = join(dir, 'data.csv');
     await generate(file, args.mb, args.floats === 1);
     const size = statSync(file).size;
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
     if (r.status !== 0) throw new Error(`the loading child failed: ${r.stderr}`);
-    const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: number; width: number; tensor: string; ms: number; maxRssMB: number; arrayBuffersMB: number };
+    const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      rows: number;
+      width: number;
+      tensor: string;
+      ms: number;
+      maxRssMB: number;
+      arrayBuffersMB: number;
+    };
     console.log(
       table([
         ['file', 'rows × columns', 'load + tensor', 'peak RSS', 'typed arrays', 'tensor'],
-        [`${(size / 1e6).toFixed(1)} MB (${args.floats === 1 ? 'floats' : 'integers'})`, `${m.rows} × ${m.width + 1}`, `${(m.ms / 1000).toFixed(1)} s`, `${m.maxRssMB.toFixed(0)} MB (${(m.maxRssMB / (size / 1048576)).toFixed(1)}× the file)`, `${m.arrayBuffersMB.toFixed(0)} MB`, m.tensor],
+        [
+          `${(size / 1e6).toFixed(1)} MB (${args.floats === 1 ? 'floats' : 'integers'})`,
+          `${m.rows} × ${m.width + 1}`,
+          `${(m.ms / 1000).toFixed(1)} s`,
+          `${m.maxRssMB.toFixed(0)} MB (${(m.maxRssMB / (size / 1048576)).toFixed(1)}× the file)`,
+          `${m.arrayBuffersMB.toFixed(0)} MB`,
+          m.tensor,
+        ],
       ]),
     );
   } finally {

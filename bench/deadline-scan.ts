@@ -21,8 +21,21 @@ const server = net.createServer((s) => {
 });
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-const adapter: Adapter = { protocol: 'http', bodyMode: 'none', request: () => ({ method: 'GET', path: '/', headers: {} }) };
-const plan = { name: 'b', executor: 'constant-arrival-rate', protocol: 'http', startTimeMs: 0, gracefulStopMs: 0, arrival: 'uniform', checks: [], tags: {} } as unknown as ScenarioPlan;
+const adapter: Adapter = {
+  protocol: 'http',
+  bodyMode: 'none',
+  request: () => ({ method: 'GET', path: '/', headers: {} }),
+};
+const plan = {
+  name: 'b',
+  executor: 'constant-arrival-rate',
+  protocol: 'http',
+  startTimeMs: 0,
+  gracefulStopMs: 0,
+  arrival: 'uniform',
+  checks: [],
+  tags: {},
+} as unknown as ScenarioPlan;
 // 64 connections, the rest queued in the pool: only requests on a socket are checked, but every live one is visited.
 const pool = createPool(url, { connections: 64, connectTimeoutMs: 5000, tls: { insecure: false } });
 const rt = new ScenarioRuntime(plan, adapter, pool, 60_000);
@@ -36,7 +49,9 @@ for (let i = 0; i < 200; i++) {
   times.push(Number(process.hrtime.bigint() - t0) / 1e6);
 }
 times.sort((a, b) => a - b);
-console.log(`${n} requests in flight (${rt.inFlight} live): one deadline tick p50 ${times[100].toFixed(3)} ms, p99 ${times[197].toFixed(3)} ms, max ${times[199].toFixed(3)} ms`);
+console.log(
+  `${n} requests in flight (${rt.inFlight} live): one deadline tick p50 ${times[100].toFixed(3)} ms, p99 ${times[197].toFixed(3)} ms, max ${times[199].toFixed(3)} ms`,
+);
 rt.abortAll();
 await pool.destroy();
 for (const s of sockets) s.destroy();

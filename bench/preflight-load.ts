@@ -38,9 +38,11 @@ const { values: v } = parseArgs({
   strict: true,
 });
 
-if (!v.url || !new URL(v.url).hostname.startsWith('127.')) throw new Error('--url must be http://127.x.x.x:port (benchmarks stay on loopback)');
+if (!v.url || !new URL(v.url).hostname.startsWith('127.'))
+  throw new Error('--url must be http://127.x.x.x:port (benchmarks stay on loopback)');
 const executor = v.executor as ScenarioPlan['executor'];
-if (executor !== 'constant-concurrency' && executor !== 'constant-arrival-rate') throw new Error(`unsupported --executor ${executor}`);
+if (executor !== 'constant-concurrency' && executor !== 'constant-arrival-rate')
+  throw new Error(`unsupported --executor ${executor}`);
 const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
 
 const scenario: ScenarioPlan = {
@@ -126,7 +128,13 @@ try {
             addEncoded(h, enc);
           }
         }
-        windowDetail.push({ t: r.t, requests: r.requests, late: r.late, p50: r.latency_ms?.p50 ?? 0, p99: r.latency_ms?.p99 ?? 0 });
+        windowDetail.push({
+          t: r.t,
+          requests: r.requests,
+          late: r.late,
+          p50: r.latency_ms?.p50 ?? 0,
+          p99: r.latency_ms?.p99 ?? 0,
+        });
       }
     },
   });
@@ -150,9 +158,19 @@ try {
     latency_ms: s.latency_ms,
     service_time_ms: s.service_time_ms,
     dispatch_lag_ms: s.dispatch_lag_ms,
-    generator: { overloaded: g.overloaded, dispatch_lag_ms: g.dispatch_lag_ms, event_loop_delay_ms: g.event_loop_delay_ms, cpu_percent: g.cpu_percent, reasons: g.reasons, windows_over_limit: g.windows_over_limit },
+    generator: {
+      overloaded: g.overloaded,
+      dispatch_lag_ms: g.dispatch_lag_ms,
+      event_loop_delay_ms: g.event_loop_delay_ms,
+      cpu_percent: g.cpu_percent,
+      reasons: g.reasons,
+      windows_over_limit: g.windows_over_limit,
+    },
     histograms: s.histograms,
-    steady: { fromS: steadyFrom, histograms: Object.fromEntries([...steady].map(([k, h]) => [`${k}_ms`, durationStats(h)])) },
+    steady: {
+      fromS: steadyFrom,
+      histograms: Object.fromEntries([...steady].map(([k, h]) => [`${k}_ms`, durationStats(h)])),
+    },
     windows,
     windowDetail,
     cpuPercent: round(((cpu.user + cpu.system) / wallUs) * 100),

@@ -20,9 +20,15 @@ const BENCHES: Array<{ name: string; args: string[]; quick: string[]; maxS: numb
   { name: 'window-handoff', args: [], quick: ['--windows', '10'], maxS: 120 },
 ];
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } }, strict: true });
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+  strict: true,
+});
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null;
-if (only) for (const n of only) if (!BENCHES.some((b) => b.name === n)) throw new Error(`unknown benchmark ${n}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
+if (only)
+  for (const n of only)
+    if (!BENCHES.some((b) => b.name === n))
+      throw new Error(`unknown benchmark ${n}; known: ${BENCHES.map((b) => b.name).join(', ')}`);
 
 function runOne(file: string, args: string[], maxS: number): Promise<number | null> {
   return new Promise((resolve) => {
@@ -46,5 +52,7 @@ for (const b of BENCHES) {
     console.log(`\n!!! ${b.name} did not complete (exit ${code})`);
   }
 }
-console.log(`\nall benchmarks done in ${((Date.now() - started) / 1000).toFixed(0)} s${failed.length ? `; could not run: ${failed.join(', ')}` : ''}`);
+console.log(
+  `\nall benchmarks done in ${((Date.now() - started) / 1000).toFixed(0)} s${failed.length ? `; could not run: ${failed.join(', ')}` : ''}`,
+);
 process.exitCode = failed.length ? 1 : 0;

@@ -13,7 +13,22 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { BENCH_DIR, fmt, freePort, heading, machineLine, numericArgs, pinned, runPreflight, sleep, table, verdict, waitForPort, warnIfBusy, type LoadReport } from './common.js';
+import {
+  BENCH_DIR,
+  fmt,
+  freePort,
+  heading,
+  machineLine,
+  numericArgs,
+  pinned,
+  runPreflight,
+  sleep,
+  table,
+  verdict,
+  waitForPort,
+  warnIfBusy,
+  type LoadReport,
+} from './common.js';
 
 const args = numericArgs({ duration: 8, tokens: 20, rate: 500, 'max-streams': 1000, 'steady-from': 1 });
 /** Compared: what completed from this many seconds on, on both sides (the first requests of each stream include connection set-up and JIT warm-up, which the server does not see). */
@@ -43,7 +58,19 @@ async function truth(url: string): Promise<Truth> {
 }
 
 const port = await freePort();
-const [cmd, cargs] = pinned(0, process.execPath, [path.join(BENCH_DIR, 'timed-server.js'), '--port', String(port), '--ttft', String(TTFT_MS), '--gap', String(GAP_MS), '--tokens', String(args.tokens), '--service', String(SERVICE_MS)]);
+const [cmd, cargs] = pinned(0, process.execPath, [
+  path.join(BENCH_DIR, 'timed-server.js'),
+  '--port',
+  String(port),
+  '--ttft',
+  String(TTFT_MS),
+  '--gap',
+  String(GAP_MS),
+  '--tokens',
+  String(args.tokens),
+  '--service',
+  String(SERVICE_MS),
+]);
 const server = spawn(cmd, cargs, { stdio: 'ignore' });
 const exited = new Promise<void>((r) => server.once('exit', () => r()));
 const url = `http://127.0.0.1:${port}`;
@@ -52,43 +79,112 @@ const f2 = (x: number) => (Number.isFinite(x) ? fmt(x, 2) : '—');
 try {
   await waitForPort(port);
   const busy = await warnIfBusy();
-  const rows: string[][] = [['streams', 'done', 'TTFT p99 server', 'Preflight', 'diff', 'ITL max server', 'Preflight', 'diff', 'overloaded', 'windows over 50 ms', 'verdict']];
+  const rows: string[][] = [
+    [
+      'streams',
+      'done',
+      'TTFT p99 server',
+      'Preflight',
+      'diff',
+      'ITL max server',
+      'Preflight',
+      'diff',
+      'overloaded',
+      'windows over 50 ms',
+      'verdict',
+    ],
+  ];
   const notes: string[] = [];
   for (const n of [10, 100, 1000].filter((x) => x <= args['max-streams'])) {
     await truth(url); // reset
-    const r: LoadReport = await runPreflight({ url, executor: 'constant-concurrency', concurrency: n, durationS: args.duration, protocol: 'openai', tokens: args.tokens, timeoutMs: 30_000 });
+    const r: LoadReport = await runPreflight({
+      url,
+      executor: 'constant-concurrency',
+      concurrency: n,
+      durationS: args.duration,
+      protocol: 'openai',
+      tokens: args.tokens,
+      timeoutMs: 30_000,
+    });
     await sleep(200);
     const t = await truth(url);
     const ttftS = percentile(t.ttft, 99);
     const itlS = t.gaps.length ? t.gaps[t.gaps.length - 1] : NaN;
     const ttftP = r.steady?.histograms.ttft_ms?.p99 ?? NaN;
     const itlP = r.steady?.histograms.itl_ms?.max ?? NaN;
-    notes.push(`${n} streams, whole run incl. the first second: TTFT p99 ${f2(r.histograms?.ttft_ms?.p99 ?? NaN)} ms, ITL max ${f2(r.histograms?.itl_ms?.max ?? NaN)} ms`);
+    notes.push(
+      `${n} streams, whole run incl. the first second: TTFT p99 ${f2(r.histograms?.ttft_ms?.p99 ?? NaN)} ms, ITL max ${f2(r.histograms?.itl_ms?.max ?? NaN)} ms`,
+    );
     const ok = Math.abs(d(ttftP, ttftS)) <= TOLERANCE_MS && Math.abs(d(itlP, itlS)) <= TOLERANCE_MS;
     const w = r.generator.windows_over_limit;
-    rows.push([String(n), `${fmt(r.steady?.histograms.ttft_ms?.count ?? 0)}/${fmt(t.streams)}`, f2(ttftS), f2(ttftP), f2(d(ttftP, ttftS)), f2(itlS), f2(itlP), f2(d(itlP, itlS)), r.generator.overloaded ? 'yes' : 'no', w ? `${w.count}/${w.of}` : 'n/a', verdict(ok)]);
-    notes.push(`${n} streams: generator event-loop delay max ${f2(r.generator.event_loop_delay_ms.max)} ms, CPU ${fmt(r.cpuPercent)}%${r.generator.reasons.length ? `; ${r.generator.reasons.join('; ')}` : ''}`);
+    rows.push([
+      String(n),
+      `${fmt(r.steady?.histograms.ttft_ms?.count ?? 0)}/${fmt(t.streams)}`,
+      f2(ttftS),
+      f2(ttftP),
+      f2(d(ttftP, ttftS)),
+      f2(itlS),
+      f2(itlP),
+      f2(d(itlP, itlS)),
+      r.generator.overloaded ? 'yes' : 'no',
+      w ? `${w.count}/${w.of}` : 'n/a',
+      verdict(ok),
+    ]);
+    notes.push(
+      `${n} streams: generator event-loop delay max ${f2(r.generator.event_loop_delay_ms.max)} ms, CPU ${fmt(r.cpuPercent)}%${r.generator.reasons.length ? `; ${r.generator.reasons.join('; ')}` : ''}`,
+    );
   }
   await truth(url);
-  const r = await runPreflight({ url, executor: 'constant-arrival-rate', rate: args.rate, durationS: args.duration, timeoutMs: 30_000 });
+  const r = await runPreflight({
+    url,
+    executor: 'constant-arrival-rate',
+    rate: args.rate,
+    durationS: args.duration,
+    timeoutMs: 30_000,
+  });
   await sleep(200);
   const t = await truth(url);
   const sP = percentile(t.service, 99.9);
   const lP = r.steady?.histograms.latency_ms?.p999 ?? NaN;
-  heading(`Timing truth: SSE ${TTFT_MS} ms TTFT + ${GAP_MS} ms/token × ${args.tokens}; plain ${SERVICE_MS} ms at ${args.rate}/s — ${args.duration} s each`, [
-    machineLine(),
-    busy,
-    `target: bench/timed-server.js (pinned to core 0 when taskset exists); Preflight pinned to core 1; target within ${TOLERANCE_MS} ms of the server's own timing; compared: what completed from ${FROM_S} s on ('done' = Preflight/server)`,
-    '',
-    table(rows),
-    ...notes,
-    '',
-    table([
-      ['plain requests', 'done', 'latency p99.9 server', 'Preflight', 'diff', 'p99 server', 'Preflight', 'late', 'overloaded', 'verdict'],
-      [`${args.rate}/s`, `${fmt(r.steady?.histograms.latency_ms?.count ?? 0)}/${fmt(t.service.length)}`, f2(sP), f2(lP), f2(d(lP, sP)), f2(percentile(t.service, 99)), f2(r.steady?.histograms.latency_ms?.p99 ?? NaN), fmt(r.late), r.generator.overloaded ? 'yes' : 'no', verdict(Math.abs(d(lP, sP)) <= TOLERANCE_MS)],
-    ]),
-    `plain, whole run: latency p99.9 ${f2(r.latency_ms.p999)} ms; generator dispatch lag p99 ${f2(r.generator.dispatch_lag_ms.p99)} ms, max ${f2(r.generator.dispatch_lag_ms.max)} ms; event-loop delay max ${f2(r.generator.event_loop_delay_ms.max)} ms`,
-  ]);
+  heading(
+    `Timing truth: SSE ${TTFT_MS} ms TTFT + ${GAP_MS} ms/token × ${args.tokens}; plain ${SERVICE_MS} ms at ${args.rate}/s — ${args.duration} s each`,
+    [
+      machineLine(),
+      busy,
+      `target: bench/timed-server.js (pinned to core 0 when taskset exists); Preflight pinned to core 1; target within ${TOLERANCE_MS} ms of the server's own timing; compared: what completed from ${FROM_S} s on ('done' = Preflight/server)`,
+      '',
+      table(rows),
+      ...notes,
+      '',
+      table([
+        [
+          'plain requests',
+          'done',
+          'latency p99.9 server',
+          'Preflight',
+          'diff',
+          'p99 server',
+          'Preflight',
+          'late',
+          'overloaded',
+          'verdict',
+        ],
+        [
+          `${args.rate}/s`,
+          `${fmt(r.steady?.histograms.latency_ms?.count ?? 0)}/${fmt(t.service.length)}`,
+          f2(sP),
+          f2(lP),
+          f2(d(lP, sP)),
+          f2(percentile(t.service, 99)),
+          f2(r.steady?.histograms.latency_ms?.p99 ?? NaN),
+          fmt(r.late),
+          r.generator.overloaded ? 'yes' : 'no',
+          verdict(Math.abs(d(lP, sP)) <= TOLERANCE_MS),
+        ],
+      ]),
+      `plain, whole run: latency p99.9 ${f2(r.latency_ms.p999)} ms; generator dispatch lag p99 ${f2(r.generator.dispatch_lag_ms.p99)} ms, max ${f2(r.generator.dispatch_lag_ms.max)} ms; event-loop delay max ${f2(r.generator.event_loop_delay_ms.max)} ms`,
+    ],
+  );
 } finally {
   server.kill('SIGTERM');
   await Promise.race([exited, sleep(2000)]);

@@ -18,7 +18,13 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 
 const { values: v } = parseArgs({
-  options: { port: { type: 'string' }, ttft: { type: 'string', default: '100' }, gap: { type: 'string', default: '15' }, tokens: { type: 'string', default: '20' }, service: { type: 'string', default: '10' } },
+  options: {
+    port: { type: 'string' },
+    ttft: { type: 'string', default: '100' },
+    gap: { type: 'string', default: '15' },
+    tokens: { type: 'string', default: '20' },
+    service: { type: 'string', default: '10' },
+  },
   strict: true,
 });
 const PORT = Number(v.port);
@@ -72,7 +78,13 @@ const server = http.createServer((req, res) => {
       let last = 0;
       const next = () => {
         const isLast = i === TOKENS - 1;
-        res.write(event(JSON.stringify({ choices: [{ index: 0, delta: { content: `w${i} ` }, finish_reason: isLast ? 'length' : null }] })));
+        res.write(
+          event(
+            JSON.stringify({
+              choices: [{ index: 0, delta: { content: `w${i} ` }, finish_reason: isLast ? 'length' : null }],
+            }),
+          ),
+        );
         const now = performance.now();
         if (i === 0) ttft = now - t0;
         else gaps.push(now - last);

@@ -12,14 +12,23 @@
  *
  *   node dist/bench/window-handoff.js [--groups 8] [--requests 1000] [--windows 20]
  */
-import { MetricSet, CountsPool, mergeRawSnapshots, mergeSnapshots, decodeHistogram, shortStats, recordClamped, type RawSnapshot } from '../src/metrics/index.js';
+import {
+  MetricSet,
+  CountsPool,
+  mergeRawSnapshots,
+  mergeSnapshots,
+  decodeHistogram,
+  shortStats,
+  recordClamped,
+  type RawSnapshot,
+} from '../src/metrics/index.js';
 import { fmt, heading, machineLine, numericArgs, table, warnIfBusy } from './common.js';
 
 const args = numericArgs({ groups: 8, requests: 1000, windows: 20 });
 
 function fill(sets: MetricSet[], n: number, seed: number): void {
   let x = seed;
-  const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < n; i++) {
     const m = sets[i % sets.length];
     const ttft = 80_000 + rnd() * 200_000;
@@ -39,7 +48,8 @@ function fill(sets: MetricSet[], n: number, seed: number): void {
   }
 }
 
-const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
+const pct = (a: number[], p: number) =>
+  [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor((p / 100) * a.length))];
 const sets = Array.from({ length: 1 + args.groups }, () => new MetricSet());
 const before: number[] = [];
 const beforeCoord: number[] = [];
@@ -59,25 +69,35 @@ for (let w = 0; w < args.windows; w++) {
   beforeCoord.push(performance.now() - t);
   fill(sets, args.requests, w + 1);
   t = performance.now();
-  const raws: RawSnapshot[] = sets.map((m, i) => m.take('s', i === 0 ? undefined : `g${i}`, w, w * 1000, 1000, {}, pool));
+  const raws: RawSnapshot[] = sets.map((m, i) =>
+    m.take('s', i === 0 ? undefined : `g${i}`, w, w * 1000, 1000, {}, pool),
+  );
   now.push(performance.now() - t);
   // The main thread's side, then the buffers go back (as the worker's pool gets them).
   for (const r of raws) mergeRawSnapshots([r]);
   const bufs: ArrayBuffer[] = [];
-  for (const r of raws) for (const k in r.histograms) if (r.histograms[k].counts.byteLength > 0) bufs.push(r.histograms[k].counts.buffer as ArrayBuffer);
+  for (const r of raws)
+    for (const k in r.histograms)
+      if (r.histograms[k].counts.byteLength > 0) bufs.push(r.histograms[k].counts.buffer as ArrayBuffer);
   pool.give(bufs);
 }
 const hist = sets.length * 9;
 const row = (name: string, a: number[]) => [name, fmt(pct(a, 50), 3), fmt(pct(a, 90), 3), fmt(Math.max(...a), 3)];
-heading(`Window hand-off on the sending thread: ${sets.length} metric sets × 9 = ${hist} histograms, ${fmt(args.requests)} requests per window, ${args.windows} windows`, [
-  machineLine(),
-  busy,
-  '',
-  table([
-    ['per window, ms', 'median', 'p90', 'max'],
-    row('before: snapshot() (encode)', before),
-    row('before: + coordinator on the same thread', before.map((b, i) => b + beforeCoord[i])),
-    row('now: take() into pooled buffers', now),
-  ]),
-  `(the first windows include JIT warm-up and, for take(), the pool's first allocations)`,
-]);
+heading(
+  `Window hand-off on the sending thread: ${sets.length} metric sets × 9 = ${hist} histograms, ${fmt(args.requests)} requests per window, ${args.windows} windows`,
+  [
+    machineLine(),
+    busy,
+    '',
+    table([
+      ['per window, ms', 'median', 'p90', 'max'],
+      row('before: snapshot() (encode)', before),
+      row(
+        'before: + coordinator on the same thread',
+        before.map((b, i) => b + beforeCoord[i]),
+      ),
+      row('now: take() into pooled buffers', now),
+    ]),
+    `(the first windows include JIT warm-up and, for take(), the pool's first allocations)`,
+  ],
+);

@@ -34,7 +34,9 @@ if (check) {
     if (!same) differences++;
     console.log(`${same ? 'same   ' : 'DIFFERS'} ${relative(root, path)}`);
   }
-  console.log(differences === 0 ? 'check: all outputs reproduce byte for byte' : `check: ${differences} file(s) differ`);
+  console.log(
+    differences === 0 ? 'check: all outputs reproduce byte for byte' : `check: ${differences} file(s) differ`,
+  );
   process.exitCode = differences === 0 ? 0 : 1;
 } else {
   mkdirSync(MODELS_DIR, { recursive: true });

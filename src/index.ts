@@ -15,5 +15,12 @@ export type { Summary, ScenarioSummary, IntervalRecord, DurationStats, Threshold
 export type { Adapter, WireRequest, Recorder, ErrorClass, IntervalSnapshot } from './core/types.js';
 export { newHistogram, encodeHistogram, decodeHistogram, mergeSnapshots } from './metrics/index.js';
 export { startServer, type ServerOptions } from './server/index.js';
-export { runProfile, formatAnswer, scaleProfile, type ProfileAnswer, type ProfileResult, type ProfileRunOptions } from './profiles/index.js';
+export {
+  runProfile,
+  formatAnswer,
+  scaleProfile,
+  type ProfileAnswer,
+  type ProfileResult,
+  type ProfileRunOptions,
+} from './profiles/index.js';
 export type { ProfilePlan, ProfileType, ProfileOf, PlanOf } from './plan/types.js';

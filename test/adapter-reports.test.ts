@@ -43,20 +43,32 @@ test('the last batch carries each started scenario’s report, read after finish
     scenario('never', { rate: 20, durationMs: 300, startTimeMs: 60_000 }),
   ]);
   const batches: ShardBatch[] = [];
-  const shard = await LoadShard.create(p, { index: 0, count: 1 }, async (sc) => fake(sc.name), (b) => batches.push(b));
+  const shard = await LoadShard.create(
+    p,
+    { index: 0, count: 1 },
+    async (sc) => fake(sc.name),
+    (b) => batches.push(b),
+  );
   shard.start(absoluteNow());
   setTimeout(() => shard.stop(1000), 800); // `never` has not started by then
   await shard.done;
   const last = batches[batches.length - 1];
   assert.equal(last.final, true);
-  assert.ok(batches.slice(0, -1).every((b) => b.adapterReports === undefined), 'only the last batch');
+  assert.ok(
+    batches.slice(0, -1).every((b) => b.adapterReports === undefined),
+    'only the last batch',
+  );
   const r = last.adapterReports!;
   assert.deepEqual(Object.keys(r).sort(), ['a', 'broken', 'odd']);
   assert.deepEqual(r.a, { name: 'a', finishedBefore: true });
   assert.deepEqual(r.broken, { name: 'broken', finishedBefore: true, finish_error: 'cannot write golden file' });
   assert.match(String((r.odd as { report_error: string }).report_error), /clone/i);
   assert.ok(last.snapshots.length > 0);
-  assert.deepEqual(finished.sort(), ['a', 'broken', 'odd'], 'a scenario that never started is not finished (nothing to flush)');
+  assert.deepEqual(
+    finished.sort(),
+    ['a', 'broken', 'odd'],
+    'a scenario that never started is not finished (nothing to flush)',
+  );
 });
 
 test('run(): reports are merged into summary.scenarios[x].adapter (plain http: only the shard count)', async () => {

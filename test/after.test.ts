@@ -49,7 +49,14 @@ scenarios:
     const lightDone = Math.max(...light.map((s) => s.answered));
     const heavyFirst = Math.min(...heavy.map((s) => s.arrived));
     // (20 requests of 20 ms by 2 users: light takes ≈ 200 ms; heavy waits for it, then 300 ms more; with 2 threads each waits for its own half of light, which ends at about the same time)
-    assert.ok(heavyFirst > lightDone, `heavy's first request ${heavyFirst.toFixed(1)} ms after light's last answer ${lightDone.toFixed(1)} ms`);
-    if (workers === 1) assert.ok(heavyFirst - lightDone >= 280, `offset: ${(heavyFirst - lightDone).toFixed(1)} ms ≥ 300 ms startTime (timer slack aside)`);
+    assert.ok(
+      heavyFirst > lightDone,
+      `heavy's first request ${heavyFirst.toFixed(1)} ms after light's last answer ${lightDone.toFixed(1)} ms`,
+    );
+    if (workers === 1)
+      assert.ok(
+        heavyFirst - lightDone >= 280,
+        `offset: ${(heavyFirst - lightDone).toFixed(1)} ms ≥ 300 ms startTime (timer slack aside)`,
+      );
   });
 }

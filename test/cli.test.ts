@@ -25,9 +25,16 @@ interface Result {
   stderr: string;
 }
 
-function preflight(args: string[], opts: { env?: Record<string, string>; cwd?: string; interruptAfterMs?: number; timeoutMs?: number } = {}): Promise<Result> {
+function preflight(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; interruptAfterMs?: number; timeoutMs?: number } = {},
+): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: opts.cwd ?? root, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: opts.cwd ?? root,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -84,7 +91,14 @@ test('schema prints a JSON Schema naming every executor', async () => {
   assert.equal(r.code, 0);
   const schema = JSON.parse(r.stdout);
   const text = JSON.stringify(schema);
-  for (const e of ['constant-arrival-rate', 'ramping-arrival-rate', 'constant-concurrency', 'ramping-concurrency', 'iterations']) assert.ok(text.includes(e), e);
+  for (const e of [
+    'constant-arrival-rate',
+    'ramping-arrival-rate',
+    'constant-concurrency',
+    'ramping-concurrency',
+    'iterations',
+  ])
+    assert.ok(text.includes(e), e);
 });
 
 test('run: passes (exit 0), fails thresholds (exit 3), writes results, keeps secrets out of output', async () => {
@@ -104,12 +118,23 @@ thresholds:
   - ${threshold}
 `;
   const out = path.join(dir, 'out-pass');
-  const pass = await preflight(['run', writePlan(dir, plan('p99 < 5s')), '--out', out], { env: { MODEL_TOKEN: 'tok-abcdef-123456' } });
+  const pass = await preflight(['run', writePlan(dir, plan('p99 < 5s')), '--out', out], {
+    env: { MODEL_TOKEN: 'tok-abcdef-123456' },
+  });
   assert.equal(pass.code, 0, pass.stderr);
   assert.match(pass.stdout, /verdict: PASSED/);
   assert.match(pass.stdout, /latency/);
   assert.match(pass.stdout, /service time/);
-  for (const f of ['summary.json', 'intervals.ndjson', 'plan.resolved.json', 'report.html', 'summary.md', 'junit.xml', 'intervals.csv']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  for (const f of [
+    'summary.json',
+    'intervals.ndjson',
+    'plan.resolved.json',
+    'report.html',
+    'summary.md',
+    'junit.xml',
+    'intervals.csv',
+  ])
+    assert.ok(fs.existsSync(path.join(out, f)), f);
   const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
   assert.equal(summary.verdict, 'passed');
   assert.equal(summary.scenarios.steady.requests, 50);
@@ -118,9 +143,13 @@ thresholds:
     assert.equal(typeof summary.scenarios.steady.service_time_ms[k], 'number');
   }
   assert.ok(!(pass.stdout + pass.stderr).includes('tok-abcdef-123456'));
-  for (const f of fs.readdirSync(out)) assert.ok(!fs.readFileSync(path.join(out, f), 'utf8').includes('tok-abcdef-123456'), `${f} leaks the token`);
+  for (const f of fs.readdirSync(out))
+    assert.ok(!fs.readFileSync(path.join(out, f), 'utf8').includes('tok-abcdef-123456'), `${f} leaks the token`);
 
-  const fail = await preflight(['run', writePlan(dir, plan('p99 < 1us')), '--out', path.join(dir, 'out-fail'), '--quiet'], { env: { MODEL_TOKEN: 'x-token-value' } });
+  const fail = await preflight(
+    ['run', writePlan(dir, plan('p99 < 1us')), '--out', path.join(dir, 'out-fail'), '--quiet'],
+    { env: { MODEL_TOKEN: 'x-token-value' } },
+  );
   assert.equal(fail.code, 3);
   assert.match(fail.stdout, /✗/);
   assert.match(fail.stdout, /verdict: FAILED/);
@@ -140,7 +169,9 @@ thresholds: [ p99 < 5s ]
 `,
   );
   const out = path.join(dir, 'out');
-  const r = await preflight(['run', file, '--out', out, '--quiet', '--no-report'], { env: { PREFLIGHT_TEST_CRASH_WORKER: '1:1500' } });
+  const r = await preflight(['run', file, '--out', out, '--quiet', '--no-report'], {
+    env: { PREFLIGHT_TEST_CRASH_WORKER: '1:1500' },
+  });
   assert.equal(r.code, 4, r.stdout + r.stderr);
   const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
   assert.equal(summary.verdict, 'invalid');
@@ -150,7 +181,10 @@ thresholds: [ p99 < 5s ]
 test('run: unreachable target exits 5 before any load; bad arguments exit 2', async () => {
   const port = await closedPort();
   const dir = tmp();
-  const file = writePlan(dir, `target: { url: "http://127.0.0.1:${port}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 10/s, duration: 1s, request: { path: / } }\n`);
+  const file = writePlan(
+    dir,
+    `target: { url: "http://127.0.0.1:${port}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 10/s, duration: 1s, request: { path: / } }\n`,
+  );
   const r = await preflight(['run', file, '--out', path.join(dir, 'out')]);
   assert.equal(r.code, 5);
   assert.match(r.stderr, /connection refused/);
@@ -167,7 +201,10 @@ test('run: Ctrl-C stops within a second, keeps partial results marked interrupte
   servers.push(srv);
   const dir = tmp();
   const out = path.join(dir, 'out');
-  const file = writePlan(dir, `target: { url: "${srv.url}" }\nscenarios:\n  long: { executor: constant-arrival-rate, rate: 50/s, duration: 60s, request: { path: / } }\n`);
+  const file = writePlan(
+    dir,
+    `target: { url: "${srv.url}" }\nscenarios:\n  long: { executor: constant-arrival-rate, rate: 50/s, duration: 60s, request: { path: / } }\n`,
+  );
   const started = Date.now();
   const r = await preflight(['run', file, '--out', out], { interruptAfterMs: 2500 });
   const elapsed = Date.now() - started;
@@ -186,7 +223,10 @@ test('compare: a run compared with itself shows no regression (exit 0)', async (
   servers.push(srv);
   const dir = tmp();
   const out = path.join(dir, 'out');
-  const file = writePlan(dir, `target: { url: "${srv.url}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 50/s, duration: 3s, request: { path: / } }\n`);
+  const file = writePlan(
+    dir,
+    `target: { url: "${srv.url}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 50/s, duration: 3s, request: { path: / } }\n`,
+  );
   assert.equal((await preflight(['run', file, '--out', out, '--quiet'])).code, 0);
   const r = await preflight(['compare', out, out]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -198,7 +238,11 @@ test('run --baseline: a known slowdown is a significant regression (exit 6); com
   const slow = await delayServer(25);
   servers.push(fast, slow);
   const dir = tmp();
-  const plan = (url: string) => writePlan(dir, `target: { url: "${url}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 40/s, duration: 4s, request: { path: / } }\n`);
+  const plan = (url: string) =>
+    writePlan(
+      dir,
+      `target: { url: "${url}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 40/s, duration: 4s, request: { path: / } }\n`,
+    );
   const base = path.join(dir, 'base');
   assert.equal((await preflight(['run', plan(fast.url), '--out', base, '--quiet'])).code, 0);
   const cand = path.join(dir, 'cand');
@@ -207,7 +251,10 @@ test('run --baseline: a known slowdown is a significant regression (exit 6); com
   assert.match(r.stdout, /regression/i);
   const cmp = JSON.parse(fs.readFileSync(path.join(cand, 'comparison.json'), 'utf8'));
   assert.equal(cmp.verdict, 'regression');
-  assert.ok(fs.readFileSync(path.join(cand, 'report.html'), 'utf8').includes('baseline'), 'the report shows the comparison');
+  assert.ok(
+    fs.readFileSync(path.join(cand, 'report.html'), 'utf8').includes('baseline'),
+    'the report shows the comparison',
+  );
 });
 
 test('serve: the same entry as server/main.js: first stdout line `listening on URL`, the model on stderr, SIGTERM exits 0', async () => {

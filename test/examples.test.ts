@@ -30,7 +30,16 @@ const tmp = () => {
 };
 
 /** The example plans this file runs (the demo plans have their own tests). */
-const EXAMPLES = ['kserve-accuracy', 'tfserving', 'torchserve', 'openai-streaming', 'traffic-mix', 'golden-save', 'golden-compare', 'http-basic'];
+const EXAMPLES = [
+  'kserve-accuracy',
+  'tfserving',
+  'torchserve',
+  'openai-streaming',
+  'traffic-mix',
+  'golden-save',
+  'golden-compare',
+  'http-basic',
+];
 
 let server: ServerHandle;
 before(async () => {
@@ -75,12 +84,22 @@ function shorten(plan: Plan, url: string): Plan {
       ...(s.durationMs !== undefined ? { durationMs: ms(s.durationMs) } : {}),
       ...(s.rate !== undefined ? { rate: Math.min(s.rate, MAX_RATE) } : {}),
       ...(s.startRate !== undefined ? { startRate: Math.min(s.startRate, MAX_RATE) } : {}),
-      ...(s.stages ? { stages: s.stages.map((st) => ({ durationMs: ms(st.durationMs), target: arrival(s) ? Math.min(st.target, MAX_RATE) : st.target })) } : {}),
+      ...(s.stages
+        ? {
+            stages: s.stages.map((st) => ({
+              durationMs: ms(st.durationMs),
+              target: arrival(s) ? Math.min(st.target, MAX_RATE) : st.target,
+            })),
+          }
+        : {}),
     })),
   };
 }
 
-async function example(name: string, edit?: (p: Plan) => void): Promise<{ summary: Summary; plan: Plan; exitCode: number }> {
+async function example(
+  name: string,
+  edit?: (p: Plan) => void,
+): Promise<{ summary: Summary; plan: Plan; exitCode: number }> {
   const plan = shorten(await loadPlan(path.join(examplesDir, `${name}.yaml`)), server.url);
   edit?.(plan);
   const { summary, exitCode } = await run(plan, { outDir: tmp() });
@@ -94,7 +113,8 @@ function assertReal(summary: Summary, maxErrorRate = 0.01): void {
     assert.ok(s.requests > 0, `${name}: no requests`);
     assert.ok(s.error_rate <= maxErrorRate, `${name}: error rate ${s.error_rate}, errors ${JSON.stringify(s.errors)}`);
   }
-  for (const t of summary.thresholds) assert.notEqual(t.value, null, `threshold ${t.expression} had no data: ${t.note ?? ''}`);
+  for (const t of summary.thresholds)
+    assert.notEqual(t.value, null, `threshold ${t.expression} had no data: ${t.note ?? ''}`);
 }
 
 const golden = (s: ScenarioSummary) => s.golden as GoldenSection;
@@ -102,7 +122,11 @@ const adapter = (s: ScenarioSummary) => s.adapter as AdapterReport;
 
 function validate(file: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'validate', file], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'validate', file], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -115,7 +139,9 @@ function validate(file: string): Promise<{ code: number | null; out: string }> {
 }
 
 test('every example passes `preflight validate` and says how to run it', async () => {
-  const results = await Promise.all(EXAMPLES.map(async (n) => ({ n, ...(await validate(path.join(examplesDir, `${n}.yaml`))) })));
+  const results = await Promise.all(
+    EXAMPLES.map(async (n) => ({ n, ...(await validate(path.join(examplesDir, `${n}.yaml`))) })),
+  );
   for (const r of results) assert.equal(r.code, 0, `${r.n}: ${r.out}`);
   for (const n of EXAMPLES) {
     const text = fs.readFileSync(path.join(examplesDir, `${n}.yaml`), 'utf8');
@@ -144,7 +170,10 @@ test('tfserving: the row and columnar forms give the same accuracy', async () =>
   const { summary } = await example('tfserving');
   assertReal(summary);
   const { row, columnar } = summary.scenarios;
-  for (const [n, s] of [['row', row], ['columnar', columnar]] as const) {
+  for (const [n, s] of [
+    ['row', row],
+    ['columnar', columnar],
+  ] as const) {
     assert.ok((s.accuracy as number) >= 0.95, `${n} accuracy ${s.accuracy}`);
     assert.equal(s.errors.check_failed ?? 0, 0, `${n}: predictions/outputs key present`);
   }
@@ -175,11 +204,24 @@ test('openai-streaming: TTFT, TPOT and e2e histograms, tokens and goodput agains
   // (upper bounds are loose: the server shares this process and two cores with the generator)
   assert.ok(ttft.p50 >= 18 && ttft.p50 < 150, `ttft p50 ${ttft.p50}`);
   assert.ok(tpot.p50 >= 9 && tpot.p50 < 30, `tpot p50 ${tpot.p50}`);
-  const gen = chat.generation as { goodput: number; good: number; good_ratio: number; tokens_out: number; tokens_source: { usage: number }; finish: Record<string, number> };
-  assert.ok(gen.good > 0 && gen.good <= chat.ok && gen.good_ratio >= 0.5, `good ${gen.good} of ${chat.ok}, ratio ${gen.good_ratio}`);
+  const gen = chat.generation as {
+    goodput: number;
+    good: number;
+    good_ratio: number;
+    tokens_out: number;
+    tokens_source: { usage: number };
+    finish: Record<string, number>;
+  };
+  assert.ok(
+    gen.good > 0 && gen.good <= chat.ok && gen.good_ratio >= 0.5,
+    `good ${gen.good} of ${chat.ok}, ratio ${gen.good_ratio}`,
+  );
   // goodput's time base is the planned duration: the drain after it is not active time
   const activeS = Math.min(chat.durationS, plan.scenarios[0].durationMs! / 1000);
-  assert.ok(Math.abs(gen.goodput - gen.good / activeS) < 0.01 * gen.goodput + 0.01, `goodput ${gen.goodput} = good / ${activeS} s`);
+  assert.ok(
+    Math.abs(gen.goodput - gen.good / activeS) < 0.01 * gen.goodput + 0.01,
+    `goodput ${gen.goodput} = good / ${activeS} s`,
+  );
   assert.equal(chat.goodput, gen.goodput);
   assert.equal(gen.tokens_source.usage, chat.ok, 'usage reported by every stream');
   assert.ok(gen.tokens_out >= 8 * chat.ok, `tokens ${gen.tokens_out}`);
@@ -290,10 +332,16 @@ function assertWorst(g: GoldenSection, rep: AdapterReport, shards: number): void
 
 /** The served version's output probabilities for one test-split row (KServe v2, batch 1). */
 async function inferRow(row: number): Promise<number[]> {
-  const lines = fs.readFileSync(path.join(examplesDir, 'data', 'digits-test.csv'), 'utf8').trim().split('\n');
+  const lines = fs
+    .readFileSync(path.join(examplesDir, 'data', 'digits-test.csv'), 'utf8')
+    .trim()
+    .split('\n');
   const header = lines[0].split(',');
   const cells = lines[row + 1].split(',').map(Number);
-  const data = header.map((h, i) => [h, cells[i]] as const).filter(([h]) => /^p\d+$/.test(h)).map(([, v]) => v);
+  const data = header
+    .map((h, i) => [h, cells[i]] as const)
+    .filter(([h]) => /^p\d+$/.test(h))
+    .map(([, v]) => v);
   const res = await fetch(`${server.url}/v2/models/digits/infer`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -54,6 +54,9 @@ thresholds:
   assert.ok(chat.durationS > 2, `active time ${chat.durationS} s includes the drain`);
   assert.equal(chat.goodput, 10, 'good requests ÷ the 2 s planned duration');
   assert.equal(summary.total.goodput, 10);
-  assert.deepEqual(summary.thresholds.map((t) => t.ok), [true, true]);
+  assert.deepEqual(
+    summary.thresholds.map((t) => t.ok),
+    [true, true],
+  );
   assert.equal(exitCode, ExitCode.Passed);
 });

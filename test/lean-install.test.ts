@@ -34,7 +34,10 @@ function leanLayout(): string {
 }
 
 test('package.json: onnxruntime-node is an optional peer dependency, not a dependency', () => {
-  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
   assert.equal(pkg['dependencies']?.['onnxruntime-node'], undefined);
   assert.ok(pkg['peerDependencies']?.['onnxruntime-node']);
   assert.deepEqual(pkg['peerDependenciesMeta']?.['onnxruntime-node'], { optional: true });
@@ -42,11 +45,15 @@ test('package.json: onnxruntime-node is an optional peer dependency, not a depen
 
 test('without onnxruntime-node, `preflight serve` explains itself and serves with the TypeScript runtime', async () => {
   const dir = leanLayout();
-  const child = spawn(process.execPath, [path.join(dir, 'dist', 'src', 'cli', 'main.js'), 'serve', '--port', '0', '--host', '127.0.0.1'], {
-    cwd: dir,
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(dir, 'dist', 'src', 'cli', 'main.js'), 'serve', '--port', '0', '--host', '127.0.0.1'],
+    {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

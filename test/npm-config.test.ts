@@ -16,7 +16,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 test('package.json denies onnxruntime-node its install script; npm warns about no unknown config', (t) => {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   assert.equal(pkg.allowScripts?.['onnxruntime-node'], false);
-  const r = spawnSync('npm', ['approve-scripts', '--allow-scripts-pending'], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync('npm', ['approve-scripts', '--allow-scripts-pending'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   if (r.error || (r.status !== 0 && /unknown command/i.test(r.stderr))) {
     t.skip(`this npm has no approve-scripts (allowScripts): ${(r.error?.message ?? r.stderr).split('\n')[0]}`);
     return;

@@ -28,20 +28,29 @@ test('the partial last window is not drawn as a throughput point; the chart note
   servers.push(srv);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-partial-'));
   dirs.push(out);
-  await run(plan(srv.url, [scenario('steady', { executor: 'constant-arrival-rate', rate: 50, durationMs: 2000 })]), { outDir: out });
-  const recs: IntervalRecord[] = fs.readFileSync(path.join(out, 'intervals.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  await run(plan(srv.url, [scenario('steady', { executor: 'constant-arrival-rate', rate: 50, durationMs: 2000 })]), {
+    outDir: out,
+  });
+  const recs: IntervalRecord[] = fs
+    .readFileSync(path.join(out, 'intervals.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const last = recs[recs.length - 1];
   assert.ok(recs.length >= 3, `windows: ${recs.map((r) => r.duration_s).join(', ')}`);
   // requests in flight at the planned end complete ≈ 40 ms later, in a window that short
   assert.ok(last.duration_s < 0.5, `last window ${last.duration_s} s is partial`);
   const html = fs.readFileSync(await writeHtmlReport(out), 'utf8');
-  const data = JSON.parse(/<script type="application\/json" id="preflight-data">([\s\S]*?)<\/script>/.exec(html)![1]) as ReportData;
+  const data = JSON.parse(
+    /<script type="application\/json" id="preflight-data">([\s\S]*?)<\/script>/.exec(html)![1],
+  ) as ReportData;
   const thr = data.charts.find((c) => c.title === 'Throughput: achieved vs target')!;
   const achieved = thr.series.find((s) => s.label === 'achieved')!.values;
   const target = thr.series.find((s) => s.label === 'target')!.values;
   assert.equal(achieved.length, recs.length);
   assert.equal(achieved[achieved.length - 1], null, 'partial window not drawn');
   assert.equal(target[target.length - 1], null, 'nor its target');
-  for (let i = 0; i < recs.length - 1; i++) if (recs[i].duration_s >= 0.5) assert.equal(achieved[i], recs[i].throughput, `full window ${i} drawn`);
+  for (let i = 0; i < recs.length - 1; i++)
+    if (recs[i].duration_s >= 0.5) assert.equal(achieved[i], recs[i].throughput, `full window ${i} drawn`);
   assert.match(html, /Not drawn: the partial window at 2 s \([\d.]+ ms, \d+ requests\)/);
 });

@@ -30,10 +30,17 @@ interface Result {
 }
 
 /** `signal`: sent once stderr matches `signalWhen` (the run has started), so it is not sent during start-up. */
-function preflight(args: string[], opts: { signal?: NodeJS.Signals; signalWhen?: RegExp; timeoutMs?: number } = {}): Promise<Result> {
+function preflight(
+  args: string[],
+  opts: { signal?: NodeJS.Signals; signalWhen?: RegExp; timeoutMs?: number } = {},
+): Promise<Result> {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -57,7 +64,10 @@ async function planFile(seconds: number): Promise<string> {
   const srv = await delayServer(1);
   servers.push(srv);
   const file = path.join(tmp(), 'plan.yaml');
-  fs.writeFileSync(file, `target: { url: "${srv.url}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 40/s, duration: ${seconds}s, request: { path: / } }\n`);
+  fs.writeFileSync(
+    file,
+    `target: { url: "${srv.url}" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 40/s, duration: ${seconds}s, request: { path: / } }\n`,
+  );
   return file;
 }
 
@@ -71,7 +81,8 @@ test('--out on /proc, on a file, or under a file: a clear error at once (exit 2)
     [path.join(aFile), /exists and is not a folder/],
     [path.join(aFile, 'sub'), /is a file, not a folder|ENOTDIR/],
   ];
-  if (process.platform === 'linux') cases.push(['/proc/x', /proc filesystem/], ['/proc/self/preflight/out', /proc filesystem/]);
+  if (process.platform === 'linux')
+    cases.push(['/proc/x', /proc filesystem/], ['/proc/self/preflight/out', /proc filesystem/]);
   for (const [out, why] of cases) {
     const r = await preflight(['run', file, '--out', out, '--quiet'], { timeoutMs: 20_000 });
     assert.equal(r.code, 2, `${out}: ${r.stderr}`);
@@ -108,7 +119,11 @@ test('a reused --out starts clean: stale comparison.json (even malformed) and re
   assert.ok(!fs.existsSync(path.join(out, 'comparison.json')), 'stale comparison.json removed');
   assert.ok(!fs.existsSync(path.join(out, 'steps')), 'stale profile steps removed');
   assert.notEqual(fs.readFileSync(path.join(out, 'summary.md'), 'utf8'), 'stale');
-  assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine', 'files that are not Preflight results are left alone');
+  assert.equal(
+    fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'),
+    'mine',
+    'files that are not Preflight results are left alone',
+  );
   assert.doesNotMatch(fs.readFileSync(path.join(out, 'summary.md'), 'utf8'), /baseline/i);
   const same = await preflight(['run', file, '--out', out, '--baseline', out, '--quiet']);
   assert.equal(same.code, 2, 'the baseline would be overwritten');
@@ -140,7 +155,10 @@ test('report / compare on a folder that is not a Preflight result: exit 2, no st
 
   const file = await planFile(2);
   const out = path.join(dir, 'out');
-  assert.ok([0, 4].includes((await preflight(['run', file, '--out', out, '--quiet', '--no-report'])).code!), 'passed (or invalid on a busy machine)');
+  assert.ok(
+    [0, 4].includes((await preflight(['run', file, '--out', out, '--quiet', '--no-report'])).code!),
+    'passed (or invalid on a busy machine)',
+  );
   const nd = path.join(out, 'intervals.ndjson');
   const lines = fs.readFileSync(nd, 'utf8').trimEnd().split('\n');
   fs.writeFileSync(nd, [lines[0], 'garbage', ...lines.slice(1), '{"no":"scenario"}', ''].join('\n'));

@@ -13,7 +13,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 test('docs/plan.schema.json is up to date with the plan syntax', () => {
   const committed = JSON.parse(fs.readFileSync(path.join(root, 'docs', 'plan.schema.json'), 'utf8'));
-  assert.deepEqual(committed, JSON.parse(JSON.stringify(planJsonSchema())), 'run: npx preflight schema > docs/plan.schema.json');
+  assert.deepEqual(
+    committed,
+    JSON.parse(JSON.stringify(planJsonSchema())),
+    'run: npx preflight schema > docs/plan.schema.json',
+  );
 });
 
 test('every example plan names the schema and validates', async () => {

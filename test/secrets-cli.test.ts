@@ -15,7 +15,8 @@ import { closedPort, httpServer, type TestServer } from './helpers/servers.js';
 import { preflight as spawnCli, type CliResult } from './helpers/cli.js';
 
 /** In the test's folder, with the planted secrets in the environment. */
-const preflight = (args: string[], timeoutMs = 60_000): Promise<CliResult> => spawnCli(args, { cwd: dir, env: ENV, timeoutMs });
+const preflight = (args: string[], timeoutMs = 60_000): Promise<CliResult> =>
+  spawnCli(args, { cwd: dir, env: ENV, timeoutMs });
 
 const servers: TestServer[] = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-secrets-'));
@@ -45,10 +46,13 @@ interface Result {
 /** Every file under `d` (recursively), as text. */
 function filesOf(d: string): Array<[string, string]> {
   if (!fs.existsSync(d)) return [];
-  return fs.readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => {
-    const f = path.join(e.parentPath, e.name);
-    return [f, fs.readFileSync(f, 'latin1')];
-  });
+  return fs
+    .readdirSync(d, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => {
+      const f = path.join(e.parentPath, e.name);
+      return [f, fs.readFileSync(f, 'latin1')];
+    });
 }
 
 /** No planted secret in the outputs of `r` nor in any file of `out`, in any usual encoding. */
@@ -56,7 +60,11 @@ function assertNoSecrets(what: string, r: Result, out?: string): void {
   const places: Array<[string, string]> = [['stdout', r.stdout], ['stderr', r.stderr], ...(out ? filesOf(out) : [])];
   for (const secret of SECRETS) {
     for (const form of new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])) {
-      for (const [where, text] of places) assert.ok(!text.includes(form), `${what}: ${where} contains the secret ${secret}${form !== secret ? ` (as ${form})` : ''}`);
+      for (const [where, text] of places)
+        assert.ok(
+          !text.includes(form),
+          `${what}: ${where} contains the secret ${secret}${form !== secret ? ` (as ${form})` : ''}`,
+        );
     }
   }
 }
@@ -106,9 +114,16 @@ test('a successful run and `preflight report`: credentials reach the server, no 
     assert.equal(s.authorization, `Basic ${BASIC}`, s.url);
     assert.equal(s.key, ENV.PF_HDR);
   }
-  assert.ok(seen.some((s) => s.url === `/ready?token=${ENV.PF_QUERY}`), 'readiness');
-  assert.ok(seen.some((s) => s.url === `/${ENV.PF_PATH_TOKEN}/infer?api_key=${LITERAL_KEY}&token=${ENV.PF_QUERY}`), seen.map((s) => s.url).join(' '));
-  for (const f of ['summary.json', 'plan.resolved.json', 'report.html', 'summary.md']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  assert.ok(
+    seen.some((s) => s.url === `/ready?token=${ENV.PF_QUERY}`),
+    'readiness',
+  );
+  assert.ok(
+    seen.some((s) => s.url === `/${ENV.PF_PATH_TOKEN}/infer?api_key=${LITERAL_KEY}&token=${ENV.PF_QUERY}`),
+    seen.map((s) => s.url).join(' '),
+  );
+  for (const f of ['summary.json', 'plan.resolved.json', 'report.html', 'summary.md'])
+    assert.ok(fs.existsSync(path.join(out, f)), f);
   assertNoSecrets('run', r, out);
 
   const rep = await preflight(['report', out]);
@@ -126,7 +141,10 @@ test('an invalid plan (run and validate): no secret in the problems', async () =
     .replace('  - p99 < 10s', '  - "p99 < ${PF_QUERY}"');
   const file = planFile('invalid.yaml', text);
   const out = path.join(dir, 'out-invalid');
-  for (const args of [['run', file, '--out', out], ['validate', file]]) {
+  for (const args of [
+    ['run', file, '--out', out],
+    ['validate', file],
+  ]) {
     const r = await preflight(args);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /invalid\.yaml:2:\d+/);
@@ -149,7 +167,9 @@ test('an unreachable target: no secret in the error', async () => {
 test('a not-ready target that echoes the request: no secret in the readiness or prepare error', async () => {
   const srv = await httpServer((req, res) => {
     res.writeHead(503, { 'content-type': 'text/plain' });
-    res.end(`not ready: ${req.method} ${req.url} authorization=${req.headers.authorization} x-api-key=${req.headers['x-api-key']}`);
+    res.end(
+      `not ready: ${req.method} ${req.url} authorization=${req.headers.authorization} x-api-key=${req.headers['x-api-key']}`,
+    );
   });
   servers.push(srv);
   // The readiness check (its path carries a secret query value).
@@ -161,8 +181,18 @@ test('a not-ready target that echoes the request: no secret in the readiness or 
   // kserve-v2's prepare requests quote the URL (with the path token) and the server's answer; in
   // worker threads too.
   const out2 = path.join(dir, 'out-prepare');
-  const r2 = await preflight(['run', planFile('prepare.yaml', planText(srv.url, { protocol: 'kserve-v2', ready: 'false' })), '--out', out2, '--workers', '2']);
+  const r2 = await preflight([
+    'run',
+    planFile('prepare.yaml', planText(srv.url, { protocol: 'kserve-v2', ready: 'false' })),
+    '--out',
+    out2,
+    '--workers',
+    '2',
+  ]);
   assert.equal(r2.code, 5, r2.stderr);
-  assert.match(r2.stderr, /server not ready: GET http:\/\/127\.0\.0\.1:\d+\/\*\*\*\/v2\/health\/ready → 503 not ready: GET \/\*\*\*\/v2\/health\/ready authorization=Basic \*\*\* x-api-key=\*\*\*/);
+  assert.match(
+    r2.stderr,
+    /server not ready: GET http:\/\/127\.0\.0\.1:\d+\/\*\*\*\/v2\/health\/ready → 503 not ready: GET \/\*\*\*\/v2\/health\/ready authorization=Basic \*\*\* x-api-key=\*\*\*/,
+  );
   assertNoSecrets('prepare', r2, out2);
 });

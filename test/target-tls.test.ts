@@ -34,42 +34,87 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const openssl = (args: string[]) => spawnSync('openssl', args, { cwd: dir, stdio: 'ignore', timeout: 30_000 }).status === 0;
+const openssl = (args: string[]) =>
+  spawnSync('openssl', args, { cwd: dir, stdio: 'ignore', timeout: 30_000 }).status === 0;
 
 before(async () => {
   // A private CA, and a server certificate it signed for 127.0.0.1.
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
   certsOk =
-    openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=Preflight test CA', '-days', '1', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']) &&
+    openssl([
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-subj',
+      '/CN=Preflight test CA',
+      '-days',
+      '1',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]) &&
     openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']) &&
-    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf']);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'ext.cnf',
+    ]);
   if (!certsOk) return;
-  server = https.createServer({ key: fs.readFileSync(path.join(dir, 'server.key')), cert: fs.readFileSync(path.join(dir, 'server.pem')) }, (req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '' });
-      const send = (status: number, v: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(v));
-      };
-      const u = req.url ?? '';
-      if (u === '/v2/health/ready' || u === '/v2/models/m/ready') return send(200, {});
-      if (u === '/admin/rollout') return send(200, { ok: true });
-      if (u === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        return res.end('process_resident_memory_bytes 12345678\n');
-      }
-      if (u === '/v2/models/m') return send(200, { name: 'm', platform: 'fake', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }], outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 2] }] });
-      if (u === '/v2/models/m/infer' && req.method === 'POST') {
-        const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { inputs: Array<{ shape: number[] }> };
-        const rows = body.inputs[0].shape[0];
-        return send(200, { model_name: 'm', outputs: [{ name: 'probs', datatype: 'FP32', shape: [rows, 2], data: new Array(rows * 2).fill(0.5) }] });
-      }
-      send(404, { error: `no route ${u}` });
-    });
-  });
+  server = https.createServer(
+    { key: fs.readFileSync(path.join(dir, 'server.key')), cert: fs.readFileSync(path.join(dir, 'server.pem')) },
+    (req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', url: req.url ?? '' });
+        const send = (status: number, v: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(v));
+        };
+        const u = req.url ?? '';
+        if (u === '/v2/health/ready' || u === '/v2/models/m/ready') return send(200, {});
+        if (u === '/admin/rollout') return send(200, { ok: true });
+        if (u === '/metrics') {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          return res.end('process_resident_memory_bytes 12345678\n');
+        }
+        if (u === '/v2/models/m')
+          return send(200, {
+            name: 'm',
+            platform: 'fake',
+            inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }],
+            outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 2] }],
+          });
+        if (u === '/v2/models/m/infer' && req.method === 'POST') {
+          const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { inputs: Array<{ shape: number[] }> };
+          const rows = body.inputs[0].shape[0];
+          return send(200, {
+            model_name: 'm',
+            outputs: [{ name: 'probs', datatype: 'FP32', shape: [rows, 2], data: new Array(rows * 2).fill(0.5) }],
+          });
+        }
+        send(404, { error: `no route ${u}` });
+      });
+    },
+  );
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -104,7 +149,10 @@ for (const client of ['auto', 'undici'] as const) {
     const r = await run(plan, { outDir: path.join(dir, `out-ok-${client}`) });
     const s = r.summary.scenarios.s;
     // Passed, or invalid when the shared machine stalled the generator: TLS is what is tested here.
-    assert.ok(r.exitCode === ExitCode.Passed || r.exitCode === ExitCode.RunInvalid, JSON.stringify({ exit: r.exitCode, errors: s.errors, warnings: r.summary.warnings }));
+    assert.ok(
+      r.exitCode === ExitCode.Passed || r.exitCode === ExitCode.RunInvalid,
+      JSON.stringify({ exit: r.exitCode, errors: s.errors, warnings: r.summary.warnings }),
+    );
     assert.ok(s.requests >= 10, `${s.requests} requests`);
     assert.equal(s.ok, s.requests, JSON.stringify(s.errors));
     const gets = seen.filter((x) => x.method === 'GET').map((x) => x.url);
@@ -144,7 +192,10 @@ test('https + private CA: prepare requests use the TLS options too (connect chec
   assert.equal(err.code, 'E_TARGET_UNREACHABLE');
   assert.match(err.problems.map((p) => p.hint).join('\n'), /tls\.caFile/);
   // tls.insecure: not verified, but it works (and says so).
-  const r = await run(kservePlan('{ insecure: true }'), { outDir: path.join(dir, 'out-insecure'), skipTargetCheck: true });
+  const r = await run(kservePlan('{ insecure: true }'), {
+    outDir: path.join(dir, 'out-insecure'),
+    skipTargetCheck: true,
+  });
   assert.equal(r.summary.scenarios.s.ok, r.summary.scenarios.s.requests);
   assert.ok(r.summary.warnings.some((w) => w.includes('tls.insecure')));
 });
@@ -152,17 +203,27 @@ test('https + private CA: prepare requests use the TLS options too (connect chec
 test('https + private CA: a rollout http action and an https memory source use the TLS options too', async (t) => {
   if (!certsOk) return t.skip('openssl is not available to make certificates');
   const ca = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8');
-  const action = { kind: 'http' as const, method: 'POST', url: `${url}/admin/rollout`, headers: {}, display: 'POST /admin/rollout' };
+  const action = {
+    kind: 'http' as const,
+    method: 'POST',
+    url: `${url}/admin/rollout`,
+    headers: {},
+    display: 'POST /admin/rollout',
+  };
   const trusted = await runAction(action, { timeoutMs: 10_000, tls: { insecure: false, ca } });
   assert.equal(trusted.ok, true, trusted.error);
   assert.equal(trusted.status, 200);
   const untrusted = await runAction(action, { timeoutMs: 10_000, tls: { insecure: false } });
   assert.equal(untrusted.ok, false);
 
-  const sampler = new MemorySampler({ url: `${url}/metrics`, metric: 'process_resident_memory_bytes' }, { insecure: false, ca });
+  const sampler = new MemorySampler(
+    { url: `${url}/metrics`, metric: 'process_resident_memory_bytes' },
+    { insecure: false, ca },
+  );
   sampler.start(60_000);
   const deadline = Date.now() + 10_000;
-  while (sampler.latest() === undefined && sampler.failures === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (sampler.latest() === undefined && sampler.failures === 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   sampler.stop();
   assert.equal(sampler.latest(), 12345678, `failures: ${sampler.failures}`);
 });
@@ -170,8 +231,14 @@ test('https + private CA: a rollout http action and an https memory source use t
 test('https:// to a plain-HTTP server fails at once (exit 5) with a hint', async () => {
   const plain = await delayServer(0);
   try {
-    const p = parsePlan(`target: { url: "${plain.url.replace('http:', 'https:')}", readyTimeout: 60s, ready: /health }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: / } }\n`, { env: {} });
-    const err = await run(p, { outDir: path.join(dir, 'out-plain') }).then(() => assert.fail('the run should not start'), (e: unknown) => e);
+    const p = parsePlan(
+      `target: { url: "${plain.url.replace('http:', 'https:')}", readyTimeout: 60s, ready: /health }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: / } }\n`,
+      { env: {} },
+    );
+    const err = await run(p, { outDir: path.join(dir, 'out-plain') }).then(
+      () => assert.fail('the run should not start'),
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof PreflightError, String(err));
     assert.equal(err.exitCode, ExitCode.TargetUnreachable);
     assert.match(err.message, /does not speak TLS/);
@@ -184,12 +251,29 @@ test('https:// to a plain-HTTP server fails at once (exit 5) with a hint', async
 
 test('tlsFailure: which errors are permanent, and the hint for each', () => {
   const tls = { insecure: false };
-  const wrap = (code: string, message: string) => Object.assign(new Error('fetch failed'), { cause: Object.assign(new Error(message), { code }) });
-  const host = tlsFailure('https://models.example', wrap('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"), tls);
+  const wrap = (code: string, message: string) =>
+    Object.assign(new Error('fetch failed'), { cause: Object.assign(new Error(message), { code }) });
+  const host = tlsFailure(
+    'https://models.example',
+    wrap('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"),
+    tls,
+  );
   assert.match(host?.message ?? '', /not for this host name/);
   assert.match(host?.problems[0].hint ?? '', /subjectAltName/);
-  assert.equal(host?.problems[0].message, "Hostname/IP does not match certificate's altnames", 'the message of the TLS error, not of its wrapper');
-  assert.match(tlsFailure('https://m', wrap('CERT_HAS_EXPIRED', 'certificate has expired'), tls)?.message ?? '', /not valid now/);
-  assert.match(tlsFailure('https://m', wrap('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify'), { insecure: false, ca: 'PEM' })?.problems[0].hint ?? '', /the CA in tls\.caFile did not sign/);
-  for (const transient of ['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_HEADERS_TIMEOUT']) assert.equal(tlsFailure('https://m', wrap(transient, 'x'), tls), undefined, transient);
+  assert.equal(
+    host?.problems[0].message,
+    "Hostname/IP does not match certificate's altnames",
+    'the message of the TLS error, not of its wrapper',
+  );
+  assert.match(
+    tlsFailure('https://m', wrap('CERT_HAS_EXPIRED', 'certificate has expired'), tls)?.message ?? '',
+    /not valid now/,
+  );
+  assert.match(
+    tlsFailure('https://m', wrap('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify'), { insecure: false, ca: 'PEM' })
+      ?.problems[0].hint ?? '',
+    /the CA in tls\.caFile did not sign/,
+  );
+  for (const transient of ['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_HEADERS_TIMEOUT'])
+    assert.equal(tlsFailure('https://m', wrap(transient, 'x'), tls), undefined, transient);
 });

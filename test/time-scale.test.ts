@@ -56,7 +56,10 @@ test('--time-scale 0.1 runs a plan of scenarios 10× shorter at the same rates',
   assert.equal(s.scenarios.second.requests + s.scenarios.second.unsent, 20);
   assert.ok(s.durationS < 10, `run took ${s.durationS} s`);
   const resolved = JSON.parse(fs.readFileSync(path.join(out, 'plan.resolved.json'), 'utf8'));
-  assert.deepEqual(resolved.scenarios.map((x: { startTimeMs: number }) => x.startTimeMs), [0, 1000]);
+  assert.deepEqual(
+    resolved.scenarios.map((x: { startTimeMs: number }) => x.startTimeMs),
+    [0, 1000],
+  );
   assert.equal(resolved.options.intervalMs, 100);
 });
 
@@ -69,7 +72,10 @@ thresholds:
 `);
   const s = scalePlan(plan, 0.1);
   const a = s.scenarios[0];
-  assert.deepEqual([a.durationMs, a.startTimeMs, a.gracefulStopMs, s.thresholds[0].delayAbortEvalMs, s.options.intervalMs], [3000, 500, 400, 1000, 100]);
+  assert.deepEqual(
+    [a.durationMs, a.startTimeMs, a.gracefulStopMs, s.thresholds[0].delayAbortEvalMs, s.options.intervalMs],
+    [3000, 500, 400, 1000, 100],
+  );
   assert.deepEqual([a.concurrency, a.thinkTimeMs, s.target.timeoutMs], [3, 100, 2000]);
   assert.equal(plan.scenarios[0].durationMs, 30_000);
 });

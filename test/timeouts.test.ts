@@ -57,7 +57,9 @@ async function dripServer(): Promise<TestServer> {
 
 /** Sends the head of every response, then nothing. */
 async function headThenStallServer(): Promise<TestServer> {
-  const srv = await tcpServer((sock) => sock.on('data', () => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n')));
+  const srv = await tcpServer((sock) =>
+    sock.on('data', () => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n')),
+  );
   servers.push(srv);
   return srv;
 }
@@ -69,7 +71,14 @@ async function silentServer(): Promise<TestServer> {
   return srv;
 }
 
-const errorRateBelow1pct: ThresholdPlan = { expression: 'error_rate < 1%', metric: 'error_rate', op: '<', value: 0.01, abortOnFail: false, delayAbortEvalMs: 0 };
+const errorRateBelow1pct: ThresholdPlan = {
+  expression: 'error_rate < 1%',
+  metric: 'error_rate',
+  op: '<',
+  value: 0.01,
+  abortOnFail: false,
+  delayAbortEvalMs: 0,
+};
 
 for (const client of ['auto', 'undici'] as const) {
   test(`timeout is a deadline for the whole response (client ${client}): drip body, head then stall, no answer → class timeout at about the timeout`, async () => {
@@ -81,32 +90,52 @@ for (const client of ['auto', 'undici'] as const) {
       ['stall', stall.url, /not complete within the request timeout/],
       ['silent', silent.url, /no response head within the request timeout/],
     ];
-    const p = plan(drip.url, cases.map(([name, url]) => scenario(name, { rate: 5, durationMs: 1000, gracefulStopMs: 5000, target: { url } })), { timeoutMs: 1000 });
+    const p = plan(
+      drip.url,
+      cases.map(([name, url]) => scenario(name, { rate: 5, durationMs: 1000, gracefulStopMs: 5000, target: { url } })),
+      { timeoutMs: 1000 },
+    );
     p.target.client = client;
     const started = Date.now();
     const { summary, exitCode } = await run(p, { outDir: tmp(), skipTargetCheck: true });
-    assert.ok(Date.now() - started < 5000, `the run ended ${Date.now() - started} ms after it started: requests did not wait for the graceful stop`);
+    assert.ok(
+      Date.now() - started < 5000,
+      `the run ended ${Date.now() - started} ms after it started: requests did not wait for the graceful stop`,
+    );
     for (const [name, , reason] of cases) {
       const s = summary.scenarios[name];
-      assert.equal(s.requests, 5, `${name}: ${JSON.stringify({ requests: s.requests, cancelled: s.cancelled, errors: s.errors })}`);
+      assert.equal(
+        s.requests,
+        5,
+        `${name}: ${JSON.stringify({ requests: s.requests, cancelled: s.cancelled, errors: s.errors })}`,
+      );
       assert.equal(s.cancelled, 0, `${name}: timed out, not cancelled at the stop`);
       assert.equal(s.errors.timeout, 5, `${name}: ${JSON.stringify(s.errors)}`);
       assert.equal(s.error_rate, 1);
       assert.equal(s.ok_throughput, 0);
       // Never early, at most a few ticks late (generous: noisy machines).
-      assert.ok(s.service_time_ms.min >= 990 && s.service_time_ms.max < 2500, `${name}: service time ${s.service_time_ms.min}–${s.service_time_ms.max} ms with timeout 1 s`);
+      assert.ok(
+        s.service_time_ms.min >= 990 && s.service_time_ms.max < 2500,
+        `${name}: service time ${s.service_time_ms.min}–${s.service_time_ms.max} ms with timeout 1 s`,
+      );
       assert.equal(s.error_reasons?.timeout?.length, 1, `${name}: ${JSON.stringify(s.error_reasons)}`);
       assert.match(s.error_reasons!.timeout![0], reason);
       assert.match(s.error_reasons!.timeout![0], /1000 ms/);
     }
     assert.equal(summary.verdict, 'invalid', 'nothing was served: not PASSED, even without thresholds');
     assert.equal(exitCode, ExitCode.RunInvalid);
-    assert.ok(summary.warnings.some((w) => /no_request_succeeded: scenario drip/.test(w)), summary.warnings.join(' | '));
+    assert.ok(
+      summary.warnings.some((w) => /no_request_succeeded: scenario drip/.test(w)),
+      summary.warnings.join(' | '),
+    );
   });
 
   test(`requests still in flight at the graceful stop count as failed (client ${client}): a drip body with the default 30 s timeout`, async () => {
     const drip = await dripServer();
-    const p = plan(drip.url, [scenario('d', { rate: 10, durationMs: 500, gracefulStopMs: 300 })], { timeoutMs: 30_000, thresholds: [errorRateBelow1pct] });
+    const p = plan(drip.url, [scenario('d', { rate: 10, durationMs: 500, gracefulStopMs: 300 })], {
+      timeoutMs: 30_000,
+      thresholds: [errorRateBelow1pct],
+    });
     p.target.client = client;
     const { summary, exitCode } = await run(p, { outDir: tmp(), skipTargetCheck: true });
     const s = summary.scenarios.d;
@@ -114,12 +143,21 @@ for (const client of ['auto', 'undici'] as const) {
     assert.equal(s.cancelled, 5, JSON.stringify({ requests: s.requests, unsent: s.unsent, cancelled: s.cancelled }));
     assert.equal(s.error_rate, 1, 'cancelled at the stop = not served');
     assert.equal(summary.total.error_rate, 1);
-    assert.deepEqual([summary.thresholds[0].ok, summary.thresholds[0].value], [false, 1], JSON.stringify(summary.thresholds));
+    assert.deepEqual(
+      [summary.thresholds[0].ok, summary.thresholds[0].value],
+      [false, 1],
+      JSON.stringify(summary.thresholds),
+    );
     assert.equal(summary.verdict, 'failed');
     assert.equal(exitCode, ExitCode.ThresholdsFailed);
-    assert.ok(summary.warnings.some((w) => /5 requests were still in flight when the graceful stop \(0\.3 s\) ended/.test(w)), summary.warnings.join(' | '));
+    assert.ok(
+      summary.warnings.some((w) => /5 requests were still in flight when the graceful stop \(0\.3 s\) ended/.test(w)),
+      summary.warnings.join(' | '),
+    );
     // Without thresholds: invalid, never passed.
-    const bare = plan(drip.url, [scenario('d', { rate: 10, durationMs: 500, gracefulStopMs: 300 })], { timeoutMs: 30_000 });
+    const bare = plan(drip.url, [scenario('d', { rate: 10, durationMs: 500, gracefulStopMs: 300 })], {
+      timeoutMs: 30_000,
+    });
     bare.target.client = client;
     const r2 = await run(bare, { outDir: tmp(), skipTargetCheck: true });
     assert.equal(r2.summary.verdict, 'invalid');
@@ -128,9 +166,15 @@ for (const client of ['auto', 'undici'] as const) {
 
   test(`a 1 MB response header is invalid_response (client ${client}), with its reason`, async () => {
     const big = 'x'.repeat(1024 * 1024);
-    const srv = await tcpServer((sock) => sock.once('data', () => sock.write(`HTTP/1.1 200 OK\r\nX-Big: ${big}\r\nContent-Length: 2\r\n\r\nok`, () => sock.end())));
+    const srv = await tcpServer((sock) =>
+      sock.once('data', () =>
+        sock.write(`HTTP/1.1 200 OK\r\nX-Big: ${big}\r\nContent-Length: 2\r\n\r\nok`, () => sock.end()),
+      ),
+    );
     servers.push(srv);
-    const p = plan(srv.url, [scenario('h', { executor: 'iterations', concurrency: 1, maxRequests: 3, durationMs: 10_000 })]);
+    const p = plan(srv.url, [
+      scenario('h', { executor: 'iterations', concurrency: 1, maxRequests: 3, durationMs: 10_000 }),
+    ]);
     p.target.client = client;
     const { summary } = await run(p, { outDir: tmp(), skipTargetCheck: true });
     const s = summary.scenarios.h;
@@ -144,7 +188,10 @@ test('throughput counts completed requests, ok_throughput only served ones; fail
   const ok = await delayServer(1);
   servers.push(ok);
   const refused = await closedPort();
-  const p = plan(ok.url, [scenario('good', { rate: 20, durationMs: 1000 }), scenario('bad', { rate: 20, durationMs: 1000, target: { url: `http://127.0.0.1:${refused}` } })]);
+  const p = plan(ok.url, [
+    scenario('good', { rate: 20, durationMs: 1000 }),
+    scenario('bad', { rate: 20, durationMs: 1000, target: { url: `http://127.0.0.1:${refused}` } }),
+  ]);
   const { summary } = await run(p, { outDir: tmp(), skipTargetCheck: true });
   const good = summary.scenarios.good;
   const bad = summary.scenarios.bad;
@@ -157,7 +204,14 @@ test('throughput counts completed requests, ok_throughput only served ones; fail
   assert.match(summary.total.error_reasons!.connection_refused![0], /ECONNREFUSED/);
   // One scenario served nothing: the run is invalid even though the other was fine.
   assert.equal(summary.verdict, 'invalid');
-  assert.ok(summary.warnings.some((w) => /no_request_succeeded: scenario bad: not one of its 20 requests succeeded \(20 failed \(connection_refused 20\)\)/.test(w)), summary.warnings.join(' | '));
+  assert.ok(
+    summary.warnings.some((w) =>
+      /no_request_succeeded: scenario bad: not one of its 20 requests succeeded \(20 failed \(connection_refused 20\)\)/.test(
+        w,
+      ),
+    ),
+    summary.warnings.join(' | '),
+  );
   assert.ok(!summary.warnings.some((w) => /scenario good/.test(w)));
 });
 
@@ -167,9 +221,14 @@ test('error reasons of HTTP failures name the status; secrets in messages are re
   const p = plan(srv.url, [scenario('s', { rate: 10, durationMs: 500 })]);
   // The target's port stands in for a secret that would appear in a message (e.g. a URL with a token).
   const refused = await closedPort();
-  const p2 = plan(srv.url, [scenario('r', { rate: 10, durationMs: 300, target: { url: `http://127.0.0.1:${refused}` } })]);
+  const p2 = plan(srv.url, [
+    scenario('r', { rate: 10, durationMs: 300, target: { url: `http://127.0.0.1:${refused}` } }),
+  ]);
   p2.secrets = [`127.0.0.1:${refused}`];
-  const [a, b] = [await run(p, { outDir: tmp(), skipTargetCheck: true }), await run(p2, { outDir: tmp(), skipTargetCheck: true })];
+  const [a, b] = [
+    await run(p, { outDir: tmp(), skipTargetCheck: true }),
+    await run(p2, { outDir: tmp(), skipTargetCheck: true }),
+  ];
   assert.deepEqual(a.summary.scenarios.s.error_reasons, { http_5xx: ['HTTP 503'] });
   const reasons = JSON.stringify(b.summary.scenarios.r.error_reasons);
   assert.match(reasons, /ECONNREFUSED/);
@@ -206,7 +265,12 @@ ${thresholds}`;
   const summary = JSON.parse(fs.readFileSync(path.join(dir, 'gated', 'summary.json'), 'utf8'));
   assert.equal(summary.scenarios.drip.errors.timeout, 5);
   assert.equal(summary.scenarios.drip.error_rate, 1);
-  for (const f of ['summary.md', 'report.html']) assert.match(fs.readFileSync(path.join(dir, 'gated', f), 'utf8'), /not complete within the request timeout/, `${f} shows the reason`);
+  for (const f of ['summary.md', 'report.html'])
+    assert.match(
+      fs.readFileSync(path.join(dir, 'gated', f), 'utf8'),
+      /not complete within the request timeout/,
+      `${f} shows the reason`,
+    );
 });
 
 // A connection-level guard: the drip server really keeps a socket open (so the tests above test a stall).

@@ -39,8 +39,14 @@ const BAD_FILES: Record<string, { content: Buffer | string; expect: RegExp }> = 
   'empty.csv': { content: '', expect: /empty\.csv: CSV file is empty/ },
   'header.csv': { content: 'p0,p1,label\n', expect: /header\.csv:1: CSV file has a header but no rows/ },
   'width.csv': { content: 'p0,p1,label\n1,2,0\n3,4\n5,6,1\n', expect: /width\.csv:3: row 2 has 2 cells, header has 3/ },
-  'nonnum.csv': { content: 'p0,p1,label\n1,2,0\n3,abc,1\n', expect: /nonnum\.csv:3: row 2, column "p1": "abc" is not a number/ },
-  'latin1.csv': { content: Buffer.concat([Buffer.from('p0,p1,label\n1,2,0\n3,4,'), Buffer.from([0xe9]), Buffer.from('\n')]), expect: /latin1\.csv:3:5: not UTF-8 text \(byte 0xe9/ },
+  'nonnum.csv': {
+    content: 'p0,p1,label\n1,2,0\n3,abc,1\n',
+    expect: /nonnum\.csv:3: row 2, column "p1": "abc" is not a number/,
+  },
+  'latin1.csv': {
+    content: Buffer.concat([Buffer.from('p0,p1,label\n1,2,0\n3,4,'), Buffer.from([0xe9]), Buffer.from('\n')]),
+    expect: /latin1\.csv:3:5: not UTF-8 text \(byte 0xe9/,
+  },
   'bad.jsonl': { content: '{"p0":1,"p1":2,"label":0}\n{"p0":1,\n', expect: /bad\.jsonl:2: not valid JSON/ },
 };
 
@@ -109,7 +115,10 @@ options: { workers: 100000, interval: 1us }
   const r = await preflight(['validate', path.join(dir, 'plan.yaml')], { env: { TOKEN: 'hunter2-secret\n' } });
   assert.equal(r.code, 2);
   const err = r.stderr;
-  assert.match(err, /plan\.yaml:1:\d+: header value contains a line break \(CR\/LF\) after interpolating `Bearer \$\{TOKEN\}`/);
+  assert.match(
+    err,
+    /plan\.yaml:1:\d+: header value contains a line break \(CR\/LF\) after interpolating `Bearer \$\{TOKEN\}`/,
+  );
   assert.match(err, /plan\.yaml:8:\d+: check `status = 200`/);
   assert.match(err, /plan\.yaml:8:\d+: check `\$\.x matches \[a-`: bad regular expression/);
   assert.match(err, /plan\.yaml:5:\d+: must be at most 1,000,000\/s, got `999999M\/s`/);
@@ -122,7 +131,10 @@ options: { workers: 100000, interval: 1us }
 test('validate: a replay trace with a bad time is reported (run would reject it at its start)', async () => {
   const dir = tmp();
   fs.writeFileSync(path.join(dir, 't.csv'), 'timestamp\n1\nsoon\n');
-  fs.writeFileSync(path.join(dir, 'plan.yaml'), 'target: { url: http://127.0.0.1:9 }\nscenarios:\n  r: { executor: replay, trace: { file: t.csv }, request: { path: /x } }\n');
+  fs.writeFileSync(
+    path.join(dir, 'plan.yaml'),
+    'target: { url: http://127.0.0.1:9 }\nscenarios:\n  r: { executor: replay, trace: { file: t.csv }, request: { path: /x } }\n',
+  );
   const r = await preflight(['validate', path.join(dir, 'plan.yaml')]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /t\.csv:3: `timestamp` is not a time: "soon"/);

@@ -42,13 +42,21 @@ test('the per-window hand-off on the sending thread is raw counts and takes far 
   const lateMs: number[] = [];
   const kinds = new Set<string>();
   let shard: LoadShard | null = null;
-  shard = await LoadShard.create(p, { index: 0, count: 1 }, async () => adapter, (b) => {
-    // How long after its window's end the batch was handed over (timer lateness + hand-off).
-    if (!b.final) lateMs.push(Number(absoluteNow() - (t0 + BigInt(b.index + 1) * BigInt(intervalMs) * 1_000_000n)) / 1e6);
-    for (const s of b.snapshots) for (const k of ['latency', 'h0', `h${HISTOGRAMS - 1}`]) if (s.histograms[k] !== undefined) kinds.add(describe(s.histograms[k]));
-    // As the coordinator does once it has merged a batch: its buffers go back to the shard's pool.
-    shard?.recycle(batchBuffers(b));
-  });
+  shard = await LoadShard.create(
+    p,
+    { index: 0, count: 1 },
+    async () => adapter,
+    (b) => {
+      // How long after its window's end the batch was handed over (timer lateness + hand-off).
+      if (!b.final)
+        lateMs.push(Number(absoluteNow() - (t0 + BigInt(b.index + 1) * BigInt(intervalMs) * 1_000_000n)) / 1e6);
+      for (const s of b.snapshots)
+        for (const k of ['latency', 'h0', `h${HISTOGRAMS - 1}`])
+          if (s.histograms[k] !== undefined) kinds.add(describe(s.histograms[k]));
+      // As the coordinator does once it has merged a batch: its buffers go back to the shard's pool.
+      shard?.recycle(batchBuffers(b));
+    },
+  );
   shard.start(t0);
   const guard = setTimeout(() => shard.stop(0), 10_000);
   await shard.done;
@@ -60,7 +68,10 @@ test('the per-window hand-off on the sending thread is raw counts and takes far 
   // windows' batches leave 5–144 ms after the window's end here (best window 5–8 ms); copying their
   // counts takes well under 1 ms (best window 0–2.5 ms).
   const best = Math.min(...lateMs);
-  assert.ok(best < 8, `best window handed over ${best.toFixed(2)} ms after its end (all: ${lateMs.map((x) => x.toFixed(1)).join(', ')})`);
+  assert.ok(
+    best < 8,
+    `best window handed over ${best.toFixed(2)} ms after its end (all: ${lateMs.map((x) => x.toFixed(1)).join(', ')})`,
+  );
   // Structural: nothing is encoded on the sending thread — the batch carries raw counts.
   assert.deepEqual([...kinds], ['raw counts']);
 });

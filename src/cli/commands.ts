@@ -59,24 +59,33 @@ const runCmd: Command = async (argv) => {
     'no-report': { type: 'boolean' },
     'time-scale': { type: 'string' },
   });
-  if (positionals.length !== 1) throw new PreflightError('E_ARGS', 'run takes exactly one plan file: preflight run <plan.yaml>');
+  if (positionals.length !== 1)
+    throw new PreflightError('E_ARGS', 'run takes exactly one plan file: preflight run <plan.yaml>');
   let plan = await loadPlan(positionals[0]);
   if (values['time-scale'] !== undefined) {
     const f = Number(values['time-scale']);
-    if (!(f > 0 && f <= 10)) throw new PreflightError('E_ARGS', `--time-scale must be a number in (0, 10], got "${values['time-scale']}"`);
+    if (!(f > 0 && f <= 10))
+      throw new PreflightError('E_ARGS', `--time-scale must be a number in (0, 10], got "${values['time-scale']}"`);
     plan = plan.profile ? scaleProfile(plan, f) : scalePlan(plan, f);
   }
   if (values.workers !== undefined) {
     const n = Number(values.workers);
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw new PreflightError('E_ARGS', `--workers must be an integer 1–64, got "${values.workers}"`);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+      throw new PreflightError('E_ARGS', `--workers must be an integer 1–64, got "${values.workers}"`);
     plan.options.workers = n;
   }
   // Data first: a bad data file is exit 2 before the results folder is touched or the target is
   // (run() checks again for library users; a data setting already checked is not read twice).
   await checkOffline(plan);
   if (values.out !== undefined) {
-    if (values.baseline !== undefined && path.resolve(values.baseline as string) === path.resolve(values.out as string)) {
-      throw new PreflightError('E_ARGS', `--baseline and --out are the same folder (${values.out}): the new run would replace the baseline it is compared with`);
+    if (
+      values.baseline !== undefined &&
+      path.resolve(values.baseline as string) === path.resolve(values.out as string)
+    ) {
+      throw new PreflightError(
+        'E_ARGS',
+        `--baseline and --out are the same folder (${values.out}): the new run would replace the baseline it is compared with`,
+      );
     }
     prepareOutDir(values.out as string); // a bad path fails here, before any request; stale results are cleared
   }
@@ -99,10 +108,20 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
   const err = process.stderr;
   const c = paint(useColor(err));
   const view = opts.quiet ? null : new ProgressView(err);
-  if (!opts.quiet) err.write(c.dim(`target ${redact(plan.target.url, plan.secrets)} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s) · HTTP client ${HTTP_CLIENT_NAME[httpClientOf(plan)]}\n`));
-  if (plan.target.tls.insecure) err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
+  if (!opts.quiet)
+    err.write(
+      c.dim(
+        `target ${redact(plan.target.url, plan.secrets)} · ${plan.scenarios.length} scenario(s) · ${plan.options.workers} worker(s) · HTTP client ${HTTP_CLIENT_NAME[httpClientOf(plan)]}\n`,
+      ),
+    );
+  if (plan.target.tls.insecure)
+    err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
   return withInterrupt('the run', async (signal) => {
-    const result = await run(plan, { outDir: opts.outDir, signal, onProgress: view ? (p) => view.update(p) : undefined }).catch((e: unknown) => {
+    const result = await run(plan, {
+      outDir: opts.outDir,
+      signal,
+      onProgress: view ? (p) => view.update(p) : undefined,
+    }).catch((e: unknown) => {
       // The run finished but its results could not all be written: show the verdict, then the error.
       view?.end();
       if (e instanceof ResultsWriteError && e.summary) process.stdout.write(renderSummary(e.summary) + '\n');
@@ -126,7 +145,9 @@ const validateCmd: Command = async (argv) => {
     process.stdout.write(`${c.green('✓')} ${positionals[0]} is valid\n`);
     return ExitCode.Passed;
   }
-  process.stderr.write(`${c.red('✗')} ${positionals[0]}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`);
+  process.stderr.write(
+    `${c.red('✗')} ${positionals[0]}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n`,
+  );
   for (const p of problems) process.stderr.write(`  ${formatProblem(p)}\n`);
   return ExitCode.InvalidPlan;
 };
@@ -142,7 +163,11 @@ const serveCmd: Command = async (argv) => {
 };
 
 const demoCmd: Command = async (argv) => {
-  const { values } = args(argv, { out: { type: 'string', short: 'o' }, short: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } }, false);
+  const { values } = args(
+    argv,
+    { out: { type: 'string', short: 'o' }, short: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } },
+    false,
+  );
   const { startServer } = await import('../server/index.js');
   const c = paint(useColor(process.stderr));
   const server = await startServer({ port: 0 });

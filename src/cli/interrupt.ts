@@ -24,7 +24,9 @@ export async function withInterrupt<T>(what: string, body: (signal: AbortSignal)
       process.stderr.on('error', ignore);
     }
     if (interrupts === 1) {
-      err.write(c.yellow(`\ninterrupted (${sig}): stopping ${what}, keeping partial results (Ctrl-C again to quit at once)\n`));
+      err.write(
+        c.yellow(`\ninterrupted (${sig}): stopping ${what}, keeping partial results (Ctrl-C again to quit at once)\n`),
+      );
       controller.abort();
     } else process.exit(ExitCode.Interrupted);
   };

@@ -23,7 +23,9 @@ async function main(argv: string[]): Promise<number> {
   const cmd = commands[name];
   if (!cmd) {
     const known = Object.keys(commands);
-    process.stderr.write(`preflight: unknown command "${name}". Commands: ${known.join(', ')}. See preflight --help.\n`);
+    process.stderr.write(
+      `preflight: unknown command "${name}". Commands: ${known.join(', ')}. See preflight --help.\n`,
+    );
     return ExitCode.InvalidPlan;
   }
   // `preflight run --help` and the like: the usage (serve has its own, longer help).
@@ -62,5 +64,8 @@ function asWriteFailure(e: unknown): unknown {
   if (e instanceof PreflightError || !x || typeof x.code !== 'string' || !writing.includes(x.syscall ?? '')) return e;
   if (!['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG'].includes(x.code)) return e;
   const p = problemFromError(x.path ?? 'a results file', e);
-  return new PreflightError('E_RESULTS_IO', `cannot write ${p.message}`, { cause: e, problems: p.hint ? [{ message: 'files written before this one are intact', hint: p.hint }] : [] });
+  return new PreflightError('E_RESULTS_IO', `cannot write ${p.message}`, {
+    cause: e,
+    problems: p.hint ? [{ message: 'files written before this one are intact', hint: p.hint }] : [],
+  });
 }

@@ -10,11 +10,19 @@ import { ProgressView } from './progress.js';
 import { withInterrupt } from './interrupt.js';
 import { renderSummary } from './summary-view.js';
 
-export async function runProfileWithTerminal(plan: Plan, opts: { outDir?: string; quiet?: boolean }): Promise<ProfileResult> {
+export async function runProfileWithTerminal(
+  plan: Plan,
+  opts: { outDir?: string; quiet?: boolean },
+): Promise<ProfileResult> {
   const err = process.stderr;
   const c = paint(useColor(err));
   let view = opts.quiet ? null : new ProgressView(err);
-  if (!opts.quiet) err.write(c.dim(`target ${redact(plan.target.url, plan.secrets)} · profile ${plan.profile!.type} · ${plan.options.workers} worker(s)\n`));
+  if (!opts.quiet)
+    err.write(
+      c.dim(
+        `target ${redact(plan.target.url, plan.secrets)} · profile ${plan.profile!.type} · ${plan.options.workers} worker(s)\n`,
+      ),
+    );
   return withInterrupt('the profile', async (signal) => {
     const result = await runProfile(plan, {
       outDir: opts.outDir,

@@ -7,13 +7,26 @@ type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 import { ExitCode } from '../core/exit-codes.js';
 import { PreflightError } from '../core/errors.js';
 import { problemFromError } from '../core/output-path.js';
-import { compareResults, compareRuns, comparisonExitCode, loadResultsSync, formatComparisonText, writeAllReports, writeComparison } from '../report/index.js';
+import {
+  compareResults,
+  compareRuns,
+  comparisonExitCode,
+  loadResultsSync,
+  formatComparisonText,
+  writeAllReports,
+  writeComparison,
+} from '../report/index.js';
 import { paint, useColor } from './format.js';
 import { parseTolerances } from './tolerances.js';
 
 export async function writeReportsFor(dir: string, quiet: boolean): Promise<void> {
   const written = await writeAllReports(dir).catch((e: unknown) => {
-    throw writeFailure(e, dir, 'the reports', 'summary.json and intervals.ndjson are complete and the verdict stands (exit code 7 only says the reports are missing); `preflight report DIR` renders them once there is space');
+    throw writeFailure(
+      e,
+      dir,
+      'the reports',
+      'summary.json and intervals.ndjson are complete and the verdict stands (exit code 7 only says the reports are missing); `preflight report DIR` renders them once there is space',
+    );
   });
   const c = paint(useColor(process.stderr));
   for (const w of written.warnings ?? []) process.stderr.write(c.yellow(`warning: ${w}\n`));
@@ -26,18 +39,24 @@ export async function writeReportsFor(dir: string, quiet: boolean): Promise<void
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { positionals } = parse(argv, {});
-  if (positionals.length !== 1) throw new PreflightError('E_ARGS', 'report takes one results folder: preflight report <results-dir>');
+  if (positionals.length !== 1)
+    throw new PreflightError('E_ARGS', 'report takes one results folder: preflight report <results-dir>');
   await writeReportsFor(positionals[0], false);
   return ExitCode.Passed;
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { tolerance: { type: 'string', multiple: true } });
-  if (positionals.length !== 2) throw new PreflightError('E_ARGS', 'compare takes two results folders: preflight compare <baseline-dir> <candidate-dir>');
+  if (positionals.length !== 2)
+    throw new PreflightError(
+      'E_ARGS',
+      'compare takes two results folders: preflight compare <baseline-dir> <candidate-dir>',
+    );
   const tolerances = parseTolerances((values.tolerance as string[] | undefined) ?? []);
   const [base, cand] = [loadResultsSync(positionals[0]), loadResultsSync(positionals[1])];
   const c = paint(useColor(process.stderr));
-  for (const w of [...(base.warnings ?? []), ...(cand.warnings ?? [])]) process.stderr.write(c.yellow(`warning: ${w}\n`));
+  for (const w of [...(base.warnings ?? []), ...(cand.warnings ?? [])])
+    process.stderr.write(c.yellow(`warning: ${w}\n`));
   const cmp = compareResults(base, cand, tolerances);
   process.stdout.write(formatComparisonText(cmp, { color: useColor() }) + '\n');
   return comparisonExitCode(cmp.verdict);
@@ -47,7 +66,12 @@ export async function compareCommand(argv: string[]): Promise<number> {
 export async function baselineCompare(baselineDir: string, runDir: string, quiet: boolean): Promise<boolean> {
   const cmp = compareRuns(baselineDir, runDir, []);
   await writeComparison(runDir, cmp).catch((e: unknown) => {
-    throw writeFailure(e, runDir, 'comparison.json', 'summary.json and intervals.ndjson are complete; `preflight compare BASELINE DIR` compares them again');
+    throw writeFailure(
+      e,
+      runDir,
+      'comparison.json',
+      'summary.json and intervals.ndjson are complete; `preflight compare BASELINE DIR` compares them again',
+    );
   });
   if (!quiet) process.stdout.write('\n' + formatComparisonText(cmp, { color: useColor() }) + '\n');
   return cmp.verdict === 'regression';

@@ -40,7 +40,11 @@ export class PreflightError extends Error {
   readonly code: PreflightErrorCode;
   readonly exitCode: ExitCode;
   readonly problems: Problem[];
-  constructor(code: PreflightErrorCode, message: string, opts: { exitCode?: ExitCode; problems?: Problem[]; cause?: unknown } = {}) {
+  constructor(
+    code: PreflightErrorCode,
+    message: string,
+    opts: { exitCode?: ExitCode; problems?: Problem[]; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'PreflightError';
     this.code = code;

@@ -110,11 +110,23 @@ export function checkWritableDir(dir: string): { missing: string[] } | { problem
     }
     if (!st.isDirectory()) {
       const what = p === abs ? 'exists and is not a folder' : `is a file, not a folder (in ${abs})`;
-      return { problem: { message: `${p} ${what}`, hint: 'choose a folder path (an existing folder or a new one)', argument: true } };
+      return {
+        problem: {
+          message: `${p} ${what}`,
+          hint: 'choose a folder path (an existing folder or a new one)',
+          argument: true,
+        },
+      };
     }
     const fsType = pseudoFs(p);
     if (fsType) {
-      return { problem: { message: `${abs} is on the kernel's ${fsType} filesystem, which cannot hold files`, hint: 'choose a folder on a normal disk', argument: true } };
+      return {
+        problem: {
+          message: `${abs} is on the kernel's ${fsType} filesystem, which cannot hold files`,
+          hint: 'choose a folder on a normal disk',
+          argument: true,
+        },
+      };
     }
     try {
       fs.accessSync(p, fs.constants.W_OK | fs.constants.X_OK);
@@ -134,7 +146,8 @@ export function ensureDir(dir: string): PathProblem | null {
     try {
       fs.mkdirSync(m);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(m, { throwIfNoEntry: false })?.isDirectory()) continue;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(m, { throwIfNoEntry: false })?.isDirectory())
+        continue;
       return problemFromError(m, err);
     }
   }
@@ -149,7 +162,8 @@ export async function ensureDirAsync(dir: string): Promise<PathProblem | null> {
     try {
       await mkdir(m);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(m).catch(() => null))?.isDirectory()) continue;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await stat(m).catch(() => null))?.isDirectory())
+        continue;
       return problemFromError(m, err);
     }
   }
@@ -159,7 +173,8 @@ export async function ensureDirAsync(dir: string): Promise<PathProblem | null> {
 /** Checks that `file` can be written (its folder can be made; it is not a folder itself). */
 export function checkWritableFile(file: string): PathProblem | null {
   const st = fs.statSync(file, { throwIfNoEntry: false });
-  if (st?.isDirectory()) return { message: `${path.resolve(file)} is a folder, not a file`, hint: 'give a file name', argument: true };
+  if (st?.isDirectory())
+    return { message: `${path.resolve(file)} is a folder, not a file`, hint: 'give a file name', argument: true };
   const checked = checkWritableDir(path.dirname(path.resolve(file)));
   return 'problem' in checked ? checked.problem : null;
 }
@@ -167,5 +182,8 @@ export function checkWritableFile(file: string): PathProblem | null {
 /** ensureDir that throws: E_ARGS (exit 2) for a path that cannot be used, E_RESULTS_IO (exit 7) for a full disk. */
 export function ensureDirOrThrow(dir: string): void {
   const p = ensureDir(dir);
-  if (p) throw new PreflightError(p.argument ? 'E_ARGS' : 'E_RESULTS_IO', `cannot write results to ${dir}`, { problems: [{ message: p.message, hint: p.hint }] });
+  if (p)
+    throw new PreflightError(p.argument ? 'E_ARGS' : 'E_RESULTS_IO', `cannot write results to ${dir}`, {
+      problems: [{ message: p.message, hint: p.hint }],
+    });
 }

@@ -12,8 +12,14 @@ test('same seed, same sequence; different seeds differ', () => {
   const b = new Rng(123);
   const c = new Rng(124);
   const sa = Array.from({ length: 20 }, () => a.float());
-  assert.deepEqual(sa, Array.from({ length: 20 }, () => b.float()));
-  assert.notDeepEqual(sa, Array.from({ length: 20 }, () => c.float()));
+  assert.deepEqual(
+    sa,
+    Array.from({ length: 20 }, () => b.float()),
+  );
+  assert.notDeepEqual(
+    sa,
+    Array.from({ length: 20 }, () => c.float()),
+  );
 });
 
 test('uniform ints and normals have the expected moments', () => {

@@ -18,7 +18,10 @@ test('an atomic write that fails reports its own error and leaves the previous f
     assert.equal(fs.existsSync(`${file}.tmp`), false);
     // A folder where the tmp file goes makes the write fail (EISDIR) without any mock.
     fs.mkdirSync(`${file}.tmp`);
-    assert.throws(() => writeFileAtomicSync(file, '{"v":2}\n'), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+    assert.throws(
+      () => writeFileAtomicSync(file, '{"v":2}\n'),
+      (e: NodeJS.ErrnoException) => e.code === 'EISDIR',
+    );
     await assert.rejects(writeFileAtomic(file, '{"v":3}\n'), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
     assert.equal(fs.readFileSync(file, 'utf8'), '{"v":1}\n');
   } finally {

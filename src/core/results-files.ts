@@ -98,11 +98,19 @@ export function parseIntervals(text: string): ParsedIntervals {
 }
 
 /** The warning for skipped intervals lines (empty when none). */
-export function intervalsWarning(p: Pick<ParsedIntervals, 'skipped' | 'skippedLines' | 'cutLast'>, file = 'intervals.ndjson'): string[] {
+export function intervalsWarning(
+  p: Pick<ParsedIntervals, 'skipped' | 'skippedLines' | 'cutLast'>,
+  file = 'intervals.ndjson',
+): string[] {
   if (p.skipped === 0) return [];
-  if (p.cutLast) return [`${file}: the last line (line ${p.skippedLines[0]}) is cut off, as after a crash or a kill while writing; it was skipped`];
+  if (p.cutLast)
+    return [
+      `${file}: the last line (line ${p.skippedLines[0]}) is cut off, as after a crash or a kill while writing; it was skipped`,
+    ];
   const more = p.skipped > p.skippedLines.length ? `, … (${p.skipped} in all)` : '';
-  return [`${file}: ${p.skipped} line(s) are not interval records and were skipped: line ${p.skippedLines.join(', ')}${more}`];
+  return [
+    `${file}: ${p.skipped} line(s) are not interval records and were skipped: line ${p.skippedLines.join(', ')}${more}`,
+  ];
 }
 
 /** DIR/intervals.ndjson, parsed tolerantly; a missing or unreadable file reads as no records. */

@@ -128,7 +128,14 @@ export interface Summary {
   /** Why the run ended before its planned end without being interrupted (a profile had its answer). */
   endedEarly?: string;
   /** Target memory sampled every interval (profiles with `memory`), bytes. */
-  target_memory?: { source: string; samples: number; first_bytes: number; last_bytes: number; min_bytes: number; max_bytes: number };
+  target_memory?: {
+    source: string;
+    samples: number;
+    first_bytes: number;
+    last_bytes: number;
+    min_bytes: number;
+    max_bytes: number;
+  };
 }
 
 /** One line of intervals.ndjson. */

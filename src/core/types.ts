@@ -79,7 +79,10 @@ export interface AdapterContext {
   /** Seed for anything random (data order, synthetic inputs). */
   seed: number;
   /** For fetching metadata/readiness before the run; plain request, not on the hot path. */
-  fetch(path: string, init?: { method?: string; body?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; body: Buffer }>;
+  fetch(
+    path: string,
+    init?: { method?: string; body?: string | Buffer; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: Buffer }>;
 }
 
 /**

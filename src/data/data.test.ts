@@ -34,7 +34,11 @@ async function dataError(fn: () => unknown): Promise<DataError> {
   assert.fail('expected a DataError');
 }
 
-async function inputsOf(f: string, inputs?: Array<{ name: string; columns: string[]; datatype: string }>, label?: string) {
+async function inputsOf(
+  f: string,
+  inputs?: Array<{ name: string; columns: string[]; datatype: string }>,
+  label?: string,
+) {
   const ds = await loadDataset(f);
   const problems = ds.problems;
   const t = buildTensorInputs(ds, { inputs, label }, problems);
@@ -84,7 +88,11 @@ describe('datasets', () => {
   it('JSON Lines and JSON arrays, with an array column as the tensor', async () => {
     const jl = await loadDataset(file('a.jsonl', '{"x":[[1,2],[3,4]],"label":1}\n\n{"x":[[5,6],[7,8]],"label":0}\n'));
     const problems = new ProblemList();
-    const [t] = buildTensorInputs(jl, { inputs: [{ name: 'x', columns: ['x'], datatype: 'FP32' }], label: 'label' }, problems);
+    const [t] = buildTensorInputs(
+      jl,
+      { inputs: [{ name: 'x', columns: ['x'], datatype: 'FP32' }], label: 'label' },
+      problems,
+    );
     assert.equal(problems.size, 0);
     assert.deepEqual(t.rowShape, [2, 2]);
     assert.equal(rowJson(t, 1), '[[5,6],[7,8]]');
@@ -100,9 +108,14 @@ describe('datasets', () => {
   });
 
   it('wrong width (CSV rows with too few / many cells) → every row listed with its line', async () => {
-    const e = await dataError(async () => (await loadDataset(file('width.csv', 'a,b,c\n1,2,3\n1,2\n1,2,3,4\n'))).problems.throwIfAny());
+    const e = await dataError(async () =>
+      (await loadDataset(file('width.csv', 'a,b,c\n1,2,3\n1,2\n1,2,3,4\n'))).problems.throwIfAny(),
+    );
     assert.equal(e.problems.length, 2);
-    assert.deepEqual(e.problems.map((p) => p.line), [3, 4]);
+    assert.deepEqual(
+      e.problems.map((p) => p.line),
+      [3, 4],
+    );
     assert.match(e.problems[0].message, /row 2 has 2 cells, header has 3/);
   });
 
@@ -127,7 +140,10 @@ describe('datasets', () => {
   it('JSON Lines: bad lines, non-objects and rows missing a used column are all reported', async () => {
     const f = file('bad.jsonl', '{"x":1,"y":2}\nnot json\n[1,2]\n{"x":3}\n');
     const e1 = await dataError(async () => (await loadDataset(f)).problems.throwIfAny());
-    assert.deepEqual(e1.problems.map((p) => p.line), [2, 3]);
+    assert.deepEqual(
+      e1.problems.map((p) => p.line),
+      [2, 3],
+    );
     const g = file('miss.jsonl', '{"x":1,"y":2}\n{"x":3}\n{"x":4,"y":"z"}\n');
     const e2 = await dataError(() => inputsOf(g, [{ name: 'in', columns: ['x', 'y'], datatype: 'FP32' }]));
     assert.ok(e2.problems.some((p) => /row 2 has no "y"/.test(p.message) && p.line === 2));
@@ -142,7 +158,12 @@ describe('datasets', () => {
 
   it('integer datatypes reject fractions; unknown datatypes are reported', async () => {
     const f = file('int.csv', 'a,b\n1.5,2\n3,4\n');
-    const e = await dataError(() => inputsOf(f, [{ name: 'x', columns: ['a', 'b'], datatype: 'INT64' }, { name: 'y', columns: ['a'], datatype: 'FLOAT99' }]));
+    const e = await dataError(() =>
+      inputsOf(f, [
+        { name: 'x', columns: ['a', 'b'], datatype: 'INT64' },
+        { name: 'y', columns: ['a'], datatype: 'FLOAT99' },
+      ]),
+    );
     assert.ok(e.problems.some((p) => /1\.5 is not an integer/.test(p.message)));
     assert.ok(e.problems.some((p) => /unknown datatype FLOAT99/.test(p.message)));
   });
@@ -169,7 +190,10 @@ describe('row order and batches', () => {
     const s1 = Array.from(rowOrder(100, 'shuffle', 1));
     assert.deepEqual(s1, Array.from(rowOrder(100, 'shuffle', 1)));
     assert.notDeepEqual(s1, Array.from(rowOrder(100, 'shuffle', 2)));
-    assert.deepEqual([...s1].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      [...s1].sort((a, b) => a - b),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
     const smp = Array.from(rowOrder(100, 'sample', 3));
     assert.ok(new Set(smp).size < 100, 'with replacement');
     assert.deepEqual(smp, Array.from(rowOrder(100, 'sample', 3)));
@@ -179,32 +203,63 @@ describe('row order and batches', () => {
     for (const count of [1, 2, 3, 4]) {
       const seen: number[] = [];
       for (let k = 0; k < count; k++) {
-        const t = buildBatchTable(24, { order: 'shuffle', batch: { min: 2, max: 2 }, seed: 9, shard: { index: k, count } });
+        const t = buildBatchTable(24, {
+          order: 'shuffle',
+          batch: { min: 2, max: 2 },
+          seed: 9,
+          shard: { index: k, count },
+        });
         for (let s = 0; s < 12 / count; s++) seen.push(...t.rows(t.batchOf(s)));
       }
-      assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 24 }, (_, i) => i), `count ${count}`);
+      assert.deepEqual(
+        seen.sort((a, b) => a - b),
+        Array.from({ length: 24 }, (_, i) => i),
+        `count ${count}`,
+      );
     }
   });
 
   it('batch sizes uniform in [min, max]; the last batch wraps to stay full', async () => {
-    const t = buildBatchTable(100, { order: 'sequential', batch: { min: 2, max: 5 }, seed: 4, shard: { index: 0, count: 1 } });
+    const t = buildBatchTable(100, {
+      order: 'sequential',
+      batch: { min: 2, max: 5 },
+      seed: 4,
+      shard: { index: 0, count: 1 },
+    });
     const sizes = Array.from({ length: t.count }, (_, i) => t.rows(i).length);
     assert.ok(sizes.every((s) => s >= 2 && s <= 5));
     assert.ok(new Set(sizes).size > 1);
-    const w = buildBatchTable(5, { order: 'sequential', batch: { min: 2, max: 2 }, seed: 4, shard: { index: 0, count: 1 } });
+    const w = buildBatchTable(5, {
+      order: 'sequential',
+      batch: { min: 2, max: 2 },
+      seed: 4,
+      shard: { index: 0, count: 1 },
+    });
     assert.deepEqual(Array.from(w.rows(2)), [4, 0]);
   });
 });
 
 describe('synthetic inputs and payloads', () => {
   it('shaped after metadata, seeded, typed', async () => {
-    const a = syntheticTensor({ name: 'x', datatype: 'FP32', shape: [-1, 8, 8] }, { distribution: 'uniform', low: 0, high: 16 }, 5);
-    const b = syntheticTensor({ name: 'x', datatype: 'FP32', shape: [-1, 8, 8] }, { distribution: 'uniform', low: 0, high: 16 }, 5);
+    const a = syntheticTensor(
+      { name: 'x', datatype: 'FP32', shape: [-1, 8, 8] },
+      { distribution: 'uniform', low: 0, high: 16 },
+      5,
+    );
+    const b = syntheticTensor(
+      { name: 'x', datatype: 'FP32', shape: [-1, 8, 8] },
+      { distribution: 'uniform', low: 0, high: 16 },
+      5,
+    );
     assert.equal(a.width, 64);
     assert.deepEqual(a.rowShape, [8, 8]);
     assert.deepEqual(Array.from(a.data as Float64Array), Array.from(b.data as Float64Array));
     assert.ok(Array.from(a.data as Float64Array).every((v) => v >= 0 && v < 16));
-    const n = syntheticTensor({ name: 'y', datatype: 'INT64', shape: [-1, 4] }, { distribution: 'normal', mean: 10, std: 2 }, 5);
+    const n = syntheticTensor(
+      { name: 'y', datatype: 'INT64', shape: [-1, 4] },
+      { distribution: 'normal', mean: 10, std: 2 },
+      5,
+    );
     const vals = Array.from(n.data as Float64Array);
     assert.ok(vals.every((v) => Number.isInteger(v)));
     const mean = vals.reduce((x, y) => x + y, 0) / vals.length;
@@ -225,14 +280,23 @@ describe('synthetic inputs and payloads', () => {
 
 describe('JSON helpers', () => {
   it('tolerant parse of bare NaN / Infinity / -Infinity outside strings only', async () => {
-    const v = parseJsonTolerant('{"p":[NaN, Infinity, -Infinity, 1], "s":"NaN Infinity"}') as { p: Array<number | null>; s: string };
+    const v = parseJsonTolerant('{"p":[NaN, Infinity, -Infinity, 1], "s":"NaN Infinity"}') as {
+      p: Array<number | null>;
+      s: string;
+    };
     assert.deepEqual(v.p, [null, Infinity, -Infinity, 1]);
     assert.equal(v.s, 'NaN Infinity');
     assert.throws(() => parseJsonTolerant('{"a": nope}'));
   });
 
   it('JSON path subset', async () => {
-    const doc = { outputs: [{ name: 'a', data: [1, 2] }, { name: 'b', data: [3] }], 'odd key': 1 };
+    const doc = {
+      outputs: [
+        { name: 'a', data: [1, 2] },
+        { name: 'b', data: [3] },
+      ],
+      'odd key': 1,
+    };
     assert.deepEqual(evalJsonPath(doc, compileJsonPath('$.outputs[0].data')), [1, 2]);
     assert.deepEqual(evalJsonPath(doc, compileJsonPath('$.outputs[-1].name')), 'b');
     assert.deepEqual(evalJsonPath(doc, compileJsonPath('$.outputs[*].name')), ['a', 'b']);
@@ -259,7 +323,9 @@ describe('predictions', () => {
 
 describe('prompt datasets', () => {
   it('prompt or messages, max_tokens; chat/completions conversion; bad rows reported', async () => {
-    const ds = await loadDataset(file('p.jsonl', '{"prompt":"hi","max_tokens":5}\n{"messages":[{"role":"user","content":"yo"}]}\n'));
+    const ds = await loadDataset(
+      file('p.jsonl', '{"prompt":"hi","max_tokens":5}\n{"messages":[{"role":"user","content":"yo"}]}\n'),
+    );
     const problems = new ProblemList();
     const chat = loadPrompts(ds, 'chat', problems);
     assert.deepEqual(chat[0], { messages: [{ role: 'user', content: 'hi' }], maxTokens: 5 });
@@ -269,7 +335,10 @@ describe('prompt datasets', () => {
     const bad = await loadDataset(file('pb.jsonl', '{"prompt":"a","max_tokens":-1}\n{"messages":"x"}\n{"other":1}\n'));
     loadPrompts(bad, 'chat', problems);
     assert.equal(problems.size, 3);
-    assert.throws(() => problems.throwIfAny(), (e: unknown) => e instanceof PreflightError && e.code === 'E_DATA_INVALID');
+    assert.throws(
+      () => problems.throwIfAny(),
+      (e: unknown) => e instanceof PreflightError && e.code === 'E_DATA_INVALID',
+    );
   });
 });
 
@@ -278,8 +347,28 @@ describe('golden files across shards', () => {
     const { writeGoldenShard, readGolden } = await import('./quality.js');
     const { readdirSync } = await import('node:fs');
     const f = join(dir, 'g', 'golden.jsonl');
-    assert.equal(await writeGoldenShard(f, { index: 1, count: 2 }, new Map([[3, [0.5, 1]], [1, [2, NaN]]])), false);
-    assert.equal(await writeGoldenShard(f, { index: 0, count: 2 }, new Map([[0, [1]], [2, [2]]])), true);
+    assert.equal(
+      await writeGoldenShard(
+        f,
+        { index: 1, count: 2 },
+        new Map([
+          [3, [0.5, 1]],
+          [1, [2, NaN]],
+        ]),
+      ),
+      false,
+    );
+    assert.equal(
+      await writeGoldenShard(
+        f,
+        { index: 0, count: 2 },
+        new Map([
+          [0, [1]],
+          [2, [2]],
+        ]),
+      ),
+      true,
+    );
     const g = readGolden(f);
     assert.deepEqual([...g.keys()], [0, 1, 2, 3]);
     assert.deepEqual(Array.from(g.get(3)!), [0.5, 1]);
@@ -287,7 +376,10 @@ describe('golden files across shards', () => {
     assert.deepEqual(readdirSync(join(dir, 'g')), ['golden.jsonl']);
     const bad = file('badgolden.jsonl', '{"row":0,"output":[1]}\n{"row":"x"}\nnope\n');
     const e = await dataError(() => readGolden(bad));
-    assert.deepEqual(e.problems.map((p) => p.line), [2, 3]);
+    assert.deepEqual(
+      e.problems.map((p) => p.line),
+      [2, 3],
+    );
   });
 });
 

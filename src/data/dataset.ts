@@ -90,12 +90,22 @@ export async function loadDataset(file: string, format?: DataFormat, opts: LoadO
   const problems = new ProblemList();
   const fmt = format ?? inferFormat(file);
   if (!fmt) {
-    problems.add({ file, message: 'unknown data format', hint: 'use a .csv, .jsonl/.ndjson or .json file, or set `format`' });
+    problems.add({
+      file,
+      message: 'unknown data format',
+      hint: 'use a .csv, .jsonl/.ndjson or .json file, or set `format`',
+    });
     problems.throwIfAny('data');
   }
-  const ds = fmt === 'csv' ? await loadCsv(file, problems, opts) : await loadJson(file, fmt as 'jsonl' | 'json', problems, opts);
+  const ds =
+    fmt === 'csv' ? await loadCsv(file, problems, opts) : await loadJson(file, fmt as 'jsonl' | 'json', problems, opts);
   if (ds.rowCount === 0) {
-    if (problems.size === 0) problems.add({ file, message: 'data file has no rows', hint: fmt === 'csv' ? 'a CSV dataset is a header line and at least one row' : undefined });
+    if (problems.size === 0)
+      problems.add({
+        file,
+        message: 'data file has no rows',
+        hint: fmt === 'csv' ? 'a CSV dataset is a header line and at least one row' : undefined,
+      });
     problems.throwIfAny('data');
   }
   return ds;
@@ -205,8 +215,20 @@ async function loadCsv(file: string, problems: ProblemList, opts: LoadOptions): 
       headerLine = rec.line;
       const seen = new Set<string>();
       header.forEach((h, k) => {
-        if (h === '') problems.add({ file, line: rec.line, message: `header column ${k + 1} has no name`, hint: 'every column needs a name in the header line' });
-        else if (seen.has(h)) problems.add({ file, line: rec.line, message: `duplicate column "${h}" in header`, hint: 'column names must be unique' });
+        if (h === '')
+          problems.add({
+            file,
+            line: rec.line,
+            message: `header column ${k + 1} has no name`,
+            hint: 'every column needs a name in the header line',
+          });
+        else if (seen.has(h))
+          problems.add({
+            file,
+            line: rec.line,
+            message: `duplicate column "${h}" in header`,
+            hint: 'column names must be unique',
+          });
         seen.add(h);
       });
       nums = header.map(() => null);
@@ -262,7 +284,7 @@ async function loadCsv(file: string, problems: ProblemList, opts: LoadOptions): 
       parser.push(t);
       bytes += t.length;
       // rows expected in the whole file, from the bytes per row so far (+5%)
-      if (rows > 0) size.rows = Math.ceil(((fileBytes / bytes) * rows) * 1.05);
+      if (rows > 0) size.rows = Math.ceil((fileBytes / bytes) * rows * 1.05);
     },
     opts,
   );
@@ -272,12 +294,21 @@ async function loadCsv(file: string, problems: ProblemList, opts: LoadOptions): 
   }
   parser.end();
   if (!header) {
-    problems.add({ file, message: 'CSV file is empty (no header)', hint: 'a CSV dataset is a header line of column names, then one row per line' });
+    problems.add({
+      file,
+      message: 'CSV file is empty (no header)',
+      hint: 'a CSV dataset is a header line of column names, then one row per line',
+    });
     problems.throwIfAny('data');
   }
   const names: string[] = header!;
   if (rows === 0) {
-    problems.add({ file, line: headerLine, message: 'CSV file has a header but no rows', hint: 'add data rows below the header line' });
+    problems.add({
+      file,
+      line: headerLine,
+      message: 'CSV file has a header but no rows',
+      hint: 'add data rows below the header line',
+    });
     problems.throwIfAny('data');
   }
   if (flipped.size > 0) {
@@ -306,7 +337,8 @@ async function loadCsv(file: string, problems: ProblemList, opts: LoadOptions): 
   for (let k = 0; k < names.length; k++) {
     const t = texts[k];
     if (t) columns.set(names[k], { kind: 'string', values: t });
-    else columns.set(names[k], { kind: 'number', values: nums[k] ? nums[k]!.done() : new Float64Array(rows).fill(NaN) });
+    else
+      columns.set(names[k], { kind: 'number', values: nums[k] ? nums[k]!.done() : new Float64Array(rows).fill(NaN) });
   }
   return makeDataset(file, 'csv', rows, names, columns, lines.done(), new Map(), problems, flawed);
 }
@@ -317,7 +349,12 @@ function allFlawed(n: number, flawed: ReadonlySet<number>): boolean {
   return true;
 }
 
-async function loadJson(file: string, format: 'jsonl' | 'json', problems: ProblemList, opts: LoadOptions): Promise<Dataset> {
+async function loadJson(
+  file: string,
+  format: 'jsonl' | 'json',
+  problems: ProblemList,
+  opts: LoadOptions,
+): Promise<Dataset> {
   const rows: Array<Record<string, unknown>> = [];
   const lines: number[] = [];
   const empty = () => makeDataset(file, format, 0, [], new Map(), null, new Map(), problems);
@@ -332,7 +369,12 @@ async function loadJson(file: string, format: 'jsonl' | 'json', problems: Proble
       try {
         v = JSON.parse(ln);
       } catch (err) {
-        problems.add({ file, line: lineNo, message: `not valid JSON: ${(err as Error).message}`, hint: 'JSON Lines: one JSON object per line' });
+        problems.add({
+          file,
+          line: lineNo,
+          message: `not valid JSON: ${(err as Error).message}`,
+          hint: 'JSON Lines: one JSON object per line',
+        });
         return;
       }
       if (v === null || typeof v !== 'object' || Array.isArray(v)) {
@@ -342,24 +384,32 @@ async function loadJson(file: string, format: 'jsonl' | 'json', problems: Proble
       rows.push(v as Record<string, unknown>);
       lines.push(lineNo);
     };
-    const readProblem = await readTextChunks(file, (text) => {
-      let start = 0;
-      for (;;) {
-        const end = text.indexOf('\n', start);
-        if (end < 0) break;
-        onLine(rest + text.slice(start, end));
-        rest = '';
-        start = end + 1;
-      }
-      rest += text.slice(start);
-    }, opts);
+    const readProblem = await readTextChunks(
+      file,
+      (text) => {
+        let start = 0;
+        for (;;) {
+          const end = text.indexOf('\n', start);
+          if (end < 0) break;
+          onLine(rest + text.slice(start, end));
+          rest = '';
+          start = end + 1;
+        }
+        rest += text.slice(start);
+      },
+      opts,
+    );
     if (readProblem) {
       problems.add(readProblem);
       problems.throwIfAny('data');
     }
     if (rest !== '') onLine(rest);
     if (lineNo === 0 || (rows.length === 0 && problems.size === 0)) {
-      problems.add({ file, message: lineNo === 0 ? 'data file is empty' : 'data file has no rows', hint: 'JSON Lines: one JSON object per line' });
+      problems.add({
+        file,
+        message: lineNo === 0 ? 'data file is empty' : 'data file has no rows',
+        hint: 'JSON Lines: one JSON object per line',
+      });
     }
     if (rows.length === 0) problems.throwIfAny('data');
   } else {
@@ -375,18 +425,28 @@ async function loadJson(file: string, format: 'jsonl' | 'json', problems: Proble
     try {
       v = JSON.parse(text);
     } catch (err) {
-      problems.add({ file, ...(text.trim() === '' ? { message: 'data file is empty' } : { message: `not valid JSON: ${(err as Error).message}` }) });
+      problems.add({
+        file,
+        ...(text.trim() === ''
+          ? { message: 'data file is empty' }
+          : { message: `not valid JSON: ${(err as Error).message}` }),
+      });
       problems.throwIfAny('data');
       return empty();
     }
-    const arr = Array.isArray(v) ? v : v !== null && typeof v === 'object' && Array.isArray((v as { rows?: unknown }).rows) ? (v as { rows: unknown[] }).rows : null;
+    const arr = Array.isArray(v)
+      ? v
+      : v !== null && typeof v === 'object' && Array.isArray((v as { rows?: unknown }).rows)
+        ? (v as { rows: unknown[] }).rows
+        : null;
     if (!arr) {
       problems.add({ file, message: 'a .json dataset must be an array of objects (or {"rows": [...]})' });
       problems.throwIfAny('data');
       return empty();
     }
     arr.forEach((item, k) => {
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) problems.add({ file, path: `[${k}]`, message: `row ${k + 1} is not a JSON object` });
+      if (item === null || typeof item !== 'object' || Array.isArray(item))
+        problems.add({ file, path: `[${k}]`, message: `row ${k + 1} is not a JSON object` });
       else rows.push(item as Record<string, unknown>);
     });
   }
@@ -425,12 +485,24 @@ async function loadJson(file: string, format: 'jsonl' | 'json', problems: Proble
       }
       columns.set(name, { kind: 'number', values: vals });
     } else if (allStr) {
-      columns.set(name, { kind: 'string', values: rows.map((r) => (typeof r[name] === 'string' ? (r[name] as string) : '')) });
+      columns.set(name, {
+        kind: 'string',
+        values: rows.map((r) => (typeof r[name] === 'string' ? (r[name] as string) : '')),
+      });
     } else {
       columns.set(name, { kind: 'json', values: rows.map((r) => r[name]) });
     }
   }
-  return makeDataset(file, format, rows.length, names, columns, format === 'jsonl' ? Int32Array.from(lines) : null, missing, problems);
+  return makeDataset(
+    file,
+    format,
+    rows.length,
+    names,
+    columns,
+    format === 'jsonl' ? Int32Array.from(lines) : null,
+    missing,
+    problems,
+  );
 }
 
 /** Location of a row for a Problem (file + line, or JSON array index). */
@@ -439,7 +511,7 @@ export function rowWhere(ds: Dataset, row: number, column?: string): Pick<Proble
   return {
     file: ds.file,
     ...(line !== undefined ? { line } : {}),
-    path: ds.format === 'json' ? `[${row}]${column ? `.${column}` : ''}` : column ?? undefined,
+    path: ds.format === 'json' ? `[${row}]${column ? `.${column}` : ''}` : (column ?? undefined),
   };
 }
 
@@ -449,7 +521,8 @@ export function requireColumns(ds: Dataset, names: readonly string[], problems: 
   const absent = names.filter((n) => !ds.columns.has(n));
   if (absent.length > 0) {
     ok = false;
-    const shown = absent.length > 8 ? `${absent.slice(0, 8).join(', ')}, … (${absent.length} in all)` : absent.join(', ');
+    const shown =
+      absent.length > 8 ? `${absent.slice(0, 8).join(', ')}, … (${absent.length} in all)` : absent.join(', ');
     problems.add({
       file: ds.file,
       message: `missing column${absent.length === 1 ? '' : 's'} ${shown} (${role})`,
@@ -471,5 +544,5 @@ export function cellText(col: Column, row: number): string {
   if (col.kind === 'number') return String(col.values[row]);
   if (col.kind === 'string') return col.values[row];
   const v = col.values[row];
-  return typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
 }

@@ -1,7 +1,15 @@
 /**
  * Datasets, payloads, labels and quality scoring for protocol adapters.
  */
-export { loadDataset, inferFormat, resolveDataFile, expandColumns, requireColumns, cellText, rowWhere } from './dataset.js';
+export {
+  loadDataset,
+  inferFormat,
+  resolveDataFile,
+  expandColumns,
+  requireColumns,
+  cellText,
+  rowWhere,
+} from './dataset.js';
 export type { Dataset, DataFormat, Column } from './dataset.js';
 export { parseCsv } from './csv.js';
 export type { CsvRecord } from './csv.js';
@@ -17,6 +25,16 @@ export { loadPrompts } from './prompts.js';
 export type { Prompt } from './prompts.js';
 export { parseJsonTolerant, replaceNonFinite, compileJsonPath, evalJsonPath, flattenNumbers, MISSING } from './json.js';
 export type { PathStep } from './json.js';
-export { argmax, predictionOf, isCorrect, outputVector, maxAbsDiff, readGolden, writeGoldenShard, partFile, recordRegression } from './quality.js';
+export {
+  argmax,
+  predictionOf,
+  isCorrect,
+  outputVector,
+  maxAbsDiff,
+  readGolden,
+  writeGoldenShard,
+  partFile,
+  recordRegression,
+} from './quality.js';
 export type { Prediction, GoldenOutputs, RowValue } from './quality.js';
 export { Rng, deriveSeed, shuffleInPlace } from '../core/random.js';

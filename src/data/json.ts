@@ -67,7 +67,13 @@ export function evalJsonPath(value: unknown, steps: readonly PathStep[], from = 
   for (let s = from; s < steps.length; s++) {
     const step = steps[s];
     if ('key' in step) {
-      if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, step.key)) return MISSING;
+      if (
+        cur === null ||
+        typeof cur !== 'object' ||
+        Array.isArray(cur) ||
+        !Object.prototype.hasOwnProperty.call(cur, step.key)
+      )
+        return MISSING;
       cur = (cur as Record<string, unknown>)[step.key];
     } else if ('index' in step) {
       if (!Array.isArray(cur)) return MISSING;

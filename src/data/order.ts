@@ -76,12 +76,12 @@ export function buildBatchTable(
   return {
     count: B,
     rows: (i) => batches[i],
-    batchOf: (seq) => (k + ((seq % B) * step) % B) % B,
+    batchOf: (seq) => (k + (((seq % B) * step) % B)) % B,
     visited: () => {
       const seen = new Uint8Array(B);
       const out: number[] = [];
       for (let s = 0; s < B; s++) {
-        const b = (k + ((s % B) * step) % B) % B;
+        const b = (k + (((s % B) * step) % B)) % B;
         if (seen[b]) break;
         seen[b] = 1;
         out.push(b);

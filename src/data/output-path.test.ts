@@ -16,7 +16,10 @@ test('ensureDir makes missing parents, one level at a time, and accepts an exist
   assert.equal(await ensureDirAsync(path.join(dir, 'd')), null);
 });
 
-test('paths that cannot hold files: a problem, not a hang (the /proc recursive-mkdir spin)', { skip: process.platform !== 'linux', timeout: 20_000 }, async () => {
+test('paths that cannot hold files: a problem, not a hang (the /proc recursive-mkdir spin)', {
+  skip: process.platform !== 'linux',
+  timeout: 20_000,
+}, async () => {
   for (const p of ['/proc/x', '/proc/self/x/y', '/sys/x']) {
     const problem = ensureDir(p);
     assert.ok(problem, p);
@@ -32,7 +35,10 @@ test('paths that cannot hold files: a problem, not a hang (the /proc recursive-m
   assert.equal(checkWritableFile(path.join(path.dirname(file), 'new', 'g.jsonl')), null);
 });
 
-test('quality.saveGolden under /proc: writing the golden file fails at once with a reason (it used to spin forever)', { skip: process.platform !== 'linux', timeout: 20_000 }, async () => {
+test('quality.saveGolden under /proc: writing the golden file fails at once with a reason (it used to spin forever)', {
+  skip: process.platform !== 'linux',
+  timeout: 20_000,
+}, async () => {
   const outcome = await Promise.race([
     writeGoldenShard('/proc/preflight-x/golden.jsonl', { index: 0, count: 1 }, new Map([[0, [1, 2]]])).then(
       () => 'written',

@@ -28,7 +28,11 @@ export function loadPrompts(ds: Dataset, endpoint: 'chat' | 'completions', probl
   const hasPrompt = ds.columns.has('prompt');
   const hasMessages = ds.columns.has('messages');
   if (!hasPrompt && !hasMessages) {
-    problems.add({ file: ds.file, message: 'prompt data needs a `prompt` or a `messages` column', hint: '{"prompt": "…", "max_tokens": 64} or {"messages": [{"role": "user", "content": "…"}]} per line' });
+    problems.add({
+      file: ds.file,
+      message: 'prompt data needs a `prompt` or a `messages` column',
+      hint: '{"prompt": "…", "max_tokens": 64} or {"messages": [{"role": "user", "content": "…"}]} per line',
+    });
     return [];
   }
   const out: Prompt[] = new Array(ds.rowCount);
@@ -38,8 +42,21 @@ export function loadPrompts(ds: Dataset, endpoint: 'chat' | 'completions', probl
     const msg = hasMessages ? valueAt(ds, 'messages', r) : undefined;
     const pr = hasPrompt ? valueAt(ds, 'prompt', r) : undefined;
     if (msg !== undefined && msg !== null) {
-      if (!Array.isArray(msg) || msg.length === 0 || !msg.every((m) => m !== null && typeof m === 'object' && typeof (m as { role?: unknown }).role === 'string' && 'content' in (m as object))) {
-        problems.add({ ...rowWhere(ds, r, 'messages'), message: `row ${r + 1}: messages must be a non-empty list of {role, content}` });
+      if (
+        !Array.isArray(msg) ||
+        msg.length === 0 ||
+        !msg.every(
+          (m) =>
+            m !== null &&
+            typeof m === 'object' &&
+            typeof (m as { role?: unknown }).role === 'string' &&
+            'content' in (m as object),
+        )
+      ) {
+        problems.add({
+          ...rowWhere(ds, r, 'messages'),
+          message: `row ${r + 1}: messages must be a non-empty list of {role, content}`,
+        });
         continue;
       }
       p.messages = msg as Prompt['messages'];
@@ -52,13 +69,20 @@ export function loadPrompts(ds: Dataset, endpoint: 'chat' | 'completions', probl
       continue;
     }
     if (endpoint === 'chat' && !p.messages) p.messages = [{ role: 'user', content: p.prompt! }];
-    if (endpoint === 'completions' && !p.prompt) p.prompt = p.messages!.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n');
+    if (endpoint === 'completions' && !p.prompt)
+      p.prompt = p
+        .messages!.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)))
+        .join('\n');
     if (endpoint === 'chat') delete p.prompt;
     else delete p.messages;
     const mt = ds.columns.has('max_tokens') ? valueAt(ds, 'max_tokens', r) : undefined;
     if (mt !== undefined && mt !== null && mt !== '') {
       const n = typeof mt === 'number' ? mt : Number(mt);
-      if (!Number.isInteger(n) || n < 1) problems.add({ ...rowWhere(ds, r, 'max_tokens'), message: `row ${r + 1}: max_tokens ${JSON.stringify(mt)} is not a positive integer` });
+      if (!Number.isInteger(n) || n < 1)
+        problems.add({
+          ...rowWhere(ds, r, 'max_tokens'),
+          message: `row ${r + 1}: max_tokens ${JSON.stringify(mt)} is not a positive integer`,
+        });
       else p.maxTokens = n;
     }
     out[r] = p;

@@ -65,7 +65,8 @@ export function predictionOf(raw: RowValue, task: 'classification' | 'regression
       return { kind: 'malformed' };
     }
     if (flat.length === 0) return { kind: 'empty' };
-    if (task === 'regression') return Number.isFinite(flat[0]) ? { kind: 'value', value: flat[0] } : { kind: 'malformed' };
+    if (task === 'regression')
+      return Number.isFinite(flat[0]) ? { kind: 'value', value: flat[0] } : { kind: 'malformed' };
     const i = argmax(flat);
     return i < 0 ? { kind: 'malformed' } : { kind: 'value', value: i };
   }
@@ -104,7 +105,8 @@ export function outputVector(raw: RowValue): number[] | null {
     for (const x of raw as unknown as Iterable<number>) out.push(x);
     return out;
   }
-  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) return flattenNumbers(Object.values(raw), out) ? out : null;
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw))
+    return flattenNumbers(Object.values(raw), out) ? out : null;
   return flattenNumbers(raw, out) ? out : null;
 }
 
@@ -141,8 +143,8 @@ function goldenCell(x: number): number | string | null {
 
 /** Golden output cells back to numbers (null → NaN, "±Infinity" → ±Infinity); false when not numbers. */
 function goldenNumbers(v: unknown, out: number[]): boolean {
-  if (v === 'Infinity') return out.push(Infinity), true;
-  if (v === '-Infinity') return out.push(-Infinity), true;
+  if (v === 'Infinity') return (out.push(Infinity), true);
+  if (v === '-Infinity') return (out.push(-Infinity), true);
   if (Array.isArray(v)) {
     for (const x of v) if (!goldenNumbers(x, out)) return false;
     return true;
@@ -158,7 +160,13 @@ export function readGolden(file: string): GoldenOutputs {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new DataError([{ file, message: `cannot read golden outputs: ${(err as Error).message}`, hint: 'create it with a reference run using `quality.saveGolden`' }]);
+    throw new DataError([
+      {
+        file,
+        message: `cannot read golden outputs: ${(err as Error).message}`,
+        hint: 'create it with a reference run using `quality.saveGolden`',
+      },
+    ]);
   }
   const out: GoldenOutputs = new Map();
   const problems: Array<{ file: string; line: number; message: string }> = [];
@@ -169,7 +177,8 @@ export function readGolden(file: string): GoldenOutputs {
     try {
       const v = JSON.parse(t) as { row?: unknown; output?: unknown };
       const flat: number[] = [];
-      if (typeof v.row !== 'number' || !Number.isInteger(v.row) || !goldenNumbers(v.output, flat)) throw new Error('expected {"row": <integer>, "output": [numbers]}');
+      if (typeof v.row !== 'number' || !Number.isInteger(v.row) || !goldenNumbers(v.output, flat))
+        throw new Error('expected {"row": <integer>, "output": [numbers]}');
       out.set(v.row, Float64Array.from(flat));
     } catch (err) {
       bad++;
@@ -201,7 +210,11 @@ export function partFile(file: string, shard: { index: number; count: number }):
  * file (rows sorted, first output kept for a row seen twice) and removes the parts.
  * Returns true when the merged file was written by this call.
  */
-export async function writeGoldenShard(file: string, shard: { index: number; count: number }, rows: Map<number, number[]>): Promise<boolean> {
+export async function writeGoldenShard(
+  file: string,
+  shard: { index: number; count: number },
+  rows: Map<number, number[]>,
+): Promise<boolean> {
   // Not mkdir({ recursive }): under /proc that never returns (see core/output-path.ts).
   const problem = await ensureDirAsync(dirname(file));
   if (problem) throw new Error(`cannot write golden outputs to ${file}: ${problem.message}`);

@@ -24,13 +24,21 @@ export function interrupted(what: string): PreflightError {
  * Calls `onText` with successive decoded chunks. Returns a problem when the file cannot be read
  * or is not UTF-8 (after `onText` saw the valid text before it), else null.
  */
-export async function readTextChunks(file: string, onText: (text: string) => void, opts: ReadOptions = {}): Promise<Problem | null> {
+export async function readTextChunks(
+  file: string,
+  onText: (text: string) => void,
+  opts: ReadOptions = {},
+): Promise<Problem | null> {
   let fh;
   try {
     fh = await open(file, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { file, message: `cannot read data file${code ? ` (${code})` : ''}`, hint: code === 'ENOENT' ? "paths are relative to the plan file's folder" : undefined };
+    return {
+      file,
+      message: `cannot read data file${code ? ` (${code})` : ''}`,
+      hint: code === 'ENOENT' ? "paths are relative to the plan file's folder" : undefined,
+    };
   }
   const size = Math.max(16, opts.chunkBytes ?? CHUNK_BYTES);
   const buf = Buffer.allocUnsafe(size);
@@ -59,7 +67,11 @@ export async function readTextChunks(file: string, onText: (text: string) => voi
         const all = Buffer.concat([tail, bytes]);
         const bad = invalidAt(all, tail.length);
         const at = offset - tail.length + bad;
-        for (let i = 0; i < bad - tail.length && i < n; i++) if (bytes[i] === 10) { line++; lineStart = offset + i + 1; }
+        for (let i = 0; i < bad - tail.length && i < n; i++)
+          if (bytes[i] === 10) {
+            line++;
+            lineStart = offset + i + 1;
+          }
         const b = bad < all.length ? all[bad] : undefined;
         return {
           file,
@@ -71,7 +83,11 @@ export async function readTextChunks(file: string, onText: (text: string) => voi
       }
       if (text.length > 0) onText(text);
       if (n === 0) return null;
-      for (let i = 0; i < n; i++) if (bytes[i] === 10) { line++; lineStart = offset + i + 1; }
+      for (let i = 0; i < n; i++)
+        if (bytes[i] === 10) {
+          line++;
+          lineStart = offset + i + 1;
+        }
       offset += n;
       tail = Buffer.from(bytes.subarray(Math.max(0, n - 3)));
     }
@@ -93,11 +109,19 @@ function invalidAt(b: Uint8Array, from: number): number {
     let need: number;
     let lo = 0x80;
     let hi = 0xbf;
-    if (c < 0x80) { i++; continue; }
-    else if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) { need = 2; if (c === 0xe0) lo = 0xa0; if (c === 0xed) hi = 0x9f; }
-    else if (c >= 0xf0 && c <= 0xf4) { need = 3; if (c === 0xf0) lo = 0x90; if (c === 0xf4) hi = 0x8f; }
-    else return i;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
     for (let k = 1; k <= need; k++) {
       if (i + k >= b.length) return b.length;
       const x = b[i + k];

@@ -50,7 +50,10 @@ describe('streamed CSV', () => {
     let text = '';
     assert.equal(await readTextChunks(ok, (t) => (text += t), { chunkBytes: 17 }), null);
     assert.equal(text, 'name,v\n' + 'é'.repeat(40) + ',1\n');
-    const bad = file('latin1.csv', Buffer.concat([Buffer.from('name,v\nabc,1\nxy'), Buffer.from([0xe9]), Buffer.from(',2\n')]));
+    const bad = file(
+      'latin1.csv',
+      Buffer.concat([Buffer.from('name,v\nabc,1\nxy'), Buffer.from([0xe9]), Buffer.from(',2\n')]),
+    );
     const p = await readTextChunks(bad, () => {}, { chunkBytes: 16 });
     assert.equal(p?.line, 3);
     assert.equal(p?.column, 3);
@@ -76,7 +79,11 @@ describe('streamed CSV', () => {
     assert.deepEqual(Array.from(small.values as Float32Array), [1, 2.5, -3]);
     assert.ok(fine.values instanceof Float64Array);
     assert.deepEqual(Array.from(fine.values as Float64Array), [0.1, 123456789.123, 1e-300]);
-    const [t] = buildTensorInputs(ds, { inputs: [{ name: 'x', columns: ['small', 'fine'], datatype: 'FP64' }] }, ds.problems);
+    const [t] = buildTensorInputs(
+      ds,
+      { inputs: [{ name: 'x', columns: ['small', 'fine'], datatype: 'FP64' }] },
+      ds.problems,
+    );
     assert.deepEqual(Array.from(t.data as Float64Array), [1, 0.1, 2.5, 123456789.123, -3, 1e-300]);
   });
 
@@ -116,7 +123,11 @@ describe('streamed CSV', () => {
 
   it('wrong-width rows are reported once; their cells are not reported again as non-numbers', async () => {
     const ds = await loadDataset(file('w.csv', 'a,b\n1,2\n3\n4,x\n'));
-    const inputs = buildTensorInputs(ds, { inputs: [{ name: 'in', columns: ['a', 'b'], datatype: 'FP32' }] }, ds.problems);
+    const inputs = buildTensorInputs(
+      ds,
+      { inputs: [{ name: 'in', columns: ['a', 'b'], datatype: 'FP32' }] },
+      ds.problems,
+    );
     assert.equal(inputs.length, 0);
     const msgs = ds.problems.list().map((p) => `${p.line}: ${p.message}`);
     assert.deepEqual(msgs, ['3: row 2 has 1 cell, header has 2', '4: row 3, column "b": "x" is not a number']);

@@ -40,7 +40,12 @@ export function rowDimsOf(shape: readonly number[]): number[] {
 }
 
 /** A pool of `rows` synthetic rows for one model input. */
-export function syntheticTensor(spec: TensorSpecLike, plan: Pick<SyntheticPlan, 'distribution' | 'low' | 'high' | 'mean' | 'std'>, seed: number, rows = SYNTHETIC_POOL_ROWS): TensorInput {
+export function syntheticTensor(
+  spec: TensorSpecLike,
+  plan: Pick<SyntheticPlan, 'distribution' | 'low' | 'high' | 'mean' | 'std'>,
+  seed: number,
+  rows = SYNTHETIC_POOL_ROWS,
+): TensorInput {
   const rowShape = rowDimsOf(spec.shape);
   const width = product(rowShape);
   const rng = new Rng(deriveSeed(seed, `synthetic.${spec.name}`));
@@ -77,14 +82,19 @@ export function floatPayload(n: number, seed = 1): Float32Array {
  * Payload-size sweep: for each size N, a KServe v2 infer body with one FP32 input `[1, N]`
  * (values from floatPayload) and its byte length.
  */
-export function payloadSweep(sizes: readonly number[], opts: { inputName?: string; seed?: number; digits?: number } = {}): Array<{ floats: number; body: Buffer; bytes: number }> {
+export function payloadSweep(
+  sizes: readonly number[],
+  opts: { inputName?: string; seed?: number; digits?: number } = {},
+): Array<{ floats: number; body: Buffer; bytes: number }> {
   const name = opts.inputName ?? 'input';
   const digits = opts.digits ?? 6;
   return sizes.map((n) => {
     const v = floatPayload(n, opts.seed ?? 1);
     const parts: string[] = new Array(n);
     for (let i = 0; i < n; i++) parts[i] = v[i].toFixed(digits);
-    const body = Buffer.from(`{"inputs":[{"name":${JSON.stringify(name)},"shape":[1,${n}],"datatype":"FP32","data":[${parts.join(',')}]}]}`);
+    const body = Buffer.from(
+      `{"inputs":[{"name":${JSON.stringify(name)},"shape":[1,${n}],"datatype":"FP32","data":[${parts.join(',')}]}]}`,
+    );
     return { floats: n, body, bytes: body.length };
   });
 }

@@ -42,10 +42,20 @@ export function product(dims: readonly number[]): number {
  * Builds the tensor inputs named in `plan.inputs`, or — when absent — one input `defaultName` of
  * every numeric column except the label (FP32). Problems go to `problems` (nothing thrown).
  */
-export function buildTensorInputs(ds: Dataset, plan: Pick<DataPlan, 'inputs' | 'label'>, problems: ProblemList, defaultName = 'input'): TensorInput[] {
+export function buildTensorInputs(
+  ds: Dataset,
+  plan: Pick<DataPlan, 'inputs' | 'label'>,
+  problems: ProblemList,
+  defaultName = 'input',
+): TensorInput[] {
   const specs =
     plan.inputs && plan.inputs.length > 0
-      ? plan.inputs.map((i) => ({ name: i.name, columns: expandColumns(i.columns), datatype: (i.datatype || 'FP32').toUpperCase(), shape: i.shape }))
+      ? plan.inputs.map((i) => ({
+          name: i.name,
+          columns: expandColumns(i.columns),
+          datatype: (i.datatype || 'FP32').toUpperCase(),
+          shape: i.shape,
+        }))
       : [
           {
             name: defaultName,
@@ -57,20 +67,34 @@ export function buildTensorInputs(ds: Dataset, plan: Pick<DataPlan, 'inputs' | '
   const out: TensorInput[] = [];
   for (const spec of specs) {
     if (!KSERVE_DATATYPES.has(spec.datatype)) {
-      problems.add({ file: ds.file, message: `input "${spec.name}": unknown datatype ${spec.datatype}`, hint: [...KSERVE_DATATYPES].join(', ') });
+      problems.add({
+        file: ds.file,
+        message: `input "${spec.name}": unknown datatype ${spec.datatype}`,
+        hint: [...KSERVE_DATATYPES].join(', '),
+      });
       continue;
     }
     if (spec.columns.length === 0) {
-      problems.add({ file: ds.file, message: `input "${spec.name}" has no columns`, hint: 'list the columns, e.g. `columns: [p0..p63]`' });
+      problems.add({
+        file: ds.file,
+        message: `input "${spec.name}" has no columns`,
+        hint: 'list the columns, e.g. `columns: [p0..p63]`',
+      });
       continue;
     }
     if (!requireColumns(ds, spec.columns, problems, `input "${spec.name}"`)) continue;
-    const t = spec.columns.length === 1 && ds.columns.get(spec.columns[0])!.kind === 'json' ? fromArrayColumn(ds, spec, problems) : fromColumns(ds, spec, problems);
+    const t =
+      spec.columns.length === 1 && ds.columns.get(spec.columns[0])!.kind === 'json'
+        ? fromArrayColumn(ds, spec, problems)
+        : fromColumns(ds, spec, problems);
     if (!t) continue;
     if (spec.shape && spec.shape.length > 0) {
       const rowShape = spec.shape[0] === -1 ? spec.shape.slice(1) : spec.shape;
       if (product(rowShape) !== t.width || rowShape.some((d) => d < 0)) {
-        problems.add({ file: ds.file, message: `input "${spec.name}": shape [${spec.shape.join(', ')}] does not hold ${t.width} values per row` });
+        problems.add({
+          file: ds.file,
+          message: `input "${spec.name}": shape [${spec.shape.join(', ')}] does not hold ${t.width} values per row`,
+        });
         continue;
       }
       t.rowShape = rowShape;
@@ -82,11 +106,20 @@ export function buildTensorInputs(ds: Dataset, plan: Pick<DataPlan, 'inputs' | '
 
 function checkValue(ds: Dataset, dt: string, v: number, row: number, col: string, problems: ProblemList): void {
   if (!Number.isFinite(v)) {
-    problems.add({ ...rowWhere(ds, row, col), message: `row ${row + 1}, column "${col}": ${v} is not a finite number` });
+    problems.add({
+      ...rowWhere(ds, row, col),
+      message: `row ${row + 1}, column "${col}": ${v} is not a finite number`,
+    });
   } else if (INT_TYPES.has(dt) && !Number.isInteger(v)) {
-    problems.add({ ...rowWhere(ds, row, col), message: `row ${row + 1}, column "${col}": ${v} is not an integer (datatype ${dt})` });
+    problems.add({
+      ...rowWhere(ds, row, col),
+      message: `row ${row + 1}, column "${col}": ${v} is not an integer (datatype ${dt})`,
+    });
   } else if (dt.startsWith('UINT') && v < 0) {
-    problems.add({ ...rowWhere(ds, row, col), message: `row ${row + 1}, column "${col}": ${v} is negative (datatype ${dt})` });
+    problems.add({
+      ...rowWhere(ds, row, col),
+      message: `row ${row + 1}, column "${col}": ${v} is negative (datatype ${dt})`,
+    });
   }
 }
 
@@ -106,21 +139,39 @@ function numberOf(col: Column, row: number): number {
 
 function describeCell(col: Column, row: number): string {
   const v = col.values[row];
-  const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
   return s.length > 40 ? `${s.slice(0, 37)}…` : s;
 }
 
-function fromColumns(ds: Dataset, spec: { name: string; columns: string[]; datatype: string }, problems: ProblemList): TensorInput | null {
+function fromColumns(
+  ds: Dataset,
+  spec: { name: string; columns: string[]; datatype: string },
+  problems: ProblemList,
+): TensorInput | null {
   const width = spec.columns.length;
   const n = ds.rowCount;
   const cols = spec.columns.map((c) => ds.columns.get(c)!);
   if (spec.datatype === 'BYTES') {
     const data: string[] = new Array(n * width);
-    for (let r = 0; r < n; r++) for (let k = 0; k < width; k++) {
-      const c = cols[k];
-      data[r * width + k] = c.kind === 'number' ? String(c.values[r]) : typeof c.values[r] === 'string' ? (c.values[r] as string) : JSON.stringify(c.values[r]);
-    }
-    return { name: spec.name, datatype: spec.datatype, columns: spec.columns, width, rowShape: [width], data, rowCount: n };
+    for (let r = 0; r < n; r++)
+      for (let k = 0; k < width; k++) {
+        const c = cols[k];
+        data[r * width + k] =
+          c.kind === 'number'
+            ? String(c.values[r])
+            : typeof c.values[r] === 'string'
+              ? (c.values[r] as string)
+              : JSON.stringify(c.values[r]);
+      }
+    return {
+      name: spec.name,
+      datatype: spec.datatype,
+      columns: spec.columns,
+      width,
+      rowShape: [width],
+      data,
+      rowCount: n,
+    };
   }
   // columns held as Float32Array hold only exact float32 values: the tensor can too
   const narrow = cols.every((c) => c.kind === 'number' && c.values instanceof Float32Array);
@@ -133,7 +184,11 @@ function fromColumns(ds: Dataset, spec: { name: string; columns: string[]; datat
       if (ds.flawed(r)) continue; // reported as a wrong-width row
       const v = numberOf(c, r);
       if (Number.isNaN(v) && c.kind !== 'number') {
-        problems.add({ ...rowWhere(ds, r, name), message: `row ${r + 1}, column "${name}": ${describeCell(c, r)} is not a number`, hint: `input "${spec.name}" (${spec.datatype}) needs a number in every row of its columns` });
+        problems.add({
+          ...rowWhere(ds, r, name),
+          message: `row ${r + 1}, column "${name}": ${describeCell(c, r)} is not a number`,
+          hint: `input "${spec.name}" (${spec.datatype}) needs a number in every row of its columns`,
+        });
         continue;
       }
       checkValue(ds, spec.datatype, v, r, name, problems);
@@ -141,11 +196,23 @@ function fromColumns(ds: Dataset, spec: { name: string; columns: string[]; datat
     }
   }
   if (problems.size > before) return null;
-  return { name: spec.name, datatype: spec.datatype, columns: spec.columns, width, rowShape: [width], data, rowCount: n };
+  return {
+    name: spec.name,
+    datatype: spec.datatype,
+    columns: spec.columns,
+    width,
+    rowShape: [width],
+    data,
+    rowCount: n,
+  };
 }
 
 /** One column whose cells are (nested) arrays, e.g. JSON Lines `{"pixels": [[…], …]}`. */
-function fromArrayColumn(ds: Dataset, spec: { name: string; columns: string[]; datatype: string }, problems: ProblemList): TensorInput | null {
+function fromArrayColumn(
+  ds: Dataset,
+  spec: { name: string; columns: string[]; datatype: string },
+  problems: ProblemList,
+): TensorInput | null {
   const col = ds.columns.get(spec.columns[0])!;
   const name = spec.columns[0];
   const n = ds.rowCount;
@@ -158,7 +225,10 @@ function fromArrayColumn(ds: Dataset, spec: { name: string; columns: string[]; d
     const shape: number[] = [];
     const flat: unknown[] = [];
     if (!flattenShaped(v, shape, flat, 0)) {
-      problems.add({ ...rowWhere(ds, r, name), message: `row ${r + 1}, column "${name}": ragged or non-array value ${describeCell(col, r)}` });
+      problems.add({
+        ...rowWhere(ds, r, name),
+        message: `row ${r + 1}, column "${name}": ragged or non-array value ${describeCell(col, r)}`,
+      });
       continue;
     }
     if (width < 0) {
@@ -166,7 +236,10 @@ function fromArrayColumn(ds: Dataset, spec: { name: string; columns: string[]; d
       rowShape = shape.length > 0 ? shape : [1];
       data = spec.datatype === 'BYTES' ? new Array<string>(n * width) : new Float64Array(n * width);
     } else if (flat.length !== width) {
-      problems.add({ ...rowWhere(ds, r, name), message: `row ${r + 1}, column "${name}": ${flat.length} values, expected ${width} (wrong width)` });
+      problems.add({
+        ...rowWhere(ds, r, name),
+        message: `row ${r + 1}, column "${name}": ${flat.length} values, expected ${width} (wrong width)`,
+      });
       continue;
     }
     for (let k = 0; k < width; k++) {
@@ -176,7 +249,10 @@ function fromArrayColumn(ds: Dataset, spec: { name: string; columns: string[]; d
       } else {
         const num = typeof x === 'number' ? x : typeof x === 'boolean' ? (x ? 1 : 0) : NaN;
         if (typeof x !== 'number' && typeof x !== 'boolean') {
-          problems.add({ ...rowWhere(ds, r, name), message: `row ${r + 1}, column "${name}"[${k}]: ${JSON.stringify(x)} is not a number` });
+          problems.add({
+            ...rowWhere(ds, r, name),
+            message: `row ${r + 1}, column "${name}"[${k}]: ${JSON.stringify(x)} is not a number`,
+          });
           continue;
         }
         checkValue(ds, spec.datatype, num, r, name, problems);
@@ -185,7 +261,8 @@ function fromArrayColumn(ds: Dataset, spec: { name: string; columns: string[]; d
     }
   }
   if (problems.size > before || !data || width <= 0) {
-    if (problems.size === before) problems.add({ file: ds.file, message: `input "${spec.name}": column "${name}" holds no values` });
+    if (problems.size === before)
+      problems.add({ file: ds.file, message: `input "${spec.name}": column "${name}" holds no values` });
     return null;
   }
   return { name: spec.name, datatype: spec.datatype, columns: spec.columns, width, rowShape, data, rowCount: n };
@@ -206,7 +283,12 @@ function flattenShaped(v: unknown, shape: number[], out: unknown[], depth: numbe
 }
 
 /** The label column as numbers (when every cell is numeric, or required by regression) or strings. */
-export function buildLabels(ds: Dataset, column: string, task: 'classification' | 'regression', problems: ProblemList): Labels | null {
+export function buildLabels(
+  ds: Dataset,
+  column: string,
+  task: 'classification' | 'regression',
+  problems: ProblemList,
+): Labels | null {
   if (!requireColumns(ds, [column], problems, 'label')) return null;
   const col = ds.columns.get(column)!;
   if (col.kind === 'number') return { kind: 'number', values: col.values };
@@ -219,7 +301,11 @@ export function buildLabels(ds: Dataset, column: string, task: 'classification' 
   for (let r = 0; r < ds.rowCount; r++) {
     if (ds.flawed(r)) continue;
     const v = numberOf(col, r);
-    if (!Number.isFinite(v)) problems.add({ ...rowWhere(ds, r, column), message: `row ${r + 1}, label "${column}": ${describeCell(col, r)} is not a number (regression)` });
+    if (!Number.isFinite(v))
+      problems.add({
+        ...rowWhere(ds, r, column),
+        message: `row ${r + 1}, label "${column}": ${describeCell(col, r)} is not a number (regression)`,
+      });
     vals[r] = v;
   }
   return problems.size > before ? null : { kind: 'number', values: vals };

@@ -31,17 +31,29 @@ export function parseTrace(text: string, plan: Omit<TracePlan, 'file'> & { file?
   const add = (line: number, t: unknown, r: unknown): void => {
     let v: number;
     if (typeof t === 'number') v = t * UNIT_S[plan.unit];
-    else if (typeof t === 'string' && /^\s*[+-]?\d+(\.\d+)?([eE][+-]?\d+)?\s*$/.test(t)) v = Number(t) * UNIT_S[plan.unit];
+    else if (typeof t === 'string' && /^\s*[+-]?\d+(\.\d+)?([eE][+-]?\d+)?\s*$/.test(t))
+      v = Number(t) * UNIT_S[plan.unit];
     else if (typeof t === 'string' && t.trim() !== '') v = Date.parse(t) / 1000;
     else v = NaN;
     if (!Number.isFinite(v)) {
-      if (problems.length < MAX_PROBLEMS) problems.push({ file, line, message: `\`${plan.time}\` is not a time: ${JSON.stringify(t ?? null).slice(0, 40)}`, hint: `numbers (unit ${plan.unit}) or ISO 8601 dates` });
+      if (problems.length < MAX_PROBLEMS)
+        problems.push({
+          file,
+          line,
+          message: `\`${plan.time}\` is not a time: ${JSON.stringify(t ?? null).slice(0, 40)}`,
+          hint: `numbers (unit ${plan.unit}) or ISO 8601 dates`,
+        });
       return;
     }
     if (plan.row !== undefined) {
       const n = typeof r === 'number' ? r : typeof r === 'string' && /^\s*\d+\s*$/.test(r) ? Number(r) : NaN;
       if (!Number.isInteger(n) || n < 0) {
-        if (problems.length < MAX_PROBLEMS) problems.push({ file, line, message: `\`${plan.row}\` is not a row index (an integer ≥ 0): ${JSON.stringify(r ?? null).slice(0, 40)}` });
+        if (problems.length < MAX_PROBLEMS)
+          problems.push({
+            file,
+            line,
+            message: `\`${plan.row}\` is not a row index (an integer ≥ 0): ${JSON.stringify(r ?? null).slice(0, 40)}`,
+          });
         return;
       }
       rows.push(n);
@@ -57,8 +69,20 @@ export function parseTrace(text: string, plan: Omit<TracePlan, 'file'> & { file?
         header = rec.cells.map((c) => c.trim());
         ti = header.indexOf(plan.time);
         ri = plan.row === undefined ? -1 : header.indexOf(plan.row);
-        if (ti < 0) problems.push({ file, line: rec.line, message: `the trace has no column \`${plan.time}\``, hint: `columns: ${header.join(', ')}; set trace.time` });
-        if (plan.row !== undefined && ri < 0) problems.push({ file, line: rec.line, message: `the trace has no column \`${plan.row}\``, hint: `columns: ${header.join(', ')}` });
+        if (ti < 0)
+          problems.push({
+            file,
+            line: rec.line,
+            message: `the trace has no column \`${plan.time}\``,
+            hint: `columns: ${header.join(', ')}; set trace.time`,
+          });
+        if (plan.row !== undefined && ri < 0)
+          problems.push({
+            file,
+            line: rec.line,
+            message: `the trace has no column \`${plan.row}\``,
+            hint: `columns: ${header.join(', ')}`,
+          });
         return;
       }
       if (ti < 0 || (plan.row !== undefined && ri < 0)) return;
@@ -78,7 +102,8 @@ export function parseTrace(text: string, plan: Omit<TracePlan, 'file'> & { file?
         return;
       }
       if (!o || typeof o !== 'object' || Array.isArray(o)) {
-        if (problems.length < MAX_PROBLEMS) problems.push({ file, line: i + 1, message: 'expected a JSON object per line' });
+        if (problems.length < MAX_PROBLEMS)
+          problems.push({ file, line: i + 1, message: 'expected a JSON object per line' });
         return;
       }
       const rec = o as Record<string, unknown>;
@@ -86,7 +111,8 @@ export function parseTrace(text: string, plan: Omit<TracePlan, 'file'> & { file?
     });
   }
   if (problems.length === 0 && times.length === 0) problems.push({ file, message: 'the trace has no requests' });
-  if (problems.length > 0) throw new DataError(problems, `trace ${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
+  if (problems.length > 0)
+    throw new DataError(problems, `trace ${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
   // Stable sort by time, then offsets from the first.
   const order = times.map((_, i) => i).sort((a, b) => times[a] - times[b] || a - b);
   const t0 = times[order[0]];
@@ -103,7 +129,9 @@ export function loadTrace(plan: TracePlan): Trace {
   try {
     text = readFileSync(plan.file, 'utf8');
   } catch (e) {
-    throw new DataError([{ file: plan.file, message: `cannot read trace file: ${(e as NodeJS.ErrnoException).code ?? String(e)}` }]);
+    throw new DataError([
+      { file: plan.file, message: `cannot read trace file: ${(e as NodeJS.ErrnoException).code ?? String(e)}` },
+    ]);
   }
   return parseTrace(text, plan);
 }

@@ -27,12 +27,27 @@ export function classifyError(err: unknown): ErrorClass | null {
     if (!code) continue;
     if (code === 'UND_ERR_ABORTED' || code === 'UND_ERR_DESTROYED') return null;
     if (code === 'ECONNREFUSED') return 'connection_refused';
-    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return 'connection_reset';
-    if (code === REQUEST_TIMEOUT_CODE || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') return 'timeout';
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED')
+      return 'connection_reset';
+    if (
+      code === REQUEST_TIMEOUT_CODE ||
+      code === 'UND_ERR_CONNECT_TIMEOUT' ||
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT' ||
+      code === 'ETIMEDOUT'
+    )
+      return 'timeout';
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
-    if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_')) return 'tls';
+    if (TLS_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.startsWith('CERT_'))
+      return 'tls';
     // undici's HEADERS_OVERFLOW is the built-in client's HPE_HEADER_OVERFLOW (a response head too large).
-    if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO' || code === 'UND_ERR_HEADERS_OVERFLOW') return 'invalid_response';
+    if (
+      code.startsWith('HPE_') ||
+      code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ||
+      code === 'UND_ERR_INFO' ||
+      code === 'UND_ERR_HEADERS_OVERFLOW'
+    )
+      return 'invalid_response';
   }
   return 'other';
 }

@@ -46,9 +46,20 @@ function withSystemCas(pem: string): string[] {
 export function createPool(origin: string, opts: PoolOptions): Transport {
   const o = new URL(origin).origin;
   if (opts.client !== 'undici') {
-    const tlsOpts = { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}) };
-    const pool = new H1Pool(o, { connections: opts.connections, connectTimeoutMs: opts.connectTimeoutMs, tls: tlsOpts }, opts.timeoutMs);
-    return { dispatch: (r, h) => pool.dispatch(r, h), cancelQueued: () => pool.cancelQueued(), destroy: () => pool.destroy() };
+    const tlsOpts = {
+      rejectUnauthorized: !opts.tls.insecure,
+      ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}),
+    };
+    const pool = new H1Pool(
+      o,
+      { connections: opts.connections, connectTimeoutMs: opts.connectTimeoutMs, tls: tlsOpts },
+      opts.timeoutMs,
+    );
+    return {
+      dispatch: (r, h) => pool.dispatch(r, h),
+      cancelQueued: () => pool.cancelQueued(),
+      destroy: () => pool.destroy(),
+    };
   }
   const pool = new Pool(o, {
     connections: opts.connections,
@@ -59,7 +70,9 @@ export function createPool(origin: string, opts: PoolOptions): Transport {
     // Per-request timeouts are set on each dispatch.
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: o.startsWith('https:') ? { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}) } : undefined,
+    connect: o.startsWith('https:')
+      ? { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}) }
+      : undefined,
   });
   return {
     dispatch: (r, h) => void pool.dispatch(r as Dispatcher.DispatchOptions, h),

@@ -82,7 +82,9 @@ export class ScenarioRuntime {
     // Ticks of timeout/20 (5–100 ms): a timeout never fires early and at most about a tick late.
     this.deadlineTickMs = Math.min(100, Math.max(5, Math.floor(timeoutMs / 20)));
     this.timeoutNoHead = requestTimeout(`no response head within the request timeout (${timeoutMs} ms)`);
-    this.timeoutInBody = requestTimeout(`response not complete within the request timeout (${timeoutMs} ms, head and body)`);
+    this.timeoutInBody = requestTimeout(
+      `response not complete within the request timeout (${timeoutMs} ms, head and body)`,
+    );
   }
 
   /** Sends request `seq`, timed from `intendedNs`. */
@@ -125,7 +127,8 @@ export class ScenarioRuntime {
     const sentBefore = nowNs() - this.timeoutMs * 1e6;
     // Deleting (and adding: an owner's next request) while iterating a Set is well defined; new
     // requests are not due yet.
-    for (const r of this.live) if (r.connected && r.sendNs <= sentBefore) r.abort(r.status === 0 ? this.timeoutNoHead : this.timeoutInBody);
+    for (const r of this.live)
+      if (r.connected && r.sendNs <= sentBefore) r.abort(r.status === 0 ? this.timeoutNoHead : this.timeoutInBody);
   };
 
   private dispatch(r: InFlight): void {
@@ -191,7 +194,8 @@ export class ScenarioRuntime {
       const rec = r.req.group === undefined ? this.metrics : this.groupRecorder(r.req.group);
       try {
         if (r.observer !== null) cls = r.observer.onEnd(end - r.intendedNs, rec);
-        else if (this.adapter.judge) cls = this.adapter.judge(r.req, r.status, this.collectBody ? joinChunks(r.chunks) : null, rec);
+        else if (this.adapter.judge)
+          cls = this.adapter.judge(r.req, r.status, this.collectBody ? joinChunks(r.chunks) : null, rec);
         else cls = classifyStatus(r.status);
       } catch (e) {
         // An adapter that cannot judge a response must not lose the request (or stall its owner).
@@ -217,7 +221,8 @@ export class ScenarioRuntime {
     this.reasonLooks[cls] = looks;
     let msg: string;
     if (!judged) msg = errorReason(err);
-    else if (err !== null) msg = `HTTP ${status}: the ${this.adapter.protocol} adapter could not judge the response: ${errorReason(err)}`;
+    else if (err !== null)
+      msg = `HTTP ${status}: the ${this.adapter.protocol} adapter could not judge the response: ${errorReason(err)}`;
     else if (cls === 'http_4xx' || cls === 'http_5xx') msg = `HTTP ${status}`;
     else msg = `HTTP ${status}, judged ${cls} by the ${this.adapter.protocol} adapter`;
     if (list === undefined) this.errorReasons[cls] = list = [];
@@ -239,7 +244,8 @@ export class ScenarioRuntime {
     const serviceUs = (end - r.sendNs) / 1000;
     const ttfbUs = r.firstByteNs > 0 ? (r.firstByteNs - r.sendNs) / 1000 : -1;
     this.recordInto(this.metrics, latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
-    if (r.req.group !== undefined) this.recordInto(this.group(r.req.group), latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
+    if (r.req.group !== undefined)
+      this.recordInto(this.group(r.req.group), latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
     // Failed HTTP responses also by status (`status.503`, …): tells load shedding (429/503) from other errors.
     if (cls !== null && r.status >= 400) {
       const k = statusCounter(r.status);
@@ -248,7 +254,14 @@ export class ScenarioRuntime {
     }
   }
 
-  private recordInto(m: MetricSet, latencyUs: number, serviceUs: number, ttfbUs: number, bytesIn: number, cls: ErrorClass | null): void {
+  private recordInto(
+    m: MetricSet,
+    latencyUs: number,
+    serviceUs: number,
+    ttfbUs: number,
+    bytesIn: number,
+    cls: ErrorClass | null,
+  ): void {
     m.requests++;
     m.bytesIn += bytesIn;
     recordClamped(m.latency, latencyUs);
@@ -400,7 +413,8 @@ class InFlight implements RequestHandler {
   onBody(buf: Buffer, start: number, end: number): void {
     this.bytesIn += end - start;
     if (this.chunks !== null) this.chunks.push(Buffer.copyBytesFrom(buf, start, end - start));
-    else if (this.observer !== null) this.observer.onData(Buffer.copyBytesFrom(buf, start, end - start), nowNs() - this.intendedNs);
+    else if (this.observer !== null)
+      this.observer.onData(Buffer.copyBytesFrom(buf, start, end - start), nowNs() - this.intendedNs);
   }
 
   /** Built-in client: sent again after a stale keep-alive connection (counted, timed from the intended start). */

@@ -31,7 +31,12 @@ export type WorkerMessage =
   | { type: 'done' }
   | { type: 'error'; error: { code: string; message: string; problems?: Problem[]; stack?: string } };
 
-export function localShard(plan: Plan, shard: { index: number; count: number }, adapters: AdapterFactory, onBatch: (b: ShardBatch) => void): ShardHandle {
+export function localShard(
+  plan: Plan,
+  shard: { index: number; count: number },
+  adapters: AdapterFactory,
+  onBatch: (b: ShardBatch) => void,
+): ShardHandle {
   let load: LoadShard | null = null;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -106,7 +111,12 @@ function releaseWorker(w: Worker): void {
  * A shard in a worker thread. `onFailure` is called if the worker dies after it was ready without
  * finishing (a crash mid-run): the coordinator must not wait for its windows, and must say so.
  */
-export function workerShard(plan: Plan, shard: { index: number; count: number }, onBatch: (b: ShardBatch) => void, onFailure: (err: Error) => void = () => {}): ShardHandle {
+export function workerShard(
+  plan: Plan,
+  shard: { index: number; count: number },
+  onBatch: (b: ShardBatch) => void,
+  onFailure: (err: Error) => void = () => {},
+): ShardHandle {
   const worker = acquireWorker();
   worker.postMessage({ type: 'init', plan, shard });
   let resolveReady!: () => void;
@@ -146,7 +156,9 @@ export function workerShard(plan: Plan, shard: { index: number; count: number },
       finished = true;
       detach();
       void worker.terminate();
-      const err = new PreflightError(m.error.code as PreflightErrorCode, m.error.message, { problems: m.error.problems });
+      const err = new PreflightError(m.error.code as PreflightErrorCode, m.error.message, {
+        problems: m.error.problems,
+      });
       rejectReady(err);
       resolveDone();
     }

@@ -47,7 +47,11 @@ export interface ShardBatch {
   errorReasons?: Record<string, Record<string, string[]>>;
 }
 
-export type AdapterFactory = (scenario: ScenarioPlan, plan: Plan, ctx: { shard: { index: number; count: number }; seed: number }) => Promise<Adapter>;
+export type AdapterFactory = (
+  scenario: ScenarioPlan,
+  plan: Plan,
+  ctx: { shard: { index: number; count: number }; seed: number },
+) => Promise<Adapter>;
 
 interface Slot {
   plan: ScenarioPlan;
@@ -68,7 +72,14 @@ interface Slot {
  * Plain requests for adapters' pre-load checks (readiness, metadata), with the plan's TLS options;
  * not the hot path (a connection per request, closed after it: nothing left open if prepare fails).
  */
-function adapterContext(url: string, headers: Record<string, string>, shard: { index: number; count: number }, seed: number, timeoutMs: number, tls: Plan['target']['tls']): AdapterContext {
+function adapterContext(
+  url: string,
+  headers: Record<string, string>,
+  shard: { index: number; count: number },
+  seed: number,
+  timeoutMs: number,
+  tls: Plan['target']['tls'],
+): AdapterContext {
   const origin = new URL(url).origin;
   return {
     origin,
@@ -128,14 +139,29 @@ export class LoadShard {
   ) {}
 
   /** Builds adapters (running their pre-load checks) and pools. Sends nothing yet. */
-  static async create(plan: Plan, shard: { index: number; count: number }, adapters: AdapterFactory, emit: (b: ShardBatch) => void): Promise<LoadShard> {
+  static async create(
+    plan: Plan,
+    shard: { index: number; count: number },
+    adapters: AdapterFactory,
+    emit: (b: ShardBatch) => void,
+  ): Promise<LoadShard> {
     const s = new LoadShard(plan, shard, emit);
     for (let i = 0; i < plan.scenarios.length; i++) {
       const sc = plan.scenarios[i];
       const seed = plan.options.seed + i * 7919;
       const adapter = await adapters(sc, plan, { shard, seed });
       const url = sc.target?.url ?? plan.target.url;
-      if (adapter.prepare) await adapter.prepare(adapterContext(url, { ...plan.target.headers, ...(sc.target?.headers ?? {}) }, shard, seed, plan.target.timeoutMs, plan.target.tls));
+      if (adapter.prepare)
+        await adapter.prepare(
+          adapterContext(
+            url,
+            { ...plan.target.headers, ...(sc.target?.headers ?? {}) },
+            shard,
+            seed,
+            plan.target.timeoutMs,
+            plan.target.tls,
+          ),
+        );
       const connections = sc.target?.connections ?? plan.target.connections;
       const pool = createPool(new URL(url).origin, {
         connections: connections === undefined ? null : Math.max(1, Math.ceil(connections / shard.count)),
@@ -144,9 +170,27 @@ export class LoadShard {
         client: plan.target.client,
         timeoutMs: sc.target?.timeoutMs ?? plan.target.timeoutMs,
       });
-      const rt = new ScenarioRuntime(sc, adapter, pool, sc.target?.timeoutMs ?? plan.target.timeoutMs, connections === undefined ? MAX_AWAITING_SOCKET : Infinity);
+      const rt = new ScenarioRuntime(
+        sc,
+        adapter,
+        pool,
+        sc.target?.timeoutMs ?? plan.target.timeoutMs,
+        connections === undefined ? MAX_AWAITING_SOCKET : Infinity,
+      );
       const executor = createExecutor(rt, shard, seed);
-      s.slots.push({ plan: sc, rt, pool, executor, startNs: 0, endNs: null, state: 'waiting', timer: null, unsentReported: 0, cancelledReported: 0, started: false });
+      s.slots.push({
+        plan: sc,
+        rt,
+        pool,
+        executor,
+        startNs: 0,
+        endNs: null,
+        state: 'waiting',
+        timer: null,
+        unsentReported: 0,
+        cancelledReported: 0,
+        started: false,
+      });
     }
     return s;
   }
@@ -201,7 +245,8 @@ export class LoadShard {
     // scenarios `after` this one start now (+ their startTime); not when the run is stopping (stop()
     // has marked them reported)
     for (const next of this.slots) {
-      if (next.plan.after === slot.plan.name && next.state === 'waiting' && next.timer === null) this.startAt(next, slot.endNs + next.plan.startTimeMs * 1e6);
+      if (next.plan.after === slot.plan.name && next.state === 'waiting' && next.timer === null)
+        this.startAt(next, slot.endNs + next.plan.startTimeMs * 1e6);
     }
     this.maybeFinish();
   }
@@ -214,7 +259,9 @@ export class LoadShard {
     // The last window is measured now; it is sent once the adapters have finished (golden files
     // written), with their end-of-run reports.
     const last = this.collect(true);
-    for (const slot of this.slots) if (Object.keys(slot.rt.errorReasons).length > 0) (last.errorReasons ??= {})[slot.plan.name] = slot.rt.errorReasons as Record<string, string[]>;
+    for (const slot of this.slots)
+      if (Object.keys(slot.rt.errorReasons).length > 0)
+        (last.errorReasons ??= {})[slot.plan.name] = slot.rt.errorReasons as Record<string, string[]>;
     for (const slot of this.slots) {
       slot.pool.destroy().catch(() => {});
     }
@@ -267,11 +314,14 @@ export class LoadShard {
 
   private scheduleTick(): void {
     const next = this.t0 + (this.index + 1) * this.intervalNs;
-    this.tickTimer = setTimeout(() => {
-      this.tickTimer = null;
-      this.tick(false);
-      if (!this.finished) this.scheduleTick();
-    }, Math.max(0, (next - nowNs()) / 1e6));
+    this.tickTimer = setTimeout(
+      () => {
+        this.tickTimer = null;
+        this.tick(false);
+        if (!this.finished) this.scheduleTick();
+      },
+      Math.max(0, (next - nowNs()) / 1e6),
+    );
   }
 
   private tick(final: boolean): void {
@@ -292,7 +342,10 @@ export class LoadShard {
       if (slot.state === 'waiting' || slot.state === 'reported') continue;
       // A scenario starting exactly at this window's end belongs to the next window.
       if (!final && slot.startNs >= windowEndNs) continue;
-      spans[slot.plan.name] = { startMs: (slot.startNs - this.t0) / 1e6, endMs: slot.endNs === null ? null : (slot.endNs - this.t0) / 1e6 };
+      spans[slot.plan.name] = {
+        startMs: (slot.startNs - this.t0) / 1e6,
+        endMs: slot.endNs === null ? null : (slot.endNs - this.t0) / 1e6,
+      };
       const name = slot.plan.name;
       const gauges = { in_flight: slot.rt.inFlight, ...slot.executor.gauges() };
       snapshots.push(slot.rt.metrics.take(name, undefined, index, startMs, durationMs, gauges, this.pool));
@@ -307,7 +360,10 @@ export class LoadShard {
     const eld = this.eld;
     const health: ShardHealth = {
       generatorLag: takeRaw(generatorLag, this.pool),
-      eventLoopDelayMs: eld !== null && eld.count > 0 ? { p50: loopDelayMs(eld.percentile(50)), p99: loopDelayMs(eld.percentile(99)), max: loopDelayMs(eld.max) } : { p50: 0, p99: 0, max: 0 },
+      eventLoopDelayMs:
+        eld !== null && eld.count > 0
+          ? { p50: loopDelayMs(eld.percentile(50)), p99: loopDelayMs(eld.percentile(99)), max: loopDelayMs(eld.max) }
+          : { p50: 0, p99: 0, max: 0 },
     };
     eld?.reset();
     if (final) eld?.disable();

@@ -27,9 +27,19 @@ export function targetAgent(tls: TlsOptions): Agent {
 
 /** Certificate errors that retrying cannot fix (OpenSSL verify codes and Node's hostname check). */
 const UNTRUSTED = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'INVALID_CA', 'CERT_SIGNATURE_FAILURE',
-  'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
 ]);
 const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED']);
 const HOSTNAME = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
@@ -40,7 +50,11 @@ const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_
 function tlsErrorIn(err: unknown): { code: string; message: string } | undefined {
   for (let e = err, i = 0; e && typeof e === 'object' && i < 4; e = (e as { cause?: unknown }).cause, i++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (UNTRUSTED.has(code) || EXPIRED.has(code) || HOSTNAME.has(code) || NOT_TLS.has(code))) return { code, message: String((e as { message?: unknown }).message ?? code) };
+    if (
+      typeof code === 'string' &&
+      (UNTRUSTED.has(code) || EXPIRED.has(code) || HOSTNAME.has(code) || NOT_TLS.has(code))
+    )
+      return { code, message: String((e as { message?: unknown }).message ?? code) };
   }
   return undefined;
 }
@@ -78,5 +92,8 @@ export function tlsFailure(origin: string, err: unknown, tls: TlsOptions): Prefl
       : 'give the CA that signed the server certificate as tls.caFile (PEM), or tls.insecure: true to skip verification';
   }
   const message = `cannot talk to ${origin} over TLS: ${what}. Nothing was sent.`;
-  return new PreflightError('E_TARGET_UNREACHABLE', message, { cause: err, problems: [{ path: 'target.tls', message: detail, hint }] });
+  return new PreflightError('E_TARGET_UNREACHABLE', message, {
+    cause: err,
+    problems: [{ path: 'target.tls', message: detail, hint }],
+  });
 }

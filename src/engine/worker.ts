@@ -13,22 +13,33 @@ import { batchBuffers, type WorkerMessage } from './shard-handle.js';
 const port = parentPort!;
 const post = (m: WorkerMessage) => port.postMessage(m);
 /** The counts' buffers are moved, not copied: posting a window costs the sending thread next to nothing. */
-const postBatch = (batch: ShardBatch) => port.postMessage({ type: 'batch', batch } satisfies WorkerMessage, batchBuffers(batch));
+const postBatch = (batch: ShardBatch) =>
+  port.postMessage({ type: 'batch', batch } satisfies WorkerMessage, batchBuffers(batch));
 
 let load: LoadShard | null = null;
 /** A stop that arrived while the shard was being prepared. */
 let stopEarly: number | null = null;
 
-port.on('message', (m: { type: string; plan?: Plan; shard?: { index: number; count: number }; t0?: string; drainMs?: number; buffers?: ArrayBuffer[] }) => {
-  if (m.type === 'init') void init(m.plan!, m.shard!);
-  else if (m.type === 'start' && load !== null) {
-    load.start(BigInt(m.t0!));
-    blockForTests(load.done);
-  } else if (m.type === 'stop') {
-    if (load !== null) load.stop(m.drainMs ?? 0);
-    else stopEarly = m.drainMs ?? 0;
-  } else if (m.type === 'recycle') load?.recycle(m.buffers ?? []);
-});
+port.on(
+  'message',
+  (m: {
+    type: string;
+    plan?: Plan;
+    shard?: { index: number; count: number };
+    t0?: string;
+    drainMs?: number;
+    buffers?: ArrayBuffer[];
+  }) => {
+    if (m.type === 'init') void init(m.plan!, m.shard!);
+    else if (m.type === 'start' && load !== null) {
+      load.start(BigInt(m.t0!));
+      blockForTests(load.done);
+    } else if (m.type === 'stop') {
+      if (load !== null) load.stop(m.drainMs ?? 0);
+      else stopEarly = m.drainMs ?? 0;
+    } else if (m.type === 'recycle') load?.recycle(m.buffers ?? []);
+  },
+);
 
 async function init(plan: Plan, shard: { index: number; count: number }): Promise<void> {
   load = null;
@@ -47,7 +58,12 @@ async function init(plan: Plan, shard: { index: number; count: number }): Promis
     const err = e as Error & { code?: string; problems?: unknown };
     post({
       type: 'error',
-      error: { code: e instanceof PreflightError ? e.code : 'E_INTERNAL', message: err.message, problems: e instanceof PreflightError ? e.problems : undefined, stack: err.stack },
+      error: {
+        code: e instanceof PreflightError ? e.code : 'E_INTERNAL',
+        message: err.message,
+        problems: e instanceof PreflightError ? e.problems : undefined,
+        stack: err.stack,
+      },
     });
   }
 }
@@ -75,11 +91,14 @@ function blockForTests(done: Promise<void>): void {
   const m = spec === undefined ? null : /^(\d+):(\d+)$/.exec(spec);
   if (m === null) return;
   const ms = Number(m[1]);
-  const timer = setInterval(() => {
-    const until = performance.now() + ms;
-    while (performance.now() < until) {
-      /* block the event loop */
-    }
-  }, Math.max(1, Number(m[2])));
+  const timer = setInterval(
+    () => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        /* block the event loop */
+      }
+    },
+    Math.max(1, Number(m[2])),
+  );
   done.then(() => clearInterval(timer));
 }

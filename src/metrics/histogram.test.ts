@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CountsPool, decodeHistogram, durationStats, encodeHistogram, fromRaw, newHistogram, recordClamped, takeRaw, toRaw } from './histogram.js';
+import {
+  CountsPool,
+  decodeHistogram,
+  durationStats,
+  encodeHistogram,
+  fromRaw,
+  newHistogram,
+  recordClamped,
+  takeRaw,
+  toRaw,
+} from './histogram.js';
 import { MetricSet, rawToSnapshot } from './metric-set.js';
 import { Accumulator, mergeRawSnapshots, mergeSnapshots } from './merge.js';
 
@@ -22,29 +32,35 @@ test('encode → decode round-trips every count exactly', () => {
 
 test('merging shards equals recording everything in one histogram', () => {
   fc.assert(
-    fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 10_000_000 }), { maxLength: 200 }), { minLength: 1, maxLength: 5 }), (shards) => {
-      const all = newHistogram();
-      const snaps = shards.map((values, i) => {
-        const m = new MetricSet();
-        for (const v of values) {
-          recordClamped(m.latency, v);
-          recordClamped(all, v);
-          m.requests++;
-        }
-        m.count('quality.correct', i);
-        return m.snapshot('s', undefined, 0, 0, 1000, { in_flight: i });
-      });
-      const merged = mergeSnapshots(snaps);
-      const h = decodeHistogram(merged.histograms.latency);
-      assert.equal(h.totalCount, all.totalCount);
-      for (const p of [50, 90, 99, 100]) assert.equal(h.getValueAtPercentile(p), all.getValueAtPercentile(p));
-      assert.equal(merged.counters.requests, shards.reduce((a, s) => a + s.length, 0));
-      assert.equal(merged.gauges.in_flight, (shards.length * (shards.length - 1)) / 2);
-      // Over time: accumulating the merged windows gives the same totals.
-      const acc = new Accumulator();
-      acc.add(merged);
-      assert.equal(acc.histogram('latency').totalCount, all.totalCount);
-    }),
+    fc.property(
+      fc.array(fc.array(fc.integer({ min: 1, max: 10_000_000 }), { maxLength: 200 }), { minLength: 1, maxLength: 5 }),
+      (shards) => {
+        const all = newHistogram();
+        const snaps = shards.map((values, i) => {
+          const m = new MetricSet();
+          for (const v of values) {
+            recordClamped(m.latency, v);
+            recordClamped(all, v);
+            m.requests++;
+          }
+          m.count('quality.correct', i);
+          return m.snapshot('s', undefined, 0, 0, 1000, { in_flight: i });
+        });
+        const merged = mergeSnapshots(snaps);
+        const h = decodeHistogram(merged.histograms.latency);
+        assert.equal(h.totalCount, all.totalCount);
+        for (const p of [50, 90, 99, 100]) assert.equal(h.getValueAtPercentile(p), all.getValueAtPercentile(p));
+        assert.equal(
+          merged.counters.requests,
+          shards.reduce((a, s) => a + s.length, 0),
+        );
+        assert.equal(merged.gauges.in_flight, (shards.length * (shards.length - 1)) / 2);
+        // Over time: accumulating the merged windows gives the same totals.
+        const acc = new Accumulator();
+        acc.add(merged);
+        assert.equal(acc.histogram('latency').totalCount, all.totalCount);
+      },
+    ),
     { numRuns: 40 },
   );
 });
@@ -113,40 +129,46 @@ test('raw counts round-trip exactly (counts, total, exact min and max) and encod
 
 test('merging raw snapshots of shards equals recording everything in one histogram', () => {
   fc.assert(
-    fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 10_000_000 }), { maxLength: 200 }), { minLength: 1, maxLength: 5 }), (shards) => {
-      const all = newHistogram();
-      const parts = shards.map((values, i) => {
-        const m = new MetricSet();
-        for (const v of values) {
-          recordClamped(m.latency, v);
-          m.record('ttft', v);
-          recordClamped(all, v);
-          m.requests++;
+    fc.property(
+      fc.array(fc.array(fc.integer({ min: 1, max: 10_000_000 }), { maxLength: 200 }), { minLength: 1, maxLength: 5 }),
+      (shards) => {
+        const all = newHistogram();
+        const parts = shards.map((values, i) => {
+          const m = new MetricSet();
+          for (const v of values) {
+            recordClamped(m.latency, v);
+            m.record('ttft', v);
+            recordClamped(all, v);
+            m.requests++;
+          }
+          m.max('x', i);
+          return m.take('s', 'g', 3, 3000, 1000, { in_flight: i });
+        });
+        const merged = mergeRawSnapshots(parts);
+        for (const k of ['latency', 'ttft']) {
+          const h = merged.histograms.get(k);
+          if (h === undefined) {
+            assert.equal(k === 'ttft' && all.totalCount === 0, true, 'an adapter histogram exists once recorded into');
+            continue;
+          }
+          assert.equal(h.totalCount, all.totalCount);
+          for (const p of [50, 90, 99, 100]) assert.equal(h.getValueAtPercentile(p), all.getValueAtPercentile(p));
+          assert.equal(merged.snapshot.histograms[k], encodeHistogram(all), 'encoded for intervals.ndjson as before');
         }
-        m.max('x', i);
-        return m.take('s', 'g', 3, 3000, 1000, { in_flight: i });
-      });
-      const merged = mergeRawSnapshots(parts);
-      for (const k of ['latency', 'ttft']) {
-        const h = merged.histograms.get(k);
-        if (h === undefined) {
-          assert.equal(k === 'ttft' && all.totalCount === 0, true, 'an adapter histogram exists once recorded into');
-          continue;
-        }
-        assert.equal(h.totalCount, all.totalCount);
-        for (const p of [50, 90, 99, 100]) assert.equal(h.getValueAtPercentile(p), all.getValueAtPercentile(p));
-        assert.equal(merged.snapshot.histograms[k], encodeHistogram(all), 'encoded for intervals.ndjson as before');
-      }
-      assert.equal(merged.snapshot.group, 'g');
-      assert.equal(merged.snapshot.counters.requests, shards.reduce((a, s) => a + s.length, 0));
-      assert.equal(merged.snapshot.maxes.x, shards.length - 1);
-      const acc = new Accumulator();
-      acc.addMerged(merged);
-      acc.addMerged(merged);
-      assert.equal(acc.histogram('latency').totalCount, 2 * all.totalCount);
-      // The one-shard path (rawToSnapshot) encodes the same.
-      if (shards.length === 1) assert.deepEqual(rawToSnapshot(parts[0]).histograms, merged.snapshot.histograms);
-    }),
+        assert.equal(merged.snapshot.group, 'g');
+        assert.equal(
+          merged.snapshot.counters.requests,
+          shards.reduce((a, s) => a + s.length, 0),
+        );
+        assert.equal(merged.snapshot.maxes.x, shards.length - 1);
+        const acc = new Accumulator();
+        acc.addMerged(merged);
+        acc.addMerged(merged);
+        assert.equal(acc.histogram('latency').totalCount, 2 * all.totalCount);
+        // The one-shard path (rawToSnapshot) encodes the same.
+        if (shards.length === 1) assert.deepEqual(rawToSnapshot(parts[0]).histograms, merged.snapshot.histograms);
+      },
+    ),
     { numRuns: 40 },
   );
 });
@@ -158,7 +180,8 @@ test('take() hands over raw counts (no encoding) and resets the window', () => {
     m.record('ttft', i * 500);
   }
   const a = m.take('s', undefined, 0, 0, 1000, {});
-  for (const k of ['latency', 'service_time', 'ttfb', 'dispatch_lag', 'ttft']) assert.ok(a.histograms[k].counts instanceof Uint32Array, k);
+  for (const k of ['latency', 'service_time', 'ttfb', 'dispatch_lag', 'ttft'])
+    assert.ok(a.histograms[k].counts instanceof Uint32Array, k);
   assert.equal(a.histograms.latency.total, 100);
   assert.equal(a.histograms.latency.max, 100_000);
   const b = m.take('s', undefined, 1, 1000, 1000, {});

@@ -72,8 +72,14 @@ const internals = (h: Histogram) => h as unknown as CountsAccess;
 // Fail at load, clearly, if a new hdr-histogram-js changed the internals read here.
 {
   const probe = internals(newHistogram());
-  if (!(probe._counts instanceof Uint32Array) || typeof probe.countsArrayIndex !== 'function' || typeof probe.setTotalCount !== 'function') {
-    throw new Error('hdr-histogram-js internals changed (expected a Uint32Array _counts): src/metrics/histogram.ts needs updating');
+  if (
+    !(probe._counts instanceof Uint32Array) ||
+    typeof probe.countsArrayIndex !== 'function' ||
+    typeof probe.setTotalCount !== 'function'
+  ) {
+    throw new Error(
+      'hdr-histogram-js internals changed (expected a Uint32Array _counts): src/metrics/histogram.ts needs updating',
+    );
   }
 }
 
@@ -206,5 +212,10 @@ export function durationStats(h: Histogram): DurationStats {
 export function shortStats(h: Histogram): { p50: number; p90: number; p99: number; max: number } | null {
   if (h.totalCount === 0) return null;
   const ms = (us: number) => round3(us / US_PER_MS);
-  return { p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
+  return {
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+  };
 }

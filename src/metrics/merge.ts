@@ -44,7 +44,16 @@ export class RawMerge {
     if (first === null) throw new Error('RawMerge: nothing to merge');
     const encoded: Record<string, string> = {};
     for (const [k, h] of this.histograms) encoded[k] = encodeHistogram(h);
-    const snapshot: IntervalSnapshot = { scenario: first.scenario, index: first.index, startMs: first.startMs, durationMs: this.durationMs, counters: this.counters, gauges: this.gauges, maxes: this.maxes, histograms: encoded };
+    const snapshot: IntervalSnapshot = {
+      scenario: first.scenario,
+      index: first.index,
+      startMs: first.startMs,
+      durationMs: this.durationMs,
+      counters: this.counters,
+      gauges: this.gauges,
+      maxes: this.maxes,
+      histograms: encoded,
+    };
     if (first.group !== undefined) snapshot.group = first.group;
     return { snapshot, histograms: this.histograms };
   }

@@ -6,7 +6,16 @@
  * coordinator merges and encodes (rawToSnapshot) elsewhere. `snapshot()` does both at once.
  */
 import type { IntervalSnapshot, Recorder } from '../core/types.js';
-import { encodeHistogram, fromRaw, newHistogram, recordClamped, takeRaw, type CountsPool, type Histogram, type RawHistogram } from './histogram.js';
+import {
+  encodeHistogram,
+  fromRaw,
+  newHistogram,
+  recordClamped,
+  takeRaw,
+  type CountsPool,
+  type Histogram,
+  type RawHistogram,
+} from './histogram.js';
 
 /** An IntervalSnapshot whose histograms are raw counts: what a shard hands over each window. */
 export interface RawSnapshot extends Omit<IntervalSnapshot, 'histograms'> {
@@ -68,7 +77,14 @@ export class MetricSet implements Recorder {
   }
 
   /** Encodes the window and resets (take() + rawToSnapshot()). Gauges are supplied by the caller (they are not accumulated). */
-  snapshot(scenario: string, group: string | undefined, index: number, startMs: number, durationMs: number, gauges: Record<string, number>): IntervalSnapshot {
+  snapshot(
+    scenario: string,
+    group: string | undefined,
+    index: number,
+    startMs: number,
+    durationMs: number,
+    gauges: Record<string, number>,
+  ): IntervalSnapshot {
     return rawToSnapshot(this.take(scenario, group, index, startMs, durationMs, gauges));
   }
 
@@ -76,7 +92,15 @@ export class MetricSet implements Recorder {
    * Closes the window: copies the raw counts of every histogram and resets. Cheap enough for the
    * sending thread (a copy of each histogram's non-zero range and a reset; no encoding).
    */
-  take(scenario: string, group: string | undefined, index: number, startMs: number, durationMs: number, gauges: Record<string, number>, pool?: CountsPool): RawSnapshot {
+  take(
+    scenario: string,
+    group: string | undefined,
+    index: number,
+    startMs: number,
+    durationMs: number,
+    gauges: Record<string, number>,
+    pool?: CountsPool,
+  ): RawSnapshot {
     const counters: Record<string, number> = {
       requests: this.requests,
       ok: this.ok,

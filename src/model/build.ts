@@ -14,7 +14,15 @@ import type { DigitsData } from './dataset.js';
 import type { FileRecord, ModelManifest, VersionRecord } from './manifest.js';
 import { accuracy, forward, macsPerRow, networkToJson, parameterCount } from './network.js';
 import { INPUT_NAME, ONNX_IR_VERSION, ONNX_OPSET, OUTPUT_NAME, encodeOnnxModel } from './onnx.js';
-import { DIGITS_CSV, DIGITS_TEST_CSV, DIGITS_TRAIN_CSV, MODELS_JSON, onnxPath, packagePath, weightsPath } from './paths.js';
+import {
+  DIGITS_CSV,
+  DIGITS_TEST_CSV,
+  DIGITS_TRAIN_CSV,
+  MODELS_JSON,
+  onnxPath,
+  packagePath,
+  weightsPath,
+} from './paths.js';
 import { trainNetwork } from './training.js';
 import type { ModelVersion } from './types.js';
 
@@ -91,7 +99,13 @@ export function buildReferenceModels(opts: { log?: (line: string) => void } = {}
       trainAccuracy: round6(trainAccuracy),
       parameters: parameterCount(net),
       macsPerRow: macsPerRow(net),
-      onnx: { ...emit(onnxPath(version), onnx), irVersion: ONNX_IR_VERSION, opset: ONNX_OPSET, input: INPUT_NAME, output: OUTPUT_NAME },
+      onnx: {
+        ...emit(onnxPath(version), onnx),
+        irVersion: ONNX_IR_VERSION,
+        opset: ONNX_OPSET,
+        input: INPUT_NAME,
+        output: OUTPUT_NAME,
+      },
       weights: emit(weightsPath(version), `${JSON.stringify(networkToJson(net, MODEL_NAME, version))}\n`),
     };
     versions[version] = record;
@@ -104,7 +118,8 @@ export function buildReferenceModels(opts: { log?: (line: string) => void } = {}
   const manifest: ModelManifest = {
     name: MODEL_NAME,
     dataset: {
-      source: 'Optical Recognition of Handwritten Digits (E. Alpaydin, C. Kaynak, 1998), UCI Machine Learning Repository',
+      source:
+        'Optical Recognition of Handwritten Digits (E. Alpaydin, C. Kaynak, 1998), UCI Machine Learning Repository',
       license: 'CC BY 4.0',
       file: describe(DIGITS_CSV, source),
       rows: all.rows,

@@ -33,7 +33,8 @@ export const RECIPES: Record<ModelVersion, ModelRecipe> = {
     },
   },
   v2: {
-    description: 'candidate: smaller and faster, a few points less accurate — multinomial logistic regression, trained briefly (5 epochs)',
+    description:
+      'candidate: smaller and faster, a few points less accurate — multinomial logistic regression, trained briefly (5 epochs)',
     architecture: 'input×1/16 → Gemm 64→10 → Softmax',
     training: {
       hidden: [],

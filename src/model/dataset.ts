@@ -42,13 +42,27 @@ export function parseDigitsCsv(text: string, file = '<digits csv>'): DigitsData 
     for (let c = 0; c < FEATURES; c++) {
       const v = Number(cells[c]);
       if (!Number.isFinite(v) || v < 0 || v > PIXEL_MAX) {
-        throw new DataError([{ file, line: r + 2, column: c + 1, message: `pixel p${c} must be 0–${PIXEL_MAX}, got ${JSON.stringify(cells[c])}` }]);
+        throw new DataError([
+          {
+            file,
+            line: r + 2,
+            column: c + 1,
+            message: `pixel p${c} must be 0–${PIXEL_MAX}, got ${JSON.stringify(cells[c])}`,
+          },
+        ]);
       }
       features[r * FEATURES + c] = v;
     }
     const label = Number(cells[FEATURES]);
     if (!Number.isInteger(label) || label < 0 || label >= CLASSES) {
-      throw new DataError([{ file, line: r + 2, column: FEATURES + 1, message: `label must be 0–9, got ${JSON.stringify(cells[FEATURES])}` }]);
+      throw new DataError([
+        {
+          file,
+          line: r + 2,
+          column: FEATURES + 1,
+          message: `label must be 0–9, got ${JSON.stringify(cells[FEATURES])}`,
+        },
+      ]);
     }
     labels[r] = label;
   }
@@ -85,7 +99,11 @@ export function selectRows(data: DigitsData, indices: ArrayLike<number>): Digits
  * Stratified split: per class, shuffle that class's row indices with a seeded PRNG and take
  * round(n × testFraction) of them for the test set. Both halves keep the original row order.
  */
-export function stratifiedSplit(labels: Int32Array, testFraction: number, seed: number): { train: number[]; test: number[] } {
+export function stratifiedSplit(
+  labels: Int32Array,
+  testFraction: number,
+  seed: number,
+): { train: number[]; test: number[] } {
   const rng = new Rng(seed);
   const byClass: number[][] = Array.from({ length: CLASSES }, () => []);
   labels.forEach((label, i) => byClass[label].push(i));

@@ -3,7 +3,16 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { CLASSES, FEATURES, MODEL_VERSIONS, accuracy, loadDigitsTestSplit, loadModel, modelInfo, readManifest } from './index.js';
+import {
+  CLASSES,
+  FEATURES,
+  MODEL_VERSIONS,
+  accuracy,
+  loadDigitsTestSplit,
+  loadModel,
+  modelInfo,
+  readManifest,
+} from './index.js';
 import type { DigitsData, LoadedModel, ModelRuntime, ModelVersion } from './index.js';
 
 const RUNTIMES: ModelRuntime[] = ['onnxruntime', 'typescript'];
@@ -115,7 +124,10 @@ describe('loadModel', () => {
       for (const r of RUNTIMES) {
         const acc = accuracy(await predictAll(model(v, r), 32), data.labels);
         // The recorded figure was computed with the same FP32 weights; allow one row of argmax tie noise.
-        assert.ok(Math.abs(acc - readManifest().versions[v].heldOutAccuracy) <= 1 / data.rows + 1e-9, `${v}/${r}: ${acc}`);
+        assert.ok(
+          Math.abs(acc - readManifest().versions[v].heldOutAccuracy) <= 1 / data.rows + 1e-9,
+          `${v}/${r}: ${acc}`,
+        );
         if (r === 'onnxruntime') measured[v] = acc;
       }
     }
@@ -128,7 +140,9 @@ describe('loadModel', () => {
     const m = model('v1', 'onnxruntime');
     const single = await predictAll(model('v1', 'typescript'), 64);
     const batches = Array.from({ length: 20 }, (_, i) => i * 3);
-    const results = await Promise.all(batches.map((row) => m.predict(data.features.slice(row * FEATURES, (row + 3) * FEATURES), 3)));
+    const results = await Promise.all(
+      batches.map((row) => m.predict(data.features.slice(row * FEATURES, (row + 3) * FEATURES), 3)),
+    );
     results.forEach((probs, i) => {
       const expected = single.subarray(batches[i] * CLASSES, (batches[i] + 3) * CLASSES);
       for (let k = 0; k < probs.length; k++) assert.ok(Math.abs(probs[k] - expected[k]) < 1e-4);
@@ -155,7 +169,8 @@ describe('loadModel', () => {
 describe('fallback', () => {
   test('when onnxruntime-node cannot load: default falls back to TypeScript and logs why; explicit onnxruntime fails', async () => {
     // A child process whose module resolver refuses onnxruntime-node, as if its native binding were missing.
-    const hook = 'export async function resolve(s, c, next) { if (s === "onnxruntime-node") throw new Error("simulated: binding missing"); return next(s, c); }';
+    const hook =
+      'export async function resolve(s, c, next) { if (s === "onnxruntime-node") throw new Error("simulated: binding missing"); return next(s, c); }';
     const code = `
       import { register } from 'node:module';
       register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
@@ -168,11 +183,21 @@ describe('fallback', () => {
       try { await loadModel('v1', { runtime: 'onnxruntime' }); } catch (e) { explicit = e.code; }
       console.log(JSON.stringify({ platform: m.info.platform, logs, acc, explicit }));
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], { timeout: 30_000 });
-    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { platform: string; logs: string[]; acc: number; explicit: string };
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], {
+      timeout: 30_000,
+    });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      platform: string;
+      logs: string[];
+      acc: number;
+      explicit: string;
+    };
     assert.equal(result.platform, 'typescript');
     assert.equal(result.logs.length, 1);
-    assert.match(result.logs[0], /onnxruntime-node cannot load digits v1 \(simulated: binding missing\); using the TypeScript runtime/);
+    assert.match(
+      result.logs[0],
+      /onnxruntime-node cannot load digits v1 \(simulated: binding missing\); using the TypeScript runtime/,
+    );
     assert.equal(Math.round(result.acc * data.rows), readManifest().versions.v1.heldOutCorrect);
     assert.equal(result.explicit, 'E_INTERNAL');
   });

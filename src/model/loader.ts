@@ -25,7 +25,10 @@ export function isModelVersion(v: unknown): v is ModelVersion {
 
 function assertVersion(version: unknown): asserts version is ModelVersion {
   if (!isModelVersion(version)) {
-    throw new PreflightError('E_ARGS', `unknown ${MODEL_NAME} model version ${JSON.stringify(version)} (expected ${MODEL_VERSIONS.join(' or ')})`);
+    throw new PreflightError(
+      'E_ARGS',
+      `unknown ${MODEL_NAME} model version ${JSON.stringify(version)} (expected ${MODEL_VERSIONS.join(' or ')})`,
+    );
   }
 }
 
@@ -36,7 +39,11 @@ export function modelInfo(version: ModelVersion, platform: ModelRuntime = 'onnxr
   try {
     heldOutAccuracy = readManifest().versions[version].heldOutAccuracy;
   } catch (cause) {
-    throw new PreflightError('E_INTERNAL', `cannot read models/models.json for ${MODEL_NAME} ${version}: ${(cause as Error).message}`, { cause });
+    throw new PreflightError(
+      'E_INTERNAL',
+      `cannot read models/models.json for ${MODEL_NAME} ${version}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   return {
     name: MODEL_NAME,
@@ -56,7 +63,9 @@ export async function loadModel(version: ModelVersion, opts: LoadModelOptions = 
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     if (opts.runtime === 'onnxruntime') {
-      throw new PreflightError('E_INTERNAL', `cannot load ${MODEL_NAME} ${version} with onnxruntime-node: ${reason}`, { cause });
+      throw new PreflightError('E_INTERNAL', `cannot load ${MODEL_NAME} ${version} with onnxruntime-node: ${reason}`, {
+        cause,
+      });
     }
     // onnxruntime-node is an optional peer dependency (288 MB): a CI job that only tests a real endpoint
     // should not have to install it, so its absence is a normal case with a one-line explanation.
@@ -74,7 +83,9 @@ function checkInput(input: Float32Array, batch: number): void {
   if (!(input instanceof Float32Array)) throw new TypeError('input must be a Float32Array');
   if (!Number.isInteger(batch) || batch < 0) throw new RangeError(`batch must be a non-negative integer, got ${batch}`);
   if (input.length !== batch * FEATURES) {
-    throw new RangeError(`input has ${input.length} values; batch ${batch} needs ${batch * FEATURES} (${FEATURES} per row)`);
+    throw new RangeError(
+      `input has ${input.length} values; batch ${batch} needs ${batch * FEATURES} (${FEATURES} per row)`,
+    );
   }
 }
 
@@ -130,7 +141,9 @@ class OnnxRuntimeModel implements LoadedModel {
     const out = result[OUTPUT_NAME];
     const data = out.data;
     if (!(data instanceof Float32Array) || data.length !== batch * CLASSES) {
-      throw new Error(`onnxruntime returned ${out.type} ${JSON.stringify(out.dims)}, expected float32 [${batch}, ${CLASSES}]`);
+      throw new Error(
+        `onnxruntime returned ${out.type} ${JSON.stringify(out.dims)}, expected float32 [${batch}, ${CLASSES}]`,
+      );
     }
     return data;
   }
@@ -153,7 +166,11 @@ function loadNetwork(version: ModelVersion): Network {
     try {
       net = networkFromJson(JSON.parse(readFileSync(path, 'utf8')));
     } catch (cause) {
-      throw new PreflightError('E_INTERNAL', `cannot load ${MODEL_NAME} ${version} weights from ${path}: ${(cause as Error).message}`, { cause });
+      throw new PreflightError(
+        'E_INTERNAL',
+        `cannot load ${MODEL_NAME} ${version} weights from ${path}: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     networks.set(version, net);
   }

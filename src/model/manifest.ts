@@ -38,7 +38,13 @@ export interface ModelManifest {
     license: string;
     file: FileRecord;
     rows: number;
-    split: { method: 'stratified'; testFraction: number; seed: number; train: FileRecord & { rows: number }; test: FileRecord & { rows: number } };
+    split: {
+      method: 'stratified';
+      testFraction: number;
+      seed: number;
+      train: FileRecord & { rows: number };
+      test: FileRecord & { rows: number };
+    };
   };
   versions: Record<ModelVersion, VersionRecord>;
 }

@@ -66,7 +66,13 @@ export function networkFromJson(json: unknown): Network {
     if (l.weights.length !== l.inputs * l.outputs || l.bias.length !== l.outputs) {
       throw new Error(`weights file layer ${i}: sizes do not match ${l.inputs}×${l.outputs}`);
     }
-    return { inputs: l.inputs, outputs: l.outputs, activation: l.activation, weights: Float32Array.from(l.weights), bias: Float32Array.from(l.bias) };
+    return {
+      inputs: l.inputs,
+      outputs: l.outputs,
+      activation: l.activation,
+      weights: Float32Array.from(l.weights),
+      bias: Float32Array.from(l.bias),
+    };
   });
   validateNetwork({ inputScale: f.inputScale, layers });
   return { inputScale: f.inputScale, layers };

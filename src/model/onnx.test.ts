@@ -37,7 +37,11 @@ describe('protobuf encoder', () => {
 });
 
 describe('ONNX export', () => {
-  for (const sizes of [[64, 10], [64, 12, 10], [64, 20, 7, 10]]) {
+  for (const sizes of [
+    [64, 10],
+    [64, 12, 10],
+    [64, 20, 7, 10],
+  ]) {
     test(`a ${sizes.join('→')} network runs in onnxruntime and matches the TypeScript forward pass`, async () => {
       const net = randomNetwork(sizes, sizes.length);
       const bytes = encodeOnnxModel(net, meta);
@@ -53,7 +57,8 @@ describe('ONNX export', () => {
         assert.deepEqual(out.probabilities.dims, [batch, 10]);
         const expected = forward(net, x, batch);
         const got = out.probabilities.data as Float32Array;
-        for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(got[i] - expected[i]) < 1e-5, `${got[i]} vs ${expected[i]}`);
+        for (let i = 0; i < expected.length; i++)
+          assert.ok(Math.abs(got[i] - expected[i]) < 1e-5, `${got[i]} vs ${expected[i]}`);
       } finally {
         await session.release();
       }

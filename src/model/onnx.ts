@@ -119,7 +119,13 @@ export function tensorValueInfo(name: string, dims: (number | string)[]): ProtoW
 export type Attribute = { name: string; int: number } | { name: string; float: number };
 
 /** NodeProto: input=1, output=2, name=3, op_type=4, attribute=5 (AttributeProto: name=1, f=2, i=3, type=20). */
-export function node(opType: string, name: string, inputs: string[], outputs: string[], attributes: Attribute[] = []): ProtoWriter {
+export function node(
+  opType: string,
+  name: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Attribute[] = [],
+): ProtoWriter {
   const n = new ProtoWriter();
   for (const i of inputs) n.string(1, i);
   for (const o of outputs) n.string(2, o);

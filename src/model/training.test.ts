@@ -48,19 +48,28 @@ describe('split', () => {
     const header = ['p0', 'label'].join(',');
     assert.throws(() => parseDigitsCsv(`${header}\n0,1\n`, 'x.csv'), { code: 'E_DATA_INVALID' });
     const good = readFileSync(DIGITS_TEST_CSV, 'utf8').split('\n').slice(0, 2).join('\n');
-    assert.throws(() => parseDigitsCsv(`${good}\n${'0,'.repeat(64)}12\n`, 'x.csv'), (e: { code: string; problems: { line: number }[] }) => {
-      assert.equal(e.code, 'E_DATA_INVALID');
-      assert.equal(e.problems[0].line, 3);
-      return true;
-    });
+    assert.throws(
+      () => parseDigitsCsv(`${good}\n${'0,'.repeat(64)}12\n`, 'x.csv'),
+      (e: { code: string; problems: { line: number }[] }) => {
+        assert.equal(e.code, 'E_DATA_INVALID');
+        assert.equal(e.problems[0].line, 3);
+        return true;
+      },
+    );
   });
 });
 
 describe('training', () => {
   // A small subset keeps these fast; the full recipes are checked by the rebuild test below.
   const all = readDigitsCsv(DIGITS_CSV);
-  const subset = selectRows(all, Array.from({ length: 300 }, (_, i) => i));
-  const holdout = selectRows(all, Array.from({ length: 200 }, (_, i) => 1000 + i));
+  const subset = selectRows(
+    all,
+    Array.from({ length: 300 }, (_, i) => i),
+  );
+  const holdout = selectRows(
+    all,
+    Array.from({ length: 200 }, (_, i) => 1000 + i),
+  );
   const opts: TrainOptions = { ...RECIPES.v1.training, hidden: [16], epochs: 4 };
 
   test('the same seed and data give bit-identical weights; another seed does not', () => {

@@ -132,13 +132,22 @@ export function trainClassifier(x: Float64Array, dims: number, labels: Int32Arra
       }
       // Update.
       const n = end - start;
-      const lr = opts.cosineDecay ? opts.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps)) : opts.learningRate;
+      const lr = opts.cosineDecay
+        ? opts.learningRate * 0.5 * (1 + Math.cos((Math.PI * step) / totalSteps))
+        : opts.learningRate;
       step++;
       for (let l = 0; l < L; l++) {
         update(weights[l], gW[l], mW[l], vW[l], n, opts.weightDecay);
         update(biases[l], gB[l], mB[l], vB[l], n, 0);
       }
-      function update(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, count: number, decay: number): void {
+      function update(
+        p: Float64Array,
+        g: Float64Array,
+        m: Float64Array,
+        v: Float64Array,
+        count: number,
+        decay: number,
+      ): void {
         if (opts.optimizer === 'sgd') {
           for (let i = 0; i < p.length; i++) p[i] -= lr * (g[i] / count + decay * p[i]);
           return;

@@ -6,7 +6,8 @@ const HEAD = `target: { url: http://127.0.0.1:8000 }\nscenarios:\n`;
 const REQ = 'request: { path: / }';
 
 test('after: a predecessor with a planned end → an ordinary start time (chains too); the offset is startTime', () => {
-  const plan = parsePlan(`${HEAD}  warm: { executor: constant-arrival-rate, rate: 5/s, duration: 10s, startTime: 2s, ${REQ} }
+  const plan =
+    parsePlan(`${HEAD}  warm: { executor: constant-arrival-rate, rate: 5/s, duration: 10s, startTime: 2s, ${REQ} }
   ramp: { executor: ramping-arrival-rate, after: warm, startTime: 1s, stages: [ { duration: 5s, target: 10/s }, { duration: 5s, target: 10/s } ], ${REQ} }
   last: { executor: constant-concurrency, concurrency: 2, duration: 3s, after: ramp, ${REQ} }
 `);
@@ -32,7 +33,9 @@ test('after: a count-bounded predecessor (iterations, maxRequests) → decided a
 
 test('after: unknown names (with a suggestion), itself, and circles are located errors', () => {
   const probs = (text: string) => validatePlan(`${HEAD}${text}`, { file: 'p.yaml' }).problems;
-  const unknown = probs(`  light: { executor: iterations, maxRequests: 5, concurrency: 1, ${REQ} }\n  heavy: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, after: lihgt, ${REQ} }\n`);
+  const unknown = probs(
+    `  light: { executor: iterations, maxRequests: 5, concurrency: 1, ${REQ} }\n  heavy: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, after: lihgt, ${REQ} }\n`,
+  );
   assert.equal(unknown.length, 1);
   assert.equal(unknown[0].path, 'scenarios.heavy.after');
   assert.match(unknown[0].message, /unknown scenario `lihgt`/);
@@ -40,6 +43,11 @@ test('after: unknown names (with a suggestion), itself, and circles are located 
   assert.equal(unknown[0].line, 4);
   const self = probs(`  a: { executor: iterations, maxRequests: 5, concurrency: 1, after: a, ${REQ} }\n`);
   assert.match(self[0].message, /cannot start after itself/);
-  const circle = probs(`  a: { executor: iterations, maxRequests: 5, concurrency: 1, after: b, ${REQ} }\n  b: { executor: iterations, maxRequests: 5, concurrency: 1, after: a, ${REQ} }\n`);
-  assert.ok(circle.length >= 1 && circle.every((p) => /circle: (a → b → a|b → a → b)/.test(p.message)), JSON.stringify(circle));
+  const circle = probs(
+    `  a: { executor: iterations, maxRequests: 5, concurrency: 1, after: b, ${REQ} }\n  b: { executor: iterations, maxRequests: 5, concurrency: 1, after: a, ${REQ} }\n`,
+  );
+  assert.ok(
+    circle.length >= 1 && circle.every((p) => /circle: (a → b → a|b → a → b)/.test(p.message)),
+    JSON.stringify(circle),
+  );
 });

@@ -33,7 +33,16 @@ export function resolveAfter(w: Walker, scenarios: ScenarioPlan[]): void {
       w.problemAt(ap, `scenario \`${s.name}\` cannot start after itself`, 'name the scenario it follows', 'value');
       bad.add(s.name);
     } else if (!byName.has(s.after)) {
-      w.problemAt(ap, `unknown scenario \`${s.after}\` in \`after\``, didYouMean(s.after, names.filter((n) => n !== s.name), 'scenarios'), 'value');
+      w.problemAt(
+        ap,
+        `unknown scenario \`${s.after}\` in \`after\``,
+        didYouMean(
+          s.after,
+          names.filter((n) => n !== s.name),
+          'scenarios',
+        ),
+        'value',
+      );
       bad.add(s.name);
     }
   }
@@ -44,7 +53,12 @@ export function resolveAfter(w: Walker, scenarios: ScenarioPlan[]): void {
     while (cur?.after !== undefined && !bad.has(cur.name)) {
       if (seen.includes(cur.name)) {
         if (cur.name === s.name) {
-          w.problemAt(join(join('scenarios', s.name), 'after'), `\`after\` goes round in a circle: ${[...seen, s.name].join(' → ')}`, 'one scenario of the chain must start by its startTime', 'value');
+          w.problemAt(
+            join(join('scenarios', s.name), 'after'),
+            `\`after\` goes round in a circle: ${[...seen, s.name].join(' → ')}`,
+            'one scenario of the chain must start by its startTime',
+            'value',
+          );
           bad.add(s.name);
         }
         break;

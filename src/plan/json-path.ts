@@ -39,4 +39,3 @@ export function compileJsonPath(path: string): PathStep[] {
   }
   return steps;
 }
-

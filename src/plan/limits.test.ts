@@ -3,10 +3,20 @@ import assert from 'node:assert/strict';
 import { validatePlan } from './index.js';
 import { parseCheck } from './checks.js';
 
-const problemsOf = (text: string, env: Record<string, string> = {}) => validatePlan(text, { file: 'p.yaml', env }).problems;
+const problemsOf = (text: string, env: Record<string, string> = {}) =>
+  validatePlan(text, { file: 'p.yaml', env }).problems;
 
 test('checks are parsed at validation, in scenarios and in a profile template, located at line:column', () => {
-  for (const ok of ['status == 200', 'status in [200, 204]', '$.a[0] exists', '$.a not exists', '$.m == "digits"', "$['k'] >= 0.5", 'body matches /^x/i', '$.xs contains 3']) {
+  for (const ok of [
+    'status == 200',
+    'status in [200, 204]',
+    '$.a[0] exists',
+    '$.a not exists',
+    '$.m == "digits"',
+    "$['k'] >= 0.5",
+    'body matches /^x/i',
+    '$.xs contains 3',
+  ]) {
     assert.equal(parseCheck(ok).ok, true, ok);
   }
   const ps = problemsOf(`target: { url: http://127.0.0.1:9 }
@@ -20,11 +30,20 @@ thresholds: [ p99 < 1s ]
   const at = (re: RegExp) => ps.find((p) => re.test(p.message));
   assert.equal(at(/check `status in \[2000\]`: .*3-digit/)?.line, 5);
   assert.equal(at(/check `\$\.a\[x\] == 1`: bad subscript/)?.line, 5);
-  assert.ok(ps.some((p) => /unclosed "\[" in JSON path/.test(p.message) && p.line === 6), JSON.stringify(ps));
+  assert.ok(
+    ps.some((p) => /unclosed "\[" in JSON path/.test(p.message) && p.line === 6),
+    JSON.stringify(ps),
+  );
 });
 
 test('absurd values are bounded with a hint; the largest sensible ones pass', () => {
-  const plan = (rate: string, conc: number, stage: string, interval: string, workers: number) => `target: { url: http://127.0.0.1:9, connections: 10000 }
+  const plan = (
+    rate: string,
+    conc: number,
+    stage: string,
+    interval: string,
+    workers: number,
+  ) => `target: { url: http://127.0.0.1:9, connections: 10000 }
 scenarios:
   a: { executor: constant-arrival-rate, rate: ${rate}, duration: 168h, maxInFlight: 100000, request: { path: /x } }
   b: { executor: constant-concurrency, concurrency: ${conc}, duration: 1s, request: { path: /x } }

@@ -6,7 +6,21 @@
 import type { ObjectSpec, Raw, Walker } from './spec.js';
 import { defaultValue, join } from './spec.js';
 import { PROFILE_FIELDS, profileSpec } from './syntax.js';
-import type { CapacityProfile, MemorySource, ProfilePlan, ProfileType, RecoveryRule, RolloutAction, ScenarioPlan, SteadyLoad, SteadyRule, StressStep, SweepProfile, TargetPlan, TracePlan } from './types.js';
+import type {
+  CapacityProfile,
+  MemorySource,
+  ProfilePlan,
+  ProfileType,
+  RecoveryRule,
+  RolloutAction,
+  ScenarioPlan,
+  SteadyLoad,
+  SteadyRule,
+  StressStep,
+  SweepProfile,
+  TargetPlan,
+  TracePlan,
+} from './types.js';
 import { tryParseRate } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 
@@ -62,11 +76,17 @@ export function splitCommand(line: string): { ok: true; argv: string[] } | { ok:
 }
 
 /** Geometric levels from..to: by factor (while ≤ to), or `steps` levels spaced evenly in log scale. */
-export function geometricLevels(from: number, to: number, opts: { factor?: number; steps?: number }, integer: boolean): number[] {
+export function geometricLevels(
+  from: number,
+  to: number,
+  opts: { factor?: number; steps?: number },
+  integer: boolean,
+): number[] {
   const out: number[] = [];
   if (!(from > 0) || !(to >= from)) return [from];
   if (opts.steps !== undefined) {
-    for (let i = 0; i < opts.steps; i++) out.push(from * Math.pow(to / from, opts.steps === 1 ? 0 : i / (opts.steps - 1)));
+    for (let i = 0; i < opts.steps; i++)
+      out.push(from * Math.pow(to / from, opts.steps === 1 ? 0 : i / (opts.steps - 1)));
   } else {
     const f = opts.factor ?? 2;
     for (let x = from; x <= to * (1 + 1e-9) && out.length < 1000; x *= f) out.push(x);
@@ -81,13 +101,25 @@ interface StageValue {
   interpolated: boolean;
 }
 
-function level(w: Walker, path: string, v: StageValue | undefined): { mode: 'rate' | 'concurrency'; value: number } | undefined {
+function level(
+  w: Walker,
+  path: string,
+  v: StageValue | undefined,
+): { mode: 'rate' | 'concurrency'; value: number } | undefined {
   if (!v) return undefined;
   const t = v.stageTarget;
   if (typeof t === 'string' && t.includes('/')) {
     const r = tryParseRate(t);
     if (!r.ok || r.value <= 0) {
-      w.problemAt(path, r.ok ? 'a level must be more than 0/s' : v.interpolated ? `\`${v.raw}\` is not a rate after interpolation` : r.message, r.ok ? undefined : r.hint);
+      w.problemAt(
+        path,
+        r.ok
+          ? 'a level must be more than 0/s'
+          : v.interpolated
+            ? `\`${v.raw}\` is not a rate after interpolation`
+            : r.message,
+        r.ok ? undefined : r.hint,
+      );
       return undefined;
     }
     if (r.value > LIMITS.ratePerS) {
@@ -98,7 +130,11 @@ function level(w: Walker, path: string, v: StageValue | undefined): { mode: 'rat
   }
   const n = typeof t === 'number' ? t : /^\s*\d+\s*$/.test(t) ? Number(t) : NaN;
   if (!Number.isInteger(n) || n < 1) {
-    w.problemAt(path, `expected a rate like \`50/s\` or a concurrency (an integer ≥ 1), got \`${v.interpolated ? v.raw : String(t)}\``, 'e.g. levels: [25/s, 50/s, 100/s] or levels: [1, 2, 4, 8]');
+    w.problemAt(
+      path,
+      `expected a rate like \`50/s\` or a concurrency (an integer ≥ 1), got \`${v.interpolated ? v.raw : String(t)}\``,
+      'e.g. levels: [25/s, 50/s, 100/s] or levels: [1, 2, 4, 8]',
+    );
     return undefined;
   }
   if (n > LIMITS.inFlight) {
@@ -123,7 +159,12 @@ function buildLevels(w: Walker, raw: unknown): SweepProfile['levels'] | undefine
     const to = level(w, join(path, 'to'), r['to'] as StageValue | undefined);
     if (!from || !to) return undefined;
     if (from.mode !== to.mode) {
-      w.problemAt(path, '`from` and `to` must both be rates or both be concurrencies', 'e.g. { from: 10/s, to: 160/s } or { from: 1, to: 64 }', 'key');
+      w.problemAt(
+        path,
+        '`from` and `to` must both be rates or both be concurrencies',
+        'e.g. { from: 10/s, to: 160/s } or { from: 1, to: 64 }',
+        'key',
+      );
       return undefined;
     }
     if (to.value < from.value) {
@@ -134,13 +175,23 @@ function buildLevels(w: Walker, raw: unknown): SweepProfile['levels'] | undefine
       w.problemAt(join(path, 'steps'), 'give `factor` or `steps`, not both', undefined, 'key');
       return undefined;
     }
-    const values = geometricLevels(from.value, to.value, { factor: r['factor'] as number | undefined, steps: r['steps'] as number | undefined }, from.mode === 'concurrency');
+    const values = geometricLevels(
+      from.value,
+      to.value,
+      { factor: r['factor'] as number | undefined, steps: r['steps'] as number | undefined },
+      from.mode === 'concurrency',
+    );
     items = values.map((value) => ({ mode: from.mode, value }));
   } else return undefined;
   if (items.length === 0) return undefined;
   const mode = items[0].mode;
   if (items.some((x) => x.mode !== mode)) {
-    w.problemAt(path, 'levels mix rates and concurrencies', 'use rates (open model, e.g. 50/s) or integers (closed model, concurrency), not both', 'key');
+    w.problemAt(
+      path,
+      'levels mix rates and concurrencies',
+      'use rates (open model, e.g. 50/s) or integers (closed model, concurrency), not both',
+      'key',
+    );
     return undefined;
   }
   const values = items.map((x) => x.value);
@@ -157,10 +208,18 @@ function buildMemory(w: Walker, m: Raw, h: ProfileHelpers): MemorySource | undef
   const path = pp('memory');
   const given = ['pid', 'pidFile', 'url'].filter((k) => w.has(join(path, k)));
   if (given.length !== 1) {
-    w.problemAt(path, given.length === 0 ? 'memory needs one of `pid`, `pidFile` or `url`' : `memory takes one source; got ${given.map((k) => `\`${k}\``).join(' and ')}`, 'pid / pidFile: a local process (Linux VmRSS); url: a Prometheus /metrics endpoint', 'key');
+    w.problemAt(
+      path,
+      given.length === 0
+        ? 'memory needs one of `pid`, `pidFile` or `url`'
+        : `memory takes one source; got ${given.map((k) => `\`${k}\``).join(' and ')}`,
+      'pid / pidFile: a local process (Linux VmRSS); url: a Prometheus /metrics endpoint',
+      'key',
+    );
     return undefined;
   }
-  if (w.has(join(path, 'metric')) && !w.has(join(path, 'url'))) w.problemAt(join(path, 'metric'), '`metric` is for a Prometheus `url`', undefined, 'key');
+  if (w.has(join(path, 'metric')) && !w.has(join(path, 'url')))
+    w.problemAt(join(path, 'metric'), '`metric` is for a Prometheus `url`', undefined, 'key');
   const out: MemorySource = { metric: (m['metric'] as string | undefined) ?? 'process_resident_memory_bytes' };
   if (m['pid'] !== undefined) out.pid = m['pid'] as number;
   if (typeof m['pidFile'] === 'string') out.pidFile = h.resolveFile(m['pidFile']);
@@ -168,19 +227,30 @@ function buildMemory(w: Walker, m: Raw, h: ProfileHelpers): MemorySource | undef
   return out;
 }
 
-function buildAction(w: Walker, r: Raw, target: Pick<TargetPlan, 'url' | 'headers'>, template: ScenarioPlan, h: ProfileHelpers): RolloutAction | undefined {
+function buildAction(
+  w: Walker,
+  r: Raw,
+  target: Pick<TargetPlan, 'url' | 'headers'>,
+  template: ScenarioPlan,
+  h: ProfileHelpers,
+): RolloutAction | undefined {
   if (w.has(pp('run')) && w.has(pp('http'))) {
     w.problemAt(pp('http'), 'give `run` (a command) or `http` (a call), not both', undefined, 'key');
     return undefined;
   }
-  if (w.has(pp('shell')) && !w.has(pp('run'))) w.problemAt(pp('shell'), '`shell` is for a `run` command', undefined, 'key');
+  if (w.has(pp('shell')) && !w.has(pp('run')))
+    w.problemAt(pp('shell'), '`shell` is for a `run` command', undefined, 'key');
   const run = r['run'];
   if (typeof run === 'string') {
     const shell = r['shell'] === true;
     if (shell) return { kind: 'run', argv: ['/bin/sh', '-c', run], shell, display: run };
     const split = splitCommand(run);
     if (!split.ok) {
-      w.problemAt(pp('run'), split.message, 'quote arguments with spaces, or give a list: run: [kubectl, rollout, restart, deployment/model]');
+      w.problemAt(
+        pp('run'),
+        split.message,
+        'quote arguments with spaces, or give a list: run: [kubectl, rollout, restart, deployment/model]',
+      );
       return undefined;
     }
     return { kind: 'run', argv: split.argv, shell: false, display: run };
@@ -188,10 +258,20 @@ function buildAction(w: Walker, r: Raw, target: Pick<TargetPlan, 'url' | 'header
   if (Array.isArray(run)) {
     const argv = run as string[];
     if (r['shell'] === true) {
-      w.problemAt(pp('shell'), '`shell: true` takes a command line (a string), not a list', 'write run: "…" as one string', 'key');
+      w.problemAt(
+        pp('shell'),
+        '`shell: true` takes a command line (a string), not a list',
+        'write run: "…" as one string',
+        'key',
+      );
       return undefined;
     }
-    return { kind: 'run', argv, shell: false, display: argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ') };
+    return {
+      kind: 'run',
+      argv,
+      shell: false,
+      display: argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '),
+    };
   }
   const hr = r['http'] as Raw | undefined;
   if (!hr || typeof hr['url'] !== 'string') return undefined;
@@ -200,19 +280,34 @@ function buildAction(w: Walker, r: Raw, target: Pick<TargetPlan, 'url' | 'header
   try {
     url = hr['url'].startsWith('/') ? new URL(hr['url'], new URL(base).origin) : new URL(hr['url']);
   } catch {
-    w.problemAt(pp('http.url'), 'expected a path starting with `/` or an http:// URL on the target\'s host', 'e.g. url: /admin/version');
+    w.problemAt(
+      pp('http.url'),
+      "expected a path starting with `/` or an http:// URL on the target's host",
+      'e.g. url: /admin/version',
+    );
     return undefined;
   }
   const targetHost = new URL(base).hostname;
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname !== targetHost) {
-    w.problemAt(pp('http.url'), `for safety, the rollout http action may only call the target's host (${targetHost})`, 'give a path, e.g. /admin/version, or a URL on that host; to call anything else, use `run`');
+    w.problemAt(
+      pp('http.url'),
+      `for safety, the rollout http action may only call the target's host (${targetHost})`,
+      'give a path, e.g. /admin/version, or a URL on that host; to call anything else, use `run`',
+    );
     return undefined;
   }
   const headers = { ...((hr['headers'] ?? {}) as Record<string, string>) };
   h.sensitiveHeaders(pp('http.headers'), headers);
   const method = String(hr['method'] ?? 'POST').toUpperCase();
-  const out: RolloutAction = { kind: 'http', method, url: url.toString(), headers, display: `${method} ${url.pathname}${url.search}` };
-  if (w.has(pp('http.body')) && w.has(pp('http.json'))) w.problemAt(pp('http.json'), '`body` and `json` are exclusive', undefined, 'key');
+  const out: RolloutAction = {
+    kind: 'http',
+    method,
+    url: url.toString(),
+    headers,
+    display: `${method} ${url.pathname}${url.search}`,
+  };
+  if (w.has(pp('http.body')) && w.has(pp('http.json')))
+    w.problemAt(pp('http.json'), '`body` and `json` are exclusive', undefined, 'key');
   if (typeof hr['body'] === 'string') out.body = hr['body'];
   else if (w.has(pp('http.json'))) {
     out.body = JSON.stringify(hr['json']);
@@ -238,20 +333,40 @@ function buildSteady(r: Raw | undefined): SteadyRule {
 }
 
 /** Checks the keys against the profile type and resolves defaults. Problems go to the walker. */
-export function buildProfile(w: Walker, r: Raw, template: ScenarioPlan, target: Pick<TargetPlan, 'url' | 'headers'>, h: ProfileHelpers): ProfilePlan | undefined {
+export function buildProfile(
+  w: Walker,
+  r: Raw,
+  template: ScenarioPlan,
+  target: Pick<TargetPlan, 'url' | 'headers'>,
+  h: ProfileHelpers,
+): ProfilePlan | undefined {
   const type = r['type'] as ProfileType | undefined;
   if (type === undefined) return undefined;
   const rule = PROFILE_FIELDS[type];
   let ok = true;
-  for (const k of Object.keys(PROFILE_FIELDS).flatMap((t) => PROFILE_FIELDS[t].keys).filter((k, i, a) => a.indexOf(k) === i)) {
+  for (const k of Object.keys(PROFILE_FIELDS)
+    .flatMap((t) => PROFILE_FIELDS[t].keys)
+    .filter((k, i, a) => a.indexOf(k) === i)) {
     if (!w.has(pp(k)) || rule.keys.includes(k)) continue;
-    const takers = Object.entries(PROFILE_FIELDS).filter(([, x]) => x.keys.includes(k)).map(([t]) => t);
-    w.problemAt(pp(k), `\`${k}\` does not apply to profile type ${type}`, `\`${k}\` is for ${takers.join(', ')}; ${type} takes ${rule.keys.map((x) => `\`${x}\``).join(', ')}`, 'key');
+    const takers = Object.entries(PROFILE_FIELDS)
+      .filter(([, x]) => x.keys.includes(k))
+      .map(([t]) => t);
+    w.problemAt(
+      pp(k),
+      `\`${k}\` does not apply to profile type ${type}`,
+      `\`${k}\` is for ${takers.join(', ')}; ${type} takes ${rule.keys.map((x) => `\`${x}\``).join(', ')}`,
+      'key',
+    );
     ok = false;
   }
   for (const alts of rule.required) {
     if (alts.some((a) => w.has(pp(a)) || w.suggested.has(pp(a)))) continue;
-    w.problemAt(P, `profile type ${type} needs ${alts.map((a) => `\`${a}\``).join(' or ')}`, PROFILE_HINTS[type], 'key');
+    w.problemAt(
+      P,
+      `profile type ${type} needs ${alts.map((a) => `\`${a}\``).join(' or ')}`,
+      PROFILE_HINTS[type],
+      'key',
+    );
     ok = false;
   }
   const exclusive = (a: string, b: string, hint?: string): void => {
@@ -260,7 +375,11 @@ export function buildProfile(w: Walker, r: Raw, template: ScenarioPlan, target: 
       ok = false;
     }
   };
-  exclusive('rate', 'concurrency', 'rate: an open workload (arrivals per second); concurrency: a closed one (requests in flight)');
+  exclusive(
+    'rate',
+    'concurrency',
+    'rate: an open workload (arrivals per second); concurrency: a closed one (requests in flight)',
+  );
   exclusive('rateStep', 'factor', 'rateStep: linear steps; factor: geometric steps');
   exclusive('spikeRate', 'factor');
 
@@ -270,19 +389,32 @@ export function buildProfile(w: Walker, r: Raw, template: ScenarioPlan, target: 
   const rate = num('rate');
   const concurrency = num('concurrency');
   // Key order as before (plan.resolved.json stays byte for byte): type, template, rate, concurrency, memory, then the kind's.
-  const base = { type, template, ...(rate !== undefined ? { rate } : {}), ...(concurrency !== undefined ? { concurrency } : {}) };
+  const base = {
+    type,
+    template,
+    ...(rate !== undefined ? { rate } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+  };
   let memory: MemorySource | undefined;
   if (rule.keys.includes('memory') && w.has(pp('memory')) && r['memory']) {
     memory = buildMemory(w, r['memory'] as Raw, h);
     if (!memory) ok = false;
   }
   const single = { ...base, ...(memory ? { memory } : {}) };
-  const steadyLoad = (): SteadyLoad | undefined => (rate !== undefined ? { rate } : concurrency !== undefined ? { concurrency } : undefined);
+  const steadyLoad = (): SteadyLoad | undefined =>
+    rate !== undefined ? { rate } : concurrency !== undefined ? { concurrency } : undefined;
   const result = ((): ProfilePlan | undefined => {
     switch (type) {
       case 'load':
         if (rate === undefined) return undefined;
-        return { ...single, type, rate, steps: setting('steps'), stepDurationMs: setting('stepDuration'), holdMs: setting('hold') };
+        return {
+          ...single,
+          type,
+          rate,
+          steps: setting('steps'),
+          stepDurationMs: setting('stepDuration'),
+          holdMs: setting('hold'),
+        };
       case 'stress': {
         const maxRate = num('maxRate');
         if (maxRate === undefined) return undefined;
@@ -312,27 +444,65 @@ export function buildProfile(w: Walker, r: Raw, template: ScenarioPlan, target: 
         if (d === undefined || !load) return undefined;
         const warmupMs = w.has(pp('warmup')) ? (r['warmup'] as number) : Math.min(0.1 * d, 300_000);
         if (warmupMs >= d) {
-          w.problemAt(pp('warmup'), 'the warm-up is as long as the whole soak: nothing would be analysed', 'make it shorter than duration');
+          w.problemAt(
+            pp('warmup'),
+            'the warm-up is as long as the whole soak: nothing would be analysed',
+            'make it shorter than duration',
+          );
           ok = false;
         }
-        return { type, template, ...load, ...(memory ? { memory } : {}), durationMs: d, warmupMs, bucketMs: w.has(pp('bucket')) ? (r['bucket'] as number) : 0, alpha: setting('alpha'), minChange: setting('minChange'), minErrorChange: setting('minErrorChange') };
+        return {
+          type,
+          template,
+          ...load,
+          ...(memory ? { memory } : {}),
+          durationMs: d,
+          warmupMs,
+          bucketMs: w.has(pp('bucket')) ? (r['bucket'] as number) : 0,
+          alpha: setting('alpha'),
+          minChange: setting('minChange'),
+          minErrorChange: setting('minErrorChange'),
+        };
       }
       case 'spike': {
         if (rate === undefined) return undefined;
         const spikeRate = num('spikeRate') ?? rate * (num('factor') ?? 10);
-        return { ...single, type, rate, spikeRate, factor: spikeRate / rate, beforeMs: setting('before'), spikeMs: setting('spike'), afterMs: setting('after'), recovery: buildRecovery(r['recovery'] as Raw | undefined) };
+        return {
+          ...single,
+          type,
+          rate,
+          spikeRate,
+          factor: spikeRate / rate,
+          beforeMs: setting('before'),
+          spikeMs: setting('spike'),
+          afterMs: setting('after'),
+          recovery: buildRecovery(r['recovery'] as Raw | undefined),
+        };
       }
       case 'burst':
         if (rate === undefined) return undefined;
         // duration has no spec default: soak and rollout require it; a burst phase is 60 s unless given.
-        return { ...single, type, rate, burstiness: setting('burstiness'), durationMs: num('duration') ?? 60_000, smooth: setting('smooth') };
+        return {
+          ...single,
+          type,
+          rate,
+          burstiness: setting('burstiness'),
+          durationMs: num('duration') ?? 60_000,
+          smooth: setting('smooth'),
+        };
       case 'sweep': {
         const levels = w.has(pp('levels')) ? buildLevels(w, r['levels']) : undefined;
         if (!levels) {
           ok = false;
           return undefined;
         }
-        return { ...base, type, levels, steady: buildSteady(r['steady'] as Raw | undefined), cooldownMs: setting('cooldown') };
+        return {
+          ...base,
+          type,
+          levels,
+          steady: buildSteady(r['steady'] as Raw | undefined),
+          cooldownMs: setting('cooldown'),
+        };
       }
       case 'capacity': {
         const maxRate = num('maxRate');
@@ -371,7 +541,17 @@ export function buildProfile(w: Walker, r: Raw, template: ScenarioPlan, target: 
           ok = false;
           return undefined;
         }
-        return { type, template, ...load, ...(memory ? { memory } : {}), durationMs: d, atMs, actionTimeoutMs, action, recovery: buildRecovery(r['recovery'] as Raw | undefined) };
+        return {
+          type,
+          template,
+          ...load,
+          ...(memory ? { memory } : {}),
+          durationMs: d,
+          atMs,
+          actionTimeoutMs,
+          action,
+          recovery: buildRecovery(r['recovery'] as Raw | undefined),
+        };
       }
       case 'replay': {
         const t = r['trace'] as Raw | undefined;
@@ -379,8 +559,20 @@ export function buildProfile(w: Walker, r: Raw, template: ScenarioPlan, target: 
         const trace = h.buildTrace(pp('trace'), t, setting('speed'));
         if (trace.row !== undefined) {
           const d = template.data;
-          if (!d) w.problemAt(pp('trace.row'), 'trace `row` picks a data row, but the scenario template has no `data`', 'add data to `scenario:`, or remove row', 'key');
-          else if (d.order !== 'sequential' || d.batch.min !== 1 || d.batch.max !== 1) w.problemAt(pp('trace.row'), 'trace `row` needs data with order: sequential and batch: 1', undefined, 'key');
+          if (!d)
+            w.problemAt(
+              pp('trace.row'),
+              'trace `row` picks a data row, but the scenario template has no `data`',
+              'add data to `scenario:`, or remove row',
+              'key',
+            );
+          else if (d.order !== 'sequential' || d.batch.min !== 1 || d.batch.max !== 1)
+            w.problemAt(
+              pp('trace.row'),
+              'trace `row` needs data with order: sequential and batch: 1',
+              undefined,
+              'key',
+            );
         }
         return { ...single, type, trace };
       }
@@ -397,6 +589,7 @@ const PROFILE_HINTS: Record<ProfileType, string> = {
   burst: 'e.g. profile: { type: burst, rate: 100/s, burstiness: 4, duration: 60s }',
   sweep: 'e.g. profile: { type: sweep, levels: { from: 25/s, to: 400/s, factor: 2 } }',
   capacity: 'e.g. profile: { type: capacity, startRate: 50/s, maxRate: 5000/s, precision: 5% }',
-  rollout: 'e.g. profile: { type: rollout, rate: 100/s, duration: 3m, at: 60s, run: "kubectl rollout restart deployment/model" }',
+  rollout:
+    'e.g. profile: { type: rollout, rate: 100/s, duration: 3m, at: 60s, run: "kubectl rollout restart deployment/model" }',
   replay: 'e.g. profile: { type: replay, trace: { file: trace.csv, time: timestamp, unit: s }, speed: 1 }',
 };

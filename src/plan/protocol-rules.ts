@@ -39,25 +39,54 @@ export function protocolRules(s: ScenarioKeys, report: Report): void {
   };
   if (protocol === 'http') {
     if (!s.meant('request')) {
-      report('', `scenario \`${name}\` (protocol http) needs \`request\``, 'e.g. request: { method: GET, path: /health }; for model servers set protocol: kserve-v2, tfserving, torchserve or openai', 'key');
+      report(
+        '',
+        `scenario \`${name}\` (protocol http) needs \`request\``,
+        'e.g. request: { method: GET, path: /health }; for model servers set protocol: kserve-v2, tfserving, torchserve or openai',
+        'key',
+      );
     } else if (s.has('request') && !s.meant('request.path')) {
-      report('request.path', 'request is missing `path`', 'path: the path and query, starting with /, e.g. /v2/models/digits/infer', 'key');
+      report(
+        'request.path',
+        'request is missing `path`',
+        'path: the path and query, starting with /, e.g. /v2/models/digits/infer',
+        'key',
+      );
     }
-    for (const k of ['model', 'modelVersion', 'mix']) forbid(k, 'needs a model protocol', 'set protocol: kserve-v2, tfserving, torchserve or openai');
-    forbid('synthetic', 'needs a model protocol (shapes come from model metadata)', 'set protocol: kserve-v2 or tfserving, or use `data`');
+    for (const k of ['model', 'modelVersion', 'mix'])
+      forbid(k, 'needs a model protocol', 'set protocol: kserve-v2, tfserving, torchserve or openai');
+    forbid(
+      'synthetic',
+      'needs a model protocol (shapes come from model metadata)',
+      'set protocol: kserve-v2 or tfserving, or use `data`',
+    );
   } else {
     for (const k of ['request.method', 'request.path']) {
-      if (s.has(k)) report(k, `\`${k}\` does not apply to protocol ${protocol}: it builds the URL from \`model\``, 'for model protocols, `request` takes only body (or json) and headers', 'key');
+      if (s.has(k))
+        report(
+          k,
+          `\`${k}\` does not apply to protocol ${protocol}: it builds the URL from \`model\``,
+          'for model protocols, `request` takes only body (or json) and headers',
+          'key',
+        );
     }
   }
-  if (protocol === 'openai') forbid('synthetic', 'is for tensor protocols (kserve-v2, tfserving)', 'give prompts with `data`');
-  for (const k of ['openai', 'tfserving', 'torchserve']) if (protocol !== k) forbid(k, `is for protocol ${k}`, `set protocol: ${k}`);
+  if (protocol === 'openai')
+    forbid('synthetic', 'is for tensor protocols (kserve-v2, tfserving)', 'give prompts with `data`');
+  for (const k of ['openai', 'tfserving', 'torchserve'])
+    if (protocol !== k) forbid(k, `is for protocol ${k}`, `set protocol: ${k}`);
   if (MODEL_PROTOCOLS.includes(protocol) && hasInputs(s) && hasBody(s)) {
-    report(s.has('request.body') ? 'request.body' : 'request.json', `a fixed request body does not combine with \`${s.has('data') ? 'data' : 'synthetic'}\``, 'remove the body to build requests from the inputs, or remove the inputs to send the fixed body', 'key');
+    report(
+      s.has('request.body') ? 'request.body' : 'request.json',
+      `a fixed request body does not combine with \`${s.has('data') ? 'data' : 'synthetic'}\``,
+      'remove the body to build requests from the inputs, or remove the inputs to send the fixed body',
+      'key',
+    );
   }
   if (protocol === 'torchserve' && s.get('torchserve.payload') !== 'raw') {
     for (const k of ['column', 'encoding', 'contentType']) {
-      if (s.has(`torchserve.${k}`)) report(`torchserve.${k}`, `\`${k}\` is for torchserve payload raw`, 'set torchserve.payload: raw', 'key');
+      if (s.has(`torchserve.${k}`))
+        report(`torchserve.${k}`, `\`${k}\` is for torchserve payload raw`, 'set torchserve.payload: raw', 'key');
     }
   }
   protocolNeeds(s, report);
@@ -76,31 +105,80 @@ export function protocolNeeds(s: ScenarioKeys, report: Report): void {
   const { name, protocol } = s;
   const noModel = !s.has('model') && !s.has('mix') && !s.meant('model');
   if (MODEL_PROTOCOLS.includes(protocol)) {
-    if (noModel) report('', `scenario \`${name}\` (protocol ${protocol}) needs \`model\` (or a \`mix\` of models)`, 'model: the model name on the server, e.g. digits', 'key');
+    if (noModel)
+      report(
+        '',
+        `scenario \`${name}\` (protocol ${protocol}) needs \`model\` (or a \`mix\` of models)`,
+        'model: the model name on the server, e.g. digits',
+        'key',
+      );
     if (!hasInputs(s) && !hasBody(s)) {
-      const what = protocol === 'torchserve' ? '`data` or a fixed `request.body`' : '`data`, `synthetic` or a fixed `request.body`';
-      report('', `scenario \`${name}\` (protocol ${protocol}) needs ${what} to build its requests`, protocol === 'torchserve' ? 'e.g. data: { file: inputs.csv }' : 'e.g. synthetic: { distribution: uniform, low: 0, high: 16 }', 'key');
+      const what =
+        protocol === 'torchserve'
+          ? '`data` or a fixed `request.body`'
+          : '`data`, `synthetic` or a fixed `request.body`';
+      report(
+        '',
+        `scenario \`${name}\` (protocol ${protocol}) needs ${what} to build its requests`,
+        protocol === 'torchserve'
+          ? 'e.g. data: { file: inputs.csv }'
+          : 'e.g. synthetic: { distribution: uniform, low: 0, high: 16 }',
+        'key',
+      );
     }
   }
   if (protocol === 'torchserve') {
-    if (s.has('synthetic')) report('synthetic', '`synthetic` needs model metadata, which torchserve does not publish', 'use `data` or `request.body`', 'key');
+    if (s.has('synthetic'))
+      report(
+        'synthetic',
+        '`synthetic` needs model metadata, which torchserve does not publish',
+        'use `data` or `request.body`',
+        'key',
+      );
     if (s.get('torchserve.payload') === 'raw') {
-      if (!s.has('torchserve.column')) report('torchserve', 'torchserve payload raw needs `column` (the data column holding the bytes, text or file path)', undefined, 'key');
-      if (!s.has('data')) report('torchserve', 'torchserve payload raw reads its bytes from `data`', 'add data: { file: … } with that column', 'key');
+      if (!s.has('torchserve.column'))
+        report(
+          'torchserve',
+          'torchserve payload raw needs `column` (the data column holding the bytes, text or file path)',
+          undefined,
+          'key',
+        );
+      if (!s.has('data'))
+        report(
+          'torchserve',
+          'torchserve payload raw reads its bytes from `data`',
+          'add data: { file: … } with that column',
+          'key',
+        );
     }
   }
   if (protocol === 'openai') {
     const body = s.requestJson();
     if (noModel && !(isJsonObject(body) && typeof (body as Record<string, unknown>)['model'] === 'string')) {
-      report('', `scenario \`${name}\` (protocol openai) needs \`model\``, 'the model name the server serves, e.g. model: llama-3.1-8b', 'key');
+      report(
+        '',
+        `scenario \`${name}\` (protocol openai) needs \`model\``,
+        'the model name the server serves, e.g. model: llama-3.1-8b',
+        'key',
+      );
     }
     // streamed bodies are parsed as events, not kept whole
     const checks = s.get('checks');
-    if (Array.isArray(checks) && checks.length > 0) report('checks', 'checks are not available for protocol openai (streamed bodies); use thresholds on errors, ttft, tpot, goodput', undefined, 'key');
+    if (Array.isArray(checks) && checks.length > 0)
+      report(
+        'checks',
+        'checks are not available for protocol openai (streamed bodies); use thresholds on errors, ttft, tpot, goodput',
+        undefined,
+        'key',
+      );
     if (s.has('quality')) report('quality', 'quality scoring is not available for protocol openai', undefined, 'key');
     // a body of the wrong type is already reported (and not sent)
     if ((typeof s.get('request.body') === 'string' || s.get('request.json') !== undefined) && !isJsonObject(body)) {
-      report(s.has('request.json') ? 'request.json' : 'request.body', 'for protocol openai, the request body must be a JSON object (extra fields of each request)', 'e.g. json: { temperature: 0, ignore_eos: true }');
+      report(
+        s.has('request.json') ? 'request.json' : 'request.body',
+        'for protocol openai, the request body must be a JSON object (extra fields of each request)',
+        'e.g. json: { temperature: 0, ignore_eos: true }',
+      );
     }
   }
 }
@@ -128,14 +206,25 @@ export function dig(o: unknown, key: string): unknown {
 export function scenarioKeys(sc: ScenarioPlan): ScenarioKeys {
   // `mix` with no models is no mix (createAdapter sends to `model`); `request.json` became request.body
   const has = (k: string): boolean => (k === 'mix' ? (sc.mix?.models.length ?? 0) > 0 : dig(sc, k) !== undefined);
-  return { name: sc.name, protocol: sc.protocol, has, meant: has, get: (k) => dig(sc, k), requestJson: () => tryJson(sc.request?.body) };
+  return {
+    name: sc.name,
+    protocol: sc.protocol,
+    has,
+    meant: has,
+    get: (k) => dig(sc, k),
+    requestJson: () => tryJson(sc.request?.body),
+  };
 }
 
 /** The problems `protocolNeeds` finds in a resolved scenario; paths `scenarios.<name>.<key>`, no position. */
 export function scenarioNeeds(sc: ScenarioPlan): Problem[] {
   const out: Problem[] = [];
   protocolNeeds(scenarioKeys(sc), (key, message, hint) => {
-    out.push({ path: key ? `scenarios.${sc.name}.${key}` : `scenarios.${sc.name}`, message, ...(hint ? { hint } : {}) });
+    out.push({
+      path: key ? `scenarios.${sc.name}.${key}` : `scenarios.${sc.name}`,
+      message,
+      ...(hint ? { hint } : {}),
+    });
   });
   return out;
 }

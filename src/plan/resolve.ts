@@ -19,7 +19,20 @@ import { didYouMean } from './suggest.js';
 import { parseThresholdExpression } from './thresholds.js';
 import type { ScenarioFacts, ThresholdContext } from './thresholds.js';
 import type {
-  DataPlan, Executor, Plan, ProtocolName, QualityPlan, RequestTemplate, ScenarioPlan, Stage, SyntheticPlan, TargetPlan, ThresholdPlan, TracePlan, ProfilePlan, ProfileType,
+  DataPlan,
+  Executor,
+  Plan,
+  ProtocolName,
+  QualityPlan,
+  RequestTemplate,
+  ScenarioPlan,
+  Stage,
+  SyntheticPlan,
+  TargetPlan,
+  ThresholdPlan,
+  TracePlan,
+  ProfilePlan,
+  ProfileType,
 } from './types.js';
 import { tryParseRate } from './units.js';
 import { buildProfile } from './profile.js';
@@ -72,7 +85,12 @@ function sortProblems(ps: Problem[]): Problem[] {
 }
 
 function scrub(ps: Problem[], secrets: readonly string[]): Problem[] {
-  return ps.map((p) => ({ ...p, message: redact(p.message, secrets), ...(p.hint ? { hint: redact(p.hint, secrets) } : {}), ...(p.path ? { path: redact(p.path, secrets) } : {}) }));
+  return ps.map((p) => ({
+    ...p,
+    message: redact(p.message, secrets),
+    ...(p.hint ? { hint: redact(p.hint, secrets) } : {}),
+    ...(p.path ? { path: redact(p.path, secrets) } : {}),
+  }));
 }
 
 /** Validates plan text; never throws for problems in the plan (only for bugs). */
@@ -92,15 +110,34 @@ export function validatePlan(text: string, opts: ParseOptions = {}): PlanValidat
       if (seenLines.has(line)) continue; // later errors on a line are usually the same mistake
       seenLines.add(line);
       const src = lines[line - 1] ?? '';
-      const hint = /\$\{/.test(src) && /[{[]/.test(src) && e.code === 'UNEXPECTED_TOKEN'
-        ? 'inside { } or [ ], quote values that contain ${…}, e.g. "${TOKEN}"'
-        : YAML_HINTS[e.code];
-      problems.push({ file, line, column: col, message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, ...(hint ? { hint } : {}) });
+      const hint =
+        /\$\{/.test(src) && /[{[]/.test(src) && e.code === 'UNEXPECTED_TOKEN'
+          ? 'inside { } or [ ], quote values that contain ${…}, e.g. "${TOKEN}"'
+          : YAML_HINTS[e.code];
+      problems.push({
+        file,
+        line,
+        column: col,
+        message: `YAML syntax: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+        ...(hint ? { hint } : {}),
+      });
     }
     return { ok: false, problems: sortProblems(problems), warnings: [] };
   }
   if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) {
-    return { ok: false, problems: [{ file, line: 1, column: 1, message: 'the plan is empty', hint: 'a plan needs at least `target:` and `scenarios:` (see docs/plan.md)' }], warnings: [] };
+    return {
+      ok: false,
+      problems: [
+        {
+          file,
+          line: 1,
+          column: 1,
+          message: 'the plan is empty',
+          hint: 'a plan needs at least `target:` and `scenarios:` (see docs/plan.md)',
+        },
+      ],
+      warnings: [],
+    };
   }
 
   const w = new Walker(doc, lc, file, env);
@@ -110,7 +147,8 @@ export function validatePlan(text: string, opts: ParseOptions = {}): PlanValidat
   if (raw) plan = build(w, raw, { file, baseDir }, secrets);
   for (const s of w.secrets) secrets.add(s);
   // Credentials written literally in any string (URL passwords, `?api_key=`…) are secrets too.
-  for (const { value } of w.index.values()) if (isScalar(value) && typeof value.value === 'string') for (const s of literalSecrets(value.value)) secrets.add(s);
+  for (const { value } of w.index.values())
+    if (isScalar(value) && typeof value.value === 'string') for (const s of literalSecrets(value.value)) secrets.add(s);
   const allSecrets = [...secrets];
   const problems = scrub(sortProblems(w.problems), allSecrets);
   const warnings = scrub(sortProblems(w.warnings), allSecrets);
@@ -138,7 +176,10 @@ async function readPlanFile(path: string): Promise<string> {
         cause: err,
       });
     }
-    throw new PreflightError('E_PLAN_NOT_FOUND', `cannot read plan file ${path}: ${code ?? String(err)}`, { cause: err, problems: [{ file: path, message: `cannot read plan file: ${code ?? String(err)}` }] });
+    throw new PreflightError('E_PLAN_NOT_FOUND', `cannot read plan file ${path}: ${code ?? String(err)}`, {
+      cause: err,
+      problems: [{ file: path, message: `cannot read plan file: ${code ?? String(err)}` }],
+    });
   }
 }
 
@@ -194,7 +235,11 @@ function checkInputFile(w: Walker, ctx: Ctx, path: string, p: string, what: stri
     ok = false;
   }
   if (!ok) {
-    w.problemAt(path, `${what} ${show(writtenAt(w, path))} not found`, `paths are relative to the plan file's folder${wasInterpolated(w, path) ? '' : ` (${ctx.baseDir})`}`);
+    w.problemAt(
+      path,
+      `${what} ${show(writtenAt(w, path))} not found`,
+      `paths are relative to the plan file's folder${wasInterpolated(w, path) ? '' : ` (${ctx.baseDir})`}`,
+    );
   }
   return abs;
 }
@@ -219,38 +264,109 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
   const hasTemplate = w.has('scenario');
   let profile: ProfilePlan | undefined;
   if (hasProfile || hasTemplate) {
-    if (w.has('scenarios')) w.problemAt('scenarios', 'a plan with a profile takes a `scenario:` template, not `scenarios:`', 'the profile generates the scenarios (see docs/profiles.md); put what to send under `scenario:`', 'key');
-    if (hasProfile && !hasTemplate) w.problemAt('profile', 'a profile needs a `scenario:` template: what to send', 'e.g. scenario: { request: { method: GET, path: /health } }', 'key');
-    if (!hasProfile && hasTemplate) w.problemAt('scenario', '`scenario:` is the template of a profile: add `profile:`, or put the scenario under `scenarios:` with a name', 'e.g. profile: { type: load, rate: 100/s }', 'key');
+    if (w.has('scenarios'))
+      w.problemAt(
+        'scenarios',
+        'a plan with a profile takes a `scenario:` template, not `scenarios:`',
+        'the profile generates the scenarios (see docs/profiles.md); put what to send under `scenario:`',
+        'key',
+      );
+    if (hasProfile && !hasTemplate)
+      w.problemAt(
+        'profile',
+        'a profile needs a `scenario:` template: what to send',
+        'e.g. scenario: { request: { method: GET, path: /health } }',
+        'key',
+      );
+    if (!hasProfile && hasTemplate)
+      w.problemAt(
+        'scenario',
+        '`scenario:` is the template of a profile: add `profile:`, or put the scenario under `scenarios:` with a name',
+        'e.g. profile: { type: load, rate: 100/s }',
+        'key',
+      );
     const type = (raw['profile'] as Raw | undefined)?.['type'] as ProfileType | undefined;
     const tr = raw['scenario'] as Raw | undefined;
     if (hasProfile && hasTemplate && tr) {
-      const template = buildScenario(w, type ?? 'profile', { ...tr, executor: undefined }, 'scenario', target, ctx, secrets);
-      if (template && w.has('scenario.quality.reference')) w.problemAt('scenario.quality.reference', '`quality.reference` names another scenario; a profile generates its own', 'remove it: profiles report accuracy per step', 'key');
+      const template = buildScenario(
+        w,
+        type ?? 'profile',
+        { ...tr, executor: undefined },
+        'scenario',
+        target,
+        ctx,
+        secrets,
+      );
+      if (template && w.has('scenario.quality.reference'))
+        w.problemAt(
+          'scenario.quality.reference',
+          '`quality.reference` names another scenario; a profile generates its own',
+          'remove it: profiles report accuracy per step',
+          'key',
+        );
       if (template && raw['profile']) {
-        profile = buildProfile(w, raw['profile'] as Raw, template, target, { checkInputFile: (path, p, what) => checkInputFile(w, ctx, path, p, what), resolveFile: (p) => resolveFile(ctx, p), buildTrace: (path, t, speed) => buildTrace(w, path, t, speed, ctx), sensitiveHeaders: (path, h) => sensitiveHeaders(w, path, h, secrets) });
+        profile = buildProfile(w, raw['profile'] as Raw, template, target, {
+          checkInputFile: (path, p, what) => checkInputFile(w, ctx, path, p, what),
+          resolveFile: (p) => resolveFile(ctx, p),
+          buildTrace: (path, t, speed) => buildTrace(w, path, t, speed, ctx),
+          sensitiveHeaders: (path, h) => sensitiveHeaders(w, path, h, secrets),
+        });
       }
     }
   } else if (!w.has('scenarios') && !w.suggested.has('scenarios')) {
-    w.problem(w.doc.contents, 'scenarios', 'plan is missing `scenarios`', 'scenarios: name → scenario (or a `profile:` with a `scenario:` template, see docs/profiles.md)');
+    w.problem(
+      w.doc.contents,
+      'scenarios',
+      'plan is missing `scenarios`',
+      'scenarios: name → scenario (or a `profile:` with a `scenario:` template, see docs/profiles.md)',
+    );
   }
 
   const protocolsOf = profile ? [profile.template] : scenarios;
   if (target.readyPath === undefined) {
     const protocols = new Set(protocolsOf.map((s) => s.protocol));
-    target.readyPath = protocols.size === 1 && protocols.has('kserve-v2') ? '/v2/health/ready' : protocols.size === 1 && protocols.has('torchserve') ? '/ping' : null;
+    target.readyPath =
+      protocols.size === 1 && protocols.has('kserve-v2')
+        ? '/v2/health/ready'
+        : protocols.size === 1 && protocols.has('torchserve')
+          ? '/ping'
+          : null;
   }
 
-  const thresholds = buildThresholds(w, (raw['thresholds'] ?? []) as unknown[], profile ? [profile.template] : scenarios);
+  const thresholds = buildThresholds(
+    w,
+    (raw['thresholds'] ?? []) as unknown[],
+    profile ? [profile.template] : scenarios,
+  );
   if (profile) {
     thresholds.forEach((t, i) => {
-      if (t.scenario !== undefined) w.problemAt(join('thresholds', i), `threshold \`${t.expression}\`: with a profile, thresholds apply to each step or phase, not to a named scenario`, `write it without \`${t.scenario}${t.group !== undefined ? '/' + t.group : ''}.\``);
+      if (t.scenario !== undefined)
+        w.problemAt(
+          join('thresholds', i),
+          `threshold \`${t.expression}\`: with a profile, thresholds apply to each step or phase, not to a named scenario`,
+          `write it without \`${t.scenario}${t.group !== undefined ? '/' + t.group : ''}.\``,
+        );
     });
   }
   if (profile && thresholds.length === 0 && !w.has('thresholds')) {
-    const why = profile.type === 'capacity' ? 'searches for the highest rate that meets the thresholds, but there are none' : profile.type === 'load' ? 'checks each step against the thresholds (the SLO), but there are none' : undefined;
-    if (why) w.problemAt('profile.type', `profile ${profile.type} needs thresholds: it ${why}`, 'add thresholds, e.g. thresholds: [ p99 < 250ms, error_rate < 1% ]');
-    else if (profile.type === 'stress') w.warnAt('profile.type', 'profile stress without thresholds: only the error limit breaks a step', 'add a latency threshold, e.g. thresholds: [ p99 < 250ms ]');
+    const why =
+      profile.type === 'capacity'
+        ? 'searches for the highest rate that meets the thresholds, but there are none'
+        : profile.type === 'load'
+          ? 'checks each step against the thresholds (the SLO), but there are none'
+          : undefined;
+    if (why)
+      w.problemAt(
+        'profile.type',
+        `profile ${profile.type} needs thresholds: it ${why}`,
+        'add thresholds, e.g. thresholds: [ p99 < 250ms, error_rate < 1% ]',
+      );
+    else if (profile.type === 'stress')
+      w.warnAt(
+        'profile.type',
+        'profile stress without thresholds: only the error limit breaks a step',
+        'add a latency threshold, e.g. thresholds: [ p99 < 250ms ]',
+      );
   }
   const o = (raw['options'] ?? {}) as Raw;
   const plan: Plan = {
@@ -278,16 +394,29 @@ function buildTarget(w: Walker, t: Raw, ctx: Ctx, secrets: Set<string>): Pending
   const tlsRaw = (t['tls'] ?? {}) as Raw;
   const tls: TargetPlan['tls'] = { insecure: tlsRaw['insecure'] === true };
   if (tls.insecure) {
-    w.warnAt('target.tls.insecure', 'TLS certificate verification is off (tls.insecure: true)', 'use tls.caFile for a private CA instead');
+    w.warnAt(
+      'target.tls.insecure',
+      'TLS certificate verification is off (tls.insecure: true)',
+      'use tls.caFile for a private CA instead',
+    );
   }
   if (typeof tlsRaw['caFile'] === 'string') {
     const abs = resolveFile(ctx, tlsRaw['caFile']);
     try {
       const pem = readFileSync(abs, 'utf8');
-      if (!pem.includes('-----BEGIN CERTIFICATE-----')) w.problemAt('target.tls.caFile', `CA file ${show(writtenAt(w, 'target.tls.caFile'))} is not a PEM certificate`, 'expected text starting with -----BEGIN CERTIFICATE-----');
+      if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+        w.problemAt(
+          'target.tls.caFile',
+          `CA file ${show(writtenAt(w, 'target.tls.caFile'))} is not a PEM certificate`,
+          'expected text starting with -----BEGIN CERTIFICATE-----',
+        );
       else tls.ca = pem;
     } catch (err) {
-      w.problemAt('target.tls.caFile', `cannot read CA file ${show(writtenAt(w, 'target.tls.caFile'))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, "paths are relative to the plan file's folder");
+      w.problemAt(
+        'target.tls.caFile',
+        `cannot read CA file ${show(writtenAt(w, 'target.tls.caFile'))} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        "paths are relative to the plan file's folder",
+      );
     }
   }
   const url = typeof t['url'] === 'string' ? urlCredentials(w, 'target', normaliseUrl(t['url']), headers, secrets) : '';
@@ -313,12 +442,22 @@ function buildTarget(w: Walker, t: Raw, ctx: Ctx, secrets: Set<string>): Pending
  * `headers` (credentials registered as secrets). An `authorization` header as well is a conflict:
  * which one was meant is not ours to guess.
  */
-function urlCredentials(w: Walker, path: string, url: string, headers: Record<string, string>, secrets: Set<string>): string {
+function urlCredentials(
+  w: Walker,
+  path: string,
+  url: string,
+  headers: Record<string, string>,
+  secrets: Set<string>,
+): string {
   const cred = splitUserinfo(url);
   if (!cred) return url;
   const urlPath = join(path, 'url');
   if (headers['authorization'] !== undefined) {
-    w.problemAt(urlPath, 'the URL has credentials (user:password@) and the headers an `authorization`: give one of them', 'remove user:password@ from the URL (it is sent as Basic auth), or the authorization header');
+    w.problemAt(
+      urlPath,
+      'the URL has credentials (user:password@) and the headers an `authorization`: give one of them',
+      'remove user:password@ from the URL (it is sent as Basic auth), or the authorization header',
+    );
     return cred.url;
   }
   const token = Buffer.from(`${cred.username}:${cred.password}`, 'utf8').toString('base64');
@@ -328,7 +467,11 @@ function urlCredentials(w: Walker, path: string, url: string, headers: Record<st
   for (const v of cred.password === '' ? [cred.username] : [cred.password]) if (isRedactable(v)) secrets.add(v);
   const written = splitUserinfo(writtenAt(w, urlPath));
   if (written && !written.password.includes('${') && !(written.password === '' && written.username.includes('${'))) {
-    w.warnAt(urlPath, 'the URL has a literal credential in the plan file', 'take it from the environment: user:${PASSWORD}@ (export PASSWORD=…)');
+    w.warnAt(
+      urlPath,
+      'the URL has a literal credential in the plan file',
+      'take it from the environment: user:${PASSWORD}@ (export PASSWORD=…)',
+    );
   }
   return cred.url;
 }
@@ -338,7 +481,11 @@ function sensitiveHeaders(w: Walker, path: string, headers: Record<string, strin
   for (const [k, v] of Object.entries(headers)) {
     if (!SENSITIVE_HEADERS.has(k) || v === '') continue;
     if (!wasInterpolated(w, join(path, k))) {
-      w.warnAt(join(path, k), `header \`${k}\` has a literal credential in the plan file`, `use an environment variable, e.g. ${k}: "Bearer \${TOKEN}"`);
+      w.warnAt(
+        join(path, k),
+        `header \`${k}\` has a literal credential in the plan file`,
+        `use an environment variable, e.g. ${k}: "Bearer \${TOKEN}"`,
+      );
     }
     // The credential part after a scheme word (`Bearer …`) is what must not leak.
     const m = /^(Bearer|Basic|Token|ApiKey)\s+(.+)$/i.exec(v);
@@ -348,7 +495,10 @@ function sensitiveHeaders(w: Walker, path: string, headers: Record<string, strin
 
 /** Keys given for a scenario, by canonical name. */
 function given(w: Walker, path: string, key: string): string | undefined {
-  const aliases: Record<string, string[]> = { concurrency: ['concurrency', 'vus'], maxRequests: ['maxRequests', 'iterations'] };
+  const aliases: Record<string, string[]> = {
+    concurrency: ['concurrency', 'vus'],
+    maxRequests: ['maxRequests', 'iterations'],
+  };
   for (const k of aliases[key] ?? [key]) if (w.has(join(path, k))) return k;
   return undefined;
 }
@@ -369,9 +519,19 @@ const EXECUTOR_FIELDS: Record<string, { executors: Executor[]; hint: (ex: Execut
         : 'a concurrency executor keeps `concurrency` requests in flight; for a fixed request rate use executor: constant-arrival-rate',
   },
   startRate: { executors: ['ramping-arrival-rate'], hint: () => '`startRate` is for ramping-arrival-rate' },
-  arrival: { executors: ['constant-arrival-rate', 'ramping-arrival-rate'], hint: () => `\`arrival\` ${ARRIVAL_ONLY_HINT}` },
-  maxInFlight: { executors: ['constant-arrival-rate', 'ramping-arrival-rate', 'replay'], hint: () => `\`maxInFlight\` ${ARRIVAL_ONLY_HINT} and replay; concurrency executors are capped by their concurrency` },
-  burstiness: { executors: ['constant-arrival-rate', 'ramping-arrival-rate'], hint: () => `\`burstiness\` ${ARRIVAL_ONLY_HINT} (with arrival: gamma)` },
+  arrival: {
+    executors: ['constant-arrival-rate', 'ramping-arrival-rate'],
+    hint: () => `\`arrival\` ${ARRIVAL_ONLY_HINT}`,
+  },
+  maxInFlight: {
+    executors: ['constant-arrival-rate', 'ramping-arrival-rate', 'replay'],
+    hint: () =>
+      `\`maxInFlight\` ${ARRIVAL_ONLY_HINT} and replay; concurrency executors are capped by their concurrency`,
+  },
+  burstiness: {
+    executors: ['constant-arrival-rate', 'ramping-arrival-rate'],
+    hint: () => `\`burstiness\` ${ARRIVAL_ONLY_HINT} (with arrival: gamma)`,
+  },
   trace: { executors: ['replay'], hint: () => '`trace` is for executor: replay' },
   speed: { executors: ['replay'], hint: () => '`speed` is for executor: replay' },
   concurrency: {
@@ -388,7 +548,8 @@ const EXECUTOR_FIELDS: Record<string, { executors: Executor[]; hint: (ex: Execut
   },
   stages: {
     executors: ['ramping-arrival-rate', 'ramping-concurrency'],
-    hint: (ex) => `\`stages\` is for ramping executors; use executor: ${ARRIVAL_EXECUTORS.includes(ex) ? 'ramping-arrival-rate' : 'ramping-concurrency'}`,
+    hint: (ex) =>
+      `\`stages\` is for ramping executors; use executor: ${ARRIVAL_EXECUTORS.includes(ex) ? 'ramping-arrival-rate' : 'ramping-concurrency'}`,
   },
 };
 
@@ -400,7 +561,15 @@ function tryJson(text: string): unknown {
   }
 }
 
-function buildScenario(w: Walker, name: string, s: Raw, path: string, target: PendingTarget, ctx: Ctx, secrets: Set<string>): ScenarioPlan | undefined {
+function buildScenario(
+  w: Walker,
+  name: string,
+  s: Raw,
+  path: string,
+  target: PendingTarget,
+  ctx: Ctx,
+  secrets: Set<string>,
+): ScenarioPlan | undefined {
   const executor = s['executor'] as Executor | undefined;
   const protocol = (s['protocol'] ?? 'http') as ProtocolName;
   const protocolKnown = !w.has(join(path, 'protocol')) || s['protocol'] !== undefined;
@@ -411,7 +580,12 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
     for (const alts of EXECUTOR_RULES[executor].required) {
       if (alts.some((a) => w.has(p(a)) || w.suggested.has(p(a)))) continue;
       const spec = scenarioSpec.fields[alts[0]];
-      w.problemAt(path, `scenario \`${name}\` (${executor}) needs \`${alts[0]}\``, spec?.description ? `${alts[0]}: ${spec.description}` : undefined, 'key');
+      w.problemAt(
+        path,
+        `scenario \`${name}\` (${executor}) needs \`${alts[0]}\``,
+        spec?.description ? `${alts[0]}: ${spec.description}` : undefined,
+        'key',
+      );
     }
     for (const [field, rule] of Object.entries(EXECUTOR_FIELDS)) {
       const k = given(w, path, field);
@@ -433,9 +607,17 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
     };
     protocolRules(keys, (k, message, hint, prefer) => w.problemAt(k ? p(k) : path, message, hint, prefer));
   }
-  if (w.has(p('model')) && w.has(p('mix'))) w.problemAt(p('mix'), '`model` and `mix` are exclusive', 'list every model in mix.models', 'key');
-  if (w.has(p('modelVersion')) && w.has(p('mix'))) w.problemAt(p('modelVersion'), '`modelVersion` does not combine with `mix`', 'set `version` per model in mix.models', 'key');
-  if (w.has(p('data')) && w.has(p('synthetic'))) w.problemAt(p('synthetic'), '`data` and `synthetic` are exclusive', 'keep one source of inputs', 'key');
+  if (w.has(p('model')) && w.has(p('mix')))
+    w.problemAt(p('mix'), '`model` and `mix` are exclusive', 'list every model in mix.models', 'key');
+  if (w.has(p('modelVersion')) && w.has(p('mix')))
+    w.problemAt(
+      p('modelVersion'),
+      '`modelVersion` does not combine with `mix`',
+      'set `version` per model in mix.models',
+      'key',
+    );
+  if (w.has(p('data')) && w.has(p('synthetic')))
+    w.problemAt(p('synthetic'), '`data` and `synthetic` are exclusive', 'keep one source of inputs', 'key');
 
   // Stages: the unit of a target depends on the executor.
   let stages: Stage[] | undefined;
@@ -450,24 +632,48 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
       if (arrival) {
         const r = tryParseRate(t.stageTarget);
         if (!r.ok) {
-          w.problemAt(tp, t.interpolated ? `${show(t.raw)} is not a rate after interpolation` : `${executor} stage target: ${r.message}`, r.hint);
+          w.problemAt(
+            tp,
+            t.interpolated
+              ? `${show(t.raw)} is not a rate after interpolation`
+              : `${executor} stage target: ${r.message}`,
+            r.hint,
+          );
           return;
         }
         if (r.value > LIMITS.ratePerS) {
-          w.problemAt(tp, `must be at most ${LIMITS.ratePerS.toLocaleString('en-US')}/s, got ${t.interpolated ? `${show(t.raw)} (after interpolation)` : show(String(t.stageTarget))}`, LIMIT_HINTS.rate);
+          w.problemAt(
+            tp,
+            `must be at most ${LIMITS.ratePerS.toLocaleString('en-US')}/s, got ${t.interpolated ? `${show(t.raw)} (after interpolation)` : show(String(t.stageTarget))}`,
+            LIMIT_HINTS.rate,
+          );
           return;
         }
         stages!.push({ durationMs: st['duration'], target: r.value });
       } else {
-        const n = typeof t.stageTarget === 'number' ? t.stageTarget : t.interpolated && /^\d+$/.test(t.stageTarget.trim()) ? Number(t.stageTarget) : NaN;
+        const n =
+          typeof t.stageTarget === 'number'
+            ? t.stageTarget
+            : t.interpolated && /^\d+$/.test(t.stageTarget.trim())
+              ? Number(t.stageTarget)
+              : NaN;
         if (!Number.isInteger(n) || n < 0) {
           const looksRate = typeof t.stageTarget === 'string' && /\//.test(t.stageTarget);
-          w.problemAt(tp, `${executor} stage target must be a concurrency (an integer ≥ 0), got ${t.interpolated ? show(t.raw) : typeof t.stageTarget === 'number' ? t.stageTarget : show(t.stageTarget)}`,
-            looksRate ? 'rates are for ramping-arrival-rate; here write the number of requests in flight, e.g. 16' : 'e.g. target: 16');
+          w.problemAt(
+            tp,
+            `${executor} stage target must be a concurrency (an integer ≥ 0), got ${t.interpolated ? show(t.raw) : typeof t.stageTarget === 'number' ? t.stageTarget : show(t.stageTarget)}`,
+            looksRate
+              ? 'rates are for ramping-arrival-rate; here write the number of requests in flight, e.g. 16'
+              : 'e.g. target: 16',
+          );
           return;
         }
         if (n > LIMITS.inFlight) {
-          w.problemAt(tp, `must be at most ${LIMITS.inFlight}, got ${t.interpolated ? `${show(t.raw)} (after interpolation)` : n}`, LIMIT_HINTS.inFlight);
+          w.problemAt(
+            tp,
+            `must be at most ${LIMITS.inFlight}, got ${t.interpolated ? `${show(t.raw)} (after interpolation)` : n}`,
+            LIMIT_HINTS.inFlight,
+          );
           return;
         }
         stages!.push({ durationMs: st['duration'], target: n });
@@ -493,16 +699,33 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   if (s['maxInFlight'] !== undefined) sc.maxInFlight = s['maxInFlight'];
   if (s['burstiness'] !== undefined) {
     sc.burstiness = s['burstiness'];
-    if (sc.arrival !== 'gamma' && w.has(p('arrival'))) w.problemAt(p('burstiness'), '`burstiness` is for arrival: gamma', 'set arrival: gamma (burstiness 1 is Poisson)', 'key');
+    if (sc.arrival !== 'gamma' && w.has(p('arrival')))
+      w.problemAt(
+        p('burstiness'),
+        '`burstiness` is for arrival: gamma',
+        'set arrival: gamma (burstiness 1 is Poisson)',
+        'key',
+      );
     else if (sc.arrival !== 'gamma') sc.arrival = 'gamma';
   }
   if (executor === 'replay' && s['trace'] && typeof s['trace'] === 'object') {
     sc.trace = buildTrace(w, p('trace'), s['trace'] as Raw, (s['speed'] as number | undefined) ?? 1, ctx);
     if (sc.trace.row !== undefined) {
       const d = s['data'] as Raw | undefined;
-      if (!d) w.problemAt(p('trace.row'), 'trace `row` picks a data row, but the scenario has no `data`', 'add data: { file: … }, or remove row', 'key');
+      if (!d)
+        w.problemAt(
+          p('trace.row'),
+          'trace `row` picks a data row, but the scenario has no `data`',
+          'add data: { file: … }, or remove row',
+          'key',
+        );
       else if ((d['order'] ?? 'sequential') !== 'sequential' || (d['batch'] !== undefined && d['batch'] !== 1)) {
-        w.problemAt(p('trace.row'), 'trace `row` needs data with order: sequential and batch: 1', 'the row column names the data row of each request', 'key');
+        w.problemAt(
+          p('trace.row'),
+          'trace `row` needs data with order: sequential and batch: 1',
+          'the row column names the data row of each request',
+          'key',
+        );
       }
     }
   }
@@ -512,12 +735,20 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
   if (stages) sc.stages = stages;
   if (executor === 'ramping-arrival-rate' && sc.startRate === undefined) sc.startRate = 0;
   if (executor === 'ramping-concurrency' && sc.startConcurrency === undefined) sc.startConcurrency = 0;
-  if ((executor === 'ramping-arrival-rate' || executor === 'ramping-concurrency') && stages && Array.isArray(s['stages']) && stages.length === s['stages'].length) {
+  if (
+    (executor === 'ramping-arrival-rate' || executor === 'ramping-concurrency') &&
+    stages &&
+    Array.isArray(s['stages']) &&
+    stages.length === s['stages'].length
+  ) {
     sc.durationMs = stages.reduce((a, st) => a + st.durationMs, 0);
-    if (sc.durationMs <= 0) w.problemAt(p('stages'), 'the stages last 0s in total', 'give at least one stage a duration', 'key');
+    if (sc.durationMs <= 0)
+      w.problemAt(p('stages'), 'the stages last 0s in total', 'give at least one stage a duration', 'key');
   }
-  if (executor === 'constant-arrival-rate' && sc.durationMs === 0) w.problemAt(p('duration'), 'duration must be more than 0s');
-  if (executor === 'constant-concurrency' && sc.durationMs === 0) w.problemAt(p('duration'), 'duration must be more than 0s');
+  if (executor === 'constant-arrival-rate' && sc.durationMs === 0)
+    w.problemAt(p('duration'), 'duration must be more than 0s');
+  if (executor === 'constant-concurrency' && sc.durationMs === 0)
+    w.problemAt(p('duration'), 'duration must be more than 0s');
 
   if (s['target']) {
     const o = s['target'] as Raw;
@@ -531,7 +762,10 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
       // an authorization header of this scenario too, it is a conflict.
       const own = { ...((o['headers'] ?? {}) as Record<string, string>) };
       override.url = urlCredentials(w, p('target'), normaliseUrl(o['url']), own, secrets);
-      if (own['authorization'] !== undefined && own['authorization'] !== (o['headers'] as Record<string, string> | undefined)?.['authorization']) {
+      if (
+        own['authorization'] !== undefined &&
+        own['authorization'] !== (o['headers'] as Record<string, string> | undefined)?.['authorization']
+      ) {
         override.headers = { ...(override.headers ?? target.headers), authorization: own['authorization'] };
       }
     }
@@ -547,13 +781,26 @@ function buildScenario(w: Walker, name: string, s: Raw, path: string, target: Pe
     sc.openai = { endpoint: o['endpoint'] ?? 'chat', stream: o['stream'] ?? true };
     if (o['maxTokens'] !== undefined) sc.openai.maxTokens = o['maxTokens'];
     if (o['slo'] !== undefined && Object.keys(o['slo']).length > 0) sc.openai.slo = o['slo'];
-    if (!sc.openai.stream && sc.openai.slo && (sc.openai.slo['ttft'] !== undefined || sc.openai.slo['itl'] !== undefined)) {
-      w.problemAt(p('openai.slo'), 'ttft and itl SLOs need streamed responses', 'set openai.stream: true, or use the e2e SLO', 'key');
+    if (
+      !sc.openai.stream &&
+      sc.openai.slo &&
+      (sc.openai.slo['ttft'] !== undefined || sc.openai.slo['itl'] !== undefined)
+    ) {
+      w.problemAt(
+        p('openai.slo'),
+        'ttft and itl SLOs need streamed responses',
+        'set openai.stream: true, or use the e2e SLO',
+        'key',
+      );
     }
   }
   if (protocol === 'tfserving' && s['tfserving'] !== undefined) {
     const t = s['tfserving'] as Raw;
-    sc.tfserving = { format: t['format'] ?? 'row', ...(t['signatureName'] !== undefined ? { signatureName: t['signatureName'] } : {}), ...(t['checkStatus'] === false ? { checkStatus: false } : {}) };
+    sc.tfserving = {
+      format: t['format'] ?? 'row',
+      ...(t['signatureName'] !== undefined ? { signatureName: t['signatureName'] } : {}),
+      ...(t['checkStatus'] === false ? { checkStatus: false } : {}),
+    };
   }
   if (protocol === 'torchserve' && s['torchserve'] !== undefined) {
     const t = s['torchserve'] as Raw;
@@ -576,7 +823,9 @@ function checksOf(w: Walker, path: string, raw: unknown): ScenarioPlan['checks']
     const ip = join(path, i);
     const r = parseCheck(expression);
     if (!r.ok) {
-      const written = wasInterpolated(w, ip) ? `${writtenAt(w, ip).trim()}\` (after interpolation)` : `${expression.trim()}\``;
+      const written = wasInterpolated(w, ip)
+        ? `${writtenAt(w, ip).trim()}\` (after interpolation)`
+        : `${expression.trim()}\``;
       w.problemAt(ip, `check \`${written}: ${r.message}`, r.hint);
     }
     out.push({ expression });
@@ -590,9 +839,20 @@ function buildTrace(w: Walker, path: string, t: Raw, speed: number, ctx: Ctx): T
   if (format === undefined && file) {
     const ext = extname(file).toLowerCase();
     format = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
-    if (!format) w.problemAt(join(path, 'file'), `cannot tell the format of trace file ${show(writtenAt(w, join(path, 'file')))} from its extension`, 'set trace.format: csv or jsonl');
+    if (!format)
+      w.problemAt(
+        join(path, 'file'),
+        `cannot tell the format of trace file ${show(writtenAt(w, join(path, 'file')))} from its extension`,
+        'set trace.format: csv or jsonl',
+      );
   }
-  const out: TracePlan = { file, format: format ?? 'csv', time: t['time'] ?? 'timestamp', unit: t['unit'] ?? 's', speed };
+  const out: TracePlan = {
+    file,
+    format: format ?? 'csv',
+    time: t['time'] ?? 'timestamp',
+    unit: t['unit'] ?? 's',
+    speed,
+  };
   if (t['row'] !== undefined) out.row = t['row'];
   return out;
 }
@@ -602,7 +862,12 @@ function buildRequest(w: Walker, path: string, r: Raw, secrets: Set<string>): Re
   sensitiveHeaders(w, join(path, 'headers'), headers, secrets);
   const req: RequestTemplate = { method: String(r['method'] ?? 'GET').toUpperCase(), path: r['path'] ?? '/', headers };
   if (w.has(join(path, 'body')) && w.has(join(path, 'json'))) {
-    w.problemAt(join(path, 'json'), '`body` and `json` are exclusive', 'use `json` for a JSON value, `body` for literal text', 'key');
+    w.problemAt(
+      join(path, 'json'),
+      '`body` and `json` are exclusive',
+      'use `json` for a JSON value, `body` for literal text',
+      'key',
+    );
   }
   if (typeof r['body'] === 'string') req.body = r['body'];
   else if (w.has(join(path, 'json')) && r['json'] !== undefined) {
@@ -610,7 +875,12 @@ function buildRequest(w: Walker, path: string, r: Raw, secrets: Set<string>): Re
     if (headers['content-type'] === undefined) headers['content-type'] = 'application/json';
   }
   if ((req.method === 'GET' || req.method === 'HEAD') && req.body !== undefined) {
-    w.warnAt(join(path, 'method'), `a ${req.method} request with a body`, 'most servers expect POST for inference requests', 'key');
+    w.warnAt(
+      join(path, 'method'),
+      `a ${req.method} request with a body`,
+      'most servers expect POST for inference requests',
+      'key',
+    );
   }
   return req;
 }
@@ -624,10 +894,20 @@ function buildMix(w: Walker, path: string, m: Raw): NonNullable<ScenarioPlan['mi
   }));
   const seen = new Set<string>();
   models.forEach((x, i) => {
-    if (seen.has(x.name)) w.problemAt(join(join(join(path, 'models'), i), 'name'), `\`${x.name}\` is listed twice in the mix`, 'each entry is a results group; give each a distinct name (use `model:` for the server\'s model name)');
+    if (seen.has(x.name))
+      w.problemAt(
+        join(join(join(path, 'models'), i), 'name'),
+        `\`${x.name}\` is listed twice in the mix`,
+        "each entry is a results group; give each a distinct name (use `model:` for the server's model name)",
+      );
     seen.add(x.name);
     if (m['zipf'] !== undefined && w.has(join(join(join(path, 'models'), i), 'weight'))) {
-      w.problemAt(join(join(join(path, 'models'), i), 'weight'), '`weight` does not combine with `zipf`', 'zipf sets the weights from the list order; remove weight or zipf', 'key');
+      w.problemAt(
+        join(join(join(path, 'models'), i), 'weight'),
+        '`weight` does not combine with `zipf`',
+        'zipf sets the weights from the list order; remove weight or zipf',
+        'key',
+      );
     }
   });
   const mix: NonNullable<ScenarioPlan['mix']> = { models };
@@ -639,15 +919,29 @@ const RANGE = /^([A-Za-z_][A-Za-z0-9_]*?)(\d+)\.\.([A-Za-z_][A-Za-z0-9_]*?)?(\d+
 const MAX_RANGE = 1_000_000;
 
 /** `p0..p63` → p0, p1, …, p63. */
-export function expandColumnRange(text: string): { ok: true; columns: string[] } | { ok: false; message: string; hint?: string } {
+export function expandColumnRange(
+  text: string,
+): { ok: true; columns: string[] } | { ok: false; message: string; hint?: string } {
   const m = RANGE.exec(text);
-  if (!m) return { ok: false, message: `\`${text}\` is not a column range`, hint: 'write prefixFIRST..prefixLAST, e.g. p0..p63' };
+  if (!m)
+    return {
+      ok: false,
+      message: `\`${text}\` is not a column range`,
+      hint: 'write prefixFIRST..prefixLAST, e.g. p0..p63',
+    };
   const [, prefix, a, prefix2, b] = m;
-  if (prefix2 !== undefined && prefix2 !== prefix) return { ok: false, message: `column range \`${text}\` mixes prefixes \`${prefix}\` and \`${prefix2}\``, hint: `e.g. ${prefix}${a}..${prefix}${b}` };
+  if (prefix2 !== undefined && prefix2 !== prefix)
+    return {
+      ok: false,
+      message: `column range \`${text}\` mixes prefixes \`${prefix}\` and \`${prefix2}\``,
+      hint: `e.g. ${prefix}${a}..${prefix}${b}`,
+    };
   const from = Number(a);
   const to = Number(b);
-  if (to < from) return { ok: false, message: `column range \`${text}\` runs backwards`, hint: `e.g. ${prefix}${b}..${prefix}${a}` };
-  if (to - from + 1 > MAX_RANGE) return { ok: false, message: `column range \`${text}\` is too large (over ${MAX_RANGE} columns)` };
+  if (to < from)
+    return { ok: false, message: `column range \`${text}\` runs backwards`, hint: `e.g. ${prefix}${b}..${prefix}${a}` };
+  if (to - from + 1 > MAX_RANGE)
+    return { ok: false, message: `column range \`${text}\` is too large (over ${MAX_RANGE} columns)` };
   const columns: string[] = [];
   for (let i = from; i <= to; i++) columns.push(`${prefix}${i}`);
   return { ok: true, columns };
@@ -658,8 +952,14 @@ function buildData(w: Walker, path: string, d: Raw, ctx: Ctx): DataPlan {
   let format = d['format'] as DataPlan['format'] | undefined;
   if (format === undefined && file) {
     const ext = extname(file).toLowerCase();
-    format = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : ext === '.json' ? 'json' : undefined;
-    if (!format) w.problemAt(join(path, 'file'), `cannot tell the format of data file ${show(writtenAt(w, join(path, 'file')))} from its extension`, 'set data.format: csv, jsonl or json');
+    format =
+      ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : ext === '.json' ? 'json' : undefined;
+    if (!format)
+      w.problemAt(
+        join(path, 'file'),
+        `cannot tell the format of data file ${show(writtenAt(w, join(path, 'file')))} from its extension`,
+        'set data.format: csv, jsonl or json',
+      );
   }
   const out: DataPlan = { file, format: format ?? 'csv', order: d['order'] ?? 'sequential', batch: { min: 1, max: 1 } };
   if (Array.isArray(d['inputs'])) {
@@ -678,18 +978,29 @@ function buildData(w: Walker, path: string, d: Raw, ctx: Ctx): DataPlan {
         names.add(inp['name']);
       }
       if (!columns || typeof inp['name'] !== 'string') return;
-      const input: NonNullable<DataPlan['inputs']>[number] = { name: inp['name'], columns, datatype: inp['datatype'] ?? 'FP32' };
+      const input: NonNullable<DataPlan['inputs']>[number] = {
+        name: inp['name'],
+        columns,
+        datatype: inp['datatype'] ?? 'FP32',
+      };
       if (Array.isArray(inp['shape'])) {
         input.shape = inp['shape'] as number[];
         const fixed = input.shape.filter((x) => x !== -1);
-        if (input.shape.some((x) => x === 0 || x < -1)) w.problemAt(join(ip, 'shape'), 'shape dimensions are positive, or -1 for a variable dimension');
+        if (input.shape.some((x) => x === 0 || x < -1))
+          w.problemAt(join(ip, 'shape'), 'shape dimensions are positive, or -1 for a variable dimension');
         else if (input.shape.filter((x) => x === -1).length <= 1) {
           const per = fixed.reduce((a, x) => a * x, 1);
           const hasBatchDim = input.shape.includes(-1);
           if (!hasBatchDim && per !== columns.length) {
-            w.problemAt(join(ip, 'shape'), `shape [${input.shape.join(', ')}] holds ${per} values but ${columns.length} columns are given`);
+            w.problemAt(
+              join(ip, 'shape'),
+              `shape [${input.shape.join(', ')}] holds ${per} values but ${columns.length} columns are given`,
+            );
           } else if (hasBatchDim && columns.length % per !== 0) {
-            w.problemAt(join(ip, 'shape'), `shape [${input.shape.join(', ')}] does not divide the ${columns.length} columns`);
+            w.problemAt(
+              join(ip, 'shape'),
+              `shape [${input.shape.join(', ')}] does not divide the ${columns.length} columns`,
+            );
           }
         }
       }
@@ -716,12 +1027,25 @@ function buildSynthetic(w: Walker, path: string, s: Raw): SyntheticPlan {
   for (const k of ['low', 'high', 'mean', 'std'] as const) if (s[k] !== undefined) out[k] = s[k];
   if (distribution === 'uniform') {
     for (const k of ['mean', 'std']) {
-      if (w.has(join(path, k))) w.problemAt(join(path, k), `\`${k}\` is for distribution: normal`, 'a uniform distribution takes low and high', 'key');
+      if (w.has(join(path, k)))
+        w.problemAt(
+          join(path, k),
+          `\`${k}\` is for distribution: normal`,
+          'a uniform distribution takes low and high',
+          'key',
+        );
     }
-    if (out.low !== undefined && out.high !== undefined && out.low >= out.high) w.problemAt(join(path, 'high'), `high (${out.high}) must be more than low (${out.low})`);
+    if (out.low !== undefined && out.high !== undefined && out.low >= out.high)
+      w.problemAt(join(path, 'high'), `high (${out.high}) must be more than low (${out.low})`);
   } else {
     for (const k of ['low', 'high']) {
-      if (w.has(join(path, k))) w.problemAt(join(path, k), `\`${k}\` is for distribution: uniform`, 'a normal distribution takes mean and std', 'key');
+      if (w.has(join(path, k)))
+        w.problemAt(
+          join(path, k),
+          `\`${k}\` is for distribution: uniform`,
+          'a normal distribution takes mean and std',
+          'key',
+        );
     }
   }
   return out;
@@ -733,38 +1057,72 @@ function buildQuality(w: Walker, path: string, q: Raw, ctx: Ctx): QualityPlan {
   const pr = q['prediction'];
   if (pr && typeof pr === 'object') {
     const o = pr as Raw;
-    if (o['output'] !== undefined && o['path'] !== undefined) w.problemAt(join(path, 'prediction'), 'give `output` or `path`, not both', undefined, 'key');
+    if (o['output'] !== undefined && o['path'] !== undefined)
+      w.problemAt(join(path, 'prediction'), 'give `output` or `path`, not both', undefined, 'key');
     else if (o['path'] !== undefined) {
       prediction = { kind: 'path', path: o['path'] };
       try {
         compileJsonPath(o['path']);
       } catch (err) {
-        w.problemAt(join(path, 'prediction.path'), (err as Error).message, "JSON paths: $, .key, ['key'], [0], [-1], [*]");
+        w.problemAt(
+          join(path, 'prediction.path'),
+          (err as Error).message,
+          "JSON paths: $, .key, ['key'], [0], [-1], [*]",
+        );
       }
-    }
-    else if (o['output'] !== undefined) prediction = { kind: 'argmax', output: o['output'] };
-    else if (Object.keys(o).length === 0 && w.has(join(path, 'prediction'))) w.problemAt(join(path, 'prediction'), 'prediction needs `output` or `path`', 'e.g. prediction: { path: $.outputs[0].data[0] }', 'key');
+    } else if (o['output'] !== undefined) prediction = { kind: 'argmax', output: o['output'] };
+    else if (Object.keys(o).length === 0 && w.has(join(path, 'prediction')))
+      w.problemAt(
+        join(path, 'prediction'),
+        'prediction needs `output` or `path`',
+        'e.g. prediction: { path: $.outputs[0].data[0] }',
+        'key',
+      );
   }
   if (task === 'regression' && prediction.kind !== 'path') {
-    w.problemAt(w.has(join(path, 'prediction')) ? join(path, 'prediction') : join(path, 'task'), 'a regression prediction is a value, not an argmax', 'set prediction: { path: <JSON path of the predicted value> }', 'key');
+    w.problemAt(
+      w.has(join(path, 'prediction')) ? join(path, 'prediction') : join(path, 'task'),
+      'a regression prediction is a value, not an argmax',
+      'set prediction: { path: <JSON path of the predicted value> }',
+      'key',
+    );
   }
   const out: QualityPlan = { task, prediction };
   if (q['saveGolden'] !== undefined) out.saveGolden = resolveFile(ctx, q['saveGolden']);
   if (q['golden'] && typeof q['golden'] === 'object') {
     const g = q['golden'] as Raw;
-    if (typeof g['file'] === 'string') out.golden = { file: checkInputFile(w, ctx, join(path, 'golden.file'), g['file'], 'golden file'), tolerance: g['tolerance'] ?? 0 };
+    if (typeof g['file'] === 'string')
+      out.golden = {
+        file: checkInputFile(w, ctx, join(path, 'golden.file'), g['file'], 'golden file'),
+        tolerance: g['tolerance'] ?? 0,
+      };
   }
   if (w.has(join(path, 'saveGolden')) && w.has(join(path, 'golden'))) {
-    w.problemAt(join(path, 'golden'), '`saveGolden` and `golden` are exclusive', 'record a golden run first (saveGolden), then compare against it (golden)', 'key');
+    w.problemAt(
+      join(path, 'golden'),
+      '`saveGolden` and `golden` are exclusive',
+      'record a golden run first (saveGolden), then compare against it (golden)',
+      'key',
+    );
   }
   if (q['reference'] !== undefined) out.reference = q['reference'];
   const comparesGolden = w.has(join(path, 'golden')) || w.has(join(path, 'saveGolden'));
   const dataPath = path.replace(/quality$/, 'data'); // scenarios.<name>.data, or scenario.data of a profile template
   if (!comparesGolden) {
     if (!w.has(dataPath)) {
-      w.problemAt(path, 'quality needs labelled `data` (with `label`) or a `golden` file', 'synthetic inputs have no labels: compare with golden (record it with saveGolden)', 'key');
+      w.problemAt(
+        path,
+        'quality needs labelled `data` (with `label`) or a `golden` file',
+        'synthetic inputs have no labels: compare with golden (record it with saveGolden)',
+        'key',
+      );
     } else if (!w.has(join(dataPath, 'label'))) {
-      w.problemAt(dataPath, 'quality needs the true labels: set `data.label` to the label column', 'or compare with a golden file (quality.golden)', 'key');
+      w.problemAt(
+        dataPath,
+        'quality needs the true labels: set `data.label` to the label column',
+        'or compare with a golden file (quality.golden)',
+        'key',
+      );
     }
   }
   return out;
@@ -777,9 +1135,24 @@ function crossCheckScenarios(w: Walker, scenarios: ScenarioPlan[]): void {
     const ref = s.quality?.reference;
     if (ref === undefined) continue;
     const rp = join(join(join('scenarios', s.name), 'quality'), 'reference');
-    if (ref === s.name) w.problemAt(rp, `scenario \`${s.name}\` cannot be its own reference`, 'name a light-load scenario, e.g. one at a low constant rate');
-    else if (!names.includes(ref)) w.problemAt(rp, `unknown reference scenario \`${ref}\``, didYouMean(ref, names.filter((n) => n !== s.name), 'scenarios'));
-    else if (!scenarios.find((x) => x.name === ref)?.quality) w.problemAt(rp, `reference scenario \`${ref}\` has no \`quality\`, so no accuracy to compare with`);
+    if (ref === s.name)
+      w.problemAt(
+        rp,
+        `scenario \`${s.name}\` cannot be its own reference`,
+        'name a light-load scenario, e.g. one at a low constant rate',
+      );
+    else if (!names.includes(ref))
+      w.problemAt(
+        rp,
+        `unknown reference scenario \`${ref}\``,
+        didYouMean(
+          ref,
+          names.filter((n) => n !== s.name),
+          'scenarios',
+        ),
+      );
+    else if (!scenarios.find((x) => x.name === ref)?.quality)
+      w.problemAt(rp, `reference scenario \`${ref}\` has no \`quality\`, so no accuracy to compare with`);
   }
 }
 
@@ -789,7 +1162,15 @@ function buildThresholds(w: Walker, items: unknown[], scenarios: ScenarioPlan[])
     facts.set(s.name, {
       protocol: s.protocol,
       ...(s.mix ? { groups: s.mix.models.map((m) => m.name) } : {}),
-      ...(s.quality ? { quality: { task: s.quality.task, golden: s.quality.golden !== undefined, reference: s.quality.reference !== undefined } } : {}),
+      ...(s.quality
+        ? {
+            quality: {
+              task: s.quality.task,
+              golden: s.quality.golden !== undefined,
+              reference: s.quality.reference !== undefined,
+            },
+          }
+        : {}),
     });
   }
   const ctx: ThresholdContext = { scenarios: facts };
@@ -804,14 +1185,17 @@ function buildThresholds(w: Walker, items: unknown[], scenarios: ScenarioPlan[])
     const r = parseThresholdExpression(expr, ctx);
     if (!r.ok) {
       // Show the expression as written: after interpolation it could hold a secret.
-      const written = wasInterpolated(w, exprPath) ? `${writtenAt(w, exprPath).trim()}\` (after interpolation)` : `${expr.trim()}\``;
+      const written = wasInterpolated(w, exprPath)
+        ? `${writtenAt(w, exprPath).trim()}\` (after interpolation)`
+        : `${expr.trim()}\``;
       w.problemAt(exprPath, `threshold \`${written}: ${r.message}`, r.hint);
       return;
     }
     const o = isObj ? (item as Raw) : {};
     const abortOnFail = o['abortOnFail'] === true;
     const delay = (o['delayAbortEval'] as number | undefined) ?? 0;
-    if (!abortOnFail && w.has(join(ip, 'delayAbortEval'))) w.warnAt(join(ip, 'delayAbortEval'), 'delayAbortEval has no effect without abortOnFail: true', undefined, 'key');
+    if (!abortOnFail && w.has(join(ip, 'delayAbortEval')))
+      w.warnAt(join(ip, 'delayAbortEval'), 'delayAbortEval has no effect without abortOnFail: true', undefined, 'key');
     out.push({ ...r.threshold, abortOnFail, delayAbortEvalMs: delay });
   });
   return out;

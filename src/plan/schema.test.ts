@@ -18,14 +18,18 @@ function validate(schema: Schema, v: unknown, path = '$'): string[] {
     const ok = types.some((t) => t === actual || (t === 'number' && actual === 'integer'));
     if (!ok) return [`${path}: expected ${types.join('|')}, got ${actual}`];
   }
-  if (schema['const'] !== undefined && v !== schema['const']) errs.push(`${path}: expected const ${String(schema['const'])}`);
+  if (schema['const'] !== undefined && v !== schema['const'])
+    errs.push(`${path}: expected const ${String(schema['const'])}`);
   if (Array.isArray(schema['enum']) && !schema['enum'].includes(v)) errs.push(`${path}: not in enum`);
-  if (typeof v === 'string' && typeof schema['pattern'] === 'string' && !new RegExp(schema['pattern']).test(v)) errs.push(`${path}: ${v} does not match ${schema['pattern']}`);
-  if (typeof v === 'string' && typeof schema['minLength'] === 'number' && v.length < schema['minLength']) errs.push(`${path}: too short`);
+  if (typeof v === 'string' && typeof schema['pattern'] === 'string' && !new RegExp(schema['pattern']).test(v))
+    errs.push(`${path}: ${v} does not match ${schema['pattern']}`);
+  if (typeof v === 'string' && typeof schema['minLength'] === 'number' && v.length < schema['minLength'])
+    errs.push(`${path}: too short`);
   if (typeof v === 'number') {
     if (typeof schema['minimum'] === 'number' && v < schema['minimum']) errs.push(`${path}: below minimum`);
     if (typeof schema['maximum'] === 'number' && v > schema['maximum']) errs.push(`${path}: above maximum`);
-    if (typeof schema['exclusiveMinimum'] === 'number' && v <= schema['exclusiveMinimum']) errs.push(`${path}: not above exclusiveMinimum`);
+    if (typeof schema['exclusiveMinimum'] === 'number' && v <= schema['exclusiveMinimum'])
+      errs.push(`${path}: not above exclusiveMinimum`);
   }
   if (Array.isArray(v)) {
     if (typeof schema['minItems'] === 'number' && v.length < schema['minItems']) errs.push(`${path}: too few items`);
@@ -35,7 +39,8 @@ function validate(schema: Schema, v: unknown, path = '$'): string[] {
     const props = (schema['properties'] ?? {}) as Record<string, Schema>;
     const patterns = (schema['patternProperties'] ?? {}) as Record<string, Schema>;
     for (const r of (schema['required'] ?? []) as string[]) if (!(r in o)) errs.push(`${path}: missing ${r}`);
-    if (typeof schema['minProperties'] === 'number' && Object.keys(o).length < schema['minProperties']) errs.push(`${path}: too few properties`);
+    if (typeof schema['minProperties'] === 'number' && Object.keys(o).length < schema['minProperties'])
+      errs.push(`${path}: too few properties`);
     for (const [k, x] of Object.entries(o)) {
       const names = schema['propertyNames'] as Schema | undefined;
       if (names) errs.push(...validate({ type: 'string', ...names }, k, `${path}.${k}(name)`));
@@ -44,13 +49,16 @@ function validate(schema: Schema, v: unknown, path = '$'): string[] {
         const pat = Object.keys(patterns).find((p) => new RegExp(p).test(k));
         if (pat) errs.push(...validate(patterns[pat], x, `${path}.${k}`));
         else if (schema['additionalProperties'] === false) errs.push(`${path}: unknown key ${k}`);
-        else if (schema['additionalProperties'] && typeof schema['additionalProperties'] === 'object') errs.push(...validate(schema['additionalProperties'] as Schema, x, `${path}.${k}`));
+        else if (schema['additionalProperties'] && typeof schema['additionalProperties'] === 'object')
+          errs.push(...validate(schema['additionalProperties'] as Schema, x, `${path}.${k}`));
       }
     }
   }
-  if (Array.isArray(schema['anyOf']) && !schema['anyOf'].some((s) => validate(s as Schema, v, path).length === 0)) errs.push(`${path}: matches no anyOf branch`);
+  if (Array.isArray(schema['anyOf']) && !schema['anyOf'].some((s) => validate(s as Schema, v, path).length === 0))
+    errs.push(`${path}: matches no anyOf branch`);
   if (Array.isArray(schema['allOf'])) for (const s of schema['allOf']) errs.push(...validate(s as Schema, v, path));
-  if (schema['if'] && validate(schema['if'] as Schema, v, path).length === 0 && schema['then']) errs.push(...validate(schema['then'] as Schema, v, path));
+  if (schema['if'] && validate(schema['if'] as Schema, v, path).length === 0 && schema['then'])
+    errs.push(...validate(schema['then'] as Schema, v, path));
   return errs;
 }
 
@@ -96,9 +104,12 @@ test('the JSON Schema is valid JSON and mentions every executor and protocol', (
 
 test('durations and rates are described with patterns and descriptions', () => {
   const schema = planJsonSchema() as Schema;
-  const scenario = ((schema['properties'] as Record<string, Schema>)['scenarios']['additionalProperties']) as Schema;
+  const scenario = (schema['properties'] as Record<string, Schema>)['scenarios']['additionalProperties'] as Schema;
   const props = scenario['properties'] as Record<string, Schema>;
-  for (const [key, good, bad] of [['duration', '1m30s', '30'], ['rate', '12k/m', '200/sec']] as const) {
+  for (const [key, good, bad] of [
+    ['duration', '1m30s', '30'],
+    ['rate', '12k/m', '200/sec'],
+  ] as const) {
     const s = props[key];
     assert.match(String(s['description']), key === 'duration' ? /Duration:/ : /Rate:/);
     const re = new RegExp(String(s['pattern']));

@@ -95,21 +95,49 @@ thresholds:
   const r = validatePlan(text, { file: 'plan.yaml', env: { T: TOKEN } });
   assert.equal(r.ok, false);
   assert.ok(r.problems.length >= 10, r.problems.map((p) => formatProblem(p)).join('\n'));
-  const all = JSON.stringify(r.problems) + r.problems.map((p) => formatProblem(p)).join('\n') + JSON.stringify(r.warnings);
+  const all =
+    JSON.stringify(r.problems) + r.problems.map((p) => formatProblem(p)).join('\n') + JSON.stringify(r.warnings);
   assert.ok(!all.includes(TOKEN), all);
   assert.ok(!all.includes('sk-live'), all);
-  assert.ok(r.problems.some((p) => /MISSING_ONE/.test(p.message)), 'names the missing variable');
+  assert.ok(
+    r.problems.some((p) => /MISSING_ONE/.test(p.message)),
+    'names the missing variable',
+  );
   // Messages show what was written instead.
-  assert.ok(r.problems.some((p) => p.message.includes('${T}')), all);
+  assert.ok(
+    r.problems.some((p) => p.message.includes('${T}')),
+    all,
+  );
 });
 
 test('redact removes credentials by their place in URLs: userinfo and well-known query parameters', () => {
-  assert.equal(redact('GET http://u:p%40ss@h:80/a?api_key=xyz&x=1&TOKEN=ab#f', []), 'GET http://u:***@h:80/a?api_key=***&x=1&TOKEN=***#f');
-  assert.equal(redact('see https://ghp_tok@github.com/x', []), 'see https://***@github.com/x', 'a user alone is a token');
-  assert.equal(redact('"path":"/infer?sig=1&key=k&keys=2&monkey=3"', []), '"path":"/infer?sig=***&key=***&keys=2&monkey=3"');
-  assert.equal(redact('<a href="/x?a=1&amp;access_token=zz">', []), '<a href="/x?a=1&amp;access_token=***">', 'HTML-escaped &');
-  assert.equal(redact('http://127.0.0.1:8000/v2 and user@example.com', []), 'http://127.0.0.1:8000/v2 and user@example.com');
-  assert.deepEqual(literalSecrets('http://user:p%40ssword@h/x?api_key=literalKEY&token=${Q}&sig=ab'), ['literalKEY', 'p%40ssword', 'p@ssword']);
+  assert.equal(
+    redact('GET http://u:p%40ss@h:80/a?api_key=xyz&x=1&TOKEN=ab#f', []),
+    'GET http://u:***@h:80/a?api_key=***&x=1&TOKEN=***#f',
+  );
+  assert.equal(
+    redact('see https://ghp_tok@github.com/x', []),
+    'see https://***@github.com/x',
+    'a user alone is a token',
+  );
+  assert.equal(
+    redact('"path":"/infer?sig=1&key=k&keys=2&monkey=3"', []),
+    '"path":"/infer?sig=***&key=***&keys=2&monkey=3"',
+  );
+  assert.equal(
+    redact('<a href="/x?a=1&amp;access_token=zz">', []),
+    '<a href="/x?a=1&amp;access_token=***">',
+    'HTML-escaped &',
+  );
+  assert.equal(
+    redact('http://127.0.0.1:8000/v2 and user@example.com', []),
+    'http://127.0.0.1:8000/v2 and user@example.com',
+  );
+  assert.deepEqual(literalSecrets('http://user:p%40ssword@h/x?api_key=literalKEY&token=${Q}&sig=ab'), [
+    'literalKEY',
+    'p%40ssword',
+    'p@ssword',
+  ]);
 });
 
 test('URL userinfo becomes Basic auth, is stripped from target.url, and is a secret', () => {
@@ -130,7 +158,8 @@ scenarios:
   for (const s of [basic, 'envPASSword1', 'pathTOKEN999', 'literalKEY123']) assert.ok(plan.secrets.includes(s), s);
   assert.deepEqual(r.warnings, [], 'the password came from the environment: no warning');
   const text = JSON.stringify(redactPlan(plan));
-  for (const s of ['envPASSword1', 'pathTOKEN999', 'literalKEY123', basic, 'token=ab']) assert.ok(!text.includes(s), `${s} in ${text}`);
+  for (const s of ['envPASSword1', 'pathTOKEN999', 'literalKEY123', basic, 'token=ab'])
+    assert.ok(!text.includes(s), `${s} in ${text}`);
 
   // A literal password works too, with a warning; a scenario's own URL credentials are for that scenario.
   const lit = validatePlan(
@@ -143,24 +172,32 @@ scenarios:
   assert.match(lit.warnings.map((w) => fmt(w)).join('\n'), /literal credential.*\n.*\$\{PASSWORD\}/);
   assert.ok(!JSON.stringify(lit.warnings).includes('litPASS99'));
   assert.equal(lit.plan!.scenarios[0].target?.url, 'http://127.0.0.1:9000');
-  assert.equal(lit.plan!.scenarios[0].target?.headers?.['authorization'], `Basic ${Buffer.from('other:otherPW77').toString('base64')}`);
+  assert.equal(
+    lit.plan!.scenarios[0].target?.headers?.['authorization'],
+    `Basic ${Buffer.from('other:otherPW77').toString('base64')}`,
+  );
   assert.ok(lit.plan!.secrets.includes('litPASS99') && lit.plan!.secrets.includes('otherPW77'));
 });
 
 test('URL credentials and an authorization header are a conflict; an invalid URL never shows its password', () => {
-  const both = validatePlan(`target:
+  const both = validatePlan(
+    `target:
   url: http://user:\${PASS}@127.0.0.1:8000
   headers: { authorization: "Bearer \${TOK}" }
 scenarios:
   s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: / } }
-`, { file: 'plan.yaml', env: { PASS: 'envPASSword1', TOK: 'tokTOKtok' } });
+`,
+    { file: 'plan.yaml', env: { PASS: 'envPASSword1', TOK: 'tokTOKtok' } },
+  );
   assert.equal(both.ok, false);
   const msg = both.problems.map((p) => fmt(p)).join('\n');
   assert.match(msg, /plan\.yaml:2:\d+: the URL has credentials .* and the headers an `authorization`: give one/);
   assert.ok(!msg.includes('envPASSword1') && !msg.includes('tokTOKtok'), msg);
 
   for (const pw of ['litPASS99', 'pw']) {
-    const bad = validatePlan(`target: { url: "http://user:${pw}@127.0.0.1:8000/?api_key=k1" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: / } }\n`);
+    const bad = validatePlan(
+      `target: { url: "http://user:${pw}@127.0.0.1:8000/?api_key=k1" }\nscenarios:\n  s: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { path: / } }\n`,
+    );
     assert.equal(bad.ok, false);
     const text = bad.problems.map((p) => fmt(p)).join('\n');
     assert.match(text, /without query or fragment, got `http:\/\/user:\*\*\*@127\.0\.0\.1:8000\/\?api_key=\*\*\*`/);
@@ -169,7 +206,11 @@ scenarios:
 });
 
 test('redactError redacts message, problems and stack in place (class and code kept)', () => {
-  const e = new PreflightError('E_TARGET_NOT_READY', 'GET http://h/sekret-path-1/v2 → 503 echo /sekret-path-1/v2?token=abc', { problems: [{ message: 'at sekret-path-1', hint: 'x?api_key=zz' }] });
+  const e = new PreflightError(
+    'E_TARGET_NOT_READY',
+    'GET http://h/sekret-path-1/v2 → 503 echo /sekret-path-1/v2?token=abc',
+    { problems: [{ message: 'at sekret-path-1', hint: 'x?api_key=zz' }] },
+  );
   const r = redactError(e, ['sekret-path-1']);
   assert.equal(r, e);
   assert.equal(r.code, 'E_TARGET_NOT_READY');

@@ -97,15 +97,42 @@ export function interpolate(text: string, env: Env): Interpolation {
  * values are redacted in every URL shown or written.
  */
 export const SECRET_QUERY_PARAMS: readonly string[] = [
-  'api_key', 'apikey', 'api-key', 'x-api-key', 'key', 'token', 'access_token', 'id_token', 'refresh_token',
-  'auth', 'auth_token', 'authorization', 'password', 'passwd', 'pwd', 'secret', 'client_secret',
-  'signature', 'sig', 'session', 'sessionid', 'session_token', 'jwt',
-  'x-amz-signature', 'x-amz-security-token', 'x-amz-credential', 'x-goog-signature', 'x-goog-credential',
+  'api_key',
+  'apikey',
+  'api-key',
+  'x-api-key',
+  'key',
+  'token',
+  'access_token',
+  'id_token',
+  'refresh_token',
+  'auth',
+  'auth_token',
+  'authorization',
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'client_secret',
+  'signature',
+  'sig',
+  'session',
+  'sessionid',
+  'session_token',
+  'jwt',
+  'x-amz-signature',
+  'x-amz-security-token',
+  'x-amz-credential',
+  'x-goog-signature',
+  'x-goog-credential',
 ];
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
 /** `?name=value` / `&name=value` (`;`: `&amp;` in HTML); the value ends at the next separator or quote. */
-const QUERY_SECRET = new RegExp(`([?&;](?:${SECRET_QUERY_PARAMS.map(escapeRe).join('|')})=)([^&#\\s"'\`<>\\\\]+)`, 'gi');
+const QUERY_SECRET = new RegExp(
+  `([?&;](?:${SECRET_QUERY_PARAMS.map(escapeRe).join('|')})=)([^&#\\s"'\`<>\\\\]+)`,
+  'gi',
+);
 /** `scheme://userinfo@`: the password after `user:`, or the whole userinfo when it has no `:`. */
 const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'`<>:\\]*)(:[^\s/?#@"'`<>\\]*)?@/gi;
 
@@ -114,7 +141,9 @@ function redactUrlCredentials(text: string): string {
   if (!text.includes('=') && !text.includes('@')) return text;
   return text
     .replace(QUERY_SECRET, '$1***')
-    .replace(USERINFO, (m, scheme: string, user: string, pass: string | undefined) => (pass === undefined ? (user === '' || user === '***' ? m : `${scheme}***@`) : `${scheme}${user}:***@`));
+    .replace(USERINFO, (m, scheme: string, user: string, pass: string | undefined) =>
+      pass === undefined ? (user === '' || user === '***' ? m : `${scheme}***@`) : `${scheme}${user}:***@`,
+    );
 }
 
 function decode(s: string): string {

@@ -38,11 +38,32 @@ export interface StringSpec extends Common {
   /** An HTTP header value: no CR, LF, NUL or other control characters (checked after interpolation). */
   headerValue?: boolean;
 }
-export interface DurationSpec extends Common { t: 'duration'; positive?: boolean; /** ms */ min?: number; minHint?: string }
-export interface RateSpec extends Common { t: 'rate'; positive?: boolean }
-export interface IntSpec extends Common { t: 'int'; min?: number; max?: number; maxHint?: string }
-export interface NumberSpec extends Common { t: 'number'; min?: number; max?: number; exclusiveMin?: number }
-export interface BoolSpec extends Common { t: 'bool'; const?: boolean }
+export interface DurationSpec extends Common {
+  t: 'duration';
+  positive?: boolean /** ms */;
+  min?: number;
+  minHint?: string;
+}
+export interface RateSpec extends Common {
+  t: 'rate';
+  positive?: boolean;
+}
+export interface IntSpec extends Common {
+  t: 'int';
+  min?: number;
+  max?: number;
+  maxHint?: string;
+}
+export interface NumberSpec extends Common {
+  t: 'number';
+  min?: number;
+  max?: number;
+  exclusiveMin?: number;
+}
+export interface BoolSpec extends Common {
+  t: 'bool';
+  const?: boolean;
+}
 export type FieldSpec = Spec & {
   required?: boolean;
   /** This key is another name for `aliasOf` (e.g. `vus` for `concurrency`). */
@@ -89,7 +110,9 @@ export interface UnionSpec extends Common {
   seq?: Spec;
 }
 /** Any YAML value (e.g. a JSON request body); strings in it are interpolated. */
-export interface AnySpec extends Common { t: 'any' }
+export interface AnySpec extends Common {
+  t: 'any';
+}
 /** Parsed by hand (e.g. a stage target, whose unit depends on the executor). */
 export interface CustomSpec extends Common {
   t: 'custom';
@@ -99,8 +122,18 @@ export interface CustomSpec extends Common {
   parse: (w: Walker, node: unknown, path: string) => unknown;
 }
 export type Spec =
-  | StringSpec | DurationSpec | RateSpec | IntSpec | NumberSpec | BoolSpec
-  | ObjectSpec | MapSpec | ArraySpec | UnionSpec | AnySpec | CustomSpec;
+  | StringSpec
+  | DurationSpec
+  | RateSpec
+  | IntSpec
+  | NumberSpec
+  | BoolSpec
+  | ObjectSpec
+  | MapSpec
+  | ArraySpec
+  | UnionSpec
+  | AnySpec
+  | CustomSpec;
 
 // biome-ignore lint/suspicious/noExplicitAny: raw plan values, checked by the walker
 export type Raw = Record<string, any>;
@@ -128,7 +161,11 @@ function expectedOf(spec: Spec): string {
     case 'rate':
       return 'a rate like `200/s`';
     case 'int':
-      return spec.min !== undefined && spec.min >= 1 ? 'a positive integer' : spec.min === 0 ? 'an integer ≥ 0' : 'an integer';
+      return spec.min !== undefined && spec.min >= 1
+        ? 'a positive integer'
+        : spec.min === 0
+          ? 'an integer ≥ 0'
+          : 'an integer';
     case 'number':
       return 'a number';
     case 'bool':
@@ -193,11 +230,23 @@ export class Walker {
   }
 
   problem(node: unknown, path: string, message: string, hint?: string): void {
-    this.problems.push({ file: this.file, ...this.locate(node), path: path || undefined, message, ...(hint ? { hint } : {}) });
+    this.problems.push({
+      file: this.file,
+      ...this.locate(node),
+      path: path || undefined,
+      message,
+      ...(hint ? { hint } : {}),
+    });
   }
 
   warn(node: unknown, path: string, message: string, hint?: string): void {
-    this.warnings.push({ file: this.file, ...this.locate(node), path: path || undefined, message, ...(hint ? { hint } : {}) });
+    this.warnings.push({
+      file: this.file,
+      ...this.locate(node),
+      path: path || undefined,
+      message,
+      ...(hint ? { hint } : {}),
+    });
   }
 
   /** The node to point at for `path`: its value (or key), else the nearest located ancestor. */
@@ -249,7 +298,12 @@ export class Walker {
         const sources = isSeq(src) ? src.items.map((x) => this.resolve(x)) : [src];
         for (const s of sources) {
           if (isMap(s)) merged.push(...this.entries(s));
-          else this.problem(item.value ?? key, '', 'a `<<` merge key needs a mapping (or a list of mappings), e.g. `<<: *defaults`');
+          else
+            this.problem(
+              item.value ?? key,
+              '',
+              'a `<<` merge key needs a mapping (or a list of mappings), e.g. `<<: *defaults`',
+            );
         }
         continue;
       }
@@ -295,9 +349,15 @@ export class Walker {
     const r = interpolate(v, this.env);
     for (const s of r.secrets) this.secrets.add(s);
     for (const name of r.missing) {
-      this.problem(n, path, `environment variable \`${name}\` is not set`, `export ${name}=… before running, or give a default: \${${name}:-default}`);
+      this.problem(
+        n,
+        path,
+        `environment variable \`${name}\` is not set`,
+        `export ${name}=… before running, or give a default: \${${name}:-default}`,
+      );
     }
-    for (const e of r.errors) this.problem(n, path, e, 'write `${NAME}` or `${NAME:-default}`; `$${` is a literal `${`');
+    for (const e of r.errors)
+      this.problem(n, path, e, 'write `${NAME}` or `${NAME:-default}`; `$${` is a literal `${`');
     if (r.missing.length > 0 || r.errors.length > 0) return { value: undefined, raw: v, interpolated: r.interpolated };
     return { value: r.value, raw: v, interpolated: r.interpolated };
   }
@@ -323,7 +383,10 @@ export class Walker {
   private typeError(node: unknown, path: string, spec: Spec, keyNode?: unknown): undefined {
     const n = this.resolve(node);
     const empty = n === null || n === undefined || (isScalar(n) && (n.value === null || n.value === undefined));
-    const listHint = spec.t === 'array' && isScalar(n) && !empty ? 'write a list: put each item on its own line starting with `- `, or use [ … ]' : undefined;
+    const listHint =
+      spec.t === 'array' && isScalar(n) && !empty
+        ? 'write a list: put each item on its own line starting with `- `, or use [ … ]'
+        : undefined;
     this.problem(empty ? (keyNode ?? n) : n, path, `expected ${expectedOf(spec)}, got ${this.describe(n)}`, listHint);
     return undefined;
   }
@@ -337,7 +400,11 @@ export class Walker {
       case 'array': {
         if (!isSeq(n)) return this.typeError(n, path, spec, keyNode);
         if (spec.minItems !== undefined && n.items.length < spec.minItems) {
-          this.problem(isSeq(n) && n.items.length === 0 ? n : keyNode ?? n, path, `needs at least ${spec.minItems} item${spec.minItems === 1 ? '' : 's'}`);
+          this.problem(
+            isSeq(n) && n.items.length === 0 ? n : (keyNode ?? n),
+            path,
+            `needs at least ${spec.minItems} item${spec.minItems === 1 ? '' : 's'}`,
+          );
         }
         const out: unknown[] = [];
         n.items.forEach((item, i) => {
@@ -351,7 +418,8 @@ export class Walker {
         // `${READY:-false}` in a key taking a string or a boolean: the interpolated text decides.
         if (spec.bool && isScalar(n) && typeof n.value === 'string' && n.value.includes('${')) {
           const r = interpolate(n.value, this.env);
-          if (r.missing.length === 0 && r.errors.length === 0 && /^(true|false)$/.test(r.value.trim())) branch = spec.bool;
+          if (r.missing.length === 0 && r.errors.length === 0 && /^(true|false)$/.test(r.value.trim()))
+            branch = spec.bool;
         }
         if (!branch) return this.typeError(n, path, spec, keyNode);
         return this.walkResolved(n, branch, path, keyNode);
@@ -386,7 +454,12 @@ export class Walker {
     return null;
   }
 
-  private walkLeaf(n: unknown, spec: StringSpec | DurationSpec | RateSpec | IntSpec | NumberSpec | BoolSpec, path: string, keyNode?: unknown): unknown {
+  private walkLeaf(
+    n: unknown,
+    spec: StringSpec | DurationSpec | RateSpec | IntSpec | NumberSpec | BoolSpec,
+    path: string,
+    keyNode?: unknown,
+  ): unknown {
     if (!isScalar(n) || n.value === null || n.value === undefined) return this.typeError(n, path, spec, keyNode);
     const s = this.scalar(n, path);
     if (!s || s.value === undefined) return undefined; // interpolation problem already reported
@@ -396,7 +469,12 @@ export class Walker {
       case 'string': {
         let str: string;
         if (typeof v === 'string') str = v;
-        else if ((typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') && spec.coerce !== false && !spec.enum) str = s.raw;
+        else if (
+          (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') &&
+          spec.coerce !== false &&
+          !spec.enum
+        )
+          str = s.raw;
         else return this.typeError(n, path, spec, keyNode);
         if (spec.enum && !spec.enum.includes(str)) {
           const foreign = spec.enumHints?.[str] ?? spec.enumHints?.[str.toLowerCase()];
@@ -415,12 +493,19 @@ export class Walker {
             n,
             path,
             `header value contains ${crlf ? 'a line break (CR/LF)' : 'a control character'}${s.interpolated ? ` after interpolating ${show(s.raw)}` : ''}: every request would fail`,
-            s.interpolated ? 'a value read from a file often ends with a newline: strip it, e.g. export TOKEN="$(tr -d \'\\r\\n\' < token.txt)"' : 'remove the control character from the value',
+            s.interpolated
+              ? 'a value read from a file often ends with a newline: strip it, e.g. export TOKEN="$(tr -d \'\\r\\n\' < token.txt)"'
+              : 'remove the control character from the value',
           );
           return undefined;
         }
         if (spec.pattern && !spec.pattern.test(str)) {
-          this.problem(n, path, spec.patternMessage ? `${spec.patternMessage}, got ${shown}` : `${shown} is not valid`, spec.patternHint);
+          this.problem(
+            n,
+            path,
+            spec.patternMessage ? `${spec.patternMessage}, got ${shown}` : `${shown} is not valid`,
+            spec.patternHint,
+          );
           return undefined;
         }
         return str;
@@ -432,7 +517,12 @@ export class Walker {
         const r = spec.t === 'duration' ? tryParseDuration(input) : tryParseRate(input);
         if (!r.ok) {
           // Never echo an interpolated value: it may be a secret.
-          this.problem(n, path, s.interpolated ? `${show(s.raw)} is not a valid ${spec.t} after interpolation` : r.message, r.hint);
+          this.problem(
+            n,
+            path,
+            s.interpolated ? `${show(s.raw)} is not a valid ${spec.t} after interpolation` : r.message,
+            r.hint,
+          );
           return undefined;
         }
         if (spec.positive && r.value <= 0) {
@@ -446,7 +536,12 @@ export class Walker {
         // Bounds every duration and rate: absurd values are stopped here, not mid-run.
         const max = spec.t === 'duration' ? LIMITS.durationMs : LIMITS.ratePerS;
         if (r.value > max) {
-          this.problem(n, path, `must be at most ${spec.t === 'duration' ? formatDuration(max) : `${max.toLocaleString('en-US')}/s`}, got ${shown}`, spec.t === 'duration' ? LIMIT_HINTS.duration : LIMIT_HINTS.rate);
+          this.problem(
+            n,
+            path,
+            `must be at most ${spec.t === 'duration' ? formatDuration(max) : `${max.toLocaleString('en-US')}/s`}, got ${shown}`,
+            spec.t === 'duration' ? LIMIT_HINTS.duration : LIMIT_HINTS.rate,
+          );
           return undefined;
         }
         return r.value;
@@ -456,7 +551,8 @@ export class Walker {
         let num: number | undefined;
         if (typeof v === 'number') num = v;
         else if (typeof v === 'bigint') num = Number(v);
-        else if (typeof v === 'string' && s.interpolated && /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v.trim())) num = Number(v);
+        else if (typeof v === 'string' && s.interpolated && /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v.trim()))
+          num = Number(v);
         if (num === undefined || !Number.isFinite(num)) {
           if (typeof v === 'string' && !s.interpolated) {
             // A number with a unit where a plain number belongs (`connections: 8x`, `weight: 50%`).
@@ -478,7 +574,12 @@ export class Walker {
           return undefined;
         }
         if (spec.max !== undefined && num > spec.max) {
-          this.problem(n, path, `must be at most ${spec.max}, got ${shown}`, spec.t === 'int' ? spec.maxHint : undefined);
+          this.problem(
+            n,
+            path,
+            `must be at most ${spec.max}, got ${shown}`,
+            spec.t === 'int' ? spec.maxHint : undefined,
+          );
           return undefined;
         }
         if (spec.t === 'number' && spec.exclusiveMin !== undefined && num <= spec.exclusiveMin) {
@@ -493,7 +594,12 @@ export class Walker {
         else if (typeof v === 'string' && s.interpolated && /^(true|false)$/.test(v.trim())) b = v.trim() === 'true';
         if (b === undefined) {
           const yesNo = typeof v === 'string' && /^(yes|no|on|off|y|n|True|False|TRUE|FALSE)$/.test(v);
-          this.problem(n, path, `expected ${expectedOf(spec)}, got ${this.describe(n)}`, yesNo ? 'YAML 1.2: write `true` or `false`' : undefined);
+          this.problem(
+            n,
+            path,
+            `expected ${expectedOf(spec)}, got ${this.describe(n)}`,
+            yesNo ? 'YAML 1.2: write `true` or `false`' : undefined,
+          );
           return undefined;
         }
         if (spec.const !== undefined && b !== spec.const) {
@@ -521,7 +627,12 @@ export class Walker {
         const foreign = spec.foreignKeys?.[k];
         const suggestion = foreign ? undefined : closest(k, allowed);
         if (suggestion) this.suggested.add(join(path, spec.fields[suggestion]?.aliasOf ?? suggestion));
-        this.problem(key, childPath, `unknown key \`${k}\` in ${spec.what}`, foreign ?? (suggestion ? `did you mean \`${suggestion}\`?` : `allowed keys: ${allowed.join(', ')}`));
+        this.problem(
+          key,
+          childPath,
+          `unknown key \`${k}\` in ${spec.what}`,
+          foreign ?? (suggestion ? `did you mean \`${suggestion}\`?` : `allowed keys: ${allowed.join(', ')}`),
+        );
         continue;
       }
       const canonical = field.aliasOf ?? k;
@@ -543,7 +654,13 @@ export class Walker {
       const p = join(path, k);
       if (this.present.has(p)) continue;
       if (field.required) {
-        if (!this.suggested.has(p)) this.problem(keyNode ?? n, p, `${spec.what} is missing \`${k}\``, field.description ? `${k}: ${field.description}` : undefined);
+        if (!this.suggested.has(p))
+          this.problem(
+            keyNode ?? n,
+            p,
+            `${spec.what} is missing \`${k}\``,
+            field.description ? `${k}: ${field.description}` : undefined,
+          );
         continue;
       }
       if (field.default !== undefined) {
@@ -559,13 +676,22 @@ export class Walker {
     const out: Raw = {};
     const entries = this.entries(n);
     if (spec.minEntries !== undefined && entries.length < spec.minEntries) {
-      this.problem(keyNode ?? n, path, `\`${spec.what}\` needs at least ${spec.minEntries} entr${spec.minEntries === 1 ? 'y' : 'ies'}`, spec.emptyHint);
+      this.problem(
+        keyNode ?? n,
+        path,
+        `\`${spec.what}\` needs at least ${spec.minEntries} entr${spec.minEntries === 1 ? 'y' : 'ies'}`,
+        spec.emptyHint,
+      );
     }
     const original = new Map<string, string>();
     for (const { key, value } of entries) {
       let k = keyText(key);
       if (spec.keyPattern && !spec.keyPattern.test(k)) {
-        this.problem(key, join(path, k), `${show(k)} is not a valid name${spec.keyMessage ? `: ${spec.keyMessage}` : ''}`);
+        this.problem(
+          key,
+          join(path, k),
+          `${show(k)} is not a valid name${spec.keyMessage ? `: ${spec.keyMessage}` : ''}`,
+        );
         continue;
       }
       if (spec.lowerCaseKeys) {
@@ -588,7 +714,8 @@ export class Walker {
 }
 
 function scalarBranch(spec: UnionSpec, v: unknown): Spec | undefined {
-  if (typeof v === 'string') return spec.string ?? (spec.number?.t === 'int' || spec.number?.t === 'number' ? spec.number : undefined);
+  if (typeof v === 'string')
+    return spec.string ?? (spec.number?.t === 'int' || spec.number?.t === 'number' ? spec.number : undefined);
   if (typeof v === 'number' || typeof v === 'bigint') return spec.number;
   if (typeof v === 'boolean') return spec.bool;
   return undefined;
@@ -625,11 +752,16 @@ export function defaultValue(spec: Spec): unknown {
 // ---- JSON Schema ------------------------------------------------------------------------------
 
 const INTERPOLATION = String.raw`\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}`;
-const INTERPOLATED_STRING = { type: 'string', pattern: INTERPOLATION, description: 'An environment variable reference, ${VAR} or ${VAR:-default}.' };
+const INTERPOLATED_STRING = {
+  type: 'string',
+  pattern: INTERPOLATION,
+  description: 'An environment variable reference, ${VAR} or ${VAR:-default}.',
+};
 
 function withCommon(spec: Spec, schema: Record<string, unknown>): Record<string, unknown> {
   const out = { ...schema };
-  if (spec.description) out['description'] = out['description'] ? `${spec.description} ${out['description'] as string}` : spec.description;
+  if (spec.description)
+    out['description'] = out['description'] ? `${spec.description} ${out['description'] as string}` : spec.description;
   if (spec.default !== undefined) out['default'] = spec.default;
   return out;
 }
@@ -642,14 +774,16 @@ export function toJsonSchema(spec: Spec): Record<string, unknown> {
       if (spec.enum) s['enum'] = [...spec.enum];
       if (spec.pattern) s['pattern'] = spec.pattern.source;
       if (spec.nonEmpty) s['minLength'] = 1;
-      if (!spec.enum && spec.coerce !== false && !spec.pattern) return withCommon(spec, { type: ['string', 'number', 'boolean'] });
+      if (!spec.enum && spec.coerce !== false && !spec.pattern)
+        return withCommon(spec, { type: ['string', 'number', 'boolean'] });
       return withCommon(spec, s);
     }
     case 'duration':
       return withCommon(spec, {
         type: 'string',
         pattern: `${DURATION_PATTERN}|${INTERPOLATION}`,
-        description: 'Duration: a number and a unit (h, m, s, ms, us), e.g. 30s, 500ms, 1m30s. A bare number is an error.',
+        description:
+          'Duration: a number and a unit (h, m, s, ms, us), e.g. 30s, 500ms, 1m30s. A bare number is an error.',
         examples: ['30s', '500ms', '1m30s'],
       });
     case 'rate':
@@ -673,22 +807,36 @@ export function toJsonSchema(spec: Spec): Record<string, unknown> {
       return withCommon(spec, { anyOf: [s, INTERPOLATED_STRING] });
     }
     case 'bool':
-      return withCommon(spec, spec.const !== undefined ? { type: 'boolean', const: spec.const } : { anyOf: [{ type: 'boolean' }, INTERPOLATED_STRING] });
+      return withCommon(
+        spec,
+        spec.const !== undefined
+          ? { type: 'boolean', const: spec.const }
+          : { anyOf: [{ type: 'boolean' }, INTERPOLATED_STRING] },
+      );
     case 'object': {
       const properties: Record<string, unknown> = {};
       const required: string[] = [];
       for (const [k, f] of Object.entries(spec.fields)) {
         const s = toJsonSchema(f);
-        properties[k] = f.aliasOf ? { ...s, description: `Alias of ${f.aliasOf}: ${(s['description'] as string | undefined) ?? ''}`.trim() } : s;
+        properties[k] = f.aliasOf
+          ? { ...s, description: `Alias of ${f.aliasOf}: ${(s['description'] as string | undefined) ?? ''}`.trim() }
+          : s;
         if (f.required) required.push(k);
       }
       const s: Record<string, unknown> = { type: 'object', title: spec.what, properties, additionalProperties: false };
-      if (spec.extensionKeys) s['patternProperties'] = { [spec.extensionKeys.source]: { description: 'Extension field, ignored (a place for YAML anchors).' } };
+      if (spec.extensionKeys)
+        s['patternProperties'] = {
+          [spec.extensionKeys.source]: { description: 'Extension field, ignored (a place for YAML anchors).' },
+        };
       if (required.length) s['required'] = required;
       return withCommon(spec, { ...s, ...(spec.schemaExtra ?? {}) });
     }
     case 'map': {
-      const s: Record<string, unknown> = { type: 'object', title: spec.what, additionalProperties: toJsonSchema(spec.values) };
+      const s: Record<string, unknown> = {
+        type: 'object',
+        title: spec.what,
+        additionalProperties: toJsonSchema(spec.values),
+      };
       if (spec.keyPattern) s['propertyNames'] = { pattern: spec.keyPattern.source };
       if (spec.minEntries !== undefined) s['minProperties'] = spec.minEntries;
       return withCommon(spec, s);
@@ -699,7 +847,9 @@ export function toJsonSchema(spec: Spec): Record<string, unknown> {
       return withCommon(spec, s);
     }
     case 'union': {
-      const branches = [spec.string, spec.number, spec.bool, spec.map, spec.seq].filter((b): b is Spec => b !== undefined);
+      const branches = [spec.string, spec.number, spec.bool, spec.map, spec.seq].filter(
+        (b): b is Spec => b !== undefined,
+      );
       const uniq = [...new Set(branches)];
       return withCommon(spec, { anyOf: uniq.map(toJsonSchema) });
     }

@@ -9,31 +9,86 @@ import type { FieldSpec, ObjectSpec, Spec, StringSpec, Walker } from './spec.js'
 import { PERCENT_PATTERN, RATE_PATTERN, tryParsePercent, tryParseRate } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 
-export const EXECUTORS = ['constant-arrival-rate', 'ramping-arrival-rate', 'constant-concurrency', 'ramping-concurrency', 'iterations', 'replay'] as const;
+export const EXECUTORS = [
+  'constant-arrival-rate',
+  'ramping-arrival-rate',
+  'constant-concurrency',
+  'ramping-concurrency',
+  'iterations',
+  'replay',
+] as const;
 /** Test profiles (`profile.type`), see docs/profiles.md. */
-export const PROFILE_TYPES = ['load', 'stress', 'soak', 'spike', 'burst', 'sweep', 'capacity', 'rollout', 'replay'] as const;
+export const PROFILE_TYPES = [
+  'load',
+  'stress',
+  'soak',
+  'spike',
+  'burst',
+  'sweep',
+  'capacity',
+  'rollout',
+  'replay',
+] as const;
 export const PROTOCOLS = ['http', 'kserve-v2', 'tfserving', 'torchserve', 'openai'] as const;
 /** KServe v2 tensor datatypes. */
-export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
+export const DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES',
+] as const;
 /** Per-request SLO keys of `openai.slo` (histograms the openai protocol records). */
 export const SLO_KEYS = ['ttft', 'tpot', 'itl', 'e2e'] as const;
 
 /** Scenario names appear in thresholds (`steady.p99`, `steady/group.accuracy`): no dots or slashes. */
 export const SCENARIO_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
-const dur = (description: string, def?: string): FieldSpec => ({ t: 'duration', description, ...(def !== undefined ? { default: def } : {}) });
-const posInt = (description: string, def?: number): FieldSpec => ({ t: 'int', min: 1, description, ...(def !== undefined ? { default: def } : {}) });
+const dur = (description: string, def?: string): FieldSpec => ({
+  t: 'duration',
+  description,
+  ...(def !== undefined ? { default: def } : {}),
+});
+const posInt = (description: string, def?: number): FieldSpec => ({
+  t: 'int',
+  min: 1,
+  description,
+  ...(def !== undefined ? { default: def } : {}),
+});
 /** A positive integer with an upper bound (src/plan/limits.ts). */
-const bounded = (description: string, max: number, maxHint: string, def?: number): FieldSpec => ({ t: 'int', min: 1, max, maxHint, description, ...(def !== undefined ? { default: def } : {}) });
-const str = (description: string, extra: Partial<Omit<StringSpec, 't'>> & { required?: boolean } = {}): FieldSpec => ({ t: 'string', description, ...extra });
+const bounded = (description: string, max: number, maxHint: string, def?: number): FieldSpec => ({
+  t: 'int',
+  min: 1,
+  max,
+  maxHint,
+  description,
+  ...(def !== undefined ? { default: def } : {}),
+});
+const str = (description: string, extra: Partial<Omit<StringSpec, 't'>> & { required?: boolean } = {}): FieldSpec => ({
+  t: 'string',
+  description,
+  ...extra,
+});
 
 const headers: Spec = {
   t: 'map',
   what: 'headers',
   lowerCaseKeys: true,
   keyPattern: /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
-  keyMessage: 'header names are letters, digits and !#$%&\'*+.^_`|~-',
-  values: { t: 'string', headerValue: true, description: 'Header value; ${VAR} is interpolated from the environment and redacted from output.' },
+  keyMessage: "header names are letters, digits and !#$%&'*+.^_`|~-",
+  values: {
+    t: 'string',
+    headerValue: true,
+    description: 'Header value; ${VAR} is interpolated from the environment and redacted from output.',
+  },
   description: 'HTTP headers (names are case-insensitive and lower-cased).',
 };
 
@@ -52,10 +107,17 @@ export const targetSpec: ObjectSpec = {
   fields: {
     url: { ...url, required: true },
     headers,
-    connections: bounded('Keep-alive connections per scenario, in total across worker threads; default: opened on demand.', LIMITS.connections, LIMIT_HINTS.connections),
+    connections: bounded(
+      'Keep-alive connections per scenario, in total across worker threads; default: opened on demand.',
+      LIMITS.connections,
+      LIMIT_HINTS.connections,
+    ),
     timeout: dur('Deadline for each whole request: from the send to the last response byte.', '30s'),
     connectTimeout: dur('TCP/TLS connect timeout.', '10s'),
-    client: str('HTTP client: `auto` is the built-in HTTP/1.1 client (fastest) for http:// and https://; `undici` sends with undici instead.', { enum: ['auto', 'undici'], default: 'auto' }),
+    client: str(
+      'HTTP client: `auto` is the built-in HTTP/1.1 client (fastest) for http:// and https://; `undici` sends with undici instead.',
+      { enum: ['auto', 'undici'], default: 'auto' },
+    ),
     tls: {
       t: 'object',
       what: 'tls',
@@ -68,8 +130,14 @@ export const targetSpec: ObjectSpec = {
     ready: {
       t: 'union',
       expected: 'a path starting with `/`, or `false`',
-      description: 'Health-check path polled until it answers 2xx before load starts, or false to skip. Default: /v2/health/ready when every scenario is kserve-v2, /ping when every scenario is torchserve, otherwise no check.',
-      string: { t: 'string', pattern: /^\//, patternMessage: 'expected a path starting with `/`', patternHint: 'e.g. /health, or false to skip the check' },
+      description:
+        'Health-check path polled until it answers 2xx before load starts, or false to skip. Default: /v2/health/ready when every scenario is kserve-v2, /ping when every scenario is torchserve, otherwise no check.',
+      string: {
+        t: 'string',
+        pattern: /^\//,
+        patternMessage: 'expected a path starting with `/`',
+        patternHint: 'e.g. /health, or false to skip the check',
+      },
       bool: { t: 'bool', const: false },
     },
     readyTimeout: dur('How long to wait for the ready path.', '30s'),
@@ -83,7 +151,11 @@ const scenarioTarget: FieldSpec = {
   fields: {
     url,
     headers,
-    connections: bounded('Keep-alive connections for this scenario, in total across worker threads.', LIMITS.connections, LIMIT_HINTS.connections),
+    connections: bounded(
+      'Keep-alive connections for this scenario, in total across worker threads.',
+      LIMITS.connections,
+      LIMIT_HINTS.connections,
+    ),
     timeout: dur('Deadline for each whole request: from the send to the last response byte.'),
   },
 };
@@ -91,13 +163,25 @@ const scenarioTarget: FieldSpec = {
 const request: FieldSpec = {
   t: 'object',
   what: 'request',
-  description: 'HTTP request template (protocol http; required there). `{{column}}` in path and body is filled from a data row. Model protocols use only body/json (a fixed request, or extra fields for openai) and headers.',
+  description:
+    'HTTP request template (protocol http; required there). `{{column}}` in path and body is filled from a data row. Model protocols use only body/json (a fixed request, or extra fields for openai) and headers.',
   fields: {
-    method: str('HTTP method (protocol http).', { default: 'GET', pattern: /^[A-Za-z]+$/, patternMessage: 'expected an HTTP method such as GET or POST' }),
-    path: str('Path and query, starting with / (protocol http: required).', { pattern: /^\//, patternMessage: 'expected a path starting with `/`', patternHint: 'e.g. /v2/models/digits/infer' }),
+    method: str('HTTP method (protocol http).', {
+      default: 'GET',
+      pattern: /^[A-Za-z]+$/,
+      patternMessage: 'expected an HTTP method such as GET or POST',
+    }),
+    path: str('Path and query, starting with / (protocol http: required).', {
+      pattern: /^\//,
+      patternMessage: 'expected a path starting with `/`',
+      patternHint: 'e.g. /v2/models/digits/infer',
+    }),
     headers,
     body: { t: 'string', coerce: false, description: 'Literal request body.' },
-    json: { t: 'any', description: 'Request body as a JSON value, serialised once (sets content-type: application/json unless given).' },
+    json: {
+      t: 'any',
+      description: 'Request body as a JSON value, serialised once (sets content-type: application/json unless given).',
+    },
   },
 };
 
@@ -105,7 +189,10 @@ const stageTarget: Spec = {
   t: 'custom',
   schema: {
     description: 'A rate like 100/s (arrival-rate executors) or an integer concurrency (concurrency executors).',
-    anyOf: [{ type: 'string', pattern: RATE_PATTERN }, { type: 'integer', minimum: 0 }],
+    anyOf: [
+      { type: 'string', pattern: RATE_PATTERN },
+      { type: 'integer', minimum: 0 },
+    ],
   },
   parse: (w: Walker, node: unknown, path: string): unknown => {
     if (!isScalar(node) || node.value === null || node.value === undefined) {
@@ -126,24 +213,46 @@ const stageTarget: Spec = {
 export const percentSpec = (description: string, def?: string): Spec => ({
   t: 'custom',
   ...(def !== undefined ? { default: def, resolvedDefault: Number(def.replace('%', '')) / 100 } : {}),
-  schema: { description: `${description} A percentage like 10%, or a fraction like 0.1.`, anyOf: [{ type: 'string', pattern: PERCENT_PATTERN }, { type: 'number', minimum: 0, maximum: 1 }] },
+  schema: {
+    description: `${description} A percentage like 10%, or a fraction like 0.1.`,
+    anyOf: [
+      { type: 'string', pattern: PERCENT_PATTERN },
+      { type: 'number', minimum: 0, maximum: 1 },
+    ],
+  },
   parse: (w: Walker, node: unknown, path: string): unknown => {
     const s = isScalar(node) ? w.scalar(node, path) : undefined;
-    if (!s || s.value === undefined || s.value === null || (typeof s.value !== 'string' && typeof s.value !== 'number')) {
-      if (!s || s.value !== undefined) w.problem(node, path, `expected a percentage like \`10%\` or a fraction like \`0.1\`, got ${w.describe(node)}`);
+    if (
+      !s ||
+      s.value === undefined ||
+      s.value === null ||
+      (typeof s.value !== 'string' && typeof s.value !== 'number')
+    ) {
+      if (!s || s.value !== undefined)
+        w.problem(node, path, `expected a percentage like \`10%\` or a fraction like \`0.1\`, got ${w.describe(node)}`);
       return undefined;
     }
     if (typeof s.value === 'number' || /^\s*\d+(\.\d+)?\s*$/.test(String(s.value))) {
       const v = Number(s.value);
       if (!(v >= 0 && v <= 1)) {
-        w.problem(node, path, `a fraction is between 0 and 1, got ${s.interpolated ? 'the interpolated value' : s.raw}`, `write a percentage, e.g. ${v}%`);
+        w.problem(
+          node,
+          path,
+          `a fraction is between 0 and 1, got ${s.interpolated ? 'the interpolated value' : s.raw}`,
+          `write a percentage, e.g. ${v}%`,
+        );
         return undefined;
       }
       return v;
     }
     const r = tryParsePercent(String(s.value));
     if (!r.ok) {
-      w.problem(node, path, s.interpolated ? `${show(s.raw)} is not a percentage after interpolation` : r.message, r.hint);
+      w.problem(
+        node,
+        path,
+        s.interpolated ? `${show(s.raw)} is not a percentage after interpolation` : r.message,
+        r.hint,
+      );
       return undefined;
     }
     return r.value;
@@ -155,11 +264,18 @@ const precisionSpec: Spec = {
   t: 'custom',
   default: '5%',
   resolvedDefault: { relative: 0.05 },
-  schema: { description: 'Search precision: relative like 5% (of the rate found) or absolute like 5/s.', anyOf: [{ type: 'string', pattern: PERCENT_PATTERN }, { type: 'string', pattern: RATE_PATTERN }] },
+  schema: {
+    description: 'Search precision: relative like 5% (of the rate found) or absolute like 5/s.',
+    anyOf: [
+      { type: 'string', pattern: PERCENT_PATTERN },
+      { type: 'string', pattern: RATE_PATTERN },
+    ],
+  },
   parse: (w: Walker, node: unknown, path: string): unknown => {
     const s = isScalar(node) ? w.scalar(node, path) : undefined;
     if (!s || typeof s.value !== 'string') {
-      if (!s || s.value !== undefined) w.problem(node, path, `expected a percentage like \`5%\` or a rate like \`5/s\`, got ${w.describe(node)}`);
+      if (!s || s.value !== undefined)
+        w.problem(node, path, `expected a percentage like \`5%\` or a rate like \`5/s\`, got ${w.describe(node)}`);
       return undefined;
     }
     if (s.value.trim().endsWith('%')) {
@@ -180,7 +296,17 @@ const sloSpec: Spec = {
   what: 'openai.slo',
   description: 'Per-request SLOs; a request meeting all of them counts towards goodput.',
   fields: Object.fromEntries(
-    SLO_KEYS.map((k) => [k, dur({ ttft: 'Time to first token.', tpot: 'Time per output token.', itl: 'Inter-token latency.', e2e: 'End-to-end request time.' }[k])]),
+    SLO_KEYS.map((k) => [
+      k,
+      dur(
+        {
+          ttft: 'Time to first token.',
+          tpot: 'Time per output token.',
+          itl: 'Inter-token latency.',
+          e2e: 'End-to-end request time.',
+        }[k],
+      ),
+    ]),
   ),
 };
 
@@ -189,9 +315,15 @@ const dataSpec: FieldSpec = {
   what: 'data',
   description: 'Rows to send, from a file.',
   fields: {
-    file: str('CSV, JSON Lines (.jsonl/.ndjson) or JSON array (.json) file, relative to the plan file.', { required: true, nonEmpty: true }),
+    file: str('CSV, JSON Lines (.jsonl/.ndjson) or JSON array (.json) file, relative to the plan file.', {
+      required: true,
+      nonEmpty: true,
+    }),
     format: str('File format; inferred from the extension when absent.', { enum: ['csv', 'jsonl', 'json'] }),
-    order: str('Row order: sequential, shuffle (seeded) or sample (with replacement).', { enum: ['sequential', 'shuffle', 'sample'], default: 'sequential' }),
+    order: str('Row order: sequential, shuffle (seeded) or sample (with replacement).', {
+      enum: ['sequential', 'shuffle', 'sample'],
+      default: 'sequential',
+    }),
     inputs: {
       t: 'array',
       minItems: 1,
@@ -206,11 +338,20 @@ const dataSpec: FieldSpec = {
             required: true,
             expected: 'a list of column names or a range like `p0..p63`',
             description: 'Columns flattened row-major into the tensor: a list, or a range string like p0..p63.',
-            string: { t: 'string', pattern: /^[A-Za-z_][A-Za-z0-9_]*?\d+\.\.([A-Za-z_][A-Za-z0-9_]*?)?\d+$/, patternMessage: 'expected a column range like `p0..p63`' },
+            string: {
+              t: 'string',
+              pattern: /^[A-Za-z_][A-Za-z0-9_]*?\d+\.\.([A-Za-z_][A-Za-z0-9_]*?)?\d+$/,
+              patternMessage: 'expected a column range like `p0..p63`',
+            },
             seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
           },
           datatype: str('KServe v2 datatype.', { enum: DATATYPES, default: 'FP32' }),
-          shape: { t: 'array', minItems: 1, items: { t: 'int', min: -1 }, description: 'Tensor shape per row batch, -1 for a variable dimension.' },
+          shape: {
+            t: 'array',
+            minItems: 1,
+            items: { t: 'int', min: -1 },
+            description: 'Tensor shape per row batch, -1 for a variable dimension.',
+          },
         },
       },
     },
@@ -253,7 +394,8 @@ const qualitySpec: FieldSpec = {
     prediction: {
       t: 'union',
       expected: '`argmax`, `{ output: <tensor> }` or `{ path: <json path> }`',
-      description: 'How to read the prediction: argmax of the (first or named) output tensor, or a JSON path into the response.',
+      description:
+        'How to read the prediction: argmax of the (first or named) output tensor, or a JSON path into the response.',
       default: 'argmax',
       string: { t: 'string', enum: ['argmax'] },
       map: {
@@ -284,11 +426,19 @@ const traceSpec: FieldSpec = {
   what: 'trace',
   description: 'replay: a file of request times (CSV or JSON Lines) replayed as an open workload.',
   fields: {
-    file: str('CSV or JSON Lines file of request times, relative to the plan file.', { required: true, nonEmpty: true }),
+    file: str('CSV or JSON Lines file of request times, relative to the plan file.', {
+      required: true,
+      nonEmpty: true,
+    }),
     format: str('File format; inferred from the extension when absent.', { enum: ['csv', 'jsonl'] }),
     time: str('Column (or JSON field) holding each request time.', { default: 'timestamp', nonEmpty: true }),
-    unit: str('Unit of numeric times (non-numeric values are parsed as ISO 8601 dates).', { enum: ['s', 'ms', 'us', 'ns'], default: 's' }),
-    row: str('Column holding the data row each request carries (needs data with order sequential and batch 1).', { nonEmpty: true }),
+    unit: str('Unit of numeric times (non-numeric values are parsed as ISO 8601 dates).', {
+      enum: ['s', 'ms', 'us', 'ns'],
+      default: 's',
+    }),
+    row: str('Column holding the data row each request carries (needs data with order sequential and batch 1).', {
+      nonEmpty: true,
+    }),
   },
 };
 
@@ -297,7 +447,12 @@ const EXECUTOR_RULES: Record<string, { required: string[][] }> = {
   'ramping-arrival-rate': { required: [['stages']] },
   'constant-concurrency': { required: [['concurrency', 'vus'], ['duration']] },
   'ramping-concurrency': { required: [['stages']] },
-  iterations: { required: [['maxRequests', 'iterations'], ['concurrency', 'vus']] },
+  iterations: {
+    required: [
+      ['maxRequests', 'iterations'],
+      ['concurrency', 'vus'],
+    ],
+  },
   replay: { required: [['trace']] },
 };
 
@@ -328,19 +483,48 @@ export const scenarioSpec: ObjectSpec = {
     },
     protocol: str('Wire protocol.', { enum: PROTOCOLS, default: 'http' }),
     startTime: dur('Offset from the start of the run (with `after`: from the end of that scenario).', '0s'),
-    after: str('Start when this scenario ends (plus startTime). A scenario with a planned duration ends then; a count-bounded one (iterations, maxRequests) when its last request has completed.', { nonEmpty: true }),
+    after: str(
+      'Start when this scenario ends (plus startTime). A scenario with a planned duration ends then; a count-bounded one (iterations, maxRequests) when its last request has completed.',
+      { nonEmpty: true },
+    ),
     duration: dur('How long the scenario runs (not for ramping executors: they last the sum of their stages).'),
     maxRequests: posInt('Stop after this many requests (required for the iterations executor).'),
     iterations: { ...posInt('Stop after this many requests.'), aliasOf: 'maxRequests' },
     gracefulStop: dur('After the end, how long requests in flight may finish before they are cancelled.', '10s'),
-    rate: { t: 'rate', positive: true, description: 'constant-arrival-rate: requests started per unit of time, e.g. 200/s.' },
+    rate: {
+      t: 'rate',
+      positive: true,
+      description: 'constant-arrival-rate: requests started per unit of time, e.g. 200/s.',
+    },
     startRate: { t: 'rate', description: 'ramping-arrival-rate: rate before the first stage (default 0/s).' },
-    arrival: str('Arrival process of arrival-rate executors: evenly spaced, Poisson, or gamma (bursty, see burstiness).', { enum: ['uniform', 'poisson', 'gamma'], default: 'uniform' }),
-    burstiness: { t: 'number', exclusiveMin: 0, description: 'arrival gamma: coefficient of variation of the gaps between arrivals (1 = Poisson, 3 = bursty). Default 1.' },
-    maxInFlight: bounded('Arrival-rate executors: cap on requests in flight; arrivals beyond it wait and count as late.', LIMITS.inFlight, LIMIT_HINTS.inFlight),
-    concurrency: bounded('Concurrency executors and iterations: requests kept in flight.', LIMITS.inFlight, LIMIT_HINTS.inFlight),
+    arrival: str(
+      'Arrival process of arrival-rate executors: evenly spaced, Poisson, or gamma (bursty, see burstiness).',
+      { enum: ['uniform', 'poisson', 'gamma'], default: 'uniform' },
+    ),
+    burstiness: {
+      t: 'number',
+      exclusiveMin: 0,
+      description:
+        'arrival gamma: coefficient of variation of the gaps between arrivals (1 = Poisson, 3 = bursty). Default 1.',
+    },
+    maxInFlight: bounded(
+      'Arrival-rate executors: cap on requests in flight; arrivals beyond it wait and count as late.',
+      LIMITS.inFlight,
+      LIMIT_HINTS.inFlight,
+    ),
+    concurrency: bounded(
+      'Concurrency executors and iterations: requests kept in flight.',
+      LIMITS.inFlight,
+      LIMIT_HINTS.inFlight,
+    ),
     vus: { ...bounded('Requests kept in flight.', LIMITS.inFlight, LIMIT_HINTS.inFlight), aliasOf: 'concurrency' },
-    startConcurrency: { t: 'int', min: 0, max: LIMITS.inFlight, maxHint: LIMIT_HINTS.inFlight, description: 'ramping-concurrency: concurrency before the first stage (default 0).' },
+    startConcurrency: {
+      t: 'int',
+      min: 0,
+      max: LIMITS.inFlight,
+      maxHint: LIMIT_HINTS.inFlight,
+      description: 'ramping-concurrency: concurrency before the first stage (default 0).',
+    },
     thinkTime: dur('Concurrency executors: pause between a response and the next request.'),
     stages: {
       t: 'array',
@@ -377,9 +561,17 @@ export const scenarioSpec: ObjectSpec = {
       what: 'tfserving',
       description: 'Protocol tfserving options.',
       fields: {
-        format: str('Request form: row ({"instances": [...]}) or columnar ({"inputs": ...}).', { enum: ['row', 'columnar'], default: 'row' }),
+        format: str('Request form: row ({"instances": [...]}) or columnar ({"inputs": ...}).', {
+          enum: ['row', 'columnar'],
+          default: 'row',
+        }),
         signatureName: str('Signature to call (default serving_default).', { nonEmpty: true }),
-        checkStatus: { t: 'bool', default: true, description: 'Before load, GET /v1/models/{model} must list an AVAILABLE version; false skips this check (a server that only serves :predict).' },
+        checkStatus: {
+          t: 'bool',
+          default: true,
+          description:
+            'Before load, GET /v1/models/{model} must list an AVAILABLE version; false skips this check (a server that only serves :predict).',
+        },
       },
     },
     torchserve: {
@@ -387,10 +579,17 @@ export const scenarioSpec: ObjectSpec = {
       what: 'torchserve',
       description: 'Protocol torchserve options.',
       fields: {
-        payload: str('Request body: json (the row\'s input values as JSON) or raw (bytes from a data column).', { enum: ['json', 'raw'], default: 'json' }),
-        column: str('payload raw: the data column holding the bytes (text, base64, or a file path).', { nonEmpty: true }),
+        payload: str("Request body: json (the row's input values as JSON) or raw (bytes from a data column).", {
+          enum: ['json', 'raw'],
+          default: 'json',
+        }),
+        column: str('payload raw: the data column holding the bytes (text, base64, or a file path).', {
+          nonEmpty: true,
+        }),
         encoding: str('payload raw: how the column holds the bytes.', { enum: ['utf8', 'base64', 'file'] }),
-        contentType: str('payload raw: content-type of the request (default application/octet-stream).', { nonEmpty: true }),
+        contentType: str('payload raw: content-type of the request (default application/octet-stream).', {
+          nonEmpty: true,
+        }),
       },
     },
     mix: {
@@ -406,26 +605,49 @@ export const scenarioSpec: ObjectSpec = {
             t: 'object',
             what: 'mix model',
             fields: {
-              name: str('Results group of this entry (and the model name on the server unless `model` is set).', { required: true, nonEmpty: true }),
-              model: str('Model name on the server, when it differs from `name` (e.g. two versions of one model: name digits-v1, model digits, version v1).', { nonEmpty: true }),
-              weight: { t: 'number', exclusiveMin: 0, description: 'Relative share of requests (default 1; not with zipf).' },
+              name: str('Results group of this entry (and the model name on the server unless `model` is set).', {
+                required: true,
+                nonEmpty: true,
+              }),
+              model: str(
+                'Model name on the server, when it differs from `name` (e.g. two versions of one model: name digits-v1, model digits, version v1).',
+                { nonEmpty: true },
+              ),
+              weight: {
+                t: 'number',
+                exclusiveMin: 0,
+                description: 'Relative share of requests (default 1; not with zipf).',
+              },
               version: str('Model version.', { nonEmpty: true }),
             },
           },
         },
-        zipf: { t: 'number', exclusiveMin: 0, description: 'Zipf exponent: weights follow 1/rank^zipf in list order (instead of weight).' },
+        zipf: {
+          t: 'number',
+          exclusiveMin: 0,
+          description: 'Zipf exponent: weights follow 1/rank^zipf in list order (instead of weight).',
+        },
       },
     },
     data: dataSpec,
     synthetic: syntheticSpec,
     quality: qualitySpec,
-    checks: { t: 'array', items: { t: 'string', nonEmpty: true, coerce: false }, description: 'Response checks, e.g. "status == 200", "$.outputs[0].data exists"; a failed check is error class check_failed.' },
+    checks: {
+      t: 'array',
+      items: { t: 'string', nonEmpty: true, coerce: false },
+      description:
+        'Response checks, e.g. "status == 200", "$.outputs[0].data exists"; a failed check is error class check_failed.',
+    },
     tags: { t: 'map', what: 'tags', values: { t: 'string' }, description: 'Free-form labels copied to results.' },
   },
   schemaExtra: {
     allOf: Object.entries(EXECUTOR_RULES).map(([executor, rule]) => ({
       if: { properties: { executor: { const: executor } }, required: ['executor'] },
-      then: { allOf: rule.required.map((alts) => (alts.length === 1 ? { required: alts } : { anyOf: alts.map((a) => ({ required: [a] })) })) },
+      then: {
+        allOf: rule.required.map((alts) =>
+          alts.length === 1 ? { required: alts } : { anyOf: alts.map((a) => ({ required: [a] })) },
+        ),
+      },
     })),
   },
 };
@@ -442,31 +664,56 @@ const thresholdObject: Spec = {
 
 /** Scenario keys that set the load: a profile sets them, so a `scenario:` template does not take them. */
 export const LOAD_KEYS = [
-  'executor', 'startTime', 'after', 'duration', 'maxRequests', 'iterations', 'rate', 'startRate', 'arrival', 'burstiness',
-  'concurrency', 'vus', 'startConcurrency', 'stages', 'trace', 'speed',
+  'executor',
+  'startTime',
+  'after',
+  'duration',
+  'maxRequests',
+  'iterations',
+  'rate',
+  'startRate',
+  'arrival',
+  'burstiness',
+  'concurrency',
+  'vus',
+  'startConcurrency',
+  'stages',
+  'trace',
+  'speed',
 ] as const;
 
 /** The `scenario:` template of a profile plan: what to send, without the load keys. */
 export const templateSpec: ObjectSpec = {
   t: 'object',
   what: 'scenario template',
-  description: 'What a profile sends: protocol, request or model and data, checks, quality. The profile sets the load (executor, rates, durations).',
+  description:
+    'What a profile sends: protocol, request or model and data, checks, quality. The profile sets the load (executor, rates, durations).',
   foreignKeys: Object.fromEntries(
-    LOAD_KEYS.map((k) => [k, k === 'trace' || k === 'speed' ? `\`${k}\` goes in \`profile\` (profile type replay)` : `the profile sets the load: \`${k}\` does not belong in the scenario template (see docs/profiles.md)`]),
+    LOAD_KEYS.map((k) => [
+      k,
+      k === 'trace' || k === 'speed'
+        ? `\`${k}\` goes in \`profile\` (profile type replay)`
+        : `the profile sets the load: \`${k}\` does not belong in the scenario template (see docs/profiles.md)`,
+    ]),
   ),
-  fields: Object.fromEntries(Object.entries(scenarioSpec.fields).filter(([k]) => !(LOAD_KEYS as readonly string[]).includes(k))),
+  fields: Object.fromEntries(
+    Object.entries(scenarioSpec.fields).filter(([k]) => !(LOAD_KEYS as readonly string[]).includes(k)),
+  ),
 };
 
-const stageLike = (description: string): FieldSpec => ({ ...stageTarget, description } as FieldSpec);
+const stageLike = (description: string): FieldSpec => ({ ...stageTarget, description }) as FieldSpec;
 
 const recoverySpec: FieldSpec = {
   t: 'object',
   what: 'recovery',
   description: 'When per-window latency and errors count as back to normal (spike, rollout).',
   fields: {
-    latency: percentSpec('A window\'s p99 may exceed the baseline reference p99 by this much…', '20%'),
+    latency: percentSpec("A window's p99 may exceed the baseline reference p99 by this much…", '20%'),
     margin: dur('…or by this much, whichever is larger.', '5ms'),
-    errors: percentSpec('A window\'s error rate may exceed the baseline error rate by this much (percentage points).', '1%'),
+    errors: percentSpec(
+      "A window's error rate may exceed the baseline error rate by this much (percentage points).",
+      '1%',
+    ),
     windows: posInt('Consecutive windows that must meet both.', 3),
   },
 };
@@ -474,31 +721,49 @@ const recoverySpec: FieldSpec = {
 const steadySpec: FieldSpec = {
   t: 'object',
   what: 'steady',
-  description: 'Steady state of a step (sweep, capacity): the last `windows` measurement windows agree within `tolerance` on throughput and p99.',
+  description:
+    'Steady state of a step (sweep, capacity): the last `windows` measurement windows agree within `tolerance` on throughput and p99.',
   fields: {
     window: { t: 'duration', positive: true, default: '5s', description: 'Measurement window.' },
     tolerance: percentSpec('Largest max/min − 1 of throughput and of p99 over the last windows.', '10%'),
     windows: { t: 'int', min: 2, default: 3, description: 'Windows that must agree.' },
-    maxStepDuration: { t: 'duration', positive: true, default: '60s', description: 'Most time per step; a step that never stabilises is reported as such.' },
+    maxStepDuration: {
+      t: 'duration',
+      positive: true,
+      default: '60s',
+      description: 'Most time per step; a step that never stabilises is reported as such.',
+    },
   },
 };
 
 const memorySpec: FieldSpec = {
   t: 'object',
   what: 'memory',
-  description: 'Target memory, sampled every interval: a local process (pid or pidFile: VmRSS from /proc) or a Prometheus endpoint (url, metric).',
+  description:
+    'Target memory, sampled every interval: a local process (pid or pidFile: VmRSS from /proc) or a Prometheus endpoint (url, metric).',
   fields: {
     pid: { t: 'int', min: 1, description: 'Process id of a local target (Linux /proc/<pid>/status VmRSS).' },
-    pidFile: str('File holding the pid of a local target, relative to the plan file (read when the run starts).', { nonEmpty: true }),
-    url: { ...url, description: 'Prometheus text exposition URL, e.g. http://127.0.0.1:8000/metrics.', patternMessage: 'expected an http:// or https:// URL' },
-    metric: str('Metric read from url (its first sample, or the sum of its samples).', { default: 'process_resident_memory_bytes', pattern: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, patternMessage: 'expected a Prometheus metric name' }),
+    pidFile: str('File holding the pid of a local target, relative to the plan file (read when the run starts).', {
+      nonEmpty: true,
+    }),
+    url: {
+      ...url,
+      description: 'Prometheus text exposition URL, e.g. http://127.0.0.1:8000/metrics.',
+      patternMessage: 'expected an http:// or https:// URL',
+    },
+    metric: str('Metric read from url (its first sample, or the sum of its samples).', {
+      default: 'process_resident_memory_bytes',
+      pattern: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/,
+      patternMessage: 'expected a Prometheus metric name',
+    }),
   },
 };
 
 const levelsSpec: FieldSpec = {
   t: 'union',
   expected: 'a list of rates or concurrencies, or `{ from, to, factor | steps }`',
-  description: 'sweep: the levels — rates like 50/s (open model) or integer concurrencies (closed model), as a list or a geometric range.',
+  description:
+    'sweep: the levels — rates like 50/s (open model) or integer concurrencies (closed model), as a list or a geometric range.',
   seq: { t: 'array', minItems: 1, items: stageLike('A rate like 50/s or an integer concurrency.') },
   map: {
     t: 'object',
@@ -507,7 +772,11 @@ const levelsSpec: FieldSpec = {
       from: { ...stageLike('First level: a rate like 10/s or an integer concurrency.'), required: true },
       to: { ...stageLike('Last level (same kind as from).'), required: true },
       factor: { t: 'number', exclusiveMin: 1, description: 'Each level is the previous × factor (default 2).' },
-      steps: { t: 'int', min: 2, description: 'Number of levels, geometrically spaced from `from` to `to` (instead of factor).' },
+      steps: {
+        t: 'int',
+        min: 2,
+        description: 'Number of levels, geometrically spaced from `from` to `to` (instead of factor).',
+      },
     },
   },
 };
@@ -518,45 +787,96 @@ export const profileSpec: ObjectSpec = {
   what: 'profile',
   description: 'A test profile: the question this plan asks (see docs/profiles.md). Goes with a `scenario:` template.',
   fields: {
-    type: { t: 'string', required: true, enum: PROFILE_TYPES, description: 'The question: load, stress, soak, spike, burst, sweep, capacity, rollout or replay.' },
-    rate: { t: 'rate', positive: true, description: 'Arrival rate: load (the expected peak), soak, spike (baseline), burst (mean), rollout.' },
+    type: {
+      t: 'string',
+      required: true,
+      enum: PROFILE_TYPES,
+      description: 'The question: load, stress, soak, spike, burst, sweep, capacity, rollout or replay.',
+    },
+    rate: {
+      t: 'rate',
+      positive: true,
+      description: 'Arrival rate: load (the expected peak), soak, spike (baseline), burst (mean), rollout.',
+    },
     concurrency: bounded('Closed-model alternative to rate (soak, rollout).', LIMITS.inFlight, LIMIT_HINTS.inFlight),
     steps: { t: 'int', min: 1, default: 4, description: 'load: steps up to the rate (the last one is the hold).' },
     stepDuration: { t: 'duration', positive: true, default: '30s', description: 'load, stress: length of each step.' },
     hold: { t: 'duration', positive: true, default: '60s', description: 'load: length of the last step, at the rate.' },
-    startRate: { t: 'rate', positive: true, description: 'stress: first rate (default rateStep, or maxRate/10); capacity: first rate probed (default 10/s).' },
+    startRate: {
+      t: 'rate',
+      positive: true,
+      description: 'stress: first rate (default rateStep, or maxRate/10); capacity: first rate probed (default 10/s).',
+    },
     rateStep: { t: 'rate', positive: true, description: 'stress: rate added each step (default maxRate/10).' },
-    factor: { t: 'number', exclusiveMin: 1, description: 'stress: multiply the rate by this each step (instead of rateStep); spike: spike rate = factor × rate (default 10).' },
+    factor: {
+      t: 'number',
+      exclusiveMin: 1,
+      description:
+        'stress: multiply the rate by this each step (instead of rateStep); spike: spike rate = factor × rate (default 10).',
+    },
     maxRate: { t: 'rate', positive: true, description: 'stress, capacity: the highest rate tried.' },
     maxDuration: { t: 'duration', positive: true, description: 'stress: bound on the whole run.' },
     stopAfter: posInt('stress: stop after this many consecutive failing steps.', 2),
     errorLimit: percentSpec('stress: a step whose error rate exceeds this fails, thresholds or not.', '5%'),
-    duration: { t: 'duration', positive: true, description: 'soak, rollout: length of the run; burst: length of each phase (default 60s).' },
+    duration: {
+      t: 'duration',
+      positive: true,
+      description: 'soak, rollout: length of the run; burst: length of each phase (default 60s).',
+    },
     warmup: dur('soak: left out of the drift analysis (default 10% of the duration, at most 5m).'),
     bucket: dur('soak: windows merged per point of the drift regression (default: about 60 points).'),
-    alpha: { t: 'number', exclusiveMin: 0, max: 0.5, default: 0.05, description: 'soak: significance level of the drift test.' },
-    minChange: percentSpec('soak: smallest change of latency or memory over the run, relative to its mean, worth calling drift.', '10%'),
-    minErrorChange: percentSpec('soak: smallest change of the error rate over the run (percentage points) worth calling drift.', '1%'),
+    alpha: {
+      t: 'number',
+      exclusiveMin: 0,
+      max: 0.5,
+      default: 0.05,
+      description: 'soak: significance level of the drift test.',
+    },
+    minChange: percentSpec(
+      'soak: smallest change of latency or memory over the run, relative to its mean, worth calling drift.',
+      '10%',
+    ),
+    minErrorChange: percentSpec(
+      'soak: smallest change of the error rate over the run (percentage points) worth calling drift.',
+      '1%',
+    ),
     memory: memorySpec,
     spikeRate: { t: 'rate', positive: true, description: 'spike: rate during the spike (default factor × rate).' },
     before: { t: 'duration', positive: true, default: '30s', description: 'spike: baseline before the spike.' },
     spike: { t: 'duration', positive: true, default: '10s', description: 'spike: length of the spike.' },
-    after: { t: 'duration', positive: true, default: '60s', description: 'spike: baseline after the spike (the time allowed to recover).' },
+    after: {
+      t: 'duration',
+      positive: true,
+      default: '60s',
+      description: 'spike: baseline after the spike (the time allowed to recover).',
+    },
     recovery: recoverySpec,
-    burstiness: { t: 'number', exclusiveMin: 0, default: 4, description: 'burst: coefficient of variation of the gaps between arrivals (1 = Poisson).' },
+    burstiness: {
+      t: 'number',
+      exclusiveMin: 0,
+      default: 4,
+      description: 'burst: coefficient of variation of the gaps between arrivals (1 = Poisson).',
+    },
     smooth: str('burst: arrivals of the smooth phase.', { enum: ['uniform', 'poisson'], default: 'uniform' }),
     levels: levelsSpec,
     steady: steadySpec,
-    cooldown: dur('sweep, capacity: pause between steps, so the target can drain what the previous step left queued.', '5s'),
+    cooldown: dur(
+      'sweep, capacity: pause between steps, so the target can drain what the previous step left queued.',
+      '5s',
+    ),
     precision: precisionSpec,
-    minThroughput: percentSpec('capacity: a rate is sustained only when the throughput reaches this fraction of it.', '95%'),
+    minThroughput: percentSpec(
+      'capacity: a rate is sustained only when the throughput reaches this fraction of it.',
+      '95%',
+    ),
     maxSteps: { t: 'int', min: 2, default: 20, description: 'capacity: most probes.' },
     atLeast: { t: 'rate', description: 'capacity: the verdict fails when the capacity found is below this.' },
     at: dur('rollout: when the action starts, from the start of the load (default a third of the duration).'),
     run: {
       t: 'union',
       expected: 'a command line or a list of arguments',
-      description: 'rollout: command to run (no shell unless shell: true), e.g. "kubectl rollout restart deployment/model".',
+      description:
+        'rollout: command to run (no shell unless shell: true), e.g. "kubectl rollout restart deployment/model".',
       string: { t: 'string', nonEmpty: true, coerce: false },
       seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
     },
@@ -566,8 +886,15 @@ export const profileSpec: ObjectSpec = {
       what: 'http action',
       description: 'rollout: an HTTP call to the target host instead of a command.',
       fields: {
-        method: str('HTTP method.', { default: 'POST', pattern: /^[A-Za-z]+$/, patternMessage: 'expected an HTTP method such as POST' }),
-        url: str('A path on the target (e.g. /admin/version) or a URL on the target\'s host.', { required: true, nonEmpty: true }),
+        method: str('HTTP method.', {
+          default: 'POST',
+          pattern: /^[A-Za-z]+$/,
+          patternMessage: 'expected an HTTP method such as POST',
+        }),
+        url: str("A path on the target (e.g. /admin/version) or a URL on the target's host.", {
+          required: true,
+          nonEmpty: true,
+        }),
         headers,
         body: { t: 'string', coerce: false, description: 'Literal request body.' },
         json: { t: 'any', description: 'Request body as JSON (sets content-type: application/json).' },
@@ -598,13 +925,38 @@ export const profileSpec: ObjectSpec = {
  */
 export const PROFILE_FIELDS: Record<string, { keys: string[]; required: string[][] }> = {
   load: { keys: ['rate', 'steps', 'stepDuration', 'hold', 'memory'], required: [['rate']] },
-  stress: { keys: ['startRate', 'rateStep', 'factor', 'maxRate', 'stepDuration', 'maxDuration', 'stopAfter', 'errorLimit', 'memory'], required: [['maxRate']] },
-  soak: { keys: ['rate', 'concurrency', 'duration', 'warmup', 'bucket', 'alpha', 'minChange', 'minErrorChange', 'memory'], required: [['rate', 'concurrency'], ['duration']] },
-  spike: { keys: ['rate', 'spikeRate', 'factor', 'before', 'spike', 'after', 'recovery', 'memory'], required: [['rate']] },
+  stress: {
+    keys: [
+      'startRate',
+      'rateStep',
+      'factor',
+      'maxRate',
+      'stepDuration',
+      'maxDuration',
+      'stopAfter',
+      'errorLimit',
+      'memory',
+    ],
+    required: [['maxRate']],
+  },
+  soak: {
+    keys: ['rate', 'concurrency', 'duration', 'warmup', 'bucket', 'alpha', 'minChange', 'minErrorChange', 'memory'],
+    required: [['rate', 'concurrency'], ['duration']],
+  },
+  spike: {
+    keys: ['rate', 'spikeRate', 'factor', 'before', 'spike', 'after', 'recovery', 'memory'],
+    required: [['rate']],
+  },
   burst: { keys: ['rate', 'burstiness', 'duration', 'smooth', 'memory'], required: [['rate']] },
   sweep: { keys: ['levels', 'steady', 'cooldown'], required: [['levels']] },
-  capacity: { keys: ['startRate', 'maxRate', 'precision', 'steady', 'cooldown', 'minThroughput', 'maxSteps', 'atLeast'], required: [['maxRate']] },
-  rollout: { keys: ['rate', 'concurrency', 'duration', 'at', 'run', 'shell', 'http', 'timeout', 'recovery', 'memory'], required: [['rate', 'concurrency'], ['duration'], ['run', 'http']] },
+  capacity: {
+    keys: ['startRate', 'maxRate', 'precision', 'steady', 'cooldown', 'minThroughput', 'maxSteps', 'atLeast'],
+    required: [['maxRate']],
+  },
+  rollout: {
+    keys: ['rate', 'concurrency', 'duration', 'at', 'run', 'shell', 'http', 'timeout', 'recovery', 'memory'],
+    required: [['rate', 'concurrency'], ['duration'], ['run', 'http']],
+  },
   replay: { keys: ['trace', 'speed', 'memory'], required: [['trace']] },
 };
 
@@ -619,11 +971,13 @@ export const planSpec: ObjectSpec = {
       t: 'map',
       what: 'scenarios',
       minEntries: 1,
-      emptyHint: 'e.g. scenarios: { smoke: { executor: constant-arrival-rate, rate: 10/s, duration: 30s, request: { path: /health } } }',
+      emptyHint:
+        'e.g. scenarios: { smoke: { executor: constant-arrival-rate, rate: 10/s, duration: 30s, request: { path: /health } } }',
       keyPattern: SCENARIO_NAME,
       keyMessage: 'scenario names are letters, digits, `_` and `-` (no dots or slashes: thresholds use them)',
       values: scenarioSpec,
-      description: 'Scenario name → scenario. Scenarios run concurrently, each from its startTime (or after another: after). Required unless the plan has a profile.',
+      description:
+        'Scenario name → scenario. Scenarios run concurrently, each from its startTime (or after another: after). Required unless the plan has a profile.',
     },
     profile: profileSpec,
     scenario: templateSpec,
@@ -634,7 +988,12 @@ export const planSpec: ObjectSpec = {
       items: {
         t: 'union',
         expected: 'a threshold expression (string) or `{ threshold, abortOnFail, delayAbortEval }`',
-        string: { t: 'string', nonEmpty: true, coerce: false, description: 'Threshold expression, e.g. "p99 < 250ms".' },
+        string: {
+          t: 'string',
+          nonEmpty: true,
+          coerce: false,
+          description: 'Threshold expression, e.g. "p99 < 250ms".',
+        },
         map: thresholdObject,
       },
     },
@@ -643,10 +1002,28 @@ export const planSpec: ObjectSpec = {
       what: 'options',
       description: 'Run options.',
       fields: {
-        workers: bounded('Worker threads generating load (also 1 is a worker thread; the main thread merges, writes and judges).', LIMITS.workers, LIMIT_HINTS.workers, 1),
+        workers: bounded(
+          'Worker threads generating load (also 1 is a worker thread; the main thread merges, writes and judges).',
+          LIMITS.workers,
+          LIMIT_HINTS.workers,
+          1,
+        ),
         seed: { t: 'int', min: 0, default: 1, description: 'Seed for arrival jitter, data order and synthetic data.' },
-        interval: { t: 'duration', positive: true, min: LIMITS.intervalMinMs, minHint: LIMIT_HINTS.interval, default: '1s', description: 'Metrics window length (at least 100ms).' },
-        maxDispatchLag: { t: 'duration', positive: true, default: '50ms', description: 'Mark the run generator_overloaded when dispatch lag p99 exceeds this, or a window’s worst lag does in ≥ 3 windows and more than a tenth of them.' },
+        interval: {
+          t: 'duration',
+          positive: true,
+          min: LIMITS.intervalMinMs,
+          minHint: LIMIT_HINTS.interval,
+          default: '1s',
+          description: 'Metrics window length (at least 100ms).',
+        },
+        maxDispatchLag: {
+          t: 'duration',
+          positive: true,
+          default: '50ms',
+          description:
+            'Mark the run generator_overloaded when dispatch lag p99 exceeds this, or a window’s worst lag does in ≥ 3 windows and more than a tenth of them.',
+        },
       },
     },
   },

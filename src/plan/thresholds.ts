@@ -33,7 +33,11 @@ export interface MetricInfo {
 
 /** Every metric a threshold can name. */
 export const METRICS: Readonly<Record<string, MetricInfo>> = {
-  latency: { kind: 'histogram', field: 'latency_ms', description: 'Completion − intended start (includes waiting: no coordinated omission).' },
+  latency: {
+    kind: 'histogram',
+    field: 'latency_ms',
+    description: 'Completion − intended start (includes waiting: no coordinated omission).',
+  },
   service_time: { kind: 'histogram', field: 'service_time_ms', description: 'Completion − actual send.' },
   ttfb: { kind: 'histogram', field: 'ttfb_ms', description: 'First response byte − actual send.' },
   dispatch_lag: { kind: 'histogram', field: 'dispatch_lag_ms', description: 'Actual send − intended start.' },
@@ -49,26 +53,61 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   tokens_per_s: { kind: 'rate', requires: 'openai', description: 'Output tokens per second (openai).' },
   requests: { kind: 'count', description: 'Requests sent.' },
   ok: { kind: 'count', description: 'Successful requests.' },
-  errors: { kind: 'count', statIsErrorClass: true, description: 'Failed requests; errors.<class> for one error class.' },
+  errors: {
+    kind: 'count',
+    statIsErrorClass: true,
+    description: 'Failed requests; errors.<class> for one error class.',
+  },
   late: { kind: 'count', description: 'Arrivals sent later than intended (open model).' },
   unsent: { kind: 'count', description: 'Arrivals due but never sent.' },
-  cancelled: { kind: 'count', description: 'Requests still in flight at the stop, cut off by Preflight (graceful-stop timeout, Ctrl-C); counted as failed in error_rate.' },
+  cancelled: {
+    kind: 'count',
+    description:
+      'Requests still in flight at the stop, cut off by Preflight (graceful-stop timeout, Ctrl-C); counted as failed in error_rate.',
+  },
   bytes_in: { kind: 'count', description: 'Response bytes received.' },
   bytes_out: { kind: 'count', description: 'Request bytes sent.' },
-  accuracy: { kind: 'fraction', requires: 'classification', description: 'Share of correct predictions (quality, classification).' },
-  effective_accuracy: { kind: 'fraction', requires: 'classification', description: 'Correct predictions / all requests (failed requests count as wrong).' },
-  accuracy_drop: { kind: 'fraction', requires: 'reference', description: 'Reference accuracy − accuracy under load (quality.reference).' },
-  agreement: { kind: 'fraction', requires: 'golden', description: 'Share of responses matching the golden file (quality.golden).' },
+  accuracy: {
+    kind: 'fraction',
+    requires: 'classification',
+    description: 'Share of correct predictions (quality, classification).',
+  },
+  effective_accuracy: {
+    kind: 'fraction',
+    requires: 'classification',
+    description: 'Correct predictions / all requests (failed requests count as wrong).',
+  },
+  accuracy_drop: {
+    kind: 'fraction',
+    requires: 'reference',
+    description: 'Reference accuracy − accuracy under load (quality.reference).',
+  },
+  agreement: {
+    kind: 'fraction',
+    requires: 'golden',
+    description: 'Share of responses matching the golden file (quality.golden).',
+  },
   mae: { kind: 'number', requires: 'regression', description: 'Mean absolute error (quality, regression).' },
   rmse: { kind: 'number', requires: 'regression', description: 'Root mean squared error (quality, regression).' },
-  generator_overloaded: { kind: 'bool', runWide: true, description: 'Whether the load generator itself was overloaded.' },
+  generator_overloaded: {
+    kind: 'bool',
+    runWide: true,
+    description: 'Whether the load generator itself was overloaded.',
+  },
 };
 
 /** Statistics of histogram metrics, as written in expressions (`p999` is accepted for `p99.9`). */
 export const HISTOGRAM_STATS = ['p50', 'p90', 'p95', 'p99', 'p99.9', 'min', 'mean', 'max'] as const;
 /** Maps an expression statistic to the DurationStats field. */
 export const STAT_FIELD: Readonly<Record<string, string>> = {
-  p50: 'p50', p90: 'p90', p95: 'p95', p99: 'p99', 'p99.9': 'p999', min: 'min', mean: 'mean', max: 'max',
+  p50: 'p50',
+  p90: 'p90',
+  p95: 'p95',
+  p99: 'p99',
+  'p99.9': 'p999',
+  min: 'min',
+  mean: 'mean',
+  max: 'max',
 };
 
 export const COMPARATORS: readonly Comparator[] = ['<', '<=', '>', '>=', '==', '!='];
@@ -113,36 +152,61 @@ function parseMetric(text: string): MetricParse {
   if (!info) return { ok: false, message: `unknown metric \`${name}\``, hint: metricHint(name) };
   if (info.kind === 'histogram') {
     if (stat === undefined || stat === '') {
-      return { ok: false, message: `\`${name}\` needs a statistic`, hint: `e.g. ${name}.p99; statistics: ${HISTOGRAM_STATS.join(', ')}` };
+      return {
+        ok: false,
+        message: `\`${name}\` needs a statistic`,
+        hint: `e.g. ${name}.p99; statistics: ${HISTOGRAM_STATS.join(', ')}`,
+      };
     }
     const st = normaliseStat(stat);
     if (!isStatShorthand(st)) {
       const c = closest(st, HISTOGRAM_STATS);
-      return { ok: false, message: `unknown statistic \`${stat}\` of \`${name}\``, hint: c ? `did you mean \`${name}.${c}\`?` : `statistics: ${HISTOGRAM_STATS.join(', ')}` };
+      return {
+        ok: false,
+        message: `unknown statistic \`${stat}\` of \`${name}\``,
+        hint: c ? `did you mean \`${name}.${c}\`?` : `statistics: ${HISTOGRAM_STATS.join(', ')}`,
+      };
     }
     return { ok: true, metric: name, stat: st };
   }
   if (info.statIsErrorClass) {
     if (stat === undefined) return { ok: true, metric: name };
     if (!(ERROR_CLASSES as readonly string[]).includes(stat)) {
-      return { ok: false, message: `unknown error class \`${stat}\``, hint: didYouMean(stat, ERROR_CLASSES, 'error classes') };
+      return {
+        ok: false,
+        message: `unknown error class \`${stat}\``,
+        hint: didYouMean(stat, ERROR_CLASSES, 'error classes'),
+      };
     }
     return { ok: true, metric: name, stat };
   }
   if (stat !== undefined) {
-    return { ok: false, message: `\`${name}\` is a single value and has no statistic \`.${stat}\``, hint: `write \`${name} …\`` };
+    return {
+      ok: false,
+      message: `\`${name}\` is a single value and has no statistic \`.${stat}\``,
+      hint: `write \`${name} …\``,
+    };
   }
   return { ok: true, metric: name };
 }
 
-function parseValue(metric: string, info: MetricInfo, op: Comparator, text: string): { ok: true; value: number } | { ok: false; message: string; hint?: string } {
+function parseValue(
+  metric: string,
+  info: MetricInfo,
+  op: Comparator,
+  text: string,
+): { ok: true; value: number } | { ok: false; message: string; hint?: string } {
   const label = metric;
   switch (info.kind) {
     case 'histogram': {
       const r = tryParseDuration(text);
       if (!r.ok) {
         const bare = /^\d+(\.\d+)?$/.test(text);
-        return { ok: false, message: `\`${label}\` is a duration; ${r.message}`, hint: bare ? `add a unit, e.g. ${text}ms` : r.hint };
+        return {
+          ok: false,
+          message: `\`${label}\` is a duration; ${r.message}`,
+          hint: bare ? `add a unit, e.g. ${text}ms` : r.hint,
+        };
       }
       return r;
     }
@@ -159,24 +223,43 @@ function parseValue(metric: string, info: MetricInfo, op: Comparator, text: stri
         return r;
       }
       if (!/^\d+(\.\d+)?$/.test(text)) {
-        return { ok: false, message: `\`${label}\` is a fraction; expected a number from 0 to 1 or a percentage, got \`${text}\``, hint: 'e.g. 0.95 or 1%' };
+        return {
+          ok: false,
+          message: `\`${label}\` is a fraction; expected a number from 0 to 1 or a percentage, got \`${text}\``,
+          hint: 'e.g. 0.95 or 1%',
+        };
       }
       const v = Number(text);
-      if (v > 1) return { ok: false, message: `\`${label}\` is a fraction from 0 to 1, got ${text}`, hint: `write ${text}% for a percentage` };
+      if (v > 1)
+        return {
+          ok: false,
+          message: `\`${label}\` is a fraction from 0 to 1, got ${text}`,
+          hint: `write ${text}% for a percentage`,
+        };
       return { ok: true, value: v };
     }
     case 'count':
     case 'number': {
       if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text)) {
-        return { ok: false, message: `\`${label}\` is a plain number, got \`${text}\``, hint: info.kind === 'count' ? 'e.g. 1000 (no unit)' : 'e.g. 0.5 (no unit)' };
+        return {
+          ok: false,
+          message: `\`${label}\` is a plain number, got \`${text}\``,
+          hint: info.kind === 'count' ? 'e.g. 1000 (no unit)' : 'e.g. 0.5 (no unit)',
+        };
       }
       const v = Number(text);
       if (info.kind === 'count' && v < 0) return { ok: false, message: `\`${label}\` is a count; ${text} is negative` };
       return { ok: true, value: v };
     }
     case 'bool': {
-      if (op !== '==' && op !== '!=') return { ok: false, message: `\`${label}\` is true or false; compare it with == or !=`, hint: `e.g. ${label} == false` };
-      if (text !== 'true' && text !== 'false') return { ok: false, message: `\`${label}\` is true or false, got \`${text}\``, hint: `e.g. ${label} == false` };
+      if (op !== '==' && op !== '!=')
+        return {
+          ok: false,
+          message: `\`${label}\` is true or false; compare it with == or !=`,
+          hint: `e.g. ${label} == false`,
+        };
+      if (text !== 'true' && text !== 'false')
+        return { ok: false, message: `\`${label}\` is true or false, got \`${text}\``, hint: `e.g. ${label} == false` };
       return { ok: true, value: text === 'true' ? 1 : 0 };
     }
   }
@@ -186,15 +269,21 @@ function parseValue(metric: string, info: MetricInfo, op: Comparator, text: stri
 function unmet(metric: string, info: MetricInfo, name: string, f: ScenarioFacts): string | undefined {
   switch (info.requires) {
     case 'openai':
-      return f.protocol === 'openai' ? undefined : `\`${metric}\` is recorded by protocol openai only; scenario \`${name}\` uses ${f.protocol}`;
+      return f.protocol === 'openai'
+        ? undefined
+        : `\`${metric}\` is recorded by protocol openai only; scenario \`${name}\` uses ${f.protocol}`;
     case 'quality':
       return f.quality ? undefined : `\`${metric}\` needs \`quality\` in scenario \`${name}\``;
     case 'classification':
       if (!f.quality) return `\`${metric}\` needs \`quality\` in scenario \`${name}\``;
-      return f.quality.task === 'classification' ? undefined : `\`${metric}\` is for classification; scenario \`${name}\` has quality.task ${f.quality.task} (use mae or rmse)`;
+      return f.quality.task === 'classification'
+        ? undefined
+        : `\`${metric}\` is for classification; scenario \`${name}\` has quality.task ${f.quality.task} (use mae or rmse)`;
     case 'regression':
       if (!f.quality) return `\`${metric}\` needs \`quality\` in scenario \`${name}\``;
-      return f.quality.task === 'regression' ? undefined : `\`${metric}\` is for regression; scenario \`${name}\` has quality.task ${f.quality.task} (use accuracy)`;
+      return f.quality.task === 'regression'
+        ? undefined
+        : `\`${metric}\` is for regression; scenario \`${name}\` has quality.task ${f.quality.task} (use accuracy)`;
     case 'golden':
       return f.quality?.golden ? undefined : `\`${metric}\` needs \`quality.golden\` in scenario \`${name}\``;
     case 'reference':
@@ -212,20 +301,29 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
   const expr = expression.trim();
   if (expr === '') return fail('empty threshold', 'e.g. p99 < 250ms');
   const opAt = expr.search(/[<>=!]/);
-  if (opAt < 0) return fail(`\`${expr}\` has no comparison`, 'write metric OP value with OP one of < <= > >= == !=, e.g. p99 < 250ms');
+  if (opAt < 0)
+    return fail(
+      `\`${expr}\` has no comparison`,
+      'write metric OP value with OP one of < <= > >= == !=, e.g. p99 < 250ms',
+    );
   const opMatch = /^[<>=!]+/.exec(expr.slice(opAt));
   const opText = opMatch ? opMatch[0] : '';
   const left = expr.slice(0, opAt).trim();
   const right = expr.slice(opAt + opText.length).trim();
   if (!(COMPARATORS as readonly string[]).includes(opText)) {
     const fix: Record<string, string> = { '=': '==', '=>': '>=', '=<': '<=', '===': '==', '!==': '!=', '<>': '!=' };
-    return fail(`unknown comparison \`${opText}\``, fix[opText] ? `write ${fix[opText]}` : 'use one of < <= > >= == !=');
+    return fail(
+      `unknown comparison \`${opText}\``,
+      fix[opText] ? `write ${fix[opText]}` : 'use one of < <= > >= == !=',
+    );
   }
   const op = opText as Comparator;
   if (left === '') return fail('the threshold has no metric before the comparison', 'e.g. p99 < 250ms');
   if (right === '') return fail('the threshold has no value after the comparison', 'e.g. p99 < 250ms');
-  if (/\s/.test(left)) return fail(`\`${left}\` contains spaces`, 'write [scenario[/group].]metric[.stat], e.g. steady.latency.p99');
-  if (/\s/.test(right)) return fail(`value \`${right}\` contains spaces`, `write it without spaces: ${right.replace(/\s+/g, '')}`);
+  if (/\s/.test(left))
+    return fail(`\`${left}\` contains spaces`, 'write [scenario[/group].]metric[.stat], e.g. steady.latency.p99');
+  if (/\s/.test(right))
+    return fail(`value \`${right}\` contains spaces`, `write it without spaces: ${right.replace(/\s+/g, '')}`);
 
   let scenario: string | undefined;
   let group: string | undefined;
@@ -252,7 +350,11 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
       }
       if (!found) {
         const dot = rest.indexOf('.');
-        if (dot <= 0) return fail(`\`${left}\` has no metric after the group`, 'write scenario/group.metric, e.g. steady/digits-v2.accuracy');
+        if (dot <= 0)
+          return fail(
+            `\`${left}\` has no metric after the group`,
+            'write scenario/group.metric, e.g. steady/digits-v2.accuracy',
+          );
         group = rest.slice(0, dot);
         metricText = rest.slice(dot + 1);
       }
@@ -288,7 +390,10 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
   if (!m.ok) return m;
   const info = METRICS[m.metric];
   if (info.runWide && scenario !== undefined) {
-    return fail(`\`${m.metric}\` is a property of the whole run, not of a scenario`, `write \`${m.metric} ${op} ${right}\``);
+    return fail(
+      `\`${m.metric}\` is a property of the whole run, not of a scenario`,
+      `write \`${m.metric} ${op} ${right}\``,
+    );
   }
 
   if (ctx && scenario !== undefined) {
@@ -298,8 +403,13 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
       return fail(`unknown scenario \`${scenario}\``, didYouMean(scenario, names, 'scenarios'));
     }
     if (group !== undefined) {
-      if (!facts.groups) return fail(`scenario \`${scenario}\` has no groups (groups are the models of a \`mix\`)`, `write ${scenario}.${metricText}`);
-      if (!facts.groups.includes(group)) return fail(`scenario \`${scenario}\` has no group \`${group}\``, didYouMean(group, facts.groups, 'groups'));
+      if (!facts.groups)
+        return fail(
+          `scenario \`${scenario}\` has no groups (groups are the models of a \`mix\`)`,
+          `write ${scenario}.${metricText}`,
+        );
+      if (!facts.groups.includes(group))
+        return fail(`scenario \`${scenario}\` has no group \`${group}\``, didYouMean(group, facts.groups, 'groups'));
     }
     const why = unmet(m.metric, info, scenario, facts);
     if (why) return fail(why);

@@ -148,7 +148,12 @@ export interface ScenarioPlan {
    * torchserve: body of a request — `json` (the row's input values as a JSON array, the default) or
    * `raw` bytes from a data column (`column`; `encoding` utf8 text, base64, or `file` = a path to read).
    */
-  torchserve?: { payload: 'json' | 'raw'; column?: string; encoding?: 'utf8' | 'base64' | 'file'; contentType?: string };
+  torchserve?: {
+    payload: 'json' | 'raw';
+    column?: string;
+    encoding?: 'utf8' | 'base64' | 'file';
+    contentType?: string;
+  };
 
   data?: DataPlan;
   synthetic?: SyntheticPlan;
@@ -268,7 +273,16 @@ export type RolloutAction =
  * A resolved `profile:` section: one type per kind, keyed by `type`, so the compiler knows which
  * fields a kind has. Every default is resolved (the spec in syntax.ts declares them).
  */
-export type ProfilePlan = LoadProfile | StressProfile | SoakProfile | SpikeProfile | BurstProfile | SweepProfile | CapacityProfile | RolloutProfile | ReplayProfile;
+export type ProfilePlan =
+  | LoadProfile
+  | StressProfile
+  | SoakProfile
+  | SpikeProfile
+  | BurstProfile
+  | SweepProfile
+  | CapacityProfile
+  | RolloutProfile
+  | ReplayProfile;
 
 /** The profile plan of one kind: `ProfileOf<'soak'>` is `SoakProfile`. */
 export type ProfileOf<T extends ProfileType> = Extract<ProfilePlan, { type: T }>;
@@ -306,18 +320,18 @@ export type StressStep = { rateStep: number; factor?: undefined } | { factor: nu
 
 export type StressProfile = SingleRunProfileBase &
   StressStep & {
-  type: 'stress';
-  startRate: number;
-  /** Highest rate tried. */
-  maxRate: number;
-  stepDurationMs: number;
-  /** Time bound of the whole run. */
-  maxDurationMs?: number;
-  /** Stop after this many consecutive failing steps. */
-  stopAfter: number;
-  /** A step with a larger error rate fails even without thresholds (fraction). */
-  errorLimit: number;
-};
+    type: 'stress';
+    startRate: number;
+    /** Highest rate tried. */
+    maxRate: number;
+    stepDurationMs: number;
+    /** Time bound of the whole run. */
+    maxDurationMs?: number;
+    /** Stop after this many consecutive failing steps. */
+    stopAfter: number;
+    /** A step with a larger error rate fails even without thresholds (fraction). */
+    errorLimit: number;
+  };
 
 export type SoakProfile = SingleRunProfileBase &
   SteadyLoad & {

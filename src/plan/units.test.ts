@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PreflightError } from '../core/errors.js';
-import { formatDuration, parseDuration, parsePercent, parseRate, tryParseDuration, tryParsePercent, tryParseRate } from './units.js';
+import {
+  formatDuration,
+  parseDuration,
+  parsePercent,
+  parseRate,
+  tryParseDuration,
+  tryParsePercent,
+  tryParseRate,
+} from './units.js';
 
 test('durations: valid', () => {
   const table: Array<[string, number]> = [
@@ -49,7 +57,10 @@ test('durations: invalid, with hints', () => {
 });
 
 test('parseDuration throws a PreflightError with a problem', () => {
-  assert.throws(() => parseDuration('30'), (e: unknown) => e instanceof PreflightError && e.code === 'E_ARGS' && /add a unit/.test(e.problems[0].hint ?? ''));
+  assert.throws(
+    () => parseDuration('30'),
+    (e: unknown) => e instanceof PreflightError && e.code === 'E_ARGS' && /add a unit/.test(e.problems[0].hint ?? ''),
+  );
 });
 
 test('rates: valid', () => {

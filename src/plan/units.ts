@@ -29,8 +29,10 @@ export function tryParseRate(input: string | number): UnitResult {
   }
   const s = input.trim();
   if (s === '') return { ok: false, message: 'rate is empty', hint: 'write a rate like 200/s, 12k/m or 3000/h' };
-  if (isBareNumber(s)) return { ok: false, message: `rate \`${s}\` has no unit`, hint: `add a unit, e.g. ${s.replace(/^\+/, '')}/s` };
-  if (s.startsWith('-')) return { ok: false, message: `rate \`${s}\` is negative`, hint: 'rates are 0 or more, e.g. 0/s' };
+  if (isBareNumber(s))
+    return { ok: false, message: `rate \`${s}\` has no unit`, hint: `add a unit, e.g. ${s.replace(/^\+/, '')}/s` };
+  if (s.startsWith('-'))
+    return { ok: false, message: `rate \`${s}\` is negative`, hint: 'rates are 0 or more, e.g. 0/s' };
   const m = new RegExp(`^(${NUMBER})([kM]?)(?:/(s|m|h))?$`).exec(s);
   if (m && m[3]) {
     const n = Number(m[1]) * (m[2] === 'k' ? 1e3 : m[2] === 'M' ? 1e6 : 1);
@@ -43,27 +45,59 @@ export function tryParseRate(input: string | number): UnitResult {
     const num = `${loose[1]}${loose[2] === 'K' ? 'k' : loose[2]}`;
     const unit = loose[3].toLowerCase();
     const map: Record<string, string> = {
-      s: 's', sec: 's', secs: 's', second: 's', seconds: 's', rps: 's', qps: 's', ps: 's',
-      m: 'm', min: 'm', mins: 'm', minute: 'm', minutes: 'm', rpm: 'm', pm: 'm',
-      h: 'h', hr: 'h', hrs: 'h', hour: 'h', hours: 'h', rph: 'h',
+      s: 's',
+      sec: 's',
+      secs: 's',
+      second: 's',
+      seconds: 's',
+      rps: 's',
+      qps: 's',
+      ps: 's',
+      m: 'm',
+      min: 'm',
+      mins: 'm',
+      minute: 'm',
+      minutes: 'm',
+      rpm: 'm',
+      pm: 'm',
+      h: 'h',
+      hr: 'h',
+      hrs: 'h',
+      hour: 'h',
+      hours: 'h',
+      rph: 'h',
     };
     const to = map[unit];
     if (to) return { ok: false, message: `\`${s}\` is not a valid rate`, hint: `write ${num}/${to}` };
     if (unit === 'ms' || unit === 'us' || unit === 'd') {
-      return { ok: false, message: `unknown rate unit \`/${loose[3]}\` in \`${s}\``, hint: 'rate units are /s, /m and /h, e.g. 200/s' };
+      return {
+        ok: false,
+        message: `unknown rate unit \`/${loose[3]}\` in \`${s}\``,
+        hint: 'rate units are /s, /m and /h, e.g. 200/s',
+      };
     }
-    return { ok: false, message: `unknown rate unit \`${loose[3] || loose[2]}\` in \`${s}\``, hint: 'write a number, an optional k or M, and /s, /m or /h, e.g. 200/s or 12k/m' };
+    return {
+      ok: false,
+      message: `unknown rate unit \`${loose[3] || loose[2]}\` in \`${s}\``,
+      hint: 'write a number, an optional k or M, and /s, /m or /h, e.g. 200/s or 12k/m',
+    };
   }
-  return { ok: false, message: `\`${s}\` is not a rate`, hint: 'write a number, an optional k or M, and /s, /m or /h, e.g. 200/s or 12k/m' };
+  return {
+    ok: false,
+    message: `\`${s}\` is not a rate`,
+    hint: 'write a number, an optional k or M, and /s, /m or /h, e.g. 200/s or 12k/m',
+  };
 }
 
 /** Parses `1%` into 0.01. */
 export function tryParsePercent(input: string | number): UnitResult {
-  if (typeof input === 'number') return { ok: false, message: `percentage ${input} has no % sign`, hint: `write ${input}%` };
+  if (typeof input === 'number')
+    return { ok: false, message: `percentage ${input} has no % sign`, hint: `write ${input}%` };
   const s = input.trim();
   const m = new RegExp(`^(${NUMBER})%$`).exec(s);
   if (m) return { ok: true, value: round(Number(m[1]) / 100) };
-  if (/^\d+(\.\d+)?\s+%$/.test(s)) return { ok: false, message: `percentage \`${s}\` contains a space`, hint: `write ${s.replace(/\s+/g, '')}` };
+  if (/^\d+(\.\d+)?\s+%$/.test(s))
+    return { ok: false, message: `percentage \`${s}\` contains a space`, hint: `write ${s.replace(/\s+/g, '')}` };
   return { ok: false, message: `\`${s}\` is not a percentage`, hint: 'write a number followed by %, e.g. 1% or 0.5%' };
 }
 
@@ -92,7 +126,13 @@ export function formatDuration(ms: number): string {
   if (ms === 0) return '0s';
   let rest = Math.round(ms * 1000); // µs
   const parts: string[] = [];
-  const steps: Array<[string, number]> = [['h', 3_600_000_000], ['m', 60_000_000], ['s', 1_000_000], ['ms', 1000], ['us', 1]];
+  const steps: Array<[string, number]> = [
+    ['h', 3_600_000_000],
+    ['m', 60_000_000],
+    ['s', 1_000_000],
+    ['ms', 1000],
+    ['us', 1],
+  ];
   for (const [u, size] of steps) {
     const n = Math.floor(rest / size);
     if (n > 0) {

@@ -30,7 +30,10 @@ function tail(s: string): string {
   return s.length > TAIL ? `…${s.slice(-TAIL)}` : s;
 }
 
-export async function runAction(action: RolloutAction, opts: { timeoutMs: number; signal?: AbortSignal; tls?: TlsOptions }): Promise<ActionResult> {
+export async function runAction(
+  action: RolloutAction,
+  opts: { timeoutMs: number; signal?: AbortSignal; tls?: TlsOptions },
+): Promise<ActionResult> {
   const t0 = performance.now();
   const dur = (): number => Math.round(performance.now() - t0) / 1000;
   if (action.kind === 'http') {
@@ -48,11 +51,27 @@ export async function runAction(action: RolloutAction, opts: { timeoutMs: number
       });
       const text = await res.body.text();
       const ok = res.statusCode >= 200 && res.statusCode < 300;
-      return { ok, kind: 'http', display: action.display, duration_s: dur(), status: res.statusCode, timed_out: false, output_tail: tail(text) };
+      return {
+        ok,
+        kind: 'http',
+        display: action.display,
+        duration_s: dur(),
+        status: res.statusCode,
+        timed_out: false,
+        output_tail: tail(text),
+      };
     } catch (e) {
       const err = e as Error & { code?: string };
       const timedOut = /Timeout/i.test(err.code ?? '') || /timeout/i.test(err.message);
-      return { ok: false, kind: 'http', display: action.display, duration_s: dur(), timed_out: timedOut, output_tail: '', error: err.message };
+      return {
+        ok: false,
+        kind: 'http',
+        display: action.display,
+        duration_s: dur(),
+        timed_out: timedOut,
+        output_tail: '',
+        error: err.message,
+      };
     } finally {
       dispatcher?.close().catch(() => {});
     }
@@ -67,13 +86,28 @@ export async function runAction(action: RolloutAction, opts: { timeoutMs: number
       clearTimeout(timer);
       clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
-      resolve({ kind: 'run', display: action.display, duration_s: dur(), timed_out: timedOut, output_tail: tail(out), ...r });
+      resolve({
+        kind: 'run',
+        display: action.display,
+        duration_s: dur(),
+        timed_out: timedOut,
+        output_tail: tail(out),
+        ...r,
+      });
     };
     let child: ReturnType<typeof spawn>;
     try {
       child = spawn(action.argv[0], action.argv.slice(1), { shell: false, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
-      resolve({ ok: false, kind: 'run', display: action.display, duration_s: dur(), timed_out: false, output_tail: '', error: (e as Error).message });
+      resolve({
+        ok: false,
+        kind: 'run',
+        display: action.display,
+        duration_s: dur(),
+        timed_out: false,
+        output_tail: '',
+        error: (e as Error).message,
+      });
       return;
     }
     const collect = (c: Buffer): void => {

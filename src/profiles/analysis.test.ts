@@ -7,7 +7,17 @@ import assert from 'node:assert/strict';
 import { Rng } from '../stats/random.js';
 import type { ScenarioSummary } from '../core/results.js';
 import type { ThresholdPlan } from '../plan/types.js';
-import { breakingPoint, capacitySearch, checkStep, driftOf, failureMode, kneedle, recoveryTime, steadyState, type Probe } from './analysis.js';
+import {
+  breakingPoint,
+  capacitySearch,
+  checkStep,
+  driftOf,
+  failureMode,
+  kneedle,
+  recoveryTime,
+  steadyState,
+  type Probe,
+} from './analysis.js';
 import type { WindowPoint } from './windows.js';
 
 /** A synthetic window: 1 s long starting at `t`. */
@@ -35,9 +45,24 @@ function w(t: number, o: Partial<WindowPoint> = {}): WindowPoint {
 
 test('breaking point: last rate that held, first of the failing steps that end the test', () => {
   const s = (rates: number[], ok: boolean[]) => rates.map((rate, i) => ({ rate, ok: ok[i] }));
-  assert.deepEqual(breakingPoint(s([100, 200, 300, 400], [true, true, false, false])), { lastGood: 200, firstBad: 300, index: 2, transient: [] });
-  assert.deepEqual(breakingPoint(s([100, 200], [true, true])), { lastGood: 200, firstBad: null, index: -1, transient: [] });
-  assert.deepEqual(breakingPoint(s([100, 200], [false, false])), { lastGood: null, firstBad: 100, index: 0, transient: [] });
+  assert.deepEqual(breakingPoint(s([100, 200, 300, 400], [true, true, false, false])), {
+    lastGood: 200,
+    firstBad: 300,
+    index: 2,
+    transient: [],
+  });
+  assert.deepEqual(breakingPoint(s([100, 200], [true, true])), {
+    lastGood: 200,
+    firstBad: null,
+    index: -1,
+    transient: [],
+  });
+  assert.deepEqual(breakingPoint(s([100, 200], [false, false])), {
+    lastGood: null,
+    firstBad: 100,
+    index: 0,
+    transient: [],
+  });
   // A blip that a higher rate survives is transient, not the break.
   const bp = breakingPoint(s([100, 200, 300, 400, 500], [true, false, true, false, false]));
   assert.equal(bp.lastGood, 300);
@@ -46,7 +71,16 @@ test('breaking point: last rate that held, first of the failing steps that end t
 });
 
 test('failure mode: shedding with 503 and flat latency is graceful', () => {
-  const pts = Array.from({ length: 20 }, (_, i) => w(i, { requests: 300, ok: 200, errors: { http_5xx: 100 }, counters: { 'status.503': 100 }, p50: 40 + (i % 3), p99: 90 + (i % 4) }));
+  const pts = Array.from({ length: 20 }, (_, i) =>
+    w(i, {
+      requests: 300,
+      ok: 200,
+      errors: { http_5xx: 100 },
+      counters: { 'status.503': 100 },
+      p50: 40 + (i % 3),
+      p99: 90 + (i % 4),
+    }),
+  );
   const ev = failureMode(pts);
   assert.equal(ev.mode, 'graceful');
   assert.ok(Math.abs(ev.shed_fraction - 1 / 3) < 1e-3, String(ev.shed_fraction));
@@ -64,9 +98,13 @@ test('failure mode: latency growing without bound is catastrophic, even with no 
 });
 
 test('failure mode: timeouts and connection errors are catastrophic; other errors with bounded latency are degraded', () => {
-  const timeouts = Array.from({ length: 10 }, (_, i) => w(i, { requests: 100, ok: 95, errors: { timeout: 3, connection_reset: 2 } }));
+  const timeouts = Array.from({ length: 10 }, (_, i) =>
+    w(i, { requests: 100, ok: 95, errors: { timeout: 3, connection_reset: 2 } }),
+  );
   assert.equal(failureMode(timeouts).mode, 'catastrophic');
-  const fiveHundreds = Array.from({ length: 10 }, (_, i) => w(i, { requests: 100, ok: 80, errors: { http_5xx: 20 }, counters: { 'status.500': 20 } }));
+  const fiveHundreds = Array.from({ length: 10 }, (_, i) =>
+    w(i, { requests: 100, ok: 80, errors: { http_5xx: 20 }, counters: { 'status.500': 20 } }),
+  );
   const ev = failureMode(fiveHundreds);
   assert.equal(ev.mode, 'degraded');
   assert.ok(Math.abs(ev.other_error_fraction - 0.2) < 1e-9);
@@ -81,7 +119,12 @@ test('recovery time on a deterministic series: known to the window', () => {
   for (let t = 10; t < 15; t++) pts.push(w(t, { p99: 800, ok: 95 }));
   for (let t = 15; t < 19; t++) pts.push(w(t, { p99: 400 - 80 * (t - 15) }));
   for (let t = 19; t < 40; t++) pts.push(w(t, { p99: 11 }));
-  const r = recoveryTime(pts, { fromS: 2, toS: 10 }, 15, { latencyTolerance: 0.2, marginMs: 5, errorTolerance: 0.01, windows: 3 });
+  const r = recoveryTime(pts, { fromS: 2, toS: 10 }, 15, {
+    latencyTolerance: 0.2,
+    marginMs: 5,
+    errorTolerance: 0.01,
+    windows: 3,
+  });
   assert.equal(r.recovered, true);
   assert.equal(r.recovery_s, 4);
   assert.equal(r.recovered_at_s, 19);
@@ -95,16 +138,29 @@ test('recovery needs N consecutive good windows; empty windows and errors are no
   for (let t = 0; t < 10; t++) pts.push(w(t));
   pts.push(w(10, { p99: 500 }));
   pts.push(w(11), w(12, { requests: 0, ok: 0, p99: null }), w(13), w(14, { ok: 90 }), w(15), w(16), w(17));
-  const r = recoveryTime(pts, { fromS: 0, toS: 10 }, 10, { latencyTolerance: 0.2, marginMs: 5, errorTolerance: 0.01, windows: 3 });
+  const r = recoveryTime(pts, { fromS: 0, toS: 10 }, 10, {
+    latencyTolerance: 0.2,
+    marginMs: 5,
+    errorTolerance: 0.01,
+    windows: 3,
+  });
   assert.equal(r.recovery_s, 5);
-  const never = recoveryTime(pts.slice(0, 14), { fromS: 0, toS: 10 }, 10, { latencyTolerance: 0.2, marginMs: 5, errorTolerance: 0.01, windows: 3 });
+  const never = recoveryTime(pts.slice(0, 14), { fromS: 0, toS: 10 }, 10, {
+    latencyTolerance: 0.2,
+    marginMs: 5,
+    errorTolerance: 0.01,
+    windows: 3,
+  });
   assert.equal(never.recovered, false);
   assert.equal(never.recovery_s, null);
 });
 
 test('steady state: the last windows agree within the tolerance on throughput and p99', () => {
   const rule = { tolerance: 0.1, windows: 3 };
-  assert.equal(steadyState([w(0, { p99: 50 }), w(1, { p99: 10 }), w(2, { p99: 10.5 }), w(3, { p99: 10.9 })], rule).steady, true);
+  assert.equal(
+    steadyState([w(0, { p99: 50 }), w(1, { p99: 10 }), w(2, { p99: 10.5 }), w(3, { p99: 10.9 })], rule).steady,
+    true,
+  );
   const noisy = steadyState([w(0), w(1, { p99: 10 }), w(2, { p99: 12 })], rule);
   assert.equal(noisy.steady, false);
   assert.ok(Math.abs(noisy.p99_spread - 0.2) < 1e-9);
@@ -125,7 +181,13 @@ test('knee (Kneedle) of an M/M/1-like throughput–latency curve is just before 
   assert.ok(k.score > 0.5);
   // A straight line has no knee; neither do fewer than 3 points.
   assert.equal(kneedle([1, 2, 3, 4, 5].map((x) => ({ x, y: 2 * x }))).index, -1);
-  assert.equal(kneedle([{ x: 1, y: 1 }, { x: 2, y: 5 }]).index, -1);
+  assert.equal(
+    kneedle([
+      { x: 1, y: 1 },
+      { x: 2, y: 5 },
+    ]).index,
+    -1,
+  );
 });
 
 test('knee of a saturating fixed-capacity server sits at the capacity', () => {
@@ -175,7 +237,10 @@ test('capacity search: when the start fails it halves; when the maximum holds it
     all.push({ rate: m.next!, ok: true });
     m = capacitySearch(all, { start: 100, maxRate: 700, precision: { relative: 0.1 } });
   }
-  assert.deepEqual(all.map((p) => p.rate), [100, 200, 400, 700]);
+  assert.deepEqual(
+    all.map((p) => p.rate),
+    [100, 200, 400, 700],
+  );
   assert.equal(m.hi, null);
   assert.match(m.reason!, /maximum rate/);
   // Nothing holds down to the minimum: done with lo = 0.
@@ -186,7 +251,10 @@ test('capacity search: when the start fails it halves; when the maximum holds it
     n = capacitySearch(none, { start: 64, maxRate: 700, precision: { relative: 0.1 }, minRate: 4 });
   }
   assert.equal(n.lo, 0);
-  assert.deepEqual(none.map((p) => p.rate), [64, 32, 16, 8, 4]);
+  assert.deepEqual(
+    none.map((p) => p.rate),
+    [64, 32, 16, 8, 4],
+  );
 });
 
 function ar1(n: number, phi: number, sd: number, seed: number): number[] {
@@ -199,20 +267,47 @@ test('drift: a steady leak is detected with its rate per hour; AR(1) noise is no
   const opts = { alpha: 0.05, minChange: 0.1, minErrorChange: 0.01 };
   // 60 one-minute buckets: memory 500 MiB growing 60 MiB/h, AR(1) noise of 5 MiB.
   const xs = Array.from({ length: 60 }, (_, i) => i * 60 + 30);
-  const leak = driftOf('memory', 'MiB', xs, ar1(60, 0.6, 5, 1).map((e, i) => 500 + i + e), opts);
+  const leak = driftOf(
+    'memory',
+    'MiB',
+    xs,
+    ar1(60, 0.6, 5, 1).map((e, i) => 500 + i + e),
+    opts,
+  );
   assert.equal(leak.drifting, true);
   assert.ok(leak.ci_per_hour[0] < 60 && leak.ci_per_hour[1] > 60, `CI ${leak.ci_per_hour}`);
   assert.ok(Math.abs(leak.per_hour - 60) < 15, String(leak.per_hour));
   // Significant but tiny (0.5% over the run): not called drift.
-  const tiny = driftOf('memory', 'MiB', xs, xs.map((_, i) => 500 + i * 0.04 + 0.001 * (i % 2)), opts);
+  const tiny = driftOf(
+    'memory',
+    'MiB',
+    xs,
+    xs.map((_, i) => 500 + i * 0.04 + 0.001 * (i % 2)),
+    opts,
+  );
   assert.equal(tiny.significant, true);
   assert.equal(tiny.drifting, false);
   // Latency going down is not drift either.
-  assert.equal(driftOf('p99', 'ms', xs, xs.map((_, i) => 100 - i), opts).drifting, false);
+  assert.equal(
+    driftOf(
+      'p99',
+      'ms',
+      xs,
+      xs.map((_, i) => 100 - i),
+      opts,
+    ).drifting,
+    false,
+  );
   let significant = 0;
   let drifting = 0;
   for (let s = 0; s < 300; s++) {
-    const d = driftOf('p99', 'ms', xs, ar1(60, 0.7, 2, 1000 + s).map((e) => 50 + e), opts);
+    const d = driftOf(
+      'p99',
+      'ms',
+      xs,
+      ar1(60, 0.7, 2, 1000 + s).map((e) => 50 + e),
+      opts,
+    );
     if (d.significant) significant++;
     if (d.drifting) drifting++;
   }
@@ -223,18 +318,58 @@ test('drift: a steady leak is detected with its rate per hour; AR(1) noise is no
 test('drift of the error rate needs an absolute change of at least minErrorChange', () => {
   const xs = Array.from({ length: 30 }, (_, i) => i * 10);
   const opts = { alpha: 0.05, minChange: 0.1, minErrorChange: 0.01 };
-  assert.equal(driftOf('error_rate', 'fraction', xs, xs.map((_, i) => 0.001 * i), opts).drifting, true);
-  assert.equal(driftOf('error_rate', 'fraction', xs, xs.map((_, i) => 0.0001 * i), opts).drifting, false);
+  assert.equal(
+    driftOf(
+      'error_rate',
+      'fraction',
+      xs,
+      xs.map((_, i) => 0.001 * i),
+      opts,
+    ).drifting,
+    true,
+  );
+  assert.equal(
+    driftOf(
+      'error_rate',
+      'fraction',
+      xs,
+      xs.map((_, i) => 0.0001 * i),
+      opts,
+    ).drifting,
+    false,
+  );
 });
 
 test('checkStep: thresholds, error limit and minimum throughput on one step', () => {
   const subject = {
-    requests: 1000, ok: 970, error_rate: 0.03, throughput: 90, errors: { http_5xx: 30 }, counters: {}, histograms: {},
+    requests: 1000,
+    ok: 970,
+    error_rate: 0.03,
+    throughput: 90,
+    errors: { http_5xx: 30 },
+    counters: {},
+    histograms: {},
     latency_ms: { count: 1000, min: 1, mean: 20, p50: 10, p90: 40, p95: 60, p99: 120, p999: 200, max: 300 },
   } as unknown as ScenarioSummary;
   const th: ThresholdPlan[] = [
-    { expression: 'p99 < 100ms', metric: 'latency', stat: 'p99', op: '<', value: 100, abortOnFail: false, delayAbortEvalMs: 0 },
-    { expression: 'p50 < 50ms', metric: 'latency', stat: 'p50', op: '<', value: 50, abortOnFail: false, delayAbortEvalMs: 0 },
+    {
+      expression: 'p99 < 100ms',
+      metric: 'latency',
+      stat: 'p99',
+      op: '<',
+      value: 100,
+      abortOnFail: false,
+      delayAbortEvalMs: 0,
+    },
+    {
+      expression: 'p50 < 50ms',
+      metric: 'latency',
+      stat: 'p50',
+      op: '<',
+      value: 50,
+      abortOnFail: false,
+      delayAbortEvalMs: 0,
+    },
   ];
   const c = checkStep(th, subject, { errorLimit: 0.05, minThroughput: 0.95, offered: 100 });
   assert.equal(c.ok, false);

@@ -40,12 +40,27 @@ export interface StepCheck {
  * Unscoped thresholds evaluated on one step or phase (its ScenarioSummary), plus an optional error
  * limit and minimum throughput (fraction of `offered`).
  */
-export function checkStep(thresholds: readonly ThresholdPlan[], subject: ScenarioSummary, extra: { errorLimit?: number; minThroughput?: number; offered?: number } = {}): StepCheck {
+export function checkStep(
+  thresholds: readonly ThresholdPlan[],
+  subject: ScenarioSummary,
+  extra: { errorLimit?: number; minThroughput?: number; offered?: number } = {},
+): StepCheck {
   const results = evaluateThresholds(thresholds, { total: subject, scenarios: {} });
-  const reasons: string[] = results.filter((r) => !r.ok).map((r) => (r.value === null ? `${r.expression} (${r.note ?? 'no data'})` : `${r.expression} (was ${round(r.value)})`));
-  if (extra.errorLimit !== undefined && subject.error_rate > extra.errorLimit) reasons.push(`error rate ${round(subject.error_rate * 100, 2)}% > limit ${round(extra.errorLimit * 100, 2)}%`);
-  if (extra.minThroughput !== undefined && extra.offered !== undefined && subject.throughput < extra.minThroughput * extra.offered) {
-    reasons.push(`throughput ${round(subject.throughput, 1)}/s < ${round(extra.minThroughput * 100, 1)}% of the offered ${round(extra.offered, 1)}/s`);
+  const reasons: string[] = results
+    .filter((r) => !r.ok)
+    .map((r) =>
+      r.value === null ? `${r.expression} (${r.note ?? 'no data'})` : `${r.expression} (was ${round(r.value)})`,
+    );
+  if (extra.errorLimit !== undefined && subject.error_rate > extra.errorLimit)
+    reasons.push(`error rate ${round(subject.error_rate * 100, 2)}% > limit ${round(extra.errorLimit * 100, 2)}%`);
+  if (
+    extra.minThroughput !== undefined &&
+    extra.offered !== undefined &&
+    subject.throughput < extra.minThroughput * extra.offered
+  ) {
+    reasons.push(
+      `throughput ${round(subject.throughput, 1)}/s < ${round(extra.minThroughput * 100, 1)}% of the offered ${round(extra.offered, 1)}/s`,
+    );
   }
   if (subject.requests === 0) reasons.push('no requests completed');
   return { ok: reasons.length === 0, thresholds: results, reasons };
@@ -74,7 +89,8 @@ export function breakingPoint(steps: ReadonlyArray<{ rate: number; ok: boolean }
     if (s.ok) last = i;
   });
   const transient = steps.map((s, i) => (!s.ok && i < last ? i : -1)).filter((i) => i >= 0);
-  if (last === steps.length - 1) return { lastGood: steps.length ? steps[last].rate : null, firstBad: null, index: -1, transient };
+  if (last === steps.length - 1)
+    return { lastGood: steps.length ? steps[last].rate : null, firstBad: null, index: -1, transient };
   return { lastGood: last >= 0 ? steps[last].rate : null, firstBad: steps[last + 1].rate, index: last + 1, transient };
 }
 
@@ -138,8 +154,15 @@ export function failureMode(points: readonly WindowPoint[]): FailureEvidence {
   const start = p50s.length ? median(p50s.slice(0, third)) : null;
   const end = p50s.length ? median(p50s.slice(-third)) : null;
   const growth = start !== null && end !== null && start > 0 ? end / start : null;
-  const tr = p50s.length >= 4 ? linearTrend(p50s, pts.filter((p) => p.p50 !== null).map((p) => p.start_s)) : null;
-  const growing = tr !== null && tr.slope > 0 && tr.pValue < FAILURE_RULE.trendP && growth !== null && growth >= FAILURE_RULE.growth;
+  const tr =
+    p50s.length >= 4
+      ? linearTrend(
+          p50s,
+          pts.filter((p) => p.p50 !== null).map((p) => p.start_s),
+        )
+      : null;
+  const growing =
+    tr !== null && tr.slope > 0 && tr.pValue < FAILURE_RULE.trendP && growth !== null && growth >= FAILURE_RULE.growth;
   const ev: FailureEvidence = {
     mode: 'degraded',
     reasons: [],
@@ -159,15 +182,27 @@ export function failureMode(points: readonly WindowPoint[]): FailureEvidence {
     late_fraction: frac(late),
   };
   const pct = (x: number): string => `${round(x * 100, 1)}%`;
-  if (ev.hard_error_fraction >= FAILURE_RULE.hardErrors) ev.reasons.push(`${pct(ev.hard_error_fraction)} of requests timed out or lost their connection`);
-  if (growing) ev.reasons.push(`latency grew without bound: p50 ${round(start!, 1)} → ${round(end!, 1)} ms (×${round(growth!, 1)}, +${round(tr!.slope, 2)} ms/s, p ${tr!.pValue < 0.001 ? "< 0.001" : `= ${round(tr!.pValue, 3)}`})`);
+  if (ev.hard_error_fraction >= FAILURE_RULE.hardErrors)
+    ev.reasons.push(`${pct(ev.hard_error_fraction)} of requests timed out or lost their connection`);
+  if (growing)
+    ev.reasons.push(
+      `latency grew without bound: p50 ${round(start!, 1)} → ${round(end!, 1)} ms (×${round(growth!, 1)}, +${round(tr!.slope, 2)} ms/s, p ${tr!.pValue < 0.001 ? '< 0.001' : `= ${round(tr!.pValue, 3)}`})`,
+    );
   if (ev.reasons.length > 0) ev.mode = 'catastrophic';
   else if (failed > 0 && shed >= FAILURE_RULE.shedShare * failed) {
     ev.mode = 'graceful';
-    ev.reasons.push(`${pct(ev.shed_fraction)} of requests were shed with 429/503 while latency stayed bounded (p50 ${start === null ? '–' : round(start, 1)} → ${end === null ? '–' : round(end, 1)} ms)`);
+    ev.reasons.push(
+      `${pct(ev.shed_fraction)} of requests were shed with 429/503 while latency stayed bounded (p50 ${start === null ? '–' : round(start, 1)} → ${end === null ? '–' : round(end, 1)} ms)`,
+    );
   } else {
     ev.mode = 'degraded';
-    ev.reasons.push(failed > 0 ? `${pct(failed / Math.max(1, requests))} of requests failed, mostly not by shedding (${Object.entries(errors).map(([k, v]) => `${k} ${v}`).join(', ')}); latency stayed bounded` : 'latency rose above the SLO but stayed bounded; nothing was shed');
+    ev.reasons.push(
+      failed > 0
+        ? `${pct(failed / Math.max(1, requests))} of requests failed, mostly not by shedding (${Object.entries(errors)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}); latency stayed bounded`
+        : 'latency rose above the SLO but stayed bounded; nothing was shed',
+    );
   }
   return ev;
 }
@@ -199,16 +234,24 @@ export interface Recovery {
  * event ended; the recovery time is from the event's end to that window's start (0 when the window
  * the event ended in is already good).
  */
-export function recoveryTime(points: readonly WindowPoint[], baseline: { fromS: number; toS: number }, eventEndS: number, rule: RecoveryRule): Recovery {
+export function recoveryTime(
+  points: readonly WindowPoint[],
+  baseline: { fromS: number; toS: number },
+  eventEndS: number,
+  rule: RecoveryRule,
+): Recovery {
   const eps = 1e-6;
-  const base = points.filter((p) => p.start_s >= baseline.fromS - eps && p.start_s + p.duration_s <= baseline.toS + eps && p.requests > 0);
+  const base = points.filter(
+    (p) => p.start_s >= baseline.fromS - eps && p.start_s + p.duration_s <= baseline.toS + eps && p.requests > 0,
+  );
   const p99s = base.map((p) => p.p99).filter((x): x is number => x !== null);
   const ref = p99s.length ? quantile(p99s, 0.9) : null;
   const baseReq = base.reduce((a, p) => a + p.requests, 0);
   const baseErr = baseReq > 0 ? base.reduce((a, p) => a + (p.requests - p.ok), 0) / baseReq : 0;
   const limitP99 = ref === null ? null : Math.max(ref * (1 + rule.latencyTolerance), ref + rule.marginMs);
   const limitErr = baseErr + rule.errorTolerance;
-  const good = (p: WindowPoint): boolean => p.requests > 0 && p.p99 !== null && (limitP99 === null || p.p99 <= limitP99) && p.error_rate <= limitErr + eps;
+  const good = (p: WindowPoint): boolean =>
+    p.requests > 0 && p.p99 !== null && (limitP99 === null || p.p99 <= limitP99) && p.error_rate <= limitErr + eps;
   const after = points.filter((p) => p.start_s + p.duration_s > eventEndS + eps);
   let at: WindowPoint | null = null;
   for (let i = 0; i + rule.windows <= after.length; i++) {
@@ -245,17 +288,26 @@ export interface SteadyCheck {
  * perf_analyzer's stability rule: the last `rule.windows` measurement windows agree when, for
  * throughput and for p99 separately, max/min − 1 ≤ tolerance.
  */
-export function steadyState(points: readonly WindowPoint[], rule: Pick<SteadyRule, 'tolerance' | 'windows'>): SteadyCheck {
+export function steadyState(
+  points: readonly WindowPoint[],
+  rule: Pick<SteadyRule, 'tolerance' | 'windows'>,
+): SteadyCheck {
   const last = points.slice(-rule.windows);
   const spread = (xs: Array<number | null>): number => {
     if (xs.some((x) => x === null || !(x > 0))) return Infinity;
     const v = xs as number[];
     return Math.max(...v) / Math.min(...v) - 1;
   };
-  if (last.length < rule.windows) return { steady: false, throughput_spread: Infinity, p99_spread: Infinity, windows: last.length };
+  if (last.length < rule.windows)
+    return { steady: false, throughput_spread: Infinity, p99_spread: Infinity, windows: last.length };
   const t = spread(last.map((p) => p.throughput));
   const l = spread(last.map((p) => p.p99));
-  return { steady: t <= rule.tolerance + 1e-12 && l <= rule.tolerance + 1e-12, throughput_spread: round(t, 4), p99_spread: round(l, 4), windows: last.length };
+  return {
+    steady: t <= rule.tolerance + 1e-12 && l <= rule.tolerance + 1e-12,
+    throughput_spread: round(t, 4),
+    p99_spread: round(l, 4),
+    windows: last.length,
+  };
 }
 
 export interface Knee {
@@ -312,7 +364,8 @@ export interface SearchState {
   reason?: string;
 }
 
-const roundRate = (r: number): number => (r >= 100 ? Math.round(r) : r >= 10 ? Math.round(r * 10) / 10 : Math.round(r * 100) / 100);
+const roundRate = (r: number): number =>
+  r >= 100 ? Math.round(r) : r >= 10 ? Math.round(r * 10) / 10 : Math.round(r * 100) / 100;
 
 /**
  * The capacity search, one probe at a time: double from `start` until a probe fails (or `maxRate`
@@ -320,16 +373,27 @@ const roundRate = (r: number): number => (r >= 100 ? Math.round(r) : r >= 10 ? M
  * hi − lo ≤ precision (relative to lo, or absolute). When even `start` fails, halve down to
  * `minRate` first. Pure: the next probe follows from the probes so far.
  */
-export function capacitySearch(probes: readonly Probe[], opts: { start: number; maxRate: number; precision: { relative?: number; absolute?: number }; minRate?: number; maxSteps?: number }): SearchState {
+export function capacitySearch(
+  probes: readonly Probe[],
+  opts: {
+    start: number;
+    maxRate: number;
+    precision: { relative?: number; absolute?: number };
+    minRate?: number;
+    maxSteps?: number;
+  },
+): SearchState {
   const minRate = opts.minRate ?? opts.start / 64;
   const okRates = probes.filter((p) => p.ok).map((p) => p.rate);
   const badRates = probes.filter((p) => !p.ok).map((p) => p.rate);
   const hi = badRates.length ? Math.min(...badRates) : null;
   const lo = okRates.filter((r) => hi === null || r < hi).reduce((a, b) => Math.max(a, b), 0);
   if (probes.length === 0) return { done: false, next: roundRate(opts.start), lo: 0, hi: null };
-  if (opts.maxSteps !== undefined && probes.length >= opts.maxSteps) return { done: true, lo, hi, reason: `stopped after ${probes.length} probes (maxSteps)` };
+  if (opts.maxSteps !== undefined && probes.length >= opts.maxSteps)
+    return { done: true, lo, hi, reason: `stopped after ${probes.length} probes (maxSteps)` };
   if (hi === null) {
-    if (lo >= opts.maxRate) return { done: true, lo, hi, reason: `sustained the maximum rate tried (${opts.maxRate}/s)` };
+    if (lo >= opts.maxRate)
+      return { done: true, lo, hi, reason: `sustained the maximum rate tried (${opts.maxRate}/s)` };
     return { done: false, next: roundRate(Math.min(opts.maxRate, lo * 2)), lo, hi };
   }
   if (lo === 0) {
@@ -337,8 +401,12 @@ export function capacitySearch(probes: readonly Probe[], opts: { start: number; 
     return { done: false, next: roundRate(hi / 2), lo, hi };
   }
   const width = hi - lo;
-  const enough = opts.precision.absolute !== undefined ? width <= opts.precision.absolute + 1e-9 : width <= (opts.precision.relative ?? 0.05) * lo + 1e-9;
-  if (enough) return { done: true, lo, hi, reason: `bracketed within the precision (${roundRate(lo)}–${roundRate(hi)}/s)` };
+  const enough =
+    opts.precision.absolute !== undefined
+      ? width <= opts.precision.absolute + 1e-9
+      : width <= (opts.precision.relative ?? 0.05) * lo + 1e-9;
+  if (enough)
+    return { done: true, lo, hi, reason: `bracketed within the precision (${roundRate(lo)}–${roundRate(hi)}/s)` };
   const next = roundRate((lo + hi) / 2);
   if (next <= lo || next >= hi) return { done: true, lo, hi, reason: 'the bracket cannot be split further' };
   return { done: false, next, lo, hi };
@@ -373,7 +441,13 @@ export interface DriftMetric {
  * (up, for latency, errors and memory), and the change over the analysed span is practically
  * relevant: ≥ minChange × mean (latency, memory) or ≥ minErrorChange absolute (error rate).
  */
-export function driftOf(metric: string, unit: string, xs: readonly number[], ys: readonly number[], opts: { alpha: number; minChange: number; minErrorChange: number }): DriftMetric {
+export function driftOf(
+  metric: string,
+  unit: string,
+  xs: readonly number[],
+  ys: readonly number[],
+  opts: { alpha: number; minChange: number; minErrorChange: number },
+): DriftMetric {
   const tr = linearTrend(ys, xs, { alpha: opts.alpha });
   const span = xs.length > 1 ? Math.max(...xs) - Math.min(...xs) : 0;
   const perHour = tr.slope * 3600;

@@ -23,7 +23,9 @@ after(() => dirs.removeAll());
 const tmp = (): string => dirs.make();
 
 async function profile(server: TestServer, yaml: string) {
-  const plan = parsePlan(`target: { url: ${server.url}, timeout: 10s }\nscenario: { request: { path: / }, gracefulStop: 2s }\n${yaml}`);
+  const plan = parsePlan(
+    `target: { url: ${server.url}, timeout: 10s }\nscenario: { request: { path: / }, gracefulStop: 2s }\n${yaml}`,
+  );
   const outDir = tmp();
   const r = await runProfile(plan, { outDir });
   const written = JSON.parse(fs.readFileSync(path.join(outDir, 'summary.json'), 'utf8')) as Summary;
@@ -33,7 +35,10 @@ async function profile(server: TestServer, yaml: string) {
 test('stress: a server that sheds with 503 breaks gracefully just above its capacity', async () => {
   const srv = await capacityServer({ capacity: CAPACITY, maxQueue: 10 });
   servers.push(srv);
-  const r = await profile(srv, 'profile: { type: stress, startRate: 100/s, rateStep: 50/s, maxRate: 400/s, stepDuration: 2s }\nthresholds: [ p99 < 150ms ]\n');
+  const r = await profile(
+    srv,
+    'profile: { type: stress, startRate: 100/s, rateStep: 50/s, maxRate: 400/s, stepDuration: 2s }\nthresholds: [ p99 < 150ms ]\n',
+  );
   const n = r.answer.numbers;
   assert.ok(n['last_good_rate'] === 150 || n['last_good_rate'] === 200, `last good ${n['last_good_rate']}`);
   assert.ok(n['breaking_rate'] === 200 || n['breaking_rate'] === 250, `breaking ${n['breaking_rate']}`);
@@ -52,7 +57,10 @@ test('stress: a server that sheds with 503 breaks gracefully just above its capa
 test('stress: a server whose queue grows without bound fails catastrophically', async () => {
   const srv = await capacityServer({ capacity: CAPACITY });
   servers.push(srv);
-  const r = await profile(srv, 'profile: { type: stress, startRate: 100/s, rateStep: 50/s, maxRate: 400/s, stepDuration: 2s }\nthresholds: [ p99 < 150ms ]\n');
+  const r = await profile(
+    srv,
+    'profile: { type: stress, startRate: 100/s, rateStep: 50/s, maxRate: 400/s, stepDuration: 2s }\nthresholds: [ p99 < 150ms ]\n',
+  );
   const n = r.answer.numbers;
   assert.ok(n['breaking_rate'] === 200 || n['breaking_rate'] === 250, `breaking ${n['breaking_rate']}`);
   assert.equal(n['failure_mode'], 'catastrophic', r.answer.answer);
@@ -73,14 +81,20 @@ test('capacity: doubling then bisection finds the 200/s capacity within 10%', as
   );
   const found = r.answer.numbers['max_sustainable_rate'] as number;
   const hi = r.answer.numbers['first_failing_rate'] as number;
-  assert.ok(found >= 0.85 * CAPACITY && found <= 1.02 * CAPACITY, `found ${found}/s, true ${CAPACITY}/s: ${r.answer.answer}`);
+  assert.ok(
+    found >= 0.85 * CAPACITY && found <= 1.02 * CAPACITY,
+    `found ${found}/s, true ${CAPACITY}/s: ${r.answer.answer}`,
+  );
   assert.ok(hi > CAPACITY * 0.98 && hi - found <= 0.1 * found + 1, `bracket [${found}, ${hi}]`);
   assert.equal(r.answer.verdict, 'passed');
   assert.match(r.answer.answer, /^Sustains at most/);
   // One results folder per probe, and a top-level summary whose scenarios are the probes.
   const steps = r.answer['steps'] as Array<{ dir: string; rate: number }>;
   for (const s of steps) assert.ok(fs.existsSync(path.join(r.outDir, s.dir, 'summary.json')), s.dir);
-  assert.deepEqual(Object.keys(r.written.scenarios), steps.map((_, i) => `step-${i + 1}`));
+  assert.deepEqual(
+    Object.keys(r.written.scenarios),
+    steps.map((_, i) => `step-${i + 1}`),
+  );
   assert.ok(fs.readFileSync(path.join(r.outDir, 'intervals.ndjson'), 'utf8').split('\n').length > steps.length);
   assert.ok(r.written.thresholds.length === 2 && r.written.thresholds.every((t) => t.ok));
 });

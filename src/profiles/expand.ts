@@ -6,7 +6,17 @@ import type { Plan, PlanOf, ProfilePlan, ScenarioPlan, SteadyLoad, ThresholdPlan
 
 /** A scenario from the template, with `name` and load keys set. */
 export function fromTemplate(template: ScenarioPlan, name: string, load: Partial<ScenarioPlan>): ScenarioPlan {
-  const { executor: _e, durationMs: _d, rate: _r, concurrency: _c, stages: _s, startRate: _sr, startConcurrency: _sc, trace: _t, ...what } = template;
+  const {
+    executor: _e,
+    durationMs: _d,
+    rate: _r,
+    concurrency: _c,
+    stages: _s,
+    startRate: _sr,
+    startConcurrency: _sc,
+    trace: _t,
+    ...what
+  } = template;
   return { ...what, name, executor: 'constant-arrival-rate', startTimeMs: 0, ...load };
 }
 
@@ -47,7 +57,9 @@ export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** The load of soak and rollout: an arrival rate, or a concurrency. */
 function steadyLoad(p: SteadyLoad & { durationMs: number }): Partial<ScenarioPlan> {
-  return p.concurrency !== undefined ? { executor: 'constant-concurrency', concurrency: p.concurrency, durationMs: p.durationMs } : { rate: p.rate, durationMs: p.durationMs };
+  return p.concurrency !== undefined
+    ? { executor: 'constant-concurrency', concurrency: p.concurrency, durationMs: p.durationMs }
+    : { rate: p.rate, durationMs: p.durationMs };
 }
 
 /** soak, rollout: one scenario at constant load for the whole duration; thresholds over the whole run. */
@@ -57,9 +69,17 @@ export function steadyScenario(plan: PlanOf<'soak' | 'rollout'>): Expansion {
 }
 
 /** sweep / capacity: the plan of one step, at a rate (open) or a concurrency (closed), for at most `durationMs`. */
-export function stepPlan(plan: PlanOf<'sweep' | 'capacity'>, name: string, level: { mode: 'rate' | 'concurrency'; value: number }, durationMs: number): Plan {
+export function stepPlan(
+  plan: PlanOf<'sweep' | 'capacity'>,
+  name: string,
+  level: { mode: 'rate' | 'concurrency'; value: number },
+  durationMs: number,
+): Plan {
   const p = plan.profile;
-  const load: Partial<ScenarioPlan> = level.mode === 'rate' ? { rate: level.value, durationMs } : { executor: 'constant-concurrency', concurrency: level.value, durationMs };
+  const load: Partial<ScenarioPlan> =
+    level.mode === 'rate'
+      ? { rate: level.value, durationMs }
+      : { executor: 'constant-concurrency', concurrency: level.value, durationMs };
   return planWith(plan, [fromTemplate(p.template, name, load)], []);
 }
 
@@ -70,15 +90,34 @@ export function stepPlan(plan: PlanOf<'sweep' | 'capacity'>, name: string, level
 export function scaleProfile(plan: Plan, factor: number): Plan {
   const p = plan.profile;
   if (!p || factor === 1) return plan;
-  const f = (x: number | undefined): number | undefined => (x === undefined ? undefined : Math.max(1, Math.round(x * factor)));
+  const f = (x: number | undefined): number | undefined =>
+    x === undefined ? undefined : Math.max(1, Math.round(x * factor));
   // Every kind's durations by name (the kinds differ in which they have): a record, not the union.
   const q: Record<string, unknown> = { ...p };
-  for (const k of ['stepDurationMs', 'holdMs', 'maxDurationMs', 'durationMs', 'warmupMs', 'bucketMs', 'beforeMs', 'spikeMs', 'afterMs', 'atMs', 'actionTimeoutMs', 'cooldownMs']) {
+  for (const k of [
+    'stepDurationMs',
+    'holdMs',
+    'maxDurationMs',
+    'durationMs',
+    'warmupMs',
+    'bucketMs',
+    'beforeMs',
+    'spikeMs',
+    'afterMs',
+    'atMs',
+    'actionTimeoutMs',
+    'cooldownMs',
+  ]) {
     const v = q[k];
     if (typeof v === 'number' && v !== 0) q[k] = f(v);
   }
   const intervalMs = Math.max(100, Math.round(plan.options.intervalMs * factor));
-  if ('steady' in p) q['steady'] = { ...p.steady, windowMs: Math.max(intervalMs, f(p.steady.windowMs) ?? intervalMs), maxStepMs: f(p.steady.maxStepMs) };
+  if ('steady' in p)
+    q['steady'] = {
+      ...p.steady,
+      windowMs: Math.max(intervalMs, f(p.steady.windowMs) ?? intervalMs),
+      maxStepMs: f(p.steady.maxStepMs),
+    };
   if ('trace' in p) q['trace'] = { ...p.trace, speed: p.trace.speed / factor };
   q['template'] = { ...p.template, gracefulStopMs: f(p.template.gracefulStopMs) };
   return { ...plan, profile: q as unknown as ProfilePlan, options: { ...plan.options, intervalMs } };

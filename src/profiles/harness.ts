@@ -24,13 +24,22 @@ export function writeJsonFile(file: string, value: unknown, secrets: readonly st
 }
 
 /** The verdict of a profile run: the run's one decider, with the profile's answer. */
-export function profileVerdict(summary: Summary, answer: ProfileAnswer): { verdict: Summary['verdict']; exitCode: ExitCode } {
+export function profileVerdict(
+  summary: Summary,
+  answer: ProfileAnswer,
+): { verdict: Summary['verdict']; exitCode: ExitCode } {
   const { verdict, exitCode } = decideOutcome(summary, { profileFailed: answer.verdict === 'failed' });
   return { verdict, exitCode };
 }
 
 /** Puts the answer into the summary (and the verdict it implies) and rewrites summary.json. */
-export function finishSummary(summary: Summary, outDir: string, plan: Plan, answer: ProfileAnswer, memory?: MemoryStats): { summary: Summary; exitCode: ExitCode } {
+export function finishSummary(
+  summary: Summary,
+  outDir: string,
+  plan: Plan,
+  answer: ProfileAnswer,
+  memory?: MemoryStats,
+): { summary: Summary; exitCode: ExitCode } {
   if (summary.status === 'interrupted') answer.verdict = 'inconclusive';
   const failedThresholds = summary.thresholds.filter((t) => !t.ok);
   if (failedThresholds.length > 0 && answer.verdict !== 'failed' && summary.status !== 'interrupted') {
@@ -39,7 +48,14 @@ export function finishSummary(summary: Summary, outDir: string, plan: Plan, answ
   }
   summary.profiles = { ...(summary.profiles ?? {}), [answer.type]: answer };
   if (memory) {
-    summary.target_memory = { source: memory.source, samples: memory.samples, first_bytes: memory.first_bytes, last_bytes: memory.last_bytes, min_bytes: memory.min_bytes, max_bytes: memory.max_bytes };
+    summary.target_memory = {
+      source: memory.source,
+      samples: memory.samples,
+      first_bytes: memory.first_bytes,
+      last_bytes: memory.last_bytes,
+      min_bytes: memory.min_bytes,
+      max_bytes: memory.max_bytes,
+    };
   }
   const v = profileVerdict(summary, answer);
   summary.verdict = v.verdict;
@@ -65,7 +81,12 @@ export interface SingleRun {
 }
 
 /** run() of an expanded plan with the profile's memory sampling and live hooks. */
-export async function runSingle(plan: Plan, memory: MemorySource | undefined, opts: ProfileRunOptions, hooks: SingleHooks = {}): Promise<SingleRun> {
+export async function runSingle(
+  plan: Plan,
+  memory: MemorySource | undefined,
+  opts: ProfileRunOptions,
+  hooks: SingleHooks = {},
+): Promise<SingleRun> {
   const stopper = new AbortController();
   const stop = (reason: string): void => {
     if (!stopper.signal.aborted) stopper.abort(reason);
@@ -113,8 +134,12 @@ export function num(x: number | null | undefined): string {
   return Number(x.toPrecision(3)).toString();
 }
 
-export const ms = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x)} ms`);
-export const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x * 100)}%`);
+export const ms = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x)} ms`;
+export const pct = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x * 100)}%`;
 export const rate = (x: number | null | undefined): string => `${num(x)}/s`;
-export const secs = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x)} s`);
-export const r3 = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000);
+export const secs = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x)} s`;
+export const r3 = (x: number | null | undefined): number | null =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000;

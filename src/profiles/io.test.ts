@@ -69,17 +69,29 @@ test('memory is sampled from a local pid and from a /metrics URL', async () => {
 });
 
 test('rollout action: a command runs without a shell, its exit code and output are kept', async () => {
-  const ok = await runAction({ kind: 'run', argv: [process.execPath, '-e', 'console.log("rolled $HOME")'], shell: false, display: 'node -e …' }, { timeoutMs: 10_000 });
+  const ok = await runAction(
+    { kind: 'run', argv: [process.execPath, '-e', 'console.log("rolled $HOME")'], shell: false, display: 'node -e …' },
+    { timeoutMs: 10_000 },
+  );
   assert.equal(ok.ok, true);
   assert.equal(ok.exit_code, 0);
   assert.match(ok.output_tail, /rolled \$HOME/, 'no shell: $HOME is not expanded');
-  const bad = await runAction({ kind: 'run', argv: [process.execPath, '-e', 'process.exit(3)'], shell: false, display: 'exit 3' }, { timeoutMs: 10_000 });
+  const bad = await runAction(
+    { kind: 'run', argv: [process.execPath, '-e', 'process.exit(3)'], shell: false, display: 'exit 3' },
+    { timeoutMs: 10_000 },
+  );
   assert.equal(bad.ok, false);
   assert.equal(bad.exit_code, 3);
-  const missing = await runAction({ kind: 'run', argv: ['/nonexistent/preflight-cmd'], shell: false, display: 'missing' }, { timeoutMs: 10_000 });
+  const missing = await runAction(
+    { kind: 'run', argv: ['/nonexistent/preflight-cmd'], shell: false, display: 'missing' },
+    { timeoutMs: 10_000 },
+  );
   assert.equal(missing.ok, false);
   assert.match(missing.error ?? '', /ENOENT/);
-  const slow = await runAction({ kind: 'run', argv: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], shell: false, display: 'sleep' }, { timeoutMs: 300 });
+  const slow = await runAction(
+    { kind: 'run', argv: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], shell: false, display: 'sleep' },
+    { timeoutMs: 300 },
+  );
   assert.equal(slow.timed_out, true);
   assert.equal(slow.ok, false);
   assert.ok(slow.duration_s < 5, String(slow.duration_s));
@@ -94,51 +106,110 @@ test('rollout action: an HTTP call with its status and body', async () => {
       res.end(`got ${req.method} ${body}`);
     });
   });
-  const r = await runAction({ kind: 'http', method: 'POST', url: `${url}/admin/version`, headers: { 'content-type': 'application/json' }, body: '{"version":"v2"}', display: 'POST /admin/version' }, { timeoutMs: 5000 });
+  const r = await runAction(
+    {
+      kind: 'http',
+      method: 'POST',
+      url: `${url}/admin/version`,
+      headers: { 'content-type': 'application/json' },
+      body: '{"version":"v2"}',
+      display: 'POST /admin/version',
+    },
+    { timeoutMs: 5000 },
+  );
   assert.equal(r.ok, true);
   assert.equal(r.status, 200);
   assert.equal(r.output_tail, 'got POST {"version":"v2"}');
-  const g = await runAction({ kind: 'http', method: 'GET', url: `${url}/`, headers: {}, display: 'GET /' }, { timeoutMs: 5000 });
+  const g = await runAction(
+    { kind: 'http', method: 'GET', url: `${url}/`, headers: {}, display: 'GET /' },
+    { timeoutMs: 5000 },
+  );
   assert.equal(g.ok, false);
   assert.equal(g.status, 405);
 });
 
 test('traces: CSV and JSON Lines, units, ISO dates, sorting, speed, rows, and problems with line numbers', () => {
-  const csv = parseTrace('timestamp,row\n100.5,3\n100.0,1\n101.0,2\n', { format: 'csv', time: 'timestamp', unit: 's', speed: 2, row: 'row' });
+  const csv = parseTrace('timestamp,row\n100.5,3\n100.0,1\n101.0,2\n', {
+    format: 'csv',
+    time: 'timestamp',
+    unit: 's',
+    speed: 2,
+    row: 'row',
+  });
   assert.deepEqual([...csv.timesS], [0, 0.25, 0.5]);
   assert.deepEqual([...csv.rows!], [1, 3, 2]);
   assert.equal(csv.durationS, 0.5);
   const ms = parseTrace('{"t": 5000}\n{"t": 5250}\n\n', { format: 'jsonl', time: 't', unit: 'ms', speed: 1 });
   assert.deepEqual([...ms.timesS], [0, 0.25]);
-  const iso = parseTrace('ts\n2025-06-02T09:00:00Z\n2025-06-02T09:00:01.5Z\n', { format: 'csv', time: 'ts', unit: 's', speed: 1 });
-  assert.deepEqual([...iso.timesS], [0, 1.5]);
-  assert.throws(() => parseTrace('when\n1\n', { format: 'csv', time: 'timestamp', unit: 's', speed: 1, file: 't.csv' }), (e: Error & { problems?: Array<{ message: string; hint?: string }> }) => {
-    assert.match(e.problems![0].message, /no column `timestamp`/);
-    assert.match(e.problems![0].hint!, /columns: when/);
-    return true;
+  const iso = parseTrace('ts\n2025-06-02T09:00:00Z\n2025-06-02T09:00:01.5Z\n', {
+    format: 'csv',
+    time: 'ts',
+    unit: 's',
+    speed: 1,
   });
-  assert.throws(() => parseTrace('timestamp\n1\nsoon\n', { format: 'csv', time: 'timestamp', unit: 's', speed: 1 }), (e: Error & { problems?: Array<{ line?: number }> }) => e.problems![0].line === 3);
+  assert.deepEqual([...iso.timesS], [0, 1.5]);
+  assert.throws(
+    () => parseTrace('when\n1\n', { format: 'csv', time: 'timestamp', unit: 's', speed: 1, file: 't.csv' }),
+    (e: Error & { problems?: Array<{ message: string; hint?: string }> }) => {
+      assert.match(e.problems![0].message, /no column `timestamp`/);
+      assert.match(e.problems![0].hint!, /columns: when/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => parseTrace('timestamp\n1\nsoon\n', { format: 'csv', time: 'timestamp', unit: 's', speed: 1 }),
+    (e: Error & { problems?: Array<{ line?: number }> }) => e.problems![0].line === 3,
+  );
 });
 
 test('replay sharding: every request once; with a row column each shard gets the rows its data table maps back', () => {
-  const trace = parseTrace('t,row\n' + Array.from({ length: 10 }, (_, i) => `${i / 10},${(i * 7) % 10}`).join('\n') + '\n', { format: 'csv', time: 't', unit: 's', speed: 1, row: 'row' });
+  const trace = parseTrace(
+    't,row\n' + Array.from({ length: 10 }, (_, i) => `${i / 10},${(i * 7) % 10}`).join('\n') + '\n',
+    { format: 'csv', time: 't', unit: 's', speed: 1, row: 'row' },
+  );
   const shards = [0, 1, 2].map((index) => shardOfTrace(trace, { index, count: 3 }));
-  assert.equal(shards.reduce((a, s) => a + s.timesS.length, 0), 10);
+  assert.equal(
+    shards.reduce((a, s) => a + s.timesS.length, 0),
+    10,
+  );
   // Row r is sent by shard r mod 3 with sequence ⌊r / 3⌋, which src/data/order.ts maps back to row r.
   for (const s of shards) for (const seq of s.seqs) assert.ok(Number.isInteger(seq));
   const rowsOf = (k: number) => [...shards[k].seqs].map((seq) => k + seq * 3).sort((a, b) => a - b);
-  assert.deepEqual([...rowsOf(0), ...rowsOf(1), ...rowsOf(2)].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    [...rowsOf(0), ...rowsOf(1), ...rowsOf(2)].sort((a, b) => a - b),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
   const cut = shardOfTrace(trace, { index: 0, count: 1 }, { durationS: 0.45, maxRequests: 100 });
   assert.equal(cut.timesS.length, 5);
 });
 
-function record(scenario: string, t: number, latenciesMs: number[], errors: Record<string, number> = {}, extra: Partial<IntervalRecord> = {}): IntervalRecord {
+function record(
+  scenario: string,
+  t: number,
+  latenciesMs: number[],
+  errors: Record<string, number> = {},
+  extra: Partial<IntervalRecord> = {},
+): IntervalRecord {
   const h = newHistogram();
   for (const v of latenciesMs) recordClamped(h, v * 1000);
   const failed = Object.values(errors).reduce((a, b) => a + b, 0);
   return {
-    scenario, t, start_s: t, duration_s: 1, requests: latenciesMs.length, ok: latenciesMs.length - failed, errors, throughput: latenciesMs.length,
-    in_flight: 2, late: 0, latency_ms: null, service_time_ms: null, counters: {}, histograms_ms: {}, hdr: { latency: encodeHistogram(h) }, ...extra,
+    scenario,
+    t,
+    start_s: t,
+    duration_s: 1,
+    requests: latenciesMs.length,
+    ok: latenciesMs.length - failed,
+    errors,
+    throughput: latenciesMs.length,
+    in_flight: 2,
+    late: 0,
+    latency_ms: null,
+    service_time_ms: null,
+    counters: {},
+    histograms_ms: {},
+    hdr: { latency: encodeHistogram(h) },
+    ...extra,
   };
 }
 
@@ -155,7 +226,7 @@ test('windows: scenarios merged exactly per window, buckets of windows, and a su
   assert.equal(tl[0].requests, 100);
   assert.equal(tl[0].error_rate, 0.01);
   assert.ok(Math.abs(tl[0].p50! - 10) < 0.02, String(tl[0].p50));
-  assert.ok(Math.abs(tl[0].max! - 1000) < 1, 'the other scenario\'s slow request is in the merged window');
+  assert.ok(Math.abs(tl[0].max! - 1000) < 1, "the other scenario's slow request is in the merged window");
   assert.equal(tl[0].in_flight, 4);
   assert.equal(tl[0].counters['status.503'], 1);
   assert.equal(tl[0].memory, 5e6);
@@ -190,15 +261,26 @@ test('a profile analyses the windows run() wrote, without reading intervals.ndjs
       .split('\n')
       .filter((l) => l.trim())
       .map((l) => JSON.parse(l) as IntervalRecord);
-  const plan = parsePlan(`target: { url: ${url} }\noptions: { interval: 200ms }\nprofile: { type: load, rate: 20/s, steps: 2, stepDuration: 600ms, hold: 600ms }\nscenario: { request: { method: GET, path: / } }\nthresholds: [ p99 < 5s ]\n`);
+  const plan = parsePlan(
+    `target: { url: ${url} }\noptions: { interval: 200ms }\nprofile: { type: load, rate: 20/s, steps: 2, stepDuration: 600ms, hold: 600ms }\nscenario: { request: { method: GET, path: / } }\nthresholds: [ p99 < 5s ]\n`,
+  );
   const single = await runSingle(expand(plan).plan, undefined, { outDir: path.join(dir, 'single') });
   assert.ok(single.records.length >= 4, `windows: ${single.records.length}`);
   // Same records, same order; the last windows (flushed at the end of the run) included.
   assert.deepEqual(JSON.parse(JSON.stringify(single.records)), fromFile(path.join(dir, 'single')));
-  const sweep = parsePlan(`target: { url: ${url} }\noptions: { interval: 200ms }\nprofile: { type: sweep, levels: [10/s], steady: { window: 200ms, windows: 2, maxStepDuration: 1s } }\nscenario: { request: { method: GET, path: / } }\n`);
+  const sweep = parsePlan(
+    `target: { url: ${url} }\noptions: { interval: 200ms }\nprofile: { type: sweep, levels: [10/s], steady: { window: 200ms, windows: 2, maxStepDuration: 1s } }\nscenario: { request: { method: GET, path: / } }\n`,
+  );
   assert.equal(sweep.profile?.type, 'sweep');
   const sweepPlan = sweep as PlanOf<'sweep'>;
-  const step = await runStep(sweepPlan, 0, { mode: 'rate', value: 10 }, sweepPlan.profile.steady, path.join(dir, 'sweep'), {});
+  const step = await runStep(
+    sweepPlan,
+    0,
+    { mode: 'rate', value: 10 },
+    sweepPlan.profile.steady,
+    path.join(dir, 'sweep'),
+    {},
+  );
   assert.ok(step.records.length >= 2, `windows: ${step.records.length}`);
   assert.deepEqual(JSON.parse(JSON.stringify(step.records)), fromFile(step.dir));
 });

@@ -72,9 +72,16 @@ export class MemorySampler {
   private pid: number | undefined;
   readonly source: string;
 
-  constructor(private readonly src: MemorySource, private readonly tls?: TlsOptions) {
+  constructor(
+    private readonly src: MemorySource,
+    private readonly tls?: TlsOptions,
+  ) {
     this.pid = src.pid;
-    this.source = src.url ? `${src.url} ${src.metric}` : src.pidFile ? `pid from ${src.pidFile} (VmRSS)` : `pid ${src.pid} (VmRSS)`;
+    this.source = src.url
+      ? `${src.url} ${src.metric}`
+      : src.pidFile
+        ? `pid from ${src.pidFile} (VmRSS)`
+        : `pid ${src.pid} (VmRSS)`;
   }
 
   /** Starts sampling now and then every `intervalMs`. */
@@ -104,7 +111,15 @@ export class MemorySampler {
 
   stats(): MemoryStats | undefined {
     if (this.first === undefined || this.last === undefined) return undefined;
-    return { source: this.source, samples: this.n, failed: this.failed, first_bytes: this.first, last_bytes: this.last, min_bytes: this.min, max_bytes: this.max };
+    return {
+      source: this.source,
+      samples: this.n,
+      failed: this.failed,
+      first_bytes: this.first,
+      last_bytes: this.last,
+      min_bytes: this.min,
+      max_bytes: this.max,
+    };
   }
 
   get failures(): number {
@@ -136,7 +151,12 @@ export class MemorySampler {
       // The plan's TLS options apply to an https:// metrics endpoint too.
       const dispatcher = this.tls && this.src.url.startsWith('https:') ? targetAgent(this.tls) : undefined;
       try {
-        const res = await request(this.src.url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, ...(dispatcher ? { dispatcher } : {}) });
+        const res = await request(this.src.url, {
+          method: 'GET',
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+          ...(dispatcher ? { dispatcher } : {}),
+        });
         const text = await res.body.text();
         if (res.statusCode < 200 || res.statusCode >= 300) return undefined;
         return parsePrometheusMetric(text, this.src.metric);

@@ -10,14 +10,26 @@ import { finishSummary, ms, pct, r3, rate, runSingle, type SingleHooks, type Sin
 import type { Curve, Mark, ProfileAnswer, ProfileResult, ProfileRunOptions } from './types.js';
 import type { WindowPoint } from './windows.js';
 
-export const timeCurve = (title: string, points: readonly WindowPoint[], pick: (p: WindowPoint) => number | null, yLabel: string, name = yLabel): Curve => ({
+export const timeCurve = (
+  title: string,
+  points: readonly WindowPoint[],
+  pick: (p: WindowPoint) => number | null,
+  yLabel: string,
+  name = yLabel,
+): Curve => ({
   title,
   x_label: 'time (s)',
   y_label: yLabel,
-  series: [{ name, points: points.filter((p) => pick(p) !== null).map((p) => [r3(p.start_s)!, r3(pick(p))!] as [number, number]) }],
+  series: [
+    {
+      name,
+      points: points.filter((p) => pick(p) !== null).map((p) => [r3(p.start_s)!, r3(pick(p))!] as [number, number]),
+    },
+  ],
 });
 
-export const phaseMarks = (phases: readonly Phase[], label: (p: Phase) => string): Mark[] => phases.map((p) => ({ t_s: p.startS, label: label(p) }));
+export const phaseMarks = (phases: readonly Phase[], label: (p: Phase) => string): Mark[] =>
+  phases.map((p) => ({ t_s: p.startS, label: label(p) }));
 
 export function latencyLine(s: ScenarioSummary | undefined): string {
   if (!s || s.requests === 0) return 'no requests completed';
@@ -40,7 +52,12 @@ export interface Finished {
   summary: Summary;
 }
 
-export async function runExpanded(plan: Plan, opts: ProfileRunOptions, expansion: Expansion, hooks: SingleHooks = {}): Promise<Finished> {
+export async function runExpanded(
+  plan: Plan,
+  opts: ProfileRunOptions,
+  expansion: Expansion,
+  hooks: SingleHooks = {},
+): Promise<Finished> {
   const run = await runSingle(expansion.plan, memoryOf(plan), opts, hooks);
   return { run, expansion, summary: run.result.summary };
 }
@@ -51,7 +68,10 @@ export function done(f: Finished, plan: Plan, answer: ProfileAnswer): ProfileRes
     answer.numbers['memory_last_mib'] = r3(f.run.memory.last_bytes / 2 ** 20);
   } else {
     const m = memoryOf(plan);
-    if (m) f.summary.warnings.push(`target memory could not be sampled (${f.run.memoryFailures} failed samples from ${m.url ?? m.pidFile ?? `pid ${m.pid}`})`);
+    if (m)
+      f.summary.warnings.push(
+        `target memory could not be sampled (${f.run.memoryFailures} failed samples from ${m.url ?? m.pidFile ?? `pid ${m.pid}`})`,
+      );
   }
   if (f.summary.status === 'interrupted') answer.answer = `Interrupted — partial answer: ${answer.answer}`;
   const { summary, exitCode } = finishSummary(f.summary, f.run.result.outDir, plan, answer, f.run.memory);

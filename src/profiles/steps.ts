@@ -110,10 +110,19 @@ export async function runStep(
     },
   });
   const mine = scenarioRecords(all, [name]);
-  const measured: WindowPoint[] = decided ?? measurementWindows(mine.filter((r) => r.t < plannedWindows), per).slice(-rule.windows);
+  const measured: WindowPoint[] =
+    decided ??
+    measurementWindows(
+      mine.filter((r) => r.t < plannedWindows),
+      per,
+    ).slice(-rule.windows);
   const firstT = measured.length ? measured[0].t : Infinity;
   const lastT = measured.length ? measured[measured.length - 1].t + per : -Infinity;
-  const measuredSummary = summarizeRecords(mine.filter((r) => r.t >= firstT && r.t < lastT), sp.scenarios[0].executor, sp.scenarios[0].protocol);
+  const measuredSummary = summarizeRecords(
+    mine.filter((r) => r.t >= firstT && r.t < lastT),
+    sp.scenarios[0].executor,
+    sp.scenarios[0].protocol,
+  );
   const out: StepOutcome = {
     index,
     name,
@@ -144,7 +153,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** The top-level results folder of a multi-run profile: every step's windows on one timeline. */
-export function writeTopLevel(plan: MultiRunPlan, outDir: string, steps: StepOutcome[], thresholds: ThresholdResult[], interrupted: boolean): { summary: Summary; marks: Mark[] } {
+export function writeTopLevel(
+  plan: MultiRunPlan,
+  outDir: string,
+  steps: StepOutcome[],
+  thresholds: ThresholdResult[],
+  interrupted: boolean,
+): { summary: Summary; marks: Mark[] } {
   ensureDirOrThrow(outDir); // not mkdir({ recursive }): it spins forever under /proc
   writeJsonFile(path.join(outDir, 'plan.resolved.json'), redactPlan(plan), plan.secrets);
   const lines: string[] = [];
@@ -153,7 +168,10 @@ export function writeTopLevel(plan: MultiRunPlan, outDir: string, steps: StepOut
   let offsetT = 0;
   let offsetS = 0;
   for (const s of steps) {
-    marks.push({ t_s: r3(offsetS)!, label: `${s.name}: ${s.level.mode === 'rate' ? rate(s.level.value) : `${s.level.value} in flight`}` });
+    marks.push({
+      t_s: r3(offsetS)!,
+      label: `${s.name}: ${s.level.mode === 'rate' ? rate(s.level.value) : `${s.level.value} in flight`}`,
+    });
     let maxT = -1;
     let endS = 0;
     for (const r of s.records) {
@@ -170,7 +188,9 @@ export function writeTopLevel(plan: MultiRunPlan, outDir: string, steps: StepOut
   const first = steps[0]?.summary;
   const last = steps[steps.length - 1]?.summary;
   const overloaded = steps.filter((s) => s.summary.generator.overloaded);
-  const workerFailures = steps.flatMap((s) => (s.summary.generator.worker_failures ?? []).map((w) => `${s.name}: ${w}`));
+  const workerFailures = steps.flatMap((s) =>
+    (s.summary.generator.worker_failures ?? []).map((w) => `${s.name}: ${w}`),
+  );
   const template = plan.profile.template;
   const summary: Summary = {
     format: 'preflight-summary/1',
@@ -185,11 +205,23 @@ export function writeTopLevel(plan: MultiRunPlan, outDir: string, steps: StepOut
     exitCode: 0,
     thresholds,
     warnings: [
-      ...steps.flatMap((s) => s.summary.warnings.filter((w) => !/closed workload/.test(w)).map((w) => `${s.name}: ${w}`)),
-      ...steps.filter((s) => !s.steady.steady && !s.interrupted).map((s) => `${s.name} never stabilised within ${secs(plan.profile.steady.maxStepMs / 1000)} (throughput spread ${pct(s.steady.throughput_spread)}, p99 spread ${pct(s.steady.p99_spread)}); its figures are from its last windows.`),
+      ...steps.flatMap((s) =>
+        s.summary.warnings.filter((w) => !/closed workload/.test(w)).map((w) => `${s.name}: ${w}`),
+      ),
+      ...steps
+        .filter((s) => !s.steady.steady && !s.interrupted)
+        .map(
+          (s) =>
+            `${s.name} never stabilised within ${secs(plan.profile.steady.maxStepMs / 1000)} (throughput spread ${pct(s.steady.throughput_spread)}, p99 spread ${pct(s.steady.p99_spread)}); its figures are from its last windows.`,
+        ),
     ],
     generator: {
-      ...(last?.generator ?? { workers: plan.options.workers, dispatch_lag_ms: { p50: 0, p99: 0, max: 0 }, event_loop_delay_ms: { p50: 0, p99: 0, max: 0 }, cpu_percent: { mean: 0, max: 0 } }),
+      ...(last?.generator ?? {
+        workers: plan.options.workers,
+        dispatch_lag_ms: { p50: 0, p99: 0, max: 0 },
+        event_loop_delay_ms: { p50: 0, p99: 0, max: 0 },
+        cpu_percent: { mean: 0, max: 0 },
+      }),
       overloaded: overloaded.length > 0,
       reasons: overloaded.flatMap((s) => s.summary.generator.reasons.map((r) => `${s.name}: ${r}`)),
       // A worker that died in any step makes the whole profile invalid, not only in the last one.
@@ -201,6 +233,8 @@ export function writeTopLevel(plan: MultiRunPlan, outDir: string, steps: StepOut
   return { summary, marks };
 }
 
-export const listText = (xs: string[]): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+export const listText = (xs: string[]): string =>
+  xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 
-export const levelText = (l: StepOutcome['level']): string => (l.mode === 'rate' ? rate(l.value) : `concurrency ${l.value}`);
+export const levelText = (l: StepOutcome['level']): string =>
+  l.mode === 'rate' ? rate(l.value) : `concurrency ${l.value}`;

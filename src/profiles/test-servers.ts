@@ -52,7 +52,11 @@ function closer(server: http.Server, extra: () => void = () => {}): () => Promis
  * Serves at most `capacity` requests/s (a token bucket refilled every 5 ms, FIFO queue). With
  * `maxQueue`, requests arriving to a full queue get 503 at once; without it the queue is unbounded.
  */
-export async function capacityServer(opts: { capacity: number; maxQueue?: number; serviceMs?: number }): Promise<TestServer> {
+export async function capacityServer(opts: {
+  capacity: number;
+  maxQueue?: number;
+  serviceMs?: number;
+}): Promise<TestServer> {
   const queue: http.ServerResponse[] = [];
   const state = { served: 0, shed: 0 };
   let tokens = 0;
@@ -102,7 +106,15 @@ export async function capacityServer(opts: { capacity: number; maxQueue?: number
  * Latency = baseMs + growMsPerS × (seconds since start) + jitter in [0, jitterMs) (seeded), and
  * GET /metrics with process_resident_memory_bytes = baseBytes + growBytesPerS × t + noise (seeded).
  */
-export async function driftServer(opts: { baseMs: number; growMsPerS: number; jitterMs: number; baseBytes: number; growBytesPerS: number; noiseBytes: number; seed: number }): Promise<TestServer> {
+export async function driftServer(opts: {
+  baseMs: number;
+  growMsPerS: number;
+  jitterMs: number;
+  baseBytes: number;
+  growBytesPerS: number;
+  noiseBytes: number;
+  seed: number;
+}): Promise<TestServer> {
   const t0 = performance.now();
   const rng = new Rng(opts.seed);
   const memRng = new Rng(opts.seed + 1);
@@ -114,7 +126,9 @@ export async function driftServer(opts: { baseMs: number; growMsPerS: number; ji
       if (req.url === '/metrics') {
         const v = Math.round(opts.baseBytes + opts.growBytesPerS * t + (memRng.float() - 0.5) * 2 * opts.noiseBytes);
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        res.end(`# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ${v}\nprocess_resident_memory_bytes_total_bogus 1\n`);
+        res.end(
+          `# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ${v}\nprocess_resident_memory_bytes_total_bogus 1\n`,
+        );
         return;
       }
       const delay = opts.baseMs + opts.growMsPerS * t + rng.float() * opts.jitterMs;

@@ -35,7 +35,9 @@ export interface WindowPoint {
 
 /** Scenario-level records only (no groups), of the given scenarios (all when omitted). */
 export function scenarioRecords(records: readonly IntervalRecord[], scenarios?: readonly string[]): IntervalRecord[] {
-  return records.filter((r) => (r.group === undefined || r.group === null) && (!scenarios || scenarios.includes(r.scenario)));
+  return records.filter(
+    (r) => (r.group === undefined || r.group === null) && (!scenarios || scenarios.includes(r.scenario)),
+  );
 }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
@@ -117,7 +119,12 @@ export function timeline(records: readonly IntervalRecord[], scenarios?: readonl
 }
 
 /** Points of consecutive windows merged `per` at a time (soak buckets, sweep measurement windows). */
-export function buckets(records: readonly IntervalRecord[], per: number, scenarios?: readonly string[], fromT = -Infinity): WindowPoint[] {
+export function buckets(
+  records: readonly IntervalRecord[],
+  per: number,
+  scenarios?: readonly string[],
+  fromT = -Infinity,
+): WindowPoint[] {
   const recs = scenarioRecords(records, scenarios).filter((r) => r.t >= fromT);
   if (recs.length === 0) return [];
   const t0 = Math.min(...recs.map((r) => r.t));
@@ -135,14 +142,27 @@ export function buckets(records: readonly IntervalRecord[], per: number, scenari
 export function recordSnapshot(r: IntervalRecord): IntervalSnapshot {
   const counters: Record<string, number> = { requests: r.requests, ok: r.ok, late: r.late ?? 0, ...r.counters };
   for (const k in r.errors) counters[`err.${k}`] = r.errors[k];
-  return { scenario: r.scenario, index: r.t, startMs: r.start_s * 1000, durationMs: r.duration_s * 1000, counters, gauges: {}, maxes: {}, histograms: r.hdr ?? {} };
+  return {
+    scenario: r.scenario,
+    index: r.t,
+    startMs: r.start_s * 1000,
+    durationMs: r.duration_s * 1000,
+    counters,
+    gauges: {},
+    maxes: {},
+    histograms: r.hdr ?? {},
+  };
 }
 
 /**
  * A ScenarioSummary of any set of windows (exact percentiles from the merged histograms), so
  * thresholds can be evaluated on a step, a phase or a steady-state span.
  */
-export function summarizeRecords(records: readonly IntervalRecord[], executor = 'profile', protocol = 'http'): ScenarioSummary {
+export function summarizeRecords(
+  records: readonly IntervalRecord[],
+  executor = 'profile',
+  protocol = 'http',
+): ScenarioSummary {
   const acc = new Accumulator();
   const windows = new Map<number, number>();
   for (const r of records) {

@@ -92,10 +92,23 @@ function compileOne(expression: string): Compiled {
       return { expression, usesBody: false, usesJson: false, usesStatus: true, test: (s) => set.has(s) };
     }
     case 'exists':
-      return { expression, usesBody: true, usesJson: true, usesStatus: false, test: (_s, j) => (j !== undefined && evalJsonPath(j, c.path) !== MISSING) !== c.negate };
+      return {
+        expression,
+        usesBody: true,
+        usesJson: true,
+        usesStatus: false,
+        test: (_s, j) => (j !== undefined && evalJsonPath(j, c.path) !== MISSING) !== c.negate,
+      };
     case 'matches': {
       const re = c.re;
-      if (c.target === 'body') return { expression, usesBody: true, usesJson: false, usesStatus: false, test: (_s, _j, text) => re.test(text()) };
+      if (c.target === 'body')
+        return {
+          expression,
+          usesBody: true,
+          usesJson: false,
+          usesStatus: false,
+          test: (_s, _j, text) => re.test(text()),
+        };
       const steps = c.target;
       return {
         expression,
@@ -113,7 +126,13 @@ function compileOne(expression: string): Compiled {
       const lit = c.literal;
       if (c.target === 'body') {
         const needle = String(lit);
-        return { expression, usesBody: true, usesJson: false, usesStatus: false, test: (_s, _j, text) => text().includes(needle) };
+        return {
+          expression,
+          usesBody: true,
+          usesJson: false,
+          usesStatus: false,
+          test: (_s, _j, text) => text().includes(needle),
+        };
       }
       const steps: PathStep[] = c.target;
       return {

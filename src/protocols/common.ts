@@ -102,11 +102,18 @@ export async function prepFetch(
   const url = `${ctx.origin}${full}`;
   let res: { status: number; body: Buffer };
   try {
-    res = await ctx.fetch(full, { method: init.method ?? 'GET', ...(init.body !== undefined ? { body: init.body } : {}), headers: { ...headers } });
+    res = await ctx.fetch(full, {
+      method: init.method ?? 'GET',
+      ...(init.body !== undefined ? { body: init.body } : {}),
+      headers: { ...headers },
+    });
   } catch (err) {
     if (err instanceof PreflightError) throw err;
     const code = (err as NodeJS.ErrnoException)?.code ?? (err as { cause?: NodeJS.ErrnoException })?.cause?.code;
-    throw new TargetUnreachableError(`cannot reach ${url}${code ? ` (${code})` : ''}: ${(err as Error)?.message ?? String(err)}`, err);
+    throw new TargetUnreachableError(
+      `cannot reach ${url}${code ? ` (${code})` : ''}: ${(err as Error)?.message ?? String(err)}`,
+      err,
+    );
   }
   return { ...res, json: tryParseJson(res.body), url };
 }

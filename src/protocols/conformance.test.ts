@@ -19,9 +19,15 @@ import { MemoryRecorder, send, sendMany, testContext, testPlan } from './testing
 const dir = mkdtempSync(join(tmpdir(), 'preflight-conf-'));
 const ROWS = 40;
 const csv = join(dir, 'rows.csv');
-writeFileSync(csv, `id,f1,f2,label\n${Array.from({ length: ROWS }, (_, i) => `${i},${(i * 0.5).toFixed(1)},${i % 3},${i % 10}`).join('\n')}\n`);
+writeFileSync(
+  csv,
+  `id,f1,f2,label\n${Array.from({ length: ROWS }, (_, i) => `${i},${(i * 0.5).toFixed(1)},${i % 3},${i % 10}`).join('\n')}\n`,
+);
 const prompts = join(dir, 'prompts.jsonl');
-writeFileSync(prompts, `${Array.from({ length: 8 }, (_, i) => JSON.stringify(i % 2 ? { prompt: `p${i}`, max_tokens: 8 } : { messages: [{ role: 'user', content: `m${i}` }] })).join('\n')}\n`);
+writeFileSync(
+  prompts,
+  `${Array.from({ length: 8 }, (_, i) => JSON.stringify(i % 2 ? { prompt: `p${i}`, max_tokens: 8 } : { messages: [{ role: 'user', content: `m${i}` }] })).join('\n')}\n`,
+);
 
 type Seen = FakeServer['seen'][number];
 
@@ -39,8 +45,21 @@ interface Profile {
   prepare: boolean;
 }
 
-const data = (batch = 1) => ({ file: csv, format: 'csv' as const, order: 'sequential' as const, label: 'label', inputs: [{ name: 'input', columns: ['id', 'f1', 'f2'], datatype: 'FP32' }], batch: { min: batch, max: batch } });
-const dataDefaultInputs = (batch = 1) => ({ file: csv, format: 'csv' as const, order: 'sequential' as const, label: 'label', batch: { min: batch, max: batch } });
+const data = (batch = 1) => ({
+  file: csv,
+  format: 'csv' as const,
+  order: 'sequential' as const,
+  label: 'label',
+  inputs: [{ name: 'input', columns: ['id', 'f1', 'f2'], datatype: 'FP32' }],
+  batch: { min: batch, max: batch },
+});
+const dataDefaultInputs = (batch = 1) => ({
+  file: csv,
+  format: 'csv' as const,
+  order: 'sequential' as const,
+  label: 'label',
+  batch: { min: batch, max: batch },
+});
 
 const profiles: Profile[] = [
   {
@@ -48,7 +67,12 @@ const profiles: Profile[] = [
     protocol: 'http',
     start: () => fakeKserve(),
     scenario: () => ({
-      request: { method: 'POST', path: '/v2/models/digits/infer', headers: {}, body: '{"inputs":[{"name":"input","shape":[1,3],"datatype":"FP32","data":[{{id}},{{f1}},{{f2}}]}]}' },
+      request: {
+        method: 'POST',
+        path: '/v2/models/digits/infer',
+        headers: {},
+        body: '{"inputs":[{"name":"input","shape":[1,3],"datatype":"FP32","data":[{{id}},{{f1}},{{f2}}]}]}',
+      },
       data: { ...dataDefaultInputs(1) },
     }),
     assertRequest(seen, ids) {
@@ -74,7 +98,10 @@ const profiles: Profile[] = [
       assert.equal(b.inputs[0].name, 'input');
       assert.equal(b.inputs[0].datatype, 'FP32');
       assert.deepEqual(b.inputs[0].shape, [ids.length, 3]);
-      assert.deepEqual(b.inputs[0].data, ids.flatMap((i) => [i, Number((i * 0.5).toFixed(1)), i % 3]));
+      assert.deepEqual(
+        b.inputs[0].data,
+        ids.flatMap((i) => [i, Number((i * 0.5).toFixed(1)), i % 3]),
+      );
     },
     metadata: true,
     quality: true,
@@ -87,7 +114,9 @@ const profiles: Profile[] = [
     scenario: (batch = 1) => ({ model: 'digits', data: data(batch), tfserving: { format: 'row' } }),
     assertRequest(seen, ids) {
       assert.equal(seen.url, '/v1/models/digits:predict');
-      assert.deepEqual(JSON.parse(seen.body.toString()), { instances: ids.map((i) => [i, Number((i * 0.5).toFixed(1)), i % 3]) });
+      assert.deepEqual(JSON.parse(seen.body.toString()), {
+        instances: ids.map((i) => [i, Number((i * 0.5).toFixed(1)), i % 3]),
+      });
     },
     metadata: true,
     quality: true,
@@ -97,10 +126,18 @@ const profiles: Profile[] = [
     name: 'tfserving (columnar)',
     protocol: 'tfserving',
     start: () => fakeTfserving(),
-    scenario: (batch = 1) => ({ model: 'digits', modelVersion: '1', data: data(batch), tfserving: { format: 'columnar', signatureName: 'serving_default' } }),
+    scenario: (batch = 1) => ({
+      model: 'digits',
+      modelVersion: '1',
+      data: data(batch),
+      tfserving: { format: 'columnar', signatureName: 'serving_default' },
+    }),
     assertRequest(seen, ids) {
       assert.equal(seen.url, '/v1/models/digits/versions/1:predict');
-      assert.deepEqual(JSON.parse(seen.body.toString()), { signature_name: 'serving_default', inputs: ids.map((i) => [i, Number((i * 0.5).toFixed(1)), i % 3]) });
+      assert.deepEqual(JSON.parse(seen.body.toString()), {
+        signature_name: 'serving_default',
+        inputs: ids.map((i) => [i, Number((i * 0.5).toFixed(1)), i % 3]),
+      });
     },
     metadata: true,
     quality: true,
@@ -126,7 +163,11 @@ function ctx(n = 1, k = 0) {
   return { shard: { index: k, count: n }, seed: 7 };
 }
 
-async function make(url: string, sc: Partial<ScenarioPlan> & { protocol: ProtocolName }, shard = ctx()): Promise<Adapter> {
+async function make(
+  url: string,
+  sc: Partial<ScenarioPlan> & { protocol: ProtocolName },
+  shard = ctx(),
+): Promise<Adapter> {
   const plan = testPlan(url, sc);
   const a = await createAdapter(plan.scenarios[0], plan, shard);
   if (a.prepare) await a.prepare(testContext(url, shard.shard));
@@ -185,7 +226,15 @@ for (const p of profiles) {
 
     it('malformed body → invalid_response (when the body is read)', async () => {
       reset();
-      const sc = { protocol: p.protocol, ...p.scenario(), quality: { task: 'classification' as const, prediction: p.protocol === 'http' ? { kind: 'path' as const, path: '$.outputs[0].data' } : { kind: 'argmax' as const } } };
+      const sc = {
+        protocol: p.protocol,
+        ...p.scenario(),
+        quality: {
+          task: 'classification' as const,
+          prediction:
+            p.protocol === 'http' ? { kind: 'path' as const, path: '$.outputs[0].data' } : { kind: 'argmax' as const },
+        },
+      };
       const a = await make(srv.url, sc);
       assert.equal(a.bodyMode, 'full');
       srv.state.mode = 'malformed';
@@ -209,10 +258,16 @@ for (const p of profiles) {
         const a = await createAdapter(plan.scenarios[0], plan, ctx());
         srv.state.ready = false;
         srv.state.modelReady = false;
-        await assert.rejects(a.prepare!(testContext(srv.url)), (e: unknown) => e instanceof PreflightError && e.code === 'E_TARGET_NOT_READY' && e.exitCode === 5);
+        await assert.rejects(
+          a.prepare!(testContext(srv.url)),
+          (e: unknown) => e instanceof PreflightError && e.code === 'E_TARGET_NOT_READY' && e.exitCode === 5,
+        );
         reset();
         await a.prepare!(testContext(srv.url));
-        await assert.rejects(a.prepare!(testContext('http://127.0.0.1:1')), (e: unknown) => e instanceof PreflightError && e.code === 'E_TARGET_UNREACHABLE');
+        await assert.rejects(
+          a.prepare!(testContext('http://127.0.0.1:1')),
+          (e: unknown) => e instanceof PreflightError && e.code === 'E_TARGET_UNREACHABLE',
+        );
       });
     }
 
@@ -232,7 +287,10 @@ for (const p of profiles) {
         assert.equal(srv.seen.filter((s) => s.method === 'POST').length, 0, 'no load sent');
         reset();
         srv.state.datatype = 'BYTES';
-        await assert.rejects(a.prepare!(testContext(srv.url)), (e: unknown) => e instanceof PreflightError && e.code === 'E_MODEL_MISMATCH' && /BYTES/.test(e.message));
+        await assert.rejects(
+          a.prepare!(testContext(srv.url)),
+          (e: unknown) => e instanceof PreflightError && e.code === 'E_MODEL_MISMATCH' && /BYTES/.test(e.message),
+        );
         srv.state.datatype = 'FP32';
       });
     }
@@ -241,8 +299,13 @@ for (const p of profiles) {
       for (const batch of p.protocol === 'http' ? [1] : [1, 4]) {
         it(`accuracy under load is exact: every 4th answer wrong → 0.75 (batch ${batch})`, async () => {
           reset();
-          const pred = p.protocol === 'http' ? { kind: 'path' as const, path: '$.outputs[0].data' } : { kind: 'argmax' as const };
-          const a = await make(srv.url, { protocol: p.protocol, ...p.scenario(batch), quality: { task: 'classification', prediction: pred } });
+          const pred =
+            p.protocol === 'http' ? { kind: 'path' as const, path: '$.outputs[0].data' } : { kind: 'argmax' as const };
+          const a = await make(srv.url, {
+            protocol: p.protocol,
+            ...p.scenario(batch),
+            quality: { task: 'classification', prediction: pred },
+          });
           const rec = new MemoryRecorder();
           const cls = await sendMany(a, srv.url, ROWS / batch, rec);
           assert.ok(cls.every((c) => c === null));
@@ -255,8 +318,13 @@ for (const p of profiles) {
 
       it('shards divide the rows: two shards together score every row once', async () => {
         reset();
-        const pred = p.protocol === 'http' ? { kind: 'path' as const, path: '$.outputs[0].data' } : { kind: 'argmax' as const };
-        const sc = { protocol: p.protocol, ...p.scenario(), quality: { task: 'classification' as const, prediction: pred } };
+        const pred =
+          p.protocol === 'http' ? { kind: 'path' as const, path: '$.outputs[0].data' } : { kind: 'argmax' as const };
+        const sc = {
+          protocol: p.protocol,
+          ...p.scenario(),
+          quality: { task: 'classification' as const, prediction: pred },
+        };
         const rec = new MemoryRecorder();
         const rows: number[] = [];
         for (const k of [0, 1]) {
@@ -267,29 +335,46 @@ for (const p of profiles) {
             await send(a, srv.url, r, rec);
           }
         }
-        assert.deepEqual(rows.sort((x, y) => x - y), Array.from({ length: ROWS }, (_, i) => i));
+        assert.deepEqual(
+          rows.sort((x, y) => x - y),
+          Array.from({ length: ROWS }, (_, i) => i),
+        );
         assert.equal(rec.counters['quality.correct'], 30);
       });
 
       it('golden outputs: save from a reference run, then agreement under drift', async () => {
         reset();
         const gfile = join(dir, `golden-${p.name.replace(/\W+/g, '-')}.jsonl`);
-        const pred = p.protocol === 'http' ? { kind: 'path' as const, path: '$.outputs[0].data' } : { kind: 'argmax' as const };
+        const pred =
+          p.protocol === 'http' ? { kind: 'path' as const, path: '$.outputs[0].data' } : { kind: 'argmax' as const };
         const perReq = p.protocol === 'http' ? 1 : 2;
-        const save = await make(srv.url, { protocol: p.protocol, ...p.scenario(2), quality: { task: 'classification', prediction: pred, saveGolden: gfile } });
+        const save = await make(srv.url, {
+          protocol: p.protocol,
+          ...p.scenario(2),
+          quality: { task: 'classification', prediction: pred, saveGolden: gfile },
+        });
         await sendMany(save, srv.url, ROWS / perReq, new MemoryRecorder());
         await save.finish!();
         const lines = readFileSync(gfile, 'utf8').trim().split('\n');
         assert.equal(lines.length, ROWS);
-        assert.deepEqual(JSON.parse(lines[3]), { row: 3, output: [0.01, 0.01, 0.01, 0.01, 0.91, 0.01, 0.01, 0.01, 0.01, 0.01] });
+        assert.deepEqual(JSON.parse(lines[3]), {
+          row: 3,
+          output: [0.01, 0.01, 0.01, 0.01, 0.91, 0.01, 0.01, 0.01, 0.01, 0.01],
+        });
         srv.state.mode = 'drift';
-        const cmp = await make(srv.url, { protocol: p.protocol, ...p.scenario(2), quality: { task: 'classification', prediction: pred, golden: { file: gfile, tolerance: 0.001 } } });
+        const cmp = await make(srv.url, {
+          protocol: p.protocol,
+          ...p.scenario(2),
+          quality: { task: 'classification', prediction: pred, golden: { file: gfile, tolerance: 0.001 } },
+        });
         const rec = new MemoryRecorder();
         await sendMany(cmp, srv.url, ROWS / perReq, rec);
         assert.equal(rec.counters['golden.compared'], ROWS);
         assert.equal(rec.counters['golden.agree'], ROWS * 0.8);
         assert.equal(rec.maxes['golden.max_diff_e6'], 10000);
-        const rep = (cmp as unknown as { report(): { golden_worst: Array<{ row: number; max_diff: number }> } }).report();
+        const rep = (
+          cmp as unknown as { report(): { golden_worst: Array<{ row: number; max_diff: number }> } }
+        ).report();
         assert.equal(rep.golden_worst.length, 5);
         assert.ok(rep.golden_worst.every((w) => w.row % 5 === 0 && Math.abs(w.max_diff - 0.01) < 1e-9));
       });
@@ -315,7 +400,13 @@ describe('conformance: openai', () => {
     const chat = await make(srv.url, sc('chat'));
     assert.equal(chat.bodyMode, 'stream');
     const b0 = JSON.parse(chat.request(0).body!.toString());
-    assert.deepEqual(b0, { model: 'tiny', messages: [{ role: 'user', content: 'm0' }], max_tokens: 16, stream: true, stream_options: { include_usage: true } });
+    assert.deepEqual(b0, {
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'm0' }],
+      max_tokens: 16,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const b1 = JSON.parse(chat.request(1).body!.toString());
     assert.deepEqual(b1.messages, [{ role: 'user', content: 'p1' }]);
     assert.equal(b1.max_tokens, 8);
@@ -346,9 +437,15 @@ describe('conformance: openai', () => {
     const plan = testPlan(srv.url, sc('chat'));
     const a = await createAdapter(plan.scenarios[0], plan, ctx());
     await a.prepare!(testContext(srv.url));
-    await assert.rejects(a.prepare!(testContext('http://127.0.0.1:1')), (e: unknown) => e instanceof PreflightError && e.code === 'E_TARGET_UNREACHABLE');
+    await assert.rejects(
+      a.prepare!(testContext('http://127.0.0.1:1')),
+      (e: unknown) => e instanceof PreflightError && e.code === 'E_TARGET_UNREACHABLE',
+    );
     const plan2 = testPlan(srv.url, { ...sc('chat'), model: 'huge' });
     const b = await createAdapter(plan2.scenarios[0], plan2, ctx());
-    await assert.rejects(b.prepare!(testContext(srv.url)), (e: unknown) => e instanceof PreflightError && e.code === 'E_MODEL_MISMATCH');
+    await assert.rejects(
+      b.prepare!(testContext(srv.url)),
+      (e: unknown) => e instanceof PreflightError && e.code === 'E_MODEL_MISMATCH',
+    );
   });
 });

@@ -81,7 +81,11 @@ export interface AccuracyDrop {
  * its effective accuracy is 0. `failed` overrides the failed requests counted (the total counts only
  * the failures of scenarios that score).
  */
-export function qualitySection(s: ScenarioSummary, task?: 'classification' | 'regression', failedOverride?: number): QualitySection | null {
+export function qualitySection(
+  s: ScenarioSummary,
+  task?: 'classification' | 'regression',
+  failedOverride?: number,
+): QualitySection | null {
   const requests = counter(s, 'quality.requests');
   const rows = counter(s, 'quality.rows');
   const scored = counter(s, 'quality.scored');
@@ -90,7 +94,8 @@ export function qualitySection(s: ScenarioSummary, task?: 'classification' | 're
   const correct = counter(s, 'quality.correct');
   const abs = counter(s, 'quality.abs_err_sum');
   const sq = counter(s, 'quality.sq_err_sum');
-  const t: QualitySection['task'] = task ?? (correct > 0 ? 'classification' : abs > 0 || sq > 0 ? 'regression' : 'unknown');
+  const t: QualitySection['task'] =
+    task ?? (correct > 0 ? 'classification' : abs > 0 || sq > 0 ? 'regression' : 'unknown');
   const meanRows = requests > 0 ? rows / requests : 1;
   const effDen = rows + failed * meanRows;
   const isClass = t !== 'regression';
@@ -138,7 +143,16 @@ export function accuracyDrop(ref: ScenarioSummary, s: ScenarioSummary, reference
   const rnAll = counter(ref, 'quality.scored');
   const cAll = counter(s, 'quality.correct');
   const nAll = counter(s, 'quality.scored');
-  if (rnAll === 0 || nAll === 0) return { reference, reference_accuracy: rnAll > 0 ? r6(rcAll / rnAll) : null, value: null, ci95: null, z: null, p_value: null, significant: false };
+  if (rnAll === 0 || nAll === 0)
+    return {
+      reference,
+      reference_accuracy: rnAll > 0 ? r6(rcAll / rnAll) : null,
+      value: null,
+      ci95: null,
+      z: null,
+      p_value: null,
+      significant: false,
+    };
   // Same proportions, sample sizes capped at the distinct rows (see QualitySection.ci95).
   const rn = effectiveN(ref, rnAll);
   const n = effectiveN(s, nAll);
@@ -212,7 +226,11 @@ export interface GenerationSection {
  * after its planned end (requests in flight at the end still count when they meet the SLOs), so
  * that meeting every SLO at 10/s offered gives goodput 10/s. Defaults to `s.durationS`.
  */
-export function generationSection(s: ScenarioSummary, slo?: Record<string, number>, activeS?: number): GenerationSection | null {
+export function generationSection(
+  s: ScenarioSummary,
+  slo?: Record<string, number>,
+  activeS?: number,
+): GenerationSection | null {
   const tokensOut = counter(s, 'tokens_out');
   const tokensIn = counter(s, 'tokens_in');
   const good = counter(s, 'goodput.good');
@@ -266,7 +284,13 @@ function plannedActiveS(scenarios: ScenarioPlan[]): number | undefined {
   return (end - start) / 1000;
 }
 
-function enrichOne(s: ScenarioSummary, plan: ScenarioPlan | undefined, ref: { name: string; summary: ScenarioSummary } | undefined, failed?: number, activeS?: number): void {
+function enrichOne(
+  s: ScenarioSummary,
+  plan: ScenarioPlan | undefined,
+  ref: { name: string; summary: ScenarioSummary } | undefined,
+  failed?: number,
+  activeS?: number,
+): void {
   const q = qualitySection(s, plan?.quality?.task, failed);
   if (q) {
     // a regression task has no accuracy, hence no accuracy drop (it would read 0 − 0 = 0)
@@ -309,16 +333,23 @@ export function enrichSummary(plan: Plan, summary: Summary): void {
     enrichOne(s, sp, refSummary && refName ? { name: refName, summary: refSummary } : undefined, undefined, activeS);
     for (const [gname, gs] of Object.entries(s.groups ?? {})) {
       const refGroup = refSummary?.groups?.[gname];
-      const r = refGroup ? { name: `${refName}/${gname}`, summary: refGroup } : refSummary && refName ? { name: refName, summary: refSummary } : undefined;
+      const r = refGroup
+        ? { name: `${refName}/${gname}`, summary: refGroup }
+        : refSummary && refName
+          ? { name: refName, summary: refSummary }
+          : undefined;
       enrichOne(gs, sp, r, undefined, activeS);
     }
   }
   if (summary.total) {
-    const tasks = new Set(plan.scenarios.map((s) => s.quality?.task).filter((t): t is 'classification' | 'regression' => t !== undefined));
+    const tasks = new Set(
+      plan.scenarios.map((s) => s.quality?.task).filter((t): t is 'classification' | 'regression' => t !== undefined),
+    );
     const pseudo = tasks.size === 1 ? ({ quality: { task: [...tasks][0] } } as unknown as ScenarioPlan) : undefined;
     // effective accuracy of the total: only the failures of scenarios that score count as wrong answers
     let failed = 0;
-    for (const sp of plan.scenarios) if (sp.quality && summary.scenarios?.[sp.name]) failed += failedRequests(summary.scenarios[sp.name]);
+    for (const sp of plan.scenarios)
+      if (sp.quality && summary.scenarios?.[sp.name]) failed += failedRequests(summary.scenarios[sp.name]);
     enrichOne(summary.total, pseudo, undefined, failed, plannedActiveS(plan.scenarios));
   }
 }
@@ -367,7 +398,8 @@ function worstRows(lists: unknown[]): WorstRow[] {
       const g = typeof w.group === 'string' ? w.group : undefined;
       const key = `${g ?? ''}\u0000${w.row}`;
       const prev = best.get(key);
-      if (!prev || w.max_diff > prev.max_diff) best.set(key, { row: w.row, max_diff: w.max_diff, ...(g !== undefined ? { group: g } : {}) });
+      if (!prev || w.max_diff > prev.max_diff)
+        best.set(key, { row: w.row, max_diff: w.max_diff, ...(g !== undefined ? { group: g } : {}) });
     }
   }
   return [...best.values()].sort((a, b) => b.max_diff - a.max_diff || a.row - b.row).slice(0, GOLDEN_WORST_ROWS);
@@ -384,9 +416,21 @@ function mergePlain(reports: Record<string, unknown>[], skip: ReadonlySet<string
   const out: AdapterReport = { shards: reports.length };
   const worst = worstRows(reports.map((r) => r.golden_worst));
   if (worst.length > 0) out.golden_worst = worst;
-  pushAll(out, 'golden_saved', reports.map((r) => r.golden_saved));
-  pushAll(out, 'finish_errors', reports.map((r) => r.finish_error));
-  pushAll(out, 'report_errors', reports.map((r) => r.report_error));
+  pushAll(
+    out,
+    'golden_saved',
+    reports.map((r) => r.golden_saved),
+  );
+  pushAll(
+    out,
+    'finish_errors',
+    reports.map((r) => r.finish_error),
+  );
+  pushAll(
+    out,
+    'report_errors',
+    reports.map((r) => r.report_error),
+  );
   const known = new Set(['golden_worst', 'golden_saved', 'finish_error', 'report_error', ...skip]);
   const keys = new Set(reports.flatMap((r) => Object.keys(r)).filter((k) => !known.has(k)));
   for (const k of keys) {
@@ -397,7 +441,7 @@ function mergePlain(reports: Record<string, unknown>[], skip: ReadonlySet<string
       const seen = new Set<string>();
       for (const v of vals) {
         const j = JSON.stringify(v);
-        if (!seen.has(j)) (seen.add(j), distinct.push(v));
+        if (!seen.has(j)) seen.add(j), distinct.push(v);
       }
       out[k] = distinct;
     }
@@ -412,7 +456,10 @@ function mergePlain(reports: Record<string, unknown>[], skip: ReadonlySet<string
  * `groups`, and the scenario's `golden_worst` is the worst rows over every model (tagged `group`).
  * Returns undefined when there is nothing to merge.
  */
-export function mergeAdapterReports(scenario: Pick<ScenarioPlan, 'mix'>, reports: readonly unknown[]): AdapterReport | undefined {
+export function mergeAdapterReports(
+  scenario: Pick<ScenarioPlan, 'mix'>,
+  reports: readonly unknown[],
+): AdapterReport | undefined {
   const rs = reports.filter(isRecord);
   if (rs.length === 0) return undefined;
   const models = scenario.mix?.models.map((m) => m.name) ?? [];
@@ -425,9 +472,15 @@ export function mergeAdapterReports(scenario: Pick<ScenarioPlan, 'mix'>, reports
   }
   if (Object.keys(groups).length === 0) return out;
   out.groups = groups;
-  const worst = worstRows(Object.entries(groups).map(([name, g]) => (g.golden_worst ?? []).map((w) => ({ ...w, group: name }))));
+  const worst = worstRows(
+    Object.entries(groups).map(([name, g]) => (g.golden_worst ?? []).map((w) => ({ ...w, group: name }))),
+  );
   if (worst.length > 0) out.golden_worst = worst;
-  pushAll(out, 'golden_saved', Object.values(groups).flatMap((g) => g.golden_saved ?? []));
+  pushAll(
+    out,
+    'golden_saved',
+    Object.values(groups).flatMap((g) => g.golden_saved ?? []),
+  );
   let bytes = 0;
   let anyBytes = false;
   for (const g of Object.values(groups)) {

@@ -20,13 +20,22 @@ describe('http adapter', () => {
         res.writeHead(200);
         return res.end('<html>');
       }
-      return json(res, 200, { model_name: 'digits', id: 'abc', echo: body.length > 0 ? JSON.parse(body.toString()) : null, outputs: [{ data: [1] }] });
+      return json(res, 200, {
+        model_name: 'digits',
+        id: 'abc',
+        echo: body.length > 0 ? JSON.parse(body.toString()) : null,
+        outputs: [{ data: [1] }],
+      });
     });
   });
   after(() => srv.close());
 
   it('static request: built once, same object for every seq, lower-case headers, JSON content-type', async () => {
-    const plan = testPlan(`${srv.url}/base/`, { protocol: 'http', request: { method: 'post', path: '/echo', headers: { 'X-Req': 'r' }, body: '{"a":1}' } }, { headers: { Authorization: 'Bearer t' } });
+    const plan = testPlan(
+      `${srv.url}/base/`,
+      { protocol: 'http', request: { method: 'post', path: '/echo', headers: { 'X-Req': 'r' }, body: '{"a":1}' } },
+      { headers: { Authorization: 'Bearer t' } },
+    );
     const a = await createAdapter(plan.scenarios[0], plan, { shard: { index: 0, count: 1 }, seed: 1 });
     const r0 = a.request(0);
     assert.equal(a.request(1), r0);
@@ -39,8 +48,17 @@ describe('http adapter', () => {
   });
 
   it('classifies 2xx / 4xx / 5xx', async () => {
-    for (const [code, cls] of [[200, null], [204, null], [404, 'http_4xx'], [429, 'http_4xx'], [503, 'http_5xx']] as const) {
-      const plan = testPlan(srv.url, { protocol: 'http', request: { method: 'GET', path: `/status/${code}`, headers: {} } });
+    for (const [code, cls] of [
+      [200, null],
+      [204, null],
+      [404, 'http_4xx'],
+      [429, 'http_4xx'],
+      [503, 'http_5xx'],
+    ] as const) {
+      const plan = testPlan(srv.url, {
+        protocol: 'http',
+        request: { method: 'GET', path: `/status/${code}`, headers: {} },
+      });
       const a = await createAdapter(plan.scenarios[0], plan, { shard: { index: 0, count: 1 }, seed: 1 });
       const res = await send(a, srv.url, a.request(0), new MemoryRecorder());
       assert.equal(res.cls, cls, `status ${code}`);
@@ -48,13 +66,28 @@ describe('http adapter', () => {
   });
 
   it('fills {{column}} in path (URL-encoded) and body (JSON-escaped), rows divided among shards', async () => {
-    const scenario = { protocol: 'http' as const, request: { method: 'POST', path: '/items/{{text}}', headers: {}, body: '{"id":"{{id}}","text":"{{text}}","n":{{n}}}' }, data: { file: csv, format: 'csv' as const, order: 'sequential' as const, batch: { min: 1, max: 1 } } };
+    const scenario = {
+      protocol: 'http' as const,
+      request: {
+        method: 'POST',
+        path: '/items/{{text}}',
+        headers: {},
+        body: '{"id":"{{id}}","text":"{{text}}","n":{{n}}}',
+      },
+      data: { file: csv, format: 'csv' as const, order: 'sequential' as const, batch: { min: 1, max: 1 } },
+    };
     const plan = testPlan(srv.url, scenario);
     const a0 = await createAdapter(plan.scenarios[0], plan, { shard: { index: 0, count: 2 }, seed: 1 });
     const a1 = await createAdapter(plan.scenarios[0], plan, { shard: { index: 1, count: 2 }, seed: 1 });
     const bodies = (a: typeof a0) => [0, 1, 2].map((s) => JSON.parse(a.request(s).body!.toString()));
-    assert.deepEqual(bodies(a0).map((b) => b.id), ['a', 'c', 'a']);
-    assert.deepEqual(bodies(a1).map((b) => b.id), ['b', 'd', 'b']);
+    assert.deepEqual(
+      bodies(a0).map((b) => b.id),
+      ['a', 'c', 'a'],
+    );
+    assert.deepEqual(
+      bodies(a1).map((b) => b.id),
+      ['b', 'd', 'b'],
+    );
     assert.deepEqual(bodies(a0)[0], { id: 'a', text: 'he said "hi"', n: 1 });
     assert.equal(a0.request(1).path, '/items/x%2Fy');
     assert.equal(a0.request(0), a0.request(2), 'pre-encoded per row');
@@ -65,16 +98,32 @@ describe('http adapter', () => {
   });
 
   it('missing template column → DataError before load', async () => {
-    const plan = testPlan(srv.url, { protocol: 'http', request: { method: 'GET', path: '/x/{{nope}}', headers: {} }, data: { file: csv, format: 'csv', order: 'sequential', batch: { min: 1, max: 1 } } });
-    await assert.rejects(createAdapter(plan.scenarios[0], plan, { shard: { index: 0, count: 1 }, seed: 1 }), (e: unknown) => e instanceof PreflightError && e.code === 'E_DATA_INVALID' && /nope/.test(e.problems[0].message));
+    const plan = testPlan(srv.url, {
+      protocol: 'http',
+      request: { method: 'GET', path: '/x/{{nope}}', headers: {} },
+      data: { file: csv, format: 'csv', order: 'sequential', batch: { min: 1, max: 1 } },
+    });
+    await assert.rejects(
+      createAdapter(plan.scenarios[0], plan, { shard: { index: 0, count: 1 }, seed: 1 }),
+      (e: unknown) => e instanceof PreflightError && e.code === 'E_DATA_INVALID' && /nope/.test(e.problems[0].message),
+    );
   });
 
   it('checks → check_failed; body checks switch to bodyMode full; non-JSON → invalid_response', async () => {
     const mk = async (path: string, checks: string[]) => {
-      const plan = testPlan(srv.url, { protocol: 'http', request: { method: 'GET', path, headers: {} }, checks: checks.map((expression) => ({ expression })) });
+      const plan = testPlan(srv.url, {
+        protocol: 'http',
+        request: { method: 'GET', path, headers: {} },
+        checks: checks.map((expression) => ({ expression })),
+      });
       return createAdapter(plan.scenarios[0], plan, { shard: { index: 0, count: 1 }, seed: 1 });
     };
-    const good = await mk('/ok', ['status == 200', '$.outputs[0].data exists', '$.model_name == "digits"', '$.id matches ^[a-z]+$']);
+    const good = await mk('/ok', [
+      'status == 200',
+      '$.outputs[0].data exists',
+      '$.model_name == "digits"',
+      '$.id matches ^[a-z]+$',
+    ]);
     assert.equal(good.bodyMode, 'full');
     assert.equal((await send(good, srv.url, good.request(0), new MemoryRecorder())).cls, null);
     const bad = await mk('/ok', ['$.model_name == "other"']);
@@ -88,6 +137,9 @@ describe('http adapter', () => {
     assert.equal((await send(expect404, srv.url, expect404.request(0), new MemoryRecorder())).cls, null);
     const notJson = await mk('/notjson', ['$.id exists']);
     assert.equal((await send(notJson, srv.url, notJson.request(0), new MemoryRecorder())).cls, 'invalid_response');
-    await assert.rejects(mk('/ok', ['this is not a check']), (e: unknown) => e instanceof PreflightError && e.code === 'E_PLAN_INVALID');
+    await assert.rejects(
+      mk('/ok', ['this is not a check']),
+      (e: unknown) => e instanceof PreflightError && e.code === 'E_PLAN_INVALID',
+    );
   });
 });

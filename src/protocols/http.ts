@@ -27,10 +27,12 @@ export async function createHttpAdapter(o: AdapterOptions): Promise<Adapter> {
   const method = (tmpl.method || 'GET').toUpperCase();
   const bodyText = tmpl.body;
   const headers: Record<string, string> = { ...o.headers };
-  if (bodyText !== undefined && headers['content-type'] === undefined && looksLikeJson(bodyText)) headers['content-type'] = 'application/json';
+  if (bodyText !== undefined && headers['content-type'] === undefined && looksLikeJson(bodyText))
+    headers['content-type'] = 'application/json';
   const checks = compileChecks(scenario.checks, scenario.name);
   const pathT = compileTemplate(tmpl.path || '/', 'path');
-  const bodyT = bodyText !== undefined ? compileTemplate(bodyText, looksLikeJson(bodyText) ? 'json' : 'text') : undefined;
+  const bodyT =
+    bodyText !== undefined ? compileTemplate(bodyText, looksLikeJson(bodyText) ? 'json' : 'text') : undefined;
   const extra: Record<string, string> = scenario.model ? { model: scenario.model } : {};
   const group = o.group;
 
@@ -42,19 +44,35 @@ export async function createHttpAdapter(o: AdapterOptions): Promise<Adapter> {
     const needed = holes.filter((c) => !(c in extra) || ds.columns.has(c));
     const absent = needed.filter((c) => !ds.columns.has(c));
     if (absent.length > 0) {
-      problems.add({ file: ds.file, message: `request template uses column${absent.length === 1 ? '' : 's'} ${absent.map((c) => `{{${c}}}`).join(', ')} missing from the data`, hint: `columns present: ${ds.columnNames.slice(0, 12).join(', ')}` });
+      problems.add({
+        file: ds.file,
+        message: `request template uses column${absent.length === 1 ? '' : 's'} ${absent.map((c) => `{{${c}}}`).join(', ')} missing from the data`,
+        hint: `columns present: ${ds.columnNames.slice(0, 12).join(', ')}`,
+      });
     }
     problems.throwIfAny('data');
     // one row per request for plain http
-    table = buildBatchTable(ds.rowCount, { order: scenario.data!.order, batch: { min: 1, max: 1 }, seed: o.seed, shard: o.shard });
+    table = buildBatchTable(ds.rowCount, {
+      order: scenario.data!.order,
+      batch: { min: 1, max: 1 },
+      seed: o.seed,
+      shard: o.shard,
+    });
   } else {
     const unfilled = holes.filter((c) => !(c in extra));
     if (unfilled.length > 0) {
-      throw new DataError([{ path: `scenarios.${scenario.name}.request`, message: `request template uses ${unfilled.map((c) => `{{${c}}}`).join(', ')} but the scenario has no data file` }]);
+      throw new DataError([
+        {
+          path: `scenarios.${scenario.name}.request`,
+          message: `request template uses ${unfilled.map((c) => `{{${c}}}`).join(', ')} but the scenario has no data file`,
+        },
+      ]);
     }
   }
 
-  const quality = createQuality(o, ds, table, (json) => (json === undefined ? { kind: 'malformed' } : { kind: 'json', value: json }));
+  const quality = createQuality(o, ds, table, (json) =>
+    json === undefined ? { kind: 'malformed' } : { kind: 'json', value: json },
+  );
   const needBody = checks.readsBody || quality.active;
   const bodyMode = needBody ? 'full' : 'none';
 
@@ -114,7 +132,9 @@ export async function createHttpAdapter(o: AdapterOptions): Promise<Adapter> {
       return json;
     };
     if (checks.readsBody) {
-      const failed = checks.evaluateBody(checks.readsJson ? getJson() : undefined, () => (body ? body.toString('utf8') : ''));
+      const failed = checks.evaluateBody(checks.readsJson ? getJson() : undefined, () =>
+        body ? body.toString('utf8') : '',
+      );
       if (failed !== null) {
         // a check on JSON of a body that is not JSON: the response itself is invalid
         if (checks.readsJson && getJson() === undefined) return 'invalid_response';

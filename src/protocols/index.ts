@@ -45,7 +45,11 @@ const factories: Record<ProtocolName, AdapterFactory> = {
 };
 
 /** Builds the options every adapter factory receives (headers merged, base path, plan seed). */
-export function adapterOptions(scenario: ScenarioPlan, plan: Plan, ctx: { shard: { index: number; count: number }; seed: number }): AdapterOptions {
+export function adapterOptions(
+  scenario: ScenarioPlan,
+  plan: Plan,
+  ctx: { shard: { index: number; count: number }; seed: number },
+): AdapterOptions {
   const url = scenario.target?.url ?? plan.target.url;
   return {
     scenario,
@@ -70,18 +74,41 @@ export async function createAdapter(
 ): Promise<Adapter> {
   const factory = factories[scenario.protocol];
   if (!factory) {
-    throw new PlanError([{ path: `scenarios.${scenario.name}.protocol`, message: `unknown protocol "${String(scenario.protocol)}"`, hint: Object.keys(factories).join(', ') }]);
+    throw new PlanError([
+      {
+        path: `scenarios.${scenario.name}.protocol`,
+        message: `unknown protocol "${String(scenario.protocol)}"`,
+        hint: Object.keys(factories).join(', '),
+      },
+    ]);
   }
   // the protocol's needs (model, inputs, …): plan files were checked with positions; plans built in code meet them here
   const needs = scenarioNeeds(scenario);
   if (needs.length > 0) throw new PlanError(needs);
   const o = adapterOptions(scenario, plan, ctx);
   if (ctx.signal) o.signal = ctx.signal;
-  const adapter = scenario.mix && scenario.mix.models.length > 0 ? await createMixAdapter(o, factory) : await factory(o);
+  const adapter =
+    scenario.mix && scenario.mix.models.length > 0 ? await createMixAdapter(o, factory) : await factory(o);
   // problems of the file itself (wrong-width rows, …) even when no column the scenario uses has any
   o.dataset?.problems.throwIfAny('data');
   return adapter;
 }
 
-export { enrichSummary, qualitySection, goldenSection, generationSection, accuracyDrop, differenceInterval, mergeAdapterReports, GOLDEN_WORST_ROWS } from './enrich.js';
-export type { QualitySection, GoldenSection, GenerationSection, AccuracyDrop, AdapterReport, WorstRow } from './enrich.js';
+export {
+  enrichSummary,
+  qualitySection,
+  goldenSection,
+  generationSection,
+  accuracyDrop,
+  differenceInterval,
+  mergeAdapterReports,
+  GOLDEN_WORST_ROWS,
+} from './enrich.js';
+export type {
+  QualitySection,
+  GoldenSection,
+  GenerationSection,
+  AccuracyDrop,
+  AdapterReport,
+  WorstRow,
+} from './enrich.js';

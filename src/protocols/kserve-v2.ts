@@ -41,7 +41,9 @@ export function decodeKserveOutputs(json: unknown, rows: number, output: string 
   if (!isObject(json) || !Array.isArray(json.outputs)) return { kind: 'malformed' };
   const outs = json.outputs as unknown[];
   if (outs.length === 0) return { kind: 'empty' };
-  const o = (output ? outs.find((x) => isObject(x) && x.name === output) : outs[0]) as Record<string, unknown> | undefined;
+  const o = (output ? outs.find((x) => isObject(x) && x.name === output) : outs[0]) as
+    | Record<string, unknown>
+    | undefined;
   if (!o || !isObject(o)) return { kind: 'malformed' };
   const flat: number[] = [];
   if (o.data === undefined || o.data === null) return { kind: 'empty' };
@@ -53,7 +55,8 @@ export function decodeKserveOutputs(json: unknown, rows: number, output: string 
   if (flat.length === 0) return { kind: 'empty' };
   const shape = Array.isArray(o.shape) ? (o.shape as number[]) : undefined;
   let n = rows;
-  if (shape && shape.length > 0 && shape[0] !== rows && rows === 1) n = 1; // unbatched model: whole tensor is the row
+  if (shape && shape.length > 0 && shape[0] !== rows && rows === 1)
+    n = 1; // unbatched model: whole tensor is the row
   else if (shape && shape.length > 0 && shape[0] < rows) n = Math.max(0, shape[0]); // fewer rows than sent: truncated
   if (n === 0) return { kind: 'rows', rows: [] };
   if (flat.length % n !== 0) return { kind: 'malformed' };
@@ -69,15 +72,21 @@ export function parseMetadata(json: unknown): KserveMetadata | null {
   const specs = (arr: unknown[]): TensorSpecLike[] | null => {
     const out: TensorSpecLike[] = [];
     for (const x of arr) {
-      if (!isObject(x) || typeof x.name !== 'string' || typeof x.datatype !== 'string' || !Array.isArray(x.shape)) return null;
+      if (!isObject(x) || typeof x.name !== 'string' || typeof x.datatype !== 'string' || !Array.isArray(x.shape))
+        return null;
       out.push({ name: x.name, datatype: x.datatype.toUpperCase(), shape: (x.shape as unknown[]).map(Number) });
     }
     return out;
   };
   const inputs = specs(json.inputs);
   if (!inputs) return null;
-  const outputs = Array.isArray(json.outputs) ? specs(json.outputs) ?? undefined : undefined;
-  return { name: typeof json.name === 'string' ? json.name : undefined, platform: typeof json.platform === 'string' ? json.platform : undefined, inputs, ...(outputs ? { outputs } : {}) };
+  const outputs = Array.isArray(json.outputs) ? (specs(json.outputs) ?? undefined) : undefined;
+  return {
+    name: typeof json.name === 'string' ? json.name : undefined,
+    platform: typeof json.platform === 'string' ? json.platform : undefined,
+    inputs,
+    ...(outputs ? { outputs } : {}),
+  };
 }
 
 export async function createKserveV2Adapter(o: AdapterOptions): Promise<Adapter> {
@@ -111,15 +120,25 @@ export async function createKserveV2Adapter(o: AdapterOptions): Promise<Adapter>
     bank: () => inputs.bank,
     async prepare(ctx: AdapterContext) {
       const ready = await prepFetch(ctx, o.basePath, o.headers, '/v2/health/ready');
-      if (ready.status < 200 || ready.status >= 300) throw notReady(`server not ready: GET ${ready.url} → ${ready.status}${ready.body.length ? ` ${bodySnippet(ready.body)}` : ''}`);
+      if (ready.status < 200 || ready.status >= 300)
+        throw notReady(
+          `server not ready: GET ${ready.url} → ${ready.status}${ready.body.length ? ` ${bodySnippet(ready.body)}` : ''}`,
+        );
       const mready = await prepFetch(ctx, o.basePath, o.headers, `${mpath}/ready`);
       if (mready.status < 200 || mready.status >= 300) {
-        throw notReady(`model "${model}"${scenario.modelVersion ? ` version ${scenario.modelVersion}` : ''} not ready: GET ${mready.url} → ${mready.status}${mready.body.length ? ` ${bodySnippet(mready.body)}` : ''}`);
+        throw notReady(
+          `model "${model}"${scenario.modelVersion ? ` version ${scenario.modelVersion}` : ''} not ready: GET ${mready.url} → ${mready.status}${mready.body.length ? ` ${bodySnippet(mready.body)}` : ''}`,
+        );
       }
       const meta = await prepFetch(ctx, o.basePath, o.headers, mpath);
-      if (meta.status < 200 || meta.status >= 300) throw notReady(`model "${model}" metadata: GET ${meta.url} → ${meta.status} ${bodySnippet(meta.body)}`);
+      if (meta.status < 200 || meta.status >= 300)
+        throw notReady(`model "${model}" metadata: GET ${meta.url} → ${meta.status} ${bodySnippet(meta.body)}`);
       const md = parseMetadata(meta.json);
-      if (!md) throw new PreflightError('E_MODEL_MISMATCH', `model "${model}" metadata at ${meta.url} is not Open Inference Protocol metadata ({name, inputs:[{name, datatype, shape}], …}): ${bodySnippet(meta.body)}`);
+      if (!md)
+        throw new PreflightError(
+          'E_MODEL_MISMATCH',
+          `model "${model}" metadata at ${meta.url} is not Open Inference Protocol metadata ({name, inputs:[{name, datatype, shape}], …}): ${bodySnippet(meta.body)}`,
+        );
       metadata = md;
       inputs.fit(md.inputs, model);
     },

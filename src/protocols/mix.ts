@@ -6,7 +6,15 @@
  * number is drawn on the hot path. Each model gets its own sub-adapter (same protocol) whose
  * requests carry `group` = model name; judge/openStream dispatch on that group.
  */
-import type { Adapter, AdapterContext, BodyMode, ErrorClass, Recorder, StreamObserver, WireRequest } from '../core/types.js';
+import type {
+  Adapter,
+  AdapterContext,
+  BodyMode,
+  ErrorClass,
+  Recorder,
+  StreamObserver,
+  WireRequest,
+} from '../core/types.js';
 import { PlanError } from '../core/errors.js';
 import { Rng, deriveSeed, shuffleInPlace } from '../core/random.js';
 import type { AdapterOptions } from './common.js';
@@ -25,7 +33,8 @@ export interface MixModel {
 
 /** Normalised weights: zipf(s) over the listed order when `zipf` is set, else the given weights. */
 export function mixWeights(models: readonly MixModel[], zipf?: number): number[] {
-  const raw = zipf !== undefined ? models.map((_, i) => 1 / Math.pow(i + 1, zipf)) : models.map((m) => Math.max(0, m.weight));
+  const raw =
+    zipf !== undefined ? models.map((_, i) => 1 / Math.pow(i + 1, zipf)) : models.map((m) => Math.max(0, m.weight));
   const sum = raw.reduce((a, b) => a + b, 0);
   if (!(sum > 0)) throw new PlanError([{ path: 'mix', message: 'traffic mix weights must add up to more than 0' }]);
   return raw.map((w) => w / sum);
@@ -60,7 +69,10 @@ export async function createMixAdapter(o: AdapterOptions, factory: AdapterFactor
   const mix = o.scenario.mix!;
   const names = new Set<string>();
   for (const m of mix.models) {
-    if (names.has(m.name)) throw new PlanError([{ path: `scenarios.${o.scenario.name}.mix`, message: `model "${m.name}" listed twice in the traffic mix` }]);
+    if (names.has(m.name))
+      throw new PlanError([
+        { path: `scenarios.${o.scenario.name}.mix`, message: `model "${m.name}" listed twice in the traffic mix` },
+      ]);
     names.add(m.name);
   }
   const weights = mixWeights(mix.models, mix.zipf);
@@ -80,7 +92,13 @@ export async function createMixAdapter(o: AdapterOptions, factory: AdapterFactor
     subs.push(
       await factory({
         ...o,
-        scenario: { ...o.scenario, model: m.model ?? m.name, modelVersion: m.version ?? o.scenario.modelVersion, mix: undefined, ...(quality ? { quality } : {}) },
+        scenario: {
+          ...o.scenario,
+          model: m.model ?? m.name,
+          modelVersion: m.version ?? o.scenario.modelVersion,
+          mix: undefined,
+          ...(quality ? { quality } : {}),
+        },
         ...(dataset ? { dataset } : {}),
         group: m.name,
       }),
@@ -101,7 +119,7 @@ export async function createMixAdapter(o: AdapterOptions, factory: AdapterFactor
       for (const s of subs) if (s.prepare) await s.prepare(ctx);
     },
     request(seq: number): WireRequest {
-      const slot = (k + ((seq % T) * step) % T) % T;
+      const slot = (k + (((seq % T) * step) % T)) % T;
       return subs[table[slot]].request(seq);
     },
     judge(req: WireRequest, status: number, body: Buffer | null, rec: Recorder): ErrorClass | null {

@@ -16,7 +16,8 @@ function scenario(extra: Partial<ScenarioPlan> = {}): Partial<ScenarioPlan> & { 
 }
 
 describe('SSE parser', () => {
-  const stream = ': keep-alive\n\ndata: {"a":1}\n\nevent: x\ndata: line1\ndata: line2\r\n\r\ndata: é€😀\n\ndata: [DONE]\n\n';
+  const stream =
+    ': keep-alive\n\ndata: {"a":1}\n\nevent: x\ndata: line1\ndata: line2\r\n\r\ndata: é€😀\n\ndata: [DONE]\n\n';
   const expected = ['{"a":1}', 'line1\nline2', 'é€😀', '[DONE]'];
 
   it('gives the same events whatever the byte splits (every single split point, and 1-byte chunks)', () => {
@@ -55,7 +56,10 @@ describe('openai streaming metrics (known timing: first chunk at 100 ms, then ev
   after(() => srv.close());
 
   it('ttft, itl, tpot, e2e, tokens, finish, goodput', async () => {
-    const plan = testPlan(srv.url, scenario({ openai: { endpoint: 'chat', stream: true, maxTokens: 16, slo: { ttft: 500, tpot: 50 } } }));
+    const plan = testPlan(
+      srv.url,
+      scenario({ openai: { endpoint: 'chat', stream: true, maxTokens: 16, slo: { ttft: 500, tpot: 50 } } }),
+    );
     const a = await createAdapter(plan.scenarios[0], plan, { shard: { index: 0, count: 1 }, seed: 1 });
     // warm-up: connection, JIT; the measured request then shows protocol timing, not start-up cost
     await send(a, srv.url, a.request(0), new MemoryRecorder());
@@ -81,7 +85,10 @@ describe('openai streaming metrics (known timing: first chunk at 100 ms, then ev
   });
 
   it('a request missing an SLO is not good', async () => {
-    const plan = testPlan(srv.url, scenario({ openai: { endpoint: 'completions', stream: true, slo: { ttft_ms: 50 } } }));
+    const plan = testPlan(
+      srv.url,
+      scenario({ openai: { endpoint: 'completions', stream: true, slo: { ttft_ms: 50 } } }),
+    );
     const a = await createAdapter(plan.scenarios[0], plan, { shard: { index: 0, count: 1 }, seed: 1 });
     const rec = new MemoryRecorder();
     assert.equal((await send(a, srv.url, a.request(0), rec)).cls, null);
@@ -151,7 +158,15 @@ describe('openai observer (synthetic chunks and times)', () => {
   });
 
   it('SLO keys are validated', () => {
-    assert.deepEqual(parseSlo({ ttft: 500, tpot_ms: 50, e2e: 2000, itl: 100 }, 's'), { ttftUs: 500000, tpotUs: 50000, e2eUs: 2000000, itlUs: 100000 });
-    assert.throws(() => parseSlo({ speed: 3 }, 's'), (e: unknown) => e instanceof PreflightError && e.code === 'E_PLAN_INVALID');
+    assert.deepEqual(parseSlo({ ttft: 500, tpot_ms: 50, e2e: 2000, itl: 100 }, 's'), {
+      ttftUs: 500000,
+      tpotUs: 50000,
+      e2eUs: 2000000,
+      itlUs: 100000,
+    });
+    assert.throws(
+      () => parseSlo({ speed: 3 }, 's'),
+      (e: unknown) => e instanceof PreflightError && e.code === 'E_PLAN_INVALID',
+    );
   });
 });

@@ -34,7 +34,16 @@ import { buildBatchTable } from '../data/order.js';
 import { loadPrompts } from '../data/prompts.js';
 import type { Prompt } from '../data/prompts.js';
 import type { AdapterOptions } from './common.js';
-import { bodySnippet, classifyStatus, isObject, joinPath, notReady, prepFetch, scenarioDataset, tryParseJson } from './common.js';
+import {
+  bodySnippet,
+  classifyStatus,
+  isObject,
+  joinPath,
+  notReady,
+  prepFetch,
+  scenarioDataset,
+  tryParseJson,
+} from './common.js';
 import { SseParser } from './sse.js';
 import { RequestBank, stamp } from './tensor-source.js';
 
@@ -55,7 +64,10 @@ export function parseSlo(slo: Record<string, number> | undefined, scenario: stri
   for (const [k, v] of Object.entries(slo)) {
     const key = k.toLowerCase().replace(/_ms$/, '');
     if (typeof v !== 'number' || !(v > 0)) {
-      problems.push({ path: `scenarios.${scenario}.openai.slo.${k}`, message: `SLO ${k} must be a positive number of milliseconds` });
+      problems.push({
+        path: `scenarios.${scenario}.openai.slo.${k}`,
+        message: `SLO ${k} must be a positive number of milliseconds`,
+      });
       continue;
     }
     const us = v * 1000;
@@ -63,7 +75,11 @@ export function parseSlo(slo: Record<string, number> | undefined, scenario: stri
     else if (key === 'tpot') out.tpotUs = us;
     else if (key === 'itl') out.itlUs = us;
     else if (key === 'e2e' || key === 'latency') out.e2eUs = us;
-    else problems.push({ path: `scenarios.${scenario}.openai.slo.${k}`, message: `unknown SLO "${k}" (use ttft, tpot, itl, e2e)` });
+    else
+      problems.push({
+        path: `scenarios.${scenario}.openai.slo.${k}`,
+        message: `unknown SLO "${k}" (use ttft, tpot, itl, e2e)`,
+      });
   }
   if (problems.length > 0) throw new PlanError(problems);
   return out;
@@ -78,7 +94,8 @@ function contentOf(ev: Record<string, unknown>, chat: boolean): { text: string; 
   let text: unknown;
   if (chat) {
     const d = c.delta as Record<string, unknown> | undefined;
-    text = d?.content ?? (d?.reasoning_content as unknown) ?? (c.message as Record<string, unknown> | undefined)?.content;
+    text =
+      d?.content ?? (d?.reasoning_content as unknown) ?? (c.message as Record<string, unknown> | undefined)?.content;
   } else {
     text = c.text;
   }
@@ -253,7 +270,11 @@ export async function createOpenaiAdapter(o: AdapterOptions): Promise<Adapter> {
   const stream = cfg.stream !== false;
   const slo = parseSlo(cfg.slo, scenario.name);
   const path = joinPath(o.basePath, chat ? '/v1/chat/completions' : '/v1/completions');
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: stream ? 'text/event-stream' : 'application/json', ...o.headers };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: stream ? 'text/event-stream' : 'application/json',
+    ...o.headers,
+  };
   // createAdapter has checked the protocol rules (plan/protocol-rules.ts): a body is a JSON object,
   // and there is a model (the scenario's or the body's)
   const b = scenario.request?.body !== undefined ? tryParseJson(Buffer.from(scenario.request.body)) : undefined;
@@ -264,7 +285,13 @@ export async function createOpenaiAdapter(o: AdapterOptions): Promise<Adapter> {
   const bodyFor = (p: Prompt): Buffer => {
     const body: Record<string, unknown> = { ...extra, model };
     if (chat) {
-      body.messages = p.messages ?? (typeof extra.messages !== 'undefined' ? extra.messages : [{ role: 'user', content: p.prompt ?? (typeof extra.prompt === 'string' ? extra.prompt : DEFAULT_PROMPT) }]);
+      body.messages =
+        p.messages ??
+        (typeof extra.messages !== 'undefined'
+          ? extra.messages
+          : [
+              { role: 'user', content: p.prompt ?? (typeof extra.prompt === 'string' ? extra.prompt : DEFAULT_PROMPT) },
+            ]);
       delete body.prompt;
     } else {
       body.prompt = p.prompt ?? (typeof extra.prompt === 'string' ? extra.prompt : DEFAULT_PROMPT);
@@ -273,7 +300,8 @@ export async function createOpenaiAdapter(o: AdapterOptions): Promise<Adapter> {
     const mt = p.maxTokens ?? cfg.maxTokens;
     if (mt !== undefined) body.max_tokens = mt;
     body.stream = stream;
-    if (stream) body.stream_options = { ...(isObject(extra.stream_options) ? extra.stream_options : {}), include_usage: true };
+    if (stream)
+      body.stream_options = { ...(isObject(extra.stream_options) ? extra.stream_options : {}), include_usage: true };
     else delete body.stream_options;
     return Buffer.from(JSON.stringify(body));
   };
@@ -285,8 +313,15 @@ export async function createOpenaiAdapter(o: AdapterOptions): Promise<Adapter> {
     const problems = ds.problems;
     const prompts = loadPrompts(ds, chat ? 'chat' : 'completions', problems);
     problems.throwIfAny('prompt data');
-    const table = buildBatchTable(ds.rowCount, { order: scenario.data!.order, batch: { min: 1, max: 1 }, seed: o.seed, shard: o.shard });
-    bank = new RequestBank(table, (b, rows) => stamp({ method: 'POST', path, headers, body: bodyFor(prompts[rows[0]]) }, b, rows, group));
+    const table = buildBatchTable(ds.rowCount, {
+      order: scenario.data!.order,
+      batch: { min: 1, max: 1 },
+      seed: o.seed,
+      shard: o.shard,
+    });
+    bank = new RequestBank(table, (b, rows) =>
+      stamp({ method: 'POST', path, headers, body: bodyFor(prompts[rows[0]]) }, b, rows, group),
+    );
     bank.encode();
   } else {
     fixed = { method: 'POST', path, headers, body: bodyFor({}) };
@@ -300,11 +335,20 @@ export async function createOpenaiAdapter(o: AdapterOptions): Promise<Adapter> {
     async prepare(ctx: AdapterContext) {
       const res = await prepFetch(ctx, o.basePath, o.headers, '/v1/models');
       if (res.status === 404 || res.status === 405) return; // some servers lack /v1/models; the first request will tell
-      if (res.status < 200 || res.status >= 300) throw notReady(`OpenAI-compatible server not ready: GET ${res.url} → ${res.status} ${bodySnippet(res.body)}`);
+      if (res.status < 200 || res.status >= 300)
+        throw notReady(`OpenAI-compatible server not ready: GET ${res.url} → ${res.status} ${bodySnippet(res.body)}`);
       const list = isObject(res.json) && Array.isArray(res.json.data) ? (res.json.data as unknown[]) : undefined;
       const ids = list?.map((m) => (isObject(m) ? m.id : undefined)).filter((x): x is string => typeof x === 'string');
       if (ids && ids.length > 0 && !ids.includes(model)) {
-        throw new PreflightError('E_MODEL_MISMATCH', `model "${model}" is not served at ${res.url}; served: ${ids.slice(0, 10).join(', ')}`, { problems: [{ message: `model "${model}" is not served`, hint: `served models: ${ids.slice(0, 10).join(', ')}` }] });
+        throw new PreflightError(
+          'E_MODEL_MISMATCH',
+          `model "${model}" is not served at ${res.url}; served: ${ids.slice(0, 10).join(', ')}`,
+          {
+            problems: [
+              { message: `model "${model}" is not served`, hint: `served models: ${ids.slice(0, 10).join(', ')}` },
+            ],
+          },
+        );
       }
     },
     request(seq: number): WireRequest {
@@ -319,4 +363,3 @@ export async function createOpenaiAdapter(o: AdapterOptions): Promise<Adapter> {
   };
   return adapter;
 }
-

@@ -29,15 +29,49 @@ function fileProblems(scenario: string): Problem[] {
 
 test('a protocol rule has one text: a plan built in code meets the rule a plan file is told at line:column', async () => {
   const cases: Array<[Partial<ScenarioPlan> & Pick<ScenarioPlan, 'protocol'>, string, RegExp]> = [
-    [{ protocol: 'kserve-v2', synthetic: { distribution: 'uniform', batch: 1 } }, 'protocol: kserve-v2, synthetic: {}', /needs `model`/],
-    [{ protocol: 'tfserving', model: 'm' }, 'protocol: tfserving, model: m', /needs `data`, `synthetic` or a fixed `request.body`/],
-    [{ protocol: 'torchserve', model: 'm', synthetic: { distribution: 'uniform', batch: 1 }, request: { method: 'POST', path: '/', headers: {}, body: '{}' } }, 'protocol: torchserve, model: m, synthetic: {}', /`synthetic` needs model metadata/],
+    [
+      { protocol: 'kserve-v2', synthetic: { distribution: 'uniform', batch: 1 } },
+      'protocol: kserve-v2, synthetic: {}',
+      /needs `model`/,
+    ],
+    [
+      { protocol: 'tfserving', model: 'm' },
+      'protocol: tfserving, model: m',
+      /needs `data`, `synthetic` or a fixed `request.body`/,
+    ],
+    [
+      {
+        protocol: 'torchserve',
+        model: 'm',
+        synthetic: { distribution: 'uniform', batch: 1 },
+        request: { method: 'POST', path: '/', headers: {}, body: '{}' },
+      },
+      'protocol: torchserve, model: m, synthetic: {}',
+      /`synthetic` needs model metadata/,
+    ],
     // before: silently sent request.body instead of the raw bytes it was asked for
-    [{ protocol: 'torchserve', model: 'm', torchserve: { payload: 'raw', column: 'c' }, request: { method: 'POST', path: '/', headers: {}, body: 'x' } }, 'protocol: torchserve, model: m, request: { body: x }, torchserve: { payload: raw, column: c }', /payload raw reads its bytes from `data`/],
-    [{ protocol: 'openai', request: { method: 'POST', path: '/', headers: {}, body: '[1]' } }, 'protocol: openai, model: m, request: { json: [1] }', /must be a JSON object/],
+    [
+      {
+        protocol: 'torchserve',
+        model: 'm',
+        torchserve: { payload: 'raw', column: 'c' },
+        request: { method: 'POST', path: '/', headers: {}, body: 'x' },
+      },
+      'protocol: torchserve, model: m, request: { body: x }, torchserve: { payload: raw, column: c }',
+      /payload raw reads its bytes from `data`/,
+    ],
+    [
+      { protocol: 'openai', request: { method: 'POST', path: '/', headers: {}, body: '[1]' } },
+      'protocol: openai, model: m, request: { json: [1] }',
+      /must be a JSON object/,
+    ],
     [{ protocol: 'openai' }, 'protocol: openai', /\(protocol openai\) needs `model`/],
     // before: told only by the offline check, without a position
-    [{ protocol: 'openai', model: 'm', checks: [{ expression: 'status == 200' }] }, "protocol: openai, model: m, checks: ['status == 200']", /checks are not available for protocol openai/],
+    [
+      { protocol: 'openai', model: 'm', checks: [{ expression: 'status == 200' }] },
+      "protocol: openai, model: m, checks: ['status == 200']",
+      /checks are not available for protocol openai/,
+    ],
   ];
   for (const [scenario, yaml, message] of cases) {
     const inCode = (await rejection(scenario)).find((p) => message.test(p.message));
@@ -52,7 +86,11 @@ test('a protocol rule has one text: a plan built in code meets the rule a plan f
 });
 
 test('a scenario of a traffic mix needs no model of its own', async () => {
-  const plan = testPlan(URL, { protocol: 'kserve-v2', mix: { models: [{ name: 'a', weight: 1 }] }, request: { method: 'POST', path: '/', headers: {}, body: '{"inputs":[]}' } });
+  const plan = testPlan(URL, {
+    protocol: 'kserve-v2',
+    mix: { models: [{ name: 'a', weight: 1 }] },
+    request: { method: 'POST', path: '/', headers: {}, body: '{"inputs":[]}' },
+  });
   const a = await createAdapter(plan.scenarios[0], plan, shard1);
   assert.match(a.request(0).path, /\/v2\/models\/a\/infer$/);
 });

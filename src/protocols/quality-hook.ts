@@ -13,7 +13,15 @@ import { buildLabels } from '../data/tensors.js';
 import type { Labels } from '../data/tensors.js';
 import { compileJsonPath, evalJsonPath, MISSING } from '../data/json.js';
 import type { PathStep } from '../data/json.js';
-import { isCorrect, maxAbsDiff, outputVector, predictionOf, readGolden, recordRegression, writeGoldenShard } from '../data/quality.js';
+import {
+  isCorrect,
+  maxAbsDiff,
+  outputVector,
+  predictionOf,
+  readGolden,
+  recordRegression,
+  writeGoldenShard,
+} from '../data/quality.js';
 import type { GoldenOutputs, RowValue } from '../data/quality.js';
 import type { AdapterOptions, DataWireRequest } from './common.js';
 
@@ -24,7 +32,11 @@ import type { AdapterOptions, DataWireRequest } from './common.js';
  *   empty      the response carried no outputs at all
  *   malformed  outputs present but unreadable
  */
-export type Decoded = { kind: 'rows'; rows: RowValue[] } | { kind: 'json'; value: unknown } | { kind: 'empty' } | { kind: 'malformed' };
+export type Decoded =
+  | { kind: 'rows'; rows: RowValue[] }
+  | { kind: 'json'; value: unknown }
+  | { kind: 'empty' }
+  | { kind: 'malformed' };
 export type Decoder = (json: unknown, rows: number, output: string | undefined) => Decoded;
 
 export interface GoldenWorst {
@@ -55,7 +67,12 @@ const INACTIVE: QualityHook = {
   report: () => ({ golden_worst: [] }),
 };
 
-export function createQuality(o: AdapterOptions, ds: Dataset | undefined, table: BatchTable | undefined, decoder: Decoder): QualityHook {
+export function createQuality(
+  o: AdapterOptions,
+  ds: Dataset | undefined,
+  table: BatchTable | undefined,
+  decoder: Decoder,
+): QualityHook {
   const q = o.scenario.quality;
   if (!q) return INACTIVE;
   const problems = ds?.problems ?? new ProblemList();
@@ -76,7 +93,14 @@ export function createQuality(o: AdapterOptions, ds: Dataset | undefined, table:
   // Checked before any request: a path that cannot be written would only fail after the whole run.
   const saveProblem = saveFile ? checkWritableFile(saveFile) : null;
   if (saveProblem) {
-    throw new DataError([{ file: o.plan.source, path: `scenarios.${o.scenario.name}.quality.saveGolden`, message: `cannot write golden outputs there: ${saveProblem.message}`, hint: saveProblem.hint }]);
+    throw new DataError([
+      {
+        file: o.plan.source,
+        path: `scenarios.${o.scenario.name}.quality.saveGolden`,
+        message: `cannot write golden outputs there: ${saveProblem.message}`,
+        hint: saveProblem.hint,
+      },
+    ]);
   }
   const saved = saveFile ? new Map<number, number[]>() : undefined;
   const task = q.task;
@@ -87,7 +111,9 @@ export function createQuality(o: AdapterOptions, ds: Dataset | undefined, table:
     try {
       pathSteps = compileJsonPath(pred.path);
     } catch (err) {
-      throw new DataError([{ path: `scenarios.${o.scenario.name}.quality.prediction`, message: (err as Error).message }]);
+      throw new DataError([
+        { path: `scenarios.${o.scenario.name}.quality.prediction`, message: (err as Error).message },
+      ]);
     }
     pathMaps = pathSteps.some((s) => 'all' in s);
   }

@@ -40,7 +40,8 @@ export function compileTemplate(text: string, kind: 'path' | 'json' | 'text'): T
     if (lit) parts.push(lit);
     scan(lit);
     const column = m[1];
-    const mode: HoleMode = kind === 'path' ? 'url' : kind === 'json' ? (inString ? 'json-string' : 'json-value') : 'raw';
+    const mode: HoleMode =
+      kind === 'path' ? 'url' : kind === 'json' ? (inString ? 'json-string' : 'json-value') : 'raw';
     parts.push({ column, mode });
     if (!columns.includes(column)) columns.push(column);
     last = m.index + m[0].length;
@@ -62,7 +63,14 @@ export function compileTemplate(text: string, kind: 'path' | 'json' | 'text'): T
         const col = lookup(p.column);
         if (!col) {
           const v = extra?.[p.column] ?? '';
-          out += p.mode === 'url' ? encodeURIComponent(v) : p.mode === 'json-string' ? JSON.stringify(v).slice(1, -1) : p.mode === 'json-value' ? JSON.stringify(v) : v;
+          out +=
+            p.mode === 'url'
+              ? encodeURIComponent(v)
+              : p.mode === 'json-string'
+                ? JSON.stringify(v).slice(1, -1)
+                : p.mode === 'json-value'
+                  ? JSON.stringify(v)
+                  : v;
           continue;
         }
         switch (p.mode) {
@@ -73,7 +81,7 @@ export function compileTemplate(text: string, kind: 'path' | 'json' | 'text'): T
             out += JSON.stringify(cellText(col, row)).slice(1, -1);
             break;
           case 'json-value':
-            out += col.kind === 'number' ? jsonNumber(col.values[row]) : JSON.stringify(col.values[row]) ?? 'null';
+            out += col.kind === 'number' ? jsonNumber(col.values[row]) : (JSON.stringify(col.values[row]) ?? 'null');
             break;
           default:
             out += cellText(col, row);

@@ -42,7 +42,12 @@ export async function tensorBase(o: AdapterOptions): Promise<TensorBase> {
 }
 
 /** The one request of a scenario without inputs: `request.body` as is. */
-export function fixedRequest(path: string, headers: Record<string, string>, body: string, group: string | undefined): WireRequest {
+export function fixedRequest(
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  group: string | undefined,
+): WireRequest {
   const fixed: WireRequest = { method: 'POST', path, headers, body: Buffer.from(body) };
   if (group !== undefined) fixed.group = group;
   return fixed;
@@ -83,7 +88,14 @@ export class ModelInputs {
       this.bank = new RequestBank(this.src.table, this.build);
     }
     const src = this.src;
-    if (src && specs) this.shapes = matchInputs(src, { inputs: specs }, model, src.kind === 'data' ? this.ds!.file : 'synthetic', this.declaredTypes);
+    if (src && specs)
+      this.shapes = matchInputs(
+        src,
+        { inputs: specs },
+        model,
+        src.kind === 'data' ? this.ds!.file : 'synthetic',
+        this.declaredTypes,
+      );
     this.bank?.encode();
   }
 }
@@ -114,7 +126,8 @@ export function tensorAdapter(p: TensorParts): Adapter & { report(): Record<stri
     if (status < 200 || status >= 300) return null; // accepted non-2xx (status check): nothing to decode
     const json = invalid ? tryParseJson(body) : undefined;
     if (invalid?.(json)) return 'invalid_response';
-    if (checks.readsBody && checks.evaluateBody(json, () => (body ? body.toString('utf8') : '')) !== null) return 'check_failed';
+    if (checks.readsBody && checks.evaluateBody(json, () => (body ? body.toString('utf8') : '')) !== null)
+      return 'check_failed';
     if (quality.active) quality.score(req as DataWireRequest, json, rec);
     return null;
   };
@@ -125,7 +138,11 @@ export function tensorAdapter(p: TensorParts): Adapter & { report(): Record<stri
     request(seq: number): WireRequest {
       if (fixed) return fixed;
       const bank = p.bank();
-      if (!bank) throw new PreflightError('E_INTERNAL', `${p.protocol}: synthetic inputs need prepare() (model metadata) before requests`);
+      if (!bank)
+        throw new PreflightError(
+          'E_INTERNAL',
+          `${p.protocol}: synthetic inputs need prepare() (model metadata) before requests`,
+        );
       return bank.request(seq);
     },
     judge,
@@ -139,7 +156,13 @@ export function tensorAdapter(p: TensorParts): Adapter & { report(): Record<stri
  * input name when the plan did not name inputs and the model has one input, and the model's
  * datatype when the plan did not set one. Throws E_MODEL_MISMATCH listing every problem.
  */
-export function matchInputs(src: TensorSource, meta: { inputs: TensorSpecLike[] }, model: string, where: string, declaredTypes: Set<string>): Map<string, InputPlan> {
+export function matchInputs(
+  src: TensorSource,
+  meta: { inputs: TensorSpecLike[] },
+  model: string,
+  where: string,
+  declaredTypes: Set<string>,
+): Map<string, InputPlan> {
   const problems: Problem[] = [];
   const plans = new Map<string, InputPlan>();
   const mins = meta.inputs ?? [];
@@ -150,7 +173,9 @@ export function matchInputs(src: TensorSource, meta: { inputs: TensorSpecLike[] 
     if (!m) {
       problems.push({
         message: `model "${model}" has no input "${t.name}"; its inputs: ${mins.map((x) => `${x.name} ${x.datatype} [${x.shape.join(', ')}]`).join('; ') || '(none)'}`,
-        hint: src.explicitInputs ? 'rename the input in data.inputs' : 'map columns to the model inputs with data.inputs',
+        hint: src.explicitInputs
+          ? 'rename the input in data.inputs'
+          : 'map columns to the model inputs with data.inputs',
       });
       continue;
     }
@@ -158,7 +183,10 @@ export function matchInputs(src: TensorSource, meta: { inputs: TensorSpecLike[] 
     if (t.datatype !== mdt) {
       const numericBoth = t.datatype !== 'BYTES' && mdt !== 'BYTES';
       if (!declaredTypes.has(t.name) && numericBoth && !(isIntegerType(mdt) && hasFraction(t))) t.datatype = mdt;
-      else problems.push({ message: `model "${model}" input "${t.name}" is ${mdt}; the data gives ${t.datatype}${isIntegerType(mdt) && hasFraction(t) ? ' (values with fractions)' : ''} (${where})` });
+      else
+        problems.push({
+          message: `model "${model}" input "${t.name}" is ${mdt}; the data gives ${t.datatype}${isIntegerType(mdt) && hasFraction(t) ? ' (values with fractions)' : ''} (${where})`,
+        });
     }
     const dims = (m.shape ?? []).map(Number);
     const batched = dims.length > 0 && dims[0] === -1;
@@ -167,13 +195,17 @@ export function matchInputs(src: TensorSource, meta: { inputs: TensorSpecLike[] 
     const known = product(rowDims.filter((d) => d >= 0));
     let resolved: number[] | null = null;
     if (wild === 0 && known === t.width) resolved = rowDims;
-    else if (wild === 1 && known > 0 && t.width % known === 0) resolved = rowDims.map((d) => (d < 0 ? t.width / known : d));
+    else if (wild === 1 && known > 0 && t.width % known === 0)
+      resolved = rowDims.map((d) => (d < 0 ? t.width / known : d));
     else if (wild > 1) resolved = t.rowShape; // cannot decide: keep the data's own row shape
     if (!batched && resolved === null && dims.length > 1 && dims[0] > 0) {
       // fixed batch dimension, e.g. [1, 64]
       const rd = dims.slice(1);
       if (product(rd) === t.width && !rd.some((d) => d < 0)) {
-        if (src.batch.min !== dims[0] || src.batch.max !== dims[0]) problems.push({ message: `model "${model}" input "${t.name}" has a fixed batch of ${dims[0]} ([${dims.join(', ')}]); the plan sends ${src.batch.min === src.batch.max ? src.batch.min : `${src.batch.min}–${src.batch.max}`} rows per request` });
+        if (src.batch.min !== dims[0] || src.batch.max !== dims[0])
+          problems.push({
+            message: `model "${model}" input "${t.name}" has a fixed batch of ${dims[0]} ([${dims.join(', ')}]); the plan sends ${src.batch.min === src.batch.max ? src.batch.min : `${src.batch.min}–${src.batch.max}`} rows per request`,
+          });
         plans.set(t.name, { rowDims: rd, unbatched: false });
         continue;
       }
@@ -185,7 +217,10 @@ export function matchInputs(src: TensorSource, meta: { inputs: TensorSpecLike[] 
       continue;
     }
     if (!batched && src.batch.max > 1) {
-      problems.push({ message: `model "${model}" input "${t.name}" has no batch dimension ([${dims.join(', ')}]); the plan sends up to ${src.batch.max} rows per request`, hint: 'use batch 1' });
+      problems.push({
+        message: `model "${model}" input "${t.name}" has no batch dimension ([${dims.join(', ')}]); the plan sends up to ${src.batch.max} rows per request`,
+        hint: 'use batch 1',
+      });
       continue;
     }
     plans.set(t.name, { rowDims: resolved, unbatched: !batched });
@@ -193,11 +228,18 @@ export function matchInputs(src: TensorSource, meta: { inputs: TensorSpecLike[] 
   const given = new Set(src.inputs.map((t) => t.name));
   for (const m of mins) {
     if (!given.has(m.name) && problems.every((p) => !p.message.includes(`input "${m.name}"`))) {
-      problems.push({ message: `model "${model}" input "${m.name}" (${m.datatype} [${m.shape.join(', ')}]) gets no data`, hint: 'map columns to it in data.inputs' });
+      problems.push({
+        message: `model "${model}" input "${m.name}" (${m.datatype} [${m.shape.join(', ')}]) gets no data`,
+        hint: 'map columns to it in data.inputs',
+      });
     }
   }
   if (problems.length > 0) {
-    throw new PreflightError('E_MODEL_MISMATCH', `the data does not fit model "${model}": ${problems[0].message}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, { problems });
+    throw new PreflightError(
+      'E_MODEL_MISMATCH',
+      `the data does not fit model "${model}": ${problems[0].message}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`,
+      { problems },
+    );
   }
   return plans;
 }

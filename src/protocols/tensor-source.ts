@@ -50,7 +50,11 @@ export function dataSource(o: AdapterOptions, ds: Dataset): TensorSource {
   // metadata); the values are shared and never written after this
   const inputs = shared.map((t) => ({ ...t, columns: [...t.columns], rowShape: [...t.rowShape] }));
   if (d.label && !ds.columns.has(d.label)) {
-    problems.add({ file: ds.file, message: `missing column ${d.label} (label)`, hint: `columns present: ${ds.columnNames.slice(0, 12).join(', ')}` });
+    problems.add({
+      file: ds.file,
+      message: `missing column ${d.label} (label)`,
+      hint: `columns present: ${ds.columnNames.slice(0, 12).join(', ')}`,
+    });
   }
   problems.throwIfAny('data');
   const batch = normBatch(d.batch);
@@ -131,11 +135,15 @@ export class RequestBank {
 }
 
 /** Sets WireRequest.row/rows/batch/group for a batch. */
-export function stamp(req: DataWireRequest, batch: number, rows: Int32Array, group: string | undefined): DataWireRequest {
+export function stamp(
+  req: DataWireRequest,
+  batch: number,
+  rows: Int32Array,
+  group: string | undefined,
+): DataWireRequest {
   req.row = rows[0];
   req.rows = rows.length;
   req.batch = batch;
   if (group !== undefined) req.group = group;
   return req;
 }
-

@@ -44,12 +44,17 @@ const DTYPES: Record<string, string> = {
 
 /** Signature inputs from TF Serving metadata as tensor specs; null when absent or of unknown rank. */
 export function tfSignatureInputs(json: unknown, signature: string): TensorSpecLike[] | null {
-  const sd = (json as { metadata?: { signature_def?: { signature_def?: Record<string, { inputs?: Record<string, unknown> }> } } })?.metadata?.signature_def?.signature_def;
+  const sd = (
+    json as { metadata?: { signature_def?: { signature_def?: Record<string, { inputs?: Record<string, unknown> }> } } }
+  )?.metadata?.signature_def?.signature_def;
   const sig = sd?.[signature];
   if (!sig || !isObject(sig.inputs)) return null;
   const out: TensorSpecLike[] = [];
   for (const [name, v] of Object.entries(sig.inputs)) {
-    const t = v as { dtype?: string; tensor_shape?: { dim?: Array<{ size?: string | number }>; unknown_rank?: boolean } };
+    const t = v as {
+      dtype?: string;
+      tensor_shape?: { dim?: Array<{ size?: string | number }>; unknown_rank?: boolean };
+    };
     if (!t.tensor_shape || t.tensor_shape.unknown_rank) return null;
     const dims = (t.tensor_shape.dim ?? []).map((d) => Number(d.size ?? -1));
     out.push({ name, datatype: DTYPES[t.dtype ?? ''] ?? String(t.dtype ?? 'UNKNOWN'), shape: dims });
@@ -102,10 +107,15 @@ export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter
       const rs = Array.from(rows, (r) => rowJson(t, r, d)).join(',');
       body = `{${sigPart}"${format === 'row' ? 'instances' : 'inputs'}":[${rs}]}`;
     } else if (format === 'row') {
-      const inst = Array.from(rows, (r) => `{${s.inputs.map((t) => `${JSON.stringify(t.name)}:${rowJson(t, r, dimsOf(t))}`).join(',')}}`);
+      const inst = Array.from(
+        rows,
+        (r) => `{${s.inputs.map((t) => `${JSON.stringify(t.name)}:${rowJson(t, r, dimsOf(t))}`).join(',')}}`,
+      );
       body = `{${sigPart}"instances":[${inst.join(',')}]}`;
     } else {
-      const cols = s.inputs.map((t) => `${JSON.stringify(t.name)}:[${Array.from(rows, (r) => rowJson(t, r, dimsOf(t))).join(',')}]`);
+      const cols = s.inputs.map(
+        (t) => `${JSON.stringify(t.name)}:[${Array.from(rows, (r) => rowJson(t, r, dimsOf(t))).join(',')}]`,
+      );
       body = `{${sigPart}"inputs":{${cols.join(',')}}}`;
     }
     return stamp({ method: 'POST', path: predictPath, headers, body: Buffer.from(body) }, batch, rows, group);
@@ -118,33 +128,44 @@ export async function createTfservingAdapter(o: AdapterOptions): Promise<Adapter
   // service) may not have it, hence the way out in the hint
   const statusNotReady = (message: string) =>
     new PreflightError('E_TARGET_NOT_READY', message, {
-      problems: [{
-        message: 'protocol tfserving checks the model status before load',
-        path: `scenarios.${scenario.name}.tfserving.checkStatus`,
-        hint: `if the server has no GET /v1/models/${model} (it only serves :predict), skip this check: tfserving: { checkStatus: false }`,
-      }],
+      problems: [
+        {
+          message: 'protocol tfserving checks the model status before load',
+          path: `scenarios.${scenario.name}.tfserving.checkStatus`,
+          hint: `if the server has no GET /v1/models/${model} (it only serves :predict), skip this check: tfserving: { checkStatus: false }`,
+        },
+      ],
     });
 
   return tensorAdapter({
     protocol: 'tfserving',
     checks,
     quality,
-    invalid: (json) => !isObject(json) || json.error !== undefined || (json.predictions === undefined && json.outputs === undefined),
+    invalid: (json) =>
+      !isObject(json) || json.error !== undefined || (json.predictions === undefined && json.outputs === undefined),
     ...(staticBody !== undefined ? { fixed: fixedRequest(predictPath, headers, staticBody, group) } : {}),
     bank: () => inputs.bank,
     async prepare(ctx: AdapterContext) {
       if (scenario.tfserving?.checkStatus !== false) {
         const st = await prepFetch(ctx, o.basePath, o.headers, mpath);
-        if (st.status < 200 || st.status >= 300) throw statusNotReady(`model "${model}" status: GET ${st.url} → ${st.status} ${bodySnippet(st.body)}`);
-        const versions = (st.json as { model_version_status?: Array<{ version?: string; state?: string }> } | undefined)?.model_version_status;
+        if (st.status < 200 || st.status >= 300)
+          throw statusNotReady(`model "${model}" status: GET ${st.url} → ${st.status} ${bodySnippet(st.body)}`);
+        const versions = (st.json as { model_version_status?: Array<{ version?: string; state?: string }> } | undefined)
+          ?.model_version_status;
         if (!Array.isArray(versions) || !versions.some((v) => v.state === 'AVAILABLE')) {
-          throw statusNotReady(`model "${model}" is not AVAILABLE: ${Array.isArray(versions) ? versions.map((v) => `version ${v.version}: ${v.state}`).join(', ') || 'no versions' : bodySnippet(st.body)} (GET ${st.url})`);
+          throw statusNotReady(
+            `model "${model}" is not AVAILABLE: ${Array.isArray(versions) ? versions.map((v) => `version ${v.version}: ${v.state}`).join(', ') || 'no versions' : bodySnippet(st.body)} (GET ${st.url})`,
+          );
         }
       }
       const md = await prepFetch(ctx, o.basePath, o.headers, `${mpath}/metadata`);
-      const specs = md.status >= 200 && md.status < 300 ? tfSignatureInputs(md.json, signature ?? 'serving_default') : null;
+      const specs =
+        md.status >= 200 && md.status < 300 ? tfSignatureInputs(md.json, signature ?? 'serving_default') : null;
       if (!inputs.src && scenario.synthetic && !specs) {
-        throw new PreflightError('E_MODEL_MISMATCH', `synthetic inputs need the model's signature "${signature ?? 'serving_default'}" from GET ${md.url} (→ ${md.status})`);
+        throw new PreflightError(
+          'E_MODEL_MISMATCH',
+          `synthetic inputs need the model's signature "${signature ?? 'serving_default'}" from GET ${md.url} (→ ${md.status})`,
+        );
       }
       inputs.fit(specs, model);
     },

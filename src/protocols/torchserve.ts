@@ -31,7 +31,13 @@ import { dataSource, RequestBank, stamp } from './tensor-source.js';
 import type { TensorSource } from './tensor-source.js';
 
 /** Raw payloads for `payload: raw`: one Buffer per row; every problem collected. */
-export function rawPayloads(ds: Dataset, column: string, encoding: 'utf8' | 'base64' | 'file', planSource: string, problems: ProblemList): Buffer[] | null {
+export function rawPayloads(
+  ds: Dataset,
+  column: string,
+  encoding: 'utf8' | 'base64' | 'file',
+  planSource: string,
+  problems: ProblemList,
+): Buffer[] | null {
   if (!requireColumns(ds, [column], problems, 'torchserve raw payload')) return null;
   const col = ds.columns.get(column)!;
   const out: Buffer[] = new Array(ds.rowCount);
@@ -43,10 +49,14 @@ export function rawPayloads(ds: Dataset, column: string, encoding: 'utf8' | 'bas
       try {
         out[r] = readFileSync(f);
       } catch (err) {
-        problems.add({ ...rowWhere(ds, r, column), message: `row ${r + 1}: cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        problems.add({
+          ...rowWhere(ds, r, column),
+          message: `row ${r + 1}: cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        });
       }
     } else if (encoding === 'base64') {
-      if (!/^[A-Za-z0-9+/=\s_-]*$/.test(text)) problems.add({ ...rowWhere(ds, r, column), message: `row ${r + 1}: not base64` });
+      if (!/^[A-Za-z0-9+/=\s_-]*$/.test(text))
+        problems.add({ ...rowWhere(ds, r, column), message: `row ${r + 1}: not base64` });
       else out[r] = Buffer.from(text, 'base64');
     } else {
       out[r] = Buffer.from(text, 'utf8');
@@ -59,7 +69,10 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
   const { scenario } = o;
   const { model, checks, ds } = await tensorBase(o);
   const ts = scenario.torchserve ?? { payload: 'json' as const };
-  const path = joinPath(o.basePath, `/predictions/${seg(model)}${scenario.modelVersion ? `/${seg(scenario.modelVersion)}` : ''}`);
+  const path = joinPath(
+    o.basePath,
+    `/predictions/${seg(model)}${scenario.modelVersion ? `/${seg(scenario.modelVersion)}` : ''}`,
+  );
   const group = o.group;
   let bank: RequestBank | undefined;
   let fixed: WireRequest | undefined;
@@ -70,15 +83,28 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
     const problems = ds.problems;
     const payloads = rawPayloads(ds, ts.column!, ts.encoding ?? 'utf8', o.plan.source, problems);
     problems.throwIfAny('data');
-    const headers: Record<string, string> = { 'content-type': ts.contentType ?? 'application/octet-stream', ...o.headers };
-    table = buildBatchTable(ds.rowCount, { order: scenario.data!.order, batch: { min: 1, max: 1 }, seed: o.seed, shard: o.shard });
-    bank = new RequestBank(table, (b, rows) => stamp({ method: 'POST', path, headers, body: payloads![rows[0]] }, b, rows, group));
+    const headers: Record<string, string> = {
+      'content-type': ts.contentType ?? 'application/octet-stream',
+      ...o.headers,
+    };
+    table = buildBatchTable(ds.rowCount, {
+      order: scenario.data!.order,
+      batch: { min: 1, max: 1 },
+      seed: o.seed,
+      shard: o.shard,
+    });
+    bank = new RequestBank(table, (b, rows) =>
+      stamp({ method: 'POST', path, headers, body: payloads![rows[0]] }, b, rows, group),
+    );
   } else if (ds) {
     src = dataSource(o, ds);
     table = src.table;
     const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
     const s = src;
-    const one = (r: number): string => (s.inputs.length === 1 ? rowJson(s.inputs[0], r) : `{${s.inputs.map((t) => `${JSON.stringify(t.name)}:${rowJson(t, r)}`).join(',')}}`);
+    const one = (r: number): string =>
+      s.inputs.length === 1
+        ? rowJson(s.inputs[0], r)
+        : `{${s.inputs.map((t) => `${JSON.stringify(t.name)}:${rowJson(t, r)}`).join(',')}}`;
     const multi = s.batch.max > 1;
     bank = new RequestBank(table, (b, rows) => {
       const body = multi ? `[${Array.from(rows, one).join(',')}]` : one(rows[0]);
@@ -88,7 +114,10 @@ export async function createTorchserveAdapter(o: AdapterOptions): Promise<Adapte
     // no data: the protocol rules (createAdapter) ensured a request.body
     const body = scenario.request!.body!;
     const t = body.trimStart();
-    const headers: Record<string, string> = { ...(t.startsWith('{') || t.startsWith('[') ? { 'content-type': 'application/json' } : {}), ...o.headers };
+    const headers: Record<string, string> = {
+      ...(t.startsWith('{') || t.startsWith('[') ? { 'content-type': 'application/json' } : {}),
+      ...o.headers,
+    };
     fixed = fixedRequest(path, headers, body, group);
   }
 

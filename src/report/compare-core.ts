@@ -124,7 +124,11 @@ export interface MetricComparison {
     low: number;
     high: number;
     confidence: number;
-    method: 'block-bootstrap-merged-hdr' | 'block-bootstrap-window-percentiles' | 'block-bootstrap-window-mean' | 'newcombe-wilson';
+    method:
+      | 'block-bootstrap-merged-hdr'
+      | 'block-bootstrap-window-percentiles'
+      | 'block-bootstrap-window-mean'
+      | 'newcombe-wilson';
     resamples?: number;
     blockLength?: [number, number];
   } | null;
@@ -181,14 +185,22 @@ export function decideComparison(
   const resamples = opts.resamples ?? 2000;
   const seed = opts.seed ?? 1;
   const warnings: string[] = [];
-  for (const [side, r] of [['baseline', baseline], ['candidate', candidate]] as const) {
-    if (r.summary.verdict === 'invalid') warnings.push(`the ${side} run is marked invalid (load generator overloaded): its numbers cannot be trusted`);
-    if (r.summary.status && r.summary.status !== 'completed') warnings.push(`the ${side} run did not complete (${r.summary.status}); it is compared on what it measured`);
-    if (r.intervals.length === 0) warnings.push(`the ${side} run has no intervals.ndjson records: per-window tests are impossible`);
+  for (const [side, r] of [
+    ['baseline', baseline],
+    ['candidate', candidate],
+  ] as const) {
+    if (r.summary.verdict === 'invalid')
+      warnings.push(`the ${side} run is marked invalid (load generator overloaded): its numbers cannot be trusted`);
+    if (r.summary.status && r.summary.status !== 'completed')
+      warnings.push(`the ${side} run did not complete (${r.summary.status}); it is compared on what it measured`);
+    if (r.intervals.length === 0)
+      warnings.push(`the ${side} run has no intervals.ndjson records: per-window tests are impossible`);
   }
   const names = Object.keys(candidate.summary.scenarios).filter((n) => n in baseline.summary.scenarios);
-  for (const n of Object.keys(baseline.summary.scenarios)) if (!(n in candidate.summary.scenarios)) warnings.push(`scenario "${n}" is only in the baseline`);
-  for (const n of Object.keys(candidate.summary.scenarios)) if (!(n in baseline.summary.scenarios)) warnings.push(`scenario "${n}" is only in the candidate`);
+  for (const n of Object.keys(baseline.summary.scenarios))
+    if (!(n in candidate.summary.scenarios)) warnings.push(`scenario "${n}" is only in the baseline`);
+  for (const n of Object.keys(candidate.summary.scenarios))
+    if (!(n in baseline.summary.scenarios)) warnings.push(`scenario "${n}" is only in the candidate`);
   const scenarios: ScenarioDecision[] = [];
   for (const name of names) {
     const sb = baseline.summary.scenarios[name];
@@ -196,7 +208,9 @@ export function decideComparison(
     const ib = scenarioIntervals(baseline.intervals, name);
     const ic = scenarioIntervals(candidate.intervals, name);
     if (sb.target_rate && sc.target_rate && Math.abs(sc.target_rate - sb.target_rate) / sb.target_rate > 0.01) {
-      warnings.push(`scenario "${name}": target rates differ (${fmtRate(sb.target_rate)} vs ${fmtRate(sc.target_rate)}); throughput and latency are not like for like`);
+      warnings.push(
+        `scenario "${name}": target rates differ (${fmtRate(sb.target_rate)} vs ${fmtRate(sc.target_rate)}); throughput and latency are not like for like`,
+      );
     }
     const ctx: Ctx = { alpha, confidence, resamples, seed, tol };
     const hb = windowHistograms(ib);
@@ -204,14 +218,33 @@ export function decideComparison(
     const metrics: MetricComparison[] = [
       latencyMetric(ctx, 'latency.p50', sb.latency_ms?.p50, sc.latency_ms?.p50, ib, ic, hb.latency, hc.latency),
       latencyMetric(ctx, 'latency.p99', sb.latency_ms?.p99, sc.latency_ms?.p99, ib, ic, hb.latency, hc.latency),
-      latencyMetric(ctx, 'service_time.p50', sb.service_time_ms?.p50, sc.service_time_ms?.p50, ib, ic, hb.service_time, hc.service_time),
-      latencyMetric(ctx, 'service_time.p99', sb.service_time_ms?.p99, sc.service_time_ms?.p99, ib, ic, hb.service_time, hc.service_time),
+      latencyMetric(
+        ctx,
+        'service_time.p50',
+        sb.service_time_ms?.p50,
+        sc.service_time_ms?.p50,
+        ib,
+        ic,
+        hb.service_time,
+        hc.service_time,
+      ),
+      latencyMetric(
+        ctx,
+        'service_time.p99',
+        sb.service_time_ms?.p99,
+        sc.service_time_ms?.p99,
+        ib,
+        ic,
+        hb.service_time,
+        hc.service_time,
+      ),
       throughputMetric(ctx, sb, sc, ib, ic),
       proportionMetric(ctx, 'error_rate', errorsOf(sb), sb.requests ?? 0, errorsOf(sc), sc.requests ?? 0),
     ];
     const accB = accuracyCounts(sb);
     const accC = accuracyCounts(sc);
-    if (accB && accC) metrics.push(proportionMetric(ctx, 'accuracy', accB.correct, accB.scored, accC.correct, accC.scored));
+    if (accB && accC)
+      metrics.push(proportionMetric(ctx, 'accuracy', accB.correct, accB.scored, accC.correct, accC.scored));
     scenarios.push({
       scenario: name,
       metrics,
@@ -313,11 +346,25 @@ function decide(
     worseBy = diff === null ? null : sign * diff * 100;
   } else if (tolerance.pct !== undefined) {
     tolValue = tolerance.pct;
-    worseBy = changePct !== null ? sign * changePct : diff === null ? null : diff === 0 ? 0 : sign * diff > 0 ? Infinity : -Infinity;
+    worseBy =
+      changePct !== null
+        ? sign * changePct
+        : diff === null
+          ? null
+          : diff === 0
+            ? 0
+            : sign * diff > 0
+              ? Infinity
+              : -Infinity;
   }
   const beyondTolerance = worseBy !== null && tolValue !== null && worseBy > tolValue;
   const betterBeyond = worseBy !== null && tolValue !== null && -worseBy > tolValue;
-  const tolText = tolerance.pp !== undefined ? `${fmtNum(tolerance.pp)} pp` : tolerance.pct !== undefined ? `${fmtNum(tolerance.pct)}%` : 'none';
+  const tolText =
+    tolerance.pp !== undefined
+      ? `${fmtNum(tolerance.pp)} pp`
+      : tolerance.pct !== undefined
+        ? `${fmtNum(tolerance.pct)}%`
+        : 'none';
   const change = unit === 'fraction' ? fmtSignedPp(diff) : fmtSignedPct(changePct);
   const pText = pValue === null ? '' : pValue < 0.001 ? 'p<0.001' : `p=${fmtP(pValue)}`;
   let verdict: MetricVerdict;
@@ -335,12 +382,32 @@ function decide(
       : `worse by ${change.replace(/^[+−]/, '')}, beyond ${tolText}, but not significant (${pText})`;
   } else if (betterBeyond) {
     verdict = significant ? 'improved' : 'inconclusive';
-    reason = significant ? `better by ${change.replace(/^[+−]/, '')} (${pText})` : `better by ${change.replace(/^[+−]/, '')}, but not significant (${pText})`;
+    reason = significant
+      ? `better by ${change.replace(/^[+−]/, '')} (${pText})`
+      : `better by ${change.replace(/^[+−]/, '')}, but not significant (${pText})`;
   } else {
     verdict = 'unchanged';
-    reason = significant ? `${change}: significant but within the ${tolText} tolerance (${pText})` : `no significant change (${change}, ${pText})`;
+    reason = significant
+      ? `${change}: significant but within the ${tolText} tolerance (${pText})`
+      : `no significant change (${change}, ${pText})`;
   }
-  return { metric, unit, better, baseline, candidate, diff, changePct, test, ci, pValue, significant, tolerance, beyondTolerance, verdict, reason };
+  return {
+    metric,
+    unit,
+    better,
+    baseline,
+    candidate,
+    diff,
+    changePct,
+    test,
+    ci,
+    pValue,
+    significant,
+    tolerance,
+    beyondTolerance,
+    verdict,
+    reason,
+  };
 }
 
 function latencyMetric(
@@ -363,7 +430,15 @@ function latencyMetric(
   let test: MetricComparison['test'] = null;
   if (wb.length >= 2 && wc.length >= 2) {
     const mw = mannWhitneyU(wb, wc);
-    test = { name: 'mann-whitney-u', over: `per-window ${pct}`, nBaseline: wb.length, nCandidate: wc.length, u: mw.u, z: mw.z, pValue: mw.pValue };
+    test = {
+      name: 'mann-whitney-u',
+      over: `per-window ${pct}`,
+      nBaseline: wb.length,
+      nCandidate: wc.length,
+      u: mw.u,
+      z: mw.z,
+      pValue: mw.pValue,
+    };
   }
   let ci: MetricComparison['ci'] = null;
   const bootOpts = { resamples: ctx.resamples, confidence: ctx.confidence, seed: ctx.seed };
@@ -375,42 +450,127 @@ function latencyMetric(
     const pc = new HistogramPool(hcOk);
     const ib2 = hbOk.map((_, i) => i);
     const ic2 = hcOk.map((_, i) => i);
-    const r = blockBootstrapDiffCI(ib2, ic2, (s) => pb.quantiles(s, [q])[0] / 1000, (s) => pc.quantiles(s, [q])[0] / 1000, bootOpts);
-    ci = { low: r.low, high: r.high, confidence: r.confidence, method: 'block-bootstrap-merged-hdr', resamples: r.resamples, blockLength: r.blockLength as [number, number] };
+    const r = blockBootstrapDiffCI(
+      ib2,
+      ic2,
+      (s) => pb.quantiles(s, [q])[0] / 1000,
+      (s) => pc.quantiles(s, [q])[0] / 1000,
+      bootOpts,
+    );
+    ci = {
+      low: r.low,
+      high: r.high,
+      confidence: r.confidence,
+      method: 'block-bootstrap-merged-hdr',
+      resamples: r.resamples,
+      blockLength: r.blockLength as [number, number],
+    };
   } else if (wb.length >= 2 && wc.length >= 2) {
     // Approximation without histograms: mean of the per-window percentiles.
     const mean = (s: readonly number[]): number => s.reduce((a, b) => a + b, 0) / s.length;
     const r = blockBootstrapDiffCI(wb, wc, mean, mean, bootOpts);
-    ci = { low: r.low, high: r.high, confidence: r.confidence, method: 'block-bootstrap-window-percentiles', resamples: r.resamples, blockLength: r.blockLength as [number, number] };
+    ci = {
+      low: r.low,
+      high: r.high,
+      confidence: r.confidence,
+      method: 'block-bootstrap-window-percentiles',
+      resamples: r.resamples,
+      blockLength: r.blockLength as [number, number],
+    };
   }
   const pOk = test !== null && test.pValue < ctx.alpha;
   const ciOk = ci === null || ci.low > 0 || ci.high < 0;
-  return decide(ctx, metric, 'ms', 'lower', finite(baseValue) ? baseValue : null, finite(candValue) ? candValue : null, test, ci, test ? pOk && ciOk : undefined);
+  return decide(
+    ctx,
+    metric,
+    'ms',
+    'lower',
+    finite(baseValue) ? baseValue : null,
+    finite(candValue) ? candValue : null,
+    test,
+    ci,
+    test ? pOk && ciOk : undefined,
+  );
 }
 
-function throughputMetric(ctx: Ctx, sb: ScenarioSummary, sc: ScenarioSummary, ib: readonly IntervalRecord[], ic: readonly IntervalRecord[]): MetricComparison {
+function throughputMetric(
+  ctx: Ctx,
+  sb: ScenarioSummary,
+  sc: ScenarioSummary,
+  ib: readonly IntervalRecord[],
+  ic: readonly IntervalRecord[],
+): MetricComparison {
   // a partial window's rate (a few requests in a few ms) is not a sample of the per-window throughput
   const pb = partialWindowTest(ib);
   const pc = partialWindowTest(ic);
-  const wb = ib.filter((r) => !pb(r)).map((r) => r.throughput).filter(finite);
-  const wc = ic.filter((r) => !pc(r)).map((r) => r.throughput).filter(finite);
+  const wb = ib
+    .filter((r) => !pb(r))
+    .map((r) => r.throughput)
+    .filter(finite);
+  const wc = ic
+    .filter((r) => !pc(r))
+    .map((r) => r.throughput)
+    .filter(finite);
   let test: MetricComparison['test'] = null;
   let ci: MetricComparison['ci'] = null;
   if (wb.length >= 2 && wc.length >= 2) {
     const mw = mannWhitneyU(wb, wc);
-    test = { name: 'mann-whitney-u', over: 'per-window throughput', nBaseline: wb.length, nCandidate: wc.length, u: mw.u, z: mw.z, pValue: mw.pValue };
+    test = {
+      name: 'mann-whitney-u',
+      over: 'per-window throughput',
+      nBaseline: wb.length,
+      nCandidate: wc.length,
+      u: mw.u,
+      z: mw.z,
+      pValue: mw.pValue,
+    };
     const mean = (s: readonly number[]): number => s.reduce((a, b) => a + b, 0) / s.length;
-    const r = blockBootstrapDiffCI(wb, wc, mean, mean, { resamples: ctx.resamples, confidence: ctx.confidence, seed: ctx.seed });
-    ci = { low: r.low, high: r.high, confidence: r.confidence, method: 'block-bootstrap-window-mean', resamples: r.resamples, blockLength: r.blockLength as [number, number] };
+    const r = blockBootstrapDiffCI(wb, wc, mean, mean, {
+      resamples: ctx.resamples,
+      confidence: ctx.confidence,
+      seed: ctx.seed,
+    });
+    ci = {
+      low: r.low,
+      high: r.high,
+      confidence: r.confidence,
+      method: 'block-bootstrap-window-mean',
+      resamples: r.resamples,
+      blockLength: r.blockLength as [number, number],
+    };
   }
-  return decide(ctx, 'throughput', 'per_s', 'higher', finite(sb.throughput) ? sb.throughput : null, finite(sc.throughput) ? sc.throughput : null, test, ci);
+  return decide(
+    ctx,
+    'throughput',
+    'per_s',
+    'higher',
+    finite(sb.throughput) ? sb.throughput : null,
+    finite(sc.throughput) ? sc.throughput : null,
+    test,
+    ci,
+  );
 }
 
-function proportionMetric(ctx: Ctx, metric: 'error_rate' | 'accuracy', xb: number, nb: number, xc: number, nc: number): MetricComparison {
+function proportionMetric(
+  ctx: Ctx,
+  metric: 'error_rate' | 'accuracy',
+  xb: number,
+  nb: number,
+  xc: number,
+  nc: number,
+): MetricComparison {
   const better = metric === 'error_rate' ? 'lower' : 'higher';
-  if (nb <= 0 || nc <= 0) return decide(ctx, metric, 'fraction', better, nb > 0 ? xb / nb : null, nc > 0 ? xc / nc : null, null, null);
+  if (nb <= 0 || nc <= 0)
+    return decide(ctx, metric, 'fraction', better, nb > 0 ? xb / nb : null, nc > 0 ? xc / nc : null, null, null);
   const t = twoProportionTest(xb, nb, xc, nc);
-  const test: MetricComparison['test'] = { name: 'two-proportion-z', over: metric === 'error_rate' ? 'failed / requests' : 'correct / scored', nBaseline: nb, nCandidate: nc, z: t.z, pValue: t.pValue };
+  const test: MetricComparison['test'] = {
+    name: 'two-proportion-z',
+    over: metric === 'error_rate' ? 'failed / requests' : 'correct / scored',
+    nBaseline: nb,
+    nCandidate: nc,
+    z: t.z,
+    pValue: t.pValue,
+  };
   // Newcombe's hybrid score interval for pc − pb from the two Wilson intervals.
   const wb = wilsonInterval(xb, nb, ctx.confidence);
   const wc = wilsonInterval(xc, nc, ctx.confidence);

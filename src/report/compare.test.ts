@@ -36,7 +36,10 @@ test('a run compared with itself: no regression, everything unchanged', () => {
   }
   // Accuracy is compared when both runs score responses.
   assert.equal(metric(c, 'classify', 'accuracy').verdict, 'unchanged');
-  assert.equal(c.scenarios.find((s) => s.scenario === 'chat')?.metrics.some((m) => m.metric === 'accuracy'), false);
+  assert.equal(
+    c.scenarios.find((s) => s.scenario === 'chat')?.metrics.some((m) => m.metric === 'accuracy'),
+    false,
+  );
 });
 
 test('+30% latency in every window is a significant regression (exit code 6)', async () => {
@@ -58,7 +61,10 @@ test('+30% latency in every window is a significant regression (exit code 6)', a
       // The interval of the difference excludes 0 and contains the injected difference.
       const injected = (r.baseline as number) * 0.3;
       assert.ok(r.ci.low > 0, `${scenario} ${m} CI low ${r.ci.low}`);
-      assert.ok(r.ci.low <= injected * 1.02 && r.ci.high >= injected * 0.98, `${scenario} ${m} CI [${r.ci.low}, ${r.ci.high}] vs ${injected}`);
+      assert.ok(
+        r.ci.low <= injected * 1.02 && r.ci.high >= injected * 0.98,
+        `${scenario} ${m} CI [${r.ci.low}, ${r.ci.high}] vs ${injected}`,
+      );
     }
     assert.equal(metric(c, scenario, 'throughput').verdict, 'unchanged');
     assert.equal(metric(c, scenario, 'error_rate').verdict, 'unchanged');
@@ -69,14 +75,18 @@ test('a significant change within tolerance is unchanged; a looser tolerance abs
   const base = loadResultsSync(BASELINE_DIR);
   const slow = slowDown(base.summary, base.intervals, 1.3);
   const cand = { ...base, summary: slow.summary, intervals: slow.intervals };
-  const loose: Tolerance[] = ['latency.p50', 'latency.p99', 'service_time.p50', 'service_time.p99'].map((metric) => ({ metric, maxRegressionPct: 50 }) as Tolerance);
+  const loose: Tolerance[] = ['latency.p50', 'latency.p99', 'service_time.p50', 'service_time.p99'].map(
+    (metric) => ({ metric, maxRegressionPct: 50 }) as Tolerance,
+  );
   const c = compareResults(base, cand, loose, { resamples: 300 });
   assert.equal(c.verdict, 'unchanged');
   const r = metric(c, 'classify', 'latency.p50');
   assert.equal(r.significant, true);
   assert.match(r.reason, /within the 50% tolerance/);
   const small = slowDown(base.summary, base.intervals, 1.05);
-  const c2 = compareResults(base, { ...base, summary: small.summary, intervals: small.intervals }, [], { resamples: 300 });
+  const c2 = compareResults(base, { ...base, summary: small.summary, intervals: small.intervals }, [], {
+    resamples: 300,
+  });
   assert.notEqual(c2.verdict, 'regression');
 });
 
@@ -119,7 +129,10 @@ test('defaults: latency/service time/throughput 10%, error rate and accuracy 1 p
   assert.equal(d.find((t) => t.metric === 'throughput')?.maxRegressionPct, 10);
   assert.equal(d.find((t) => t.metric === 'error_rate')?.maxRegressionPp, 1);
   assert.equal(d.find((t) => t.metric === 'accuracy')?.maxRegressionPp, 1);
-  const o = resolveTolerances([{ metric: 'latency.p99', maxRegressionPct: 25 }, { metric: 'error_rate', maxRegressionPp: 0.2 }]);
+  const o = resolveTolerances([
+    { metric: 'latency.p99', maxRegressionPct: 25 },
+    { metric: 'error_rate', maxRegressionPp: 0.2 },
+  ]);
   assert.equal(o.find((t) => t.metric === 'latency.p99')?.maxRegressionPct, 25);
   assert.equal(o.find((t) => t.metric === 'latency.p50')?.maxRegressionPct, 10);
   assert.equal(o.find((t) => t.metric === 'error_rate')?.maxRegressionPp, 0.2);

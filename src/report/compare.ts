@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { jsonFileText, writeFileAtomic } from '../core/results-files.js';
 import type { IntervalRecord } from '../core/results.js';
 import { comparisonExitCode, decideComparison, decodeWindowHdr, sumValues } from './compare-core.js';
-import type { CompareOptions, ComparisonMetric, MetricComparison, MetricVerdict, ScenarioDecision, Tolerance } from './compare-core.js';
+import type {
+  CompareOptions,
+  ComparisonMetric,
+  MetricComparison,
+  MetricVerdict,
+  ScenarioDecision,
+  Tolerance,
+} from './compare-core.js';
 import { fmtMs, fmtNum, fmtP, fmtPct, fmtRate, fmtSignedPct, fmtSignedPp } from './format.js';
 import { mergeSparse, percentileSpectrum } from './hdr.js';
 import type { SparseHistogram } from './hdr.js';
@@ -104,7 +111,10 @@ export function compareResults(
     const series = (r: LoadedResults): RunSeries => {
       const recs = scenarioIntervals(r.intervals, s.scenario);
       // The decision decoded these too; decoding latency again costs 7–18 ms for 240 windows (of 350–700 ms).
-      return runSeries(recs, recs.map((w) => decodeWindowHdr(w.hdr?.latency)));
+      return runSeries(
+        recs,
+        recs.map((w) => decodeWindowHdr(w.hdr?.latency)),
+      );
     };
     return { ...s, series: { baseline: series(baseline), candidate: series(candidate) } };
   });
@@ -133,7 +143,8 @@ export async function writeComparison(dir: string, comparison: Comparison): Prom
 }
 
 function runSeries(records: readonly IntervalRecord[], latencyHdr: Array<SparseHistogram | null>): RunSeries {
-  const r3 = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : Number(v.toPrecision(4)));
+  const r3 = (v: number | null | undefined): number | null =>
+    v === null || v === undefined || !Number.isFinite(v) ? null : Number(v.toPrecision(4));
   const present = latencyHdr.filter((h): h is SparseHistogram => h !== null && h.total > 0);
   let spectrum: RunSeries['spectrum'] = null;
   const partial = partialWindowTest(records);
@@ -160,7 +171,12 @@ export interface TextOptions {
   color?: boolean;
 }
 
-const VERDICT_MARK: Record<MetricVerdict, string> = { regression: '✗', improved: '✓', unchanged: '=', inconclusive: '?' };
+const VERDICT_MARK: Record<MetricVerdict, string> = {
+  regression: '✗',
+  improved: '✓',
+  unchanged: '=',
+  inconclusive: '?',
+};
 
 /** Value in the metric's unit for tables. */
 export function fmtComparisonValue(m: MetricComparison, v: number | null): string {
@@ -180,7 +196,8 @@ export function fmtChange(m: MetricComparison): string {
 /** CI of the difference, in the metric's unit: "[+1.2, +3.4] ms". */
 export function fmtCi(m: MetricComparison): string {
   if (!m.ci || !Number.isFinite(m.ci.low) || !Number.isFinite(m.ci.high)) return '–';
-  const s = (v: number): string => `${v > 0 ? '+' : v < 0 ? '−' : ''}${fmtNum(Math.abs(m.unit === 'fraction' ? v * 100 : v))}`;
+  const s = (v: number): string =>
+    `${v > 0 ? '+' : v < 0 ? '−' : ''}${fmtNum(Math.abs(m.unit === 'fraction' ? v * 100 : v))}`;
   const unit = m.unit === 'ms' ? ' ms' : m.unit === 'per_s' ? ' /s' : ' pp';
   return `[${s(m.ci.low)}, ${s(m.ci.high)}]${unit}`;
 }
@@ -205,8 +222,23 @@ function pad(s: string, w: number, right = false): string {
 export function formatComparisonText(c: Comparison, opts: TextOptions = {}): string {
   const color = opts.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
   const paint = (code: string, s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const verdictColor: Record<MetricVerdict, string> = { regression: '31;1', improved: '32', unchanged: '2', inconclusive: '33' };
-  const header = ['scenario', 'metric', 'baseline', 'candidate', 'change', 'p', `${Math.round(c.confidence * 100)}% CI of diff`, 'tolerance', 'verdict'];
+  const verdictColor: Record<MetricVerdict, string> = {
+    regression: '31;1',
+    improved: '32',
+    unchanged: '2',
+    inconclusive: '33',
+  };
+  const header = [
+    'scenario',
+    'metric',
+    'baseline',
+    'candidate',
+    'change',
+    'p',
+    `${Math.round(c.confidence * 100)}% CI of diff`,
+    'tolerance',
+    'verdict',
+  ];
   const rows: string[][] = [];
   const verdicts: MetricVerdict[] = [];
   for (const s of c.scenarios) {
@@ -227,19 +259,33 @@ export function formatComparisonText(c: Comparison, opts: TextOptions = {}): str
   }
   const right = new Set([2, 3, 4, 5, 7]);
   const widths = header.map((h, k) => Math.max(width(h), ...rows.map((r) => width(r[k]))));
-  const line = (cells: string[]): string => cells.map((cell, k) => pad(cell, widths[k], right.has(k))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, k) => pad(cell, widths[k], right.has(k)))
+      .join('  ')
+      .trimEnd();
   const out: string[] = [];
   const title = `Compared with baseline ${c.baseline.dir} (${c.baseline.startedAt || 'unknown time'}): ${c.verdict.toUpperCase()}`;
   out.push(paint(verdictColor[c.verdict], title));
   out.push(paint('1', line(header)));
   rows.forEach((r, i) => {
     const v = verdicts[i];
-    const cells = r.map((cell, k) => (k === 8 || (k === 4 && (v === 'regression' || v === 'improved')) ? paint(verdictColor[v], pad(cell, widths[k], right.has(k))) : pad(cell, widths[k], right.has(k))));
+    const cells = r.map((cell, k) =>
+      k === 8 || (k === 4 && (v === 'regression' || v === 'improved'))
+        ? paint(verdictColor[v], pad(cell, widths[k], right.has(k)))
+        : pad(cell, widths[k], right.has(k)),
+    );
     out.push(cells.join('  ').trimEnd());
   });
   for (const w of c.warnings) out.push(paint('33', `warning: ${w}`));
-  const reg = c.scenarios.flatMap((s) => s.metrics.filter((m) => m.verdict === 'regression').map((m) => `${s.scenario} ${metricLabel(m.metric)}: ${m.reason}`));
+  const reg = c.scenarios.flatMap((s) =>
+    s.metrics
+      .filter((m) => m.verdict === 'regression')
+      .map((m) => `${s.scenario} ${metricLabel(m.metric)}: ${m.reason}`),
+  );
   for (const r of reg) out.push(paint('31', `regression: ${r}`));
-  out.push(`(${Math.round(c.confidence * 100)}% CIs: moving-block bootstrap, ${c.resamples} resamples, seed ${c.seed}; significant at p < ${c.alpha})`);
+  out.push(
+    `(${Math.round(c.confidence * 100)}% CIs: moving-block bootstrap, ${c.resamples} resamples, seed ${c.seed}; significant at p < ${c.alpha})`,
+  );
   return `${out.join('\n')}\n`;
 }

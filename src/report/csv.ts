@@ -70,7 +70,11 @@ export function renderCsv(intervals: readonly IntervalRecord[]): string {
     }),
   ];
   const rows = [...intervals].sort(
-    (a, b) => a.t - b.t || a.scenario.localeCompare(b.scenario) || (a.group === undefined ? -1 : 0) - (b.group === undefined ? -1 : 0) || (a.group ?? '').localeCompare(b.group ?? ''),
+    (a, b) =>
+      a.t - b.t ||
+      a.scenario.localeCompare(b.scenario) ||
+      (a.group === undefined ? -1 : 0) - (b.group === undefined ? -1 : 0) ||
+      (a.group ?? '').localeCompare(b.group ?? ''),
   );
   const lines = [header.join(',')];
   for (const r of rows) {

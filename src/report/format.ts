@@ -84,7 +84,8 @@ export function unitOfMetric(expression: string): MetricUnit {
   const name = expression.split(/[<>=!]/)[0].toLowerCase();
   // A difference of two fractions (accuracy drop): percentage points, not percent.
   if (/accuracy_drop/.test(name)) return 'fraction_diff';
-  if (/error_rate|accuracy|ratio|fraction|availability|success|quality|_pct|percent|goodput_ratio/.test(name)) return 'fraction';
+  if (/error_rate|accuracy|ratio|fraction|availability|success|quality|_pct|percent|goodput_ratio/.test(name))
+    return 'fraction';
   if (/throughput|rps|per_s|rate\b|req\/s|goodput/.test(name)) return 'per_s';
   if (/_s$/.test(name.trim())) return 's';
   if (/latency|service_time|ttfb|ttft|itl|tpot|lag|_ms\b|duration|p\d|\bmax\b|\bmean\b|\bmin\b/.test(name)) return 'ms';
@@ -119,7 +120,12 @@ export function scoresAccuracy(sc: { counters?: Record<string, number>; quality?
   if (!((c['quality.scored'] ?? 0) > 0)) return false;
   const task = (sc.quality as { task?: unknown } | undefined)?.task;
   if (task === 'regression') return false;
-  if (task === undefined && c['quality.correct'] === undefined && (c['quality.abs_err_sum'] !== undefined || c['quality.sq_err_sum'] !== undefined)) return false;
+  if (
+    task === undefined &&
+    c['quality.correct'] === undefined &&
+    (c['quality.abs_err_sum'] !== undefined || c['quality.sq_err_sum'] !== undefined)
+  )
+    return false;
   return true;
 }
 

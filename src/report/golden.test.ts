@@ -61,7 +61,9 @@ test('JUnit of a failing run with a comparison', async () => {
 
 test('JUnit escapes XML and marks invalid / interrupted runs', () => {
   const s = structuredClone(baseline.summary);
-  s.thresholds = [{ expression: 'latency.p99 < 5ms & "fast"', value: null, ok: false, note: 'no <requests> completed' }];
+  s.thresholds = [
+    { expression: 'latency.p99 < 5ms & "fast"', value: null, ok: false, note: 'no <requests> completed' },
+  ];
   s.verdict = 'invalid';
   s.generator.overloaded = true;
   s.generator.reasons = ['event-loop delay > 20 ms'];

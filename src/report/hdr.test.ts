@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
-import { HistogramPool, decodeSparse, encodeValues, mergeSparse, percentileSpectrum, scaleEncoded, sparseQuantile } from './hdr.js';
+import {
+  HistogramPool,
+  decodeSparse,
+  encodeValues,
+  mergeSparse,
+  percentileSpectrum,
+  scaleEncoded,
+  sparseQuantile,
+} from './hdr.js';
 import { Rng } from '../core/random.js';
 
 function values(seed: number, n: number, median: number): number[] {
@@ -14,7 +22,8 @@ test('sparse quantiles equal HdrHistogram getValueAtPercentile', () => {
   for (const v of values(1, 5000, 20000)) h.recordValue(v);
   const s = decodeSparse(encodeIntoCompressedBase64(h));
   assert.equal(s.total, 5000);
-  for (const p of [0.1, 1, 10, 50, 90, 99, 99.9, 100]) assert.equal(sparseQuantile(s, p / 100), h.getValueAtPercentile(p), `p${p}`);
+  for (const p of [0.1, 1, 10, 50, 90, 99, 99.9, 100])
+    assert.equal(sparseQuantile(s, p / 100), h.getValueAtPercentile(p), `p${p}`);
   h.destroy();
 });
 

@@ -36,7 +36,8 @@ export function decodeSparse(b64: string): SparseHistogram {
 /** Merge sparse histograms (sum of counts per value). */
 export function mergeSparse(list: readonly SparseHistogram[]): SparseHistogram {
   const acc = new Map<number, number>();
-  for (const h of list) for (let i = 0; i < h.values.length; i++) acc.set(h.values[i], (acc.get(h.values[i]) ?? 0) + h.counts[i]);
+  for (const h of list)
+    for (let i = 0; i < h.values.length; i++) acc.set(h.values[i], (acc.get(h.values[i]) ?? 0) + h.counts[i]);
   const values = [...acc.keys()].sort((a, b) => a - b);
   const counts = values.map((v) => acc.get(v) ?? 0);
   let total = 0;
@@ -149,7 +150,8 @@ export function encodeValues(valuesUs: Iterable<number>): string {
 export function scaleEncoded(b64: string, factor: number): string {
   const s = decodeSparse(b64);
   const h = build({ bitBucketSize: 32, numberOfSignificantValueDigits: 3, useWebAssembly: false });
-  for (let i = 0; i < s.values.length; i++) h.recordValueWithCount(Math.max(1, Math.round(s.values[i] * factor)), s.counts[i]);
+  for (let i = 0; i < s.values.length; i++)
+    h.recordValueWithCount(Math.max(1, Math.round(s.values[i] * factor)), s.counts[i]);
   const out = encodeIntoCompressedBase64(h);
   h.destroy();
   return out;

@@ -35,7 +35,10 @@ export function preflightClient(): void {
   function sig(v: number, digits: number): string {
     if (v === 0) return '0';
     const a = Math.abs(v);
-    if (a >= 10 ** digits) return Math.round(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    if (a >= 10 ** digits)
+      return Math.round(v)
+        .toString()
+        .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
     const d = Math.max(0, digits - 1 - Math.floor(Math.log10(a)));
     let s = v.toFixed(Math.min(d, 6));
     if (s.indexOf('.') >= 0) s = s.replace(/\.?0+$/, '');
@@ -129,7 +132,8 @@ export function preflightClient(): void {
           filter: xKind === 'percentile' ? (_u: unknown, splits: number[]): number[] => splits : undefined,
           values:
             xKind === 'percentile'
-              ? (_u: unknown, vals: Array<number | null>): string[] => vals.map((v) => (v === null ? '' : pctLabel(v, 0)))
+              ? (_u: unknown, vals: Array<number | null>): string[] =>
+                  vals.map((v) => (v === null ? '' : pctLabel(v, 0)))
               : xKind === 'time'
                 ? (_u: unknown, vals: number[]): string[] => vals.map((v) => sig(v, 4) + 's')
                 : (_u: unknown, vals: number[]): string[] => vals.map((v) => sig(v, 3)),
@@ -150,7 +154,13 @@ export function preflightClient(): void {
         {
           label: spec.x.kind === 'percentile' ? 'percentile' : spec.x.label,
           value: (_u: unknown, v: number | null): string =>
-            v === null || v === undefined ? '–' : xKind === 'percentile' ? 'p' + pctLabel(v, 1).replace('%', '') : xKind === 'time' ? sig(v, 4) + ' s' : sig(v, 4),
+            v === null || v === undefined
+              ? '–'
+              : xKind === 'percentile'
+                ? 'p' + pctLabel(v, 1).replace('%', '')
+                : xKind === 'time'
+                  ? sig(v, 4) + ' s'
+                  : sig(v, 4),
         },
         ...order.map((i) => {
           const s = spec.series[i];

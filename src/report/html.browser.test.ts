@@ -18,7 +18,10 @@ import { BASELINE_DIR, CANDIDATE_DIR, REPO_ROOT, copyFixture } from './test-supp
 
 const CHROMIUM = process.env.PREFLIGHT_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
-const skip = !available && !process.env.CI ? `browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium; required when CI is set)` : false;
+const skip =
+  !available && !process.env.CI
+    ? `browser test skipped: ${CHROMIUM} not found (apt-get install -y chromium; required when CI is set)`
+    : false;
 const SHOTS = join(REPO_ROOT, '.preflight-tmp', 'report');
 
 let browser: Browser | null = null;
@@ -29,7 +32,15 @@ before(async () => {
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
     timeout: 60_000,
   });
 });
@@ -62,7 +73,11 @@ async function checkReport(name: string, srcDir: string, width: number): Promise
   });
   try {
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 30_000 });
-    await page.waitForFunction(() => document.querySelectorAll('.chart').length === document.querySelectorAll('.chart canvas').length, null, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('.chart').length === document.querySelectorAll('.chart canvas').length,
+      null,
+      { timeout: 10_000 },
+    );
     const checks = (await page.evaluate(() => {
       const out: CanvasCheck[] = [];
       for (const el of Array.from(document.querySelectorAll<HTMLElement>('.chart'))) {
@@ -81,7 +96,13 @@ async function checkReport(name: string, srcDir: string, width: number): Promise
             if (colours.size < 64) colours.add((img[i] << 16) | (img[i + 1] << 8) | img[i + 2]);
           }
         }
-        out.push({ chart: el.dataset.chart ?? el.id, width: c.width, height: c.height, distinctColours: colours.size, inkFraction: ink / Math.max(1, img.length / 4) });
+        out.push({
+          chart: el.dataset.chart ?? el.id,
+          width: c.width,
+          height: c.height,
+          distinctColours: colours.size,
+          inkFraction: ink / Math.max(1, img.length / 4),
+        });
       }
       return out;
     })) as CanvasCheck[];
@@ -126,7 +147,10 @@ async function checkReport(name: string, srcDir: string, width: number): Promise
     }, png.toString('base64'))) as { width: number; height: number; variance: number };
     assert.ok(stats.height > 2000, `${name}: page height ${stats.height}`);
     assert.ok(stats.variance > 100, `${name}: screenshot luminance variance ${stats.variance} (blank?)`);
-    await writeFile(join(SHOTS, `report-${name}.json`), JSON.stringify({ file, shot, charts: checks.length, ...stats }, null, 2));
+    await writeFile(
+      join(SHOTS, `report-${name}.json`),
+      JSON.stringify({ file, shot, charts: checks.length, ...stats }, null, 2),
+    );
     assert.deepEqual(problems, [], `${name}: ${problems.join('\n')}`);
   } finally {
     await page.close();

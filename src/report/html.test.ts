@@ -33,7 +33,17 @@ test('report.html is self-contained: no external resources, CSP forbids network'
 test('verdict first, then thresholds, warnings, comparison, scenarios, profiles, plan, machine', () => {
   const r = loadResultsSync(CANDIDATE_DIR);
   const html = renderHtmlReport(r);
-  const order = ['id="verdict"', 'id="thresholds"', 'id="warnings"', 'id="comparison"', 'id="scenario-classify"', 'id="scenario-chat"', 'id="profiles"', 'id="plan"', 'id="machine"'];
+  const order = [
+    'id="verdict"',
+    'id="thresholds"',
+    'id="warnings"',
+    'id="comparison"',
+    'id="scenario-classify"',
+    'id="scenario-chat"',
+    'id="profiles"',
+    'id="plan"',
+    'id="machine"',
+  ];
   let last = -1;
   for (const id of order) {
     const i = html.indexOf(id);
@@ -102,7 +112,12 @@ test('old or partial results render: no intervals, no generator, no plan, interr
   delete s.profiles;
   s.status = 'interrupted';
   s.verdict = 'interrupted';
-  const html = renderHtmlReport({ dir: 'x', summary: s as unknown as LoadedResults['summary'], intervals: [], skippedIntervalLines: 2 });
+  const html = renderHtmlReport({
+    dir: 'x',
+    summary: s as unknown as LoadedResults['summary'],
+    intervals: [],
+    skippedIntervalLines: 2,
+  });
   assert.match(html, /Interrupted/);
   assert.match(html, /No per-window records/);
   assert.match(html, /2 line\(s\) of intervals.ndjson could not be read/);

@@ -13,7 +13,18 @@ import type { ChartMark, ChartSeries, ChartSpec, ReportData } from './chart-spec
 import type { MetricVerdict } from './compare-core.js';
 import type { Comparison, RunSeries } from './compare.js';
 import { fmtChange, fmtCi, fmtComparisonValue, fmtTolerance, metricLabel } from './compare.js';
-import { HTTP_CLIENT_NAME, fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, scoresAccuracy } from './format.js';
+import {
+  HTTP_CLIENT_NAME,
+  fmtDuration,
+  fmtInt,
+  fmtMetricValue,
+  fmtMs,
+  fmtNum,
+  fmtP,
+  fmtPct,
+  fmtRate,
+  scoresAccuracy,
+} from './format.js';
 import { decodeSparse, mergeSparse, sparseQuantile } from './hdr.js';
 import type { SparseHistogram } from './hdr.js';
 import { preflightClient } from './html-client.js';
@@ -42,19 +53,29 @@ export function loadAssets(): ReportAssets {
     cachedAssets = { js, css };
     return cachedAssets;
   } catch (err) {
-    throw new PreflightError('E_INTERNAL', `cannot read the chart library (uplot) for the HTML report: ${(err as Error).message}`, { cause: err });
+    throw new PreflightError(
+      'E_INTERNAL',
+      `cannot read the chart library (uplot) for the HTML report: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
 // ───────────────────────────── helpers ─────────────────────────────
 
 export function esc(s: unknown): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 /** JSON safe inside <script>: no "</script>", no "<!--". */
 function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function inlineScript(js: string): string {
@@ -121,7 +142,8 @@ function timeSeriesCharts(charts: Charts, recs: IntervalRecord[], marks: ChartMa
   if (recs.length === 0) return '<p class="muted">No per-window records (intervals.ndjson) for this scenario.</p>';
   const xs = recs.map((r) => r.start_s);
   const parts: string[] = [];
-  const pick = (key: 'latency_ms' | 'service_time_ms', p: 'p50' | 'p90' | 'p99'): Array<number | null> => recs.map((r) => round4(r[key]?.[p]));
+  const pick = (key: 'latency_ms' | 'service_time_ms', p: 'p50' | 'p90' | 'p99'): Array<number | null> =>
+    recs.map((r) => round4(r[key]?.[p]));
   parts.push(
     charts.add({
       title: 'Latency percentiles over time',
@@ -146,11 +168,32 @@ function timeSeriesCharts(charts: Charts, recs: IntervalRecord[], marks: ChartMa
   const partialNote = partialRecs.length
     ? `Not drawn: ${partialRecs.map((r) => `the partial window at ${fmtNum(r.start_s)} s (${fmtMs(r.duration_s * 1000)}, ${fmtInt(r.requests)} requests)`).join('; ')} — too short for a rate.`
     : '';
-  const full = <T,>(r: IntervalRecord, v: T): T | null => (partial(r) ? null : v);
+  const full = <T>(r: IntervalRecord, v: T): T | null => (partial(r) ? null : v);
   const hasTarget = recs.some((r) => r.target_rate !== undefined && r.target_rate !== null);
-  const thr: ChartSeries[] = [{ label: 'achieved', values: recs.map((r) => full(r, round4(r.throughput))), color: COLORS.throughput, width: 2 }];
-  if (hasTarget) thr.push({ label: 'target', values: recs.map((r) => full(r, round4(r.target_rate))), color: COLORS.target, dash: true });
-  parts.push(charts.add({ title: 'Throughput: achieved vs target', x: { label: 'time (s)', kind: 'time' }, y: { label: 'requests/s', unit: '/s', min: 0 }, xs, series: thr, marks }, '', partialNote));
+  const thr: ChartSeries[] = [
+    { label: 'achieved', values: recs.map((r) => full(r, round4(r.throughput))), color: COLORS.throughput, width: 2 },
+  ];
+  if (hasTarget)
+    thr.push({
+      label: 'target',
+      values: recs.map((r) => full(r, round4(r.target_rate))),
+      color: COLORS.target,
+      dash: true,
+    });
+  parts.push(
+    charts.add(
+      {
+        title: 'Throughput: achieved vs target',
+        x: { label: 'time (s)', kind: 'time' },
+        y: { label: 'requests/s', unit: '/s', min: 0 },
+        xs,
+        series: thr,
+        marks,
+      },
+      '',
+      partialNote,
+    ),
+  );
   const classes = [...new Set(recs.flatMap((r) => Object.keys(r.errors ?? {})))].sort();
   if (classes.length > 0) {
     let extra = 0;
@@ -161,39 +204,63 @@ function timeSeriesCharts(charts: Charts, recs: IntervalRecord[], marks: ChartMa
         y: { label: 'errors', unit: '', min: 0 },
         xs,
         stacked: true,
-        series: classes.map((c) => ({ label: c, values: recs.map((r) => r.errors?.[c] ?? 0), color: ERROR_COLORS[c] ?? EXTRA_COLORS[extra++ % EXTRA_COLORS.length] })),
+        series: classes.map((c) => ({
+          label: c,
+          values: recs.map((r) => r.errors?.[c] ?? 0),
+          color: ERROR_COLORS[c] ?? EXTRA_COLORS[extra++ % EXTRA_COLORS.length],
+        })),
         marks,
       }),
     );
   } else {
-    parts.push(`<figure class="chart-box empty"><figcaption>Errors by class</figcaption><div class="no-errors">✓ No failed requests</div></figure>`);
-  }
-  const inflight: ChartSeries[] = [{ label: 'in flight', values: recs.map((r) => r.in_flight ?? null), color: COLORS.inflight, width: 2 }];
-  if (recs.some((r) => r.vus !== undefined)) inflight.push({ label: 'VUs', values: recs.map((r) => r.vus ?? null), color: COLORS.vus, dash: true });
-  parts.push(charts.add({ title: 'Requests in flight', x: { label: 'time (s)', kind: 'time' }, y: { label: 'requests', unit: '', min: 0 }, xs, series: inflight, marks }));
-  if (accuracy && recs.some((r) => (r.counters?.['quality.scored'] ?? 0) > 0)) {
     parts.push(
-      charts.add({
-        title: 'Accuracy per window (quality.correct / quality.scored)',
-        x: { label: 'time (s)', kind: 'time' },
-        y: { label: 'accuracy', unit: '%' },
-        xs,
-        series: [
-          {
-            label: 'accuracy',
-            values: recs.map((r) => {
-              const s = r.counters?.['quality.scored'] ?? 0;
-              return s > 0 && !partial(r) ? round4(((r.counters?.['quality.correct'] ?? 0) / s) * 100) : null;
-            }),
-            color: COLORS.accuracy,
-            width: 2,
-          },
-        ],
-        marks,
-      }, '', partialNote),
+      `<figure class="chart-box empty"><figcaption>Errors by class</figcaption><div class="no-errors">✓ No failed requests</div></figure>`,
     );
   }
-  const histNames = [...new Set(recs.flatMap((r) => Object.keys(r.histograms_ms ?? {})))].filter((h) => !CORE_HIST.has(h.replace(/_ms$/, ''))).sort(histOrder);
+  const inflight: ChartSeries[] = [
+    { label: 'in flight', values: recs.map((r) => r.in_flight ?? null), color: COLORS.inflight, width: 2 },
+  ];
+  if (recs.some((r) => r.vus !== undefined))
+    inflight.push({ label: 'VUs', values: recs.map((r) => r.vus ?? null), color: COLORS.vus, dash: true });
+  parts.push(
+    charts.add({
+      title: 'Requests in flight',
+      x: { label: 'time (s)', kind: 'time' },
+      y: { label: 'requests', unit: '', min: 0 },
+      xs,
+      series: inflight,
+      marks,
+    }),
+  );
+  if (accuracy && recs.some((r) => (r.counters?.['quality.scored'] ?? 0) > 0)) {
+    parts.push(
+      charts.add(
+        {
+          title: 'Accuracy per window (quality.correct / quality.scored)',
+          x: { label: 'time (s)', kind: 'time' },
+          y: { label: 'accuracy', unit: '%' },
+          xs,
+          series: [
+            {
+              label: 'accuracy',
+              values: recs.map((r) => {
+                const s = r.counters?.['quality.scored'] ?? 0;
+                return s > 0 && !partial(r) ? round4(((r.counters?.['quality.correct'] ?? 0) / s) * 100) : null;
+              }),
+              color: COLORS.accuracy,
+              width: 2,
+            },
+          ],
+          marks,
+        },
+        '',
+        partialNote,
+      ),
+    );
+  }
+  const histNames = [...new Set(recs.flatMap((r) => Object.keys(r.histograms_ms ?? {})))]
+    .filter((h) => !CORE_HIST.has(h.replace(/_ms$/, '')))
+    .sort(histOrder);
   for (const h of histNames) {
     const label = histLabel(h);
     const short = h.replace(/_ms$/, '').toUpperCase();
@@ -203,7 +270,12 @@ function timeSeriesCharts(charts: Charts, recs: IntervalRecord[], marks: ChartMa
         x: { label: 'time (s)', kind: 'time' },
         y: { label: 'ms', unit: 'ms', min: 0 },
         xs,
-        series: (['p50', 'p90', 'p99'] as const).map((p) => ({ label: `${short} ${p}`, values: recs.map((r) => round4(r.histograms_ms?.[h]?.[p])), color: COLORS[p], width: 2 })),
+        series: (['p50', 'p90', 'p99'] as const).map((p) => ({
+          label: `${short} ${p}`,
+          values: recs.map((r) => round4(r.histograms_ms?.[h]?.[p])),
+          color: COLORS[p],
+          width: 2,
+        })),
         marks,
       }),
     );
@@ -218,7 +290,11 @@ function histOrder(a: string, b: string): number {
 
 function histLabel(h: string): string {
   const base = h.replace(/_ms$/, '');
-  const known: Record<string, string> = { ttft: 'TTFT (time to first token)', itl: 'ITL (inter-token latency)', tpot: 'TPOT (time per output token)' };
+  const known: Record<string, string> = {
+    ttft: 'TTFT (time to first token)',
+    itl: 'ITL (inter-token latency)',
+    tpot: 'TPOT (time per output token)',
+  };
   return known[base] ?? base.replace(/_/g, ' ');
 }
 
@@ -258,7 +334,8 @@ function distributionChart(charts: Charts, recs: IntervalRecord[]): string {
   const xs = spectrumGrid(Math.max(lat?.total ?? 0, svc?.total ?? 0));
   const series: ChartSeries[] = [];
   if (lat) series.push({ label: 'latency', values: spectrumOn(xs, lat), color: COLORS.latency, width: 2 });
-  if (svc) series.push({ label: 'service time', values: spectrumOn(xs, svc), color: COLORS.service, width: 2, dash: true });
+  if (svc)
+    series.push({ label: 'service time', values: spectrumOn(xs, svc), color: COLORS.service, width: 2, dash: true });
   return charts.add(
     {
       title: 'Latency distribution (percentile spectrum, whole run)',
@@ -285,8 +362,10 @@ function verdictBanner(s: Summary, comparison?: Comparison): string {
   const th = s.thresholds ?? [];
   const failed = th.filter((t) => !t.ok).length;
   let detail: string;
-  if (s.verdict === 'invalid' && !s.generator?.overloaded) detail = 'The run is invalid: the numbers below cannot be trusted (see the warnings).';
-  else if (s.verdict === 'invalid') detail = `The load generator was overloaded: the numbers below cannot be trusted.${s.generator?.reasons?.length ? ` (${s.generator.reasons.map(esc).join('; ')})` : ''}`;
+  if (s.verdict === 'invalid' && !s.generator?.overloaded)
+    detail = 'The run is invalid: the numbers below cannot be trusted (see the warnings).';
+  else if (s.verdict === 'invalid')
+    detail = `The load generator was overloaded: the numbers below cannot be trusted.${s.generator?.reasons?.length ? ` (${s.generator.reasons.map(esc).join('; ')})` : ''}`;
   else if (s.verdict === 'interrupted') detail = 'The run was interrupted; results are partial.';
   else if (th.length === 0) detail = 'No thresholds were set.';
   else if (failed === 0) detail = `All ${th.length} threshold${th.length === 1 ? '' : 's'} held.`;
@@ -294,7 +373,11 @@ function verdictBanner(s: Summary, comparison?: Comparison): string {
   let cmp = '';
   if (comparison) {
     const c = CMP_BADGE[comparison.verdict];
-    const regressions = comparison.scenarios.flatMap((sc) => sc.metrics.filter((m) => m.verdict === 'regression').map((m) => `${sc.scenario} ${metricLabel(m.metric)} ${fmtChange(m)}`));
+    const regressions = comparison.scenarios.flatMap((sc) =>
+      sc.metrics
+        .filter((m) => m.verdict === 'regression')
+        .map((m) => `${sc.scenario} ${metricLabel(m.metric)} ${fmtChange(m)}`),
+    );
     cmp = `<div class="cmp-line"><span class="badge ${c.cls}">${c.mark} ${esc(comparison.verdict)}</span> vs baseline <code>${esc(comparison.baseline.dir)}</code>${
       regressions.length ? `: ${regressions.map(esc).join(', ')}` : ''
     } <a href="#comparison">details</a></div>`;
@@ -314,9 +397,10 @@ function thresholdTable(th: ThresholdResult[]): string {
   if (!th || th.length === 0) return '';
   const rows = th
     .map(
-      (t) => `<tr class="${t.ok ? 'ok' : 'bad'}"><td class="mark">${t.ok ? '<span class="ok-mark">✓</span>' : '<span class="bad-mark">✗</span>'}</td><td><code>${esc(t.expression)}</code></td><td>${esc(t.scenario ?? 'all scenarios')}</td><td class="num">${
-        t.value === null ? '<span class="muted">no data</span>' : esc(fmtMetricValue(t.expression, t.value))
-      }</td><td>${t.ok ? 'pass' : 'fail'}${t.note ? ` <span class="muted">(${esc(t.note)})</span>` : ''}</td></tr>`,
+      (t) =>
+        `<tr class="${t.ok ? 'ok' : 'bad'}"><td class="mark">${t.ok ? '<span class="ok-mark">✓</span>' : '<span class="bad-mark">✗</span>'}</td><td><code>${esc(t.expression)}</code></td><td>${esc(t.scenario ?? 'all scenarios')}</td><td class="num">${
+          t.value === null ? '<span class="muted">no data</span>' : esc(fmtMetricValue(t.expression, t.value))
+        }</td><td>${t.ok ? 'pass' : 'fail'}${t.note ? ` <span class="muted">(${esc(t.note)})</span>` : ''}</td></tr>`,
     )
     .join('\n');
   return `<section id="thresholds"><h2>Thresholds</h2>
@@ -361,7 +445,10 @@ function durationRow(label: string, hint: string, d: DurationStats | undefined, 
  * unsent arrival, or late sends above 1% of those sent, is significant (red); fewer late sends are
  * normal (JIT warm-up, a GC pause) and stay uncoloured; cancelled ones alone are not the target's fault.
  */
-export function lateSignificance(sc: Pick<ScenarioSummary, 'late' | 'unsent' | 'requests' | 'cancelled'>): { cls: '' | 'bad-soft'; note: string } {
+export function lateSignificance(sc: Pick<ScenarioSummary, 'late' | 'unsent' | 'requests' | 'cancelled'>): {
+  cls: '' | 'bad-soft';
+  note: string;
+} {
   const sent = (sc.requests ?? 0) + (sc.cancelled ?? 0);
   const share = sent > 0 ? (sc.late ?? 0) / sent : 0;
   if ((sc.unsent ?? 0) > 0) return { cls: 'bad-soft', note: 'arrivals never sent' };
@@ -369,13 +456,33 @@ export function lateSignificance(sc: Pick<ScenarioSummary, 'late' | 'unsent' | '
   return { cls: '', note: sc.late ? `${fmtPct(share)} late: within 1%` : 'arrivals' };
 }
 
-function scenarioSection(charts: Charts, name: string, sc: ScenarioSummary, recs: IntervalRecord[], marks: ChartMark[]): string {
+function scenarioSection(
+  charts: Charts,
+  name: string,
+  sc: ScenarioSummary,
+  recs: IntervalRecord[],
+  marks: ChartMark[],
+): string {
   const errTotal = Object.values(sc.errors ?? {}).reduce((a, b) => a + b, 0);
   const cards: string[] = [];
   cards.push(card('Requests', fmtInt(sc.requests), `${fmtInt(sc.ok)} ok · ${fmtInt(errTotal)} failed`));
-  const served = sc.ok_throughput !== undefined && sc.ok_throughput !== sc.throughput ? `ok ${fmtRate(sc.ok_throughput)} · ` : '';
-  cards.push(card('Throughput', fmtRate(sc.throughput), `${served}${sc.target_rate !== undefined ? `target ${fmtRate(sc.target_rate)}` : `${fmtDuration(sc.durationS)} active`}`));
-  cards.push(card('Error rate', fmtPct(sc.error_rate), errTotal > 0 ? topErrors(sc.errors) : 'no failures', sc.error_rate > 0 ? 'bad-soft' : 'good-soft'));
+  const served =
+    sc.ok_throughput !== undefined && sc.ok_throughput !== sc.throughput ? `ok ${fmtRate(sc.ok_throughput)} · ` : '';
+  cards.push(
+    card(
+      'Throughput',
+      fmtRate(sc.throughput),
+      `${served}${sc.target_rate !== undefined ? `target ${fmtRate(sc.target_rate)}` : `${fmtDuration(sc.durationS)} active`}`,
+    ),
+  );
+  cards.push(
+    card(
+      'Error rate',
+      fmtPct(sc.error_rate),
+      errTotal > 0 ? topErrors(sc.errors) : 'no failures',
+      sc.error_rate > 0 ? 'bad-soft' : 'good-soft',
+    ),
+  );
   const scored = sc.counters?.['quality.scored'];
   if (scored && scoresAccuracy(sc)) {
     const correct = sc.counters['quality.correct'] ?? 0;
@@ -400,19 +507,29 @@ ${extraRows}
 </tbody></table>`;
   const errorsTable =
     errTotal > 0
-      ? `<table class="data compact"><thead><tr><th>Error class</th><th class="num">Count</th><th class="num">Share of requests</th></tr></thead><tbody>${Object.entries(sc.errors)
+      ? `<table class="data compact"><thead><tr><th>Error class</th><th class="num">Count</th><th class="num">Share of requests</th></tr></thead><tbody>${Object.entries(
+          sc.errors,
+        )
           .sort(([, a], [, b]) => b - a)
-          .map(([k, v]) => `<tr><td><span class="swatch" style="background:${ERROR_COLORS[k] ?? '#6b7280'}"></span>${esc(k)}${(sc.error_reasons?.[k] ?? []).map((w) => `<div class="hint">${esc(w)}</div>`).join('')}</td><td class="num">${fmtInt(v)}</td><td class="num">${esc(fmtPct(sc.requests ? v / sc.requests : null))}</td></tr>`)
+          .map(
+            ([k, v]) =>
+              `<tr><td><span class="swatch" style="background:${ERROR_COLORS[k] ?? '#6b7280'}"></span>${esc(k)}${(sc.error_reasons?.[k] ?? []).map((w) => `<div class="hint">${esc(w)}</div>`).join('')}</td><td class="num">${fmtInt(v)}</td><td class="num">${esc(fmtPct(sc.requests ? v / sc.requests : null))}</td></tr>`,
+          )
           .join('')}</tbody></table>`
       : '';
   const groups = sc.groups && Object.keys(sc.groups).length > 0 ? groupsTable(sc.groups) : '';
   const counters = Object.keys(sc.counters ?? {}).length
-    ? `<details class="counters"><summary>Counters (${Object.keys(sc.counters).length})</summary><table class="data compact"><tbody>${Object.entries(sc.counters)
+    ? `<details class="counters"><summary>Counters (${Object.keys(sc.counters).length})</summary><table class="data compact"><tbody>${Object.entries(
+        sc.counters,
+      )
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([k, v]) => `<tr><td><code>${esc(k)}</code></td><td class="num">${fmtInt(v)}</td></tr>`)
         .join('')}</tbody></table></details>`
     : '';
-  const model = sc.model === 'open' ? 'open model: latency counts from each request’s intended start' : 'closed model: intended start = actual send';
+  const model =
+    sc.model === 'open'
+      ? 'open model: latency counts from each request’s intended start'
+      : 'closed model: intended start = actual send';
   return `<section class="scenario" id="scenario-${esc(slug(name))}">
 <h2>${esc(name)} <span class="tags"><span class="tag">${esc(sc.executor)}</span><span class="tag">${esc(sc.protocol)}</span><span class="tag" title="${esc(model)}">${esc(sc.model)} model</span></span></h2>
 <div class="cards">${cards.join('')}</div>
@@ -437,7 +554,9 @@ function topErrors(errors: Record<string, number>): string {
 }
 
 function groupsTable(groups: Record<string, ScenarioSummary>): string {
-  return `<h3>Groups</h3><table class="data compact"><thead><tr><th>Group</th><th class="num">Requests</th><th class="num">Throughput</th><th class="num">Error rate</th><th class="num">Latency p50</th><th class="num">p99</th></tr></thead><tbody>${Object.entries(groups)
+  return `<h3>Groups</h3><table class="data compact"><thead><tr><th>Group</th><th class="num">Requests</th><th class="num">Throughput</th><th class="num">Error rate</th><th class="num">Latency p50</th><th class="num">p99</th></tr></thead><tbody>${Object.entries(
+    groups,
+  )
     .map(
       ([g, s]) =>
         `<tr><td>${esc(g)}</td><td class="num">${fmtInt(s.requests)}</td><td class="num">${esc(fmtRate(s.throughput))}</td><td class="num">${esc(fmtPct(s.error_rate))}</td><td class="num">${esc(fmtMs(s.latency_ms?.p50))}</td><td class="num">${esc(fmtMs(s.latency_ms?.p99))}</td></tr>`,
@@ -480,7 +599,8 @@ function comparisonSection(charts: Charts, c: Comparison): string {
       const k = s.series.candidate;
       const parts: string[] = [];
       const grid = mergeGrid(b.t, k.t);
-      const line = (rs: RunSeries, key: keyof RunSeries, xsGrid: number[]): Array<number | null> => onGrid(xsGrid, rs.t, rs[key] as Array<number | null>);
+      const line = (rs: RunSeries, key: keyof RunSeries, xsGrid: number[]): Array<number | null> =>
+        onGrid(xsGrid, rs.t, rs[key] as Array<number | null>);
       if (grid.length > 0) {
         parts.push(
           charts.add({
@@ -489,10 +609,34 @@ function comparisonSection(charts: Charts, c: Comparison): string {
             y: { label: 'ms', unit: 'ms', min: 0 },
             xs: grid,
             series: [
-              { label: 'baseline p50', values: line(b, 'latency_p50', grid), color: COLORS.baseline, dash: true, spanGaps: true },
-              { label: 'baseline p99', values: line(b, 'latency_p99', grid), color: '#6b7280', dash: true, spanGaps: true },
-              { label: 'candidate p50', values: line(k, 'latency_p50', grid), color: COLORS.p50, width: 2, spanGaps: true },
-              { label: 'candidate p99', values: line(k, 'latency_p99', grid), color: COLORS.p99, width: 2, spanGaps: true },
+              {
+                label: 'baseline p50',
+                values: line(b, 'latency_p50', grid),
+                color: COLORS.baseline,
+                dash: true,
+                spanGaps: true,
+              },
+              {
+                label: 'baseline p99',
+                values: line(b, 'latency_p99', grid),
+                color: '#6b7280',
+                dash: true,
+                spanGaps: true,
+              },
+              {
+                label: 'candidate p50',
+                values: line(k, 'latency_p50', grid),
+                color: COLORS.p50,
+                width: 2,
+                spanGaps: true,
+              },
+              {
+                label: 'candidate p99',
+                values: line(k, 'latency_p99', grid),
+                color: COLORS.p99,
+                width: 2,
+                spanGaps: true,
+              },
             ],
           }),
         );
@@ -503,8 +647,20 @@ function comparisonSection(charts: Charts, c: Comparison): string {
             y: { label: 'requests/s', unit: '/s', min: 0 },
             xs: grid,
             series: [
-              { label: 'baseline', values: line(b, 'throughput', grid), color: COLORS.baseline, dash: true, spanGaps: true },
-              { label: 'candidate', values: line(k, 'throughput', grid), color: COLORS.throughput, width: 2, spanGaps: true },
+              {
+                label: 'baseline',
+                values: line(b, 'throughput', grid),
+                color: COLORS.baseline,
+                dash: true,
+                spanGaps: true,
+              },
+              {
+                label: 'candidate',
+                values: line(k, 'throughput', grid),
+                color: COLORS.throughput,
+                width: 2,
+                spanGaps: true,
+              },
             ],
           }),
         );
@@ -519,8 +675,21 @@ function comparisonSection(charts: Charts, c: Comparison): string {
               y: { label: 'ms', unit: 'ms', min: 0 },
               xs: sg,
               series: [
-                { label: 'baseline', values: onGrid(sg, b.spectrum.x, b.spectrum.ms), color: COLORS.baseline, dash: true, spanGaps: true, width: 2 },
-                { label: 'candidate', values: onGrid(sg, k.spectrum.x, k.spectrum.ms), color: COLORS.latency, spanGaps: true, width: 2 },
+                {
+                  label: 'baseline',
+                  values: onGrid(sg, b.spectrum.x, b.spectrum.ms),
+                  color: COLORS.baseline,
+                  dash: true,
+                  spanGaps: true,
+                  width: 2,
+                },
+                {
+                  label: 'candidate',
+                  values: onGrid(sg, k.spectrum.x, k.spectrum.ms),
+                  color: COLORS.latency,
+                  spanGaps: true,
+                  width: 2,
+                },
               ],
             },
             'wide',
@@ -595,8 +764,14 @@ function machineSection(s: Summary, skipped: number): string {
   if (g) {
     rows.push(['Generator workers', String(g.workers)]);
     if (g.http_client) rows.push(['HTTP client', HTTP_CLIENT_NAME[g.http_client] ?? g.http_client]);
-    rows.push(['Generator CPU', `${fmtNum(g.cpu_percent?.mean)}% mean, ${fmtNum(g.cpu_percent?.max)}% max (of one core)`]);
-    rows.push(['Event-loop delay', `p99 ${fmtMs(g.event_loop_delay_ms?.p99)} (worst second), max ${fmtMs(g.event_loop_delay_ms?.max)}`]);
+    rows.push([
+      'Generator CPU',
+      `${fmtNum(g.cpu_percent?.mean)}% mean, ${fmtNum(g.cpu_percent?.max)}% max (of one core)`,
+    ]);
+    rows.push([
+      'Event-loop delay',
+      `p99 ${fmtMs(g.event_loop_delay_ms?.p99)} (worst second), max ${fmtMs(g.event_loop_delay_ms?.max)}`,
+    ]);
     rows.push(['Generator lag', `p99 ${fmtMs(g.dispatch_lag_ms?.p99)}, max ${fmtMs(g.dispatch_lag_ms?.max)}`]);
     rows.push(['Generator overloaded', g.overloaded ? `yes — ${(g.reasons ?? []).join('; ')}` : 'no']);
   }
@@ -707,13 +882,17 @@ export function renderHtmlReport(r: LoadedResults, opts: RenderOptions = {}): st
   const marks = collectMarks(s.profiles);
   const warnings = runWarnings(s, r.skippedIntervalLines);
   const names = Object.keys(s.scenarios ?? {});
-  const marksFor = (n: string): ChartMark[] => marks.filter((m) => m.scenario === undefined || m.scenario === n).map((m) => ({ x: m.x, label: m.label }));
-  const scenarioHtml = names.map((n) => scenarioSection(charts, n, s.scenarios[n], scenarioIntervals(r.intervals, n), marksFor(n))).join('\n');
+  const marksFor = (n: string): ChartMark[] =>
+    marks.filter((m) => m.scenario === undefined || m.scenario === n).map((m) => ({ x: m.x, label: m.label }));
+  const scenarioHtml = names
+    .map((n) => scenarioSection(charts, n, s.scenarios[n], scenarioIntervals(r.intervals, n), marksFor(n)))
+    .join('\n');
   const comparisonHtml = r.comparison ? comparisonSection(charts, r.comparison) : '';
   const profilesHtml = profilesSection(charts, profiles);
   const data: ReportData = { format: 'preflight-report-data/1', charts: charts.specs };
   const title = `Preflight report — ${s.plan ?? 'run'}`;
-  const csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+  const csp =
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:";
   return `<!doctype html>
 <html lang="en">
 <head>

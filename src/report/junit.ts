@@ -15,7 +15,10 @@ import { runWarnings } from './profiles.js';
 function x(s: unknown): string {
   return String(s ?? '')
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
-    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+    .replace(
+      /[&<>"']/g,
+      (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string,
+    );
 }
 
 function timestamp(iso: string | undefined): string {
@@ -33,10 +36,18 @@ interface Case {
   failure?: { type: string; message: string; body: string };
 }
 
-function renderSuite(name: string, cases: Case[], attrs: string, props: Array<[string, string]>, systemOut: string): string {
+function renderSuite(
+  name: string,
+  cases: Case[],
+  attrs: string,
+  props: Array<[string, string]>,
+  systemOut: string,
+): string {
   const failures = cases.filter((c) => c.failure).length;
   const lines: string[] = [];
-  lines.push(`  <testsuite name="${x(name)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0"${attrs}>`);
+  lines.push(
+    `  <testsuite name="${x(name)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0"${attrs}>`,
+  );
   if (props.length) {
     lines.push('    <properties>');
     for (const [k, v] of props) lines.push(`      <property name="${x(k)}" value="${x(v)}"/>`);
@@ -48,7 +59,9 @@ function renderSuite(name: string, cases: Case[], attrs: string, props: Array<[s
       continue;
     }
     lines.push(`    <testcase classname="${x(c.classname)}" name="${x(c.name)}" time="0">`);
-    lines.push(`      <failure type="${x(c.failure.type)}" message="${x(c.failure.message)}">${x(c.failure.body)}</failure>`);
+    lines.push(
+      `      <failure type="${x(c.failure.type)}" message="${x(c.failure.message)}">${x(c.failure.body)}</failure>`,
+    );
     lines.push('    </testcase>');
   }
   if (systemOut) lines.push(`    <system-out>${x(systemOut)}</system-out>`);
@@ -75,7 +88,11 @@ export function renderJUnit(summary: Summary, comparison?: Comparison): string {
   const validity: Case = { classname: `${suite}.run`, name: 'run is valid (completed, load generator not overloaded)' };
   if (s.verdict === 'invalid' && !s.generator?.overloaded) {
     // Not the generator: a worker died, or no request was served (the warnings say which).
-    validity.failure = { type: 'RunInvalid', message: 'run invalid: see the warnings', body: (s.warnings ?? []).join('\n') };
+    validity.failure = {
+      type: 'RunInvalid',
+      message: 'run invalid: see the warnings',
+      body: (s.warnings ?? []).join('\n'),
+    };
   } else if (s.verdict === 'invalid' || s.generator?.overloaded) {
     validity.failure = {
       type: 'RunInvalid',
@@ -83,7 +100,11 @@ export function renderJUnit(summary: Summary, comparison?: Comparison): string {
       body: 'The load generator could not keep up; latency numbers include its own delay. Use more workers or a bigger machine.',
     };
   } else if (s.status !== 'completed') {
-    validity.failure = { type: 'RunInterrupted', message: `run ${s.status}: results are partial`, body: `status: ${s.status}` };
+    validity.failure = {
+      type: 'RunInterrupted',
+      message: `run ${s.status}: results are partial`,
+      body: `status: ${s.status}`,
+    };
   }
   cases.push(validity);
   const warnings = runWarnings(s);
@@ -94,7 +115,13 @@ export function renderJUnit(summary: Summary, comparison?: Comparison): string {
     ['tool_version', s.tool?.version ?? ''],
   ];
   const suites: string[] = [
-    renderSuite(suite, cases, ` time="${x(s.durationS)}" timestamp="${x(timestamp(s.startedAt))}" hostname="${x(`${s.machine?.platform ?? ''}-${s.machine?.arch ?? ''}`)}"`, props, warnings.map((w) => `warning: ${w}`).join('\n')),
+    renderSuite(
+      suite,
+      cases,
+      ` time="${x(s.durationS)}" timestamp="${x(timestamp(s.startedAt))}" hostname="${x(`${s.machine?.platform ?? ''}-${s.machine?.arch ?? ''}`)}"`,
+      props,
+      warnings.map((w) => `warning: ${w}`).join('\n'),
+    ),
   ];
   let total = cases.length;
   let failures = cases.filter((c) => c.failure).length;
@@ -102,7 +129,10 @@ export function renderJUnit(summary: Summary, comparison?: Comparison): string {
     const cs: Case[] = [];
     for (const sc of comparison.scenarios) {
       for (const m of sc.metrics) {
-        const c: Case = { classname: `${suite}.comparison.${sc.scenario}`, name: `${metricLabel(m.metric)} vs baseline` };
+        const c: Case = {
+          classname: `${suite}.comparison.${sc.scenario}`,
+          name: `${metricLabel(m.metric)} vs baseline`,
+        };
         if (m.verdict === 'regression') {
           c.failure = {
             type: 'Regression',
@@ -113,7 +143,18 @@ export function renderJUnit(summary: Summary, comparison?: Comparison): string {
         cs.push(c);
       }
     }
-    suites.push(renderSuite(`${suite}.comparison`, cs, '', [['verdict', comparison.verdict], ['baseline', comparison.baseline.dir]], comparison.warnings.map((w) => `warning: ${w}`).join('\n')));
+    suites.push(
+      renderSuite(
+        `${suite}.comparison`,
+        cs,
+        '',
+        [
+          ['verdict', comparison.verdict],
+          ['baseline', comparison.baseline.dir],
+        ],
+        comparison.warnings.map((w) => `warning: ${w}`).join('\n'),
+      ),
+    );
     total += cs.length;
     failures += cs.filter((c) => c.failure).length;
   }

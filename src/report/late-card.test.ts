@@ -15,7 +15,10 @@ function lateCard(late: number, unsent: number, cancelled = 0): string {
   Object.assign(sc, { requests: 2000, late, unsent, cancelled });
   const html = renderHtmlReport(r);
   const section = html.slice(html.indexOf(`id="scenario-${name}"`));
-  const m = /<div class="card ([^"]*)"><div class="card-label">Late \/ unsent<\/div><div class="card-value">([^<]*)<\/div>(?:<div class="card-sub">([^<]*)<\/div>)?/.exec(section);
+  const m =
+    /<div class="card ([^"]*)"><div class="card-label">Late \/ unsent<\/div><div class="card-value">([^<]*)<\/div>(?:<div class="card-sub">([^<]*)<\/div>)?/.exec(
+      section,
+    );
   assert.ok(m, 'late card present');
   return `${m[1].trim()}|${m[2]}|${m[3] ?? ''}`;
 }

@@ -36,7 +36,8 @@ function parseJson<T>(text: string, file: string): T {
   }
 }
 
-const NOT_RESULTS_HINT = 'pass a folder written by `preflight run` (its summary.json has "format": "preflight-summary/1")';
+const NOT_RESULTS_HINT =
+  'pass a folder written by `preflight run` (its summary.json has "format": "preflight-summary/1")';
 
 function notResults(file: string, why: string): PreflightError {
   const dir = dirname(file);
@@ -47,7 +48,13 @@ function notResults(file: string, why: string): PreflightError {
 
 function missingSummary(dir: string): PreflightError {
   return new PreflightError('E_ARGS', `no summary.json in ${dir} — is this a Preflight results folder?`, {
-    problems: [{ file: '<args>', message: `${join(dir, 'summary.json')} not found`, hint: 'pass the folder a run wrote (e.g. results/<plan>-<time>)' }],
+    problems: [
+      {
+        file: '<args>',
+        message: `${join(dir, 'summary.json')} not found`,
+        hint: 'pass the folder a run wrote (e.g. results/<plan>-<time>)',
+      },
+    ],
   });
 }
 
@@ -56,23 +63,39 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Why this parsed summary.json is not one Preflight wrote (null when it is). */
 function summaryShapeProblem(s: unknown): string | null {
   if (!isObject(s)) return 'is not a JSON object';
-  if (s.format !== 'preflight-summary/1') return s.format === undefined ? 'has no "format": "preflight-summary/1"' : `has format ${JSON.stringify(s.format)}, not "preflight-summary/1"`;
+  if (s.format !== 'preflight-summary/1')
+    return s.format === undefined
+      ? 'has no "format": "preflight-summary/1"'
+      : `has format ${JSON.stringify(s.format)}, not "preflight-summary/1"`;
   if (!isObject(s.scenarios)) return 'has no "scenarios" object';
   if (!isObject(s.total)) return 'has no "total" object';
   for (const [name, sc] of Object.entries(s.scenarios)) {
-    if (!isObject(sc) || typeof sc.requests !== 'number' || !isObject(sc.latency_ms)) return `has a scenario "${name}" without requests and latency_ms`;
+    if (!isObject(sc) || typeof sc.requests !== 'number' || !isObject(sc.latency_ms))
+      return `has a scenario "${name}" without requests and latency_ms`;
   }
   return null;
 }
 
-function assemble(dir: string, files: { summary: string; intervals?: string; plan?: string; comparison?: string }): LoadedResults {
+function assemble(
+  dir: string,
+  files: { summary: string; intervals?: string; plan?: string; comparison?: string },
+): LoadedResults {
   const summaryFile = join(dir, 'summary.json');
   const summary = parseJson<Summary>(files.summary, summaryFile);
   const why = summaryShapeProblem(summary);
   if (why) throw notResults(summaryFile, why);
-  const parsed = files.intervals !== undefined ? parseIntervals(files.intervals) : { intervals: [], skipped: 0, skippedLines: [], cutLast: false };
+  const parsed =
+    files.intervals !== undefined
+      ? parseIntervals(files.intervals)
+      : { intervals: [], skipped: 0, skippedLines: [], cutLast: false };
   const warnings = intervalsWarning(parsed, join(dir, 'intervals.ndjson'));
-  const out: LoadedResults = { dir, summary, intervals: parsed.intervals, skippedIntervalLines: parsed.skipped, warnings };
+  const out: LoadedResults = {
+    dir,
+    summary,
+    intervals: parsed.intervals,
+    skippedIntervalLines: parsed.skipped,
+    warnings,
+  };
   // The optional files only add to a report: a malformed one is ignored with a warning, not fatal.
   if (files.plan !== undefined) {
     try {
@@ -89,8 +112,17 @@ function assemble(dir: string, files: { summary: string; intervals?: string; pla
       warnings.push(`${join(dir, 'comparison.json')} is not valid JSON (${(err as Error).message}); ignored`);
     }
     if (c !== undefined) {
-      if (isObject(c) && c.format === 'preflight-comparison/1' && Array.isArray(c.scenarios) && typeof c.verdict === 'string') out.comparison = c as unknown as Comparison;
-      else warnings.push(`${join(dir, 'comparison.json')} is not a Preflight comparison ("format": "preflight-comparison/1"); ignored`);
+      if (
+        isObject(c) &&
+        c.format === 'preflight-comparison/1' &&
+        Array.isArray(c.scenarios) &&
+        typeof c.verdict === 'string'
+      )
+        out.comparison = c as unknown as Comparison;
+      else
+        warnings.push(
+          `${join(dir, 'comparison.json')} is not a Preflight comparison ("format": "preflight-comparison/1"); ignored`,
+        );
     }
   }
   return out;
@@ -129,12 +161,25 @@ export function loadResultsSync(dir: string): LoadedResults {
   };
   const summary = read('summary.json');
   if (summary === undefined) throw missingSummary(dir);
-  return assemble(dir, { summary, intervals: read('intervals.ndjson'), plan: read('plan.resolved.json'), comparison: read('comparison.json') });
+  return assemble(dir, {
+    summary,
+    intervals: read('intervals.ndjson'),
+    plan: read('plan.resolved.json'),
+    comparison: read('comparison.json'),
+  });
 }
 
 /** Scenario-level interval records (no group) of one scenario, in time order. */
-export function scenarioIntervals(intervals: readonly IntervalRecord[], scenario: string, group?: string): IntervalRecord[] {
+export function scenarioIntervals(
+  intervals: readonly IntervalRecord[],
+  scenario: string,
+  group?: string,
+): IntervalRecord[] {
   return intervals
-    .filter((r) => r.scenario === scenario && (group === undefined ? r.group === undefined || r.group === null || r.group === '' : r.group === group))
+    .filter(
+      (r) =>
+        r.scenario === scenario &&
+        (group === undefined ? r.group === undefined || r.group === null || r.group === '' : r.group === group),
+    )
     .sort((a, b) => a.t - b.t || a.start_s - b.start_s);
 }

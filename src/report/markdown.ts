@@ -9,7 +9,19 @@ import type { ScenarioSummary, Summary } from '../core/results.js';
 import type { MetricVerdict } from './compare-core.js';
 import type { Comparison } from './compare.js';
 import { fmtChange, fmtCi, fmtComparisonValue, fmtTolerance, metricLabel } from './compare.js';
-import { HTTP_CLIENT_NAME, fmtDuration, fmtInt, fmtMetricValue, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, fmtSignedPp, scoresAccuracy } from './format.js';
+import {
+  HTTP_CLIENT_NAME,
+  fmtDuration,
+  fmtInt,
+  fmtMetricValue,
+  fmtMs,
+  fmtNum,
+  fmtP,
+  fmtPct,
+  fmtRate,
+  fmtSignedPp,
+  scoresAccuracy,
+} from './format.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
 
@@ -60,19 +72,26 @@ function servingLines(name: string, sc: ScenarioSummary): string[] {
   if (typeof sc.goodput === 'number') parts.push(`goodput ${fmtRate(sc.goodput)}`);
   if (typeof sc.tokens_per_s === 'number') parts.push(`${fmtNum(sc.tokens_per_s)} tokens/s`);
   const q = sc.quality as { accuracy?: number | null; ci95?: [number, number] | null } | undefined;
-  if (q && typeof q.accuracy === 'number') parts.push(`accuracy ${fmtPct(q.accuracy)}${q.ci95 ? ` (95% CI ${fmtPct(q.ci95[0])}–${fmtPct(q.ci95[1])})` : ''}`);
+  if (q && typeof q.accuracy === 'number')
+    parts.push(`accuracy ${fmtPct(q.accuracy)}${q.ci95 ? ` (95% CI ${fmtPct(q.ci95[0])}–${fmtPct(q.ci95[1])})` : ''}`);
   if (typeof sc.accuracy_drop === 'number') parts.push(`accuracy drop vs light load ${fmtSignedPp(sc.accuracy_drop)}`);
   if (parts.length > 0) out.push(`- **${cell(name)}**: ${parts.join(' · ')}`);
   // Why requests failed: the first distinct messages per error class (summary error_reasons).
   for (const [k, n] of Object.entries(sc.errors ?? {})) {
     const why = sc.error_reasons?.[k];
-    if (n > 0 && why && why.length > 0) out.push(`- **${cell(name)}** ${cell(k)} (${fmtInt(n)}): ${why.map((w) => codeCell(w)).join(' · ')}`);
+    if (n > 0 && why && why.length > 0)
+      out.push(`- **${cell(name)}** ${cell(k)} (${fmtInt(n)}): ${why.map((w) => codeCell(w)).join(' · ')}`);
   }
-  if (sc.cancelled > 0) out.push(`- **${cell(name)}**: ${fmtInt(sc.cancelled)} requests never completed and were cancelled at the stop (counted as failed in the error rate)`);
+  if (sc.cancelled > 0)
+    out.push(
+      `- **${cell(name)}**: ${fmtInt(sc.cancelled)} requests never completed and were cancelled at the stop (counted as failed in the error rate)`,
+    );
   for (const [g, gs] of Object.entries(sc.groups ?? {})) {
     const gq = gs.quality as { accuracy?: number | null } | undefined;
     const acc = gq && typeof gq.accuracy === 'number' ? ` · accuracy ${fmtPct(gq.accuracy)}` : '';
-    out.push(`- **${cell(name)}/${cell(g)}**: ${fmtInt(gs.requests)} requests · error rate ${fmtPct(gs.error_rate)} · latency p50 ${fmtMs(gs.latency_ms?.p50)} / p99 ${fmtMs(gs.latency_ms?.p99)}${acc}`);
+    out.push(
+      `- **${cell(name)}/${cell(g)}**: ${fmtInt(gs.requests)} requests · error rate ${fmtPct(gs.error_rate)} · latency p50 ${fmtMs(gs.latency_ms?.p50)} / p99 ${fmtMs(gs.latency_ms?.p99)}${acc}`,
+    );
   }
   return out;
 }
@@ -98,13 +117,17 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
           : failed === 0
             ? `all ${th.length} thresholds held`
             : `${failed} of ${th.length} thresholds failed`;
-  out.push(`${detail} · ${fmtDuration(s.durationS)} · ${names.length} scenario${names.length === 1 ? '' : 's'} · ${fmtInt(s.total?.requests)} requests · ${date(s.startedAt)} · exit code ${s.exitCode}`);
+  out.push(
+    `${detail} · ${fmtDuration(s.durationS)} · ${names.length} scenario${names.length === 1 ? '' : 's'} · ${fmtInt(s.total?.requests)} requests · ${date(s.startedAt)} · exit code ${s.exitCode}`,
+  );
   if (comparison) out.push('', `**vs baseline:** ${CMP[comparison.verdict]}${regressionList(comparison)}`);
   out.push('');
   if (th.length > 0) {
     out.push('| | Threshold | Scenario | Measured |', '|:-:|---|---|--:|');
     for (const t of th) {
-      out.push(`| ${t.ok ? '✅' : '❌'} | ${codeCell(t.expression)} | ${cell(t.scenario ?? 'all')} | ${t.value === null ? cell(t.note ?? 'no data') : fmtMetricValue(t.expression, t.value)} |`);
+      out.push(
+        `| ${t.ok ? '✅' : '❌'} | ${codeCell(t.expression)} | ${cell(t.scenario ?? 'all')} | ${t.value === null ? cell(t.note ?? 'no data') : fmtMetricValue(t.expression, t.value)} |`,
+      );
     }
     out.push('');
   }
@@ -115,12 +138,19 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
     out.push('');
   }
   if (names.length > 0) {
-    out.push('| Scenario | Requests | Throughput | Error rate | Latency p50 | p90 | p99 | Service time p50 | p99 |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+    out.push(
+      '| Scenario | Requests | Throughput | Error rate | Latency p50 | p90 | p99 | Service time p50 | p99 |',
+      '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    );
     for (const n of names) {
       const sc = s.scenarios[n];
       const scored = sc.counters?.['quality.scored'];
-      const acc = scored && scoresAccuracy(sc) ? ` · accuracy ${fmtPct((sc.counters['quality.correct'] ?? 0) / scored)}` : '';
-      const thr = sc.target_rate !== undefined ? `${fmtRate(sc.throughput)} (target ${fmtRate(sc.target_rate)})` : fmtRate(sc.throughput);
+      const acc =
+        scored && scoresAccuracy(sc) ? ` · accuracy ${fmtPct((sc.counters['quality.correct'] ?? 0) / scored)}` : '';
+      const thr =
+        sc.target_rate !== undefined
+          ? `${fmtRate(sc.throughput)} (target ${fmtRate(sc.target_rate)})`
+          : fmtRate(sc.throughput);
       out.push(
         `| **${cell(n)}** <sub>${cell(sc.protocol)}, ${cell(sc.model)}${acc}</sub> | ${fmtInt(sc.requests)} | ${thr} | ${fmtPct(sc.error_rate)} | ${fmtMs(sc.latency_ms?.p50)} | ${fmtMs(sc.latency_ms?.p90)} | ${fmtMs(sc.latency_ms?.p99)} | ${fmtMs(sc.service_time_ms?.p50)} | ${fmtMs(
           sc.service_time_ms?.p99,
@@ -128,14 +158,18 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
       );
     }
     out.push('');
-    out.push('<sub>Latency counts from each request’s intended start (includes queueing); service time from the actual send.</sub>');
+    out.push(
+      '<sub>Latency counts from each request’s intended start (includes queueing); service time from the actual send.</sub>',
+    );
     out.push('');
     const extra = names.flatMap((n) => servingLines(n, s.scenarios[n]));
     if (extra.length > 0) out.push(...extra, '');
   }
   if (comparison) out.push(...comparisonMarkdown(comparison));
   out.push('<details><summary>Run details</summary>', '');
-  out.push(`- preflight ${s.tool?.version ?? '?'} on Node.js ${s.tool?.node ?? '?'}, ${s.machine?.platform ?? '?'} ${s.machine?.arch ?? ''}, ${s.machine?.cpus ?? '?'} × ${s.machine?.cpuModel ?? '?'}, ${s.machine?.memoryGiB ?? '?'} GiB`);
+  out.push(
+    `- preflight ${s.tool?.version ?? '?'} on Node.js ${s.tool?.node ?? '?'}, ${s.machine?.platform ?? '?'} ${s.machine?.arch ?? ''}, ${s.machine?.cpus ?? '?'} × ${s.machine?.cpuModel ?? '?'}, ${s.machine?.memoryGiB ?? '?'} GiB`,
+  );
   out.push(`- started ${date(s.startedAt)}, status ${s.status}`);
   if (s.generator) {
     out.push(
@@ -147,7 +181,11 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
 }
 
 function regressionList(c: Comparison): string {
-  const r = c.scenarios.flatMap((s) => s.metrics.filter((m) => m.verdict === 'regression').map((m) => `${s.scenario} ${metricLabel(m.metric)} ${fmtChange(m)}`));
+  const r = c.scenarios.flatMap((s) =>
+    s.metrics
+      .filter((m) => m.verdict === 'regression')
+      .map((m) => `${s.scenario} ${metricLabel(m.metric)} ${fmtChange(m)}`),
+  );
   return r.length ? ` — ${r.join(', ')}` : '';
 }
 
@@ -155,8 +193,14 @@ function regressionList(c: Comparison): string {
 export function comparisonMarkdown(c: Comparison): string[] {
   const out: string[] = [];
   out.push(`### Compared with baseline: ${CMP[c.verdict]}`, '');
-  out.push(`Baseline \`${c.baseline.dir}\` (${date(c.baseline.startedAt)}). Significant at p < ${c.alpha}; ${Math.round(c.confidence * 100)}% CI of the difference by moving-block bootstrap.`, '');
-  out.push(`| Scenario | Metric | Baseline | Candidate | Change | p | ${Math.round(c.confidence * 100)}% CI of diff | Tolerance | Verdict |`, '|---|---|--:|--:|--:|--:|--:|--:|---|');
+  out.push(
+    `Baseline \`${c.baseline.dir}\` (${date(c.baseline.startedAt)}). Significant at p < ${c.alpha}; ${Math.round(c.confidence * 100)}% CI of the difference by moving-block bootstrap.`,
+    '',
+  );
+  out.push(
+    `| Scenario | Metric | Baseline | Candidate | Change | p | ${Math.round(c.confidence * 100)}% CI of diff | Tolerance | Verdict |`,
+    '|---|---|--:|--:|--:|--:|--:|--:|---|',
+  );
   for (const s of c.scenarios) {
     s.metrics.forEach((m, i) => {
       out.push(

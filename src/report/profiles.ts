@@ -70,7 +70,8 @@ function xyPoints(v: Record<string, unknown>): Array<[number, number]> | null {
 export function toCurve(v: unknown, fallbackTitle: string): CurveView | null {
   const str = (x: unknown, d: string): string => (typeof x === 'string' && x ? x : d);
   const direct = toPoints(v);
-  if (direct) return { title: fallbackTitle, xLabel: 'x', yLabel: 'y', series: [{ name: fallbackTitle, points: direct }] };
+  if (direct)
+    return { title: fallbackTitle, xLabel: 'x', yLabel: 'y', series: [{ name: fallbackTitle, points: direct }] };
   if (!isObj(v)) return null;
   const title = str(v.title, fallbackTitle);
   const xLabel = str(v.x_label ?? v.xLabel, 'x');
@@ -94,7 +95,8 @@ function flatten(prefix: string, v: unknown, out: Array<[string, number | string
     out.push([prefix, v]);
     return;
   }
-  if (isObj(v) && depth < 2) for (const [k, x] of Object.entries(v)) flatten(prefix ? `${prefix}.${k}` : k, x, out, depth + 1);
+  if (isObj(v) && depth < 2)
+    for (const [k, x] of Object.entries(v)) flatten(prefix ? `${prefix}.${k}` : k, x, out, depth + 1);
 }
 
 const RESERVED = new Set(['answer', 'numbers', 'curves', 'marks']);
@@ -115,10 +117,11 @@ export function describeProfiles(profiles: Summary['profiles']): ProfileView[] {
     }
     if (typeof raw.answer === 'string') view.answer = raw.answer;
     if (isObj(raw.numbers)) flatten('', raw.numbers, view.numbers, 0);
-    if (Array.isArray(raw.curves)) raw.curves.forEach((c, i) => {
-      const cv = toCurve(c, `${name} curve ${i + 1}`);
-      if (cv) view.curves.push(cv);
-    });
+    if (Array.isArray(raw.curves))
+      raw.curves.forEach((c, i) => {
+        const cv = toCurve(c, `${name} curve ${i + 1}`);
+        if (cv) view.curves.push(cv);
+      });
     for (const [k, v] of Object.entries(raw)) {
       if (RESERVED.has(k)) continue;
       if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') view.numbers.push([k, v]);
@@ -166,10 +169,13 @@ export function unstableSteps(profiles: Summary['profiles']): string[] {
     if (!isObj(v)) return;
     const flag = ['stable', 'stabilised', 'stabilized', 'converged'].find((k) => v[k] === false);
     if (flag) {
-      const label = ['label', 'name', 'step', 'target', 'rate', 'concurrency'].map((k) => (v[k] !== undefined ? `${k} ${String(v[k])}` : '')).find(Boolean);
+      const label = ['label', 'name', 'step', 'target', 'rate', 'concurrency']
+        .map((k) => (v[k] !== undefined ? `${k} ${String(v[k])}` : ''))
+        .find(Boolean);
       out.push(`profile ${profile}: ${label ? `${label} (${path})` : path} never stabilised`);
     }
-    for (const [k, x] of Object.entries(v)) if (typeof x === 'object') visit(profile, x, path ? `${path}.${k}` : k, depth + 1);
+    for (const [k, x] of Object.entries(v))
+      if (typeof x === 'object') visit(profile, x, path ? `${path}.${k}` : k, depth + 1);
   };
   for (const [name, p] of Object.entries(profiles)) visit(name, p, '', 0);
   return out;
@@ -180,14 +186,19 @@ export function runWarnings(s: Summary, skippedIntervalLines = 0): string[] {
   const out: string[] = [...(s.warnings ?? [])];
   const has = (needle: RegExp): boolean => out.some((w) => needle.test(w));
   if (s.generator?.overloaded && !has(/overload/i)) {
-    out.push(`The load generator was overloaded${s.generator.reasons?.length ? `: ${s.generator.reasons.join('; ')}` : ''}. Latency numbers include the generator's own delay and cannot be trusted.`);
+    out.push(
+      `The load generator was overloaded${s.generator.reasons?.length ? `: ${s.generator.reasons.join('; ')}` : ''}. Latency numbers include the generator's own delay and cannot be trusted.`,
+    );
   }
-  if (s.status === 'interrupted' && !has(/interrupt/i)) out.push('The run was interrupted (Ctrl-C / SIGTERM): results cover only the part that ran.');
+  if (s.status === 'interrupted' && !has(/interrupt/i))
+    out.push('The run was interrupted (Ctrl-C / SIGTERM): results cover only the part that ran.');
   if (s.status === 'aborted' && !has(/abort/i)) out.push('The run was aborted: results cover only the part that ran.');
   for (const [name, sc] of Object.entries(s.scenarios ?? {})) {
-    if (sc.unsent > 0 && !has(new RegExp(`unsent|never sent`, 'i'))) out.push(`scenario ${name}: ${sc.unsent} arrivals were due but never sent (the run ended first).`);
+    if (sc.unsent > 0 && !has(new RegExp(`unsent|never sent`, 'i')))
+      out.push(`scenario ${name}: ${sc.unsent} arrivals were due but never sent (the run ended first).`);
   }
   out.push(...unstableSteps(s.profiles));
-  if (skippedIntervalLines > 0) out.push(`${skippedIntervalLines} line(s) of intervals.ndjson could not be read (cut off?) and were skipped.`);
+  if (skippedIntervalLines > 0)
+    out.push(`${skippedIntervalLines} line(s) of intervals.ndjson could not be read (cut off?) and were skipped.`);
   return out;
 }

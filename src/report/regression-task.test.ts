@@ -10,7 +10,14 @@ import { CANDIDATE_DIR } from './test-support.js';
 function asRegression(summary: Summary): string {
   const name = Object.keys(summary.scenarios)[0];
   const sc = summary.scenarios[name];
-  sc.counters = { ...sc.counters, 'quality.requests': 100, 'quality.rows': 100, 'quality.scored': 100, 'quality.abs_err_sum': 12, 'quality.sq_err_sum': 3 };
+  sc.counters = {
+    ...sc.counters,
+    'quality.requests': 100,
+    'quality.rows': 100,
+    'quality.scored': 100,
+    'quality.abs_err_sum': 12,
+    'quality.sq_err_sum': 3,
+  };
   delete sc.counters['quality.correct'];
   sc.quality = { task: 'regression', accuracy: null, mae: 0.12 };
   return name;

@@ -88,7 +88,12 @@ function stats(h: Histogram): DurationStats {
 
 function short(h: Histogram): { p50: number; p90: number; p99: number; max: number } | null {
   if (h.totalCount === 0) return null;
-  return { p50: r3(h.getValueAtPercentile(50) / 1000), p90: r3(h.getValueAtPercentile(90) / 1000), p99: r3(h.getValueAtPercentile(99) / 1000), max: r3(h.maxValue / 1000) };
+  return {
+    p50: r3(h.getValueAtPercentile(50) / 1000),
+    p90: r3(h.getValueAtPercentile(90) / 1000),
+    p99: r3(h.getValueAtPercentile(99) / 1000),
+    max: r3(h.maxValue / 1000),
+  };
 }
 
 interface Acc {
@@ -180,13 +185,20 @@ export function synthesizeRun(spec: SynthRun): { summary: Summary; intervals: In
       const n =
         sc.model === 'open'
           ? Math.max(0, Math.round((sc.rate ?? 10) + rng.normal(0, Math.sqrt(sc.rate ?? 10))))
-          : Math.max(1, Math.round(((sc.vus ?? 1) * 1000) / (sc.serviceMedianMs * factor * 1.15 + (sc.llm ? sc.llm.ttftMedianMs : 0)) + rng.normal(0, 1)));
+          : Math.max(
+              1,
+              Math.round(
+                ((sc.vus ?? 1) * 1000) / (sc.serviceMedianMs * factor * 1.15 + (sc.llm ? sc.llm.ttftMedianMs : 0)) +
+                  rng.normal(0, 1),
+              ),
+            );
       let latencySumMs = 0;
       for (let i = 0; i < n; i++) {
         const group = sc.groups && sc.groups.length > 0 ? sc.groups[i % sc.groups.length] : undefined;
         const g = group ? wg.get(group) : undefined;
         const accs = g ? [w, g] : [w];
-        const lag = sc.model === 'open' ? rng.exponential(0.15) + queueMs * rng.uniform(0.3, 1.2) : rng.exponential(0.05);
+        const lag =
+          sc.model === 'open' ? rng.exponential(0.15) + queueMs * rng.uniform(0.3, 1.2) : rng.exponential(0.05);
         let service: number;
         let ttft = 0;
         const itls: number[] = [];
@@ -211,7 +223,8 @@ export function synthesizeRun(spec: SynthRun): { summary: Summary; intervals: In
           if (lag > 10) a.late++;
         }
         if (failed) {
-          const classes = slow > 1 ? ['timeout', ...(sc.errorClasses ?? ['http_5xx'])] : (sc.errorClasses ?? ['http_5xx']);
+          const classes =
+            slow > 1 ? ['timeout', ...(sc.errorClasses ?? ['http_5xx'])] : (sc.errorClasses ?? ['http_5xx']);
           const cls = classes[rng.int(classes.length)];
           for (const a of accs) a.errors[cls] = (a.errors[cls] ?? 0) + 1;
           continue;
@@ -256,7 +269,10 @@ export function synthesizeRun(spec: SynthRun): { summary: Summary; intervals: In
           errors: Object.fromEntries(Object.entries(a.errors).sort(([x], [y]) => x.localeCompare(y))),
           throughput: a.requests,
           ...(sc.model === 'open' && sc.rate ? { target_rate: r3(sc.rate * share) } : {}),
-          in_flight: sc.model === 'open' ? Math.round((sc.rate ?? 0) * share * meanLatencyS + rng.float()) : Math.round((sc.vus ?? 1) * share),
+          in_flight:
+            sc.model === 'open'
+              ? Math.round((sc.rate ?? 0) * share * meanLatencyS + rng.float())
+              : Math.round((sc.vus ?? 1) * share),
           ...(sc.model === 'closed' ? { vus: Math.round((sc.vus ?? 1) * share) } : {}),
           late: a.late,
           latency_ms: short(a.h.latency),
@@ -299,13 +315,24 @@ export function synthesizeRun(spec: SynthRun): { summary: Summary; intervals: In
   const thresholds: ThresholdResult[] = spec.thresholds.map((th) => {
     const s = th.scenario ? scenarios[th.scenario] : totalSummary;
     const v = s ? th.pick(s) : null;
-    const r: ThresholdResult = { expression: th.expression, value: v === null ? null : r3(v * 1e6) / 1e6, ok: v !== null && th.ok(v) };
+    const r: ThresholdResult = {
+      expression: th.expression,
+      value: v === null ? null : r3(v * 1e6) / 1e6,
+      ok: v !== null && th.ok(v),
+    };
     if (th.scenario) r.scenario = th.scenario;
     return r;
   });
   const overloaded = spec.overloaded ?? false;
   const status = spec.status ?? 'completed';
-  const verdict: Summary['verdict'] = status === 'interrupted' ? 'interrupted' : overloaded ? 'invalid' : thresholds.every((t) => t.ok) ? 'passed' : 'failed';
+  const verdict: Summary['verdict'] =
+    status === 'interrupted'
+      ? 'interrupted'
+      : overloaded
+        ? 'invalid'
+        : thresholds.every((t) => t.ok)
+          ? 'passed'
+          : 'failed';
   const exitCode = verdict === 'passed' ? 0 : verdict === 'failed' ? 3 : verdict === 'invalid' ? 4 : 130;
   const start = new Date(spec.startedAt);
   const summary: Summary = {
@@ -359,7 +386,10 @@ export function synthesizeRun(spec: SynthRun): { summary: Summary; intervals: In
 }
 
 /** Write a synthesized run as a results folder. */
-export async function writeSynthRun(dir: string, spec: SynthRun): Promise<{ summary: Summary; intervals: IntervalRecord[] }> {
+export async function writeSynthRun(
+  dir: string,
+  spec: SynthRun,
+): Promise<{ summary: Summary; intervals: IntervalRecord[] }> {
   const { summary, intervals, plan } = synthesizeRun(spec);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -400,8 +430,18 @@ export function fixtureSpecs(durationS = 30): { baseline: SynthRun; candidate: S
   const thresholds: SynthThreshold[] = [
     { expression: 'latency.p99 < 120ms', scenario: 'classify', pick: (s) => s.latency_ms.p99, ok: (v) => v < 120 },
     { expression: 'error_rate < 1%', scenario: 'classify', pick: (s) => s.error_rate, ok: (v) => v < 0.01 },
-    { expression: 'accuracy >= 0.95', scenario: 'classify', pick: (s) => (s.counters['quality.scored'] ? s.counters['quality.correct'] / s.counters['quality.scored'] : null), ok: (v) => v >= 0.95 },
-    { expression: 'ttft.p90 < 400ms', scenario: 'chat', pick: (s) => s.histograms.ttft_ms?.p90 ?? null, ok: (v) => v < 400 },
+    {
+      expression: 'accuracy >= 0.95',
+      scenario: 'classify',
+      pick: (s) => (s.counters['quality.scored'] ? s.counters['quality.correct'] / s.counters['quality.scored'] : null),
+      ok: (v) => v >= 0.95,
+    },
+    {
+      expression: 'ttft.p90 < 400ms',
+      scenario: 'chat',
+      pick: (s) => s.histograms.ttft_ms?.p90 ?? null,
+      ok: (v) => v < 400,
+    },
     { expression: 'error_rate < 2%', pick: (s) => s.error_rate, ok: (v) => v < 0.02 },
   ];
   const baseline: SynthRun = {
@@ -417,9 +457,17 @@ export function fixtureSpecs(durationS = 30): { baseline: SynthRun; candidate: S
     durationS,
     plan: 'digits-and-chat',
     startedAt: '2025-11-21T09:30:00.000Z',
-    scenarios: [classify({ factor: 1.3, slowPatch: { from: Math.floor(durationS * 0.55), to: Math.floor(durationS * 0.55) + 3, factor: 3 } }), chat({})],
+    scenarios: [
+      classify({
+        factor: 1.3,
+        slowPatch: { from: Math.floor(durationS * 0.55), to: Math.floor(durationS * 0.55) + 3, factor: 3 },
+      }),
+      chat({}),
+    ],
     thresholds,
-    warnings: ['scenario classify: 41 arrivals were sent more than 10 ms late (the target queued requests; see latency vs service time)'],
+    warnings: [
+      'scenario classify: 41 arrivals were sent more than 10 ms late (the target queued requests; see latency vs service time)',
+    ],
     profiles: {
       spike: {
         answer: 'p99 latency recovered to within 10% of its pre-spike level 4 s after the slow patch ended.',

@@ -37,7 +37,17 @@ export async function copyFixture(src: string): Promise<string> {
 }
 
 function scaleStats(d: DurationStats, f: number): DurationStats {
-  return { ...d, min: d.min * f, mean: d.mean * f, p50: d.p50 * f, p90: d.p90 * f, p95: d.p95 * f, p99: d.p99 * f, p999: d.p999 * f, max: d.max * f };
+  return {
+    ...d,
+    min: d.min * f,
+    mean: d.mean * f,
+    p50: d.p50 * f,
+    p90: d.p90 * f,
+    p95: d.p95 * f,
+    p99: d.p99 * f,
+    p999: d.p999 * f,
+    max: d.max * f,
+  };
 }
 
 function scaleShort(s: IntervalRecord['latency_ms'], f: number): IntervalRecord['latency_ms'] {
@@ -45,7 +55,11 @@ function scaleShort(s: IntervalRecord['latency_ms'], f: number): IntervalRecord[
 }
 
 /** A copy of a run with every latency and service time multiplied by `factor` (summary, windows, HDR). */
-export function slowDown(summary: Summary, intervals: IntervalRecord[], factor: number): { summary: Summary; intervals: IntervalRecord[] } {
+export function slowDown(
+  summary: Summary,
+  intervals: IntervalRecord[],
+  factor: number,
+): { summary: Summary; intervals: IntervalRecord[] } {
   const s = structuredClone(summary);
   const scaleScenario = (sc: ScenarioSummary): void => {
     sc.latency_ms = scaleStats(sc.latency_ms, factor);

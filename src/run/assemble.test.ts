@@ -24,12 +24,18 @@ scenarios:
     request: { method: GET, path: /b }
 `;
 
-function summaryOf(counters: Record<string, Record<string, number>>, extra: { unsent?: number; cancelled?: number } = {}): Summary {
+function summaryOf(
+  counters: Record<string, Record<string, number>>,
+  extra: { unsent?: number; cancelled?: number } = {},
+): Summary {
   const scenarios: Summary['scenarios'] = {};
   for (const [name, c] of Object.entries(counters)) {
     const a = new Accumulator();
     Object.assign(a.counters, c);
-    scenarios[name] = scenarioSummary(a, 'constant-arrival-rate', 'http', { activeMs: 2000, ...(name === 'open' ? extra : {}) });
+    scenarios[name] = scenarioSummary(a, 'constant-arrival-rate', 'http', {
+      activeMs: 2000,
+      ...(name === 'open' ? extra : {}),
+    });
   }
   const generator = emptyHealth(1);
   generator.overloaded = true;
@@ -39,8 +45,15 @@ function summaryOf(counters: Record<string, Record<string, number>>, extra: { un
 
 test('runWarnings: timing, TLS, dead workers, abort, overload, then per scenario, then nothing served', () => {
   const plan = parsePlan(PLAN);
-  const summary = summaryOf({ open: { requests: 100, ok: 100, late: 5 }, users: { requests: 4, ok: 0 } }, { unsent: 3, cancelled: 2 });
-  const w = runWarnings(plan, summary, { status: 'aborted', shardFailures: ['worker 2 of 2 died mid-run (x)'], aborted: ['p99 < 1ms'] });
+  const summary = summaryOf(
+    { open: { requests: 100, ok: 100, late: 5 }, users: { requests: 4, ok: 0 } },
+    { unsent: 3, cancelled: 2 },
+  );
+  const w = runWarnings(plan, summary, {
+    status: 'aborted',
+    shardFailures: ['worker 2 of 2 died mid-run (x)'],
+    aborted: ['p99 < 1ms'],
+  });
   const kinds = [
     /^users: closed workload/,
     /^TLS certificate verification was off/,

@@ -10,7 +10,14 @@ import { redact } from '../plan/index.js';
 import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
 import { nothingServed } from '../verdict/index.js';
 import { plannedEndMs } from './progress.js';
-import { combineReasons, describeTiming, machineInfo, plannedMeanRate, scenarioSummary, toolVersion } from './summary.js';
+import {
+  combineReasons,
+  describeTiming,
+  machineInfo,
+  plannedMeanRate,
+  scenarioSummary,
+  toolVersion,
+} from './summary.js';
 import type { WindowMerger } from './window-merger.js';
 
 /** The run as far as it got: its windows (in the merger) and what happened. */
@@ -58,7 +65,8 @@ export function assembleSummary(r: RunState): Summary {
     const groups: Record<string, ReturnType<typeof scenarioSummary>> = {};
     for (const [key, acc] of merger.totals) {
       const [sc, g] = key.split('\u0000');
-      if (sc === s.name && g !== undefined) groups[g] = scenarioSummary(acc, s.executor, s.protocol, { activeMs: active });
+      if (sc === s.name && g !== undefined)
+        groups[g] = scenarioSummary(acc, s.executor, s.protocol, { activeMs: active });
     }
     if (Object.keys(groups).length > 0) sum.groups = groups;
     // End-of-run adapter reports (worst golden rows, …), merged by the protocol layer.
@@ -71,7 +79,10 @@ export function assembleSummary(r: RunState): Summary {
     scenarios[s.name] = sum;
   }
   const total = totalSummary(plan, merger, runSpanMs(r));
-  total.error_reasons = combineReasons(plan.scenarios.flatMap((s) => merger.errorReasons.get(s.name) ?? []), (m) => redact(m, secrets));
+  total.error_reasons = combineReasons(
+    plan.scenarios.flatMap((s) => merger.errorReasons.get(s.name) ?? []),
+    (m) => redact(m, secrets),
+  );
   const summary: Summary = {
     format: 'preflight-summary/1',
     tool: { name: 'preflight', version: toolVersion(), node: process.version },
@@ -97,23 +108,37 @@ export function assembleSummary(r: RunState): Summary {
 /** The run's warnings, in one place, from the summary (thresholds evaluated) and what happened. */
 export function runWarnings(plan: Plan, summary: Summary, ev: RunEvents): string[] {
   const w: string[] = [...describeTiming(plan)];
-  if (plan.target.tls.insecure) w.push('TLS certificate verification was off (tls.insecure: true): the target was not authenticated.');
+  if (plan.target.tls.insecure)
+    w.push('TLS certificate verification was off (tls.insecure: true): the target was not authenticated.');
   w.push(...ev.shardFailures);
   if (ev.aborted.length > 0) w.push(`aborted early: ${ev.aborted.join(', ')} failed (abortOnFail)`);
-  if (summary.generator.overloaded) w.push(`generator_overloaded: ${summary.generator.reasons.join('; ')}. Latency figures may include the generator's own delay.`);
+  if (summary.generator.overloaded)
+    w.push(
+      `generator_overloaded: ${summary.generator.reasons.join('; ')}. Latency figures may include the generator's own delay.`,
+    );
   for (const [name, s] of Object.entries(summary.scenarios)) {
-    if (s.unsent > 0) w.push(`${name}: ${s.unsent} arrivals were due but never sent (in-flight cap reached); they are counted, not hidden.`);
+    if (s.unsent > 0)
+      w.push(
+        `${name}: ${s.unsent} arrivals were due but never sent (in-flight cap reached); they are counted, not hidden.`,
+      );
     // A handful of late sends (JIT warm-up, GC) is normal; say so when it is more than 1%.
     // `late` counts every request sent late, also those cancelled at the stop before they completed.
     if (s.late > 0.01 * (s.requests + s.cancelled)) {
       const of = s.cancelled > 0 ? `${s.requests} completed, ${s.cancelled} cancelled at the stop` : `of ${s.requests}`;
-      w.push(`${name}: ${s.late} requests (${of}) were sent more than 10 ms after their intended time; the latency of those that completed includes the wait.`);
+      w.push(
+        `${name}: ${s.late} requests (${of}) were sent more than 10 ms after their intended time; the latency of those that completed includes the wait.`,
+      );
     }
     // Cancelled at the stop: never completed, so counted as failed in error_rate (see results-format.md).
     if (s.cancelled > 0 && ev.status !== 'interrupted') {
       const sc = plan.scenarios.find((x) => x.name === name);
-      const why = ev.status === 'aborted' ? 'when the run was aborted' : `when the graceful stop (${(sc?.gracefulStopMs ?? 0) / 1000} s) ended`;
-      w.push(`${name}: ${s.cancelled} requests were still in flight ${why} and were cancelled; they count as failed in error_rate (${round(s.error_rate * 100)}%).`);
+      const why =
+        ev.status === 'aborted'
+          ? 'when the run was aborted'
+          : `when the graceful stop (${(sc?.gracefulStopMs ?? 0) / 1000} s) ended`;
+      w.push(
+        `${name}: ${s.cancelled} requests were still in flight ${why} and were cancelled; they count as failed in error_rate (${round(s.error_rate * 100)}%).`,
+      );
     }
     const rep = s.adapter as AdapterReport | undefined;
     for (const e of rep?.finish_errors ?? []) w.push(`${name}: the adapter could not finish: ${e}`);
@@ -133,7 +158,9 @@ function activeMs(r: RunState, name: string): number {
   if (r.live) return measured;
   const sc = r.plan.scenarios.find((x) => x.name === name)!;
   const end = plannedEndMs(sc);
-  return r.status === 'completed' && r.endedEarly === undefined && end !== null ? Math.max(measured, end - sc.startTimeMs) : measured;
+  return r.status === 'completed' && r.endedEarly === undefined && end !== null
+    ? Math.max(measured, end - sc.startTimeMs)
+    : measured;
 }
 
 /** From the first scenario's start to the last one's end. */
@@ -153,7 +180,12 @@ function totalSummary(plan: Plan, merger: WindowMerger, spanMs: number) {
   const cancelled = plan.scenarios.reduce((a, s) => a + (merger.cancelled.get(s.name) ?? 0), 0);
   const kinds = new Set(plan.scenarios.map((s) => s.executor));
   const protocols = new Set(plan.scenarios.map((s) => s.protocol));
-  return scenarioSummary(merged, kinds.size === 1 ? [...kinds][0] : 'mixed', protocols.size === 1 ? [...protocols][0] : 'mixed', { unsent, cancelled, activeMs: spanMs });
+  return scenarioSummary(
+    merged,
+    kinds.size === 1 ? [...kinds][0] : 'mixed',
+    protocols.size === 1 ? [...protocols][0] : 'mixed',
+    { unsent, cancelled, activeMs: spanMs },
+  );
 }
 
 /** Whole-run merge of several scenarios; its time is the span of the run's windows. */

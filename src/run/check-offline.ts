@@ -53,7 +53,11 @@ export async function offlineProblems(plan: Plan, signal?: AbortSignal): Promise
 /** Throws a DataError (exit 2) listing every problem found without the target. */
 export async function checkOffline(plan: Plan, signal?: AbortSignal): Promise<void> {
   const problems = await offlineProblems(plan, signal);
-  if (problems.length > 0) throw new DataError(problems, `the plan's data has ${problems.length === 1 ? 'a problem' : 'problems'}: nothing was sent`);
+  if (problems.length > 0)
+    throw new DataError(
+      problems,
+      `the plan's data has ${problems.length === 1 ? 'a problem' : 'problems'}: nothing was sent`,
+    );
 }
 
 /** Scenarios sharing a data file report its problems once. */

@@ -23,7 +23,13 @@ scenarios:
     request: { method: GET, path: /b }
 `;
 
-function rec(scenario: string, t: number, requests: number, ok: number, extra: Partial<IntervalRecord> = {}): IntervalRecord {
+function rec(
+  scenario: string,
+  t: number,
+  requests: number,
+  ok: number,
+  extra: Partial<IntervalRecord> = {},
+): IntervalRecord {
   return {
     scenario,
     t,

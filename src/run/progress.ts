@@ -81,7 +81,12 @@ export class ProgressTracker {
         const startS = s.after !== undefined ? (span ? span.startMs / 1000 : Infinity) : s.startTimeMs / 1000;
         // done: past its planned end, or ended in every worker (iterations, maxRequests have no planned end)
         const ended = span?.endMs != null;
-        const state: ScenarioProgress['state'] = elapsedS < startS && !ended ? 'waiting' : ended || (end !== null && elapsedS * 1000 >= end + plan.options.intervalMs) ? 'done' : 'running';
+        const state: ScenarioProgress['state'] =
+          elapsedS < startS && !ended
+            ? 'waiting'
+            : ended || (end !== null && elapsedS * 1000 >= end + plan.options.intervalMs)
+              ? 'done'
+              : 'running';
         const t = this.totalsSoFar.get(s.name) ?? { requests: 0, errors: 0 };
         const p: ScenarioProgress = {
           name: s.name,

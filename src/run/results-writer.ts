@@ -15,7 +15,16 @@ import type { IntervalRecord, Summary } from '../core/results.js';
 import { holdsPreflightSummary, jsonFileText, writeFileAtomicSync } from '../core/results-files.js';
 
 /** Every file a run, a profile or `report`/`compare --baseline` writes at the top of a results folder. */
-export const RESULT_FILES = ['summary.json', 'intervals.ndjson', 'plan.resolved.json', 'report.html', 'summary.md', 'junit.xml', 'intervals.csv', 'comparison.json'] as const;
+export const RESULT_FILES = [
+  'summary.json',
+  'intervals.ndjson',
+  'plan.resolved.json',
+  'report.html',
+  'summary.md',
+  'junit.xml',
+  'intervals.csv',
+  'comparison.json',
+] as const;
 
 /** A results file could not be written. `summary`: the run's summary, when the run itself finished. */
 export class ResultsWriteError extends PreflightError {
@@ -28,7 +37,12 @@ export class ResultsWriteError extends PreflightError {
   ) {
     super('E_RESULTS_IO', `cannot write results to ${dir}: ${problem.message}`, {
       cause,
-      problems: [{ message: kept.length > 0 ? `kept intact: ${kept.join(', ')}` : 'no results file was complete yet', hint: problem.hint }],
+      problems: [
+        {
+          message: kept.length > 0 ? `kept intact: ${kept.join(', ')}` : 'no results file was complete yet',
+          hint: problem.hint,
+        },
+      ],
     });
     this.name = 'ResultsWriteError';
   }
@@ -48,7 +62,10 @@ interface Failure {
  * Preflight run wrote (someone's own summary.json) is refused rather than overwritten.
  */
 export function prepareOutDir(dir: string): void {
-  if (dir.trim() === '') throw new PreflightError('E_ARGS', 'the results folder is empty ("")', { problems: [{ message: '--out needs a folder name', hint: 'e.g. --out results/my-run' }] });
+  if (dir.trim() === '')
+    throw new PreflightError('E_ARGS', 'the results folder is empty ("")', {
+      problems: [{ message: '--out needs a folder name', hint: 'e.g. --out results/my-run' }],
+    });
   const problem = ensureDir(dir);
   if (problem) {
     throw new PreflightError(problem.argument ? 'E_ARGS' : 'E_RESULTS_IO', `cannot write results to ${dir}`, {
@@ -57,9 +74,18 @@ export function prepareOutDir(dir: string): void {
   }
   const present = RESULT_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
   if (present.length > 0 && !holdsPreflightResult(dir)) {
-    throw new PreflightError('E_ARGS', `${dir} holds ${present.join(', ')} that no Preflight run wrote: refusing to overwrite them`, {
-      problems: [{ message: `a Preflight run writes ${present.join(', ')} into its results folder`, hint: 'choose a new or empty folder for --out' }],
-    });
+    throw new PreflightError(
+      'E_ARGS',
+      `${dir} holds ${present.join(', ')} that no Preflight run wrote: refusing to overwrite them`,
+      {
+        problems: [
+          {
+            message: `a Preflight run writes ${present.join(', ')} into its results folder`,
+            hint: 'choose a new or empty folder for --out',
+          },
+        ],
+      },
+    );
   }
   try {
     clearResultFiles(dir);
@@ -70,7 +96,8 @@ export function prepareOutDir(dir: string): void {
       clearResultFiles(step);
       if (fs.readdirSync(step).length === 0) fs.rmdirSync(step);
     }
-    if (fs.existsSync(steps) && fs.statSync(steps).isDirectory() && fs.readdirSync(steps).length === 0) fs.rmdirSync(steps);
+    if (fs.existsSync(steps) && fs.statSync(steps).isDirectory() && fs.readdirSync(steps).length === 0)
+      fs.rmdirSync(steps);
   } catch (err) {
     const p = problemFromError(dir, err);
     throw new PreflightError(p.argument ? 'E_ARGS' : 'E_RESULTS_IO', `cannot clear the previous results in ${dir}`, {
@@ -100,7 +127,10 @@ export class ResultsWriter {
   /** The first write that failed (later ones are not attempted). */
   private failure: Failure | null = null;
 
-  constructor(readonly dir: string, private readonly redact: (s: string) => string) {
+  constructor(
+    readonly dir: string,
+    private readonly redact: (s: string) => string,
+  ) {
     prepareOutDir(dir);
     try {
       this.fd = fs.openSync(path.join(dir, 'intervals.ndjson'), 'w');
@@ -163,20 +193,26 @@ export class ResultsWriter {
    * this or any earlier write failed (the first failure is the one reported).
    */
   finish(summary: Summary): void {
-    if (this.failure) summary.warnings.push(`intervals.ndjson is incomplete: it stops after ${this.windows} window(s) because writing failed (${this.failure.problem.message})`);
+    if (this.failure)
+      summary.warnings.push(
+        `intervals.ndjson is incomplete: it stops after ${this.windows} window(s) because writing failed (${this.failure.problem.message})`,
+      );
     const failed = this.tryWriteJson('summary.json', summary);
     const first = this.failure ?? failed;
     if (!first) return;
     const err = new ResultsWriteError(this.dir, first.problem, this.kept(), first.cause);
     err.summary = summary;
-    err.problems.push({ message: `the run itself finished: verdict ${summary.verdict} (its exit code would be ${summary.exitCode}); the exit code is 7 because the results are incomplete` });
+    err.problems.push({
+      message: `the run itself finished: verdict ${summary.verdict} (its exit code would be ${summary.exitCode}); the exit code is 7 because the results are incomplete`,
+    });
     throw err;
   }
 
   /** What is intact so far, for the error message. */
   private kept(): string[] {
     const out: string[] = [];
-    for (const f of this.written) out.push(f === 'intervals.ndjson' ? `intervals.ndjson (${this.windows} window(s), complete lines)` : f);
+    for (const f of this.written)
+      out.push(f === 'intervals.ndjson' ? `intervals.ndjson (${this.windows} window(s), complete lines)` : f);
     return out;
   }
 

@@ -134,7 +134,9 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     handles.push(workerShard(plan, { index: i, count: workers }, onBatch, (err) => onShardFailure(i, err)));
   }
   function onShardFailure(index: number, err: Error): void {
-    shardFailures.push(`worker ${index + 1} of ${workers} died mid-run (${err.message}): its share of the load stopped, and its last window may be missing`);
+    shardFailures.push(
+      `worker ${index + 1} of ${workers} died mid-run (${err.message}): its share of the load stopped, and its last window may be missing`,
+    );
     for (const w of merger.shardFailed(index)) emitWindow(w);
   }
   const onAbort = () => {

@@ -19,7 +19,8 @@ function acc(counters: Record<string, number>, windowMs = 2000): Accumulator {
   return a;
 }
 
-const sc = (counters: Record<string, number>, extra: Parameters<typeof scenarioSummary>[3] = {}): ScenarioSummary => scenarioSummary(acc(counters), 'constant-arrival-rate', 'http', { activeMs: 2000, ...extra });
+const sc = (counters: Record<string, number>, extra: Parameters<typeof scenarioSummary>[3] = {}): ScenarioSummary =>
+  scenarioSummary(acc(counters), 'constant-arrival-rate', 'http', { activeMs: 2000, ...extra });
 
 test('error_rate counts requests cancelled at the stop as failed; throughput counts completed, ok_throughput served', () => {
   const s = sc({ requests: 90, ok: 80, 'err.http_5xx': 10 }, { cancelled: 10 });
@@ -41,17 +42,30 @@ test('nothingServed names each scenario with attempts and no success; the verdic
   };
   const reasons = nothingServed({ scenarios });
   assert.equal(reasons.length, 2, reasons.join(' | '));
-  assert.match(reasons[0], /^no_request_succeeded: scenario down: not one of its 20 requests succeeded \(20 failed \(connection_refused 20\)\)/);
-  assert.match(reasons[1], /scenario stuck: not one of its 5 requests succeeded \(5 never completed and were cancelled at the stop\)/);
+  assert.match(
+    reasons[0],
+    /^no_request_succeeded: scenario down: not one of its 20 requests succeeded \(20 failed \(connection_refused 20\)\)/,
+  );
+  assert.match(
+    reasons[1],
+    /scenario stuck: not one of its 5 requests succeeded \(5 never completed and were cancelled at the stop\)/,
+  );
   assert.deepEqual(nothingServed({ scenarios: { fine: scenarios.fine, idle: scenarios.idle } }), []);
-  const of = (thresholds: Array<{ expression: string; value: number | null; ok: boolean }>, status: 'completed' | 'interrupted' = 'completed') => ({ status, thresholds, scenarios });
+  const of = (
+    thresholds: Array<{ expression: string; value: number | null; ok: boolean }>,
+    status: 'completed' | 'interrupted' = 'completed',
+  ) => ({ status, thresholds, scenarios });
   const v = decideOutcome(of([]));
   assert.equal(v.verdict, 'invalid');
   assert.equal(v.exitCode, ExitCode.RunInvalid);
   assert.deepEqual(v.reasons, reasons);
   assert.equal(decideOutcome(of([{ expression: 'p99 < 1s', value: null, ok: false }])).verdict, 'failed');
   assert.equal(decideOutcome(of([], 'interrupted')).verdict, 'interrupted');
-  assert.equal(decideOutcome({ status: 'completed', thresholds: [], scenarios: { fine: scenarios.fine, idle: scenarios.idle } }).verdict, 'passed');
+  assert.equal(
+    decideOutcome({ status: 'completed', thresholds: [], scenarios: { fine: scenarios.fine, idle: scenarios.idle } })
+      .verdict,
+    'passed',
+  );
 });
 
 test('combineReasons: at most 3 distinct per class across shards, secrets redacted before the cut', () => {
@@ -74,7 +88,10 @@ test('ok_throughput is a threshold metric (rate), measured from the summary', ()
   const r = parseThresholdExpression('ok_throughput >= 30/s');
   assert.ok(r.ok, JSON.stringify(r));
   const s = sc({ requests: 90, ok: 40, 'err.connection_refused': 50 });
-  const [res] = evaluateThresholds([{ ...r.threshold, abortOnFail: false, delayAbortEvalMs: 0 }], { total: s, scenarios: { s } });
+  const [res] = evaluateThresholds([{ ...r.threshold, abortOnFail: false, delayAbortEvalMs: 0 }], {
+    total: s,
+    scenarios: { s },
+  });
   assert.equal(res.value, 20);
   assert.equal(res.ok, false, 'throughput is 45/s, but only 20/s were served');
 });

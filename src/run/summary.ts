@@ -20,7 +20,18 @@ export function toolVersion(): string {
   }
 }
 
-export function scenarioSummary(acc: Accumulator | undefined, executor: string, protocol: string, extra: { unsent?: number; cancelled?: number; targetRate?: number; activeMs?: number; errorReasons?: Record<string, string[]> } = {}): ScenarioSummary {
+export function scenarioSummary(
+  acc: Accumulator | undefined,
+  executor: string,
+  protocol: string,
+  extra: {
+    unsent?: number;
+    cancelled?: number;
+    targetRate?: number;
+    activeMs?: number;
+    errorReasons?: Record<string, string[]>;
+  } = {},
+): ScenarioSummary {
   const a = acc ?? new Accumulator();
   const c = a.counters;
   const requests = c.requests ?? 0;
@@ -74,7 +85,11 @@ const REASON_CHARS = 200;
  * Shards' first failure messages per class → at most `max` distinct per class, in shard order, each
  * passed through `redact` (messages may quote a URL or a response: secrets must not leak), then cut.
  */
-export function combineReasons(lists: ReadonlyArray<Record<string, readonly string[]>>, redact: (s: string) => string, max = 3): Record<string, string[]> {
+export function combineReasons(
+  lists: ReadonlyArray<Record<string, readonly string[]>>,
+  redact: (s: string) => string,
+  max = 3,
+): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const l of lists) {
     for (const cls in l) {
@@ -93,7 +108,10 @@ export function combineReasons(lists: ReadonlyArray<Record<string, readonly stri
 export function plannedMeanRate(s: ScenarioPlan): number | undefined {
   if (s.executor === 'constant-arrival-rate') return s.rate;
   if (s.executor !== 'ramping-arrival-rate') return undefined;
-  const p = new RateProfile(s.startRate ?? 0, (s.stages ?? []).map((st) => ({ durationS: st.durationMs / 1000, target: st.target })));
+  const p = new RateProfile(
+    s.startRate ?? 0,
+    (s.stages ?? []).map((st) => ({ durationS: st.durationMs / 1000, target: st.target })),
+  );
   return p.durationS > 0 ? p.totalArrivals / p.durationS : 0;
 }
 
@@ -124,7 +142,10 @@ export function emptyHealth(workers: number, httpClient: GeneratorHealth['http_c
 export function describeTiming(plan: Plan): string[] {
   const notes: string[] = [];
   for (const s of plan.scenarios) {
-    if (workloadModel(s.executor) === 'closed') notes.push(`${s.name}: closed workload — intended start = actual send, so latency ≈ service time (plus any wait for a pooled connection).`);
+    if (workloadModel(s.executor) === 'closed')
+      notes.push(
+        `${s.name}: closed workload — intended start = actual send, so latency ≈ service time (plus any wait for a pooled connection).`,
+      );
   }
   return notes;
 }

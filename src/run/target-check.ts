@@ -41,7 +41,12 @@ export async function checkTargets(plan: Plan): Promise<void> {
       const bad = tlsFailure(origin, e, plan.target.tls);
       if (bad) throw bad;
       const code = (e as { code?: string }).code ?? '';
-      const why = code === 'ECONNREFUSED' ? 'connection refused (is the server running?)' : code === 'ENOTFOUND' ? 'host not found' : (e as Error).message;
+      const why =
+        code === 'ECONNREFUSED'
+          ? 'connection refused (is the server running?)'
+          : code === 'ENOTFOUND'
+            ? 'host not found'
+            : (e as Error).message;
       throw new TargetUnreachableError(`cannot reach ${origin}: ${why}. Nothing was sent.`, e);
     }
   }
@@ -54,7 +59,13 @@ export async function checkTargets(plan: Plan): Promise<void> {
     try {
       for (;;) {
         try {
-          const res = await request(url, { method: 'GET', headers: plan.target.headers, headersTimeout: 5000, bodyTimeout: 5000, dispatcher });
+          const res = await request(url, {
+            method: 'GET',
+            headers: plan.target.headers,
+            headersTimeout: 5000,
+            bodyTimeout: 5000,
+            dispatcher,
+          });
           await res.body.dump();
           if (res.statusCode >= 200 && res.statusCode < 300) return;
           last = `HTTP ${res.statusCode}`;
@@ -70,6 +81,9 @@ export async function checkTargets(plan: Plan): Promise<void> {
     } finally {
       await dispatcher.close().catch(() => {});
     }
-    throw new PreflightError('E_TARGET_NOT_READY', `target not ready: GET ${ready} did not return 2xx within ${plan.target.readyTimeoutMs} ms (last: ${last}). Nothing was sent.`);
+    throw new PreflightError(
+      'E_TARGET_NOT_READY',
+      `target not ready: GET ${ready} did not return 2xx within ${plan.target.readyTimeoutMs} ms (last: ${last}). Nothing was sent.`,
+    );
   }
 }

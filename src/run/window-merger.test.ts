@@ -15,7 +15,10 @@ function batch(shard: number, index: number, requests: number, final = false): S
     unsent: {},
     cancelled: {},
     spans: { s: { startMs: 0, endMs: null } },
-    health: { generatorLag: new MetricSet().take('x', undefined, 0, 0, 1, {}).histograms.latency, eventLoopDelayMs: { p50: 0, p99: 1, max: 1 } },
+    health: {
+      generatorLag: new MetricSet().take('x', undefined, 0, 0, 1, {}).histograms.latency,
+      eventLoopDelayMs: { p50: 0, p99: 1, max: 1 },
+    },
     final,
   };
 }
@@ -35,6 +38,9 @@ test('a shard that dies mid-run is not waited for: later windows are merged from
   assert.equal(m.add(batch(0, 1, 4)).length, 0);
   assert.equal(m.add(batch(0, 2, 3)).length, 0, 'still waiting for shard 1');
   const released = m.shardFailed(1);
-  assert.deepEqual(released.map((w) => w.records[0].requests), [4, 3]);
+  assert.deepEqual(
+    released.map((w) => w.records[0].requests),
+    [4, 3],
+  );
   assert.equal(m.add(batch(0, 3, 2, true)).length, 1, 'later windows flow live again');
 });

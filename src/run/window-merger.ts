@@ -6,7 +6,15 @@
 import type { IntervalSnapshot } from '../core/types.js';
 import type { IntervalRecord } from '../core/results.js';
 import type { ShardBatch } from '../engine/index.js';
-import { Accumulator, addRaw, decodeHistogram, newHistogram, RawMerge, shortStats, type Histogram } from '../metrics/index.js';
+import {
+  Accumulator,
+  addRaw,
+  decodeHistogram,
+  newHistogram,
+  RawMerge,
+  shortStats,
+  type Histogram,
+} from '../metrics/index.js';
 
 export interface MergedWindow {
   index: number;
@@ -55,7 +63,10 @@ export class WindowMerger {
     const m = this.shardSpans.get(scenario);
     if (!m || m.size === 0) return undefined;
     const all = [...m.values()];
-    return { startMs: Math.min(...all.map((s) => s.startMs)), endMs: all.some((s) => s.endMs === null) ? null : Math.max(...all.map((s) => s.endMs!)) };
+    return {
+      startMs: Math.min(...all.map((s) => s.startMs)),
+      endMs: all.some((s) => s.endMs === null) ? null : Math.max(...all.map((s) => s.endMs!)),
+    };
   }
 
   get scenariosSeen(): string[] {
@@ -95,7 +106,8 @@ export class WindowMerger {
     this.last[b.shard] = Math.max(this.last[b.shard], b.index);
     if (b.final) this.finalAt[b.shard] = b.index;
     // Reports are not per window: kept as they arrive, whether or not the window is complete yet.
-    for (const k in b.errorReasons ?? {}) this.errorReasons.set(k, [...(this.errorReasons.get(k) ?? []), b.errorReasons![k]]);
+    for (const k in b.errorReasons ?? {})
+      this.errorReasons.set(k, [...(this.errorReasons.get(k) ?? []), b.errorReasons![k]]);
     for (const k in b.adapterReports ?? {}) {
       let m = this.reports.get(k);
       if (!m) this.reports.set(k, (m = new Map()));

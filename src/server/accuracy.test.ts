@@ -28,7 +28,9 @@ test('v1 ≥ 95% and v2 lower on the held-out split, through KServe infer over H
         const from = c * batch;
         const rows = Math.min(batch, data.rows - from);
         const x = Array.from(data.features.subarray(from * 64, (from + rows) * 64));
-        const r = await http(`${s.url}/v2/models/digits/versions/${v}/infer`, 'POST', { inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, 64], data: x }] });
+        const r = await http(`${s.url}/v2/models/digits/versions/${v}/infer`, 'POST', {
+          inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, 64], data: x }],
+        });
         assert.equal(r.status, 200, r.body);
         assert.equal(r.json.model_version, v);
         const probs: number[] = r.json.outputs[0].data;

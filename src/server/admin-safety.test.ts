@@ -9,7 +9,8 @@ import type { ServerHandle } from './server.js';
 import { FAULT_LIMITS, parseServeArgs, resolveOptions } from './options.js';
 import { digitRow, http, LINEAR_MODEL_MODULE } from './testing.js';
 
-const infer = (row: Array<number | string>) => `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,64],"data":[${row.join(',')}]}]}`;
+const infer = (row: Array<number | string>) =>
+  `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,64],"data":[${row.join(',')}]}]}`;
 
 test('admin endpoints are off by default (404 that says how to turn them on)', async () => {
   const s = await startServer({ port: 0, instances: 1, modelModule: LINEAR_MODEL_MODULE });
@@ -35,7 +36,11 @@ test('admin on a non-loopback address needs a token; with one, requests without 
     const none = await http(`${s.url}/admin/faults`, 'POST', { latencyMs: 5 });
     assert.equal(none.status, 401);
     assert.ok(!none.body.includes(token));
-    assert.equal((await http(`${s.url}/admin/faults`, 'POST', { latencyMs: 5 }, { authorization: 'Bearer wrong-token-0123456' })).status, 401);
+    assert.equal(
+      (await http(`${s.url}/admin/faults`, 'POST', { latencyMs: 5 }, { authorization: 'Bearer wrong-token-0123456' }))
+        .status,
+      401,
+    );
     const ok = await http(`${s.url}/admin/faults`, 'POST', { latencyMs: 5 }, { authorization: `Bearer ${token}` });
     assert.equal(ok.status, 200, ok.body);
     assert.equal(s.faults().latencyMs, 5);
@@ -52,7 +57,13 @@ describe('bounded admin values and tensor values', () => {
   after(() => s.close());
 
   test('an out-of-range knob is a 400 naming the bound; the server keeps serving', async () => {
-    for (const [k, v] of [['leakBytesPerRequest', 1e15], ['leakMBPerMin', 1e9], ['latencyMs', 1e12], ['stallEveryMs', 1e300], ['jitterMs', 1e9]] as const) {
+    for (const [k, v] of [
+      ['leakBytesPerRequest', 1e15],
+      ['leakMBPerMin', 1e9],
+      ['latencyMs', 1e12],
+      ['stallEveryMs', 1e300],
+      ['jitterMs', 1e9],
+    ] as const) {
       const r = await http(`${s.url}/admin/faults`, 'POST', { [k]: v });
       assert.equal(r.status, 400, `${k}=${v}: ${r.body}`);
       assert.match(r.body, new RegExp(`${k} must be at most ${FAULT_LIMITS[k]}`));
@@ -71,9 +82,17 @@ describe('bounded admin values and tensor values', () => {
       assert.equal(r.status, 400, `${bad}: ${r.status} ${r.body}`);
       assert.match(r.body, /not a finite FP32 number/);
     }
-    const torch = await http(`${s.url}/predictions/digits`, 'POST', `{"data":[${[...digitRow(3).slice(0, 63), '1e999'].join(',')}]}`);
+    const torch = await http(
+      `${s.url}/predictions/digits`,
+      'POST',
+      `{"data":[${[...digitRow(3).slice(0, 63), '1e999'].join(',')}]}`,
+    );
     assert.equal(torch.status, 400, torch.body);
-    const tf = await http(`${s.url}/v1/models/digits:predict`, 'POST', `{"instances":[[${[...digitRow(3).slice(0, 63), '1e999'].join(',')}]]}`);
+    const tf = await http(
+      `${s.url}/v1/models/digits:predict`,
+      'POST',
+      `{"instances":[[${[...digitRow(3).slice(0, 63), '1e999'].join(',')}]]}`,
+    );
     assert.equal(tf.status, 400, tf.body);
     // Finite FP32 inputs so large the model overflows: still no NaN in a 200.
     const huge = await http(`${s.url}/v2/models/digits/infer`, 'POST', infer(digitRow(4).map(() => 3e38)));

@@ -124,8 +124,15 @@ export class Batcher {
   }
 
   private spawn(index: number): Promise<ModelInfo[]> {
-    const data: WorkerData = { modelModule: this.o.modelModule, versions: this.o.versions, modelOptions: this.o.modelOptions };
-    const worker = new Worker(new URL('./instance-worker.js', import.meta.url), { workerData: data, name: `model-instance-${index}` });
+    const data: WorkerData = {
+      modelModule: this.o.modelModule,
+      versions: this.o.versions,
+      modelOptions: this.o.modelOptions,
+    };
+    const worker = new Worker(new URL('./instance-worker.js', import.meta.url), {
+      workerData: data,
+      name: `model-instance-${index}`,
+    });
     const inst: Instance = { index, worker, ready: false, batch: 0, exited: false };
     this.instances[index] = inst;
     return new Promise<ModelInfo[]>((resolve, reject) => {
@@ -245,7 +252,11 @@ export class Batcher {
         rows += j.rows;
       }
       let input: Float32Array;
-      if (jobs.length === 1 && jobs[0].input.byteOffset === 0 && jobs[0].input.buffer.byteLength === jobs[0].input.byteLength) {
+      if (
+        jobs.length === 1 &&
+        jobs[0].input.byteOffset === 0 &&
+        jobs[0].input.buffer.byteLength === jobs[0].input.byteLength
+      ) {
         input = jobs[0].input;
       } else {
         input = new Float32Array(rows * FEATURES);
@@ -267,10 +278,13 @@ export class Batcher {
     if (this.timer && this.timerAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.dispatch(true);
-    }, Math.max(0, at - performance.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.dispatch(true);
+      },
+      Math.max(0, at - performance.now()),
+    );
   }
 
   private finish(id: number, r: { output?: Float32Array; computeUs?: number; message?: string }): void {
@@ -285,9 +299,19 @@ export class Batcher {
     for (const j of run.jobs) {
       const queueUs = Math.max(0, Math.round((run.dispatchedAt - j.enqueuedAt) * 1000));
       if (ok) {
-        j.done({ ok: true, output: r.output!.subarray(off, off + j.rows * CLASSES), queueUs, computeUs, batchRows: run.rows });
+        j.done({
+          ok: true,
+          output: r.output!.subarray(off, off + j.rows * CLASSES),
+          queueUs,
+          computeUs,
+          batchRows: run.rows,
+        });
       } else {
-        j.done({ ok: false, message: r.message ?? `model returned ${r.output?.length} values for ${run.rows} rows`, queueUs });
+        j.done({
+          ok: false,
+          message: r.message ?? `model returned ${r.output?.length} values for ${run.rows} rows`,
+          queueUs,
+        });
       }
       off += j.rows * CLASSES;
     }
@@ -297,20 +321,23 @@ export class Batcher {
   async close(): Promise<void> {
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
-    for (const q of this.queues.values()) for (const j of q.drain()) j.done({ ok: false, message: 'server shutting down', queueUs: 0 });
+    for (const q of this.queues.values())
+      for (const j of q.drain()) j.done({ ok: false, message: 'server shutting down', queueUs: 0 });
     for (const id of [...this.running.keys()]) this.finish(id, { message: 'server shutting down' });
     await Promise.all(
-      this.instances.filter((i) => i && !i.exited).map(async (inst) => {
-        const exited = new Promise<void>((r) => inst.worker.once('exit', () => r()));
-        try {
-          inst.worker.postMessage({ type: 'close' } satisfies ToWorker);
-        } catch {
-          /* already gone */
-        }
-        const t = setTimeout(() => void inst.worker.terminate(), 1000);
-        await exited;
-        clearTimeout(t);
-      }),
+      this.instances
+        .filter((i) => i && !i.exited)
+        .map(async (inst) => {
+          const exited = new Promise<void>((r) => inst.worker.once('exit', () => r()));
+          try {
+            inst.worker.postMessage({ type: 'close' } satisfies ToWorker);
+          } catch {
+            /* already gone */
+          }
+          const t = setTimeout(() => void inst.worker.terminate(), 1000);
+          await exited;
+          clearTimeout(t);
+        }),
     );
   }
 }

@@ -9,18 +9,32 @@ const body = (row: number[]) => ({ inputs: [{ name: 'input', datatype: 'FP32', s
 
 describe('dynamic batching', () => {
   test('64 concurrent requests form batches > 1, each answer is its own row (both versions)', async () => {
-    const s = await startServer({ port: 0, instances: 1, modelModule: LINEAR_MODEL_MODULE, maxQueueDelayMs: 5, maxBatchSize: 32 });
+    const s = await startServer({
+      port: 0,
+      instances: 1,
+      modelModule: LINEAR_MODEL_MODULE,
+      maxQueueDelayMs: 5,
+      maxBatchSize: 32,
+    });
     try {
       const results = await Promise.all(
         Array.from({ length: 64 }, (_, i) => {
           const v = i % 2 ? 'v2' : 'v1';
-          return http(`${s.url}/v2/models/digits/versions/${v}/infer`, 'POST', body(digitRow(i))).then((r) => ({ r, i, v }));
+          return http(`${s.url}/v2/models/digits/versions/${v}/infer`, 'POST', body(digitRow(i))).then((r) => ({
+            r,
+            i,
+            v,
+          }));
         }),
       );
       for (const { r, i, v } of results) {
         assert.equal(r.status, 200, r.body);
         assert.equal(r.json.model_version, v);
-        assert.deepEqual(r.json.outputs[0].data, Array.from(linearForward(v, Float32Array.from(digitRow(i)), 1)), `row ${i}`);
+        assert.deepEqual(
+          r.json.outputs[0].data,
+          Array.from(linearForward(v, Float32Array.from(digitRow(i)), 1)),
+          `row ${i}`,
+        );
       }
       const m = parseExposition((await http(`${s.url}/metrics`)).body);
       const inferences = m.value('nv_inference_count');
@@ -41,9 +55,18 @@ describe('dynamic batching', () => {
   });
 
   test('several instances execute batches at the same time', async () => {
-    const s = await startServer({ port: 0, instances: 2, modelModule: LINEAR_MODEL_MODULE, modelOptions: { delayMs: 400 }, maxBatchSize: 1, maxQueueDelayMs: 0 });
+    const s = await startServer({
+      port: 0,
+      instances: 2,
+      modelModule: LINEAR_MODEL_MODULE,
+      modelOptions: { delayMs: 400 },
+      maxBatchSize: 1,
+      maxQueueDelayMs: 0,
+    });
     try {
-      const pending = Array.from({ length: 4 }, (_, i) => http(`${s.url}/v2/models/digits/infer`, 'POST', body(digitRow(i))));
+      const pending = Array.from({ length: 4 }, (_, i) =>
+        http(`${s.url}/v2/models/digits/infer`, 'POST', body(digitRow(i))),
+      );
       await sleep(200);
       const m = parseExposition((await http(`${s.url}/metrics`)).body);
       assert.equal(m.value('preflight_server_batches_executing'), 2);
@@ -57,12 +80,20 @@ describe('dynamic batching', () => {
 });
 
 describe('bounded queue and shedding', () => {
-  const slow = { modelModule: LINEAR_MODEL_MODULE, modelOptions: { delayMs: 300 }, instances: 1, maxBatchSize: 1, maxQueueDelayMs: 0 };
+  const slow = {
+    modelModule: LINEAR_MODEL_MODULE,
+    modelOptions: { delayMs: 300 },
+    instances: 1,
+    maxBatchSize: 1,
+    maxQueueDelayMs: 0,
+  };
 
   test('full queue → 503 with Retry-After: 1 and {"error":"queue full"}', async () => {
     const s = await startServer({ port: 0, maxQueue: 4, ...slow });
     try {
-      const rs = await Promise.all(Array.from({ length: 14 }, (_, i) => http(`${s.url}/v2/models/digits/infer`, 'POST', body(digitRow(i)))));
+      const rs = await Promise.all(
+        Array.from({ length: 14 }, (_, i) => http(`${s.url}/v2/models/digits/infer`, 'POST', body(digitRow(i)))),
+      );
       const shed = rs.filter((r) => r.status === 503);
       const ok = rs.filter((r) => r.status === 200);
       assert.equal(shed.length + ok.length, rs.length, `statuses: ${rs.map((r) => r.status)}`);
@@ -101,7 +132,9 @@ describe('bounded queue and shedding', () => {
   test('unboundedQueue never sheds', async () => {
     const s = await startServer({ port: 0, maxQueue: 1, unboundedQueue: true, ...slow, modelOptions: { delayMs: 40 } });
     try {
-      const rs = await Promise.all(Array.from({ length: 12 }, (_, i) => http(`${s.url}/v2/models/digits/infer`, 'POST', body(digitRow(i)))));
+      const rs = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => http(`${s.url}/v2/models/digits/infer`, 'POST', body(digitRow(i)))),
+      );
       assert.deepEqual(
         rs.map((r) => r.status),
         rs.map(() => 200),

@@ -38,7 +38,8 @@ function fp32(x: unknown, where: string): number {
 
 /** Copies one row of exactly 64 numbers into `out` at `offset`; throws BadRequest otherwise. */
 function copyRow(row: unknown, out: Float32Array, offset: number, where: string): void {
-  if (!Array.isArray(row)) throw new BadRequest(`${where} must be an array of ${FEATURES} numbers, got ${typeName(row)}`);
+  if (!Array.isArray(row))
+    throw new BadRequest(`${where} must be an array of ${FEATURES} numbers, got ${typeName(row)}`);
   if (row.length !== FEATURES) throw new BadRequest(`${where} has ${row.length} values, expected ${FEATURES}`);
   for (let i = 0; i < FEATURES; i++) {
     out[offset + i] = fp32(row[i], `${where}[${i}]`);
@@ -65,7 +66,12 @@ export interface KServeRequest extends ParsedRows {
  * Parses a v2 infer request body for a model with one FP32 input [-1, 64] named `inputName` and one output
  * named `outputName`. `data` may be flat (row-major) or nested [[64], …].
  */
-export function parseKServeInfer(body: unknown, modelName: string, inputName: string, outputName: string): KServeRequest {
+export function parseKServeInfer(
+  body: unknown,
+  modelName: string,
+  inputName: string,
+  outputName: string,
+): KServeRequest {
   if (!isObject(body)) throw new BadRequest(`request body must be a JSON object, got ${typeName(body)}`);
   const id = body.id;
   if (id !== undefined && typeof id !== 'string') throw new BadRequest(`"id" must be a string`);
@@ -75,10 +81,14 @@ export function parseKServeInfer(body: unknown, modelName: string, inputName: st
   const t = inputs[0];
   if (!isObject(t)) throw new BadRequest(`inputs[0] must be an object`);
   if (t.name !== inputName) {
-    throw new BadRequest(`unexpected inference input '${String(t.name)}' for model '${modelName}', expected '${inputName}'`);
+    throw new BadRequest(
+      `unexpected inference input '${String(t.name)}' for model '${modelName}', expected '${inputName}'`,
+    );
   }
   if (t.datatype !== 'FP32') {
-    throw new BadRequest(`inference input '${inputName}' data-type is '${String(t.datatype)}', but model '${modelName}' expects 'FP32'`);
+    throw new BadRequest(
+      `inference input '${inputName}' data-type is '${String(t.datatype)}', but model '${modelName}' expects 'FP32'`,
+    );
   }
   const params = t.parameters;
   if (isObject(params) && params.binary_data_size !== undefined) {
@@ -86,21 +96,29 @@ export function parseKServeInfer(body: unknown, modelName: string, inputName: st
   }
   const shape = t.shape;
   if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
-    throw new BadRequest(`inference input '${inputName}' shape ${JSON.stringify(shape)} is invalid: expected [batch, ${FEATURES}]`);
+    throw new BadRequest(
+      `inference input '${inputName}' shape ${JSON.stringify(shape)} is invalid: expected [batch, ${FEATURES}]`,
+    );
   }
   const [batch, width] = shape as number[];
   if (width !== FEATURES || batch < 1) {
-    throw new BadRequest(`unexpected shape for input '${inputName}' for model '${modelName}'. Expected [-1,${FEATURES}], got [${batch},${width}]`);
+    throw new BadRequest(
+      `unexpected shape for input '${inputName}' for model '${modelName}'. Expected [-1,${FEATURES}], got [${batch},${width}]`,
+    );
   }
   const data = t.data;
   if (!Array.isArray(data)) throw new BadRequest(`inference input '${inputName}' has no "data" array`);
   let input: Float32Array;
   if (data.length > 0 && Array.isArray(data[0])) {
-    if (data.length !== batch) throw new BadRequest(`input '${inputName}' data has ${data.length} rows but shape says ${batch}`);
+    if (data.length !== batch)
+      throw new BadRequest(`input '${inputName}' data has ${data.length} rows but shape says ${batch}`);
     input = rowsToInput(data, `input '${inputName}' data`).input;
   } else {
     const n = batch * FEATURES;
-    if (data.length !== n) throw new BadRequest(`input '${inputName}' data has ${data.length} values but shape [${batch},${FEATURES}] needs ${n}`);
+    if (data.length !== n)
+      throw new BadRequest(
+        `input '${inputName}' data has ${data.length} values but shape [${batch},${FEATURES}] needs ${n}`,
+      );
     input = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       input[i] = fp32(data[i], `input '${inputName}' data[${i}]`);
@@ -111,7 +129,9 @@ export function parseKServeInfer(body: unknown, modelName: string, inputName: st
     if (!Array.isArray(outputs)) throw new BadRequest(`"outputs" must be an array`);
     for (const o of outputs) {
       if (!isObject(o) || o.name !== outputName) {
-        throw new BadRequest(`unexpected inference output '${isObject(o) ? String(o.name) : String(o)}' for model '${modelName}', expected '${outputName}'`);
+        throw new BadRequest(
+          `unexpected inference output '${isObject(o) ? String(o.name) : String(o)}' for model '${modelName}', expected '${outputName}'`,
+        );
       }
       if (isObject(o.parameters) && o.parameters.binary_data === true) {
         throw new BadRequest(`the binary tensor data extension is not supported`);
@@ -136,7 +156,14 @@ export function nested(out: Float32Array, rows: number): string {
   return s + ']';
 }
 
-export function encodeKServeResponse(modelName: string, version: string, id: string, outputName: string, out: Float32Array, rows: number): string {
+export function encodeKServeResponse(
+  modelName: string,
+  version: string,
+  id: string,
+  outputName: string,
+  out: Float32Array,
+  rows: number,
+): string {
   return (
     `{"model_name":${JSON.stringify(modelName)},"model_version":${JSON.stringify(version)},"id":${JSON.stringify(id)},` +
     `"outputs":[{"name":${JSON.stringify(outputName)},"datatype":"FP32","shape":[${rows},${CLASSES}],"data":[${flat(out)}]}]}`
@@ -155,7 +182,8 @@ export function parseTfPredict(body: unknown, inputName: string): TfRequest {
   if (!isObject(body)) throw new BadRequest(`JSON Value: ${typeName(body)} Is not an object`);
   const hasInstances = body.instances !== undefined;
   const hasInputs = body.inputs !== undefined;
-  if (hasInstances && hasInputs) throw new BadRequest(`JSON Value: request has both "instances" and "inputs"; use one of them`);
+  if (hasInstances && hasInputs)
+    throw new BadRequest(`JSON Value: request has both "instances" and "inputs"; use one of them`);
   if (!hasInstances && !hasInputs) throw new BadRequest(`Missing 'inputs' or 'instances' key`);
   if (hasInstances) {
     const inst = body.instances;
@@ -164,7 +192,8 @@ export function parseTfPredict(body: unknown, inputName: string): TfRequest {
     const rows = inst.map((r, i) => {
       if (isObject(r)) {
         const keys = Object.keys(r);
-        if (keys.length !== 1 || keys[0] !== inputName) throw new BadRequest(`instances[${i}] must have exactly one key "${inputName}"`);
+        if (keys.length !== 1 || keys[0] !== inputName)
+          throw new BadRequest(`instances[${i}] must have exactly one key "${inputName}"`);
         return r[inputName];
       }
       return r;
@@ -174,7 +203,8 @@ export function parseTfPredict(body: unknown, inputName: string): TfRequest {
   let inputs = body.inputs;
   if (isObject(inputs)) {
     const keys = Object.keys(inputs);
-    if (keys.length !== 1 || keys[0] !== inputName) throw new BadRequest(`"inputs" must have exactly one key "${inputName}"`);
+    if (keys.length !== 1 || keys[0] !== inputName)
+      throw new BadRequest(`"inputs" must have exactly one key "${inputName}"`);
     inputs = inputs[inputName];
   }
   return { format: 'columnar', ...rowsToInput(inputs, 'inputs') };

@@ -40,7 +40,14 @@ export interface ServerContext {
   resolveVersion(v: string | undefined): string | null;
   inputName(v: string): string;
   /** Runs parsed rows through the batcher and answers: encoded output, injected fault, model error, or shed. */
-  infer(res: ServerResponse, t0: number, ver: string, parsed: ParsedRows, encode: (out: Float32Array, rows: number) => string, errorFormat: ErrorFormat): void;
+  infer(
+    res: ServerResponse,
+    t0: number,
+    ver: string,
+    parsed: ParsedRows,
+    encode: (out: Float32Array, rows: number) => string,
+    errorFormat: ErrorFormat,
+  ): void;
   /** Parses with a protocol codec; BadRequest → 400 (counted as failure reason OTHER). */
   parseOr400<T>(res: ServerResponse, labels: Labels, errorFormat: ErrorFormat, parse: () => T): T | undefined;
   /** 404 for an unknown model or version, in the protocol's own words. */
@@ -87,13 +94,25 @@ export function createContext(d: ContextDeps): ServerContext {
       if (!r.ok) {
         const shutdown = d.closing();
         m.mFailure.inc({ ...labels, reason: shutdown ? 'CANCELED' : 'BACKEND' });
-        send(res, shutdown ? 503 : 500, errorFormat(shutdown ? 503 : 500, shutdown ? 'server shutting down' : `inference failed: ${r.message}`), labels, { immediate: shutdown });
+        send(
+          res,
+          shutdown ? 503 : 500,
+          errorFormat(shutdown ? 503 : 500, shutdown ? 'server shutting down' : `inference failed: ${r.message}`),
+          labels,
+          { immediate: shutdown },
+        );
         return;
       }
       // Finite inputs can still overflow inside the model; NaN or Infinity is not JSON, so never send it.
       if (!r.output.every(Number.isFinite)) {
         m.mFailure.inc({ ...labels, reason: 'OTHER' });
-        send(res, 400, errorFormat(400, 'the inputs are out of the model\'s range: its outputs are not finite numbers'), labels, { delayMs });
+        send(
+          res,
+          400,
+          errorFormat(400, "the inputs are out of the model's range: its outputs are not finite numbers"),
+          labels,
+          { delayMs },
+        );
         return;
       }
       const body = encode(r.output, parsed.rows);

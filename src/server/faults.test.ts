@@ -12,7 +12,15 @@ describe('fault knobs', () => {
   let s: ServerHandle;
   let inferUrl: string;
   before(async () => {
-    s = await startServer({ port: 0, instances: 1, modelModule: LINEAR_MODEL_MODULE, admin: true, seed: 42, llmTokenTimeMs: 20, llmPrefillBaseMs: 0 });
+    s = await startServer({
+      port: 0,
+      instances: 1,
+      modelModule: LINEAR_MODEL_MODULE,
+      admin: true,
+      seed: 42,
+      llmTokenTimeMs: 20,
+      llmPrefillBaseMs: 0,
+    });
     inferUrl = `${s.url}/v2/models/digits/infer`;
   });
   after(() => s.close());
@@ -23,15 +31,27 @@ describe('fault knobs', () => {
     assert.equal(set.status, 200);
     assert.deepEqual(set.json, { ...NO_FAULTS, latencyMs: 5, errorRate: 0.1 });
     // Merge: keys not given stay.
-    assert.deepEqual((await http(`${s.url}/admin/faults`, 'POST', { jitterMs: 3 })).json, { ...NO_FAULTS, latencyMs: 5, errorRate: 0.1, jitterMs: 3 });
+    assert.deepEqual((await http(`${s.url}/admin/faults`, 'POST', { jitterMs: 3 })).json, {
+      ...NO_FAULTS,
+      latencyMs: 5,
+      errorRate: 0.1,
+      jitterMs: 3,
+    });
     for (const bad of [{ errorRate: 2 }, { latencyMs: -1 }, { nope: 1 }, { stallEveryMs: 100, stallMs: 100 }, [1]]) {
       const r = await http(`${s.url}/admin/faults`, 'POST', bad);
       assert.equal(r.status, 400, JSON.stringify(bad));
       assert.equal(typeof r.json.error, 'string');
     }
-    assert.deepEqual(s.faults(), { ...NO_FAULTS, latencyMs: 5, errorRate: 0.1, jitterMs: 3 }, 'invalid updates change nothing');
+    assert.deepEqual(
+      s.faults(),
+      { ...NO_FAULTS, latencyMs: 5, errorRate: 0.1, jitterMs: 3 },
+      'invalid updates change nothing',
+    );
     assert.deepEqual((await http(`${s.url}/admin/faults`, 'DELETE')).json, NO_FAULTS);
-    assert.deepEqual((await http(`${s.url}/admin/faults`, 'POST', { latencyMs: 5, reset: true })).json, { ...NO_FAULTS, latencyMs: 5 });
+    assert.deepEqual((await http(`${s.url}/admin/faults`, 'POST', { latencyMs: 5, reset: true })).json, {
+      ...NO_FAULTS,
+      latencyMs: 5,
+    });
     s.setFaults({ ...NO_FAULTS });
   });
 
@@ -71,7 +91,10 @@ describe('fault knobs', () => {
       const torch = await http(`${s.url}/predictions/digits`, 'POST', { data: digitRow() });
       assert.equal(torch.status, 500);
       assert.equal(torch.json.message, 'injected fault');
-      const chat = await http(`${s.url}/v1/chat/completions`, 'POST', { model: 'preflight-sim', messages: [{ role: 'user', content: 'hi' }] });
+      const chat = await http(`${s.url}/v1/chat/completions`, 'POST', {
+        model: 'preflight-sim',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
       assert.equal(chat.status, 500);
       assert.equal(chat.json.error.message, 'injected fault');
     } finally {
@@ -135,7 +158,9 @@ describe('fault knobs', () => {
       s.setFaults({ leakBytesPerRequest: 0 });
     }
     // Memory stays leaked until freed explicitly.
-    assert.ok(parseExposition((await http(`${s.url}/metrics`)).body).value('preflight_server_leaked_bytes') >= 100 * 512 * 1024);
+    assert.ok(
+      parseExposition((await http(`${s.url}/metrics`)).body).value('preflight_server_leaked_bytes') >= 100 * 512 * 1024,
+    );
     await http(`${s.url}/admin/faults`, 'POST', { freeLeaked: true });
     assert.equal(parseExposition((await http(`${s.url}/metrics`)).body).value('preflight_server_leaked_bytes'), 0);
   });
@@ -155,7 +180,11 @@ describe('fault knobs', () => {
   test('version switch: POST /admin/version and setVersion change model_version of unversioned requests', async () => {
     const infer = async () => (await http(inferUrl, 'POST', body(digitRow()))).json.model_version as string;
     assert.equal(await infer(), 'v1');
-    assert.deepEqual((await http(`${s.url}/admin/version`)).json, { model: 'digits', version: 'v1', versions: ['v1', 'v2'] });
+    assert.deepEqual((await http(`${s.url}/admin/version`)).json, {
+      model: 'digits',
+      version: 'v1',
+      versions: ['v1', 'v2'],
+    });
     const sw = await http(`${s.url}/admin/version`, 'POST', { version: 'v2' });
     assert.equal(sw.status, 200);
     assert.deepEqual(sw.json, { model: 'digits', version: 'v2', previous: 'v1' });

@@ -41,13 +41,20 @@ export class FaultState {
     const problems = checkFaults(partial as Record<string, unknown>);
     const next: FaultOptions = { ...this.f, ...partial };
     if (next.stallEveryMs > 0 && next.stallMs >= next.stallEveryMs) {
-      problems.push({ path: 'faults.stallMs', message: `stallMs (${next.stallMs}) must be shorter than stallEveryMs (${next.stallEveryMs})` });
+      problems.push({
+        path: 'faults.stallMs',
+        message: `stallMs (${next.stallMs}) must be shorter than stallEveryMs (${next.stallEveryMs})`,
+      });
     }
     if (problems.length) throw new PreflightError('E_ARGS', problems.map((p) => p.message).join('; '), { problems });
-    if (next.stallEveryMs !== this.f.stallEveryMs || next.stallMs !== this.f.stallMs) this.stallAnchor = performance.now();
+    if (next.stallEveryMs !== this.f.stallEveryMs || next.stallMs !== this.f.stallMs)
+      this.stallAnchor = performance.now();
     this.f = next;
     if (this.f.leakMBPerMin > 0 && !this.leakTimer) {
-      this.leakTimer = setInterval(() => this.retain((this.f.leakMBPerMin * 1024 * 1024 * LEAK_TICK_MS) / 60_000), LEAK_TICK_MS);
+      this.leakTimer = setInterval(
+        () => this.retain((this.f.leakMBPerMin * 1024 * 1024 * LEAK_TICK_MS) / 60_000),
+        LEAK_TICK_MS,
+      );
       this.leakTimer.unref();
     } else if (this.f.leakMBPerMin === 0 && this.leakTimer) {
       clearInterval(this.leakTimer);

@@ -22,7 +22,8 @@ const TORCH_TYPES: Record<number, string> = {
   500: 'InternalServerException',
   503: 'ServiceUnavailableException',
 };
-export const torchError: ErrorFormat = (status, message) => JSON.stringify({ code: status, type: TORCH_TYPES[status] ?? 'InternalServerException', message });
+export const torchError: ErrorFormat = (status, message) =>
+  JSON.stringify({ code: status, type: TORCH_TYPES[status] ?? 'InternalServerException', message });
 
 export interface SendOptions {
   delayMs?: number;
@@ -36,12 +37,22 @@ export interface Http {
   /** Sends a complete response after `delayMs` and outside stalls (admin replies skip both: `immediate`). */
   send(res: ServerResponse, status: number, body: string, labels: Labels, opts?: SendOptions): void;
   /** Reads a JSON body of at most maxBodyBytes (413 beyond, 400 when not JSON), then calls `then`. */
-  readJson(req: IncomingMessage, res: ServerResponse, labels: Labels, errorFormat: ErrorFormat, then: (body: unknown) => void): void;
+  readJson(
+    req: IncomingMessage,
+    res: ServerResponse,
+    labels: Labels,
+    errorFormat: ErrorFormat,
+    then: (body: unknown) => void,
+  ): void;
   notFound(res: ServerResponse, method: string, path: string): void;
   methodNotAllowed(res: ServerResponse, allow: string): void;
 }
 
-export function createHttp(deps: { faults: FaultState; maxBodyBytes: number; countHttp: (model: string, version: string, status: number) => void }): Http {
+export function createHttp(deps: {
+  faults: FaultState;
+  maxBodyBytes: number;
+  countHttp: (model: string, version: string, status: number) => void;
+}): Http {
   const { faults, maxBodyBytes, countHttp } = deps;
   const send: Http['send'] = (res, status, body, labels, opts = {}) => {
     const write = (): void => {
@@ -63,7 +74,9 @@ export function createHttp(deps: { faults: FaultState; maxBodyBytes: number; cou
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) {
       req.resume();
-      send(res, 413, errorFormat(413, `request body larger than ${maxBodyBytes} bytes`), labels, { headers: { connection: 'close' } });
+      send(res, 413, errorFormat(413, `request body larger than ${maxBodyBytes} bytes`), labels, {
+        headers: { connection: 'close' },
+      });
       return;
     }
     const chunks: Buffer[] = [];
@@ -75,7 +88,9 @@ export function createHttp(deps: { faults: FaultState; maxBodyBytes: number; cou
       if (size > maxBodyBytes) {
         tooBig = true;
         chunks.length = 0;
-        send(res, 413, errorFormat(413, `request body larger than ${maxBodyBytes} bytes`), labels, { headers: { connection: 'close' } });
+        send(res, 413, errorFormat(413, `request body larger than ${maxBodyBytes} bytes`), labels, {
+          headers: { connection: 'close' },
+        });
         return;
       }
       chunks.push(c);
@@ -98,6 +113,7 @@ export function createHttp(deps: { faults: FaultState; maxBodyBytes: number; cou
     send,
     readJson,
     notFound: (res, method, path) => send(res, 404, jsonError(404, `not found: ${method} ${path}`), NO_MODEL),
-    methodNotAllowed: (res, allow) => send(res, 405, jsonError(405, `method not allowed (allowed: ${allow})`), NO_MODEL, { headers: { allow } }),
+    methodNotAllowed: (res, allow) =>
+      send(res, 405, jsonError(405, `method not allowed (allowed: ${allow})`), NO_MODEL, { headers: { allow } }),
   };
 }

@@ -2,7 +2,14 @@
 export { startServer, resolveModelModule, SERVER_NAME, OUTPUT_NAME } from './server.js';
 export type { ServerHandle } from './server.js';
 export { serve } from './serve.js';
-export { parseServeArgs, resolveOptions, parseDurationMs, SERVE_USAGE, DEFAULT_SERVE_PORT, NO_FAULTS } from './options.js';
+export {
+  parseServeArgs,
+  resolveOptions,
+  parseDurationMs,
+  SERVE_USAGE,
+  DEFAULT_SERVE_PORT,
+  NO_FAULTS,
+} from './options.js';
 export type { ServerOptions, ResolvedServerOptions, FaultOptions } from './options.js';
 export { SYSTEM_FINGERPRINT, countTokens, simulatedTokens } from './llm-sim.js';
 export { EXPOSITION_CONTENT_TYPE } from './metrics.js';

@@ -13,7 +13,13 @@ const infer = (shape: number[], data: unknown, extra: Record<string, unknown> = 
 describe('KServe v2 / Open Inference Protocol', () => {
   let s: ServerHandle;
   before(async () => {
-    s = await startServer({ port: 0, instances: 1, modelModule: LINEAR_MODEL_MODULE, modelOptions: { failOnValue: 999 }, maxBodyBytes: 64 * 1024 });
+    s = await startServer({
+      port: 0,
+      instances: 1,
+      modelModule: LINEAR_MODEL_MODULE,
+      modelOptions: { failOnValue: 999 },
+      maxBodyBytes: 64 * 1024,
+    });
   });
   after(() => s.close());
 
@@ -30,7 +36,11 @@ describe('KServe v2 / Open Inference Protocol', () => {
     assert.equal(typeof meta.json.version, 'string');
     assert.ok(Array.isArray(meta.json.extensions));
     assert.equal((await http(`${s.url}/v2/models/digits/ready`)).status, 200);
-    assert.deepEqual((await http(`${s.url}/v2/models/digits/versions/v2/ready`)).json, { name: 'digits', version: 'v2', ready: true });
+    assert.deepEqual((await http(`${s.url}/v2/models/digits/versions/v2/ready`)).json, {
+      name: 'digits',
+      version: 'v2',
+      ready: true,
+    });
     assert.equal((await http(`${s.url}/v2/models/digits/versions/v9/ready`)).status, 404);
     assert.equal((await http(`${s.url}/v2/models/nope/ready`)).status, 404);
   });
@@ -76,7 +86,11 @@ describe('KServe v2 / Open Inference Protocol', () => {
     assert.equal(nested.status, 200, nested.body);
     assert.deepEqual(nested.json.outputs[0].data, expected);
     assert.equal(typeof nested.json.id, 'string');
-    const withOutputs = await http(`${s.url}/v2/models/digits/infer`, 'POST', infer([1, 64], rows[0], { outputs: [{ name: 'probabilities' }] }));
+    const withOutputs = await http(
+      `${s.url}/v2/models/digits/infer`,
+      'POST',
+      infer([1, 64], rows[0], { outputs: [{ name: 'probabilities' }] }),
+    );
     assert.equal(withOutputs.status, 200, withOutputs.body);
   });
 
@@ -107,9 +121,21 @@ describe('KServe v2 / Open Inference Protocol', () => {
       ['nested rows mismatch', infer([2, 64], [row]), /1 rows but shape says 2/],
       ['short nested row', infer([1, 64], [row.slice(1)]), /63 values/],
       ['string value', infer([1, 64], [...row.slice(1), 'x']), /must be a number/],
-      ['wrong input name', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 64], data: row }] }, /unexpected inference input 'x'/],
-      ['wrong output name', infer([1, 64], row, { outputs: [{ name: 'logits' }] }), /unexpected inference output 'logits'/],
-      ['binary extension', { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], parameters: { binary_data_size: 256 } }] }, /binary/],
+      [
+        'wrong input name',
+        { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 64], data: row }] },
+        /unexpected inference input 'x'/,
+      ],
+      [
+        'wrong output name',
+        infer([1, 64], row, { outputs: [{ name: 'logits' }] }),
+        /unexpected inference output 'logits'/,
+      ],
+      [
+        'binary extension',
+        { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], parameters: { binary_data_size: 256 } }] },
+        /binary/,
+      ],
     ];
     for (const [what, body, re] of cases) {
       const r = await http(url, 'POST', body);
@@ -125,7 +151,14 @@ describe('KServe v2 / Open Inference Protocol', () => {
     assert.equal(wrongMethod.headers.allow, 'POST');
     const noRoute = await http(`${s.url}/v2/whatever`);
     assert.equal(noRoute.status, 404);
-    const big = await http(url, 'POST', infer([1000, 64], Array.from({ length: 1000 }, () => row)));
+    const big = await http(
+      url,
+      'POST',
+      infer(
+        [1000, 64],
+        Array.from({ length: 1000 }, () => row),
+      ),
+    );
     assert.equal(big.status, 413);
     const backend = await http(url, 'POST', infer([1, 64], [...row.slice(1), 999]));
     assert.equal(backend.status, 500);
@@ -143,7 +176,12 @@ describe('KServe v2 / Open Inference Protocol', () => {
 });
 
 test('an instance that dies fails its batch with 500 and is restarted', async () => {
-  const s = await startServer({ port: 0, instances: 1, modelModule: LINEAR_MODEL_MODULE, modelOptions: { exitOnValue: 777 } });
+  const s = await startServer({
+    port: 0,
+    instances: 1,
+    modelModule: LINEAR_MODEL_MODULE,
+    modelOptions: { exitOnValue: 777 },
+  });
   const warnings: string[] = [];
   const onWarning = (w: Error) => warnings.push(w.message);
   process.on('warning', onWarning);

@@ -25,11 +25,18 @@ test('registry renders valid exposition with escaping', () => {
 test('GET /metrics parses as text exposition 0.0.4 with the documented families', async () => {
   const s = await startServer({ port: 0, instances: 1, modelModule: LINEAR_MODEL_MODULE });
   try {
-    await http(`${s.url}/v2/models/digits/infer`, 'POST', { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 64], data: [digitRow(1), digitRow(2)] }] });
-    await http(`${s.url}/v2/models/digits/versions/v2/infer`, 'POST', { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], data: digitRow(3) }] });
+    await http(`${s.url}/v2/models/digits/infer`, 'POST', {
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 64], data: [digitRow(1), digitRow(2)] }],
+    });
+    await http(`${s.url}/v2/models/digits/versions/v2/infer`, 'POST', {
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], data: digitRow(3) }],
+    });
     await http(`${s.url}/v2/models/digits/infer`, 'POST', { inputs: [] });
     await http(`${s.url}/v2/models/nope/infer`, 'POST', {});
-    await http(`${s.url}/v1/chat/completions`, 'POST', { messages: [{ role: 'user', content: 'a b c' }], max_tokens: 2 });
+    await http(`${s.url}/v1/chat/completions`, 'POST', {
+      messages: [{ role: 'user', content: 'a b c' }],
+      max_tokens: 2,
+    });
     const r = await http(`${s.url}/metrics`);
     assert.equal(r.status, 200);
     assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');

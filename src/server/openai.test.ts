@@ -51,17 +51,30 @@ describe('OpenAI-compatible simulator: shapes', () => {
     const promptTokens = countTokens('You are terse.\nTell me about load testing model servers');
     assert.equal(promptTokens, 10);
     assert.deepEqual(j.usage, { prompt_tokens: 10, completion_tokens: 7, total_tokens: 17 });
-    const again = await http(`${s.url}/v1/chat/completions`, 'POST', { model: 'preflight-sim', messages, max_tokens: 7 });
+    const again = await http(`${s.url}/v1/chat/completions`, 'POST', {
+      model: 'preflight-sim',
+      messages,
+      max_tokens: 7,
+    });
     assert.equal(again.json.choices[0].message.content, j.choices[0].message.content);
     // max_completion_tokens wins over max_tokens; default length is 16; model may be omitted.
-    const mct = await http(`${s.url}/v1/chat/completions`, 'POST', { model: 'preflight-sim', messages, max_tokens: 7, max_completion_tokens: 3 });
+    const mct = await http(`${s.url}/v1/chat/completions`, 'POST', {
+      model: 'preflight-sim',
+      messages,
+      max_tokens: 7,
+      max_completion_tokens: 3,
+    });
     assert.equal(mct.json.usage.completion_tokens, 3);
     const def = await http(`${s.url}/v1/chat/completions`, 'POST', { messages });
     assert.equal(def.json.usage.completion_tokens, 16);
   });
 
   test('text completion (non-stream)', async () => {
-    const r = await http(`${s.url}/v1/completions`, 'POST', { model: 'preflight-sim', prompt: 'one two three', max_tokens: 4 });
+    const r = await http(`${s.url}/v1/completions`, 'POST', {
+      model: 'preflight-sim',
+      prompt: 'one two three',
+      max_tokens: 4,
+    });
     assert.equal(r.status, 200, r.body);
     assert.equal(r.json.object, 'text_completion');
     assert.match(r.json.id, /^cmpl-/);
@@ -75,7 +88,13 @@ describe('OpenAI-compatible simulator: shapes', () => {
   });
 
   test('chat stream: role chunk, content chunks, finish chunk, usage chunk, [DONE]', async () => {
-    const r = await sse(`${s.url}/v1/chat/completions`, { model: 'preflight-sim', messages, max_tokens: 5, stream: true, stream_options: { include_usage: true } });
+    const r = await sse(`${s.url}/v1/chat/completions`, {
+      model: 'preflight-sim',
+      messages,
+      max_tokens: 5,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     assert.equal(r.status, 200);
     assert.match(String(r.headers['content-type']), /^text\/event-stream/);
     const ev = r.events;
@@ -87,7 +106,9 @@ describe('OpenAI-compatible simulator: shapes', () => {
       assert.equal(c.system_fingerprint, 'preflight-simulator');
       assert.equal(c.id, chunks[0].id);
     }
-    assert.deepEqual(chunks[0].choices, [{ index: 0, delta: { role: 'assistant' }, logprobs: null, finish_reason: null }]);
+    assert.deepEqual(chunks[0].choices, [
+      { index: 0, delta: { role: 'assistant' }, logprobs: null, finish_reason: null },
+    ]);
     const content = chunks.slice(1, 6).map((c) => {
       assert.equal(c.choices[0].finish_reason, null);
       assert.deepEqual(Object.keys(c.choices[0].delta), ['content']);
@@ -97,12 +118,21 @@ describe('OpenAI-compatible simulator: shapes', () => {
     assert.deepEqual(chunks[6].choices, [{ index: 0, delta: {}, logprobs: null, finish_reason: 'length' }]);
     assert.deepEqual(chunks[7].choices, []);
     assert.deepEqual(chunks[7].usage, { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
-    const whole = await http(`${s.url}/v1/chat/completions`, 'POST', { model: 'preflight-sim', messages, max_tokens: 5 });
+    const whole = await http(`${s.url}/v1/chat/completions`, 'POST', {
+      model: 'preflight-sim',
+      messages,
+      max_tokens: 5,
+    });
     assert.equal(content.join(''), whole.json.choices[0].message.content);
   });
 
   test('streams without include_usage have no usage; text completion streams', async () => {
-    const r = await sse(`${s.url}/v1/completions`, { model: 'preflight-sim', prompt: 'hello', max_tokens: 3, stream: true });
+    const r = await sse(`${s.url}/v1/completions`, {
+      model: 'preflight-sim',
+      prompt: 'hello',
+      max_tokens: 3,
+      stream: true,
+    });
     assert.equal(r.status, 200);
     assert.equal(r.events.at(-1)!.data, '[DONE]');
     const chunks = r.events.slice(0, -1).map((e) => JSON.parse(e.data));
@@ -111,7 +141,10 @@ describe('OpenAI-compatible simulator: shapes', () => {
       assert.equal(c.object, 'text_completion');
       assert.equal('usage' in c, false);
     }
-    assert.equal(chunks.slice(0, 3).every((c) => typeof c.choices[0].text === 'string' && c.choices[0].finish_reason === null), true);
+    assert.equal(
+      chunks.slice(0, 3).every((c) => typeof c.choices[0].text === 'string' && c.choices[0].finish_reason === null),
+      true,
+    );
     assert.equal(chunks[3].choices[0].finish_reason, 'length');
     assert.ok(r.raw.endsWith('data: [DONE]\n\n'));
   });
@@ -151,9 +184,15 @@ describe('OpenAI-compatible simulator: timing model', () => {
       // TTFT = prefill = 60 + 40 × 1 ms.
       assert.ok(content[0].ms >= 95, `first token after ${content[0].ms} ms`);
       assert.ok(content[0].ms < 100 + 1000, `first token after ${content[0].ms} ms`);
-      const gaps = content.slice(1).map((e, i) => e.ms - content[i].ms).sort((a, b) => a - b);
+      const gaps = content
+        .slice(1)
+        .map((e, i) => e.ms - content[i].ms)
+        .sort((a, b) => a - b);
       const median = gaps[Math.floor(gaps.length / 2)];
-      assert.ok(median >= 15 && median <= 80, `median inter-token gap ${median} ms (configured 25), gaps ${gaps.map((g) => g.toFixed(1))}`);
+      assert.ok(
+        median >= 15 && median <= 80,
+        `median inter-token gap ${median} ms (configured 25), gaps ${gaps.map((g) => g.toFixed(1))}`,
+      );
       const total = content[11].ms;
       assert.ok(total >= 100 + 11 * 25 - 5, `last token after ${total} ms`);
       assert.ok(total <= (100 + 11 * 25) * 3 + 500, `last token after ${total} ms`);
@@ -163,11 +202,21 @@ describe('OpenAI-compatible simulator: timing model', () => {
   });
 
   test('at most llmMaxConcurrency sequences generate; the rest wait FIFO', async () => {
-    const s = await startServer({ ...base, llmTokenTimeMs: 10, llmPrefillBaseMs: 20, llmPrefillPerTokenMs: 0, llmMaxConcurrency: 1 });
+    const s = await startServer({
+      ...base,
+      llmTokenTimeMs: 10,
+      llmPrefillBaseMs: 20,
+      llmPrefillPerTokenMs: 0,
+      llmMaxConcurrency: 1,
+    });
     try {
       const one = { prompt: 'hi', max_tokens: 10 };
       // Each takes 20 + 9 × 10 = 110 ms of generation; with one slot the third finishes ≥ 330 ms.
-      const rs = await Promise.all([http(`${s.url}/v1/completions`, 'POST', one), http(`${s.url}/v1/completions`, 'POST', one), http(`${s.url}/v1/completions`, 'POST', one)]);
+      const rs = await Promise.all([
+        http(`${s.url}/v1/completions`, 'POST', one),
+        http(`${s.url}/v1/completions`, 'POST', one),
+        http(`${s.url}/v1/completions`, 'POST', one),
+      ]);
       for (const r of rs) assert.equal(r.status, 200);
       const slowest = Math.max(...rs.map((r) => r.ms));
       assert.ok(slowest >= 320, `slowest took ${slowest} ms`);
@@ -182,16 +231,28 @@ describe('OpenAI-compatible simulator: timing model', () => {
   });
 
   test('full waiting line is shed with Retry-After; a disconnected stream frees its slot', async () => {
-    const s = await startServer({ ...base, llmTokenTimeMs: 10, llmPrefillBaseMs: 0, llmMaxConcurrency: 1, llmMaxQueue: 0 });
+    const s = await startServer({
+      ...base,
+      llmTokenTimeMs: 10,
+      llmPrefillBaseMs: 0,
+      llmMaxConcurrency: 1,
+      llmMaxQueue: 0,
+    });
     try {
       // A long stream occupies the only slot, then is abandoned.
-      const req = request(`${s.url}/v1/completions`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } });
+      const req = request(`${s.url}/v1/completions`, {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      });
       req.on('error', () => {});
-      const gotHeaders = new Promise<void>((resolve) => req.on('response', (res) => {
-        res.resume();
-        res.on('error', () => {});
-        resolve();
-      }));
+      const gotHeaders = new Promise<void>((resolve) =>
+        req.on('response', (res) => {
+          res.resume();
+          res.on('error', () => {});
+          resolve();
+        }),
+      );
       req.end(JSON.stringify({ prompt: 'long', max_tokens: 10_000, stream: true }));
       await gotHeaders;
       const shed = await http(`${s.url}/v1/completions`, 'POST', { prompt: 'x', max_tokens: 1 });

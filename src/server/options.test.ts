@@ -5,19 +5,89 @@ import { parseDurationMs, parseServeArgs, resolveOptions } from './options.js';
 
 test('parseServeArgs maps every flag', () => {
   const o = parseServeArgs([
-    '--port', '0', '--host', '0.0.0.0', '--instances', '2', '--max-batch-size', '16', '--max-queue-delay', '5ms',
-    '--max-queue', '100', '--unbounded-queue', '--shed-status', '429', '--latency', '50', '--jitter', '0.1s',
-    '--error-rate', '5%', '--stall-every', '10s', '--stall', '500ms', '--leak-mb-per-min', '1.5',
-    '--leak-bytes-per-request', '1024', '--version', 'v2', '--llm-token-time', '20ms', '--llm-max-concurrency', '4',
-    '--llm-prefill-base', '30', '--llm-prefill-per-token', '0.5', '--llm-max-queue', '9', '--llm-max-tokens', '32',
-    '--llm-stop-rate', '0.25', '--seed', '3', '--no-admin', '--model-name', 'mnist', '--model-module', './m.js',
+    '--port',
+    '0',
+    '--host',
+    '0.0.0.0',
+    '--instances',
+    '2',
+    '--max-batch-size',
+    '16',
+    '--max-queue-delay',
+    '5ms',
+    '--max-queue',
+    '100',
+    '--unbounded-queue',
+    '--shed-status',
+    '429',
+    '--latency',
+    '50',
+    '--jitter',
+    '0.1s',
+    '--error-rate',
+    '5%',
+    '--stall-every',
+    '10s',
+    '--stall',
+    '500ms',
+    '--leak-mb-per-min',
+    '1.5',
+    '--leak-bytes-per-request',
+    '1024',
+    '--version',
+    'v2',
+    '--llm-token-time',
+    '20ms',
+    '--llm-max-concurrency',
+    '4',
+    '--llm-prefill-base',
+    '30',
+    '--llm-prefill-per-token',
+    '0.5',
+    '--llm-max-queue',
+    '9',
+    '--llm-max-tokens',
+    '32',
+    '--llm-stop-rate',
+    '0.25',
+    '--seed',
+    '3',
+    '--no-admin',
+    '--model-name',
+    'mnist',
+    '--model-module',
+    './m.js',
   ]);
   assert.deepEqual(o, {
-    port: 0, host: '0.0.0.0', instances: 2, maxBatchSize: 16, maxQueueDelayMs: 5, maxQueue: 100, unboundedQueue: true,
-    shedStatus: 429, version: 'v2', modelName: 'mnist', modelModule: './m.js', admin: false, seed: 3,
-    llmTokenTimeMs: 20, llmPrefillBaseMs: 30, llmPrefillPerTokenMs: 0.5, llmMaxConcurrency: 4, llmMaxQueue: 9,
-    llmDefaultMaxTokens: 32, llmStopRate: 0.25,
-    faults: { latencyMs: 50, jitterMs: 100, errorRate: 0.05, stallEveryMs: 10_000, stallMs: 500, leakMBPerMin: 1.5, leakBytesPerRequest: 1024 },
+    port: 0,
+    host: '0.0.0.0',
+    instances: 2,
+    maxBatchSize: 16,
+    maxQueueDelayMs: 5,
+    maxQueue: 100,
+    unboundedQueue: true,
+    shedStatus: 429,
+    version: 'v2',
+    modelName: 'mnist',
+    modelModule: './m.js',
+    admin: false,
+    seed: 3,
+    llmTokenTimeMs: 20,
+    llmPrefillBaseMs: 30,
+    llmPrefillPerTokenMs: 0.5,
+    llmMaxConcurrency: 4,
+    llmMaxQueue: 9,
+    llmDefaultMaxTokens: 32,
+    llmStopRate: 0.25,
+    faults: {
+      latencyMs: 50,
+      jitterMs: 100,
+      errorRate: 0.05,
+      stallEveryMs: 10_000,
+      stallMs: 500,
+      leakMBPerMin: 1.5,
+      leakBytesPerRequest: 1024,
+    },
   });
 });
 
@@ -26,7 +96,19 @@ test('parseServeArgs defaults the port to 8000 and nothing else', () => {
 });
 
 test('parseServeArgs rejects unknown flags and bad values with E_ARGS', () => {
-  const bad = [['--nope'], ['--port', 'x'], ['--port', '70000'], ['--error-rate', '2'], ['--latency', 'soon'], ['--shed-status', '500'], ['--stall', '1s'], ['--stall-every', '1s', '--stall', '2s'], ['--version', 'v9'], ['--instances', '0'], ['positional']];
+  const bad = [
+    ['--nope'],
+    ['--port', 'x'],
+    ['--port', '70000'],
+    ['--error-rate', '2'],
+    ['--latency', 'soon'],
+    ['--shed-status', '500'],
+    ['--stall', '1s'],
+    ['--stall-every', '1s', '--stall', '2s'],
+    ['--version', 'v9'],
+    ['--instances', '0'],
+    ['positional'],
+  ];
   for (const argv of bad) {
     assert.throws(
       () => parseServeArgs(argv),
@@ -56,13 +138,14 @@ test('durations and defaults', () => {
   assert.ok(r.instances >= 1 && r.instances <= 2);
 });
 
-test('duration flags use the plan\'s duration syntax (one parser), plain numbers being milliseconds', () => {
+test("duration flags use the plan's duration syntax (one parser), plain numbers being milliseconds", () => {
   assert.equal(parseDurationMs('1m30s'), 90_000);
   assert.equal(parseDurationMs('250us'), 0.25);
   assert.equal(parseDurationMs(' 40 '), 40);
   assert.equal(parseDurationMs('1.5 s'), undefined);
   assert.throws(
     () => parseServeArgs(['--latency', '5secs']),
-    (e: unknown) => e instanceof PreflightError && e.problems[0]?.path === '--latency' && e.problems[0]?.hint === 'write 5s',
+    (e: unknown) =>
+      e instanceof PreflightError && e.problems[0]?.path === '--latency' && e.problems[0]?.hint === 'write 5s',
   );
 });

@@ -156,7 +156,11 @@ export function defaultInstances(): number {
 }
 
 function argsError(problems: Problem[]): PreflightError {
-  return new PreflightError('E_ARGS', problems.length === 1 ? problems[0].message : `${problems.length} invalid server options`, { problems });
+  return new PreflightError(
+    'E_ARGS',
+    problems.length === 1 ? problems[0].message : `${problems.length} invalid server options`,
+    { problems },
+  );
 }
 
 /** Checks fault knobs; returns problems (empty when valid). `prefix` names the field path. */
@@ -164,15 +168,24 @@ export function checkFaults(f: Partial<Record<string, unknown>>, prefix = 'fault
   const problems: Problem[] = [];
   for (const [k, v] of Object.entries(f)) {
     if (!(FAULT_KEYS as string[]).includes(k)) {
-      problems.push({ path: `${prefix}.${k}`, message: `unknown fault knob "${k}"`, hint: `known: ${FAULT_KEYS.join(', ')}` });
+      problems.push({
+        path: `${prefix}.${k}`,
+        message: `unknown fault knob "${k}"`,
+        hint: `known: ${FAULT_KEYS.join(', ')}`,
+      });
       continue;
     }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
       problems.push({ path: `${prefix}.${k}`, message: `${k} must be a finite number ≥ 0 (got ${JSON.stringify(v)})` });
       continue;
     }
-    if (k === 'errorRate' && v > 1) problems.push({ path: `${prefix}.${k}`, message: `errorRate is a fraction between 0 and 1 (got ${v})` });
-    else if (v > FAULT_LIMITS[k as keyof FaultOptions]) problems.push({ path: `${prefix}.${k}`, message: `${k} must be at most ${FAULT_LIMITS[k as keyof FaultOptions]} (got ${v})` });
+    if (k === 'errorRate' && v > 1)
+      problems.push({ path: `${prefix}.${k}`, message: `errorRate is a fraction between 0 and 1 (got ${v})` });
+    else if (v > FAULT_LIMITS[k as keyof FaultOptions])
+      problems.push({
+        path: `${prefix}.${k}`,
+        message: `${k} must be at most ${FAULT_LIMITS[k as keyof FaultOptions]} (got ${v})`,
+      });
   }
   return problems;
 }
@@ -180,36 +193,64 @@ export function checkFaults(f: Partial<Record<string, unknown>>, prefix = 'fault
 /** Applies defaults and validates. Throws PreflightError('E_ARGS') listing every problem. */
 export function resolveOptions(o: ServerOptions = {}): ResolvedServerOptions {
   const problems: Problem[] = [];
-  const int = (name: string, v: number | undefined, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+  const int = (
+    name: string,
+    v: number | undefined,
+    def: number,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number => {
     if (v === undefined) return def;
-    if (!Number.isInteger(v) || v < min || v > max) problems.push({ path: name, message: `${name} must be an integer in [${min}, ${max}] (got ${v})` });
+    if (!Number.isInteger(v) || v < min || v > max)
+      problems.push({ path: name, message: `${name} must be an integer in [${min}, ${max}] (got ${v})` });
     return v;
   };
-  const num = (name: string, v: number | undefined, def: number, min: number, max = Number.POSITIVE_INFINITY): number => {
+  const num = (
+    name: string,
+    v: number | undefined,
+    def: number,
+    min: number,
+    max = Number.POSITIVE_INFINITY,
+  ): number => {
     if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) problems.push({ path: name, message: `${name} must be a number in [${min}, ${max}] (got ${v})` });
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+      problems.push({ path: name, message: `${name} must be a number in [${min}, ${max}] (got ${v})` });
     return v;
   };
   const versions = o.versions ?? ['v1', 'v2'];
-  if (!Array.isArray(versions) || versions.length === 0 || versions.some((v) => typeof v !== 'string' || !/^[A-Za-z0-9._-]+$/.test(v))) {
+  if (
+    !Array.isArray(versions) ||
+    versions.length === 0 ||
+    versions.some((v) => typeof v !== 'string' || !/^[A-Za-z0-9._-]+$/.test(v))
+  ) {
     problems.push({ path: 'versions', message: 'versions must be a non-empty list of names ([A-Za-z0-9._-])' });
   }
   const version = o.version ?? versions[0];
-  if (!versions.includes(version)) problems.push({ path: 'version', message: `unknown version "${version}"`, hint: `one of ${versions.join(', ')}` });
+  if (!versions.includes(version))
+    problems.push({ path: 'version', message: `unknown version "${version}"`, hint: `one of ${versions.join(', ')}` });
   const modelName = o.modelName ?? 'digits';
-  if (!/^[A-Za-z0-9._-]+$/.test(modelName)) problems.push({ path: 'modelName', message: `invalid model name "${modelName}"` });
+  if (!/^[A-Za-z0-9._-]+$/.test(modelName))
+    problems.push({ path: 'modelName', message: `invalid model name "${modelName}"` });
   const shedStatus = o.shedStatus ?? 503;
-  if (shedStatus !== 503 && shedStatus !== 429) problems.push({ path: 'shedStatus', message: `shedStatus must be 503 or 429 (got ${shedStatus})` });
+  if (shedStatus !== 503 && shedStatus !== 429)
+    problems.push({ path: 'shedStatus', message: `shedStatus must be 503 or 429 (got ${shedStatus})` });
   const faults: FaultOptions = { ...NO_FAULTS, ...(o.faults ?? {}) };
   problems.push(...checkFaults(o.faults ?? {}));
   if (faults.stallEveryMs > 0 && faults.stallMs >= faults.stallEveryMs) {
-    problems.push({ path: 'faults.stallMs', message: `stallMs (${faults.stallMs}) must be shorter than stallEveryMs (${faults.stallEveryMs})` });
+    problems.push({
+      path: 'faults.stallMs',
+      message: `stallMs (${faults.stallMs}) must be shorter than stallEveryMs (${faults.stallEveryMs})`,
+    });
   }
   const host = o.host ?? '127.0.0.1';
   const adminToken = o.adminToken;
   const admin = o.admin ?? adminToken !== undefined;
   if (adminToken !== undefined && (typeof adminToken !== 'string' || adminToken.length < 16 || /\s/.test(adminToken))) {
-    problems.push({ path: 'adminToken', message: 'the admin token must be at least 16 characters without spaces', hint: 'e.g. PREFLIGHT_ADMIN_TOKEN=$(openssl rand -hex 16)' });
+    problems.push({
+      path: 'adminToken',
+      message: 'the admin token must be at least 16 characters without spaces',
+      hint: 'e.g. PREFLIGHT_ADMIN_TOKEN=$(openssl rand -hex 16)',
+    });
   }
   if (admin && adminToken === undefined && !isLoopbackHost(host)) {
     problems.push({
@@ -219,8 +260,10 @@ export function resolveOptions(o: ServerOptions = {}): ResolvedServerOptions {
     });
   }
   const llmModels = o.llmModels ?? ['preflight-sim'];
-  if (!Array.isArray(llmModels) || llmModels.length === 0) problems.push({ path: 'llmModels', message: 'llmModels must be a non-empty list' });
-  if (llmModels.includes(modelName)) problems.push({ path: 'llmModels', message: `an LLM model id cannot equal the model name "${modelName}"` });
+  if (!Array.isArray(llmModels) || llmModels.length === 0)
+    problems.push({ path: 'llmModels', message: 'llmModels must be a non-empty list' });
+  if (llmModels.includes(modelName))
+    problems.push({ path: 'llmModels', message: `an LLM model id cannot equal the model name "${modelName}"` });
   const r: ResolvedServerOptions = {
     host,
     port: int('port', o.port, 0, 0, 65535),
@@ -380,8 +423,20 @@ export function parseServeArgs(argv: string[]): ServerOptions {
       if (kind === 'int' && n !== undefined && !Number.isInteger(n)) n = undefined;
     }
     if (n === undefined || !Number.isFinite(n) || n < 0) {
-      const what = kind === 'dur' ? 'a duration (e.g. 250, 250ms, 1.5s)' : kind === 'frac' ? 'a fraction (0.05) or percentage (5%)' : kind === 'int' ? 'a whole number ≥ 0' : 'a number ≥ 0';
-      problems.push({ file: '<args>', path: `--${flag}`, message: `--${flag} must be ${what} (got "${raw}")`, ...(hint ? { hint } : {}) });
+      const what =
+        kind === 'dur'
+          ? 'a duration (e.g. 250, 250ms, 1.5s)'
+          : kind === 'frac'
+            ? 'a fraction (0.05) or percentage (5%)'
+            : kind === 'int'
+              ? 'a whole number ≥ 0'
+              : 'a number ≥ 0';
+      problems.push({
+        file: '<args>',
+        path: `--${flag}`,
+        message: `--${flag} must be ${what} (got "${raw}")`,
+        ...(hint ? { hint } : {}),
+      });
       return;
     }
     set(n);
@@ -399,11 +454,13 @@ export function parseServeArgs(argv: string[]): ServerOptions {
   if (typeof v['model-name'] === 'string') o.modelName = v['model-name'];
   if (typeof v['model-module'] === 'string') o.modelModule = v['model-module'];
   // The token from the environment keeps it out of `ps` and shell history.
-  const token = typeof v['admin-token'] === 'string' ? v['admin-token'] : process.env.PREFLIGHT_ADMIN_TOKEN || undefined;
+  const token =
+    typeof v['admin-token'] === 'string' ? v['admin-token'] : process.env.PREFLIGHT_ADMIN_TOKEN || undefined;
   if (v.admin || token !== undefined) o.admin = true;
   if (token !== undefined) o.adminToken = token;
   if (v['no-admin']) {
-    if (v.admin) problems.push({ file: '<args>', path: '--no-admin', message: '--admin and --no-admin contradict each other' });
+    if (v.admin)
+      problems.push({ file: '<args>', path: '--no-admin', message: '--admin and --no-admin contradict each other' });
     o.admin = false; // the default now; kept so existing scripts still start
     delete o.adminToken;
   }
@@ -424,7 +481,12 @@ export function parseServeArgs(argv: string[]): ServerOptions {
   conv('llm-stop-rate', 'frac', (n) => (o.llmStopRate = n));
   if (Object.keys(faults).length) o.faults = faults;
   if ((faults.stallEveryMs ?? 0) > 0 !== (faults.stallMs ?? 0) > 0) {
-    problems.push({ file: '<args>', path: '--stall', message: '--stall-every and --stall go together', hint: 'e.g. --stall-every 10s --stall 500ms' });
+    problems.push({
+      file: '<args>',
+      path: '--stall',
+      message: '--stall-every and --stall go together',
+      hint: 'e.g. --stall-every 10s --stall 500ms',
+    });
   }
   if (problems.length) throw argsError(problems);
   // Validate the combination now so `preflight serve` fails before starting anything.

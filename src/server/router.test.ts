@@ -10,7 +10,11 @@ const routes: Route[] = [
   { methods: ['GET'], pattern: '/a', handler: (_q, res) => res.end('a') },
   { methods: ['POST'], pattern: '/a', handler: (_q, res) => res.end('a-post') },
   { methods: ['PUT'], pattern: '/b', handler: (_q, res) => res.end('b') },
-  { methods: '*', pattern: '/m/{id}', handler: (_q, res, m) => (m.params.id === 'mine' ? void res.end(`m:${m.method}`) : false) },
+  {
+    methods: '*',
+    pattern: '/m/{id}',
+    handler: (_q, res, m) => (m.params.id === 'mine' ? void res.end(`m:${m.method}`) : false),
+  },
   { methods: '*', pattern: '/m/{id}/*', handler: (_q, res, m) => res.end(`tail:${m.params.id}|${m.rest.join(',')}`) },
   { methods: '*', pattern: '/', handler: (_q, res) => res.end('root') },
 ];

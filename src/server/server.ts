@@ -71,7 +71,10 @@ export async function resolveModelModule(m?: string | URL): Promise<{ href: stri
 async function packageVersion(): Promise<string> {
   for (const rel of ['../../../package.json', '../../package.json']) {
     try {
-      const p = JSON.parse(await readFile(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const p = JSON.parse(await readFile(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (p.name === 'ml-preflight' && p.version) return p.version;
     } catch {
       /* try the next */
@@ -131,7 +134,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     if (!inp || inp.shape.at(-1) !== FEATURES || !out || out.shape.at(-1) !== CLASSES) {
       await batcher.close();
       faults.close();
-      throw new PreflightError('E_MODEL_MISMATCH', `model ${v} from ${modelModule.href} is not [batch,${FEATURES}] → [batch,${CLASSES}]`);
+      throw new PreflightError(
+        'E_MODEL_MISMATCH',
+        `model ${v} from ${modelModule.href} is not [batch,${FEATURES}] → [batch,${CLASSES}]`,
+      );
     }
   }
   const llm = new LlmSimulator(o, faults, random, metrics.reg, { countHttp: metrics.countHttp });
@@ -151,7 +157,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
 
   // ---- routing: first match answers; openai before tfserving (they share /v1/models) -------------------
   const route = createRouter(
-    [...kserveRoutes(ctx), ...openaiRoutes(ctx), ...tfservingRoutes(ctx), ...torchserveRoutes(ctx), ...statusRoutes(ctx), ...adminRoutes(ctx)],
+    [
+      ...kserveRoutes(ctx),
+      ...openaiRoutes(ctx),
+      ...tfservingRoutes(ctx),
+      ...torchserveRoutes(ctx),
+      ...statusRoutes(ctx),
+      ...adminRoutes(ctx),
+    ],
     {
       malformed: (res) => http.send(res, 400, jsonError(400, 'malformed URL'), NO_MODEL),
       notFound: http.notFound,
@@ -170,7 +183,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     try {
       handle(req, res);
     } catch (e) {
-      if (!res.headersSent && !res.destroyed) http.send(res, 500, jsonError(500, `internal error: ${(e as Error).message}`), NO_MODEL, { immediate: true });
+      if (!res.headersSent && !res.destroyed)
+        http.send(res, 500, jsonError(500, `internal error: ${(e as Error).message}`), NO_MODEL, { immediate: true });
     }
   });
   server.keepAliveTimeout = 65_000;
@@ -191,13 +205,21 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     const err = e as NodeJS.ErrnoException;
     throw new PreflightError(
       err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' ? 'E_ARGS' : 'E_INTERNAL',
-      err.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use (try --port 0 for any free port)` : `cannot listen on ${o.host}:${o.port}: ${err.message}`,
+      err.code === 'EADDRINUSE'
+        ? `port ${o.port} on ${o.host} is already in use (try --port 0 for any free port)`
+        : `cannot listen on ${o.host}:${o.port}: ${err.message}`,
       { cause: e },
     );
   }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
-  const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host === '0.0.0.0' ? '127.0.0.1' : o.host === '::' ? '[::1]' : o.host;
+  const hostForUrl = o.host.includes(':')
+    ? `[${o.host}]`
+    : o.host === '0.0.0.0'
+      ? '127.0.0.1'
+      : o.host === '::'
+        ? '[::1]'
+        : o.host;
 
   let closed: Promise<void> | undefined;
   return {

@@ -24,8 +24,18 @@ export interface HttpResult {
 }
 
 /** One HTTP request (fresh connection, 20 s timeout). `body` objects are sent as JSON. */
-export function http(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
-  const data = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
+export function http(
+  url: string,
+  method = 'GET',
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
+  const data =
+    body === undefined
+      ? undefined
+      : typeof body === 'string' || Buffer.isBuffer(body)
+        ? Buffer.from(body)
+        : Buffer.from(JSON.stringify(body));
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(
@@ -34,7 +44,10 @@ export function http(url: string, method = 'GET', body?: unknown, headers: Recor
         method,
         agent: false,
         timeout: 20_000,
-        headers: { ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}), ...headers },
+        headers: {
+          ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}),
+          ...headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -59,29 +72,46 @@ export function http(url: string, method = 'GET', body?: unknown, headers: Recor
 }
 
 /** Reads an SSE response: every `data:` payload with its arrival time (ms since send). */
-export function sse(url: string, body: unknown): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; events: Array<{ data: string; ms: number }>; raw: string }> {
+export function sse(
+  url: string,
+  body: unknown,
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  events: Array<{ data: string; ms: number }>;
+  raw: string;
+}> {
   const data = Buffer.from(JSON.stringify(body));
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent: false, timeout: 20_000, headers: { 'content-type': 'application/json', 'content-length': String(data.length) } }, (res) => {
-      const events: Array<{ data: string; ms: number }> = [];
-      let buf = '';
-      let raw = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        const ms = performance.now() - t0;
-        raw += c;
-        buf += c;
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const ev = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          for (const line of ev.split('\n')) if (line.startsWith('data: ')) events.push({ data: line.slice(6), ms });
-        }
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, events, raw }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        timeout: 20_000,
+        headers: { 'content-type': 'application/json', 'content-length': String(data.length) },
+      },
+      (res) => {
+        const events: Array<{ data: string; ms: number }> = [];
+        let buf = '';
+        let raw = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          const ms = performance.now() - t0;
+          raw += c;
+          buf += c;
+          let i: number;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const ev = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            for (const line of ev.split('\n')) if (line.startsWith('data: ')) events.push({ data: line.slice(6), ms });
+          }
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, events, raw }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('sse timeout')));
     req.on('error', reject);
     req.end(data);
@@ -123,7 +153,8 @@ export function parseExposition(text: string): Exposition {
       if (!NAME.test(m[2])) throw new Error(`bad metric name, ${where}`);
       if (m[1] === 'TYPE') {
         if (types.has(m[2])) throw new Error(`duplicate TYPE, ${where}`);
-        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(m[3])) throw new Error(`bad type, ${where}`);
+        if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(m[3]))
+          throw new Error(`bad type, ${where}`);
         types.set(m[2], m[3]);
       } else {
         if (help.has(m[2])) throw new Error(`duplicate HELP, ${where}`);
@@ -152,7 +183,8 @@ export function parseExposition(text: string): Exposition {
     const type = types.get(family);
     if (!type) throw new Error(`sample before its TYPE, ${where}`);
     if (type === 'histogram' && family === m[1]) throw new Error(`histogram sample without suffix, ${where}`);
-    if (type === 'histogram' && m[1].endsWith('_bucket') && labels.le === undefined) throw new Error(`bucket without le, ${where}`);
+    if (type === 'histogram' && m[1].endsWith('_bucket') && labels.le === undefined)
+      throw new Error(`bucket without le, ${where}`);
     samples.push({ name: m[1], labels, value });
   }
   // Histogram consistency.
@@ -170,15 +202,18 @@ export function parseExposition(text: string): Exposition {
       const k = key(s.labels);
       const e = series.get(k) ?? { buckets: [] };
       series.set(k, e);
-      if (s.name === `${family}_bucket`) e.buckets.push([s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), s.value]);
+      if (s.name === `${family}_bucket`)
+        e.buckets.push([s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), s.value]);
       if (s.name === `${family}_count`) e.count = s.value;
     }
     for (const [k, e] of series) {
       for (let i = 1; i < e.buckets.length; i++) {
-        if (e.buckets[i][0] <= e.buckets[i - 1][0] || e.buckets[i][1] < e.buckets[i - 1][1]) throw new Error(`${family}${k}: buckets not cumulative`);
+        if (e.buckets[i][0] <= e.buckets[i - 1][0] || e.buckets[i][1] < e.buckets[i - 1][1])
+          throw new Error(`${family}${k}: buckets not cumulative`);
       }
       const inf = e.buckets.at(-1);
-      if (!inf || inf[0] !== Infinity || inf[1] !== e.count) throw new Error(`${family}${k}: +Inf bucket must equal _count`);
+      if (!inf || inf[0] !== Infinity || inf[1] !== e.count)
+        throw new Error(`${family}${k}: +Inf bucket must equal _count`);
     }
   }
   return {
@@ -187,7 +222,8 @@ export function parseExposition(text: string): Exposition {
     samples,
     value(name, match = {}) {
       let sum = 0;
-      for (const s of samples) if (s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)) sum += s.value;
+      for (const s of samples)
+        if (s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)) sum += s.value;
       return sum;
     },
   };

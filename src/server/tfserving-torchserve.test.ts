@@ -23,7 +23,9 @@ describe('TF Serving REST', () => {
     assert.equal(r.status, 200, r.body);
     assert.deepEqual(Object.keys(r.json), ['predictions']);
     assert.deepEqual(r.json.predictions, expectedRows('v1', rows));
-    const named = await http(`${s.url}/v1/models/digits:predict`, 'POST', { instances: rows.map((x) => ({ input: x })) });
+    const named = await http(`${s.url}/v1/models/digits:predict`, 'POST', {
+      instances: rows.map((x) => ({ input: x })),
+    });
     assert.deepEqual(named.json.predictions, expectedRows('v1', rows));
   });
 

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockBootstrapCI, blockBootstrapDiffCI, defaultBlockLength, movingBlockIndices, quantileSorted } from './bootstrap.js';
+import {
+  blockBootstrapCI,
+  blockBootstrapDiffCI,
+  defaultBlockLength,
+  movingBlockIndices,
+  quantileSorted,
+} from './bootstrap.js';
 import { Rng } from '../core/random.js';
 
 const mean = (s: readonly number[]): number => s.reduce((a, b) => a + b, 0) / s.length;
@@ -75,7 +81,11 @@ test('coverage: over 40 synthetic pairs the 95% CI contains the true difference 
 
 test('one-sample interval of a median', () => {
   const x = ar1(50, 100, 0.3, 5, 5);
-  const median = (s: readonly number[]): number => quantileSorted([...s].sort((p, q) => p - q), 0.5);
+  const median = (s: readonly number[]): number =>
+    quantileSorted(
+      [...s].sort((p, q) => p - q),
+      0.5,
+    );
   const r = blockBootstrapCI(x, median, { seed: 3 });
   assert.ok(r.low <= r.estimate && r.estimate <= r.high);
   assert.ok(r.low < 100 && r.high > 100, `[${r.low}, ${r.high}]`);

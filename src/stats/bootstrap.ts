@@ -73,7 +73,11 @@ function percentileInterval(values: number[], confidence: number): { low: number
  * Confidence interval for `statistic(items)` by moving-block bootstrap over `items` (in time order).
  * `statistic` receives a resample (items may repeat) and must not keep it.
  */
-export function blockBootstrapCI<T>(items: readonly T[], statistic: (sample: readonly T[]) => number, opts: BootstrapOptions = {}): BootstrapInterval {
+export function blockBootstrapCI<T>(
+  items: readonly T[],
+  statistic: (sample: readonly T[]) => number,
+  opts: BootstrapOptions = {},
+): BootstrapInterval {
   const resamples = opts.resamples ?? 2000;
   const confidence = opts.confidence ?? 0.95;
   const seed = opts.seed ?? 1;

@@ -57,13 +57,28 @@ export function rankWithTies(values: readonly number[]): { ranks: number[]; tieT
  * Mann-Whitney U test of a vs b (two-sided). NaN values are dropped. With fewer than one value in
  * either sample the result has pValue NaN.
  */
-export function mannWhitneyU(a: readonly number[], b: readonly number[], opts: MannWhitneyOptions = {}): MannWhitneyResult {
+export function mannWhitneyU(
+  a: readonly number[],
+  b: readonly number[],
+  opts: MannWhitneyOptions = {},
+): MannWhitneyResult {
   const xa = a.filter((v) => Number.isFinite(v));
   const xb = b.filter((v) => Number.isFinite(v));
   const nA = xa.length;
   const nB = xb.length;
   if (nA === 0 || nB === 0) {
-    return { u: NaN, uA: NaN, uB: NaN, nA, nB, z: NaN, pValue: NaN, probabilityBGreater: NaN, method: 'asymptotic', ties: false };
+    return {
+      u: NaN,
+      uA: NaN,
+      uB: NaN,
+      nA,
+      nB,
+      z: NaN,
+      pValue: NaN,
+      probabilityBGreater: NaN,
+      method: 'asymptotic',
+      ties: false,
+    };
   }
   const { ranks, tieTerm } = rankWithTies([...xa, ...xb]);
   let rankSumA = 0;

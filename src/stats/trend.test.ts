@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { linearTrend, studentTCdf, studentTQuantile } from './trend.js';
 import { Rng } from '../core/random.js';
 
-const close = (a: number, b: number, tol: number, what: string): void => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, tol: number, what: string): void =>
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
 /** AR(1) noise e_t = φ e_{t−1} + N(0, sd²), started from 0. */
 function ar1(n: number, phi: number, sd: number, seed: number): number[] {

@@ -16,7 +16,10 @@
 
 /** ln Γ(x), Lanczos (g = 7, n = 9); accurate to ~1e-15 for x > 0. */
 export function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   x -= 1;
   let a = c[0];
@@ -62,7 +65,9 @@ export function incompleteBeta(a: number, b: number, x: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const bt = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  return x < (a + 1) / (a + b + 2) ? (bt * betaContinuedFraction(a, b, x)) / a : 1 - (bt * betaContinuedFraction(b, a, 1 - x)) / b;
+  return x < (a + 1) / (a + b + 2)
+    ? (bt * betaContinuedFraction(a, b, x)) / a
+    : 1 - (bt * betaContinuedFraction(b, a, 1 - x)) / b;
 }
 
 /** P(T ≤ t) for Student's t with `df` (> 0, not necessarily integer) degrees of freedom. */
@@ -132,7 +137,23 @@ export function linearTrend(y: readonly number[], x?: readonly number[], opts: {
   }
   const n = ys.length;
   const mean = n > 0 ? ys.reduce((a, b) => a + b, 0) / n : NaN;
-  const empty: TrendResult = { n, slope: NaN, intercept: NaN, r1: NaN, r1Corrected: NaN, nEff: NaN, se: NaN, seOls: NaN, t: NaN, df: NaN, pValue: NaN, ci: [NaN, NaN], confidence: 1 - alpha, mean, method: 'ols-ar1-effective-n' };
+  const empty: TrendResult = {
+    n,
+    slope: NaN,
+    intercept: NaN,
+    r1: NaN,
+    r1Corrected: NaN,
+    nEff: NaN,
+    se: NaN,
+    seOls: NaN,
+    t: NaN,
+    df: NaN,
+    pValue: NaN,
+    ci: [NaN, NaN],
+    confidence: 1 - alpha,
+    mean,
+    method: 'ols-ar1-effective-n',
+  };
   if (n < 4) return empty;
   const xm = xs.reduce((a, b) => a + b, 0) / n;
   let sxx = 0;
@@ -160,10 +181,42 @@ export function linearTrend(y: readonly number[], x?: readonly number[], opts: {
   if (se === 0) {
     // A perfect line: infinitely significant unless flat.
     const p = slope === 0 ? 1 : 0;
-    return { n, slope, intercept, r1, r1Corrected, nEff, se, seOls, t: slope === 0 ? 0 : Math.sign(slope) * Infinity, df, pValue: p, ci: [slope, slope], confidence: 1 - alpha, mean, method: 'ols-ar1-effective-n' };
+    return {
+      n,
+      slope,
+      intercept,
+      r1,
+      r1Corrected,
+      nEff,
+      se,
+      seOls,
+      t: slope === 0 ? 0 : Math.sign(slope) * Infinity,
+      df,
+      pValue: p,
+      ci: [slope, slope],
+      confidence: 1 - alpha,
+      mean,
+      method: 'ols-ar1-effective-n',
+    };
   }
   const t = slope / se;
   const pValue = Math.min(1, 2 * (1 - studentTCdf(Math.abs(t), df)));
   const q = studentTQuantile(1 - alpha / 2, df);
-  return { n, slope, intercept, r1, r1Corrected, nEff, se, seOls, t, df, pValue, ci: [slope - q * se, slope + q * se], confidence: 1 - alpha, mean, method: 'ols-ar1-effective-n' };
+  return {
+    n,
+    slope,
+    intercept,
+    r1,
+    r1Corrected,
+    nEff,
+    se,
+    seOls,
+    t,
+    df,
+    pValue,
+    ci: [slope - q * se, slope + q * se],
+    confidence: 1 - alpha,
+    mean,
+    method: 'ols-ar1-effective-n',
+  };
 }

@@ -71,13 +71,22 @@ function histogramOf(subject: ScenarioSummary, metric: string): DurationStats | 
 }
 
 function subjectName(t: Pick<ThresholdPlan, 'scenario' | 'group'>): string {
-  return t.scenario === undefined ? 'all scenarios' : t.group === undefined ? `scenario ${t.scenario}` : `${t.scenario}/${t.group}`;
+  return t.scenario === undefined
+    ? 'all scenarios'
+    : t.group === undefined
+      ? `scenario ${t.scenario}`
+      : `${t.scenario}/${t.group}`;
 }
 
 /** The measured value of one threshold's metric. */
-export function measure(t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat'>, summary: SummaryLike): Measured {
+export function measure(
+  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat'>,
+  summary: SummaryLike,
+): Measured {
   if (t.metric === 'generator_overloaded') {
-    return summary.generator ? { value: summary.generator.overloaded ? 1 : 0 } : noData('no generator health in the summary');
+    return summary.generator
+      ? { value: summary.generator.overloaded ? 1 : 0 }
+      : noData('no generator health in the summary');
   }
   let subject: ScenarioSummary | undefined = t.scenario === undefined ? summary.total : summary.scenarios?.[t.scenario];
   if (!subject) return noData(t.scenario === undefined ? 'no results' : `no results for scenario ${t.scenario}`);
@@ -127,7 +136,11 @@ export function compare(value: number, op: Comparator, limit: number): boolean {
 
 function evaluateOne(t: ThresholdPlan, summary: SummaryLike): ThresholdResult {
   const m = measure(t, summary);
-  const r: ThresholdResult = { expression: t.expression, value: m.value, ok: m.value !== null && compare(m.value, t.op, t.value) };
+  const r: ThresholdResult = {
+    expression: t.expression,
+    value: m.value,
+    ok: m.value !== null && compare(m.value, t.op, t.value),
+  };
   if (t.scenario !== undefined) r.scenario = t.scenario;
   if (m.note !== undefined) r.note = m.note;
   return r;
@@ -145,7 +158,11 @@ export type LiveFailure = ThresholdResult & { threshold: ThresholdPlan };
  * `delayAbortEvalMs` has passed. The delay is measured by `elapsedMs` (time since the run started;
  * default: `partial.durationS`). A threshold with no data yet never aborts the run.
  */
-export function evaluateLive(thresholds: readonly ThresholdPlan[], partial: SummaryLike, elapsedMs?: number): LiveFailure[] {
+export function evaluateLive(
+  thresholds: readonly ThresholdPlan[],
+  partial: SummaryLike,
+  elapsedMs?: number,
+): LiveFailure[] {
   const elapsed = elapsedMs ?? (partial.durationS ?? 0) * 1000;
   const out: LiveFailure[] = [];
   for (const t of thresholds) {
@@ -178,7 +195,9 @@ export function nothingServed(summary: Pick<Summary, 'scenarios'>): string[] {
     }
     if (cancelled > 0) parts.push(`${cancelled} never completed and were cancelled at the stop`);
     if (unsent > 0) parts.push(`${unsent} were never sent`);
-    out.push(`no_request_succeeded: scenario ${name}: not one of its ${attempted} requests succeeded (${parts.join('; ')}). The run is invalid: there is no served request to measure.`);
+    out.push(
+      `no_request_succeeded: scenario ${name}: not one of its ${attempted} requests succeeded (${parts.join('; ')}). The run is invalid: there is no served request to measure.`,
+    );
   }
   return out;
 }
@@ -202,14 +221,22 @@ export interface OutcomeExtras {
  * the results cannot be trusted — generator overloaded, a worker thread died mid-run, or a scenario
  * served not one request (see nothingServed) — (4) > passed (0).
  */
-export function decideOutcome(summary: Pick<Summary, 'status' | 'thresholds' | 'scenarios'> & Partial<Pick<Summary, 'generator'>>, extras: OutcomeExtras = {}): VerdictOutcome {
+export function decideOutcome(
+  summary: Pick<Summary, 'status' | 'thresholds' | 'scenarios'> & Partial<Pick<Summary, 'generator'>>,
+  extras: OutcomeExtras = {},
+): VerdictOutcome {
   const failed = summary.thresholds.filter((r) => !r.ok);
-  const reasons = failed.map((r) => `${r.expression}: ${r.value === null ? (r.note ?? 'no data') : `measured ${r.value}`}`);
-  if (summary.status === 'interrupted') return { verdict: 'interrupted', exitCode: ExitCode.Interrupted, reasons: ['interrupted', ...reasons] };
+  const reasons = failed.map(
+    (r) => `${r.expression}: ${r.value === null ? (r.note ?? 'no data') : `measured ${r.value}`}`,
+  );
+  if (summary.status === 'interrupted')
+    return { verdict: 'interrupted', exitCode: ExitCode.Interrupted, reasons: ['interrupted', ...reasons] };
   if (extras.profileFailed) reasons.unshift("the profile's answer failed");
   if (reasons.length > 0) return { verdict: 'failed', exitCode: ExitCode.ThresholdsFailed, reasons };
   const invalid = [
-    ...(summary.generator?.overloaded ? ['the load generator was overloaded; latency figures include its own delay'] : []),
+    ...(summary.generator?.overloaded
+      ? ['the load generator was overloaded; latency figures include its own delay']
+      : []),
     ...(summary.generator?.worker_failures ?? []),
     ...nothingServed(summary),
   ];

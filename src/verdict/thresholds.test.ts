@@ -8,7 +8,14 @@ import { decideOutcome, evaluateLive, evaluateThresholds, parseThresholdExpressi
 
 const facts = (entries: Array<[string, ScenarioFacts]>): ThresholdContext => ({ scenarios: new Map(entries) });
 const CTX = facts([
-  ['steady', { protocol: 'kserve-v2', groups: ['digits-v1', 'digits-v2', 'llama-3.1-8b'], quality: { task: 'classification', golden: true, reference: true } }],
+  [
+    'steady',
+    {
+      protocol: 'kserve-v2',
+      groups: ['digits-v1', 'digits-v2', 'llama-3.1-8b'],
+      quality: { task: 'classification', golden: true, reference: true },
+    },
+  ],
   ['users', { protocol: 'http' }],
   ['chat', { protocol: 'openai' }],
   ['reg', { protocol: 'tfserving', quality: { task: 'regression', golden: false, reference: false } }],
@@ -34,14 +41,20 @@ test('threshold parsing: valid expressions', () => {
     ['chat.tpot.p99 < 50ms', { scenario: 'chat', metric: 'tpot', stat: 'p99', value: 50 }],
     ['goodput >= 20/s', { metric: 'goodput', value: 20 }],
     ['steady/digits-v2.accuracy >= 0.9', { scenario: 'steady', group: 'digits-v2', metric: 'accuracy', value: 0.9 }],
-    ['steady/llama-3.1-8b.p99 < 2s', { scenario: 'steady', group: 'llama-3.1-8b', metric: 'latency', stat: 'p99', value: 2000 }],
+    [
+      'steady/llama-3.1-8b.p99 < 2s',
+      { scenario: 'steady', group: 'llama-3.1-8b', metric: 'latency', stat: 'p99', value: 2000 },
+    ],
     ['generator_overloaded == false', { metric: 'generator_overloaded', op: '==', value: 0 }],
     ['generator_overloaded != true', { metric: 'generator_overloaded', op: '!=', value: 1 }],
     ['requests >= 1000', { metric: 'requests', op: '>=', value: 1000 }],
     ['errors.timeout == 0', { metric: 'errors', stat: 'timeout', op: '==', value: 0 }],
     ['users.errors < 10', { scenario: 'users', metric: 'errors', value: 10 }],
     ['reg.rmse < 0.5', { scenario: 'reg', metric: 'rmse', value: 0.5 }],
-    ['  steady.mean > 1ms  ', { scenario: 'steady', metric: 'latency', stat: 'mean', op: '>', value: 1, expression: 'steady.mean > 1ms' }],
+    [
+      '  steady.mean > 1ms  ',
+      { scenario: 'steady', metric: 'latency', stat: 'mean', op: '>', value: 1, expression: 'steady.mean > 1ms' },
+    ],
   ];
   for (const [expr, want] of table) {
     const r = parseThresholdExpression(expr, CTX);
@@ -102,7 +115,17 @@ test('threshold parsing: mistakes, with hints', () => {
 });
 
 function stats(p99: number, count = 100): DurationStats {
-  return { count, min: p99 / 10, mean: p99 / 3, p50: p99 / 4, p90: p99 / 2, p95: p99 * 0.8, p99, p999: p99 * 1.5, max: p99 * 2 };
+  return {
+    count,
+    min: p99 / 10,
+    mean: p99 / 3,
+    p50: p99 / 4,
+    p90: p99 / 2,
+    p95: p99 * 0.8,
+    p99,
+    p999: p99 * 1.5,
+    max: p99 * 2,
+  };
 }
 
 function scenario(over: Partial<ScenarioSummary> = {}): ScenarioSummary {
@@ -134,7 +157,11 @@ function scenario(over: Partial<ScenarioSummary> = {}): ScenarioSummary {
 function summary(): Summary {
   const steady = scenario({
     accuracy: 0.97,
-    quality: { task: 'classification', accuracy: 0.97, accuracy_drop: { reference: 'light', value: 0.004, ci95: [0, 0.01] } },
+    quality: {
+      task: 'classification',
+      accuracy: 0.97,
+      accuracy_drop: { reference: 'light', value: 0.004, ci95: [0, 0.01] },
+    },
     agreement: 0.995,
     groups: { 'digits-v2': scenario({ accuracy: 0.88, latency_ms: stats(300) }) },
   });
@@ -158,7 +185,15 @@ function summary(): Summary {
     exitCode: 0,
     thresholds: [],
     warnings: [],
-    generator: { overloaded: false, workers: 1, http_client: 'builtin', dispatch_lag_ms: { p50: 0, p99: 1, max: 2 }, event_loop_delay_ms: { p50: 0, p99: 1, max: 2 }, cpu_percent: { mean: 10, max: 20 }, reasons: [] },
+    generator: {
+      overloaded: false,
+      workers: 1,
+      http_client: 'builtin',
+      dispatch_lag_ms: { p50: 0, p99: 1, max: 2 },
+      event_loop_delay_ms: { p50: 0, p99: 1, max: 2 },
+      cpu_percent: { mean: 10, max: 20 },
+      reasons: [],
+    },
     total: scenario({ latency_ms: stats(240), throughput: 350 }),
     scenarios: { steady, chat, empty },
   };
@@ -203,7 +238,10 @@ test('evaluation against a hand-made Summary', () => {
     ['chat.accuracy >= 0.9', null, false, /not recorded/],
     ['steady.itl.p99 < 1s', null, false, /no itl recorded/],
   ];
-  const results = evaluateThresholds(table.map(([e]) => free(e)), s);
+  const results = evaluateThresholds(
+    table.map(([e]) => free(e)),
+    s,
+  );
   table.forEach(([expr, value, ok, note], i) => {
     const r = results[i];
     assert.equal(r.expression, expr);
@@ -219,9 +257,17 @@ test('evaluation against a hand-made Summary', () => {
 
 test('one outcome decider: precedence interrupted > failed (thresholds or profile answer) > invalid > passed', () => {
   const pass: ThresholdResult[] = [{ expression: 'p99 < 1s', value: 1, ok: true }];
-  const fail: ThresholdResult[] = [{ expression: 'p99 < 1s', value: 2000, ok: false }, { expression: 'x', value: null, ok: false, note: 'no requests' }];
+  const fail: ThresholdResult[] = [
+    { expression: 'p99 < 1s', value: 2000, ok: false },
+    { expression: 'x', value: null, ok: false, note: 'no requests' },
+  ];
   const base = summary();
-  const of = (thresholds: ThresholdResult[], more: Partial<Summary> = {}) => ({ ...base, status: 'completed' as const, thresholds, ...more });
+  const of = (thresholds: ThresholdResult[], more: Partial<Summary> = {}) => ({
+    ...base,
+    status: 'completed' as const,
+    thresholds,
+    ...more,
+  });
   const overloaded = { generator: { ...base.generator, overloaded: true } };
   const deadWorker = { generator: { ...base.generator, worker_failures: ['worker 2 of 2 died mid-run'] } };
   assert.deepEqual(decideOutcome(of(pass)), { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] });
@@ -250,10 +296,16 @@ test('live evaluation: only failing abortOnFail thresholds past their delay, nev
     free('steady.accuracy >= 0.9', { abortOnFail: true }), // passes
   ];
   const early = evaluateLive(thresholds, s, 5_000);
-  assert.deepEqual(early.map((f) => f.expression), ['steady.error_rate < 0.1%']);
+  assert.deepEqual(
+    early.map((f) => f.expression),
+    ['steady.error_rate < 0.1%'],
+  );
   assert.equal(early[0].threshold, thresholds[1]);
   const later = evaluateLive(thresholds, s, 10_000);
-  assert.deepEqual(later.map((f) => f.expression), ['steady.p99 < 100ms', 'steady.error_rate < 0.1%']);
+  assert.deepEqual(
+    later.map((f) => f.expression),
+    ['steady.p99 < 100ms', 'steady.error_rate < 0.1%'],
+  );
   assert.equal(later[0].value, 200);
   // Without elapsedMs the summary's durationS (30 s) is the clock.
   assert.equal(evaluateLive(thresholds, s).length, 2);

@@ -27,13 +27,20 @@ export interface CliOptions {
 
 export function preflight(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: opts.cwd ?? root, env: { ...process.env, NO_COLOR: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: opts.cwd ?? root,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const kill = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    const signal = opts.signalAfterMs === undefined ? null : setTimeout(() => child.kill(opts.signal ?? 'SIGINT'), opts.signalAfterMs);
+    const signal =
+      opts.signalAfterMs === undefined
+        ? null
+        : setTimeout(() => child.kill(opts.signal ?? 'SIGINT'), opts.signalAfterMs);
     child.on('close', (code) => {
       clearTimeout(kill);
       if (signal) clearTimeout(signal);

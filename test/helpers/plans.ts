@@ -22,7 +22,11 @@ export function scenario(name: string, s: Partial<ScenarioPlan>): ScenarioPlan {
  * A plan for engine tests. The generator-overload limit is relaxed (1 s) unless a test sets it:
  * these machines are shared and noisy, and overload has its own test.
  */
-export function plan(url: string, scenarios: ScenarioPlan[], extra: { thresholds?: ThresholdPlan[]; workers?: number; timeoutMs?: number; maxDispatchLagMs?: number } = {}): Plan {
+export function plan(
+  url: string,
+  scenarios: ScenarioPlan[],
+  extra: { thresholds?: ThresholdPlan[]; workers?: number; timeoutMs?: number; maxDispatchLagMs?: number } = {},
+): Plan {
   return {
     source: '<test>',
     target: {
@@ -30,14 +34,19 @@ export function plan(url: string, scenarios: ScenarioPlan[], extra: { thresholds
       headers: {},
       timeoutMs: extra.timeoutMs ?? 5000,
       connectTimeoutMs: 2000,
-    client: 'auto',
+      client: 'auto',
       tls: { insecure: false },
       readyPath: null,
       readyTimeoutMs: 5000,
     },
     scenarios,
     thresholds: extra.thresholds ?? [],
-    options: { workers: extra.workers ?? 1, seed: 1, intervalMs: 1000, maxDispatchLagMs: extra.maxDispatchLagMs ?? 1000 },
+    options: {
+      workers: extra.workers ?? 1,
+      seed: 1,
+      intervalMs: 1000,
+      maxDispatchLagMs: extra.maxDispatchLagMs ?? 1000,
+    },
     secrets: [],
   };
 }

@@ -17,7 +17,9 @@ function listen(server: net.Server): Promise<number> {
 }
 
 /** An HTTP server whose handler decides per request. */
-export async function httpServer(handler: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void): Promise<TestServer> {
+export async function httpServer(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void,
+): Promise<TestServer> {
   const state = { hits: 0 };
   const server = http.createServer((req, res) => {
     const n = state.hits++;

@@ -55,7 +55,10 @@ export class ClosedModelExecutor extends ExecutorBase {
   run(startNs: number): Promise<void> {
     this.startNs = startNs;
     if (this.opts.durationS > 0 && Number.isFinite(this.opts.durationS)) {
-      this.endTimer = setTimeout(() => this.finishIssuing(), Math.max(0, (startNs + this.opts.durationS * 1e9 - nowNs()) / 1e6));
+      this.endTimer = setTimeout(
+        () => this.finishIssuing(),
+        Math.max(0, (startNs + this.opts.durationS * 1e9 - nowNs()) / 1e6),
+      );
     }
     this.adjust();
     if (this.opts.ramping) this.rampTimer = setInterval(() => this.adjust(), 100);

@@ -8,5 +8,12 @@ import { defaultMaxInFlight, shardMaxInFlight } from './limits.js';
 export function constantArrivalRate(rt: ScenarioRuntime, shard: Shard, seed: number): Executor {
   const p = rt.plan;
   const profile = RateProfile.constant(p.rate!, (p.durationMs ?? 0) / 1000);
-  return new OpenModelExecutor(rt, profile, createArrivals(p.arrival, seed, p.burstiness ?? 1), shard, shardMaxInFlight(p.maxInFlight ?? defaultMaxInFlight(p.rate!), shard), p.maxRequests);
+  return new OpenModelExecutor(
+    rt,
+    profile,
+    createArrivals(p.arrival, seed, p.burstiness ?? 1),
+    shard,
+    shardMaxInFlight(p.maxInFlight ?? defaultMaxInFlight(p.rate!), shard),
+    p.maxRequests,
+  );
 }

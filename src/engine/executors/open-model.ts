@@ -119,7 +119,8 @@ export class OpenModelExecutor extends ExecutorBase {
   protected halt(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (this.nextNs !== Infinity && this.nextNs <= Math.min(nowNs(), this.endNs)) this.countUnsentUntil(Math.min(nowNs(), this.endNs));
+    if (this.nextNs !== Infinity && this.nextNs <= Math.min(nowNs(), this.endNs))
+      this.countUnsentUntil(Math.min(nowNs(), this.endNs));
   }
 
   private countUnsentUntil(t: number): void {

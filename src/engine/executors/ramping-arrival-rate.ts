@@ -10,5 +10,12 @@ export function rampingArrivalRate(rt: ScenarioRuntime, shard: Shard, seed: numb
   const stages = (p.stages ?? []).map((s) => ({ durationS: s.durationMs / 1000, target: s.target }));
   const profile = new RateProfile(p.startRate ?? 0, stages);
   const peak = Math.max(p.startRate ?? 0, ...stages.map((s) => s.target));
-  return new OpenModelExecutor(rt, profile, createArrivals(p.arrival, seed, p.burstiness ?? 1), shard, shardMaxInFlight(p.maxInFlight ?? defaultMaxInFlight(peak), shard), p.maxRequests);
+  return new OpenModelExecutor(
+    rt,
+    profile,
+    createArrivals(p.arrival, seed, p.burstiness ?? 1),
+    shard,
+    shardMaxInFlight(p.maxInFlight ?? defaultMaxInFlight(peak), shard),
+    p.maxRequests,
+  );
 }

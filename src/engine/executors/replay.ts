@@ -18,7 +18,11 @@ import { generatorLag } from './open-model.js';
 import { defaultMaxInFlight, shardMaxInFlight } from './limits.js';
 
 /** This shard's part of a trace: intended times (s) and sequence numbers, in time order. */
-export function shardOfTrace(trace: Trace, shard: Shard, limits: { durationS?: number; maxRequests?: number } = {}): { timesS: Float64Array; seqs: Float64Array } {
+export function shardOfTrace(
+  trace: Trace,
+  shard: Shard,
+  limits: { durationS?: number; maxRequests?: number } = {},
+): { timesS: Float64Array; seqs: Float64Array } {
   const times: number[] = [];
   const seqs: number[] = [];
   const n = Math.min(trace.timesS.length, limits.maxRequests ?? Infinity);
@@ -133,6 +137,14 @@ export function replay(rt: ScenarioRuntime, shard: Shard): Executor {
   const p = rt.plan;
   if (!p.trace) throw new Error('replay executor without a trace');
   const trace = loadTrace(p.trace);
-  const mine = shardOfTrace(trace, shard, { durationS: p.durationMs !== undefined ? p.durationMs / 1000 : undefined, maxRequests: p.maxRequests });
-  return new ReplayExecutor(rt, mine.timesS, mine.seqs, shardMaxInFlight(p.maxInFlight ?? defaultMaxInFlight(peakRate(trace.timesS)), shard));
+  const mine = shardOfTrace(trace, shard, {
+    durationS: p.durationMs !== undefined ? p.durationMs / 1000 : undefined,
+    maxRequests: p.maxRequests,
+  });
+  return new ReplayExecutor(
+    rt,
+    mine.timesS,
+    mine.seqs,
+    shardMaxInFlight(p.maxInFlight ?? defaultMaxInFlight(peakRate(trace.timesS)), shard),
+  );
 }

@@ -23,7 +23,11 @@ interface Outcome {
 }
 
 /** Sends one request; resolves with what the handler saw. `onSent` gets the abort function. */
-function send(pool: H1Pool, opts: Partial<H1RequestOptions> = {}, onSent?: (abort: (err?: Error) => void) => void): Promise<Outcome> {
+function send(
+  pool: H1Pool,
+  opts: Partial<H1RequestOptions> = {},
+  onSent?: (abort: (err?: Error) => void) => void,
+): Promise<Outcome> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const o: Outcome = { status: 0, body: '', error: null, sent: false, ms: 0 };
@@ -51,7 +55,10 @@ function send(pool: H1Pool, opts: Partial<H1RequestOptions> = {}, onSent?: (abor
         resolve(o);
       },
     };
-    pool.dispatch({ method: 'GET', path: '/', headers: [], body: null, headersTimeout: 5000, bodyTimeout: 5000, ...opts }, h);
+    pool.dispatch(
+      { method: 'GET', path: '/', headers: [], body: null, headersTimeout: 5000, bodyTimeout: 5000, ...opts },
+      h,
+    );
   });
 }
 
@@ -94,10 +101,13 @@ async function tcpTarget(onData: (sock: net.Socket, data: Buffer, n: number) => 
     sock.on('data', (d) => onData(sock, d, n++));
   });
   const url = await listen(server);
-  closers.push(() => new Promise((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  }));
+  closers.push(
+    () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
   return { url, state };
 }
 
@@ -111,12 +121,19 @@ describe('built-in HTTP/1.1 client', () => {
   it('sends method, path, headers, host and body exactly; reuses one keep-alive connection', async () => {
     const seen: string[] = [];
     const t = await httpTarget((req, res, body) => {
-      seen.push(`${req.method} ${req.url} host=${req.headers.host} x=${req.headers['x-model']} len=${req.headers['content-length']} body=${body}`);
+      seen.push(
+        `${req.method} ${req.url} host=${req.headers.host} x=${req.headers['x-model']} len=${req.headers['content-length']} body=${body}`,
+      );
       res.end(`echo:${body}`);
     });
     const pool = newPool(t.url, 1);
     for (let i = 0; i < 50; i++) {
-      const r = await send(pool, { method: 'POST', path: `/v2/models/m/infer?i=${i}`, headers: ['x-model', 'digits'], body: Buffer.from(`{"i":${i}}`) });
+      const r = await send(pool, {
+        method: 'POST',
+        path: `/v2/models/m/infer?i=${i}`,
+        headers: ['x-model', 'digits'],
+        body: Buffer.from(`{"i":${i}}`),
+      });
       assert.equal(r.error, null);
       assert.equal(r.status, 200);
       assert.equal(r.body, `echo:{"i":${i}}`);
@@ -168,7 +185,10 @@ describe('built-in HTTP/1.1 client', () => {
     await new Promise<void>((r) => server.close(() => r()));
     const pool = newPool(url, 2);
     const rs = await Promise.all(Array.from({ length: 5 }, () => send(pool)));
-    assert.deepEqual(rs.map((r) => r.error?.code), Array(5).fill('ECONNREFUSED'));
+    assert.deepEqual(
+      rs.map((r) => r.error?.code),
+      Array(5).fill('ECONNREFUSED'),
+    );
     assert.ok(rs.every((r) => !r.sent));
   });
 
@@ -272,20 +292,25 @@ describe('built-in HTTP/1.1 client', () => {
   it('a reused connection closed before any response byte: the request goes once more, on a new connection', async () => {
     // Each connection answers its first request, then closes on the next without answering: the
     // idle-close race a server with a short, unannounced keep-alive timeout produces.
-    const t = await tcpTarget((sock, _d, n) => (n === 0 ? sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') : sock.end()));
+    const t = await tcpTarget((sock, _d, n) =>
+      n === 0 ? sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') : sock.end(),
+    );
     const pool = newPool(t.url, 1);
     let retries = 0;
     assert.equal((await send(pool)).body, 'ok');
     const r = await new Promise<Outcome>((resolve) => {
       const o: Outcome = { status: 0, body: '', error: null, sent: false, ms: 0 };
-      pool.dispatch({ method: 'POST', path: '/infer', headers: [], body: Buffer.from('{}') }, {
-        onConnect: () => void (o.sent = true),
-        onHeaders: (s) => ((o.status = s), true),
-        onBody: (b, s, e) => void (o.body += b.toString('latin1', s, e)),
-        onComplete: () => resolve(o),
-        onError: (e) => ((o.error = e), resolve(o)),
-        onRetry: () => void retries++,
-      });
+      pool.dispatch(
+        { method: 'POST', path: '/infer', headers: [], body: Buffer.from('{}') },
+        {
+          onConnect: () => void (o.sent = true),
+          onHeaders: (s) => ((o.status = s), true),
+          onBody: (b, s, e) => void (o.body += b.toString('latin1', s, e)),
+          onComplete: () => resolve(o),
+          onError: (e) => ((o.error = e), resolve(o)),
+          onRetry: () => void retries++,
+        },
+      );
     });
     assert.equal(r.error, null);
     assert.equal(r.body, 'ok');
@@ -308,15 +333,25 @@ describe('built-in HTTP/1.1 client', () => {
     const again = await send(pool); // reused → closed → retried once on a new connection → closed again
     assert.equal(again.error?.code, 'UND_ERR_SOCKET');
     assert.equal(t.state.connections, 2, 'one retry, not more');
-    const partial = await tcpTarget((sock, _d, n) => (n === 0 ? sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok') : sock.end('HTTP/1.1 200 OK\r\nContent-Le')));
+    const partial = await tcpTarget((sock, _d, n) =>
+      n === 0
+        ? sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')
+        : sock.end('HTTP/1.1 200 OK\r\nContent-Le'),
+    );
     const p2 = newPool(partial.url, 1);
     assert.equal((await send(p2)).body, 'ok');
-    assert.match((await send(p2)).error?.code ?? '', /UND_ERR_SOCKET/, 'response bytes had arrived: an answer, not a stale connection');
+    assert.match(
+      (await send(p2)).error?.code ?? '',
+      /UND_ERR_SOCKET/,
+      'response bytes had arrived: an answer, not a stale connection',
+    );
     assert.equal(partial.state.connections, 1);
   });
 
   it('abort in flight: UND_ERR_ABORTED, and the pool goes on', async () => {
-    const t = await httpTarget((req, res) => (req.url === '/slow' ? setTimeout(() => res.end('late'), 2000) : res.end('ok')));
+    const t = await httpTarget((req, res) =>
+      req.url === '/slow' ? setTimeout(() => res.end('late'), 2000) : res.end('ok'),
+    );
     const pool = newPool(t.url, 1);
     const r = await send(pool, { path: '/slow' }, (abort) => setTimeout(() => abort(), 50));
     assert.equal(r.error?.code, 'UND_ERR_ABORTED');
@@ -330,13 +365,16 @@ describe('built-in HTTP/1.1 client', () => {
     const calls: string[] = [];
     await new Promise<void>((resolve) => {
       let abortFn: (err?: Error) => void = () => {};
-      pool.dispatch({ method: 'GET', path: '/', headers: [], body: null }, {
-        onConnect: (abort) => void (abortFn = abort),
-        onHeaders: () => (calls.push('headers'), abortFn(), true),
-        onBody: () => void calls.push('body'),
-        onComplete: () => (calls.push('complete'), resolve()),
-        onError: (e) => (calls.push(`error ${(e as { code?: string }).code}`), resolve()),
-      });
+      pool.dispatch(
+        { method: 'GET', path: '/', headers: [], body: null },
+        {
+          onConnect: (abort) => void (abortFn = abort),
+          onHeaders: () => (calls.push('headers'), abortFn(), true),
+          onBody: () => void calls.push('body'),
+          onComplete: () => (calls.push('complete'), resolve()),
+          onError: (e) => (calls.push(`error ${(e as { code?: string }).code}`), resolve()),
+        },
+      );
     });
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(calls, ['headers', 'error UND_ERR_ABORTED']);
@@ -383,7 +421,10 @@ describe('built-in HTTP/1.1 client', () => {
     const queued = Array.from({ length: 5 }, () => send(pool));
     await new Promise((r) => setTimeout(r, 50));
     pool.cancelQueued();
-    assert.deepEqual((await Promise.all(queued)).map((r) => [r.error?.code, r.sent]), Array(5).fill(['UND_ERR_ABORTED', false]));
+    assert.deepEqual(
+      (await Promise.all(queued)).map((r) => [r.error?.code, r.sent]),
+      Array(5).fill(['UND_ERR_ABORTED', false]),
+    );
     assert.equal((await first).body, 'ok');
     assert.equal(t.state.requests, 1);
     assert.equal(t.state.connections, 1);
@@ -420,7 +461,10 @@ describe('built-in HTTP/1.1 client', () => {
     const rs = Array.from({ length: 3 }, () => send(pool));
     await new Promise((r) => setTimeout(r, 50));
     await pool.destroy();
-    assert.deepEqual((await Promise.all(rs)).map((r) => r.error?.code), Array(3).fill('UND_ERR_DESTROYED'));
+    assert.deepEqual(
+      (await Promise.all(rs)).map((r) => r.error?.code),
+      Array(3).fill('UND_ERR_DESTROYED'),
+    );
     assert.equal((await send(pool)).error?.code, 'UND_ERR_DESTROYED');
   });
 
@@ -451,7 +495,27 @@ describe('built-in HTTP/1.1 client', () => {
     closers.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
-    const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1'], { stdio: 'ignore' });
+    const gen = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
     if (gen.status !== 0) return t.skip('openssl is not available to make a certificate');
     const state = { connections: 0 };
     const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => {
@@ -467,7 +531,11 @@ describe('built-in HTTP/1.1 client', () => {
     const rejected = await send(strict);
     assert.match(rejected.error?.code ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY|CERT/, `got ${rejected.error?.code}`);
 
-    const trusted = new H1Pool(url, { connections: 1, connectTimeoutMs: 2000, tls: { rejectUnauthorized: true, ca: fs.readFileSync(cert, 'utf8') } });
+    const trusted = new H1Pool(url, {
+      connections: 1,
+      connectTimeoutMs: 2000,
+      tls: { rejectUnauthorized: true, ca: fs.readFileSync(cert, 'utf8') },
+    });
     closers.push(() => trusted.destroy());
     const before = state.connections;
     for (let i = 0; i < 20; i++) {
@@ -482,17 +550,32 @@ describe('built-in HTTP/1.1 client', () => {
   });
 
   it('refuses origins other than http: and https:', () => {
-    assert.throws(() => new H1Pool('ftp://127.0.0.1:1', { connections: 1, connectTimeoutMs: 1000 }), /http: and https: origins/);
+    assert.throws(
+      () => new H1Pool('ftp://127.0.0.1:1', { connections: 1, connectTimeoutMs: 1000 }),
+      /http: and https: origins/,
+    );
   });
 });
 
 describe('buildRequestBytes', () => {
   it('builds the request line, headers, host, content-length and body', () => {
-    const b = buildRequestBytes('POST', '/x?y=1', '127.0.0.1:8080', ['authorization', 'Bearer t', 'content-length', '999'], Buffer.from('{}'));
-    assert.equal(b.toString(), 'POST /x?y=1 HTTP/1.1\r\nauthorization: Bearer t\r\nhost: 127.0.0.1:8080\r\ncontent-length: 2\r\n\r\n{}');
+    const b = buildRequestBytes(
+      'POST',
+      '/x?y=1',
+      '127.0.0.1:8080',
+      ['authorization', 'Bearer t', 'content-length', '999'],
+      Buffer.from('{}'),
+    );
+    assert.equal(
+      b.toString(),
+      'POST /x?y=1 HTTP/1.1\r\nauthorization: Bearer t\r\nhost: 127.0.0.1:8080\r\ncontent-length: 2\r\n\r\n{}',
+    );
   });
   it('keeps a given host; POST without a body says content-length: 0; GET says nothing', () => {
-    assert.equal(buildRequestBytes('POST', '/', 'h:1', ['host', 'model.local'], null).toString(), 'POST / HTTP/1.1\r\nhost: model.local\r\ncontent-length: 0\r\n\r\n');
+    assert.equal(
+      buildRequestBytes('POST', '/', 'h:1', ['host', 'model.local'], null).toString(),
+      'POST / HTTP/1.1\r\nhost: model.local\r\ncontent-length: 0\r\n\r\n',
+    );
     assert.equal(buildRequestBytes('GET', '/', 'h:1', [], null).toString(), 'GET / HTTP/1.1\r\nhost: h:1\r\n\r\n');
   });
   it('rejects what would change the request: CR/LF in values, spaces in the path, bad names', () => {

@@ -146,7 +146,8 @@ export class H1Pool {
     timeoutHintMs = 30_000,
   ) {
     const url = new URL(origin);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`the built-in HTTP/1.1 client serves http: and https: origins, not ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new Error(`the built-in HTTP/1.1 client serves http: and https: origins, not ${url.protocol}`);
     this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const https = url.protocol === 'https:';
     this.port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
@@ -482,7 +483,13 @@ class H1Connection implements ResponseSink {
     const req = this.current;
     // A reused connection closed or reset before any byte of the response: the server closed it
     // while idle as the request went out (Go's net/http, which k6 uses, retries these too).
-    const retry = h !== null && req !== null && this.served > 0 && this.parser.idle && STALE_CODES.has((err as { code?: string }).code ?? '') && this.pool.mayRetry(h);
+    const retry =
+      h !== null &&
+      req !== null &&
+      this.served > 0 &&
+      this.parser.idle &&
+      STALE_CODES.has((err as { code?: string }).code ?? '') &&
+      this.pool.mayRetry(h);
     this.handler = null;
     this.current = null;
     this.socket.destroy();
@@ -502,7 +509,11 @@ class H1Connection implements ResponseSink {
     if (this.deadline === 0 || tick < this.deadline) return;
     if (this.state === ConnState.Connecting) this.fail(new H1Error('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
     else if (this.state === ConnState.Busy) {
-      this.fail(this.parser.status === 0 ? new H1Error('UND_ERR_HEADERS_TIMEOUT', 'headers timeout') : new H1Error('UND_ERR_BODY_TIMEOUT', 'body timeout'));
+      this.fail(
+        this.parser.status === 0
+          ? new H1Error('UND_ERR_HEADERS_TIMEOUT', 'headers timeout')
+          : new H1Error('UND_ERR_BODY_TIMEOUT', 'body timeout'),
+      );
     }
   }
 

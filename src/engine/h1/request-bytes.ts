@@ -20,9 +20,18 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * `headers` is a flat [name, value, name, value, …] list. A `host` header is added unless given.
  * Content-Length is always the body's length (and 0 for POST/PUT/PATCH without one).
  */
-export function buildRequestBytes(method: string, path: string, host: string, headers: readonly string[], body: Buffer | string | null | undefined): Buffer {
+export function buildRequestBytes(
+  method: string,
+  path: string,
+  host: string,
+  headers: readonly string[],
+  body: Buffer | string | null | undefined,
+): Buffer {
   if (!TOKEN.test(method)) throw new InvalidRequestError(`invalid HTTP method ${JSON.stringify(method)}`);
-  if (!PATH.test(path)) throw new InvalidRequestError(`invalid request path ${JSON.stringify(path)} (spaces and control characters must be percent-encoded)`);
+  if (!PATH.test(path))
+    throw new InvalidRequestError(
+      `invalid request path ${JSON.stringify(path)} (spaces and control characters must be percent-encoded)`,
+    );
   const bodyBuf = body === null || body === undefined ? null : typeof body === 'string' ? Buffer.from(body) : body;
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let hasHost = false;
@@ -30,7 +39,10 @@ export function buildRequestBytes(method: string, path: string, host: string, he
     const name = headers[i];
     const value = headers[i + 1];
     if (!TOKEN.test(name)) throw new InvalidRequestError(`invalid header name ${JSON.stringify(name)}`);
-    if (!HEADER_VALUE.test(value)) throw new InvalidRequestError(`invalid value for header ${name} (control characters such as CR/LF are not allowed)`);
+    if (!HEADER_VALUE.test(value))
+      throw new InvalidRequestError(
+        `invalid value for header ${name} (control characters such as CR/LF are not allowed)`,
+      );
     const lower = name.toLowerCase();
     if (FRAMING.has(lower)) continue;
     if (lower === 'host') hasHost = true;

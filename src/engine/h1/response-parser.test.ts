@@ -40,7 +40,14 @@ function parse(wire: string, splits: number[] = [], isHead = false, closeAtEnd =
     }
   }
   if (closeAtEnd && !p.done) p.finishAtClose();
-  return { status: out.status, heads: out.heads, body: Buffer.concat(out.body).toString('latin1'), done: p.done, keepAlive: p.keepAlive, rest };
+  return {
+    status: out.status,
+    heads: out.heads,
+    body: Buffer.concat(out.body).toString('latin1'),
+    done: p.done,
+    keepAlive: p.keepAlive,
+    rest,
+  };
 }
 
 function parseError(wire: string, isHead = false): ResponseParseError {
@@ -53,10 +60,36 @@ function parseError(wire: string, isHead = false): ResponseParseError {
   assert.fail(`no error for ${JSON.stringify(wire)}`);
 }
 
-const CASES: { name: string; wire: string; status: number; body: string; keepAlive: boolean; isHead?: boolean; closeAtEnd?: boolean }[] = [
-  { name: 'content-length', wire: 'HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\nhello', status: 200, body: 'hello', keepAlive: true },
-  { name: 'content-length 0', wire: 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n', status: 200, body: '', keepAlive: true },
-  { name: 'no reason phrase', wire: 'HTTP/1.1 503\r\nContent-Length: 2\r\n\r\nno', status: 503, body: 'no', keepAlive: true },
+const CASES: {
+  name: string;
+  wire: string;
+  status: number;
+  body: string;
+  keepAlive: boolean;
+  isHead?: boolean;
+  closeAtEnd?: boolean;
+}[] = [
+  {
+    name: 'content-length',
+    wire: 'HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 5\r\n\r\nhello',
+    status: 200,
+    body: 'hello',
+    keepAlive: true,
+  },
+  {
+    name: 'content-length 0',
+    wire: 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n',
+    status: 200,
+    body: '',
+    keepAlive: true,
+  },
+  {
+    name: 'no reason phrase',
+    wire: 'HTTP/1.1 503\r\nContent-Length: 2\r\n\r\nno',
+    status: 503,
+    body: 'no',
+    keepAlive: true,
+  },
   {
     name: 'chunked with extension and trailers',
     wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\nA\r\n, world!!!\r\n0\r\nX-Trailer: yes\r\n\r\n',
@@ -64,21 +97,108 @@ const CASES: { name: string; wire: string; status: number; body: string; keepAli
     body: 'hello, world!!!',
     keepAlive: true,
   },
-  { name: 'chunked, upper-case hex, no trailers', wire: 'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked\r\n\r\n1F\r\n' + 'a'.repeat(31) + '\r\n0\r\n\r\n', status: 200, body: 'a'.repeat(31), keepAlive: true },
-  { name: '100 Continue then 200', wire: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', status: 200, body: 'ok', keepAlive: true },
-  { name: '103 Early Hints with headers then 404', wire: 'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nx', status: 404, body: 'x', keepAlive: true },
-  { name: 'Connection: close', wire: 'HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 2\r\n\r\nok', status: 200, body: 'ok', keepAlive: false },
-  { name: 'Connection: keep-alive, Upgrade (not close)', wire: 'HTTP/1.1 200 OK\r\nConnection: keep-alive, upgrade\r\nContent-Length: 2\r\n\r\nok', status: 200, body: 'ok', keepAlive: true },
-  { name: 'HTTP/1.0 closes by default', wire: 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok', status: 200, body: 'ok', keepAlive: false },
-  { name: 'HTTP/1.0 with keep-alive', wire: 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok', status: 200, body: 'ok', keepAlive: true },
-  { name: '204 has no body', wire: 'HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n', status: 204, body: '', keepAlive: true },
+  {
+    name: 'chunked, upper-case hex, no trailers',
+    wire: 'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked\r\n\r\n1F\r\n' + 'a'.repeat(31) + '\r\n0\r\n\r\n',
+    status: 200,
+    body: 'a'.repeat(31),
+    keepAlive: true,
+  },
+  {
+    name: '100 Continue then 200',
+    wire: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    keepAlive: true,
+  },
+  {
+    name: '103 Early Hints with headers then 404',
+    wire: 'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nx',
+    status: 404,
+    body: 'x',
+    keepAlive: true,
+  },
+  {
+    name: 'Connection: close',
+    wire: 'HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 2\r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    keepAlive: false,
+  },
+  {
+    name: 'Connection: keep-alive, Upgrade (not close)',
+    wire: 'HTTP/1.1 200 OK\r\nConnection: keep-alive, upgrade\r\nContent-Length: 2\r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    keepAlive: true,
+  },
+  {
+    name: 'HTTP/1.0 closes by default',
+    wire: 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    keepAlive: false,
+  },
+  {
+    name: 'HTTP/1.0 with keep-alive',
+    wire: 'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    keepAlive: true,
+  },
+  {
+    name: '204 has no body',
+    wire: 'HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n',
+    status: 204,
+    body: '',
+    keepAlive: true,
+  },
   { name: '304 has no body', wire: 'HTTP/1.1 304 Not Modified\r\n\r\n', status: 304, body: '', keepAlive: true },
-  { name: 'HEAD has no body', wire: 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n', status: 200, body: '', keepAlive: true, isHead: true },
-  { name: 'bare LF line ends', wire: 'HTTP/1.1 200 OK\nContent-Length: 3\n\nabc', status: 200, body: 'abc', keepAlive: true },
-  { name: 'body until close', wire: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end', status: 200, body: 'until the end', keepAlive: false, closeAtEnd: true },
-  { name: 'Transfer-Encoding without chunked: read until close, Content-Length ignored', wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabcdef', status: 200, body: 'abcdef', keepAlive: false, closeAtEnd: true },
-  { name: 'chunked and Content-Length: chunked frames it, the connection is not reused', wire: 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', status: 200, body: 'abc', keepAlive: false },
-  { name: 'repeated equal content-length', wire: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length:  2 \r\n\r\nok', status: 200, body: 'ok', keepAlive: true },
+  {
+    name: 'HEAD has no body',
+    wire: 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n',
+    status: 200,
+    body: '',
+    keepAlive: true,
+    isHead: true,
+  },
+  {
+    name: 'bare LF line ends',
+    wire: 'HTTP/1.1 200 OK\nContent-Length: 3\n\nabc',
+    status: 200,
+    body: 'abc',
+    keepAlive: true,
+  },
+  {
+    name: 'body until close',
+    wire: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end',
+    status: 200,
+    body: 'until the end',
+    keepAlive: false,
+    closeAtEnd: true,
+  },
+  {
+    name: 'Transfer-Encoding without chunked: read until close, Content-Length ignored',
+    wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabcdef',
+    status: 200,
+    body: 'abcdef',
+    keepAlive: false,
+    closeAtEnd: true,
+  },
+  {
+    name: 'chunked and Content-Length: chunked frames it, the connection is not reused',
+    wire: 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    status: 200,
+    body: 'abc',
+    keepAlive: false,
+  },
+  {
+    name: 'repeated equal content-length',
+    wire: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length:  2 \r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    keepAlive: true,
+  },
 ];
 
 describe('ResponseParser', () => {
@@ -87,7 +207,8 @@ describe('ResponseParser', () => {
       const whole = parse(c.wire, [], c.isHead, c.closeAtEnd);
       const expected = { status: c.status, heads: 1, body: c.body, done: true, keepAlive: c.keepAlive, rest: '' };
       assert.deepEqual(whole, expected);
-      for (let at = 1; at < c.wire.length; at++) assert.deepEqual(parse(c.wire, [at], c.isHead, c.closeAtEnd), expected, `split at ${at}`);
+      for (let at = 1; at < c.wire.length; at++)
+        assert.deepEqual(parse(c.wire, [at], c.isHead, c.closeAtEnd), expected, `split at ${at}`);
       const ones = Array.from({ length: c.wire.length - 1 }, (_, i) => i + 1);
       assert.deepEqual(parse(c.wire, ones, c.isHead, c.closeAtEnd), expected, 'one byte per read');
     });
@@ -110,7 +231,12 @@ describe('ResponseParser', () => {
 
   it("reads the server's idle limit from Keep-Alive: timeout=N", () => {
     const p = new ResponseParser({ onHead() {}, onBody() {} });
-    for (const [header, ms] of [['Keep-Alive: timeout=5', 5000], ['keep-alive: max=100, timeout=75', 75000], ['Keep-Alive: max=3', -1], ['X-Other: timeout=5', -1]] as const) {
+    for (const [header, ms] of [
+      ['Keep-Alive: timeout=5', 5000],
+      ['keep-alive: max=100, timeout=75', 75000],
+      ['Keep-Alive: max=3', -1],
+      ['X-Other: timeout=5', -1],
+    ] as const) {
       p.reset(false);
       const b = Buffer.from(`HTTP/1.1 200 OK\r\n${header}\r\nContent-Length: 0\r\n\r\n`);
       p.execute(b, 0, b.length);
@@ -138,12 +264,20 @@ describe('ResponseParser', () => {
     ['missing space', 'HTTP/1.1200 OK\r\n\r\n', 'HPE_INVALID_STATUS'],
     ['bad content-length', 'HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],
     ['negative content-length', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],
-    ['conflicting content-length', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 'HPE_UNEXPECTED_CONTENT_LENGTH'],
+    [
+      'conflicting content-length',
+      'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+      'HPE_UNEXPECTED_CONTENT_LENGTH',
+    ],
     ['header without a name', 'HTTP/1.1 200 OK\r\n: v\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['header without a colon', 'HTTP/1.1 200 OK\r\nnocolon\r\n\r\n', 'HPE_INVALID_HEADER_TOKEN'],
     ['bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'HPE_INVALID_CHUNK_SIZE'],
     ['empty chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n', 'HPE_INVALID_CHUNK_SIZE'],
-    ['huge chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+    [
+      'huge chunk size',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n',
+      'HPE_INVALID_CHUNK_SIZE',
+    ],
     ['chunk data without CRLF', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd', 'HPE_STRICT'],
     ['101 upgrade', 'HTTP/1.1 101 Switching Protocols\r\n\r\n', 'HPE_UNEXPECTED_UPGRADE'],
   ];
@@ -160,14 +294,26 @@ describe('ResponseParser', () => {
     assert.equal(parseError(big).code, 'HPE_HEADER_OVERFLOW');
     const noEnd = `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(MAX_HEAD_BYTES + 10)}`;
     const splits = Array.from({ length: 20 }, (_, i) => (i + 1) * 1000);
-    assert.throws(() => parse(noEnd, splits), (e: ResponseParseError) => e.code === 'HPE_HEADER_OVERFLOW');
+    assert.throws(
+      () => parse(noEnd, splits),
+      (e: ResponseParseError) => e.code === 'HPE_HEADER_OVERFLOW',
+    );
   });
 });
 
 describe('ResponseParser property: any well-formed response, cut anywhere', () => {
   /** A response built from parts, with the truth it must parse to. */
   const header = fc.tuple(
-    fc.constantFrom('X-Request-Id', 'content-type', 'X-Content-Length', 'Content-Lengthy', 'Server', 'transfer-encodings', 'connections', 'Keep-Alive'),
+    fc.constantFrom(
+      'X-Request-Id',
+      'content-type',
+      'X-Content-Length',
+      'Content-Lengthy',
+      'Server',
+      'transfer-encodings',
+      'connections',
+      'Keep-Alive',
+    ),
     fc.stringMatching(/^[\x21-\x7e]{0,12}$/),
   );
   const response = fc.record({
@@ -204,7 +350,9 @@ describe('ResponseParser property: any well-formed response, cut anywhere', () =
           wire += `Transfer-Encoding: chunked${E}`;
           if (!noBody) {
             const parts: Buffer[] = [];
-            for (const c of r.chunks) if (c.length > 0) parts.push(Buffer.from(`${c.length.toString(16)};x=1\r\n`), Buffer.from(c), Buffer.from('\r\n'));
+            for (const c of r.chunks)
+              if (c.length > 0)
+                parts.push(Buffer.from(`${c.length.toString(16)};x=1\r\n`), Buffer.from(c), Buffer.from('\r\n'));
             parts.push(Buffer.from('0\r\nTrailer-Field: 1\r\n\r\n'));
             bodyWire = Buffer.concat(parts);
           }

@@ -158,11 +158,13 @@ export class ResponseParser {
     }
     const headEnd = findHeadEnd(data, base, stop);
     if (headEnd < 0) {
-      if (stop - base > MAX_HEAD_BYTES) throw new ResponseParseError('HPE_HEADER_OVERFLOW', `response head larger than ${MAX_HEAD_BYTES} bytes`);
+      if (stop - base > MAX_HEAD_BYTES)
+        throw new ResponseParseError('HPE_HEADER_OVERFLOW', `response head larger than ${MAX_HEAD_BYTES} bytes`);
       this.pending = this.pending !== null ? data : Buffer.from(buf.subarray(pos, end));
       return end;
     }
-    if (headEnd - base > MAX_HEAD_BYTES) throw new ResponseParseError('HPE_HEADER_OVERFLOW', `response head larger than ${MAX_HEAD_BYTES} bytes`);
+    if (headEnd - base > MAX_HEAD_BYTES)
+      throw new ResponseParseError('HPE_HEADER_OVERFLOW', `response head larger than ${MAX_HEAD_BYTES} bytes`);
     const consumedFromBuf = this.pending !== null ? headEnd - this.pending.length : headEnd - pos;
     this.pending = null;
     this.parseHead(data, base, headEnd);
@@ -174,8 +176,13 @@ export class ResponseParser {
     // Status line: HTTP/1.x SP 3DIGIT [SP reason] CRLF
     if (
       end - start < 14 ||
-      data[start] !== 0x48 || data[start + 1] !== 0x54 || data[start + 2] !== 0x54 || data[start + 3] !== 0x50 ||
-      data[start + 4] !== 0x2f || data[start + 5] !== 0x31 || data[start + 6] !== 0x2e
+      data[start] !== 0x48 ||
+      data[start + 1] !== 0x54 ||
+      data[start + 2] !== 0x54 ||
+      data[start + 3] !== 0x50 ||
+      data[start + 4] !== 0x2f ||
+      data[start + 5] !== 0x31 ||
+      data[start + 6] !== 0x2e
     ) {
       throw new ResponseParseError('HPE_INVALID_CONSTANT', 'response does not start with HTTP/1.x');
     }
@@ -184,8 +191,14 @@ export class ResponseParser {
     const d1 = data[start + 10] - 0x30;
     const d2 = data[start + 11] - 0x30;
     if (
-      (minor !== 0 && minor !== 1) || data[start + 8] !== 0x20 ||
-      d0 < 1 || d0 > 5 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9 ||
+      (minor !== 0 && minor !== 1) ||
+      data[start + 8] !== 0x20 ||
+      d0 < 1 ||
+      d0 > 5 ||
+      d1 < 0 ||
+      d1 > 9 ||
+      d2 < 0 ||
+      d2 > 9 ||
       (data[start + 12] !== 0x20 && data[start + 12] !== CR && data[start + 12] !== LF)
     ) {
       throw new ResponseParseError('HPE_INVALID_STATUS', 'malformed status line');
@@ -205,7 +218,8 @@ export class ResponseParser {
       const nameLen = colon - lineStart;
       if (nameLen === 14 && matchLower(data, lineStart, 'content-length')) {
         const v = parseDecimal(data, colon + 1, lineEnd);
-        if (contentLength >= 0 && v !== contentLength) throw new ResponseParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'conflicting Content-Length headers');
+        if (contentLength >= 0 && v !== contentLength)
+          throw new ResponseParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'conflicting Content-Length headers');
         contentLength = v;
       } else if (nameLen === 17 && matchLower(data, lineStart, 'transfer-encoding')) {
         // Chunked must be the final coding (of the last such header); anything else ends at close.
@@ -220,7 +234,11 @@ export class ResponseParser {
       lineStart = lf + 1;
     }
     if (status < 200) {
-      if (status === 101) throw new ResponseParseError('HPE_UNEXPECTED_UPGRADE', 'the server switched protocols (101), which a load request never asks for');
+      if (status === 101)
+        throw new ResponseParseError(
+          'HPE_UNEXPECTED_UPGRADE',
+          'the server switched protocols (101), which a load request never asks for',
+        );
       // 1xx informational (100 Continue, 103 Early Hints): no body; the real response follows.
       this.state = State.Head;
       return;
@@ -259,7 +277,8 @@ export class ResponseParser {
   private chunkSize(buf: Buffer, pos: number, end: number): number {
     while (pos < end) {
       const c = buf[pos++];
-      if (++this.chunkLineLen > MAX_CHUNK_LINE) throw new ResponseParseError('HPE_INVALID_CHUNK_SIZE', 'chunk-size line too long');
+      if (++this.chunkLineLen > MAX_CHUNK_LINE)
+        throw new ResponseParseError('HPE_INVALID_CHUNK_SIZE', 'chunk-size line too long');
       if (c === LF) {
         if (this.chunkDigits === 0) throw new ResponseParseError('HPE_INVALID_CHUNK_SIZE', 'empty chunk size');
         if (this.remaining === 0) {
@@ -294,7 +313,8 @@ export class ResponseParser {
         }
         this.trailerLineLen = 0;
       } else if (c !== CR || this.trailerLineLen > 0) {
-        if (++this.trailerLineLen > MAX_HEAD_BYTES) throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'trailer line too long');
+        if (++this.trailerLineLen > MAX_HEAD_BYTES)
+          throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'trailer line too long');
       }
     }
     return pos;
@@ -331,7 +351,8 @@ function matchLower(data: Buffer, at: number, word: string): boolean {
 function parseDecimal(data: Buffer, start: number, end: number): number {
   while (start < end && (data[start] === 0x20 || data[start] === 0x09)) start++;
   while (end > start && (data[end - 1] === 0x20 || data[end - 1] === 0x09)) end--;
-  if (start === end || end - start > 15) throw new ResponseParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
+  if (start === end || end - start > 15)
+    throw new ResponseParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
   let v = 0;
   for (let i = start; i < end; i++) {
     const d = data[i] - 0x30;

@@ -24,9 +24,18 @@ export function expandBurst(plan: PlanOf<'burst'>): Expansion {
   const out = [
     fromTemplate(p.template, 'warmup', { rate: p.rate, durationMs: w, arrival: p.smooth }),
     fromTemplate(p.template, 'smooth', { rate: p.rate, durationMs: d, startTimeMs: w, arrival: p.smooth }),
-    fromTemplate(p.template, 'bursty', { rate: p.rate, durationMs: d, startTimeMs: w + d, arrival: 'gamma', burstiness: p.burstiness }),
+    fromTemplate(p.template, 'bursty', {
+      rate: p.rate,
+      durationMs: d,
+      startTimeMs: w + d,
+      arrival: 'gamma',
+      burstiness: p.burstiness,
+    }),
   ];
-  return { plan: planWith(plan, out, [...scopedTo(plan.thresholds, 'smooth'), ...scopedTo(plan.thresholds, 'bursty')]), phases: phases(out) };
+  return {
+    plan: planWith(plan, out, [...scopedTo(plan.thresholds, 'smooth'), ...scopedTo(plan.thresholds, 'bursty')]),
+    phases: phases(out),
+  };
 }
 
 export async function runBurst(plan: PlanOf<'burst'>, opts: ProfileRunOptions): Promise<ProfileResult> {
@@ -35,7 +44,8 @@ export async function runBurst(plan: PlanOf<'burst'>, opts: ProfileRunOptions): 
   const sm = f.summary.scenarios['smooth'];
   const bu = f.summary.scenarios['bursty'];
   const stats = ['p50', 'p90', 'p95', 'p99', 'p999'] as const;
-  const ratio = (k: (typeof stats)[number]): number | null => (sm && bu && sm.latency_ms[k] > 0 && bu.requests > 0 ? r3(bu.latency_ms[k] / sm.latency_ms[k]) : null);
+  const ratio = (k: (typeof stats)[number]): number | null =>
+    sm && bu && sm.latency_ms[k] > 0 && bu.requests > 0 ? r3(bu.latency_ms[k] / sm.latency_ms[k]) : null;
   const answer =
     !sm?.requests || !bu?.requests
       ? 'Not answered: a phase sent nothing.'
@@ -70,7 +80,26 @@ export async function runBurst(plan: PlanOf<'burst'>, opts: ProfileRunOptions): 
       { t_s: burstWarmupMs(p.durationMs) / 1000, label: 'smooth phase' },
       { t_s: (burstWarmupMs(p.durationMs) + p.durationMs) / 1000, label: 'bursty phase' },
     ],
-    phases: { smooth: sm ? { p50_ms: sm.latency_ms.p50, p90_ms: sm.latency_ms.p90, p99_ms: sm.latency_ms.p99, error_rate: sm.error_rate, requests: sm.requests } : null, bursty: bu ? { p50_ms: bu.latency_ms.p50, p90_ms: bu.latency_ms.p90, p99_ms: bu.latency_ms.p99, error_rate: bu.error_rate, requests: bu.requests } : null },
+    phases: {
+      smooth: sm
+        ? {
+            p50_ms: sm.latency_ms.p50,
+            p90_ms: sm.latency_ms.p90,
+            p99_ms: sm.latency_ms.p99,
+            error_rate: sm.error_rate,
+            requests: sm.requests,
+          }
+        : null,
+      bursty: bu
+        ? {
+            p50_ms: bu.latency_ms.p50,
+            p90_ms: bu.latency_ms.p90,
+            p99_ms: bu.latency_ms.p99,
+            error_rate: bu.error_rate,
+            requests: bu.requests,
+          }
+        : null,
+    },
   });
 }
 

@@ -22,11 +22,19 @@ export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOpti
   const outDir = opts.outDir ?? defaultOutDir();
   const steps: StepOutcome[] = [];
   const probes: Array<Probe & { step: StepOutcome; reasons: string[] }> = [];
-  const judge = (s: ScenarioSummary, offered: number) => checkStep(plan.thresholds, s, { minThroughput: p.minThroughput, offered });
-  let state = capacitySearch([], { start: p.startRate, maxRate: p.maxRate, precision: p.precision, maxSteps: p.maxSteps });
+  const judge = (s: ScenarioSummary, offered: number) =>
+    checkStep(plan.thresholds, s, { minThroughput: p.minThroughput, offered });
+  let state = capacitySearch([], {
+    start: p.startRate,
+    maxRate: p.maxRate,
+    precision: p.precision,
+    maxSteps: p.maxSteps,
+  });
   while (!state.done && state.next !== undefined && !opts.signal?.aborted) {
     const r = state.next;
-    opts.log?.(`capacity probe ${probes.length + 1}: ${rate(r)} (held so far ${rate(state.lo)}, failed ${state.hi === null ? '–' : rate(state.hi)})`);
+    opts.log?.(
+      `capacity probe ${probes.length + 1}: ${rate(r)} (held so far ${rate(state.lo)}, failed ${state.hi === null ? '–' : rate(state.hi)})`,
+    );
     // A probe whose last windows each fail the thresholds is over: no need to wait for steady state.
     const clearlyFails = (ws: WindowPoint[]): boolean => ws.every((w) => !judge(summaryOfPoint(w, plan), r).ok);
     const s = await runStep(plan, steps.length, { mode: 'rate', value: r }, rule, outDir, opts, clearlyFails);
@@ -34,22 +42,52 @@ export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOpti
     if (s.interrupted) break;
     const c = judge(s.measuredSummary, r);
     probes.push({ rate: r, ok: c.ok, step: s, reasons: c.reasons });
-    opts.log?.(`  ${c.ok ? 'sustained' : `NOT sustained (${c.reasons.join('; ')})`}${s.steady.steady ? '' : ', never steady'}: throughput ${rate(s.measuredSummary.throughput)}, p99 ${ms(s.measuredSummary.latency_ms.p99)}, errors ${pct(s.measuredSummary.error_rate)}`);
-    state = capacitySearch(probes, { start: p.startRate, maxRate: p.maxRate, precision: p.precision, maxSteps: p.maxSteps });
+    opts.log?.(
+      `  ${c.ok ? 'sustained' : `NOT sustained (${c.reasons.join('; ')})`}${s.steady.steady ? '' : ', never steady'}: throughput ${rate(s.measuredSummary.throughput)}, p99 ${ms(s.measuredSummary.latency_ms.p99)}, errors ${pct(s.measuredSummary.error_rate)}`,
+    );
+    state = capacitySearch(probes, {
+      start: p.startRate,
+      maxRate: p.maxRate,
+      precision: p.precision,
+      maxSteps: p.maxSteps,
+    });
   }
   const interrupted = steps.some((s) => s.interrupted) || Boolean(opts.signal?.aborted);
   const best = probes.find((x) => x.ok && x.rate === state.lo);
   const worst = state.hi !== null ? probes.find((x) => !x.ok && x.rate === state.hi) : undefined;
-  const thresholds = best ? evaluateThresholds(scopedTo(plan.thresholds, best.step.name), { total: best.step.measuredSummary, scenarios: { [best.step.name]: best.step.measuredSummary } }) : [];
+  const thresholds = best
+    ? evaluateThresholds(scopedTo(plan.thresholds, best.step.name), {
+        total: best.step.measuredSummary,
+        scenarios: { [best.step.name]: best.step.measuredSummary },
+      })
+    : [];
   const top = writeTopLevel(plan, outDir, steps, thresholds, interrupted);
   const slo = plan.thresholds.map((t) => t.expression).join(', ');
   const precision = p.precision.absolute !== undefined ? rate(p.precision.absolute) : pct(p.precision.relative);
   let text: string;
-  if (!best) text = probes.length ? `Sustains none of the rates tried within the SLO (${slo}): even ${rate(state.hi)} failed (${worst?.reasons.join('; ') ?? ''}).` : 'No probe completed.';
-  else if (state.hi === null) text = `Sustains the highest rate tried, ${rate(state.lo)}, within the SLO (${slo}): the capacity is higher (raise maxRate). At ${rate(state.lo)}: ${line(best.step.measuredSummary)}.`;
-  else text = `Sustains at most ${rate(state.lo)} within the SLO (${slo}), to ${precision}: ${rate(state.lo)} held (${line(best.step.measuredSummary)}), ${rate(state.hi)} did not (${worst?.reasons.join('; ') ?? 'failed'}).`;
+  if (!best)
+    text = probes.length
+      ? `Sustains none of the rates tried within the SLO (${slo}): even ${rate(state.hi)} failed (${worst?.reasons.join('; ') ?? ''}).`
+      : 'No probe completed.';
+  else if (state.hi === null)
+    text = `Sustains the highest rate tried, ${rate(state.lo)}, within the SLO (${slo}): the capacity is higher (raise maxRate). At ${rate(state.lo)}: ${line(best.step.measuredSummary)}.`;
+  else
+    text = `Sustains at most ${rate(state.lo)} within the SLO (${slo}), to ${precision}: ${rate(state.lo)} held (${line(best.step.measuredSummary)}), ${rate(state.hi)} did not (${worst?.reasons.join('; ') ?? 'failed'}).`;
   if (p.atLeast !== undefined) text += ` Required: at least ${rate(p.atLeast)}.`;
-  const rows = probes.map((x) => ({ probe: x.step.index + 1, rate: x.rate, sustained: x.ok, failed: x.reasons, stable: x.step.steady.steady, throughput: x.step.measuredSummary.throughput, p50_ms: x.step.measuredSummary.latency_ms.p50, p99_ms: x.step.measuredSummary.latency_ms.p99, error_rate: x.step.measuredSummary.error_rate, duration_s: x.step.summary.durationS, ended: x.step.endedEarly ?? 'max step time', dir: path.relative(outDir, x.step.dir) }));
+  const rows = probes.map((x) => ({
+    probe: x.step.index + 1,
+    rate: x.rate,
+    sustained: x.ok,
+    failed: x.reasons,
+    stable: x.step.steady.steady,
+    throughput: x.step.measuredSummary.throughput,
+    p50_ms: x.step.measuredSummary.latency_ms.p50,
+    p99_ms: x.step.measuredSummary.latency_ms.p99,
+    error_rate: x.step.measuredSummary.error_rate,
+    duration_s: x.step.summary.durationS,
+    ended: x.step.endedEarly ?? 'max step time',
+    dir: path.relative(outDir, x.step.dir),
+  }));
   const verdictOk = best !== undefined && (p.atLeast === undefined || state.lo >= p.atLeast);
   const answer: ProfileAnswer = {
     type: 'capacity',
@@ -64,10 +102,32 @@ export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOpti
       p99_at_capacity_ms: best?.step.measuredSummary.latency_ms.p99 ?? null,
       throughput_at_capacity: best?.step.measuredSummary.throughput ?? null,
     },
-    curves: [{ title: 'probes: p99 per offered rate', x_label: 'offered rate (/s)', y_label: 'p99 (ms)', series: [{ name: 'sustained', points: rows.filter((x) => x.sustained).map((x) => [x.rate, x.p99_ms] as [number, number]) }, { name: 'not sustained', points: rows.filter((x) => !x.sustained).map((x) => [x.rate, x.p99_ms] as [number, number]) }] }],
+    curves: [
+      {
+        title: 'probes: p99 per offered rate',
+        x_label: 'offered rate (/s)',
+        y_label: 'p99 (ms)',
+        series: [
+          {
+            name: 'sustained',
+            points: rows.filter((x) => x.sustained).map((x) => [x.rate, x.p99_ms] as [number, number]),
+          },
+          {
+            name: 'not sustained',
+            points: rows.filter((x) => !x.sustained).map((x) => [x.rate, x.p99_ms] as [number, number]),
+          },
+        ],
+      },
+    ],
     marks: top.marks,
     steps: rows,
-    search: { lo: state.lo, hi: state.hi, reason: state.reason ?? (interrupted ? 'interrupted' : ''), method: 'double from startRate until a probe fails, then bisect between the highest rate that held and the lowest that failed' },
+    search: {
+      lo: state.lo,
+      hi: state.hi,
+      reason: state.reason ?? (interrupted ? 'interrupted' : ''),
+      method:
+        'double from startRate until a probe fails, then bisect between the highest rate that held and the lowest that failed',
+    },
   };
   const fin = finishSummary(top.summary, outDir, plan, answer);
   return { summary: fin.summary, outDir, exitCode: fin.exitCode, answer };
@@ -86,7 +146,17 @@ function summaryOfPoint(w: WindowPoint, plan: PlanOf<'capacity'>): ScenarioSumma
   s.error_rate = w.error_rate;
   s.throughput = w.throughput;
   s.counters = w.counters;
-  const l = { count: w.requests, min: 0, mean: w.p50 ?? 0, p50: w.p50 ?? 0, p90: w.p90 ?? 0, p95: w.p99 ?? 0, p99: w.p99 ?? 0, p999: w.max ?? 0, max: w.max ?? 0 };
+  const l = {
+    count: w.requests,
+    min: 0,
+    mean: w.p50 ?? 0,
+    p50: w.p50 ?? 0,
+    p90: w.p90 ?? 0,
+    p95: w.p99 ?? 0,
+    p99: w.p99 ?? 0,
+    p999: w.max ?? 0,
+    max: w.max ?? 0,
+  };
   s.latency_ms = l;
   return s;
 }

@@ -24,7 +24,14 @@ export function expandLoad(plan: PlanOf<'load'>): Expansion {
     out.push(fromTemplate(p.template, `step-${k}`, { rate: round3((p.rate * k) / n), durationMs: d, startTimeMs: t }));
     t += d;
   }
-  return { plan: planWith(plan, out, out.flatMap((s) => scopedTo(plan.thresholds, s.name))), phases: phases(out) };
+  return {
+    plan: planWith(
+      plan,
+      out,
+      out.flatMap((s) => scopedTo(plan.thresholds, s.name)),
+    ),
+    phases: phases(out),
+  };
 }
 
 export async function runLoad(plan: PlanOf<'load'>, opts: ProfileRunOptions): Promise<ProfileResult> {
@@ -33,7 +40,19 @@ export async function runLoad(plan: PlanOf<'load'>, opts: ProfileRunOptions): Pr
   const steps = f.expansion.phases.map((ph, i) => {
     const s = f.summary.scenarios[ph.name];
     const c = checkStep(plan.thresholds, s);
-    return { step: i + 1, name: ph.name, rate: ph.rate!, hold: i === f.expansion.phases.length - 1, ran: (s?.requests ?? 0) > 0, ok: c.ok && (s?.requests ?? 0) > 0, failed: c.reasons, p50_ms: s?.latency_ms.p50 ?? null, p99_ms: s?.latency_ms.p99 ?? null, error_rate: s?.error_rate ?? null, throughput: s?.throughput ?? null };
+    return {
+      step: i + 1,
+      name: ph.name,
+      rate: ph.rate!,
+      hold: i === f.expansion.phases.length - 1,
+      ran: (s?.requests ?? 0) > 0,
+      ok: c.ok && (s?.requests ?? 0) > 0,
+      failed: c.reasons,
+      p50_ms: s?.latency_ms.p50 ?? null,
+      p99_ms: s?.latency_ms.p99 ?? null,
+      error_rate: s?.error_rate ?? null,
+      throughput: s?.throughput ?? null,
+    };
   });
   const ran = steps.filter((s) => s.ran);
   const bad = ran.filter((s) => !s.ok);
@@ -51,9 +70,22 @@ export async function runLoad(plan: PlanOf<'load'>, opts: ProfileRunOptions): Pr
     type: 'load',
     verdict: ok ? 'passed' : 'failed',
     answer,
-    numbers: { target_rate: p.rate, steps: steps.length, steps_passed: ran.filter((s) => s.ok).length, hold_p99_ms: holdS?.latency_ms.p99 ?? null, hold_error_rate: holdS?.error_rate ?? null, hold_throughput: holdS?.throughput ?? null, highest_passing_rate: passing.length ? Math.max(...passing) : null },
+    numbers: {
+      target_rate: p.rate,
+      steps: steps.length,
+      steps_passed: ran.filter((s) => s.ok).length,
+      hold_p99_ms: holdS?.latency_ms.p99 ?? null,
+      hold_error_rate: holdS?.error_rate ?? null,
+      hold_throughput: holdS?.throughput ?? null,
+      highest_passing_rate: passing.length ? Math.max(...passing) : null,
+    },
     curves: [
-      { title: 'p99 latency per step', x_label: 'rate (/s)', y_label: 'p99 (ms)', points: ran.map((s) => [s.rate, s.p99_ms ?? 0] as [number, number]) },
+      {
+        title: 'p99 latency per step',
+        x_label: 'rate (/s)',
+        y_label: 'p99 (ms)',
+        points: ran.map((s) => [s.rate, s.p99_ms ?? 0] as [number, number]),
+      },
       timeCurve('p99 latency over time', points, (x) => x.p99, 'p99 (ms)'),
     ],
     marks: phaseMarks(f.expansion.phases, (ph) => `${rate(ph.rate)}`),

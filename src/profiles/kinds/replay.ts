@@ -29,8 +29,20 @@ export async function runReplay(plan: PlanOf<'replay'>, opts: ProfileRunOptions)
     type: 'replay',
     verdict: f.summary.thresholds.every((t) => t.ok) ? 'passed' : 'failed',
     answer,
-    numbers: { requests: s.requests, speed: p.trace.speed, p50_ms: s.latency_ms.p50, p99_ms: s.latency_ms.p99, error_rate: s.error_rate, dispatch_lag_p99_ms: s.dispatch_lag_ms.p99, late: s.late, unsent: s.unsent },
-    curves: [timeCurve('scheduled vs completed per second', points, (w) => w.throughput, 'completed/s', 'completed'), timeCurve('p99 latency over time', points, (w) => w.p99, 'p99 (ms)')],
+    numbers: {
+      requests: s.requests,
+      speed: p.trace.speed,
+      p50_ms: s.latency_ms.p50,
+      p99_ms: s.latency_ms.p99,
+      error_rate: s.error_rate,
+      dispatch_lag_p99_ms: s.dispatch_lag_ms.p99,
+      late: s.late,
+      unsent: s.unsent,
+    },
+    curves: [
+      timeCurve('scheduled vs completed per second', points, (w) => w.throughput, 'completed/s', 'completed'),
+      timeCurve('p99 latency over time', points, (w) => w.p99, 'p99 (ms)'),
+    ],
   });
 }
 

@@ -22,17 +22,52 @@ export async function runSoak(plan: PlanOf<'soak'>, opts: ProfileRunOptions): Pr
   const fromT = Math.floor(p.warmupMs / plan.options.intervalMs);
   const analysed = scenarioRecords(f.run.records, ['soak']).filter((r) => r.t >= fromT);
   const spanS = analysed.length * intervalS;
-  const per = p.bucketMs ? Math.max(1, Math.round(p.bucketMs / plan.options.intervalMs)) : Math.max(1, Math.round(analysed.length / 60));
+  const per = p.bucketMs
+    ? Math.max(1, Math.round(p.bucketMs / plan.options.intervalMs))
+    : Math.max(1, Math.round(analysed.length / 60));
   const pts = buckets(f.run.records, per, ['soak'], fromT).filter((b) => b.requests > 0);
   const xs = pts.map((b) => b.start_s + b.duration_s / 2);
   const o = { alpha: p.alpha, minChange: p.minChange, minErrorChange: p.minErrorChange };
   const drift: DriftMetric[] = [];
   const latX = pts.filter((b) => b.p99 !== null);
-  drift.push(driftOf('p50', 'ms', latX.map((b) => b.start_s + b.duration_s / 2), latX.map((b) => b.p50!), o));
-  drift.push(driftOf('p99', 'ms', latX.map((b) => b.start_s + b.duration_s / 2), latX.map((b) => b.p99!), o));
-  drift.push(driftOf('error_rate', 'fraction', xs, pts.map((b) => b.error_rate), o));
+  drift.push(
+    driftOf(
+      'p50',
+      'ms',
+      latX.map((b) => b.start_s + b.duration_s / 2),
+      latX.map((b) => b.p50!),
+      o,
+    ),
+  );
+  drift.push(
+    driftOf(
+      'p99',
+      'ms',
+      latX.map((b) => b.start_s + b.duration_s / 2),
+      latX.map((b) => b.p99!),
+      o,
+    ),
+  );
+  drift.push(
+    driftOf(
+      'error_rate',
+      'fraction',
+      xs,
+      pts.map((b) => b.error_rate),
+      o,
+    ),
+  );
   const mem = pts.filter((b) => b.memory !== undefined);
-  if (mem.length >= 4) drift.push(driftOf('memory', 'MiB', mem.map((b) => b.start_s + b.duration_s / 2), mem.map((b) => b.memory! / 2 ** 20), o));
+  if (mem.length >= 4)
+    drift.push(
+      driftOf(
+        'memory',
+        'MiB',
+        mem.map((b) => b.start_s + b.duration_s / 2),
+        mem.map((b) => b.memory! / 2 ** 20),
+        o,
+      ),
+    );
   const bad = drift.filter((d) => d.drifting);
   const conf = `${Math.round((1 - o.alpha) * 100)}%`;
   const unit = (d: DriftMetric): string => (d.metric === 'error_rate' ? ' pp' : d.unit === 'ms' ? ' ms' : ` ${d.unit}`);
@@ -58,7 +93,13 @@ export async function runSoak(plan: PlanOf<'soak'>, opts: ProfileRunOptions): Pr
       ],
     },
   ];
-  if (mem.length) curves.push({ title: 'target memory', x_label: 'time (s)', y_label: 'MiB', points: mem.map((b) => [r3(b.start_s)!, r3(b.memory! / 2 ** 20)!] as [number, number]) });
+  if (mem.length)
+    curves.push({
+      title: 'target memory',
+      x_label: 'time (s)',
+      y_label: 'MiB',
+      points: mem.map((b) => [r3(b.start_s)!, r3(b.memory! / 2 ** 20)!] as [number, number]),
+    });
   return done(f, plan, {
     type: 'soak',
     verdict: !enough ? 'inconclusive' : bad.length ? 'failed' : 'passed',

@@ -25,7 +25,12 @@ export function expandSpike(plan: PlanOf<'spike'>): Expansion {
   const a = p.afterMs;
   const out = [
     fromTemplate(p.template, 'before', { rate: p.rate, durationMs: b, startTimeMs: 0 }),
-    fromTemplate(p.template, 'spike', { rate: p.spikeRate, durationMs: s, startTimeMs: b, gracefulStopMs: Math.max(p.template.gracefulStopMs, a) }),
+    fromTemplate(p.template, 'spike', {
+      rate: p.spikeRate,
+      durationMs: s,
+      startTimeMs: b,
+      gracefulStopMs: Math.max(p.template.gracefulStopMs, a),
+    }),
     fromTemplate(p.template, 'after', { rate: p.rate, durationMs: a, startTimeMs: b + s }),
   ];
   return { plan: planWith(plan, out, scopedTo(plan.thresholds, 'before')), phases: phases(out) };
@@ -51,9 +56,12 @@ export async function runSpike(plan: PlanOf<'spike'>, opts: ProfileRunOptions): 
   const answer = !reachedEnd
     ? `Not answered: the run ended before the spike did (baseline p99 ${ms(rec.baseline_p99_ms)}).`
     : rec.recovered
-    ? `Recovered ${secs(rec.recovery_s)} after the spike ended (${tol}). During the ${num(p.factor)}× spike (${rate(p.spikeRate)} for ${secs(p.spikeMs / 1000)}) until recovery: worst window p99 ${ms(worst)}, ${num(errs)} errors (${pct(reqs ? errs / reqs : 0)}).`
-    : `Did not recover within the ${secs(p.afterMs / 1000)} after the spike (${tol}). During the ${num(p.factor)}× spike (${rate(p.spikeRate)} for ${secs(p.spikeMs / 1000)}) and after: worst window p99 ${ms(worst)}, ${num(errs)} errors (${pct(reqs ? errs / reqs : 0)}).`;
-  const marks: Mark[] = [{ t_s: beforeS, label: 'spike starts' }, { t_s: spikeEndS, label: 'spike ends' }];
+      ? `Recovered ${secs(rec.recovery_s)} after the spike ended (${tol}). During the ${num(p.factor)}× spike (${rate(p.spikeRate)} for ${secs(p.spikeMs / 1000)}) until recovery: worst window p99 ${ms(worst)}, ${num(errs)} errors (${pct(reqs ? errs / reqs : 0)}).`
+      : `Did not recover within the ${secs(p.afterMs / 1000)} after the spike (${tol}). During the ${num(p.factor)}× spike (${rate(p.spikeRate)} for ${secs(p.spikeMs / 1000)}) and after: worst window p99 ${ms(worst)}, ${num(errs)} errors (${pct(reqs ? errs / reqs : 0)}).`;
+  const marks: Mark[] = [
+    { t_s: beforeS, label: 'spike starts' },
+    { t_s: spikeEndS, label: 'spike ends' },
+  ];
   if (rec.recovered_at_s !== null) marks.push({ t_s: rec.recovered_at_s, label: 'recovered' });
   return done(f, plan, {
     type: 'spike',
@@ -76,8 +84,18 @@ export async function runSpike(plan: PlanOf<'spike'>, opts: ProfileRunOptions): 
         x_label: 'time (s)',
         y_label: 'p99 (ms)',
         series: [
-          { name: 'p99', points: points.filter((w) => w.p99 !== null).map((w) => [r3(w.start_s)!, w.p99!] as [number, number]) },
-          ...(rec.limit_p99_ms !== null ? [{ name: 'recovery limit', points: points.map((w) => [r3(w.start_s)!, rec.limit_p99_ms!] as [number, number]) }] : []),
+          {
+            name: 'p99',
+            points: points.filter((w) => w.p99 !== null).map((w) => [r3(w.start_s)!, w.p99!] as [number, number]),
+          },
+          ...(rec.limit_p99_ms !== null
+            ? [
+                {
+                  name: 'recovery limit',
+                  points: points.map((w) => [r3(w.start_s)!, rec.limit_p99_ms!] as [number, number]),
+                },
+              ]
+            : []),
         ],
       },
       timeCurve('error rate per window', points, (w) => w.error_rate, 'error rate'),

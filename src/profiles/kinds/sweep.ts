@@ -23,11 +23,15 @@ export async function runSweep(plan: PlanOf<'sweep'>, opts: ProfileRunOptions): 
   for (const [i, value] of levels.values.entries()) {
     if (opts.signal?.aborted) break;
     const level = { mode: levels.mode, value };
-    opts.log?.(`sweep step ${i + 1}/${levels.values.length}: ${levelText(level)} (until steady, at most ${secs(rule.maxStepMs / 1000)})`);
+    opts.log?.(
+      `sweep step ${i + 1}/${levels.values.length}: ${levelText(level)} (until steady, at most ${secs(rule.maxStepMs / 1000)})`,
+    );
     const s = await runStep(plan, i, level, rule, outDir, opts);
     steps.push(s);
     const m = s.measuredSummary;
-    opts.log?.(`  ${s.steady.steady ? 'steady' : s.interrupted ? 'interrupted' : 'NOT steady'} after ${secs(s.summary.durationS)}: throughput ${rate(m.throughput)}, p50 ${ms(m.latency_ms.p50)}, p99 ${ms(m.latency_ms.p99)}, errors ${pct(m.error_rate)}`);
+    opts.log?.(
+      `  ${s.steady.steady ? 'steady' : s.interrupted ? 'interrupted' : 'NOT steady'} after ${secs(s.summary.durationS)}: throughput ${rate(m.throughput)}, p50 ${ms(m.latency_ms.p50)}, p99 ${ms(m.latency_ms.p99)}, errors ${pct(m.error_rate)}`,
+    );
     if (s.interrupted) break;
   }
   const interrupted = steps.some((s) => s.interrupted) || Boolean(opts.signal?.aborted);
@@ -60,16 +64,43 @@ export async function runSweep(plan: PlanOf<'sweep'>, opts: ProfileRunOptions): 
   const lvText = (x: number): string => levelText({ mode: levels.mode, value: x });
   const parts: string[] = [];
   if (rows.length) {
-    parts.push(`Throughput goes from ${rate(rows[0].throughput)} to ${rate(maxT)} (max) as the load goes from ${lvText(lv(rows[0]))} to ${lvText(lv(rows[rows.length - 1]))}.`);
-    parts.push(kneeRow ? `The knee is at ${lvText(lv(kneeRow))}: throughput ${rate(kneeRow.throughput)}, p99 ${ms(kneeRow.p99_ms)}; beyond it latency rises faster than throughput.` : 'No knee within the sweep: latency does not bend up against throughput.');
-    if (plan.thresholds.length) parts.push(meeting.length ? `Highest level meeting the thresholds: ${lvText(lv(meeting[meeting.length - 1]))} (${rate(meeting[meeting.length - 1].throughput)}).` : 'No level meets the thresholds.');
-    if (unstable.length) parts.push(`${unstable.length === 1 ? 'Step' : 'Steps'} ${listText(unstable.map((r) => String(r.step)))} never stabilised within ${secs(rule.maxStepMs / 1000)}: reported from the last windows.`);
+    parts.push(
+      `Throughput goes from ${rate(rows[0].throughput)} to ${rate(maxT)} (max) as the load goes from ${lvText(lv(rows[0]))} to ${lvText(lv(rows[rows.length - 1]))}.`,
+    );
+    parts.push(
+      kneeRow
+        ? `The knee is at ${lvText(lv(kneeRow))}: throughput ${rate(kneeRow.throughput)}, p99 ${ms(kneeRow.p99_ms)}; beyond it latency rises faster than throughput.`
+        : 'No knee within the sweep: latency does not bend up against throughput.',
+    );
+    if (plan.thresholds.length)
+      parts.push(
+        meeting.length
+          ? `Highest level meeting the thresholds: ${lvText(lv(meeting[meeting.length - 1]))} (${rate(meeting[meeting.length - 1].throughput)}).`
+          : 'No level meets the thresholds.',
+      );
+    if (unstable.length)
+      parts.push(
+        `${unstable.length === 1 ? 'Step' : 'Steps'} ${listText(unstable.map((r) => String(r.step)))} never stabilised within ${secs(rule.maxStepMs / 1000)}: reported from the last windows.`,
+      );
   } else parts.push('No step ran.');
   const thresholds: ThresholdResult[] = [];
   const top = writeTopLevel(plan, outDir, steps, thresholds, interrupted);
   const curves: Curve[] = [
-    { title: 'throughput–latency', x_label: 'throughput (/s)', y_label: 'latency (ms)', series: [{ name: 'p50', points: rows.map((r) => [r.throughput, r.p50_ms] as [number, number]) }, { name: 'p99', points: rows.map((r) => [r.throughput, r.p99_ms] as [number, number]) }] },
-    { title: 'throughput per level', x_label: levels.mode === 'rate' ? 'offered rate (/s)' : 'concurrency', y_label: 'throughput (/s)', points: rows.map((r) => [lv(r), r.throughput] as [number, number]) },
+    {
+      title: 'throughput–latency',
+      x_label: 'throughput (/s)',
+      y_label: 'latency (ms)',
+      series: [
+        { name: 'p50', points: rows.map((r) => [r.throughput, r.p50_ms] as [number, number]) },
+        { name: 'p99', points: rows.map((r) => [r.throughput, r.p99_ms] as [number, number]) },
+      ],
+    },
+    {
+      title: 'throughput per level',
+      x_label: levels.mode === 'rate' ? 'offered rate (/s)' : 'concurrency',
+      y_label: 'throughput (/s)',
+      points: rows.map((r) => [lv(r), r.throughput] as [number, number]),
+    },
   ];
   const answer: ProfileAnswer = {
     type: 'sweep',
@@ -82,7 +113,9 @@ export async function runSweep(plan: PlanOf<'sweep'>, opts: ProfileRunOptions): 
       max_throughput: maxT,
       steps: rows.length,
       unstable_steps: unstable.length,
-      ...(plan.thresholds.length ? { highest_level_meeting_slo: meeting.length ? lv(meeting[meeting.length - 1]) : null } : {}),
+      ...(plan.thresholds.length
+        ? { highest_level_meeting_slo: meeting.length ? lv(meeting[meeting.length - 1]) : null }
+        : {}),
     },
     curves,
     marks: top.marks,

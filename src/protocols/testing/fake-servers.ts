@@ -76,7 +76,8 @@ export async function fakeKserve(init: Partial<FakeState> = {}): Promise<FakeSer
     const m = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer)?$/.exec(url);
     if (!m) return json(res, 404, { error: `no route ${url}` });
     const name = decodeURIComponent(m[1]);
-    if (m[3] === '/ready') return state.modelReady ? json(res, 200, {}) : json(res, 400, { error: `model ${name} not ready` });
+    if (m[3] === '/ready')
+      return state.modelReady ? json(res, 200, {}) : json(res, 400, { error: `model ${name} not ready` });
     if (!m[3]) {
       return json(res, 200, {
         name,
@@ -88,15 +89,27 @@ export async function fakeKserve(init: Partial<FakeState> = {}): Promise<FakeSer
     }
     if (req.method !== 'POST') return json(res, 405, { error: 'POST only' });
     if (fault(res, state.mode)) return;
-    const b = parseBody(body) as { inputs?: Array<{ name: string; shape: number[]; datatype: string; data: number[] }> } | undefined;
+    const b = parseBody(body) as
+      | { inputs?: Array<{ name: string; shape: number[]; datatype: string; data: number[] }> }
+      | undefined;
     const inp = b?.inputs?.[0];
-    if (!inp || !Array.isArray(inp.data) || !Array.isArray(inp.shape)) return json(res, 400, { error: 'expected inputs[0] with shape and data' });
+    if (!inp || !Array.isArray(inp.data) || !Array.isArray(inp.shape))
+      return json(res, 400, { error: 'expected inputs[0] with shape and data' });
     const rows = inp.shape[0];
     const w = inp.data.length / rows;
-    if (state.mode === 'empty') return json(res, 200, { model_name: name, outputs: [{ name: 'probs', shape: [rows, 0], datatype: 'FP32', data: [] }] });
+    if (state.mode === 'empty')
+      return json(res, 200, {
+        model_name: name,
+        outputs: [{ name: 'probs', shape: [rows, 0], datatype: 'FP32', data: [] }],
+      });
     const data: number[] = [];
     for (let r = 0; r < rows; r++) data.push(...fakeScores(inp.data[r * w], state.mode));
-    return json(res, 200, { model_name: name, model_version: m[2] ?? '1', id: 'req', outputs: [{ name: 'probs', shape: [rows, 10], datatype: 'FP32', data }] });
+    return json(res, 200, {
+      model_name: name,
+      model_version: m[2] ?? '1',
+      id: 'req',
+      outputs: [{ name: 'probs', shape: [rows, 10], datatype: 'FP32', data }],
+    });
   });
   return Object.assign(srv, { state });
 }
@@ -109,7 +122,13 @@ export async function fakeTfserving(init: Partial<FakeState> & { nanOutputs?: bo
     const status = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?$/.exec(url);
     if (status && req.method === 'GET') {
       return json(res, 200, {
-        model_version_status: [{ version: '1', state: state.modelReady ? 'AVAILABLE' : 'LOADING', status: { error_code: 'OK', error_message: '' } }],
+        model_version_status: [
+          {
+            version: '1',
+            state: state.modelReady ? 'AVAILABLE' : 'LOADING',
+            status: { error_code: 'OK', error_message: '' },
+          },
+        ],
       });
     }
     if (/^\/v1\/models\/[^/:]+(?:\/versions\/\d+)?\/metadata$/.test(url)) {
@@ -119,8 +138,20 @@ export async function fakeTfserving(init: Partial<FakeState> & { nanOutputs?: bo
           signature_def: {
             signature_def: {
               serving_default: {
-                inputs: { input: { dtype: state.datatype === 'BYTES' ? 'DT_STRING' : 'DT_FLOAT', tensor_shape: { dim: [{ size: '-1' }, { size: String(state.width) }] }, name: 'serving_default_input:0' } },
-                outputs: { probs: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: '-1' }, { size: '10' }] }, name: 'probs:0' } },
+                inputs: {
+                  input: {
+                    dtype: state.datatype === 'BYTES' ? 'DT_STRING' : 'DT_FLOAT',
+                    tensor_shape: { dim: [{ size: '-1' }, { size: String(state.width) }] },
+                    name: 'serving_default_input:0',
+                  },
+                },
+                outputs: {
+                  probs: {
+                    dtype: 'DT_FLOAT',
+                    tensor_shape: { dim: [{ size: '-1' }, { size: '10' }] },
+                    name: 'probs:0',
+                  },
+                },
                 method_name: 'tensorflow/serving/predict',
               },
             },
@@ -156,10 +187,12 @@ export async function fakeTorchserve(init: Partial<FakeState> = {}): Promise<Fak
   const state = defaults(init);
   const srv = await startServer((req, body, res) => {
     const url = req.url ?? '';
-    if (url === '/ping') return state.ready ? json(res, 200, { status: 'Healthy' }) : json(res, 500, { status: 'Unhealthy' });
+    if (url === '/ping')
+      return state.ready ? json(res, 200, { status: 'Healthy' }) : json(res, 500, { status: 'Unhealthy' });
     const m = /^\/predictions\/([^/]+)(?:\/([^/]+))?$/.exec(url);
     if (!m) return json(res, 404, { code: 404, type: 'ModelNotFoundException', message: `no route ${url}` });
-    if (!state.modelReady) return json(res, 404, { code: 404, type: 'ModelNotFoundException', message: `Model not found: ${m[1]}` });
+    if (!state.modelReady)
+      return json(res, 404, { code: 404, type: 'ModelNotFoundException', message: `Model not found: ${m[1]}` });
     if (req.method === 'OPTIONS') return json(res, 200, {});
     if (fault(res, state.mode)) return;
     const b = parseBody(body);
@@ -167,7 +200,12 @@ export async function fakeTorchserve(init: Partial<FakeState> = {}): Promise<Fak
       if (body.length > 0 && b === undefined) return json(res, 200, { bytes: body.length });
       return json(res, 400, { code: 400, message: 'expected a JSON array' });
     }
-    if (Array.isArray(b[0])) return json(res, 200, (b as number[][]).map((r) => fakeScores(r[0], state.mode)));
+    if (Array.isArray(b[0]))
+      return json(
+        res,
+        200,
+        (b as number[][]).map((r) => fakeScores(r[0], state.mode)),
+      );
     return json(res, 200, fakeScores((b as number[])[0], state.mode));
   });
   return Object.assign(srv, { state });
@@ -207,19 +245,26 @@ function writeEvent(res: ServerResponse, data: string, split: boolean): void {
   res.write(ev.slice(cut));
 }
 
-export async function fakeOpenai(timing: SseTiming, init: Partial<FakeState> = {}): Promise<FakeServer & { state: OpenaiState }> {
+export async function fakeOpenai(
+  timing: SseTiming,
+  init: Partial<FakeState> = {},
+): Promise<FakeServer & { state: OpenaiState }> {
   const state: OpenaiState = { ...defaults(init), timing };
   const srv = await startServer(async (req, body, res) => {
     const url = req.url ?? '';
     if (url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: 'tiny', object: 'model' }] });
     const chat = url === '/v1/chat/completions';
     if (!chat && url !== '/v1/completions') return json(res, 404, { error: { message: `no route ${url}` } });
-    if (state.mode === '4xx') return json(res, 400, { error: { message: 'bad request', type: 'invalid_request_error' } });
+    if (state.mode === '4xx')
+      return json(res, 400, { error: { message: 'bad request', type: 'invalid_request_error' } });
     if (state.mode === '5xx') return json(res, 500, { error: { message: 'engine dead' } });
     const b = parseBody(body) as { stream?: boolean; model?: string; max_tokens?: number } | undefined;
     if (!b) return json(res, 400, { error: { message: 'bad JSON' } });
     const t = state.timing;
-    const piece = (i: number) => (chat ? { choices: [{ index: 0, delta: { content: `w${i} ` }, finish_reason: null }] } : { choices: [{ index: 0, text: `w${i} `, finish_reason: null }] });
+    const piece = (i: number) =>
+      chat
+        ? { choices: [{ index: 0, delta: { content: `w${i} ` }, finish_reason: null }] }
+        : { choices: [{ index: 0, text: `w${i} `, finish_reason: null }] };
     if (!b.stream) {
       await sleep(t.firstMs + t.gapMs * (t.chunks - 1));
       if (state.mode === 'malformed') {
@@ -230,14 +275,27 @@ export async function fakeOpenai(timing: SseTiming, init: Partial<FakeState> = {
       return json(res, 200, {
         id: 'cmpl-1',
         object: chat ? 'chat.completion' : 'text_completion',
-        choices: [chat ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'length' } : { index: 0, text, finish_reason: 'length' }],
-        usage: { prompt_tokens: 5, completion_tokens: t.usageTokens ?? t.chunks, total_tokens: 5 + (t.usageTokens ?? t.chunks) },
+        choices: [
+          chat
+            ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'length' }
+            : { index: 0, text, finish_reason: 'length' },
+        ],
+        usage: {
+          prompt_tokens: 5,
+          completion_tokens: t.usageTokens ?? t.chunks,
+          total_tokens: 5 + (t.usageTokens ?? t.chunks),
+        },
       });
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const split = Boolean(t.split);
     res.write(': keep-alive comment\n\n');
-    if (chat) writeEvent(res, JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: null }] }), split);
+    if (chat)
+      writeEvent(
+        res,
+        JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant' }, finish_reason: null }] }),
+        split,
+      );
     if (state.mode === 'malformed') {
       await sleep(t.firstMs);
       writeEvent(res, '{"choices": [ {"delta": ', false);
@@ -257,7 +315,15 @@ export async function fakeOpenai(timing: SseTiming, init: Partial<FakeState> = {
       if (i === t.chunks - 1) ev.choices[0].finish_reason = 'length';
       writeEvent(res, JSON.stringify(ev), split);
     }
-    if (t.usageTokens !== undefined) writeEvent(res, JSON.stringify({ choices: [], usage: { prompt_tokens: 5, completion_tokens: t.usageTokens, total_tokens: 5 + t.usageTokens } }), split);
+    if (t.usageTokens !== undefined)
+      writeEvent(
+        res,
+        JSON.stringify({
+          choices: [],
+          usage: { prompt_tokens: 5, completion_tokens: t.usageTokens, total_tokens: 5 + t.usageTokens },
+        }),
+        split,
+      );
     res.end('data: [DONE]\n\n');
   });
   return Object.assign(srv, { state });

@@ -26,7 +26,11 @@ export class MemoryRecorder implements Recorder {
   }
 }
 
-export function testPlan(url: string, scenario: Partial<ScenarioPlan> & Pick<ScenarioPlan, 'protocol'>, opts: { source?: string; seed?: number; headers?: Record<string, string> } = {}): Plan {
+export function testPlan(
+  url: string,
+  scenario: Partial<ScenarioPlan> & Pick<ScenarioPlan, 'protocol'>,
+  opts: { source?: string; seed?: number; headers?: Record<string, string> } = {},
+): Plan {
   const s: ScenarioPlan = {
     name: 'test',
     executor: 'iterations',
@@ -45,7 +49,7 @@ export function testPlan(url: string, scenario: Partial<ScenarioPlan> & Pick<Sce
       headers: opts.headers ?? {},
       timeoutMs: 5000,
       connectTimeoutMs: 2000,
-    client: 'auto',
+      client: 'auto',
       tls: { insecure: false },
       readyPath: null,
       readyTimeoutMs: 1000,
@@ -90,7 +94,13 @@ export interface Sent {
 }
 
 /** Sends one request as the engine would and judges it (judge, or openStream for 'stream'). */
-export async function send(adapter: Adapter, origin: string, req: WireRequest, rec: Recorder, startNs = process.hrtime.bigint()): Promise<Sent> {
+export async function send(
+  adapter: Adapter,
+  origin: string,
+  req: WireRequest,
+  rec: Recorder,
+  startNs = process.hrtime.bigint(),
+): Promise<Sent> {
   const res = await request(`${origin}${req.path}`, {
     method: req.method as 'POST',
     headers: req.headers,
@@ -111,12 +121,19 @@ export async function send(adapter: Adapter, origin: string, req: WireRequest, r
   }
   const body = Buffer.from(await res.body.arrayBuffer());
   const endNs = Number(process.hrtime.bigint() - startNs);
-  const cls = adapter.judge ? adapter.judge(req, status, adapter.bodyMode === 'full' ? body : null, rec) : classifyStatus(status);
+  const cls = adapter.judge
+    ? adapter.judge(req, status, adapter.bodyMode === 'full' ? body : null, rec)
+    : classifyStatus(status);
   return { status, body, cls, endNs };
 }
 
 /** Sends requests seq = 0..n-1 (sequentially) and returns the error classes. */
-export async function sendMany(adapter: Adapter, origin: string, n: number, rec: Recorder): Promise<Array<ErrorClass | null>> {
+export async function sendMany(
+  adapter: Adapter,
+  origin: string,
+  n: number,
+  rec: Recorder,
+): Promise<Array<ErrorClass | null>> {
   const out: Array<ErrorClass | null> = [];
   for (let seq = 0; seq < n; seq++) out.push((await send(adapter, origin, adapter.request(seq), rec)).cls);
   return out;
@@ -125,7 +142,12 @@ export async function sendMany(adapter: Adapter, origin: string, n: number, rec:
 export type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => unknown;
 
 /** A node:http server on 127.0.0.1:0 that buffers the request body for `handler`. */
-export async function startServer(handler: Handler): Promise<{ server: Server; url: string; close(): Promise<void>; seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }> }> {
+export async function startServer(handler: Handler): Promise<{
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+  seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }>;
+}> {
   const seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }> = [];
   const server = createServer((req, res) => {
     const parts: Buffer[] = [];

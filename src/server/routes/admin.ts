@@ -19,10 +19,19 @@ export function adminRoutes(ctx: ServerContext): Route[] {
   // Admin replies are immediate: they must work while the fault knobs stall or delay everything else.
   const handler: RouteHandler = (req, res, { method, path }) => {
     if (!o.admin) {
-      return send(res, 404, jsonError(404, `not found: ${method} ${path} (admin endpoints are off: start the server with --admin)`), NO_MODEL, { immediate: true });
+      return send(
+        res,
+        404,
+        jsonError(404, `not found: ${method} ${path} (admin endpoints are off: start the server with --admin)`),
+        NO_MODEL,
+        { immediate: true },
+      );
     }
     if (tokenHash && !authorized(req.headers.authorization)) {
-      return send(res, 401, jsonError(401, 'admin endpoints need "Authorization: Bearer <token>"'), NO_MODEL, { immediate: true, headers: { 'www-authenticate': 'Bearer' } });
+      return send(res, 401, jsonError(401, 'admin endpoints need "Authorization: Bearer <token>"'), NO_MODEL, {
+        immediate: true,
+        headers: { 'www-authenticate': 'Bearer' },
+      });
     }
     const ok = (body: unknown): void => send(res, 200, JSON.stringify(body), NO_MODEL, { immediate: true });
     const bad = (msg: string): void => send(res, 400, jsonError(400, msg), NO_MODEL, { immediate: true });
@@ -31,7 +40,8 @@ export function adminRoutes(ctx: ServerContext): Route[] {
       if (method === 'DELETE') return ok(faults.reset());
       if (method !== 'POST') return http.methodNotAllowed(res, 'GET, POST, DELETE');
       return http.readJson(req, res, NO_MODEL, jsonError, (body) => {
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) return bad('body must be a JSON object of fault knobs');
+        if (typeof body !== 'object' || body === null || Array.isArray(body))
+          return bad('body must be a JSON object of fault knobs');
         const { reset, freeLeaked, ...knobs } = body as Record<string, unknown>;
         try {
           if (reset === true) faults.reset();

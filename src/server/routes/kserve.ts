@@ -41,10 +41,19 @@ export function kserveRoutes(ctx: ServerContext): Route[] {
       }
       if (method !== 'POST') return http.methodNotAllowed(res, 'POST');
       return http.readJson(req, res, labels, jsonError, (body) => {
-        const p = ctx.parseOr400(res, labels, jsonError, () => parseKServeInfer(body, o.modelName, ctx.inputName(v), OUTPUT_NAME));
+        const p = ctx.parseOr400(res, labels, jsonError, () =>
+          parseKServeInfer(body, o.modelName, ctx.inputName(v), OUTPUT_NAME),
+        );
         if (!p) return;
         const id = p.id ?? ctx.nextId();
-        ctx.infer(res, t0, v, p, (out, rows) => encodeKServeResponse(o.modelName, v, id, OUTPUT_NAME, out, rows), jsonError);
+        ctx.infer(
+          res,
+          t0,
+          v,
+          p,
+          (out, rows) => encodeKServeResponse(o.modelName, v, id, OUTPUT_NAME, out, rows),
+          jsonError,
+        );
       });
     };
 
@@ -56,7 +65,12 @@ export function kserveRoutes(ctx: ServerContext): Route[] {
     };
 
   return [
-    { methods: ['GET'], pattern: '/v2', handler: (_req, res) => send(res, 200, JSON.stringify({ name: SERVER_NAME, version: ctx.packageVersion, extensions: [] }), NO_MODEL) },
+    {
+      methods: ['GET'],
+      pattern: '/v2',
+      handler: (_req, res) =>
+        send(res, 200, JSON.stringify({ name: SERVER_NAME, version: ctx.packageVersion, extensions: [] }), NO_MODEL),
+    },
     { methods: ['GET'], pattern: '/v2/health/live', handler: health('live') },
     { methods: ['GET'], pattern: '/v2/health/ready', handler: health('ready') },
     { methods: '*', pattern: '/v2/models/{name}', handler: model('metadata') },

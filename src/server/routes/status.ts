@@ -30,8 +30,17 @@ export function statusRoutes(ctx: ServerContext): Route[] {
       ],
     });
   return [
-    { methods: ['GET'], pattern: '/metrics', handler: (_req, res) => http.send(res, 200, ctx.metrics.reg.render(), NO_MODEL, { contentType: EXPOSITION_CONTENT_TYPE }) },
+    {
+      methods: ['GET'],
+      pattern: '/metrics',
+      handler: (_req, res) =>
+        http.send(res, 200, ctx.metrics.reg.render(), NO_MODEL, { contentType: EXPOSITION_CONTENT_TYPE }),
+    },
     // Other methods on / get a plain 404, not a 405.
-    { methods: '*', pattern: '/', handler: (_req, res, { method }) => (method === 'GET' ? http.send(res, 200, index(), NO_MODEL) : false) },
+    {
+      methods: '*',
+      pattern: '/',
+      handler: (_req, res, { method }) => (method === 'GET' ? http.send(res, 200, index(), NO_MODEL) : false),
+    },
   ];
 }

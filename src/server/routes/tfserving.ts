@@ -17,8 +17,15 @@ export function tfservingRoutes(ctx: ServerContext): Route[] {
 
   const metadata = (v: string): string => {
     const info = infoByVersion.get(v)!;
-    const dims = (t: TensorSpec) => ({ dim: t.shape.map((d, i) => ({ size: String(i === 0 ? -1 : d), name: '' })), unknown_rank: false });
-    const tensor = (t: TensorSpec, name: string) => ({ dtype: t.datatype === 'FP32' ? 'DT_FLOAT' : `DT_${t.datatype}`, tensor_shape: dims(t), name: `${name}:0` });
+    const dims = (t: TensorSpec) => ({
+      dim: t.shape.map((d, i) => ({ size: String(i === 0 ? -1 : d), name: '' })),
+      unknown_rank: false,
+    });
+    const tensor = (t: TensorSpec, name: string) => ({
+      dtype: t.datatype === 'FP32' ? 'DT_FLOAT' : `DT_${t.datatype}`,
+      tensor_shape: dims(t),
+      name: `${name}:0`,
+    });
     return JSON.stringify({
       model_spec: { name: o.modelName, signature_name: '', version: versionNumber(v) },
       metadata: {
@@ -57,7 +64,8 @@ export function tfservingRoutes(ctx: ServerContext): Route[] {
     const labels = { model: o.modelName, version: v };
     if (verb !== undefined) {
       if (rest.length !== 0) return http.notFound(res, method, path);
-      if (verb !== 'predict') return send(res, 400, jsonError(400, `${verb} is not supported by this model (only :predict)`), labels);
+      if (verb !== 'predict')
+        return send(res, 400, jsonError(400, `${verb} is not supported by this model (only :predict)`), labels);
       if (method !== 'POST') return http.methodNotAllowed(res, 'POST');
       return http.readJson(req, res, labels, jsonError, (body) => {
         const p = ctx.parseOr400(res, labels, jsonError, () => parseTfPredict(body, ctx.inputName(v)));
@@ -68,7 +76,11 @@ export function tfservingRoutes(ctx: ServerContext): Route[] {
     if (method !== 'GET') return http.methodNotAllowed(res, 'GET');
     if (rest.length === 0) {
       const list = vIn === undefined ? o.versions : [v];
-      const status = list.map((x) => ({ version: versionNumber(x), state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }));
+      const status = list.map((x) => ({
+        version: versionNumber(x),
+        state: 'AVAILABLE',
+        status: { error_code: 'OK', error_message: '' },
+      }));
       return send(res, 200, JSON.stringify({ model_version_status: status }), labels);
     }
     if (rest.length === 1 && rest[0] === 'metadata') return send(res, 200, metadata(v), labels);
