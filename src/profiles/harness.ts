@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDirOrThrow } from '../core/output-path.js';
-import { ExitCode } from '../core/exit-codes.js';
+import type { ExitCode } from '../core/exit-codes.js';
 import type { IntervalRecord, Summary } from '../core/results.js';
 import { redact } from '../plan/index.js';
 import type { MemorySource, Plan } from '../plan/types.js';
@@ -122,24 +122,14 @@ export async function runSingle(
   }
 }
 
-// ---- numbers in words ------------------------------------------------------------------------
+// ---- numbers in words (the one formatter, src/core/format.ts) --------------------------------
 
-/** 1234 → "1,234"; 12.345 → "12.3"; 0.01234 → "0.0123". */
-export function num(x: number | null | undefined): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
-  const a = Math.abs(x);
-  if (a >= 100) return Math.round(x).toLocaleString('en-US');
-  if (a >= 10) return (Math.round(x * 10) / 10).toString();
-  if (a >= 1) return (Math.round(x * 100) / 100).toString();
-  return Number(x.toPrecision(3)).toString();
-}
-
-export const ms = (x: number | null | undefined): string =>
-  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x)} ms`;
-export const pct = (x: number | null | undefined): string =>
-  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x * 100)}%`;
-export const rate = (x: number | null | undefined): string => `${num(x)}/s`;
-export const secs = (x: number | null | undefined): string =>
-  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${num(x)} s`;
+export {
+  fmtNum as num,
+  fmtMillis as ms,
+  fmtPct as pct,
+  fmtRate as rate,
+  fmtSeconds as secs,
+} from '../core/format.js';
 export const r3 = (x: number | null | undefined): number | null =>
   x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000;
