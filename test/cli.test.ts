@@ -8,45 +8,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { closedPort, delayServer, type TestServer } from './helpers/servers.js';
+import { cli, preflight, root } from './helpers/cli.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 const servers: TestServer[] = [];
 after(async () => {
   for (const s of servers) await s.close();
 });
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-cli-'));
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function preflight(
-  args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; interruptAfterMs?: number; timeoutMs?: number } = {},
-): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: opts.cwd ?? root,
-      env: { ...process.env, NO_COLOR: '1', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const kill = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    if (opts.interruptAfterMs) setTimeout(() => child.kill('SIGINT'), opts.interruptAfterMs);
-    child.on('close', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 function writePlan(dir: string, text: string): string {
   const file = path.join(dir, 'plan.yaml');
@@ -206,7 +175,7 @@ test('run: Ctrl-C stops within a second, keeps partial results marked interrupte
     `target: { url: "${srv.url}" }\nscenarios:\n  long: { executor: constant-arrival-rate, rate: 50/s, duration: 60s, request: { path: / } }\n`,
   );
   const started = Date.now();
-  const r = await preflight(['run', file, '--out', out], { interruptAfterMs: 2500 });
+  const r = await preflight(['run', file, '--out', out], { signal: 'SIGINT', signalAfterMs: 2500 });
   const elapsed = Date.now() - started;
   assert.equal(r.code, 130, r.stderr);
   assert.ok(elapsed < 2500 + 4000, `took ${elapsed} ms (includes process start and report writing)`);
