@@ -43,6 +43,8 @@ interface Truth {
   ttft: number[];
   gaps: number[];
   service: number[];
+  /** The server's own event-loop delay over the step (see timed-server.ts). */
+  eventLoopDelayMs?: { p99: number; max: number };
 }
 
 /** Nearest-rank percentile (the HdrHistogram definition). */
@@ -131,7 +133,7 @@ try {
       verdict(ok),
     ]);
     notes.push(
-      `${n} streams: generator event-loop delay max ${f2(r.generator.event_loop_delay_ms.max)} ms, CPU ${fmt(r.cpuPercent)}%${r.generator.reasons.length ? `; ${r.generator.reasons.join('; ')}` : ''}`,
+      `${n} streams: generator event-loop delay max ${f2(r.generator.event_loop_delay_ms.max)} ms, CPU ${fmt(r.cpuPercent)}%${r.generator.reasons.length ? `; ${r.generator.reasons.join('; ')}` : ''}; server event-loop delay p99 ${f2(t.eventLoopDelayMs?.p99 ?? NaN)} ms, max ${f2(t.eventLoopDelayMs?.max ?? NaN)} ms (a request waiting for the server's loop is in the client's TTFT, not in the server's)`,
     );
   }
   await truth(url);

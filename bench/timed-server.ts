@@ -15,6 +15,7 @@
  * Each token write is timed right after `res.write()` returns (the bytes are with the kernel).
  */
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const { values: v } = parseArgs({
@@ -36,6 +37,14 @@ const SERVICE = Number(v.service);
 /** Per completed request: when it completed (ms) and its figures. */
 let completed: Array<{ at: number; ttft?: number; gaps?: number[]; service?: number }> = [];
 let first = -1;
+/**
+ * The server's own event-loop delay: a request that waits in its socket buffer while the loop is
+ * busy is late before its handler (where the truth starts) runs, so that wait is in the client's
+ * TTFT but not in the server's. Beyond the 10 ms sampling interval, in ms.
+ */
+const eld = monitorEventLoopDelay({ resolution: 10 });
+eld.enable();
+const eldMs = (ns: number) => Math.max(0, ns / 1e6 - 10);
 
 function event(data: string): string {
   return `data: ${data}\n\n`;
@@ -55,7 +64,9 @@ const server = http.createServer((req, res) => {
       ttft: sort(kept.flatMap((d) => (d.ttft === undefined ? [] : [d.ttft]))),
       gaps: sort(kept.flatMap((d) => d.gaps ?? [])),
       service: sort(kept.flatMap((d) => (d.service === undefined ? [] : [d.service]))),
+      eventLoopDelayMs: { p99: eldMs(eld.percentile(99)), max: eldMs(eld.max) },
     });
+    eld.reset();
     completed = [];
     first = -1;
     res.writeHead(200, { 'content-type': 'application/json' });
