@@ -3,7 +3,6 @@
  * window, early stop, the rollout action at its time), keep the windows it writes, and write the
  * summary with the answer. Also the number formatting the answers share.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDirOrThrow } from '../core/output-path.js';
 import type { ExitCode } from '../core/exit-codes.js';
@@ -12,15 +11,14 @@ import { redact } from '../plan/index.js';
 import type { MemorySource, Plan } from '../plan/types.js';
 import { run, type RunResult } from '../run/index.js';
 import { decideOutcome } from '../verdict/index.js';
+import { jsonFileText, writeFileAtomicSync } from '../core/results-files.js';
 import { MemorySampler, type MemoryStats } from './memory.js';
 import type { ProfileAnswer, ProfileRunOptions } from './types.js';
 
-/** Writes a JSON file atomically, secrets redacted. */
+/** Writes a JSON file atomically (the results folder's one writer primitive), secrets redacted. */
 export function writeJsonFile(file: string, value: unknown, secrets: readonly string[]): void {
   ensureDirOrThrow(path.dirname(file)); // not mkdir({ recursive }): it spins forever under /proc
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, redact(JSON.stringify(value, null, 2), [...secrets]) + '\n');
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, redact(jsonFileText(value), [...secrets]));
 }
 
 /** The verdict of a profile run: the run's one decider, with the profile's answer. */

@@ -8,10 +8,10 @@
 import path from 'node:path';
 import { ensureDirOrThrow } from '../core/output-path.js';
 import type { IntervalRecord, ScenarioSummary, Summary, ThresholdResult } from '../core/results.js';
-import { redactPlan } from '../plan/index.js';
+import { redact, redactPlan } from '../plan/index.js';
+import { writeFileAtomicSync } from '../core/results-files.js';
 import type { PlanOf, SteadyRule } from '../plan/types.js';
 import { run } from '../run/index.js';
-import fs from 'node:fs';
 import { steadyState, type SteadyCheck } from './analysis.js';
 import { stepPlan } from './expand.js';
 import { pct, r3, rate, secs, writeJsonFile } from './harness.js';
@@ -184,7 +184,11 @@ export function writeTopLevel(
     offsetT += maxT + 1;
     offsetS += endS;
   }
-  fs.writeFileSync(path.join(outDir, 'intervals.ndjson'), lines.join('\n') + (lines.length ? '\n' : ''));
+  // The steps' records as they were kept in memory: redacted here, as run() redacts what it writes.
+  writeFileAtomicSync(
+    path.join(outDir, 'intervals.ndjson'),
+    redact(lines.join('\n') + (lines.length ? '\n' : ''), [...plan.secrets]),
+  );
   const first = steps[0]?.summary;
   const last = steps[steps.length - 1]?.summary;
   const overloaded = steps.filter((s) => s.summary.generator.overloaded);
