@@ -384,6 +384,12 @@ export function buildProfile(
   exclusive('spikeRate', 'factor');
 
   const num = (k: string): number | undefined => (w.has(pp(k)) ? (r[k] as number | undefined) : undefined);
+  /** stress and capacity search upward from `startRate`: it must not start above `maxRate`. */
+  const startRateFits = (startRate: number, maxRate: number): boolean => {
+    if (startRate <= maxRate) return true;
+    w.problemAt(pp('startRate'), `startRate (${startRate}/s) is above maxRate (${maxRate}/s)`);
+    return false;
+  };
   /** A key's value: as written, or the default its spec in syntax.ts declares (the only place defaults are declared). */
   const setting = <V>(k: string): V => (r[k] ?? defaultValue(profileSpec.fields[k])) as V;
   const rate = num('rate');
@@ -421,10 +427,7 @@ export function buildProfile(
         const factor = num('factor');
         const step: StressStep = factor !== undefined ? { factor } : { rateStep: num('rateStep') ?? maxRate / 10 };
         const startRate = num('startRate') ?? step.rateStep ?? maxRate / 10;
-        if (startRate > maxRate) {
-          w.problemAt(pp('startRate'), `startRate (${startRate}/s) is above maxRate (${maxRate}/s)`);
-          ok = false;
-        }
+        if (!startRateFits(startRate, maxRate)) ok = false;
         const maxDurationMs = w.has(pp('maxDuration')) ? (r['maxDuration'] as number) : undefined;
         return {
           ...single,
@@ -508,10 +511,7 @@ export function buildProfile(
         const maxRate = num('maxRate');
         if (maxRate === undefined) return undefined;
         const startRate = num('startRate') ?? Math.min(10, maxRate);
-        if (startRate > maxRate) {
-          w.problemAt(pp('startRate'), `startRate (${startRate}/s) is above maxRate (${maxRate}/s)`);
-          ok = false;
-        }
+        if (!startRateFits(startRate, maxRate)) ok = false;
         const atLeast = w.has(pp('atLeast')) ? (r['atLeast'] as number) : undefined;
         return {
           ...base,

@@ -26,44 +26,40 @@ export async function runSoak(plan: PlanOf<'soak'>, opts: ProfileRunOptions): Pr
     ? Math.max(1, Math.round(p.bucketMs / plan.options.intervalMs))
     : Math.max(1, Math.round(analysed.length / 60));
   const pts = buckets(f.run.records, per, ['soak'], fromT).filter((b) => b.requests > 0);
-  const xs = pts.map((b) => b.start_s + b.duration_s / 2);
+  /** A bucket's time: its middle, s. */
+  const mid = (b: (typeof pts)[number]): number => b.start_s + b.duration_s / 2;
   const o = { alpha: p.alpha, minChange: p.minChange, minErrorChange: p.minErrorChange };
-  const drift: DriftMetric[] = [];
   const latX = pts.filter((b) => b.p99 !== null);
-  drift.push(
+  const mem = pts.filter((b) => b.memory !== undefined);
+  const drift: DriftMetric[] = [
     driftOf(
       'p50',
       'ms',
-      latX.map((b) => b.start_s + b.duration_s / 2),
+      latX.map(mid),
       latX.map((b) => b.p50!),
       o,
     ),
-  );
-  drift.push(
     driftOf(
       'p99',
       'ms',
-      latX.map((b) => b.start_s + b.duration_s / 2),
+      latX.map(mid),
       latX.map((b) => b.p99!),
       o,
     ),
-  );
-  drift.push(
     driftOf(
       'error_rate',
       'fraction',
-      xs,
+      pts.map(mid),
       pts.map((b) => b.error_rate),
       o,
     ),
-  );
-  const mem = pts.filter((b) => b.memory !== undefined);
+  ];
   if (mem.length >= 4)
     drift.push(
       driftOf(
         'memory',
         'MiB',
-        mem.map((b) => b.start_s + b.duration_s / 2),
+        mem.map(mid),
         mem.map((b) => b.memory! / 2 ** 20),
         o,
       ),
