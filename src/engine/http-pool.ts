@@ -5,10 +5,10 @@
  * limit; requests beyond it wait inside the pool, which is why the engine takes the *actual send*
  * time when the request is written to a socket (onConnect), not when it was handed over.
  */
-import { rootCertificates } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import type { Plan, TlsOptions } from '../plan/types.js';
 import { H1Pool, type H1Handler, type H1RequestOptions } from './h1/index.js';
+import { tlsConnectOptions } from './target-tls.js';
 
 export interface PoolOptions {
   /** null = unlimited (a new connection whenever all are busy). */
@@ -38,18 +38,11 @@ export function httpClientOf(plan: Plan): 'builtin' | 'undici' {
   return plan.target.client === 'undici' ? 'undici' : 'builtin';
 }
 
-/** `ca` replaces Node's trusted CAs; `tls.caFile` is an *extra* CA, so the well-known ones stay. */
-function withSystemCas(pem: string): string[] {
-  return [...rootCertificates, pem];
-}
-
 export function createPool(origin: string, opts: PoolOptions): Transport {
   const o = new URL(origin).origin;
   if (opts.client !== 'undici') {
-    const tlsOpts = {
-      rejectUnauthorized: !opts.tls.insecure,
-      ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}),
-    };
+    // The one TLS meaning for every request Preflight sends (target-tls.ts).
+    const tlsOpts = tlsConnectOptions(opts.tls);
     const pool = new H1Pool(
       o,
       { connections: opts.connections, connectTimeoutMs: opts.connectTimeoutMs, tls: tlsOpts },
@@ -70,9 +63,7 @@ export function createPool(origin: string, opts: PoolOptions): Transport {
     // Per-request timeouts are set on each dispatch.
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: o.startsWith('https:')
-      ? { rejectUnauthorized: !opts.tls.insecure, ...(opts.tls.ca ? { ca: withSystemCas(opts.tls.ca) } : {}) }
-      : undefined,
+    connect: o.startsWith('https:') ? tlsConnectOptions(opts.tls) : undefined,
   });
   return {
     dispatch: (r, h) => void pool.dispatch(r as Dispatcher.DispatchOptions, h),

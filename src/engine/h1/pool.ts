@@ -66,7 +66,7 @@ export interface H1PoolOptions {
   /** TCP connect, plus the TLS handshake for https:. */
   connectTimeoutMs: number;
   /** https: origins: certificate verification (on unless the plan says `insecure`) and an extra CA. */
-  tls?: { rejectUnauthorized: boolean; ca?: string | string[] };
+  tls?: Pick<tls.ConnectionOptions, 'rejectUnauthorized' | 'ca'>;
 }
 
 /** Errors with the codes undici uses, so one classifier serves both clients. */
