@@ -15,6 +15,7 @@ const ALL = [
   'model',
   'data',
   'verdict',
+  'comparison',
   'report',
   'protocols',
   'engine',
@@ -39,11 +40,25 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   verdict: ['core', 'plan', 'metrics', 'stats'],
   // Reports are built from a results folder alone, never from a live run.
   report: ['core', 'plan', 'metrics', 'stats'],
+  // Release comparisons judge variants' metrics (A/B, canary, shadow); run() calls them.
+  comparison: ['core', 'plan', 'metrics', 'stats'],
   // Adapters build requests and judge responses; sending them is the engine's job.
   protocols: ['core', 'plan', 'metrics', 'stats', 'data'],
-  engine: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols'],
-  run: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'engine', 'verdict'],
-  profiles: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'engine', 'verdict', 'run'],
+  engine: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'comparison'],
+  run: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'engine', 'verdict', 'comparison'],
+  profiles: [
+    'core',
+    'plan',
+    'pacing',
+    'metrics',
+    'stats',
+    'data',
+    'protocols',
+    'engine',
+    'verdict',
+    'comparison',
+    'run',
+  ],
   // The reference server is the system under test: it shares no code with the load generator.
   server: ['core', 'model'],
   cli: ALL,

@@ -1,0 +1,2 @@
+export * from './shadow.js';
+export * from './types.js';
