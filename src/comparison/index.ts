@@ -1,2 +1,4 @@
+export * from './ab.js';
+export * from './canary/index.js';
 export * from './shadow.js';
 export * from './types.js';
