@@ -21,8 +21,8 @@ export type DiffSink = (path: string, kind: DiffKind, a: unknown, b: unknown) =>
 export const ARRAY_INDEX_LIMIT = 32;
 /** Deeper than this, a subtree is compared as a whole (one path): bounds recursion. */
 const MAX_DEPTH = 48;
-/** Bound of the path → ignored? cache. */
-const IGNORE_CACHE_LIMIT = 4096;
+/** Bound of the distinct paths remembered (with their text and whether they are ignored). */
+const PATH_NODE_LIMIT = 8192;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -110,9 +110,17 @@ function deepEqual(a: unknown, b: unknown, tol: Tolerance): boolean {
   return true;
 }
 
+/** A path seen before: its text and whether it is ignored, computed once (a trie over segments). */
+interface PathNode {
+  path: string;
+  ignored: boolean;
+  children: Map<string | number, PathNode> | null;
+}
+
 export class FieldDiffer {
   private readonly ignore: RegExp[];
-  private readonly ignoreCache = new Map<string, boolean>();
+  private readonly root: PathNode = { path: '$', ignored: false, children: null };
+  private nodes = 1;
   /** The path being walked: keys (strings), indices (numbers), -1 for `[*]`. */
   private readonly stack: Array<string | number> = [];
   /** Paths reported by the current diff() (collapsed arrays map several elements to one path). */
@@ -125,17 +133,13 @@ export class FieldDiffer {
     private readonly arrayLimit = ARRAY_INDEX_LIMIT,
   ) {
     this.ignore = ignore.map(compilePathPattern);
+    this.root.ignored = this.ignored('$');
   }
 
   /** Whether a path (or one of its ancestors) is on the ignore list. */
   ignored(path: string): boolean {
-    if (this.ignore.length === 0) return false;
-    let hit = this.ignoreCache.get(path);
-    if (hit === undefined) {
-      hit = this.ignore.some((re) => re.test(path));
-      if (this.ignoreCache.size < IGNORE_CACHE_LIMIT) this.ignoreCache.set(path, hit);
-    }
-    return hit;
+    for (const re of this.ignore) if (re.test(path)) return true;
+    return false;
   }
 
   /** Reports every path where `a` and `b` differ to `sink`, each path once. */
@@ -146,10 +150,34 @@ export class FieldDiffer {
     this.walk(a, b, 0);
   }
 
+  /**
+   * The current path's node: built once per distinct path, so a difference seen on every request
+   * costs a few map look-ups, not string building and pattern tests. Beyond PATH_NODE_LIMIT nodes
+   * (keys that never repeat), the path is built and tested each time.
+   */
+  private node(): PathNode {
+    let n = this.root;
+    for (let i = 0; i < this.stack.length; i++) {
+      const seg = this.stack[i];
+      let child = n.children?.get(seg);
+      if (child === undefined) {
+        const path = n.path + (typeof seg === 'string' ? keySegment(seg) : seg < 0 ? '[*]' : `[${seg}]`);
+        child = { path, ignored: n.ignored || this.ignored(path), children: null };
+        if (this.nodes < PATH_NODE_LIMIT) {
+          this.nodes++;
+          (n.children ??= new Map()).set(seg, child);
+        }
+      }
+      if (child.ignored) return child;
+      n = child;
+    }
+    return n;
+  }
+
   private emit(kind: DiffKind, a: unknown, b: unknown): void {
-    let path = '$';
-    for (const s of this.stack) path += typeof s === 'string' ? keySegment(s) : s < 0 ? '[*]' : `[${s}]`;
-    if (this.ignored(path)) return;
+    const node = this.node();
+    if (node.ignored) return;
+    const path = node.path;
     if (this.seen.has(path)) return;
     this.seen.add(path);
     this.sink(path, kind, a, b);

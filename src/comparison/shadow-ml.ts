@@ -9,7 +9,7 @@
  */
 
 /** Tokens per side (after dropping the common prefix and suffix) the edit distance works on exactly. */
-export const TEXT_TOKEN_LIMIT = 256;
+export const TEXT_TOKEN_LIMIT = 128;
 
 /** Index of the largest score (the first of equals); -1 for an empty vector. */
 export function argmax(s: readonly number[]): number {
