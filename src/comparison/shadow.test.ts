@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { PlanError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import type { ShadowPlan } from '../plan/comparison.js';
 import {
@@ -13,6 +14,7 @@ import {
   ShadowAccumulator,
   type ShadowCounts,
   type ShadowExchange,
+  shadowPlanProblems,
   shadowVerdict,
   STATUS_PATH,
   UNTRACKED_PATH,
@@ -406,4 +408,30 @@ test('verdict: nothing compared is inconclusive; labels of either type compare a
   assert.equal(r.agreement, 1);
   assert.equal(r.ml?.noiseLabelAgreement, 1);
   assert.equal(r.ml?.candidateAccuracy, 1);
+});
+
+test('a bad shadow configuration is a located plan error', () => {
+  const bad: ShadowPlan = {
+    ...PLAN,
+    ignore: ['$.id', 'created', '$.a[x]'],
+    tolerance: { absolute: -1, relative: 0 },
+    topK: 0,
+  };
+  const problems = shadowPlanProblems(bad);
+  assert.deepEqual(
+    problems.map((p) => p.path),
+    [
+      'comparison.shadow.ignore[1]',
+      'comparison.shadow.ignore[2]',
+      'comparison.shadow.tolerance.absolute',
+      'comparison.shadow.topK',
+    ],
+  );
+  assert.match(problems[0].message, /must start with "\$"/);
+  assert.match(problems[0].hint ?? '', /\$\.outputs\[\*\]\.id/);
+  assert.throws(
+    () => new ShadowAccumulator(bad),
+    (e: unknown) => e instanceof PlanError && e.code === 'E_PLAN_INVALID' && e.problems.length === 4,
+  );
+  assert.deepEqual(shadowPlanProblems(PLAN), []);
 });

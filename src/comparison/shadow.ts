@@ -10,9 +10,10 @@
  * `(untracked)`), and each field keeps at most `maxExamples` examples of bounded size.
  */
 import type { ShadowFieldResult, ShadowResult, StatTest } from '../core/comparison.js';
+import { PlanError, type Problem } from '../core/errors.js';
 import type { ShadowPlan } from '../plan/comparison.js';
 import { redact } from '../plan/secrets.js';
-import { type DiffKind, FieldDiffer } from './shadow-diff.js';
+import { compilePathPattern, type DiffKind, FieldDiffer } from './shadow-diff.js';
 import { argmax, compareScores, compareText } from './shadow-ml.js';
 import { mcnemar } from './shadow-stats.js';
 
@@ -179,6 +180,39 @@ function predictedLabel(e: ShadowExchange): string | undefined {
   return undefined;
 }
 
+/**
+ * What is wrong with a shadow configuration (located at `at`, the plan path of the shadow section):
+ * malformed ignore patterns, negative tolerances or thresholds, topK / maxExamples not whole numbers.
+ * Empty when it is usable. run() can call it before any load; ShadowAccumulator throws them.
+ */
+export function shadowPlanProblems(plan: ShadowPlan, at = 'comparison.shadow'): Problem[] {
+  const out: Problem[] = [];
+  plan.ignore.forEach((p, i) => {
+    try {
+      compilePathPattern(p);
+    } catch (e) {
+      out.push({
+        path: `${at}.ignore[${i}]`,
+        message: (e as Error).message,
+        hint: "a JSON path such as $.id, $.outputs[*].id, $.meta.* or $['odd key']",
+      });
+    }
+  });
+  const nonNegative = (v: number, name: string) => {
+    if (!(Number.isFinite(v) && v >= 0))
+      out.push({ path: `${at}.${name}`, message: `${name} must be a number ≥ 0, got ${v}` });
+  };
+  nonNegative(plan.tolerance.absolute, 'tolerance.absolute');
+  nonNegative(plan.tolerance.relative, 'tolerance.relative');
+  nonNegative(plan.relativeThreshold, 'relativeThreshold');
+  nonNegative(plan.absoluteThreshold, 'absoluteThreshold');
+  if (!(Number.isInteger(plan.topK) && plan.topK >= 1))
+    out.push({ path: `${at}.topK`, message: `topK must be a whole number ≥ 1, got ${plan.topK}` });
+  if (!(Number.isInteger(plan.maxExamples) && plan.maxExamples >= 0))
+    out.push({ path: `${at}.maxExamples`, message: `maxExamples must be a whole number ≥ 0, got ${plan.maxExamples}` });
+  return out;
+}
+
 export class ShadowAccumulator {
   private counts: ShadowCounts;
   private readonly differ: FieldDiffer;
@@ -189,11 +223,13 @@ export class ShadowAccumulator {
   private untrackedRaw = false;
   private untrackedNoise = false;
 
-  /** `secrets` (the plan's) are redacted from examples. Throws on a malformed ignore pattern. */
+  /** `secrets` (the plan's) are redacted from examples. Throws a PlanError on a bad configuration. */
   constructor(
     readonly plan: ShadowPlan,
     opts: { secrets?: readonly string[] } = {},
   ) {
+    const problems = shadowPlanProblems(plan);
+    if (problems.length > 0) throw new PlanError(problems);
     this.counts = emptyCounts(plan.maxExamples);
     this.differ = new FieldDiffer(plan.ignore, plan.tolerance);
     this.secrets = opts.secrets ?? [];
@@ -435,7 +471,7 @@ export function judgeShadow(
   for (const [path, f] of Object.entries(counts.fields)) {
     if (f.raw === 0 && f.noise === 0) continue;
     const r = diffyField(path, f.raw, f.noise, n, plan);
-    if (f.examples.length > 0) r.examples = f.examples.slice(0, plan.maxExamples);
+    if (r.reported && f.examples.length > 0) r.examples = f.examples.slice(0, plan.maxExamples);
     fields.push(r);
   }
   const u = counts.untracked;
