@@ -408,6 +408,14 @@ test('verdict: nothing compared is inconclusive; labels of either type compare a
   assert.equal(r.agreement, 1);
   assert.equal(r.ml?.noiseLabelAgreement, 1);
   assert.equal(r.ml?.candidateAccuracy, 1);
+  // a candidate that fails gives no prediction: that is disagreement, not a request left out
+  const acc2 = new ShadowAccumulator(PLAN);
+  acc2.observe(ok(1, { label: 3 }), ok(1, { label: 3 }), ok(1, { label: 3 }), 3);
+  acc2.observe(ok(1, { label: 3 }), ok(1, { label: 3 }), { status: 0, body: null, errorClass: 'timeout' }, 3);
+  const r2 = judgeShadow(acc2.take(), PLAN);
+  assert.equal(r2.agreement, 0.5);
+  assert.equal(r2.ml?.candidateAccuracy, 0.5);
+  assert.equal(r2.ml?.noiseLabelAgreement, 1);
 });
 
 test('a bad shadow configuration is a located plan error', () => {

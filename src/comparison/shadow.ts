@@ -53,7 +53,7 @@ export interface ShadowFieldCounts {
 
 /** Sums and counts of the ML-aware figures (means are taken at judging time). */
 export interface ShadowMlCounts {
-  /** Predicted label (or top-1 of scores) of both primary and candidate / the same. */
+  /** Requests where the primary predicted a label (or top-1 of scores) / the candidate predicted the same. */
   labelPairs: number;
   labelAgree: number;
   /** The same for primary vs secondary (the current version's own disagreement). */
@@ -299,11 +299,10 @@ export class ShadowAccumulator {
     const lp = predictedLabel(primary);
     const lc = predictedLabel(candidate);
     const ls = predictedLabel(secondary);
-    if (lp !== undefined && lc !== undefined) {
+    // Judged where the primary predicted: a variant without a prediction (failed) disagrees.
+    if (lp !== undefined) {
       ml.labelPairs++;
       if (lp === lc) ml.labelAgree++;
-    }
-    if (lp !== undefined && ls !== undefined) {
       ml.noiseLabelPairs++;
       if (lp === ls) ml.noiseLabelAgree++;
     }
@@ -386,7 +385,7 @@ export function mergeShadowCounts(parts: readonly ShadowCounts[]): ShadowCounts 
       const m = out.ml;
       for (const key of Object.keys(m) as Array<keyof ShadowMlCounts>) {
         if (key === 'maxAbsDiff') m.maxAbsDiff = Math.max(m.maxAbsDiff, p.ml.maxAbsDiff);
-        else m[key] += p.ml[key];
+        else m[key] += p.ml[key] ?? 0;
       }
     }
   }
@@ -493,10 +492,13 @@ export function judgeShadow(
     ml.meanAbsProbabilityDiff = m.meanAbsDiffSum / m.scorePairs;
     ml.jsDivergence = m.jsSum / m.scorePairs;
   }
+  if (m.scoreMismatch > 0) ml.scoreLengthMismatches = m.scoreMismatch;
+  if (m.scorePairs > 0) ml.scoresReadAsLogits = m.softmax / m.scorePairs;
   if (m.textPairs > 0) {
     ml.textEditDistance = m.textDistanceSum / m.textPairs;
     ml.textNormalisedEditDistance = m.textNormalisedSum / m.textPairs;
     ml.textExactMatch = m.textExact / m.textPairs;
+    if (m.textTruncated > 0) ml.textTruncated = m.textTruncated / m.textPairs;
   }
   const correctness = correctnessTest(m, o);
   if (correctness) {
