@@ -257,6 +257,21 @@ test('examples: bounded in number and size, secrets redacted before truncation',
   assert.equal(text.examples[0].primary, `${'x'.repeat(MAX_EXAMPLE_CHARS - 5)}***ta…`);
   assert.equal(r.fields.find((f) => f.path === '$.echo')?.examples?.[0].primary, 'key=***');
   assert.deepEqual(r.fields.find((f) => f.path === '$.nested.v')?.examples?.[0], { primary: 1, candidate: 2 });
+  // credentials by key at any depth; token counts are not credentials
+  const acc3 = new ShadowAccumulator(PLAN);
+  acc3.observe(
+    ok({ credentials: { value: 'c1' }, usage: { completion_tokens: 7 }, access_token: 5 }),
+    ok({ credentials: { value: 'c1' }, usage: { completion_tokens: 7 }, access_token: 5 }),
+    ok({ credentials: { value: 'c2' }, usage: { completion_tokens: 9 }, access_token: 6 }),
+  );
+  assert.deepEqual(
+    judgeShadow(acc3.take(), PLAN).fields.map((f) => [f.path, f.examples]),
+    [
+      ['$.access_token', [{ primary: '***', candidate: '***' }]],
+      ['$.credentials.value', [{ primary: '***', candidate: '***' }]],
+      ['$.usage.completion_tokens', [{ primary: 7, candidate: 9 }]],
+    ],
+  );
   // a subtree missing on one side is shown as (masked) JSON
   const acc2 = new ShadowAccumulator(PLAN);
   acc2.observe(ok({ o: { token: 't', a: [1, 2] } }), ok({ o: { token: 't', a: [1, 2] } }), ok({}));

@@ -136,8 +136,13 @@ const newField = (): ShadowFieldCounts => ({
   examples: [],
 });
 
-/** Keys whose values are credentials wherever they appear in a response. */
-const SECRET_KEY = /authorization|api[-_]?key|token|secret|password|passwd|cookie|credential/i;
+/**
+ * Keys whose values are credentials wherever they appear in a response: `token`, `access_token`,
+ * `x-api-key`, `client_secret`, `secret_key`, … — but not `completion_tokens` or `max_tokens`.
+ */
+const SECRET_KEY =
+  /^(?:.*[-_])?(?:authorization|api[-_]?key|token|secret|password|passwd|cookie|credentials?)(?:[-_](?:key|value))?$/i;
+const PATH_KEY = /\.([A-Za-z_][A-Za-z0-9_]*)|\['((?:[^'\\]|\\.)*)'\]/g;
 
 function maskSecretKeys(v: unknown, depth = 0): unknown {
   if (v === null || typeof v !== 'object' || depth > 16) return v;
@@ -154,9 +159,9 @@ const truncate = (s: string) => (s.length > MAX_EXAMPLE_CHARS ? `${s.slice(0, MA
  * (before truncation, so no secret is cut in two), at most MAX_EXAMPLE_CHARS characters.
  */
 function exampleValue(v: unknown, path: string, secrets: readonly string[]): unknown {
-  if (v === undefined || v === null || typeof v === 'number' || typeof v === 'boolean') return v;
-  const lastKey = /(?:\.([A-Za-z_][A-Za-z0-9_]*)|\['((?:[^'\\]|\\.)*)'\])$/.exec(path);
-  if (lastKey && SECRET_KEY.test(lastKey[1] ?? lastKey[2])) return '***';
+  if (v === undefined) return v;
+  // under a credential's key (at any depth of the path)
+  for (const m of path.matchAll(PATH_KEY)) if (SECRET_KEY.test(m[1] ?? m[2])) return '***';
   if (typeof v === 'string') return truncate(redact(v, secrets));
   const text = redact(JSON.stringify(maskSecretKeys(v)), secrets);
   if (text.length > MAX_EXAMPLE_CHARS) return truncate(text);
