@@ -215,6 +215,27 @@ test('status codes and error classes are a path of their own; a failed request h
   assert.equal(r.agreement, 0.8);
 });
 
+test('a secondary that fails often does not turn noisy fields into reported ones', () => {
+  const acc = new ShadowAccumulator(PLAN);
+  const rng = new Rng(4);
+  const failed: ShadowExchange = { status: 0, body: null, errorClass: 'connect' };
+  for (let i = 0; i < 1000; i++) {
+    const body = () => ({ id: rng.int(1e9), y: 1 });
+    acc.observe(ok(body()), i % 5 < 2 ? failed : ok(body()), ok(body()));
+  }
+  const r = judgeShadow(acc.take(), PLAN);
+  const id = r.fields.find((f) => f.path === '$.id');
+  assert.equal(id?.reported, false);
+  assert.equal(id.rawRate, id.noiseRate, 'raw and noise over the same requests');
+  assert.deepEqual(
+    r.fields.map((f) => [f.path, f.reported]),
+    [
+      ['$.id', false],
+      [STATUS_PATH, false],
+    ],
+  );
+});
+
 test('bounded memory: distinct paths capped, the rest counted as untracked and still judged', () => {
   const acc = new ShadowAccumulator(PLAN);
   const rng = new Rng(3);

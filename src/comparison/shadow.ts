@@ -284,9 +284,12 @@ export class ShadowAccumulator {
     if (primary.status !== candidate.status || primary.errorClass !== candidate.errorClass)
       this.onRaw(STATUS_PATH, 'value', statusText(primary), statusText(candidate));
     if (primary.status !== secondary.status || primary.errorClass !== secondary.errorClass) this.onNoise(STATUS_PATH);
-    const pr = responded(primary);
-    if (pr && responded(candidate)) this.differ.diff(primary.body, candidate.body, this.onRaw);
-    if (pr && responded(secondary)) this.differ.diff(primary.body, secondary.body, this.onNoise);
+    // Bodies only when all three answered: raw and noise then count over the same requests (noise
+    // measured on fewer requests than raw would make every noisy field look like a real difference).
+    if (responded(primary) && responded(secondary) && responded(candidate)) {
+      this.differ.diff(primary.body, candidate.body, this.onRaw);
+      this.differ.diff(primary.body, secondary.body, this.onNoise);
+    }
     if (!this.anyRaw) k.identical++;
     if (this.untrackedRaw) k.untracked.raw++;
     if (this.untrackedNoise) k.untracked.noise++;
