@@ -227,6 +227,7 @@ test('a secondary that fails often does not turn noisy fields into reported ones
   const id = r.fields.find((f) => f.path === '$.id');
   assert.equal(id?.reported, false);
   assert.equal(id.rawRate, id.noiseRate, 'raw and noise over the same requests');
+  assert.equal(r.agreement, 0, 'the candidate answered differently every time, secondary or not');
   assert.deepEqual(
     r.fields.map((f) => [f.path, f.reported]),
     [

@@ -263,6 +263,10 @@ export class ShadowAccumulator {
     }
   };
 
+  private readonly onAnyRaw = (): void => {
+    this.anyRaw = true;
+  };
+
   private readonly onNoise = (path: string): void => {
     const f = this.field(path);
     if (f === undefined) this.untrackedNoise = true;
@@ -289,7 +293,9 @@ export class ShadowAccumulator {
     if (responded(primary) && responded(secondary) && responded(candidate)) {
       this.differ.diff(primary.body, candidate.body, this.onRaw);
       this.differ.diff(primary.body, secondary.body, this.onNoise);
-    }
+    } else if (responded(primary) && responded(candidate))
+      // no field counts, but whether the two answers were identical still does
+      this.differ.diff(primary.body, candidate.body, this.onAnyRaw);
     if (!this.anyRaw) k.identical++;
     if (this.untrackedRaw) k.untracked.raw++;
     if (this.untrackedNoise) k.untracked.noise++;
