@@ -3,7 +3,8 @@
  * (three parsed responses in, field diffs primary–candidate and primary–secondary, ML figures) for
  *
  * - a KServe v2 response of a 10-class classifier (probabilities + predicted label, a random id per
- *   answer, the candidate's probabilities slightly different), with the row's true label;
+ *   answer; primary and secondary the same probabilities, the candidate's all slightly different),
+ *   with the row's true label;
  * - an OpenAI chat completion (~60-token answer, id and `created` per answer, the candidate's text
  *   differing in a few tokens), compared as text too;
  * - the text comparison's worst case: 4,000-token answers that differ throughout.
@@ -37,8 +38,9 @@ const rng = new Rng(42);
 /** Through JSON text and back, as the engine hands over parsed bodies. */
 const parsed = (v: unknown) => JSON.parse(JSON.stringify(v));
 
-function kserve(truth: number, shift: number): ShadowExchange {
-  const raw = Array.from({ length: 10 }, (_, k) => (k === truth ? 3 : rng.normal(0, 1)) + shift * rng.float());
+/** One answer of a 10-class model to a row with these logits; `shift` perturbs them (another version). */
+function kserve(logits: number[], shift: number): ShadowExchange {
+  const raw = logits.map((v) => v + shift * rng.float());
   const z = raw.reduce((s, v) => s + Math.exp(v), 0);
   const data = raw.map((v) => Math.exp(v) / z);
   const body = parsed({
@@ -71,7 +73,8 @@ function chat(seedText: string[], changes: number): ShadowExchange {
 function kservePool(): Triple[] {
   return Array.from({ length: args.pool }, () => {
     const truth = rng.int(10);
-    return [kserve(truth, 0), kserve(truth, 0), kserve(truth, 0.05), truth];
+    const logits = Array.from({ length: 10 }, (_, k) => (k === truth ? 3 : rng.normal(0, 1)));
+    return [kserve(logits, 0), kserve(logits, 0), kserve(logits, 0.05), truth];
   });
 }
 
