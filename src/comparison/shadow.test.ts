@@ -258,6 +258,7 @@ test('bounded memory: distinct paths capped, the rest counted as untracked and s
   const u = r.fields.find((f) => f.path === UNTRACKED_PATH);
   assert.ok(u?.reported, 'differences on untracked paths are judged as one field');
   assert.equal(u.rawRate, (n - MAX_TRACKED_PATHS) / n);
+  assert.match(shadowVerdict(r, PLAN).reasons.join('\n'), /^\(untracked\) differs in .* add map-like fields/m);
 });
 
 test('examples: bounded in number and size, secrets redacted before truncation', () => {

@@ -540,9 +540,13 @@ export function shadowVerdict(
   const failures: string[] = [];
   for (const f of result.fields) {
     if (!f.reported) continue;
+    const hint =
+      f.path === UNTRACKED_PATH
+        ? ` — on paths beyond the ${MAX_TRACKED_PATHS} tracked: add map-like fields (keys that vary) to the ignore list`
+        : '';
     failures.push(
       `${f.path} differs in ${pct(f.rawRate)} of requests against ${pct(f.noiseRate)} between primary and secondary ` +
-        `(relative ${f.relative.toFixed(1)} > ${plan.relativeThreshold}, absolute ${f.absolute.toFixed(3)} > ${plan.absoluteThreshold})`,
+        `(relative ${f.relative.toFixed(1)} > ${plan.relativeThreshold}, absolute ${f.absolute.toFixed(3)} > ${plan.absoluteThreshold})${hint}`,
     );
   }
   const c = result.correctness;
