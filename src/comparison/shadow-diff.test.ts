@@ -101,6 +101,12 @@ test('ignore list: exact paths, subtrees, `*` keys and `[*]` indices', () => {
   );
   assert.deepEqual(diff({ 'a b': { c: 1 } }, { 'a b': { c: 2 } }, ['$["a b"].c']), []);
   assert.deepEqual(diff({ 'a b': 1 }, { 'a b': 2 }, ['$.*']), [], '`*` matches bracketed keys too');
+  // keys in any script are written with a dot, and matched so
+  assert.deepEqual(diff({ prédiction: 1, 标签: 1 }, { prédiction: 2, 标签: 2 }), [
+    ['$.prédiction', 'value', 1, 2],
+    ['$.标签', 'value', 1, 2],
+  ]);
+  assert.deepEqual(diff({ prédiction: 1, 标签: 1 }, { prédiction: 2, 标签: 2 }, ['$.prédiction', "$['标签']"]), []);
 });
 
 test('malformed ignore patterns are located errors', () => {

@@ -24,7 +24,8 @@ const MAX_DEPTH = 48;
 /** Bound of the distinct paths remembered (with their text and whether they are ignored). */
 const PATH_NODE_LIMIT = 8192;
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Keys written with a dot: letters (any script), digits and `_`, not starting with a digit. */
+const IDENT = /^[\p{L}_][\p{L}\p{N}_]*$/u;
 
 /** A key as a path segment: `.name`, or `['odd key']` (with `\` and `'` escaped). */
 export function keySegment(key: string): string {
@@ -46,8 +47,8 @@ export function compilePathPattern(pattern: string): RegExp {
     let m: RegExpExecArray | null;
     if ((m = /^\.\*/.exec(rest)) || (m = /^\['\*'\]/.exec(rest))) {
       // Any one key, in either notation.
-      re += `(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\['(?:[^'\\\\]|\\\\.)*'\\])`;
-    } else if ((m = /^\.([A-Za-z_][A-Za-z0-9_]*)/.exec(rest))) {
+      re += `(?:\\.[\\p{L}_][\\p{L}\\p{N}_]*|\\['(?:[^'\\\\]|\\\\.)*'\\])`;
+    } else if ((m = /^\.([\p{L}_][\p{L}\p{N}_]*)/u.exec(rest))) {
       re += escapeRe(keySegment(m[1]));
     } else if ((m = /^\['((?:[^'\\]|\\.)*)'\]/.exec(rest)) || (m = /^\["((?:[^"\\]|\\.)*)"\]/.exec(rest))) {
       re += escapeRe(keySegment(m[1].replace(/\\(.)/g, '$1')));
@@ -62,7 +63,7 @@ export function compilePathPattern(pattern: string): RegExp {
     }
     i += m[0].length;
   }
-  return new RegExp(`${re}(?=$|[.[])`);
+  return new RegExp(`${re}(?=$|[.[])`, 'u');
 }
 
 type Tolerance = { absolute: number; relative: number };

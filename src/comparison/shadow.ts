@@ -142,7 +142,7 @@ const newField = (): ShadowFieldCounts => ({
  */
 const SECRET_KEY =
   /^(?:.*[-_])?(?:authorization|api[-_]?key|token|secret|password|passwd|cookie|credentials?)(?:[-_](?:key|value))?$/i;
-const PATH_KEY = /\.([A-Za-z_][A-Za-z0-9_]*)|\['((?:[^'\\]|\\.)*)'\]/g;
+const PATH_KEY = /\.([\p{L}_][\p{L}\p{N}_]*)|\['((?:[^'\\]|\\.)*)'\]/gu;
 
 function maskSecretKeys(v: unknown, depth = 0): unknown {
   if (v === null || typeof v !== 'object' || depth > 16) return v;
