@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { CanaryClass } from '../../core/comparison.js';
 import type { CanaryClassifier } from '../types.js';
 import { defaultCanaryMetrics } from './defaults.js';
-import { judgeCanary } from './index.js';
+import { judgeCanary } from './judge.js';
 import { kayentaClassifier } from './kayenta.js';
 import { metricData, round2, scoreMetrics } from './score.js';
 import { canaryPlan, input, latencies, variant } from './test-canary-data.js';
