@@ -7,6 +7,8 @@
  */
 export { type ActionResult, runAction } from './actions.js';
 export { defaultCanaryMetrics } from './defaults.js';
+export { canaryExitCode, flaggerStatus, type GateAnswer, type GateOptions, gateAnswer } from './gate.js';
+export { type GateServer, type GateServerOptions, startGateServer } from './gate-server.js';
 export { canaryClassifierFor, hasLabels, judgeCanary } from './judge.js';
 export { KAYENTA_CONFIDENCE, KAYENTA_TOLERANCE, kayentaClassifier } from './kayenta.js';
 export { type RolloutOptions, runRollout, type StepRecord } from './rollout.js';
