@@ -15,6 +15,7 @@ import {
   sampleOf,
   sampleOfBinned,
 } from './kayenta.js';
+import { binOf, latencies } from './test-canary-data.js';
 
 /** src/comparison/canary/fixtures (tests run from dist/src/comparison/canary). */
 const FIXTURES = fileURLToPath(new URL('../../../../src/comparison/canary/fixtures/', import.meta.url));
@@ -148,6 +149,22 @@ describe("Kayenta's percentiles and effect sizes (StatisticSuite.scala)", () => 
     assert.equal(kept.values[kept.values.length - 1], 19);
     // With only a few values, p1/p99 widen the fences: nothing is dropped.
     assert.equal(removeOutliers(sampleOf([1, 2, 3, 100]), 3).n, 4);
+  });
+});
+
+describe("Kayenta's false-positive rate (seeded simulation)", () => {
+  it('identical variants: at most 2% of 1,000 comparisons flagged (its interval is at 98%; measured: 0)', () => {
+    let flagged = 0;
+    const n = 1000;
+    for (let i = 0; i < n; i++) {
+      const d = {
+        kind: 'values' as const,
+        control: binOf(latencies(200, 20, 1000 + 2 * i)),
+        experiment: binOf(latencies(200, 20, 1001 + 2 * i)),
+      };
+      if (kayentaClassifier(d, metric()).classification !== 'Pass') flagged++;
+    }
+    assert.ok(flagged / n <= 0.02, `${flagged} of ${n} flagged`);
   });
 });
 
