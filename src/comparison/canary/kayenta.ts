@@ -44,45 +44,58 @@ export interface WeightedSample {
   n: number;
 }
 
-function build(pairs: Array<[number, number]>): WeightedSample {
-  pairs.sort((a, b) => a[0] - b[0]);
-  const values: number[] = [];
-  const counts: number[] = [];
+/** Run-length merge of ascending values with their counts (counts ≤ 0 dropped). */
+function fromSorted(values: ArrayLike<number>, counts: ArrayLike<number> | undefined): WeightedSample {
+  const vs = new Float64Array(values.length);
+  const cs = new Float64Array(values.length);
+  let k = 0;
   let n = 0;
-  for (const [v, c] of pairs) {
+  for (let i = 0; i < values.length; i++) {
+    const c = counts ? counts[i] : 1;
     if (!(c > 0)) continue;
     n += c;
-    if (values.length > 0 && values[values.length - 1] === v) counts[counts.length - 1] += c;
+    if (k > 0 && vs[k - 1] === values[i]) cs[k - 1] += c;
     else {
-      values.push(v);
-      counts.push(c);
+      vs[k] = values[i];
+      cs[k] = c;
+      k++;
     }
   }
-  return { values: Float64Array.from(values), counts: Float64Array.from(counts), n };
+  return { values: vs.slice(0, k), counts: cs.slice(0, k), n };
 }
 
 /** Values with Kayenta's NaN strategy applied (`remove` drops NaN, `replace` turns it into 0). */
 export function sampleOf(values: ArrayLike<number>, nanStrategy: 'remove' | 'replace' = 'remove'): WeightedSample {
-  const pairs: Array<[number, number]> = [];
+  const xs: number[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isNaN(v)) {
-      if (nanStrategy === 'replace') pairs.push([0, 1]);
-    } else pairs.push([v, 1]);
+    if (!Number.isNaN(v)) xs.push(v);
+    else if (nanStrategy === 'replace') xs.push(0);
   }
-  return build(pairs);
+  return fromSorted(Float64Array.from(xs).sort(), undefined);
 }
 
 /** A binned sample (HDR buckets) as a weighted sample; NaN buckets handled as `sampleOf` does. */
 export function sampleOfBinned(b: Binned, nanStrategy: 'remove' | 'replace' = 'remove'): WeightedSample {
-  const pairs: Array<[number, number]> = [];
+  const vs: number[] = [];
+  const cs: number[] = [];
+  let ascending = true;
   for (let i = 0; i < b.values.length; i++) {
-    const v = b.values[i];
+    let v = b.values[i];
     if (Number.isNaN(v)) {
-      if (nanStrategy === 'replace') pairs.push([0, b.counts[i]]);
-    } else pairs.push([v, b.counts[i]]);
+      if (nanStrategy === 'remove') continue;
+      v = 0;
+    }
+    if (vs.length > 0 && v < vs[vs.length - 1]) ascending = false;
+    vs.push(v);
+    cs.push(b.counts[i]);
   }
-  return build(pairs);
+  if (ascending) return fromSorted(vs, cs);
+  const order = vs.map((_, i) => i).sort((i, j) => vs[i] - vs[j]);
+  return fromSorted(
+    order.map((i) => vs[i]),
+    order.map((i) => cs[i]),
+  );
 }
 
 /** Value at 0-based position k of the sorted expanded sample. */
@@ -113,12 +126,16 @@ export function removeOutliers(s: WeightedSample, factor: number): WeightedSampl
   const iqr = q3 - q1;
   const lower = Math.min(percentile(s, 1), q1 - factor * iqr);
   const upper = Math.max(percentile(s, 99), q3 + factor * iqr);
-  const pairs: Array<[number, number]> = [];
+  const vs: number[] = [];
+  const cs: number[] = [];
   for (let i = 0; i < s.values.length; i++) {
     const v = s.values[i];
-    if (v >= lower && v <= upper) pairs.push([v, s.counts[i]]);
+    if (v >= lower && v <= upper) {
+      vs.push(v);
+      cs.push(s.counts[i]);
+    }
   }
-  return build(pairs);
+  return fromSorted(vs, cs);
 }
 
 export function mean(s: WeightedSample): number {
@@ -398,10 +415,7 @@ export function kayentaSettings(config: CanaryMetricConfig): KayentaSettings {
 
 /** Per-request 0/1 indicators of a count (events of total), as a weighted sample. */
 function indicatorSample(c: { events: number; total: number }): WeightedSample {
-  return build([
-    [0, c.total - c.events],
-    [1, c.events],
-  ]);
+  return fromSorted([0, 1], [c.total - c.events, c.events]);
 }
 
 const fmt = (v: number): string => (Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v));
