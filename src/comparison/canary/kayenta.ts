@@ -301,6 +301,7 @@ export function zeroin(ax: number, bx: number, fa0: number, fb0: number, f: (x: 
   }
   return b;
 }
+
 function expandWithNoise(s: WeightedSample, rng: Rng): WeightedSample {
   const sigma = s.values[0] * 1e-5;
   const out: number[] = new Array(s.n);

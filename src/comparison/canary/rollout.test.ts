@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ActionPlan } from '../../plan/comparison.js';
 import type { ComparisonInput } from '../types.js';
@@ -111,6 +114,36 @@ describe('progressive rollout driver', () => {
       j.result.steps!.map((s) => s.classification),
       ['marginal', 'marginal'],
     );
+  });
+
+  it('real commands move the (pretend) router: each share is written by the step action, then promote', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'preflight-rollout-'));
+    try {
+      const log = join(dir, 'router.log');
+      const write = (what: string): ActionPlan => ({
+        kind: 'command',
+        argv: [
+          process.execPath,
+          '-e',
+          'require("fs").appendFileSync(process.argv[1], process.argv[2] + "\\n")',
+          log,
+          `${what} \${SHARE}`,
+        ],
+        timeoutMs: 20_000,
+      });
+      const j = await runRollout({
+        plan: canaryPlan({
+          steps: steps(0.05, 0.5),
+          actions: { step: write('step'), promote: write('promote'), rollback: write('rollback') },
+        }),
+        runStep: async () => good,
+      });
+      assert.equal(j.verdict, 'pass', j.reasons.join(' '));
+      assert.equal(readFileSync(log, 'utf8'), 'step 50\npromote 100\n');
+      assert.match(j.result.steps![1].action!, /^promote: Command node exited 0/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('no steps in the plan: one judgement at the given share, no actions configured', async () => {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CanaryClass } from '../../core/comparison.js';
+import { Rng } from '../../core/random.js';
 import type { CanaryClassifier } from '../types.js';
 import { defaultCanaryMetrics } from './defaults.js';
 import { judgeCanary } from './judge.js';
@@ -119,6 +120,29 @@ function tailCase() {
 function errorsCase() {
   return input(variant('v1', latencies(1000, 20, 3)), variant('v2', latencies(1000, 20, 4), 3));
 }
+
+describe('false positives of the whole judgement (seeded simulation)', () => {
+  it('identical variants (latency, 1% errors, 95% accuracy): at most 6% not pass in 300 (3 metrics × 2%; measured: 0)', () => {
+    const binomial = (rng: Rng, n: number, p: number) => {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (rng.float() < p) k++;
+      return k;
+    };
+    let notPass = 0;
+    const n = 300;
+    for (let i = 0; i < n; i++) {
+      const rng = new Rng(5000 + i);
+      const make = (name: string, seed: number) =>
+        variant(name, latencies(500, 20, seed), binomial(rng, 500, 0.01), {
+          scored: 500,
+          correct: binomial(rng, 500, 0.95),
+        });
+      if (judgeCanary(input(make('a', 9000 + 2 * i), make('b', 9001 + 2 * i)), canaryPlan()).verdict !== 'pass')
+        notPass++;
+    }
+    assert.ok(notPass / n <= 0.06, `${notPass} of ${n} not pass`);
+  });
+});
 
 describe('judgeCanary end to end', () => {
   it('identical variants pass with score 100', () => {
