@@ -34,6 +34,7 @@ describe('progressive rollout driver', () => {
   it('every step passes: step actions with the next share, then promote at 100%', async () => {
     const rec = recorder();
     const seen: number[] = [];
+    const progress: number[] = [];
     const j = await runRollout({
       plan: canaryPlan({ steps: steps(0.05, 0.25, 0.5), actions }),
       runStep: async (share) => {
@@ -41,7 +42,9 @@ describe('progressive rollout driver', () => {
         return good;
       },
       act: rec.act,
+      onStep: (_step, judgement) => progress.push(judgement.result.steps!.length),
     });
+    assert.deepEqual(progress, [1, 2, 3]);
     assert.deepEqual(seen, [0.05, 0.25, 0.5]);
     assert.deepEqual(rec.calls, ['step 25', 'step 50', 'promote 100']);
     assert.equal(j.verdict, 'pass');

@@ -29,7 +29,10 @@ export interface RolloutOptions {
   secrets?: readonly string[];
   /** The candidate share when the plan lists no steps (the variants' weight split). */
   share?: number;
-  /** Called after each step is judged (and its action ran), e.g. for progress output. */
+  /**
+   * Called after each step is judged (and its action ran), with that step's judgement and the steps
+   * so far in `result.steps` — e.g. for progress output, or `gate.update` of a gate server.
+   */
   onStep?: (step: StepRecord, judgement: Judgement<CanaryResult>) => void;
   /** Runs the actions (tests may pass a recorder); default `runAction`. */
   act?: (action: ActionPlan, share: number, secrets: readonly string[]) => Promise<ActionResult>;
@@ -53,6 +56,9 @@ export async function runRollout(opts: RolloutOptions): Promise<Judgement<Canary
     return act(action, share, secrets);
   };
 
+  const report = (record: StepRecord, j: Judgement<CanaryResult>) =>
+    opts.onStep?.(record, { ...j, result: { ...j.result, steps: [...steps] } });
+
   for (let i = 0; i < shares.length; i++) {
     const share = shares[i];
     const j = judgeCanary(await opts.runStep(share, i), plan, classifier);
@@ -75,10 +81,10 @@ export async function runRollout(opts: RolloutOptions): Promise<Judgement<Canary
           record.action += `; rollback: ${rb.detail}`;
           notes.push(rb.ok ? `Rolled back: ${rb.detail}` : `ROLLBACK FAILED: ${rb.detail}`);
         }
-        opts.onStep?.(record, j);
+        report(record, j);
         break;
       }
-      opts.onStep?.(record, j);
+      report(record, j);
       verdict = isLast ? 'pass' : verdict;
       continue;
     }
@@ -86,7 +92,7 @@ export async function runRollout(opts: RolloutOptions): Promise<Judgement<Canary
       // Last step marginal: neither promoted nor rolled back; the gate decides.
       verdict = 'marginal';
       notes.push(`${at} was marginal with score ${j.result.score}: not promoted, not rolled back.`);
-      opts.onStep?.(record, j);
+      report(record, j);
       break;
     }
     verdict = j.verdict;
@@ -100,7 +106,7 @@ export async function runRollout(opts: RolloutOptions): Promise<Judgement<Canary
       record.action = `rollback: ${rb.detail}`;
       notes.push(rb.ok ? `Rolled back: ${rb.detail}` : `ROLLBACK FAILED: ${rb.detail}`);
     }
-    opts.onStep?.(record, j);
+    report(record, j);
     break;
   }
   if (!last) throw new Error('runRollout: no step was run');
