@@ -22,6 +22,13 @@ export interface MetricClassification {
   classification: CanaryClass;
   reason?: string;
   tests: StatTest[];
+  /**
+   * A critical failure (sets the canary score to 0). Absent: the scorer's rule, a `critical` metric
+   * not classified Pass. Kayenta's classifier sets it itself (its critical effect-size thresholds).
+   */
+  critical?: boolean;
+  /** NoData that counts as a failing metric (mustHaveData, not critical). Absent: the scorer's rule. */
+  failed?: boolean;
 }
 
 /** A canary classifier: one metric's data and config → High / Low / Pass / NoData with its statistics. */

@@ -1,23 +1,15 @@
 /**
  * Canary judge: each configured metric classified (High / Low / Pass / NoData) by a classifier —
  * Preflight's own by default, or Kayenta's NetflixACAJudge — then scored per group into 0–100 and
- * pass / marginal / fail.
+ * pass / marginal / fail; progressive rollout steps and their actions; an HTTP gate for Argo
+ * Rollouts and Flagger. A narrow public surface: src/comparison/index.ts re-exports it beside A/B
+ * and shadow.
  */
-import type { CanaryResult } from '../../core/comparison.js';
-import type { CanaryPlan } from '../../plan/comparison.js';
-import type { ComparisonInput, Judgement } from '../types.js';
-
-export function judgeCanary(_input: ComparisonInput, plan: CanaryPlan): Judgement<CanaryResult> {
-  return {
-    result: {
-      judge: plan.judge,
-      score: 0,
-      thresholds: plan.thresholds,
-      classification: 'fail',
-      metrics: [],
-      groups: {},
-    },
-    verdict: 'inconclusive',
-    reasons: ['canary judge not implemented yet'],
-  };
-}
+export { type ActionResult, runAction } from './actions.js';
+export { defaultCanaryMetrics } from './defaults.js';
+export { canaryExitCode, flaggerStatus, type GateAnswer, type GateOptions, gateAnswer } from './gate.js';
+export { type GateServer, type GateServerOptions, startGateServer } from './gate-server.js';
+export { canaryClassifierFor, judgeCanary } from './judge.js';
+export { KAYENTA_CONFIDENCE, KAYENTA_TOLERANCE, kayentaClassifier } from './kayenta.js';
+export { type RolloutOptions, runRollout, type StepRecord } from './rollout.js';
+export { metricData as canaryMetricData } from './score.js';
