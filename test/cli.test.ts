@@ -147,6 +147,30 @@ thresholds: [ p99 < 5s ]
   assert.match(summary.generator.worker_failures.join(' '), /worker 2 of 2 died mid-run/);
 });
 
+test('a multi-step profile (sweep) whose worker thread dies in a step is invalid (exit 4), as a single run is', async () => {
+  const srv = await delayServer(1);
+  servers.push(srv);
+  const dir = tmp();
+  const file = writePlan(
+    dir,
+    `target: { url: ${srv.url} }
+options: { workers: 2, interval: 250ms }
+profile: { type: sweep, levels: [20/s, 40/s], steady: { window: 250ms, windows: 2, tolerance: 1%, maxStepDuration: 2500ms } }
+scenario: { request: { path: /health } }
+`,
+  );
+  const out = path.join(dir, 'out');
+  const r = await preflight(['run', file, '--out', out, '--quiet', '--no-report'], {
+    env: { PREFLIGHT_TEST_CRASH_WORKER: '1:600' },
+  });
+  assert.equal(r.code, 4, r.stdout + r.stderr);
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+  assert.equal(summary.verdict, 'invalid');
+  assert.equal(summary.exitCode, 4);
+  assert.match(summary.generator.worker_failures.join(' '), /step-1: worker 2 of 2 died mid-run/);
+  assert.ok(summary.profiles.sweep, 'the answer is still written');
+});
+
 test('run: unreachable target exits 5 before any load; bad arguments exit 2', async () => {
   const port = await closedPort();
   const dir = tmp();
