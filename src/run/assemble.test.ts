@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { Summary } from '../core/results.js';
 import { Accumulator } from '../metrics/index.js';
 import { parsePlan } from '../plan/index.js';
-import { assembleStepsSummary, runWarnings, settleOutcome } from './assemble.js';
+import { assembleStepsSummary, profileWarnings, runWarnings, settleOutcome } from './assemble.js';
 import { emptyHealth, scenarioSummary } from './summary.js';
 
 const PLAN = `target: { url: https://127.0.0.1:8000, tls: { insecure: true } }
@@ -118,4 +118,11 @@ test('assembleStepsSummary: a dead worker or stalls in any step count for the pr
   const cut = assembleStepsSummary({ plan, steps: [], total: s1.total, thresholds: [], interrupted: true });
   assert.equal(settleOutcome(cut).exitCode, 130);
   assert.equal(cut.generator.worker_failures, undefined);
+});
+
+test("profileWarnings: a profile's own warnings, none when nothing went wrong", () => {
+  assert.deepEqual(profileWarnings({}), []);
+  assert.deepEqual(profileWarnings({ memoryUnsampled: { failures: 3, from: 'http://127.0.0.1:1/metrics' } }), [
+    'target memory could not be sampled (3 failed samples from http://127.0.0.1:1/metrics)',
+  ]);
 });

@@ -152,6 +152,22 @@ export function runWarnings(plan: Plan, summary: Summary, ev: RunEvents): string
   return w;
 }
 
+/** What a profile saw beside its run(s), for the warnings. */
+export interface ProfileEvents {
+  /** The target memory the plan asked for could not be sampled: how many samples failed, from where. */
+  memoryUnsampled?: { failures: number; from: string };
+}
+
+/** A profile's own warnings (added to its run's), built here with the run's. */
+export function profileWarnings(ev: ProfileEvents): string[] {
+  const w: string[] = [];
+  if (ev.memoryUnsampled)
+    w.push(
+      `target memory could not be sampled (${ev.memoryUnsampled.failures} failed samples from ${ev.memoryUnsampled.from})`,
+    );
+  return w;
+}
+
 /**
  * Decides the outcome (verdict/decideOutcome: the one decider) and records verdict and exit code in
  * the summary. Plain runs and every profile end here.
