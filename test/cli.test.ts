@@ -124,28 +124,38 @@ thresholds:
   assert.match(fail.stdout, /verdict: FAILED/);
 });
 
-test('a profile run whose worker thread dies mid-run is invalid (exit 4), as a plain run is', async () => {
-  const srv = await delayServer(1);
-  servers.push(srv);
-  const dir = tmp();
-  const file = writePlan(
-    dir,
-    `target: { url: ${srv.url} }
-options: { workers: 2 }
-profile: { type: load, rate: 40/s, steps: 2, stepDuration: 1s, hold: 2s }
-scenario: { request: { path: /health } }
-thresholds: [ p99 < 5s ]
-`,
-  );
-  const out = path.join(dir, 'out');
-  const r = await preflight(['run', file, '--out', out, '--quiet', '--no-report'], {
-    env: { PREFLIGHT_TEST_CRASH_WORKER: '1:1500' },
+// A single-run profile (load) and a multi-step one (sweep: every step is its own run) alike.
+for (const [kind, profile, failure] of [
+  [
+    'a profile run',
+    'options: { workers: 2 }\nprofile: { type: load, rate: 40/s, steps: 2, stepDuration: 1s, hold: 2s }',
+    /worker 2 of 2 died mid-run/,
+  ],
+  [
+    'a multi-step profile (sweep)',
+    'options: { workers: 2, interval: 250ms }\nprofile: { type: sweep, levels: [20/s, 40/s], steady: { window: 250ms, windows: 2, tolerance: 1%, maxStepDuration: 2500ms } }',
+    /step-1: worker 2 of 2 died mid-run/,
+  ],
+] as const)
+  test(`${kind} whose worker thread dies mid-run is invalid (exit 4), as a plain run is`, async () => {
+    const srv = await delayServer(1);
+    servers.push(srv);
+    const dir = tmp();
+    const file = writePlan(
+      dir,
+      `target: { url: ${srv.url} }\n${profile}\nscenario: { request: { path: /health } }\nthresholds: [ p99 < 5s ]\n`,
+    );
+    const out = path.join(dir, 'out');
+    const r = await preflight(['run', file, '--out', out, '--quiet', '--no-report'], {
+      env: { PREFLIGHT_TEST_CRASH_WORKER: '1:600' },
+    });
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    assert.equal(summary.verdict, 'invalid');
+    assert.equal(summary.exitCode, 4);
+    assert.match(summary.generator.worker_failures.join(' '), failure);
+    assert.ok(Object.keys(summary.profiles).length === 1, 'the answer is still written');
   });
-  assert.equal(r.code, 4, r.stdout + r.stderr);
-  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'));
-  assert.equal(summary.verdict, 'invalid');
-  assert.match(summary.generator.worker_failures.join(' '), /worker 2 of 2 died mid-run/);
-});
 
 test('run: unreachable target exits 5 before any load; bad arguments exit 2', async () => {
   const port = await closedPort();

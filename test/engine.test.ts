@@ -9,12 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
-import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { run } from '../src/run/index.js';
 import { ExitCode } from '../src/core/exit-codes.js';
 import { TargetUnreachableError } from '../src/core/errors.js';
 import type { IntervalRecord } from '../src/core/results.js';
+import { makeCertificates } from './helpers/certs.js';
 import { closedPort, delayServer, httpServer, tcpServer, type TestServer } from './helpers/servers.js';
 import { plan, scenario } from './helpers/plans.js';
 import { ScenarioRuntime } from '../src/engine/scenario-runtime.js';
@@ -217,34 +217,10 @@ test('a server that closes reused connections unannounced: requests go once more
 
 for (const client of ['auto', 'undici'] as const)
   test(`TLS is verified by default; insecure: true is explicit and warned about (client ${client})`, async (t) => {
-    const dir = tmp();
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    const gen = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-      ],
-      { stdio: 'ignore' },
-    );
-    if (gen.status !== 0) return t.skip('openssl is not available to make a self-signed certificate');
-    const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (_req, res) =>
-      res.end('ok'),
-    );
+    // A certificate from a private CA the client is not told about: untrusted, like a self-signed one.
+    const certs = makeCertificates(tmp());
+    if (!certs) return t.skip('openssl is not available to make certificates');
+    const server = https.createServer({ key: certs.key, cert: certs.cert }, (_req, res) => res.end('ok'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
@@ -259,16 +235,16 @@ for (const client of ['auto', 'undici'] as const)
       const verified = await run(strict, { outDir: tmp(), skipTargetCheck: true });
       assert.equal(verified.summary.generator.http_client, client === 'auto' ? 'builtin' : 'undici');
       const s = verified.summary.scenarios.s;
-      assert.equal(s.errors.tls, s.requests, `self-signed certificate rejected: ${JSON.stringify(s.errors)}`);
+      assert.equal(s.errors.tls, s.requests, `untrusted certificate rejected: ${JSON.stringify(s.errors)}`);
       const p = plan(url, [scenario('s', { rate: 10, durationMs: 300 })]);
       p.target.tls.insecure = true;
       p.target.client = client;
       const insecure = await run(p, { outDir: tmp() });
       assert.equal(insecure.summary.scenarios.s.ok, insecure.summary.scenarios.s.requests);
       assert.ok(insecure.summary.warnings.some((w) => w.includes('tls.insecure')));
-      // The certificate's own CA given as an extra CA (tls.caFile): verified, and accepted.
+      // The CA that signed the certificate given as an extra CA (tls.caFile): verified, and accepted.
       const withCa = plan(url, [scenario('s', { rate: 10, durationMs: 300 })]);
-      withCa.target.tls.ca = fs.readFileSync(cert, 'utf8');
+      withCa.target.tls.ca = certs.ca;
       withCa.target.client = client;
       const trusted = await run(withCa, { outDir: tmp() });
       assert.ok(trusted.summary.scenarios.s.requests > 0);

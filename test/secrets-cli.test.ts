@@ -131,6 +131,27 @@ test('a successful run and `preflight report`: credentials reach the server, no 
   assertNoSecrets('report', rep, out);
 });
 
+test('run --baseline: comparison.json is redacted like every results file, also when the baseline folder holds a secret', async () => {
+  const srv = await httpServer((_req, res) => res.end('ok'));
+  servers.push(srv);
+  const file = planFile('cmp.yaml', planText(srv.url));
+  const base = path.join(dir, 'out-cmp-base');
+  const b = await preflight(['run', file, '--out', base, '--quiet', '--no-report']);
+  assert.ok(b.code === 0 || b.code === 4, `exit ${b.code}: ${b.stderr}`);
+  // A baseline written elsewhere (another version, another machine) whose summary names the plan
+  // by a path that holds a secret value of this plan: the comparison copies that name.
+  const summaryFile = path.join(base, 'summary.json');
+  const summary = JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as { plan: string };
+  summary.plan = `plans/${ENV.PF_HDR}/cmp.yaml`;
+  fs.writeFileSync(summaryFile, JSON.stringify(summary));
+  const out = path.join(dir, 'out-cmp');
+  const r = await preflight(['run', file, '--out', out, '--baseline', base]);
+  assert.ok([0, 4, 6].includes(r.code ?? -1), `exit ${r.code}: ${r.stderr}`);
+  const cmp = fs.readFileSync(path.join(out, 'comparison.json'), 'utf8');
+  assert.match(cmp, /"plan": "plans\/\*\*\*\/cmp\.yaml"/, 'the baseline plan, redacted');
+  assertNoSecrets('run --baseline', r, out);
+});
+
 test('an invalid plan (run and validate): no secret in the problems', async () => {
   const port = await closedPort();
   // The URL with a literal `?api_key=` is invalid (no query in target.url), and so are the rate and

@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import https from 'node:https';
-import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { parsePlan } from '../src/plan/index.js';
 import { run } from '../src/run/index.js';
@@ -19,13 +18,17 @@ import { ExitCode } from '../src/core/exit-codes.js';
 import { runAction } from '../src/profiles/action.js';
 import { MemorySampler } from '../src/profiles/memory.js';
 import { delayServer } from './helpers/servers.js';
+import { makeCertificates } from './helpers/certs.js';
 import { tlsFailure } from '../src/engine/index.js';
+import { H1Pool, type H1PoolOptions } from '../src/engine/h1/pool.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-tls-'));
 let certsOk = false;
 let server: https.Server | null = null;
 let url = '';
 const seen: Array<{ method: string; url: string }> = [];
+/** TLS handshakes the server completed. */
+let handshakes = 0;
 after(async () => {
   if (server) {
     server.closeAllConnections();
@@ -34,87 +37,46 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const openssl = (args: string[]) =>
-  spawnSync('openssl', args, { cwd: dir, stdio: 'ignore', timeout: 30_000 }).status === 0;
-
 before(async () => {
   // A private CA, and a server certificate it signed for 127.0.0.1.
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  fs.writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
-  certsOk =
-    openssl([
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-subj',
-      '/CN=Preflight test CA',
-      '-days',
-      '1',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ]) &&
-    openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']) &&
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'server.pem',
-      '-days',
-      '1',
-      '-extfile',
-      'ext.cnf',
-    ]);
-  if (!certsOk) return;
-  server = https.createServer(
-    { key: fs.readFileSync(path.join(dir, 'server.key')), cert: fs.readFileSync(path.join(dir, 'server.pem')) },
-    (req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (c: Buffer) => parts.push(c));
-      req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '' });
-        const send = (status: number, v: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(v));
-        };
-        const u = req.url ?? '';
-        if (u === '/v2/health/ready' || u === '/v2/models/m/ready') return send(200, {});
-        if (u === '/admin/rollout') return send(200, { ok: true });
-        if (u === '/metrics') {
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          return res.end('process_resident_memory_bytes 12345678\n');
-        }
-        if (u === '/v2/models/m')
-          return send(200, {
-            name: 'm',
-            platform: 'fake',
-            inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }],
-            outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 2] }],
-          });
-        if (u === '/v2/models/m/infer' && req.method === 'POST') {
-          const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { inputs: Array<{ shape: number[] }> };
-          const rows = body.inputs[0].shape[0];
-          return send(200, {
-            model_name: 'm',
-            outputs: [{ name: 'probs', datatype: 'FP32', shape: [rows, 2], data: new Array(rows * 2).fill(0.5) }],
-          });
-        }
-        send(404, { error: `no route ${u}` });
-      });
-    },
-  );
+  const certs = makeCertificates(dir);
+  certsOk = certs !== null;
+  if (!certs) return;
+  server = https.createServer({ key: certs.key, cert: certs.cert }, (req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '' });
+      const send = (status: number, v: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(v));
+      };
+      const u = req.url ?? '';
+      if (u === '/v2/health/ready' || u === '/v2/models/m/ready') return send(200, {});
+      if (u === '/admin/rollout') return send(200, { ok: true });
+      if (u === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return res.end('process_resident_memory_bytes 12345678\n');
+      }
+      if (u === '/v2/models/m')
+        return send(200, {
+          name: 'm',
+          platform: 'fake',
+          inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }],
+          outputs: [{ name: 'probs', datatype: 'FP32', shape: [-1, 2] }],
+        });
+      if (u === '/v2/models/m/infer' && req.method === 'POST') {
+        const body = JSON.parse(Buffer.concat(parts).toString('utf8')) as { inputs: Array<{ shape: number[] }> };
+        const rows = body.inputs[0].shape[0];
+        return send(200, {
+          model_name: 'm',
+          outputs: [{ name: 'probs', datatype: 'FP32', shape: [rows, 2], data: new Array(rows * 2).fill(0.5) }],
+        });
+      }
+      send(404, { error: `no route ${u}` });
+    });
+  });
+  server.on('secureConnection', () => handshakes++);
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -276,4 +238,59 @@ test('tlsFailure: which errors are permanent, and the hint for each', () => {
   );
   for (const transient of ['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_HEADERS_TIMEOUT'])
     assert.equal(tlsFailure('https://m', wrap(transient, 'x'), tls), undefined, transient);
+});
+
+/** One request on the built-in HTTP/1.1 client: its status, or the error it ended with. */
+function h1Request(
+  pool: H1Pool,
+  method: string,
+  reqPath: string,
+): Promise<{ status: number; error?: Error & { code?: string } }> {
+  return new Promise((resolve) => {
+    let status = 0;
+    pool.dispatch(
+      {
+        method,
+        path: reqPath,
+        headers: [],
+        body: method === 'POST' ? '{}' : null,
+        headersTimeout: 5000,
+        bodyTimeout: 5000,
+      },
+      {
+        onConnect: () => {},
+        onHeaders: (st) => ((status = st), true),
+        onBody: () => {},
+        onComplete: () => resolve({ status }),
+        onError: (error) => resolve({ status, error }),
+      },
+    );
+  });
+}
+
+test('https + private CA: the built-in HTTP/1.1 client verifies the certificate (the CA given is trusted), keeps one TLS connection alive; insecure is explicit', async (t) => {
+  if (!certsOk) return t.skip('openssl is not available to make certificates');
+  const ca = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8');
+  const pools: H1Pool[] = [];
+  const pool = (tls?: H1PoolOptions['tls']) => {
+    const p = new H1Pool(url, { connections: 1, connectTimeoutMs: 2000, ...(tls ? { tls } : {}) });
+    pools.push(p);
+    return p;
+  };
+  try {
+    const rejected = await h1Request(pool(), 'GET', '/v2/health/ready');
+    assert.match(rejected.error?.code ?? '', /UNABLE_TO_VERIFY|SELF_SIGNED|CERT/, `got ${rejected.error?.code}`);
+    const trusted = pool({ rejectUnauthorized: true, ca });
+    const before = handshakes;
+    for (let i = 0; i < 20; i++) {
+      const r = await h1Request(trusted, 'POST', '/admin/rollout');
+      assert.equal(r.error, undefined, r.error?.message);
+      assert.equal(r.status, 200);
+    }
+    assert.equal(handshakes - before, 1, 'one kept-alive TLS connection for 20 requests');
+    const insecure = await h1Request(pool({ rejectUnauthorized: false }), 'GET', '/v2/health/ready');
+    assert.equal(insecure.status, 200, insecure.error?.message);
+  } finally {
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
 });

@@ -96,7 +96,12 @@ const runCmd: Command = async (argv) => {
     : await runWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) });
   let code = result.exitCode;
   if (values.baseline) {
-    const regress = await baselineCompare(values.baseline as string, result.outDir, Boolean(values.quiet));
+    const regress = await baselineCompare(
+      values.baseline as string,
+      result.outDir,
+      Boolean(values.quiet),
+      plan.secrets,
+    );
     if (regress && code === ExitCode.Passed) code = ExitCode.Regression;
   }
   if (!values['no-report']) await writeReportsFor(result.outDir, Boolean(values.quiet));

@@ -7,6 +7,7 @@ type ParseArgsOptions = NonNullable<ParseArgsConfig['options']>;
 import { ExitCode } from '../core/exit-codes.js';
 import { PreflightError } from '../core/errors.js';
 import { problemFromError } from '../core/output-path.js';
+import { redact } from '../plan/index.js';
 import {
   compareResults,
   compareRuns,
@@ -62,10 +63,18 @@ export async function compareCommand(argv: string[]): Promise<number> {
   return comparisonExitCode(cmp.verdict);
 }
 
-/** `run --baseline DIR`: compare, write comparison.json into the run's folder; true when regressed. */
-export async function baselineCompare(baselineDir: string, runDir: string, quiet: boolean): Promise<boolean> {
+/**
+ * `run --baseline DIR`: compare, write comparison.json into the run's folder; true when regressed.
+ * `secrets`: the run's plan's, redacted from comparison.json and the printed table.
+ */
+export async function baselineCompare(
+  baselineDir: string,
+  runDir: string,
+  quiet: boolean,
+  secrets: readonly string[],
+): Promise<boolean> {
   const cmp = compareRuns(baselineDir, runDir, []);
-  await writeComparison(runDir, cmp).catch((e: unknown) => {
+  await writeComparison(runDir, cmp, secrets).catch((e: unknown) => {
     throw writeFailure(
       e,
       runDir,
@@ -73,7 +82,7 @@ export async function baselineCompare(baselineDir: string, runDir: string, quiet
       'summary.json and intervals.ndjson are complete; `preflight compare BASELINE DIR` compares them again',
     );
   });
-  if (!quiet) process.stdout.write('\n' + formatComparisonText(cmp, { color: useColor() }) + '\n');
+  if (!quiet) process.stdout.write('\n' + redact(formatComparisonText(cmp, { color: useColor() }), secrets) + '\n');
   return cmp.verdict === 'regression';
 }
 

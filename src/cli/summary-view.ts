@@ -3,7 +3,7 @@
  * the actual send), errors by class, then the thresholds with pass/fail marks and the verdict.
  */
 import type { ScenarioSummary, Summary } from '../core/results.js';
-import { fmtMetricValue, fmtSignedPp, terminal } from '../report/index.js';
+import { fmtMetricValue, fmtSignedPp, terminal, windowsOverLimitText } from '../report/index.js';
 import { paint, table, useColor } from './format.js';
 
 export function renderSummary(summary: Summary, opts: { color?: boolean } = {}): string {
@@ -40,6 +40,9 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
     ]);
     out.push(table(rows, { leftCols: 2 }));
   }
+  // The generator's own health: its stalls are shown when there were any (overload is a warning).
+  const stalls = windowsOverLimitText(summary.generator, terminal.ms);
+  if (stalls) out.push('', c.dim(`load generator: ${stalls} (options.maxDispatchLag)`));
   for (const w of summary.warnings) out.push(c.yellow(`warning: ${w}`));
   const v = summary.verdict;
   const mark =

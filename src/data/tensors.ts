@@ -151,6 +151,15 @@ function fromColumns(
   const width = spec.columns.length;
   const n = ds.rowCount;
   const cols = spec.columns.map((c) => ds.columns.get(c)!);
+  const tensor = (data: TensorInput['data']): TensorInput => ({
+    name: spec.name,
+    datatype: spec.datatype,
+    columns: spec.columns,
+    width,
+    rowShape: [width],
+    data,
+    rowCount: n,
+  });
   if (spec.datatype === 'BYTES') {
     const data: string[] = new Array(n * width);
     for (let r = 0; r < n; r++)
@@ -163,15 +172,7 @@ function fromColumns(
               ? (c.values[r] as string)
               : JSON.stringify(c.values[r]);
       }
-    return {
-      name: spec.name,
-      datatype: spec.datatype,
-      columns: spec.columns,
-      width,
-      rowShape: [width],
-      data,
-      rowCount: n,
-    };
+    return tensor(data);
   }
   // columns held as Float32Array hold only exact float32 values: the tensor can too
   const narrow = cols.every((c) => c.kind === 'number' && c.values instanceof Float32Array);
@@ -196,15 +197,7 @@ function fromColumns(
     }
   }
   if (problems.size > before) return null;
-  return {
-    name: spec.name,
-    datatype: spec.datatype,
-    columns: spec.columns,
-    width,
-    rowShape: [width],
-    data,
-    rowCount: n,
-  };
+  return tensor(data);
 }
 
 /** One column whose cells are (nested) arrays, e.g. JSON Lines `{"pixels": [[…], …]}`. */

@@ -1025,29 +1025,19 @@ function buildSynthetic(w: Walker, path: string, s: Raw): SyntheticPlan {
   const distribution = (s['distribution'] ?? 'uniform') as SyntheticPlan['distribution'];
   const out: SyntheticPlan = { distribution, batch: s['batch'] ?? 1 };
   for (const k of ['low', 'high', 'mean', 'std'] as const) if (s[k] !== undefined) out[k] = s[k];
-  if (distribution === 'uniform') {
-    for (const k of ['mean', 'std']) {
-      if (w.has(join(path, k)))
-        w.problemAt(
-          join(path, k),
-          `\`${k}\` is for distribution: normal`,
-          'a uniform distribution takes low and high',
-          'key',
-        );
-    }
-    if (out.low !== undefined && out.high !== undefined && out.low >= out.high)
-      w.problemAt(join(path, 'high'), `high (${out.high}) must be more than low (${out.low})`);
-  } else {
-    for (const k of ['low', 'high']) {
-      if (w.has(join(path, k)))
-        w.problemAt(
-          join(path, k),
-          `\`${k}\` is for distribution: uniform`,
-          'a normal distribution takes mean and std',
-          'key',
-        );
-    }
-  }
+  // Each distribution's own keys; the other's are a mistake.
+  const own = distribution === 'uniform' ? 'low and high' : 'mean and std';
+  const other = distribution === 'uniform' ? 'normal' : 'uniform';
+  for (const k of distribution === 'uniform' ? ['mean', 'std'] : ['low', 'high'])
+    if (w.has(join(path, k)))
+      w.problemAt(
+        join(path, k),
+        `\`${k}\` is for distribution: ${other}`,
+        `a ${distribution} distribution takes ${own}`,
+        'key',
+      );
+  if (distribution === 'uniform' && out.low !== undefined && out.high !== undefined && out.low >= out.high)
+    w.problemAt(join(path, 'high'), `high (${out.high}) must be more than low (${out.low})`);
   return out;
 }
 

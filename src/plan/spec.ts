@@ -230,23 +230,15 @@ export class Walker {
   }
 
   problem(node: unknown, path: string, message: string, hint?: string): void {
-    this.problems.push({
-      file: this.file,
-      ...this.locate(node),
-      path: path || undefined,
-      message,
-      ...(hint ? { hint } : {}),
-    });
+    this.problems.push(this.located(node, path, message, hint));
   }
 
   warn(node: unknown, path: string, message: string, hint?: string): void {
-    this.warnings.push({
-      file: this.file,
-      ...this.locate(node),
-      path: path || undefined,
-      message,
-      ...(hint ? { hint } : {}),
-    });
+    this.warnings.push(this.located(node, path, message, hint));
+  }
+
+  private located(node: unknown, path: string, message: string, hint?: string) {
+    return { file: this.file, ...this.locate(node), path: path || undefined, message, ...(hint ? { hint } : {}) };
   }
 
   /** The node to point at for `path`: its value (or key), else the nearest located ancestor. */

@@ -9,8 +9,7 @@ import type { ExitCode } from '../core/exit-codes.js';
 import type { IntervalRecord, Summary } from '../core/results.js';
 import { redact } from '../plan/index.js';
 import type { MemorySource, Plan } from '../plan/types.js';
-import { run, type RunResult } from '../run/index.js';
-import { decideOutcome } from '../verdict/index.js';
+import { run, settleOutcome, type RunResult } from '../run/index.js';
 import { jsonFileText, writeFileAtomicSync } from '../core/results-files.js';
 import { MemorySampler, type MemoryStats } from './memory.js';
 import type { ProfileAnswer, ProfileRunOptions } from './types.js';
@@ -19,15 +18,6 @@ import type { ProfileAnswer, ProfileRunOptions } from './types.js';
 export function writeJsonFile(file: string, value: unknown, secrets: readonly string[]): void {
   ensureDirOrThrow(path.dirname(file)); // not mkdir({ recursive }): it spins forever under /proc
   writeFileAtomicSync(file, redact(jsonFileText(value), [...secrets]));
-}
-
-/** The verdict of a profile run: the run's one decider, with the profile's answer. */
-export function profileVerdict(
-  summary: Summary,
-  answer: ProfileAnswer,
-): { verdict: Summary['verdict']; exitCode: ExitCode } {
-  const { verdict, exitCode } = decideOutcome(summary, { profileFailed: answer.verdict === 'failed' });
-  return { verdict, exitCode };
 }
 
 /** Puts the answer into the summary (and the verdict it implies) and rewrites summary.json. */
@@ -55,11 +45,9 @@ export function finishSummary(
       max_bytes: memory.max_bytes,
     };
   }
-  const v = profileVerdict(summary, answer);
-  summary.verdict = v.verdict;
-  summary.exitCode = v.exitCode;
+  const { exitCode } = settleOutcome(summary, { profileFailed: answer.verdict === 'failed' });
   writeJsonFile(path.join(outDir, 'summary.json'), summary, plan.secrets);
-  return { summary, exitCode: v.exitCode };
+  return { summary, exitCode };
 }
 
 export interface SingleHooks {

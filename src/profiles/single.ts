@@ -5,6 +5,7 @@
  */
 import type { ScenarioSummary, Summary } from '../core/results.js';
 import type { MemorySource, Plan } from '../plan/types.js';
+import { profileWarnings } from '../run/index.js';
 import type { Expansion, Phase } from './expand.js';
 import { finishSummary, ms, pct, r3, rate, runSingle, type SingleHooks, type SingleRun } from './harness.js';
 import type { Curve, Mark, ProfileAnswer, ProfileResult, ProfileRunOptions } from './types.js';
@@ -70,7 +71,9 @@ export function done(f: Finished, plan: Plan, answer: ProfileAnswer): ProfileRes
     const m = memoryOf(plan);
     if (m)
       f.summary.warnings.push(
-        `target memory could not be sampled (${f.run.memoryFailures} failed samples from ${m.url ?? m.pidFile ?? `pid ${m.pid}`})`,
+        ...profileWarnings({
+          memoryUnsampled: { failures: f.run.memoryFailures, from: m.url ?? m.pidFile ?? `pid ${m.pid}` },
+        }),
       );
   }
   if (f.summary.status === 'interrupted') answer.answer = `Interrupted — partial answer: ${answer.answer}`;

@@ -11,10 +11,10 @@ import type { IntervalRecord, ScenarioSummary, Summary, ThresholdResult } from '
 import { redact, redactPlan } from '../plan/index.js';
 import { writeFileAtomicSync } from '../core/results-files.js';
 import type { PlanOf, SteadyRule } from '../plan/types.js';
-import { run } from '../run/index.js';
+import { assembleStepsSummary, run } from '../run/index.js';
 import { steadyState, type SteadyCheck } from './analysis.js';
 import { stepPlan } from './expand.js';
-import { pct, r3, rate, secs, writeJsonFile } from './harness.js';
+import { r3, rate, writeJsonFile } from './harness.js';
 import type { Mark, ProfileRunOptions } from './types.js';
 import { mergePoint, scenarioRecords, summarizeRecords, type WindowPoint } from './windows.js';
 
@@ -189,51 +189,26 @@ export function writeTopLevel(
     path.join(outDir, 'intervals.ndjson'),
     redact(lines.join('\n') + (lines.length ? '\n' : ''), [...plan.secrets]),
   );
-  const first = steps[0]?.summary;
-  const last = steps[steps.length - 1]?.summary;
-  const overloaded = steps.filter((s) => s.summary.generator.overloaded);
-  const workerFailures = steps.flatMap((s) =>
-    (s.summary.generator.worker_failures ?? []).map((w) => `${s.name}: ${w}`),
-  );
-  const template = plan.profile.template;
-  const summary: Summary = {
-    format: 'preflight-summary/1',
-    tool: last?.tool ?? { name: 'preflight', version: '0.0.0', node: process.version },
-    machine: last?.machine ?? { platform: '', arch: '', cpus: 0, cpuModel: '', memoryGiB: 0 },
-    plan: plan.source,
-    startedAt: first?.startedAt ?? new Date().toISOString(),
-    endedAt: last?.endedAt ?? new Date().toISOString(),
-    durationS: r3(steps.reduce((a, s) => a + s.summary.durationS, 0))!,
-    status: interrupted ? 'interrupted' : 'completed',
-    verdict: 'passed',
-    exitCode: 0,
+  // What happened in each step goes to the one assembler; the verdict is decided when the answer is in.
+  const summary = assembleStepsSummary({
+    plan,
+    steps: steps.map((s) => ({
+      name: s.name,
+      summary: s.summary,
+      ...(s.steady.steady
+        ? {}
+        : {
+            unsteady: {
+              maxStepMs: plan.profile.steady.maxStepMs,
+              throughputSpread: s.steady.throughput_spread,
+              p99Spread: s.steady.p99_spread,
+            },
+          }),
+    })),
+    total: summarizeRecords(all, plan.profile.type, plan.profile.template.protocol),
     thresholds,
-    warnings: [
-      ...steps.flatMap((s) =>
-        s.summary.warnings.filter((w) => !/closed workload/.test(w)).map((w) => `${s.name}: ${w}`),
-      ),
-      ...steps
-        .filter((s) => !s.steady.steady && !s.interrupted)
-        .map(
-          (s) =>
-            `${s.name} never stabilised within ${secs(plan.profile.steady.maxStepMs / 1000)} (throughput spread ${pct(s.steady.throughput_spread)}, p99 spread ${pct(s.steady.p99_spread)}); its figures are from its last windows.`,
-        ),
-    ],
-    generator: {
-      ...(last?.generator ?? {
-        workers: plan.options.workers,
-        dispatch_lag_ms: { p50: 0, p99: 0, max: 0 },
-        event_loop_delay_ms: { p50: 0, p99: 0, max: 0 },
-        cpu_percent: { mean: 0, max: 0 },
-      }),
-      overloaded: overloaded.length > 0,
-      reasons: overloaded.flatMap((s) => s.summary.generator.reasons.map((r) => `${s.name}: ${r}`)),
-      // A worker that died in any step makes the whole profile invalid, not only in the last one.
-      worker_failures: workerFailures.length > 0 ? workerFailures : undefined,
-    } as Summary['generator'],
-    total: summarizeRecords(all, plan.profile.type, template.protocol),
-    scenarios: Object.fromEntries(steps.map((s) => [s.name, s.summary.scenarios[s.name]])),
-  };
+    interrupted,
+  });
   return { summary, marks };
 }
 

@@ -80,85 +80,67 @@ function cmpOrd(d: number, op: Op): boolean {
   }
 }
 
+/** A check on the status line alone. */
+const statusCheck = (expression: string, ok: (status: number) => boolean): Compiled => ({
+  expression,
+  usesBody: false,
+  usesJson: false,
+  usesStatus: true,
+  test: (s) => ok(s),
+});
+
+/** A check on the body text (`body matches …`, `body contains …`): reads the body, not as JSON. */
+const bodyCheck = (expression: string, ok: (text: string) => boolean): Compiled => ({
+  expression,
+  usesBody: true,
+  usesJson: false,
+  usesStatus: false,
+  test: (_s, _j, text) => ok(text()),
+});
+
+/** A check on the value at a JSON path: MISSING when the body is not JSON or the path is absent. */
+const jsonCheck = (expression: string, steps: readonly PathStep[], ok: (v: unknown) => boolean): Compiled => ({
+  expression,
+  usesBody: true,
+  usesJson: true,
+  usesStatus: false,
+  test: (_s, j) => ok(j === undefined ? MISSING : evalJsonPath(j, steps)),
+});
+
 function compileOne(expression: string): Compiled {
   const r = parseCheck(expression);
   if (!r.ok) throw new Error(`check "${expression}": ${r.message}${r.hint ? ` (${r.hint})` : ''}`);
   const c = r.check;
   switch (c.kind) {
     case 'status':
-      return { expression, usesBody: false, usesJson: false, usesStatus: true, test: (s) => compare(s, c.op, c.value) };
+      return statusCheck(expression, (s) => compare(s, c.op, c.value));
     case 'status-in': {
       const set = new Set(c.values);
-      return { expression, usesBody: false, usesJson: false, usesStatus: true, test: (s) => set.has(s) };
+      return statusCheck(expression, (s) => set.has(s));
     }
     case 'exists':
-      return {
-        expression,
-        usesBody: true,
-        usesJson: true,
-        usesStatus: false,
-        test: (_s, j) => (j !== undefined && evalJsonPath(j, c.path) !== MISSING) !== c.negate,
-      };
+      return jsonCheck(expression, c.path, (v) => (v !== MISSING) !== c.negate);
     case 'matches': {
       const re = c.re;
-      if (c.target === 'body')
-        return {
-          expression,
-          usesBody: true,
-          usesJson: false,
-          usesStatus: false,
-          test: (_s, _j, text) => re.test(text()),
-        };
-      const steps = c.target;
-      return {
+      if (c.target === 'body') return bodyCheck(expression, (text) => re.test(text));
+      // A scalar at the path, as text; an object, null or nothing never matches.
+      return jsonCheck(
         expression,
-        usesBody: true,
-        usesJson: true,
-        usesStatus: false,
-        test: (_s, j) => {
-          const v = j === undefined ? MISSING : evalJsonPath(j, steps);
-          if (v === MISSING || v === null || typeof v === 'object') return false;
-          return re.test(String(v));
-        },
-      };
+        c.target,
+        (v) => v !== MISSING && v !== null && typeof v !== 'object' && re.test(String(v)),
+      );
     }
     case 'contains': {
       const lit = c.literal;
-      if (c.target === 'body') {
-        const needle = String(lit);
-        return {
-          expression,
-          usesBody: true,
-          usesJson: false,
-          usesStatus: false,
-          test: (_s, _j, text) => text().includes(needle),
-        };
-      }
-      const steps: PathStep[] = c.target;
-      return {
-        expression,
-        usesBody: true,
-        usesJson: true,
-        usesStatus: false,
-        test: (_s, j) => {
-          const v = j === undefined ? MISSING : evalJsonPath(j, steps);
-          if (typeof v === 'string') return v.includes(String(lit));
-          if (Array.isArray(v)) return v.some((x) => compare(x, '==', lit));
-          return false;
-        },
-      };
+      const needle = String(lit);
+      if (c.target === 'body') return bodyCheck(expression, (text) => text.includes(needle));
+      // A substring of a string, or an element of an array.
+      return jsonCheck(expression, c.target, (v) =>
+        typeof v === 'string' ? v.includes(needle) : Array.isArray(v) && v.some((x) => compare(x, '==', lit)),
+      );
     }
     case 'compare':
-      return {
-        expression,
-        usesBody: true,
-        usesJson: true,
-        usesStatus: false,
-        test: (_s, j) => {
-          const v = j === undefined ? MISSING : evalJsonPath(j, c.path);
-          return v !== MISSING && compare(v, c.op, c.literal);
-        },
-      };
+      return jsonCheck(expression, c.path, (v) => v !== MISSING && compare(v, c.op, c.literal));
   }
 }
 

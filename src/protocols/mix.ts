@@ -66,15 +66,8 @@ export function perModelFile(file: string, model: string): string {
 export type AdapterFactory = (o: AdapterOptions) => Promise<Adapter>;
 
 export async function createMixAdapter(o: AdapterOptions, factory: AdapterFactory): Promise<Adapter> {
+  // Distinct model names (each is a results group) are checked where the plan is validated (plan/resolve.ts).
   const mix = o.scenario.mix!;
-  const names = new Set<string>();
-  for (const m of mix.models) {
-    if (names.has(m.name))
-      throw new PlanError([
-        { path: `scenarios.${o.scenario.name}.mix`, message: `model "${m.name}" listed twice in the traffic mix` },
-      ]);
-    names.add(m.name);
-  }
   const weights = mixWeights(mix.models, mix.zipf);
   const table = mixTable(weights, o.seed);
   const dataset = await scenarioDataset(o);

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { jsonFileText, writeFileAtomic } from '../core/results-files.js';
 import type { IntervalRecord } from '../core/results.js';
+import { redact } from '../plan/index.js';
 import { comparisonExitCode, decideComparison, decodeWindowHdr, sumValues } from './compare-core.js';
 import type {
   CompareOptions,
@@ -135,10 +136,18 @@ export function compareResults(
   };
 }
 
-/** Write DIR/comparison.json atomically (the HTML report and summary.md pick it up). Returns the path. */
-export async function writeComparison(dir: string, comparison: Comparison): Promise<string> {
+/**
+ * Write DIR/comparison.json atomically (the HTML report and summary.md pick it up). Returns the path.
+ * Redacted like every results file: the compared folders may come from elsewhere (another version,
+ * another machine), so the plan's secrets (and URL credentials) are taken out of the text here too.
+ */
+export async function writeComparison(
+  dir: string,
+  comparison: Comparison,
+  secrets: readonly string[] = [],
+): Promise<string> {
   const p = join(dir, 'comparison.json');
-  await writeFileAtomic(p, jsonFileText(comparison));
+  await writeFileAtomic(p, redact(jsonFileText(comparison), secrets));
   return p;
 }
 

@@ -2,7 +2,8 @@
  * Report-side formatting: metric values by their unit, names in words. The number formatters
  * themselves are in src/core/format.ts (one module for reports, terminal and profiles).
  */
-import { fmtDuration, fmtMs, fmtNum, fmtPct, fmtRate, fmtSignedPp } from '../core/format.js';
+import type { GeneratorHealth } from '../core/results.js';
+import { fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, fmtRate, fmtSignedPp } from '../core/format.js';
 
 export {
   fmtDuration,
@@ -69,6 +70,20 @@ export function scoresAccuracy(sc: { counters?: Record<string, number>; quality?
   )
     return false;
   return true;
+}
+
+/**
+ * summary.generator.windows_over_limit in words ("stalled over 50 ms in 3 of 40 windows"), or null
+ * when no window was over the limit (or the summary predates the field): shown only when non-zero.
+ * `ms` formats the limit (report style by default; the terminal passes its own).
+ */
+export function windowsOverLimitText(
+  g: Pick<GeneratorHealth, 'windows_over_limit'> | undefined,
+  ms: (x: number) => string = fmtMs,
+): string | null {
+  const w = g?.windows_over_limit;
+  if (!w || !(w.count > 0)) return null;
+  return `stalled over ${ms(w.limit_ms)} in ${fmtInt(w.count)} of ${fmtInt(w.of)} windows`;
 }
 
 /** summary.generator.http_client in words. */

@@ -4,6 +4,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReportData } from './chart-spec.js';
 import { renderHtmlReport, writeHtmlReport } from './html.js';
+import { renderMarkdown } from './markdown.js';
 import { loadResultsSync } from './load.js';
 import type { LoadedResults } from './load.js';
 import { fixtureSpecs, writeSynthRun } from './synth-run.js';
@@ -135,4 +136,27 @@ test('a 60 s run makes a report well under 400 KB', async () => {
   // Histograms are summarised, not embedded.
   assert.ok(size < ndjson, `report ${size} B should be smaller than intervals.ndjson ${ndjson} B`);
   await writeFile(join(dir, 'size.txt'), String(size));
+});
+
+test("the generator's stalls (windows over options.maxDispatchLag) are shown in report.html and summary.md only when there were any", () => {
+  const r = loadResultsSync(CANDIDATE_DIR);
+  const withStalls: LoadedResults = {
+    ...r,
+    summary: {
+      ...r.summary,
+      generator: { ...r.summary.generator, windows_over_limit: { count: 3, of: 40, limit_ms: 50 } },
+    },
+  };
+  const text = 'stalled over 50 ms in 3 of 40 windows';
+  assert.ok(renderHtmlReport(withStalls).includes(`Generator stalls</th><td>${text}`));
+  assert.ok(renderMarkdown(withStalls.summary).includes(`, ${text}`));
+  const none: LoadedResults = {
+    ...r,
+    summary: {
+      ...r.summary,
+      generator: { ...r.summary.generator, windows_over_limit: { count: 0, of: 40, limit_ms: 50 } },
+    },
+  };
+  assert.ok(!renderHtmlReport(none).includes('Generator stalls'));
+  assert.ok(!renderMarkdown(none.summary).includes('stalled over'));
 });

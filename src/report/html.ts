@@ -24,6 +24,7 @@ import {
   fmtPct,
   fmtRate,
   scoresAccuracy,
+  windowsOverLimitText,
 } from './format.js';
 import { decodeSparse, mergeSparse, sparseQuantile } from './hdr.js';
 import type { SparseHistogram } from './hdr.js';
@@ -773,6 +774,8 @@ function machineSection(s: Summary, skipped: number): string {
       `p99 ${fmtMs(g.event_loop_delay_ms?.p99)} (worst second), max ${fmtMs(g.event_loop_delay_ms?.max)}`,
     ]);
     rows.push(['Generator lag', `p99 ${fmtMs(g.dispatch_lag_ms?.p99)}, max ${fmtMs(g.dispatch_lag_ms?.max)}`]);
+    const stalls = windowsOverLimitText(g);
+    if (stalls) rows.push(['Generator stalls', `${stalls} (options.maxDispatchLag)`]);
     rows.push(['Generator overloaded', g.overloaded ? `yes — ${(g.reasons ?? []).join('; ')}` : 'no']);
   }
   if (skipped > 0) rows.push(['Unreadable interval lines', String(skipped)]);

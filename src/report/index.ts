@@ -25,7 +25,7 @@ export type {
   ScenarioDecision,
   Tolerance,
 } from './compare-core.js';
-export { fmtMetricValue, fmtSignedPp, terminal } from './format.js';
+export { fmtMetricValue, fmtSignedPp, terminal, windowsOverLimitText } from './format.js';
 export { loadResults, loadResultsSync, parseIntervals } from './load.js';
 export type { LoadedResults } from './load.js';
 export { describeProfiles, collectMarks, runWarnings } from './profiles.js';

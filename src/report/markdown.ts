@@ -21,6 +21,7 @@ import {
   fmtRate,
   fmtSignedPp,
   scoresAccuracy,
+  windowsOverLimitText,
 } from './format.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
@@ -172,8 +173,9 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
   );
   out.push(`- started ${date(s.startedAt)}, status ${s.status}`);
   if (s.generator) {
+    const stalls = windowsOverLimitText(s.generator);
     out.push(
-      `- load generator: ${s.generator.workers} worker(s)${s.generator.http_client ? `, HTTP client ${HTTP_CLIENT_NAME[s.generator.http_client] ?? s.generator.http_client}` : ''}, CPU ${s.generator.cpu_percent?.mean ?? '?'}% mean / ${s.generator.cpu_percent?.max ?? '?'}% max, event-loop delay p99 ${fmtMs(s.generator.event_loop_delay_ms?.p99)} (worst second)${s.generator.overloaded ? ' — **overloaded**' : ''}`,
+      `- load generator: ${s.generator.workers} worker(s)${s.generator.http_client ? `, HTTP client ${HTTP_CLIENT_NAME[s.generator.http_client] ?? s.generator.http_client}` : ''}, CPU ${s.generator.cpu_percent?.mean ?? '?'}% mean / ${s.generator.cpu_percent?.max ?? '?'}% max, event-loop delay p99 ${fmtMs(s.generator.event_loop_delay_ms?.p99)} (worst second)${stalls ? `, ${stalls}` : ''}${s.generator.overloaded ? ' — **overloaded**' : ''}`,
     );
   }
   out.push('', '</details>', '');

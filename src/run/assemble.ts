@@ -1,18 +1,23 @@
 /**
  * The one summary assembler of a run: the merged windows and what happened (status, an early end,
  * generator health) → the Summary of summary.json, and the run's warnings from everything that
- * happened. Thresholds, verdict and exit code are decided afterwards (verdict/decideOutcome).
+ * happened. Thresholds, verdict and exit code are decided afterwards (verdict/decideOutcome, applied
+ * by settleOutcome). A multi-step profile's (sweep, capacity) top-level summary is assembled here too,
+ * from its steps' summaries (assembleStepsSummary).
  */
-import type { GeneratorHealth, Summary } from '../core/results.js';
+import { fmtPct, fmtSeconds } from '../core/format.js';
+import type { GeneratorHealth, ScenarioSummary, Summary, ThresholdResult } from '../core/results.js';
 import { Accumulator } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact } from '../plan/index.js';
 import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
-import { nothingServed } from '../verdict/index.js';
+import { decideOutcome, nothingServed, type OutcomeExtras, type VerdictOutcome } from '../verdict/index.js';
+import { httpClientOf } from '../engine/index.js';
 import { plannedEndMs } from './progress.js';
 import {
   combineReasons,
   describeTiming,
+  emptyHealth,
   machineInfo,
   plannedMeanRate,
   scenarioSummary,
@@ -145,6 +150,123 @@ export function runWarnings(plan: Plan, summary: Summary, ev: RunEvents): string
   }
   if (ev.status !== 'interrupted') w.push(...nothingServed(summary));
   return w;
+}
+
+/** What a profile saw beside its run(s), for the warnings. */
+export interface ProfileEvents {
+  /** The target memory the plan asked for could not be sampled: how many samples failed, from where. */
+  memoryUnsampled?: { failures: number; from: string };
+}
+
+/** A profile's own warnings (added to its run's), built here with the run's. */
+export function profileWarnings(ev: ProfileEvents): string[] {
+  const w: string[] = [];
+  if (ev.memoryUnsampled)
+    w.push(
+      `target memory could not be sampled (${ev.memoryUnsampled.failures} failed samples from ${ev.memoryUnsampled.from})`,
+    );
+  return w;
+}
+
+/**
+ * Decides the outcome (verdict/decideOutcome: the one decider) and records verdict and exit code in
+ * the summary. Plain runs and every profile end here.
+ */
+export function settleOutcome(summary: Summary, extras: OutcomeExtras = {}): VerdictOutcome {
+  const outcome = decideOutcome(summary, extras);
+  summary.verdict = outcome.verdict;
+  summary.exitCode = outcome.exitCode;
+  return outcome;
+}
+
+/** One step of a multi-step profile: its run's summary (steps/<n>/summary.json) and what the profile saw. */
+export interface StepRecord {
+  name: string;
+  /** The step's own summary as run() ended it: status, warnings, generator health, dead workers. */
+  summary: Summary;
+  /** Set when the step never became steady within its maximum time (its figures are from its last windows). */
+  unsteady?: { maxStepMs: number; throughputSpread: number | null; p99Spread: number | null };
+}
+
+/** What a multi-step profile hands the assembler: its steps and what it measured across them. */
+export interface StepsState {
+  plan: Plan;
+  steps: readonly StepRecord[];
+  /** Every step's windows merged (the profile's whole span). */
+  total: ScenarioSummary;
+  /** The profile's thresholds (capacity: on its best step), evaluated by the profile. */
+  thresholds: ThresholdResult[];
+  /** Ctrl-C stopped a step or the search. */
+  interrupted: boolean;
+}
+
+/**
+ * The top-level summary of a multi-step profile (sweep, capacity): one scenario per step, the
+ * steps' warnings and generator health (a worker that died in any step counts, not only in the
+ * last). Verdict and exit code are decided afterwards (settleOutcome), as for a run.
+ */
+export function assembleStepsSummary(st: StepsState): Summary {
+  const { plan, steps } = st;
+  const first = steps[0]?.summary;
+  const last = steps[steps.length - 1]?.summary;
+  return {
+    format: 'preflight-summary/1',
+    tool: last?.tool ?? { name: 'preflight', version: toolVersion(), node: process.version },
+    machine: last?.machine ?? machineInfo(),
+    plan: plan.source,
+    startedAt: first?.startedAt ?? new Date().toISOString(),
+    endedAt: last?.endedAt ?? new Date().toISOString(),
+    durationS: Math.round(steps.reduce((a, s) => a + s.summary.durationS, 0) * 1000) / 1000,
+    status: st.interrupted ? 'interrupted' : 'completed',
+    verdict: 'passed',
+    exitCode: 0,
+    thresholds: st.thresholds,
+    warnings: stepsWarnings(steps),
+    generator: stepsGenerator(plan, steps),
+    total: st.total,
+    scenarios: Object.fromEntries(steps.map((s) => [s.name, s.summary.scenarios[s.name]])),
+  };
+}
+
+/** Each step's run warnings, named by step, and the steps that never became steady. */
+function stepsWarnings(steps: readonly StepRecord[]): string[] {
+  const w: string[] = [];
+  // A step is one scenario by design: run()'s closed-workload note says nothing about the profile.
+  for (const s of steps) for (const x of s.summary.warnings) if (!/closed workload/.test(x)) w.push(`${s.name}: ${x}`);
+  for (const s of steps) {
+    if (!s.unsteady || s.summary.status === 'interrupted') continue;
+    const u = s.unsteady;
+    w.push(
+      `${s.name} never stabilised within ${fmtSeconds(u.maxStepMs / 1000)} (throughput spread ${fmtPct(u.throughputSpread)}, p99 spread ${fmtPct(u.p99Spread)}); its figures are from its last windows.`,
+    );
+  }
+  return w;
+}
+
+/** The steps' generator health: the last step's figures; overload, stalls and dead workers of any step. */
+function stepsGenerator(plan: Plan, steps: readonly StepRecord[]): GeneratorHealth {
+  const last = steps[steps.length - 1]?.summary.generator;
+  const overloaded = steps.filter((s) => s.summary.generator.overloaded);
+  const workerFailures = steps.flatMap((s) =>
+    (s.summary.generator.worker_failures ?? []).map((w) => `${s.name}: ${w}`),
+  );
+  const g: GeneratorHealth = {
+    ...(last ?? emptyHealth(Math.max(1, plan.options.workers), httpClientOf(plan))),
+    overloaded: overloaded.length > 0,
+    reasons: overloaded.flatMap((s) => s.summary.generator.reasons.map((r) => `${s.name}: ${r}`)),
+  };
+  // Windows over the lag limit: counted over every step, not only the last.
+  const over = steps.map((s) => s.summary.generator.windows_over_limit).filter((x) => x !== undefined);
+  if (over.length > 0)
+    g.windows_over_limit = {
+      count: over.reduce((a, x) => a + x.count, 0),
+      of: over.reduce((a, x) => a + x.of, 0),
+      limit_ms: over[over.length - 1].limit_ms,
+    };
+  // A worker that died in any step makes the whole profile invalid, not only in the last one.
+  if (workerFailures.length > 0) g.worker_failures = workerFailures;
+  else delete g.worker_failures;
+  return g;
 }
 
 /**

@@ -1,4 +1,12 @@
 export { run, type RunOptions, type RunResult } from './run.js';
+export {
+  assembleStepsSummary,
+  profileWarnings,
+  settleOutcome,
+  type ProfileEvents,
+  type StepRecord,
+  type StepsState,
+} from './assemble.js';
 export { plannedEndMs, type ProgressUpdate, type ScenarioProgress } from './progress.js';
 export { defaultOutDir } from './results-writer.js';
 export { prepareOutDir, ResultsWriteError, RESULT_FILES } from './results-writer.js';

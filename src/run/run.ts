@@ -9,8 +9,8 @@ import type { IntervalRecord, Summary } from '../core/results.js';
 import { absoluteNow, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact, redactError, redactPlan } from '../plan/index.js';
-import { decideOutcome, evaluateLive, evaluateThresholds } from '../verdict/index.js';
-import { assembleSummary, runWarnings } from './assemble.js';
+import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
+import { assembleSummary, runWarnings, settleOutcome } from './assemble.js';
 import { checkTargets } from './target-check.js';
 import { checkOffline } from './check-offline.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
@@ -179,9 +179,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   summary.thresholds = evaluateThresholds(plan.thresholds, summary);
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
   summary.warnings = runWarnings(plan, summary, { status, shardFailures, aborted });
-  const outcome = decideOutcome(summary);
-  summary.verdict = outcome.verdict;
-  summary.exitCode = outcome.exitCode;
+  const outcome = settleOutcome(summary);
   writer.finish(summary); // throws a ResultsWriteError (with the summary) if any results write failed
   return { summary, outDir, exitCode: outcome.exitCode };
 }

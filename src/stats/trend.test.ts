@@ -76,3 +76,17 @@ test('plain OLS standard errors would call AR(1) noise a trend far more often', 
   }
   assert.ok(olsFp > 2 * adjFp, `OLS ${olsFp} vs adjusted ${adjFp}`);
 });
+
+test('a perfect line: infinitely significant unless flat, an interval of zero width', () => {
+  const up = linearTrend([1, 3, 5, 7, 9, 11]);
+  assert.equal(up.slope, 2);
+  assert.equal(up.se, 0);
+  assert.equal(up.t, Infinity);
+  assert.equal(up.pValue, 0);
+  assert.deepEqual(up.ci, [2, 2]);
+  const flat = linearTrend([4, 4, 4, 4, 4]);
+  assert.equal(flat.slope, 0);
+  assert.equal(flat.t, 0);
+  assert.equal(flat.pValue, 1);
+  assert.deepEqual(flat.ci, [0, 0]);
+});

@@ -178,30 +178,11 @@ export function linearTrend(y: readonly number[], x?: readonly number[], opts: {
   const seOls = Math.sqrt(sse / (n - 2) / sxx);
   const se = Math.sqrt(sse / (nEff - 2) / sxx);
   const df = Math.max(1, nEff - 2);
-  if (se === 0) {
-    // A perfect line: infinitely significant unless flat.
-    const p = slope === 0 ? 1 : 0;
-    return {
-      n,
-      slope,
-      intercept,
-      r1,
-      r1Corrected,
-      nEff,
-      se,
-      seOls,
-      t: slope === 0 ? 0 : Math.sign(slope) * Infinity,
-      df,
-      pValue: p,
-      ci: [slope, slope],
-      confidence: 1 - alpha,
-      mean,
-      method: 'ols-ar1-effective-n',
-    };
-  }
-  const t = slope / se;
-  const pValue = Math.min(1, 2 * (1 - studentTCdf(Math.abs(t), df)));
-  const q = studentTQuantile(1 - alpha / 2, df);
+  // A perfect line (se 0): infinitely significant unless flat.
+  const perfect = se === 0;
+  const t = perfect ? (slope === 0 ? 0 : Math.sign(slope) * Infinity) : slope / se;
+  const pValue = perfect ? (slope === 0 ? 1 : 0) : Math.min(1, 2 * (1 - studentTCdf(Math.abs(t), df)));
+  const halfWidth = perfect ? 0 : studentTQuantile(1 - alpha / 2, df) * se;
   return {
     n,
     slope,
@@ -214,7 +195,7 @@ export function linearTrend(y: readonly number[], x?: readonly number[], opts: {
     t,
     df,
     pValue,
-    ci: [slope - q * se, slope + q * se],
+    ci: [slope - halfWidth, slope + halfWidth],
     confidence: 1 - alpha,
     mean,
     method: 'ols-ar1-effective-n',

@@ -8,6 +8,6 @@ export {
   lookupMetric,
   compare,
 } from './evaluate.js';
-export type { LiveFailure, Measured, SummaryLike, VerdictOutcome } from './evaluate.js';
+export type { LiveFailure, Measured, OutcomeExtras, SummaryLike, VerdictOutcome } from './evaluate.js';
 export { parseThresholdExpression, METRICS, HISTOGRAM_STATS, COMPARATORS } from '../plan/thresholds.js';
 export type { MetricInfo, MetricKind, ParsedThreshold, ThresholdContext } from '../plan/thresholds.js';

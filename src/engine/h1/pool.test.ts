@@ -3,12 +3,7 @@
  * peers, raw TCP servers for the misbehaving ones (reset, hang, garbage, early close).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import net, { type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { buildRequestBytes } from './request-bytes.js';
@@ -488,65 +483,6 @@ describe('built-in HTTP/1.1 client', () => {
     const pool = newPool(`http://[::1]:${(server.address() as AddressInfo).port}`, 1);
     const r = await send(pool);
     assert.equal(r.body, 'v6');
-  });
-
-  it('https: verifies the certificate (a CA from the plan is trusted), keeps the connection alive; insecure is explicit', async (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-h1-tls-'));
-    closers.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    const gen = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-      ],
-      { stdio: 'ignore' },
-    );
-    if (gen.status !== 0) return t.skip('openssl is not available to make a certificate');
-    const state = { connections: 0 };
-    const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => {
-      req.resume();
-      req.on('end', () => res.end(`tls:${req.method}`));
-    });
-    server.on('secureConnection', () => state.connections++);
-    const url = `https://127.0.0.1:${await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)))}`;
-    closers.push(() => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))));
-
-    const strict = new H1Pool(url, { connections: 1, connectTimeoutMs: 2000 });
-    closers.push(() => strict.destroy());
-    const rejected = await send(strict);
-    assert.match(rejected.error?.code ?? '', /SELF_SIGNED|UNABLE_TO_VERIFY|CERT/, `got ${rejected.error?.code}`);
-
-    const trusted = new H1Pool(url, {
-      connections: 1,
-      connectTimeoutMs: 2000,
-      tls: { rejectUnauthorized: true, ca: fs.readFileSync(cert, 'utf8') },
-    });
-    closers.push(() => trusted.destroy());
-    const before = state.connections;
-    for (let i = 0; i < 20; i++) {
-      const r = await send(trusted, { method: 'POST', body: Buffer.from('{}') });
-      assert.equal(r.error, null, r.error?.message);
-      assert.equal(r.body, 'tls:POST');
-    }
-    assert.equal(state.connections - before, 1, 'one kept-alive TLS connection for 20 requests');
-    const insecure = new H1Pool(url, { connections: 1, connectTimeoutMs: 2000, tls: { rejectUnauthorized: false } });
-    closers.push(() => insecure.destroy());
-    assert.equal((await send(insecure)).body, 'tls:GET');
   });
 
   it('refuses origins other than http: and https:', () => {
