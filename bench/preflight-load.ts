@@ -45,17 +45,18 @@ if (executor !== 'constant-concurrency' && executor !== 'constant-arrival-rate')
   throw new Error(`unsupported --executor ${executor}`);
 const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
 
+const durationMs = Number(v.duration) * 1000;
 const scenario: ScenarioPlan = {
   name: 'bench',
-  executor,
   protocol: 'http',
   startTimeMs: 0,
-  durationMs: Number(v.duration) * 1000,
   gracefulStopMs: 5000,
-  arrival: v.arrival as 'uniform' | 'poisson',
   checks: [],
   tags: {},
   request: { method: 'GET', path: '/', headers: {} },
+  ...(executor === 'constant-arrival-rate'
+    ? { executor, durationMs, arrival: v.arrival as 'uniform' | 'poisson', rate: num(v.rate) ?? 100 }
+    : { executor, durationMs, arrival: 'uniform' as const, concurrency: num(v.concurrency) ?? 1 }),
 };
 if (v.protocol === 'openai') {
   scenario.protocol = 'openai';
@@ -63,8 +64,6 @@ if (v.protocol === 'openai') {
   scenario.openai = { endpoint: 'chat', stream: true, maxTokens: Number(v.tokens) };
   delete scenario.request;
 } else if (v.protocol !== 'http') throw new Error(`unsupported --protocol ${v.protocol}`);
-if (executor === 'constant-arrival-rate') scenario.rate = num(v.rate) ?? 100;
-else scenario.concurrency = num(v.concurrency) ?? 1;
 
 const plan: Plan = {
   source: '<bench>',

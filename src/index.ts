@@ -7,7 +7,16 @@
  */
 export { run, type RunOptions, type RunResult, type ProgressUpdate } from './run/index.js';
 export { loadPlan, parsePlan, planJsonSchema, parseDuration, parseRate, redact, redactPlan } from './plan/index.js';
-export type { Plan, ScenarioPlan, ThresholdPlan, TargetPlan } from './plan/types.js';
+export type {
+  ExecutorConfig,
+  ExecutorConfigOf,
+  ExecutorPlan,
+  Plan,
+  ScenarioCommon,
+  ScenarioPlan,
+  ThresholdPlan,
+  TargetPlan,
+} from './plan/types.js';
 export { evaluateThresholds } from './verdict/index.js';
 export { ExitCode } from './core/exit-codes.js';
 export { PreflightError, PlanError, DataError, TargetUnreachableError, type Problem } from './core/errors.js';

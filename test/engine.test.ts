@@ -538,7 +538,7 @@ test('an adapter whose judge throws: the request is still counted (as an error) 
 /** Sends one request through a fresh ScenarioRuntime; done: its owner heard it finish (within 3 s). */
 async function sendOne(url: string, adapter: Adapter): Promise<{ done: boolean; rt: ScenarioRuntime }> {
   const pool = createPool(url, { connections: null, connectTimeoutMs: 2000, tls: { insecure: false } });
-  const rt = new ScenarioRuntime(scenario('one', {}), adapter, pool, 2000);
+  const rt = new ScenarioRuntime(scenario('one', { rate: 1, durationMs: 1000 }), adapter, pool, 2000);
   try {
     const done = await Promise.race([
       new Promise<boolean>((resolve) => rt.send(nowNs(), 0, { onRequestDone: () => resolve(true) })),

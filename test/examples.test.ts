@@ -57,8 +57,7 @@ const MAX_RATE = 100;
 function plannedEnd(plan: Plan): number {
   let end = 0;
   for (const s of plan.scenarios) {
-    const d = s.stages ? s.stages.reduce((a, st) => a + st.durationMs, 0) : s.durationMs;
-    if (d !== undefined) end = Math.max(end, s.startTimeMs + d);
+    if (s.durationMs !== undefined) end = Math.max(end, s.startTimeMs + s.durationMs);
   }
   return end;
 }
@@ -77,22 +76,24 @@ function shorten(plan: Plan, url: string): Plan {
     ...plan,
     target: { ...plan.target, url },
     options: { ...plan.options, maxDispatchLagMs: 1000 },
-    scenarios: plan.scenarios.map((s) => ({
-      ...s,
-      startTimeMs: Math.round(s.startTimeMs * f),
-      gracefulStopMs: Math.min(s.gracefulStopMs, 2000),
-      ...(s.durationMs !== undefined ? { durationMs: ms(s.durationMs) } : {}),
-      ...(s.rate !== undefined ? { rate: Math.min(s.rate, MAX_RATE) } : {}),
-      ...(s.startRate !== undefined ? { startRate: Math.min(s.startRate, MAX_RATE) } : {}),
-      ...(s.stages
-        ? {
-            stages: s.stages.map((st) => ({
-              durationMs: ms(st.durationMs),
-              target: arrival(s) ? Math.min(st.target, MAX_RATE) : st.target,
-            })),
-          }
-        : {}),
-    })),
+    scenarios: plan.scenarios.map((s) => {
+      const out = {
+        ...s,
+        startTimeMs: Math.round(s.startTimeMs * f),
+        gracefulStopMs: Math.min(s.gracefulStopMs, 2000),
+      };
+      if (out.durationMs !== undefined) out.durationMs = ms(out.durationMs);
+      if ('rate' in out) out.rate = Math.min(out.rate, MAX_RATE);
+      if ('startRate' in out) out.startRate = Math.min(out.startRate, MAX_RATE);
+      if ('stages' in out) {
+        out.stages = out.stages.map((st) => ({
+          durationMs: ms(st.durationMs),
+          target: arrival(s) ? Math.min(st.target, MAX_RATE) : st.target,
+        }));
+        out.durationMs = out.stages.reduce((a, st) => a + st.durationMs, 0);
+      }
+      return out;
+    }),
   };
 }
 

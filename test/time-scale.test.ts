@@ -72,6 +72,7 @@ thresholds:
 `);
   const s = scalePlan(plan, 0.1);
   const a = s.scenarios[0];
+  assert.ok(a.executor === 'constant-concurrency');
   assert.deepEqual(
     [a.durationMs, a.startTimeMs, a.gracefulStopMs, s.thresholds[0].delayAbortEvalMs, s.options.intervalMs],
     [3000, 500, 400, 1000, 100],

@@ -36,6 +36,8 @@ export function localShard(
   shard: { index: number; count: number },
   adapters: AdapterFactory,
   onBatch: (b: ShardBatch) => void,
+  /** Called if the shard fails after it was ready (see LoadShard.done), as workerShard's. */
+  onFailure: (err: Error) => void = () => {},
 ): ShardHandle {
   let load: LoadShard | null = null;
   let resolveDone!: () => void;
@@ -45,7 +47,10 @@ export function localShard(
     load?.recycle(batchBuffers(b));
   }).then((s) => {
     load = s;
-    s.done.then(resolveDone);
+    s.done.then(resolveDone, (e: unknown) => {
+      onFailure(e instanceof Error ? e : new Error(String(e)));
+      resolveDone();
+    });
   });
   ready.catch(() => resolveDone());
   return {
@@ -152,13 +157,14 @@ export function workerShard(
       releaseWorker(worker);
       resolveDone();
     } else if (m.type === 'error') {
-      // Preparing failed part-way (pools may be open): this thread is not reused.
-      finished = true;
-      detach();
-      void worker.terminate();
+      // Preparing failed part-way (pools may be open), or the running shard failed (a failure of
+      // this worker, as a crash is): this thread is not reused.
       const err = new PreflightError(m.error.code as PreflightErrorCode, m.error.message, {
         problems: m.error.problems,
       });
+      fail(err);
+      detach();
+      void worker.terminate();
       rejectReady(err);
       resolveDone();
     }

@@ -130,7 +130,16 @@ export class LoadShard {
   /** Buffers for the windows' raw counts; the coordinator gives them back through recycle(). */
   private readonly pool = new CountsPool();
   private resolveDone!: () => void;
-  readonly done: Promise<void> = new Promise((r) => (this.resolveDone = r));
+  private rejectDone!: (e: unknown) => void;
+  /**
+   * Resolves when every scenario has finished and the last batch is sent. Rejects when one of the
+   * shard's own promise chains failed (a bug, or a last batch that could not be sent): the load
+   * stops and the shard's thread reports that as its failure (worker.ts, localShard).
+   */
+  readonly done: Promise<void> = new Promise((res, rej) => {
+    this.resolveDone = res;
+    this.rejectDone = rej;
+  });
 
   private constructor(
     private readonly plan: Plan,
@@ -219,7 +228,10 @@ export class LoadShard {
       slot.timer = null;
       slot.state = 'running';
       slot.started = true;
-      slot.executor.run(slot.startNs).then(() => this.onScenarioDone(slot));
+      slot.executor
+        .run(slot.startNs)
+        .then(() => this.onScenarioDone(slot))
+        .catch((e: unknown) => this.failed(e));
     };
     const wait = (slot.startNs - nowNs()) / 1e6;
     if (wait <= 0) begin();
@@ -271,7 +283,24 @@ export class LoadShard {
         if (reports) last.adapterReports = reports;
         this.emit(last);
       })
-      .finally(() => this.resolveDone());
+      .then(
+        () => this.resolveDone(),
+        (e: unknown) => this.failed(e),
+      );
+  }
+
+  /** One of the shard's promise chains failed: stop the load and reject `done` (see there). */
+  private failed(e: unknown): void {
+    this.finished = true;
+    if (this.tickTimer !== null) clearTimeout(this.tickTimer);
+    this.tickTimer = null;
+    for (const slot of this.slots) {
+      if (slot.timer !== null) clearTimeout(slot.timer);
+      slot.timer = null;
+      if (slot.state === 'running') slot.executor.stop(0);
+      slot.pool.destroy().catch(() => {});
+    }
+    this.rejectDone(e);
   }
 
   /**

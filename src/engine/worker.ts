@@ -47,25 +47,36 @@ async function init(plan: Plan, shard: { index: number; count: number }): Promis
   try {
     const l = await LoadShard.create(plan, shard, createAdapter, postBatch);
     load = l;
-    l.done.then(() => {
-      if (load === l) load = null;
-      post({ type: 'done' });
-    });
+    l.done
+      .then(() => {
+        if (load === l) load = null;
+        post({ type: 'done' });
+      })
+      .catch((e: unknown) => {
+        // The running shard failed: this worker's failure (the main thread drops the thread).
+        if (load === l) load = null;
+        postError(e);
+      });
     post({ type: 'ready' });
     if (stopEarly !== null) l.stop(stopEarly);
     crashForTests(shard.index);
   } catch (e) {
-    const err = e as Error & { code?: string; problems?: unknown };
-    post({
-      type: 'error',
-      error: {
-        code: e instanceof PreflightError ? e.code : 'E_INTERNAL',
-        message: err.message,
-        problems: e instanceof PreflightError ? e.problems : undefined,
-        stack: err.stack,
-      },
-    });
+    postError(e);
   }
+}
+
+/** Preparing failed, or the running shard did: the main thread rejects `ready` or reports a failed worker. */
+function postError(e: unknown): void {
+  const err = e instanceof Error ? e : new Error(String(e));
+  post({
+    type: 'error',
+    error: {
+      code: e instanceof PreflightError ? e.code : 'E_INTERNAL',
+      message: err.message,
+      problems: e instanceof PreflightError ? e.problems : undefined,
+      stack: err.stack,
+    },
+  });
 }
 
 /**
@@ -100,5 +111,9 @@ function blockForTests(done: Promise<void>): void {
     },
     Math.max(1, Number(m[2])),
   );
-  done.then(() => clearInterval(timer));
+  // (a rejected `done` is reported by init's chain; here it only ends the hook)
+  done.then(
+    () => clearInterval(timer),
+    () => clearInterval(timer),
+  );
 }

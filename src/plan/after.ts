@@ -17,8 +17,8 @@ import type { ScenarioPlan } from './types.js';
 
 /** The planned length of a scenario whose end can be planned; undefined when a count may end it. */
 function plannedLengthMs(s: ScenarioPlan): number | undefined {
-  if (s.maxRequests !== undefined) return undefined;
-  return s.executor.startsWith('ramping') ? s.stages?.reduce((a, st) => a + st.durationMs, 0) : s.durationMs;
+  // (a ramping executor's duration is the sum of its stages)
+  return s.maxRequests !== undefined ? undefined : s.durationMs;
 }
 
 /** Checks `after` names (known, not itself, no cycle) and resolves the plannable ones to start times. */

@@ -512,6 +512,9 @@ options: { workers: 2, seed: 7, interval: 500ms, maxDispatchLag: 20ms }
     assert.deepEqual(plan.options, { workers: 2, seed: 7, intervalMs: 500, maxDispatchLagMs: 20 });
 
     const [light, loaded, golden, chat, raw] = plan.scenarios;
+    assert.ok(light.executor === 'constant-arrival-rate');
+    assert.ok(loaded.executor === 'iterations');
+    assert.ok(chat.executor === 'ramping-arrival-rate');
     assert.equal(light.protocol, 'kserve-v2');
     assert.equal(light.model, 'digits');
     assert.equal(light.rate, 200);
@@ -621,6 +624,7 @@ test('anchors and aliases are followed; x- keys hold anchors', () => {
     `x-common: &c { executor: constant-arrival-rate, rate: 1/s, duration: 1s }\n${HEAD}  a:\n    <<: *c\n    rate: 5/s\n    request: { path: / }\n`,
     { env: {} },
   );
+  assert.ok(merged.scenarios[0].executor === 'constant-arrival-rate');
   assert.equal(merged.scenarios[0].rate, 5);
   assert.equal(merged.scenarios[0].durationMs, 1000);
   const ps = problemsOf(

@@ -13,7 +13,7 @@ import type {
   ProfileType,
   RecoveryRule,
   RolloutAction,
-  ScenarioPlan,
+  ScenarioTemplate,
   SteadyLoad,
   SteadyRule,
   StressStep,
@@ -231,7 +231,7 @@ function buildAction(
   w: Walker,
   r: Raw,
   target: Pick<TargetPlan, 'url' | 'headers'>,
-  template: ScenarioPlan,
+  template: ScenarioTemplate,
   h: ProfileHelpers,
 ): RolloutAction | undefined {
   if (w.has(pp('run')) && w.has(pp('http'))) {
@@ -336,7 +336,7 @@ function buildSteady(r: Raw | undefined): SteadyRule {
 export function buildProfile(
   w: Walker,
   r: Raw,
-  template: ScenarioPlan,
+  template: ScenarioTemplate,
   target: Pick<TargetPlan, 'url' | 'headers'>,
   h: ProfileHelpers,
 ): ProfilePlan | undefined {

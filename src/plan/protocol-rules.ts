@@ -6,7 +6,7 @@
  * the import rule keeps plan/ below protocols/ and validation must locate them in the file.
  */
 import type { Problem } from '../core/errors.js';
-import type { ProtocolName, ScenarioPlan } from './types.js';
+import type { ProtocolName, ScenarioCommon } from './types.js';
 
 /** What the rules read of a scenario. Keys are below the scenario: `model`, `request.body`, … */
 export interface ScenarioKeys {
@@ -203,7 +203,7 @@ export function dig(o: unknown, key: string): unknown {
 }
 
 /** A resolved scenario (from a plan file or built in code) as the rules read it. */
-export function scenarioKeys(sc: ScenarioPlan): ScenarioKeys {
+export function scenarioKeys(sc: ScenarioCommon): ScenarioKeys {
   // `mix` with no models is no mix (createAdapter sends to `model`); `request.json` became request.body
   const has = (k: string): boolean => (k === 'mix' ? (sc.mix?.models.length ?? 0) > 0 : dig(sc, k) !== undefined);
   return {
@@ -217,7 +217,7 @@ export function scenarioKeys(sc: ScenarioPlan): ScenarioKeys {
 }
 
 /** The problems `protocolNeeds` finds in a resolved scenario; paths `scenarios.<name>.<key>`, no position. */
-export function scenarioNeeds(sc: ScenarioPlan): Problem[] {
+export function scenarioNeeds(sc: ScenarioCommon): Problem[] {
   const out: Problem[] = [];
   protocolNeeds(scenarioKeys(sc), (key, message, hint) => {
     out.push({

@@ -14,18 +14,22 @@ import type { Env } from './secrets.js';
 import { join, show, Walker } from './spec.js';
 import type { Raw } from './spec.js';
 import { ARRIVAL_EXECUTORS, EXECUTOR_RULES, planSpec, scenarioSpec } from './syntax.js';
+import { EXECUTOR_DEFAULTS, EXECUTOR_FIELDS, executorConfig, type WrittenLoad } from './executors.js';
 import { resolveAfter } from './after.js';
 import { didYouMean } from './suggest.js';
 import { parseThresholdExpression } from './thresholds.js';
 import type { ScenarioFacts, ThresholdContext } from './thresholds.js';
 import type {
+  ArrivalProcess,
   DataPlan,
   Executor,
   Plan,
   ProtocolName,
   QualityPlan,
   RequestTemplate,
+  ScenarioCommon,
   ScenarioPlan,
+  ScenarioTemplate,
   Stage,
   SyntheticPlan,
   TargetPlan,
@@ -253,8 +257,9 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
   const scenariosRaw = (raw['scenarios'] ?? {}) as Record<string, Raw>;
   const scenarios: ScenarioPlan[] = [];
   for (const [name, s] of Object.entries(scenariosRaw)) {
-    const sc = buildScenario(w, name, s, join('scenarios', name), target, ctx, secrets);
-    if (sc) scenarios.push(sc);
+    const b = buildScenario(w, name, s, join('scenarios', name), target, ctx, secrets);
+    // an unknown executor has been reported; the scenario is still built, so the rest can be checked
+    scenarios.push(scenarioOf(b.common, executorConfig(b.executor ?? 'constant-arrival-rate', b.load)));
   }
   crossCheckScenarios(w, scenarios);
   resolveAfter(w, scenarios);
@@ -288,7 +293,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     const type = (raw['profile'] as Raw | undefined)?.['type'] as ProfileType | undefined;
     const tr = raw['scenario'] as Raw | undefined;
     if (hasProfile && hasTemplate && tr) {
-      const template = buildScenario(
+      const { common } = buildScenario(
         w,
         type ?? 'profile',
         { ...tr, executor: undefined },
@@ -297,14 +302,18 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
         ctx,
         secrets,
       );
-      if (template && w.has('scenario.quality.reference'))
+      const template: ScenarioTemplate = scenarioOf(common, {
+        executor: 'constant-arrival-rate',
+        arrival: 'uniform',
+      } as const);
+      if (w.has('scenario.quality.reference'))
         w.problemAt(
           'scenario.quality.reference',
           '`quality.reference` names another scenario; a profile generates its own',
           'remove it: profiles report accuracy per step',
           'key',
         );
-      if (template && raw['profile']) {
+      if (raw['profile']) {
         profile = buildProfile(w, raw['profile'] as Raw, template, target, {
           checkInputFile: (path, p, what) => checkInputFile(w, ctx, path, p, what),
           resolveFile: (p) => resolveFile(ctx, p),
@@ -503,56 +512,6 @@ function given(w: Walker, path: string, key: string): string | undefined {
   return undefined;
 }
 
-const ARRIVAL_ONLY_HINT = 'is for arrival-rate executors (constant-arrival-rate, ramping-arrival-rate)';
-
-/** For each field that only some executors take: executors that take it, and why others do not. */
-const EXECUTOR_FIELDS: Record<string, { executors: Executor[]; hint: (ex: Executor) => string }> = {
-  duration: {
-    executors: ['constant-arrival-rate', 'constant-concurrency', 'iterations', 'replay'],
-    hint: () => 'a ramping scenario lasts the sum of its stages; remove `duration`',
-  },
-  rate: {
-    executors: ['constant-arrival-rate'],
-    hint: (ex) =>
-      ex === 'ramping-arrival-rate'
-        ? 'ramping-arrival-rate takes its rates from `stages` (and `startRate`)'
-        : 'a concurrency executor keeps `concurrency` requests in flight; for a fixed request rate use executor: constant-arrival-rate',
-  },
-  startRate: { executors: ['ramping-arrival-rate'], hint: () => '`startRate` is for ramping-arrival-rate' },
-  arrival: {
-    executors: ['constant-arrival-rate', 'ramping-arrival-rate'],
-    hint: () => `\`arrival\` ${ARRIVAL_ONLY_HINT}`,
-  },
-  maxInFlight: {
-    executors: ['constant-arrival-rate', 'ramping-arrival-rate', 'replay'],
-    hint: () =>
-      `\`maxInFlight\` ${ARRIVAL_ONLY_HINT} and replay; concurrency executors are capped by their concurrency`,
-  },
-  burstiness: {
-    executors: ['constant-arrival-rate', 'ramping-arrival-rate'],
-    hint: () => `\`burstiness\` ${ARRIVAL_ONLY_HINT} (with arrival: gamma)`,
-  },
-  trace: { executors: ['replay'], hint: () => '`trace` is for executor: replay' },
-  speed: { executors: ['replay'], hint: () => '`speed` is for executor: replay' },
-  concurrency: {
-    executors: ['constant-concurrency', 'iterations'],
-    hint: (ex) =>
-      ex === 'ramping-concurrency'
-        ? 'ramping-concurrency takes its concurrency from `stages` (and `startConcurrency`)'
-        : 'arrival-rate executors start requests at a rate; cap requests in flight with `maxInFlight`',
-  },
-  startConcurrency: { executors: ['ramping-concurrency'], hint: () => '`startConcurrency` is for ramping-concurrency' },
-  thinkTime: {
-    executors: ['constant-concurrency', 'ramping-concurrency', 'iterations'],
-    hint: () => 'arrival-rate executors start requests on a schedule, so there is no think time',
-  },
-  stages: {
-    executors: ['ramping-arrival-rate', 'ramping-concurrency'],
-    hint: (ex) =>
-      `\`stages\` is for ramping executors; use executor: ${ARRIVAL_EXECUTORS.includes(ex) ? 'ramping-arrival-rate' : 'ramping-concurrency'}`,
-  },
-};
-
 function tryJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -561,6 +520,10 @@ function tryJson(text: string): unknown {
   }
 }
 
+/**
+ * A scenario's parts: what it sends (`common`, checked here) and its load keys as written, checked
+ * against its executor (plan/executors.ts makes the executor's config of them).
+ */
 function buildScenario(
   w: Walker,
   name: string,
@@ -569,7 +532,7 @@ function buildScenario(
   target: PendingTarget,
   ctx: Ctx,
   secrets: Set<string>,
-): ScenarioPlan | undefined {
+): { common: ScenarioCommon; executor: Executor | undefined; load: WrittenLoad } {
   const executor = s['executor'] as Executor | undefined;
   const protocol = (s['protocol'] ?? 'http') as ProtocolName;
   const protocolKnown = !w.has(join(path, 'protocol')) || s['protocol'] !== undefined;
@@ -622,7 +585,8 @@ function buildScenario(
   // Stages: the unit of a target depends on the executor.
   let stages: Stage[] | undefined;
   if (Array.isArray(s['stages'])) {
-    stages = [];
+    const parsed: Stage[] = [];
+    stages = parsed;
     const arrival = executor ? ARRIVAL_EXECUTORS.includes(executor) : undefined;
     (s['stages'] as Raw[]).forEach((st, i) => {
       const sp = join(p('stages'), i);
@@ -649,7 +613,7 @@ function buildScenario(
           );
           return;
         }
-        stages!.push({ durationMs: st['duration'], target: r.value });
+        parsed.push({ durationMs: st['duration'], target: r.value });
       } else {
         const n =
           typeof t.stageTarget === 'number'
@@ -676,41 +640,38 @@ function buildScenario(
           );
           return;
         }
-        stages!.push({ durationMs: st['duration'], target: n });
+        parsed.push({ durationMs: st['duration'], target: n });
       }
     });
   }
 
-  const sc: ScenarioPlan = {
-    name,
-    executor: executor ?? 'constant-arrival-rate',
-    protocol,
-    startTimeMs: s['startTime'] ?? 0,
-    gracefulStopMs: s['gracefulStop'] ?? 10_000,
-    arrival: s['arrival'] ?? 'uniform',
-    checks: checksOf(w, p('checks'), s['checks']),
-    tags: (s['tags'] ?? {}) as Record<string, string>,
-  };
-  if (s['duration'] !== undefined) sc.durationMs = s['duration'];
-  if (s['after'] !== undefined) sc.after = s['after'];
-  if (s['maxRequests'] !== undefined) sc.maxRequests = s['maxRequests'];
-  if (s['rate'] !== undefined) sc.rate = s['rate'];
-  if (s['startRate'] !== undefined) sc.startRate = s['startRate'];
-  if (s['maxInFlight'] !== undefined) sc.maxInFlight = s['maxInFlight'];
+  // The executor's keys as written; executorConfig (plan/executors.ts) makes its config of them.
+  const load: WrittenLoad = { arrival: s['arrival'] ?? 'uniform' };
+  if (s['duration'] !== undefined) load.durationMs = s['duration'];
+  if (s['maxRequests'] !== undefined) load.maxRequests = s['maxRequests'];
+  if (s['rate'] !== undefined) load.rate = s['rate'];
+  if (s['startRate'] !== undefined) load.startRate = s['startRate'];
+  if (s['maxInFlight'] !== undefined) load.maxInFlight = s['maxInFlight'];
   if (s['burstiness'] !== undefined) {
-    sc.burstiness = s['burstiness'];
-    if (sc.arrival !== 'gamma' && w.has(p('arrival')))
+    load.burstiness = s['burstiness'];
+    if (load.arrival !== 'gamma' && w.has(p('arrival')))
       w.problemAt(
         p('burstiness'),
         '`burstiness` is for arrival: gamma',
         'set arrival: gamma (burstiness 1 is Poisson)',
         'key',
       );
-    else if (sc.arrival !== 'gamma') sc.arrival = 'gamma';
+    else if (load.arrival !== 'gamma') load.arrival = 'gamma';
   }
   if (executor === 'replay' && s['trace'] && typeof s['trace'] === 'object') {
-    sc.trace = buildTrace(w, p('trace'), s['trace'] as Raw, (s['speed'] as number | undefined) ?? 1, ctx);
-    if (sc.trace.row !== undefined) {
+    load.trace = buildTrace(
+      w,
+      p('trace'),
+      s['trace'] as Raw,
+      (s['speed'] as number | undefined) ?? EXECUTOR_DEFAULTS.speed,
+      ctx,
+    );
+    if (load.trace.row !== undefined) {
       const d = s['data'] as Raw | undefined;
       if (!d)
         w.problemAt(
@@ -729,27 +690,30 @@ function buildScenario(
       }
     }
   }
-  if (s['concurrency'] !== undefined) sc.concurrency = s['concurrency'];
-  if (s['startConcurrency'] !== undefined) sc.startConcurrency = s['startConcurrency'];
-  if (s['thinkTime'] !== undefined) sc.thinkTimeMs = s['thinkTime'];
-  if (stages) sc.stages = stages;
-  if (executor === 'ramping-arrival-rate' && sc.startRate === undefined) sc.startRate = 0;
-  if (executor === 'ramping-concurrency' && sc.startConcurrency === undefined) sc.startConcurrency = 0;
+  if (s['concurrency'] !== undefined) load.concurrency = s['concurrency'];
+  if (s['startConcurrency'] !== undefined) load.startConcurrency = s['startConcurrency'];
+  if (s['thinkTime'] !== undefined) load.thinkTimeMs = s['thinkTime'];
+  if (stages) load.stages = stages;
   if (
     (executor === 'ramping-arrival-rate' || executor === 'ramping-concurrency') &&
     stages &&
     Array.isArray(s['stages']) &&
-    stages.length === s['stages'].length
-  ) {
-    sc.durationMs = stages.reduce((a, st) => a + st.durationMs, 0);
-    if (sc.durationMs <= 0)
-      w.problemAt(p('stages'), 'the stages last 0s in total', 'give at least one stage a duration', 'key');
-  }
-  if (executor === 'constant-arrival-rate' && sc.durationMs === 0)
-    w.problemAt(p('duration'), 'duration must be more than 0s');
-  if (executor === 'constant-concurrency' && sc.durationMs === 0)
+    stages.length === s['stages'].length &&
+    stages.reduce((a, st) => a + st.durationMs, 0) <= 0
+  )
+    w.problemAt(p('stages'), 'the stages last 0s in total', 'give at least one stage a duration', 'key');
+  if ((executor === 'constant-arrival-rate' || executor === 'constant-concurrency') && load.durationMs === 0)
     w.problemAt(p('duration'), 'duration must be more than 0s');
 
+  const sc: ScenarioCommon = {
+    name,
+    protocol,
+    startTimeMs: s['startTime'] ?? 0,
+    gracefulStopMs: s['gracefulStop'] ?? 10_000,
+    checks: checksOf(w, p('checks'), s['checks']),
+    tags: (s['tags'] ?? {}) as Record<string, string>,
+  };
+  if (s['after'] !== undefined) sc.after = s['after'];
   if (s['target']) {
     const o = s['target'] as Raw;
     const override: NonNullable<ScenarioPlan['target']> = {};
@@ -811,7 +775,19 @@ function buildScenario(
   if (s['data']) sc.data = buildData(w, p('data'), s['data'] as Raw, ctx);
   if (s['synthetic']) sc.synthetic = buildSynthetic(w, p('synthetic'), s['synthetic'] as Raw);
   if (s['quality']) sc.quality = buildQuality(w, p('quality'), s['quality'] as Raw, ctx);
-  return sc;
+  return { common: sc, executor, load };
+}
+
+/** A scenario: what it sends and its executor's config, keys in the order plan.resolved.json has always had. */
+function scenarioOf<C extends { executor: Executor; arrival: ArrivalProcess }>(
+  common: ScenarioCommon,
+  config: C,
+): ScenarioCommon & C {
+  const { name, protocol, startTimeMs, gracefulStopMs, checks, tags, after, ...rest } = common;
+  const head = { name, executor: config.executor, protocol, startTimeMs, gracefulStopMs, arrival: config.arrival };
+  // `after` follows a written duration (a ramping executor's comes after its stages)
+  const written = 'durationMs' in config && !('stages' in config) ? { durationMs: config.durationMs } : {};
+  return { ...head, checks, tags, ...written, ...(after !== undefined ? { after } : {}), ...config, ...rest };
 }
 
 /** Checks, parsed here so a malformed one is reported with its position (run would reject it later). */
@@ -1146,7 +1122,7 @@ function crossCheckScenarios(w: Walker, scenarios: ScenarioPlan[]): void {
   }
 }
 
-function buildThresholds(w: Walker, items: unknown[], scenarios: ScenarioPlan[]): ThresholdPlan[] {
+function buildThresholds(w: Walker, items: unknown[], scenarios: readonly ScenarioCommon[]): ThresholdPlan[] {
   const facts = new Map<string, ScenarioFacts>();
   for (const s of scenarios) {
     facts.set(s.name, {

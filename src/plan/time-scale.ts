@@ -13,10 +13,14 @@ export function scalePlan(plan: Plan, factor: number): Plan {
   // at least 1 ms, so a scaled duration stays a duration; 0 (no start offset, no grace) stays 0
   const f = (x: number): number => (x === 0 ? 0 : Math.max(1, Math.round(x * factor)));
   const scenarios = plan.scenarios.map((s): ScenarioPlan => {
-    const out: ScenarioPlan = { ...s, startTimeMs: f(s.startTimeMs), gracefulStopMs: f(s.gracefulStopMs) };
-    if (s.durationMs !== undefined) out.durationMs = f(s.durationMs);
-    if (s.stages) out.stages = s.stages.map((st) => ({ ...st, durationMs: f(st.durationMs) }));
-    if (s.trace) out.trace = { ...s.trace, speed: s.trace.speed / factor };
+    const out = { ...s, startTimeMs: f(s.startTimeMs), gracefulStopMs: f(s.gracefulStopMs) };
+    if (out.durationMs !== undefined) out.durationMs = f(out.durationMs);
+    if ('stages' in out) {
+      out.stages = out.stages.map((st) => ({ ...st, durationMs: f(st.durationMs) }));
+      // a ramping scenario lasts the sum of its stages: of the scaled ones (each rounded), not the scaled sum
+      out.durationMs = out.stages.reduce((a, st) => a + st.durationMs, 0);
+    }
+    if ('trace' in out) out.trace = { ...out.trace, speed: out.trace.speed / factor };
     return out;
   });
   const thresholds = plan.thresholds.map((t) => ({ ...t, delayAbortEvalMs: f(t.delayAbortEvalMs) }));

@@ -91,9 +91,12 @@ export interface Check {
   expression: string;
 }
 
-export interface ScenarioPlan {
+/**
+ * What every scenario has, whatever its executor: what to send, and when it starts and stops.
+ * The load itself (rates, concurrency, stages, trace) is the executor's config, `ExecutorConfig`.
+ */
+export interface ScenarioCommon {
   name: string;
-  executor: Executor;
   protocol: ProtocolName;
   /** Offset from run start; with `after`, from the end of that scenario. */
   startTimeMs: number;
@@ -103,32 +106,8 @@ export interface ScenarioPlan {
    * its share when its share of the predecessor has finished.
    */
   after?: string;
-  /** Stop after this long (for stage executors: sum of stages). */
-  durationMs?: number;
-  /** Stop after this many requests (iterations executor: required). */
-  maxRequests?: number;
   /** After the end, wait this long for requests in flight; then they are cancelled and counted. */
   gracefulStopMs: number;
-
-  // arrival-rate executors
-  rate?: number;
-  startRate?: number;
-  /** Arrival process: evenly spaced, Poisson, or gamma-distributed gaps (bursty; see `burstiness`). */
-  arrival: 'uniform' | 'poisson' | 'gamma';
-  /** arrival gamma: coefficient of variation of the gaps (1 = Poisson; larger = burstier). Default 1. */
-  burstiness?: number;
-  /** Cap on requests in flight (open model); arrivals beyond it wait and are counted late, never dropped silently. */
-  maxInFlight?: number;
-
-  // concurrency executors
-  concurrency?: number;
-  startConcurrency?: number;
-  thinkTimeMs?: number;
-
-  stages?: Stage[];
-
-  /** replay executor: the trace of request times to replay (open model). */
-  trace?: TracePlan;
 
   /** Target override for this scenario. */
   target?: Partial<Pick<TargetPlan, 'url' | 'headers' | 'connections' | 'timeoutMs'>>;
@@ -161,6 +140,113 @@ export interface ScenarioPlan {
   checks: Check[];
   tags: Record<string, string>;
 }
+
+/** Arrival process of the open-model executors: evenly spaced, Poisson, or gamma-distributed gaps (bursty). */
+export type ArrivalProcess = 'uniform' | 'poisson' | 'gamma';
+
+/** Keys every arrival-rate (open model) executor has. */
+interface OpenModelConfig {
+  arrival: ArrivalProcess;
+  /** arrival gamma: coefficient of variation of the gaps (1 = Poisson; larger = burstier). Default 1 (not written here). */
+  burstiness?: number;
+  /** Cap on requests in flight; arrivals beyond it wait and are counted late, never dropped silently. Default: from the peak rate (engine). */
+  maxInFlight?: number;
+  /** Stop after this many requests (an upper bound beside the duration). */
+  maxRequests?: number;
+}
+
+/** Keys every concurrency (closed model) executor has. */
+interface ClosedModelConfig {
+  /** No arrival process in a closed model: always `uniform`, kept only so plan.resolved.json reads as before. */
+  arrival: 'uniform';
+  /** Pause between a response and the user's next request. Default 0 (not written here). */
+  thinkTimeMs?: number;
+  /** Stop after this many requests (an upper bound beside the duration). */
+  maxRequests?: number;
+}
+
+export interface ConstantArrivalRateConfig extends OpenModelConfig {
+  executor: 'constant-arrival-rate';
+  /** Requests started per second. */
+  rate: number;
+  durationMs: number;
+}
+
+export interface RampingArrivalRateConfig extends OpenModelConfig {
+  executor: 'ramping-arrival-rate';
+  /** Rate before the first stage (default 0). */
+  startRate: number;
+  /** Stage targets are rates (per second). */
+  stages: Stage[];
+  /** The sum of the stages. */
+  durationMs: number;
+}
+
+export interface ConstantConcurrencyConfig extends ClosedModelConfig {
+  executor: 'constant-concurrency';
+  concurrency: number;
+  durationMs: number;
+}
+
+export interface RampingConcurrencyConfig extends ClosedModelConfig {
+  executor: 'ramping-concurrency';
+  /** Concurrency before the first stage (default 0). */
+  startConcurrency: number;
+  /** Stage targets are concurrencies. */
+  stages: Stage[];
+  /** The sum of the stages. */
+  durationMs: number;
+}
+
+export interface IterationsConfig extends ClosedModelConfig {
+  executor: 'iterations';
+  /** The requests to send, shared by the users. */
+  maxRequests: number;
+  concurrency: number;
+  /** An upper bound; none when undefined. */
+  durationMs?: number;
+}
+
+export interface ReplayConfig {
+  executor: 'replay';
+  /** Times come from the trace: always `uniform`, kept only so plan.resolved.json reads as before. */
+  arrival: 'uniform';
+  /** The trace of request times to replay (open model). */
+  trace: TracePlan;
+  /** Cap on requests in flight, as for arrival-rate executors. Default: from the trace's peak rate (engine). */
+  maxInFlight?: number;
+  /** Replay only the part of the trace before this. */
+  durationMs?: number;
+  maxRequests?: number;
+}
+
+/**
+ * An executor's config, keyed by `executor`, so the compiler knows which keys an executor has
+ * (no `rate` on a closed-model executor). Resolved by plan/executors.ts; each is run by its module
+ * in src/engine/executors/.
+ */
+export type ExecutorConfig =
+  | ConstantArrivalRateConfig
+  | RampingArrivalRateConfig
+  | ConstantConcurrencyConfig
+  | RampingConcurrencyConfig
+  | IterationsConfig
+  | ReplayConfig;
+
+/** The config of one executor: `ExecutorConfigOf<'replay'>` is `ReplayConfig`. */
+export type ExecutorConfigOf<E extends Executor> = Extract<ExecutorConfig, { executor: E }>;
+
+/** A resolved scenario: what to send (`ScenarioCommon`) and its executor's config. */
+export type ScenarioPlan = ScenarioCommon & ExecutorConfig;
+
+/** A scenario whose executor is (one of) `E`. */
+export type ExecutorPlan<E extends Executor> = ScenarioCommon & ExecutorConfigOf<E>;
+
+/**
+ * A profile's `scenario:` template: what to send, no load (the profile sets it). `executor` and
+ * `arrival` are placeholders the template has always carried, kept so plan.resolved.json reads as before.
+ */
+export type ScenarioTemplate = ScenarioCommon & { executor: 'constant-arrival-rate'; arrival: 'uniform' };
 
 /** A trace of request times (replay executor). */
 export interface TracePlan {
@@ -292,7 +378,7 @@ export type PlanOf<T extends ProfileType> = Plan & { profile: ProfileOf<T> };
 
 interface ProfileBase {
   /** What to send: the `scenario:` template (protocol, request/model/data, checks, quality). No load keys. */
-  template: ScenarioPlan;
+  template: ScenarioTemplate;
 }
 
 /** The kinds that are one run: they can sample the target's memory every interval. */

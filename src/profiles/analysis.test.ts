@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../stats/random.js';
+import { Rng } from '../core/random.js';
 import type { ScenarioSummary } from '../core/results.js';
 import type { ThresholdPlan } from '../plan/types.js';
 import {

@@ -2,22 +2,38 @@
  * A profile plan → the plan(s) that run: what every kind's expansion (src/profiles/kinds/) builds
  * with — scenarios from the `scenario:` template with the load the kind asks for. Pure (no I/O).
  */
-import type { Plan, PlanOf, ProfilePlan, ScenarioPlan, SteadyLoad, ThresholdPlan } from '../plan/types.js';
+import type {
+  ConstantArrivalRateConfig,
+  ConstantConcurrencyConfig,
+  ExecutorConfig,
+  Plan,
+  PlanOf,
+  ProfilePlan,
+  ScenarioCommon,
+  ScenarioPlan,
+  ScenarioTemplate,
+  SteadyLoad,
+  ThresholdPlan,
+} from '../plan/types.js';
 
-/** A scenario from the template, with `name` and load keys set. */
-export function fromTemplate(template: ScenarioPlan, name: string, load: Partial<ScenarioPlan>): ScenarioPlan {
-  const {
-    executor: _e,
-    durationMs: _d,
-    rate: _r,
-    concurrency: _c,
-    stages: _s,
-    startRate: _sr,
-    startConcurrency: _sc,
-    trace: _t,
-    ...what
-  } = template;
-  return { ...what, name, executor: 'constant-arrival-rate', startTimeMs: 0, ...load };
+/** The load of a generated scenario: an executor's config, and when it starts (and drains) in the run. */
+export type Load = ExecutorConfig & Partial<Pick<ScenarioCommon, 'startTimeMs' | 'gracefulStopMs'>>;
+
+/** A scenario from the template, with `name` and the load set. */
+export function fromTemplate(template: ScenarioTemplate, name: string, load: Load): ScenarioPlan {
+  // The template's `executor` is a placeholder; the load's goes after what to send (key order as before).
+  const { executor: _e, ...what } = template;
+  return { ...what, name, startTimeMs: 0, ...load };
+}
+
+/** Open load: `rate` per second for `durationMs` (evenly spaced arrivals unless the caller says otherwise). */
+export function constantRate(rate: number, durationMs: number): ConstantArrivalRateConfig {
+  return { executor: 'constant-arrival-rate', arrival: 'uniform', rate, durationMs };
+}
+
+/** Closed load: `concurrency` requests in flight for `durationMs`. */
+export function constantConcurrency(concurrency: number, durationMs: number): ConstantConcurrencyConfig {
+  return { executor: 'constant-concurrency', arrival: 'uniform', concurrency, durationMs };
 }
 
 /** Unscoped thresholds applied to one scenario (`p99 < 250ms` → `step-2.p99 < 250ms`). */
@@ -47,8 +63,8 @@ export function planWith(base: Plan, scenarios: ScenarioPlan[], thresholds: Thre
 export function phases(scenarios: ScenarioPlan[]): Phase[] {
   return scenarios.map((s) => {
     const p: Phase = { name: s.name, startS: s.startTimeMs / 1000, endS: (s.startTimeMs + (s.durationMs ?? 0)) / 1000 };
-    if (s.rate !== undefined) p.rate = s.rate;
-    if (s.concurrency !== undefined) p.concurrency = s.concurrency;
+    if ('rate' in s) p.rate = s.rate;
+    if ('concurrency' in s) p.concurrency = s.concurrency;
     return p;
   });
 }
@@ -56,10 +72,10 @@ export function phases(scenarios: ScenarioPlan[]): Phase[] {
 export const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** The load of soak and rollout: an arrival rate, or a concurrency. */
-function steadyLoad(p: SteadyLoad & { durationMs: number }): Partial<ScenarioPlan> {
+function steadyLoad(p: SteadyLoad & { durationMs: number }): Load {
   return p.concurrency !== undefined
-    ? { executor: 'constant-concurrency', concurrency: p.concurrency, durationMs: p.durationMs }
-    : { rate: p.rate, durationMs: p.durationMs };
+    ? constantConcurrency(p.concurrency, p.durationMs)
+    : constantRate(p.rate, p.durationMs);
 }
 
 /** soak, rollout: one scenario at constant load for the whole duration; thresholds over the whole run. */
@@ -76,10 +92,8 @@ export function stepPlan(
   durationMs: number,
 ): Plan {
   const p = plan.profile;
-  const load: Partial<ScenarioPlan> =
-    level.mode === 'rate'
-      ? { rate: level.value, durationMs }
-      : { executor: 'constant-concurrency', concurrency: level.value, durationMs };
+  const load =
+    level.mode === 'rate' ? constantRate(level.value, durationMs) : constantConcurrency(level.value, durationMs);
   return planWith(plan, [fromTemplate(p.template, name, load)], []);
 }
 

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Rng } from '../stats/random.js';
+import { Rng } from '../core/random.js';
 
 export interface TestServer {
   url: string;

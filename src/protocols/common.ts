@@ -4,13 +4,13 @@
  */
 import type { AdapterContext, ErrorClass, WireRequest } from '../core/types.js';
 import { PreflightError, TargetUnreachableError } from '../core/errors.js';
-import type { Plan, ScenarioPlan } from '../plan/types.js';
+import type { Plan, ScenarioCommon } from '../plan/types.js';
 import type { Dataset } from '../data/dataset.js';
 import { parseJsonTolerant } from '../data/json.js';
 
 /** What every adapter factory receives (built by createAdapter). */
 export interface AdapterOptions {
-  scenario: ScenarioPlan;
+  scenario: ScenarioCommon;
   plan: Plan;
   shard: { index: number; count: number };
   /** Seed for shared tables (data order, mixes): the plan seed, identical in every shard. */

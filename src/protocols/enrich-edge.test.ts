@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ScenarioSummary, Summary } from '../core/results.js';
-import type { ScenarioPlan } from '../plan/types.js';
+import type { ScenarioCommon } from '../plan/types.js';
 import { enrichSummary } from './index.js';
 import { testPlan } from './testing/helpers.js';
 
@@ -23,7 +23,7 @@ function scen(counters: Record<string, number>, extra: Partial<ScenarioSummary> 
   } as unknown as ScenarioSummary;
 }
 
-function plan(scenarios: Array<Partial<ScenarioPlan> & { name: string }>): ReturnType<typeof testPlan> {
+function plan(scenarios: Array<Partial<ScenarioCommon> & { name: string }>): ReturnType<typeof testPlan> {
   const p = testPlan('http://127.0.0.1:1', { protocol: 'kserve-v2' });
   p.scenarios = scenarios.map((s) => ({ ...p.scenarios[0], ...s }));
   return p;

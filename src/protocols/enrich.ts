@@ -262,7 +262,8 @@ export function generationSection(
 
 /** A scenario's planned length (duration, or its stages' sum), ms; undefined for count-bounded executors. */
 function plannedLengthMs(s: ScenarioPlan): number | undefined {
-  return s.executor.startsWith('ramping') ? s.stages?.reduce((a, st) => a + st.durationMs, 0) : s.durationMs;
+  // (a ramping executor's duration is the sum of its stages)
+  return s.durationMs;
 }
 
 /**

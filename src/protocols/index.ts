@@ -4,7 +4,7 @@
  */
 import type { Adapter } from '../core/types.js';
 import { PlanError } from '../core/errors.js';
-import type { Plan, ProtocolName, ScenarioPlan } from '../plan/types.js';
+import type { Plan, ProtocolName, ScenarioCommon } from '../plan/types.js';
 import { scenarioNeeds } from '../plan/protocol-rules.js';
 import type { AdapterOptions } from './common.js';
 import { basePathOf, mergeHeaders } from './common.js';
@@ -46,7 +46,7 @@ const factories: Record<ProtocolName, AdapterFactory> = {
 
 /** Builds the options every adapter factory receives (headers merged, base path, plan seed). */
 export function adapterOptions(
-  scenario: ScenarioPlan,
+  scenario: ScenarioCommon,
   plan: Plan,
   ctx: { shard: { index: number; count: number }; seed: number },
 ): AdapterOptions {
@@ -68,7 +68,7 @@ export function adapterOptions(
  * in `adapter.prepare(ctx)`.
  */
 export async function createAdapter(
-  scenario: ScenarioPlan,
+  scenario: ScenarioCommon,
   plan: Plan,
   ctx: { shard: { index: number; count: number }; seed: number; signal?: AbortSignal },
 ): Promise<Adapter> {

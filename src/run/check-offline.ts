@@ -8,7 +8,7 @@
 import { DataError, PreflightError } from '../core/errors.js';
 import type { Problem } from '../core/errors.js';
 import { loadTrace } from '../data/trace.js';
-import type { Plan, ScenarioPlan, TracePlan } from '../plan/types.js';
+import type { Plan, ScenarioPlan, ScenarioTemplate, TracePlan } from '../plan/types.js';
 import { createAdapter } from '../protocols/index.js';
 
 /**
@@ -20,11 +20,14 @@ const checked = new WeakSet<object>();
 /** Every problem found without the target, [] when none. Throws only when interrupted or for a bug. */
 export async function offlineProblems(plan: Plan, signal?: AbortSignal): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const scenarios: ScenarioPlan[] = [...plan.scenarios, ...(plan.profile ? [plan.profile.template] : [])];
+  const scenarios: Array<ScenarioPlan | ScenarioTemplate> = [
+    ...plan.scenarios,
+    ...(plan.profile ? [plan.profile.template] : []),
+  ];
   const traces: TracePlan[] = [];
   for (let i = 0; i < scenarios.length; i++) {
     const sc = scenarios[i];
-    if (sc.trace) traces.push(sc.trace);
+    if (sc.executor === 'replay') traces.push(sc.trace);
     const key = sc.data ?? null;
     if (key && checked.has(key)) continue;
     try {

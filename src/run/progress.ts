@@ -34,8 +34,8 @@ type SpanOf = (scenario: string) => { startMs: number; endMs: number | null } | 
 
 /** When a scenario is planned to end (ms since run start); null when bounded by count only. */
 export function plannedEndMs(s: Plan['scenarios'][number]): number | null {
-  const stagesMs = s.stages ? s.stages.reduce((a, st) => a + st.durationMs, 0) : undefined;
-  const d = s.executor.startsWith('ramping') ? stagesMs : s.durationMs;
+  // (a ramping executor's duration is the sum of its stages)
+  const d = s.durationMs;
   // `after` a count-bounded scenario: it starts when that one ends, known only then
   return d === undefined || s.after !== undefined ? null : s.startTimeMs + d;
 }
@@ -98,7 +98,7 @@ export class ProgressTracker {
           throughput: r && r.t === index ? r.throughput : 0,
           inFlight: r && r.t === index ? r.in_flight : 0,
         };
-        if (s.stages && s.stages.length > 0 && state === 'running') {
+        if ('stages' in s && s.stages.length > 0 && state === 'running') {
           let acc = 0;
           for (let i = 0; i < s.stages.length; i++) {
             acc += s.stages[i].durationMs / 1000;

@@ -109,8 +109,8 @@ export function plannedMeanRate(s: ScenarioPlan): number | undefined {
   if (s.executor === 'constant-arrival-rate') return s.rate;
   if (s.executor !== 'ramping-arrival-rate') return undefined;
   const p = new RateProfile(
-    s.startRate ?? 0,
-    (s.stages ?? []).map((st) => ({ durationS: st.durationMs / 1000, target: st.target })),
+    s.startRate,
+    s.stages.map((st) => ({ durationS: st.durationMs / 1000, target: st.target })),
   );
   return p.durationS > 0 ? p.totalArrivals / p.durationS : 0;
 }

@@ -1,5 +1,4 @@
 export * from './proportion.js';
-export * from './random.js';
 export * from './mann-whitney.js';
 export * from './bootstrap.js';
 export * from './trend.js';

@@ -1,10 +1,32 @@
 /**
  * Plans built in code for engine tests (the plan parser has its own tests).
  */
-import type { Plan, ScenarioPlan, ThresholdPlan } from '../../src/plan/types.js';
+import type {
+  ConstantArrivalRateConfig,
+  ExecutorConfig,
+  Plan,
+  ScenarioCommon,
+  ScenarioPlan,
+  ThresholdPlan,
+} from '../../src/plan/types.js';
 
-export function scenario(name: string, s: Partial<ScenarioPlan>): ScenarioPlan {
-  return {
+/**
+ * One executor's keys for a test scenario, with what the helper fills in optional: `executor`
+ * (default constant-arrival-rate), `arrival` (uniform), a ramping executor's start (0) and its
+ * `durationMs` (the sum of its stages).
+ */
+type TestLoad<C = ExecutorConfig> = C extends ExecutorConfig
+  ? Omit<C, Filled<C>> &
+      Partial<Pick<C, Filled<C>>> &
+      (C extends ConstantArrivalRateConfig ? unknown : Pick<C, 'executor'>)
+  : never;
+type Filled<C> = Extract<
+  'executor' | 'arrival' | 'startRate' | 'startConcurrency' | (C extends { stages: unknown } ? 'durationMs' : never),
+  keyof C
+>;
+
+export function scenario(name: string, s: Partial<ScenarioCommon> & TestLoad): ScenarioPlan {
+  const out = {
     name,
     executor: 'constant-arrival-rate',
     protocol: 'http',
@@ -15,7 +37,14 @@ export function scenario(name: string, s: Partial<ScenarioPlan>): ScenarioPlan {
     tags: {},
     request: { method: 'GET', path: '/', headers: {} },
     ...s,
-  };
+  } as Record<string, unknown>;
+  if ('stages' in s) {
+    out['durationMs'] ??= s.stages.reduce((a, st) => a + st.durationMs, 0);
+    if (s.executor === 'ramping-arrival-rate') out['startRate'] ??= 0;
+    else out['startConcurrency'] ??= 0;
+  }
+  // TestLoad has each executor's keys; the defaults above complete them.
+  return out as unknown as ScenarioPlan;
 }
 
 /**

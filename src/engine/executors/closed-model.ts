@@ -6,6 +6,7 @@
  * Shard k of n runs the users j with j ≡ k (mod n); iteration budgets are split the same way.
  */
 import type { ScenarioRuntime, RequestOwner } from '../scenario-runtime.js';
+import { EXECUTOR_DEFAULTS } from '../../plan/executors.js';
 import { nowNs } from '../clock.js';
 import { ExecutorBase, type Shard } from './executor.js';
 
@@ -28,8 +29,10 @@ export interface ClosedModelOptions {
   usersAt(t: number): number;
   /** Whether the user count changes over time (enables the ramp controller). */
   ramping: boolean;
-  durationS: number;
-  thinkTimeMs: number;
+  /** Stop after this long; none when undefined. */
+  durationS: number | undefined;
+  /** Default: EXECUTOR_DEFAULTS.thinkTimeMs. */
+  thinkTimeMs: number | undefined;
   /** Total requests across shards; undefined = unbounded (duration decides). */
   iterations?: number;
 }
@@ -42,6 +45,7 @@ export class ClosedModelExecutor extends ExecutorBase {
   private startNs = 0;
   private endTimer: NodeJS.Timeout | null = null;
   private rampTimer: NodeJS.Timeout | null = null;
+  private readonly thinkTimeMs: number;
 
   constructor(
     rt: ScenarioRuntime,
@@ -50,15 +54,14 @@ export class ClosedModelExecutor extends ExecutorBase {
   ) {
     super(rt);
     this.budget = opts.iterations === undefined ? Infinity : shareOf(opts.iterations, shard);
+    this.thinkTimeMs = opts.thinkTimeMs ?? EXECUTOR_DEFAULTS.thinkTimeMs;
   }
 
   run(startNs: number): Promise<void> {
     this.startNs = startNs;
-    if (this.opts.durationS > 0 && Number.isFinite(this.opts.durationS)) {
-      this.endTimer = setTimeout(
-        () => this.finishIssuing(),
-        Math.max(0, (startNs + this.opts.durationS * 1e9 - nowNs()) / 1e6),
-      );
+    const durationS = this.opts.durationS;
+    if (durationS !== undefined && durationS > 0 && Number.isFinite(durationS)) {
+      this.endTimer = setTimeout(() => this.finishIssuing(), Math.max(0, (startNs + durationS * 1e9 - nowNs()) / 1e6));
     }
     this.adjust();
     if (this.opts.ramping) this.rampTimer = setInterval(() => this.adjust(), 100);
@@ -104,7 +107,7 @@ export class ClosedModelExecutor extends ExecutorBase {
     this.onRequestDone();
     if (this.stopped) return this.leave(u);
     if (this.budget <= 0) return this.leave(u);
-    if (this.opts.thinkTimeMs > 0) u.thinkTimer = setTimeout(u.fire, this.opts.thinkTimeMs);
+    if (this.thinkTimeMs > 0) u.thinkTimer = setTimeout(u.fire, this.thinkTimeMs);
     else this.issue(u);
   }
 

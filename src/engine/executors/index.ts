@@ -11,19 +11,21 @@ export type { Executor, Shard } from './executor.js';
 export { generatorLag } from './open-model.js';
 
 export function createExecutor(rt: ScenarioRuntime, shard: Shard, seed: number): Executor {
-  switch (rt.plan.executor) {
+  // Each executor takes exactly its own config: the switch narrows the plan to it.
+  const p = rt.plan;
+  switch (p.executor) {
     case 'constant-arrival-rate':
-      return constantArrivalRate(rt, shard, seed);
+      return constantArrivalRate(rt, p, shard, seed);
     case 'ramping-arrival-rate':
-      return rampingArrivalRate(rt, shard, seed);
+      return rampingArrivalRate(rt, p, shard, seed);
     case 'constant-concurrency':
-      return constantConcurrency(rt, shard);
+      return constantConcurrency(rt, p, shard);
     case 'ramping-concurrency':
-      return rampingConcurrency(rt, shard);
+      return rampingConcurrency(rt, p, shard);
     case 'iterations':
-      return iterations(rt, shard);
+      return iterations(rt, p, shard);
     case 'replay':
-      return replay(rt, shard);
+      return replay(rt, p, shard);
   }
 }
 

@@ -10,6 +10,7 @@
  * (order sequential, batch 1; see src/data/order.ts).
  */
 import { loadTrace, type Trace } from '../../data/trace.js';
+import type { ExecutorConfigOf } from '../../plan/types.js';
 import { recordClamped } from '../../metrics/histogram.js';
 import type { ScenarioRuntime } from '../scenario-runtime.js';
 import { nowNs } from '../clock.js';
@@ -133,9 +134,7 @@ export class ReplayExecutor extends ExecutorBase {
   }
 }
 
-export function replay(rt: ScenarioRuntime, shard: Shard): Executor {
-  const p = rt.plan;
-  if (!p.trace) throw new Error('replay executor without a trace');
+export function replay(rt: ScenarioRuntime, p: ExecutorConfigOf<'replay'>, shard: Shard): Executor {
   const trace = loadTrace(p.trace);
   const mine = shardOfTrace(trace, shard, {
     durationS: p.durationMs !== undefined ? p.durationMs / 1000 : undefined,

@@ -50,10 +50,7 @@ function send(
         resolve(o);
       },
     };
-    pool.dispatch(
-      { method: 'GET', path: '/', headers: [], body: null, headersTimeout: 5000, bodyTimeout: 5000, ...opts },
-      h,
-    );
+    pool.dispatch({ method: 'GET', path: '/', headers: [], body: null, ...opts }, h);
   });
 }
 
@@ -155,7 +152,7 @@ describe('built-in HTTP/1.1 client', () => {
     assert.equal(t.state.connections, 10);
   });
 
-  it('reads chunked, streamed bodies; the body timeout is the pause between bytes, not the total', async () => {
+  it('reads chunked, streamed bodies', async () => {
     const t = await httpTarget((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       let i = 0;
@@ -168,10 +165,9 @@ describe('built-in HTTP/1.1 client', () => {
       }, 40);
     });
     const pool = newPool(t.url, 1);
-    const r = await send(pool, { headersTimeout: 200, bodyTimeout: 200 });
+    const r = await send(pool);
     assert.equal(r.error, null);
     assert.equal(r.body, Array.from({ length: 8 }, (_, i) => `data: ${i}\n\n`).join(''));
-    assert.ok(r.ms > 300, `the stream took ${r.ms.toFixed(0)} ms, longer than one body timeout`);
   });
 
   it('fails a request to a closed port with ECONNREFUSED, once per request', async () => {
@@ -211,22 +207,6 @@ describe('built-in HTTP/1.1 client', () => {
     const r = await send(pool);
     assert.equal(r.error?.code, 'UND_ERR_SOCKET');
     assert.equal(r.status, 0);
-  });
-
-  it('a hung server: headers timeout close to the configured value (never early)', async () => {
-    const t = await tcpTarget(() => {});
-    const pool = newPool(t.url, 1);
-    const r = await send(pool, { headersTimeout: 300 });
-    assert.equal(r.error?.code, 'UND_ERR_HEADERS_TIMEOUT');
-    assert.ok(r.ms >= 300 && r.ms < 1500, `timed out after ${r.ms.toFixed(0)} ms`);
-  });
-
-  it('a body that stalls: body timeout', async () => {
-    const t = await tcpTarget((sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
-    const pool = newPool(t.url, 1);
-    const r = await send(pool, { bodyTimeout: 200 });
-    assert.equal(r.error?.code, 'UND_ERR_BODY_TIMEOUT');
-    assert.equal(r.status, 200);
   });
 
   it('garbage instead of HTTP: an HPE_* parse error', async () => {

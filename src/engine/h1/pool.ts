@@ -7,9 +7,9 @@
  *   per-read allocation) and parsed in place; unneeded headers are never turned into strings;
  * - a connection freed by a response is handed the next request synchronously, before the
  *   request's owner hears of the completion (a closed-model user's next request finds it idle);
- * - timeouts are one coarse timer per pool (ticks), not a timer per request. The engine does not
- *   use the per-request head/body timeouts below: its own deadline covers the whole request for
- *   both clients (ScenarioRuntime); the pool bounds connecting and idle connections.
+ * - timeouts are one coarse timer per pool (ticks), not a timer per request. The pool bounds
+ *   connecting and idle connections only: a request's deadline is the engine's, one total deadline
+ *   for both clients (ScenarioRuntime), so there are no per-request head/body timeouts here.
  *
  * https: origins go through `tls.connect` (certificates verified unless the plan says `insecure`),
  * with decrypted bytes from 'data' events instead of `onread`; everything else is shared.
@@ -54,10 +54,6 @@ export interface H1RequestOptions {
   /** Flat [name, value, …]. */
   headers: string[];
   body: Buffer | string | null;
-  /** Time to the response head after the request was written, ms (0 = none). */
-  headersTimeout?: number;
-  /** Longest pause between body bytes, ms (0 = none). */
-  bodyTimeout?: number;
 }
 
 export interface H1PoolOptions {
@@ -142,7 +138,10 @@ export class H1Pool {
   constructor(
     origin: string,
     private readonly opts: H1PoolOptions,
-    /** Shortest request timeout the pool will see, ms; sets the timer's resolution. */
+    /**
+     * Shortest request timeout the pool will see, ms: sets the timer's resolution for the connect
+     * timeout and idle expiry, as fine as the engine's own deadline ticks.
+     */
     timeoutHintMs = 30_000,
   ) {
     const url = new URL(origin);
@@ -322,9 +321,8 @@ class H1Connection implements ResponseSink {
   private current: CachedOptions | null = null;
   /** Responses completed on this connection: > 0 means it is a reused keep-alive connection. */
   private served = 0;
-  /** Tick at which the current wait (connect, response head, next body bytes) times out; 0 = none. */
+  /** Tick at which connecting times out; 0 = none. */
   private deadline = 0;
-  private bodyTimeoutTicks = 0;
   /** Idle until this tick: closed by us before the server's keep-alive timeout can race a request. */
   private idleExpiry = 0;
   /** The server's announced `Keep-Alive: timeout`, ms, from its latest response that said it; -1 = never said. */
@@ -393,11 +391,6 @@ class H1Connection implements ResponseSink {
     this.handler = handler;
     this.current = opts as CachedOptions;
     this.parser.reset(opts.method === 'HEAD');
-    const tickMs = this.pool.tickMs;
-    const ht = opts.headersTimeout ?? 0;
-    const bt = opts.bodyTimeout ?? 0;
-    this.bodyTimeoutTicks = bt > 0 ? Math.ceil(bt / tickMs) + 1 : 0;
-    this.deadline = ht > 0 ? this.pool.tick + Math.ceil(ht / tickMs) + 1 : 0;
     this.writing = true;
     handler.onConnect(this.abort);
     this.writing = false;
@@ -421,12 +414,10 @@ class H1Connection implements ResponseSink {
 
   // The handler may abort from inside these (the rest of the read is then dropped with the connection).
   onHead(status: number): void {
-    this.deadline = this.bodyTimeoutTicks > 0 ? this.pool.tick + this.bodyTimeoutTicks : 0;
     this.handler?.onHeaders(status);
   }
 
   onBody(buf: Buffer, start: number, end: number): void {
-    if (this.bodyTimeoutTicks > 0) this.deadline = this.pool.tick + this.bodyTimeoutTicks;
     if (end > start) this.handler?.onBody(buf, start, end);
   }
 
@@ -508,13 +499,6 @@ class H1Connection implements ResponseSink {
     if (this.state === ConnState.Idle && tick >= this.idleExpiry) return this.destroyQuietly();
     if (this.deadline === 0 || tick < this.deadline) return;
     if (this.state === ConnState.Connecting) this.fail(new H1Error('UND_ERR_CONNECT_TIMEOUT', 'connect timeout'));
-    else if (this.state === ConnState.Busy) {
-      this.fail(
-        this.parser.status === 0
-          ? new H1Error('UND_ERR_HEADERS_TIMEOUT', 'headers timeout')
-          : new H1Error('UND_ERR_BODY_TIMEOUT', 'body timeout'),
-      );
-    }
   }
 
   destroy(err: Error): Promise<void> {

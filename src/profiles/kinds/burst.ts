@@ -4,7 +4,7 @@
  * windows. Keys and defaults: src/plan/syntax.ts (PROFILE_FIELDS); rules: docs/profiles.md.
  */
 import type { PlanOf } from '../../plan/types.js';
-import { fromTemplate, phases, planWith, scopedTo, type Expansion } from '../expand.js';
+import { constantRate, fromTemplate, phases, planWith, scopedTo, type Expansion } from '../expand.js';
 import { ms, num, pct, r3, rate } from '../harness.js';
 import { done, runExpanded } from '../single.js';
 import type { ProfileResult, ProfileRunOptions } from '../types.js';
@@ -22,11 +22,10 @@ export function expandBurst(plan: PlanOf<'burst'>): Expansion {
   const d = p.durationMs;
   const w = burstWarmupMs(d);
   const out = [
-    fromTemplate(p.template, 'warmup', { rate: p.rate, durationMs: w, arrival: p.smooth }),
-    fromTemplate(p.template, 'smooth', { rate: p.rate, durationMs: d, startTimeMs: w, arrival: p.smooth }),
+    fromTemplate(p.template, 'warmup', { ...constantRate(p.rate, w), arrival: p.smooth }),
+    fromTemplate(p.template, 'smooth', { ...constantRate(p.rate, d), startTimeMs: w, arrival: p.smooth }),
     fromTemplate(p.template, 'bursty', {
-      rate: p.rate,
-      durationMs: d,
+      ...constantRate(p.rate, d),
       startTimeMs: w + d,
       arrival: 'gamma',
       burstiness: p.burstiness,

@@ -6,7 +6,7 @@
  */
 import type { PlanOf, ScenarioPlan } from '../../plan/types.js';
 import { checkStep } from '../analysis.js';
-import { fromTemplate, phases, planWith, round3, scopedTo, type Expansion } from '../expand.js';
+import { constantRate, fromTemplate, phases, planWith, round3, scopedTo, type Expansion } from '../expand.js';
 import { rate } from '../harness.js';
 import { done, latencyLine, phaseMarks, runExpanded, thresholdsText, timeCurve } from '../single.js';
 import type { ProfileResult, ProfileRunOptions } from '../types.js';
@@ -21,7 +21,7 @@ export function expandLoad(plan: PlanOf<'load'>): Expansion {
   let t = 0;
   for (let k = 1; k <= n; k++) {
     const d = k === n ? p.holdMs : p.stepDurationMs;
-    out.push(fromTemplate(p.template, `step-${k}`, { rate: round3((p.rate * k) / n), durationMs: d, startTimeMs: t }));
+    out.push(fromTemplate(p.template, `step-${k}`, { ...constantRate(round3((p.rate * k) / n), d), startTimeMs: t }));
     t += d;
   }
   return {

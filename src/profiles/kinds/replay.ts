@@ -14,7 +14,7 @@ import type { ProfileKind } from './kind.js';
 /** replay: one scenario with the replay executor. Thresholds over the whole run. */
 export function expandReplay(plan: PlanOf<'replay'>): Expansion {
   const p = plan.profile;
-  const s = fromTemplate(p.template, 'replay', { executor: 'replay', trace: p.trace });
+  const s = fromTemplate(p.template, 'replay', { executor: 'replay', arrival: 'uniform', trace: p.trace });
   return { plan: planWith(plan, [s], plan.thresholds), phases: [{ name: 'replay', startS: 0, endS: 0 }] };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { PlanOf } from '../../plan/types.js';
 import { recoveryTime } from '../analysis.js';
-import { fromTemplate, phases, planWith, scopedTo, type Expansion } from '../expand.js';
+import { constantRate, fromTemplate, phases, planWith, scopedTo, type Expansion } from '../expand.js';
 import { ms, num, pct, r3, rate, secs } from '../harness.js';
 import { done, runExpanded, timeCurve } from '../single.js';
 import type { Mark, ProfileResult, ProfileRunOptions } from '../types.js';
@@ -24,14 +24,13 @@ export function expandSpike(plan: PlanOf<'spike'>): Expansion {
   const s = p.spikeMs;
   const a = p.afterMs;
   const out = [
-    fromTemplate(p.template, 'before', { rate: p.rate, durationMs: b, startTimeMs: 0 }),
+    fromTemplate(p.template, 'before', { ...constantRate(p.rate, b), startTimeMs: 0 }),
     fromTemplate(p.template, 'spike', {
-      rate: p.spikeRate,
-      durationMs: s,
+      ...constantRate(p.spikeRate, s),
       startTimeMs: b,
       gracefulStopMs: Math.max(p.template.gracefulStopMs, a),
     }),
-    fromTemplate(p.template, 'after', { rate: p.rate, durationMs: a, startTimeMs: b + s }),
+    fromTemplate(p.template, 'after', { ...constantRate(p.rate, a), startTimeMs: b + s }),
   ];
   return { plan: planWith(plan, out, scopedTo(plan.thresholds, 'before')), phases: phases(out) };
 }

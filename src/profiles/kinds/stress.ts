@@ -7,7 +7,7 @@
 import type { IntervalRecord } from '../../core/results.js';
 import type { PlanOf, StressProfile } from '../../plan/types.js';
 import { breakingPoint, checkStep, failureMode } from '../analysis.js';
-import { fromTemplate, phases, planWith, round3, type Expansion } from '../expand.js';
+import { constantRate, fromTemplate, phases, planWith, round3, type Expansion } from '../expand.js';
 import { pct, r3, rate, secs, type SingleHooks } from '../harness.js';
 import { done, latencyLine, phaseMarks, runExpanded, thresholdsText, timeCurve } from '../single.js';
 import type { ProfileResult, ProfileRunOptions } from '../types.js';
@@ -33,8 +33,7 @@ export function expandStress(plan: PlanOf<'stress'>): Expansion {
   const p = plan.profile;
   const out = stressRates(p).map((rate, i) =>
     fromTemplate(p.template, `step-${i + 1}`, {
-      rate,
-      durationMs: p.stepDurationMs,
+      ...constantRate(rate, p.stepDurationMs),
       startTimeMs: i * p.stepDurationMs,
     }),
   );

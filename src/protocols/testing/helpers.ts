@@ -8,7 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import type { Adapter, AdapterContext, ErrorClass, Recorder, WireRequest } from '../../core/types.js';
-import type { Plan, ScenarioPlan } from '../../plan/types.js';
+import type { Plan, ScenarioCommon, ScenarioPlan } from '../../plan/types.js';
 import { classifyStatus } from '../common.js';
 
 export class MemoryRecorder implements Recorder {
@@ -28,7 +28,7 @@ export class MemoryRecorder implements Recorder {
 
 export function testPlan(
   url: string,
-  scenario: Partial<ScenarioPlan> & Pick<ScenarioPlan, 'protocol'>,
+  scenario: Partial<ScenarioCommon> & Pick<ScenarioCommon, 'protocol'>,
   opts: { source?: string; seed?: number; headers?: Record<string, string> } = {},
 ): Plan {
   const s: ScenarioPlan = {
@@ -38,6 +38,7 @@ export function testPlan(
     gracefulStopMs: 1000,
     arrival: 'uniform',
     maxRequests: 10,
+    concurrency: 1,
     checks: [],
     tags: {},
     ...scenario,
