@@ -254,8 +254,6 @@ function h1Request(
         path: reqPath,
         headers: [],
         body: method === 'POST' ? '{}' : null,
-        headersTimeout: 5000,
-        bodyTimeout: 5000,
       },
       {
         onConnect: () => {},
