@@ -3,3 +3,8 @@ export * from './random.js';
 export * from './mann-whitney.js';
 export * from './bootstrap.js';
 export * from './trend.js';
+export * from './binned.js';
+export * from './distributions.js';
+export * from './exact.js';
+export * from './multiple.js';
+export * from './rank-binned.js';
