@@ -8,3 +8,4 @@ export * from './distributions.js';
 export * from './exact.js';
 export * from './multiple.js';
 export * from './rank-binned.js';
+export * from './quantile-bootstrap.js';
