@@ -9,3 +9,4 @@ export * from './exact.js';
 export * from './multiple.js';
 export * from './rank-binned.js';
 export * from './quantile-bootstrap.js';
+export * from './power.js';

@@ -77,6 +77,17 @@ function mergeStats(control: Binned, candidate: Binned, shift: number): MergeSta
   return { u, tieTerm };
 }
 
+/**
+ * P(candidate − shift > control) + ½ P(candidate − shift = control) over all pairs: the probability
+ * of superiority at a shift (0.5 = no effect). With candidate = control and shift = −δ it is the
+ * chance that a copy of the control shifted by δ beats the control — the effect Noether's
+ * sample-size formula needs, from the observed spread.
+ */
+export function probabilityAbove(control: Binned, candidate: Binned, shift = 0): number {
+  const nm = binnedTotal(control) * binnedTotal(candidate);
+  return nm > 0 ? mergeStats(control, candidate, shift).u / nm : NaN;
+}
+
 /** Pairs (i, j) with candidate_j − control_i ≤ d, counting multiplicities. */
 export function countPairsAtMost(control: Binned, candidate: Binned, d: number): number {
   // candidate_j − control_i ≤ d ⇔ control_i ≥ candidate_j − d; thresholds rise with j.

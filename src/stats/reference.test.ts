@@ -17,6 +17,7 @@ import {
   poissonRateTest,
 } from './exact.js';
 import { adjustPValues } from './multiple.js';
+import { mcnemarPower, mcnemarSampleSize, twoProportionPower, twoProportionSampleSize } from './power.js';
 import { hodgesLehmann, kthPairwiseDifference, rankShiftTest } from './rank-binned.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the fixture file's shape is checked by the assertions below.
@@ -143,5 +144,21 @@ describe('Mann-Whitney and Hodges–Lehmann on binned samples against R wilcox.t
     close(r.estimate, 2, 0, 0.5, 'shift');
     assert.ok(r.ci[0] <= 2 && r.ci[1] >= 1.5 && r.pValue < 1e-6, JSON.stringify(r));
     close(hodgesLehmann({ values, counts: a }, { values, counts: a }), 0, 0, 0, 'identical');
+  });
+});
+
+describe('power against R power.prop.test and the McNemar formula (Connor 1987) in SciPy', () => {
+  it('two proportions: power for n, and n for 80% power', () => {
+    for (const c of REF.powerProp) {
+      close(twoProportionPower(c.p1, c.p2, c.n), c.r.power, 1e-9, 0, `power.prop.test(n=${c.n}, ${c.p1}, ${c.p2})`);
+      close(twoProportionSampleSize(c.p1, c.p2, 0.8), c.r.nFor80, 1e-6, 0, `n for 80% (${c.p1}, ${c.p2})`);
+    }
+  });
+  it('McNemar: pairs for the power, and the power for those pairs', () => {
+    for (const c of REF.mcnemarPower) {
+      const n = mcnemarSampleSize(c.discordance, c.difference, c.power, c.alpha);
+      close(n, c.pairs, 1e-9, 0, `pairs ψ=${c.discordance} δ=${c.difference}`);
+      close(mcnemarPower(c.discordance, c.difference, n, c.alpha), c.power, 1e-9, 0, 'power');
+    }
   });
 });
