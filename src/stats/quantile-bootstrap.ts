@@ -4,13 +4,13 @@
  * windows (keeping the correlation between neighbouring windows — a GC pause, a queue building up),
  * the resampled windows' histograms merged, and the quantile taken; the interval is the percentile
  * interval of the resampled differences. Works on binned windows (decoded HDR histograms) on a
- * shared value grid per arm (cumulative counts), so a resample costs a few binary searches over
- * that grid, never a pass over requests or buckets.
+ * shared value grid per arm (cumulative counts per block of windows), so a resample costs a few
+ * binary searches over that grid, never a pass over requests or buckets.
  * p-value: the percentile-bootstrap test that inverts the interval, 2·min(#{d* ≤ 0} + 1, #{d* ≥ 0} + 1)/(B + 1).
  */
 import { Rng } from '../core/random.js';
 import type { Binned } from './binned.js';
-import { defaultBlockLength, movingBlockIndices, quantileSorted } from './bootstrap.js';
+import { defaultBlockLength, quantileSorted } from './bootstrap.js';
 
 /** Value at quantile q with HdrHistogram's rule: the smallest value whose cumulative count ≥ ⌈q·N⌉. */
 export function binnedQuantile(b: Binned, q: number): number {
@@ -33,47 +33,103 @@ function countAtQuantile(q: number, total: number): number {
 }
 
 /**
- * The windows of one arm on a shared value grid, as cumulative counts (transposed: grid point-major,
- * so one probe reads the windows' counts contiguously). A resample is a multiplicity per window; a
- * merged quantile is a binary search over the grid of Σ multiplicity × cumulative count — about
- * log₂(grid) × windows operations instead of a pass over every window's buckets.
+ * The windows of one arm on a shared value grid, as cumulative counts per *block* of consecutive
+ * windows (every start, grid point-major so one probe reads contiguously). A moving-block resample
+ * is a list of block starts; a merged quantile is a binary search over the grid of the sum of the
+ * drawn blocks' cumulative counts — about log₂(grid) × blocks operations per quantile, never a pass
+ * over buckets or requests.
  */
-class WindowPool {
+class BlockPool {
   private readonly grid: Float64Array;
-  private readonly cumT: Float64Array;
-  private readonly totals: Float64Array;
+  private readonly allCum: Float64Array;
+  /** Cumulative counts of the block of `len` windows starting at s, at grid point p: [p · starts + s]. */
+  private readonly full: Float64Array;
+  private readonly fullTotal: Float64Array;
+  /** The same for the last, cut block (n mod len windows), when there is one. */
+  private readonly part: Float64Array;
+  private readonly partTotal: Float64Array;
+  private readonly draws: Int32Array;
   readonly size: number;
+  readonly blockLength: number;
+  private readonly starts: number;
+  private readonly fullBlocks: number;
+  private readonly rest: number;
 
-  constructor(windows: readonly Binned[]) {
+  constructor(windows: readonly Binned[], blockLength: number) {
     const all = new Set<number>();
     for (const w of windows) for (let i = 0; i < w.values.length; i++) if (w.counts[i] > 0) all.add(w.values[i]);
     this.grid = Float64Array.from([...all].sort((a, b) => a - b));
     const g = this.grid.length;
     const n = windows.length;
     this.size = n;
-    this.cumT = new Float64Array(g * n);
-    this.totals = new Float64Array(n);
+    const l = Math.max(1, Math.min(n, Math.floor(blockLength)));
+    this.blockLength = l;
+    this.starts = Math.max(1, n - l + 1);
+    this.fullBlocks = n > 0 ? Math.floor(n / l) : 0;
+    this.rest = n > 0 ? n - l * this.fullBlocks : 0;
+    // prefix[k · g + p]: cumulative count at grid point p of windows 0 … k−1 together (integers: exact).
+    const prefix = new Float64Array((n + 1) * g);
     windows.forEach((w, k) => {
-      // Walk the window's ascending buckets along the grid.
       let i = 0;
       let cum = 0;
       for (let p = 0; p < g; p++) {
         while (i < w.values.length && w.values[i] <= this.grid[p]) cum += w.counts[i++];
-        this.cumT[p * n + k] = cum;
+        prefix[(k + 1) * g + p] = prefix[k * g + p] + cum;
       }
-      this.totals[k] = cum;
     });
+    this.allCum = prefix.slice(n * g, (n + 1) * g);
+    const blocks = (len: number): [Float64Array, Float64Array] => {
+      const t = new Float64Array(g * this.starts);
+      const tot = new Float64Array(this.starts);
+      if (len === 0 || n === 0) return [t, tot];
+      for (let s = 0; s < this.starts; s++) {
+        for (let p = 0; p < g; p++) t[p * this.starts + s] = prefix[(s + len) * g + p] - prefix[s * g + p];
+        tot[s] = g > 0 ? t[(g - 1) * this.starts + s] : 0;
+      }
+      return [t, tot];
+    };
+    [this.full, this.fullTotal] = blocks(l);
+    [this.part, this.partTotal] = blocks(this.rest);
+    this.draws = new Int32Array(this.fullBlocks + 1);
   }
 
-  /** Quantiles of the merge of the windows with these multiplicities, into `out`. */
-  quantiles(weights: Float64Array, qs: readonly number[], out: Float64Array): void {
-    const n = this.size;
+  /** Quantiles of all windows merged. */
+  quantilesAll(qs: readonly number[], out: Float64Array): void {
     const g = this.grid.length;
+    out.fill(NaN);
+    const total = g > 0 ? this.allCum[g - 1] : 0;
+    if (total <= 0) return;
+    let p = 0;
+    for (let j = 0; j < qs.length; j++) {
+      const want = countAtQuantile(qs[j], total);
+      while (p < g - 1 && this.allCum[p] < want) p++;
+      out[j] = this.grid[p];
+    }
+  }
+
+  /**
+   * One moving-block resample (as bootstrap.ts movingBlockIndices: uniform block starts in
+   * 0 … n − len, concatenated, the last block cut to n) and its merged quantiles, into `out`.
+   */
+  resample(rng: Rng, qs: readonly number[], out: Float64Array): void {
+    const g = this.grid.length;
+    const S = this.starts;
+    const nb = this.fullBlocks;
+    const d = this.draws;
     let total = 0;
-    for (let k = 0; k < n; k++) total += weights[k] * this.totals[k];
+    for (let b = 0; b < nb; b++) {
+      d[b] = rng.int(S);
+      total += this.fullTotal[d[b]];
+    }
+    const cut = this.rest > 0;
+    if (cut) {
+      d[nb] = rng.int(S);
+      total += this.partTotal[d[nb]];
+    }
     out.fill(NaN);
     if (total <= 0 || g === 0) return;
-    const cumT = this.cumT;
+    const full = this.full;
+    const part = this.part;
     let lo = 0; // qs ascending: each search starts where the previous ended
     for (let j = 0; j < qs.length; j++) {
       const want = countAtQuantile(qs[j], total);
@@ -81,9 +137,9 @@ class WindowPool {
       let b = g - 1;
       while (a < b) {
         const mid = (a + b) >> 1;
-        let s = 0;
-        const base = mid * n;
-        for (let k = 0; k < n; k++) s += weights[k] * cumT[base + k];
+        const base = mid * S;
+        let s = cut ? part[base + d[nb]] : 0;
+        for (let k = 0; k < nb; k++) s += full[base + d[k]];
         if (s >= want) b = mid;
         else a = mid + 1;
       }
@@ -91,13 +147,6 @@ class WindowPool {
       lo = a;
     }
   }
-}
-
-/** Multiplicity of each of n windows in one moving-block resample. */
-function blockWeights(n: number, blockLength: number, rng: Rng, out: Float64Array): Float64Array {
-  out.fill(0);
-  for (const i of movingBlockIndices(n, blockLength, rng)) out[i]++;
-  return out;
 }
 
 export interface QuantileBootstrapOptions {
@@ -144,14 +193,14 @@ export function quantileDifferenceBootstrap(
   const resamples = Math.min(20_000, Math.max(100, Math.round(opts.resamples ?? 2000)));
   const confidence = opts.confidence ?? 0.95;
   const seed = opts.seed ?? 1;
-  const a = new WindowPool(controlWindows);
-  const b = new WindowPool(candidateWindows);
-  const la = opts.blockLength ?? defaultBlockLength(a.size);
-  const lb = opts.blockLength ?? defaultBlockLength(b.size);
+  const a = new BlockPool(controlWindows, opts.blockLength ?? defaultBlockLength(controlWindows.length));
+  const b = new BlockPool(candidateWindows, opts.blockLength ?? defaultBlockLength(candidateWindows.length));
+  const la = a.blockLength;
+  const lb = b.blockLength;
   const qa = new Float64Array(qs.length);
   const qb = new Float64Array(qs.length);
-  a.quantiles(new Float64Array(a.size).fill(1), qs, qa);
-  b.quantiles(new Float64Array(b.size).fill(1), qs, qb);
+  a.quantilesAll(qs, qa);
+  b.quantilesAll(qs, qb);
   const base = {
     resamples,
     blockLength: [la, lb] as [number, number],
@@ -177,27 +226,29 @@ export function quantileDifferenceBootstrap(
   const diffs = qs.map(() => new Float64Array(resamples));
   const ra = new Float64Array(qs.length);
   const rb = new Float64Array(qs.length);
-  const wa = new Float64Array(a.size);
-  const wb = new Float64Array(b.size);
   for (let r = 0; r < resamples; r++) {
-    a.quantiles(blockWeights(a.size, la, rng, wa), qs, ra);
-    b.quantiles(blockWeights(b.size, lb, rng, wb), qs, rb);
+    a.resample(rng, qs, ra);
+    b.resample(rng, qs, rb);
     for (let i = 0; i < qs.length; i++) diffs[i][r] = rb[i] - ra[i];
   }
   const tail = (1 - confidence) / 2;
   const differences = qs.map((q, i) => {
-    const d = diffs[i].filter((v) => Number.isFinite(v)).sort();
+    // Typed-array sort is numeric and puts NaN last; sorted in place (no copies: this runs per judge).
+    const sorted = diffs[i].sort();
+    let n = 0;
+    while (n < sorted.length && !Number.isNaN(sorted[n])) n++;
+    const d = sorted.subarray(0, n);
     let below = 0;
     let above = 0;
     let sum = 0;
     let sum2 = 0;
-    for (const v of d) {
+    for (let k = 0; k < n; k++) {
+      const v = d[k];
       if (v <= 0) below++;
       if (v >= 0) above++;
       sum += v;
       sum2 += v * v;
     }
-    const n = d.length;
     const mean = n > 0 ? sum / n : NaN;
     return {
       quantile: q,

@@ -1,0 +1,169 @@
+/**
+ * Seeded simulations of the A/B statistics: identical arms must not fail more often than alpha
+ * (family-wise, over all metrics at once), and a planned effect must be found at about the planned
+ * power. The measured rates are in the assertion messages and the test diagnostics.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Rng } from '../core/random.js';
+import type { AbPlan } from '../plan/comparison.js';
+import type { Binned } from '../stats/binned.js';
+import { mcnemarExact, newcombeDifference } from '../stats/exact.js';
+import { mcnemarSampleSize, rankTestSampleSize, shiftSuperiority, twoProportionSampleSize } from '../stats/power.js';
+import { rankShiftTest } from '../stats/rank-binned.js';
+import { judgeAb } from './ab.js';
+import type { VariantData } from './types.js';
+
+/** Monte-Carlo margin: 3 standard errors of a rate p estimated from n runs. */
+function margin(p: number, n: number): number {
+  return 3 * Math.sqrt((p * (1 - p)) / n);
+}
+
+function binInto(m: Map<number, number>, v: number): void {
+  m.set(v, (m.get(v) ?? 0) + 1);
+}
+
+function toBinned(m: Map<number, number>): Binned {
+  const values = [...m.keys()].sort((a, b) => a - b);
+  return { values: Float64Array.from(values), counts: Float64Array.from(values, (v) => m.get(v) ?? 0) };
+}
+
+/** Counts on a grid of `step` (index i ↔ value i·step) → Binned of the non-empty cells. */
+function gridBinned(counts: Float64Array, step: number): Binned {
+  const values: number[] = [];
+  const c: number[] = [];
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] > 0) {
+      values.push(i * step);
+      c.push(counts[i]);
+    }
+  }
+  return { values: Float64Array.from(values), counts: Float64Array.from(c) };
+}
+
+/** One arm: `windows` × `perWindow` log-normal latencies (median 20 ms) on a 0.5 ms grid, errors and accuracy. */
+function arm(rng: Rng, windows: number, perWindow: number, errorRate: number, accuracy: number): VariantData {
+  const cells = 400; // 0 … 200 ms
+  const whole = new Float64Array(cells);
+  const latencyWindows: Binned[] = [];
+  let errors = 0;
+  let correct = 0;
+  for (let w = 0; w < windows; w++) {
+    const m = new Float64Array(cells);
+    for (let i = 0; i < perWindow; i++) {
+      const cell = Math.min(cells - 1, Math.round(rng.logNormal(20, 0.3) * 2));
+      m[cell]++;
+      whole[cell]++;
+      if (rng.float() < errorRate) errors++;
+      if (rng.float() < accuracy) correct++;
+    }
+    latencyWindows.push(gridBinned(m, 0.5));
+  }
+  const requests = windows * perWindow;
+  return {
+    name: 'x',
+    requests,
+    errors,
+    latency: gridBinned(whole, 0.5),
+    latencyWindows,
+    durations: {},
+    scored: requests,
+    correct,
+  };
+}
+
+const PLAN: AbPlan = {
+  correction: 'holm',
+  alpha: 0.05,
+  power: 0.8,
+  paired: false,
+  minimumEffects: {},
+  sequential: false,
+};
+
+describe('A/B simulations (seeded)', () => {
+  it('identical arms, 1,000 comparisons of 5 metrics: family-wise false-positive rate ≤ alpha + MC margin', (t) => {
+    const rng = new Rng(20261204);
+    const runs = 1000;
+    let anySignificant = 0;
+    let fails = 0;
+    for (let r = 0; r < runs; r++) {
+      const j = judgeAb(
+        { control: arm(rng, 20, 10, 0.02, 0.9), candidate: arm(rng, 20, 10, 0.02, 0.9), durationS: 20 },
+        PLAN,
+      );
+      if (j.result.tests.some((x) => x.outcome === 'worse' || x.outcome === 'better')) anySignificant++;
+      if (j.verdict === 'fail') fails++;
+    }
+    const fwer = anySignificant / runs;
+    const limit = PLAN.alpha + margin(PLAN.alpha, runs);
+    t.diagnostic(
+      `identical arms: family-wise FP rate ${fwer.toFixed(3)} (fail verdicts ${fails}/${runs}), limit ${limit.toFixed(3)}`,
+    );
+    assert.ok(fwer <= limit, `family-wise FP rate ${fwer} over ${runs} comparisons > ${limit}`);
+  });
+
+  it('two proportions: a planned 5 pp drop is found at about 80% power', (t) => {
+    const rng = new Rng(11);
+    const n = Math.ceil(twoProportionSampleSize(0.9, 0.85, 0.8, 0.05));
+    const runs = 1000;
+    let hits = 0;
+    for (let r = 0; r < runs; r++) {
+      let a = 0;
+      let b = 0;
+      for (let i = 0; i < n; i++) {
+        if (rng.float() < 0.9) a++;
+        if (rng.float() < 0.85) b++;
+      }
+      if (newcombeDifference(b, n, a, n).pValue < 0.05) hits++;
+    }
+    const rate = hits / runs;
+    t.diagnostic(`two proportions, n = ${n} per arm: detected ${rate.toFixed(3)} (planned 0.80)`);
+    assert.ok(Math.abs(rate - 0.8) <= margin(0.8, runs) + 0.01, `detected ${rate}, planned 0.8, n = ${n}`);
+  });
+
+  it('McNemar exact: a planned 4 pp paired drop (10% discordant) is found at about 80% power', (t) => {
+    const rng = new Rng(12);
+    const psi = 0.1;
+    const delta = 0.04;
+    const n = Math.ceil(mcnemarSampleSize(psi, delta, 0.8, 0.05));
+    const runs = 1000;
+    let hits = 0;
+    for (let r = 0; r < runs; r++) {
+      let b = 0;
+      let c = 0;
+      for (let i = 0; i < n; i++) {
+        const u = rng.float();
+        if (u < (psi + delta) / 2) b++;
+        else if (u < psi) c++;
+      }
+      if (mcnemarExact(b, c, n).pValue < 0.05) hits++;
+    }
+    const rate = hits / runs;
+    t.diagnostic(
+      `McNemar exact, ${n} pairs: detected ${rate.toFixed(3)} (planned 0.80; the exact test is a little conservative)`,
+    );
+    assert.ok(rate >= 0.8 - margin(0.8, runs) - 0.03 && rate <= 0.8 + margin(0.8, runs), `detected ${rate}, n = ${n}`);
+  });
+
+  it('Mann-Whitney: a planned shift of 0.3 σ is found at about 80% power (Noether, from the spread)', (t) => {
+    const rng = new Rng(13);
+    const sd = 10;
+    const shift = 3;
+    const n = Math.ceil(rankTestSampleSize(shiftSuperiority(shift, { sd }), 0.8, 0.05));
+    const runs = 600;
+    let hits = 0;
+    for (let r = 0; r < runs; r++) {
+      const a = new Map<number, number>();
+      const b = new Map<number, number>();
+      for (let i = 0; i < n; i++) {
+        binInto(a, Math.round(rng.normal(100, sd) * 100) / 100);
+        binInto(b, Math.round(rng.normal(100 + shift, sd) * 100) / 100);
+      }
+      if (rankShiftTest(toBinned(a), toBinned(b)).pValue < 0.05) hits++;
+    }
+    const rate = hits / runs;
+    t.diagnostic(`Mann-Whitney, n = ${n} per arm: detected ${rate.toFixed(3)} (planned 0.80)`);
+    assert.ok(Math.abs(rate - 0.8) <= margin(0.8, runs) + 0.02, `detected ${rate}, n = ${n}`);
+  });
+});
