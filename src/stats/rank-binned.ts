@@ -7,7 +7,8 @@
  * - the k-th smallest pairwise difference (candidate − control) is found by bisection on the shift
  *   with a merge-count of pairs ≤ the shift, then snapped to the exact difference;
  * - the large-sample interval inverts the tie- and continuity-corrected normal test at each shift
- *   (R's `wdiff`), root-found by bisection to ~1e-12 relative instead of R's uniroot tolerance (1e-4).
+ *   (R's `wdiff`), root-found by bisection and snapped to the pairwise difference where the
+ *   statistic jumps (R's uniroot stops within 1e-4 of it).
  * Exact (no ties, both samples < 50, R's rule): the exact null distribution of U (Gaussian binomial
  * coefficients) and R's order-statistic interval c(d[qu], d[nm − qu + 1]).
  * Estimate: the median of the pairwise differences (Hodges & Lehmann 1963). In the large-sample
@@ -117,6 +118,23 @@ function smallestDifferenceAbove(control: Binned, candidate: Binned, d: number):
     if (i >= 0) {
       const diff = candidate.values[j] - xv[i];
       if (diff > d && diff < best) best = diff;
+    }
+  }
+  return best;
+}
+
+/** Largest pairwise difference candidate_j − control_i that is ≤ `d` (−Infinity if none). */
+function largestDifferenceAtMost(control: Binned, candidate: Binned, d: number): number {
+  // For each j the smallest control_i with control_i ≥ candidate_j − d; thresholds rise with j.
+  const xv = control.values;
+  let i = 0;
+  let best = -Infinity;
+  for (let j = 0; j < candidate.values.length; j++) {
+    const threshold = candidate.values[j] - d;
+    while (i < xv.length && xv[i] < threshold) i++;
+    if (i < xv.length) {
+      const diff = candidate.values[j] - xv[i];
+      if (diff <= d && diff > best) best = diff;
     }
   }
   return best;
@@ -265,7 +283,10 @@ export function rankShiftTest(control: Binned, candidate: Binned, opts: RankShif
       else hi = mid;
       if (hi - lo <= 1e-12 * Math.max(1, Math.abs(lo), Math.abs(hi))) break;
     }
-    return lo + (hi - lo) / 2;
+    // The statistic only jumps at pairwise differences: report that difference (a closed interval,
+    // as the exact order-statistic one), not a point a rounding error away from it.
+    const jump = largestDifferenceAtMost(control, candidate, hi);
+    return jump >= lo ? jump : lo + (hi - lo) / 2;
   };
   const zq = normQuantile(1 - alpha / 2);
   return {
