@@ -4,7 +4,7 @@ import { Rng } from '../core/random.js';
 import type { AbPlan } from '../plan/comparison.js';
 import type { Binned } from '../stats/binned.js';
 import { fisherExact } from '../stats/exact.js';
-import { judgeAb } from './ab.js';
+import { abSampleSize, judgeAb } from './ab.js';
 import type { ComparisonInput, PairedCounts, VariantData } from './types.js';
 
 const PLAN: AbPlan = {
@@ -188,5 +188,41 @@ describe('judgeAb', () => {
     const j = judgeAb(input(variant('a', rng, arm), variant('b', rng, arm)), { ...PLAN, correction: 'bh' });
     assert.equal(j.result.correction, 'bh');
     for (const t of j.result.tests) if (Number.isFinite(t.pValue)) assert.ok((t.adjustedPValue ?? 0) >= t.pValue);
+  });
+});
+
+describe('abSampleSize (before a run)', () => {
+  it('a 1 pp accuracy drop at 80% power: requests per arm and seconds at the planned rate', () => {
+    const rows = abSampleSize({
+      alpha: 0.05,
+      power: 0.8,
+      correction: 'none',
+      accuracy: { baseline: 0.985, drop: 0.01 },
+      errorRate: { baseline: 0.001, increase: 0.005 },
+      latencyShift: { shiftMs: 2, spread: { sd: 10 } },
+      ratePerS: 100,
+    });
+    const acc = rows.find((r) => r.metric === 'accuracy');
+    // R: power.prop.test(p1 = 0.985, p2 = 0.975, power = 0.8)$n = 3075.58 (fixtures/reference.json).
+    assert.equal(acc?.perArm, 3076);
+    assert.equal(acc?.seconds, Math.ceil(3076 / 50));
+    assert.deepEqual(
+      rows.map((r) => r.metric),
+      ['accuracy', 'error_rate', 'latency.median'],
+    );
+    const paired = abSampleSize({
+      alpha: 0.05,
+      power: 0.8,
+      correction: 'none',
+      accuracy: { baseline: 0.985, drop: 0.01, discordance: 0.03 },
+    });
+    assert.ok(paired[0].perArm < (acc?.perArm ?? 0), 'pairing needs fewer rows');
+    const holm = abSampleSize({
+      alpha: 0.05,
+      power: 0.8,
+      correction: 'holm',
+      accuracy: { baseline: 0.985, drop: 0.01 },
+    });
+    assert.ok(holm[0].perArm > (acc?.perArm ?? Infinity), 'alpha/k for a family of 5');
   });
 });

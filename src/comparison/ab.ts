@@ -13,6 +13,7 @@
  */
 import type { AbResult, StatTest } from '../core/comparison.js';
 import type { AbPlan } from '../plan/comparison.js';
+import type { Binned } from '../stats/binned.js';
 import { binnedTotal } from '../stats/binned.js';
 import { fisherExact, mcnemarExact, newcombeDifference } from '../stats/exact.js';
 import { adjustPValues } from '../stats/multiple.js';
@@ -314,4 +315,74 @@ export function judgeAb(input: ComparisonInput, plan: AbPlan): Judgement<AbResul
     verdict,
     reasons: [headline, ...deciding, ...others],
   };
+}
+
+/** What to plan an A/B run for: the effects worth detecting and what is known beforehand. */
+export interface AbSampleSizeQuery {
+  alpha: number;
+  power: number;
+  correction: AbPlan['correction'];
+  /** Metrics in the family (for the Bonferroni level alpha/k used for power; default 5). */
+  metrics?: number;
+  /** Accuracy: the control's expected accuracy and the drop worth detecting; `discordance` (share of rows the arms disagree on) for a paired design. */
+  accuracy?: { baseline: number; drop: number; discordance?: number };
+  /** Error rate: the control's expected rate and the increase worth detecting. */
+  errorRate?: { baseline: number; increase: number };
+  /** Median latency: the shift worth detecting (ms) and the spread, observed (a control run's binned latency) or assumed (σ in ms). */
+  latencyShift?: { shiftMs: number; spread: Binned | { sd: number } };
+  /** Planned total request rate and the candidate's share, to turn requests into seconds. */
+  ratePerS?: number;
+  candidateShare?: number;
+}
+
+/**
+ * Before a run: requests per arm needed for each metric asked about (two proportions or McNemar
+ * for accuracy, two proportions for the error rate, Noether's formula for the median), and the
+ * time at the planned rate — the arm with the smaller share sets it.
+ */
+export function abSampleSize(
+  q: AbSampleSizeQuery,
+): Array<{ metric: string; method: string; perArm: number; seconds?: number }> {
+  const k = q.metrics ?? 5;
+  const a = q.correction === 'none' ? q.alpha : q.alpha / k;
+  const out: Array<{ metric: string; method: string; perArm: number }> = [];
+  if (q.accuracy) {
+    const { baseline, drop, discordance } = q.accuracy;
+    out.push(
+      discordance !== undefined
+        ? {
+            metric: 'accuracy',
+            method: 'mcnemar (Connor 1987)',
+            perArm: mcnemarSampleSize(discordance, drop, q.power, a),
+          }
+        : {
+            metric: 'accuracy',
+            method: 'two proportions',
+            perArm: twoProportionSampleSize(baseline, baseline - drop, q.power, a),
+          },
+    );
+  }
+  if (q.errorRate) {
+    const { baseline, increase } = q.errorRate;
+    out.push({
+      metric: 'error_rate',
+      method: 'two proportions',
+      perArm: twoProportionSampleSize(baseline, baseline + increase, q.power, a),
+    });
+  }
+  if (q.latencyShift) {
+    const p = shiftSuperiority(q.latencyShift.shiftMs, q.latencyShift.spread);
+    out.push({
+      metric: 'latency.median',
+      method: 'mann-whitney (Noether 1987)',
+      perArm: rankTestSampleSize(p, q.power, a),
+    });
+  }
+  const share = q.candidateShare ?? 0.5;
+  const slowest = q.ratePerS && q.ratePerS > 0 ? q.ratePerS * Math.min(share, 1 - share) : 0;
+  return out.map((r) => ({
+    ...r,
+    perArm: Math.ceil(r.perArm),
+    ...(slowest > 0 && Number.isFinite(r.perArm) ? { seconds: Math.ceil(r.perArm / slowest) } : {}),
+  }));
 }
