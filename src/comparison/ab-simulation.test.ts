@@ -11,7 +11,7 @@ import type { Binned } from '../stats/binned.js';
 import { mcnemarExact, newcombeDifference } from '../stats/exact.js';
 import { mcnemarSampleSize, rankTestSampleSize, shiftSuperiority, twoProportionSampleSize } from '../stats/power.js';
 import { rankShiftTest } from '../stats/rank-binned.js';
-import { judgeAb } from './ab.js';
+import { judgeAb, newSequentialState, sequentialLook } from './ab.js';
 import type { VariantData } from './types.js';
 
 /** Monte-Carlo margin: 3 standard errors of a rate p estimated from n runs. */
@@ -165,5 +165,61 @@ describe('A/B simulations (seeded)', () => {
     const rate = hits / runs;
     t.diagnostic(`Mann-Whitney, n = ${n} per arm: detected ${rate.toFixed(3)} (planned 0.80)`);
     assert.ok(Math.abs(rate - 0.8) <= margin(0.8, runs) + 0.02, `detected ${rate}, n = ${n}`);
+  });
+});
+
+describe('sequential mode (mSPRT via sequentialLook)', () => {
+  /** One stream: both arms grow by `batch` requests per look; returns how it ended. */
+  function stream(rng: Rng, looks: number, batch: number, accA: number, accB: number, plan: AbPlan) {
+    const state = newSequentialState();
+    const cells = [new Float64Array(400), new Float64Array(400)];
+    const errors = [0, 0];
+    const correct = [0, 0];
+    let n = 0;
+    for (let l = 0; l < looks; l++) {
+      for (let i = 0; i < batch; i++) {
+        for (let k = 0; k < 2; k++) {
+          cells[k][Math.min(399, Math.round(rng.logNormal(20, 0.3) * 2))]++;
+          if (rng.float() < 0.01) errors[k]++;
+          if (rng.float() < (k === 0 ? accA : accB)) correct[k]++;
+        }
+      }
+      n += batch;
+      const v = (k: number): VariantData => ({
+        name: `v${k}`,
+        requests: n,
+        errors: errors[k],
+        latency: gridBinned(cells[k], 0.5),
+        latencyWindows: [],
+        durations: {},
+        scored: n,
+        correct: correct[k],
+      });
+      const look = sequentialLook({ control: v(0), candidate: v(1), durationS: l + 1 }, plan, state);
+      if (look.stop) return { ...look, n };
+    }
+    return { stop: false, harm: false, n, reason: undefined };
+  }
+  const plan: AbPlan = { ...PLAN, sequential: true };
+
+  it('identical arms, 1,000 streams × 40 looks: stops on false harm at a rate ≤ alpha + MC margin', (t) => {
+    const rng = new Rng(41);
+    const runs = 1000;
+    let harm = 0;
+    for (let r = 0; r < runs; r++) if (stream(rng, 40, 50, 0.9, 0.9, plan).harm) harm++;
+    const rate = harm / runs;
+    t.diagnostic(`sequential, identical arms: false harm stops ${rate.toFixed(3)} (alpha 0.05, 40 looks)`);
+    assert.ok(rate <= 0.05 + margin(0.05, runs), `false harm rate ${rate}`);
+  });
+
+  it('v2 (92%) against v1 (98.5%): stops on harm early, naming accuracy', () => {
+    const r = stream(new Rng(42), 40, 50, 0.985, 0.92, plan);
+    assert.ok(r.stop && r.harm && r.n < 2000, JSON.stringify(r));
+    assert.match(r.reason ?? '', /accuracy worse/);
+    const j = judgeAb(
+      { control: arm(new Rng(1), 20, 10, 0, 0.9), candidate: arm(new Rng(2), 20, 10, 0, 0.9), durationS: 20 },
+      plan,
+    );
+    assert.equal(j.result.sequential?.method, 'msprt-normal-mixture');
   });
 });

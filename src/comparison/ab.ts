@@ -30,6 +30,7 @@ import {
 } from '../stats/power.js';
 import { binnedQuantile, quantileDifferenceBootstrap } from '../stats/quantile-bootstrap.js';
 import { rankShiftTest } from '../stats/rank-binned.js';
+import { MsprtMonitor, msprtInterval, proportionDifference } from '../stats/sequential.js';
 import type { ComparisonInput, Judgement } from './types.js';
 
 /** Minimum effects used when the plan gives none for a metric (documented in docs/release-comparisons.md). */
@@ -311,7 +312,14 @@ export function judgeAb(input: ComparisonInput, plan: AbPlan): Judgement<AbResul
         ? `No significant harmful difference (${family}); every test had power ≥ ${plan.power} for its minimum effect.`
         : `Inconclusive: ${undecided.map((t) => t.metric).join(', ')} underpowered for the minimum effect (${family}).`;
   return {
-    result: { tests, alpha: plan.alpha, correction: plan.correction, paired: input.paired !== undefined },
+    result: {
+      tests,
+      alpha: plan.alpha,
+      correction: plan.correction,
+      paired: input.paired !== undefined,
+      // The run decides whether it stopped early (sequentialLook at each look); the judge names the method.
+      ...(plan.sequential ? { sequential: { method: 'msprt-normal-mixture', stoppedEarly: false } } : {}),
+    },
     verdict,
     reasons: [headline, ...deciding, ...others],
   };
@@ -385,4 +393,124 @@ export function abSampleSize(
     perArm: Math.ceil(r.perArm),
     ...(slowest > 0 && Number.isFinite(r.perArm) ? { seconds: Math.ceil(r.perArm / slowest) } : {}),
   }));
+}
+
+/** Always-valid state of a sequential A/B comparison across looks (one monitor per metric). */
+export interface SequentialState {
+  monitors: Map<string, MsprtMonitor>;
+}
+
+export function newSequentialState(): SequentialState {
+  return { monitors: new Map() };
+}
+
+export interface SequentialLook {
+  /** Stop now: on harm, or because every metric is conclusively within its minimum effect. */
+  stop: boolean;
+  reason?: string;
+  harm: boolean;
+  metrics: Array<{ metric: string; estimate: number; pValue: number; ci: [number, number] }>;
+}
+
+function meanAndVariance(b: Binned): { n: number; mean: number; variance: number } {
+  let n = 0;
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < b.values.length; i++) {
+    n += b.counts[i];
+    s += b.counts[i] * b.values[i];
+    s2 += b.counts[i] * b.values[i] * b.values[i];
+  }
+  const mean = n > 0 ? s / n : NaN;
+  return { n, mean, variance: n > 1 ? Math.max(0, (s2 - n * mean * mean) / (n - 1)) : NaN };
+}
+
+/**
+ * Sequential mode (plan.sequential): one look at the cumulative data so far. mSPRT with a normal
+ * mixture (τ = the metric's minimum effect) on the latency mean, the error rate and the accuracy
+ * (paired difference when paired), Bonferroni over those metrics; the running always-valid
+ * p-values live in `state`. Stops on a harmful difference, or when every metric's always-valid
+ * interval lies within ± its minimum effect. Looking after every batch keeps the false-positive
+ * rate ≤ alpha (src/stats/sequential.ts).
+ */
+export function sequentialLook(input: ComparisonInput, plan: AbPlan, state: SequentialState): SequentialLook {
+  const c = input.control;
+  const e = input.candidate;
+  const rows: Array<{
+    metric: string;
+    estimate: number;
+    variance: number;
+    minimum: number;
+    harmful: (d: number) => boolean;
+  }> = [];
+  const lc = meanAndVariance(c.latency);
+  const le = meanAndVariance(e.latency);
+  if (lc.n > 1 && le.n > 1) {
+    rows.push({
+      metric: 'latency.mean',
+      estimate: le.mean - lc.mean,
+      variance: lc.variance / lc.n + le.variance / le.n,
+      minimum: plan.minimumEffects['latency.mean'] ?? DEFAULT_MINIMUM_EFFECTS.latencyRelative * lc.mean,
+      harmful: (d) => d > 0,
+    });
+  }
+  if (c.requests > 0 && e.requests > 0) {
+    const d = proportionDifference(c.errors, c.requests, e.errors, e.requests);
+    rows.push({
+      metric: 'error_rate',
+      ...d,
+      minimum: plan.minimumEffects.error_rate ?? DEFAULT_MINIMUM_EFFECTS.error_rate,
+      harmful: (x) => x > 0,
+    });
+  }
+  const accMin = plan.minimumEffects.accuracy ?? DEFAULT_MINIMUM_EFFECTS.accuracy;
+  const pc = input.paired;
+  const pairs = pc ? pc.bothCorrect + pc.controlOnly + pc.candidateOnly + pc.neither : 0;
+  if (pc && pairs > 0) {
+    const d = (pc.candidateOnly - pc.controlOnly) / pairs;
+    const disc = (pc.candidateOnly + pc.controlOnly) / pairs;
+    rows.push({
+      metric: 'accuracy',
+      estimate: d,
+      variance: (disc - d * d) / pairs,
+      minimum: accMin,
+      harmful: (x) => x < 0,
+    });
+  } else if (c.scored && e.scored) {
+    const d = proportionDifference(c.correct ?? 0, c.scored, e.correct ?? 0, e.scored);
+    rows.push({ metric: 'accuracy', ...d, minimum: accMin, harmful: (x) => x < 0 });
+  }
+  const a = plan.alpha / Math.max(1, rows.length);
+  const metrics = rows.map((r) => {
+    let m = state.monitors.get(r.metric);
+    if (!m) {
+      m = new MsprtMonitor(r.minimum * r.minimum);
+      state.monitors.set(r.metric, m);
+    }
+    return {
+      metric: r.metric,
+      estimate: r.estimate,
+      pValue: m.look(r.estimate, r.variance),
+      ci: msprtInterval(r.estimate, r.variance, m.tau2, a),
+    };
+  });
+  const harmed = rows.filter((r, i) => metrics[i].pValue <= a && r.harmful(r.estimate));
+  if (harmed.length > 0) {
+    return {
+      stop: true,
+      harm: true,
+      reason: `Sequential (mSPRT): ${harmed.map((r) => r.metric).join(', ')} worse, always-valid p ≤ ${a.toPrecision(2)}.`,
+      metrics,
+    };
+  }
+  const settled =
+    rows.length > 0 && rows.every((r, i) => metrics[i].ci[0] > -r.minimum && metrics[i].ci[1] < r.minimum);
+  return settled
+    ? {
+        stop: true,
+        harm: false,
+        reason: 'Sequential (mSPRT): every metric within its minimum effect (always-valid intervals).',
+        metrics,
+      }
+    : { stop: false, harm: false, metrics };
 }
