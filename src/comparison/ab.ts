@@ -73,6 +73,15 @@ interface Draft {
   missing?: string;
 }
 
+/** A test not yet adjusted or classified: every difference here is candidate − control. */
+function draftTest(
+  t: Pick<StatTest, 'metric' | 'method' | 'control' | 'candidate' | 'estimate' | 'ci' | 'pValue' | 'unit'>,
+  confidence: number,
+  minimumEffect: number,
+): StatTest {
+  return { ...t, scale: 'difference', confidence, minimumEffect, outcome: 'inconclusive' };
+}
+
 function harmonic(a: number, b: number): number {
   return a > 0 && b > 0 ? 2 / (1 / a + 1 / b) : 0;
 }
@@ -85,20 +94,20 @@ function latencyMedian(input: ComparisonInput, plan: AbPlan, confidence: number)
   const m = plan.minimumEffects['latency.median'] ?? DEFAULT_MINIMUM_EFFECTS.latencyRelative * control;
   const sup = r.nControl > 0 ? shiftSuperiority(m, c) : NaN;
   return {
-    test: {
-      metric: 'latency.median',
-      method: `hodges-lehmann/mann-whitney${r.method === 'exact' ? '-exact' : ''}`,
-      control,
-      candidate: binnedQuantile(e, 0.5),
-      estimate: r.estimate,
-      scale: 'difference',
-      ci: r.ci,
+    test: draftTest(
+      {
+        metric: 'latency.median',
+        method: `hodges-lehmann/mann-whitney${r.method === 'exact' ? '-exact' : ''}`,
+        control,
+        candidate: binnedQuantile(e, 0.5),
+        estimate: r.estimate,
+        ci: r.ci,
+        pValue: r.pValue,
+        unit: 'ms',
+      },
       confidence,
-      pValue: r.pValue,
-      minimumEffect: m,
-      unit: 'ms',
-      outcome: 'inconclusive',
-    },
+      m,
+    ),
     sign: Math.sign(r.probabilityCandidateGreater - 0.5),
     power: (a) => rankTestPower(sup, r.nControl, r.nCandidate, a),
     needed: (a) => rankTestSampleSize(sup, plan.power, a),
@@ -127,20 +136,20 @@ function latencyQuantiles(input: ComparisonInput, plan: AbPlan, confidence: numb
     const m = plan.minimumEffects[names[i]] ?? DEFAULT_MINIMUM_EFFECTS.latencyRelative * control;
     const se = d?.standardError ?? NaN;
     return {
-      test: {
-        metric: names[i],
-        method: 'block-bootstrap',
-        control,
-        candidate,
-        estimate: d?.estimate ?? candidate - control,
-        scale: 'difference',
-        ci: d?.ci ?? [NaN, NaN],
+      test: draftTest(
+        {
+          metric: names[i],
+          method: 'block-bootstrap',
+          control,
+          candidate,
+          estimate: d?.estimate ?? candidate - control,
+          ci: d?.ci ?? [NaN, NaN],
+          pValue: d?.pValue ?? NaN,
+          unit: 'ms',
+        },
         confidence,
-        pValue: d?.pValue ?? NaN,
-        minimumEffect: m,
-        unit: 'ms',
-        outcome: 'inconclusive',
-      },
+        m,
+      ),
       sign: d ? Math.sign(d.ci[0] + d.ci[1]) : 0,
       power: (a) => (d ? normalTestPower(m, se, a) : NaN),
       needed: (a) => (d ? scaledSampleSize(n, se, m, plan.power, a) : NaN),
@@ -158,20 +167,20 @@ function errorRate(input: ComparisonInput, plan: AbPlan, confidence: number): Dr
   const p0 = c.requests > 0 ? c.errors / c.requests : NaN;
   const n = harmonic(c.requests, e.requests);
   return {
-    test: {
-      metric: 'error_rate',
-      method: 'fisher-exact/newcombe',
-      control: p0,
-      candidate: e.requests > 0 ? e.errors / e.requests : NaN,
-      estimate: diff.difference,
-      scale: 'difference',
-      ci: diff.ci,
+    test: draftTest(
+      {
+        metric: 'error_rate',
+        method: 'fisher-exact/newcombe',
+        control: p0,
+        candidate: e.requests > 0 ? e.errors / e.requests : NaN,
+        estimate: diff.difference,
+        ci: diff.ci,
+        pValue: c.requests > 0 && e.requests > 0 ? fisher.pValue : NaN,
+        unit: 'fraction',
+      },
       confidence,
-      pValue: c.requests > 0 && e.requests > 0 ? fisher.pValue : NaN,
-      minimumEffect: m,
-      unit: 'fraction',
-      outcome: 'inconclusive',
-    },
+      m,
+    ),
     sign: Math.sign(diff.difference),
     power: (a) => twoProportionPower(p0, Math.min(1, p0 + m), n, a),
     needed: (a) => twoProportionSampleSize(p0, Math.min(1, p0 + m), plan.power, a),
@@ -187,20 +196,20 @@ function accuracy(input: ComparisonInput, plan: AbPlan, confidence: number): Dra
     const r = mcnemarExact(pc.controlOnly, pc.candidateOnly, pairs, confidence);
     const psi = r.discordant / pairs;
     return {
-      test: {
-        metric: 'accuracy',
-        method: 'mcnemar-exact',
-        control: (pc.bothCorrect + pc.controlOnly) / pairs,
-        candidate: (pc.bothCorrect + pc.candidateOnly) / pairs,
-        estimate: r.difference,
-        scale: 'difference',
-        ci: r.ci,
+      test: draftTest(
+        {
+          metric: 'accuracy',
+          method: 'mcnemar-exact',
+          control: (pc.bothCorrect + pc.controlOnly) / pairs,
+          candidate: (pc.bothCorrect + pc.candidateOnly) / pairs,
+          estimate: r.difference,
+          ci: r.ci,
+          pValue: r.pValue,
+          unit: 'fraction',
+        },
         confidence,
-        pValue: r.pValue,
-        minimumEffect: m,
-        unit: 'fraction',
-        outcome: 'inconclusive',
-      },
+        m,
+      ),
       sign: Math.sign(r.difference),
       power: (a) => mcnemarPower(psi, m, pairs, a),
       needed: (a) => mcnemarSampleSize(psi, m, plan.power, a),
@@ -213,20 +222,20 @@ function accuracy(input: ComparisonInput, plan: AbPlan, confidence: number): Dra
   const p0 = r.p2;
   const n = harmonic(c.scored, e.scored);
   return {
-    test: {
-      metric: 'accuracy',
-      method: 'two-proportion-score/newcombe',
-      control: r.p2,
-      candidate: r.p1,
-      estimate: r.difference,
-      scale: 'difference',
-      ci: r.ci,
+    test: draftTest(
+      {
+        metric: 'accuracy',
+        method: 'two-proportion-score/newcombe',
+        control: r.p2,
+        candidate: r.p1,
+        estimate: r.difference,
+        ci: r.ci,
+        pValue: r.pValue,
+        unit: 'fraction',
+      },
       confidence,
-      pValue: r.pValue,
-      minimumEffect: m,
-      unit: 'fraction',
-      outcome: 'inconclusive',
-    },
+      m,
+    ),
     sign: Math.sign(r.difference),
     power: (a) => twoProportionPower(p0, Math.max(0, p0 - m), n, a),
     needed: (a) => twoProportionSampleSize(p0, Math.max(0, p0 - m), plan.power, a),
