@@ -18,6 +18,7 @@ import {
 } from './exact.js';
 import { adjustPValues } from './multiple.js';
 import { mcnemarPower, mcnemarSampleSize, twoProportionPower, twoProportionSampleSize } from './power.js';
+import { binnedQuantile } from './quantile-bootstrap.js';
 import { hodgesLehmann, kthPairwiseDifference, rankShiftTest } from './rank-binned.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the fixture file's shape is checked by the assertions below.
@@ -41,6 +42,14 @@ describe('distributions against SciPy', () => {
   });
   it('beta quantile (Clopper–Pearson bounds) to 1e-9 relative', () => {
     for (const [p, a, b, x] of REF.betaPpf) close(betaQuantile(p, a, b), x, 1e-9, 0, `betaQuantile(${p}, ${a}, ${b})`);
+  });
+});
+
+describe('quantiles of binned samples against NumPy', () => {
+  it("HdrHistogram's rule equals numpy.quantile(method='inverted_cdf') on the expanded sample", () => {
+    for (const c of REF.quantiles) {
+      c.q.forEach((q: number, i: number) => assert.equal(binnedQuantile(c.sample, q), c.numpy[i], `q=${q}`));
+    }
   });
 });
 
