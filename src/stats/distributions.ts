@@ -99,10 +99,15 @@ function fromRatios(size: number, mode: number, ratio: (k: number) => number): F
   w[mode] = 1;
   for (let k = mode; k + 1 < size; k++) w[k + 1] = w[k] * ratio(k);
   for (let k = mode; k > 0; k--) w[k - 1] = w[k] / ratio(k - 1);
+  // Neumaier's compensated sum: accurate without sorting (supports can have 10⁵ points).
   let sum = 0;
-  // Sum from the smallest terms up, for accuracy.
-  const order = Array.from(w.keys()).sort((i, j) => w[i] - w[j]);
-  for (const i of order) sum += w[i];
+  let comp = 0;
+  for (let k = 0; k < size; k++) {
+    const t = sum + w[k];
+    comp += Math.abs(sum) >= Math.abs(w[k]) ? sum - t + w[k] : w[k] - t + sum;
+    sum = t;
+  }
+  sum += comp;
   for (let k = 0; k < size; k++) w[k] /= sum;
   return w;
 }

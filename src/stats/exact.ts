@@ -174,9 +174,11 @@ export function mcnemarExact(b: number, c: number, pairs: number, confidence = 0
   const m = b + c;
   const difference = pairs > 0 ? (c - b) / pairs : NaN;
   if (m === 0) {
+    // No discordant pair: the difference is within ± the share of pairs that could still be discordant.
+    const u = pairs > 0 ? clopperPearson(0, pairs, confidence)[1] : 1;
     return {
       difference,
-      ci: [0, 0],
+      ci: [-u, u],
       pValue: 1,
       oddsRatio: NaN,
       oddsRatioCi: [0, Infinity],

@@ -107,6 +107,14 @@ describe('exact tests against R and SciPy', () => {
       close(r.ci[1], c.ci[1], 1e-9, 1e-15, 'high');
     }
   });
+  it('McNemar with no discordant pair: the interval is ± the Clopper–Pearson bound of 0 discordant (not [0, 0])', () => {
+    const r = mcnemarExact(0, 0, 1000);
+    // Clopper–Pearson upper bound for 0 of n in closed form: 1 − (α/2)^(1/n).
+    const u = 1 - 0.025 ** (1 / 1000);
+    close(r.ci[1], u, 1e-9, 0, 'upper');
+    close(r.ci[0], -u, 1e-9, 0, 'lower');
+    assert.equal(r.pValue, 1);
+  });
   it("Holm and Benjamini–Hochberg match R's p.adjust", () => {
     const holm = adjustPValues(REF.padjust.p, 'holm');
     const bh = adjustPValues(REF.padjust.p, 'bh');
