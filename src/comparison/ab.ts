@@ -130,9 +130,10 @@ function latencyQuantiles(input: ComparisonInput, plan: AbPlan, confidence: numb
     : undefined;
   const n = harmonic(binnedTotal(input.control.latency), binnedTotal(input.candidate.latency));
   return qs.map((q, i) => {
-    const control = binnedQuantile(input.control.latency, q);
-    const candidate = binnedQuantile(input.candidate.latency, q);
     const d = boot?.differences[i];
+    // The bootstrap's own values (merged windows) when it ran, so estimate = candidate − control.
+    const control = d?.control ?? binnedQuantile(input.control.latency, q);
+    const candidate = d?.candidate ?? binnedQuantile(input.candidate.latency, q);
     const m = plan.minimumEffects[names[i]] ?? DEFAULT_MINIMUM_EFFECTS.latencyRelative * control;
     const se = d?.standardError ?? NaN;
     return {

@@ -40,3 +40,16 @@ describe('Hodges–Lehmann interval on heavily tied (HDR-like) data', () => {
     assert.ok(rejected / runs <= 0.05 + margin, `rejections ${rejected / runs}`);
   });
 });
+
+describe('rankShiftTest input', () => {
+  it('rejects bins that are not strictly ascending, saying where', () => {
+    assert.throws(
+      () => rankShiftTest({ values: [1, 3, 2], counts: [1, 1, 1] }, { values: [1], counts: [1] }),
+      /control: binned values must be finite and strictly ascending \(index 2: 2\)/,
+    );
+    assert.throws(
+      () => rankShiftTest({ values: [1], counts: [1] }, { values: [1, 2], counts: [1, -1] }),
+      /candidate: count at index 1/,
+    );
+  });
+});

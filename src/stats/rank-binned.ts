@@ -89,6 +89,16 @@ export function probabilityAbove(control: Binned, candidate: Binned, shift = 0):
   return nm > 0 ? mergeStats(control, candidate, shift).u / nm : NaN;
 }
 
+/** The merge-based algorithms need strictly ascending values and finite, non-negative counts. */
+export function assertAscending(b: Binned, what: string): void {
+  for (let i = 0; i < b.values.length; i++) {
+    if (!Number.isFinite(b.values[i]) || (i > 0 && !(b.values[i] > b.values[i - 1]))) {
+      throw new RangeError(`${what}: binned values must be finite and strictly ascending (index ${i}: ${b.values[i]})`);
+    }
+    if (!(b.counts[i] >= 0)) throw new RangeError(`${what}: count at index ${i} is ${b.counts[i]}`);
+  }
+}
+
 /** Pairs (i, j) with candidate_j − control_i ≤ d, counting multiplicities. */
 export function countPairsAtMost(control: Binned, candidate: Binned, d: number): number {
   // candidate_j − control_i ≤ d ⇔ control_i ≥ candidate_j − d; thresholds rise with j.
@@ -197,6 +207,8 @@ function hasTies(control: Binned, candidate: Binned): boolean {
  * ascending binned samples. Either sample empty: NaN statistics.
  */
 export function rankShiftTest(control: Binned, candidate: Binned, opts: RankShiftOptions = {}): RankShiftResult {
+  assertAscending(control, 'control');
+  assertAscending(candidate, 'candidate');
   const confidence = opts.confidence ?? 0.95;
   const nx = binnedTotal(control);
   const ny = binnedTotal(candidate);
