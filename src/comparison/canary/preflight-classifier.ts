@@ -113,7 +113,7 @@ function countBeyond(b: Binned, threshold: number, upper: boolean): number {
 
 /**
  * Distribution-free interval of the q-quantile (order statistics with binomial ranks, normal
- * approximation of the ranks), at `level`.
+ * approximation of the ranks), at `level`; ranks beyond the sample are clamped to its extremes.
  */
 function quantileInterval(b: Binned, q: number, level: number): [number, number] {
   const n = binnedTotal(b);
@@ -121,8 +121,9 @@ function quantileInterval(b: Binned, q: number, level: number): [number, number]
   const sd = Math.sqrt(n * q * (1 - q));
   const lowRank = Math.floor(n * q - z * sd);
   const highRank = Math.ceil(n * q + z * sd) + 1;
-  const at = (rank: number): number => binnedQuantile(b, rank / n);
-  return [lowRank < 1 ? -Infinity : at(lowRank), highRank > n ? Infinity : at(highRank)];
+  const at = (rank: number): number => binnedQuantile(b, Math.min(n, Math.max(1, rank)) / n);
+  // Too few values for the rank: clamped to the observed extreme (results stay finite for JSON).
+  return [at(lowRank), at(highRank)];
 }
 
 function valueTests(control: Binned, experiment: Binned, config: CanaryMetricConfig, confidence: number): Finding[] {
