@@ -11,7 +11,7 @@ import type { Binned } from '../stats/binned.js';
 import { mcnemarExact, newcombeDifference } from '../stats/exact.js';
 import { mcnemarSampleSize, rankTestSampleSize, shiftSuperiority, twoProportionSampleSize } from '../stats/power.js';
 import { rankShiftTest } from '../stats/rank-binned.js';
-import { judgeAb, newSequentialState, sequentialLook } from './ab.js';
+import { abSampleSize, judgeAb, newSequentialState, sequentialLook } from './ab.js';
 import type { VariantData } from './types.js';
 
 /** Monte-Carlo margin: 3 standard errors of a rate p estimated from n runs. */
@@ -101,6 +101,32 @@ describe('A/B simulations (seeded)', () => {
       `identical arms: family-wise FP rate ${fwer.toFixed(3)} (fail verdicts ${fails}/${runs}), limit ${limit.toFixed(3)}`,
     );
     assert.ok(fwer <= limit, `family-wise FP rate ${fwer} over ${runs} comparisons > ${limit}`);
+  });
+
+  it('the judge: an accuracy drop of the minimum effect, with the requests abSampleSize plans, is found at ≥ ~80%', (t) => {
+    const rng = new Rng(15);
+    const plan: AbPlan = { ...PLAN, minimumEffects: { accuracy: 0.05 } };
+    const [row] = abSampleSize({
+      alpha: 0.05,
+      power: 0.8,
+      correction: 'holm',
+      accuracy: { baseline: 0.9, drop: 0.05 },
+    });
+    const perWindow = Math.ceil(row.perArm / 20);
+    const runs = 300;
+    let found = 0;
+    for (let r = 0; r < runs; r++) {
+      const j = judgeAb(
+        { control: arm(rng, 20, perWindow, 0.01, 0.9), candidate: arm(rng, 20, perWindow, 0.01, 0.85), durationS: 20 },
+        plan,
+      );
+      if (j.result.tests.find((x) => x.metric === 'accuracy')?.outcome === 'worse') found++;
+    }
+    const rate = found / runs;
+    t.diagnostic(
+      `judge, accuracy 0.90 → 0.85 with ${20 * perWindow} requests per arm (planned at alpha/5): found ${rate.toFixed(3)} (planned ≥ 0.80; Holm is a little stronger than alpha/5)`,
+    );
+    assert.ok(rate >= 0.8 - margin(0.8, runs), `found ${rate}`);
   });
 
   it('two proportions: a planned 5 pp drop is found at about 80% power', (t) => {
