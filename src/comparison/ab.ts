@@ -320,7 +320,7 @@ export function judgeAb(input: ComparisonInput, plan: AbPlan): Judgement<AbResul
       ? `Candidate worse on ${worse.map((t) => t.metric).join(', ')} (${family}).`
       : verdict === 'pass'
         ? `No significant harmful difference (${family}); every test had power ≥ ${plan.power} for its minimum effect.`
-        : `Inconclusive: ${undecided.map((t) => t.metric).join(', ')} underpowered for the minimum effect (${family}).`;
+        : `Inconclusive: ${undecided.map((t) => t.metric).join(', ')} not decided — underpowered for the minimum effect or too little data (${family}).`;
   return {
     result: {
       tests,
