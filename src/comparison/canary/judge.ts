@@ -6,6 +6,7 @@ import type { CanaryPlan } from '../../plan/comparison.js';
 import type { CanaryClassifier, ComparisonInput, Judgement } from '../types.js';
 import { defaultCanaryMetrics } from './defaults.js';
 import { kayentaClassifier } from './kayenta.js';
+import { preflightClassifier } from './preflight-classifier.js';
 import { scoreCanary } from './score.js';
 /** Whether the run scored answers against labels (accuracy can be judged). */
 export function hasLabels(input: ComparisonInput): boolean {
@@ -15,8 +16,7 @@ export function hasLabels(input: ComparisonInput): boolean {
 /** The classifier a plan asks for. */
 export function canaryClassifierFor(plan: CanaryPlan): CanaryClassifier {
   if (plan.judge === 'kayenta') return kayentaClassifier;
-  // TODO(merge): return preflightClassifier (import from './preflight-classifier.js'); Kayenta's until then.
-  return kayentaClassifier;
+  return preflightClassifier;
 }
 
 /**

@@ -200,7 +200,7 @@ describe('judgeCanary end to end', () => {
     assert.equal(j.result.metrics[1].classification, 'Pass');
   });
 
-  it('judge: preflight fails both (same median, 10× p99; 3 of 1,000 errors)', async (t) => {
+  it('judge: preflight fails the same median with a 10× p99, and judges 3 of 1,000 errors by an exact test', async (t) => {
     if (!(await preflightClassifier())) {
       t.skip('preflight-classifier.js is not in this branch yet (written in parallel; runs after the merge)');
       return;
@@ -209,8 +209,15 @@ describe('judgeCanary end to end', () => {
     const plan = canaryPlan({ judge: 'preflight' });
     const tail = judgeCanary(tailCase(), plan);
     assert.equal(tail.verdict, 'fail', tail.reasons.join(' '));
+    // 3 of 1,000 against 0 is not evidence of harm: Fisher's exact p = 0.2496 (a normal approximation
+    // would say 0.083). The answer is Pass with the exact test and its interval shown, not a guess.
     const errors = judgeCanary(errorsCase(), plan);
-    assert.equal(errors.verdict, 'fail', errors.reasons.join(' '));
+    const errorMetric = errors.result.metrics.find((m) => m.name === 'error_rate');
+    assert.ok(errorMetric, errors.reasons.join(' '));
+    assert.equal(errorMetric.classification, 'Pass');
+    const exact = errorMetric.tests.find((x) => x.method.startsWith('fisher-exact'));
+    assert.ok(exact, JSON.stringify(errorMetric.tests));
+    assert.ok(Math.abs(exact.pValue - 0.2496) < 0.001, `p = ${exact.pValue}`);
     assert.equal(judgeCanary(errorsCase(), canaryPlan({ judge: 'kayenta' })).verdict, 'pass');
   });
 });
