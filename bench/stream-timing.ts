@@ -152,6 +152,8 @@ function wireTruth(capture: CaptureStats, port: number, server: Truth): WireTrut
   for (const a of [out.ttft, out.gaps, out.service, out.vsServer.ttft, out.vsServer.gaps, out.vsServer.service])
     sorted(a);
   if (!(capture.droppedByKernel === 0)) out.refused = `${capture.droppedByKernel} packets dropped by kernel`;
+  else if (capture.notWritten !== 0)
+    out.refused = `${capture.notWritten} packets seen by the kernel but not in the file`;
   else if (w.broken > 0) out.refused = `${w.broken} connections unreadable (${w.problems.join('; ')})`;
   return out;
 }
@@ -180,7 +182,7 @@ function wireNote(what: string, w: WireTruth, server: Truth): string {
   const c = w.capture;
   const eld = server.eventLoopDelayMs;
   const lines = [
-    `${what} wire: ${fmt(c.captured)} packets captured, ${fmt(c.receivedByFilter)} received by filter, ${fmt(c.droppedByKernel)} dropped by kernel; ${fmt(w.connections)} connections, ${w.broken} unreadable${w.refused ? ` — NO WIRE COMPARISON: ${w.refused}` : ''}`,
+    `${what} wire: ${fmt(c.captured)} packets captured, ${fmt(c.receivedByFilter)} received by filter (each twice on lo), ${fmt(c.droppedByKernel)} dropped by kernel, ${fmt(c.notWritten)} not written; ${fmt(w.connections)} connections, ${w.broken} unreadable${w.refused ? ` — NO WIRE COMPARISON: ${w.refused}` : ''}`,
   ];
   if (w.vsServer.ttft.length > 0)
     lines.push(`  wire − server clock per stream, TTFT min/median/p99/max: ${spread(w.vsServer.ttft)}`);
