@@ -18,6 +18,7 @@
  * Times are ms since the first packet of the capture (double; ns resolution with ns captures).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface PcapRecord {
@@ -513,6 +514,8 @@ export interface CaptureStats {
   droppedByKernel: number;
   /** Packets the kernel passed to the capture that are not in the file (see stop()); 0 when complete. */
   notWritten: number;
+  /** CPU time tcpdump used (user + system, s): the capture's own cost on the machine under test. */
+  cpuS: number;
   /** tcpdump's stderr, for a report when the counts are missing. */
   log: string;
 }
@@ -578,6 +581,7 @@ export async function startCapture(
       // after tcpdump's 1 s timeout; packets still in an unfinished block when tcpdump ends are
       // neither written nor counted as dropped. So let the last block go out before stopping.
       await new Promise((r) => setTimeout(r, settleMs));
+      const cpuS = child.pid === undefined ? NaN : processCpuS(child.pid);
       // SIGINT: tcpdump flushes the file and prints its counts.
       if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGINT');
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000))]);
@@ -599,8 +603,21 @@ export async function startCapture(
         // On lo the kernel hands every packet to the capture twice (leaving and arriving) and
         // libpcap keeps one: half of "received by filter" should have been written.
         notWritten: receivedByFilter / 2 - captured,
+        cpuS,
         log: log.trim(),
       };
     },
   };
+}
+
+/** User + system CPU seconds of a running process (Linux /proc; NaN elsewhere). */
+function processCpuS(pid: number): number {
+  try {
+    // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
 }

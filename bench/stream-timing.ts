@@ -72,8 +72,15 @@ interface WireTruth {
   problems: string[];
   /** Why the wire is not compared (dropped or unreadable packets), or null. */
   refused: string | null;
-  /** wire − server, per request matched by id (ms): TTFT, every gap, plain service time. */
-  vsServer: { ttft: number[]; gaps: number[]; service: number[] };
+  /**
+   * wire − server, per request matched by id (ms): TTFT, every gap, plain service time; and TTFT
+   * counted on the wire from the response's first byte instead (the server writes its first event
+   * when its handler has read the request, so this leaves out the wait the server cannot see and
+   * checks the capture against the server's clock alone).
+   */
+  vsServer: { ttft: number[]; ttftFromResponse: number[]; gaps: number[]; service: number[] };
+  /** request's last byte → response's first byte on the wire: how long requests waited for the server (ms). */
+  serverWait: number[];
 }
 
 /** Nearest-rank percentile (the HdrHistogram definition). */
@@ -126,7 +133,8 @@ function wireTruth(capture: CaptureStats, port: number, server: Truth): WireTrut
     broken: w.broken,
     problems: w.problems,
     refused: null,
-    vsServer: { ttft: [], gaps: [], service: [] },
+    vsServer: { ttft: [], ttftFromResponse: [], gaps: [], service: [] },
+    serverWait: [],
   };
   for (const e of kept) {
     const s = byId.get(Number(e.headers?.['x-timed-id']));
@@ -136,7 +144,12 @@ function wireTruth(capture: CaptureStats, port: number, server: Truth): WireTrut
       out.streams++;
       const ttft = tokens[0] - e.requestLastMs;
       out.ttft.push(ttft);
-      if (s?.ttft !== undefined) out.vsServer.ttft.push(ttft - s.ttft);
+      // The timed server writes its role event as soon as its handler has the request.
+      out.serverWait.push(e.responseFirstMs! - e.requestLastMs);
+      if (s?.ttft !== undefined) {
+        out.vsServer.ttft.push(ttft - s.ttft);
+        out.vsServer.ttftFromResponse.push(tokens[0] - e.responseFirstMs! - s.ttft);
+      }
       for (let i = 1; i < tokens.length; i++) {
         const g = tokens[i] - tokens[i - 1];
         out.gaps.push(g);
@@ -149,8 +162,7 @@ function wireTruth(capture: CaptureStats, port: number, server: Truth): WireTrut
       if (s?.service !== undefined) out.vsServer.service.push(service - s.service);
     }
   }
-  for (const a of [out.ttft, out.gaps, out.service, out.vsServer.ttft, out.vsServer.gaps, out.vsServer.service])
-    sorted(a);
+  for (const a of [out.ttft, out.gaps, out.service, out.serverWait, ...Object.values(out.vsServer)]) sorted(a);
   if (!(capture.droppedByKernel === 0)) out.refused = `${capture.droppedByKernel} packets dropped by kernel`;
   else if (capture.notWritten !== 0)
     out.refused = `${capture.notWritten} packets seen by the kernel but not in the file`;
@@ -182,10 +194,17 @@ function wireNote(what: string, w: WireTruth, server: Truth): string {
   const c = w.capture;
   const eld = server.eventLoopDelayMs;
   const lines = [
-    `${what} wire: ${fmt(c.captured)} packets captured, ${fmt(c.receivedByFilter)} received by filter (each twice on lo), ${fmt(c.droppedByKernel)} dropped by kernel, ${fmt(c.notWritten)} not written; ${fmt(w.connections)} connections, ${w.broken} unreadable${w.refused ? ` — NO WIRE COMPARISON: ${w.refused}` : ''}`,
+    `${what} wire: ${fmt(c.captured)} packets captured, ${fmt(c.receivedByFilter)} received by filter (each twice on lo), ${fmt(c.droppedByKernel)} dropped by kernel, ${fmt(c.notWritten)} not written; tcpdump CPU ${f2(c.cpuS)} s; ${fmt(w.connections)} connections, ${w.broken} unreadable${w.refused ? ` — NO WIRE COMPARISON: ${w.refused}` : ''}`,
   ];
-  if (w.vsServer.ttft.length > 0)
+  if (w.vsServer.ttft.length > 0) {
     lines.push(`  wire − server clock per stream, TTFT min/median/p99/max: ${spread(w.vsServer.ttft)}`);
+    lines.push(
+      `  … the same with the wire's TTFT from the response's first byte (the capture vs the server's clock alone): ${spread(w.vsServer.ttftFromResponse)}`,
+    );
+    lines.push(
+      `  requests waiting for the server (wire: request's last byte → response's first byte): ${spread(w.serverWait)}`,
+    );
+  }
   if (w.vsServer.gaps.length > 0)
     lines.push(`  wire − server clock per gap, min/median/p99/max: ${spread(w.vsServer.gaps)}`);
   if (w.vsServer.service.length > 0)
