@@ -14,7 +14,9 @@
  *   set-up and warm-up), and resets it. With `&detail=1` also `records`: each request's own figures
  *   by id — every response carries its id in an `x-timed-id` header, so a wire capture
  *   (bench/pcap.ts) can be compared with this clock request by request.
- * Each token write is timed right after `res.write()` returns (the bytes are with the kernel).
+ * Each token write is timed right after `res.write()` returns — just before the bytes reach the
+ * kernel: node:http corks the socket inside a write and sends on the next tick (the wire truth,
+ * bench/pcap.ts, sees the send itself).
  */
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
