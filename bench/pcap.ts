@@ -255,6 +255,15 @@ class MessageStream {
     this.startMs = undefined;
   }
 
+  /** Passes up to `remaining` body bytes on; true when that many have been seen. */
+  private takeBody(tMs: number): boolean {
+    const n = Math.min(this.remaining, this.buf.length);
+    this.hooks.onBody(this.buf.subarray(0, n), tMs);
+    this.buf = this.buf.subarray(n);
+    this.remaining -= n;
+    return this.remaining === 0;
+  }
+
   /** One parsing step; false when more bytes are needed. */
   private step(tMs: number): boolean {
     switch (this.state) {
@@ -296,11 +305,7 @@ class MessageStream {
         return true;
       }
       case 'length': {
-        const n = Math.min(this.remaining, this.buf.length);
-        this.hooks.onBody(this.buf.subarray(0, n), tMs);
-        this.buf = this.buf.subarray(n);
-        this.remaining -= n;
-        if (this.remaining === 0) this.finish(tMs);
+        if (this.takeBody(tMs)) this.finish(tMs);
         return true;
       }
       case 'chunk-size': {
@@ -317,11 +322,7 @@ class MessageStream {
         return true;
       }
       case 'chunk-data': {
-        const n = Math.min(this.remaining, this.buf.length);
-        this.hooks.onBody(this.buf.subarray(0, n), tMs);
-        this.buf = this.buf.subarray(n);
-        this.remaining -= n;
-        if (this.remaining === 0) this.state = 'chunk-crlf';
+        if (this.takeBody(tMs)) this.state = 'chunk-crlf';
         return true;
       }
       case 'chunk-crlf': {
