@@ -205,6 +205,17 @@ describe('pcap: HTTP/1.1 + SSE from hand-built captures', () => {
     near(w.exchanges[0].responseLastMs, 4);
   });
 
+  it('an IP length field of 0 (BIG TCP, over 64 KiB) is read from the frame length', () => {
+    const k = conversation(false);
+    k.open(0);
+    k.c(1000, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+    k.s(2000, 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    k.recs[k.recs.length - 1].frame.writeUInt16BE(0, 14 + 2);
+    const w = httpExchanges(readPcap(pcapFile(k.recs, { nanos: true })), SERVER);
+    assert.equal(w.broken, 0, w.problems.join('; '));
+    near(w.exchanges[0].responseLastMs, 2);
+  });
+
   it('a packet missing from the capture or cut by the snap length makes the connection unreadable', () => {
     const gap = conversation(false);
     gap.open(0);

@@ -125,7 +125,8 @@ export function decodeTcp(linkType: number, rec: PcapRecord): TcpSegment | null 
   if (version === 4) {
     if (f.length < off + 20) return null;
     const ihl = (f[off] & 0x0f) * 4;
-    const total = f.readUInt16BE(off + 2);
+    // 0 in a BIG TCP packet over 64 KiB: the frame's length says it.
+    const total = f.readUInt16BE(off + 2) || rec.origLen - off;
     if (f[off + 9] !== 6) return null;
     // A fragment would need reassembly; TCP on loopback is never fragmented.
     if ((f.readUInt16BE(off + 6) & 0x3fff) !== 0) return null;
@@ -136,7 +137,7 @@ export function decodeTcp(linkType: number, rec: PcapRecord): TcpSegment | null 
   } else if (version === 6) {
     if (f.length < off + 40) return null;
     let next = f[off + 6];
-    l4Len = f.readUInt16BE(off + 4);
+    l4Len = f.readUInt16BE(off + 4) || rec.origLen - off - 40; // 0: a jumbogram (BIG TCP)
     src = ipv6(f, off + 8);
     dst = ipv6(f, off + 24);
     l4 = off + 40;

@@ -66,6 +66,8 @@ interface WireTruth {
   ttft: number[];
   gaps: number[];
   service: number[];
+  /** Plain requests: request's last byte → response's first byte (ms). */
+  firstByte: number[];
   capture: CaptureStats;
   connections: number;
   broken: number;
@@ -128,6 +130,7 @@ function wireTruth(capture: CaptureStats, port: number, server: Truth): WireTrut
     ttft: [],
     gaps: [],
     service: [],
+    firstByte: [],
     capture,
     connections: w.connections,
     broken: w.broken,
@@ -159,10 +162,12 @@ function wireTruth(capture: CaptureStats, port: number, server: Truth): WireTrut
     } else {
       const service = e.responseLastMs! - e.requestLastMs;
       out.service.push(service);
+      out.firstByte.push(e.responseFirstMs! - e.requestLastMs);
       if (s?.service !== undefined) out.vsServer.service.push(service - s.service);
     }
   }
-  for (const a of [out.ttft, out.gaps, out.service, out.serverWait, ...Object.values(out.vsServer)]) sorted(a);
+  for (const a of [out.ttft, out.gaps, out.service, out.firstByte, out.serverWait, ...Object.values(out.vsServer)])
+    sorted(a);
   if (!(capture.droppedByKernel === 0)) out.refused = `${capture.droppedByKernel} packets dropped by kernel`;
   else if (capture.notWritten !== 0)
     out.refused = `${capture.notWritten} packets seen by the kernel but not in the file`;
@@ -207,6 +212,10 @@ function wireNote(what: string, w: WireTruth, server: Truth): string {
   }
   if (w.vsServer.gaps.length > 0)
     lines.push(`  wire − server clock per gap, min/median/p99/max: ${spread(w.vsServer.gaps)}`);
+  if (w.firstByte.length > 0)
+    lines.push(
+      `  wire, plain: request's last byte → response's first byte p99 ${f2(percentile(w.firstByte, 99))} ms, p99.9 ${f2(percentile(w.firstByte, 99.9))} ms; → last byte p99 ${f2(percentile(w.service, 99))} ms, p99.9 ${f2(percentile(w.service, 99.9))} ms`,
+    );
   if (w.vsServer.service.length > 0)
     lines.push(`  wire − server clock per request, latency min/median/p99/max: ${spread(w.vsServer.service)}`);
   lines.push(`  server event-loop delay p99 ${f2(eld?.p99 ?? NaN)} ms, max ${f2(eld?.max ?? NaN)} ms`);
