@@ -219,6 +219,18 @@ function wireNote(what: string, w: WireTruth, server: Truth): string {
   if (w.vsServer.service.length > 0)
     lines.push(`  wire − server clock per request, latency min/median/p99/max: ${spread(w.vsServer.service)}`);
   lines.push(`  server event-loop delay p99 ${f2(eld?.p99 ?? NaN)} ms, max ${f2(eld?.max ?? NaN)} ms`);
+  const same = [w.vsServer.ttftFromResponse, w.vsServer.gaps];
+  if (same.some((a) => a.length > 0)) {
+    // Both clocks see the same events here; a single value may be displaced by a preemption on
+    // the server between its write and its clock read, never by more than its loop delay.
+    const bound = (eld?.max ?? 0) + 1;
+    const ok = same.every(
+      (a) => a.length === 0 || (Math.abs(percentile(a, 50)) <= 0.5 && Math.max(-a[0], a[a.length - 1]) <= bound),
+    );
+    lines.push(
+      `  capture vs server's clock on the same events (TTFT from the response's first byte, gaps): ${ok ? 'agree' : 'DISAGREE'} (medians within 0.5 ms, every value within the server's event-loop delay max + 1 ms)`,
+    );
+  }
   return lines.join('\n');
 }
 
