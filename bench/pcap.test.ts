@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { httpExchanges, readPcap, startCapture } from './pcap.js';
+import { captureProblem, httpExchanges, readPcap, startCapture } from './pcap.js';
 
 const SERVER = 8080;
 const CLIENT = 40000;
@@ -307,11 +307,56 @@ describe('pcap: a real tcpdump capture of a loopback SSE server', {
       ['t0', 't1', 't2', 't3'].map((t) => `{"choices":[{"delta":{"content":"${t}"}}]}`).concat('[DONE]'),
     );
     assert.ok(e.requestLastMs < e.events[0].tMs);
+    assert.equal(captureProblem(stats, w), null);
     // The gaps between token packets are the server's gaps between writes (generous: a loaded machine).
     for (let i = 1; i < 4; i++) {
       const wire = e.events[i].tMs - e.events[i - 1].tMs;
       const srv = writes[i] - writes[i - 1];
       assert.ok(Math.abs(wire - srv) < 25, `gap ${i}: wire ${wire} ms, server ${srv} ms`);
     }
+  });
+});
+
+describe('pcap: a capture that drops packets is refused', {
+  skip: canCapture ? false : 'needs root and tcpdump',
+}, () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'preflight-pcap-drop-'));
+  const big = 'x'.repeat(60_000);
+  const server = http.createServer((req, res) => {
+    req.resume();
+    res.end(big);
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+  after(() => {
+    agent.destroy();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("tcpdump's 'dropped by kernel' is read, and the capture is not used", async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    // A 1 KiB buffer: the kernel keeps one block, far less than a burst of 60 KB responses.
+    const cap = await startCapture(port, dir, 'drop', { bufferKiB: 1 });
+    let stats: Awaited<ReturnType<typeof cap.stop>>;
+    try {
+      const one = () =>
+        new Promise<void>((resolve) =>
+          http
+            .get({ host: '127.0.0.1', port, agent }, (r) => {
+              r.resume();
+              r.on('end', resolve);
+            })
+            .on('error', () => resolve()),
+        );
+      const t0 = Date.now();
+      for (let round = 0; round < 200 && Date.now() - t0 < 1500; round++)
+        await Promise.all(Array.from({ length: 50 }, one));
+    } finally {
+      stats = await cap.stop();
+    }
+    assert.ok(stats.droppedByKernel > 0, `expected drops with a 1 KiB buffer: ${stats.log}`);
+    const w = httpExchanges(readPcap(readFileSync(stats.file)), port);
+    assert.match(captureProblem(stats, w) ?? '', /packets dropped by kernel/);
   });
 });

@@ -522,6 +522,17 @@ export interface CaptureStats {
   log: string;
 }
 
+/**
+ * Why a capture cannot serve as the truth, or null when it can: any packet dropped by the kernel,
+ * any packet the kernel passed on that is not in the file, any connection not read through.
+ */
+export function captureProblem(stats: CaptureStats, wire: WireResult): string | null {
+  if (!(stats.droppedByKernel === 0)) return `${stats.droppedByKernel} packets dropped by kernel`;
+  if (stats.notWritten !== 0) return `${stats.notWritten} packets seen by the kernel but not in the file`;
+  if (wire.broken > 0) return `${wire.broken} connections unreadable (${wire.problems.join('; ')})`;
+  return null;
+}
+
 export interface Capture {
   stop(): Promise<CaptureStats>;
 }
@@ -535,9 +546,9 @@ export async function startCapture(
   port: number,
   dir: string,
   name: string,
-  timeoutMs = 5000,
-  settleMs = 1500,
+  opts: { timeoutMs?: number; settleMs?: number; bufferKiB?: number } = {},
 ): Promise<Capture> {
+  const { timeoutMs = 5000, settleMs = 1500, bufferKiB = 65536 } = opts;
   const file = path.join(dir, `${name}.pcap`);
   const child = spawn(
     'tcpdump',
@@ -547,7 +558,7 @@ export async function startCapture(
       'lo',
       '-n',
       '-B',
-      '65536',
+      String(bufferKiB),
       '-s',
       '0',
       '--time-stamp-precision=nano',

@@ -36,7 +36,7 @@ import {
   waitForPort,
   warnIfBusy,
 } from './common.js';
-import { httpExchanges, readPcap, startCapture, type Capture, type CaptureStats } from './pcap.js';
+import { captureProblem, httpExchanges, readPcap, startCapture, type Capture, type CaptureStats } from './pcap.js';
 
 const args = numericArgs(
   { duration: 8, tokens: 20, rate: 500, 'max-streams': 1000, 'steady-from': 1 },
@@ -168,10 +168,7 @@ function wireTruth(capture: CaptureStats, port: number, server: Truth): WireTrut
   }
   for (const a of [out.ttft, out.gaps, out.service, out.firstByte, out.serverWait, ...Object.values(out.vsServer)])
     sorted(a);
-  if (!(capture.droppedByKernel === 0)) out.refused = `${capture.droppedByKernel} packets dropped by kernel`;
-  else if (capture.notWritten !== 0)
-    out.refused = `${capture.notWritten} packets seen by the kernel but not in the file`;
-  else if (w.broken > 0) out.refused = `${w.broken} connections unreadable (${w.problems.join('; ')})`;
+  out.refused = captureProblem(capture, w);
   return out;
 }
 
