@@ -25,6 +25,7 @@ import {
   BENCH_DIR,
   fmt,
   freePort,
+  hasCommand,
   heading,
   machineLine,
   numericArgs,
@@ -43,6 +44,8 @@ const args = numericArgs(
   { truth: ['server', 'wire'] },
 );
 const WIRE = args.truth === 'wire';
+if (WIRE && !hasCommand('tcpdump'))
+  throw new Error('--truth wire needs tcpdump (Debian: apt-get install -y tcpdump) and root to capture on lo');
 /** Compared: what completed from this many seconds on, on both sides (the first requests of each stream include connection set-up and JIT warm-up, which the server does not see). */
 const FROM_S = args['steady-from'];
 const TTFT_MS = 100;
