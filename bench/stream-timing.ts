@@ -125,7 +125,7 @@ function wireTruth(capture: CaptureStats, port: number, server: Truth): WireTrut
   const measured = w.exchanges.filter(
     (e) => !e.path.startsWith('/__stats') && e.path !== '/v1/models' && e.responseLastMs !== undefined,
   );
-  const first = Math.min(...measured.map((e) => e.requestFirstMs));
+  const first = measured.reduce((m, e) => Math.min(m, e.requestFirstMs), Infinity);
   const kept = measured.filter((e) => e.responseLastMs! >= first + FROM_S * 1000);
   const byId = new Map((server.records ?? []).map((r) => [r.id, r]));
   const out: WireTruth = {
