@@ -18,7 +18,7 @@
  * Times are ms since the first packet of the capture (double; ns resolution with ns captures).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export interface PcapRecord {
@@ -594,6 +594,15 @@ export async function startCapture(
       // after tcpdump's 1 s timeout; packets still in an unfinished block when tcpdump ends are
       // neither written nor counted as dropped. So let the last block go out before stopping.
       await new Promise((r) => setTimeout(r, settleMs));
+      // And, on a busy machine, let tcpdump catch up with the blocks already handed over (SIGINT
+      // ends it without reading them): until its file stops growing for 3 polls (at most 10 s).
+      let size = -1;
+      for (let still = 0, i = 0; still < 3 && i < 40; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const now = existsSync(file) ? statSync(file).size : 0;
+        still = now === size ? still + 1 : 0;
+        size = now;
+      }
       const cpuS = child.pid === undefined ? NaN : processCpuS(child.pid);
       // SIGINT: tcpdump flushes the file and prints its counts.
       if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGINT');
