@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { captureProblem, httpExchanges, readPcap, startCapture } from './pcap.js';
+import { captureProblem, decodeTcp, httpExchanges, readPcap, startCapture } from './pcap.js';
 
 const SERVER = 8080;
 const CLIENT = 40000;
@@ -314,6 +314,29 @@ describe('pcap: a real tcpdump capture of a loopback SSE server', {
       const srv = writes[i] - writes[i - 1];
       assert.ok(Math.abs(wire - srv) < 25, `gap ${i}: wire ${wire} ms, server ${srv} ms`);
     }
+    // An independent reader of the same file: tcpdump's own decoding (time and TCP payload length
+    // of every packet) matches decodeTcp's, packet for packet, to the nanosecond.
+    const dump = spawnSync('tcpdump', ['-r', stats.file, '-nn', '-tt', '--time-stamp-precision=nano'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    const theirs = dump.stdout
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const m = /^(\d+)\.(\d{9}) .* length (\d+)/.exec(l);
+        assert.ok(m, `unexpected tcpdump line: ${l}`);
+        return { s: Number(m[1]), ns: Number(m[2]), len: Number(m[3]) };
+      });
+    const pcap = readPcap(readFileSync(stats.file));
+    const ours = pcap.records.map((r) => decodeTcp(pcap.linkType, r));
+    assert.equal(ours.length, theirs.length);
+    const t0 = theirs[0];
+    theirs.forEach((t, i) => {
+      const ms = (t.s - t0.s) * 1000 + (t.ns - t0.ns) / 1e6;
+      assert.ok(Math.abs(ours[i]!.tMs - ms) < 1e-6, `packet ${i}: ${ours[i]!.tMs} ms vs tcpdump ${ms} ms`);
+      assert.equal(ours[i]!.payload.length, t.len, `packet ${i} payload length`);
+    });
   });
 });
 
