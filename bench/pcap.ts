@@ -381,7 +381,6 @@ interface Connection {
   name: string;
   c2s: Direction;
   s2c: Direction;
-  pending: HttpExchange[];
   broken: string | null;
 }
 
@@ -406,15 +405,10 @@ export function httpExchanges(pcap: Pcap, serverPort: number): WireResult {
 
   const open = (name: string): Connection => {
     connections++;
-    const c: Connection = {
-      name,
-      pending: [],
-      broken: null,
-      c2s: { next: undefined, stream: undefined as unknown as MessageStream },
-      s2c: { next: undefined, stream: undefined as unknown as MessageStream },
-    };
+    /** Requests sent and not yet answered, in order (HTTP/1.1 answers in order). */
+    const pending: HttpExchange[] = [];
     let reqEx: HttpExchange | undefined;
-    c.c2s.stream = new MessageStream(false, {
+    const c2s = new MessageStream(false, {
       onHead(line, _h, firstMs) {
         const [method, target] = line.split(' ');
         reqEx = { conn: name, method, path: target, requestFirstMs: firstMs, requestLastMs: firstMs, events: [] };
@@ -424,19 +418,19 @@ export function httpExchanges(pcap: Pcap, serverPort: number): WireResult {
       onEnd(lastMs) {
         if (reqEx === undefined) return;
         reqEx.requestLastMs = lastMs;
-        c.pending.push(reqEx);
+        pending.push(reqEx);
         exchanges.push(reqEx);
         reqEx = undefined;
       },
     });
     let resEx: HttpExchange | undefined;
     let sse: SseSplitter | undefined;
-    c.s2c.stream = new MessageStream(true, {
+    const s2c = new MessageStream(true, {
       onHead(line, headers, firstMs) {
         const status = Number(line.split(' ')[1]);
         // Interim responses (100 Continue) precede the real one.
         if (status >= 100 && status < 200) return { noBody: true };
-        resEx = c.pending.shift();
+        resEx = pending.shift();
         if (resEx === undefined) {
           breakConn(c, 'a response without a request');
           return { noBody: true };
@@ -459,6 +453,12 @@ export function httpExchanges(pcap: Pcap, serverPort: number): WireResult {
         sse = undefined;
       },
     });
+    const c: Connection = {
+      name,
+      broken: null,
+      c2s: { next: undefined, stream: c2s },
+      s2c: { next: undefined, stream: s2c },
+    };
     conns.set(name, c);
     return c;
   };
