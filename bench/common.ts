@@ -16,18 +16,32 @@ import { parseArgs } from 'node:util';
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(BENCH_DIR, '..', '..');
 
-/** Numeric `--name value` options with defaults; unknown options are an error. */
-export function numericArgs<T extends Record<string, number>>(defaults: T): T {
+/**
+ * Numeric `--name value` options with defaults; unknown options are an error. `choices` adds
+ * options that take one of a few words (the first is the default).
+ */
+export function numericArgs<
+  T extends Record<string, number>,
+  C extends Record<string, readonly [string, ...string[]]> = Record<never, never>,
+>(defaults: T, choices?: C): T & { [K in keyof C]: C[K][number] } {
   const options: Record<string, { type: 'string' }> = {};
   for (const k of Object.keys(defaults)) options[k] = { type: 'string' };
+  for (const k of Object.keys(choices ?? {})) options[k] = { type: 'string' };
   const { values } = parseArgs({ options, allowPositionals: false, strict: true });
-  const out: Record<string, number> = { ...defaults };
+  const out: Record<string, number | string> = { ...defaults };
+  for (const [k, c] of Object.entries(choices ?? {})) out[k] = c[0];
   for (const [k, v] of Object.entries(values)) {
+    const c = choices?.[k];
+    if (c !== undefined) {
+      if (!c.includes(String(v))) throw new Error(`--${k} must be one of ${c.join(', ')} (got ${String(v)})`);
+      out[k] = String(v);
+      continue;
+    }
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${k} must be a non-negative number (got ${String(v)})`);
     out[k] = n;
   }
-  return out as T;
+  return out as T & { [K in keyof C]: C[K][number] };
 }
 
 /** Whether `cmd` is on PATH. */

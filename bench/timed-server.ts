@@ -11,8 +11,12 @@
  * - anything else: 200 "ok" after `service` ms. Truth: request received → response written.
  * - GET /__stats?from=S: the truth so far as JSON (sorted values, ms) of what completed from S
  *   seconds after the first request since the last reset on (the generator's first windows hold its
- *   set-up and warm-up), and resets it.
- * Each token write is timed right after `res.write()` returns (the bytes are with the kernel).
+ *   set-up and warm-up), and resets it. With `&detail=1` also `records`: each request's own figures
+ *   by id — every response carries its id in an `x-timed-id` header, so a wire capture
+ *   (bench/pcap.ts) can be compared with this clock request by request.
+ * Each token write is timed right after `res.write()` returns — just before the bytes reach the
+ * kernel: node:http corks the socket inside a write and sends on the next tick (the wire truth,
+ * bench/pcap.ts, sees the send itself).
  */
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -35,7 +39,8 @@ const TOKENS = Number(v.tokens);
 const SERVICE = Number(v.service);
 
 /** Per completed request: when it completed (ms) and its figures. */
-let completed: Array<{ at: number; ttft?: number; gaps?: number[]; service?: number }> = [];
+let completed: Array<{ id: number; at: number; ttft?: number; gaps?: number[]; service?: number }> = [];
+let nextId = 1;
 let first = -1;
 /**
  * The server's own event-loop delay: a request that waits in its socket buffer while the loop is
@@ -59,12 +64,14 @@ const server = http.createServer((req, res) => {
     const from = first + Number(new URL(url, 'http://x').searchParams.get('from') ?? 0) * 1000;
     const kept = completed.filter((d) => d.at >= from);
     const sort = (a: number[]) => a.sort((x, y) => x - y);
+    const detail = new URL(url, 'http://x').searchParams.get('detail') === '1';
     const body = JSON.stringify({
       streams: kept.filter((d) => d.ttft !== undefined).length,
       ttft: sort(kept.flatMap((d) => (d.ttft === undefined ? [] : [d.ttft]))),
       gaps: sort(kept.flatMap((d) => d.gaps ?? [])),
       service: sort(kept.flatMap((d) => (d.service === undefined ? [] : [d.service]))),
       eventLoopDelayMs: { p99: eldMs(eld.percentile(99)), max: eldMs(eld.max) },
+      ...(detail ? { records: kept.map(({ id, ttft, gaps, service }) => ({ id, ttft, gaps, service })) } : {}),
     });
     eld.reset();
     completed = [];
@@ -79,6 +86,8 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (first < 0 && url !== '/v1/models') first = t0;
+  const id = nextId++;
+  res.setHeader('x-timed-id', String(id));
   if (url === '/v1/chat/completions') {
     let ttft = 0;
     const gaps: number[] = [];
@@ -103,7 +112,7 @@ const server = http.createServer((req, res) => {
         i++;
         if (isLast) {
           res.end(event('[DONE]'));
-          completed.push({ at: performance.now(), ttft, gaps });
+          completed.push({ id, at: performance.now(), ttft, gaps });
           return;
         }
         // Scheduled from the request's arrival, not from the last write: no drift.
@@ -117,7 +126,7 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' });
     res.end('ok');
     const now = performance.now();
-    completed.push({ at: now, service: now - t0 });
+    completed.push({ id, at: now, service: now - t0 });
   }, SERVICE);
 });
 server.keepAliveTimeout = 120_000;
