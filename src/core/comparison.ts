@@ -112,4 +112,10 @@ export interface ComparisonSummary {
   ab?: AbResult;
   canary?: CanaryResult;
   shadow?: ShadowResult;
+  /** What an inconclusive verdict does to the run (the plan's `comparison.inconclusive`): pass (a warning) or fail (exit 3). */
+  inconclusive?: 'pass' | 'fail';
+  /** Every variant compared, with its role (its measurements are `summary.scenarios[scenario].groups[name]`). */
+  variants?: Array<{ name: string; role: string }>;
+  /** A/B, paired design: the two arms' correctness per row, and rows not joined (an arm failed or was not scored). */
+  paired?: { bothCorrect: number; controlOnly: number; candidateOnly: number; neither: number; unpaired: number };
 }

@@ -4,6 +4,7 @@
  *   intervals.ndjson  — one IntervalRecord per line, per window per scenario (and group), appended live
  *   plan.resolved.json — the plan that ran, secrets redacted
  */
+import type { ComparisonSummary } from './comparison.js';
 
 /** Latency-like statistics, milliseconds. */
 export interface DurationStats {
@@ -127,6 +128,8 @@ export interface Summary {
   profiles?: Record<string, unknown>;
   /** Why the run ended before its planned end without being interrupted (a profile had its answer). */
   endedEarly?: string;
+  /** A release comparison's judgement (plan `comparison:`), see docs/release-comparisons.md. */
+  comparison?: ComparisonSummary;
   /** Target memory sampled every interval (profiles with `memory`), bytes. */
   target_memory?: {
     source: string;

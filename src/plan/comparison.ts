@@ -94,4 +94,9 @@ export interface ComparisonPlan {
   ab?: AbPlan;
   canary?: CanaryPlan;
   shadow?: ShadowPlan;
+  /**
+   * What an inconclusive comparison (too little data to decide) does to the run: `pass` (the
+   * default: a warning, exit 0) or `fail` (exit 3).
+   */
+  inconclusive: 'pass' | 'fail';
 }

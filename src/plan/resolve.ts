@@ -40,6 +40,8 @@ import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { parseCheck } from './checks.js';
 import { compileJsonPath } from './json-path.js';
 import { dig, protocolRules } from './protocol-rules.js';
+import { buildComparison } from './comparison-resolve.js';
+import type { ComparisonPlan } from './comparison.js';
 import type { ScenarioKeys } from './protocol-rules.js';
 
 export interface ParseOptions {
@@ -333,10 +335,19 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
           : null;
   }
 
+  let comparison: ComparisonPlan | undefined;
+  if (raw['comparison'])
+    comparison = buildComparison(w, raw['comparison'] as Raw, scenarios, hasProfile || hasTemplate, {
+      url: (path, u, headers) => urlCredentials(w, path, normaliseUrl(u), headers, secrets),
+      sensitiveHeaders: (path, headers) => sensitiveHeaders(w, path, headers, secrets),
+    });
+
   const thresholds = buildThresholds(
     w,
     (raw['thresholds'] ?? []) as unknown[],
     profile ? [profile.template] : scenarios,
+    comparison ?? brokenComparison(raw['comparison'] as Raw | undefined, scenarios),
+    w.has('comparison'),
   );
   if (profile) {
     thresholds.forEach((t, i) => {
@@ -383,6 +394,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     secrets: [],
   };
   if (profile) plan.profile = profile;
+  if (comparison) plan.comparison = comparison;
   return plan;
 }
 
@@ -1156,12 +1168,31 @@ function crossCheckScenarios(w: Walker, scenarios: ScenarioPlan[]): void {
   }
 }
 
-function buildThresholds(w: Walker, items: unknown[], scenarios: ScenarioPlan[]): ThresholdPlan[] {
+/** The variants' names of a comparison with problems, so thresholds on its groups are not reported as well. */
+function brokenComparison(c: Raw | undefined, scenarios: ScenarioPlan[]): ComparisonPlan | undefined {
+  if (!c || !Array.isArray(c['variants'])) return undefined;
+  const scenario = (c['scenario'] as string | undefined) ?? (scenarios.length === 1 ? scenarios[0].name : '');
+  const variants = (c['variants'] as Raw[]).map((v) => ({
+    name: String(v?.['name'] ?? ''),
+    weight: 1,
+    role: 'candidate' as const,
+  }));
+  return { kind: undefined as unknown as ComparisonPlan['kind'], scenario, variants, inconclusive: 'pass' };
+}
+
+function buildThresholds(
+  w: Walker,
+  items: unknown[],
+  scenarios: ScenarioPlan[],
+  comparison: ComparisonPlan | undefined,
+  hasComparison: boolean,
+): ThresholdPlan[] {
   const facts = new Map<string, ScenarioFacts>();
   for (const s of scenarios) {
+    const variants = comparison?.scenario === s.name ? comparison.variants.map((v) => v.name) : undefined;
     facts.set(s.name, {
       protocol: s.protocol,
-      ...(s.mix ? { groups: s.mix.models.map((m) => m.name) } : {}),
+      ...(s.mix ? { groups: s.mix.models.map((m) => m.name) } : variants ? { groups: variants } : {}),
       ...(s.quality
         ? {
             quality: {
@@ -1173,7 +1204,11 @@ function buildThresholds(w: Walker, items: unknown[], scenarios: ScenarioPlan[])
         : {}),
     });
   }
-  const ctx: ThresholdContext = { scenarios: facts };
+  const ctx: ThresholdContext = {
+    scenarios: facts,
+    // Comparison thresholds are checked against the plan's comparison (a broken one is already a problem).
+    ...(hasComparison ? { comparison: { kind: comparison?.kind } } : {}),
+  };
   const out: ThresholdPlan[] = [];
   items.forEach((item, i) => {
     if (item === undefined) return; // invalid item: already reported

@@ -17,6 +17,7 @@ import { defaultOutDir, ResultsWriter } from './results-writer.js';
 import { CpuSampler, generatorHealth } from './health.js';
 import { ProgressTracker, type ProgressUpdate } from './progress.js';
 import { WindowMerger, type MergedWindow } from './window-merger.js';
+import { ComparisonCollector } from './comparison.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -67,6 +68,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
 
   const workers = Math.max(1, plan.options.workers);
   const merger = new WindowMerger(workers);
+  const comparison = plan.comparison ? new ComparisonCollector(plan.comparison) : null;
   const startedAt = new Date();
   const t0Hr = process.hrtime.bigint();
   const cpu = new CpuSampler(plan.options.intervalMs);
@@ -106,11 +108,13 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   // Every merged window, however it became complete (in order, a worker's death, the final flush),
   // goes through here: the hooks see exactly what intervals.ndjson holds.
   const emitWindow = (w: MergedWindow) => {
+    comparison?.addWindow(w.snapshots);
     opts.decorateWindow?.(w.records, w.index);
     writer.appendIntervals(w.records);
     opts.onWindow?.(w.records);
   };
   const onBatch = (b: ShardBatch) => {
+    comparison?.addBatch(b);
     for (const w of merger.add(b)) {
       coveredMs = Math.max(coveredMs, (w.index + 1) * plan.options.intervalMs);
       emitWindow(w);
@@ -176,6 +180,10 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
 
   // Assemble, decide, write.
   const summary = summarise(status, false);
+  if (comparison) {
+    const sc = summary.scenarios[comparison.plan.scenario];
+    summary.comparison = comparison.judge(merger.totals, sc?.durationS ?? summary.durationS);
+  }
   summary.thresholds = evaluateThresholds(plan.thresholds, summary);
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
   summary.warnings = runWarnings(plan, summary, { status, shardFailures, aborted });

@@ -7,6 +7,8 @@ export {
   measure,
   lookupMetric,
   compare,
+  comparisonFailure,
+  comparisonWarnings,
 } from './evaluate.js';
 export type { LiveFailure, Measured, SummaryLike, VerdictOutcome } from './evaluate.js';
 export { parseThresholdExpression, METRICS, HISTOGRAM_STATS, COMPARATORS } from '../plan/thresholds.js';

@@ -1,0 +1,174 @@
+/**
+ * The run side of a release comparison: gathers what the shards measured for each variant (its
+ * results group's totals and per-window latency, the paired-correctness and shadow counts the
+ * windows carry), builds the judges' ComparisonInput and calls the judge of the plan's kind →
+ * `summary.comparison`.
+ */
+import { judgeAb, judgeCanary, judgeShadow, mergeShadowCounts } from '../comparison/index.js';
+import type { ShadowCounts } from '../comparison/shadow.js';
+import type { ComparisonInput, PairedCounts, VariantData } from '../comparison/types.js';
+import type { ComparisonSummary, ComparisonVerdict } from '../core/comparison.js';
+import type { IntervalSnapshot } from '../core/types.js';
+import type { ShardBatch } from '../engine/index.js';
+import { decodeHistogram, type Accumulator, type Histogram } from '../metrics/index.js';
+import type { ComparisonPlan } from '../plan/comparison.js';
+import type { Binned } from '../stats/binned.js';
+
+/** Histograms that are not per-request durations of the variant (or are the latency itself). */
+const NOT_DURATIONS = new Set(['latency', 'dispatch_lag']);
+
+/** An HDR histogram (µs) as binned values in ms: each non-empty bucket's highest equivalent value. */
+export function binnedMs(h: Histogram): Binned {
+  const values: number[] = [];
+  const counts: number[] = [];
+  if (h.totalCount > 0) {
+    // Walk only the recorded range: buckets between min and max.
+    const hh = h as unknown as {
+      countsArrayLength: number;
+      getCountAtIndex(i: number): number;
+      valueFromIndex(i: number): number;
+      highestEquivalentValue(v: number): number;
+      countsArrayIndex(v: number): number;
+    };
+    const from = hh.countsArrayIndex(h.minNonZeroValue);
+    const to = Math.min(hh.countsArrayLength - 1, hh.countsArrayIndex(h.maxValue));
+    for (let i = from; i <= to; i++) {
+      const c = hh.getCountAtIndex(i);
+      if (c > 0) {
+        values.push(hh.highestEquivalentValue(hh.valueFromIndex(i)) / 1000);
+        counts.push(c);
+      }
+    }
+  }
+  return { values: Float64Array.from(values), counts: Float64Array.from(counts) };
+}
+
+export class ComparisonCollector {
+  private paired: (PairedCounts & { unpaired: number }) | null = null;
+  private shadow: ShadowCounts | null = null;
+  /** variant → window index → latency (ms) of that window, merged over shards. */
+  private readonly windows = new Map<string, Map<number, Binned>>();
+
+  constructor(readonly plan: ComparisonPlan) {}
+
+  /** A shard's window batch: its paired / shadow counts (before the merger takes the batch). */
+  addBatch(b: ShardBatch): void {
+    const c = b.comparison?.[this.plan.scenario];
+    if (!c) return;
+    if (c.paired) {
+      const p = (this.paired ??= { bothCorrect: 0, controlOnly: 0, candidateOnly: 0, neither: 0, unpaired: 0 });
+      p.bothCorrect += c.paired.bothCorrect;
+      p.controlOnly += c.paired.controlOnly;
+      p.candidateOnly += c.paired.candidateOnly;
+      p.neither += c.paired.neither;
+      p.unpaired += c.paired.unpaired;
+    }
+    if (c.shadow) this.shadow = this.shadow === null ? c.shadow : mergeShadowCounts([this.shadow, c.shadow]);
+  }
+
+  /** A merged window: each variant group's latency of the window, for per-window judges (block bootstrap). */
+  addWindow(snapshots: readonly IntervalSnapshot[]): void {
+    for (const s of snapshots) {
+      if (s.scenario !== this.plan.scenario || s.group === undefined) continue;
+      const enc = s.histograms['latency'];
+      if (!enc) continue;
+      let m = this.windows.get(s.group);
+      if (!m) this.windows.set(s.group, (m = new Map()));
+      m.set(s.index, binnedMs(decodeHistogram(enc)));
+    }
+  }
+
+  /** Paired counts over the whole run (with `unpaired`: slots not joined, e.g. a failed arm). */
+  get pairedCounts(): (PairedCounts & { unpaired: number }) | null {
+    return this.paired;
+  }
+
+  /** One variant's data from its results group. */
+  variantData(name: string, totals: ReadonlyMap<string, Accumulator>): VariantData {
+    const acc = totals.get(`${this.plan.scenario}\u0000${name}`);
+    const requests = acc?.counters['requests'] ?? 0;
+    const ok = acc?.counters['ok'] ?? 0;
+    const durations: Record<string, Binned> = {};
+    for (const [k, h] of acc?.histograms ?? [])
+      if (!NOT_DURATIONS.has(k) && h.totalCount > 0) durations[k] = binnedMs(h);
+    const lat = acc?.histograms.get('latency');
+    const byWindow = this.windows.get(name) ?? new Map<number, Binned>();
+    const d: VariantData = {
+      name,
+      requests,
+      errors: requests - ok,
+      latency: lat ? binnedMs(lat) : { values: [], counts: [] },
+      latencyWindows: [...byWindow.keys()].sort((a, b) => a - b).map((i) => byWindow.get(i)!),
+      durations,
+    };
+    const scored = acc?.counters['quality.scored'];
+    if (scored !== undefined) {
+      d.scored = scored;
+      d.correct = acc?.counters['quality.correct'] ?? 0;
+    }
+    return d;
+  }
+
+  /** The judges' input: control (or primary) and candidate. */
+  input(totals: ReadonlyMap<string, Accumulator>, durationS: number): ComparisonInput {
+    const control = this.plan.variants.find((v) => v.role === 'control' || v.role === 'primary')!;
+    const candidate = this.plan.variants.find((v) => v.role === 'candidate')!;
+    const input: ComparisonInput = {
+      control: this.variantData(control.name, totals),
+      candidate: this.variantData(candidate.name, totals),
+      durationS,
+    };
+    if (this.paired) {
+      const { unpaired: _u, ...p } = this.paired;
+      input.paired = p;
+    }
+    return input;
+  }
+
+  /** Judges the run → summary.comparison. */
+  judge(totals: ReadonlyMap<string, Accumulator>, durationS: number): ComparisonSummary {
+    const plan = this.plan;
+    const input = this.input(totals, durationS);
+    const base = {
+      kind: plan.kind,
+      scenario: plan.scenario,
+      control: input.control.name,
+      candidate: input.candidate.name,
+      inconclusive: plan.inconclusive,
+      variants: plan.variants.map((v) => ({ name: v.name, role: v.role })),
+    };
+    if (plan.kind === 'ab') {
+      const j = judgeAb(input, plan.ab!);
+      const out: ComparisonSummary = { ...base, verdict: j.verdict, reasons: j.reasons, ab: j.result };
+      if (this.paired) out.paired = this.paired;
+      return out;
+    }
+    if (plan.kind === 'canary') {
+      const j = judgeCanary(input, plan.canary!);
+      return { ...base, verdict: j.verdict, reasons: j.reasons, canary: j.result };
+    }
+    const counts = this.shadow ?? mergeShadowCounts([]);
+    const result = judgeShadow(counts, plan.shadow!);
+    const reported = result.fields.filter((f) => f.reported);
+    let verdict: ComparisonVerdict;
+    const reasons: string[] = [];
+    if (result.compared === 0) {
+      verdict = 'inconclusive';
+      reasons.push('no request was answered by all three variants: nothing to compare');
+    } else if (reported.length > 0 || result.correctness?.outcome === 'worse') {
+      verdict = 'fail';
+      if (reported.length > 0)
+        reasons.push(
+          `${reported.length} field${reported.length === 1 ? '' : 's'} differ beyond the primary's own noise: ${reported
+            .slice(0, 5)
+            .map((f) => f.path)
+            .join(', ')}`,
+        );
+      if (result.correctness?.outcome === 'worse') reasons.push('the candidate is right less often than the primary');
+    } else {
+      verdict = 'pass';
+      reasons.push(`no field differs beyond the primary's own noise over ${result.compared} compared requests`);
+    }
+    return { ...base, verdict, reasons, shadow: result };
+  }
+}
