@@ -1,0 +1,212 @@
+/**
+ * Release comparisons end to end against the reference model server (in-process, loopback, port 0):
+ * the plan's `comparison:` splits (A/B), pairs or mirrors (shadow) one scenario to its variants —
+ * digits v1 and v2 on one server, or a second server — and each variant's measurements, the paired
+ * correctness and the shadow counts reach summary.comparison. The judges are checked by their own
+ * tests; here the structure and the per-variant measurements, which are the judges' input.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parsePlan } from '../src/plan/index.js';
+import { run } from '../src/run/index.js';
+import { closedPort } from './helpers/servers.js';
+import { preflight, root } from './helpers/cli.js';
+import { startServer, type ServerHandle } from '../src/server/index.js';
+
+const examples = path.join(root, 'examples');
+const dirs: string[] = [];
+const tmp = () => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-release-'));
+  dirs.push(d);
+  return d;
+};
+
+let server: ServerHandle;
+before(async () => {
+  server = await startServer({ port: 0 });
+});
+after(async () => {
+  await server?.close();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A kserve-v2 digits scenario (held-out rows, batch 1, scored) with a comparison section. */
+function planText(
+  url: string,
+  comparison: string,
+  opts: { rate?: number; duration?: string; thresholds?: string[] } = {},
+): string {
+  return `
+target: { url: ${url}, ready: /v2/health/ready }
+scenarios:
+  steady:
+    executor: constant-arrival-rate
+    rate: ${opts.rate ?? 150}/s
+    duration: ${opts.duration ?? '2s'}
+    protocol: kserve-v2
+    model: digits
+    data:
+      file: data/digits-test.csv
+      inputs: [ { name: input, columns: p0..p63, datatype: FP32 } ]
+      label: label
+      batch: 1
+    quality: { task: classification, prediction: argmax }
+comparison:
+${comparison}
+options: { maxDispatchLag: 1s }
+${opts.thresholds ? `thresholds:\n${opts.thresholds.map((t) => `  - ${t}`).join('\n')}` : ''}
+`;
+}
+
+const load = (text: string) => parsePlan(text, { baseDir: examples });
+
+test('A/B v1 against v2, paired: both arms measured in their groups, the same rows, v2 less accurate; summary.comparison and its thresholds', async () => {
+  const plan = load(
+    planText(
+      server.url,
+      `  kind: ab
+  variants: [ { name: v1, version: v1 }, { name: v2, version: v2 } ]
+  ab: { paired: true }`,
+      {
+        rate: 200,
+        thresholds: ['comparison.verdict != fail', 'ab.accuracy.diff > -50pp', 'steady/v2.accuracy < 0.97'],
+      },
+    ),
+  );
+  const { summary } = await run(plan, { outDir: tmp() });
+  const g = summary.scenarios['steady'].groups!;
+  const v1 = g['v1'];
+  const v2 = g['v2'];
+  assert.ok(v1.requests > 100 && v2.requests > 100, `both arms sent: ${v1.requests}, ${v2.requests}`);
+  assert.ok(Math.abs(v1.requests - v2.requests) <= 2, 'an even split, slot by slot');
+  assert.equal(v1.requests + v2.requests, summary.scenarios['steady'].requests, 'every request is in one variant');
+  const acc = (s: typeof v1) => s.counters['quality.correct'] / s.counters['quality.scored'];
+  assert.ok(acc(v1) > acc(v2), `v1 ${acc(v1)} more accurate than v2 ${acc(v2)}`);
+  const c = summary.comparison!;
+  assert.equal(c.kind, 'ab');
+  assert.equal(c.control, 'v1');
+  assert.equal(c.candidate, 'v2');
+  assert.ok(c.ab, 'the A/B section');
+  assert.equal(c.ab.paired, true);
+  // Paired: each slot's row went to both arms; the joined rows are (nearly) every slot.
+  const p = c.paired!;
+  const joined = p.bothCorrect + p.controlOnly + p.candidateOnly + p.neither;
+  assert.ok(joined >= Math.min(v1.requests, v2.requests) - 2, `joined ${joined} rows`);
+  assert.ok(
+    p.controlOnly > p.candidateOnly,
+    `v1 alone right (${p.controlOnly}) more often than v2 alone (${p.candidateOnly})`,
+  );
+  assert.equal(summary.thresholds.length, 3);
+  assert.ok(
+    summary.thresholds.every((t) => t.value !== null || /no test of accuracy/.test(t.note ?? '')),
+    JSON.stringify(summary.thresholds),
+  );
+  assert.equal(summary.thresholds[2].ok, true, 'a threshold on a variant group');
+});
+
+test('A/B v1 against v1, paired: the same model answers the same rows alike — never fail', async () => {
+  const plan = load(
+    planText(
+      server.url,
+      `  kind: ab
+  variants: [ { name: a, version: v1 }, { name: b, version: v1 } ]
+  ab: { paired: true }`,
+    ),
+  );
+  const { summary } = await run(plan, { outDir: tmp() });
+  const c = summary.comparison!;
+  assert.notEqual(c.verdict, 'fail');
+  assert.equal(c.paired!.controlOnly, 0, 'a deterministic model cannot be right on a row in one arm only');
+  assert.equal(c.paired!.candidateOnly, 0);
+  assert.ok(c.paired!.bothCorrect > 100);
+});
+
+test('shadow v1 / v1 / v2: every arrival goes to all three; every one compared', async () => {
+  const plan = load(
+    planText(
+      server.url,
+      `  kind: shadow
+  variants: [ { name: primary, version: v1 }, { name: secondary, version: v1 }, { name: candidate, version: v2 } ]
+  shadow: { ignore: [ $.id ] }`,
+      { rate: 60 },
+    ),
+  );
+  const { summary } = await run(plan, { outDir: tmp() });
+  const g = summary.scenarios['steady'].groups!;
+  const n = g['primary'].requests;
+  assert.ok(n > 50);
+  assert.equal(g['secondary'].requests, n, 'the same arrivals to each variant');
+  assert.equal(g['candidate'].requests, n);
+  assert.equal(summary.scenarios['steady'].requests, 3 * n);
+  const c = summary.comparison!;
+  assert.equal(c.kind, 'shadow');
+  assert.equal(c.control, 'primary');
+  assert.equal(c.shadow!.compared, n, 'requests compared = sent');
+  assert.ok(g['candidate'].counters['quality.correct'] < g['primary'].counters['quality.correct']);
+});
+
+test('a variant that fails mid-run (its server stopped) is counted as errors and judged; no crash', async () => {
+  const second = await startServer({ port: 0 });
+  let closed = false;
+  try {
+    const plan = load(
+      planText(
+        server.url,
+        `  kind: ab
+  variants: [ { name: v1, version: v1 }, { name: v2, version: v2, url: ${second.url} } ]`,
+        { rate: 100, duration: '3s' },
+      ),
+    );
+    const stop = setTimeout(() => {
+      closed = true;
+      void second.close();
+    }, 1200);
+    const { summary } = await run(plan, { outDir: tmp() });
+    clearTimeout(stop);
+    const g = summary.scenarios['steady'].groups!;
+    assert.ok(g['v1'].error_rate === 0, 'the control was unaffected');
+    assert.ok(g['v2'].ok > 20, 'the candidate served before it stopped');
+    const errs = Object.values(g['v2'].errors).reduce((a, b) => a + b, 0);
+    assert.ok(errs > 20, `the candidate's failures are counted: ${JSON.stringify(g['v2'].errors)}`);
+    assert.ok(summary.comparison, 'and judged');
+    assert.equal(summary.comparison.candidate, 'v2');
+  } finally {
+    if (!closed) await second.close();
+  }
+});
+
+test('an unreachable variant: exit 5 before any load, naming the variant', async () => {
+  const port = await closedPort();
+  const dir = tmp();
+  const file = path.join(dir, 'plan.yaml');
+  fs.writeFileSync(
+    file,
+    planText(
+      server.url,
+      `  kind: ab
+  variants: [ { name: v1, version: v1 }, { name: far, url: http://127.0.0.1:${port} } ]`,
+    ).replace('file: data/digits-test.csv', `file: ${path.join(examples, 'data', 'digits-test.csv')}`),
+  );
+  const r = await preflight(['run', file, '-o', path.join(dir, 'out')]);
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /variant far/);
+  assert.match(r.stderr, /Nothing was sent/);
+  assert.ok(!fs.existsSync(path.join(dir, 'out', 'summary.json')));
+});
+
+test('a variant whose model metadata disagrees with the data: located error before load, naming the variant', async () => {
+  const plan = load(
+    planText(
+      server.url,
+      `  kind: ab
+  variants: [ { name: v1, version: v1 }, { name: other, model: no-such-model } ]`,
+    ),
+  );
+  await assert.rejects(run(plan, { outDir: tmp() }), (e: Error) => {
+    assert.match(e.message, /variant `other`/);
+    return true;
+  });
+});
