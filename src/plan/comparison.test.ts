@@ -246,3 +246,42 @@ thresholds:
   assert.equal(none.ok, false);
   assert.match((none as { message: string }).message, /the plan has no `comparison:`/);
 });
+
+test('a comparison threshold cannot abortOnFail (judged after the run); --time-scale scales canary steps', async () => {
+  const { scalePlan } = await import('./time-scale.js');
+  const text = scenario(`comparison:
+  kind: canary
+  variants: [ { name: a }, { name: b } ]
+  canary: { steps: [ { share: 10%, duration: 20s } ] }
+thresholds:
+  - { threshold: canary.score >= 95, abortOnFail: true }
+  - { threshold: steady/b.error_rate < 5%, abortOnFail: true }
+`);
+  const ps = problems(text);
+  assert.equal(ps.length, 1, ps.join('\n'));
+  assert.match(ps[0], /a comparison is judged after the run, so it cannot abort it/);
+  const plan = validatePlan(
+    text.replace('abortOnFail: true }\n  - { threshold: steady', 'abortOnFail: false }\n  - { threshold: steady'),
+  ).plan!;
+  assert.equal(scalePlan(plan, 0.1).comparison!.canary!.steps[0].durationMs, 2000);
+});
+
+test('a variant’s credentials are secrets: redacted from the resolved plan', async () => {
+  const { redactPlan } = await import('./secrets.js');
+  const r = validatePlan(
+    scenario(`comparison:
+  kind: ab
+  variants:
+    - { name: a, headers: { authorization: "Bearer \${TOKEN}" } }
+    - { name: b, url: "http://user:\${PASS}@127.0.0.1:10" }
+`),
+    { env: { TOKEN: 'tok-very-secret-123', PASS: 'pw-very-secret-456' } },
+  );
+  assert.deepEqual(r.problems, []);
+  const v = r.plan!.comparison!.variants;
+  assert.equal(v[0].headers?.['authorization'], 'Bearer tok-very-secret-123');
+  assert.match(v[1].headers?.['authorization'] ?? '', /^Basic /, 'URL credentials become a header');
+  assert.equal(v[1].url, 'http://127.0.0.1:10');
+  const out = JSON.stringify(redactPlan(r.plan!));
+  assert.doesNotMatch(out, /very-secret/);
+});

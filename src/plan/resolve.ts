@@ -1228,6 +1228,13 @@ function buildThresholds(
     }
     const o = isObj ? (item as Raw) : {};
     const abortOnFail = o['abortOnFail'] === true;
+    if (abortOnFail && r.threshold.comparison !== undefined)
+      w.problemAt(
+        join(ip, 'abortOnFail'),
+        `threshold \`${expr.trim()}\`: a comparison is judged after the run, so it cannot abort it`,
+        'remove abortOnFail (an abortOnFail threshold on a variant group, e.g. steady/v2.error_rate < 5%, can)',
+        'key',
+      );
     const delay = (o['delayAbortEval'] as number | undefined) ?? 0;
     if (!abortOnFail && w.has(join(ip, 'delayAbortEval')))
       w.warnAt(join(ip, 'delayAbortEval'), 'delayAbortEval has no effect without abortOnFail: true', undefined, 'key');
