@@ -210,3 +210,47 @@ test('a variant whose model metadata disagrees with the data: located error befo
     return true;
   });
 });
+
+test('canary steps: the split follows the steps, each step judged live, actions run with {{share}}', async () => {
+  const dir = tmp();
+  const log = path.join(dir, 'actions.log');
+  const act = (what: string) =>
+    `{ run: [ ${JSON.stringify(process.execPath)}, -e, "require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + process.argv[3] + '\\\\n')", ${JSON.stringify(log)}, ${what}, "{{share}}" ] }`;
+  const plan = load(
+    planText(
+      server.url,
+      `  kind: canary
+  variants: [ { name: stable, version: v1 }, { name: canary, version: v1 } ]
+  canary:
+    steps: [ { share: 30%, duration: 1500ms }, { share: 60%, duration: 1500ms } ]
+    actions: { step: ${act('step')}, promote: ${act('promote')}, rollback: ${act('rollback')} }`,
+      { rate: 100, duration: '3s' },
+    ),
+  );
+  const records: Array<{ group?: string; start_s: number; requests: number }> = [];
+  const { summary } = await run(plan, { outDir: path.join(dir, 'out'), onWindow: (r) => records.push(...r) });
+  const c = summary.comparison!;
+  assert.equal(c.kind, 'canary');
+  const steps = c.canary!.steps!;
+  assert.ok(steps.length >= 1);
+  assert.equal(steps[0].share, 0.3);
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'step 30', 'the first step’s action, before the load');
+  // The first second is all step 1: about 30% of its requests on the canary.
+  const first = (g: string) =>
+    records.filter((r) => r.group === g && r.start_s < 1).reduce((a, r) => a + r.requests, 0);
+  const share1 = first('canary') / (first('canary') + first('stable'));
+  assert.ok(Math.abs(share1 - 0.3) < 0.08, `step 1 share ${share1}`);
+  if (steps[0].classification === 'fail') {
+    assert.equal(steps.length, 1, 'a failed step ends the canary');
+    assert.equal(lines[1], 'rollback 0');
+    assert.match(summary.endedEarly ?? '', /canary step 1 failed/);
+    assert.match(steps[0].action ?? '', /exit 0/);
+  } else {
+    assert.equal(lines[1], 'step 60', 'on pass, the next step’s action with its share');
+    const late = (g: string) =>
+      records.filter((r) => r.group === g && r.start_s >= 2).reduce((a, r) => a + r.requests, 0);
+    const share2 = late('canary') / (late('canary') + late('stable'));
+    assert.ok(Math.abs(share2 - 0.6) < 0.1, `step 2 share ${share2}`);
+  }
+});

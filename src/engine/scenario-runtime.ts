@@ -30,7 +30,14 @@ import {
  * results group named after the variant.
  */
 export type VariantMode =
-  | { kind: 'split'; arms: VariantArm[]; weights: number[]; paired: boolean }
+  | {
+      kind: 'split';
+      arms: VariantArm[];
+      weights: number[];
+      paired: boolean;
+      /** Canary steps: from `atMs` after the scenario's start, these weights (the candidate's share stepped up). */
+      schedule?: Array<{ atMs: number; weights: number[] }>;
+    }
   | { kind: 'mirror'; arms: VariantArm[]; shadow: ShadowAccumulator };
 
 /** Who gets told when a request finishes (an executor, or a virtual user). */
@@ -79,6 +86,9 @@ export class ScenarioRuntime {
   private variants: VariantMode | null = null;
   private split: WeightedSplit | null = null;
   private arrivals = 0;
+  /** Canary steps: the scenario's start, and the next change of weights (index into the schedule). */
+  private startNs = 0;
+  private nextStep = 0;
   /** Paired design: per-arm recorders that see each request's correctness, and the join of the two arms. */
   private captures: CorrectnessCapture[] = [];
   readonly paired: PairedJoin | null = null;
@@ -114,6 +124,11 @@ export class ScenarioRuntime {
     );
   }
 
+  /** When the scenario starts (its executor's t = 0): canary steps are timed from here. */
+  started(startNs: number): void {
+    this.startNs = startNs;
+  }
+
   /** Sends this scenario's arrivals to its variants (before it starts). */
   useVariants(mode: VariantMode): void {
     this.variants = mode;
@@ -137,6 +152,17 @@ export class ScenarioRuntime {
         const a = v.arms[arm];
         // Slot ⌊n/2⌋ is the row's sequence number for both arms: the same row, in the same slot.
         return this.sendTo(a.adapter, a.pool, a.name, arm, n >> 1, intendedNs, n >> 1, owner);
+      }
+      const sch = v.schedule;
+      if (
+        sch !== undefined &&
+        this.nextStep < sch.length &&
+        intendedNs - this.startNs >= sch[this.nextStep].atMs * 1e6
+      ) {
+        // a new canary step: its weights from now on (checked per arrival, O(1))
+        while (this.nextStep + 1 < sch.length && intendedNs - this.startNs >= sch[this.nextStep + 1].atMs * 1e6)
+          this.nextStep++;
+        this.split = new WeightedSplit(sch[this.nextStep++].weights);
       }
       const arm = this.split!.next();
       const a = v.arms[arm];

@@ -220,13 +220,26 @@ export class LoadShard {
       if (cmp?.kind === 'shadow') {
         shadow = new ShadowAccumulator(cmp.shadow!);
         rt.useVariants({ kind: 'mirror', arms, shadow });
-      } else if (cmp)
+      } else if (cmp) {
+        const steps = cmp.canary?.steps ?? [];
+        let at = 0;
         rt.useVariants({
           kind: 'split',
           arms,
-          weights: cmp.variants.map((v) => v.weight),
+          // Canary steps: the control gets 1 − share, the candidate the share (variants are in role order).
+          weights: steps.length > 0 ? [1 - steps[0].share, steps[0].share] : cmp.variants.map((v) => v.weight),
           paired: cmp.ab?.paired === true,
+          ...(steps.length > 0
+            ? {
+                schedule: steps.map((st) => {
+                  const e = { atMs: at, weights: [1 - st.share, st.share] };
+                  at += st.durationMs;
+                  return e;
+                }),
+              }
+            : {}),
         });
+      }
       const executor = createExecutor(rt, shard, seed);
       s.slots.push({
         plan: sc,
@@ -269,6 +282,7 @@ export class LoadShard {
     slot.startNs = startNs;
     const begin = () => {
       slot.timer = null;
+      slot.rt.started(slot.startNs);
       slot.state = 'running';
       slot.started = true;
       slot.executor.run(slot.startNs).then(() => this.onScenarioDone(slot));

@@ -364,6 +364,23 @@ function buildCanary(w: Walker, bad: Bad, c: Raw, sc: ScenarioPlan | undefined):
       );
     return { share, durationMs: (s['duration'] as number | undefined) ?? 0 };
   });
+  if (steps.length > 0 && sc) {
+    const total = steps.reduce((a, s) => a + s.durationMs, 0);
+    if (sc.executor !== 'constant-arrival-rate' && sc.executor !== 'constant-concurrency')
+      bad(
+        join(cp, 'steps'),
+        `canary steps change the split over a steady load: scenario \`${sc.name}\` uses ${sc.executor}`,
+        'use executor constant-arrival-rate or constant-concurrency',
+        'key',
+      );
+    else if (sc.durationMs !== total)
+      bad(
+        join(cp, 'steps'),
+        `the steps last ${total / 1000} s in all, scenario \`${sc.name}\` ${(sc.durationMs ?? 0) / 1000} s`,
+        `make them equal, e.g. duration: ${total / 1000}s in the scenario`,
+        'key',
+      );
+  }
   steps.forEach((s, i) => {
     if (i > 0 && s.share < steps[i - 1].share)
       w.warnAt(join(join(join(cp, 'steps'), i), 'share'), 'this step’s share is lower than the previous one’s');

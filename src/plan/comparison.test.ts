@@ -59,7 +59,7 @@ test('canary and shadow defaults: Kayenta metric keys, thresholds 95/75; Diffy t
     scenario(`comparison:
   kind: canary
   variants: [ { name: stable, version: v1 }, { name: canary, version: v2, weight: 0.1 } ]
-  canary: { steps: [ { share: 5%, duration: 10s }, { share: 50%, duration: 10s } ], actions: { rollback: { run: "kubectl argo rollouts abort model" } } }
+  canary: { steps: [ { share: 5%, duration: 2s }, { share: 50%, duration: 3s } ], actions: { rollback: { run: "kubectl argo rollouts abort model" } } }
 `),
   );
   assert.deepEqual(canary.problems, []);
@@ -74,8 +74,8 @@ test('canary and shadow defaults: Kayenta metric keys, thresholds 95/75; Diffy t
     ],
   );
   assert.deepEqual(cp.steps, [
-    { share: 0.05, durationMs: 10_000 },
-    { share: 0.5, durationMs: 10_000 },
+    { share: 0.05, durationMs: 2000 },
+    { share: 0.5, durationMs: 3000 },
   ]);
   assert.deepEqual(cp.actions?.rollback, {
     kind: 'command',
@@ -139,7 +139,7 @@ test('shadow needs exactly primary, secondary and candidate; canary metrics and 
   canary:
     metrics: [ { metric: latncy }, { metric: accuracy }, { metric: ttft } ]
     groups: { latency: 80, nope: 40 }
-    steps: [ { share: 0%, duration: 5s } ]
+    steps: [ { share: 0%, duration: 4s } ]
     thresholds: { pass: 70, marginal: 80 }
 `),
   ).join('\n');
@@ -149,6 +149,7 @@ test('shadow needs exactly primary, secondary and candidate; canary metrics and 
   assert.match(canary, /no canary metric is in group `nope`/);
   assert.match(canary, /group weights sum to 120, more than 100/);
   assert.match(canary, /a step's share is in \(0, 100%\], got 0%/);
+  assert.match(canary, /the steps last 4 s in all, scenario `steady` 5 s/);
   assert.match(canary, /marginal \(80\) is above pass \(70\)/);
   assert.match(canary, /variant `b` has weight 0/);
 });
@@ -252,7 +253,7 @@ test('a comparison threshold cannot abortOnFail (judged after the run); --time-s
   const text = scenario(`comparison:
   kind: canary
   variants: [ { name: a }, { name: b } ]
-  canary: { steps: [ { share: 10%, duration: 20s } ] }
+  canary: { steps: [ { share: 10%, duration: 5s } ] }
 thresholds:
   - { threshold: canary.score >= 95, abortOnFail: true }
   - { threshold: steady/b.error_rate < 5%, abortOnFail: true }
@@ -263,7 +264,7 @@ thresholds:
   const plan = validatePlan(
     text.replace('abortOnFail: true }\n  - { threshold: steady', 'abortOnFail: false }\n  - { threshold: steady'),
   ).plan!;
-  assert.equal(scalePlan(plan, 0.1).comparison!.canary!.steps[0].durationMs, 2000);
+  assert.equal(scalePlan(plan, 0.1).comparison!.canary!.steps[0].durationMs, 500);
 });
 
 test('a variant’s credentials are secrets: redacted from the resolved plan', async () => {

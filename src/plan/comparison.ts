@@ -54,7 +54,7 @@ export interface CanaryPlan {
   actions?: { promote?: ActionPlan; rollback?: ActionPlan; step?: ActionPlan };
 }
 
-/** A user's action: a command (argv, no shell) or an HTTP call. `${SHARE}` is replaced by the share (0–100). */
+/** A user's action: a command (argv, no shell) or an HTTP call. `{{share}}` is replaced by the share (0–100). */
 export type ActionPlan =
   | { kind: 'command'; argv: string[]; timeoutMs: number }
   | { kind: 'http'; method: string; url: string; headers: Record<string, string>; body?: string; timeoutMs: number };

@@ -978,7 +978,7 @@ export const VARIANT_ROLES = ['control', 'candidate', 'primary', 'secondary'] as
 const actionSpec = (description: string): FieldSpec => ({
   t: 'object',
   what: 'action',
-  description: `${description} A command (\`run\`, no shell) or an HTTP call (\`http\`); \${SHARE} in it is replaced by the candidate's share in percent.`,
+  description: `${description} A command (\`run\`, no shell) or an HTTP call (\`http\`); {{share}} in it is replaced by the candidate's share in percent.`,
   fields: {
     run: {
       t: 'union',

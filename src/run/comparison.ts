@@ -7,10 +7,11 @@
 import { judgeAb, judgeCanary, judgeShadow, mergeShadowCounts } from '../comparison/index.js';
 import type { ShadowCounts } from '../comparison/shadow.js';
 import type { ComparisonInput, PairedCounts, VariantData } from '../comparison/types.js';
-import type { ComparisonSummary, ComparisonVerdict } from '../core/comparison.js';
+import type { CanaryResult, ComparisonSummary, ComparisonVerdict } from '../core/comparison.js';
+import type { Judgement } from '../comparison/types.js';
 import type { IntervalSnapshot } from '../core/types.js';
 import type { ShardBatch } from '../engine/index.js';
-import { decodeHistogram, type Accumulator, type Histogram } from '../metrics/index.js';
+import { Accumulator, decodeHistogram, type Histogram } from '../metrics/index.js';
 import type { ComparisonPlan } from '../plan/comparison.js';
 import type { Binned } from '../stats/binned.js';
 
@@ -43,13 +44,48 @@ export function binnedMs(h: Histogram): Binned {
   return { values: Float64Array.from(values), counts: Float64Array.from(counts) };
 }
 
+/** One canary step as the run sees it: its share and span (ms since load start), and what was measured in it. */
+interface StepState {
+  share: number;
+  startMs: number;
+  endMs: number;
+  /** variant → its windows of this step, merged (a window belongs to the step its start falls in). */
+  totals: Map<string, Accumulator>;
+  windows: Map<string, Map<number, Binned>>;
+  judgement?: Judgement<CanaryResult>;
+  action?: string;
+}
+
 export class ComparisonCollector {
   private paired: (PairedCounts & { unpaired: number }) | null = null;
   private shadow: ShadowCounts | null = null;
   /** variant → window index → latency (ms) of that window, merged over shards. */
   private readonly windows = new Map<string, Map<number, Binned>>();
+  /** Canary steps (empty: one judgement of the whole run). */
+  readonly steps: StepState[] = [];
+  private judged = 0;
 
-  constructor(readonly plan: ComparisonPlan) {}
+  /**
+   * `scenarioStartMs`: when the compared scenario starts (its planned start time). `onStep` is told
+   * each canary step's judgement as soon as the step's windows are in (live: the run may stop).
+   */
+  constructor(
+    readonly plan: ComparisonPlan,
+    scenarioStartMs = 0,
+    private readonly onStep?: (index: number, step: StepState) => void,
+  ) {
+    let at = scenarioStartMs;
+    for (const st of plan.canary?.steps ?? []) {
+      this.steps.push({
+        share: st.share,
+        startMs: at,
+        endMs: at + st.durationMs,
+        totals: new Map(),
+        windows: new Map(),
+      });
+      at += st.durationMs;
+    }
+  }
 
   /** A shard's window batch: its paired / shadow counts (before the merger takes the batch). */
   addBatch(b: ShardBatch): void {
@@ -68,14 +104,52 @@ export class ComparisonCollector {
 
   /** A merged window: each variant group's latency of the window, for per-window judges (block bootstrap). */
   addWindow(snapshots: readonly IntervalSnapshot[]): void {
+    let latestMs = -1;
     for (const s of snapshots) {
-      if (s.scenario !== this.plan.scenario || s.group === undefined) continue;
+      if (s.scenario !== this.plan.scenario) continue;
+      latestMs = Math.max(latestMs, s.startMs);
+      if (s.group === undefined) continue;
       const enc = s.histograms['latency'];
-      if (!enc) continue;
-      let m = this.windows.get(s.group);
-      if (!m) this.windows.set(s.group, (m = new Map()));
-      m.set(s.index, binnedMs(decodeHistogram(enc)));
+      const lat = enc ? binnedMs(decodeHistogram(enc)) : null;
+      if (lat) {
+        let m = this.windows.get(s.group);
+        if (!m) this.windows.set(s.group, (m = new Map()));
+        m.set(s.index, lat);
+      }
+      const step = this.steps.find((st) => s.startMs >= st.startMs && s.startMs < st.endMs);
+      if (step) {
+        let acc = step.totals.get(s.group);
+        if (!acc) step.totals.set(s.group, (acc = new Accumulator()));
+        acc.add(s);
+        if (lat) {
+          let m = step.windows.get(s.group);
+          if (!m) step.windows.set(s.group, (m = new Map()));
+          m.set(s.index, lat);
+        }
+      }
     }
+    // Windows arrive in order: a window past a step's end means the step is complete.
+    while (this.judged < this.steps.length && latestMs >= this.steps[this.judged].endMs) this.judgeStep(this.judged++);
+  }
+
+  /** Judges the canary step `i` from its own windows (each step at its own share). */
+  private judgeStep(i: number): void {
+    const st = this.steps[i];
+    const totals = new Map<string, Accumulator>();
+    for (const [g, acc] of st.totals) totals.set(`${this.plan.scenario}\u0000${g}`, acc);
+    const durationS = (st.endMs - st.startMs) / 1000;
+    st.judgement = judgeCanary(this.input(totals, durationS, st.windows), this.plan.canary!);
+    this.onStep?.(i, st);
+  }
+
+  /**
+   * At the end of the run: the steps it reached whose windows are in but which were not judged yet
+   * (the last one, at least) — none after a failed step (the run was stopped there).
+   */
+  finishSteps(): void {
+    const failed = () => this.steps.some((st) => st.judgement && isFail(st.judgement));
+    while (this.judged < this.steps.length && this.steps[this.judged].totals.size > 0 && !failed())
+      this.judgeStep(this.judged++);
   }
 
   /** Paired counts over the whole run (with `unpaired`: slots not joined, e.g. a failed arm). */
@@ -84,7 +158,11 @@ export class ComparisonCollector {
   }
 
   /** One variant's data from its results group. */
-  variantData(name: string, totals: ReadonlyMap<string, Accumulator>): VariantData {
+  variantData(
+    name: string,
+    totals: ReadonlyMap<string, Accumulator>,
+    windows: ReadonlyMap<string, Map<number, Binned>> = this.windows,
+  ): VariantData {
     const acc = totals.get(`${this.plan.scenario}\u0000${name}`);
     const requests = acc?.counters['requests'] ?? 0;
     const ok = acc?.counters['ok'] ?? 0;
@@ -92,7 +170,7 @@ export class ComparisonCollector {
     for (const [k, h] of acc?.histograms ?? [])
       if (!NOT_DURATIONS.has(k) && h.totalCount > 0) durations[k] = binnedMs(h);
     const lat = acc?.histograms.get('latency');
-    const byWindow = this.windows.get(name) ?? new Map<number, Binned>();
+    const byWindow = windows.get(name) ?? new Map<number, Binned>();
     const d: VariantData = {
       name,
       requests,
@@ -110,12 +188,16 @@ export class ComparisonCollector {
   }
 
   /** The judges' input: control (or primary) and candidate. */
-  input(totals: ReadonlyMap<string, Accumulator>, durationS: number): ComparisonInput {
+  input(
+    totals: ReadonlyMap<string, Accumulator>,
+    durationS: number,
+    windows: ReadonlyMap<string, Map<number, Binned>> = this.windows,
+  ): ComparisonInput {
     const control = this.plan.variants.find((v) => v.role === 'control' || v.role === 'primary')!;
     const candidate = this.plan.variants.find((v) => v.role === 'candidate')!;
     const input: ComparisonInput = {
-      control: this.variantData(control.name, totals),
-      candidate: this.variantData(candidate.name, totals),
+      control: this.variantData(control.name, totals, windows),
+      candidate: this.variantData(candidate.name, totals, windows),
       durationS,
     };
     if (this.paired) {
@@ -144,8 +226,36 @@ export class ComparisonCollector {
       return out;
     }
     if (plan.kind === 'canary') {
-      const j = judgeCanary(input, plan.canary!);
-      return { ...base, verdict: j.verdict, reasons: j.reasons, canary: j.result };
+      if (this.steps.length === 0) {
+        const j = judgeCanary(input, plan.canary!);
+        return { ...base, verdict: j.verdict, reasons: j.reasons, canary: j.result };
+      }
+      // Progressive: each step judged at its share; the first failed step decides, else the last one judged.
+      this.finishSteps();
+      const judged = this.steps.filter((st) => st.judgement !== undefined);
+      if (judged.length === 0) {
+        const j = judgeCanary(input, plan.canary!);
+        return {
+          ...base,
+          verdict: 'inconclusive',
+          reasons: ['no canary step was completed', ...j.reasons],
+          canary: j.result,
+        };
+      }
+      const failed = judged.find((st) => isFail(st.judgement!));
+      const decisive = failed ?? judged[judged.length - 1];
+      const j = decisive.judgement!;
+      const steps = judged.map((st) => ({
+        share: st.share,
+        score: st.judgement!.result.score,
+        classification: st.judgement!.result.classification,
+        ...(st.action !== undefined ? { action: st.action } : {}),
+      }));
+      const reasons = [
+        `step ${this.steps.indexOf(decisive) + 1} of ${this.steps.length} (${Math.round(decisive.share * 100)}% on the candidate): ${j.result.classification}`,
+        ...j.reasons,
+      ];
+      return { ...base, verdict: failed ? 'fail' : j.verdict, reasons, canary: { ...j.result, steps } };
     }
     const counts = this.shadow ?? mergeShadowCounts([]);
     const result = judgeShadow(counts, plan.shadow!);
@@ -171,4 +281,9 @@ export class ComparisonCollector {
     }
     return { ...base, verdict, reasons, shadow: result };
   }
+}
+
+/** A canary step that failed: classified fail, or judged fail. */
+export function isFail(j: Judgement<CanaryResult>): boolean {
+  return j.result.classification === 'fail' || j.verdict === 'fail';
 }

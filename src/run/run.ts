@@ -17,7 +17,8 @@ import { defaultOutDir, ResultsWriter } from './results-writer.js';
 import { CpuSampler, generatorHealth } from './health.js';
 import { ProgressTracker, type ProgressUpdate } from './progress.js';
 import { WindowMerger, type MergedWindow } from './window-merger.js';
-import { ComparisonCollector } from './comparison.js';
+import { ComparisonCollector, isFail } from './comparison.js';
+import { runAction } from './actions.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -68,7 +69,25 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
 
   const workers = Math.max(1, plan.options.workers);
   const merger = new WindowMerger(workers);
-  const comparison = plan.comparison ? new ComparisonCollector(plan.comparison) : null;
+  // A canary with steps: each step judged as soon as its windows are in; a failed step rolls back
+  // (the plan's action) and ends the run; a passed one moves on (step action, or promote after the last).
+  const actions: Promise<unknown>[] = [];
+  let stopEarly: (reason: string) => void = () => {};
+  const canary = plan.comparison?.canary;
+  const comparison = plan.comparison
+    ? new ComparisonCollector(
+        plan.comparison,
+        plan.scenarios.find((s) => s.name === plan.comparison!.scenario)?.startTimeMs ?? 0,
+        (i, st) => {
+          const failed = isFail(st.judgement!);
+          const last = i === (canary?.steps.length ?? 0) - 1;
+          const act = failed ? canary?.actions?.rollback : last ? canary?.actions?.promote : canary?.actions?.step;
+          const share = failed ? 0 : last ? 1 : canary!.steps[i + 1].share;
+          if (act) actions.push(runAction(act, share).then((d) => (st.action = redact(d, plan.secrets))));
+          if (failed && !last) stopEarly(`canary step ${i + 1} failed (score ${st.judgement!.result.score})`);
+        },
+      )
+    : null;
   const startedAt = new Date();
   const t0Hr = process.hrtime.bigint();
   const cpu = new CpuSampler(plan.options.intervalMs);
@@ -154,18 +173,24 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     writer.close();
     throw e;
   }
-  const onStop = () => {
+  stopEarly = (reason: string) => {
     if (stopping) return;
-    const r: unknown = opts.stop?.reason;
-    endedEarly = typeof r === 'string' ? r : 'ended early';
+    endedEarly = reason;
     // Requests in flight finish (bounded by each scenario's graceful stop), as at a planned end.
     const drain = Math.max(0, ...plan.scenarios.map((s) => s.gracefulStopMs));
     stopAll(drain);
+  };
+  const onStop = () => {
+    const r: unknown = opts.stop?.reason;
+    stopEarly(typeof r === 'string' ? r : 'ended early');
   };
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.stop?.aborted) onStop();
   opts.stop?.addEventListener('abort', onStop, { once: true });
+  // A canary's first step: move the router to its share before the load starts.
+  if (canary?.actions?.step && canary.steps.length > 0 && comparison)
+    comparison.steps[0].action = redact(await runAction(canary.actions.step, canary.steps[0].share), plan.secrets);
   const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
   loadT0 = t0;
   if (!stopping) {
@@ -179,6 +204,8 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   writer.close();
 
   // Assemble, decide, write.
+  comparison?.finishSteps(); // the last step, judged now that its windows are in (its action too)
+  await Promise.allSettled(actions);
   const summary = summarise(status, false);
   if (comparison) {
     const sc = summary.scenarios[comparison.plan.scenario];
