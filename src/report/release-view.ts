@@ -175,6 +175,9 @@ export function releaseView(summary: Pick<Summary, 'comparison' | 'scenarios'>):
     view.facts.push(
       `${fmtInt(s.compared)} requests compared; prediction agreement ${Number.isFinite(s.agreement) ? fmtPct(s.agreement) : '–'}`,
     );
+    view.facts.push(
+      "every arrival went to all three variants: the scenario's own requests and throughput count all three",
+    );
     if (s.ml)
       view.facts.push(
         Object.entries(s.ml)
