@@ -76,7 +76,8 @@ test('A/B v1 against v2, paired: both arms measured in their groups, the same ro
       },
     ),
   );
-  const { summary } = await run(plan, { outDir: tmp() });
+  const outDir = tmp();
+  const { summary } = await run(plan, { outDir });
   const g = summary.scenarios['steady'].groups!;
   const v1 = g['v1'];
   const v2 = g['v2'];
@@ -98,6 +99,18 @@ test('A/B v1 against v2, paired: both arms measured in their groups, the same ro
   assert.ok(
     p.controlOnly > p.candidateOnly,
     `v1 alone right (${p.controlOnly}) more often than v2 alone (${p.candidateOnly})`,
+  );
+  // Each window's joined rows are in intervals.ndjson (the scenario's own line), and add up to the total.
+  const lines = fs
+    .readFileSync(path.join(outDir, 'intervals.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { group?: string; comparison?: { paired?: typeof p } });
+  const perWindow = lines.filter((l) => l.group === undefined && l.comparison?.paired);
+  assert.ok(perWindow.length >= 2);
+  assert.equal(
+    perWindow.reduce((a, l) => a + l.comparison!.paired!.controlOnly, 0),
+    p.controlOnly,
   );
   assert.equal(summary.thresholds.length, 3);
   assert.ok(

@@ -166,4 +166,12 @@ export interface IntervalRecord {
   hdr: Record<string, string>;
   /** Target memory (resident bytes) sampled during this window, when the plan asks for it (profile `memory`). */
   target_memory_bytes?: number;
+  /**
+   * A compared scenario's own line (no group): what this window added to the comparison — the
+   * paired design's joined rows (A/B, paired) or the shadow comparison's counts, summed over workers.
+   */
+  comparison?: {
+    paired?: { bothCorrect: number; controlOnly: number; candidateOnly: number; neither: number; unpaired: number };
+    shadow?: unknown;
+  };
 }

@@ -118,15 +118,6 @@ function emptyCounts(): PairedCounts & { unpaired: number } {
   return { bothCorrect: 0, controlOnly: 0, candidateOnly: 0, neither: 0, unpaired: 0 };
 }
 
-/** Sums paired counts (windows, shards). */
-export function addPaired(into: PairedCounts & { unpaired?: number }, c: PairedCounts & { unpaired?: number }): void {
-  into.bothCorrect += c.bothCorrect;
-  into.controlOnly += c.controlOnly;
-  into.candidateOnly += c.candidateOnly;
-  into.neither += c.neither;
-  into.unpaired = (into.unpaired ?? 0) + (c.unpaired ?? 0);
-}
-
 /**
  * Shadow: the three requests of one arrival. The arrival's owner (executor, virtual user) is told
  * once, when all three have finished; the accumulator sees the three answers then, unless one was

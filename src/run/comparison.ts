@@ -10,6 +10,7 @@ import type { ComparisonInput, PairedCounts, VariantData } from '../comparison/t
 import type { CanaryResult, ComparisonSummary, ComparisonVerdict } from '../core/comparison.js';
 import type { Judgement } from '../comparison/types.js';
 import type { IntervalSnapshot } from '../core/types.js';
+import type { IntervalRecord } from '../core/results.js';
 import type { ShardBatch } from '../engine/index.js';
 import { Accumulator, decodeHistogram, type Histogram } from '../metrics/index.js';
 import type { ComparisonPlan } from '../plan/comparison.js';
@@ -61,6 +62,11 @@ export class ComparisonCollector {
   private shadow: ShadowCounts | null = null;
   /** variant → window index → latency (ms) of that window, merged over shards. */
   private readonly windows = new Map<string, Map<number, Binned>>();
+  /** Window index → its paired / shadow counts over the shards so far (until the merged window is written). */
+  private readonly byWindow = new Map<
+    number,
+    { paired?: PairedCounts & { unpaired: number }; shadow?: ShadowCounts }
+  >();
   /** Canary steps (empty: one judgement of the whole run). */
   readonly steps: StepState[] = [];
   private judged = 0;
@@ -91,15 +97,25 @@ export class ComparisonCollector {
   addBatch(b: ShardBatch): void {
     const c = b.comparison?.[this.plan.scenario];
     if (!c) return;
+    let w = this.byWindow.get(b.index);
+    if (!w) this.byWindow.set(b.index, (w = {}));
     if (c.paired) {
-      const p = (this.paired ??= { bothCorrect: 0, controlOnly: 0, candidateOnly: 0, neither: 0, unpaired: 0 });
-      p.bothCorrect += c.paired.bothCorrect;
-      p.controlOnly += c.paired.controlOnly;
-      p.candidateOnly += c.paired.candidateOnly;
-      p.neither += c.paired.neither;
-      p.unpaired += c.paired.unpaired;
+      addPaired((this.paired ??= emptyPaired()), c.paired);
+      addPaired((w.paired ??= emptyPaired()), c.paired);
     }
-    if (c.shadow) this.shadow = this.shadow === null ? c.shadow : mergeShadowCounts([this.shadow, c.shadow]);
+    if (c.shadow) {
+      this.shadow = this.shadow === null ? c.shadow : mergeShadowCounts([this.shadow, c.shadow]);
+      w.shadow = w.shadow === undefined ? c.shadow : mergeShadowCounts([w.shadow, c.shadow]);
+    }
+  }
+
+  /** The merged window's records: the compared scenario's own line gets what the window added (intervals.ndjson). */
+  decorate(records: IntervalRecord[], index: number): void {
+    const w = this.byWindow.get(index);
+    if (!w) return;
+    this.byWindow.delete(index);
+    const rec = records.find((r) => r.scenario === this.plan.scenario && r.group === undefined);
+    if (rec) rec.comparison = w;
   }
 
   /** A merged window: each variant group's latency of the window, for per-window judges (block bootstrap). */
@@ -286,4 +302,16 @@ export class ComparisonCollector {
 /** A canary step that failed: classified fail, or judged fail. */
 export function isFail(j: Judgement<CanaryResult>): boolean {
   return j.result.classification === 'fail' || j.verdict === 'fail';
+}
+
+function emptyPaired(): PairedCounts & { unpaired: number } {
+  return { bothCorrect: 0, controlOnly: 0, candidateOnly: 0, neither: 0, unpaired: 0 };
+}
+
+function addPaired(into: PairedCounts & { unpaired: number }, c: PairedCounts & { unpaired: number }): void {
+  into.bothCorrect += c.bothCorrect;
+  into.controlOnly += c.controlOnly;
+  into.candidateOnly += c.candidateOnly;
+  into.neither += c.neither;
+  into.unpaired += c.unpaired;
 }

@@ -128,6 +128,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   // goes through here: the hooks see exactly what intervals.ndjson holds.
   const emitWindow = (w: MergedWindow) => {
     comparison?.addWindow(w.snapshots);
+    comparison?.decorate(w.records, w.index);
     opts.decorateWindow?.(w.records, w.index);
     writer.appendIntervals(w.records);
     opts.onWindow?.(w.records);
