@@ -29,6 +29,10 @@ const ROLES: Record<ComparisonPlan['kind'], VariantPlan['role'][]> = {
 const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
 const P = 'comparison';
+/** The groups of the judge's default canary metrics (src/comparison/canary defaults). */
+const DEFAULT_GROUPS = ['latency', 'errors', 'quality'];
+/** `{{share}}` in an action (plan files interpolate `${…}` from the environment) → the judge's `${SHARE}`. */
+const share = (s: string) => s.replaceAll('{{share}}', '${SHARE}');
 
 export function buildComparison(
   w: Walker,
@@ -179,7 +183,8 @@ export function buildComparison(
     kind,
     scenario: scName ?? '',
     variants,
-    inconclusive: c['inconclusive'] === 'fail' ? 'fail' : 'pass',
+    inconclusive:
+      (c['inconclusive'] as ComparisonPlan['inconclusive'] | undefined) ?? (kind === 'canary' ? 'invalid' : 'pass'),
   };
   if (kind === 'ab') {
     const a = (c['ab'] ?? {}) as Raw;
@@ -267,13 +272,9 @@ type Bad = (path: string, message: string, hint?: string, prefer?: 'key' | 'valu
 /** Kayenta's metric defaults; the default metric set follows what the scenario records. */
 function buildCanary(w: Walker, bad: Bad, c: Raw, sc: ScenarioPlan | undefined): NonNullable<ComparisonPlan['canary']> {
   const cp = join(P, 'canary');
-  const metricsRaw = c['metrics'] as Raw[] | undefined;
+  // No metrics: the judge's defaults (latency; error_rate and, with labels, accuracy, critical), in its groups.
+  const given = (c['metrics'] as Raw[] | undefined) ?? [];
   const classification = sc?.quality?.task === 'classification';
-  const given: Raw[] = metricsRaw ?? [
-    { metric: 'latency', direction: 'increase' },
-    { metric: 'error_rate', direction: 'increase', group: 'errors' },
-    ...(classification ? [{ metric: 'accuracy', direction: 'decrease', group: 'quality' }] : []),
-  ];
   const metrics: CanaryMetricConfig[] = [];
   given.forEach((m, i) => {
     const mp = join(join(cp, 'metrics'), i);
@@ -320,14 +321,14 @@ function buildCanary(w: Walker, bad: Bad, c: Raw, sc: ScenarioPlan | undefined):
       bad(join(cp, 'metrics'), `canary metric \`${m.name}\` is listed twice`, 'give each a distinct `name`', 'key');
     names.add(m.name);
   });
-  const groupWeights = { ...((c['groups'] ?? {}) as Record<string, number>) };
-  const groups = new Set(metrics.map((m) => m.group));
+  const groupWeights = { ...((c['groupWeights'] ?? {}) as Record<string, number>) };
+  const groups = new Set(metrics.length > 0 ? metrics.map((m) => m.group) : DEFAULT_GROUPS);
   let sum = 0;
   for (const [g, wt] of Object.entries(groupWeights)) {
     sum += wt;
     if (!groups.has(g))
       bad(
-        join(join(cp, 'groups'), g),
+        join(join(cp, 'groupWeights'), g),
         `no canary metric is in group \`${g}\``,
         didYouMean(g, [...groups], 'groups'),
         'key',
@@ -335,13 +336,18 @@ function buildCanary(w: Walker, bad: Bad, c: Raw, sc: ScenarioPlan | undefined):
   }
   if (sum > 100 + 1e-9)
     bad(
-      join(cp, 'groups'),
+      join(cp, 'groupWeights'),
       `group weights sum to ${sum}, more than 100`,
       'weights are percentages of the score; groups without one share the rest',
       'key',
     );
   else if (Object.keys(groupWeights).length === groups.size && groups.size > 0 && Math.abs(sum - 100) > 1e-9)
-    bad(join(cp, 'groups'), `every group has a weight, and they sum to ${sum}, not 100`, 'make them sum to 100', 'key');
+    bad(
+      join(cp, 'groupWeights'),
+      `every group has a weight, and they sum to ${sum}, not 100`,
+      'make them sum to 100',
+      'key',
+    );
   const th = (c['thresholds'] ?? {}) as Raw;
   const thresholds = {
     pass: (th['pass'] as number | undefined) ?? 95,
@@ -391,6 +397,7 @@ function buildCanary(w: Walker, bad: Bad, c: Raw, sc: ScenarioPlan | undefined):
     groupWeights,
     thresholds,
     steps,
+    marginalPasses: c['marginalPasses'] === true,
   };
   const a = c['actions'] as Raw | undefined;
   if (a) {
@@ -418,21 +425,23 @@ function buildAction(bad: Bad, path: string, a: Raw): ActionPlan | undefined {
   }
   const run = a['run'];
   if (run !== undefined) {
-    if (Array.isArray(run)) return { kind: 'command', argv: run.map(String), timeoutMs };
+    if (Array.isArray(run)) return { kind: 'command', argv: run.map((x) => share(String(x))), timeoutMs };
     const split = splitCommand(String(run));
     if (!split.ok) {
       bad(join(path, 'run'), split.message, 'quote arguments with spaces, or give a list');
       return undefined;
     }
-    return { kind: 'command', argv: split.argv, timeoutMs };
+    return { kind: 'command', argv: split.argv.map(share), timeoutMs };
   }
   const hx = a['http'] as Raw;
   return {
     kind: 'http',
     method: String(hx['method'] ?? 'POST').toUpperCase(),
-    url: String(hx['url']),
-    headers: (hx['headers'] ?? {}) as Record<string, string>,
-    ...(hx['body'] !== undefined ? { body: String(hx['body']) } : {}),
+    url: share(String(hx['url'])),
+    headers: Object.fromEntries(
+      Object.entries((hx['headers'] ?? {}) as Record<string, string>).map(([k, v]) => [k, share(v)]),
+    ),
+    ...(hx['body'] !== undefined ? { body: share(String(hx['body'])) } : {}),
     timeoutMs,
   };
 }

@@ -59,7 +59,7 @@ test('canary and shadow defaults: Kayenta metric keys, thresholds 95/75; Diffy t
     scenario(`comparison:
   kind: canary
   variants: [ { name: stable, version: v1 }, { name: canary, version: v2, weight: 0.1 } ]
-  canary: { steps: [ { share: 5%, duration: 2s }, { share: 50%, duration: 3s } ], actions: { rollback: { run: "kubectl argo rollouts abort model" } } }
+  canary: { metrics: [ { metric: latency, direction: increase } ], steps: [ { share: 5%, duration: 2s }, { share: 50%, duration: 3s } ], actions: { rollback: { run: "kubectl argo rollouts abort model {{share}}" } } }
 `),
   );
   assert.deepEqual(canary.problems, []);
@@ -67,21 +67,35 @@ test('canary and shadow defaults: Kayenta metric keys, thresholds 95/75; Diffy t
   assert.equal(cp.judge, 'preflight');
   assert.deepEqual(cp.thresholds, { pass: 95, marginal: 75 });
   assert.deepEqual(
-    cp.metrics.map((m) => [m.name, m.direction, m.effectSize.allowedIncrease, m.outliers.factor]),
-    [
-      ['latency', 'increase', 1, 3],
-      ['error_rate', 'increase', 1, 3],
-    ],
+    cp.metrics.map((m) => [
+      m.name,
+      m.group,
+      m.direction,
+      m.critical,
+      m.mustHaveData,
+      m.effectSize.allowedIncrease,
+      m.outliers.factor,
+    ]),
+    [['latency', 'latency', 'increase', false, false, 1, 3]],
+    "Kayenta's defaults for the keys not given",
   );
+  assert.equal(cp.marginalPasses, false);
+  assert.equal(canary.plan!.comparison!.inconclusive, 'invalid', 'a canary without data to judge is exit 4');
   assert.deepEqual(cp.steps, [
     { share: 0.05, durationMs: 2000 },
     { share: 0.5, durationMs: 3000 },
   ]);
   assert.deepEqual(cp.actions?.rollback, {
     kind: 'command',
-    argv: ['kubectl', 'argo', 'rollouts', 'abort', 'model'],
+    argv: ['kubectl', 'argo', 'rollouts', 'abort', 'model', '${SHARE}'],
     timeoutMs: 60_000,
   });
+  const bare = validatePlan(
+    scenario(`comparison: { kind: canary, variants: [ { name: a }, { name: b } ], canary: { groupWeights: { errors: 60 } } }
+`),
+  );
+  assert.deepEqual(bare.problems, []);
+  assert.deepEqual(bare.plan!.comparison!.canary!.metrics, [], "none given: the judge's defaults (their groups)");
   const shadow = validatePlan(
     scenario(`comparison:
   kind: shadow
@@ -93,6 +107,7 @@ test('canary and shadow defaults: Kayenta metric keys, thresholds 95/75; Diffy t
   assert.equal(sp.relativeThreshold, 20);
   assert.equal(sp.absoluteThreshold, 0.03);
   assert.equal(sp.allowSideEffects, false);
+  assert.equal(shadow.plan!.comparison!.inconclusive, 'pass');
   assert.deepEqual(
     shadow.plan!.comparison!.variants.map((v) => v.role),
     ['primary', 'secondary', 'candidate'],
@@ -138,7 +153,7 @@ test('shadow needs exactly primary, secondary and candidate; canary metrics and 
   variants: [ { name: a }, { name: b, weight: 0 } ]
   canary:
     metrics: [ { metric: latncy }, { metric: accuracy }, { metric: ttft } ]
-    groups: { latency: 80, nope: 40 }
+    groupWeights: { latency: 80, nope: 40 }
     steps: [ { share: 0%, duration: 4s } ]
     thresholds: { pass: 70, marginal: 80 }
 `),

@@ -50,11 +50,13 @@ export interface CanaryPlan {
   thresholds: { pass: number; marginal: number };
   /** Progressive rollout: candidate traffic shares (0–1), each step judged. Empty = one judgement. */
   steps: Array<{ share: number; durationMs: number }>;
+  /** Let a marginal verdict through (exit 0) instead of stopping the rollout (exit 3). Default false. */
+  marginalPasses: boolean;
   /** Run on each passed step (before the next share) and on the first failed one. */
   actions?: { promote?: ActionPlan; rollback?: ActionPlan; step?: ActionPlan };
 }
 
-/** A user's action: a command (argv, no shell) or an HTTP call. `{{share}}` is replaced by the share (0–100). */
+/** A user's action: a command (argv, no shell) or an HTTP call. `${SHARE}` is replaced by the share (0–100). */
 export type ActionPlan =
   | { kind: 'command'; argv: string[]; timeoutMs: number }
   | { kind: 'http'; method: string; url: string; headers: Record<string, string>; body?: string; timeoutMs: number };
@@ -95,8 +97,9 @@ export interface ComparisonPlan {
   canary?: CanaryPlan;
   shadow?: ShadowPlan;
   /**
-   * What an inconclusive comparison (too little data to decide) does to the run: `pass` (the
-   * default: a warning, exit 0) or `fail` (exit 3).
+   * What an inconclusive comparison (too little data to decide) does to the run: `pass` (a warning,
+   * exit 0; the default of ab and shadow), `fail` (exit 3) or `invalid` (exit 4, no data to trust:
+   * the default of canary, as Argo Rollouts' Job provider needs).
    */
-  inconclusive: 'pass' | 'fail';
+  inconclusive: 'pass' | 'fail' | 'invalid';
 }

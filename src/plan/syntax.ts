@@ -978,7 +978,7 @@ export const VARIANT_ROLES = ['control', 'candidate', 'primary', 'secondary'] as
 const actionSpec = (description: string): FieldSpec => ({
   t: 'object',
   what: 'action',
-  description: `${description} A command (\`run\`, no shell) or an HTTP call (\`http\`); {{share}} in it is replaced by the candidate's share in percent.`,
+  description: `${description} A command (\`run\`, no shell) or an HTTP call (\`http\`); {{share}} (or $\${SHARE}) in it is replaced by the candidate's share in percent.`,
   fields: {
     run: {
       t: 'union',
@@ -1029,8 +1029,8 @@ export const comparisonSpec: ObjectSpec = {
       },
     ),
     inconclusive: str(
-      'What an inconclusive comparison (too little data to decide) does: `pass` (a warning, exit 0) or `fail` (exit 3).',
-      { enum: ['pass', 'fail'], default: 'pass' },
+      'What an inconclusive comparison (too little data to decide) does: `pass` (a warning, exit 0; default for ab and shadow), `fail` (exit 3) or `invalid` (exit 4; default for canary).',
+      { enum: ['pass', 'fail', 'invalid'] },
     ),
     variants: {
       t: 'array',
@@ -1112,7 +1112,8 @@ export const comparisonSpec: ObjectSpec = {
         metrics: {
           t: 'array',
           minItems: 1,
-          description: 'The judged metrics (default: latency and error_rate, and accuracy with quality).',
+          description:
+            'The judged metrics (default: latency; error_rate, critical; and accuracy, critical, when the data has labels).',
           items: {
             t: 'object',
             what: 'canary metric',
@@ -1152,11 +1153,16 @@ export const comparisonSpec: ObjectSpec = {
             },
           },
         },
-        groups: {
+        groupWeights: {
           t: 'map',
-          what: 'groups',
+          what: 'groupWeights',
           values: { t: 'number', min: 0, max: 100 },
           description: 'Group weights (percent); groups without one share the rest of 100 equally.',
+        },
+        marginalPasses: {
+          t: 'bool',
+          default: false,
+          description: 'Let a marginal verdict through (exit 0) instead of stopping (exit 3).',
         },
         thresholds: {
           t: 'object',

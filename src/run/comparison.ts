@@ -55,6 +55,8 @@ interface StepState {
   windows: Map<string, Map<number, Binned>>;
   judgement?: Judgement<CanaryResult>;
   action?: string;
+  /** The rollout stopped at this step: fail (judged so, or an action failed) or inconclusive (no data). */
+  stop?: 'fail' | 'inconclusive';
 }
 
 export class ComparisonCollector {
@@ -163,8 +165,8 @@ export class ComparisonCollector {
    * (the last one, at least) — none after a failed step (the run was stopped there).
    */
   finishSteps(): void {
-    const failed = () => this.steps.some((st) => st.judgement && isFail(st.judgement));
-    while (this.judged < this.steps.length && this.steps[this.judged].totals.size > 0 && !failed())
+    const stopped = () => this.steps.some((st) => st.stop !== undefined);
+    while (this.judged < this.steps.length && this.steps[this.judged].totals.size > 0 && !stopped())
       this.judgeStep(this.judged++);
   }
 
@@ -233,6 +235,7 @@ export class ComparisonCollector {
       control: input.control.name,
       candidate: input.candidate.name,
       inconclusive: plan.inconclusive,
+      ...(plan.canary ? { marginalPasses: plan.canary.marginalPasses } : {}),
       variants: plan.variants.map((v) => ({ name: v.name, role: v.role })),
     };
     if (plan.kind === 'ab') {
@@ -258,8 +261,8 @@ export class ComparisonCollector {
           canary: j.result,
         };
       }
-      const failed = judged.find((st) => isFail(st.judgement!));
-      const decisive = failed ?? judged[judged.length - 1];
+      const stopped = judged.find((st) => st.stop !== undefined);
+      const decisive = stopped ?? judged[judged.length - 1];
       const j = decisive.judgement!;
       const steps = judged.map((st) => ({
         share: st.share,
@@ -267,11 +270,14 @@ export class ComparisonCollector {
         classification: st.judgement!.result.classification,
         ...(st.action !== undefined ? { action: st.action } : {}),
       }));
+      const at = `step ${this.steps.indexOf(decisive) + 1} of ${this.steps.length} (${Math.round(decisive.share * 100)}% on the candidate)`;
       const reasons = [
-        `step ${this.steps.indexOf(decisive) + 1} of ${this.steps.length} (${Math.round(decisive.share * 100)}% on the candidate): ${j.result.classification}`,
+        stopped
+          ? `the rollout stopped at ${at}: ${stopped.stop === 'inconclusive' ? 'no data to judge' : `${j.result.classification}, score ${j.result.score}`}${stopped.action ? ` (${stopped.action})` : ''}`
+          : `${judged.length} of ${this.steps.length} steps judged; the last, ${at}: ${j.result.classification}, score ${j.result.score}`,
         ...j.reasons,
       ];
-      return { ...base, verdict: failed ? 'fail' : j.verdict, reasons, canary: { ...j.result, steps } };
+      return { ...base, verdict: stopped?.stop ?? j.verdict, reasons, canary: { ...j.result, steps } };
     }
     const counts = this.shadow ?? mergeShadowCounts([]);
     const result = judgeShadow(counts, plan.shadow!);
@@ -299,9 +305,10 @@ export class ComparisonCollector {
   }
 }
 
-/** A canary step that failed: classified fail, or judged fail. */
-export function isFail(j: Judgement<CanaryResult>): boolean {
-  return j.result.classification === 'fail' || j.verdict === 'fail';
+/** A judged canary step that stops the rollout: fail, or no data to judge (inconclusive); marginal goes on. */
+export function stopsRollout(j: Judgement<CanaryResult>): 'fail' | 'inconclusive' | undefined {
+  if (j.verdict === 'inconclusive') return 'inconclusive';
+  return j.verdict === 'fail' || j.result.classification === 'fail' ? 'fail' : undefined;
 }
 
 function emptyPaired(): PairedCounts & { unpaired: number } {

@@ -17,7 +17,7 @@ import { defaultOutDir, ResultsWriter } from './results-writer.js';
 import { CpuSampler, generatorHealth } from './health.js';
 import { ProgressTracker, type ProgressUpdate } from './progress.js';
 import { WindowMerger, type MergedWindow } from './window-merger.js';
-import { ComparisonCollector, isFail } from './comparison.js';
+import { ComparisonCollector, stopsRollout } from './comparison.js';
 import { runAction } from './actions.js';
 
 export interface RunOptions {
@@ -69,22 +69,45 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
 
   const workers = Math.max(1, plan.options.workers);
   const merger = new WindowMerger(workers);
-  // A canary with steps: each step judged as soon as its windows are in; a failed step rolls back
-  // (the plan's action) and ends the run; a passed one moves on (step action, or promote after the last).
+  // A canary with steps: each step judged as soon as its windows are in (the load goes on). Pass:
+  // the step action with the next share (promote after the last); marginal: on, like a pass (the
+  // last one: no action); fail or no data: rollback, and the run ends. A failed step or promote
+  // action is a fail (after rollback). The same rules as src/comparison/canary's runRollout.
   const actions: Promise<unknown>[] = [];
   let stopEarly: (reason: string) => void = () => {};
   const canary = plan.comparison?.canary;
+  const act = async (name: 'step' | 'promote' | 'rollback', share: number) => {
+    const a = canary?.actions?.[name];
+    return a ? { name, ...(await runAction(a, share, plan.secrets)) } : null;
+  };
   const comparison = plan.comparison
     ? new ComparisonCollector(
         plan.comparison,
         plan.scenarios.find((s) => s.name === plan.comparison!.scenario)?.startTimeMs ?? 0,
         (i, st) => {
-          const failed = isFail(st.judgement!);
-          const last = i === (canary?.steps.length ?? 0) - 1;
-          const act = failed ? canary?.actions?.rollback : last ? canary?.actions?.promote : canary?.actions?.step;
-          const share = failed ? 0 : last ? 1 : canary!.steps[i + 1].share;
-          if (act) actions.push(runAction(act, share).then((d) => (st.action = redact(d, plan.secrets))));
-          if (failed && !last) stopEarly(`canary step ${i + 1} failed (score ${st.judgement!.result.score})`);
+          const steps = canary!.steps;
+          const last = i === steps.length - 1;
+          const stop = stopsRollout(st.judgement!);
+          const rollback = async (why: string) => {
+            const rb = await act('rollback', st.share);
+            if (rb) st.action = `${st.action ? `${st.action}; ` : ''}rollback: ${rb.ok ? '' : 'FAILED '}${rb.detail}`;
+            stopEarly(why);
+          };
+          if (stop !== undefined) {
+            st.stop = stop;
+            actions.push(rollback(`canary step ${i + 1} ${stop === 'fail' ? 'failed' : 'had no data to judge'}`));
+          } else if (!(last && st.judgement!.verdict === 'marginal'))
+            actions.push(
+              (async () => {
+                const r = await act(last ? 'promote' : 'step', last ? 1 : steps[i + 1].share);
+                if (!r) return;
+                st.action = `${r.name}: ${r.detail}`;
+                if (!r.ok) {
+                  st.stop = 'fail';
+                  await rollback(`canary step ${i + 1}: the ${r.name} action failed`);
+                }
+              })(),
+            );
         },
       )
     : null;
@@ -190,8 +213,10 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   if (opts.stop?.aborted) onStop();
   opts.stop?.addEventListener('abort', onStop, { once: true });
   // A canary's first step: move the router to its share before the load starts.
-  if (canary?.actions?.step && canary.steps.length > 0 && comparison)
-    comparison.steps[0].action = redact(await runAction(canary.actions.step, canary.steps[0].share), plan.secrets);
+  if (canary && canary.steps.length > 0 && comparison) {
+    const r = await act('step', canary.steps[0].share);
+    if (r) comparison.steps[0].action = `step: ${r.detail}`;
+  }
   const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
   loadT0 = t0;
   if (!stopping) {

@@ -68,7 +68,14 @@ test('fail → exit 3; inconclusive → exit 0 with a warning, or exit 3 when th
   assert.match(comparisonWarnings(inc)[0], /inconclusive .*Not a "no difference"/);
   assert.equal(decideOutcome(summaryOf({ ...inc, inconclusive: 'fail' })).exitCode, 3);
   assert.deepEqual(comparisonWarnings({ ...inc, inconclusive: 'fail' }), []);
-  assert.equal(decideOutcome(summaryOf({ ...base, verdict: 'marginal' })).exitCode, 0);
+  assert.equal(decideOutcome(summaryOf({ ...base, verdict: 'marginal' })).exitCode, 0, 'an A/B has no marginal rule');
+  // A canary as Argo's Job provider reads it: marginal 3 unless marginalPasses; no data 4.
+  const canary = { ...base, kind: 'canary' as const };
+  assert.equal(decideOutcome(summaryOf({ ...canary, verdict: 'marginal' })).exitCode, 3);
+  assert.equal(decideOutcome(summaryOf({ ...canary, verdict: 'marginal', marginalPasses: true })).exitCode, 0);
+  const none = decideOutcome(summaryOf({ ...canary, verdict: 'inconclusive', inconclusive: 'invalid' }));
+  assert.equal(none.exitCode, 4);
+  assert.equal(none.verdict, 'invalid');
   assert.equal(decideOutcome(summaryOf(base)).exitCode, 0);
 });
 

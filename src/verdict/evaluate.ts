@@ -249,31 +249,41 @@ export function nothingServed(summary: Pick<Summary, 'scenarios'>): string[] {
 }
 
 /**
- * A release comparison that fails the run: verdict fail, or inconclusive when the plan says
- * `comparison.inconclusive: fail`. Marginal and (by default) inconclusive pass with a warning
- * (comparisonWarnings); a threshold such as `comparison.verdict == pass` gates them.
+ * A release comparison that fails the run (exit 3): verdict fail; inconclusive with
+ * `comparison.inconclusive: fail`; a canary's marginal unless `canary.marginalPasses` (as Argo's
+ * Job provider reads it). Otherwise marginal and inconclusive pass with a warning
+ * (comparisonWarnings), or make the run invalid (comparisonInvalid); a threshold such as
+ * `comparison.verdict == pass` gates them too.
  */
 export function comparisonFailure(cmp: ComparisonSummary | undefined): string[] {
   if (!cmp) return [];
+  const what = `the ${KIND_NAME[cmp.kind]} of ${cmp.candidate} against ${cmp.control}`;
   const why = cmp.reasons.length > 0 ? `: ${cmp.reasons.join('; ')}` : '';
-  if (cmp.verdict === 'fail')
-    return [`the ${KIND_NAME[cmp.kind]} of ${cmp.candidate} against ${cmp.control} failed${why}`];
+  if (cmp.verdict === 'fail') return [`${what} failed${why}`];
   if (cmp.verdict === 'inconclusive' && cmp.inconclusive === 'fail')
-    return [
-      `the ${KIND_NAME[cmp.kind]} of ${cmp.candidate} against ${cmp.control} was inconclusive (comparison.inconclusive: fail)${why}`,
-    ];
+    return [`${what} was inconclusive (comparison.inconclusive: fail)${why}`];
+  if (cmp.verdict === 'marginal' && cmp.kind === 'canary' && !cmp.marginalPasses)
+    return [`${what} was marginal (canary.marginalPasses: false)${why}`];
   return [];
+}
+
+/** An inconclusive comparison whose plan says `comparison.inconclusive: invalid` (a canary's default): exit 4. */
+export function comparisonInvalid(cmp: ComparisonSummary | undefined): string[] {
+  if (!cmp || cmp.verdict !== 'inconclusive' || cmp.inconclusive !== 'invalid') return [];
+  const why = cmp.reasons.length > 0 ? `: ${cmp.reasons.join('; ')}` : '';
+  return [`the ${KIND_NAME[cmp.kind]} of ${cmp.candidate} against ${cmp.control} had too little data to judge${why}`];
 }
 
 /** The warning of a comparison that passed without a clear answer (inconclusive, marginal). */
 export function comparisonWarnings(cmp: ComparisonSummary | undefined): string[] {
   if (!cmp) return [];
   const why = cmp.reasons.length > 0 ? `: ${cmp.reasons.join('; ')}` : '';
-  if (cmp.verdict === 'inconclusive' && cmp.inconclusive !== 'fail')
+  if (cmp.verdict === 'inconclusive' && (cmp.inconclusive ?? 'pass') === 'pass')
     return [
       `the ${KIND_NAME[cmp.kind]} of ${cmp.candidate} against ${cmp.control} was inconclusive (too little data to decide)${why}. Not a "no difference": run longer, or gate with comparison.inconclusive: fail.`,
     ];
-  if (cmp.verdict === 'marginal') return [`the canary of ${cmp.candidate} was marginal${why}`];
+  if (cmp.verdict === 'marginal' && (cmp.kind !== 'canary' || cmp.marginalPasses))
+    return [`the canary of ${cmp.candidate} was marginal${why}`];
   return [];
 }
 
@@ -321,6 +331,7 @@ export function decideOutcome(
       : []),
     ...(summary.generator?.worker_failures ?? []),
     ...nothingServed(summary),
+    ...comparisonInvalid(summary.comparison),
   ];
   if (invalid.length > 0) return { verdict: 'invalid', exitCode: ExitCode.RunInvalid, reasons: invalid };
   return { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] };

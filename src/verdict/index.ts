@@ -8,6 +8,7 @@ export {
   lookupMetric,
   compare,
   comparisonFailure,
+  comparisonInvalid,
   comparisonWarnings,
 } from './evaluate.js';
 export type { LiveFailure, Measured, SummaryLike, VerdictOutcome } from './evaluate.js';
