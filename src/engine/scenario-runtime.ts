@@ -38,7 +38,13 @@ export type VariantMode =
       /** Canary steps: from `atMs` after the scenario's start, these weights (the candidate's share stepped up). */
       schedule?: Array<{ atMs: number; weights: number[] }>;
     }
-  | { kind: 'mirror'; arms: VariantArm[]; shadow: ShadowAccumulator };
+  | {
+      kind: 'mirror';
+      arms: VariantArm[];
+      shadow: ShadowAccumulator;
+      /** Reads a response's prediction (ShadowExchange.prediction); null when there is none. */
+      predict: ((body: unknown) => ShadowExchange['prediction']) | null;
+    };
 
 /** Who gets told when a request finishes (an executor, or a virtual user). */
 export interface RequestOwner {
@@ -91,6 +97,8 @@ export class ScenarioRuntime {
   private nextStep = 0;
   /** Paired design: per-arm recorders that see each request's correctness, and the join of the two arms. */
   private captures: CorrectnessCapture[] = [];
+  /** Shadow: reads a response's prediction (null: the scenario predicts nothing). */
+  private predict: ((body: unknown) => ShadowExchange['prediction']) | null = null;
   readonly paired: PairedJoin | null = null;
   /** First distinct messages per error class (see MAX_REASONS), for diagnosis; kept for the whole run. */
   readonly errorReasons: Partial<Record<ErrorClass, string[]>> = {};
@@ -138,7 +146,12 @@ export class ScenarioRuntime {
         (this as { paired: PairedJoin | null }).paired = new PairedJoin();
         this.captures = mode.arms.map((a) => new CorrectnessCapture(this.groupRecorder(a.name)));
       }
-    } else if (this.adapter.bodyMode === 'none') this.collectBody = true; // shadow compares the bodies
+    } else {
+      if (this.adapter.bodyMode === 'none') this.collectBody = true; // shadow compares the bodies
+      this.predict = mode.predict;
+      // each variant's correctness per row, for the row's label (shadowLabel)
+      this.captures = mode.arms.map((a) => new CorrectnessCapture(this.groupRecorder(a.name)));
+    }
   }
 
   /** Sends request `seq`, timed from `intendedNs`. */
@@ -293,7 +306,7 @@ export class ScenarioRuntime {
     } else {
       let cls: ErrorClass | null;
       let thrown: unknown = null;
-      const capture = r.slot >= 0 ? this.captures[r.arm] : null;
+      const capture = r.slot >= 0 || r.join !== null ? this.captures[r.arm] : null;
       capture?.reset();
       const rec = capture ?? (r.group === undefined ? this.metrics : this.groupRecorder(r.group));
       const body = this.collectBody ? joinChunks(r.chunks) : null;
@@ -312,7 +325,12 @@ export class ScenarioRuntime {
       if (r.join !== null) {
         const ex: ShadowExchange = { status: r.status, body: exchangeBody(body) };
         if (cls !== null) ex.errorClass = cls;
+        else {
+          const p = this.predict?.(ex.body);
+          if (p !== undefined) ex.prediction = p;
+        }
         r.join.exchanges[r.arm] = ex;
+        if (capture!.scored === 1) r.join.correct[r.arm] = capture!.correct === 1 ? 1 : 0;
       } else if (capture !== null)
         // one scored row per request (paired plans have batch 1); unscored (failed, no label) = -1
         this.paired!.add(r.slot, r.arm, capture.scored === 1 ? (capture.correct === 1 ? 1 : 0) : -1);

@@ -18,7 +18,7 @@ import { targetAgent, tlsFailure } from './target-tls.js';
 import { ShadowAccumulator, type ShadowCounts } from '../comparison/shadow.js';
 import type { PairedCounts } from '../comparison/types.js';
 import type { VariantPlan } from '../plan/comparison.js';
-import type { VariantArm } from './variants.js';
+import { shadowPredictor, type VariantArm } from './variants.js';
 
 export interface ShardHealth {
   /** Raw HDR histogram (µs) of generator-caused dispatch lag in this window. */
@@ -219,7 +219,7 @@ export class LoadShard {
       let shadow: ShadowAccumulator | null = null;
       if (cmp?.kind === 'shadow') {
         shadow = new ShadowAccumulator(cmp.shadow!);
-        rt.useVariants({ kind: 'mirror', arms, shadow });
+        rt.useVariants({ kind: 'mirror', arms, shadow, predict: shadowPredictor(sc) });
       } else if (cmp) {
         const steps = cmp.canary?.steps ?? [];
         let at = 0;

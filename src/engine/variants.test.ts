@@ -55,3 +55,41 @@ test('shadow bodies: JSON parsed when JSON and small, else text', () => {
   const big = `[${'1,'.repeat(40_000)}1]`;
   assert.equal(typeof exchangeBody(Buffer.from(big)), 'string', 'too large to parse on the sending thread');
 });
+
+test('shadow predictions: each protocol’s outputs read as the quality scoring reads them; one row only', async () => {
+  const { shadowPredictor } = await import('./variants.js');
+  const sc = (protocol: string, extra: object = {}) =>
+    ({
+      name: 's',
+      protocol,
+      quality: { task: 'classification', prediction: { kind: 'argmax' } },
+      data: { batch: { min: 1, max: 1 } },
+      ...extra,
+    }) as never;
+  const kserve = shadowPredictor(sc('kserve-v2'))!;
+  assert.deepEqual(kserve({ outputs: [{ name: 'probabilities', shape: [1, 3], data: [0.1, 0.7, 0.2] }] }), {
+    label: 1,
+    scores: [0.1, 0.7, 0.2],
+  });
+  assert.equal(kserve({ error: 'x' }), undefined);
+  assert.deepEqual(shadowPredictor(sc('tfserving'))!({ predictions: [[0.9, 0.1]] }), { label: 0, scores: [0.9, 0.1] });
+  assert.deepEqual(shadowPredictor(sc('torchserve'))!([[0.2, 0.8]]), { label: 1, scores: [0.2, 0.8] });
+  assert.deepEqual(shadowPredictor(sc('http'))!('cat'), { label: 'cat' });
+  assert.deepEqual(
+    shadowPredictor(sc('openai', { quality: undefined }))!({ choices: [{ message: { content: 'hi' } }] }),
+    {
+      text: 'hi',
+    },
+  );
+  assert.equal(shadowPredictor(sc('kserve-v2', { data: { batch: { min: 1, max: 4 } } })), null, 'batches: no one row');
+  assert.equal(shadowPredictor(sc('kserve-v2', { quality: undefined })), null);
+});
+
+test('the shadow label: a right variant’s prediction, or a value none predicted when all scored wrong', async () => {
+  const { shadowLabel, NO_CORRECT_LABEL } = await import('./variants.js');
+  const ex = (label: number) => ({ status: 200, body: null, prediction: { label } });
+  assert.equal(shadowLabel([ex(3), ex(3), ex(5)], [1, 1, 0]), 3);
+  assert.equal(shadowLabel([ex(3), ex(3), ex(5)], [0, 0, 1]), 5);
+  assert.equal(shadowLabel([ex(3), ex(4), ex(5)], [0, 0, 0]), NO_CORRECT_LABEL);
+  assert.equal(shadowLabel([ex(3), ex(4), ex(5)], [-1, -1, -1]), undefined, 'not scored: no label');
+});

@@ -7,6 +7,9 @@
 import type { PairedCounts } from '../comparison/types.js';
 import type { ShadowAccumulator, ShadowExchange } from '../comparison/shadow.js';
 import type { Adapter, Recorder } from '../core/types.js';
+import { predictionOf } from '../data/quality.js';
+import { decodeKserveOutputs, decodeTfOutputs } from '../protocols/index.js';
+import type { ScenarioPlan } from '../plan/types.js';
 import type { Transport } from './http-pool.js';
 
 /** One variant: its own adapter (model, version, headers) and its own connection pool (URL). */
@@ -127,6 +130,8 @@ export class MirrorJoin {
   remaining: number;
   cancelled = false;
   readonly exchanges: Array<ShadowExchange | undefined>;
+  /** Per variant: the row scored right (1), wrong (0), or not scored (-1) — see shadowLabel. */
+  readonly correct: number[];
   constructor(
     private readonly owner: { onRequestDone(): void },
     private readonly acc: ShadowAccumulator,
@@ -134,16 +139,72 @@ export class MirrorJoin {
   ) {
     this.remaining = n;
     this.exchanges = new Array<ShadowExchange | undefined>(n);
+    this.correct = new Array<number>(n).fill(-1);
   }
 
   onRequestDone(): void {
     if (--this.remaining > 0) return;
     if (!this.cancelled) {
       const [p, s, c] = this.exchanges;
-      if (p && s && c) this.acc.observe(p, s, c);
+      if (p && s && c) this.acc.observe(p, s, c, shadowLabel(this.exchanges as ShadowExchange[], this.correct));
     }
     this.owner.onRequestDone();
   }
+}
+
+/** A label no prediction equals: every variant that scored the row was wrong. */
+export const NO_CORRECT_LABEL = '\u0000wrong';
+
+/**
+ * The row's true label as far as correctness goes: the adapter knows labels, the engine sees only
+ * whether each variant's prediction was right (its quality counters). A right variant's prediction
+ * is the label; when every variant that scored the row was wrong, a value none predicted. Exact for
+ * what the label is used for (who is right); undefined when no variant scored the row.
+ */
+export function shadowLabel(ex: readonly ShadowExchange[], correct: readonly number[]): number | string | undefined {
+  let anyScored = false;
+  for (let i = 0; i < ex.length; i++) {
+    if (correct[i] === 1 && ex[i].prediction?.label !== undefined) return ex[i].prediction!.label;
+    if (correct[i] >= 0) anyScored = true;
+  }
+  return anyScored ? NO_CORRECT_LABEL : undefined;
+}
+
+/**
+ * How to read a prediction from a parsed response for the shadow comparison: the protocol's own
+ * output decoding (as its quality scoring does), one row; null when the scenario predicts nothing
+ * (no classification quality, a JSON-path prediction, several rows per request).
+ */
+export function shadowPredictor(sc: ScenarioPlan): ((body: unknown) => ShadowExchange['prediction']) | null {
+  if (sc.protocol === 'openai')
+    return (body) => {
+      const c = (body as { choices?: Array<{ message?: { content?: unknown }; text?: unknown }> } | null)?.choices?.[0];
+      const text = c?.message?.content ?? c?.text;
+      return typeof text === 'string' ? { text } : undefined;
+    };
+  const q = sc.quality;
+  if (q?.task !== 'classification' || q.prediction.kind !== 'argmax') return null;
+  if (sc.data && sc.data.batch.max !== 1) return null;
+  const output = q.prediction.output;
+  const rowOf = (body: unknown): unknown => {
+    const d =
+      sc.protocol === 'kserve-v2'
+        ? decodeKserveOutputs(body, 1, output)
+        : sc.protocol === 'tfserving'
+          ? decodeTfOutputs(body, 1, output)
+          : {
+              kind: 'rows' as const,
+              rows: [Array.isArray(body) && body.length === 1 && Array.isArray(body[0]) ? body[0] : body],
+            };
+    return d.kind === 'rows' ? d.rows[0] : undefined;
+  };
+  return (body) => {
+    const raw = rowOf(body);
+    const p = predictionOf(raw, 'classification');
+    if (p.kind !== 'value') return undefined;
+    const scores = Array.isArray(raw) && raw.every((x) => typeof x === 'number') ? (raw as number[]) : undefined;
+    return scores ? { label: p.value, scores } : { label: p.value };
+  };
 }
 
 /** A response body for the shadow comparison: JSON parsed when it is JSON (and small), else text. */
