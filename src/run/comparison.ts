@@ -14,6 +14,9 @@ import type { IntervalRecord } from '../core/results.js';
 import type { ShardBatch } from '../engine/index.js';
 import { Accumulator, decodeHistogram, type Histogram } from '../metrics/index.js';
 import type { ComparisonPlan } from '../plan/comparison.js';
+import type { Plan } from '../plan/types.js';
+import { plannedEndMs } from './progress.js';
+import { plannedMeanRate } from './summary.js';
 import type { Binned } from '../stats/binned.js';
 
 /** Histograms that are not per-request durations of the variant (or are the latency itself). */
@@ -321,4 +324,30 @@ function addPaired(into: PairedCounts & { unpaired: number }, c: PairedCounts & 
   into.candidateOnly += c.candidateOnly;
   into.neither += c.neither;
   into.unpaired += c.unpaired;
+}
+
+/**
+ * Before a run: the requests each variant is planned to get (open workloads: the planned arrivals
+ * times the variant's share; a shadow's variants get every arrival), or null when the load is a
+ * concurrency (its arrivals are not known in advance).
+ */
+export function plannedPerVariant(plan: Plan): Array<{ name: string; role: string; requests: number }> | null {
+  const cmp = plan.comparison;
+  const sc = plan.scenarios.find((s) => s.name === cmp?.scenario);
+  if (!cmp || !sc) return null;
+  const rate = plannedMeanRate(sc);
+  const endMs = plannedEndMs(sc);
+  if (rate === undefined || endMs === null) return null;
+  const arrivals = (rate * (endMs - sc.startTimeMs)) / 1000;
+  const steps = cmp.canary?.steps ?? [];
+  const total = cmp.variants.reduce((a, v) => a + v.weight, 0);
+  return cmp.variants.map((v, i) => {
+    let share: number;
+    if (cmp.kind === 'shadow') share = 1;
+    else if (steps.length > 0) {
+      const candidate = steps.reduce((a, st) => a + st.share * st.durationMs, 0) / (endMs - sc.startTimeMs);
+      share = i === 0 ? 1 - candidate : candidate;
+    } else share = total > 0 ? v.weight / total : 0;
+    return { name: v.name, role: v.role, requests: Math.round(arrivals * share) };
+  });
 }
