@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parsePlan } from '../src/plan/index.js';
 import { run } from '../src/run/index.js';
-import { closedPort } from './helpers/servers.js';
+import { closedPort, httpServer } from './helpers/servers.js';
 import { preflight, root } from './helpers/cli.js';
 import { startServer, type ServerHandle } from '../src/server/index.js';
 
@@ -266,5 +266,45 @@ test('canary steps: the split follows the steps, each step judged live, actions 
       records.filter((r) => r.group === g && r.start_s >= 2).reduce((a, r) => a + r.requests, 0);
     const share2 = late('canary') / (late('canary') + late('stable'));
     assert.ok(Math.abs(share2 - 0.6) < 0.1, `step 2 share ${share2}`);
+  }
+});
+
+test('a variant whose model metadata disagrees with the data (another server, 32 inputs): exit 2 before load, naming it', async () => {
+  // A KServe v2 server whose digits model takes 32 values per row, not the data's 64.
+  const paths: string[] = [];
+  const other = await httpServer((req, res) => {
+    paths.push(req.url ?? '');
+    res.setHeader('content-type', 'application/json');
+    if (req.url?.endsWith('/ready')) return res.end('{"ready": true}');
+    if (req.url === '/v2/models/digits')
+      return res.end(
+        JSON.stringify({
+          name: 'digits',
+          inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 32] }],
+          outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }],
+        }),
+      );
+    res.statusCode = 404;
+    res.end('{}');
+  });
+  try {
+    const dir = tmp();
+    const file = path.join(dir, 'plan.yaml');
+    fs.writeFileSync(
+      file,
+      planText(
+        server.url,
+        `  kind: ab
+  variants: [ { name: v1, version: v1 }, { name: small, url: ${other.url} } ]`,
+      ).replace('file: data/digits-test.csv', `file: ${path.join(examples, 'data', 'digits-test.csv')}`),
+    );
+    const r = await preflight(['run', file, '-o', path.join(dir, 'out')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /variant `small`/);
+    assert.match(r.stderr, /32/);
+    assert.ok(!fs.existsSync(path.join(dir, 'out', 'summary.json')));
+    assert.ok(paths.length > 0 && !paths.some((p) => p.includes('/infer')), `nothing was sent: ${paths.join(' ')}`);
+  } finally {
+    await other.close();
   }
 });

@@ -190,7 +190,13 @@ export class LoadShard {
               );
             } catch (e) {
               // Say which variant: each has its own server, model or version.
-              if (t.variant && e instanceof Error) e.message = `variant \`${t.variant.name}\` (${url}): ${e.message}`;
+              if (t.variant && e instanceof Error) {
+                const who = `variant \`${t.variant.name}\``;
+                e.message = `${who} (${url}): ${e.message}`;
+                // located problems (metadata against the data) are printed one by one: each says which variant
+                const problems = (e as { problems?: Array<{ message: string }> }).problems;
+                for (const p of problems ?? []) p.message = `${who}: ${p.message}`;
+              }
               throw e;
             }
           }
