@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComparisonSummary } from '../core/comparison.js';
+import { abComparison } from '../core/test-comparison.js';
 import type { Summary } from '../core/results.js';
 import { renderHtmlReport } from './html.js';
 import { renderJUnit } from './junit.js';
@@ -15,54 +16,20 @@ import { loadResultsSync } from './load.js';
 import { CANDIDATE_DIR } from './test-support.js';
 
 const comparison: ComparisonSummary = {
-  kind: 'ab',
-  scenario: 'steady',
-  control: 'v1',
-  candidate: 'v2',
-  verdict: 'fail',
-  reasons: ['accuracy is worse: −6.5 pp'],
+  ...abComparison({
+    candidate: 21,
+    estimate: 1,
+    ci: [-2, 4],
+    pValue: 0.41,
+    adjustedPValue: 0.41,
+    power: 0.5,
+    outcome: 'inconclusive',
+  }),
   variants: [
     { name: 'v1', role: 'control' },
     { name: 'v2', role: 'candidate' },
   ],
   paired: { bothCorrect: 450, controlOnly: 35, candidateOnly: 3, neither: 5, unpaired: 2 },
-  ab: {
-    alpha: 0.05,
-    correction: 'holm',
-    paired: true,
-    tests: [
-      {
-        metric: 'accuracy',
-        method: 'mcnemar-exact',
-        control: 0.985,
-        candidate: 0.92,
-        estimate: -0.065,
-        scale: 'difference',
-        ci: [-0.08, -0.05],
-        confidence: 0.95,
-        pValue: 0.00001,
-        adjustedPValue: 0.00002,
-        power: 0.99,
-        unit: 'fraction',
-        outcome: 'worse',
-      },
-      {
-        metric: 'latency.p99',
-        method: 'block-bootstrap',
-        control: 20,
-        candidate: 21,
-        estimate: 1,
-        scale: 'difference',
-        ci: [-2, 4],
-        confidence: 0.95,
-        pValue: 0.41,
-        adjustedPValue: 0.41,
-        power: 0.5,
-        unit: 'ms',
-        outcome: 'inconclusive',
-      },
-    ],
-  },
 };
 
 function summaryWith(): Summary {

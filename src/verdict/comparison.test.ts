@@ -5,54 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComparisonSummary } from '../core/comparison.js';
+import { abComparison } from '../core/test-comparison.js';
 import { parseThresholdExpression } from '../plan/thresholds.js';
 import type { ThresholdPlan } from '../plan/types.js';
 import { comparisonWarnings, decideOutcome, evaluateThresholds } from './evaluate.js';
 
-const base: ComparisonSummary = {
-  kind: 'ab',
-  scenario: 'steady',
-  control: 'v1',
-  candidate: 'v2',
-  verdict: 'pass',
-  reasons: ['accuracy: worse'],
-  ab: {
-    alpha: 0.05,
-    correction: 'holm',
-    paired: true,
-    tests: [
-      {
-        metric: 'accuracy',
-        method: 'mcnemar-exact',
-        control: 0.985,
-        candidate: 0.92,
-        estimate: -0.065,
-        scale: 'difference',
-        ci: [-0.08, -0.05],
-        confidence: 0.95,
-        pValue: 0.0001,
-        adjustedPValue: 0.0002,
-        power: 0.99,
-        minimumEffect: 0.01,
-        unit: 'fraction',
-        outcome: 'worse',
-      },
-      {
-        metric: 'latency.p99',
-        method: 'block-bootstrap',
-        control: 20,
-        candidate: 24,
-        estimate: 4,
-        scale: 'difference',
-        ci: [1, 7],
-        confidence: 0.95,
-        pValue: 0.01,
-        unit: 'ms',
-        outcome: 'worse',
-      },
-    ],
-  },
-};
+const base: ComparisonSummary = { ...abComparison(), verdict: 'pass' };
 const summaryOf = (c: ComparisonSummary) => ({
   status: 'completed' as const,
   thresholds: [],
@@ -105,7 +63,7 @@ test('comparison thresholds pass and fail on summary.comparison; missing values 
     r.map((x) => x.ok),
     [true, false, false, true, true, false, true, false, false],
   );
-  assert.equal(r[6].value, 0.0002, 'p is the adjusted p-value');
+  assert.equal(r[6].value, 0.00002, 'p is the adjusted p-value');
   assert.match(r[7].note ?? '', /no test of error_rate/);
   assert.match(r[8].note ?? '', /kind ab/);
   const canary: ComparisonSummary = {
