@@ -39,6 +39,9 @@ const EXAMPLES = [
   'golden-save',
   'golden-compare',
   'http-basic',
+  'ab-digits',
+  'canary-digits',
+  'shadow-digits',
 ];
 
 let server: ServerHandle;
@@ -352,3 +355,31 @@ async function inferRow(row: number): Promise<number[]> {
   const j = (await res.json()) as { outputs: Array<{ data: number[] }> };
   return j.outputs[0].data;
 }
+
+// Release comparisons: the judges are tested on their own; here each example's variants are measured
+// under the same load (their groups) and the comparison reaches the summary.
+test('ab-digits: v1 and v2 split evenly, the same rows to both, v2 less accurate; summary.comparison', async () => {
+  const { summary } = await example('ab-digits');
+  const g = summary.scenarios['steady'].groups!;
+  assert.ok(Math.abs(g['v1'].requests - g['v2'].requests) <= 2);
+  assert.ok(g['v1'].counters['quality.correct'] > g['v2'].counters['quality.correct']);
+  assert.equal(summary.comparison?.kind, 'ab');
+  assert.ok((summary.comparison?.paired?.controlOnly ?? 0) > 0);
+});
+
+test('canary-digits: a tenth of the arrivals on the canary, judged', async () => {
+  const { summary } = await example('canary-digits');
+  const g = summary.scenarios['live'].groups!;
+  const share = g['canary'].requests / (g['canary'].requests + g['stable'].requests);
+  assert.ok(Math.abs(share - 0.1) < 0.02, `canary share ${share}`);
+  assert.equal(summary.comparison?.kind, 'canary');
+  assert.ok(summary.comparison?.canary);
+});
+
+test('shadow-digits: every request to primary, secondary and candidate; all compared', async () => {
+  const { summary } = await example('shadow-digits');
+  const g = summary.scenarios['mirrored'].groups!;
+  assert.equal(g['secondary'].requests, g['primary'].requests);
+  assert.equal(g['candidate'].requests, g['primary'].requests);
+  assert.equal(summary.comparison?.shadow?.compared, g['primary'].requests);
+});

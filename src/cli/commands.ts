@@ -10,7 +10,15 @@ import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem, PreflightError } from '../core/errors.js';
 import { checkPlanFile, loadPlan, planJsonSchema, redact, scalePlan } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
-import { checkOffline, offlineProblems, prepareOutDir, ResultsWriteError, run, type RunResult } from '../run/index.js';
+import {
+  checkOffline,
+  offlineProblems,
+  plannedPerVariant,
+  prepareOutDir,
+  ResultsWriteError,
+  run,
+  type RunResult,
+} from '../run/index.js';
 import { paint, useColor } from './format.js';
 import { ProgressView } from './progress.js';
 import { withInterrupt } from './interrupt.js';
@@ -148,6 +156,15 @@ const validateCmd: Command = async (argv) => {
   const c = paint(useColor());
   if (problems.length === 0) {
     process.stdout.write(`${c.green('✓')} ${positionals[0]} is valid\n`);
+    // A comparison: how many requests each variant will get (the statistics' sample sizes).
+    const per = checked.plan ? plannedPerVariant(checked.plan) : null;
+    const cmp = checked.plan?.comparison;
+    if (cmp && per)
+      process.stdout.write(
+        c.dim(
+          `  ${cmp.kind} on scenario ${cmp.scenario}: planned requests per variant ${per.map((v) => `${v.name} (${v.role}) ≈ ${v.requests.toLocaleString('en-US')}`).join(', ')}\n`,
+        ),
+      );
     return ExitCode.Passed;
   }
   process.stderr.write(

@@ -3,7 +3,7 @@
  * the actual send), errors by class, then the thresholds with pass/fail marks and the verdict.
  */
 import type { ScenarioSummary, Summary } from '../core/results.js';
-import { fmtMetricValue, fmtSignedPp, terminal, windowsOverLimitText } from '../report/index.js';
+import { fmtMetricValue, fmtSignedPp, releaseView, terminal, windowsOverLimitText } from '../report/index.js';
 import { paint, table, useColor } from './format.js';
 
 export function renderSummary(summary: Summary, opts: { color?: boolean } = {}): string {
@@ -24,6 +24,19 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
         );
       }
     }
+  }
+  const rv = releaseView(summary);
+  if (rv) {
+    const verdict =
+      rv.verdict === 'pass'
+        ? c.green('PASS')
+        : rv.verdict === 'fail'
+          ? c.red('FAIL')
+          : c.yellow(rv.verdict.toUpperCase());
+    out.push('', `${c.bold(rv.title)}: ${verdict}`);
+    for (const r of rv.reasons) out.push(`  ${r}`);
+    for (const f of rv.facts) out.push(c.dim(`  ${f}`));
+    for (const t of rv.tables) out.push(`  ${t.title}`, indent(table([t.head, ...t.rows]), 4));
   }
   out.push(
     '',

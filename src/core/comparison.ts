@@ -112,4 +112,12 @@ export interface ComparisonSummary {
   ab?: AbResult;
   canary?: CanaryResult;
   shadow?: ShadowResult;
+  /** What an inconclusive verdict does to the run (the plan's `comparison.inconclusive`): pass (a warning) or fail (exit 3). */
+  inconclusive?: 'pass' | 'fail' | 'invalid';
+  /** Canary: whether a marginal verdict passes (exit 0) or stops the rollout (exit 3, the default). */
+  marginalPasses?: boolean;
+  /** Every variant compared, with its role (its measurements are `summary.scenarios[scenario].groups[name]`). */
+  variants?: Array<{ name: string; role: string }>;
+  /** A/B, paired design: the two arms' correctness per row, and rows not joined (an arm failed or was not scored). */
+  paired?: { bothCorrect: number; controlOnly: number; candidateOnly: number; neither: number; unpaired: number };
 }

@@ -4,6 +4,7 @@
  *   intervals.ndjson  — one IntervalRecord per line, per window per scenario (and group), appended live
  *   plan.resolved.json — the plan that ran, secrets redacted
  */
+import type { ComparisonSummary } from './comparison.js';
 
 /** Latency-like statistics, milliseconds. */
 export interface DurationStats {
@@ -127,6 +128,8 @@ export interface Summary {
   profiles?: Record<string, unknown>;
   /** Why the run ended before its planned end without being interrupted (a profile had its answer). */
   endedEarly?: string;
+  /** A release comparison's judgement (plan `comparison:`), see docs/release-comparisons.md. */
+  comparison?: ComparisonSummary;
   /** Target memory sampled every interval (profiles with `memory`), bytes. */
   target_memory?: {
     source: string;
@@ -163,4 +166,12 @@ export interface IntervalRecord {
   hdr: Record<string, string>;
   /** Target memory (resident bytes) sampled during this window, when the plan asks for it (profile `memory`). */
   target_memory_bytes?: number;
+  /**
+   * A compared scenario's own line (no group): what this window added to the comparison — the
+   * paired design's joined rows (A/B, paired) or the shadow comparison's counts, summed over workers.
+   */
+  comparison?: {
+    paired?: { bothCorrect: number; controlOnly: number; candidateOnly: number; neither: number; unpaired: number };
+    shadow?: unknown;
+  };
 }

@@ -5,6 +5,7 @@
  * WireRequest (and the built-in client caches the request's bytes on them).
  */
 import type { Adapter, ErrorClass, Recorder, StreamObserver, WireRequest } from '../core/types.js';
+import type { ShadowExchange } from '../comparison/shadow.js';
 import { MetricSet } from '../metrics/metric-set.js';
 import { recordClamped } from '../metrics/histogram.js';
 import type { ScenarioPlan } from '../plan/types.js';
@@ -12,6 +13,38 @@ import { classifyStatus } from '../protocols/common.js';
 import { classifyError, errorReason, REQUEST_TIMEOUT_CODE } from './classify.js';
 import { nowNs } from './clock.js';
 import type { RequestHandler, RequestOptions, Transport } from './http-pool.js';
+import type { ShadowAccumulator } from '../comparison/shadow.js';
+import {
+  CorrectnessCapture,
+  exchangeBody,
+  MirrorJoin,
+  PairedJoin,
+  pairedArm,
+  WeightedSplit,
+  type VariantArm,
+} from './variants.js';
+
+/**
+ * A compared scenario (plan.comparison): `split` sends each arrival to one variant (A/B, canary),
+ * `mirror` to every variant (shadow). Each variant's requests are recorded in the scenario and in a
+ * results group named after the variant.
+ */
+export type VariantMode =
+  | {
+      kind: 'split';
+      arms: VariantArm[];
+      weights: number[];
+      paired: boolean;
+      /** Canary steps: from `atMs` after the scenario's start, these weights (the candidate's share stepped up). */
+      schedule?: Array<{ atMs: number; weights: number[] }>;
+    }
+  | {
+      kind: 'mirror';
+      arms: VariantArm[];
+      shadow: ShadowAccumulator;
+      /** Reads a response's prediction (ShadowExchange.prediction); null when there is none. */
+      predict: ((body: unknown) => ShadowExchange['prediction']) | null;
+    };
 
 /** Who gets told when a request finishes (an executor, or a virtual user). */
 export interface RequestOwner {
@@ -53,8 +86,20 @@ export class ScenarioRuntime {
   private heldHead = 0;
   private releasing = false;
   private readonly groupRecorders = new Map<string, Recorder>();
-  private readonly collectBody: boolean;
+  private collectBody: boolean;
   private readonly stream: boolean;
+  /** Variants of a compared scenario (null: the scenario's one target), see useVariants. */
+  private variants: VariantMode | null = null;
+  private split: WeightedSplit | null = null;
+  private arrivals = 0;
+  /** Canary steps: the scenario's start, and the next change of weights (index into the schedule). */
+  private startNs = 0;
+  private nextStep = 0;
+  /** Paired design: per-arm recorders that see each request's correctness, and the join of the two arms. */
+  private captures: CorrectnessCapture[] = [];
+  /** Shadow: reads a response's prediction (null: the scenario predicts nothing). */
+  private predict: ((body: unknown) => ShadowExchange['prediction']) | null = null;
+  readonly paired: PairedJoin | null = null;
   /** First distinct messages per error class (see MAX_REASONS), for diagnosis; kept for the whole run. */
   readonly errorReasons: Partial<Record<ErrorClass, string[]>> = {};
   private readonly reasonLooks: Partial<Record<ErrorClass, number>> = {};
@@ -87,9 +132,75 @@ export class ScenarioRuntime {
     );
   }
 
+  /** When the scenario starts (its executor's t = 0): canary steps are timed from here. */
+  started(startNs: number): void {
+    this.startNs = startNs;
+  }
+
+  /** Sends this scenario's arrivals to its variants (before it starts). */
+  useVariants(mode: VariantMode): void {
+    this.variants = mode;
+    if (mode.kind === 'split') {
+      this.split = new WeightedSplit(mode.weights);
+      if (mode.paired) {
+        (this as { paired: PairedJoin | null }).paired = new PairedJoin();
+        this.captures = mode.arms.map((a) => new CorrectnessCapture(this.groupRecorder(a.name)));
+      }
+    } else {
+      if (this.adapter.bodyMode === 'none') this.collectBody = true; // shadow compares the bodies
+      this.predict = mode.predict;
+      // each variant's correctness per row, for the row's label (shadowLabel)
+      this.captures = mode.arms.map((a) => new CorrectnessCapture(this.groupRecorder(a.name)));
+    }
+  }
+
   /** Sends request `seq`, timed from `intendedNs`. */
   send(intendedNs: number, seq: number, owner: RequestOwner): void {
-    const req = this.adapter.request(seq) as CachedRequest;
+    const v = this.variants;
+    if (v === null) return this.sendTo(this.adapter, this.pool, undefined, -1, -1, intendedNs, seq, owner);
+    const n = this.arrivals++;
+    if (v.kind === 'split') {
+      if (v.paired) {
+        const arm = pairedArm(n);
+        const a = v.arms[arm];
+        // Slot ⌊n/2⌋ is the row's sequence number for both arms: the same row, in the same slot.
+        return this.sendTo(a.adapter, a.pool, a.name, arm, n >> 1, intendedNs, n >> 1, owner);
+      }
+      const sch = v.schedule;
+      if (
+        sch !== undefined &&
+        this.nextStep < sch.length &&
+        intendedNs - this.startNs >= sch[this.nextStep].atMs * 1e6
+      ) {
+        // a new canary step: its weights from now on (checked per arrival, O(1))
+        while (this.nextStep + 1 < sch.length && intendedNs - this.startNs >= sch[this.nextStep + 1].atMs * 1e6)
+          this.nextStep++;
+        this.split = new WeightedSplit(sch[this.nextStep++].weights);
+      }
+      const arm = this.split!.next();
+      const a = v.arms[arm];
+      return this.sendTo(a.adapter, a.pool, a.name, arm, -1, intendedNs, seq, owner);
+    }
+    // shadow: the same request (row `seq`) to every variant, concurrently; the owner hears once
+    const join = new MirrorJoin(owner, v.shadow, v.arms.length);
+    for (let i = 0; i < v.arms.length; i++) {
+      const a = v.arms[i];
+      this.sendTo(a.adapter, a.pool, a.name, i, -1, intendedNs, seq, join, join);
+    }
+  }
+
+  private sendTo(
+    adapter: Adapter,
+    pool: Transport,
+    variant: string | undefined,
+    arm: number,
+    slot: number,
+    intendedNs: number,
+    seq: number,
+    owner: RequestOwner,
+    join: MirrorJoin | null = null,
+  ): void {
+    const req = adapter.request(seq) as CachedRequest;
     let opts = req[DISPATCH_OPTS];
     if (opts === undefined) {
       const headers: string[] = [];
@@ -103,7 +214,7 @@ export class ScenarioRuntime {
       };
       req[DISPATCH_OPTS] = opts;
     }
-    const r = new InFlight(this, req, opts, intendedNs, owner);
+    const r = new InFlight(this, req, opts, intendedNs, owner, adapter, pool, variant ?? req.group, arm, slot, join);
     this.inFlight++;
     this.live.add(r);
     if (req.body) this.metrics.bytesOut += req.body.length;
@@ -134,7 +245,7 @@ export class ScenarioRuntime {
   private dispatch(r: InFlight): void {
     r.awaitingSocket = true;
     this.awaitingSocket++;
-    this.pool.dispatch(r.opts, r);
+    r.pool.dispatch(r.opts, r);
   }
 
   /** Called by InFlight when the client writes it to a socket. */
@@ -182,20 +293,26 @@ export class ScenarioRuntime {
       if (cls === null) {
         this.cancelled++;
         if (r.connected) this.recordSend(r);
+        if (r.join !== null) r.join.cancelled = true;
+        else if (r.slot >= 0) this.paired!.add(r.slot, r.arm, -1);
         r.owner.onRequestDone();
         return;
       }
       this.recordSend(r);
       this.record(r, end, cls);
       this.noteReason(cls, err, r.status, false);
+      if (r.join !== null) r.join.exchanges[r.arm] = { status: r.status, body: null, errorClass: cls };
+      else if (r.slot >= 0) this.paired!.add(r.slot, r.arm, -1);
     } else {
       let cls: ErrorClass | null;
       let thrown: unknown = null;
-      const rec = r.req.group === undefined ? this.metrics : this.groupRecorder(r.req.group);
+      const capture = r.slot >= 0 || r.join !== null ? this.captures[r.arm] : null;
+      capture?.reset();
+      const rec = capture ?? (r.group === undefined ? this.metrics : this.groupRecorder(r.group));
+      const body = this.collectBody ? joinChunks(r.chunks) : null;
       try {
         if (r.observer !== null) cls = r.observer.onEnd(end - r.intendedNs, rec);
-        else if (this.adapter.judge)
-          cls = this.adapter.judge(r.req, r.status, this.collectBody ? joinChunks(r.chunks) : null, rec);
+        else if (r.adapter.judge) cls = r.adapter.judge(r.req, r.status, body, rec);
         else cls = classifyStatus(r.status);
       } catch (e) {
         // An adapter that cannot judge a response must not lose the request (or stall its owner).
@@ -205,6 +322,18 @@ export class ScenarioRuntime {
       this.recordSend(r);
       this.record(r, end, cls);
       if (cls !== null) this.noteReason(cls, thrown, r.status, true);
+      if (r.join !== null) {
+        const ex: ShadowExchange = { status: r.status, body: exchangeBody(body) };
+        if (cls !== null) ex.errorClass = cls;
+        else {
+          const p = this.predict?.(ex.body);
+          if (p !== undefined) ex.prediction = p;
+        }
+        r.join.exchanges[r.arm] = ex;
+        if (capture!.scored === 1) r.join.correct[r.arm] = capture!.correct === 1 ? 1 : 0;
+      } else if (capture !== null)
+        // one scored row per request (paired plans have batch 1); unscored (failed, no label) = -1
+        this.paired!.add(r.slot, r.arm, capture.scored === 1 ? (capture.correct === 1 ? 1 : 0) : -1);
     }
     r.owner.onRequestDone();
   }
@@ -244,13 +373,12 @@ export class ScenarioRuntime {
     const serviceUs = (end - r.sendNs) / 1000;
     const ttfbUs = r.firstByteNs > 0 ? (r.firstByteNs - r.sendNs) / 1000 : -1;
     this.recordInto(this.metrics, latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
-    if (r.req.group !== undefined)
-      this.recordInto(this.group(r.req.group), latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
+    if (r.group !== undefined) this.recordInto(this.group(r.group), latencyUs, serviceUs, ttfbUs, r.bytesIn, cls);
     // Failed HTTP responses also by status (`status.503`, …): tells load shedding (429/503) from other errors.
     if (cls !== null && r.status >= 400) {
       const k = statusCounter(r.status);
       this.metrics.count(k);
-      if (r.req.group !== undefined) this.group(r.req.group).count(k);
+      if (r.group !== undefined) this.group(r.group).count(k);
     }
   }
 
@@ -301,6 +429,7 @@ export class ScenarioRuntime {
     // Oldest first: requests waiting in the pool, then those held back here (they never reached
     // the pool), then those on a socket.
     this.pool.cancelQueued();
+    for (const a of this.variants?.arms ?? []) a.pool.cancelQueued();
     const held = this.held.slice(this.heldHead);
     this.held = [];
     this.heldHead = 0;
@@ -309,11 +438,11 @@ export class ScenarioRuntime {
   }
 
   openStream(r: InFlight): StreamObserver | null {
-    return this.stream && this.adapter.openStream ? this.adapter.openStream(r.req, r.status) : null;
+    return this.stream && r.adapter.openStream ? r.adapter.openStream(r.req, r.status) : null;
   }
 
   get bodyMode(): 'none' | 'full' | 'stream' {
-    return this.adapter.bodyMode;
+    return this.collectBody ? 'full' : this.adapter.bodyMode;
   }
 }
 
@@ -379,6 +508,16 @@ class InFlight implements RequestHandler {
     readonly opts: RequestOptions,
     readonly intendedNs: number,
     readonly owner: RequestOwner,
+    readonly adapter: Adapter,
+    readonly pool: Transport,
+    /** Results group: the variant, or the request's own group (traffic mix). */
+    readonly group: string | undefined,
+    /** Variant index (-1: no variants). */
+    readonly arm: number,
+    /** Paired design: the slot (both arms' requests of one row), else -1. */
+    readonly slot: number,
+    /** Shadow: the arrival's three requests. */
+    readonly join: MirrorJoin | null,
   ) {
     this.sendNs = nowNs();
   }

@@ -15,6 +15,10 @@ import { createPool, type Transport } from './http-pool.js';
 import { MAX_AWAITING_SOCKET, ScenarioRuntime } from './scenario-runtime.js';
 import { fromAbsolute, nowNs } from './clock.js';
 import { targetAgent, tlsFailure } from './target-tls.js';
+import { ShadowAccumulator, type ShadowCounts } from '../comparison/shadow.js';
+import type { PairedCounts } from '../comparison/types.js';
+import type { VariantPlan } from '../plan/comparison.js';
+import { shadowPredictor, type VariantArm } from './variants.js';
 
 export interface ShardHealth {
   /** Raw HDR histogram (µs) of generator-caused dispatch lag in this window. */
@@ -45,6 +49,14 @@ export interface ShardBatch {
   adapterReports?: Record<string, unknown>;
   /** Final batch only: per scenario, the first distinct failure messages per error class (ScenarioRuntime.errorReasons). */
   errorReasons?: Record<string, Record<string, string[]>>;
+  /** A compared scenario's window: paired correctness (A/B, paired) or shadow counts, to be summed by the coordinator. */
+  comparison?: Record<string, WindowComparison>;
+}
+
+/** What one window of a compared scenario adds beside its groups' metrics (mergeable). */
+export interface WindowComparison {
+  paired?: PairedCounts & { unpaired: number };
+  shadow?: ShadowCounts;
 }
 
 export type AdapterFactory = (
@@ -66,6 +78,9 @@ interface Slot {
   cancelledReported: number;
   /** The scenario started (an adapter of a scenario stopped before its start has nothing to report). */
   started: boolean;
+  /** The variants' pools besides `pool` (a compared scenario). */
+  extraPools: Transport[];
+  shadow: ShadowAccumulator | null;
 }
 
 /**
@@ -158,39 +173,93 @@ export class LoadShard {
     for (let i = 0; i < plan.scenarios.length; i++) {
       const sc = plan.scenarios[i];
       const seed = plan.options.seed + i * 7919;
-      const adapter = await adapters(sc, plan, { shard, seed });
-      const url = sc.target?.url ?? plan.target.url;
-      if (adapter.prepare)
-        await adapter.prepare(
-          adapterContext(
-            url,
-            { ...plan.target.headers, ...(sc.target?.headers ?? {}) },
-            shard,
-            seed,
-            plan.target.timeoutMs,
-            plan.target.tls,
-          ),
-        );
+      const cmp = plan.comparison?.scenario === sc.name ? plan.comparison : undefined;
+      // A compared scenario: one adapter and pool per variant (the first one also serves as the scenario's own).
+      const targets = cmp
+        ? cmp.variants.map((v) => ({ variant: v, sc: variantScenario(sc, v) }))
+        : [{ variant: undefined, sc }];
+      const arms: VariantArm[] = [];
+      const pools: Transport[] = [];
       const connections = sc.target?.connections ?? plan.target.connections;
-      const pool = createPool(new URL(url).origin, {
-        connections: connections === undefined ? null : Math.max(1, Math.ceil(connections / shard.count)),
-        connectTimeoutMs: plan.target.connectTimeoutMs,
-        tls: plan.target.tls,
-        client: plan.target.client,
-        timeoutMs: sc.target?.timeoutMs ?? plan.target.timeoutMs,
-      });
+      try {
+        for (const t of targets) {
+          const adapter = await adapters(t.sc, plan, { shard, seed });
+          const url = t.sc.target?.url ?? plan.target.url;
+          if (adapter.prepare) {
+            try {
+              await adapter.prepare(
+                adapterContext(
+                  url,
+                  { ...plan.target.headers, ...(t.sc.target?.headers ?? {}) },
+                  shard,
+                  seed,
+                  plan.target.timeoutMs,
+                  plan.target.tls,
+                ),
+              );
+            } catch (e) {
+              // Say which variant: each has its own server, model or version.
+              if (t.variant && e instanceof Error) {
+                const who = `variant \`${t.variant.name}\``;
+                e.message = `${who} (${url}): ${e.message}`;
+                // located problems (metadata against the data) are printed one by one: each says which variant
+                const problems = (e as { problems?: Array<{ message: string }> }).problems;
+                for (const p of problems ?? []) p.message = `${who}: ${p.message}`;
+              }
+              throw e;
+            }
+          }
+          const pool = createPool(new URL(url).origin, {
+            connections: connections === undefined ? null : Math.max(1, Math.ceil(connections / shard.count)),
+            connectTimeoutMs: plan.target.connectTimeoutMs,
+            tls: plan.target.tls,
+            client: plan.target.client,
+            timeoutMs: sc.target?.timeoutMs ?? plan.target.timeoutMs,
+          });
+          pools.push(pool);
+          arms.push({ name: t.variant?.name ?? sc.name, adapter, pool });
+        }
+      } catch (e) {
+        for (const p of pools) p.destroy().catch(() => {});
+        for (const slot of s.slots) for (const p of [slot.pool, ...slot.extraPools]) p.destroy().catch(() => {});
+        throw e;
+      }
       const rt = new ScenarioRuntime(
         sc,
-        adapter,
-        pool,
+        arms[0].adapter,
+        arms[0].pool,
         sc.target?.timeoutMs ?? plan.target.timeoutMs,
         connections === undefined ? MAX_AWAITING_SOCKET : Infinity,
       );
+      let shadow: ShadowAccumulator | null = null;
+      if (cmp?.kind === 'shadow') {
+        shadow = new ShadowAccumulator(cmp.shadow!);
+        rt.useVariants({ kind: 'mirror', arms, shadow, predict: shadowPredictor(sc) });
+      } else if (cmp) {
+        const steps = cmp.canary?.steps ?? [];
+        let at = 0;
+        rt.useVariants({
+          kind: 'split',
+          arms,
+          // Canary steps: the control gets 1 − share, the candidate the share (variants are in role order).
+          weights: steps.length > 0 ? [1 - steps[0].share, steps[0].share] : cmp.variants.map((v) => v.weight),
+          paired: cmp.ab?.paired === true,
+          ...(steps.length > 0
+            ? {
+                schedule: steps.map((st) => {
+                  const e = { atMs: at, weights: [1 - st.share, st.share] };
+                  at += st.durationMs;
+                  return e;
+                }),
+              }
+            : {}),
+        });
+      }
       const executor = createExecutor(rt, shard, seed);
       s.slots.push({
         plan: sc,
         rt,
-        pool,
+        pool: arms[0].pool,
         executor,
         startNs: 0,
         endNs: null,
@@ -199,6 +268,8 @@ export class LoadShard {
         unsentReported: 0,
         cancelledReported: 0,
         started: false,
+        extraPools: pools.slice(1),
+        shadow,
       });
     }
     return s;
@@ -226,6 +297,7 @@ export class LoadShard {
     slot.startNs = startNs;
     const begin = () => {
       slot.timer = null;
+      slot.rt.started(slot.startNs);
       slot.state = 'running';
       slot.started = true;
       slot.executor
@@ -275,7 +347,7 @@ export class LoadShard {
       if (Object.keys(slot.rt.errorReasons).length > 0)
         (last.errorReasons ??= {})[slot.plan.name] = slot.rt.errorReasons as Record<string, string[]>;
     for (const slot of this.slots) {
-      slot.pool.destroy().catch(() => {});
+      for (const p of [slot.pool, ...slot.extraPools]) p.destroy().catch(() => {});
     }
     Promise.all(this.slots.map((s) => this.finishAdapter(s)))
       .then((errors) => {
@@ -366,6 +438,7 @@ export class LoadShard {
     const unsent: Record<string, number> = {};
     const cancelled: Record<string, number> = {};
     const spans: ShardBatch['spans'] = {};
+    const comparison: Record<string, WindowComparison> = {};
     const windowEndNs = this.t0 + (index + 1) * this.intervalNs;
     for (const slot of this.slots) {
       if (slot.state === 'waiting' || slot.state === 'reported') continue;
@@ -383,6 +456,8 @@ export class LoadShard {
       slot.unsentReported = slot.executor.unsent;
       cancelled[name] = slot.rt.cancelled - slot.cancelledReported;
       slot.cancelledReported = slot.rt.cancelled;
+      if (slot.rt.paired !== null) (comparison[name] ??= {}).paired = slot.rt.paired.take();
+      if (slot.shadow !== null) (comparison[name] ??= {}).shadow = slot.shadow.take();
       if (slot.state === 'finished') slot.state = 'reported';
     }
     // No monitor when the shard is stopped before it started (Ctrl-C while adapters were prepared).
@@ -396,6 +471,19 @@ export class LoadShard {
     };
     eld?.reset();
     if (final) eld?.disable();
-    return { shard: this.shard.index, index, snapshots, unsent, cancelled, spans, health, final };
+    const batch: ShardBatch = { shard: this.shard.index, index, snapshots, unsent, cancelled, spans, health, final };
+    if (Object.keys(comparison).length > 0) batch.comparison = comparison;
+    return batch;
   }
+}
+
+/** The scenario as one variant sees it: the variant's URL, headers, model and version over the scenario's. */
+export function variantScenario(sc: ScenarioPlan, v: VariantPlan): ScenarioPlan {
+  const target = { ...(sc.target ?? {}) };
+  if (v.url !== undefined) target.url = v.url;
+  if (v.headers !== undefined) target.headers = { ...(sc.target?.headers ?? {}), ...v.headers };
+  const out: ScenarioPlan = { ...sc, target };
+  if (v.model !== undefined) out.model = v.model;
+  if (v.modelVersion !== undefined) out.modelVersion = v.modelVersion;
+  return out;
 }

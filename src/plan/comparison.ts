@@ -50,6 +50,8 @@ export interface CanaryPlan {
   thresholds: { pass: number; marginal: number };
   /** Progressive rollout: candidate traffic shares (0–1), each step judged. Empty = one judgement. */
   steps: Array<{ share: number; durationMs: number }>;
+  /** Let a marginal verdict through (exit 0) instead of stopping the rollout (exit 3). Default false. */
+  marginalPasses: boolean;
   /** Run on each passed step (before the next share) and on the first failed one. */
   actions?: { promote?: ActionPlan; rollback?: ActionPlan; step?: ActionPlan };
 }
@@ -94,4 +96,10 @@ export interface ComparisonPlan {
   ab?: AbPlan;
   canary?: CanaryPlan;
   shadow?: ShadowPlan;
+  /**
+   * What an inconclusive comparison (too little data to decide) does to the run: `pass` (a warning,
+   * exit 0; the default of ab and shadow), `fail` (exit 3) or `invalid` (exit 4, no data to trust:
+   * the default of canary, as Argo Rollouts' Job provider needs).
+   */
+  inconclusive: 'pass' | 'fail' | 'invalid';
 }

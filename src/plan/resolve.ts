@@ -44,6 +44,8 @@ import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { parseCheck } from './checks.js';
 import { compileJsonPath } from './json-path.js';
 import { dig, protocolRules } from './protocol-rules.js';
+import { buildComparison } from './comparison-resolve.js';
+import type { ComparisonPlan } from './comparison.js';
 import type { ScenarioKeys } from './protocol-rules.js';
 
 export interface ParseOptions {
@@ -342,10 +344,19 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
           : null;
   }
 
+  let comparison: ComparisonPlan | undefined;
+  if (raw['comparison'])
+    comparison = buildComparison(w, raw['comparison'] as Raw, scenarios, hasProfile || hasTemplate, {
+      url: (path, u, headers) => urlCredentials(w, path, normaliseUrl(u), headers, secrets),
+      sensitiveHeaders: (path, headers) => sensitiveHeaders(w, path, headers, secrets),
+    });
+
   const thresholds = buildThresholds(
     w,
     (raw['thresholds'] ?? []) as unknown[],
     profile ? [profile.template] : scenarios,
+    comparison ?? brokenComparison(raw['comparison'] as Raw | undefined, scenarios),
+    w.has('comparison'),
   );
   if (profile) {
     thresholds.forEach((t, i) => {
@@ -392,6 +403,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     secrets: [],
   };
   if (profile) plan.profile = profile;
+  if (comparison) plan.comparison = comparison;
   return plan;
 }
 
@@ -1122,12 +1134,31 @@ function crossCheckScenarios(w: Walker, scenarios: ScenarioPlan[]): void {
   }
 }
 
-function buildThresholds(w: Walker, items: unknown[], scenarios: readonly ScenarioCommon[]): ThresholdPlan[] {
+/** The variants' names of a comparison with problems, so thresholds on its groups are not reported as well. */
+function brokenComparison(c: Raw | undefined, scenarios: readonly ScenarioCommon[]): ComparisonPlan | undefined {
+  if (!c || !Array.isArray(c['variants'])) return undefined;
+  const scenario = (c['scenario'] as string | undefined) ?? (scenarios.length === 1 ? scenarios[0].name : '');
+  const variants = (c['variants'] as Raw[]).map((v) => ({
+    name: String(v?.['name'] ?? ''),
+    weight: 1,
+    role: 'candidate' as const,
+  }));
+  return { kind: undefined as unknown as ComparisonPlan['kind'], scenario, variants, inconclusive: 'pass' };
+}
+
+function buildThresholds(
+  w: Walker,
+  items: unknown[],
+  scenarios: readonly ScenarioCommon[],
+  comparison: ComparisonPlan | undefined,
+  hasComparison: boolean,
+): ThresholdPlan[] {
   const facts = new Map<string, ScenarioFacts>();
   for (const s of scenarios) {
+    const variants = comparison?.scenario === s.name ? comparison.variants.map((v) => v.name) : undefined;
     facts.set(s.name, {
       protocol: s.protocol,
-      ...(s.mix ? { groups: s.mix.models.map((m) => m.name) } : {}),
+      ...(s.mix ? { groups: s.mix.models.map((m) => m.name) } : variants ? { groups: variants } : {}),
       ...(s.quality
         ? {
             quality: {
@@ -1139,7 +1170,11 @@ function buildThresholds(w: Walker, items: unknown[], scenarios: readonly Scenar
         : {}),
     });
   }
-  const ctx: ThresholdContext = { scenarios: facts };
+  const ctx: ThresholdContext = {
+    scenarios: facts,
+    // Comparison thresholds are checked against the plan's comparison (a broken one is already a problem).
+    ...(hasComparison ? { comparison: { kind: comparison?.kind } } : {}),
+  };
   const out: ThresholdPlan[] = [];
   items.forEach((item, i) => {
     if (item === undefined) return; // invalid item: already reported
@@ -1159,6 +1194,13 @@ function buildThresholds(w: Walker, items: unknown[], scenarios: readonly Scenar
     }
     const o = isObj ? (item as Raw) : {};
     const abortOnFail = o['abortOnFail'] === true;
+    if (abortOnFail && r.threshold.comparison !== undefined)
+      w.problemAt(
+        join(ip, 'abortOnFail'),
+        `threshold \`${expr.trim()}\`: a comparison is judged after the run, so it cannot abort it`,
+        'remove abortOnFail (an abortOnFail threshold on a variant group, e.g. steady/v2.error_rate < 5%, can)',
+        'key',
+      );
     const delay = (o['delayAbortEval'] as number | undefined) ?? 0;
     if (!abortOnFail && w.has(join(ip, 'delayAbortEval')))
       w.warnAt(join(ip, 'delayAbortEval'), 'delayAbortEval has no effect without abortOnFail: true', undefined, 'key');

@@ -960,6 +960,292 @@ export const PROFILE_FIELDS: Record<string, { keys: string[]; required: string[]
   replay: { keys: ['trace', 'speed', 'memory'], required: [['trace']] },
 };
 
+/** Per-request metrics a canary can judge (Kayenta's `metric`), and what an A/B test's `minimumEffects` may name. */
+export const CANARY_METRICS = ['latency', 'service_time', 'ttfb', 'ttft', 'itl', 'error_rate', 'accuracy'] as const;
+/** `minimumEffects` keys of an A/B test: latency statistics (durations), error_rate and accuracy (fractions). */
+export const AB_EFFECT_KEYS = [
+  'latency.p50',
+  'latency.p90',
+  'latency.p95',
+  'latency.p99',
+  'latency.median',
+  'latency.mean',
+  'error_rate',
+  'accuracy',
+] as const;
+export const VARIANT_ROLES = ['control', 'candidate', 'primary', 'secondary'] as const;
+
+const actionSpec = (description: string): FieldSpec => ({
+  t: 'object',
+  what: 'action',
+  description: `${description} A command (\`run\`, no shell) or an HTTP call (\`http\`); {{share}} (or $\${SHARE}) in it is replaced by the candidate's share in percent.`,
+  fields: {
+    run: {
+      t: 'union',
+      expected: 'a command line or a list of arguments',
+      description: 'Command to run (no shell), e.g. "kubectl argo rollouts promote model".',
+      string: { t: 'string', nonEmpty: true, coerce: false },
+      seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
+    },
+    http: {
+      t: 'object',
+      what: 'http action',
+      description: 'An HTTP call instead of a command.',
+      fields: {
+        method: str('HTTP method.', {
+          default: 'POST',
+          pattern: /^[A-Za-z]+$/,
+          patternMessage: 'expected an HTTP method such as POST',
+        }),
+        url: { ...url, required: true, description: 'Full URL of the call.' },
+        headers,
+        body: { t: 'string', coerce: false, description: 'Literal request body.' },
+      },
+    },
+    timeout: dur('The action is stopped (and counts as failed) after this long.', '60s'),
+  },
+});
+
+/** `comparison:` — A/B, canary or shadow of one scenario's variants (docs/release-comparisons.md). */
+export const comparisonSpec: ObjectSpec = {
+  t: 'object',
+  what: 'comparison',
+  description:
+    'A release comparison: one scenario sent to two or three variants (versions of the model), judged (docs/release-comparisons.md).',
+  fields: {
+    kind: str(
+      'ab (is B better or worse?), canary (is it safe to go on?) or shadow (does it answer like the old one?).',
+      {
+        required: true,
+        enum: ['ab', 'canary', 'shadow'],
+      },
+    ),
+    scenario: str(
+      'The scenario whose traffic is split (ab, canary) or mirrored (shadow); default: the only scenario.',
+      {
+        nonEmpty: true,
+        pattern: SCENARIO_NAME,
+        patternMessage: 'scenario names are letters, digits, `_` and `-`',
+      },
+    ),
+    inconclusive: str(
+      'What an inconclusive comparison (too little data to decide) does: `pass` (a warning, exit 0; default for ab and shadow), `fail` (exit 3) or `invalid` (exit 4; default for canary).',
+      { enum: ['pass', 'fail', 'invalid'] },
+    ),
+    variants: {
+      t: 'array',
+      required: true,
+      minItems: 2,
+      description:
+        'The versions compared. ab and canary: two (control first, then candidate); shadow: three (primary, secondary, candidate).',
+      items: {
+        t: 'object',
+        what: 'variant',
+        fields: {
+          name: str('Results group of this variant (`steady/<name>.p99` in thresholds).', {
+            required: true,
+            pattern: SCENARIO_NAME,
+            patternMessage: 'variant names are letters, digits, `_` and `-` (no dots or slashes: thresholds use them)',
+          }),
+          role: str(
+            'control or candidate (ab, canary); primary, secondary or candidate (shadow). Default: by position.',
+            { enum: VARIANT_ROLES },
+          ),
+          url: { ...url, description: "This variant's base URL (default: the scenario's target)." },
+          headers,
+          model: str("Model name on this variant's server (default: the scenario's model).", { nonEmpty: true }),
+          version: str("Model version (e.g. v2; default: the scenario's modelVersion).", { nonEmpty: true }),
+          weight: {
+            t: 'number',
+            min: 0,
+            description: 'ab, canary: relative share of the arrivals (default 1 each: an even split). Not for shadow.',
+          },
+        },
+      },
+    },
+    ab: {
+      t: 'object',
+      what: 'ab',
+      description: 'A/B options (kind ab).',
+      fields: {
+        correction: str('Multiple-metric correction: holm (family-wise), bh (false discovery rate) or none.', {
+          enum: ['holm', 'bh', 'none'],
+          default: 'holm',
+        }),
+        alpha: { t: 'number', exclusiveMin: 0, max: 0.5, default: 0.05, description: 'Significance level.' },
+        power: {
+          t: 'number',
+          exclusiveMin: 0,
+          max: 0.999,
+          default: 0.8,
+          description: 'Minimum power to call "no difference"; below it a metric is inconclusive.',
+        },
+        paired: {
+          t: 'bool',
+          default: false,
+          description:
+            'Send the same data row to both arms in the same time slot (McNemar for accuracy). Needs data, batch 1 and equal weights.',
+        },
+        minimumEffects: {
+          t: 'map',
+          what: 'minimumEffects',
+          values: { t: 'any' },
+          description:
+            'Smallest effects worth detecting, by metric: latency.p99: 10ms, error_rate: 1%, accuracy: 1% (durations or percentages).',
+        },
+        sequential: {
+          t: 'bool',
+          default: false,
+          description: 'Look at the data as it comes (always-valid); the judge states the method.',
+        },
+      },
+    },
+    canary: {
+      t: 'object',
+      what: 'canary',
+      description: 'Canary options (kind canary), with Kayenta’s keys and defaults.',
+      fields: {
+        judge: str('preflight (default: tails, spread, sparse errors) or kayenta (NetflixACAJudge, exactly).', {
+          enum: ['preflight', 'kayenta'],
+          default: 'preflight',
+        }),
+        metrics: {
+          t: 'array',
+          minItems: 1,
+          description:
+            'The judged metrics (default: latency; error_rate, critical; and accuracy, critical, when the data has labels).',
+          items: {
+            t: 'object',
+            what: 'canary metric',
+            fields: {
+              name: str('Display name (default: the metric).', { nonEmpty: true }),
+              metric: str(`What is measured per request: ${CANARY_METRICS.join(', ')}.`, {
+                required: true,
+                nonEmpty: true,
+              }),
+              group: str('Score group (default: the metric).', { nonEmpty: true }),
+              direction: str('Which change is harmful: increase, decrease or either.', {
+                enum: ['increase', 'decrease', 'either'],
+                default: 'either',
+              }),
+              critical: { t: 'bool', default: false, description: 'Not Pass → score 0.' },
+              mustHaveData: { t: 'bool', default: false, description: 'No data → a failing metric.' },
+              nanStrategy: str('remove or replace (NaN → 0).', { enum: ['remove', 'replace'], default: 'remove' }),
+              outliers: {
+                t: 'object',
+                what: 'outliers',
+                fields: {
+                  strategy: str('keep or remove.', { enum: ['keep', 'remove'], default: 'keep' }),
+                  factor: { t: 'number', exclusiveMin: 0, default: 3, description: 'IQR fence factor.' },
+                },
+              },
+              effectSize: {
+                t: 'object',
+                what: 'effectSize',
+                fields: {
+                  measure: str('meanRatio or cles.', { enum: ['meanRatio', 'cles'], default: 'meanRatio' }),
+                  allowedIncrease: { t: 'number', min: 0, description: 'Default 1.0 (meanRatio) or 0.5 (cles).' },
+                  allowedDecrease: { t: 'number', min: 0, description: 'Default 1.0 (meanRatio) or 0.5 (cles).' },
+                  criticalIncrease: { t: 'number', min: 0 },
+                  criticalDecrease: { t: 'number', min: 0 },
+                },
+              },
+            },
+          },
+        },
+        groupWeights: {
+          t: 'map',
+          what: 'groupWeights',
+          values: { t: 'number', min: 0, max: 100 },
+          description: 'Group weights (percent); groups without one share the rest of 100 equally.',
+        },
+        marginalPasses: {
+          t: 'bool',
+          default: false,
+          description: 'Let a marginal verdict through (exit 0) instead of stopping (exit 3).',
+        },
+        thresholds: {
+          t: 'object',
+          what: 'canary thresholds',
+          fields: {
+            pass: { t: 'number', min: 0, max: 100, default: 95, description: 'Score ≥ pass → pass.' },
+            marginal: { t: 'number', min: 0, max: 100, default: 75, description: 'Score ≥ marginal → marginal.' },
+          },
+        },
+        steps: {
+          t: 'array',
+          minItems: 1,
+          description:
+            'Progressive rollout: candidate traffic shares, each judged (e.g. [{share: 5%, duration: 30s}, …]). Default: one judgement at the variants’ weights.',
+          items: {
+            t: 'object',
+            what: 'canary step',
+            fields: {
+              share: { ...percentSpec("The candidate's share of the traffic, in (0, 100%]."), required: true },
+              duration: { ...dur('How long this step runs.'), required: true },
+            },
+          },
+        },
+        actions: {
+          t: 'object',
+          what: 'canary actions',
+          fields: {
+            step: actionSpec('Run before each step (moves a real router to the step’s share).'),
+            promote: actionSpec('Run when the last step passed.'),
+            rollback: actionSpec('Run at the first failed step.'),
+          },
+        },
+      },
+    },
+    shadow: {
+      t: 'object',
+      what: 'shadow',
+      description: 'Shadow options (kind shadow), Diffy’s defaults.',
+      fields: {
+        ignore: {
+          t: 'array',
+          items: {
+            t: 'string',
+            nonEmpty: true,
+            pattern: /^\$/,
+            patternMessage: 'expected a JSON path starting with $',
+          },
+          description: 'JSON paths not compared, e.g. [$.id, $.model_version].',
+        },
+        tolerance: {
+          t: 'object',
+          what: 'tolerance',
+          description: 'Numbers within these tolerances are equal.',
+          fields: {
+            absolute: { t: 'number', min: 0, default: 0 },
+            relative: { t: 'number', min: 0, default: 0 },
+          },
+        },
+        relativeThreshold: {
+          t: 'number',
+          min: 0,
+          default: 20,
+          description: 'Diffy: a field differs when |raw − noise| / (raw + noise) × 100 exceeds this …',
+        },
+        absoluteThreshold: {
+          t: 'number',
+          min: 0,
+          default: 0.03,
+          description: '… and |raw − noise| / compared × 100 exceeds this.',
+        },
+        topK: { t: 'int', min: 1, default: 5, description: 'k of the top-k overlap of class scores.' },
+        maxExamples: { t: 'int', min: 0, default: 3, description: 'Differing examples kept per field.' },
+        allowSideEffects: {
+          t: 'bool',
+          default: false,
+          description:
+            'Mirror requests that may change state (protocol http with a method other than GET, HEAD, OPTIONS). Inference calls of the model protocols are always mirrored.',
+        },
+      },
+    },
+  },
+};
+
 export const planSpec: ObjectSpec = {
   t: 'object',
   what: 'plan',
@@ -981,6 +1267,7 @@ export const planSpec: ObjectSpec = {
     },
     profile: profileSpec,
     scenario: templateSpec,
+    comparison: comparisonSpec,
     thresholds: {
       t: 'array',
       keepHoles: true,

@@ -12,7 +12,7 @@
  * Parsing lives in src/plan (plans are validated when loaded); evaluation is src/verdict.
  */
 import { ERROR_CLASSES } from '../core/types.js';
-import type { Comparator, ThresholdPlan } from './types.js';
+import type { Comparator, ComparisonThreshold, ThresholdPlan } from './types.js';
 import { closest, didYouMean } from './suggest.js';
 import { tryParseDuration, tryParsePercent, tryParseRate } from './units.js';
 
@@ -122,6 +122,8 @@ export interface ScenarioFacts {
 
 export interface ThresholdContext {
   scenarios: ReadonlyMap<string, ScenarioFacts>;
+  /** The plan's comparison (kind undefined: there is one, but it is broken); absent: the plan has none. */
+  comparison?: { kind: 'ab' | 'canary' | 'shadow' | undefined };
 }
 
 export type ParsedThreshold = Omit<ThresholdPlan, 'abortOnFail' | 'delayAbortEvalMs'>;
@@ -325,6 +327,13 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
   if (/\s/.test(right))
     return fail(`value \`${right}\` contains spaces`, `write it without spaces: ${right.replace(/\s+/g, '')}`);
 
+  const head = left.includes('.') ? left.slice(0, left.indexOf('.')) : '';
+  if (
+    (COMPARISON_SECTIONS as readonly string[]).includes(head) &&
+    (ctx === undefined || ctx.comparison !== undefined || !ctx.scenarios.has(head))
+  )
+    return parseComparisonThreshold(expr, left, op, right, ctx);
+
   let scenario: string | undefined;
   let group: string | undefined;
   let metricText = left;
@@ -435,4 +444,149 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
   if (group !== undefined) threshold.group = group;
   if (m.stat !== undefined) threshold.stat = m.stat;
   return { ok: true, threshold };
+}
+
+// ---- comparison thresholds ---------------------------------------------------------------------
+
+const COMPARISON_SECTIONS = ['comparison', 'ab', 'canary', 'shadow'] as const;
+
+/** Verdicts in order, worst first: `comparison.verdict >= marginal` passes on marginal and pass. */
+export const VERDICT_RANK: Readonly<Record<string, number>> = { fail: 0, inconclusive: 1, marginal: 2, pass: 3 };
+
+/** The A/B tests a threshold can name (the StatTest `metric`s) and their fields. */
+export const AB_TESTS = [
+  'latency.p50',
+  'latency.p90',
+  'latency.p95',
+  'latency.p99',
+  'latency.p99.9',
+  'latency.median',
+  'latency.mean',
+  'error_rate',
+  'accuracy',
+] as const;
+export const AB_FIELDS = ['diff', 'p', 'power', 'ci_low', 'ci_high'] as const;
+
+/** Every comparison metric, for messages and docs. */
+export const COMPARISON_METRICS: Readonly<
+  Record<string, { kind: 'verdict' | 'score' | 'fraction' | 'count'; description: string }>
+> = {
+  'comparison.verdict': {
+    kind: 'verdict',
+    description: 'pass, marginal, inconclusive or fail (in that order, best first).',
+  },
+  'canary.score': { kind: 'score', description: 'Canary score, 0–100.' },
+  'shadow.agreement': { kind: 'fraction', description: 'Share of compared requests with the same prediction.' },
+  'shadow.compared': { kind: 'count', description: 'Requests whose three answers were compared.' },
+  'shadow.differing_fields': { kind: 'count', description: 'Fields reported as really different.' },
+};
+
+function parseComparisonThreshold(
+  expr: string,
+  left: string,
+  op: Comparator,
+  right: string,
+  ctx: ThresholdContext | undefined,
+): ThresholdParse {
+  const dot = left.indexOf('.');
+  const section = left.slice(0, dot) as ComparisonThreshold['section'];
+  const rest = left.slice(dot + 1);
+  const kind = ctx?.comparison?.kind;
+  if (ctx && ctx.comparison === undefined)
+    return fail(
+      `\`${left}\` is a comparison metric, but the plan has no \`comparison:\``,
+      'add a comparison section (docs/release-comparisons.md)',
+    );
+  if (kind !== undefined && section !== 'comparison' && section !== kind)
+    return fail(
+      `\`${left}\` is for a comparison of kind ${section}; this plan's is ${kind}`,
+      `write ${kind}.… or comparison.verdict`,
+    );
+  const ok = (c: ComparisonThreshold, value: number): ThresholdParse => ({
+    ok: true,
+    threshold: { expression: expr, metric: left, op, value, comparison: c },
+  });
+  if (section !== 'ab') {
+    const info = COMPARISON_METRICS[left];
+    if (!info) {
+      const names = Object.keys(COMPARISON_METRICS).filter((n) => n.startsWith(`${section}.`));
+      const c = closest(left, names);
+      return fail(
+        `unknown comparison metric \`${left}\``,
+        c ? `did you mean \`${c}\`?` : `metrics: ${names.join(', ')}`,
+      );
+    }
+    const c: ComparisonThreshold = { section, field: rest };
+    if (info.kind === 'verdict') {
+      const r = VERDICT_RANK[right];
+      if (r === undefined)
+        return fail(
+          `\`${left}\` is one of pass, marginal, inconclusive, fail; got \`${right}\``,
+          `e.g. ${left} == pass`,
+        );
+      return ok(c, r);
+    }
+    const v =
+      info.kind === 'fraction'
+        ? parseValue(left, METRICS['accuracy'], op, right)
+        : parsePlain(left, right, info.kind === 'count');
+    if (!v.ok) return v;
+    if (info.kind === 'score' && v.value > 100) return fail(`\`${left}\` is 0–100, got ${right}`);
+    return ok(c, v.value);
+  }
+  // ab.<test>.<field>: the field is the last segment (tests contain dots: latency.p99.9)
+  const last = rest.lastIndexOf('.');
+  const test = last < 0 ? rest : rest.slice(0, last);
+  const field = last < 0 ? '' : rest.slice(last + 1);
+  if (!(AB_TESTS as readonly string[]).includes(test))
+    return fail(`unknown A/B metric \`${test}\``, didYouMean(test, AB_TESTS, 'A/B metrics'));
+  if (!(AB_FIELDS as readonly string[]).includes(field))
+    return fail(
+      `\`ab.${test}\` needs a field: ${AB_FIELDS.join(', ')}`,
+      field ? didYouMean(field, AB_FIELDS, 'fields') : `e.g. ab.${test}.diff`,
+    );
+  const c: ComparisonThreshold = { section, test, field };
+  if (field === 'p' || field === 'power') {
+    const v = parsePlain(left, right, false);
+    if (!v.ok) return v;
+    if (v.value < 0 || v.value > 1) return fail(`\`${left}\` is between 0 and 1, got ${right}`);
+    return ok(c, v.value);
+  }
+  // diff, ci_low, ci_high: signed, in the metric's unit (durations for latency, shares for the rest)
+  const neg = right.startsWith('-');
+  const mag = neg || right.startsWith('+') ? right.slice(1) : right;
+  let v: { ok: true; value: number } | { ok: false; message: string; hint?: string };
+  if (test.startsWith('latency.')) {
+    const d = tryParseDuration(mag);
+    v = d.ok
+      ? d
+      : { ok: false, message: `\`${left}\` is a duration difference; ${d.message}`, hint: 'e.g. 10ms or -5ms' };
+  } else if (/^\d+(\.\d+)?pp$/.test(mag)) v = { ok: true, value: Number(mag.slice(0, -2)) / 100 };
+  else {
+    v = parseValue(left, METRICS['accuracy'], op, mag);
+    if (!v.ok)
+      v = {
+        ok: false,
+        message: `\`${left}\` is a difference of shares; got \`${right}\``,
+        hint: 'e.g. -0.5pp, -0.5% or -0.005',
+      };
+  }
+  if (!v.ok) return v;
+  return ok(c, neg ? -v.value : v.value);
+}
+
+function parsePlain(
+  label: string,
+  text: string,
+  count: boolean,
+): { ok: true; value: number } | { ok: false; message: string; hint?: string } {
+  if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(text))
+    return {
+      ok: false,
+      message: `\`${label}\` is a plain number, got \`${text}\``,
+      hint: count ? 'e.g. 1000' : 'e.g. 95',
+    };
+  const v = Number(text);
+  if (v < 0) return { ok: false, message: `\`${label}\` cannot be negative, got ${text}` };
+  return { ok: true, value: v };
 }

@@ -2,7 +2,7 @@
  * `preflight run plan.yaml --time-scale F` for a plan of scenarios (profiles have their own,
  * scaleProfile): every time *in the run's schedule* is multiplied by F — scenario durations, stages,
  * start times, graceful stops, a threshold's abort delay, the metrics interval (at least 100 ms) and a
- * replay trace's gaps (its speed is divided by F). Rates, concurrency, think time and timeouts stay:
+ * replay trace's gaps (its speed is divided by F), a canary's step durations. Rates, concurrency, think time and timeouts stay:
  * they are the load and the target's limits, not the schedule, so a scaled plan is the same test,
  * shorter.
  */
@@ -25,5 +25,12 @@ export function scalePlan(plan: Plan, factor: number): Plan {
   });
   const thresholds = plan.thresholds.map((t) => ({ ...t, delayAbortEvalMs: f(t.delayAbortEvalMs) }));
   const intervalMs = Math.max(100, Math.round(plan.options.intervalMs * factor));
-  return { ...plan, scenarios, thresholds, options: { ...plan.options, intervalMs } };
+  const out: Plan = { ...plan, scenarios, thresholds, options: { ...plan.options, intervalMs } };
+  const canary = plan.comparison?.canary;
+  if (canary && canary.steps.length > 0)
+    out.comparison = {
+      ...plan.comparison!,
+      canary: { ...canary, steps: canary.steps.map((st) => ({ ...st, durationMs: f(st.durationMs) })) },
+    };
+  return out;
 }

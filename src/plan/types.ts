@@ -4,6 +4,7 @@
  * The plan file's own syntax (strings like `30s`, `200/s`) is parsed into this by src/plan.
  */
 
+import type { ComparisonPlan } from './comparison.js';
 import type { EXECUTORS, PROFILE_TYPES, PROTOCOLS } from './syntax.js';
 
 // Each list is written once, as the const array the plan syntax validates against.
@@ -268,6 +269,15 @@ export interface TracePlan {
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
+/** Where a comparison threshold reads its value: a field of the verdict, the canary, the shadow, or an A/B test. */
+export interface ComparisonThreshold {
+  section: 'comparison' | 'ab' | 'canary' | 'shadow';
+  /** ab: the StatTest's `metric` (e.g. `accuracy`, `latency.p99`). */
+  test?: string;
+  /** verdict, score, agreement, compared, differing_fields; ab: diff, p, power, ci_low, ci_high. */
+  field: string;
+}
+
 export interface ThresholdPlan {
   /** As written, e.g. `steady.p99 < 250ms`. */
   expression: string;
@@ -282,6 +292,11 @@ export interface ThresholdPlan {
   /** Value in the metric's base unit: ms for durations, fraction for rates/percentages, per second for throughput. */
   value: number;
   abortOnFail: boolean;
+  /**
+   * A threshold on `summary.comparison` (`comparison.verdict`, `canary.score`, `shadow.agreement`,
+   * `ab.accuracy.diff`, …; see COMPARISON_METRICS in thresholds.ts): where its value is read.
+   */
+  comparison?: ComparisonThreshold;
   /** With abortOnFail: evaluate only after this delay, so warm-up does not abort. */
   delayAbortEvalMs: number;
 }
@@ -310,6 +325,8 @@ export interface Plan {
    * scenarios or a sequence of runs. Thresholds are unscoped and apply to each step / phase.
    */
   profile?: ProfilePlan;
+  /** A release comparison (A/B, canary, shadow) of one scenario's variants (docs/release-comparisons.md). */
+  comparison?: ComparisonPlan;
 }
 
 export type ProfileType = (typeof PROFILE_TYPES)[number];

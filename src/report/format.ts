@@ -3,7 +3,7 @@
  * themselves are in src/core/format.ts (one module for reports, terminal and profiles).
  */
 import type { GeneratorHealth } from '../core/results.js';
-import { fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, fmtRate, fmtSignedPp } from '../core/format.js';
+import { fmtDuration, fmtInt, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, fmtSignedPp } from '../core/format.js';
 
 export {
   fmtDuration,
@@ -38,6 +38,8 @@ export function unitOfMetric(expression: string): MetricUnit {
 /** A value in a metric's base unit (ms, fraction, per second), formatted for people. */
 export function fmtMetricValue(expressionOrMetric: string, value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const cmp = comparisonValue(expressionOrMetric.split(/[<>=!]/)[0].trim(), value);
+  if (cmp !== null) return cmp;
   switch (unitOfMetric(expressionOrMetric)) {
     case 'ms':
       return fmtMs(value);
@@ -52,6 +54,17 @@ export function fmtMetricValue(expressionOrMetric: string, value: number | null 
     default:
       return fmtNum(value);
   }
+}
+
+/** Release-comparison threshold values (`comparison.verdict`, `ab.accuracy.diff`, …); null for other metrics. */
+function comparisonValue(name: string, v: number): string | null {
+  if (name === 'comparison.verdict') return ['fail', 'inconclusive', 'marginal', 'pass'][v] ?? fmtNum(v);
+  if (name === 'shadow.agreement') return fmtPct(v);
+  if (!name.startsWith('ab.')) return null;
+  if (name.endsWith('.p')) return fmtP(v);
+  if (name.endsWith('.power')) return fmtPct(v);
+  if (name.startsWith('ab.latency.')) return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${fmtMs(Math.abs(v))}`;
+  return fmtSignedPp(v);
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   scoresAccuracy,
   windowsOverLimitText,
 } from './format.js';
+import { releaseView } from './release-view.js';
 import { decodeSparse, mergeSparse, sparseQuantile } from './hdr.js';
 import type { SparseHistogram } from './hdr.js';
 import { preflightClient } from './html-client.js';
@@ -712,6 +713,24 @@ ${rows}
 </section>`;
 }
 
+/** summary.comparison (A/B, canary, shadow): verdict, reasons, the tests and the variants side by side. */
+function releaseSection(s: Summary): string {
+  const v = releaseView(s);
+  if (!v) return '';
+  const cls = v.verdict === 'pass' ? 'pass' : v.verdict === 'fail' ? 'fail' : 'warn';
+  const tables = v.tables
+    .map(
+      (t) =>
+        `<h3>${esc(t.title)}</h3><table class="data"><thead><tr>${t.head.map((h, i) => `<th${i > 1 ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows.map((r) => `<tr>${r.map((c, i) => `<td${i > 1 ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`,
+    )
+    .join('\n');
+  return `<section id="release" class="release"><h2>${esc(v.title)} <span class="badge big ${cls}">${esc(v.verdict)}</span></h2>
+<ul>${v.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>
+${v.facts.length ? `<p class="note">${v.facts.map(esc).join('<br>')}</p>` : ''}
+${tables}
+</section>`;
+}
+
 function profilesSection(charts: Charts, views: ProfileView[]): string {
   if (views.length === 0) return '';
   const body = views
@@ -916,6 +935,7 @@ export function renderHtmlReport(r: LoadedResults, opts: RenderOptions = {}): st
 ${verdictBanner(s, r.comparison)}
 ${thresholdTable(s.thresholds ?? [])}
 ${warningsSection(warnings)}
+${releaseSection(s)}
 ${comparisonHtml}
 ${overviewTable(s)}
 ${scenarioHtml}

@@ -26,6 +26,8 @@ export type {
   Tolerance,
 } from './compare-core.js';
 export { fmtMetricValue, fmtSignedPp, terminal, windowsOverLimitText } from './format.js';
+export { releaseView } from './release-view.js';
+export type { ReleaseView, ViewTable } from './release-view.js';
 export { loadResults, loadResultsSync, parseIntervals } from './load.js';
 export type { LoadedResults } from './load.js';
 export { describeProfiles, collectMarks, runWarnings } from './profiles.js';

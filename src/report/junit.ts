@@ -9,6 +9,7 @@ import type { Summary } from '../core/results.js';
 import type { Comparison } from './compare.js';
 import { fmtChange, fmtComparisonValue, metricLabel } from './compare.js';
 import { fmtMetricValue } from './format.js';
+import { releaseView } from './release-view.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
 
@@ -125,6 +126,39 @@ export function renderJUnit(summary: Summary, comparison?: Comparison): string {
   ];
   let total = cases.length;
   let failures = cases.filter((c) => c.failure).length;
+  const rv = releaseView(s);
+  if (rv && s.comparison) {
+    // A release comparison: its verdict, and one case per statistical test (a failure when the candidate is worse).
+    const cmp = s.comparison;
+    const cls = `${suite}.release.${cmp.scenario}`;
+    const verdict: Case = { classname: cls, name: `${cmp.kind} verdict: ${cmp.candidate} against ${cmp.control}` };
+    if (cmp.verdict === 'fail' || (cmp.verdict === 'inconclusive' && cmp.inconclusive === 'fail'))
+      verdict.failure = {
+        type: 'ComparisonFailed',
+        message: `${cmp.kind}: ${cmp.verdict}`,
+        body: rv.reasons.join('\n'),
+      };
+    const rc: Case[] = [verdict];
+    for (const t of rv.tests) {
+      const c: Case = { classname: cls, name: t.name };
+      if (t.outcome === 'worse') c.failure = { type: 'CandidateWorse', message: t.text, body: t.text };
+      rc.push(c);
+    }
+    suites.push(
+      renderSuite(
+        `${suite}.release`,
+        rc,
+        '',
+        [
+          ['verdict', cmp.verdict],
+          ['kind', cmp.kind],
+        ],
+        [...rv.reasons, ...rv.facts].join('\n'),
+      ),
+    );
+    total += rc.length;
+    failures += rc.filter((c) => c.failure).length;
+  }
   if (comparison) {
     const cs: Case[] = [];
     for (const sc of comparison.scenarios) {

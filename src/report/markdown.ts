@@ -23,6 +23,7 @@ import {
   scoresAccuracy,
   windowsOverLimitText,
 } from './format.js';
+import { releaseView } from './release-view.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
 
@@ -166,6 +167,7 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
     const extra = names.flatMap((n) => servingLines(n, s.scenarios[n]));
     if (extra.length > 0) out.push(...extra, '');
   }
+  out.push(...releaseMarkdown(s));
   if (comparison) out.push(...comparisonMarkdown(comparison));
   out.push('<details><summary>Run details</summary>', '');
   out.push(
@@ -192,6 +194,30 @@ function regressionList(c: Comparison): string {
 }
 
 /** The comparison as Markdown (a heading, a table, the warnings). */
+const RELEASE_VERDICT: Record<string, string> = {
+  pass: '✅ pass',
+  marginal: '⚠️ marginal',
+  inconclusive: '❔ inconclusive',
+  fail: '❌ fail',
+};
+
+/** summary.comparison (A/B, canary, shadow): the release view as markdown tables. */
+export function releaseMarkdown(s: Pick<Summary, 'comparison' | 'scenarios'>): string[] {
+  const v = releaseView(s);
+  if (!v) return [];
+  const out: string[] = [`### ${cell(v.title)}: ${RELEASE_VERDICT[v.verdict] ?? v.verdict}`, ''];
+  for (const r of v.reasons) out.push(`- ${cell(r)}`);
+  for (const f of v.facts) out.push(`- <sub>${cell(f)}</sub>`);
+  out.push('');
+  for (const t of v.tables) {
+    out.push(`**${cell(t.title)}**`, '');
+    out.push(`| ${t.head.map(cell).join(' | ')} |`, `|${t.head.map((_, i) => (i === 0 ? '---' : '--:')).join('|')}|`);
+    for (const r of t.rows) out.push(`| ${r.map(cell).join(' | ')} |`);
+    out.push('');
+  }
+  return out;
+}
+
 export function comparisonMarkdown(c: Comparison): string[] {
   const out: string[] = [];
   out.push(`### Compared with baseline: ${CMP[c.verdict]}`, '');

@@ -11,7 +11,13 @@ import { Accumulator } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact } from '../plan/index.js';
 import { enrichSummary, mergeAdapterReports, type AdapterReport } from '../protocols/index.js';
-import { decideOutcome, nothingServed, type OutcomeExtras, type VerdictOutcome } from '../verdict/index.js';
+import {
+  comparisonWarnings,
+  decideOutcome,
+  nothingServed,
+  type OutcomeExtras,
+  type VerdictOutcome,
+} from '../verdict/index.js';
 import { httpClientOf } from '../engine/index.js';
 import { plannedEndMs } from './progress.js';
 import {
@@ -149,6 +155,7 @@ export function runWarnings(plan: Plan, summary: Summary, ev: RunEvents): string
     for (const e of rep?.finish_errors ?? []) w.push(`${name}: the adapter could not finish: ${e}`);
   }
   if (ev.status !== 'interrupted') w.push(...nothingServed(summary));
+  w.push(...comparisonWarnings(summary.comparison));
   return w;
 }
 

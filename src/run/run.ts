@@ -17,6 +17,8 @@ import { defaultOutDir, ResultsWriter } from './results-writer.js';
 import { CpuSampler, generatorHealth } from './health.js';
 import { ProgressTracker, type ProgressUpdate } from './progress.js';
 import { WindowMerger, type MergedWindow } from './window-merger.js';
+import { ComparisonCollector, stopsRollout } from './comparison.js';
+import { runAction } from './actions.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -67,6 +69,48 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
 
   const workers = Math.max(1, plan.options.workers);
   const merger = new WindowMerger(workers);
+  // A canary with steps: each step judged as soon as its windows are in (the load goes on). Pass:
+  // the step action with the next share (promote after the last); marginal: on, like a pass (the
+  // last one: no action); fail or no data: rollback, and the run ends. A failed step or promote
+  // action is a fail (after rollback). The same rules as src/comparison/canary's runRollout.
+  const actions: Promise<unknown>[] = [];
+  let stopEarly: (reason: string) => void = () => {};
+  const canary = plan.comparison?.canary;
+  const act = async (name: 'step' | 'promote' | 'rollback', share: number) => {
+    const a = canary?.actions?.[name];
+    return a ? { name, ...(await runAction(a, share, plan.secrets)) } : null;
+  };
+  const comparison = plan.comparison
+    ? new ComparisonCollector(
+        plan.comparison,
+        plan.scenarios.find((s) => s.name === plan.comparison!.scenario)?.startTimeMs ?? 0,
+        (i, st) => {
+          const steps = canary!.steps;
+          const last = i === steps.length - 1;
+          const stop = stopsRollout(st.judgement!);
+          const rollback = async (why: string) => {
+            const rb = await act('rollback', st.share);
+            if (rb) st.action = `${st.action ? `${st.action}; ` : ''}rollback: ${rb.ok ? '' : 'FAILED '}${rb.detail}`;
+            stopEarly(why);
+          };
+          if (stop !== undefined) {
+            st.stop = stop;
+            actions.push(rollback(`canary step ${i + 1} ${stop === 'fail' ? 'failed' : 'had no data to judge'}`));
+          } else if (!(last && st.judgement!.verdict === 'marginal'))
+            actions.push(
+              (async () => {
+                const r = await act(last ? 'promote' : 'step', last ? 1 : steps[i + 1].share);
+                if (!r) return;
+                st.action = `${r.name}: ${r.detail}`;
+                if (!r.ok) {
+                  st.stop = 'fail';
+                  await rollback(`canary step ${i + 1}: the ${r.name} action failed`);
+                }
+              })(),
+            );
+        },
+      )
+    : null;
   const startedAt = new Date();
   const t0Hr = process.hrtime.bigint();
   const cpu = new CpuSampler(plan.options.intervalMs);
@@ -106,11 +150,14 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   // Every merged window, however it became complete (in order, a worker's death, the final flush),
   // goes through here: the hooks see exactly what intervals.ndjson holds.
   const emitWindow = (w: MergedWindow) => {
+    comparison?.addWindow(w.snapshots);
+    comparison?.decorate(w.records, w.index);
     opts.decorateWindow?.(w.records, w.index);
     writer.appendIntervals(w.records);
     opts.onWindow?.(w.records);
   };
   const onBatch = (b: ShardBatch) => {
+    comparison?.addBatch(b);
     for (const w of merger.add(b)) {
       coveredMs = Math.max(coveredMs, (w.index + 1) * plan.options.intervalMs);
       emitWindow(w);
@@ -150,18 +197,26 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     writer.close();
     throw e;
   }
-  const onStop = () => {
+  stopEarly = (reason: string) => {
     if (stopping) return;
-    const r: unknown = opts.stop?.reason;
-    endedEarly = typeof r === 'string' ? r : 'ended early';
+    endedEarly = reason;
     // Requests in flight finish (bounded by each scenario's graceful stop), as at a planned end.
     const drain = Math.max(0, ...plan.scenarios.map((s) => s.gracefulStopMs));
     stopAll(drain);
+  };
+  const onStop = () => {
+    const r: unknown = opts.stop?.reason;
+    stopEarly(typeof r === 'string' ? r : 'ended early');
   };
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.stop?.aborted) onStop();
   opts.stop?.addEventListener('abort', onStop, { once: true });
+  // A canary's first step: move the router to its share before the load starts.
+  if (canary && canary.steps.length > 0 && comparison) {
+    const r = await act('step', canary.steps[0].share);
+    if (r) comparison.steps[0].action = `step: ${r.detail}`;
+  }
   const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
   loadT0 = t0;
   if (!stopping) {
@@ -175,7 +230,13 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   writer.close();
 
   // Assemble, decide, write.
+  comparison?.finishSteps(); // the last step, judged now that its windows are in (its action too)
+  await Promise.allSettled(actions);
   const summary = summarise(status, false);
+  if (comparison) {
+    const sc = summary.scenarios[comparison.plan.scenario];
+    summary.comparison = comparison.judge(merger.totals, sc?.durationS ?? summary.durationS);
+  }
   summary.thresholds = evaluateThresholds(plan.thresholds, summary);
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
   summary.warnings = runWarnings(plan, summary, { status, shardFailures, aborted });

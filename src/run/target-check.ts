@@ -30,7 +30,18 @@ function connectOnce(host: string, port: number, timeoutMs: number, secure: TlsO
 
 export async function checkTargets(plan: Plan): Promise<void> {
   const origins = new Set<string>();
-  for (const s of plan.scenarios) origins.add(new URL(s.target?.url ?? plan.target.url).origin);
+  /** origin → the variant that uses it (a compared scenario's targets), for the message. */
+  const variantOf = new Map<string, string>();
+  for (const s of plan.scenarios) {
+    const cmp = plan.comparison?.scenario === s.name ? plan.comparison : undefined;
+    const base = s.target?.url ?? plan.target.url;
+    // A compared scenario sends only to its variants (each defaults to the scenario's target).
+    for (const url of cmp ? cmp.variants.map((v) => v.url ?? base) : [base]) origins.add(new URL(url).origin);
+    for (const v of cmp?.variants ?? []) {
+      const o = new URL(v.url ?? base).origin;
+      variantOf.set(o, variantOf.has(o) ? `${variantOf.get(o)}, ${v.name}` : v.name);
+    }
+  }
   for (const origin of origins) {
     const u = new URL(origin);
     const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
@@ -47,12 +58,27 @@ export async function checkTargets(plan: Plan): Promise<void> {
           : code === 'ENOTFOUND'
             ? 'host not found'
             : (e as Error).message;
-      throw new TargetUnreachableError(`cannot reach ${origin}: ${why}. Nothing was sent.`, e);
+      const variant = variantOf.get(origin);
+      const who = variant === undefined ? '' : `variant${variant.includes(',') ? 's' : ''} ${variant}: `;
+      throw new TargetUnreachableError(`${who}cannot reach ${origin}: ${why}. Nothing was sent.`, e);
     }
   }
   const ready = plan.target.readyPath;
-  if (ready) {
-    const url = new URL(ready, plan.target.url).toString();
+  if (!ready) return;
+  // The plan's target, and every variant's own server: each must be ready.
+  const onlyVariants =
+    plan.comparison !== undefined &&
+    plan.scenarios.length === 1 &&
+    plan.comparison.variants.every((v) => v.url !== undefined);
+  const bases = new Map<string, string | undefined>(onlyVariants ? [] : [[plan.target.url, undefined]]);
+  for (const v of plan.comparison?.variants ?? [])
+    if (v.url !== undefined && !bases.has(v.url)) bases.set(v.url, v.name);
+  for (const [base, variant] of bases) await waitReady(plan, ready, base, variant);
+}
+
+async function waitReady(plan: Plan, ready: string, base: string, variant: string | undefined): Promise<void> {
+  {
+    const url = new URL(ready, base).toString();
     const deadline = Date.now() + plan.target.readyTimeoutMs;
     let last = '';
     const dispatcher = targetAgent(plan.target.tls);
@@ -83,7 +109,7 @@ export async function checkTargets(plan: Plan): Promise<void> {
     }
     throw new PreflightError(
       'E_TARGET_NOT_READY',
-      `target not ready: GET ${ready} did not return 2xx within ${plan.target.readyTimeoutMs} ms (last: ${last}). Nothing was sent.`,
+      `${variant === undefined ? '' : `variant ${variant}: `}target not ready: GET ${ready} did not return 2xx within ${plan.target.readyTimeoutMs} ms (last: ${last}). Nothing was sent.`,
     );
   }
 }

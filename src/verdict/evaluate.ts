@@ -20,11 +20,13 @@
  */
 import { ExitCode } from '../core/exit-codes.js';
 import type { DurationStats, ScenarioSummary, Summary, ThresholdResult, Verdict } from '../core/results.js';
-import { METRICS, STAT_FIELD } from '../plan/thresholds.js';
-import type { Comparator, ThresholdPlan } from '../plan/types.js';
+import { METRICS, STAT_FIELD, VERDICT_RANK } from '../plan/thresholds.js';
+import type { Comparator, ComparisonThreshold, ThresholdPlan } from '../plan/types.js';
+import type { ComparisonSummary } from '../core/comparison.js';
 
 /** What evaluation needs of a summary: a final Summary, or a partial one built during the run. */
-export type SummaryLike = Pick<Summary, 'total' | 'scenarios'> & Partial<Pick<Summary, 'generator' | 'durationS'>>;
+export type SummaryLike = Pick<Summary, 'total' | 'scenarios'> &
+  Partial<Pick<Summary, 'generator' | 'durationS' | 'comparison'>>;
 
 export interface Measured {
   value: number | null;
@@ -80,9 +82,10 @@ function subjectName(t: Pick<ThresholdPlan, 'scenario' | 'group'>): string {
 
 /** The measured value of one threshold's metric. */
 export function measure(
-  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat'>,
+  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison'>,
   summary: SummaryLike,
 ): Measured {
+  if (t.comparison !== undefined) return measureComparison(t.comparison, summary.comparison);
   if (t.metric === 'generator_overloaded') {
     return summary.generator
       ? { value: summary.generator.overloaded ? 1 : 0 }
@@ -115,6 +118,49 @@ export function measure(
   const v = lookupMetric(subject, t.metric);
   if (v !== null) return { value: v };
   return noData(`${t.metric} not recorded for ${subjectName(t)}${subject.requests === 0 ? ' (no requests)' : ''}`);
+}
+
+/** A comparison threshold's value from summary.comparison (see ComparisonThreshold). */
+function measureComparison(c: ComparisonThreshold, cmp: ComparisonSummary | undefined): Measured {
+  if (!cmp) return noData('no comparison in the summary (the run ended before it was judged)');
+  switch (c.section) {
+    case 'comparison':
+      return { value: VERDICT_RANK[cmp.verdict] ?? null };
+    case 'canary':
+      if (!cmp.canary) return noData(`no canary result (the comparison is of kind ${cmp.kind})`);
+      return c.field === 'score' && Number.isFinite(cmp.canary.score)
+        ? { value: cmp.canary.score }
+        : noData(`canary.${c.field} not recorded`);
+    case 'shadow': {
+      const sh = cmp.shadow;
+      if (!sh) return noData(`no shadow result (the comparison is of kind ${cmp.kind})`);
+      const v =
+        c.field === 'agreement'
+          ? sh.agreement
+          : c.field === 'compared'
+            ? sh.compared
+            : c.field === 'differing_fields'
+              ? sh.fields.filter((f) => f.reported).length
+              : NaN;
+      return Number.isFinite(v) ? { value: v } : noData(`shadow.${c.field} not recorded (no prediction compared)`);
+    }
+    case 'ab': {
+      if (!cmp.ab) return noData(`no A/B result (the comparison is of kind ${cmp.kind})`);
+      const test = cmp.ab.tests.find((x) => x.metric === c.test);
+      if (!test) return noData(`the A/B judgement has no test of ${c.test}`);
+      const v =
+        c.field === 'diff'
+          ? test.estimate
+          : c.field === 'p'
+            ? (test.adjustedPValue ?? test.pValue)
+            : c.field === 'power'
+              ? (test.power ?? NaN)
+              : c.field === 'ci_low'
+                ? test.ci[0]
+                : test.ci[1];
+      return Number.isFinite(v) ? { value: v } : noData(`ab.${c.test}.${c.field} not recorded`);
+    }
+  }
 }
 
 export function compare(value: number, op: Comparator, limit: number): boolean {
@@ -202,6 +248,51 @@ export function nothingServed(summary: Pick<Summary, 'scenarios'>): string[] {
   return out;
 }
 
+/**
+ * A release comparison that fails the run (exit 3): verdict fail; inconclusive with
+ * `comparison.inconclusive: fail`; a canary's marginal unless `canary.marginalPasses` (as Argo's
+ * Job provider reads it). Otherwise marginal and inconclusive pass with a warning
+ * (comparisonWarnings), or make the run invalid (comparisonInvalid); a threshold such as
+ * `comparison.verdict == pass` gates them too.
+ */
+export function comparisonFailure(cmp: ComparisonSummary | undefined): string[] {
+  if (!cmp) return [];
+  const what = `the ${KIND_NAME[cmp.kind]} of ${cmp.candidate} against ${cmp.control}`;
+  const why = cmp.reasons.length > 0 ? `: ${cmp.reasons.join('; ')}` : '';
+  if (cmp.verdict === 'fail') return [`${what} failed${why}`];
+  if (cmp.verdict === 'inconclusive' && cmp.inconclusive === 'fail')
+    return [`${what} was inconclusive (comparison.inconclusive: fail)${why}`];
+  if (cmp.verdict === 'marginal' && cmp.kind === 'canary' && !cmp.marginalPasses)
+    return [`${what} was marginal (canary.marginalPasses: false)${why}`];
+  return [];
+}
+
+/** An inconclusive comparison whose plan says `comparison.inconclusive: invalid` (a canary's default): exit 4. */
+export function comparisonInvalid(cmp: ComparisonSummary | undefined): string[] {
+  if (!cmp || cmp.verdict !== 'inconclusive' || cmp.inconclusive !== 'invalid') return [];
+  const why = cmp.reasons.length > 0 ? `: ${cmp.reasons.join('; ')}` : '';
+  return [`the ${KIND_NAME[cmp.kind]} of ${cmp.candidate} against ${cmp.control} had too little data to judge${why}`];
+}
+
+/** The warning of a comparison that passed without a clear answer (inconclusive, marginal). */
+export function comparisonWarnings(cmp: ComparisonSummary | undefined): string[] {
+  if (!cmp) return [];
+  const why = cmp.reasons.length > 0 ? `: ${cmp.reasons.join('; ')}` : '';
+  if (cmp.verdict === 'inconclusive' && (cmp.inconclusive ?? 'pass') === 'pass')
+    return [
+      `the ${KIND_NAME[cmp.kind]} of ${cmp.candidate} against ${cmp.control} was inconclusive (too little data to decide)${why}. Not a "no difference": run longer, or gate with comparison.inconclusive: fail.`,
+    ];
+  if (cmp.verdict === 'marginal' && (cmp.kind !== 'canary' || cmp.marginalPasses))
+    return [`the canary of ${cmp.candidate} was marginal${why}`];
+  return [];
+}
+
+const KIND_NAME: Record<ComparisonSummary['kind'], string> = {
+  ab: 'A/B test',
+  canary: 'canary',
+  shadow: 'shadow comparison',
+};
+
 export interface VerdictOutcome {
   verdict: Verdict;
   exitCode: ExitCode;
@@ -222,13 +313,14 @@ export interface OutcomeExtras {
  * served not one request (see nothingServed) — (4) > passed (0).
  */
 export function decideOutcome(
-  summary: Pick<Summary, 'status' | 'thresholds' | 'scenarios'> & Partial<Pick<Summary, 'generator'>>,
+  summary: Pick<Summary, 'status' | 'thresholds' | 'scenarios'> & Partial<Pick<Summary, 'generator' | 'comparison'>>,
   extras: OutcomeExtras = {},
 ): VerdictOutcome {
   const failed = summary.thresholds.filter((r) => !r.ok);
   const reasons = failed.map(
     (r) => `${r.expression}: ${r.value === null ? (r.note ?? 'no data') : `measured ${r.value}`}`,
   );
+  reasons.push(...comparisonFailure(summary.comparison));
   if (summary.status === 'interrupted')
     return { verdict: 'interrupted', exitCode: ExitCode.Interrupted, reasons: ['interrupted', ...reasons] };
   if (extras.profileFailed) reasons.unshift("the profile's answer failed");
@@ -239,6 +331,7 @@ export function decideOutcome(
       : []),
     ...(summary.generator?.worker_failures ?? []),
     ...nothingServed(summary),
+    ...comparisonInvalid(summary.comparison),
   ];
   if (invalid.length > 0) return { verdict: 'invalid', exitCode: ExitCode.RunInvalid, reasons: invalid };
   return { verdict: 'passed', exitCode: ExitCode.Passed, reasons: [] };

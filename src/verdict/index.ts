@@ -7,6 +7,9 @@ export {
   measure,
   lookupMetric,
   compare,
+  comparisonFailure,
+  comparisonInvalid,
+  comparisonWarnings,
 } from './evaluate.js';
 export type { LiveFailure, Measured, OutcomeExtras, SummaryLike, VerdictOutcome } from './evaluate.js';
 export { parseThresholdExpression, METRICS, HISTOGRAM_STATS, COMPARATORS } from '../plan/thresholds.js';

@@ -57,5 +57,6 @@ export function canaryPlan(over: Partial<CanaryPlan> = {}): CanaryPlan {
     thresholds: { pass: 95, marginal: 75 },
     steps: [],
     ...over,
+    marginalPasses: over.marginalPasses ?? false,
   };
 }
