@@ -8,10 +8,15 @@
  *   [--sample-ms MS]  (sample this process's memory every MS ms)  [--timeout-ms MS]
  *   [--protocol http|openai] [--tokens N]  (openai: streamed chat completions of N tokens, model `tiny`)
  *
+ *   [--renice-others N]  (experiment, bench/plain-stall.ts: once the run's worker thread exists, set
+ *   nice N on every other thread of this process — main thread, V8's and libuv's helpers — so that
+ *   on a shared core the sending thread is not made to wait behind them)
+ *
  * PREFLIGHT_BENCH_CLIENT=undici (environment) sends with undici instead of the built-in HTTP/1.1
  * client, to compare the two in any benchmark.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +39,7 @@ const { values: v } = parseArgs({
     protocol: { type: 'string', default: 'http' },
     tokens: { type: 'string', default: '16' },
     'steady-from': { type: 'string', default: '1' },
+    'renice-others': { type: 'string' },
   },
   strict: true,
 });
@@ -113,10 +119,19 @@ if (sampleMs > 0) {
   sample();
   sampler = setInterval(sample, sampleMs);
 }
+const reniceOthers = v['renice-others'] === undefined ? null : Number(v['renice-others']);
+/** Threads that exist before run(): all but the worker thread(s) it starts. */
+const threadsBefore = reniceOthers === null ? [] : readdirSync('/proc/self/task').map(Number);
+let reniced = false;
 try {
   const { summary } = await run(plan, {
     outDir,
     onWindow: (records) => {
+      if (reniceOthers !== null && !reniced) {
+        reniced = true;
+        // Linux: setpriority(PRIO_PROCESS, tid) sets one thread's nice value.
+        for (const tid of threadsBefore) os.setPriority(tid, reniceOthers);
+      }
       for (const r of records) {
         if (r.group !== undefined) continue;
         windows.push(r.throughput);
