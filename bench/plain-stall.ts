@@ -17,7 +17,10 @@
  * 10; preflight-load's `--renice-others`) — the experiment that tells whether the process's own
  * other threads are what delays the sender. Linux only (schedstat, per-thread nice).
  *
- *   node dist/bench/plain-stall.js [--duration 10] [--rate 500] [--pairs 2] [--renice 10]
+ * `--mode core`: instead, those threads are moved to core 0 (the server's). `--lite 1`: the probe only
+ * reads the per-thread CPU totals at exit (its per-timer reads cost the sender CPU), so no causes.
+ *
+ *   node dist/bench/plain-stall.js [--duration 10] [--rate 500] [--pairs 2] [--renice 10] [--mode renice|core] [--lite 0|1]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,7 +42,7 @@ import {
 } from './common.js';
 import type { ProbeEvent } from './stall-probe.js';
 
-const args = numericArgs({ duration: 10, rate: 500, pairs: 2, renice: 10 });
+const args = numericArgs({ duration: 10, rate: 500, pairs: 2, renice: 10, lite: 0 }, { mode: ['renice', 'core'] });
 const SERVICE_MS = 10;
 const FROM_S = 1;
 const STALL_MS = 2;
@@ -55,7 +58,7 @@ interface Stalls {
 }
 
 function analyse(events: ProbeEvent[], threads: Record<string, { ran: number; queued: number }>): Stalls {
-  const t0 = Math.min(...events.map((e) => e.t));
+  const t0 = events.reduce((m, e) => Math.min(m, e.t), Infinity);
   const after = events.filter((e) => e.t - t0 >= FROM_S * 1000);
   const late = after.filter((e) => e.e === 'late' && e.ms >= STALL_MS);
   const causes: Record<string, number> = {};
@@ -143,16 +146,17 @@ try {
       String(args.rate),
       '--duration',
       String(args.duration),
-      ...(renice ? ['--renice-others', String(args.renice)] : []),
+      ...(!renice ? [] : args.mode === 'core' ? ['--others-core', '0'] : ['--renice-others', String(args.renice)]),
     ]);
     process.env['STALL_PROBE_OUT'] = out;
+    if (args.lite === 1) process.env['STALL_PROBE_LITE'] = '1';
     const r = lastJson<LoadReport>(await runChild(c, a, (args.duration + 60) * 1000), 'preflight-load');
     const truth = (await (
       await fetch(`${url}/__stats?from=${FROM_S}`, { signal: AbortSignal.timeout(10_000) })
     ).json()) as { service: number[] };
     const la1 = os.loadavg()[0];
     const s = analyse(
-      JSON.parse(readFileSync(out, 'utf8')) as ProbeEvent[],
+      args.lite === 1 ? [] : (JSON.parse(readFileSync(out, 'utf8')) as ProbeEvent[]),
       JSON.parse(readFileSync(out.replace(/\.json$/, '.threads.json'), 'utf8')) as Record<
         string,
         { ran: number; queued: number }
@@ -162,7 +166,7 @@ try {
     const lP = r.steady?.histograms['latency_ms']?.p999 ?? NaN;
     const t = s.threadsCpuMs;
     rows.push([
-      renice ? `others at nice ${args.renice}` : 'as is',
+      !renice ? 'as is' : args.mode === 'core' ? 'others on core 0' : `others at nice ${args.renice}`,
       `${f2(la0)} → ${f2(la1)}`,
       `${s.n} (${s.over4})`,
       f2(s.worst),
@@ -185,6 +189,7 @@ try {
   ]);
 } finally {
   delete process.env['STALL_PROBE_OUT'];
+  delete process.env['STALL_PROBE_LITE'];
   rmSync(dir, { recursive: true, force: true });
   server.kill();
   await exited;

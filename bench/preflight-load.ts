@@ -11,11 +11,13 @@
  *   [--renice-others N]  (experiment, bench/plain-stall.ts: once the run's worker thread exists, set
  *   nice N on every other thread of this process — main thread, V8's and libuv's helpers — so that
  *   on a shared core the sending thread is not made to wait behind them)
+ *   [--others-core C]  (the same experiment, but those threads are moved to core C: `taskset -pc C <tid>`)
  *
  * PREFLIGHT_BENCH_CLIENT=undici (environment) sends with undici instead of the built-in HTTP/1.1
  * client, to compare the two in any benchmark.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +42,7 @@ const { values: v } = parseArgs({
     tokens: { type: 'string', default: '16' },
     'steady-from': { type: 'string', default: '1' },
     'renice-others': { type: 'string' },
+    'others-core': { type: 'string' },
   },
   strict: true,
 });
@@ -120,17 +123,21 @@ if (sampleMs > 0) {
   sampler = setInterval(sample, sampleMs);
 }
 const reniceOthers = v['renice-others'] === undefined ? null : Number(v['renice-others']);
+const othersCore = v['others-core'] === undefined ? null : Number(v['others-core']);
 /** Threads that exist before run(): all but the worker thread(s) it starts. */
-const threadsBefore = reniceOthers === null ? [] : readdirSync('/proc/self/task').map(Number);
+const threadsBefore = reniceOthers === null && othersCore === null ? [] : readdirSync('/proc/self/task').map(Number);
 let reniced = false;
 try {
   const { summary } = await run(plan, {
     outDir,
     onWindow: (records) => {
-      if (reniceOthers !== null && !reniced) {
+      if ((reniceOthers !== null || othersCore !== null) && !reniced) {
         reniced = true;
-        // Linux: setpriority(PRIO_PROCESS, tid) sets one thread's nice value.
-        for (const tid of threadsBefore) os.setPriority(tid, reniceOthers);
+        // Linux: setpriority(PRIO_PROCESS, tid) sets one thread's nice value; taskset -p one thread's CPUs.
+        for (const tid of threadsBefore) {
+          if (reniceOthers !== null) os.setPriority(tid, reniceOthers);
+          if (othersCore !== null) spawnSync('taskset', ['-pc', String(othersCore), String(tid)], { stdio: 'ignore' });
+        }
       }
       for (const r of records) {
         if (r.group !== undefined) continue;

@@ -62,7 +62,8 @@ if (isMainThread) {
     if (out) writeFileSync(out.replace(/\.json$/, '') + '.threads.json', JSON.stringify(threads));
     if (out && heap !== null) writeFileSync(out.replace(/\.json$/, '') + '.heapprofile', heap);
   });
-} else {
+} else if (process.env['STALL_PROBE_LITE'] !== '1') {
+  // (STALL_PROBE_LITE=1: only the per-thread CPU totals at exit, without the per-timer reads that cost the sender CPU.)
   const bc = new BroadcastChannel(CHANNEL);
   let buf: ProbeEvent[] = [];
   const origSetTimeout = globalThis.setTimeout;
