@@ -13,6 +13,9 @@
  * - other processes: it waited on the run queue and none of this process's threads ran ≥ 1 ms;
  * - timer: neither ran nor queued (a timer armed late or coarse).
  *
+ * First the floor (bench/timer-floor.ts, same core): a bare setTimeout loop at the same rate and a
+ * spinning thread — what any thread gets from this machine, without Preflight.
+ *
  * Runs come in pairs: as is, then with every thread but the sender at nice N (`--renice`, default
  * 10; preflight-load's `--renice-others`) — the experiment that tells whether the process's own
  * other threads are what delays the sender. Linux only (schedstat, per-thread nice).
@@ -115,6 +118,21 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'preflight-bench-stall-'));
 const f2 = (x: number) => (Number.isFinite(x) ? fmt(x, 2) : '—');
 try {
   await waitForPort(port);
+  // The floor: what a bare timer loop and a spinning thread get from this core, without Preflight.
+  const [fc, fa] = pinned(1, process.execPath, [
+    path.join(BENCH_DIR, 'timer-floor.js'),
+    '--rate',
+    String(args.rate),
+    '--duration',
+    String(args.duration),
+  ]);
+  const la = os.loadavg()[0];
+  const floor = lastJson<{
+    timer: { n: number; p50: number; p99: number; p999: number; max: number; over2ms: number };
+    spin: { seconds: number; gaps: Array<{ ms: number; queuedMs: number }> };
+  }>(await runChild(fc, fa, (args.duration + 60) * 1000), 'timer-floor');
+  const floorLine = `floor on core 1 (load avg ${f2(la)}): bare setTimeout loop at ${args.rate}/s — late p50 ${f2(floor.timer.p50)}, p99 ${f2(floor.timer.p99)}, p99.9 ${f2(floor.timer.p999)}, max ${f2(floor.timer.max)} ms, ${floor.timer.over2ms} of ${fmt(floor.timer.n)} ≥ 2 ms; spinning ${floor.spin.seconds} s — CPU taken ≥ 2 ms ${floor.spin.gaps.length}× (${floor.spin.gaps.map((g) => `${f2(g.ms)} ms, queued ${f2(g.queuedMs)}`).join('; ') || 'never'})`;
+  console.error(floorLine);
   const rows: string[][] = [
     [
       'run',
@@ -184,6 +202,7 @@ try {
   }
   heading(`Plain ${args.rate}/s stall: ${args.duration} s per run, ${args.pairs} pairs`, [
     machineLine(),
+    floorLine,
     table(rows),
     `stall: a timer on the sending thread that fired ≥ ${STALL_MS} ms late, from ${FROM_S} s on; CPU ms per thread from /proc/<tid>/schedstat over the whole process`,
   ]);
