@@ -227,8 +227,9 @@ test('a variant whose model metadata disagrees with the data: located error befo
 test('canary steps: the split follows the steps, each step judged live, actions run with {{share}}', async () => {
   const dir = tmp();
   const log = path.join(dir, 'actions.log');
-  const act = (what: string) =>
-    `{ run: [ ${JSON.stringify(process.execPath)}, -e, "require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + process.argv[3] + '\\\\n')", ${JSON.stringify(log)}, ${what}, "{{share}}" ] }`;
+  // The step action writes 300 ms late: the actions must still reach the log (the router) in order.
+  const act = (what: string, delayMs = 0) =>
+    `{ run: [ ${JSON.stringify(process.execPath)}, -e, "setTimeout(() => require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + process.argv[3] + '\\\\n'), ${delayMs})", ${JSON.stringify(log)}, ${what}, "{{share}}" ] }`;
   const plan = load(
     planText(
       server.url,
@@ -236,7 +237,7 @@ test('canary steps: the split follows the steps, each step judged live, actions 
   variants: [ { name: stable, version: v1 }, { name: canary, version: v1 } ]
   canary:
     steps: [ { share: 30%, duration: 1500ms }, { share: 60%, duration: 1500ms } ]
-    actions: { step: ${act('step')}, promote: ${act('promote')}, rollback: ${act('rollback')} }`,
+    actions: { step: ${act('step', 300)}, promote: ${act('promote')}, rollback: ${act('rollback')} }`,
       { rate: 100, duration: '3s' },
     ),
   );
@@ -259,9 +260,11 @@ test('canary steps: the split follows the steps, each step judged live, actions 
     assert.equal(steps.length, 1);
     assert.equal(lines[1], 'rollback 30');
     assert.match(summary.endedEarly, /canary step 1 (failed|had no data to judge)/);
-    assert.match(steps[0].action ?? '', /rollback: node: exit 0/);
+    assert.match(steps[0].action ?? '', /rollback: Command node exited 0/);
   } else {
     assert.equal(lines[1], 'step 60', 'on pass, the next step’s action with its share');
+    // then the last step's promote (pass) or rollback at its share (fail), after it
+    if (lines.length > 2) assert.match(lines[2], /^(promote 100|rollback 60)$/);
     const late = (g: string) =>
       records.filter((r) => r.group === g && r.start_s >= 2).reduce((a, r) => a + r.requests, 0);
     const share2 = late('canary') / (late('canary') + late('stable'));

@@ -4,10 +4,10 @@
  * windows carry), builds the judges' ComparisonInput and calls the judge of the plan's kind →
  * `summary.comparison`.
  */
-import { judgeAb, judgeCanary, judgeShadow, mergeShadowCounts } from '../comparison/index.js';
+import { judgeAb, judgeCanary, judgeShadow, mergeShadowCounts, shadowVerdict } from '../comparison/index.js';
 import type { ShadowCounts } from '../comparison/shadow.js';
 import type { ComparisonInput, PairedCounts, VariantData } from '../comparison/types.js';
-import type { CanaryResult, ComparisonSummary, ComparisonVerdict } from '../core/comparison.js';
+import type { CanaryResult, ComparisonSummary } from '../core/comparison.js';
 import type { Judgement } from '../comparison/types.js';
 import type { IntervalSnapshot } from '../core/types.js';
 import type { IntervalRecord } from '../core/results.js';
@@ -282,36 +282,10 @@ export class ComparisonCollector {
       ];
       return { ...base, verdict: stopped?.stop ?? j.verdict, reasons, canary: { ...j.result, steps } };
     }
-    const counts = this.shadow ?? mergeShadowCounts([]);
-    const result = judgeShadow(counts, plan.shadow!);
-    const reported = result.fields.filter((f) => f.reported);
-    let verdict: ComparisonVerdict;
-    const reasons: string[] = [];
-    if (result.compared === 0) {
-      verdict = 'inconclusive';
-      reasons.push('no request was answered by all three variants: nothing to compare');
-    } else if (reported.length > 0 || result.correctness?.outcome === 'worse') {
-      verdict = 'fail';
-      if (reported.length > 0)
-        reasons.push(
-          `${reported.length} field${reported.length === 1 ? '' : 's'} differ beyond the primary's own noise: ${reported
-            .slice(0, 5)
-            .map((f) => f.path)
-            .join(', ')}`,
-        );
-      if (result.correctness?.outcome === 'worse') reasons.push('the candidate is right less often than the primary');
-    } else {
-      verdict = 'pass';
-      reasons.push(`no field differs beyond the primary's own noise over ${result.compared} compared requests`);
-    }
+    const result = judgeShadow(this.shadow ?? mergeShadowCounts([]), plan.shadow!);
+    const { verdict, reasons } = shadowVerdict(result, plan.shadow!);
     return { ...base, verdict, reasons, shadow: result };
   }
-}
-
-/** A judged canary step that stops the rollout: fail, or no data to judge (inconclusive); marginal goes on. */
-export function stopsRollout(j: Judgement<CanaryResult>): 'fail' | 'inconclusive' | undefined {
-  if (j.verdict === 'inconclusive') return 'inconclusive';
-  return j.verdict === 'fail' || j.result.classification === 'fail' ? 'fail' : undefined;
 }
 
 function emptyPaired(): PairedCounts & { unpaired: number } {
