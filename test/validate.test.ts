@@ -161,3 +161,33 @@ thresholds: [ p99 < 1s ]
   assert.match(r.stderr, /width\.csv:3: row 2 has 2 cells/);
   assert.equal(fs.existsSync(out), false);
 });
+
+test('a shadow plan with a malformed ignore pattern: exit 2 from validate, and from run before the (down) target', async () => {
+  const port = await closedPort();
+  const dir = tmp();
+  const file = path.join(dir, 'shadow.yaml');
+  fs.writeFileSync(
+    file,
+    `target: { url: http://127.0.0.1:${port} }
+scenarios:
+  s:
+    executor: constant-arrival-rate
+    rate: 5/s
+    duration: 1s
+    request: { method: GET, path: /predict }
+comparison:
+  kind: shadow
+  variants: [ { name: p }, { name: s }, { name: c, url: http://127.0.0.1:${port}/b } ]
+  shadow: { ignore: [ $.id, "$.meta[" ] }
+`,
+  );
+  const v = await preflight(['validate', file]);
+  assert.equal(v.code, 2, v.stdout + v.stderr);
+  assert.match(v.stderr, /path pattern "\$\.meta\[": .*\(comparison\.shadow\.ignore\[1\]\)/);
+  assert.match(v.stderr, /hint: a JSON path such as \$\.id/);
+  const out = path.join(dir, 'out');
+  const r = await preflight(['run', file, '-o', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /comparison\.shadow\.ignore\[1\]/);
+  assert.ok(!fs.existsSync(out), 'no results folder');
+});
