@@ -350,3 +350,33 @@ test('a variant whose model metadata disagrees with the data (another server, 32
     await other.close();
   }
 });
+
+test('canary steps: a step action that fails rolls back and ends the rollout — no later promote', async () => {
+  const dir = tmp();
+  const log = path.join(dir, 'actions.log');
+  const act = (what: string, exit = 0) =>
+    `{ run: [ ${JSON.stringify(process.execPath)}, -e, "require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + process.argv[3] + '\\\\n'); process.exit(${exit})", ${JSON.stringify(log)}, ${what}, "{{share}}" ] }`;
+  const plan = load(
+    planText(
+      server.url,
+      `  kind: canary
+  variants: [ { name: stable, version: v1 }, { name: canary, version: v1 } ]
+  canary:
+    steps: [ { share: 30%, duration: 1500ms }, { share: 60%, duration: 1500ms } ]
+    actions: { step: ${act('step', 1)}, promote: ${act('promote')}, rollback: ${act('rollback')} }`,
+      { rate: 100, duration: '3s' },
+    ),
+  );
+  const { summary } = await run(plan, { outDir: path.join(dir, 'out') });
+  const c = summary.comparison!;
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  assert.equal(c.verdict, 'fail', c.reasons.join(' | '));
+  // After step 1 (the before-load 'step 30'): its own failed step action, or — judged a fail at
+  // about its alpha (v1 against v1) — a rollback; either way one rollback at 30% and nothing after.
+  assert.deepEqual(
+    lines.slice(1).filter((l) => l !== 'step 60'),
+    ['rollback 30'],
+    lines.join(', '),
+  );
+  assert.ok(!lines.includes('promote 100'), lines.join(', '));
+});

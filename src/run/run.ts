@@ -106,6 +106,8 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
             );
           } else if (d.kind === 'advance')
             queue(async () => {
+              // An earlier step's action failed and rolled back meanwhile: the rollout is over.
+              if (comparison?.steps.some((x) => x.stop !== undefined)) return;
               const r = await act(d.action, d.share);
               if (!r) return;
               st.action = `${r.name}: ${r.detail}`;
