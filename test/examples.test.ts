@@ -365,6 +365,9 @@ test('ab-digits: v1 and v2 split evenly, the same rows to both, v2 less accurate
   assert.ok(g['v1'].counters['quality.correct'] > g['v2'].counters['quality.correct']);
   assert.equal(summary.comparison?.kind, 'ab');
   assert.ok((summary.comparison?.paired?.controlOnly ?? 0) > 0);
+  // Shortened to ≈ 100 rows per arm the accuracy drop may not reach significance after Holm; a
+  // worse candidate is never a pass (the full example: fail, exit 3).
+  assert.ok(['fail', 'inconclusive'].includes(summary.comparison!.verdict), summary.comparison!.reasons.join(' | '));
 });
 
 test('canary-digits: a tenth of the arrivals on the canary, judged', async () => {
@@ -382,4 +385,7 @@ test('shadow-digits: every request to primary, secondary and candidate; all comp
   assert.equal(g['secondary'].requests, g['primary'].requests);
   assert.equal(g['candidate'].requests, g['primary'].requests);
   assert.equal(summary.comparison?.shadow?.compared, g['primary'].requests);
+  // v2's probabilities differ on most rows, v1's own noise is none: reported fields, a fail.
+  assert.equal(summary.comparison?.verdict, 'fail', summary.comparison?.reasons.join(' | '));
+  assert.ok(summary.comparison?.shadow?.fields.some((f) => f.reported && f.path.startsWith('$.outputs')));
 });

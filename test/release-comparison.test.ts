@@ -92,6 +92,11 @@ test('A/B v1 against v2, paired: both arms measured in their groups, the same ro
   assert.equal(c.candidate, 'v2');
   assert.ok(c.ab, 'the A/B section');
   assert.equal(c.ab.paired, true);
+  // A real difference (v2 ≈ 6 pp less accurate on the same rows): the judge says so.
+  assert.equal(c.verdict, 'fail', c.reasons.join(' | '));
+  const accuracy = c.ab.tests.find((t) => t.metric === 'accuracy')!;
+  assert.equal(accuracy.outcome, 'worse', JSON.stringify(accuracy));
+  assert.ok(accuracy.estimate < 0 && accuracy.ci[1] < 0);
   // Paired: each slot's row went to both arms; the joined rows are (nearly) every slot.
   const p = c.paired!;
   const joined = p.bothCorrect + p.controlOnly + p.candidateOnly + p.neither;
@@ -120,18 +125,21 @@ test('A/B v1 against v2, paired: both arms measured in their groups, the same ro
   assert.equal(summary.thresholds[2].ok, true, 'a threshold on a variant group');
 });
 
-test('A/B v1 against v1, paired: the same model answers the same rows alike — never fail', async () => {
+test('A/B v1 against v1, paired: the same model answers the same rows alike — not fail', async () => {
+  // The judge's tests are real: on identical versions each comes out "worse" at about its alpha
+  // (the latency ones are the only ones that can: the accuracy arms agree row for row). alpha 0.001
+  // keeps this test's flake rate near 0.1% rather than 5%.
   const plan = load(
     planText(
       server.url,
       `  kind: ab
   variants: [ { name: a, version: v1 }, { name: b, version: v1 } ]
-  ab: { paired: true }`,
+  ab: { paired: true, alpha: 0.001 }`,
     ),
   );
   const { summary } = await run(plan, { outDir: tmp() });
   const c = summary.comparison!;
-  assert.notEqual(c.verdict, 'fail');
+  assert.notEqual(c.verdict, 'fail', c.reasons.join(' | '));
   assert.equal(c.paired!.controlOnly, 0, 'a deterministic model cannot be right on a row in one arm only');
   assert.equal(c.paired!.candidateOnly, 0);
   assert.ok(c.paired!.bothCorrect > 100);
@@ -159,6 +167,37 @@ test('shadow v1 / v1 / v2: every arrival goes to all three; every one compared',
   assert.equal(c.control, 'primary');
   assert.equal(c.shadow!.compared, n, 'requests compared = sent');
   assert.ok(g['candidate'].counters['quality.correct'] < g['primary'].counters['quality.correct']);
+  // v2's probabilities differ from v1's on most rows, the secondary (v1 again) never: reported, a fail.
+  assert.equal(c.verdict, 'fail', c.reasons.join(' | '));
+  const reported = c.shadow!.fields.filter((f) => f.reported);
+  assert.ok(reported.length > 0, JSON.stringify(c.shadow!.fields.slice(0, 5)));
+  for (const f of reported) assert.ok(f.noiseRate === 0 && f.rawRate > 0.5, JSON.stringify(f));
+  assert.ok(
+    reported.some((f) => f.path.startsWith('$.outputs')),
+    reported.map((f) => f.path).join(' '),
+  );
+  assert.match(
+    c.reasons.join(' '),
+    /\$\.outputs.* differs in \d+(\.\d)?% of requests against 0\.0% between primary and secondary/,
+  );
+});
+
+test('canary v1 against v2 (no steps): v2 less accurate, accuracy is critical — fail', async () => {
+  const plan = load(
+    planText(
+      server.url,
+      `  kind: canary
+  variants: [ { name: stable, version: v1 }, { name: canary, version: v2 } ]`,
+      { rate: 150, duration: '3s' },
+    ),
+  );
+  const { summary } = await run(plan, { outDir: tmp() });
+  const c = summary.comparison!;
+  assert.equal(c.kind, 'canary');
+  assert.equal(c.verdict, 'fail', c.reasons.join(' | '));
+  const accuracy = c.canary!.metrics.find((m) => m.name === 'accuracy')!;
+  assert.equal(accuracy.classification, 'Low', accuracy.reason);
+  assert.match(accuracy.reason ?? '', /^critical: accuracy lower: 9\d(\.\d+)?% → \d+(\.\d+)?% \(−/);
 });
 
 test('a variant that fails mid-run (its server stopped) is counted as errors and judged; no crash', async () => {
@@ -227,8 +266,9 @@ test('a variant whose model metadata disagrees with the data: located error befo
 test('canary steps: the split follows the steps, each step judged live, actions run with {{share}}', async () => {
   const dir = tmp();
   const log = path.join(dir, 'actions.log');
-  const act = (what: string) =>
-    `{ run: [ ${JSON.stringify(process.execPath)}, -e, "require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + process.argv[3] + '\\\\n')", ${JSON.stringify(log)}, ${what}, "{{share}}" ] }`;
+  // The step action writes 300 ms late: the actions must still reach the log (the router) in order.
+  const act = (what: string, delayMs = 0) =>
+    `{ run: [ ${JSON.stringify(process.execPath)}, -e, "setTimeout(() => require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + process.argv[3] + '\\\\n'), ${delayMs})", ${JSON.stringify(log)}, ${what}, "{{share}}" ] }`;
   const plan = load(
     planText(
       server.url,
@@ -236,7 +276,7 @@ test('canary steps: the split follows the steps, each step judged live, actions 
   variants: [ { name: stable, version: v1 }, { name: canary, version: v1 } ]
   canary:
     steps: [ { share: 30%, duration: 1500ms }, { share: 60%, duration: 1500ms } ]
-    actions: { step: ${act('step')}, promote: ${act('promote')}, rollback: ${act('rollback')} }`,
+    actions: { step: ${act('step', 300)}, promote: ${act('promote')}, rollback: ${act('rollback')} }`,
       { rate: 100, duration: '3s' },
     ),
   );
@@ -259,9 +299,11 @@ test('canary steps: the split follows the steps, each step judged live, actions 
     assert.equal(steps.length, 1);
     assert.equal(lines[1], 'rollback 30');
     assert.match(summary.endedEarly, /canary step 1 (failed|had no data to judge)/);
-    assert.match(steps[0].action ?? '', /rollback: node: exit 0/);
+    assert.match(steps[0].action ?? '', /rollback: Command node exited 0/);
   } else {
     assert.equal(lines[1], 'step 60', 'on pass, the next step’s action with its share');
+    // then the last step's promote (pass) or rollback at its share (fail), after it
+    if (lines.length > 2) assert.match(lines[2], /^(promote 100|rollback 60)$/);
     const late = (g: string) =>
       records.filter((r) => r.group === g && r.start_s >= 2).reduce((a, r) => a + r.requests, 0);
     const share2 = late('canary') / (late('canary') + late('stable'));
@@ -307,4 +349,34 @@ test('a variant whose model metadata disagrees with the data (another server, 32
   } finally {
     await other.close();
   }
+});
+
+test('canary steps: a step action that fails rolls back and ends the rollout — no later promote', async () => {
+  const dir = tmp();
+  const log = path.join(dir, 'actions.log');
+  const act = (what: string, exit = 0) =>
+    `{ run: [ ${JSON.stringify(process.execPath)}, -e, "require('fs').appendFileSync(process.argv[1], process.argv[2] + ' ' + process.argv[3] + '\\\\n'); process.exit(${exit})", ${JSON.stringify(log)}, ${what}, "{{share}}" ] }`;
+  const plan = load(
+    planText(
+      server.url,
+      `  kind: canary
+  variants: [ { name: stable, version: v1 }, { name: canary, version: v1 } ]
+  canary:
+    steps: [ { share: 30%, duration: 1500ms }, { share: 60%, duration: 1500ms } ]
+    actions: { step: ${act('step', 1)}, promote: ${act('promote')}, rollback: ${act('rollback')} }`,
+      { rate: 100, duration: '3s' },
+    ),
+  );
+  const { summary } = await run(plan, { outDir: path.join(dir, 'out') });
+  const c = summary.comparison!;
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  assert.equal(c.verdict, 'fail', c.reasons.join(' | '));
+  // After step 1 (the before-load 'step 30'): its own failed step action, or — judged a fail at
+  // about its alpha (v1 against v1) — a rollback; either way one rollback at 30% and nothing after.
+  assert.deepEqual(
+    lines.slice(1).filter((l) => l !== 'step 60'),
+    ['rollback 30'],
+    lines.join(', '),
+  );
+  assert.ok(!lines.includes('promote 100'), lines.join(', '));
 });

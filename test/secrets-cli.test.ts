@@ -217,3 +217,35 @@ test('a not-ready target that echoes the request: no secret in the readiness or 
   );
   assertNoSecrets('prepare', r2, out2);
 });
+
+test('a shadow run whose variants echo a secret in a long response field: no secret, nor its start, in any output', async () => {
+  // Each variant echoes the x-api-key header at the end of a field just under the example length
+  // (200 characters): cut to length before redaction, an example would keep the secret's first
+  // characters, which no redaction of the whole value can find afterwards.
+  const echo = (pad: string) =>
+    httpServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ echo: `${pad.repeat(194)}${req.headers['x-api-key']}` }));
+    });
+  const primary = await echo('p');
+  const candidate = await echo('c');
+  servers.push(primary, candidate);
+  const extra = `comparison:
+  kind: shadow
+  variants:
+    - { name: primary, url: "${primary.url}" }
+    - { name: secondary, url: "${primary.url}" }
+    - { name: candidate, url: "${candidate.url}" }
+`;
+  const text = planText(primary.url, { ready: 'false' }).replace('thresholds:', `${extra}thresholds:`);
+  const out = path.join(dir, 'out-shadow');
+  const r = await preflight(['run', planFile('shadow.yaml', text), '--out', out]);
+  assert.ok([0, 3, 4].includes(r.code ?? -1), `exit ${r.code}: ${r.stderr}`);
+  const summary = fs.readFileSync(path.join(out, 'summary.json'), 'utf8');
+  assert.match(summary, /"path": "\$\.echo"/, 'the echoed field was compared');
+  assert.match(summary, /c{20,}\*\*\*/, 'its examples, the secret redacted');
+  assertNoSecrets('shadow', r, out);
+  const start = ENV.PF_HDR.slice(0, 6);
+  for (const [where, t] of [['stdout', r.stdout], ['stderr', r.stderr], ...filesOf(out)])
+    assert.ok(!t.includes(start), `${where} holds the secret's start ${start}`);
+});

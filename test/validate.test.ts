@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { closedPort } from './helpers/servers.js';
-import { preflight } from './helpers/cli.js';
+import { preflight, root } from './helpers/cli.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -160,4 +160,62 @@ thresholds: [ p99 < 1s ]
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /width\.csv:3: row 2 has 2 cells/);
   assert.equal(fs.existsSync(out), false);
+});
+
+test('a shadow plan with a malformed ignore pattern: exit 2 from validate, and from run before the (down) target', async () => {
+  const port = await closedPort();
+  const dir = tmp();
+  const file = path.join(dir, 'shadow.yaml');
+  fs.writeFileSync(
+    file,
+    `target: { url: http://127.0.0.1:${port} }
+scenarios:
+  s:
+    executor: constant-arrival-rate
+    rate: 5/s
+    duration: 1s
+    request: { method: GET, path: /predict }
+comparison:
+  kind: shadow
+  variants: [ { name: p }, { name: s }, { name: c, url: http://127.0.0.1:${port}/b } ]
+  shadow: { ignore: [ $.id, "$.meta[" ] }
+`,
+  );
+  const v = await preflight(['validate', file]);
+  assert.equal(v.code, 2, v.stdout + v.stderr);
+  assert.match(v.stderr, /path pattern "\$\.meta\[": .*\(comparison\.shadow\.ignore\[1\]\)/);
+  assert.match(v.stderr, /hint: a JSON path such as \$\.id/);
+  const out = path.join(dir, 'out');
+  const r = await preflight(['run', file, '-o', out]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /comparison\.shadow\.ignore\[1\]/);
+  assert.ok(!fs.existsSync(out), 'no results folder');
+});
+
+test('validate, an A/B plan: the requests per arm each minimum effect needs at the plan’s power; too few is a warning', async () => {
+  const dir = tmp();
+  const data = path.join(root, 'examples', 'data', 'digits-test.csv');
+  const planWith = (duration: string) =>
+    fs
+      .readFileSync(path.join(root, 'examples', 'ab-digits.yaml'), 'utf8')
+      .replace('duration: 30s', `duration: ${duration}`)
+      .replace('file: data/digits-test.csv', `file: ${data}`);
+  // Two proportions at alpha 0.05/5 (Holm's family of 5: the Bonferroni level for power), power 0.8,
+  // R's power.prop.test solved for n (SciPy, once): 95% → 94%: 12,138.8; 1% → 2%: 3,449.7.
+  const short = path.join(dir, 'short.yaml');
+  fs.writeFileSync(short, planWith('30s'));
+  const s = await preflight(['validate', short]);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /planned requests per variant v1 \(control\) ≈ 1,500/);
+  assert.match(
+    s.stdout,
+    /warning: accuracy: 12,139 requests per arm needed for power 0\.8 \(assuming accuracy 95% → 94%.*\); the plan sends ≈ 1,500 to its smaller arm/,
+  );
+  assert.match(s.stdout, /warning: error_rate: 3,450 requests per arm needed .*assuming error rate 1% → 2%/);
+  const long = path.join(dir, 'long.yaml');
+  fs.writeFileSync(long, planWith('300s'));
+  const l = await preflight(['validate', long]);
+  assert.equal(l.code, 0, l.stderr);
+  assert.match(l.stdout, /^ {2}accuracy: 12,139 requests per arm needed/m);
+  assert.doesNotMatch(l.stdout, /warning/);
 });

@@ -14,6 +14,7 @@ import {
   checkOffline,
   offlineProblems,
   plannedPerVariant,
+  plannedSampleSizes,
   prepareOutDir,
   ResultsWriteError,
   run,
@@ -165,6 +166,21 @@ const validateCmd: Command = async (argv) => {
           `  ${cmp.kind} on scenario ${cmp.scenario}: planned requests per variant ${per.map((v) => `${v.name} (${v.role}) ≈ ${v.requests.toLocaleString('en-US')}`).join(', ')}\n`,
         ),
       );
+    // An A/B: the requests per arm each minimum effect needs at the plan's power; too few is a warning.
+    const sizes = checked.plan ? plannedSampleSizes(checked.plan) : null;
+    if (cmp && per && sizes) {
+      const planned = Math.min(...per.map((v) => v.requests));
+      for (const s of sizes) {
+        const line = `${s.metric}: ${s.perArm.toLocaleString('en-US')} requests per arm needed for power ${cmp.ab!.power} (assuming ${s.assumed})`;
+        process.stdout.write(
+          s.perArm > planned
+            ? c.yellow(
+                `  warning: ${line}; the plan sends ≈ ${planned.toLocaleString('en-US')} to its smaller arm — a real difference of that size may come out inconclusive\n`,
+              )
+            : c.dim(`  ${line}\n`),
+        );
+      }
+    }
     return ExitCode.Passed;
   }
   process.stderr.write(

@@ -233,7 +233,9 @@ export class LoadShard {
       );
       let shadow: ShadowAccumulator | null = null;
       if (cmp?.kind === 'shadow') {
-        shadow = new ShadowAccumulator(cmp.shadow!);
+        // The plan's secrets, redacted from the examples before they are cut to length (a secret cut
+        // in two would escape the results writer's redaction).
+        shadow = new ShadowAccumulator(cmp.shadow!, { secrets: plan.secrets });
         rt.useVariants({ kind: 'mirror', arms, shadow, predict: shadowPredictor(sc) });
       } else if (cmp) {
         const steps = cmp.canary?.steps ?? [];

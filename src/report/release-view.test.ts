@@ -87,3 +87,81 @@ test('summary.md, report.html and junit.xml show the comparison', () => {
   assert.match(xml, /ComparisonFailed/);
   assert.match(xml, /CandidateWorse/);
 });
+
+test('canary: the metrics table leaves the numbers to the tests table (a note only without a test); shadow ml figures in words', () => {
+  const s = summaryWith();
+  const accuracy = comparison.ab!.tests.find((t) => t.metric === 'accuracy') ?? comparison.ab!.tests[0];
+  s.comparison = {
+    ...s.comparison!,
+    kind: 'canary',
+    ab: undefined,
+    canary: {
+      judge: 'preflight',
+      score: 0,
+      thresholds: { pass: 95, marginal: 75 },
+      classification: 'fail',
+      groups: { quality: { score: 0, weight: 100 } },
+      metrics: [
+        {
+          name: 'accuracy',
+          group: 'quality',
+          direction: 'decrease',
+          critical: true,
+          classification: 'Low',
+          failed: false,
+          reason: 'critical: accuracy lower: 98.5% → 92% (−6.5 pp, 98% CI −8.3 pp to −4.9 pp), p < 0.001.',
+          controlCount: 1000,
+          experimentCount: 1000,
+          tests: [accuracy],
+        },
+        {
+          name: 'error_rate',
+          group: 'errors',
+          direction: 'increase',
+          critical: false,
+          classification: 'NoData',
+          failed: true,
+          reason: 'error_rate: no requests in experiment',
+          controlCount: 1000,
+          experimentCount: 0,
+          tests: [],
+        },
+      ],
+    },
+  };
+  const v = releaseView(s)!;
+  const m = v.tables.find((t) => t.title === 'Canary metrics')!;
+  assert.equal(m.head.at(-1), 'note');
+  assert.deepEqual(
+    m.rows.map((r) => r.at(-1)),
+    ['', 'error_rate: no requests in experiment'],
+  );
+  assert.ok(
+    v.tables.find((t) => t.title === 'Canary tests'),
+    'the numbers',
+  );
+
+  s.comparison = {
+    ...s.comparison,
+    kind: 'shadow',
+    canary: undefined,
+    shadow: {
+      compared: 1000,
+      agreement: 0.924,
+      fields: [],
+      ml: {
+        identicalResponses: 0,
+        labelAgreement: 0.924,
+        jsDivergence: 0.0123,
+        scoreLengthMismatches: 2,
+        somethingNew: 1.5,
+      },
+    },
+  };
+  const facts = releaseView(s)!.facts.join('\n');
+  assert.match(
+    facts,
+    /identical responses 0%, label agreement 92\.4%, Jensen–Shannon divergence 0\.0123, score lists of different length 2, somethingNew 1\.5/,
+  );
+  assert.doesNotMatch(facts, /identicalResponses|labelAgreement/);
+});

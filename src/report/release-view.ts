@@ -31,6 +31,25 @@ const KIND: Record<ComparisonSummary['kind'], string> = {
   shadow: 'Shadow comparison',
 };
 
+/** summary.comparison.shadow.ml keys in words (docs/release-comparisons.md), and how each is shown. */
+const ML_WORDS: Record<string, [string, 'share' | 'count' | 'number']> = {
+  identicalResponses: ['identical responses', 'share'],
+  labelAgreement: ['label agreement', 'share'],
+  noiseLabelAgreement: ['label agreement primary/secondary', 'share'],
+  topKOverlap: ['top-k overlap', 'share'],
+  maxAbsProbabilityDiff: ['largest probability difference', 'number'],
+  meanAbsProbabilityDiff: ['mean probability difference', 'number'],
+  jsDivergence: ['Jensen–Shannon divergence', 'number'],
+  scoreLengthMismatches: ['score lists of different length', 'count'],
+  scoresReadAsLogits: ['scores read as logits', 'share'],
+  textEditDistance: ['mean text edit distance', 'number'],
+  textNormalisedEditDistance: ['mean normalised edit distance', 'number'],
+  textExactMatch: ['texts identical', 'share'],
+  textTruncated: ['text distances that are upper bounds', 'share'],
+  primaryAccuracy: ['primary accuracy', 'share'],
+  candidateAccuracy: ['candidate accuracy', 'share'],
+};
+
 /** A value in a test's unit (ms, fraction, per second). */
 function val(v: number, unit: StatTest['unit']): string {
   if (unit === 'ms') return fmtMs(v);
@@ -142,7 +161,8 @@ export function releaseView(summary: Pick<Summary, 'comparison' | 'scenarios'>):
     if (c.metrics.length > 0)
       view.tables.push({
         title: 'Canary metrics',
-        head: ['metric', 'group', 'direction', 'class', 'critical', 'control n', 'canary n', 'why'],
+        // The numbers are in the tests table below: a note only for a metric without a test (no data).
+        head: ['metric', 'group', 'direction', 'class', 'critical', 'control n', 'canary n', 'note'],
         rows: c.metrics.map((m) => [
           m.name,
           m.group,
@@ -151,7 +171,7 @@ export function releaseView(summary: Pick<Summary, 'comparison' | 'scenarios'>):
           m.critical ? 'yes' : '',
           fmtInt(m.controlCount),
           fmtInt(m.experimentCount),
-          m.reason ?? '',
+          m.tests.length === 0 ? (m.reason ?? '') : '',
         ]),
       });
     const all = c.metrics.flatMap((m) => m.tests);
@@ -181,7 +201,10 @@ export function releaseView(summary: Pick<Summary, 'comparison' | 'scenarios'>):
     if (s.ml)
       view.facts.push(
         Object.entries(s.ml)
-          .map(([k, v]) => `${k} ${fmtNum(v)}`)
+          .map(([k, v]) => {
+            const [words, unit] = ML_WORDS[k] ?? [k, 'number'];
+            return `${words} ${unit === 'share' ? fmtPct(v) : unit === 'count' ? fmtInt(v) : fmtNum(v)}`;
+          })
           .join(', '),
       );
     if (s.fields.length > 0)

@@ -1,7 +1,7 @@
 /**
  * The checks that need no target: every scenario's adapter is built as a run builds it (data files
  * streamed and checked against the columns the scenario uses, labels, prompts, templates, golden
- * files) and replay traces are read. `preflight validate` and `run()` both call it, `run()` before
+ * files), replay traces are read and a shadow comparison's settings checked (ignore patterns). `preflight validate` and `run()` both call it, `run()` before
  * it touches the target or creates a results folder, so a bad data file is exit 2 even when the
  * target is down. Nothing is sent.
  */
@@ -10,6 +10,7 @@ import type { Problem } from '../core/errors.js';
 import { loadTrace } from '../data/trace.js';
 import type { Plan, ScenarioPlan, ScenarioTemplate, TracePlan } from '../plan/types.js';
 import { createAdapter } from '../protocols/index.js';
+import { shadowPlanProblems } from '../comparison/index.js';
 
 /**
  * Data settings and traces already checked in this process (by identity): the steps of a profile
@@ -19,7 +20,8 @@ const checked = new WeakSet<object>();
 
 /** Every problem found without the target, [] when none. Throws only when interrupted or for a bug. */
 export async function offlineProblems(plan: Plan, signal?: AbortSignal): Promise<Problem[]> {
-  const problems: Problem[] = [];
+  // A shadow's ignore patterns and limits: the engine would throw them from a worker, after the target check.
+  const problems: Problem[] = plan.comparison?.shadow ? shadowPlanProblems(plan.comparison.shadow) : [];
   const scenarios: Array<ScenarioPlan | ScenarioTemplate> = [
     ...plan.scenarios,
     ...(plan.profile ? [plan.profile.template] : []),

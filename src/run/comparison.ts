@@ -4,10 +4,18 @@
  * windows carry), builds the judges' ComparisonInput and calls the judge of the plan's kind →
  * `summary.comparison`.
  */
-import { judgeAb, judgeCanary, judgeShadow, mergeShadowCounts } from '../comparison/index.js';
+import {
+  abSampleSize,
+  DEFAULT_MINIMUM_EFFECTS,
+  judgeAb,
+  judgeCanary,
+  judgeShadow,
+  mergeShadowCounts,
+  shadowVerdict,
+} from '../comparison/index.js';
 import type { ShadowCounts } from '../comparison/shadow.js';
 import type { ComparisonInput, PairedCounts, VariantData } from '../comparison/types.js';
-import type { CanaryResult, ComparisonSummary, ComparisonVerdict } from '../core/comparison.js';
+import type { CanaryResult, ComparisonSummary } from '../core/comparison.js';
 import type { Judgement } from '../comparison/types.js';
 import type { IntervalSnapshot } from '../core/types.js';
 import type { IntervalRecord } from '../core/results.js';
@@ -282,36 +290,10 @@ export class ComparisonCollector {
       ];
       return { ...base, verdict: stopped?.stop ?? j.verdict, reasons, canary: { ...j.result, steps } };
     }
-    const counts = this.shadow ?? mergeShadowCounts([]);
-    const result = judgeShadow(counts, plan.shadow!);
-    const reported = result.fields.filter((f) => f.reported);
-    let verdict: ComparisonVerdict;
-    const reasons: string[] = [];
-    if (result.compared === 0) {
-      verdict = 'inconclusive';
-      reasons.push('no request was answered by all three variants: nothing to compare');
-    } else if (reported.length > 0 || result.correctness?.outcome === 'worse') {
-      verdict = 'fail';
-      if (reported.length > 0)
-        reasons.push(
-          `${reported.length} field${reported.length === 1 ? '' : 's'} differ beyond the primary's own noise: ${reported
-            .slice(0, 5)
-            .map((f) => f.path)
-            .join(', ')}`,
-        );
-      if (result.correctness?.outcome === 'worse') reasons.push('the candidate is right less often than the primary');
-    } else {
-      verdict = 'pass';
-      reasons.push(`no field differs beyond the primary's own noise over ${result.compared} compared requests`);
-    }
+    const result = judgeShadow(this.shadow ?? mergeShadowCounts([]), plan.shadow!);
+    const { verdict, reasons } = shadowVerdict(result, plan.shadow!);
     return { ...base, verdict, reasons, shadow: result };
   }
-}
-
-/** A judged canary step that stops the rollout: fail, or no data to judge (inconclusive); marginal goes on. */
-export function stopsRollout(j: Judgement<CanaryResult>): 'fail' | 'inconclusive' | undefined {
-  if (j.verdict === 'inconclusive') return 'inconclusive';
-  return j.verdict === 'fail' || j.result.classification === 'fail' ? 'fail' : undefined;
 }
 
 function emptyPaired(): PairedCounts & { unpaired: number } {
@@ -349,5 +331,47 @@ export function plannedPerVariant(plan: Plan): Array<{ name: string; role: strin
       share = i === 0 ? 1 - candidate : candidate;
     } else share = total > 0 ? v.weight / total : 0;
     return { name: v.name, role: v.role, requests: Math.round(arrivals * share) };
+  });
+}
+
+/**
+ * What an A/B run is assumed to see before it runs: the control's accuracy and error rate are not
+ * known yet, and the requests needed depend on them (1 pp of accuracy at alpha 0.05/5, power 0.8:
+ * ≈ 4,600 per arm at 98.5%, ≈ 12,100 at 95%). Stated in validate's output beside the number.
+ */
+export const ASSUMED_BASELINES = { accuracy: 0.95, error_rate: 0.01 } as const;
+
+/**
+ * Before an A/B run: the requests per arm needed to detect each minimum effect at the plan's power
+ * (abSampleSize, at the judge's Bonferroni level alpha/k for power), at ASSUMED_BASELINES —
+ * accuracy when the scenario is scored, and the error rate; latency needs the control's spread, so
+ * it is not planned here. Null for other kinds.
+ */
+export function plannedSampleSizes(plan: Plan): Array<{ metric: string; perArm: number; assumed: string }> | null {
+  const cmp = plan.comparison;
+  const sc = plan.scenarios.find((s) => s.name === cmp?.scenario);
+  if (!cmp || cmp.kind !== 'ab' || !cmp.ab || !sc) return null;
+  const ab = cmp.ab;
+  const scored = sc.quality !== undefined;
+  const acc = ab.minimumEffects.accuracy ?? DEFAULT_MINIMUM_EFFECTS.accuracy;
+  const err = ab.minimumEffects.error_rate ?? DEFAULT_MINIMUM_EFFECTS.error_rate;
+  // The judge's family: latency median, p90, p99, error rate (and accuracy when scored).
+  const sizes = abSampleSize({
+    alpha: ab.alpha,
+    power: ab.power,
+    correction: ab.correction,
+    metrics: scored ? 5 : 4,
+    ...(scored ? { accuracy: { baseline: ASSUMED_BASELINES.accuracy, drop: acc } } : {}),
+    errorRate: { baseline: ASSUMED_BASELINES.error_rate, increase: err },
+  });
+  const pct = (x: number) => `${Number((x * 100).toFixed(2))}%`;
+  return sizes.map((s) => {
+    const baseline = ASSUMED_BASELINES[s.metric as keyof typeof ASSUMED_BASELINES];
+    const effect = s.metric === 'accuracy' ? -acc : err;
+    return {
+      metric: s.metric,
+      perArm: s.perArm,
+      assumed: `${s.metric.replace('_', ' ')} ${pct(baseline)} → ${pct(baseline + effect)}${ab.paired && s.metric === 'accuracy' ? ', unpaired formula: pairing needs fewer when the versions mostly agree' : ''}`,
+    };
   });
 }

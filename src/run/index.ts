@@ -11,4 +11,4 @@ export { plannedEndMs, type ProgressUpdate, type ScenarioProgress } from './prog
 export { defaultOutDir } from './results-writer.js';
 export { prepareOutDir, ResultsWriteError, RESULT_FILES } from './results-writer.js';
 export { checkOffline, offlineProblems } from './check-offline.js';
-export { plannedPerVariant } from './comparison.js';
+export { plannedPerVariant, plannedSampleSizes } from './comparison.js';

@@ -17,8 +17,8 @@ import { defaultOutDir, ResultsWriter } from './results-writer.js';
 import { CpuSampler, generatorHealth } from './health.js';
 import { ProgressTracker, type ProgressUpdate } from './progress.js';
 import { WindowMerger, type MergedWindow } from './window-merger.js';
-import { ComparisonCollector, stopsRollout } from './comparison.js';
-import { runAction } from './actions.js';
+import { ComparisonCollector } from './comparison.js';
+import { actionFailed, decideStep, runAction, type StepDecision } from '../comparison/index.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -69,11 +69,15 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
 
   const workers = Math.max(1, plan.options.workers);
   const merger = new WindowMerger(workers);
-  // A canary with steps: each step judged as soon as its windows are in (the load goes on). Pass:
-  // the step action with the next share (promote after the last); marginal: on, like a pass (the
-  // last one: no action); fail or no data: rollback, and the run ends. A failed step or promote
-  // action is a fail (after rollback). The same rules as src/comparison/canary's runRollout.
-  const actions: Promise<unknown>[] = [];
+  // A canary with steps: each step judged as soon as its windows are in (the load goes on), and
+  // src/comparison/canary's decideStep says what follows: the step / promote action, nothing, or a
+  // rollback that ends the run. A failed step or promote action is a fail (after rollback).
+  // The actions run one after another, in the order decided (a step's and the promote action may be
+  // decided together at the end of the run: the router must see them in order).
+  let actions: Promise<unknown> = Promise.resolve();
+  const queue = (f: () => Promise<unknown>) => {
+    actions = actions.then(f).catch(() => undefined);
+  };
   let stopEarly: (reason: string) => void = () => {};
   const canary = plan.comparison?.canary;
   const act = async (name: 'step' | 'promote' | 'rollback', share: number) => {
@@ -85,29 +89,30 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
         plan.comparison,
         plan.scenarios.find((s) => s.name === plan.comparison!.scenario)?.startTimeMs ?? 0,
         (i, st) => {
-          const steps = canary!.steps;
-          const last = i === steps.length - 1;
-          const stop = stopsRollout(st.judgement!);
-          const rollback = async (why: string) => {
-            const rb = await act('rollback', st.share);
-            if (rb) st.action = `${st.action ? `${st.action}; ` : ''}rollback: ${rb.ok ? '' : 'FAILED '}${rb.detail}`;
+          const shares = canary!.steps.map((s) => s.share);
+          const rollback = async (d: StepDecision, why: string) => {
+            if (d.kind !== 'stop') return;
+            st.stop = d.verdict;
+            const rb = await act(d.action, d.share);
+            if (rb)
+              st.action = `${st.action ? `${st.action}; ` : ''}${rb.ok ? 'rollback' : 'ROLLBACK FAILED'}: ${rb.detail}`;
             stopEarly(why);
           };
-          if (stop !== undefined) {
-            st.stop = stop;
-            actions.push(rollback(`canary step ${i + 1} ${stop === 'fail' ? 'failed' : 'had no data to judge'}`));
-          } else if (!(last && st.judgement!.verdict === 'marginal'))
-            actions.push(
-              (async () => {
-                const r = await act(last ? 'promote' : 'step', last ? 1 : steps[i + 1].share);
-                if (!r) return;
-                st.action = `${r.name}: ${r.detail}`;
-                if (!r.ok) {
-                  st.stop = 'fail';
-                  await rollback(`canary step ${i + 1}: the ${r.name} action failed`);
-                }
-              })(),
+          const d = decideStep(st.judgement!, shares, i);
+          if (d.kind === 'stop') {
+            st.stop = d.verdict; // at once: the run's end judges no later step
+            queue(() =>
+              rollback(d, `canary step ${i + 1} ${d.verdict === 'fail' ? 'failed' : 'had no data to judge'}`),
             );
+          } else if (d.kind === 'advance')
+            queue(async () => {
+              // An earlier step's action failed and rolled back meanwhile: the rollout is over.
+              if (comparison?.steps.some((x) => x.stop !== undefined)) return;
+              const r = await act(d.action, d.share);
+              if (!r) return;
+              st.action = `${r.name}: ${r.detail}`;
+              if (!r.ok) await rollback(actionFailed(shares, i), `canary step ${i + 1}: the ${r.name} action failed`);
+            });
         },
       )
     : null;
@@ -231,7 +236,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
 
   // Assemble, decide, write.
   comparison?.finishSteps(); // the last step, judged now that its windows are in (its action too)
-  await Promise.allSettled(actions);
+  await actions;
   const summary = summarise(status, false);
   if (comparison) {
     const sc = summary.scenarios[comparison.plan.scenario];

@@ -4,7 +4,7 @@ import { ExitCode } from '../../core/exit-codes.js';
 import { canaryExitCode, flaggerStatus } from './gate.js';
 import { type GateServer, startGateServer } from './gate-server.js';
 import { judgeCanary } from './judge.js';
-import { runRollout } from './rollout.js';
+import type { StepRecord } from './rollout.js';
 import { canaryPlan, input, latencies, variant } from './test-canary-data.js';
 
 const passing = judgeCanary(
@@ -79,14 +79,15 @@ describe('gate server (real HTTP on loopback)', () => {
 
   it("a rollout's steps update the gate: Argo sees the step and share judged last", async () => {
     const seen: number[] = [];
-    await runRollout({
-      plan: canaryPlan({ steps: [0.1, 0.5].map((share) => ({ share, durationMs: 1000 })) }),
-      runStep: async () => input(variant('v1', latencies(300, 20, 31)), variant('v2', latencies(300, 20, 32))),
-      onStep: (_s, j) => {
-        gate.update(j);
-        seen.push(gate.current()!.step!);
-      },
-    });
+    // As the run does: each step judged, the steps so far in its result.
+    const plan = canaryPlan({ steps: [0.1, 0.5].map((share) => ({ share, durationMs: 1000 })) });
+    const steps: StepRecord[] = [];
+    for (const share of [0.1, 0.5]) {
+      const j = judgeCanary(input(variant('v1', latencies(300, 20, 31)), variant('v2', latencies(300, 20, 32))), plan);
+      steps.push({ share, score: j.result.score, classification: j.result.classification });
+      gate.update({ ...j, result: { ...j.result, steps: [...steps] } });
+      seen.push(gate.current()!.step!);
+    }
     assert.deepEqual(seen, [1, 2]);
     const a = (await (await fetch(`${gate.url}/verdict`)).json()) as { step: number; share: number; verdict: string };
     assert.deepEqual([a.step, a.share, a.verdict], [2, 0.5, 'pass']);

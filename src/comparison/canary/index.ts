@@ -11,5 +11,5 @@ export { canaryExitCode, flaggerStatus, type GateAnswer, type GateOptions, gateA
 export { type GateServer, type GateServerOptions, startGateServer } from './gate-server.js';
 export { canaryClassifierFor, judgeCanary } from './judge.js';
 export { KAYENTA_CONFIDENCE, KAYENTA_TOLERANCE, kayentaClassifier } from './kayenta.js';
-export { type RolloutOptions, runRollout, type StepRecord } from './rollout.js';
+export { actionFailed, decideStep, type StepDecision, type StepRecord } from './rollout.js';
 export { metricData as canaryMetricData } from './score.js';

@@ -174,12 +174,35 @@ describe('judgeCanary end to end', () => {
         variant('v1', lat, 0, { scored: 1000, correct: 985 }),
         variant('v2', lat, 0, { scored: 1000, correct: 920 }),
       ),
-      canaryPlan(),
+      canaryPlan({ judge: 'preflight' }),
     );
     const acc = j.result.metrics.find((x) => x.name === 'accuracy')!;
     assert.equal(acc.classification, 'Low');
     assert.equal(j.result.score, 0);
     assert.equal(j.verdict, 'fail');
+    // Said in accuracy's own terms, though judged on the incorrect share.
+    assert.match(
+      acc.reason ?? '',
+      /^critical: accuracy lower: 98\.5% → 92% \(−6\.5 pp, 98% CI −\d+(\.\d+)? pp to −\d+(\.\d+)? pp\), p < 0\.001 \(fisher-exact\/newcombe\)\.$/,
+    );
+    const t = acc.tests[0];
+    assert.deepEqual([t.control, t.candidate, t.outcome], [0.985, 0.92, 'worse']);
+    assert.ok(Math.abs(t.estimate + 0.065) < 1e-12 && t.ci[0] < t.estimate && t.estimate < t.ci[1] && t.ci[1] < 0);
+    // Kayenta's judge: the same words, its own method.
+    const kj = judgeCanary(
+      input(
+        variant('v1', lat, 0, { scored: 1000, correct: 985 }),
+        variant('v2', lat, 0, { scored: 1000, correct: 920 }),
+      ),
+      canaryPlan({ judge: 'kayenta' }),
+    );
+    assert.deepEqual([kj.result.score, kj.verdict], [0, 'fail']);
+    const k = kj.result.metrics.find((x) => x.name === 'accuracy')!;
+    assert.equal(k.classification, 'Low');
+    assert.match(
+      k.reason ?? '',
+      /^critical: accuracy lower: 98\.5% → 92% \(−6\.5 pp; hodges-lehmann\/mann-whitney \(kayenta\) shift ±0 pp, 98% CI .* pp\), p < 0\.001\.$/,
+    );
   });
 
   it('no data at all → inconclusive', () => {

@@ -9,7 +9,8 @@
  * - any critical failure → 0; NoData in ≥ 50% of the metrics → 0 (critical first);
  * - score ≥ pass threshold → pass, ≥ marginal → marginal, else fail (defaults 95 / 75).
  */
-import type { CanaryClass, CanaryMetricResult, CanaryResult } from '../../core/comparison.js';
+import type { CanaryClass, CanaryMetricResult, CanaryResult, StatTest } from '../../core/comparison.js';
+import { fmtNum, fmtP, fmtPct, fmtSignedPp } from '../../core/format.js';
 import type { CanaryMetricConfig, CanaryPlan } from '../../plan/comparison.js';
 import { binnedTotal } from '../../stats/binned.js';
 import type { CanaryClassifier, ComparisonInput, MetricData, VariantData } from '../types.js';
@@ -64,6 +65,49 @@ function invertedForIncorrect(config: CanaryMetricConfig): CanaryMetricConfig {
   };
 }
 
+/** A test on the incorrect share (a difference of fractions) restated for accuracy = 1 − that share. */
+function asAccuracy(t: StatTest): StatTest {
+  if (t.scale !== 'difference' || t.unit !== 'fraction') return t;
+  return {
+    ...t,
+    control: 1 - t.control,
+    candidate: 1 - t.candidate,
+    estimate: -t.estimate,
+    ci: [-t.ci[1], -t.ci[0]],
+  };
+}
+
+/**
+ * Accuracy's reason in its own terms (it is judged on the incorrect share):
+ * `accuracy lower: 98.5% → 91.7% (−6.8 pp, 98% CI −9.1 pp to −4.6 pp), p < 0.001`.
+ */
+function accuracyReason(
+  config: CanaryMetricConfig,
+  classification: CanaryClass,
+  tests: StatTest[],
+  critical: boolean,
+  fallback: string | undefined,
+): string | undefined {
+  const t = tests[0];
+  if (t === undefined || t.scale !== 'difference' || t.unit !== 'fraction') return fallback;
+  const p = fmtP(t.pValue);
+  const how =
+    classification === 'Low'
+      ? `${critical ? 'critical: ' : ''}${config.name} lower`
+      : classification === 'High'
+        ? `${config.name} higher`
+        : `${config.name}: no harmful difference`;
+  // Preflight's estimate is the observed difference; Kayenta's is a Hodges–Lehmann shift of the 0/1
+  // indicators (mostly 0): named as such.
+  const diff = t.candidate - t.control;
+  const estimate = Math.abs(t.estimate - diff) < 1e-9 ? '' : `; ${t.method} shift ${fmtSignedPp(t.estimate)}`;
+  return (
+    `${how}: ${fmtPct(t.control)} → ${fmtPct(t.candidate)} (${fmtSignedPp(diff)}${estimate}, ` +
+    `${fmtNum(t.confidence * 100)}% CI ${fmtSignedPp(t.ci[0])} to ${fmtSignedPp(t.ci[1])}), ` +
+    `p ${p.startsWith('<') ? `< ${p.slice(1)}` : `= ${p}`}${estimate ? '' : ` (${t.method})`}.`
+  );
+}
+
 function counts(d: MetricData): [number, number] {
   if (d.kind === 'counts') return [d.control.total, d.experiment.total];
   return [binnedTotal(d.control), binnedTotal(d.experiment)];
@@ -83,8 +127,8 @@ export function classifyMetrics(
     const failed = c.failed ?? (classification === 'NoData' && config.mustHaveData && !config.critical);
     const criticalFailure = c.critical ?? (config.critical && classification !== 'Pass');
     const [controlCount, experimentCount] = counts(data);
-    let reason = c.reason;
-    if (accuracy && reason) reason += ' Accuracy is judged on its incorrect answers; the class above is for accuracy.';
+    const tests = accuracy ? c.tests.map(asAccuracy) : c.tests;
+    const reason = accuracy ? accuracyReason(config, classification, tests, criticalFailure, c.reason) : c.reason;
     return {
       name: config.name,
       group: config.group,
@@ -95,7 +139,7 @@ export function classifyMetrics(
       ...(reason ? { reason } : {}),
       controlCount,
       experimentCount,
-      tests: c.tests,
+      tests,
       criticalFailure,
     };
   });
