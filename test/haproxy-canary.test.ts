@@ -61,9 +61,12 @@ after(async () => {
 
 const yamlArgv = (argv: string[]) => `{ run: [ ${argv.map((a) => JSON.stringify(a)).join(', ')} ], timeout: 10s }`;
 
-/** A canary of `candidate` (a variant's YAML) against v1, steps 10 % → 50 %, actions moving haproxy's weights. */
-function canaryPlan(candidate: string): string {
-  const move = yamlArgv(weightAction(lb.socket, lb.backend, 'v1', 'v2'));
+/**
+ * A canary of `candidate` (a variant's YAML) against v1, steps 10 % → 50 %, actions moving haproxy's
+ * weights (the step and promote actions' candidate server: `stepServer`).
+ */
+function canaryPlan(candidate: string, stepServer = 'v2'): string {
+  const move = yamlArgv(weightAction(lb.socket, lb.backend, 'v1', stepServer));
   const reset = yamlArgv(weightAction(lb.socket, lb.backend, 'v1', 'v2', 0));
   return `
 target: { url: ${v1.url}, ready: /v2/health/ready }
@@ -206,6 +209,30 @@ test('a worse candidate (v2 on accuracy): step 1 (10 %) fails, the rollback rese
   assert.equal(await getWeight(lb, 'v1'), 100);
   assert.equal(await getWeight(lb, 'v2'), 0);
   assert.deepEqual(await throughRouter(40), { v1: 40, v2: 0 }, 'rolled back: every request to v1');
+});
+
+test('a first step action that fails (a server haproxy does not know): rolled back, no load, a fail', {
+  skip,
+}, async () => {
+  // Regression: the first step's action, run before the load, was not checked — the canary ran (and
+  // could be promoted) with the router wherever a half-done command left it. Here `set weight model/v1 90`
+  // succeeds and `model/v2x` does not: v1 is left at 90 until the rollback.
+  await resetWeights();
+  const plan = parsePlan(canaryPlan(`{ name: canary, url: ${v2.url}, version: v1 }`, 'v2x'), {
+    baseDir: path.join(root, 'examples'),
+  });
+  const { summary, exitCode } = await run(plan, { outDir: tmp() });
+  const c = summary.comparison!;
+  assert.equal(c.verdict, 'fail', JSON.stringify(c.reasons));
+  assert.equal(exitCode, 3);
+  assert.match(summary.endedEarly ?? '', /canary step 1: the step action failed/);
+  assert.ok(
+    c.reasons.some((r) => /step: node: exit 1; rollback: node: exit 0/.test(r)),
+    JSON.stringify(c.reasons),
+  );
+  assert.equal(summary.scenarios['live'].requests, 0, 'no load with the router in an unknown state');
+  assert.equal(await getWeight(lb, 'v1'), 100, 'the rollback undid the half-done move');
+  assert.equal(await getWeight(lb, 'v2'), 0);
 });
 
 test('examples/canary-haproxy.yaml: its actions are the commands these tests run', async () => {

@@ -214,8 +214,16 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   opts.stop?.addEventListener('abort', onStop, { once: true });
   // A canary's first step: move the router to its share before the load starts.
   if (canary && canary.steps.length > 0 && comparison) {
-    const r = await act('step', canary.steps[0].share);
-    if (r) comparison.steps[0].action = `step: ${r.detail}`;
+    const st = comparison.steps[0];
+    const r = await act('step', st.share);
+    if (r) st.action = `step: ${r.detail}`;
+    if (r && !r.ok) {
+      // The router is not at the first share (maybe half moved): roll back, and send no load.
+      st.stop = 'fail';
+      const rb = await act('rollback', st.share);
+      if (rb) st.action += `; rollback: ${rb.ok ? '' : 'FAILED '}${rb.detail}`;
+      stopEarly('canary step 1: the step action failed');
+    }
   }
   const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
   loadT0 = t0;
