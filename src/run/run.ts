@@ -80,6 +80,13 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     const a = canary?.actions?.[name];
     return a ? { name, ...(await runAction(a, share, plan.secrets)) } : null;
   };
+  // The actions run one after another, in the order the judgements asked for them: run at once (a
+  // late judgement and the next step's), a slow one could land last and leave the router behind.
+  let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = (job: () => Promise<unknown>) => {
+    queue = queue.then(job);
+    actions.push(queue);
+  };
   const comparison = plan.comparison
     ? new ComparisonCollector(
         plan.comparison,
@@ -95,19 +102,23 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
           };
           if (stop !== undefined) {
             st.stop = stop;
-            actions.push(rollback(`canary step ${i + 1} ${stop === 'fail' ? 'failed' : 'had no data to judge'}`));
+            enqueue(() => rollback(`canary step ${i + 1} ${stop === 'fail' ? 'failed' : 'had no data to judge'}`));
+          } else if (stopping) {
+            // Interrupted or stopped early: the step was not run to its end (or the user said stop),
+            // so the rollout does not go on; the router stays where it is.
+            st.action = `${st.action ? `${st.action}; ` : ''}no ${last ? 'promote' : 'step'} action: the run was stopped`;
           } else if (!(last && st.judgement!.verdict === 'marginal'))
-            actions.push(
-              (async () => {
-                const r = await act(last ? 'promote' : 'step', last ? 1 : steps[i + 1].share);
-                if (!r) return;
-                st.action = `${r.name}: ${r.detail}`;
-                if (!r.ok) {
-                  st.stop = 'fail';
-                  await rollback(`canary step ${i + 1}: the ${r.name} action failed`);
-                }
-              })(),
-            );
+            enqueue(async () => {
+              // Stopped while it waited (interrupted, or an earlier action failed and rolled back): no further.
+              if (stopping) return;
+              const r = await act(last ? 'promote' : 'step', last ? 1 : steps[i + 1].share);
+              if (!r) return;
+              st.action = `${r.name}: ${r.detail}`;
+              if (!r.ok) {
+                st.stop = 'fail';
+                await rollback(`canary step ${i + 1}: the ${r.name} action failed`);
+              }
+            });
         },
       )
     : null;
