@@ -114,16 +114,27 @@ const slow = (argv: string[]) => [
   ...argv,
 ];
 
-/** `n` requests through haproxy, one at a time; how many each server got (from haproxy's own counters). */
-async function throughRouter(n: number): Promise<Record<string, number>> {
+/**
+ * `n` inferences through haproxy, one at a time: how many each server got by haproxy's own counters
+ * (`show stat`), and how many each model version answered (the candidate's server answers with v2).
+ */
+async function throughRouter(n: number): Promise<{ v1: number; v2: number; answeredV2: number }> {
   const before = await serverTotals(lb);
+  const body = JSON.stringify({
+    inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 64], data: Array.from({ length: 64 }, (_, i) => i % 17) }],
+  });
+  let answeredV2 = 0;
   for (let i = 0; i < n; i++) {
-    const res = await fetch(`${lb.url}/v2/health/ready`);
+    const res = await fetch(`${lb.url}/v2/models/digits/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     assert.equal(res.status, 200);
-    await res.arrayBuffer();
+    if (((await res.json()) as { model_version?: string }).model_version === 'v2') answeredV2++;
   }
   const after = await serverTotals(lb);
-  return { v1: after['v1'] - before['v1'], v2: after['v2'] - before['v2'] };
+  return { v1: after['v1'] - before['v1'], v2: after['v2'] - before['v2'], answeredV2 };
 }
 
 /** Weights seen in haproxy while the load runs (asked at every window, so during each step). */
@@ -144,7 +155,7 @@ function watchWeights(): { seen: number[]; onWindow: () => void; settled: () => 
   };
 }
 
-test('the weight action: moves both weights in one command, exits 1 on an error from haproxy', { skip }, async () => {
+test('the weight action: moves both weights in one command, exits 1 on an error from haproxy', { skip }, async (t) => {
   await resetWeights();
   const move = weightAction(lb.socket, lb.backend, 'v1', 'v2', 30);
   const ok = spawnSync(move[0], move.slice(1), { timeout: 10_000 });
@@ -153,7 +164,10 @@ test('the weight action: moves both weights in one command, exits 1 on an error 
   assert.equal(await getWeight(lb, 'v2'), 30);
   // Round robin with weights 70:30 — the traffic follows them.
   const got = await throughRouter(100);
-  assert.ok(Math.abs(got['v2'] - 30) <= 10, `v2 got ${got['v2']} of 100`);
+  t.diagnostic(`weights 70:30 → v1 got ${got.v1}, v2 got ${got.v2} of 100 requests through haproxy`);
+  assert.ok(Math.abs(got.v2 - 30) <= 10, `v2 got ${got.v2} of 100`);
+  assert.equal(got.v1 + got.v2, 100);
+  assert.equal(got.answeredV2, got.v2, 'the requests haproxy sent to v2 were answered by v2');
   const bad = weightAction(lb.socket, lb.backend, 'v1', 'v3', 30);
   const r = spawnSync(bad[0], bad.slice(1), { timeout: 10_000 });
   assert.equal(r.status, 1, 'a server haproxy does not know is an error');
@@ -186,7 +200,8 @@ test('a passing canary (v1 against v1 on the candidate’s server): 10 % → 50 
   assert.ok(w.seen.includes(50), `weights seen during the load: ${w.seen}`);
   assert.equal(await getWeight(lb, 'v1'), 0);
   assert.equal(await getWeight(lb, 'v2'), 100);
-  assert.deepEqual(await throughRouter(40), { v1: 0, v2: 40 }, 'promoted: every request to v2');
+  // Unversioned requests through haproxy get the candidate server's default version, v2.
+  assert.deepEqual(await throughRouter(40), { v1: 0, v2: 40, answeredV2: 40 }, 'promoted: every request to v2');
 });
 
 test('a worse candidate (v2 on accuracy): step 1 (10 %) fails, the rollback resets haproxy to 100/0', {
@@ -218,7 +233,7 @@ test('a worse candidate (v2 on accuracy): step 1 (10 %) fails, the rollback rese
   assert.ok(!w.seen.includes(50), 'never went to the second step');
   assert.equal(await getWeight(lb, 'v1'), 100);
   assert.equal(await getWeight(lb, 'v2'), 0);
-  assert.deepEqual(await throughRouter(40), { v1: 40, v2: 0 }, 'rolled back: every request to v1');
+  assert.deepEqual(await throughRouter(40), { v1: 40, v2: 0, answeredV2: 0 }, 'rolled back: every request to v1');
 });
 
 test('a first step action that fails (a server haproxy does not know): rolled back, no load, a fail', {
