@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: lint (Biome), type-check and build, make sure Debian's Chromium is there for the
-# browser test of the HTML report, then every *.test.js (one file at a time: timing-sensitive
-# integration tests share two cores).
+# The whole test suite: lint (Biome), type-check and build, make sure Debian's Chromium (the browser test
+# of the HTML report) and haproxy (the canary test's load balancer) are there, then every *.test.js (one
+# file at a time: timing-sensitive integration tests share two cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "installing Debian's chromium for the report browser test (once)…"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium; the browser test will say so"
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# haproxy: the real load balancer of the canary test (test/haproxy-canary.test.ts); Debian puts it in /usr/sbin.
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian's ${missing[*]} for the browser and load-balancer tests (once)…"
+  apt-get update -qq || true
+  for p in "${missing[@]}"; do
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$p" >/dev/null || echo "could not install $p; its test will say so"
+  done
 fi
 npm run --silent lint
 npx tsc -p .

@@ -265,10 +265,15 @@ export class ComparisonCollector {
       const judged = this.steps.filter((st) => st.judgement !== undefined);
       if (judged.length === 0) {
         const j = judgeCanary(input, plan.canary!);
+        // The first step's action failed before the load: a fail, as a failed step action later is.
+        const failed = this.steps.find((st) => st.stop === 'fail');
         return {
           ...base,
-          verdict: 'inconclusive',
-          reasons: ['no canary step was completed', ...j.reasons],
+          verdict: failed ? 'fail' : 'inconclusive',
+          reasons: [
+            failed ? `the rollout stopped before the load (${failed.action})` : 'no canary step was completed',
+            ...j.reasons,
+          ],
           canary: j.result,
         };
       }

@@ -104,10 +104,14 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
             queue(() =>
               rollback(d, `canary step ${i + 1} ${d.verdict === 'fail' ? 'failed' : 'had no data to judge'}`),
             );
+          } else if (d.kind === 'advance' && stopping) {
+            // Interrupted or stopped early: the step was not run to its end (or the user said stop),
+            // so the rollout does not go on; the router stays where it is.
+            st.action = `${st.action ? `${st.action}; ` : ''}no ${d.action} action: the run was stopped`;
           } else if (d.kind === 'advance')
             queue(async () => {
-              // An earlier step's action failed and rolled back meanwhile: the rollout is over.
-              if (comparison?.steps.some((x) => x.stop !== undefined)) return;
+              // Stopped while it waited (interrupted, or an earlier action failed and rolled back): no further.
+              if (stopping || comparison?.steps.some((x) => x.stop !== undefined)) return;
               const r = await act(d.action, d.share);
               if (!r) return;
               st.action = `${r.name}: ${r.detail}`;
@@ -219,8 +223,16 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   opts.stop?.addEventListener('abort', onStop, { once: true });
   // A canary's first step: move the router to its share before the load starts.
   if (canary && canary.steps.length > 0 && comparison) {
-    const r = await act('step', canary.steps[0].share);
-    if (r) comparison.steps[0].action = `step: ${r.detail}`;
+    const st = comparison.steps[0];
+    const r = await act('step', st.share);
+    if (r) st.action = `step: ${r.detail}`;
+    if (r && !r.ok) {
+      // The router is not at the first share (maybe half moved): roll back, and send no load.
+      st.stop = 'fail';
+      const rb = await act('rollback', st.share);
+      if (rb) st.action += `; ${rb.ok ? 'rollback' : 'ROLLBACK FAILED'}: ${rb.detail}`;
+      stopEarly('canary step 1: the step action failed');
+    }
   }
   const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
   loadT0 = t0;
