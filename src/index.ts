@@ -22,6 +22,7 @@ export { ExitCode } from './core/exit-codes.js';
 export { PreflightError, PlanError, DataError, TargetUnreachableError, type Problem } from './core/errors.js';
 export type { Summary, ScenarioSummary, IntervalRecord, DurationStats, ThresholdResult } from './core/results.js';
 export type { Adapter, WireRequest, Recorder, ErrorClass, IntervalSnapshot } from './core/types.js';
+export type { Fault, FaultInjector, HttpFault, TcpFault, Toxicity } from './core/faults.js';
 export { newHistogram, encodeHistogram, decodeHistogram, mergeSnapshots } from './metrics/index.js';
 export { startServer, type ServerOptions } from './server/index.js';
 export {

@@ -16,6 +16,8 @@ const ALL = [
   'data',
   'verdict',
   'comparison',
+  'faults',
+  'monitor',
   'report',
   'protocols',
   'engine',
@@ -42,10 +44,27 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   report: ['core', 'plan', 'metrics', 'stats'],
   // Release comparisons judge variants' metrics (A/B, canary, shadow); run() calls them.
   comparison: ['core', 'plan', 'metrics', 'stats'],
+  // The fault proxy (TCP toxics, HTTP faults) is a system of its own beside the target: it shares only contracts.
+  faults: ['core'],
+  // Target metrics (Prometheus scrapes and queries, alerts, replicas): read beside the load, never on its thread.
+  monitor: ['core', 'plan', 'metrics', 'stats'],
   // Adapters build requests and judge responses; sending them is the engine's job.
   protocols: ['core', 'plan', 'metrics', 'stats', 'data'],
   engine: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'comparison'],
-  run: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'engine', 'verdict', 'comparison'],
+  run: [
+    'core',
+    'plan',
+    'pacing',
+    'metrics',
+    'stats',
+    'data',
+    'protocols',
+    'engine',
+    'verdict',
+    'comparison',
+    'faults',
+    'monitor',
+  ],
   profiles: [
     'core',
     'plan',
@@ -57,6 +76,8 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     'engine',
     'verdict',
     'comparison',
+    'faults',
+    'monitor',
     'run',
   ],
   // The reference server is the system under test: it shares no code with the load generator.
