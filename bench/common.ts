@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { DurationStats } from '../src/core/results.js';
 
 /** dist/bench (where the compiled benchmarks live) and the repository root. */
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -336,17 +337,8 @@ export interface LoadReport {
   maxRssMB: number;
 }
 
-export interface Stats {
-  count: number;
-  min: number;
-  mean: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+/** A summary's latency-like statistics (ms), as src/core/results.ts defines them. */
+export type Stats = DurationStats;
 
 /** Runs Preflight in a child process (pinned to `core`) and returns its report. */
 export async function runPreflight(a: LoadArgs, core = 1): Promise<LoadReport> {
