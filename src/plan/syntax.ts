@@ -1096,7 +1096,8 @@ export const comparisonSpec: ObjectSpec = {
         sequential: {
           t: 'bool',
           default: false,
-          description: 'Look at the data as it comes (always-valid); the judge states the method.',
+          description:
+            'Look after every window (mSPRT, always-valid) and stop the load early on harm or a settled answer; the verdict is then the always-valid one.',
         },
       },
     },

@@ -158,12 +158,16 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   // Merge windows as they arrive: write them, report progress, check abortOnFail thresholds live.
   // Every merged window, however it became complete (in order, a worker's death, the final flush),
   // goes through here: the hooks see exactly what intervals.ndjson holds.
+  let loadDone = false;
   const emitWindow = (w: MergedWindow) => {
     comparison?.addWindow(w.snapshots);
+    // A/B sequential mode: look at the cumulative data; on harm or a settled answer, stop early.
+    const why = stopping || loadDone ? undefined : comparison?.look(merger.totals, coveredMs);
     comparison?.decorate(w.records, w.index);
     opts.decorateWindow?.(w.records, w.index);
     writer.appendIntervals(w.records);
     opts.onWindow?.(w.records);
+    if (why) stopEarly(why);
   };
   const onBatch = (b: ShardBatch) => {
     comparison?.addBatch(b);
@@ -241,6 +245,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     opts.onStart?.(performance.now() + 20);
   } else for (const h of handles) h.stop(0);
   await Promise.all(handles.map((h) => h.done));
+  loadDone = true;
   opts.signal?.removeEventListener('abort', onAbort);
   opts.stop?.removeEventListener('abort', onStop);
   for (const w of merger.flush()) emitWindow(w);
