@@ -205,6 +205,20 @@ export class ComparisonCollector {
     this.onStep?.(i, st);
   }
 
+  /** A progressive canary's judgement so far: step `i`'s, listing every step judged up to it (a gate serves it live). */
+  stepJudgement(i: number): Judgement<CanaryResult> {
+    const j = this.steps[i].judgement!;
+    const steps = this.steps
+      .slice(0, i + 1)
+      .filter((st) => st.judgement !== undefined)
+      .map((st) => ({
+        share: st.share,
+        score: st.judgement!.result.score,
+        classification: st.judgement!.result.classification,
+      }));
+    return { ...j, result: { ...j.result, steps } };
+  }
+
   /**
    * At the end of the run: the steps it reached whose windows are in but which were not judged yet
    * (the last one, at least) — none after a failed step (the run was stopped there).

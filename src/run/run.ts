@@ -18,7 +18,8 @@ import { CpuSampler, generatorHealth } from './health.js';
 import { ProgressTracker, type ProgressUpdate } from './progress.js';
 import { WindowMerger, type MergedWindow } from './window-merger.js';
 import { ComparisonCollector } from './comparison.js';
-import { actionFailed, decideStep, runAction, type StepDecision } from '../comparison/index.js';
+import { actionFailed, decideStep, runAction, type Judgement, type StepDecision } from '../comparison/index.js';
+import type { CanaryResult } from '../core/comparison.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -41,6 +42,8 @@ export interface RunOptions {
   onStart?: (t0PerfMs: number) => void;
   /** Called with each merged window's records before they are written (add fields, e.g. target memory). */
   decorateWindow?: (records: IntervalRecord[], index: number) => void;
+  /** A progressive canary: each step's judgement as soon as it is made (the CLI's gate server serves it). */
+  onCanaryStep?: (judgement: Judgement<CanaryResult>) => void;
 }
 
 export interface RunResult {
@@ -98,6 +101,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
               st.action = `${st.action ? `${st.action}; ` : ''}${rb.ok ? 'rollback' : 'ROLLBACK FAILED'}: ${rb.detail}`;
             stopEarly(why);
           };
+          opts.onCanaryStep?.(comparison!.stepJudgement(i));
           const d = decideStep(st.judgement!, shares, i);
           if (d.kind === 'stop') {
             st.stop = d.verdict; // at once: the run's end judges no later step
