@@ -65,7 +65,7 @@ const yamlArgv = (argv: string[]) => `{ run: [ ${argv.map((a) => JSON.stringify(
  * A canary of `candidate` (a variant's YAML) against v1, steps 10 % → 50 %, actions moving haproxy's
  * weights (the step and promote actions' candidate server: `stepServer`).
  */
-function canaryPlan(candidate: string, stepServer = 'v2', slowStep = false): string {
+function canaryPlan(candidate: string, stepServer = 'v2', slowStep = false, onInterrupt?: 'hold'): string {
   const weights = weightAction(lb.socket, lb.backend, 'v1', stepServer);
   const move = yamlArgv(weights);
   const reset = yamlArgv(weightAction(lb.socket, lb.backend, 'v1', 'v2', 0));
@@ -98,7 +98,7 @@ comparison:
       step: ${slowStep ? yamlArgv(slow(weights)) : move}
       promote: ${move}
       rollback: ${reset}
-options: { maxDispatchLag: 1s }
+${onInterrupt ? `    onInterrupt: ${onInterrupt}\n` : ''}options: { maxDispatchLag: 1s }
 `;
 }
 
@@ -260,13 +260,13 @@ test('a first step action that fails (a server haproxy does not know): rolled ba
   assert.equal(await getWeight(lb, 'v2'), 0);
 });
 
-test('interrupted during step 1: no step or promote action runs after the interruption; haproxy stays at 10 %', {
+test('interrupted during step 1, onInterrupt: hold: no step or promote action runs after the interruption; haproxy stays at 10 %', {
   skip,
 }, async () => {
   // Regression: the steps not run to their end were judged after the interruption and, passing, ran
   // the next step's action (or promote): Ctrl-C in step 1 moved the router to 50 %, in step 2 promoted.
   await resetWeights();
-  const plan = parsePlan(canaryPlan(`{ name: canary, url: ${v2.url}, version: v1 }`), {
+  const plan = parsePlan(canaryPlan(`{ name: canary, url: ${v2.url}, version: v1 }`, 'v2', false, 'hold'), {
     baseDir: path.join(root, 'examples'),
   });
   // Interrupted at the first window (about 1 s into the 2 s of step 1), as Ctrl-C would.
@@ -279,6 +279,23 @@ test('interrupted during step 1: no step or promote action runs after the interr
   if (steps.length === 1) assert.match(steps[0].action ?? '', /no step action: the run was stopped/);
   assert.equal(await getWeight(lb, 'v2'), 10, 'the router stays at the share it was at');
   assert.equal(await getWeight(lb, 'v1'), 90);
+});
+
+test('interrupted during step 1, onInterrupt default (rollback): no step or promote action; haproxy back to all v1', {
+  skip,
+}, async () => {
+  await resetWeights();
+  const plan = parsePlan(canaryPlan(`{ name: canary, url: ${v2.url}, version: v1 }`), {
+    baseDir: path.join(root, 'examples'),
+  });
+  const ac = new AbortController();
+  const { summary, exitCode } = await run(plan, { outDir: tmp(), signal: ac.signal, onWindow: () => ac.abort() });
+  assert.equal(summary.status, 'interrupted');
+  assert.equal(exitCode, 130);
+  const steps = summary.comparison!.canary!.steps ?? [];
+  assert.ok(steps.length <= 1, JSON.stringify(steps));
+  assert.equal(await getWeight(lb, 'v2'), 0, 'the rollback action moved the traffic back to the control');
+  assert.equal(await getWeight(lb, 'v1'), 100);
 });
 
 test('a slow step action and the promote after it: run in order, haproxy ends promoted', { skip }, async () => {

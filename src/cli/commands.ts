@@ -116,7 +116,7 @@ const runCmd: Command = async (argv) => {
     return code;
   } finally {
     // Linger only with an answer to give: not after an error or an interruption (Ctrl-C: the user wants out).
-    const linger = code !== undefined && code !== ExitCode.Interrupted ? gateOpts!.lingerMs : 0;
+    const linger = code !== undefined && code !== ExitCode.Interrupted ? (gateOpts?.lingerMs ?? 0) : 0;
     if (gate) await lingerAndClose(gate, linger, log);
   }
 };

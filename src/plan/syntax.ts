@@ -1165,6 +1165,10 @@ export const comparisonSpec: ObjectSpec = {
           default: false,
           description: 'Let a marginal verdict through (exit 0) instead of stopping (exit 3).',
         },
+        onInterrupt: str(
+          'Interrupted mid-rollout (Ctrl-C, SIGTERM): rollback (run the rollback action, as Argo Rollouts’ abort) or hold (leave the router where it is).',
+          { enum: ['rollback', 'hold'], default: 'rollback' },
+        ),
         thresholds: {
           t: 'object',
           what: 'canary thresholds',
