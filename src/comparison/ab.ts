@@ -631,9 +631,10 @@ export function judgeAbSequential(
   const undecided = tests.filter((t) => t.outcome === 'inconclusive');
   const verdict = worse.length > 0 ? 'fail' : undecided.length > 0 || k === 0 ? 'inconclusive' : 'pass';
   const family = `${k} metrics, mSPRT always-valid, Bonferroni, α = ${plan.alpha}`;
+  const looks = `${progress.looks} looks with the final one`;
   const how = progress.stoppedEarly
-    ? `stopped early after ${progress.looks} looks${progress.stoppedAt ? ` (${progress.stoppedAt.requests} requests, ${progress.stoppedAt.seconds.toFixed(1)} s)` : ''}`
-    : `not stopped early (${progress.looks} looks)`;
+    ? `stopped early${progress.stoppedAt ? ` at ${progress.stoppedAt.requests} requests, ${progress.stoppedAt.seconds.toFixed(1)} s` : ''}; ${looks}`
+    : `not stopped early; ${looks}`;
   const headline =
     verdict === 'fail'
       ? `Candidate worse on ${worse.map((t) => t.metric).join(', ')} (sequential, ${how}; ${family}).`

@@ -144,7 +144,7 @@ export function releaseView(summary: Pick<Summary, 'comparison' | 'scenarios'>):
         : '';
       const looks = q.looks !== undefined ? `, ${fmtInt(q.looks)} looks` : '';
       view.facts.push(
-        `sequential (${q.method}${looks}): ${q.stoppedEarly ? `stopped early${at}${q.reason ? ` — ${q.reason}` : ''}` : 'not stopped early'}${q.judgedBy === 'always-valid' ? '; verdict from the always-valid p-values and intervals (a fixed-sample test is not valid after looking)' : ''}`,
+        `sequential (${q.method}${looks}): ${q.stoppedEarly ? `stopped early${at}${q.reason ? ` — ${q.reason.replace(/\.$/, '')}` : ''}` : 'not stopped early'}${q.judgedBy === 'always-valid' ? '; verdict from the always-valid p-values and intervals (a fixed-sample test is not valid after looking)' : ''}`,
       );
     }
     if (a.tests.length > 0) view.tables.push({ title: 'Tests', head: TEST_HEAD, rows: a.tests.map(testRow) });
