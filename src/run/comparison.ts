@@ -168,8 +168,14 @@ export class ComparisonCollector {
         }
       }
     }
-    // Windows arrive in order: a window past a step's end means the step is complete.
-    while (this.judged < this.steps.length && latestMs >= this.steps[this.judged].endMs) this.judgeStep(this.judged++);
+    // Windows arrive in order: a window past a step's end means the step is complete. None after a
+    // stopped step: its rollback may still be running, and the load stops when it is done.
+    while (
+      this.judged < this.steps.length &&
+      latestMs >= this.steps[this.judged].endMs &&
+      !this.steps.some((st) => st.stop !== undefined)
+    )
+      this.judgeStep(this.judged++);
   }
 
   /**
