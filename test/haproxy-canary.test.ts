@@ -65,7 +65,7 @@ const yamlArgv = (argv: string[]) => `{ run: [ ${argv.map((a) => JSON.stringify(
  * A canary of `candidate` (a variant's YAML) against v1, steps 10 % → 50 %, actions moving haproxy's
  * weights (the step and promote actions' candidate server: `stepServer`).
  */
-function canaryPlan(candidate: string, stepServer = 'v2', slowStep = false): string {
+function canaryPlan(candidate: string, stepServer = 'v2', slowStep = false, onInterrupt?: 'hold'): string {
   const weights = weightAction(lb.socket, lb.backend, 'v1', stepServer);
   const move = yamlArgv(weights);
   const reset = yamlArgv(weightAction(lb.socket, lb.backend, 'v1', 'v2', 0));
@@ -98,7 +98,7 @@ comparison:
       step: ${slowStep ? yamlArgv(slow(weights)) : move}
       promote: ${move}
       rollback: ${reset}
-options: { maxDispatchLag: 1s }
+${onInterrupt ? `    onInterrupt: ${onInterrupt}\n` : ''}options: { maxDispatchLag: 1s }
 `;
 }
 
@@ -260,26 +260,28 @@ test('a first step action that fails (a server haproxy does not know): rolled ba
   assert.equal(await getWeight(lb, 'v2'), 0);
 });
 
-test('interrupted during step 1: no step or promote action runs after the interruption; haproxy stays at 10 %', {
-  skip,
-}, async () => {
-  // Regression: the steps not run to their end were judged after the interruption and, passing, ran
-  // the next step's action (or promote): Ctrl-C in step 1 moved the router to 50 %, in step 2 promoted.
-  await resetWeights();
-  const plan = parsePlan(canaryPlan(`{ name: canary, url: ${v2.url}, version: v1 }`), {
-    baseDir: path.join(root, 'examples'),
+for (const onInterrupt of ['hold', undefined] as const)
+  test(`interrupted during step 1, onInterrupt ${onInterrupt ?? 'default (rollback)'}: no step or promote action runs after the interruption; haproxy ${onInterrupt ? 'stays at 10 %' : 'back to all v1'}`, {
+    skip,
+  }, async () => {
+    // Regression: the steps not run to their end were judged after the interruption and, passing, ran
+    // the next step's action (or promote): Ctrl-C in step 1 moved the router to 50 %, in step 2 promoted.
+    await resetWeights();
+    const plan = parsePlan(canaryPlan(`{ name: canary, url: ${v2.url}, version: v1 }`, 'v2', false, onInterrupt), {
+      baseDir: path.join(root, 'examples'),
+    });
+    // Interrupted at the first window (about 1 s into the 2 s of step 1), as Ctrl-C would.
+    const ac = new AbortController();
+    const { summary, exitCode } = await run(plan, { outDir: tmp(), signal: ac.signal, onWindow: () => ac.abort() });
+    assert.equal(summary.status, 'interrupted');
+    assert.equal(exitCode, 130);
+    const steps = summary.comparison!.canary!.steps ?? [];
+    assert.ok(steps.length <= 1, JSON.stringify(steps));
+    if (steps.length === 1) assert.match(steps[0].action ?? '', /no step action: the run was stopped/);
+    // hold: the router stays at the share it was at; rollback: the traffic is back on the control.
+    assert.equal(await getWeight(lb, 'v2'), onInterrupt ? 10 : 0);
+    assert.equal(await getWeight(lb, 'v1'), onInterrupt ? 90 : 100);
   });
-  // Interrupted at the first window (about 1 s into the 2 s of step 1), as Ctrl-C would.
-  const ac = new AbortController();
-  const { summary, exitCode } = await run(plan, { outDir: tmp(), signal: ac.signal, onWindow: () => ac.abort() });
-  assert.equal(summary.status, 'interrupted');
-  assert.equal(exitCode, 130);
-  const steps = summary.comparison!.canary!.steps ?? [];
-  assert.ok(steps.length <= 1, JSON.stringify(steps));
-  if (steps.length === 1) assert.match(steps[0].action ?? '', /no step action: the run was stopped/);
-  assert.equal(await getWeight(lb, 'v2'), 10, 'the router stays at the share it was at');
-  assert.equal(await getWeight(lb, 'v1'), 90);
-});
 
 test('a slow step action and the promote after it: run in order, haproxy ends promoted', { skip }, async () => {
   // Regression: each judgement's action ran as soon as it was judged, concurrently with any still

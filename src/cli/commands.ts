@@ -18,8 +18,11 @@ import {
   prepareOutDir,
   ResultsWriteError,
   run,
+  type RunOptions,
   type RunResult,
 } from '../run/index.js';
+import type { GateServer } from '../comparison/index.js';
+import { finalJudgement, gateArgs, lingerAndClose, openGate } from './gate.js';
 import { paint, useColor } from './format.js';
 import { ProgressView } from './progress.js';
 import { withInterrupt } from './interrupt.js';
@@ -38,6 +41,7 @@ export function usage(): string {
 
 Usage:
   preflight run <plan.yaml> [--out DIR] [--workers N] [--baseline DIR] [--quiet] [--no-report] [--time-scale F]
+                [--gate-port P [--gate-host H] [--gate-linger D]]   canary: serve the verdict to Argo / Flagger
   preflight validate <plan.yaml>       check a plan; every problem at once, with file:line:column
   preflight schema                     print the plan file's JSON Schema (for editor completion)
   preflight demo [--out DIR] [--short] start the built-in model server, run the demo plan, stop it
@@ -67,6 +71,9 @@ const runCmd: Command = async (argv) => {
     quiet: { type: 'boolean', short: 'q' },
     'no-report': { type: 'boolean' },
     'time-scale': { type: 'string' },
+    'gate-port': { type: 'string' },
+    'gate-host': { type: 'string' },
+    'gate-linger': { type: 'string' },
   });
   if (positionals.length !== 1)
     throw new PreflightError('E_ARGS', 'run takes exactly one plan file: preflight run <plan.yaml>');
@@ -99,10 +106,36 @@ const runCmd: Command = async (argv) => {
     prepareOutDir(values.out as string); // a bad path fails here, before any request; stale results are cleared
   }
   if (values.baseline !== undefined) loadResultsSync(values.baseline as string); // not a Preflight result: exit 2 now, not after the run
+  // A canary's verdict over HTTP for Argo Rollouts / Flagger: up before the load, after it for --gate-linger.
+  const gateOpts = gateArgs(plan, values as Record<string, string | undefined>);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const gate = gateOpts ? await openGate(plan, gateOpts, log) : undefined;
+  let code: number | undefined;
+  try {
+    code = await runAndReport(plan, values as Record<string, string | boolean | undefined>, gate);
+    return code;
+  } finally {
+    // Linger only with an answer to give: not after an error or an interruption (Ctrl-C: the user wants out).
+    const linger = code !== undefined && code !== ExitCode.Interrupted ? (gateOpts?.lingerMs ?? 0) : 0;
+    if (gate) await lingerAndClose(gate, linger, log);
+  }
+};
+
+async function runAndReport(
+  plan: Plan,
+  values: Record<string, string | boolean | undefined>,
+  gate: GateServer | undefined,
+): Promise<number> {
   // A profile plan (stress, soak, …) runs its own sequence and prints its answer.
   const result = plan.profile
     ? await runProfileWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) })
-    : await runWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) });
+    : await runWithTerminal(plan, {
+        outDir: values.out as string | undefined,
+        quiet: Boolean(values.quiet),
+        onCanaryStep: gate ? (j) => gate.update(j) : undefined,
+      });
+  const final = gate ? finalJudgement(result.summary) : undefined;
+  if (gate && final) gate.update(final);
   let code = result.exitCode;
   if (values.baseline) {
     const regress = await baselineCompare(
@@ -115,10 +148,13 @@ const runCmd: Command = async (argv) => {
   }
   if (!values['no-report']) await writeReportsFor(result.outDir, Boolean(values.quiet));
   return code;
-};
+}
 
 /** Runs a plan with live progress, Ctrl-C handling and the final summary. Shared by run and demo. */
-export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet?: boolean }): Promise<RunResult> {
+export async function runWithTerminal(
+  plan: Plan,
+  opts: { outDir?: string; quiet?: boolean; onCanaryStep?: RunOptions['onCanaryStep'] },
+): Promise<RunResult> {
   const err = process.stderr;
   const c = paint(useColor(err));
   const view = opts.quiet ? null : new ProgressView(err);
@@ -135,6 +171,7 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
       outDir: opts.outDir,
       signal,
       onProgress: view ? (p) => view.update(p) : undefined,
+      onCanaryStep: opts.onCanaryStep,
     }).catch((e: unknown) => {
       // The run finished but its results could not all be written: show the verdict, then the error.
       view?.end();

@@ -11,8 +11,8 @@ import type { Binned } from '../stats/binned.js';
 import { mcnemarExact, newcombeDifference } from '../stats/exact.js';
 import { mcnemarSampleSize, rankTestSampleSize, shiftSuperiority, twoProportionSampleSize } from '../stats/power.js';
 import { rankShiftTest } from '../stats/rank-binned.js';
-import { abSampleSize, judgeAb, newSequentialState, sequentialLook } from './ab.js';
-import type { VariantData } from './types.js';
+import { abSampleSize, judgeAb, judgeAbSequential, newSequentialState, sequentialLook } from './ab.js';
+import type { ComparisonInput, VariantData } from './types.js';
 
 /** Monte-Carlo margin: 3 standard errors of a rate p estimated from n runs. */
 function margin(p: number, n: number): number {
@@ -196,8 +196,16 @@ describe('A/B simulations (seeded)', () => {
 
 describe('sequential mode (mSPRT via sequentialLook)', () => {
   /** One stream: both arms grow by `batch` requests per look; returns how it ended. */
-  function stream(rng: Rng, looks: number, batch: number, accA: number, accB: number, plan: AbPlan) {
-    const state = newSequentialState();
+  function stream(
+    rng: Rng,
+    looks: number,
+    batch: number,
+    accA: number,
+    accB: number,
+    plan: AbPlan,
+    state = newSequentialState(),
+    last?: { input?: ComparisonInput },
+  ) {
     const cells = [new Float64Array(400), new Float64Array(400)];
     const errors = [0, 0];
     const correct = [0, 0];
@@ -221,7 +229,9 @@ describe('sequential mode (mSPRT via sequentialLook)', () => {
         scored: n,
         correct: correct[k],
       });
-      const look = sequentialLook({ control: v(0), candidate: v(1), durationS: l + 1 }, plan, state);
+      const input = { control: v(0), candidate: v(1), durationS: l + 1 };
+      if (last) last.input = input;
+      const look = sequentialLook(input, plan, state);
       if (look.stop) return { ...look, n };
     }
     return { stop: false, harm: false, n, reason: undefined };
@@ -236,6 +246,28 @@ describe('sequential mode (mSPRT via sequentialLook)', () => {
     const rate = harm / runs;
     t.diagnostic(`sequential, identical arms: false harm stops ${rate.toFixed(3)} (alpha 0.05, 40 looks)`);
     assert.ok(rate <= 0.05 + margin(0.05, runs), `false harm rate ${rate}`);
+  });
+
+  it('as the run wires it — looks, then the verdict from judgeAbSequential: identical arms fail at a rate ≤ alpha', (t) => {
+    // The run looks after every window and, stopped or not, judges by the always-valid figures at
+    // the end (a final look on all the data): the whole procedure's false-fail rate stays ≤ alpha.
+    const rng = new Rng(43);
+    const runs = 1000;
+    let fail = 0;
+    let stopped = 0;
+    for (let r = 0; r < runs; r++) {
+      const state = newSequentialState();
+      const last: { input?: ComparisonInput } = {};
+      const s = stream(rng, 40, 50, 0.9, 0.9, plan, state, last);
+      if (s.stop) stopped++;
+      const j = judgeAbSequential(last.input!, plan, state, { looks: 40, stoppedEarly: s.stop });
+      if (j.verdict === 'fail') fail++;
+    }
+    const rate = fail / runs;
+    t.diagnostic(
+      `sequential as wired, identical arms: verdict fail ${rate.toFixed(3)} (alpha 0.05, 40 looks + final), stopped early ${stopped}`,
+    );
+    assert.ok(rate <= 0.05 + margin(0.05, runs), `false fail rate ${rate}`);
   });
 
   it('v2 (92%) against v1 (98.5%): stops on harm early, naming accuracy', () => {

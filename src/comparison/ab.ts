@@ -419,7 +419,20 @@ export interface SequentialLook {
   stop: boolean;
   reason?: string;
   harm: boolean;
-  metrics: Array<{ metric: string; estimate: number; pValue: number; ci: [number, number] }>;
+  metrics: Array<{
+    metric: string;
+    estimate: number;
+    pValue: number;
+    ci: [number, number];
+    /** Per arm, in `unit`; the minimum effect (τ) and which sign of the estimate is harmful. */
+    control: number;
+    candidate: number;
+    minimumEffect: number;
+    harmful: 'increase' | 'decrease';
+    unit: StatTest['unit'];
+  }>;
+  /** The per-look level alpha / k (Bonferroni over the metrics monitored). */
+  level: number;
 }
 
 function meanAndVariance(b: Binned): { n: number; mean: number; variance: number } {
@@ -452,6 +465,9 @@ export function sequentialLook(input: ComparisonInput, plan: AbPlan, state: Sequ
     variance: number;
     minimum: number;
     harmful: (d: number) => boolean;
+    control: number;
+    candidate: number;
+    unit: StatTest['unit'];
   }> = [];
   const lc = meanAndVariance(c.latency);
   const le = meanAndVariance(e.latency);
@@ -462,6 +478,9 @@ export function sequentialLook(input: ComparisonInput, plan: AbPlan, state: Sequ
       variance: lc.variance / lc.n + le.variance / le.n,
       minimum: plan.minimumEffects['latency.mean'] ?? DEFAULT_MINIMUM_EFFECTS.latencyRelative * lc.mean,
       harmful: (d) => d > 0,
+      control: lc.mean,
+      candidate: le.mean,
+      unit: 'ms',
     });
   }
   if (c.requests > 0 && e.requests > 0) {
@@ -471,6 +490,9 @@ export function sequentialLook(input: ComparisonInput, plan: AbPlan, state: Sequ
       ...d,
       minimum: plan.minimumEffects.error_rate ?? DEFAULT_MINIMUM_EFFECTS.error_rate,
       harmful: (x) => x > 0,
+      control: c.errors / c.requests,
+      candidate: e.errors / e.requests,
+      unit: 'fraction',
     });
   }
   const accMin = plan.minimumEffects.accuracy ?? DEFAULT_MINIMUM_EFFECTS.accuracy;
@@ -485,10 +507,21 @@ export function sequentialLook(input: ComparisonInput, plan: AbPlan, state: Sequ
       variance: (disc - d * d) / pairs,
       minimum: accMin,
       harmful: (x) => x < 0,
+      control: (pc.bothCorrect + pc.controlOnly) / pairs,
+      candidate: (pc.bothCorrect + pc.candidateOnly) / pairs,
+      unit: 'fraction',
     });
   } else if (c.scored && e.scored) {
     const d = proportionDifference(c.correct ?? 0, c.scored, e.correct ?? 0, e.scored);
-    rows.push({ metric: 'accuracy', ...d, minimum: accMin, harmful: (x) => x < 0 });
+    rows.push({
+      metric: 'accuracy',
+      ...d,
+      minimum: accMin,
+      harmful: (x) => x < 0,
+      control: (c.correct ?? 0) / c.scored,
+      candidate: (e.correct ?? 0) / e.scored,
+      unit: 'fraction',
+    });
   }
   const a = plan.alpha / Math.max(1, rows.length);
   const metrics = rows.map((r) => {
@@ -502,6 +535,11 @@ export function sequentialLook(input: ComparisonInput, plan: AbPlan, state: Sequ
       estimate: r.estimate,
       pValue: m.look(r.estimate, r.variance),
       ci: msprtInterval(r.estimate, r.variance, m.tau2, a),
+      control: r.control,
+      candidate: r.candidate,
+      minimumEffect: r.minimum,
+      harmful: r.harmful(1) ? ('increase' as const) : ('decrease' as const),
+      unit: r.unit,
     };
   });
   const harmed = rows.filter((r, i) => metrics[i].pValue <= a && r.harmful(r.estimate));
@@ -511,6 +549,7 @@ export function sequentialLook(input: ComparisonInput, plan: AbPlan, state: Sequ
       harm: true,
       reason: `Sequential (mSPRT): ${harmed.map((r) => r.metric).join(', ')} worse, always-valid p ≤ ${a.toPrecision(2)}.`,
       metrics,
+      level: a,
     };
   }
   const settled =
@@ -521,6 +560,96 @@ export function sequentialLook(input: ComparisonInput, plan: AbPlan, state: Sequ
         harm: false,
         reason: 'Sequential (mSPRT): every metric within its minimum effect (always-valid intervals).',
         metrics,
+        level: a,
       }
-    : { stop: false, harm: false, metrics };
+    : { stop: false, harm: false, metrics, level: a };
+}
+
+/** What the run saw of its sequential looks (ComparisonCollector). */
+export interface SequentialProgress {
+  looks: number;
+  stoppedEarly: boolean;
+  reason?: string;
+  stoppedAt?: { requests: number; seconds: number };
+}
+
+/**
+ * The verdict of a sequential A/B run: a final look at all the data (an always-valid p-value or
+ * interval holds at any stopping time, also after the drain that followed a stop), judged by the
+ * always-valid figures only — a fixed-sample test on data whose size the looks chose is not valid,
+ * and the looks' chance to stop on false harm would add to its alpha. Per metric: `worse` / `better`
+ * when the always-valid p ≤ alpha/k (Bonferroni; `adjustedPValue` = k·p), `no-difference` when the
+ * always-valid interval lies within ± the minimum effect (an equivalence answer: it needs no power
+ * figure, the interval already excludes the minimum effect), else `inconclusive`.
+ */
+export function judgeAbSequential(
+  input: ComparisonInput,
+  plan: AbPlan,
+  state: SequentialState,
+  progress: SequentialProgress,
+): Judgement<AbResult> {
+  const look = sequentialLook(input, plan, state);
+  const k = look.metrics.length;
+  const confidence = 1 - look.level;
+  const deciding: string[] = [];
+  const others: string[] = [];
+  const tests: StatTest[] = look.metrics.map((m) => {
+    const t: StatTest = {
+      ...draftTest(
+        {
+          metric: m.metric,
+          method: 'msprt-normal-mixture',
+          control: m.control,
+          candidate: m.candidate,
+          estimate: m.estimate,
+          ci: m.ci,
+          pValue: m.pValue,
+          unit: m.unit,
+        },
+        confidence,
+        m.minimumEffect,
+      ),
+      adjustedPValue: Math.min(1, m.pValue * k),
+    };
+    const est = `${fmt(t.estimate, t.unit)} (always-valid ${(confidence * 100).toPrecision(3)}% CI ${fmt(t.ci[0], t.unit)} to ${fmt(t.ci[1], t.unit)})`;
+    const ps = `always-valid p = ${fmtP(t.pValue)}, Bonferroni-adjusted ${fmtP(t.adjustedPValue)}`;
+    if (m.pValue <= look.level && t.estimate !== 0) {
+      const harmful = m.harmful === 'increase' ? t.estimate > 0 : t.estimate < 0;
+      t.outcome = harmful ? 'worse' : 'better';
+      (harmful ? deciding : others).push(`${t.metric} ${t.outcome}: ${est}, ${ps}.`);
+    } else if (t.ci[0] > -m.minimumEffect && t.ci[1] < m.minimumEffect) {
+      t.outcome = 'no-difference';
+      others.push(`${t.metric}: no difference beyond ${fmt(m.minimumEffect, t.unit)}: ${est}, ${ps}.`);
+    } else {
+      others.push(
+        `${t.metric}: not decided — the always-valid interval still reaches ± ${fmt(m.minimumEffect, t.unit)} (${est}, ${ps}); inconclusive.`,
+      );
+    }
+    return t;
+  });
+  const worse = tests.filter((t) => t.outcome === 'worse');
+  const undecided = tests.filter((t) => t.outcome === 'inconclusive');
+  const verdict = worse.length > 0 ? 'fail' : undecided.length > 0 || k === 0 ? 'inconclusive' : 'pass';
+  const family = `${k} metrics, mSPRT always-valid, Bonferroni, α = ${plan.alpha}`;
+  const looks = `${progress.looks} looks with the final one`;
+  const how = progress.stoppedEarly
+    ? `stopped early${progress.stoppedAt ? ` at ${progress.stoppedAt.requests} requests, ${progress.stoppedAt.seconds.toFixed(1)} s` : ''}; ${looks}`
+    : `not stopped early; ${looks}`;
+  const headline =
+    verdict === 'fail'
+      ? `Candidate worse on ${worse.map((t) => t.metric).join(', ')} (sequential, ${how}; ${family}).`
+      : verdict === 'pass'
+        ? `No harmful difference: every always-valid interval within its minimum effect (sequential, ${how}; ${family}).`
+        : `Inconclusive: ${undecided.map((t) => t.metric).join(', ') || 'no metric'} not decided (sequential, ${how}; ${family}).`;
+  return {
+    result: {
+      tests,
+      alpha: plan.alpha,
+      correction: 'bonferroni',
+      paired: input.paired !== undefined,
+      sequential: { method: 'msprt-normal-mixture', ...progress, judgedBy: 'always-valid' },
+    },
+    verdict,
+    reasons: [headline, ...deciding, ...others],
+  };
 }

@@ -37,11 +37,22 @@ export interface StatTest {
 export interface AbResult {
   tests: StatTest[];
   alpha: number;
-  correction: 'holm' | 'bh' | 'none';
+  /** `bonferroni`: a sequential run's always-valid tests (each at alpha/k at every look). */
+  correction: 'holm' | 'bh' | 'none' | 'bonferroni';
   /** Whether both arms were sent the same rows in the same time slots (McNemar for accuracy). */
   paired: boolean;
   /** Sequential mode: the method and whether it stopped early, and why. */
-  sequential?: { method: string; stoppedEarly: boolean; reason?: string };
+  sequential?: {
+    method: string;
+    stoppedEarly: boolean;
+    reason?: string;
+    /** Looks taken during the run (one per merged measurement window), and the final one. */
+    looks?: number;
+    /** Which tests the verdict used: the always-valid ones (`tests` are then the mSPRT's). */
+    judgedBy?: 'always-valid';
+    /** Where the run was stopped: requests of both arms and seconds since the load started. */
+    stoppedAt?: { requests: number; seconds: number };
+  };
 }
 
 export type CanaryClass = 'Pass' | 'High' | 'Low' | 'NoData';

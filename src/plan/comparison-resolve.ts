@@ -398,6 +398,7 @@ function buildCanary(w: Walker, bad: Bad, c: Raw, sc: ScenarioPlan | undefined):
     thresholds,
     steps,
     marginalPasses: c['marginalPasses'] === true,
+    onInterrupt: c['onInterrupt'] === 'hold' ? 'hold' : 'rollback',
   };
   const a = c['actions'] as Raw | undefined;
   if (a) {

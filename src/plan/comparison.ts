@@ -52,6 +52,12 @@ export interface CanaryPlan {
   steps: Array<{ share: number; durationMs: number }>;
   /** Let a marginal verdict through (exit 0) instead of stopping the rollout (exit 3). Default false. */
   marginalPasses: boolean;
+  /**
+   * A progressive rollout interrupted (Ctrl-C, SIGTERM) mid-step: `rollback` runs the rollback
+   * action (traffic back to the control, as Argo Rollouts' abort), `hold` leaves the router at its
+   * share. Default rollback: an unattended half-done rollout is the unsafe side.
+   */
+  onInterrupt: 'rollback' | 'hold';
   /** Run on each passed step (before the next share) and on the first failed one. */
   actions?: { promote?: ActionPlan; rollback?: ActionPlan; step?: ActionPlan };
 }

@@ -1096,7 +1096,8 @@ export const comparisonSpec: ObjectSpec = {
         sequential: {
           t: 'bool',
           default: false,
-          description: 'Look at the data as it comes (always-valid); the judge states the method.',
+          description:
+            'Look after every window (mSPRT, always-valid) and stop the load early on harm or a settled answer; the verdict is then the always-valid one.',
         },
       },
     },
@@ -1164,6 +1165,10 @@ export const comparisonSpec: ObjectSpec = {
           default: false,
           description: 'Let a marginal verdict through (exit 0) instead of stopping (exit 3).',
         },
+        onInterrupt: str(
+          'Interrupted mid-rollout (Ctrl-C, SIGTERM): rollback (run the rollback action, as Argo Rollouts’ abort) or hold (leave the router where it is).',
+          { enum: ['rollback', 'hold'], default: 'rollback' },
+        ),
         thresholds: {
           t: 'object',
           what: 'canary thresholds',

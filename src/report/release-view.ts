@@ -117,6 +117,8 @@ function variantsTable(cmp: ComparisonSummary, sc: ScenarioSummary | undefined):
   };
 }
 
+const CORRECTION = { holm: 'Holm', bh: 'Benjamini–Hochberg', bonferroni: 'Bonferroni', none: '' } as const;
+
 export function releaseView(summary: Pick<Summary, 'comparison' | 'scenarios'>): ReleaseView | null {
   const cmp = summary.comparison;
   if (!cmp) return null;
@@ -133,12 +135,18 @@ export function releaseView(summary: Pick<Summary, 'comparison' | 'scenarios'>):
   if (cmp.ab) {
     const a = cmp.ab;
     view.facts.push(
-      `alpha ${fmtNum(a.alpha)}, ${a.correction === 'none' ? 'no multiple-metric correction' : `${a.correction === 'holm' ? 'Holm' : 'Benjamini–Hochberg'} correction over ${a.tests.length} metrics`}, ${a.paired ? 'paired design (the same rows in both arms)' : 'independent arms'}`,
+      `alpha ${fmtNum(a.alpha)}, ${a.correction === 'none' ? 'no multiple-metric correction' : `${CORRECTION[a.correction]} correction over ${a.tests.length} metrics`}, ${a.paired ? 'paired design (the same rows in both arms)' : 'independent arms'}`,
     );
-    if (a.sequential)
+    if (a.sequential) {
+      const q = a.sequential;
+      const at = q.stoppedAt
+        ? ` at ${fmtInt(q.stoppedAt.requests)} requests, ${fmtNum(q.stoppedAt.seconds)} s into the load`
+        : '';
+      const looks = q.looks !== undefined ? `, ${fmtInt(q.looks)} looks` : '';
       view.facts.push(
-        `sequential (${a.sequential.method}): ${a.sequential.stoppedEarly ? `stopped early${a.sequential.reason ? ` — ${a.sequential.reason}` : ''}` : 'ran to the end'}`,
+        `sequential (${q.method}${looks}): ${q.stoppedEarly ? `stopped early${at}${q.reason ? ` — ${q.reason.replace(/\.$/, '')}` : ''}` : 'not stopped early'}${q.judgedBy === 'always-valid' ? '; verdict from the always-valid p-values and intervals (a fixed-sample test is not valid after looking)' : ''}`,
       );
+    }
     if (a.tests.length > 0) view.tables.push({ title: 'Tests', head: TEST_HEAD, rows: a.tests.map(testRow) });
     for (const t of a.tests) view.tests.push({ name: t.metric, outcome: t.outcome, text: testText(t) });
   }

@@ -8,7 +8,12 @@ import {
   abSampleSize,
   DEFAULT_MINIMUM_EFFECTS,
   judgeAb,
+  judgeAbSequential,
   judgeCanary,
+  newSequentialState,
+  type SequentialProgress,
+  type SequentialState,
+  sequentialLook,
   judgeShadow,
   mergeShadowCounts,
   shadowVerdict,
@@ -83,6 +88,8 @@ export class ComparisonCollector {
   /** Canary steps (empty: one judgement of the whole run). */
   readonly steps: StepState[] = [];
   private judged = 0;
+  /** A/B sequential mode: one always-valid state for the whole run, and what its looks saw. */
+  private readonly seq: { state: SequentialState; progress: SequentialProgress } | null;
 
   /**
    * `scenarioStartMs`: when the compared scenario starts (its planned start time). `onStep` is told
@@ -93,6 +100,10 @@ export class ComparisonCollector {
     scenarioStartMs = 0,
     private readonly onStep?: (index: number, step: StepState) => void,
   ) {
+    this.seq =
+      plan.kind === 'ab' && plan.ab?.sequential
+        ? { state: newSequentialState(), progress: { looks: 0, stoppedEarly: false } }
+        : null;
     let at = scenarioStartMs;
     for (const st of plan.canary?.steps ?? []) {
       this.steps.push({
@@ -157,8 +168,37 @@ export class ComparisonCollector {
         }
       }
     }
-    // Windows arrive in order: a window past a step's end means the step is complete.
-    while (this.judged < this.steps.length && latestMs >= this.steps[this.judged].endMs) this.judgeStep(this.judged++);
+    // Windows arrive in order: a window past a step's end means the step is complete. None after a
+    // stopped step: its rollback may still be running, and the load stops when it is done.
+    while (
+      this.judged < this.steps.length &&
+      latestMs >= this.steps[this.judged].endMs &&
+      !this.steps.some((st) => st.stop !== undefined)
+    )
+      this.judgeStep(this.judged++);
+  }
+
+  /**
+   * A/B sequential mode, after each merged window while the load runs (main thread): a look at both
+   * arms' cumulative data. Returns why to stop the load — harm, or every metric settled — once.
+   */
+  look(totals: ReadonlyMap<string, Accumulator>, sinceLoadStartMs: number): string | undefined {
+    const q = this.seq;
+    if (!q || q.progress.stoppedEarly) return undefined;
+    const input = this.input(totals, sinceLoadStartMs / 1000);
+    if (input.control.requests === 0 || input.candidate.requests === 0) return undefined;
+    const l = sequentialLook(input, this.plan.ab!, q.state);
+    q.progress.looks++;
+    if (!l.stop || !l.reason) return undefined;
+    const requests = input.control.requests + input.candidate.requests;
+    const seconds = Math.round(sinceLoadStartMs / 100) / 10;
+    q.progress = {
+      ...q.progress,
+      stoppedEarly: true,
+      reason: l.reason,
+      stoppedAt: { requests, seconds },
+    };
+    return `${l.reason.replace(/\.$/, '')} — stopped after ${requests} requests, ${seconds} s`;
   }
 
   /** Judges the canary step `i` from its own windows (each step at its own share). */
@@ -169,6 +209,20 @@ export class ComparisonCollector {
     const durationS = (st.endMs - st.startMs) / 1000;
     st.judgement = judgeCanary(this.input(totals, durationS, st.windows), this.plan.canary!);
     this.onStep?.(i, st);
+  }
+
+  /** A progressive canary's judgement so far: step `i`'s, listing every step judged up to it (a gate serves it live). */
+  stepJudgement(i: number): Judgement<CanaryResult> {
+    const j = this.steps[i].judgement!;
+    const steps = this.steps
+      .slice(0, i + 1)
+      .filter((st) => st.judgement !== undefined)
+      .map((st) => ({
+        share: st.share,
+        score: st.judgement!.result.score,
+        classification: st.judgement!.result.classification,
+      }));
+    return { ...j, result: { ...j.result, steps } };
   }
 
   /**
@@ -250,7 +304,11 @@ export class ComparisonCollector {
       variants: plan.variants.map((v) => ({ name: v.name, role: v.role })),
     };
     if (plan.kind === 'ab') {
-      const j = judgeAb(input, plan.ab!);
+      // Sequential: the verdict from the always-valid figures (a final look at all the data).
+      const q = this.seq;
+      const j = q
+        ? judgeAbSequential(input, plan.ab!, q.state, { ...q.progress, looks: q.progress.looks + 1 })
+        : judgeAb(input, plan.ab!);
       const out: ComparisonSummary = { ...base, verdict: j.verdict, reasons: j.reasons, ab: j.result };
       if (this.paired) out.paired = this.paired;
       return out;

@@ -18,7 +18,8 @@ import { CpuSampler, generatorHealth } from './health.js';
 import { ProgressTracker, type ProgressUpdate } from './progress.js';
 import { WindowMerger, type MergedWindow } from './window-merger.js';
 import { ComparisonCollector } from './comparison.js';
-import { actionFailed, decideStep, runAction, type StepDecision } from '../comparison/index.js';
+import { actionFailed, decideStep, runAction, type Judgement, type StepDecision } from '../comparison/index.js';
+import type { CanaryResult } from '../core/comparison.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -41,6 +42,8 @@ export interface RunOptions {
   onStart?: (t0PerfMs: number) => void;
   /** Called with each merged window's records before they are written (add fields, e.g. target memory). */
   decorateWindow?: (records: IntervalRecord[], index: number) => void;
+  /** A progressive canary: each step's judgement as soon as it is made (the CLI's gate server serves it). */
+  onCanaryStep?: (judgement: Judgement<CanaryResult>) => void;
 }
 
 export interface RunResult {
@@ -80,7 +83,12 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   };
   let stopEarly: (reason: string) => void = () => {};
   const canary = plan.comparison?.canary;
+  /** The step the router was last moved to (null: not yet, or promoted); a rollback runs at most once. */
+  let routerAt: { step: number; share: number } | null = null;
+  let rolledBack = false;
   const act = async (name: 'step' | 'promote' | 'rollback', share: number) => {
+    if (name === 'rollback' && rolledBack) return null;
+    if (name === 'rollback') rolledBack = true;
     const a = canary?.actions?.[name];
     return a ? { name, ...(await runAction(a, share, plan.secrets)) } : null;
   };
@@ -98,6 +106,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
               st.action = `${st.action ? `${st.action}; ` : ''}${rb.ok ? 'rollback' : 'ROLLBACK FAILED'}: ${rb.detail}`;
             stopEarly(why);
           };
+          opts.onCanaryStep?.(comparison!.stepJudgement(i));
           const d = decideStep(st.judgement!, shares, i);
           if (d.kind === 'stop') {
             st.stop = d.verdict; // at once: the run's end judges no later step
@@ -112,6 +121,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
             queue(async () => {
               // Stopped while it waited (interrupted, or an earlier action failed and rolled back): no further.
               if (stopping || comparison?.steps.some((x) => x.stop !== undefined)) return;
+              routerAt = d.action === 'step' ? { step: i + 1, share: d.share } : null;
               const r = await act(d.action, d.share);
               if (!r) return;
               st.action = `${r.name}: ${r.detail}`;
@@ -158,12 +168,16 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   // Merge windows as they arrive: write them, report progress, check abortOnFail thresholds live.
   // Every merged window, however it became complete (in order, a worker's death, the final flush),
   // goes through here: the hooks see exactly what intervals.ndjson holds.
+  let loadDone = false;
   const emitWindow = (w: MergedWindow) => {
     comparison?.addWindow(w.snapshots);
+    // A/B sequential mode: look at the cumulative data; on harm or a settled answer, stop early.
+    const why = stopping || loadDone ? undefined : comparison?.look(merger.totals, coveredMs);
     comparison?.decorate(w.records, w.index);
     opts.decorateWindow?.(w.records, w.index);
     writer.appendIntervals(w.records);
     opts.onWindow?.(w.records);
+    if (why) stopEarly(why);
   };
   const onBatch = (b: ShardBatch) => {
     comparison?.addBatch(b);
@@ -198,6 +212,19 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   const onAbort = () => {
     status = 'interrupted';
     stopAll(0);
+    // Interrupted mid-rollout: traffic back to the control (canary.onInterrupt: rollback, as Argo
+    // Rollouts' abort does), after any action in flight; or, with `hold`, the router stays.
+    const at = routerAt;
+    if (!at || !comparison) return;
+    const st = comparison.steps[at.step];
+    const note = (x: string) => (st.action = `${st.action ? `${st.action}; ` : ''}${x}`);
+    if (canary?.onInterrupt === 'hold')
+      note(`interrupted: the router holds at ${at.share * 100}% (canary.onInterrupt: hold)`);
+    else
+      queue(async () => {
+        const rb = await act('rollback', at.share);
+        if (rb) note(`interrupted: ${rb.ok ? 'rollback' : 'ROLLBACK FAILED'}: ${rb.detail}`);
+      });
   };
   try {
     await Promise.all(handles.map((h) => h.ready));
@@ -222,17 +249,22 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   if (opts.stop?.aborted) onStop();
   opts.stop?.addEventListener('abort', onStop, { once: true });
   // A canary's first step: move the router to its share before the load starts.
+  // (Queued: a rollback asked for by an interruption meanwhile runs after it.)
   if (canary && canary.steps.length > 0 && comparison) {
     const st = comparison.steps[0];
-    const r = await act('step', st.share);
-    if (r) st.action = `step: ${r.detail}`;
-    if (r && !r.ok) {
-      // The router is not at the first share (maybe half moved): roll back, and send no load.
-      st.stop = 'fail';
-      const rb = await act('rollback', st.share);
-      if (rb) st.action += `; ${rb.ok ? 'rollback' : 'ROLLBACK FAILED'}: ${rb.detail}`;
-      stopEarly('canary step 1: the step action failed');
-    }
+    routerAt = { step: 0, share: st.share };
+    queue(async () => {
+      const r = await act('step', st.share);
+      if (r) st.action = `step: ${r.detail}`;
+      if (r && !r.ok) {
+        // The router is not at the first share (maybe half moved): roll back, and send no load.
+        st.stop = 'fail';
+        const rb = await act('rollback', st.share);
+        if (rb) st.action += `; ${rb.ok ? 'rollback' : 'ROLLBACK FAILED'}: ${rb.detail}`;
+        stopEarly('canary step 1: the step action failed');
+      }
+    });
+    await actions;
   }
   const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
   loadT0 = t0;
@@ -241,6 +273,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     opts.onStart?.(performance.now() + 20);
   } else for (const h of handles) h.stop(0);
   await Promise.all(handles.map((h) => h.done));
+  loadDone = true;
   opts.signal?.removeEventListener('abort', onAbort);
   opts.stop?.removeEventListener('abort', onStop);
   for (const w of merger.flush()) emitWindow(w);

@@ -58,5 +58,6 @@ export function canaryPlan(over: Partial<CanaryPlan> = {}): CanaryPlan {
     steps: [],
     ...over,
     marginalPasses: over.marginalPasses ?? false,
+    onInterrupt: over.onInterrupt ?? 'rollback',
   };
 }
