@@ -141,7 +141,7 @@ async function asArgs<T>(fn: () => Promise<T>, flag: string): Promise<T> {
   } catch (e) {
     if (!(e instanceof ToxiproxyApiError)) throw e;
     const problems = e.problems.length
-      ? e.problems.map((p) => ({ file: '<args>', ...p, path: p.path === 'listen' ? '--listen' : (p.path ?? flag) }))
+      ? e.problems.map((p) => ({ file: '<args>', ...p, path: p.path ? `--${p.path}` : flag })) // listen, upstream, name
       : [{ file: '<args>', path: flag, message: e.message }];
     throw new PreflightError('E_ARGS', `proxy: cannot start: ${problems[0].message}`, { problems });
   }
