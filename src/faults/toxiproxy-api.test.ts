@@ -288,6 +288,8 @@ test('raw HTTP: every problem in a body at once, with paths; bad JSON, routes, m
   assert.equal(browser.status, 403);
   const huge = await raw('POST', '/proxies', JSON.stringify({ name: 'x'.repeat(2 << 20), upstream }));
   assert.equal(huge.status, 413);
+  // The rest of that body was never read: the connection is closed, not reused for the next request.
+  for (const path of ['/proxies', '/version']) assert.equal((await raw('GET', path)).status, 200);
 });
 
 test('the API listens on loopback only and says so; a port in use is a clear error', async () => {
@@ -310,4 +312,65 @@ test('the API listens on loopback only and says so; a port in use is a clear err
     assert.match(v6.url, /^http:\/\/\[::1\]:\d+$/);
     await v6.close();
   }
+});
+
+test('raw HTTP: moving a proxy (listen, upstream) keeps its toxics and its down; a port in use is a 500 that says so', async () => {
+  const otherSockets = new Set<net.Socket>();
+  const other = net.createServer((s) => {
+    otherSockets.add(s);
+    s.on('close', () => otherSockets.delete(s)).on('error', () => {});
+    s.resume(); // reads what it is sent, so the socket closes when the client's side does
+    s.end('other upstream');
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  const otherUpstream = `127.0.0.1:${(other.address() as net.AddressInfo).port}`;
+  try {
+    const made = await raw('POST', '/proxies', { name: 'mover', upstream });
+    const first = String(made.json.listen);
+    await raw('POST', '/proxies/mover/toxics', { type: 'latency', attributes: { latency: 1 } });
+    // Upstream only: same port, new target.
+    const up = await raw('PATCH', '/proxies/mover', { upstream: otherUpstream });
+    assert.equal(up.status, 200);
+    assert.equal(up.json.listen, first);
+    assert.equal(await roundTrip(first, 'other upstream'), 'other upstream');
+    // Listen: a new port, the old one closed, the toxic and `enabled: false` carried over.
+    const moved = await raw('POST', '/proxies/mover', { listen: '127.0.0.1:0', enabled: false });
+    assert.equal(moved.status, 200);
+    assert.notEqual(moved.json.listen, first);
+    assert.equal(moved.json.enabled, false);
+    assert.match(await roundTrip(first, 'x'), /ECONNREFUSED/);
+    const injector = rec.proxies.at(-1)!;
+    assert.deepEqual(
+      injector
+        .active()
+        .map((f) => f.name)
+        .sort(),
+      ['down', 'latency_downstream'],
+    );
+    // A port in use: Toxiproxy's 500 with the listen error; nothing created.
+    const clash = await raw('POST', '/proxies', { name: 'clash', listen: String(moved.json.listen), upstream });
+    assert.equal(clash.status, 500);
+    assert.match(String(clash.json.error), /address already in use/);
+    assert.equal((await raw('GET', '/proxies/clash')).status, 404);
+    // Populate with another upstream replaces the proxy: new port, no toxics.
+    const pop = await raw('POST', '/populate', [{ name: 'mover', upstream }]);
+    const replaced = (pop.json.proxies as { listen: string; toxics: unknown[]; enabled: boolean }[])[0];
+    assert.deepEqual(replaced.toxics, []);
+    assert.equal(replaced.enabled, true);
+    assert.match(await roundTrip(String(moved.json.listen), 'x'), /ECONNREFUSED/);
+    assert.equal(await roundTrip(replaced.listen, 'again'), 'again');
+    assert.equal((await raw('DELETE', '/proxies/mover')).status, 204);
+  } finally {
+    for (const s of otherSockets) s.destroy();
+    await new Promise((r) => other.close(r));
+  }
+});
+
+test('concurrent creates of one name: one 201, one 409 (changes run one at a time)', async () => {
+  const [a, b] = await Promise.all([
+    raw('POST', '/proxies', { name: 'race', upstream }),
+    raw('POST', '/proxies', { name: 'race', upstream }),
+  ]);
+  assert.deepEqual([a.status, b.status].sort(), [201, 409]);
+  assert.equal((await raw('DELETE', '/proxies/race')).status, 204);
 });

@@ -148,7 +148,8 @@ export class ToxiproxyRegistry {
     return this.serial(async () => {
       const p = this.state(name);
       const input = proxyInput(body, p, '');
-      if (input.listenText !== p.requested && input.listenText !== p.listen) {
+      // As Toxiproxy: compared with where it listens now, so `127.0.0.1:0` moves it to a new port.
+      if (formatHostPort(input.listen) !== p.listen) {
         await this.reopen(p, input);
       } else if (input.upstreamText !== p.upstream) {
         // Same listening address: the old listener must go first to free its port.
@@ -323,7 +324,7 @@ export class ToxiproxyRegistry {
 
   /** A new listener or upstream: a new injector, with the toxics (and `down`) given to it again. */
   private async reopen(p: ProxyState, input: ProxyInput): Promise<void> {
-    const sameAddress = input.listenText === p.requested || formatHostPort(input.listen) === p.listen;
+    const sameAddress = formatHostPort(input.listen) === p.listen;
     if (sameAddress) await p.injector.close();
     let injector: FaultInjector;
     try {
@@ -443,7 +444,7 @@ function proxyInput(body: unknown, base: ProxyState | undefined, path: string): 
       });
     else upstream = { host: a.host, port: a.port };
   }
-  const listenText = b.listen ?? base?.requested ?? '127.0.0.1:0';
+  const listenText = b.listen ?? base?.listen ?? '127.0.0.1:0';
   let listen: HostPort | undefined;
   if (typeof listenText !== 'string')
     problems.push({
@@ -658,7 +659,12 @@ async function handle(opts: ToxiproxyApiOptions, req: http.IncomingMessage, res:
     send(res, status, out);
   } catch (e) {
     if (!(e instanceof ToxiproxyApiError)) throw e;
-    req.resume();
+    if (e.status === 413) {
+      // The rest of the body is still on the wire: this connection cannot carry another request.
+      const socket = req.socket ?? res.socket;
+      res.setHeader('connection', 'close');
+      res.once('finish', () => socket?.destroy());
+    } else req.resume();
     const err: Record<string, unknown> = { error: e.message, status: e.status };
     if (e.problems.length) err.problems = e.problems;
     if (a === 'populate') err.proxies = [];
