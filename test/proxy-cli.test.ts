@@ -6,29 +6,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { cli, preflight, root } from './helpers/cli.js';
+import { type EchoServer, echoServer, roundTrip } from '../src/faults/test-recording-proxy.js';
 
-let echo: net.Server;
+let echo: EchoServer;
 let upstream: string;
-const sockets = new Set<net.Socket>();
 const children = new Set<ChildProcess>();
 
 before(async () => {
-  echo = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s)).on('error', () => {});
-    s.pipe(s);
-  });
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-  upstream = `127.0.0.1:${(echo.address() as net.AddressInfo).port}`;
+  echo = await echoServer();
+  upstream = echo.address;
 });
 
 after(async () => {
   for (const c of children) c.kill('SIGKILL');
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => echo.close(r));
+  await echo.close();
 });
 
 interface Running {
@@ -68,28 +61,6 @@ function startProxy(args: string[]): Promise<Running> {
       }
     });
     void exit.then((code) => reject(new Error(`exited ${code} before it listened: ${stderr}`)));
-  });
-}
-
-/** Sends `text` through host:port; what came back, or how it failed (within 5 s). */
-function roundTrip(address: string, text: string): Promise<string> {
-  const i = address.lastIndexOf(':');
-  return new Promise((resolve) => {
-    const s = net.connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)) });
-    let got = '';
-    const done = (why: string) => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(why);
-    };
-    const timer = setTimeout(() => done(`timeout after "${got}"`), 5000);
-    s.on('connect', () => s.write(text));
-    s.on('data', (d) => {
-      got += d;
-      if (got.length >= text.length) done(got);
-    });
-    s.on('error', (e: NodeJS.ErrnoException) => done(`error ${e.code}`));
-    s.on('close', () => done(`closed after "${got}"`));
   });
 }
 

@@ -9,23 +9,17 @@ import net from 'node:net';
 import { Toxiproxy, type ToxiproxyError } from 'toxiproxy-node-client';
 import { PreflightError } from '../core/errors.js';
 import { startToxiproxyApi, type ToxiproxyApiServer, ToxiproxyRegistry } from './toxiproxy-api.js';
-import { recordingFactory } from './test-recording-proxy.js';
+import { type EchoServer, echoServer, recordingFactory, roundTrip } from './test-recording-proxy.js';
 
-let echo: net.Server;
+let echo: EchoServer;
 let upstream: string;
 let api: ToxiproxyApiServer;
 let registry: ToxiproxyRegistry;
 const rec = recordingFactory();
-const sockets = new Set<net.Socket>();
 
 before(async () => {
-  echo = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s)).on('error', () => {});
-    s.pipe(s);
-  });
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-  upstream = `127.0.0.1:${(echo.address() as net.AddressInfo).port}`;
+  echo = await echoServer();
+  upstream = echo.address;
   registry = new ToxiproxyRegistry(rec.factory);
   api = await startToxiproxyApi({ registry, listen: '127.0.0.1:0', preflightVersion: '0.1.0' });
 });
@@ -33,31 +27,8 @@ before(async () => {
 after(async () => {
   await api.close();
   await registry.close();
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => echo.close(r));
+  await echo.close();
 });
-
-/** Sends `text` through host:port and returns what came back (or why not), within 5 s. */
-function roundTrip(address: string, text: string): Promise<string> {
-  const i = address.lastIndexOf(':');
-  return new Promise((resolve) => {
-    const s = net.connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)) });
-    let got = '';
-    const done = (why: string) => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(why);
-    };
-    const timer = setTimeout(() => done(`timeout after "${got}"`), 5000);
-    s.on('connect', () => s.write(text));
-    s.on('data', (d) => {
-      got += d;
-      if (got.length >= text.length) done(got);
-    });
-    s.on('error', (e: NodeJS.ErrnoException) => done(`error ${e.code}`));
-    s.on('close', () => done(`closed after "${got}"`));
-  });
-}
 
 async function raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(api.url + path, {
