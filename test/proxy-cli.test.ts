@@ -147,6 +147,12 @@ test('preflight proxy: bad arguments are every problem at once, located, exit 2,
   assert.match(r.stderr, /\(--toxic\[1\]\.type\)\n\s+hint: did you mean `latency`\?/);
   assert.match(r.stderr, /\(--toxic\[2\]\.attributes\.timeout\)/);
   assert.match(r.stderr, /\(--duration\)/);
+  const twice = await preflight(
+    ['proxy', '--upstream', upstream, '--toxic', 'latency:latency=1', '--toxic', 'latency:latency=2'],
+    { timeoutMs: 20_000 },
+  );
+  assert.equal(twice.code, 2);
+  assert.match(twice.stderr, /two toxics named latency_downstream \(--toxic\[2\]\.name\)\n\s+hint: .*name=latency_2/);
   const open = await preflight(['proxy', '--upstream', upstream, '--listen', '0.0.0.0:0'], { timeoutMs: 20_000 });
   assert.equal(open.code, 2);
   assert.match(open.stderr, /not a loopback address \(--listen\)/);

@@ -71,7 +71,14 @@ export async function proxyCommand(argv: string[]): Promise<number> {
   const toxics: ToxicJson[] = [];
   (values.toxic as string[]).forEach((text, i) => {
     const r = parseToxicFlag(text, `--toxic[${i + 1}]`);
-    if (r.ok) toxics.push(r.toxic);
+    if (r.ok && toxics.some((t) => t.name === r.toxic.name))
+      problems.push({
+        file: '<args>',
+        path: `--toxic[${i + 1}].name`,
+        message: `two toxics named ${r.toxic.name}`,
+        hint: `give each its own name, e.g. --toxic '${text},name=${r.toxic.type}_2'`,
+      });
+    else if (r.ok) toxics.push(r.toxic);
     else problems.push(...r.problems.map((p) => ({ file: '<args>', ...p })));
   });
   if (problems.length)
