@@ -29,6 +29,7 @@ import { withInterrupt } from './interrupt.js';
 import { renderSummary } from './summary-view.js';
 import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from './reports.js';
 import { runProfileWithTerminal } from './profile-run.js';
+import { proxyCommand } from './proxy-command.js';
 import { scaleProfile } from '../profiles/index.js';
 import { httpClientOf } from '../engine/index.js';
 import { HTTP_CLIENT_NAME } from '../report/format.js';
@@ -48,6 +49,9 @@ Usage:
   preflight serve [options]            run the built-in reference model server (see serve --help)
   preflight report <results-dir>       (re)render report.html, summary.md, junit.xml, intervals.csv
   preflight compare <baseline-dir> <candidate-dir> [--tolerance metric=10%]...
+  preflight proxy --upstream HOST:PORT [--listen 127.0.0.1:0] [--api 127.0.0.1:8474] [--toxic 'latency:latency=200']...
+                 [--duration 1h] [--name preflight]
+                                       a fault proxy (Toxiproxy's toxics, optionally its API) until Ctrl-C
 
 Exit codes: 0 passed · 1 internal error · 2 invalid plan or arguments · 3 thresholds failed ·
             4 run invalid (generator overloaded) · 5 target unreachable · 6 significant regression ·
@@ -279,4 +283,5 @@ export const commands: Record<string, Command> = {
   demo: demoCmd,
   report: reportCommand,
   compare: compareCommand,
+  proxy: proxyCommand,
 };

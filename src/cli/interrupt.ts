@@ -9,7 +9,12 @@ import { paint, useColor } from './format.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-export async function withInterrupt<T>(what: string, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withInterrupt<T>(
+  what: string,
+  body: (signal: AbortSignal) => Promise<T>,
+  /** What stopping does, for the message (a proxy keeps no results: it removes its faults). */
+  stopping = 'keeping partial results',
+): Promise<T> {
   const controller = new AbortController();
   const err = process.stderr;
   const c = paint(useColor(err));
@@ -24,9 +29,7 @@ export async function withInterrupt<T>(what: string, body: (signal: AbortSignal)
       process.stderr.on('error', ignore);
     }
     if (interrupts === 1) {
-      err.write(
-        c.yellow(`\ninterrupted (${sig}): stopping ${what}, keeping partial results (Ctrl-C again to quit at once)\n`),
-      );
+      err.write(c.yellow(`\ninterrupted (${sig}): stopping ${what}, ${stopping} (Ctrl-C again to quit at once)\n`));
       controller.abort();
     } else process.exit(ExitCode.Interrupted);
   };
