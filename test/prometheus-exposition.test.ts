@@ -8,11 +8,36 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import client from 'prom-client';
-import { formatOfContentType, parseExposition } from '../src/monitor/index.js';
+import { formatOfContentType, histogramQuantile, parseExposition } from '../src/monitor/index.js';
 import { prometheusBinary, prometheusSkip, startPrometheus, type Prometheus } from './helpers/prometheus.js';
 
 const skip = prometheusSkip();
 let prom: Prometheus | undefined;
+/** An exporter of fixed histograms, for Prometheus' own histogram_quantile to compare with. */
+let exporter: http.Server | undefined;
+const BUCKETS: Record<string, [string, number][]> = {
+  a: [
+    ['0.005', 3],
+    ['0.01', 17],
+    ['0.05', 90],
+    ['0.1', 130],
+    ['0.5', 171],
+    ['1', 177],
+    ['+Inf', 180],
+  ],
+  b: [
+    ['1', 0],
+    ['2', 0],
+    ['4', 7],
+    ['+Inf', 9],
+  ],
+  c: [
+    ['-1', 2],
+    ['0', 4],
+    ['10', 5],
+    ['+Inf', 5],
+  ],
+};
 
 before(async () => {
   if (skip) return;
@@ -20,10 +45,22 @@ before(async () => {
     prometheusBinary(),
     'prometheus is required in CI (apt-get install -y prometheus; scripts/test.sh does it)',
   );
-  prom = await startPrometheus({ scrapeInterval: '1s' });
+  exporter = http.createServer((_req, res) => {
+    const lines = ['# TYPE fixed histogram'];
+    for (const [k, bs] of Object.entries(BUCKETS))
+      for (const [le, c] of bs) lines.push(`fixed_bucket{h="${k}",le="${le}"} ${c}`);
+    res.setHeader('content-type', 'text/plain; version=0.0.4');
+    res.end(`${lines.join('\n')}\n`);
+  });
+  await new Promise<void>((r) => exporter!.listen(0, '127.0.0.1', r));
+  prom = await startPrometheus({
+    scrapeInterval: '1s',
+    targets: [`127.0.0.1:${(exporter.address() as AddressInfo).port}`],
+  });
 });
 after(async () => {
   await prom?.stop();
+  await new Promise<void>((r) => (exporter ? exporter.close(() => r()) : r()));
 });
 
 async function scrape(accept: string) {
@@ -142,4 +179,37 @@ test('a real exporter in OpenMetrics 1.0 (prom-client served over loopback HTTP)
     om.e.families.find((f) => f.name === 'job_seconds')!.samples.find((x) => x.labels['le'] === '+Inf')!.value,
     4,
   );
+});
+
+test("histogram_quantile: ours equals a real Prometheus' on the same buckets (independent implementation)", {
+  skip,
+}, async (t) => {
+  const query = async (q: string) => {
+    const r = await fetch(`${prom!.url}/api/v1/query?query=${encodeURIComponent(q)}`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    return ((await r.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } })
+      .data.result;
+  };
+  // Until Prometheus has scraped the exporter (bounded: 30 s).
+  for (let i = 0; i < 60 && (await query('fixed_bucket')).length === 0; i++)
+    await new Promise((r) => setTimeout(r, 500));
+  let compared = 0;
+  for (const q of [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999]) {
+    for (const r of await query(`histogram_quantile(${q}, fixed_bucket)`)) {
+      const bs = new Map(
+        BUCKETS[r.metric['h']].map(([le, c]) => [le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), c]),
+      );
+      const theirs = Number(r.value[1]);
+      const ours = histogramQuantile(q, bs);
+      assert.ok(ours !== null, `${r.metric['h']} q=${q}`);
+      assert.ok(
+        Math.abs(ours - theirs) <= 1e-9 * Math.max(1, Math.abs(theirs)),
+        `${r.metric['h']} q=${q}: ours ${ours}, Prometheus ${theirs}`,
+      );
+      compared++;
+    }
+  }
+  t.diagnostic(`${compared} quantiles equal to Prometheus' histogram_quantile`);
+  assert.equal(compared, 27);
 });

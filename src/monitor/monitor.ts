@@ -20,7 +20,7 @@ import {
   type HistogramFigures,
   type ScrapePoint,
 } from './series.js';
-import { promNumber, promQuery, scrape, SourceError, type HttpContext } from './sources.js';
+import { promNumber, promQuery, scrape, type HttpContext, type SourceError } from './sources.js';
 
 type WindowValue = number | null | HistogramFigures;
 
