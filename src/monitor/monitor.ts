@@ -218,6 +218,11 @@ export class Monitor {
   loadStarted(epochMs: number): void {
     this.t0 = epochMs;
     if (this.sources.length === 0 || this.scraped.length === 0) return;
+    // The counters' baseline: read now, just before the load starts (the caller is ~20 ms early),
+    // so the first window's rates do not span the idle time since the check.
+    this.inFlight = this.scrapeAll().finally(() => {
+      this.inFlight = undefined;
+    });
     const I = this.plan.intervalMs;
     const next = () => {
       if (this.stopped) return;
