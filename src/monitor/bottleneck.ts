@@ -4,7 +4,7 @@
  * share of server time spent queueing, the batch size achieved, and the lowest level from which
  * queueing dominates — in numbers and in words.
  */
-import type { BottleneckSummary, TargetWindowRecord } from '../core/results.js';
+import type { BottleneckSummary, Summary, TargetWindowRecord } from '../core/results.js';
 
 type Level = BottleneckSummary['levels'][number];
 
@@ -72,4 +72,22 @@ export function bottleneck(
     points.push({ rate, queue, compute, batch: num(r.values['batch_size']) });
   }
   return bottleneckOf(levelsOf(points));
+}
+
+/** From a profile's steps (one load level each): each step's target queue/compute means and throughput. */
+export function bottleneckOfSteps(
+  steps: readonly { rate: number; summary: Pick<Summary, 'target_metrics'> }[],
+): BottleneckSummary | undefined {
+  const levels: Level[] = [];
+  for (const s of steps) {
+    const tm = s.summary.target_metrics;
+    const q = tm?.['queue_time']?.mean;
+    const c = tm?.['compute_time']?.mean;
+    if (typeof q !== 'number' || typeof c !== 'number' || !(s.rate > 0)) continue;
+    const level: Level = { rate: s.rate, queue_ms: q, compute_ms: c, queue_share: q + c > 0 ? q / (q + c) : 0 };
+    const b = tm?.['batch_size']?.mean;
+    if (typeof b === 'number') level.batch_size = b;
+    levels.push(level);
+  }
+  return bottleneckOf(levels.sort((a, b) => a.rate - b.rate));
 }

@@ -2,4 +2,4 @@
 export * from './exposition.js';
 export { Monitor, promqlOf, type MonitorOptions, type MonitorResult } from './monitor.js';
 export { histogramQuantile, increase, slopePerHour } from './series.js';
-export { bottleneck, bottleneckOf, levelsOf } from './bottleneck.js';
+export { bottleneck, bottleneckOf, bottleneckOfSteps, levelsOf } from './bottleneck.js';
