@@ -198,6 +198,50 @@ options: { interval: 1s }
   }
 });
 
+test('credentials from the environment reach the exporter and appear in no output (files, warnings, errors)', async () => {
+  const token = 'tok-7f3a9c2e-monitor';
+  const exporter: TestServer = await httpServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      // A server that echoes what it got: the error shown must not carry the secret either.
+      res.writeHead(401, { 'content-type': 'text/plain' });
+      res.end(`unauthorized: ${req.headers.authorization ?? 'no header'}`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end('# TYPE up gauge\nup 1\n');
+  });
+  const target = await httpServer((_req, res) => res.end('ok'));
+  const planText = (auth: string) => `
+target: { url: ${target.url} }
+scenarios:
+  s: { executor: constant-arrival-rate, rate: 10/s, duration: 1s, request: { path: / } }
+monitor:
+  scrape: [ { url: ${exporter.url}/metrics, auth: { bearer: "${auth}" } } ]
+  metrics: { up: up }
+`;
+  try {
+    const out = tmp();
+    const plan = parsePlan(planText('\${MON_TOKEN}'), { env: { MON_TOKEN: token } });
+    const { summary } = await run(plan, { outDir: out });
+    assert.equal(summary.target_metrics!['up'].max, 1, 'the token reached the exporter');
+    for (const f of fs.readdirSync(out))
+      assert.ok(!fs.readFileSync(path.join(out, f), 'utf8').includes(token), `${f} holds the token`);
+    // A wrong token: 401 with an echo of the header — exit 5, and the message carries no secret.
+    const wrong = 'wrong-4b1d8e-secret';
+    const bad = parsePlan(planText('\${MON_TOKEN}'), { env: { MON_TOKEN: wrong } });
+    await assert.rejects(run(bad, { outDir: tmp() }), (e: PreflightError) => {
+      assert.equal(e.exitCode, 5);
+      const shown = `${e.message}\n${JSON.stringify(e.problems)}`;
+      assert.match(shown, /HTTP 401/);
+      assert.ok(!shown.includes(wrong), shown);
+      return true;
+    });
+  } finally {
+    await exporter.close();
+    await target.close();
+  }
+});
+
 const skipProm = prometheusSkip();
 let prom: Prometheus | undefined;
 after(async () => {

@@ -10,7 +10,7 @@ import { isScalar } from 'yaml';
 import { join, show } from './spec.js';
 import type { ObjectSpec, Raw, Walker } from './spec.js';
 import { closest, didYouMean } from './suggest.js';
-import { isRedactable } from './secrets.js';
+import { isRedactable, splitUserinfo } from './secrets.js';
 import type { TlsOptions } from './types.js';
 
 export type MonitorKind = 'gauge' | 'counter' | 'histogram';
@@ -657,12 +657,29 @@ function buildSource(w: Walker, path: string, raw: unknown, h: MonitorBuildHelpe
     if (headers['authorization'] !== undefined && r['headers']?.['authorization'] !== undefined)
       w.problemAt(ap, 'give `auth` or an `authorization` header, not both');
   }
+  // user:password@ in the URL: sent as Basic auth (the URL itself carries no credentials onwards).
+  let url = r['url'];
+  const cred = splitUserinfo(url);
+  if (cred) {
+    url = cred.url;
+    if (headers['authorization'] !== undefined)
+      w.problemAt(
+        typeof raw === 'string' ? path : join(path, 'url'),
+        'the URL has credentials and the source an `auth`: give one of them',
+      );
+    else {
+      const token = Buffer.from(`${cred.username}:${cred.password}`, 'utf8').toString('base64');
+      headers['authorization'] = `Basic ${token}`;
+      h.secrets.add(token);
+      for (const v of [cred.username, cred.password]) if (isRedactable(v)) h.secrets.add(v);
+    }
+  }
   const ah = (r['headers'] as Record<string, string> | undefined)?.['authorization'];
   if (ah !== undefined) {
     const m = /^(Bearer|Basic|Token|ApiKey)\s+(.+)$/i.exec(ah);
     h.secrets.add(m ? m[2] : ah);
   }
-  return { url: r['url'].replace(/\/+$/, ''), headers };
+  return { url: url.replace(/\/+$/, ''), headers };
 }
 
 /** The resolved `monitor:` section; problems go to `w`. */
