@@ -221,14 +221,14 @@ monitor:
 `;
   try {
     const out = tmp();
-    const plan = parsePlan(planText('\${MON_TOKEN}'), { env: { MON_TOKEN: token } });
+    const plan = parsePlan(planText('${MON_TOKEN}'), { env: { MON_TOKEN: token } });
     const { summary } = await run(plan, { outDir: out });
     assert.equal(summary.target_metrics!['up'].max, 1, 'the token reached the exporter');
     for (const f of fs.readdirSync(out))
       assert.ok(!fs.readFileSync(path.join(out, f), 'utf8').includes(token), `${f} holds the token`);
     // A wrong token: 401 with an echo of the header — exit 5, and the message carries no secret.
     const wrong = 'wrong-4b1d8e-secret';
-    const bad = parsePlan(planText('\${MON_TOKEN}'), { env: { MON_TOKEN: wrong } });
+    const bad = parsePlan(planText('${MON_TOKEN}'), { env: { MON_TOKEN: wrong } });
     await assert.rejects(run(bad, { outDir: tmp() }), (e: PreflightError) => {
       assert.equal(e.exitCode, 5);
       const shown = `${e.message}\n${JSON.stringify(e.problems)}`;

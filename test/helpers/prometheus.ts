@@ -5,10 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, stopChild } from './child-process.js';
 
 /** The prometheus binary, or undefined when it is not installed. */
 export function prometheusBinary(): string | undefined {
@@ -38,17 +37,6 @@ export interface Prometheus {
   pid: number;
   /** Stops Prometheus by its PID (SIGTERM, then SIGKILL) and removes its temp dir. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PrometheusOptions {
@@ -102,12 +90,12 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
         url,
         pid: child.pid!,
         stop: async () => {
-          await stop(child, exited);
+          await stopChild(child, exited, 5000);
           fs.rmSync(dir, { recursive: true, force: true });
         },
       };
     }
-    await stop(child, exited);
+    await stopChild(child, exited, 5000);
     lastError = stderr.trim();
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -128,19 +116,4 @@ async function ready(child: ChildProcess, url: string): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 200));
   }
   return false;
-}
-
-async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  process.kill(child.pid!, 'SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const killed = await Promise.race([
-    exited.then(() => true),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000))),
-  ]);
-  clearTimeout(timer);
-  if (!killed) {
-    process.kill(child.pid!, 'SIGKILL');
-    await exited;
-  }
 }
