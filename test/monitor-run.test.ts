@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parsePlan } from '../src/plan/index.js';
 import { run } from '../src/run/index.js';
+import { runProfile } from '../src/profiles/index.js';
 import { startServer, type ServerHandle } from '../src/server/index.js';
 import type { PreflightError } from '../src/core/errors.js';
 import type { TargetWindowRecord } from '../src/core/results.js';
@@ -240,6 +241,37 @@ monitor:
     await exporter.close();
     await target.close();
   }
+});
+
+test('a sweep with monitor: each step reads the target; where the time goes is part of the answer', async () => {
+  const plan = parsePlan(
+    `
+target: { url: ${server.url} }
+profile:
+  type: sweep
+  levels: [ 40/s, 160/s ]
+  steady: { window: 1s, tolerance: 50%, windows: 2, maxStepDuration: 3s }
+  cooldown: 0s
+scenario:
+  protocol: kserve-v2
+  model: digits
+  synthetic: { distribution: uniform, low: 0, high: 16 }
+monitor:
+  scrape: [ ${server.url}/metrics ]
+  preset: triton
+options: { maxDispatchLag: 1s }
+`,
+    { baseDir: examples },
+  );
+  const out = tmp();
+  const r = await runProfile(plan, { outDir: out });
+  const answer = r.summary.profiles!['sweep'] as { answer: string; numbers: Record<string, unknown> };
+  const b = r.summary.bottleneck!;
+  assert.equal(b.levels.length, 2, JSON.stringify(b));
+  assert.ok(b.levels[0].rate < b.levels[1].rate);
+  assert.match(answer.answer, /Inside the target: (queue|compute)-dominated/);
+  assert.ok('queue_dominated_from_rate' in answer.numbers);
+  assert.ok(fs.existsSync(path.join(out, 'steps', '1', 'target-metrics.ndjson')));
 });
 
 const skipProm = prometheusSkip();

@@ -263,15 +263,22 @@ export class Monitor {
 
     if (this.sources.length > 0 && this.scraped.length > 0) {
       await this.scrapeAll(); // the last window's reading
+      // Readings by time (one pass over them for all windows: a day of 1 s windows stays linear).
+      const pts = [...this.points].sort((x, y) => x.t - y.t);
+      const spans: { prev: ScrapePoint | undefined; inside: ScrapePoint[] }[] = [];
+      let i = 0;
+      for (let k = 0; k < n; k++) {
+        const a = t0 + k * I;
+        const b = k === n - 1 ? Number.POSITIVE_INFINITY : a + I; // the last window takes the final reading
+        while (i < pts.length && pts[i].t < a) i++;
+        const prev = i > 0 ? pts[i - 1] : undefined;
+        let j = i;
+        while (j < pts.length && pts[j].t < b) j++;
+        spans.push({ prev, inside: pts.slice(i, j) });
+      }
       for (const m of this.scraped) {
         source.set(m, 'scrape');
-        for (let k = 0; k < n; k++) {
-          const a = t0 + k * I;
-          const b = k === n - 1 ? Math.max(a + I, Date.now() + 1) : a + I;
-          const inside = this.points.filter((p) => p.t >= a && p.t < b);
-          const prev = this.points.filter((p) => p.t < a).at(-1);
-          put(k, m, valueOver(m, prev, inside));
-        }
+        for (let k = 0; k < n; k++) put(k, m, valueOver(m, spans[k].prev, spans[k].inside));
         if (m.kind === 'histogram') {
           const prev = this.points.filter((p) => p.t < t0).at(-1);
           const v = valueOver(
