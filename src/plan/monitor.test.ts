@@ -120,6 +120,15 @@ test('target.* thresholds: metric names checked against the monitor, values in t
   assert.match(bad[3], /per hour/);
   assert.match(
     problems(
+      base(
+        '  scrape: [ http://e:1/metrics ]\n  preset: triton',
+        'thresholds: [ { threshold: target.cpu.max < 90%, abortOnFail: true } ]',
+      ),
+    ).join('\n'),
+    /summarised after the load, so it cannot abort/,
+  );
+  assert.match(
+    problems(
       base('  scrape: [ http://e:1/metrics ]\n  preset: triton').replace(
         /monitor:[\s\S]*/,
         'thresholds: [ target.cpu.max < 90% ]',

@@ -65,7 +65,7 @@ export interface MonitorPlan {
   prometheus?: MonitorSource & { rateWindowMs: number };
   presets: string[];
   metrics: MonitorMetric[];
-  /** Scrape interval and query step; default the plan's window interval. */
+  /** Scrape interval; default the plan's window interval (queries always step by the window interval). */
   intervalMs: number;
   /** Prometheus: the query range reaches this far before the load starts and after it ends. */
   marginMs: number;
@@ -571,7 +571,7 @@ export const monitorSpec: ObjectSpec = {
     interval: {
       t: 'duration',
       positive: true,
-      description: 'Scrape interval and query step; default options.interval.',
+      description: 'Scrape interval; default options.interval (Prometheus is queried with step = options.interval).',
     },
     margin: {
       t: 'duration',

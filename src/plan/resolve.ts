@@ -1214,6 +1214,13 @@ function buildThresholds(
         'remove abortOnFail (an abortOnFail threshold on a variant group, e.g. steady/v2.error_rate < 5%, can)',
         'key',
       );
+    if (abortOnFail && r.threshold.target !== undefined)
+      w.problemAt(
+        join(ip, 'abortOnFail'),
+        `threshold \`${expr.trim()}\`: target metrics are summarised after the load, so it cannot abort the run`,
+        'remove abortOnFail',
+        'key',
+      );
     const delay = (o['delayAbortEval'] as number | undefined) ?? 0;
     if (!abortOnFail && w.has(join(ip, 'delayAbortEval')))
       w.warnAt(join(ip, 'delayAbortEval'), 'delayAbortEval has no effect without abortOnFail: true', undefined, 'key');
