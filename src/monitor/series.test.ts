@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { MonitorMetric } from '../plan/monitor.js';
 import { parseExposition } from './exposition.js';
 import { histogramQuantile, increase, pick, selectorsOf, slopePerHour, valueOver, type ScrapePoint } from './series.js';
@@ -87,7 +89,18 @@ test('valueOver: rates per second, per-request times from two counters, gauges c
   assert.ok(Math.abs(v.p50 - 50) < 1e-9);
 });
 
-test('growth per hour: the least-squares slope', () => {
+test('growth per hour: the least-squares slope, equal to SciPy linregress (fixtures/growth.py, run once)', () => {
   assert.equal(slopePerHour([0, 1, 2], [0, 1, 2]), 3600);
   assert.equal(slopePerHour([0, 1], [0, 1]), undefined);
+  const ref = JSON.parse(
+    readFileSync(fileURLToPath(new URL('../../../src/monitor/fixtures/growth.json', import.meta.url)), 'utf8'),
+  ) as { cases: { ts: number[]; values: number[]; slope_per_hour: number }[] };
+  assert.equal(ref.cases.length, 5);
+  for (const c of ref.cases) {
+    const ours = slopePerHour(c.ts, c.values)!;
+    assert.ok(
+      Math.abs(ours - c.slope_per_hour) <= 1e-6 * Math.max(1, Math.abs(c.slope_per_hour)),
+      `n=${c.ts.length}: ours ${ours}, SciPy ${c.slope_per_hour}`,
+    );
+  }
 });
