@@ -398,7 +398,8 @@ export const MONITOR_PRESETS: Readonly<Record<string, { description: string; met
       },
     },
     cadvisor: {
-      description: 'cAdvisor / kubelet container metrics (add labels to pick the pods)',
+      description:
+        'cAdvisor / kubelet container metrics (all containers it reports: to pick pods, define cpu/memory in metrics: with a pod matcher)',
       metrics: {
         cpu: {
           selector: 'container_cpu_usage_seconds_total{container!="",container!="POD"}',
