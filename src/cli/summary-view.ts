@@ -3,7 +3,16 @@
  * the actual send), errors by class, then the thresholds with pass/fail marks and the verdict.
  */
 import type { ScenarioSummary, Summary } from '../core/results.js';
-import { fmtMetricValue, fmtSignedPp, releaseView, terminal, windowsOverLimitText } from '../report/index.js';
+import {
+  fmtMetricValue,
+  fmtSignedPp,
+  fmtTargetThreshold,
+  releaseView,
+  TARGET_HEAD,
+  targetRows,
+  terminal,
+  windowsOverLimitText,
+} from '../report/index.js';
 import { paint, table, useColor } from './format.js';
 
 export function renderSummary(summary: Summary, opts: { color?: boolean } = {}): string {
@@ -38,6 +47,10 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
     for (const f of rv.facts) out.push(c.dim(`  ${f}`));
     for (const t of rv.tables) out.push(`  ${t.title}`, indent(table([t.head, ...t.rows]), 4));
   }
+  // The target's own metrics (plan `monitor:`), and where its time went.
+  const target = targetRows(summary);
+  if (target.length > 0) out.push('', c.bold('target metrics'), indent(table([TARGET_HEAD, ...target]), 2));
+  if (summary.bottleneck) out.push(`  ${c.bold('bottleneck:')} ${summary.bottleneck.text}`);
   out.push(
     '',
     c.dim(
@@ -49,7 +62,9 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
     const rows = summary.thresholds.map((t) => [
       t.ok ? c.green('✓') : c.red('✗'),
       t.expression,
-      t.value === null ? (t.note ?? 'no data') : fmtMetricValue(t.expression, t.value),
+      t.value === null
+        ? (t.note ?? 'no data')
+        : (fmtTargetThreshold(summary, t.expression, t.value) ?? fmtMetricValue(t.expression, t.value)),
     ]);
     out.push(table(rows, { leftCols: 2 }));
   }

@@ -3,6 +3,7 @@
  *   summary.json      — Summary below, written at the end (and on Ctrl-C, marked interrupted)
  *   intervals.ndjson  — one IntervalRecord per line, per window per scenario (and group), appended live
  *   plan.resolved.json — the plan that ran, secrets redacted
+ *   target-metrics.ndjson — TargetWindowRecord per line: the target's own metrics (plan `monitor:`)
  */
 import type { ComparisonSummary } from './comparison.js';
 
@@ -130,6 +131,10 @@ export interface Summary {
   endedEarly?: string;
   /** A release comparison's judgement (plan `comparison:`), see docs/release-comparisons.md. */
   comparison?: ComparisonSummary;
+  /** Target metrics read beside the load (plan `monitor:`), by Preflight name; see docs/monitoring.md. */
+  target_metrics?: Record<string, TargetMetricSummary>;
+  /** Where the target's time went by load level (queue vs compute), when it exports both. */
+  bottleneck?: BottleneckSummary;
   /** Target memory sampled every interval (profiles with `memory`), bytes. */
   target_memory?: {
     source: string;
@@ -139,6 +144,60 @@ export interface Summary {
     min_bytes: number;
     max_bytes: number;
   };
+}
+
+/**
+ * One target metric over the run's load windows (margins excluded), in its unit: percent as 0–100,
+ * bytes, ms, per second. Statistics are over the per-window values; histograms' p50/p90/p99 are of
+ * all observations in the run (bucket interpolation as Prometheus' histogram_quantile).
+ */
+export interface TargetMetricSummary {
+  unit: string;
+  kind: 'gauge' | 'counter' | 'histogram';
+  /** Where it was read: `scrape` or `prometheus`. */
+  source: 'scrape' | 'prometheus';
+  /** Windows with a value, of the load windows (the others are gaps: no series or no change to rate). */
+  windows: number;
+  of: number;
+  min: number | null;
+  mean: number | null;
+  max: number | null;
+  last: number | null;
+  /** Least-squares slope over the windows, per hour (memory growth); absent with fewer than 3 values. */
+  growth_per_hour?: number;
+  p50?: number | null;
+  p90?: number | null;
+  p99?: number | null;
+}
+
+/** Queue vs compute time per load level (Triton-style metrics), and where queueing starts to dominate. */
+export interface BottleneckSummary {
+  levels: {
+    /** Requests per second completed at this level (Preflight's throughput). */
+    rate: number;
+    queue_ms: number;
+    compute_ms: number;
+    /** queue / (queue + compute). */
+    queue_share: number;
+    batch_size?: number;
+  }[];
+  /** The lowest rate from which queueing takes more time than compute; null when it never does. */
+  queue_dominated_from: number | null;
+  /** In words. */
+  text: string;
+}
+
+/** One line of target-metrics.ndjson: the target's figures in one window (t < 0 or past the load: margins). */
+export interface TargetWindowRecord {
+  /** Window index (as intervals.ndjson's `t`); negative in the margin before the load. */
+  t: number;
+  start_s: number;
+  duration_s: number;
+  /** Metric name → value (null: a gap); histograms → { mean, p50, p90, p99 }. */
+  values: Record<
+    string,
+    number | null | { mean: number | null; p50: number | null; p90: number | null; p99: number | null }
+  >;
 }
 
 /** One line of intervals.ndjson. */

@@ -46,7 +46,9 @@ import { compileJsonPath } from './json-path.js';
 import { dig, protocolRules } from './protocol-rules.js';
 import { buildComparison } from './comparison-resolve.js';
 import type { ComparisonPlan } from './comparison.js';
+import type { MonitorPlan } from './monitor.js';
 import type { ScenarioKeys } from './protocol-rules.js';
+import { buildMonitor } from './monitor.js';
 
 export interface ParseOptions {
   /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
@@ -351,12 +353,21 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       sensitiveHeaders: (path, headers) => sensitiveHeaders(w, path, headers, secrets),
     });
 
+  const o = (raw['options'] ?? {}) as Raw;
+  const monitor = raw['monitor']
+    ? buildMonitor(w, raw['monitor'] as Raw, o['interval'] ?? 1000, {
+        resolveFile: (p) => resolveFile(ctx, p),
+        secrets,
+        interpolated: (p) => wasInterpolated(w, p),
+      })
+    : undefined;
   const thresholds = buildThresholds(
     w,
     (raw['thresholds'] ?? []) as unknown[],
     profile ? [profile.template] : scenarios,
     comparison ?? brokenComparison(raw['comparison'] as Raw | undefined, scenarios),
     w.has('comparison'),
+    monitor,
   );
   if (profile) {
     thresholds.forEach((t, i) => {
@@ -388,7 +399,6 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
         'add a latency threshold, e.g. thresholds: [ p99 < 250ms ]',
       );
   }
-  const o = (raw['options'] ?? {}) as Raw;
   const plan: Plan = {
     source: ctx.file,
     target: target as TargetPlan,
@@ -404,6 +414,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
   };
   if (profile) plan.profile = profile;
   if (comparison) plan.comparison = comparison;
+  if (monitor) plan.monitor = monitor;
   return plan;
 }
 
@@ -1152,6 +1163,7 @@ function buildThresholds(
   scenarios: readonly ScenarioCommon[],
   comparison: ComparisonPlan | undefined,
   hasComparison: boolean,
+  monitor: MonitorPlan | undefined,
 ): ThresholdPlan[] {
   const facts = new Map<string, ScenarioFacts>();
   for (const s of scenarios) {
@@ -1174,6 +1186,7 @@ function buildThresholds(
     scenarios: facts,
     // Comparison thresholds are checked against the plan's comparison (a broken one is already a problem).
     ...(hasComparison ? { comparison: { kind: comparison?.kind } } : {}),
+    ...(monitor ? { targetMetrics: new Map(monitor.metrics.map((m) => [m.name, m.unit])) } : {}),
   };
   const out: ThresholdPlan[] = [];
   items.forEach((item, i) => {
@@ -1199,6 +1212,13 @@ function buildThresholds(
         join(ip, 'abortOnFail'),
         `threshold \`${expr.trim()}\`: a comparison is judged after the run, so it cannot abort it`,
         'remove abortOnFail (an abortOnFail threshold on a variant group, e.g. steady/v2.error_rate < 5%, can)',
+        'key',
+      );
+    if (abortOnFail && r.threshold.target !== undefined)
+      w.problemAt(
+        join(ip, 'abortOnFail'),
+        `threshold \`${expr.trim()}\`: target metrics are summarised after the load, so it cannot abort the run`,
+        'remove abortOnFail',
         'key',
       );
     const delay = (o['delayAbortEval'] as number | undefined) ?? 0;

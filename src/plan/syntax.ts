@@ -8,6 +8,7 @@ import { show } from './spec.js';
 import type { FieldSpec, ObjectSpec, Spec, StringSpec, Walker } from './spec.js';
 import { PERCENT_PATTERN, RATE_PATTERN, tryParsePercent, tryParseRate } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
+import { monitorSpec } from './monitor.js';
 
 export const EXECUTORS = [
   'constant-arrival-rate',
@@ -1273,6 +1274,7 @@ export const planSpec: ObjectSpec = {
     profile: profileSpec,
     scenario: templateSpec,
     comparison: comparisonSpec,
+    monitor: monitorSpec,
     thresholds: {
       t: 'array',
       keepHoles: true,

@@ -15,6 +15,7 @@ import { ERROR_CLASSES } from '../core/types.js';
 import type { Comparator, ComparisonThreshold, ThresholdPlan } from './types.js';
 import { closest, didYouMean } from './suggest.js';
 import { tryParseDuration, tryParsePercent, tryParseRate } from './units.js';
+import { parseTargetValue, TARGET_STATS, targetMetricHint, type MonitorUnit } from './monitor.js';
 
 export type MetricKind = 'histogram' | 'fraction' | 'rate' | 'count' | 'number' | 'bool';
 
@@ -124,6 +125,8 @@ export interface ThresholdContext {
   scenarios: ReadonlyMap<string, ScenarioFacts>;
   /** The plan's comparison (kind undefined: there is one, but it is broken); absent: the plan has none. */
   comparison?: { kind: 'ab' | 'canary' | 'shadow' | undefined };
+  /** The plan's target metrics (monitor:) and their units; absent: the plan has no monitor. */
+  targetMetrics?: ReadonlyMap<string, MonitorUnit>;
 }
 
 export type ParsedThreshold = Omit<ThresholdPlan, 'abortOnFail' | 'delayAbortEvalMs'>;
@@ -333,6 +336,8 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
     (ctx === undefined || ctx.comparison !== undefined || !ctx.scenarios.has(head))
   )
     return parseComparisonThreshold(expr, left, op, right, ctx);
+  if (head === 'target' && (ctx === undefined || ctx.targetMetrics !== undefined || !ctx.scenarios.has(head)))
+    return parseTargetThreshold(expr, left, op, right, ctx);
 
   let scenario: string | undefined;
   let group: string | undefined;
@@ -589,4 +594,34 @@ function parsePlain(
   const v = Number(text);
   if (v < 0) return { ok: false, message: `\`${label}\` cannot be negative, got ${text}` };
   return { ok: true, value: v };
+}
+
+// ---- target-metric thresholds ------------------------------------------------------------------
+
+/** `target.<name>.<stat> OP value`: a figure of summary.target_metrics (docs/monitoring.md). */
+function parseTargetThreshold(
+  expr: string,
+  left: string,
+  op: Comparator,
+  right: string,
+  ctx: ThresholdContext | undefined,
+): ThresholdParse {
+  const parts = left.split('.');
+  if (parts.length !== 3 || parts[1] === '' || parts[2] === '')
+    return fail(`\`${left}\`: write target.<metric>.<statistic>`, 'e.g. target.cpu.max < 90%');
+  const [, name, stat] = parts;
+  if (ctx && ctx.targetMetrics === undefined)
+    return fail(
+      `\`${left}\` is a target metric, but the plan has no \`monitor:\``,
+      'add a monitor section (docs/monitoring.md)',
+    );
+  const unit = ctx?.targetMetrics?.get(name);
+  if (ctx && unit === undefined)
+    return fail(`unknown target metric \`${name}\``, targetMetricHint(name, [...ctx.targetMetrics!.keys()]));
+  if (!(TARGET_STATS as readonly string[]).includes(stat))
+    return fail(`unknown statistic \`${stat}\` of \`target.${name}\``, didYouMean(stat, TARGET_STATS, 'statistics'));
+  const v = parseTargetValue(unit ?? 'count', stat, right, (t) => tryParseDuration(t));
+  if (!v.ok)
+    return fail(`\`${left}\` (${unit ?? 'a number'}${stat === 'growth' ? ' per hour' : ''}): ${v.message}`, v.hint);
+  return { ok: true, threshold: { expression: expr, metric: left, op, value: v.value, target: { name, stat } } };
 }

@@ -5,6 +5,7 @@
  */
 
 import type { ComparisonPlan } from './comparison.js';
+import type { MonitorPlan } from './monitor.js';
 import type { EXECUTORS, PROFILE_TYPES, PROTOCOLS } from './syntax.js';
 
 // Each list is written once, as the const array the plan syntax validates against.
@@ -297,6 +298,8 @@ export interface ThresholdPlan {
    * `ab.accuracy.diff`, …; see COMPARISON_METRICS in thresholds.ts): where its value is read.
    */
   comparison?: ComparisonThreshold;
+  /** A threshold on `summary.target_metrics` (`target.cpu.max < 90%`): the metric and its statistic. */
+  target?: { name: string; stat: string };
   /** With abortOnFail: evaluate only after this delay, so warm-up does not abort. */
   delayAbortEvalMs: number;
 }
@@ -327,6 +330,8 @@ export interface Plan {
   profile?: ProfilePlan;
   /** A release comparison (A/B, canary, shadow) of one scenario's variants (docs/release-comparisons.md). */
   comparison?: ComparisonPlan;
+  /** Target metrics read beside the load (docs/monitoring.md). */
+  monitor?: MonitorPlan;
 }
 
 export type ProfileType = (typeof PROFILE_TYPES)[number];

@@ -34,6 +34,12 @@ export function finishSummary(
     answer.verdict = 'failed';
     answer.answer += ` Thresholds failed: ${failedThresholds.map((t) => t.expression).join(', ')}.`;
   }
+  // Sweeps, stress and capacity searches answer where the target's time goes as load grows (monitor:).
+  if (summary.bottleneck && ['sweep', 'stress', 'capacity'].includes(answer.type)) {
+    answer.answer += ` Inside the target: ${summary.bottleneck.text}`;
+    answer.numbers['queue_dominated_from_rate'] = summary.bottleneck.queue_dominated_from;
+    answer['bottleneck'] = summary.bottleneck;
+  }
   summary.profiles = { ...(summary.profiles ?? {}), [answer.type]: answer };
   if (memory) {
     summary.target_memory = {

@@ -17,6 +17,7 @@ import { stepPlan } from './expand.js';
 import { r3, rate, writeJsonFile } from './harness.js';
 import type { Mark, ProfileRunOptions } from './types.js';
 import { mergePoint, scenarioRecords, summarizeRecords, type WindowPoint } from './windows.js';
+import { bottleneckOfSteps } from '../monitor/index.js';
 
 /** A plan of a kind that runs one run() per step. */
 export type MultiRunPlan = PlanOf<'sweep' | 'capacity'>;
@@ -209,6 +210,9 @@ export function writeTopLevel(
     thresholds,
     interrupted,
   });
+  // Where the target's time went, step by step (plan `monitor:` with queue and compute time).
+  const bottleneck = bottleneckOfSteps(steps.map((s) => ({ rate: s.summary.total.throughput, summary: s.summary })));
+  if (bottleneck) summary.bottleneck = bottleneck;
   return { summary, marks };
 }
 

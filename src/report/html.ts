@@ -34,6 +34,7 @@ import { loadResults, scenarioIntervals } from './load.js';
 import type { LoadedResults } from './load.js';
 import { collectMarks, describeProfiles, runWarnings } from './profiles.js';
 import { partialWindowTest } from './windows.js';
+import { fmtTargetThreshold, TARGET_HEAD, targetChartSpecs, targetRows } from './target-metrics.js';
 import type { ProfileView } from './profiles.js';
 
 // ───────────────────────────── assets ─────────────────────────────
@@ -395,13 +396,15 @@ function verdictBanner(s: Summary, comparison?: Comparison): string {
 </section>`;
 }
 
-function thresholdTable(th: ThresholdResult[]): string {
+function thresholdTable(th: ThresholdResult[], s: Pick<Summary, 'target_metrics'>): string {
   if (!th || th.length === 0) return '';
   const rows = th
     .map(
       (t) =>
         `<tr class="${t.ok ? 'ok' : 'bad'}"><td class="mark">${t.ok ? '<span class="ok-mark">✓</span>' : '<span class="bad-mark">✗</span>'}</td><td><code>${esc(t.expression)}</code></td><td>${esc(t.scenario ?? 'all scenarios')}</td><td class="num">${
-          t.value === null ? '<span class="muted">no data</span>' : esc(fmtMetricValue(t.expression, t.value))
+          t.value === null
+            ? '<span class="muted">no data</span>'
+            : esc(fmtTargetThreshold(s, t.expression, t.value) ?? fmtMetricValue(t.expression, t.value))
         }</td><td>${t.ok ? 'pass' : 'fail'}${t.note ? ` <span class="muted">(${esc(t.note)})</span>` : ''}</td></tr>`,
     )
     .join('\n');
@@ -933,12 +936,13 @@ export function renderHtmlReport(r: LoadedResults, opts: RenderOptions = {}): st
   <div class="meta">${fmtDate(s.startedAt)} · ${esc(fmtDuration(s.durationS))} · ${names.length} scenario${names.length === 1 ? '' : 's'} · ${fmtInt(s.total?.requests)} requests</div>
 </header>
 ${verdictBanner(s, r.comparison)}
-${thresholdTable(s.thresholds ?? [])}
+${thresholdTable(s.thresholds ?? [], s)}
 ${warningsSection(warnings)}
 ${releaseSection(s)}
 ${comparisonHtml}
 ${overviewTable(s)}
 ${scenarioHtml}
+${targetSection(charts, s, r)}
 ${profilesHtml}
 ${planSection(r.plan)}
 ${machineSection(s, r.skippedIntervalLines)}
@@ -950,6 +954,27 @@ ${machineSection(s, r.skippedIntervalLines)}
 </body>
 </html>
 `;
+}
+
+/** The target's metrics (plan `monitor:`): table, bottleneck words, charts on the load's time axis. */
+function targetSection(charts: Charts, s: Summary, r: LoadedResults): string {
+  const rows = targetRows(s);
+  if (rows.length === 0 && !s.bottleneck) return '';
+  const throughput = new Map<number, number>();
+  for (const rec of r.intervals) if (!rec.group) throughput.set(rec.t, (throughput.get(rec.t) ?? 0) + rec.throughput);
+  const specs = targetChartSpecs(r.targetWindows ?? [], s, throughput);
+  const table = `<table class="data compact"><thead><tr>${TARGET_HEAD.map((h, i) => `<th${i > 0 ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map(
+      (row) =>
+        `<tr>${row.map((c, i) => (i === 0 ? `<td><code>${esc(c)}</code></td>` : `<td class="num">${esc(c)}</td>`)).join('')}</tr>`,
+    )
+    .join('')}</tbody></table>`;
+  return `<section id="target-metrics"><h2>Target metrics</h2>
+${table}
+${s.bottleneck ? `<p><b>Bottleneck:</b> ${esc(s.bottleneck.text)}</p>` : ''}
+<p class="legend-note">Read from the target's own metrics (plan <code>monitor:</code>) per window, on the same time axis as the load (0 = load start; the margins before and after are drawn too). Gaps are windows without a value.</p>
+<div class="grid">${specs.map((sp) => charts.add(sp)).join('\n')}</div>
+</section>`;
 }
 
 /** Read DIR's results and write DIR/report.html. Returns the report's path. */

@@ -7,9 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PreflightError } from '../core/errors.js';
-import type { IntervalRecord, Summary } from '../core/results.js';
+import type { IntervalRecord, Summary, TargetWindowRecord } from '../core/results.js';
 import { intervalsWarning, parseIntervals } from '../core/results-files.js';
 import type { Comparison } from './compare.js';
+import { parseTargetWindows } from './target-metrics.js';
 
 // The tolerant intervals parser lives with the other results-file primitives, where run/ and profiles/ can reach it.
 export { parseIntervals };
@@ -26,6 +27,8 @@ export interface LoadedResults {
   skippedIntervalLines: number;
   /** What was skipped or ignored while reading (bad intervals lines with their numbers, a malformed optional file). */
   warnings?: string[];
+  /** target-metrics.ndjson (plan `monitor:`), when present. */
+  targetWindows?: TargetWindowRecord[];
 }
 
 function parseJson<T>(text: string, file: string): T {
@@ -78,7 +81,7 @@ function summaryShapeProblem(s: unknown): string | null {
 
 function assemble(
   dir: string,
-  files: { summary: string; intervals?: string; plan?: string; comparison?: string },
+  files: { summary: string; intervals?: string; plan?: string; comparison?: string; target?: string },
 ): LoadedResults {
   const summaryFile = join(dir, 'summary.json');
   const summary = parseJson<Summary>(files.summary, summaryFile);
@@ -97,6 +100,11 @@ function assemble(
     warnings,
   };
   // The optional files only add to a report: a malformed one is ignored with a warning, not fatal.
+  if (files.target !== undefined) {
+    const t = parseTargetWindows(files.target);
+    out.targetWindows = t.records;
+    if (t.skipped > 0) warnings.push(`${join(dir, 'target-metrics.ndjson')}: ${t.skipped} unreadable line(s) skipped`);
+  }
   if (files.plan !== undefined) {
     try {
       out.plan = JSON.parse(files.plan);
@@ -138,14 +146,15 @@ export async function loadResults(dir: string): Promise<LoadedResults> {
       throw new PreflightError('E_ARGS', `cannot read ${join(dir, name)}: ${(err as Error).message}`, { cause: err });
     }
   };
-  const [summary, intervals, plan, comparison] = await Promise.all([
+  const [summary, intervals, plan, comparison, target] = await Promise.all([
     read('summary.json'),
     read('intervals.ndjson'),
     read('plan.resolved.json'),
     read('comparison.json'),
+    read('target-metrics.ndjson'),
   ]);
   if (summary === undefined) throw missingSummary(dir);
-  return assemble(dir, { summary, intervals, plan, comparison });
+  return assemble(dir, { summary, intervals, plan, comparison, target });
 }
 
 /** Synchronous loadResults (for compareRuns). */
@@ -166,6 +175,7 @@ export function loadResultsSync(dir: string): LoadedResults {
     intervals: read('intervals.ndjson'),
     plan: read('plan.resolved.json'),
     comparison: read('comparison.json'),
+    target: read('target-metrics.ndjson'),
   });
 }
 

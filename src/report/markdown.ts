@@ -26,6 +26,7 @@ import {
 import { releaseView } from './release-view.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
+import { fmtTargetThreshold, targetMarkdown } from './target-metrics.js';
 
 const VERDICT: Record<string, string> = {
   passed: '✅ PASSED',
@@ -128,7 +129,7 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
     out.push('| | Threshold | Scenario | Measured |', '|:-:|---|---|--:|');
     for (const t of th) {
       out.push(
-        `| ${t.ok ? '✅' : '❌'} | ${codeCell(t.expression)} | ${cell(t.scenario ?? 'all')} | ${t.value === null ? cell(t.note ?? 'no data') : fmtMetricValue(t.expression, t.value)} |`,
+        `| ${t.ok ? '✅' : '❌'} | ${codeCell(t.expression)} | ${cell(t.scenario ?? 'all')} | ${t.value === null ? cell(t.note ?? 'no data') : (fmtTargetThreshold(s, t.expression, t.value) ?? fmtMetricValue(t.expression, t.value))} |`,
       );
     }
     out.push('');
@@ -167,6 +168,7 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
     const extra = names.flatMap((n) => servingLines(n, s.scenarios[n]));
     if (extra.length > 0) out.push(...extra, '');
   }
+  out.push(...targetMarkdown(s));
   out.push(...releaseMarkdown(s));
   if (comparison) out.push(...comparisonMarkdown(comparison));
   out.push('<details><summary>Run details</summary>', '');

@@ -24,6 +24,7 @@ export const RESULT_FILES = [
   'junit.xml',
   'intervals.csv',
   'comparison.json',
+  'target-metrics.ndjson',
 ] as const;
 
 /** A results file could not be written. `summary`: the run's summary, when the run itself finished. */
@@ -145,9 +146,18 @@ export class ResultsWriter {
     if (f) throw new ResultsWriteError(this.dir, f.problem, this.kept(), f.cause);
   }
 
+  /** Writes an NDJSON file at once, atomically (target-metrics.ndjson: read after the load, not live). */
+  writeNdjson(name: string, records: readonly unknown[]): void {
+    const f = this.tryWriteJson(name, records);
+    if (f) throw new ResultsWriteError(this.dir, f.problem, this.kept(), f.cause);
+  }
+
   private tryWriteJson(name: string, value: unknown): Failure | null {
     try {
-      writeFileAtomicSync(path.join(this.dir, name), this.redact(jsonFileText(value)));
+      const text = name.endsWith('.ndjson')
+        ? (value as unknown[]).map((r) => `${JSON.stringify(r)}\n`).join('')
+        : jsonFileText(value);
+      writeFileAtomicSync(path.join(this.dir, name), this.redact(text));
       this.written.add(name);
       return null;
     } catch (e) {

@@ -20,6 +20,7 @@ import { WindowMerger, type MergedWindow } from './window-merger.js';
 import { ComparisonCollector } from './comparison.js';
 import { actionFailed, decideStep, runAction, type Judgement, type StepDecision } from '../comparison/index.js';
 import type { CanaryResult } from '../core/comparison.js';
+import { TargetMetrics } from './target-metrics.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -66,6 +67,8 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   // a results folder exists. (The load runs in worker threads, which read their data themselves.)
   await checkOffline(plan, opts.signal);
   if (!opts.skipTargetCheck) await checkTargets(plan);
+  // Target metrics (plan `monitor:`): every source checked before the load, like the target.
+  const targets = await TargetMetrics.start(plan);
   const outDir = opts.outDir ?? defaultOutDir();
   const writer = new ResultsWriter(outDir, (s) => redact(s, plan.secrets));
   writer.writeJson('plan.resolved.json', redactPlan(plan));
@@ -176,6 +179,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     comparison?.decorate(w.records, w.index);
     opts.decorateWindow?.(w.records, w.index);
     writer.appendIntervals(w.records);
+    targets?.window(w.records);
     opts.onWindow?.(w.records);
     if (why) stopEarly(why);
   };
@@ -231,6 +235,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   } catch (e) {
     stopAll(0);
     writer.close();
+    await targets?.abandon();
     throw e;
   }
   stopEarly = (reason: string) => {
@@ -270,10 +275,12 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   loadT0 = t0;
   if (!stopping) {
     for (const h of handles) h.start(t0);
+    targets?.loadStarted(Date.now() + 20);
     opts.onStart?.(performance.now() + 20);
   } else for (const h of handles) h.stop(0);
   await Promise.all(handles.map((h) => h.done));
   loadDone = true;
+  const loadEndedAt = Date.now();
   opts.signal?.removeEventListener('abort', onAbort);
   opts.stop?.removeEventListener('abort', onStop);
   for (const w of merger.flush()) emitWindow(w);
@@ -287,9 +294,10 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     const sc = summary.scenarios[comparison.plan.scenario];
     summary.comparison = comparison.judge(merger.totals, sc?.durationS ?? summary.durationS);
   }
+  const targetWarnings = (await targets?.finish(loadEndedAt, writer, summary)) ?? [];
   summary.thresholds = evaluateThresholds(plan.thresholds, summary);
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
-  summary.warnings = runWarnings(plan, summary, { status, shardFailures, aborted });
+  summary.warnings = [...runWarnings(plan, summary, { status, shardFailures, aborted }), ...targetWarnings];
   const outcome = settleOutcome(summary);
   writer.finish(summary); // throws a ResultsWriteError (with the summary) if any results write failed
   return { summary, outDir, exitCode: outcome.exitCode };

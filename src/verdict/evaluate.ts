@@ -26,7 +26,7 @@ import type { ComparisonSummary } from '../core/comparison.js';
 
 /** What evaluation needs of a summary: a final Summary, or a partial one built during the run. */
 export type SummaryLike = Pick<Summary, 'total' | 'scenarios'> &
-  Partial<Pick<Summary, 'generator' | 'durationS' | 'comparison'>>;
+  Partial<Pick<Summary, 'generator' | 'durationS' | 'comparison' | 'target_metrics'>>;
 
 export interface Measured {
   value: number | null;
@@ -82,10 +82,11 @@ function subjectName(t: Pick<ThresholdPlan, 'scenario' | 'group'>): string {
 
 /** The measured value of one threshold's metric. */
 export function measure(
-  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison'>,
+  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison' | 'target'>,
   summary: SummaryLike,
 ): Measured {
   if (t.comparison !== undefined) return measureComparison(t.comparison, summary.comparison);
+  if (t.target !== undefined) return measureTarget(t.target, summary.target_metrics);
   if (t.metric === 'generator_overloaded') {
     return summary.generator
       ? { value: summary.generator.overloaded ? 1 : 0 }
@@ -118,6 +119,19 @@ export function measure(
   const v = lookupMetric(subject, t.metric);
   if (v !== null) return { value: v };
   return noData(`${t.metric} not recorded for ${subjectName(t)}${subject.requests === 0 ? ' (no requests)' : ''}`);
+}
+
+/** A target metric's statistic from summary.target_metrics (`growth` is growth_per_hour). */
+function measureTarget(t: { name: string; stat: string }, tm: Summary['target_metrics']): Measured {
+  const m = tm?.[t.name];
+  if (!m) return noData(`target metric ${t.name} was not read (no source exported it, or the monitor was unreachable)`);
+  const v = numeric((m as unknown as Record<string, unknown>)[t.stat === 'growth' ? 'growth_per_hour' : t.stat]);
+  if (v !== null) return { value: v };
+  return noData(
+    t.stat === 'growth'
+      ? `target.${t.name}: too few values for a growth (${m.windows} of ${m.of} windows)`
+      : `target.${t.name}.${t.stat}: no value (${m.windows} of ${m.of} windows had one)`,
+  );
 }
 
 /** A comparison threshold's value from summary.comparison (see ComparisonThreshold). */

@@ -6,9 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, stopChild } from './child-process.js';
 
 /** The haproxy binary, or undefined when it is not installed (/usr/sbin is often not on a user's PATH). */
 export function haproxyBinary(): string | undefined {
@@ -35,17 +35,6 @@ export interface Haproxy {
   pid: number;
   /** Stops haproxy by its PID (SIGTERM, then SIGKILL) and removes its temp dir. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** One command (or several separated by `;`) through the admin socket; resolves with haproxy's answer. */
@@ -169,12 +158,12 @@ export async function startHaproxy(
         backend,
         pid: child.pid!,
         stop: async () => {
-          await stop(child, exited);
+          await stopChild(child, exited);
           fs.rmSync(dir, { recursive: true, force: true });
         },
       };
     }
-    await stop(child, exited);
+    await stopChild(child, exited);
     lastError = stderr.trim();
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -200,19 +189,4 @@ async function ready(child: ChildProcess, socket: string, port: number): Promise
     }
   }
   return false;
-}
-
-async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  process.kill(child.pid!, 'SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const killed = await Promise.race([
-    exited.then(() => true),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 3000))),
-  ]);
-  clearTimeout(timer);
-  if (!killed) {
-    process.kill(child.pid!, 'SIGKILL');
-    await exited;
-  }
 }

@@ -1,0 +1,157 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validatePlan } from './resolve.js';
+import { matches, parseSelector, parseTargetValue, tryParseSize } from './monitor.js';
+import { redactPlan } from './secrets.js';
+import { tryParseDuration } from './units.js';
+
+const base = (monitor: string, thresholds = '') => `
+target: { url: http://127.0.0.1:9 }
+scenarios:
+  s: { executor: constant-arrival-rate, rate: 1/s, duration: 1s, request: { path: / } }
+monitor:
+${monitor}
+${thresholds}
+`;
+
+const problems = (text: string, env: Record<string, string> = {}) =>
+  validatePlan(text, { env }).problems.map(
+    (p) => `${p.line}:${p.path ?? ''}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`,
+  );
+
+test('monitor: presets resolve to named metrics; a plan metric replaces a preset’s; defaults', () => {
+  const r = validatePlan(
+    base(`  scrape: [ http://127.0.0.1:8002/metrics ]
+  preset: [ triton, process ]
+  metrics:
+    queue_time: { metric: 'my_queue_seconds{model="a"}', kind: histogram, unit: ms, scale: 1000 }
+    gpu0: nv_gpu_utilization{gpu_uuid="GPU-0"}`),
+    { env: {} },
+  );
+  assert.deepEqual(r.problems, []);
+  const m = r.plan!.monitor!;
+  assert.equal(m.intervalMs, 1000);
+  assert.equal(m.optional, false);
+  assert.deepEqual(
+    m.metrics.filter((x) => x.name === 'cpu').map((x) => x.preset),
+    ['triton', 'process'],
+    'both presets’ cpu kept, in order',
+  );
+  const q = m.metrics.filter((x) => x.name === 'queue_time');
+  assert.equal(q.length, 1);
+  assert.equal(q[0].kind, 'histogram');
+  assert.deepEqual(q[0].selector, { metric: 'my_queue_seconds', matchers: [{ name: 'model', op: '=', value: 'a' }] });
+  assert.equal(m.metrics.find((x) => x.name === 'gpu0')!.kind, 'gauge');
+});
+
+test('monitor: bad input located, all at once, with hints (unknown preset, promql without Prometheus, bad selector, no source)', () => {
+  const ps = problems(
+    base(`  scrape: [ http://127.0.0.1:8002/metrics ]
+  preset: [ trition, vllm ]
+  metrics:
+    a: { promql: 'up' }
+    b: { metric: 'x{y=1}' }
+    c: { kind: counter }`),
+  );
+  assert.equal(ps.length, 4, ps.join('\n'));
+  assert.match(ps[0], /^7:.*unknown preset `trition` \(did you mean `triton`\?\)/);
+  assert.match(ps[1], /^9:monitor\.metrics\.a\.promql: `promql` needs a Prometheus server/);
+  assert.match(ps[2], /^10:monitor\.metrics\.b\.metric: bad selector/);
+  assert.match(ps[3], /^11:.*needs `promql` or `metric`/);
+  assert.match(problems(base('  preset: triton')).join('\n'), /monitor needs a source/);
+  assert.match(
+    problems(base('  prometheus: http://p:9090/api/v1\n  preset: node')).join('\n'),
+    /base URL, without \/api\/v1/,
+  );
+});
+
+test('monitor auth: from ${VAR}, registered as secrets and redacted; literal credentials warned about', () => {
+  const text = base(`  prometheus: { url: http://p:9090, auth: { bearer: "\${PROM_TOKEN}" } }
+  scrape: [ { url: http://e:1/metrics, auth: { username: reader, password: "\${PW}" } } ]
+  preset: node`);
+  const r = validatePlan(text, { env: { PROM_TOKEN: 'tok-secret-123', PW: 'pw-secret-456' } });
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.warnings, []);
+  const m = r.plan!.monitor!;
+  assert.equal(m.prometheus!.headers['authorization'], 'Bearer tok-secret-123');
+  assert.match(m.scrape[0].headers['authorization'], /^Basic /);
+  const shown = JSON.stringify(redactPlan(r.plan!));
+  assert.ok(!shown.includes('tok-secret-123') && !shown.includes('pw-secret-456'), shown);
+  assert.ok(!shown.includes(m.scrape[0].headers['authorization'].slice(6)), 'the basic token is redacted too');
+  const literal = validatePlan(
+    base('  prometheus: { url: http://p:9090, auth: { bearer: abcdefgh } }\n  preset: node'),
+    {
+      env: {},
+    },
+  );
+  assert.match(literal.warnings.map((w) => w.message).join('\n'), /literal credential/);
+  assert.ok(!JSON.stringify(redactPlan(literal.plan!)).includes('abcdefgh'));
+});
+
+test('target.* thresholds: metric names checked against the monitor, values in the metric’s unit', () => {
+  const ok = validatePlan(
+    base(
+      '  scrape: [ http://e:1/metrics ]\n  preset: [ triton, process, dcgm ]',
+      'thresholds: [ target.cpu.max < 90%, target.memory.growth < 50MB/h, target.queue_time.p99 < 20ms, target.gpu_memory.max < 70GB, target.inference_rate.min >= 10/s ]',
+    ),
+    { env: {} },
+  );
+  assert.deepEqual(ok.problems, []);
+  assert.deepEqual(
+    ok.plan!.thresholds.map((t) => [t.target, t.value]),
+    [
+      [{ name: 'cpu', stat: 'max' }, 90],
+      [{ name: 'memory', stat: 'growth' }, 50e6],
+      [{ name: 'queue_time', stat: 'p99' }, 20],
+      [{ name: 'gpu_memory', stat: 'max' }, 70e9],
+      [{ name: 'inference_rate', stat: 'min' }, 10],
+    ],
+  );
+  const bad = problems(
+    base(
+      '  scrape: [ http://e:1/metrics ]\n  preset: triton',
+      'thresholds: [ target.cpuu.max < 90%, target.cpu.maxx < 90%, target.cpu.max < 90, target.memory.growth < 50MB ]',
+    ),
+  );
+  assert.equal(bad.length, 4, bad.join('\n'));
+  assert.match(bad[0], /unknown target metric `cpuu` \(did you mean `target.cpu`\?\)/);
+  assert.match(bad[1], /unknown statistic `maxx`/);
+  assert.match(bad[2], /a percentage/);
+  assert.match(bad[3], /per hour/);
+  assert.match(
+    problems(
+      base(
+        '  scrape: [ http://e:1/metrics ]\n  preset: triton',
+        'thresholds: [ { threshold: target.cpu.max < 90%, abortOnFail: true } ]',
+      ),
+    ).join('\n'),
+    /summarised after the load, so it cannot abort/,
+  );
+  assert.match(
+    problems(
+      base('  scrape: [ http://e:1/metrics ]\n  preset: triton').replace(
+        /monitor:[\s\S]*/,
+        'thresholds: [ target.cpu.max < 90% ]',
+      ),
+    ).join('\n'),
+    /the plan has no `monitor:`/,
+  );
+});
+
+test('selectors and values: PromQL matchers, sizes, durations, growth', () => {
+  const s = parseSelector('node_cpu_seconds_total{mode!="idle",cpu=~"1|2", dev!~"lo.*"}');
+  assert.ok(s.ok);
+  if (!s.ok) return;
+  assert.equal(matches(s.selector, { mode: 'user', cpu: '1', dev: 'eth0' }), true);
+  assert.equal(matches(s.selector, { mode: 'idle', cpu: '1' }), false);
+  assert.equal(matches(s.selector, { mode: 'user', cpu: '12' }), false, 'regexes are anchored');
+  assert.equal(matches(s.selector, { mode: 'user', cpu: '2', dev: 'lo0' }), false);
+  assert.equal(parseSelector('x{a="1"').ok, false);
+  assert.equal(parseSelector('1x').ok, false);
+  assert.equal(parseSelector('x{a=~"("}').ok, false);
+  assert.deepEqual(tryParseSize('512MiB'), { ok: true, value: 512 * 1024 * 1024 });
+  assert.deepEqual(tryParseSize('1.5e9'), { ok: true, value: 1.5e9 });
+  assert.equal(tryParseSize('5 parsecs').ok, false);
+  assert.deepEqual(parseTargetValue('ms', 'p99', '1.5s', tryParseDuration), { ok: true, value: 1500 });
+  assert.deepEqual(parseTargetValue('bytes', 'growth', '-1GB/h', tryParseDuration), { ok: true, value: -1e9 });
+});

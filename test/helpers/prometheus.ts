@@ -1,0 +1,119 @@
+/**
+ * A real Prometheus server (Debian's package; scripts/test.sh installs it) for integration tests: a
+ * config in a temp dir scraping the given targets every `scrapeInterval`, TSDB in the same temp dir,
+ * listening on a free loopback port; stopped by its PID.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, stopChild } from './child-process.js';
+
+/** The prometheus binary, or undefined when it is not installed. */
+export function prometheusBinary(): string | undefined {
+  for (const d of [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/bin', '/usr/local/bin']) {
+    if (!d) continue;
+    const f = path.join(d, 'prometheus');
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      return f;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Why Prometheus tests skip (undefined: they run). On CI a missing binary is a failure, not a skip. */
+export function prometheusSkip(): string | undefined {
+  return prometheusBinary() === undefined && !process.env['CI']
+    ? 'prometheus is not installed (Debian: apt-get install prometheus — scripts/test.sh does it as root; required when CI is set)'
+    : undefined;
+}
+
+export interface Prometheus {
+  /** e.g. http://127.0.0.1:40123 */
+  url: string;
+  pid: number;
+  /** Stops Prometheus by its PID (SIGTERM, then SIGKILL) and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  /** host:port targets of one job `target` (metrics path /metrics). */
+  targets?: string[];
+  /** e.g. '1s'. */
+  scrapeInterval?: string;
+}
+
+export async function startPrometheus(o: PrometheusOptions = {}): Promise<Prometheus> {
+  const bin = prometheusBinary();
+  if (!bin) throw new Error('prometheus is not installed (apt-get install prometheus)');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-prometheus-'));
+  const cfg = path.join(dir, 'prometheus.yml');
+  const interval = o.scrapeInterval ?? '1s';
+  fs.writeFileSync(
+    cfg,
+    [
+      'global:',
+      `  scrape_interval: ${interval}`,
+      `  evaluation_interval: ${interval}`,
+      'scrape_configs:',
+      '  - job_name: target',
+      `    scrape_interval: ${interval}`,
+      '    static_configs:',
+      `      - targets: [${(o.targets ?? []).map((t) => `'${t}'`).join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+  let lastError = '';
+  // The free port is found by listening and closing: another process may take it in between, so retry.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      bin,
+      [
+        `--config.file=${cfg}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const url = `http://127.0.0.1:${port}`;
+    if (await ready(child, url)) {
+      return {
+        url,
+        pid: child.pid!,
+        stop: async () => {
+          await stopChild(child, exited, 5000);
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    await stopChild(child, exited, 5000);
+    lastError = stderr.trim();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  throw new Error(`prometheus did not start: ${lastError}`);
+}
+
+/** Up to ~30 s (two busy cores): /-/ready answers 200. */
+async function ready(child: ChildProcess, url: string): Promise<boolean> {
+  for (let i = 0; i < 150; i++) {
+    if (child.exitCode !== null || child.signalCode !== null) return false;
+    try {
+      const r = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+      await r.arrayBuffer();
+      if (r.ok) return true;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
