@@ -46,6 +46,7 @@ import { compileJsonPath } from './json-path.js';
 import { dig, protocolRules } from './protocol-rules.js';
 import { buildComparison } from './comparison-resolve.js';
 import type { ComparisonPlan } from './comparison.js';
+import { buildFaults, type FaultsPlan } from './faults.js';
 import type { ScenarioKeys } from './protocol-rules.js';
 
 export interface ParseOptions {
@@ -351,6 +352,14 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       sensitiveHeaders: (path, headers) => sensitiveHeaders(w, path, headers, secrets),
     });
 
+  let faults: FaultsPlan | undefined;
+  if (raw['faults'])
+    faults = buildFaults(w, raw['faults'] as Raw, {
+      targetUrls: [target.url, ...scenarios.map((s) => s.target?.url ?? target.url)],
+      loadDurationMs: loadDuration(scenarios, profile, hasProfile),
+      resolveFile: (p) => resolveFile(ctx, p),
+    });
+
   const thresholds = buildThresholds(
     w,
     (raw['thresholds'] ?? []) as unknown[],
@@ -404,7 +413,20 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
   };
   if (profile) plan.profile = profile;
   if (comparison) plan.comparison = comparison;
+  if (faults) plan.faults = faults;
   return plan;
+}
+
+/** How long the load runs, when the plan says (a timeline must fit in it): scenarios' ends, or a timed profile's length. */
+function loadDuration(
+  scenarios: ScenarioPlan[],
+  profile: ProfilePlan | undefined,
+  hasProfile: boolean,
+): number | undefined {
+  if (hasProfile)
+    return profile && 'durationMs' in profile && profile.type !== 'burst' ? profile.durationMs : undefined;
+  if (scenarios.length === 0 || scenarios.some((s) => s.durationMs === undefined)) return undefined;
+  return Math.max(...scenarios.map((s) => s.startTimeMs + (s.durationMs ?? 0)));
 }
 
 type PendingTarget = Omit<TargetPlan, 'readyPath'> & { readyPath: string | null | undefined };

@@ -5,6 +5,7 @@
  */
 
 import type { ComparisonPlan } from './comparison.js';
+import type { FaultsPlan } from './faults.js';
 import type { EXECUTORS, PROFILE_TYPES, PROTOCOLS } from './syntax.js';
 
 // Each list is written once, as the const array the plan syntax validates against.
@@ -327,6 +328,8 @@ export interface Plan {
   profile?: ProfilePlan;
   /** A release comparison (A/B, canary, shadow) of one scenario's variants (docs/release-comparisons.md). */
   comparison?: ComparisonPlan;
+  /** Faults and actions on a timeline, through a fault proxy in front of one target (docs/faults.md). */
+  faults?: FaultsPlan;
 }
 
 export type ProfileType = (typeof PROFILE_TYPES)[number];
