@@ -19,6 +19,7 @@ import { ProgressTracker, type ProgressUpdate } from './progress.js';
 import { WindowMerger, type MergedWindow } from './window-merger.js';
 import { ComparisonCollector } from './comparison.js';
 import { actionFailed, decideStep, runAction, type StepDecision } from '../comparison/index.js';
+import { FaultTimeline, type FaultInjectorFactory } from './faults-timeline.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -41,6 +42,8 @@ export interface RunOptions {
   onStart?: (t0PerfMs: number) => void;
   /** Called with each merged window's records before they are written (add fields, e.g. target memory). */
   decorateWindow?: (records: IntervalRecord[], index: number) => void;
+  /** Opens the fault proxy of a plan with `faults:` (default: the one setFaultInjectorFactory wired). */
+  faultInjector?: FaultInjectorFactory;
 }
 
 export interface RunResult {
@@ -50,22 +53,28 @@ export interface RunResult {
 }
 
 export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
+  // A plan with `faults:`: the load goes through the fault proxy, closed on every way out.
+  let faults: FaultTimeline | null = null;
   try {
-    return await runPlan(plan, opts);
+    faults = await FaultTimeline.open(plan, opts.faultInjector);
+    return await runPlan(faults?.proxied ?? plan, opts, faults);
   } catch (e) {
     // Errors from talking to the target quote its URLs and its answers (which may echo them).
     throw redactError(e, plan.secrets);
+  } finally {
+    await faults?.close();
   }
 }
 
-async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
+async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | null): Promise<RunResult> {
   // Data, checks, traces: every problem at once (exit 2), before the target is touched and before
   // a results folder exists. (The load runs in worker threads, which read their data themselves.)
   await checkOffline(plan, opts.signal);
   if (!opts.skipTargetCheck) await checkTargets(plan);
   const outDir = opts.outDir ?? defaultOutDir();
   const writer = new ResultsWriter(outDir, (s) => redact(s, plan.secrets));
-  writer.writeJson('plan.resolved.json', redactPlan(plan));
+  writer.writeJson('plan.resolved.json', redactPlan(faults?.plan ?? plan));
+  faults?.attach((e) => writer.appendEvent('faults.ndjson', e));
 
   const workers = Math.max(1, plan.options.workers);
   const merger = new WindowMerger(workers);
@@ -198,6 +207,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   const onAbort = () => {
     status = 'interrupted';
     stopAll(0);
+    void faults?.stop(true); // Ctrl-C removes every fault at once
   };
   try {
     await Promise.all(handles.map((h) => h.ready));
@@ -239,8 +249,10 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   if (!stopping) {
     for (const h of handles) h.start(t0);
     opts.onStart?.(performance.now() + 20);
+    faults?.start(performance.now() + 20);
   } else for (const h of handles) h.stop(0);
   await Promise.all(handles.map((h) => h.done));
+  await faults?.stop(status === 'interrupted');
   opts.signal?.removeEventListener('abort', onAbort);
   opts.stop?.removeEventListener('abort', onStop);
   for (const w of merger.flush()) emitWindow(w);
@@ -257,6 +269,10 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   summary.thresholds = evaluateThresholds(plan.thresholds, summary);
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
   summary.warnings = runWarnings(plan, summary, { status, shardFailures, aborted });
+  if (faults) {
+    summary.faults = faults.summary();
+    summary.warnings.push(...faults.warnings());
+  }
   const outcome = settleOutcome(summary);
   writer.finish(summary); // throws a ResultsWriteError (with the summary) if any results write failed
   return { summary, outDir, exitCode: outcome.exitCode };
