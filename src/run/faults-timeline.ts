@@ -297,12 +297,14 @@ export class FaultTimeline {
     }
     if (this.running.size > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const wait = interrupted
-        ? new Promise<void>((res) => {
+      const all: Promise<unknown>[] = [Promise.all([...this.running])];
+      if (interrupted)
+        all.push(
+          new Promise<void>((res) => {
             timer = setTimeout(res, INTERRUPTED_ACTION_WAIT_MS);
-          })
-        : null;
-      await Promise.race([Promise.all([...this.running]), ...(wait ? [wait] : [])]);
+          }),
+        );
+      await Promise.race(all);
       if (timer) clearTimeout(timer);
     }
   }
