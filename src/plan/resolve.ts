@@ -366,7 +366,14 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     profile ? [profile.template] : scenarios,
     comparison ?? brokenComparison(raw['comparison'] as Raw | undefined, scenarios),
     w.has('comparison'),
+    hasProfile ? String((raw['profile'] as Raw | undefined)?.['type'] ?? '') : undefined,
   );
+  if (profile?.type === 'resilience' && !faults && !w.has('faults'))
+    w.problemAt(
+      'profile.type',
+      'profile resilience answers per fault window, but the plan has no `faults:` timeline',
+      'add faults: { timeline: [ { at: 30s, for: 20s, fault: { latency: 200ms } } ] }',
+    );
   if (profile) {
     thresholds.forEach((t, i) => {
       if (t.scenario !== undefined)
@@ -1174,6 +1181,7 @@ function buildThresholds(
   scenarios: readonly ScenarioCommon[],
   comparison: ComparisonPlan | undefined,
   hasComparison: boolean,
+  profileType?: string,
 ): ThresholdPlan[] {
   const facts = new Map<string, ScenarioFacts>();
   for (const s of scenarios) {
@@ -1196,6 +1204,7 @@ function buildThresholds(
     scenarios: facts,
     // Comparison thresholds are checked against the plan's comparison (a broken one is already a problem).
     ...(hasComparison ? { comparison: { kind: comparison?.kind } } : {}),
+    ...(profileType !== undefined ? { profile: profileType } : {}),
   };
   const out: ThresholdPlan[] = [];
   items.forEach((item, i) => {
@@ -1216,6 +1225,13 @@ function buildThresholds(
     }
     const o = isObj ? (item as Raw) : {};
     const abortOnFail = o['abortOnFail'] === true;
+    if (abortOnFail && r.threshold.answer !== undefined)
+      w.problemAt(
+        join(ip, 'abortOnFail'),
+        `threshold \`${expr.trim()}\`: the resilience answer is known after the run, so it cannot abort it`,
+        'remove abortOnFail',
+        'key',
+      );
     if (abortOnFail && r.threshold.comparison !== undefined)
       w.problemAt(
         join(ip, 'abortOnFail'),

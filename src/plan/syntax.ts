@@ -38,6 +38,7 @@ export const PROFILE_TYPES = [
   'capacity',
   'rollout',
   'replay',
+  'resilience',
 ] as const;
 export const PROTOCOLS = ['http', 'kserve-v2', 'tfserving', 'torchserve', 'openai'] as const;
 /** KServe v2 tensor datatypes. */
@@ -716,7 +717,7 @@ const stageLike = (description: string): FieldSpec => ({ ...stageTarget, descrip
 const recoverySpec: FieldSpec = {
   t: 'object',
   what: 'recovery',
-  description: 'When per-window latency and errors count as back to normal (spike, rollout).',
+  description: 'When per-window latency and errors count as back to normal (spike, rollout, resilience).',
   fields: {
     latency: percentSpec("A window's p99 may exceed the baseline reference p99 by this much…", '20%'),
     margin: dur('…or by this much, whichever is larger.', '5ms'),
@@ -801,14 +802,18 @@ export const profileSpec: ObjectSpec = {
       t: 'string',
       required: true,
       enum: PROFILE_TYPES,
-      description: 'The question: load, stress, soak, spike, burst, sweep, capacity, rollout or replay.',
+      description: 'The question: load, stress, soak, spike, burst, sweep, capacity, rollout, replay or resilience.',
     },
     rate: {
       t: 'rate',
       positive: true,
-      description: 'Arrival rate: load (the expected peak), soak, spike (baseline), burst (mean), rollout.',
+      description: 'Arrival rate: load (the expected peak), soak, spike (baseline), burst (mean), rollout, resilience.',
     },
-    concurrency: bounded('Closed-model alternative to rate (soak, rollout).', LIMITS.inFlight, LIMIT_HINTS.inFlight),
+    concurrency: bounded(
+      'Closed-model alternative to rate (soak, rollout, resilience).',
+      LIMITS.inFlight,
+      LIMIT_HINTS.inFlight,
+    ),
     steps: { t: 'int', min: 1, default: 4, description: 'load: steps up to the rate (the last one is the hold).' },
     stepDuration: { t: 'duration', positive: true, default: '30s', description: 'load, stress: length of each step.' },
     hold: { t: 'duration', positive: true, default: '60s', description: 'load: length of the last step, at the rate.' },
@@ -831,7 +836,7 @@ export const profileSpec: ObjectSpec = {
     duration: {
       t: 'duration',
       positive: true,
-      description: 'soak, rollout: length of the run; burst: length of each phase (default 60s).',
+      description: 'soak, rollout, resilience: length of the run; burst: length of each phase (default 60s).',
     },
     warmup: dur('soak: left out of the drift analysis (default 10% of the duration, at most 5m).'),
     bucket: dur('soak: windows merged per point of the drift regression (default: about 60 points).'),
@@ -925,6 +930,7 @@ export const profileSpec: ObjectSpec = {
       { if: { properties: { type: { const: 'capacity' } }, required: ['type'] }, then: { required: ['maxRate'] } },
       { if: { properties: { type: { const: 'rollout' } }, required: ['type'] }, then: { required: ['duration'] } },
       { if: { properties: { type: { const: 'replay' } }, required: ['type'] }, then: { required: ['trace'] } },
+      { if: { properties: { type: { const: 'resilience' } }, required: ['type'] }, then: { required: ['duration'] } },
     ],
   },
 };
@@ -968,6 +974,10 @@ export const PROFILE_FIELDS: Record<string, { keys: string[]; required: string[]
     required: [['rate', 'concurrency'], ['duration'], ['run', 'http']],
   },
   replay: { keys: ['trace', 'speed', 'memory'], required: [['trace']] },
+  resilience: {
+    keys: ['rate', 'concurrency', 'duration', 'recovery', 'memory'],
+    required: [['rate', 'concurrency'], ['duration']],
+  },
 };
 
 /** Per-request metrics a canary can judge (Kayenta's `metric`), and what an A/B test's `minimumEffects` may name. */

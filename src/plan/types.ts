@@ -298,6 +298,8 @@ export interface ThresholdPlan {
    * `ab.accuracy.diff`, …; see COMPARISON_METRICS in thresholds.ts): where its value is read.
    */
   comparison?: ComparisonThreshold;
+  /** A threshold on a profile's answer (`resilience.recovery_s < 30`): `summary.profiles.<profile>.numbers.<field>`. */
+  answer?: { profile: 'resilience'; field: string };
   /** With abortOnFail: evaluate only after this delay, so warm-up does not abort. */
   delayAbortEvalMs: number;
 }
@@ -388,7 +390,8 @@ export type ProfilePlan =
   | SweepProfile
   | CapacityProfile
   | RolloutProfile
-  | ReplayProfile;
+  | ReplayProfile
+  | ResilienceProfile;
 
 /** The profile plan of one kind: `ProfileOf<'soak'>` is `SoakProfile`. */
 export type ProfileOf<T extends ProfileType> = Extract<ProfilePlan, { type: T }>;
@@ -525,3 +528,12 @@ export interface ReplayProfile extends SingleRunProfileBase {
   /** The trace (with its speed). */
   trace: TracePlan;
 }
+
+/** resilience: steady load through the plan's fault timeline (plan `faults:`); an answer per fault window. */
+export type ResilienceProfile = SingleRunProfileBase &
+  SteadyLoad & {
+    type: 'resilience';
+    durationMs: number;
+    /** When a window counts as back to normal after a fault (as spike's). */
+    recovery: RecoveryRule;
+  };

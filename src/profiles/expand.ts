@@ -80,7 +80,7 @@ function steadyLoad(p: SteadyLoad & { durationMs: number }): Load {
 }
 
 /** soak, rollout: one scenario at constant load for the whole duration; thresholds over the whole run. */
-export function steadyScenario(plan: PlanOf<'soak' | 'rollout'>): Expansion {
+export function steadyScenario(plan: PlanOf<'soak' | 'rollout' | 'resilience'>): Expansion {
   const s = fromTemplate(plan.profile.template, plan.profile.type, steadyLoad(plan.profile));
   return { plan: planWith(plan, [s], plan.thresholds), phases: phases([s]) };
 }

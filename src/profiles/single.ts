@@ -63,7 +63,12 @@ export async function runExpanded(
   return { run, expansion, summary: run.result.summary };
 }
 
-export function done(f: Finished, plan: Plan, answer: ProfileAnswer): ProfileResult {
+export function done(
+  f: Finished,
+  plan: Plan,
+  answer: ProfileAnswer,
+  judge?: (summary: Summary) => void,
+): ProfileResult {
   if (f.run.memory) {
     answer.memory = f.run.memory;
     answer.numbers['memory_last_mib'] = r3(f.run.memory.last_bytes / 2 ** 20);
@@ -77,6 +82,6 @@ export function done(f: Finished, plan: Plan, answer: ProfileAnswer): ProfileRes
       );
   }
   if (f.summary.status === 'interrupted') answer.answer = `Interrupted — partial answer: ${answer.answer}`;
-  const { summary, exitCode } = finishSummary(f.summary, f.run.result.outDir, plan, answer, f.run.memory);
+  const { summary, exitCode } = finishSummary(f.summary, f.run.result.outDir, plan, answer, f.run.memory, judge);
   return { summary, outDir: f.run.result.outDir, exitCode, answer };
 }
