@@ -47,6 +47,8 @@ export interface WindowAnswer {
   /** Window p99 / baseline p99. */
   p99_ratio: number | null;
   detect_s: number | null;
+  /** Good again while the fault was still on (a failover): seconds from its start, else null. */
+  failover_s: number | null;
   recovered: boolean;
   recovery_s: number | null;
   recovered_at_s: number | null;
@@ -83,6 +85,10 @@ export function analyseWindow(
   // Detected when the first bad window is complete: a monitor with this resolution sees it then.
   const detect = firstBad ? r3(Math.max(0, firstBad.start_s + firstBad.duration_s - start)) : null;
   const lost = after.reduce((a, x) => a + (x.requests - x.ok), 0);
+  // A failover: after the first bad window, good again (N windows) before the fault ended.
+  const settled = firstBad ? recoveryTime(points, baseline, firstBad.start_s + firstBad.duration_s, p.recovery) : null;
+  const failover =
+    settled?.recovered_at_s != null && settled.recovered_at_s < end - eps ? r3(settled.recovered_at_s - start) : null;
   const timeouts = inWindow.errors['timeout'] ?? 0;
   const base99 = baseline.summary.latency_ms.p99;
   const ratio =
@@ -103,6 +109,7 @@ export function analyseWindow(
     `p50 ${ms(inWindow.latency_ms.p50)}, p99 ${ms(inWindow.latency_ms.p99)} vs ${ms(base99)} before${ratio !== null ? ` (×${num(ratio)})` : ''}, ` +
     `errors ${pct(inWindow.error_rate)} vs ${pct(baseline.summary.error_rate)}${errClasses ? ` (${errClasses})` : ''}; ` +
     `${detect !== null ? `detected after ${secs(detect)}` : 'no bad window'}; ` +
+    `${failover !== null ? `good again ${secs(failover)} after it started, while it lasted (failover); ` : ''}` +
     `${rec.recovered ? `recovered ${secs(rec.recovery_s)} after it ended` : 'did not recover before the end of the run'}; ` +
     `${num(lost)} requests lost.`;
   return {
@@ -121,6 +128,7 @@ export function analyseWindow(
     p99_ms: inWindow.latency_ms.p99,
     p99_ratio: ratio,
     detect_s: detect,
+    failover_s: failover,
     recovered: rec.recovered,
     recovery_s: rec.recovery_s,
     recovered_at_s: rec.recovered_at_s,
