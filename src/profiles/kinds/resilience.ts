@@ -196,9 +196,8 @@ export async function runResilience(plan: PlanOf<'resilience'>, opts: ProfileRun
       : []),
   ].join(' ');
 
+  // The report draws the windows and the actions from summary.faults; the answer marks the recoveries.
   const marks: Mark[] = [];
-  for (const e of faults?.events ?? [])
-    if (e.event === 'action_start') marks.push({ t_s: e.t_s, label: `${e.undo ? 'undo ' : ''}${e.name}`.slice(0, 60) });
   for (const a of answers)
     if (a.recovered_at_s !== null) marks.push({ t_s: a.recovered_at_s, label: `${a.name}: recovered`.slice(0, 60) });
   const limit = answers[0]?.recovery.limit_p99_ms ?? null;
