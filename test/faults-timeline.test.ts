@@ -13,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parsePlan } from '../src/plan/index.js';
+import { renderMarkdown } from '../src/report/markdown.js';
 import { run } from '../src/run/index.js';
 import { pipeInjectorFactory } from '../src/run/test-fault-injector.js';
 import { httpServer, type TestServer } from './helpers/servers.js';
@@ -121,6 +122,11 @@ faults:
     lines.filter((e) => e.event === 'fault_on' || e.event === 'fault_off').map((e) => `${e.event} ${e.name}`),
     ['fault_on slow', 'fault_on abort at 1s', 'fault_off slow', 'fault_off abort at 1s'],
   );
+  // summary.md lists the timeline
+  const md = renderMarkdown(r.summary);
+  assert.match(md, /\*\*Fault timeline\*\* \(proxy in front of `http:\/\/127\.0\.0\.1:\d+`\)/);
+  assert.match(md, /- fault `slow` \(latency\): [\d.]+ s – [\d.]+ s/);
+  assert.match(md, /❌ action `fails` at [\d.]+ s: Command node exited 3/);
   // plan.resolved.json keeps the target, not the proxy
   const resolved = JSON.parse(fs.readFileSync(path.join(dir, 'plan.resolved.json'), 'utf8'));
   assert.equal(resolved.target.url, server.url);

@@ -26,6 +26,7 @@ import {
 import { releaseView } from './release-view.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
+import { timelineMarkdown } from './timeline.js';
 
 const VERDICT: Record<string, string> = {
   passed: '✅ PASSED',
@@ -168,6 +169,7 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
     if (extra.length > 0) out.push(...extra, '');
   }
   out.push(...releaseMarkdown(s));
+  out.push(...timelineMarkdown(s.faults));
   if (comparison) out.push(...comparisonMarkdown(comparison));
   out.push('<details><summary>Run details</summary>', '');
   out.push(

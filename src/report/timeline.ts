@@ -68,3 +68,20 @@ export function timelineSection(faults: FaultsSummary | undefined, esc: (s: unkn
 <tbody>${[...rows, ...acts].join('\n')}</tbody></table>
 </section>`;
 }
+
+/** summary.md: the timeline as a list (windows as they happened, actions with their outcome). */
+export function timelineMarkdown(faults: FaultsSummary | undefined): string[] {
+  if (!isObj(faults) || !Array.isArray(faults.events)) return [];
+  const n = (x: number | null | undefined) => (typeof x === 'number' ? `${Math.round(x * 1000) / 1000} s` : '–');
+  const out = [`**Fault timeline** (proxy in front of \`${faults.target}\`)`, ''];
+  for (const w of faults.windows ?? [])
+    out.push(
+      `- ${w.kind} \`${w.name}\` (${w.type}): ${w.started_s === null ? 'never started (the run ended first)' : `${n(w.started_s)} – ${n(w.ended_s)}`}`,
+    );
+  for (const e of faults.events.filter((x) => x.event === 'action_end'))
+    out.push(
+      `- ${e.ok ? '✅' : '❌'} action \`${e.name}\`${e.undo ? ' (undo)' : ''} at ${n(e.t_s)}: ${(e.detail ?? '').replace(/\n/g, ' ')}`,
+    );
+  out.push('');
+  return out;
+}
