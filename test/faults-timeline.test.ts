@@ -124,7 +124,7 @@ faults:
   );
   // summary.md lists the timeline
   const md = renderMarkdown(r.summary);
-  assert.match(md, /\*\*Fault timeline\*\* \(proxy in front of `http:\/\/127\.0\.0\.1:\d+`\)/);
+  assert.match(md, /\*\*Fault timeline\*\* \(against `http:\/\/127\.0\.0\.1:\d+`\)/);
   assert.match(md, /- fault `slow` \(latency\): [\d.]+ s – [\d.]+ s/);
   assert.match(md, /❌ action `fails` at [\d.]+ s: Command node exited 3/);
   // plan.resolved.json keeps the target, not the proxy

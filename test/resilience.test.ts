@@ -9,8 +9,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parsePlan } from '../src/plan/index.js';
-import { runProfile } from '../src/profiles/index.js';
+import { loadPlan, parsePlan } from '../src/plan/index.js';
+import { runProfile, scaleProfile } from '../src/profiles/index.js';
+import { startServer } from '../src/server/index.js';
+import { root } from './helpers/cli.js';
 import { pipeInjectorFactory } from '../src/run/test-fault-injector.js';
 import { httpServer, type TestServer } from './helpers/servers.js';
 
@@ -101,4 +103,49 @@ thresholds: [ "p99 < 250ms", "error_rate < 1%", "resilience.recovery_s < 2", "re
   const saved = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
   assert.equal(saved.profiles.resilience.windows[0].name, 'outage');
   assert.equal(saved.faults.windows[0].name, 'outage');
+});
+
+test('examples/resilience-outage.yaml (actions only: no proxy) against the reference server, time-scaled', async () => {
+  const server = await startServer({ port: 0, instances: 1, admin: true });
+  try {
+    const file = path.join(root, 'examples', 'resilience-outage.yaml');
+    const loaded = await loadPlan(file);
+    const origin = 'http://127.0.0.1:8000';
+    const here = (u: string) => u.replace(origin, server.url);
+    const plan = scaleProfile(
+      {
+        ...loaded,
+        target: { ...loaded.target, url: server.url },
+        faults: {
+          target: server.url,
+          timeline: loaded.faults!.timeline.map((e) =>
+            e.kind === 'action' && e.action.kind === 'http' && e.undo?.kind === 'http'
+              ? { ...e, action: { ...e.action, url: here(e.action.url) }, undo: { ...e.undo, url: here(e.undo.url) } }
+              : e,
+          ),
+        },
+      },
+      0.1,
+    );
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-resilience-ex-'));
+    dirs.push(dir);
+    // No faultInjector: a timeline of actions only opens no proxy.
+    const r = await runProfile(plan, { outDir: dir });
+    const a = r.answer as unknown as {
+      windows: Array<{ name: string; errors: Record<string, number>; lost: number; recovered: boolean }>;
+    };
+    assert.equal(a.windows.length, 1, r.answer.answer);
+    const w = a.windows[0];
+    assert.equal(w.name, 'outage');
+    // 1.5 s of a 50/s load failed: about 75 requests (± a few windows' worth).
+    assert.ok(w.lost > 40 && w.lost < 130, `lost ${w.lost}: ${r.answer.answer}`);
+    assert.ok(w.recovered, r.answer.answer);
+    assert.equal(r.summary.faults?.proxy, undefined, 'no proxy');
+    assert.ok(
+      r.summary.faults!.events.every((e) => e.event !== 'action_end' || e.ok),
+      JSON.stringify(r.summary.faults!.events),
+    );
+  } finally {
+    await server.close();
+  }
 });

@@ -63,7 +63,7 @@ export function timelineSection(faults: FaultsSummary | undefined, esc: (s: unkn
     : '';
   return `<section id="fault-timeline">
 <h2>Fault timeline</h2>
-<p>Faults through a proxy in front of <code>${esc(faults.target)}</code>; shaded on the time charts, actions marked.${proxy}</p>
+<p>Faults and actions against <code>${esc(faults.target)}</code> (faults through a proxy in front of it): windows shaded on the time charts, actions marked.${proxy}</p>
 <table class="data timeline"><thead><tr><th>Name</th><th>What</th><th>Start</th><th>End</th><th>Outcome</th></tr></thead>
 <tbody>${[...rows, ...acts].join('\n')}</tbody></table>
 </section>`;
@@ -73,7 +73,7 @@ export function timelineSection(faults: FaultsSummary | undefined, esc: (s: unkn
 export function timelineMarkdown(faults: FaultsSummary | undefined): string[] {
   if (!isObj(faults) || !Array.isArray(faults.events)) return [];
   const n = (x: number | null | undefined) => (typeof x === 'number' ? `${Math.round(x * 1000) / 1000} s` : '–');
-  const out = [`**Fault timeline** (proxy in front of \`${faults.target}\`)`, ''];
+  const out = [`**Fault timeline** (against \`${faults.target}\`)`, ''];
   for (const w of faults.windows ?? [])
     out.push(
       `- ${w.kind} \`${w.name}\` (${w.type}): ${w.started_s === null ? 'never started (the run ended first)' : `${n(w.started_s)} – ${n(w.ended_s)}`}`,

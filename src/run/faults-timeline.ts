@@ -124,6 +124,21 @@ export function aimAtProxy(plan: Plan, target: string, proxyUrl: string): Plan {
   return out;
 }
 
+/** No proxy (a timeline of actions only): nothing to add, nothing to close. */
+function noProxy(url: string): FaultInjector & { none: true } {
+  return {
+    none: true,
+    url,
+    add: () => {
+      throw new Error('no fault proxy in this run');
+    },
+    remove: () => undefined,
+    reset: () => undefined,
+    counts: () => ({ connections: 0, requests: 0 }),
+    close: () => Promise.resolve(),
+  };
+}
+
 /** The timeline of one run. */
 export class FaultTimeline {
   readonly events: TimelineEvent[] = [];
@@ -156,9 +171,14 @@ export class FaultTimeline {
       }));
   }
 
-  /** Opens the injector (the plan has `faults:`) and the plan aimed at it; null without `faults:`. */
+  /**
+   * Opens the injector (the plan has `faults:`) and the plan aimed at it; null without `faults:`.
+   * A timeline of actions only needs no proxy: the load goes straight to the target.
+   */
   static async open(plan: Plan, factory?: FaultInjectorFactory): Promise<FaultTimeline | null> {
     if (!plan.faults) return null;
+    if (!plan.faults.timeline.some((e) => e.kind === 'fault'))
+      return new FaultTimeline(plan, plan, noProxy(plan.faults.target));
     const injector = await (factory ?? defaultFactory)(plan.faults.target);
     return new FaultTimeline(plan, aimAtProxy(plan, plan.faults.target, injector.url), injector);
   }
@@ -327,7 +347,7 @@ export class FaultTimeline {
   summary(): FaultsSummary {
     let proxy: FaultsSummary['proxy'];
     try {
-      proxy = this.injector.counts();
+      proxy = 'none' in this.injector ? undefined : this.injector.counts();
     } catch {
       proxy = undefined;
     }
