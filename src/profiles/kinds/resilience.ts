@@ -46,6 +46,9 @@ export interface WindowAnswer {
   p99_ms: number | null;
   /** Window p99 / baseline p99. */
   p99_ratio: number | null;
+  /** Share of scored rows answered correctly (when the scenario scores accuracy), and the baseline's. */
+  accuracy?: number | null;
+  baseline_accuracy?: number | null;
   detect_s: number | null;
   /** Good again while the fault was still on (a failover): seconds from its start, else null. */
   failover_s: number | null;
@@ -57,6 +60,12 @@ export interface WindowAnswer {
 }
 
 const eps = 1e-6;
+
+/** Accuracy of the scored rows (counters quality.correct / quality.scored), null when nothing was scored. */
+function accuracyOf(s: ScenarioSummary): number | null {
+  const scored = s.counters?.['quality.scored'] ?? 0;
+  return scored > 0 ? r3((s.counters?.['quality.correct'] ?? 0) / scored) : null;
+}
 const overlaps = (w: { start_s: number; duration_s: number }, from: number, to: number) =>
   w.start_s + w.duration_s > from + eps && w.start_s < to - eps;
 
@@ -93,6 +102,8 @@ export function analyseWindow(
   const base99 = baseline.summary.latency_ms.p99;
   const ratio =
     base99 && inWindow.latency_ms.p99 !== null && inWindow.requests > 0 ? r3(inWindow.latency_ms.p99 / base99) : null;
+  const accuracy = accuracyOf(inWindow);
+  const baseAccuracy = accuracyOf(baseline.summary);
   const errClasses = Object.entries(inWindow.errors)
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1])
@@ -108,6 +119,7 @@ export function analyseWindow(
     `\`${w.name}\` (${w.type}, ${secs(r3(start))}–${secs(r3(end))}): ${sloText}; ` +
     `p50 ${ms(inWindow.latency_ms.p50)}, p99 ${ms(inWindow.latency_ms.p99)} vs ${ms(base99)} before${ratio !== null ? ` (×${num(ratio)})` : ''}, ` +
     `errors ${pct(inWindow.error_rate)} vs ${pct(baseline.summary.error_rate)}${errClasses ? ` (${errClasses})` : ''}; ` +
+    `${accuracy !== null ? `accuracy ${pct(accuracy)} vs ${pct(baseAccuracy)}; ` : ''}` +
     `${detect !== null ? `detected after ${secs(detect)}` : 'no bad window'}; ` +
     `${failover !== null ? `good again ${secs(failover)} after it started, while it lasted (failover); ` : ''}` +
     `${rec.recovered ? `recovered ${secs(rec.recovery_s)} after it ended` : 'did not recover before the end of the run'}; ` +
@@ -127,6 +139,7 @@ export function analyseWindow(
     p50_ms: inWindow.latency_ms.p50,
     p99_ms: inWindow.latency_ms.p99,
     p99_ratio: ratio,
+    ...(accuracy !== null ? { accuracy, baseline_accuracy: baseAccuracy } : {}),
     detect_s: detect,
     failover_s: failover,
     recovered: rec.recovered,
