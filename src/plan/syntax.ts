@@ -995,32 +995,38 @@ export const AB_EFFECT_KEYS = [
 ] as const;
 export const VARIANT_ROLES = ['control', 'candidate', 'primary', 'secondary'] as const;
 
+/** An action's command: a command line (split like a shell would, run without one) or a list of arguments. */
+const commandLine = (description: string): FieldSpec => ({
+  t: 'union',
+  expected: 'a command line or a list of arguments',
+  description,
+  string: { t: 'string', nonEmpty: true, coerce: false },
+  seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
+});
+
+/** An action's HTTP call (canary actions, timeline actions). */
+const httpCallFields: Record<string, FieldSpec> = {
+  method: str('HTTP method.', {
+    default: 'POST',
+    pattern: /^[A-Za-z]+$/,
+    patternMessage: 'expected an HTTP method such as POST',
+  }),
+  url: { ...url, required: true, description: 'Full URL of the call.' },
+  headers,
+  body: { t: 'string', coerce: false, description: 'Literal request body.' },
+};
+
 const actionSpec = (description: string): FieldSpec => ({
   t: 'object',
   what: 'action',
   description: `${description} A command (\`run\`, no shell) or an HTTP call (\`http\`); {{share}} (or $\${SHARE}) in it is replaced by the candidate's share in percent.`,
   fields: {
-    run: {
-      t: 'union',
-      expected: 'a command line or a list of arguments',
-      description: 'Command to run (no shell), e.g. "kubectl argo rollouts promote model".',
-      string: { t: 'string', nonEmpty: true, coerce: false },
-      seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
-    },
+    run: commandLine('Command to run (no shell), e.g. "kubectl argo rollouts promote model".'),
     http: {
       t: 'object',
       what: 'http action',
       description: 'An HTTP call instead of a command.',
-      fields: {
-        method: str('HTTP method.', {
-          default: 'POST',
-          pattern: /^[A-Za-z]+$/,
-          patternMessage: 'expected an HTTP method such as POST',
-        }),
-        url: { ...url, required: true, description: 'Full URL of the call.' },
-        headers,
-        body: { t: 'string', coerce: false, description: 'Literal request body.' },
-      },
+      fields: httpCallFields,
     },
     timeout: dur('The action is stopped (and counts as failed) after this long.', '60s'),
   },
@@ -1451,26 +1457,13 @@ const timelineActionSpec = (description: string): FieldSpec => ({
   what: 'action',
   description: `${description} Exactly one of command (no shell), http or signal; bounded by timeout.`,
   fields: {
-    command: {
-      t: 'union',
-      expected: 'a command line or a list of arguments',
-      description: 'Command to run (no shell), e.g. [systemctl, restart, model@2].',
-      string: { t: 'string', nonEmpty: true, coerce: false },
-      seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
-    },
+    command: commandLine('Command to run (no shell), e.g. [systemctl, restart, model@2].'),
     http: {
       t: 'object',
       what: 'http action',
       description: 'An HTTP call.',
       fields: {
-        method: str('HTTP method.', {
-          default: 'POST',
-          pattern: /^[A-Za-z]+$/,
-          patternMessage: 'expected an HTTP method such as POST',
-        }),
-        url: { ...url, required: true, description: 'Full URL of the call.' },
-        headers,
-        body: { t: 'string', coerce: false, description: 'Literal request body.' },
+        ...httpCallFields,
         json: { t: 'any', description: 'Request body as JSON (sets content-type: application/json).' },
       },
     },

@@ -29,6 +29,22 @@ export const timeCurve = (
   ],
 });
 
+/** Per-window p99 and, when known, the recovery limit a window must meet (spike, resilience). */
+export const recoveryCurve = (points: readonly WindowPoint[], limitP99: number | null): Curve => ({
+  title: 'p99 per window and the recovery limit',
+  x_label: 'time (s)',
+  y_label: 'p99 (ms)',
+  series: [
+    {
+      name: 'p99',
+      points: points.filter((w) => w.p99 !== null).map((w) => [r3(w.start_s)!, w.p99!] as [number, number]),
+    },
+    ...(limitP99 !== null
+      ? [{ name: 'recovery limit', points: points.map((w) => [r3(w.start_s)!, limitP99] as [number, number]) }]
+      : []),
+  ],
+});
+
 export const phaseMarks = (phases: readonly Phase[], label: (p: Phase) => string): Mark[] =>
   phases.map((p) => ({ t_s: p.startS, label: label(p) }));
 

@@ -15,7 +15,7 @@ import { evaluateThresholds } from '../../verdict/index.js';
 import { checkStep, recoveryTime, type Recovery } from '../analysis.js';
 import { steadyScenario, type Expansion } from '../expand.js';
 import { ms, num, pct, r3, secs } from '../harness.js';
-import { done, runExpanded, timeCurve } from '../single.js';
+import { done, recoveryCurve, runExpanded, timeCurve } from '../single.js';
 import type { Mark, ProfileResult, ProfileRunOptions } from '../types.js';
 import { scenarioRecords, summarizeRecords, timeline, type WindowPoint } from '../windows.js';
 import type { ProfileKind } from './kind.js';
@@ -224,20 +224,7 @@ export async function runResilience(plan: PlanOf<'resilience'>, opts: ProfileRun
       answer: answerText,
       numbers,
       curves: [
-        {
-          title: 'p99 per window and the recovery limit',
-          x_label: 'time (s)',
-          y_label: 'p99 (ms)',
-          series: [
-            {
-              name: 'p99',
-              points: points.filter((w) => w.p99 !== null).map((w) => [r3(w.start_s)!, w.p99!] as [number, number]),
-            },
-            ...(limit !== null
-              ? [{ name: 'recovery limit', points: points.map((w) => [r3(w.start_s)!, limit] as [number, number]) }]
-              : []),
-          ],
-        },
+        recoveryCurve(points, limit),
         timeCurve('error rate per window', points, (w) => w.error_rate, 'error rate'),
       ],
       marks,
