@@ -186,3 +186,15 @@ test('the JSON schema has the faults section', () => {
   const s = planJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }> };
   assert.ok(s.properties['faults']?.properties?.['timeline']);
 });
+
+test('faults need a plain-HTTP target (the proxy frames HTTP/1.1); actions alone do not', () => {
+  const tls = (entry: string) => `
+target: { url: https://127.0.0.1:9 }
+scenarios:
+  steady: { executor: constant-arrival-rate, rate: 10/s, duration: 60s, request: { path: /x } }
+faults:
+  timeline: [ ${entry} ]
+`;
+  assert.match(problems(tls('{ at: 1s, for: 1s, fault: { latency: 10ms } }')).join('\n'), /fronts http:\/\/ targets/);
+  assert.deepEqual(problems(tls('{ at: 1s, action: { command: [true] } }')), []);
+});

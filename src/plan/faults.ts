@@ -171,6 +171,15 @@ export function buildFaults(w: Walker, r: Raw, ctx: FaultsContext): FaultsPlan |
         );
     }
   }
+  // The proxy frames HTTP/1.1 to apply per-request faults: it fronts plain http:// (TLS would pass
+  // through it unread, and the client would verify the proxy's address against the certificate).
+  if (target?.startsWith('https:') && entries.some((e) => e?.kind === 'fault'))
+    bad(
+      w.has(join(P, 'target')) ? join(P, 'target') : P,
+      'the fault proxy fronts http:// targets; this one is https://',
+      'point the plan at the target’s plain-HTTP port (e.g. inside the cluster), or use actions only',
+      w.has(join(P, 'target')) ? 'value' : 'key',
+    );
   if (!ok || target === undefined) return undefined;
   const timeline = entries.filter((e): e is TimelineEntry => e !== undefined).sort((a, b) => a.atMs - b.atMs);
   return { target, timeline };
