@@ -198,3 +198,24 @@ faults:
   assert.match(problems(tls('{ at: 1s, for: 1s, fault: { latency: 10ms } }')).join('\n'), /fronts http:\/\/ targets/);
   assert.deepEqual(problems(tls('{ at: 1s, action: { command: [true] } }')), []);
 });
+
+test('a resilience profile needs a timeline; sweep and capacity (one run per step) take none', () => {
+  const head = `
+target: { url: http://127.0.0.1:9 }
+scenario: { request: { path: /x } }
+`;
+  assert.match(
+    problems(`${head}profile: { type: resilience, rate: 10/s, duration: 30s }\n`).join('\n'),
+    /profile resilience answers per fault window, but the plan has no `faults:` timeline/,
+  );
+  assert.match(
+    problems(
+      `${head}profile: { type: sweep, levels: [10/s] }\nfaults: { timeline: [ { at: 1s, action: { command: [true] } } ] }\n`,
+    ).join('\n'),
+    /a fault timeline runs in one run; profile sweep runs one per step/,
+  );
+  const ok = validatePlan(
+    `${head}profile: { type: resilience, rate: 10/s, duration: 30s }\nfaults: { timeline: [ { at: 40s, for: 1s, fault: { latency: 1ms } } ] }\n`,
+  );
+  assert.match(ok.problems.map((p) => p.message).join('\n'), /ends at 41s, after the load \(30s\)/);
+});

@@ -368,6 +368,13 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     w.has('comparison'),
     hasProfile ? String((raw['profile'] as Raw | undefined)?.['type'] ?? '') : undefined,
   );
+  if ((profile?.type === 'sweep' || profile?.type === 'capacity') && w.has('faults'))
+    w.problemAt(
+      'faults',
+      `a fault timeline runs in one run; profile ${profile.type} runs one per step`,
+      'use a single-run profile (resilience, spike, soak, …) or `scenarios:`',
+      'key',
+    );
   if (profile?.type === 'resilience' && !faults && !w.has('faults'))
     w.problemAt(
       'profile.type',

@@ -119,7 +119,14 @@ export function aimAtProxy(plan: Plan, target: string, proxyUrl: string): Plan {
   if (t) out.target = { ...plan.target, url: t, headers: withHost(plan.target.headers) };
   out.scenarios = plan.scenarios.map((s) => {
     const u = s.target?.url ? swap(s.target.url) : undefined;
-    return u ? { ...s, target: { ...s.target, url: u, headers: withHost(s.target?.headers) } } : s;
+    if (u) return { ...s, target: { ...s.target, url: u, headers: withHost(s.target?.headers) } };
+    // A scenario on another target merges the plan's headers: not the proxied target's Host.
+    if (s.target?.url && t)
+      return {
+        ...s,
+        target: { ...s.target, headers: { host: new URL(s.target.url).host, ...(s.target.headers ?? {}) } },
+      };
+    return s;
   });
   return out;
 }
