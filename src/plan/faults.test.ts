@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validatePlan } from './resolve.js';
 import { planJsonSchema } from './schema.js';
+import { scalePlan } from './time-scale.js';
 
 const plan = (faults: string, duration = '60s') => `
 target: { url: http://127.0.0.1:9 }
@@ -218,4 +219,24 @@ scenario: { request: { path: /x } }
     `${head}profile: { type: resilience, rate: 10/s, duration: 30s }\nfaults: { timeline: [ { at: 40s, for: 1s, fault: { latency: 1ms } } ] }\n`,
   );
   assert.match(ok.problems.map((p) => p.message).join('\n'), /ends at 41s, after the load \(30s\)/);
+});
+
+test('--time-scale scales the timeline’s times, not a fault’s attributes or an action’s timeout', () => {
+  const p = validatePlan(
+    plan(`  timeline:
+    - { at: 10s, for: 20s, fault: { latency: 200ms } }
+    - { at: 40s, for: 10s, action: { command: [true], timeout: 5s }, undo: { command: [true] } }
+`),
+  ).plan!;
+  const s = scalePlan(p, 0.1).faults!.timeline;
+  assert.deepEqual(
+    s.map((e) => [e.atMs, e.forMs]),
+    [
+      [1000, 2000],
+      [4000, 1000],
+    ],
+  );
+  assert.deepEqual(s[0].kind === 'fault' && s[0].fault.fault, { type: 'latency', latencyMs: 200, jitterMs: 0 });
+  assert.equal(s[1].kind === 'action' && s[1].action.timeoutMs, 5000);
+  assert.equal(p.faults!.timeline[0].atMs, 10_000, 'the original is unchanged');
 });
