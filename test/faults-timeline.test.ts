@@ -71,7 +71,16 @@ faults:
     - { at: 700ms, name: calls, action: { http: { url: "${server.url}/admin" } } }
 `);
   const factory = pipeInjectorFactory();
-  const r = await run(plan, { outDir: dir, skipTargetCheck: true, faultInjector: factory });
+  const logged: string[] = [];
+  const r = await run(plan, { outDir: dir, skipTargetCheck: true, faultInjector: factory, log: (l) => logged.push(l) });
+  assert.ok(
+    logged.some((l) => /^timeline [\d.]+ s: fault on: slow \(latency\)$/.test(l)),
+    logged.join('\n'),
+  );
+  assert.ok(
+    logged.some((l) => /^timeline [\d.]+ s: action FAILED: fails — Command node exited 3/.test(l)),
+    logged.join('\n'),
+  );
   assert.equal(factory.made.length, 1);
   const inj = factory.made[0];
   assert.ok(inj.closed, 'the injector is closed at the end');

@@ -95,6 +95,7 @@ export async function runSingle(
       onProgress: opts.onProgress,
       skipTargetCheck: opts.skipTargetCheck,
       faultInjector: opts.faultInjector,
+      log: opts.log,
       stop: stopper.signal,
       onStart: (t) => {
         t0 = t;

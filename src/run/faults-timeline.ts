@@ -204,9 +204,20 @@ export class FaultTimeline {
     const redacted = { ...e, ...(e.detail !== undefined ? { detail: redact(e.detail, this.plan.secrets) } : {}) };
     this.events.push(redacted);
     this.sink?.(redacted);
-    this.log?.(
-      `faults: ${redacted.t_s}s ${redacted.event} ${redacted.name}${redacted.detail ? ` — ${redacted.detail}` : ''}`,
-    );
+    if (this.log) {
+      const e2 = redacted;
+      const what =
+        e2.event === 'fault_on'
+          ? e2.ok === false
+            ? `fault NOT applied: ${e2.name} (${e2.type}) — ${e2.detail ?? ''}`
+            : `fault on: ${e2.name} (${e2.type})`
+          : e2.event === 'fault_off'
+            ? `fault off: ${e2.name}${e2.reason ? ` (${e2.reason})` : ''}`
+            : e2.event === 'action_start'
+              ? `${e2.undo ? 'undo' : 'action'} started: ${e2.name} (${e2.type})`
+              : `${e2.undo ? 'undo' : 'action'} ${e2.ok ? 'done' : 'FAILED'}: ${e2.name} — ${e2.detail ?? ''}`;
+      this.log(`timeline ${e2.t_s} s: ${what}`);
+    }
   }
 
   private window(name: string): FaultWindow | undefined {

@@ -44,6 +44,8 @@ export interface RunOptions {
   decorateWindow?: (records: IntervalRecord[], index: number) => void;
   /** Opens the fault proxy of a plan with `faults:` (default: the one setFaultInjectorFactory wired). */
   faultInjector?: FaultInjectorFactory;
+  /** One line per fault-timeline event as it happens (a fault on or off, an action's start and end). */
+  log?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -74,7 +76,7 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
   const outDir = opts.outDir ?? defaultOutDir();
   const writer = new ResultsWriter(outDir, (s) => redact(s, plan.secrets));
   writer.writeJson('plan.resolved.json', redactPlan(faults?.plan ?? plan));
-  faults?.attach((e) => writer.appendEvent('faults.ndjson', e));
+  faults?.attach((e) => writer.appendEvent('faults.ndjson', e), opts.log);
 
   const workers = Math.max(1, plan.options.workers);
   const merger = new WindowMerger(workers);
