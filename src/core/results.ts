@@ -144,6 +144,50 @@ export interface Summary {
     min_bytes: number;
     max_bytes: number;
   };
+  /** Faults and actions on the timeline (plan `faults:`), see docs/faults.md; also faults.ndjson, line by line. */
+  faults?: FaultsSummary;
+}
+
+/** One event of the fault timeline (a line of faults.ndjson); `t_s` from the start of the load. */
+export interface TimelineEvent {
+  t_s: number;
+  event: 'fault_on' | 'fault_off' | 'action_start' | 'action_end';
+  /** The entry's name. */
+  name: string;
+  /** The fault's type (`latency`, `abort`, …) or the action's kind (`command`, `http`, `signal`). */
+  type: string;
+  /** An entry's `undo` action (at `at + for`). */
+  undo?: boolean;
+  /** action_end: how it went (redacted; never the argv or headers). */
+  ok?: boolean;
+  detail?: string;
+  duration_ms?: number;
+  exit_code?: number | null;
+  status?: number;
+  /** fault_off: why it ended early (the run ended, was interrupted). */
+  reason?: string;
+}
+
+/** A fault window (or an action's window: an entry with `for`), as it happened. */
+export interface FaultWindow {
+  name: string;
+  kind: 'fault' | 'action';
+  type: string;
+  /** Planned start and end (s from the start of the load). */
+  at_s: number;
+  end_s: number;
+  /** When it started and ended (null: never started; ended with the run). */
+  started_s: number | null;
+  ended_s: number | null;
+}
+
+export interface FaultsSummary {
+  /** The target's origin the proxy fronted. */
+  target: string;
+  windows: FaultWindow[];
+  events: TimelineEvent[];
+  /** Connections and requests the proxy saw. */
+  proxy?: { connections: number; requests: number };
 }
 
 /**

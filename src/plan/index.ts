@@ -25,6 +25,8 @@ export {
   splitUserinfo,
 } from './secrets.js';
 export { scalePlan } from './time-scale.js';
+export { scaleFaults } from './faults.js';
+export type { FaultsPlan, TimelineAction, TimelineEntry } from './faults.js';
 export { protocolNeeds, protocolRules, scenarioKeys, scenarioNeeds } from './protocol-rules.js';
 export type { Report, ScenarioKeys } from './protocol-rules.js';
 export type { Env, Interpolation } from './secrets.js';

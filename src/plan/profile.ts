@@ -553,6 +553,19 @@ export function buildProfile(
           recovery: buildRecovery(r['recovery'] as Raw | undefined),
         };
       }
+      case 'resilience': {
+        const d = num('duration');
+        const load = steadyLoad();
+        if (d === undefined || !load) return undefined;
+        return {
+          type,
+          template,
+          ...load,
+          ...(memory ? { memory } : {}),
+          durationMs: d,
+          recovery: buildRecovery(r['recovery'] as Raw | undefined),
+        };
+      }
       case 'replay': {
         const t = r['trace'] as Raw | undefined;
         if (!t) return undefined;
@@ -592,4 +605,6 @@ const PROFILE_HINTS: Record<ProfileType, string> = {
   rollout:
     'e.g. profile: { type: rollout, rate: 100/s, duration: 3m, at: 60s, run: "kubectl rollout restart deployment/model" }',
   replay: 'e.g. profile: { type: replay, trace: { file: trace.csv, time: timestamp, unit: s }, speed: 1 }',
+  resilience:
+    'e.g. profile: { type: resilience, rate: 50/s, duration: 2m } with faults: { timeline: [ { at: 30s, for: 20s, fault: { latency: 200ms } } ] }',
 };

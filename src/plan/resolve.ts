@@ -47,6 +47,7 @@ import { dig, protocolRules } from './protocol-rules.js';
 import { buildComparison } from './comparison-resolve.js';
 import type { ComparisonPlan } from './comparison.js';
 import type { MonitorPlan } from './monitor.js';
+import { buildFaults, type FaultsPlan } from './faults.js';
 import type { ScenarioKeys } from './protocol-rules.js';
 import { buildMonitor } from './monitor.js';
 
@@ -361,6 +362,14 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
         interpolated: (p) => wasInterpolated(w, p),
       })
     : undefined;
+  let faults: FaultsPlan | undefined;
+  if (raw['faults'])
+    faults = buildFaults(w, raw['faults'] as Raw, {
+      targetUrls: [target.url, ...scenarios.map((s) => s.target?.url ?? target.url)],
+      loadDurationMs: loadDuration(scenarios, profile, hasProfile),
+      resolveFile: (p) => resolveFile(ctx, p),
+    });
+
   const thresholds = buildThresholds(
     w,
     (raw['thresholds'] ?? []) as unknown[],
@@ -368,7 +377,21 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     comparison ?? brokenComparison(raw['comparison'] as Raw | undefined, scenarios),
     w.has('comparison'),
     monitor,
+    hasProfile ? String((raw['profile'] as Raw | undefined)?.['type'] ?? '') : undefined,
   );
+  if ((profile?.type === 'sweep' || profile?.type === 'capacity') && w.has('faults'))
+    w.problemAt(
+      'faults',
+      `a fault timeline runs in one run; profile ${profile.type} runs one per step`,
+      'use a single-run profile (resilience, spike, soak, …) or `scenarios:`',
+      'key',
+    );
+  if (profile?.type === 'resilience' && !faults && !w.has('faults'))
+    w.problemAt(
+      'profile.type',
+      'profile resilience answers per fault window, but the plan has no `faults:` timeline',
+      'add faults: { timeline: [ { at: 30s, for: 20s, fault: { latency: 200ms } } ] }',
+    );
   if (profile) {
     thresholds.forEach((t, i) => {
       if (t.scenario !== undefined)
@@ -415,7 +438,20 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
   if (profile) plan.profile = profile;
   if (comparison) plan.comparison = comparison;
   if (monitor) plan.monitor = monitor;
+  if (faults) plan.faults = faults;
   return plan;
+}
+
+/** How long the load runs, when the plan says (a timeline must fit in it): scenarios' ends, or a timed profile's length. */
+function loadDuration(
+  scenarios: ScenarioPlan[],
+  profile: ProfilePlan | undefined,
+  hasProfile: boolean,
+): number | undefined {
+  if (hasProfile)
+    return profile && 'durationMs' in profile && profile.type !== 'burst' ? profile.durationMs : undefined;
+  if (scenarios.length === 0 || scenarios.some((s) => s.durationMs === undefined)) return undefined;
+  return Math.max(...scenarios.map((s) => s.startTimeMs + (s.durationMs ?? 0)));
 }
 
 type PendingTarget = Omit<TargetPlan, 'readyPath'> & { readyPath: string | null | undefined };
@@ -1164,6 +1200,7 @@ function buildThresholds(
   comparison: ComparisonPlan | undefined,
   hasComparison: boolean,
   monitor: MonitorPlan | undefined,
+  profileType?: string,
 ): ThresholdPlan[] {
   const facts = new Map<string, ScenarioFacts>();
   for (const s of scenarios) {
@@ -1187,6 +1224,7 @@ function buildThresholds(
     // Comparison thresholds are checked against the plan's comparison (a broken one is already a problem).
     ...(hasComparison ? { comparison: { kind: comparison?.kind } } : {}),
     ...(monitor ? { targetMetrics: new Map(monitor.metrics.map((m) => [m.name, m.unit])) } : {}),
+    ...(profileType !== undefined ? { profile: profileType } : {}),
   };
   const out: ThresholdPlan[] = [];
   items.forEach((item, i) => {
@@ -1207,6 +1245,13 @@ function buildThresholds(
     }
     const o = isObj ? (item as Raw) : {};
     const abortOnFail = o['abortOnFail'] === true;
+    if (abortOnFail && r.threshold.answer !== undefined)
+      w.problemAt(
+        join(ip, 'abortOnFail'),
+        `threshold \`${expr.trim()}\`: the resilience answer is known after the run, so it cannot abort it`,
+        'remove abortOnFail',
+        'key',
+      );
     if (abortOnFail && r.threshold.comparison !== undefined)
       w.problemAt(
         join(ip, 'abortOnFail'),

@@ -6,7 +6,17 @@
 import { isScalar } from 'yaml';
 import { show } from './spec.js';
 import type { FieldSpec, ObjectSpec, Spec, StringSpec, Walker } from './spec.js';
-import { PERCENT_PATTERN, RATE_PATTERN, tryParsePercent, tryParseRate } from './units.js';
+import {
+  BANDWIDTH_PATTERN,
+  PERCENT_PATTERN,
+  RATE_PATTERN,
+  SIZE_PATTERN,
+  tryParseBandwidth,
+  tryParsePercent,
+  tryParseRate,
+  tryParseSize,
+} from './units.js';
+import type { UnitResult } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { monitorSpec } from './monitor.js';
 
@@ -29,6 +39,7 @@ export const PROFILE_TYPES = [
   'capacity',
   'rollout',
   'replay',
+  'resilience',
 ] as const;
 export const PROTOCOLS = ['http', 'kserve-v2', 'tfserving', 'torchserve', 'openai'] as const;
 /** KServe v2 tensor datatypes. */
@@ -707,7 +718,7 @@ const stageLike = (description: string): FieldSpec => ({ ...stageTarget, descrip
 const recoverySpec: FieldSpec = {
   t: 'object',
   what: 'recovery',
-  description: 'When per-window latency and errors count as back to normal (spike, rollout).',
+  description: 'When per-window latency and errors count as back to normal (spike, rollout, resilience).',
   fields: {
     latency: percentSpec("A window's p99 may exceed the baseline reference p99 by this much…", '20%'),
     margin: dur('…or by this much, whichever is larger.', '5ms'),
@@ -792,14 +803,18 @@ export const profileSpec: ObjectSpec = {
       t: 'string',
       required: true,
       enum: PROFILE_TYPES,
-      description: 'The question: load, stress, soak, spike, burst, sweep, capacity, rollout or replay.',
+      description: 'The question: load, stress, soak, spike, burst, sweep, capacity, rollout, replay or resilience.',
     },
     rate: {
       t: 'rate',
       positive: true,
-      description: 'Arrival rate: load (the expected peak), soak, spike (baseline), burst (mean), rollout.',
+      description: 'Arrival rate: load (the expected peak), soak, spike (baseline), burst (mean), rollout, resilience.',
     },
-    concurrency: bounded('Closed-model alternative to rate (soak, rollout).', LIMITS.inFlight, LIMIT_HINTS.inFlight),
+    concurrency: bounded(
+      'Closed-model alternative to rate (soak, rollout, resilience).',
+      LIMITS.inFlight,
+      LIMIT_HINTS.inFlight,
+    ),
     steps: { t: 'int', min: 1, default: 4, description: 'load: steps up to the rate (the last one is the hold).' },
     stepDuration: { t: 'duration', positive: true, default: '30s', description: 'load, stress: length of each step.' },
     hold: { t: 'duration', positive: true, default: '60s', description: 'load: length of the last step, at the rate.' },
@@ -822,7 +837,7 @@ export const profileSpec: ObjectSpec = {
     duration: {
       t: 'duration',
       positive: true,
-      description: 'soak, rollout: length of the run; burst: length of each phase (default 60s).',
+      description: 'soak, rollout, resilience: length of the run; burst: length of each phase (default 60s).',
     },
     warmup: dur('soak: left out of the drift analysis (default 10% of the duration, at most 5m).'),
     bucket: dur('soak: windows merged per point of the drift regression (default: about 60 points).'),
@@ -916,6 +931,7 @@ export const profileSpec: ObjectSpec = {
       { if: { properties: { type: { const: 'capacity' } }, required: ['type'] }, then: { required: ['maxRate'] } },
       { if: { properties: { type: { const: 'rollout' } }, required: ['type'] }, then: { required: ['duration'] } },
       { if: { properties: { type: { const: 'replay' } }, required: ['type'] }, then: { required: ['trace'] } },
+      { if: { properties: { type: { const: 'resilience' } }, required: ['type'] }, then: { required: ['duration'] } },
     ],
   },
 };
@@ -959,6 +975,10 @@ export const PROFILE_FIELDS: Record<string, { keys: string[]; required: string[]
     required: [['rate', 'concurrency'], ['duration'], ['run', 'http']],
   },
   replay: { keys: ['trace', 'speed', 'memory'], required: [['trace']] },
+  resilience: {
+    keys: ['rate', 'concurrency', 'duration', 'recovery', 'memory'],
+    required: [['rate', 'concurrency'], ['duration']],
+  },
 };
 
 /** Per-request metrics a canary can judge (Kayenta's `metric`), and what an A/B test's `minimumEffects` may name. */
@@ -976,32 +996,38 @@ export const AB_EFFECT_KEYS = [
 ] as const;
 export const VARIANT_ROLES = ['control', 'candidate', 'primary', 'secondary'] as const;
 
+/** An action's command: a command line (split like a shell would, run without one) or a list of arguments. */
+const commandLine = (description: string): FieldSpec => ({
+  t: 'union',
+  expected: 'a command line or a list of arguments',
+  description,
+  string: { t: 'string', nonEmpty: true, coerce: false },
+  seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
+});
+
+/** An action's HTTP call (canary actions, timeline actions). */
+const httpCallFields: Record<string, FieldSpec> = {
+  method: str('HTTP method.', {
+    default: 'POST',
+    pattern: /^[A-Za-z]+$/,
+    patternMessage: 'expected an HTTP method such as POST',
+  }),
+  url: { ...url, required: true, description: 'Full URL of the call.' },
+  headers,
+  body: { t: 'string', coerce: false, description: 'Literal request body.' },
+};
+
 const actionSpec = (description: string): FieldSpec => ({
   t: 'object',
   what: 'action',
   description: `${description} A command (\`run\`, no shell) or an HTTP call (\`http\`); {{share}} (or $\${SHARE}) in it is replaced by the candidate's share in percent.`,
   fields: {
-    run: {
-      t: 'union',
-      expected: 'a command line or a list of arguments',
-      description: 'Command to run (no shell), e.g. "kubectl argo rollouts promote model".',
-      string: { t: 'string', nonEmpty: true, coerce: false },
-      seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
-    },
+    run: commandLine('Command to run (no shell), e.g. "kubectl argo rollouts promote model".'),
     http: {
       t: 'object',
       what: 'http action',
       description: 'An HTTP call instead of a command.',
-      fields: {
-        method: str('HTTP method.', {
-          default: 'POST',
-          pattern: /^[A-Za-z]+$/,
-          patternMessage: 'expected an HTTP method such as POST',
-        }),
-        url: { ...url, required: true, description: 'Full URL of the call.' },
-        headers,
-        body: { t: 'string', coerce: false, description: 'Literal request body.' },
-      },
+      fields: httpCallFields,
     },
     timeout: dur('The action is stopped (and counts as failed) after this long.', '60s'),
   },
@@ -1252,6 +1278,255 @@ export const comparisonSpec: ObjectSpec = {
   },
 };
 
+/** A value with a unit parsed by `tryParse` (sizes, bandwidths): a custom spec so the schema shows the pattern. */
+const unitSpec = (
+  description: string,
+  pattern: string,
+  tryParse: (v: string | number) => UnitResult,
+  integer = false,
+): Spec => ({
+  t: 'custom',
+  schema: { description, anyOf: [{ type: 'string', pattern }, ...(integer ? [{ type: 'integer', minimum: 0 }] : [])] },
+  parse: (w: Walker, node: unknown, path: string): unknown => {
+    const s = isScalar(node) ? w.scalar(node, path) : undefined;
+    if (
+      !s ||
+      s.value === undefined ||
+      s.value === null ||
+      (typeof s.value !== 'string' && typeof s.value !== 'number')
+    ) {
+      if (!s || s.value !== undefined) w.problem(node, path, `expected ${description}, got ${w.describe(node)}`);
+      return undefined;
+    }
+    const r = tryParse(s.value);
+    if (!r.ok) {
+      w.problem(node, path, s.interpolated ? `${show(s.raw)} is not valid after interpolation` : r.message, r.hint);
+      return undefined;
+    }
+    return r.value;
+  },
+});
+
+/** Signals a timeline action may send (to a replica's PID). */
+export const FAULT_SIGNALS = [
+  'SIGKILL',
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGSTOP',
+  'SIGCONT',
+  'SIGUSR1',
+  'SIGUSR2',
+] as const;
+
+/** The fault types of a timeline `fault:` (one per fault), by plan key: TCP toxics, then HTTP faults. */
+export const TCP_FAULT_KEYS = [
+  'latency',
+  'bandwidth',
+  'slowClose',
+  'timeout',
+  'resetPeer',
+  'slicer',
+  'limitData',
+  'down',
+] as const;
+export const HTTP_FAULT_KEYS = ['abort', 'delay', 'sseStall', 'sseTruncate', 'sseSlow', 'sseMalformed'] as const;
+
+const faultSpec: ObjectSpec = {
+  t: 'object',
+  what: 'fault',
+  description:
+    'One fault (exactly one type key): TCP toxics as Toxiproxy (latency, bandwidth, slowClose, timeout, resetPeer, slicer, limitData, down) or HTTP faults per request (abort, delay, sseStall, sseTruncate, sseSlow, sseMalformed). See docs/faults.md.',
+  foreignKeys: {
+    slow_close: 'Preflight writes Toxiproxy’s slow_close as `slowClose`',
+    reset_peer: 'Preflight writes Toxiproxy’s reset_peer as `resetPeer`',
+    limit_data: 'Preflight writes Toxiproxy’s limit_data as `limitData`',
+    stream: 'Toxiproxy’s `stream` is `direction` here (downstream or upstream)',
+    type: 'the fault type is its key, e.g. fault: { latency: 200ms, jitter: 50ms }',
+  },
+  fields: {
+    latency: dur('TCP: each chunk is delayed this much (Toxiproxy latency).'),
+    jitter: dur('TCP latency: ± up to this much, uniform.', '0ms'),
+    bandwidth: unitSpec('a bandwidth like `100KB/s`', BANDWIDTH_PATTERN, tryParseBandwidth),
+    slowClose: dur('TCP: the close is passed on this late.'),
+    timeout: dur('TCP: no data passes; the connection is closed after this (0s: held until the fault ends).'),
+    resetPeer: dur('TCP: the connection is reset (RST) after this (0s: at once).'),
+    slicer: {
+      t: 'object',
+      what: 'slicer',
+      description: 'TCP: data cut into small pieces, `delay` apart.',
+      fields: {
+        averageSize: {
+          ...unitSpec('a size like `64B`', SIZE_PATTERN, tryParseSize, true),
+          required: true,
+        },
+        sizeVariation: unitSpec('a size like `16B` (default 0)', SIZE_PATTERN, tryParseSize, true),
+        delay: dur('Between pieces.', '0ms'),
+      },
+    },
+    limitData: unitSpec(
+      'a size like `10KB`: the connection is closed after this many bytes',
+      SIZE_PATTERN,
+      tryParseSize,
+      true,
+    ),
+    down: {
+      t: 'bool',
+      const: true,
+      description: 'TCP: the upstream is down (new connections refused, open ones closed).',
+    },
+    abort: {
+      t: 'union',
+      expected: 'an HTTP status like 503, or `{ status, retryAfter }`',
+      description: 'HTTP: answer this status without asking the target (Envoy abort).',
+      number: { t: 'int', min: 400, max: 599, description: 'The status (400–599).' },
+      map: {
+        t: 'object',
+        what: 'abort',
+        fields: {
+          status: { t: 'int', min: 400, max: 599, required: true, description: 'The status (400–599).' },
+          retryAfter: dur('Retry-After header (whole seconds), e.g. with 429 or 503.'),
+        },
+      },
+    },
+    delay: {
+      t: 'union',
+      expected: 'a duration like 200ms, or `{ distribution, … }`',
+      description: 'HTTP: hold each request this long before it is forwarded (Envoy delay).',
+      string: dur('A fixed delay.'),
+      map: {
+        t: 'object',
+        what: 'delay',
+        fields: {
+          distribution: str('fixed, uniform (min..max), lognormal (median, sigma) or pareto (scale, shape).', {
+            required: true,
+            enum: ['fixed', 'uniform', 'lognormal', 'pareto'],
+          }),
+          ms: dur('fixed: the delay.'),
+          min: dur('uniform: the shortest delay.'),
+          max: dur('uniform: the longest delay.'),
+          median: dur('lognormal: the median delay.'),
+          sigma: { t: 'number', exclusiveMin: 0, max: 5, description: 'lognormal: log-space standard deviation.' },
+          scale: dur('pareto: the shortest delay.'),
+          shape: { t: 'number', exclusiveMin: 1, max: 100, description: 'pareto: tail index (> 1).' },
+        },
+      },
+    },
+    sseStall: {
+      t: 'object',
+      what: 'sseStall',
+      description: 'HTTP streaming (SSE): after `after` events, nothing for `for`, then the stream goes on.',
+      fields: {
+        after: { t: 'int', min: 0, required: true, description: 'Events passed first.' },
+        for: { ...dur('How long the stream stalls.'), required: true },
+      },
+    },
+    sseTruncate: {
+      t: 'int',
+      min: 0,
+      description: 'HTTP streaming (SSE): the response is closed after this many events.',
+    },
+    sseSlow: dur('HTTP streaming (SSE): each event held this much more (a slower token rate).'),
+    sseMalformed: {
+      t: 'int',
+      min: 0,
+      description: 'HTTP streaming (SSE): after this many events, one event that is not valid SSE/JSON.',
+    },
+    toxicity: percentSpec('Share of the traffic affected.', '100%'),
+    per: str(
+      'What the toxicity draws: each request (default: with keep-alive pools a per-connection draw hits all of a connection or none) or each connection (Toxiproxy).',
+      { enum: ['request', 'connection'], default: 'request' },
+    ),
+    direction: str('TCP faults: downstream (target → client, responses; default) or upstream (requests).', {
+      enum: ['downstream', 'upstream'],
+      default: 'downstream',
+    }),
+    match: {
+      t: 'object',
+      what: 'match',
+      description: 'HTTP faults: only requests that match every condition given.',
+      fields: {
+        path: str('Path prefix, e.g. /v2/models/digits/infer.', {
+          pattern: /^\//,
+          patternMessage: 'expected a path starting with `/`',
+        }),
+        method: str('HTTP method.', { pattern: /^[A-Za-z]+$/, patternMessage: 'expected an HTTP method such as POST' }),
+        headers: { ...headers, description: 'Header name → exact value.' },
+      },
+    },
+  },
+};
+
+const timelineActionSpec = (description: string): FieldSpec => ({
+  t: 'object',
+  what: 'action',
+  description: `${description} Exactly one of command (no shell), http or signal; bounded by timeout.`,
+  fields: {
+    command: commandLine('Command to run (no shell), e.g. [systemctl, restart, model@2].'),
+    http: {
+      t: 'object',
+      what: 'http action',
+      description: 'An HTTP call.',
+      fields: {
+        ...httpCallFields,
+        json: { t: 'any', description: 'Request body as JSON (sets content-type: application/json).' },
+      },
+    },
+    signal: {
+      t: 'object',
+      what: 'signal action',
+      description:
+        'A signal to a local process (a replica): its pid, or a file holding it (read when the action runs).',
+      fields: {
+        pid: { t: 'int', min: 2, description: 'Process id.' },
+        pidFile: str('File holding the pid, relative to the plan file.', { nonEmpty: true }),
+        signal: str('The signal.', { enum: FAULT_SIGNALS, default: 'SIGTERM' }),
+      },
+    },
+    timeout: dur('The action is stopped (and counts as failed) after this long (at most 10m).', '30s'),
+  },
+});
+
+/** `faults:` — a fault proxy in front of the target and a timeline of faults and actions (docs/faults.md). */
+export const faultsSpec: ObjectSpec = {
+  t: 'object',
+  what: 'faults',
+  description:
+    'Faults on a timeline: a proxy in front of the target (the load goes through it) and faults and actions at times (docs/faults.md).',
+  fields: {
+    target: {
+      ...url,
+      description: 'The target the proxy fronts (default: the plan’s target.url; needed when scenarios use several).',
+    },
+    timeline: {
+      t: 'array',
+      required: true,
+      minItems: 1,
+      description:
+        'Entries `{ at, for, name?, fault }` or `{ at, for?, name?, action, undo? }`, times from the start of the load.',
+      items: {
+        t: 'object',
+        what: 'timeline entry',
+        fields: {
+          at: { ...dur('When it starts, from the start of the load.'), required: true },
+          for: dur(
+            'How long the fault lasts (required for a fault); with an action, the window its effect is judged in.',
+          ),
+          name: str('Name in reports (default: the fault type or action kind and its time).', {
+            nonEmpty: true,
+            pattern: /^[A-Za-z0-9][A-Za-z0-9 _.:-]*$/,
+            patternMessage: 'names are letters, digits, spaces and _ . : -',
+          }),
+          fault: faultSpec,
+          action: timelineActionSpec('Run at `at`.'),
+          undo: timelineActionSpec('Run at `at + for` (e.g. restart the replica the action stopped).'),
+        },
+      },
+    },
+  },
+};
+
 export const planSpec: ObjectSpec = {
   t: 'object',
   what: 'plan',
@@ -1275,6 +1550,7 @@ export const planSpec: ObjectSpec = {
     scenario: templateSpec,
     comparison: comparisonSpec,
     monitor: monitorSpec,
+    faults: faultsSpec,
     thresholds: {
       t: 'array',
       keepHoles: true,

@@ -127,6 +127,8 @@ export interface ThresholdContext {
   comparison?: { kind: 'ab' | 'canary' | 'shadow' | undefined };
   /** The plan's target metrics (monitor:) and their units; absent: the plan has no monitor. */
   targetMetrics?: ReadonlyMap<string, MonitorUnit>;
+  /** The plan's profile type, when it has one (answer thresholds such as `resilience.recovery_s` need theirs). */
+  profile?: string;
 }
 
 export type ParsedThreshold = Omit<ThresholdPlan, 'abortOnFail' | 'delayAbortEvalMs'>;
@@ -338,6 +340,8 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
     return parseComparisonThreshold(expr, left, op, right, ctx);
   if (head === 'target' && (ctx === undefined || ctx.targetMetrics !== undefined || !ctx.scenarios.has(head)))
     return parseTargetThreshold(expr, left, op, right, ctx);
+  if (head === 'resilience' && (ctx === undefined || ctx.profile === 'resilience' || !ctx.scenarios.has(head)))
+    return parseAnswerThreshold(expr, left, op, right, ctx);
 
   let scenario: string | undefined;
   let group: string | undefined;
@@ -449,6 +453,64 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
   if (group !== undefined) threshold.group = group;
   if (m.stat !== undefined) threshold.stat = m.stat;
   return { ok: true, threshold };
+}
+
+// ---- thresholds on a profile's answer -------------------------------------------------------------
+
+/**
+ * The resilience profile's answer, as threshold metrics (worst over the fault windows): recovery_s
+ * (a window that never recovered has no value, so the threshold fails), detect_s, lost.
+ */
+export const ANSWER_METRICS: Readonly<Record<string, { kind: 'seconds' | 'count'; description: string }>> = {
+  'resilience.recovery_s': {
+    kind: 'seconds',
+    description: 'Longest time to recover after a fault window ended (s); none when a window never recovered.',
+  },
+  'resilience.detect_s': {
+    kind: 'seconds',
+    description: 'Longest time from a fault’s start to its first bad window (s).',
+  },
+  'resilience.lost': {
+    kind: 'count',
+    description: 'Requests lost (failed or timed out) in and after the windows, until recovery.',
+  },
+};
+
+function parseAnswerThreshold(
+  expr: string,
+  left: string,
+  op: Comparator,
+  right: string,
+  ctx: ThresholdContext | undefined,
+): ThresholdParse {
+  const info = ANSWER_METRICS[left];
+  if (!info)
+    return fail(`unknown resilience metric \`${left}\``, didYouMean(left, Object.keys(ANSWER_METRICS), 'metrics'));
+  if (ctx && ctx.profile !== 'resilience')
+    return fail(
+      `\`${left}\` is an answer of the resilience profile, but this plan ${ctx.profile ? `is a ${ctx.profile} profile` : 'has no profile'}`,
+      'use profile: { type: resilience, … } with a faults: timeline',
+    );
+  let value: number;
+  if (info.kind === 'seconds' && /[a-zµ]$/i.test(right)) {
+    const d = tryParseDuration(right);
+    if (!d.ok) return fail(d.message, d.hint);
+    value = d.value / 1000;
+  } else {
+    const v = parsePlain(left, right, info.kind === 'count');
+    if (!v.ok) return v;
+    value = v.value;
+  }
+  return {
+    ok: true,
+    threshold: {
+      expression: expr,
+      metric: left,
+      op,
+      value,
+      answer: { profile: 'resilience', field: left.slice(left.indexOf('.') + 1) },
+    },
+  };
 }
 
 // ---- comparison thresholds ---------------------------------------------------------------------

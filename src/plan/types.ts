@@ -6,6 +6,7 @@
 
 import type { ComparisonPlan } from './comparison.js';
 import type { MonitorPlan } from './monitor.js';
+import type { FaultsPlan } from './faults.js';
 import type { EXECUTORS, PROFILE_TYPES, PROTOCOLS } from './syntax.js';
 
 // Each list is written once, as the const array the plan syntax validates against.
@@ -300,6 +301,8 @@ export interface ThresholdPlan {
   comparison?: ComparisonThreshold;
   /** A threshold on `summary.target_metrics` (`target.cpu.max < 90%`): the metric and its statistic. */
   target?: { name: string; stat: string };
+  /** A threshold on a profile's answer (`resilience.recovery_s < 30`): `summary.profiles.<profile>.numbers.<field>`. */
+  answer?: { profile: 'resilience'; field: string };
   /** With abortOnFail: evaluate only after this delay, so warm-up does not abort. */
   delayAbortEvalMs: number;
 }
@@ -332,6 +335,8 @@ export interface Plan {
   comparison?: ComparisonPlan;
   /** Target metrics read beside the load (docs/monitoring.md). */
   monitor?: MonitorPlan;
+  /** Faults and actions on a timeline, through a fault proxy in front of one target (docs/faults.md). */
+  faults?: FaultsPlan;
 }
 
 export type ProfileType = (typeof PROFILE_TYPES)[number];
@@ -390,7 +395,8 @@ export type ProfilePlan =
   | SweepProfile
   | CapacityProfile
   | RolloutProfile
-  | ReplayProfile;
+  | ReplayProfile
+  | ResilienceProfile;
 
 /** The profile plan of one kind: `ProfileOf<'soak'>` is `SoakProfile`. */
 export type ProfileOf<T extends ProfileType> = Extract<ProfilePlan, { type: T }>;
@@ -527,3 +533,12 @@ export interface ReplayProfile extends SingleRunProfileBase {
   /** The trace (with its speed). */
   trace: TracePlan;
 }
+
+/** resilience: steady load through the plan's fault timeline (plan `faults:`); an answer per fault window. */
+export type ResilienceProfile = SingleRunProfileBase &
+  SteadyLoad & {
+    type: 'resilience';
+    durationMs: number;
+    /** When a window counts as back to normal after a fault (as spike's). */
+    recovery: RecoveryRule;
+  };

@@ -142,3 +142,52 @@ export function formatDuration(ms: number): string {
   }
   return parts.join('');
 }
+
+/** JSON-Schema pattern of a size (`100KB`, `1.5MiB`, `512B`). */
+export const SIZE_PATTERN = String.raw`^\d+(\.\d+)?(B|KB|MB|GB|KiB|MiB|GiB)$`;
+/** JSON-Schema pattern of a bandwidth (`100KB/s`). */
+export const BANDWIDTH_PATTERN = String.raw`^\d+(\.\d+)?(B|KB|MB|GB|KiB|MiB|GiB)/s$`;
+/** Decimal units as Toxiproxy counts them (its bandwidth `rate` is in KB/s = 1000 bytes/s), and binary ones. */
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** Parses a size (`100KB`, `1MiB`, `512B`; a bare integer is bytes) into bytes. */
+export function tryParseSize(input: string | number): UnitResult {
+  if (typeof input === 'number') {
+    if (Number.isInteger(input) && input >= 0) return { ok: true, value: input };
+    return { ok: false, message: `size ${input} is not a whole number of bytes`, hint: 'e.g. 100KB or 512B' };
+  }
+  const s = input.trim();
+  if (s.startsWith('-')) return { ok: false, message: `size \`${s}\` is negative`, hint: 'sizes are 0 or more' };
+  if (/^\d+$/.test(s)) return { ok: true, value: Number(s) };
+  const m = new RegExp(`^(${NUMBER})\\s*([A-Za-z]+)$`).exec(s);
+  const f = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || f === undefined)
+    return {
+      ok: false,
+      message: `\`${s}\` is not a size`,
+      hint: 'write a number and B, KB, MB, GB, KiB or MiB, e.g. 100KB',
+    };
+  return { ok: true, value: Math.round(Number(m[1]) * f) };
+}
+
+/** Parses a bandwidth (`100KB/s`, `1MB/s`) into bytes per second. */
+export function tryParseBandwidth(input: string | number): UnitResult {
+  const s = typeof input === 'number' ? String(input) : input.trim();
+  const m = /^(.*)\/s$/.exec(s);
+  if (!m)
+    return {
+      ok: false,
+      message: `\`${s}\` is not a bandwidth`,
+      hint: 'write a size per second, e.g. 100KB/s (KB = 1000 bytes, as Toxiproxy counts)',
+    };
+  const r = tryParseSize(m[1]);
+  return r.ok ? r : { ok: false, message: `\`${s}\` is not a bandwidth`, hint: 'e.g. 100KB/s or 1MB/s' };
+}

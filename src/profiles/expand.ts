@@ -15,6 +15,7 @@ import type {
   SteadyLoad,
   ThresholdPlan,
 } from '../plan/types.js';
+import { scaleFaults } from '../plan/index.js';
 
 /** The load of a generated scenario: an executor's config, and when it starts (and drains) in the run. */
 export type Load = ExecutorConfig & Partial<Pick<ScenarioCommon, 'startTimeMs' | 'gracefulStopMs'>>;
@@ -79,7 +80,7 @@ function steadyLoad(p: SteadyLoad & { durationMs: number }): Load {
 }
 
 /** soak, rollout: one scenario at constant load for the whole duration; thresholds over the whole run. */
-export function steadyScenario(plan: PlanOf<'soak' | 'rollout'>): Expansion {
+export function steadyScenario(plan: PlanOf<'soak' | 'rollout' | 'resilience'>): Expansion {
   const s = fromTemplate(plan.profile.template, plan.profile.type, steadyLoad(plan.profile));
   return { plan: planWith(plan, [s], plan.thresholds), phases: phases([s]) };
 }
@@ -134,5 +135,7 @@ export function scaleProfile(plan: Plan, factor: number): Plan {
     };
   if ('trace' in p) q['trace'] = { ...p.trace, speed: p.trace.speed / factor };
   q['template'] = { ...p.template, gracefulStopMs: f(p.template.gracefulStopMs) };
-  return { ...plan, profile: q as unknown as ProfilePlan, options: { ...plan.options, intervalMs } };
+  const out: Plan = { ...plan, profile: q as unknown as ProfilePlan, options: { ...plan.options, intervalMs } };
+  if (plan.faults) out.faults = scaleFaults(plan.faults, factor);
+  return out;
 }

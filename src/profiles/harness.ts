@@ -27,7 +27,13 @@ export function finishSummary(
   plan: Plan,
   answer: ProfileAnswer,
   memory?: MemoryStats,
+  judge?: (summary: Summary) => void,
 ): { summary: Summary; exitCode: ExitCode } {
+  if (judge) {
+    // Thresholds on the answer itself (resilience.recovery_s) read it from the summary.
+    summary.profiles = { ...(summary.profiles ?? {}), [answer.type]: answer };
+    judge(summary);
+  }
   if (summary.status === 'interrupted') answer.verdict = 'inconclusive';
   const failedThresholds = summary.thresholds.filter((t) => !t.ok);
   if (failedThresholds.length > 0 && answer.verdict !== 'failed' && summary.status !== 'interrupted') {
@@ -94,6 +100,8 @@ export async function runSingle(
       signal: opts.signal,
       onProgress: opts.onProgress,
       skipTargetCheck: opts.skipTargetCheck,
+      faultInjector: opts.faultInjector,
+      log: opts.log,
       stop: stopper.signal,
       onStart: (t) => {
         t0 = t;

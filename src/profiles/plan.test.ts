@@ -296,6 +296,7 @@ test('the example profile plans are valid, and the JSON Schema accepts profile p
     'capacity',
     'load',
     'replay',
+    'resilience',
     'rollout',
     'soak',
     'spike',

@@ -29,6 +29,22 @@ export const timeCurve = (
   ],
 });
 
+/** Per-window p99 and, when known, the recovery limit a window must meet (spike, resilience). */
+export const recoveryCurve = (points: readonly WindowPoint[], limitP99: number | null): Curve => ({
+  title: 'p99 per window and the recovery limit',
+  x_label: 'time (s)',
+  y_label: 'p99 (ms)',
+  series: [
+    {
+      name: 'p99',
+      points: points.filter((w) => w.p99 !== null).map((w) => [r3(w.start_s)!, w.p99!] as [number, number]),
+    },
+    ...(limitP99 !== null
+      ? [{ name: 'recovery limit', points: points.map((w) => [r3(w.start_s)!, limitP99] as [number, number]) }]
+      : []),
+  ],
+});
+
 export const phaseMarks = (phases: readonly Phase[], label: (p: Phase) => string): Mark[] =>
   phases.map((p) => ({ t_s: p.startS, label: label(p) }));
 
@@ -63,7 +79,12 @@ export async function runExpanded(
   return { run, expansion, summary: run.result.summary };
 }
 
-export function done(f: Finished, plan: Plan, answer: ProfileAnswer): ProfileResult {
+export function done(
+  f: Finished,
+  plan: Plan,
+  answer: ProfileAnswer,
+  judge?: (summary: Summary) => void,
+): ProfileResult {
   if (f.run.memory) {
     answer.memory = f.run.memory;
     answer.numbers['memory_last_mib'] = r3(f.run.memory.last_bytes / 2 ** 20);
@@ -77,6 +98,6 @@ export function done(f: Finished, plan: Plan, answer: ProfileAnswer): ProfileRes
       );
   }
   if (f.summary.status === 'interrupted') answer.answer = `Interrupted — partial answer: ${answer.answer}`;
-  const { summary, exitCode } = finishSummary(f.summary, f.run.result.outDir, plan, answer, f.run.memory);
+  const { summary, exitCode } = finishSummary(f.summary, f.run.result.outDir, plan, answer, f.run.memory, judge);
   return { summary, outDir: f.run.result.outDir, exitCode, answer };
 }

@@ -6,7 +6,7 @@
 import type { ExitCode } from '../core/exit-codes.js';
 import type { Summary } from '../core/results.js';
 import type { ProfileType } from '../plan/types.js';
-import type { ProgressUpdate } from '../run/index.js';
+import type { FaultInjectorFactory, ProgressUpdate } from '../run/index.js';
 
 export interface Curve {
   title: string;
@@ -47,6 +47,8 @@ export interface ProfileRunOptions {
   log?: (line: string) => void;
   /** Skip the reachability check (tests). */
   skipTargetCheck?: boolean;
+  /** Opens the fault proxy of a plan with `faults:` (default: the wired one; tests pass their own). */
+  faultInjector?: FaultInjectorFactory;
 }
 
 export interface ProfileResult {

@@ -21,6 +21,13 @@ export interface ChartMark {
   label: string;
 }
 
+/** A shaded span of the x axis (a fault window), named. */
+export interface ChartBand {
+  from: number;
+  to: number;
+  label: string;
+}
+
 export interface ChartSpec {
   /** DOM id of the container div. */
   id: string;
@@ -35,6 +42,8 @@ export interface ChartSpec {
   stacked?: boolean;
   /** Vertical markers (time charts). */
   marks?: ChartMark[];
+  /** Shaded spans (time charts: fault windows). */
+  bands?: ChartBand[];
 }
 
 export interface ReportData {

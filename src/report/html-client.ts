@@ -93,6 +93,7 @@ export function preflightClient(): void {
       xScale.range = (_u: unknown, min: number, max: number): [number, number] => [Math.max(1, min), Math.max(2, max)];
     }
     const marks = spec.marks || [];
+    const bands = spec.bands || [];
     const bars = spec.stacked && U.paths && U.paths.bars ? U.paths.bars({ size: [0.8, 40], align: 0 }) : null;
     const opts = {
       width,
@@ -185,6 +186,35 @@ export function preflightClient(): void {
         }),
       ],
       hooks: {
+        // Fault windows under the series: a light red band each, its name at the top; the canvas
+        // x-ranges drawn are kept on the element (data-bands) so tests can find them.
+        drawClear: [
+          (u: UPlotLike): void => {
+            if (!bands.length) return;
+            const ctx = u.ctx;
+            const r = U.pxRatio || 1;
+            const drawn: string[] = [];
+            ctx.save();
+            ctx.font = `${10 * r}px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
+            ctx.textBaseline = 'alphabetic';
+            ctx.textAlign = 'left';
+            for (const b of bands) {
+              const left = u.bbox.left;
+              const right = u.bbox.left + u.bbox.width;
+              const x0 = Math.max(left, Math.min(right, u.valToPos(b.from, 'x', true)));
+              const x1 = Math.max(left, Math.min(right, u.valToPos(b.to, 'x', true)));
+              if (!(x1 > x0)) continue;
+              ctx.fillStyle = 'rgba(220, 38, 38, 0.12)';
+              ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
+              ctx.fillStyle = '#991b1b';
+              ctx.fillText(b.label, x0 + 3 * r, u.bbox.top + u.bbox.height - 4 * r, Math.max(10, x1 - x0 - 6 * r));
+              drawn.push(Math.round(x0) + '-' + Math.round(x1));
+            }
+            ctx.restore();
+            el.dataset.bands = drawn.join(',');
+            el.dataset.bandTop = String(Math.round(u.bbox.top + 3 * r));
+          },
+        ],
         draw: [
           (u: UPlotLike): void => {
             if (!marks.length) return;

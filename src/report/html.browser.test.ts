@@ -9,10 +9,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
+import type { FaultsSummary, Summary } from '../core/results.js';
 import { writeHtmlReport } from './html.js';
 import { BASELINE_DIR, CANDIDATE_DIR, REPO_ROOT, copyFixture } from './test-support.js';
 
@@ -164,4 +165,80 @@ test('report with a comparison renders in Chromium without errors', { skip, time
 test('report of a passing run renders in Chromium, also on a narrow screen', { skip, timeout: 120_000 }, async () => {
   await checkReport('baseline', BASELINE_DIR, 1280);
   await checkReport('baseline-narrow', BASELINE_DIR, 420);
+});
+
+test('a fault timeline is drawn: fault windows shaded on the time charts, actions marked', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  assert.ok(browser);
+  const dir = await copyFixture(BASELINE_DIR);
+  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as Summary;
+  const faults: FaultsSummary = {
+    target: 'http://127.0.0.1:8000',
+    windows: [
+      { name: 'slow network', kind: 'fault', type: 'latency', at_s: 8, end_s: 14, started_s: 8, ended_s: 14 },
+      { name: 'never', kind: 'fault', type: 'down', at_s: 40, end_s: 41, started_s: null, ended_s: null },
+    ],
+    events: [
+      { t_s: 8, event: 'fault_on', name: 'slow network', type: 'latency' },
+      { t_s: 14, event: 'fault_off', name: 'slow network', type: 'latency' },
+      { t_s: 20, event: 'action_start', name: 'kill replica 2', type: 'signal' },
+      {
+        t_s: 20,
+        event: 'action_end',
+        name: 'kill replica 2',
+        type: 'signal',
+        ok: true,
+        detail: 'SIGKILL sent to process 4242.',
+        duration_ms: 1,
+      },
+    ],
+  };
+  summary.faults = faults;
+  await writeFile(join(dir, 'summary.json'), JSON.stringify(summary));
+  const file = await writeHtmlReport(dir);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  try {
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('.chart').length === document.querySelectorAll('.chart canvas').length,
+      null,
+      { timeout: 10_000 },
+    );
+    const found = (await page.evaluate(() => {
+      const out: Array<{ chart: string; bands: string; inside: number[]; outside: number[] }> = [];
+      for (const el of Array.from(document.querySelectorAll<HTMLElement>('.chart[data-bands]'))) {
+        const c = el.querySelector('canvas')!;
+        const ctx = c.getContext('2d')!;
+        const [x0, x1] = (el.dataset.bands ?? '').split(',')[0].split('-').map(Number);
+        // A pixel row near the top of the plot (above most lines): inside the band, and left of it.
+        const y = Number(el.dataset.bandTop);
+        const px = (x: number) => Array.from(ctx.getImageData(x, y, 1, 1).data);
+        out.push({
+          chart: el.dataset.chart ?? el.id,
+          bands: el.dataset.bands ?? '',
+          inside: px(Math.round((x0 + x1) / 2)),
+          outside: px(Math.max(0, x0 - 12)),
+        });
+      }
+      return out;
+    })) as Array<{ chart: string; bands: string; inside: number[]; outside: number[] }>;
+    assert.ok(found.length >= 3, `time charts with bands: ${found.length}`);
+    for (const f of found) {
+      assert.match(f.bands, /^\d+-\d+$/, `${f.chart}: one band drawn (the window that never started is not)`);
+      const [r, g, b, a] = f.inside;
+      assert.ok(a > 0 && r > g + 10 && r > b + 10, `${f.chart}: the band is red-tinted inside (${f.inside})`);
+      assert.ok(!(f.outside[3] > 0 && f.outside[0] > f.outside[1] + 10), `${f.chart}: no tint outside (${f.outside})`);
+    }
+    const table = await page.locator('#fault-timeline').innerText();
+    assert.match(table, /slow network/);
+    assert.match(table, /kill replica 2/);
+    assert.match(table, /SIGKILL sent to process 4242/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
 });

@@ -33,6 +33,7 @@ import { preflightClient } from './html-client.js';
 import { loadResults, scenarioIntervals } from './load.js';
 import type { LoadedResults } from './load.js';
 import { collectMarks, describeProfiles, runWarnings } from './profiles.js';
+import { addTimeline, timelineSection } from './timeline.js';
 import { partialWindowTest } from './windows.js';
 import { fmtTargetThreshold, TARGET_HEAD, targetChartSpecs, targetRows } from './target-metrics.js';
 import type { ProfileView } from './profiles.js';
@@ -853,6 +854,7 @@ table.latency .hint{font-weight:400;color:var(--muted);font-size:11.5px}
 table.compact .hint{color:var(--muted);font-size:11.5px;overflow-wrap:anywhere}
 table.thresholds td.mark{width:28px;text-align:center}
 tr.bad td{background:#fff5f5}
+.band-key{display:inline-block;width:.9em;height:.9em;background:rgba(220,38,38,.18);border:1px solid rgba(220,38,38,.5);vertical-align:-1px}
 .ok-mark{color:var(--pass);font-weight:700}.bad-mark{color:var(--fail);font-weight:700}
 .warnings{background:var(--warn-bg);border-color:#fde68a}
 .warnings h2{color:var(--warn)}
@@ -914,6 +916,7 @@ export function renderHtmlReport(r: LoadedResults, opts: RenderOptions = {}): st
     .join('\n');
   const comparisonHtml = r.comparison ? comparisonSection(charts, r.comparison) : '';
   const profilesHtml = profilesSection(charts, profiles);
+  addTimeline(charts.specs, s.faults);
   const data: ReportData = { format: 'preflight-report-data/1', charts: charts.specs };
   const title = `Preflight report — ${s.plan ?? 'run'}`;
   const csp =
@@ -943,6 +946,7 @@ ${comparisonHtml}
 ${overviewTable(s)}
 ${scenarioHtml}
 ${targetSection(charts, s, r)}
+${timelineSection(s.faults, esc)}
 ${profilesHtml}
 ${planSection(r.plan)}
 ${machineSection(s, r.skippedIntervalLines)}

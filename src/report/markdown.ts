@@ -27,6 +27,7 @@ import { releaseView } from './release-view.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
 import { fmtTargetThreshold, targetMarkdown } from './target-metrics.js';
+import { timelineMarkdown } from './timeline.js';
 
 const VERDICT: Record<string, string> = {
   passed: '✅ PASSED',
@@ -170,6 +171,7 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
   }
   out.push(...targetMarkdown(s));
   out.push(...releaseMarkdown(s));
+  out.push(...timelineMarkdown(s.faults));
   if (comparison) out.push(...comparisonMarkdown(comparison));
   out.push('<details><summary>Run details</summary>', '');
   out.push(

@@ -25,6 +25,7 @@ export const RESULT_FILES = [
   'intervals.csv',
   'comparison.json',
   'target-metrics.ndjson',
+  'faults.ndjson',
 ] as const;
 
 /** A results file could not be written. `summary`: the run's summary, when the run itself finished. */
@@ -191,6 +192,20 @@ export class ResultsWriter {
         this.fd = null; // closing a file on a failed disk can fail too; nothing more to do with it
       }
       this.failure = { problem: problemFromError('intervals.ndjson', e), cause: e };
+    }
+  }
+
+  /**
+   * Appends one line to a small event log (faults.ndjson: rare events, so one appendFileSync each).
+   * A failure is kept like an intervals failure (reported once by `finish`), never thrown mid-run.
+   */
+  appendEvent(name: 'faults.ndjson', value: unknown): void {
+    if (this.failure) return;
+    try {
+      fs.appendFileSync(path.join(this.dir, name), this.redact(JSON.stringify(value) + '\n'));
+      this.written.add(name);
+    } catch (e) {
+      this.failure = { problem: problemFromError(name, e), cause: e };
     }
   }
 

@@ -21,6 +21,7 @@ import { ComparisonCollector } from './comparison.js';
 import { actionFailed, decideStep, runAction, type Judgement, type StepDecision } from '../comparison/index.js';
 import type { CanaryResult } from '../core/comparison.js';
 import { TargetMetrics } from './target-metrics.js';
+import { FaultTimeline, type FaultInjectorFactory } from './faults-timeline.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -45,6 +46,10 @@ export interface RunOptions {
   decorateWindow?: (records: IntervalRecord[], index: number) => void;
   /** A progressive canary: each step's judgement as soon as it is made (the CLI's gate server serves it). */
   onCanaryStep?: (judgement: Judgement<CanaryResult>) => void;
+  /** Opens the fault proxy of a plan with `faults:` (default: the one setFaultInjectorFactory wired). */
+  faultInjector?: FaultInjectorFactory;
+  /** One line per fault-timeline event as it happens (a fault on or off, an action's start and end). */
+  log?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -54,15 +59,20 @@ export interface RunResult {
 }
 
 export async function run(plan: Plan, opts: RunOptions = {}): Promise<RunResult> {
+  // A plan with `faults:`: the load goes through the fault proxy, closed on every way out.
+  let faults: FaultTimeline | null = null;
   try {
-    return await runPlan(plan, opts);
+    faults = await FaultTimeline.open(plan, opts.faultInjector);
+    return await runPlan(faults?.proxied ?? plan, opts, faults);
   } catch (e) {
     // Errors from talking to the target quote its URLs and its answers (which may echo them).
     throw redactError(e, plan.secrets);
+  } finally {
+    await faults?.close();
   }
 }
 
-async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
+async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | null): Promise<RunResult> {
   // Data, checks, traces: every problem at once (exit 2), before the target is touched and before
   // a results folder exists. (The load runs in worker threads, which read their data themselves.)
   await checkOffline(plan, opts.signal);
@@ -71,7 +81,8 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   const targets = await TargetMetrics.start(plan);
   const outDir = opts.outDir ?? defaultOutDir();
   const writer = new ResultsWriter(outDir, (s) => redact(s, plan.secrets));
-  writer.writeJson('plan.resolved.json', redactPlan(plan));
+  writer.writeJson('plan.resolved.json', redactPlan(faults?.plan ?? plan));
+  faults?.attach((e) => writer.appendEvent('faults.ndjson', e), opts.log);
 
   const workers = Math.max(1, plan.options.workers);
   const merger = new WindowMerger(workers);
@@ -216,6 +227,7 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   const onAbort = () => {
     status = 'interrupted';
     stopAll(0);
+    void faults?.stop(true); // Ctrl-C removes every fault at once
     // Interrupted mid-rollout: traffic back to the control (canary.onInterrupt: rollback, as Argo
     // Rollouts' abort does), after any action in flight; or, with `hold`, the router stays.
     const at = routerAt;
@@ -277,10 +289,12 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
     for (const h of handles) h.start(t0);
     targets?.loadStarted(Date.now() + 20);
     opts.onStart?.(performance.now() + 20);
+    faults?.start(performance.now() + 20);
   } else for (const h of handles) h.stop(0);
   await Promise.all(handles.map((h) => h.done));
   loadDone = true;
   const loadEndedAt = Date.now();
+  await faults?.stop(status === 'interrupted');
   opts.signal?.removeEventListener('abort', onAbort);
   opts.stop?.removeEventListener('abort', onStop);
   for (const w of merger.flush()) emitWindow(w);
@@ -298,6 +312,10 @@ async function runPlan(plan: Plan, opts: RunOptions): Promise<RunResult> {
   summary.thresholds = evaluateThresholds(plan.thresholds, summary);
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
   summary.warnings = [...runWarnings(plan, summary, { status, shardFailures, aborted }), ...targetWarnings];
+  if (faults) {
+    summary.faults = faults.summary();
+    summary.warnings.push(...faults.warnings());
+  }
   const outcome = settleOutcome(summary);
   writer.finish(summary); // throws a ResultsWriteError (with the summary) if any results write failed
   return { summary, outDir, exitCode: outcome.exitCode };

@@ -26,7 +26,7 @@ import type { ComparisonSummary } from '../core/comparison.js';
 
 /** What evaluation needs of a summary: a final Summary, or a partial one built during the run. */
 export type SummaryLike = Pick<Summary, 'total' | 'scenarios'> &
-  Partial<Pick<Summary, 'generator' | 'durationS' | 'comparison' | 'target_metrics'>>;
+  Partial<Pick<Summary, 'generator' | 'durationS' | 'comparison' | 'target_metrics' | 'profiles'>>;
 
 export interface Measured {
   value: number | null;
@@ -82,11 +82,19 @@ function subjectName(t: Pick<ThresholdPlan, 'scenario' | 'group'>): string {
 
 /** The measured value of one threshold's metric. */
 export function measure(
-  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison' | 'target'>,
+  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison' | 'target' | 'answer'>,
   summary: SummaryLike,
 ): Measured {
   if (t.comparison !== undefined) return measureComparison(t.comparison, summary.comparison);
   if (t.target !== undefined) return measureTarget(t.target, summary.target_metrics);
+  if (t.answer !== undefined) {
+    // A profile's answer: its headline number (null: e.g. a window that never recovered).
+    const answer = summary.profiles?.[t.answer.profile] as { numbers?: Record<string, unknown> } | undefined;
+    if (!answer) return noData(`no ${t.answer.profile} answer in the summary`);
+    const v = numeric(answer.numbers?.[t.answer.field]);
+    const why = answer.numbers?.[`${t.answer.field}_note`];
+    return v === null ? noData(typeof why === 'string' ? why : `${t.metric} not measured`) : { value: v };
+  }
   if (t.metric === 'generator_overloaded') {
     return summary.generator
       ? { value: summary.generator.overloaded ? 1 : 0 }

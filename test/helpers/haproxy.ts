@@ -115,6 +115,8 @@ export function weightAction(
 export async function startHaproxy(
   servers: Record<string, { url: string; weight: number }>,
   backend = 'model',
+  /** Active health checks: `option httpchk GET <path>`, each server checked every 200 ms, down after 2 failures, up after 2 passes. */
+  healthPath?: string,
 ): Promise<Haproxy> {
   const bin = haproxyBinary();
   if (!bin) throw new Error('haproxy is not installed (apt-get install haproxy)');
@@ -142,7 +144,11 @@ export async function startHaproxy(
         `  default_backend ${backend}`,
         `backend ${backend}`,
         '  balance roundrobin',
-        ...Object.entries(servers).map(([name, s]) => `  server ${name} ${new URL(s.url).host} weight ${s.weight}`),
+        ...(healthPath ? [`  option httpchk GET ${healthPath}`] : []),
+        ...Object.entries(servers).map(
+          ([name, s]) =>
+            `  server ${name} ${new URL(s.url).host} weight ${s.weight}${healthPath ? ' check inter 200ms fall 2 rise 2' : ''}`,
+        ),
         '',
       ].join('\n'),
     );

@@ -6,6 +6,7 @@ import { capacity } from './capacity.js';
 import type { AnyProfileKind, ProfileKind } from './kind.js';
 import { load } from './load.js';
 import { replay } from './replay.js';
+import { resilience } from './resilience.js';
 import { rollout } from './rollout.js';
 import { soak } from './soak.js';
 import { spike } from './spike.js';
@@ -20,6 +21,7 @@ export { expandSpike } from './spike.js';
 export { expandBurst, burstWarmupMs } from './burst.js';
 export { expandRollout } from './rollout.js';
 export { expandReplay } from './replay.js';
+export { expandResilience } from './resilience.js';
 
 /** Every kind, keyed by its type: the compiler checks that each ProfileType has one. */
 export const PROFILE_KINDS: { readonly [T in ProfileType]: ProfileKind<T> } = {
@@ -32,6 +34,7 @@ export const PROFILE_KINDS: { readonly [T in ProfileType]: ProfileKind<T> } = {
   capacity,
   rollout,
   replay,
+  resilience,
 };
 
 /** The scenarios of one run, for a single-run profile (load, stress, soak, spike, burst, rollout, replay). */

@@ -7,7 +7,7 @@ import type { PlanOf } from '../../plan/types.js';
 import { recoveryTime } from '../analysis.js';
 import { constantRate, fromTemplate, phases, planWith, scopedTo, type Expansion } from '../expand.js';
 import { ms, num, pct, r3, rate, secs } from '../harness.js';
-import { done, runExpanded, timeCurve } from '../single.js';
+import { done, recoveryCurve, runExpanded, timeCurve } from '../single.js';
 import type { Mark, ProfileResult, ProfileRunOptions } from '../types.js';
 import { timeline } from '../windows.js';
 import type { ProfileKind } from './kind.js';
@@ -78,25 +78,7 @@ export async function runSpike(plan: PlanOf<'spike'>, opts: ProfileRunOptions): 
       spike_p99_ms: spike?.latency_ms.p99 ?? null,
     },
     curves: [
-      {
-        title: 'p99 per window and the recovery limit',
-        x_label: 'time (s)',
-        y_label: 'p99 (ms)',
-        series: [
-          {
-            name: 'p99',
-            points: points.filter((w) => w.p99 !== null).map((w) => [r3(w.start_s)!, w.p99!] as [number, number]),
-          },
-          ...(rec.limit_p99_ms !== null
-            ? [
-                {
-                  name: 'recovery limit',
-                  points: points.map((w) => [r3(w.start_s)!, rec.limit_p99_ms!] as [number, number]),
-                },
-              ]
-            : []),
-        ],
-      },
+      recoveryCurve(points, rec.limit_p99_ms),
       timeCurve('error rate per window', points, (w) => w.error_rate, 'error rate'),
     ],
     marks,
