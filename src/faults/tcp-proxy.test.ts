@@ -170,6 +170,49 @@ test('no fault: a straight pipe; connections and requests are counted', async ()
   assert.deepEqual(p.counts(), { connections: 1, requests: 7, unframed: 0 });
 });
 
+test('backpressure: a client that does not read stops the target, with and without a fault', {
+  timeout: 30_000,
+}, async () => {
+  const TOTAL = 64 * 2 ** 20;
+  const piece = Buffer.alloc(64 * 1024, 97);
+  let written = 0;
+  // Writes up to 64 MiB as fast as the socket takes it (waiting for drain), counting what was taken.
+  const src = net.createServer((s) => {
+    s.on('error', () => {});
+    const pump = () => {
+      while (written < TOTAL) {
+        written += piece.length;
+        if (!s.write(piece)) return void s.once('drain', pump);
+      }
+      s.end();
+    };
+    pump();
+  });
+  await new Promise<void>((r) => src.listen(0, '127.0.0.1', r));
+  try {
+    for (const withFault of [false, true]) {
+      written = 0;
+      const p = await proxyTo((src.address() as net.AddressInfo).port);
+      if (withFault)
+        p.add(tcp({ type: 'latency', latencyMs: 0, jitterMs: 0 }, 'downstream', { share: 1, per: 'request' }));
+      const c = net.connect(p.port, '127.0.0.1');
+      c.on('error', () => {});
+      c.pause(); // never reads
+      await new Promise((r) => setTimeout(r, 1500));
+      // Kernel buffers on three sockets plus one high-water mark in the proxy: far below 64 MiB.
+      assert.ok(
+        written < 24 * 2 ** 20,
+        `${withFault ? 'fault' : 'no fault'}: ${(written / 2 ** 20).toFixed(1)} MiB taken`,
+      );
+      assert.ok(written > 0);
+      c.destroy();
+      await p.close();
+    }
+  } finally {
+    await new Promise<void>((r) => src.close(() => r()));
+  }
+});
+
 test('latency: 200 ms ± 50 per direction it is on (p50)', async () => {
   const p = await proxyTo();
   const id = p.add(tcp({ type: 'latency', latencyMs: 200, jitterMs: 50 }));
