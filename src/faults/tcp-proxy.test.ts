@@ -156,6 +156,12 @@ function rawExchange(
   });
 }
 
+/** Waits (bounded: 5 s) until `cond` holds. */
+async function waitFor(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(cond(), what);
+}
+
 test('no fault: a straight pipe; connections and requests are counted', async () => {
   const p = await proxyTo();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -167,7 +173,8 @@ test('no fault: a straight pipe; connections and requests are counted', async ()
   } finally {
     agent.destroy();
   }
-  assert.deepEqual(p.counts(), { connections: 1, requests: 7, unframed: 0 });
+  await waitFor(() => p.counts().open === 0, 'connection forgotten');
+  assert.deepEqual(p.counts(), { connections: 1, requests: 7, unframed: 0, open: 0 });
 });
 
 test('backpressure: a client that does not read stops the target, with and without a fault', {
@@ -211,6 +218,18 @@ test('backpressure: a client that does not read stops the target, with and witho
   } finally {
     await new Promise<void>((r) => src.close(() => r()));
   }
+});
+
+test('a target that refuses: the client gets a reset, the proxy forgets the connection', async () => {
+  const gone = net.createServer();
+  await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+  const port = (gone.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => gone.close(() => r()));
+  const p = await proxyTo(port);
+  const r = await rawExchange(p.port, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+  assert.equal(r.data.length, 0);
+  assert.ok(r.error === 'ECONNRESET' || r.error === undefined, String(r.error));
+  await waitFor(() => p.counts().open === 0, 'connection forgotten');
 });
 
 test('latency: 200 ms ± 50 per direction it is on (p50)', async () => {
@@ -351,6 +370,7 @@ test('toxicity per connection: 0.5 over 200 connections → 0.5 ± 4σ', async (
   const sd = Math.sqrt(200 * 0.5 * 0.5);
   assert.ok(Math.abs(hits - 100) <= 4 * sd, `${hits} of 200 connections delayed`);
   assert.equal(p.counts().connections, 200);
+  await waitFor(() => p.counts().open === 0, 'every closed connection forgotten');
 });
 
 test('toxicity per request: 0.3 over 500 requests on ONE keep-alive connection → 0.3 ± 4σ', async () => {
@@ -365,7 +385,8 @@ test('toxicity per request: 0.3 over 500 requests on ONE keep-alive connection �
   }
   const sd = Math.sqrt(500 * 0.3 * 0.7);
   assert.ok(Math.abs(hits - 150) <= 4 * sd, `${hits} of 500 requests delayed`);
-  assert.deepEqual(p.counts(), { connections: 1, requests: 500, unframed: 0 });
+  await waitFor(() => p.counts().open === 0, 'connection forgotten');
+  assert.deepEqual(p.counts(), { connections: 1, requests: 500, unframed: 0, open: 0 });
 });
 
 test('toxicity per connection on one keep-alive connection: all requests or none', async () => {
@@ -394,7 +415,8 @@ test('per request on a stream that is not HTTP/1.1: drawn per connection, and co
   const r = await rawExchange(p.port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]), 3000);
   assert.equal(r.data.length, 10, 'echoed');
   assert.ok(r.firstDataMs >= 280, `delayed ${r.firstDataMs.toFixed(0)} ms`);
-  assert.deepEqual(p.counts(), { connections: 1, requests: 0, unframed: 1 });
+  await waitFor(() => p.counts().open === 0, 'connection forgotten');
+  assert.deepEqual(p.counts(), { connections: 1, requests: 0, unframed: 1, open: 0 });
 });
 
 test('bad input: every problem at once, each with its field; http faults are refused', async () => {

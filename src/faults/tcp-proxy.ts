@@ -34,6 +34,8 @@ export interface TcpFaultProxyCounts {
   requests: number;
   /** Connections whose stream could not be framed as HTTP/1.x (their per-request faults drawn per connection). */
   unframed: number;
+  /** Connections open now. */
+  open: number;
 }
 
 export interface TcpFaultProxy extends FaultInjector {
@@ -128,7 +130,7 @@ export async function startTcpFaultProxy(opts: TcpFaultProxyOptions): Promise<Tc
       // First added first: a stage's held data then flows through the later stages before they go.
       while (faults.length > 0) remove(faults[0].id);
     },
-    counts: () => ({ ...totals }),
+    counts: () => ({ ...totals, open: conns.size }),
     async close() {
       if (closed) return;
       closed = true;
@@ -232,7 +234,7 @@ class Link implements ChunkSink, StageHost {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (this.conn.closed) return;
+    if (this.conn.closed || this.sinkEnded) return;
     if (this.stages.length === 0) {
       // No fault: a straight pipe (the framer only counts).
       if (!this.framer.failed) this.framer.skim(chunk);
