@@ -48,8 +48,9 @@ export class HttpFramer {
   /** Sequence number of the message the next byte belongs to. */
   seq = 0;
   private state = HEAD;
-  /** Head scanning: bytes in the current line (CR not counted), lines so far, bytes so far. */
+  /** Head scanning: bytes in the current line so far, its last byte, lines so far, bytes so far. */
   private lineLen = 0;
+  private lastByte = 0;
   private lines = 0;
   private headBytes = 0;
   /** Pieces of a head that spans reads (views, not copies, of the reads). */
@@ -93,21 +94,33 @@ export class HttpFramer {
         case HEAD: {
           const start = i;
           let end = -1;
-          for (; i < len; i++) {
-            const b = buf[i];
-            if (b === LF) {
-              if (this.lineLen > 0) {
-                this.lines++;
-                this.lineLen = 0;
-              } else if (this.lines > 0) {
-                end = i + 1;
-                break;
-              } // else: an empty line before the start line (allowed; skipped)
-            } else if (b !== CR) {
+          // Line by line (the LF found natively); a line may span reads: lineLen and lastByte carry it.
+          while (i < len) {
+            if (this.lines === 0 && this.lineLen === 0) {
+              const b = buf[i];
+              if (b === CR || b === LF) {
+                i++; // an empty line before the start line (allowed; skipped)
+                continue;
+              }
               // Fail fast on what cannot start an HTTP/1.x message (TLS, HTTP/2, binary protocols).
-              if (this.lines === 0 && this.lineLen === 0 && !startsMessage(b, this.isRequest)) return this.fail();
-              this.lineLen++;
+              if (!startsMessage(b, this.isRequest)) return this.fail();
             }
+            const lf = buf.indexOf(LF, i);
+            if (lf < 0) {
+              this.lineLen += len - i;
+              this.lastByte = buf[len - 1];
+              i = len;
+              break;
+            }
+            const lineBytes = this.lineLen + (lf - i);
+            const before = lf > i ? buf[lf - 1] : this.lastByte;
+            i = lf + 1;
+            this.lineLen = 0;
+            if (lineBytes === 0 || (lineBytes === 1 && before === CR)) {
+              end = i;
+              break;
+            }
+            this.lines++;
           }
           const stop = end < 0 ? len : end;
           this.headBytes += stop - start;
@@ -116,7 +129,6 @@ export class HttpFramer {
             this.headParts.push(buf.subarray(start, len));
             return -1;
           }
-          i = end;
           const last = buf.subarray(start, end);
           const head = this.headParts.length === 0 ? last : Buffer.concat([...this.headParts, last]);
           this.headParts = [];
@@ -307,26 +319,31 @@ interface Head {
   chunked: boolean;
 }
 
-/** The start line and the framing headers of a head (latin1; heads only, never bodies). */
+/**
+ * The start line and the framing headers of a head. Only the start line and the values of
+ * Content-Length and Transfer-Encoding become strings; other header lines are skipped by their
+ * first bytes (this runs once per message on the proxy's thread).
+ */
 function parseHead(head: Buffer): Head | null {
-  const lines = head.toString('latin1').split('\n');
-  let k = 0;
-  while (k < lines.length && stripCr(lines[k]) === '') k++;
-  const out: Head = { start: stripCr(lines[k] ?? ''), length: -1, te: null, chunked: false };
-  for (k++; k < lines.length; k++) {
-    const line = stripCr(lines[k]);
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue; // the blank end line, or obsolete folding
-    const name = line.slice(0, colon).trim().toLowerCase();
-    if (name === 'content-length') {
-      const v = line.slice(colon + 1).trim();
+  const n = head.length;
+  let i = 0;
+  while (i < n && (head[i] === CR || head[i] === LF)) i++;
+  let eol = head.indexOf(LF, i);
+  if (eol < 0) eol = n;
+  const out: Head = { start: head.toString('latin1', i, lineEnd(head, i, eol)), length: -1, te: null, chunked: false };
+  for (let p = eol + 1; p < n; p = eol + 1) {
+    eol = head.indexOf(LF, p);
+    if (eol < 0) eol = n;
+    const end = lineEnd(head, p, eol);
+    if (hasName(head, p, end, CONTENT_LENGTH)) {
+      const v = head.toString('latin1', p + CONTENT_LENGTH.length + 1, end).trim();
       if (!/^\d{1,15}$/.test(v)) return null;
-      const n = Number(v);
-      if (out.length >= 0 && out.length !== n) return null; // conflicting lengths: not framable
-      out.length = n;
-    } else if (name === 'transfer-encoding') {
-      const v = line
-        .slice(colon + 1)
+      const len = Number(v);
+      if (out.length >= 0 && out.length !== len) return null; // conflicting lengths: not framable
+      out.length = len;
+    } else if (hasName(head, p, end, TRANSFER_ENCODING)) {
+      const v = head
+        .toString('latin1', p + TRANSFER_ENCODING.length + 1, end)
         .trim()
         .toLowerCase();
       out.te = out.te === null ? v : `${out.te}, ${v}`;
@@ -339,8 +356,20 @@ function parseHead(head: Buffer): Head | null {
   return out;
 }
 
-function stripCr(s: string): string {
-  return s.endsWith('\r') ? s.slice(0, -1) : s;
+const CONTENT_LENGTH = Buffer.from('content-length', 'latin1');
+const TRANSFER_ENCODING = Buffer.from('transfer-encoding', 'latin1');
+
+/** The end of the line from `start` to the LF at `eol`, without its CR. */
+function lineEnd(buf: Buffer, start: number, eol: number): number {
+  return eol > start && buf[eol - 1] === CR ? eol - 1 : eol;
+}
+
+/** Whether the line from `p` to `end` is header `name` (lower case), i.e. starts with `name:` in any case. */
+function hasName(buf: Buffer, p: number, end: number, name: Buffer): boolean {
+  const k = name.length;
+  if (end - p <= k || buf[p + k] !== 58 /* : */) return false;
+  for (let j = 0; j < k; j++) if ((buf[p + j] | 0x20) !== name[j]) return false;
+  return true;
 }
 
 /** A request starts with a method (a token: letters in practice), a response with `H`. */
