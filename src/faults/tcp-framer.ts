@@ -259,7 +259,8 @@ export class HttpFramer {
     const m = REQUEST_LINE.exec(h.start);
     if (m === null) return FAILED;
     const method = m[1];
-    this.exchange.pending.push(method === 'HEAD' ? 1 : method === 'CONNECT' ? 2 : 0);
+    // Only while the responses are framed (else nothing would take these and the list would grow).
+    if (!this.exchange.unframed) this.exchange.pending.push(method === 'HEAD' ? 1 : method === 'CONNECT' ? 2 : 0);
     this.exchange.onRequest();
     if (h.te !== null) {
       if (!h.chunked) return FAILED; // a request body of unknown length cannot be framed
