@@ -52,6 +52,15 @@ function expectedEnds(parts: string[]): number[] {
   return parts.map((p) => (at += Buffer.byteLength(p, 'latin1')));
 }
 
+/** Ways to cut a stream of `len` bytes into reads: whole, every two-way cut, 300 seeded random multi-way cuts. */
+function splitsOf(len: number, seed: number): number[][] {
+  const rng = new Rng(seed);
+  const splits: number[][] = [[]];
+  for (let c = 1; c < len; c++) splits.push([c]);
+  for (let i = 0; i < 300; i++) splits.push(cutsFor(len, rng, 1 + rng.int(40)));
+  return splits;
+}
+
 function cutsFor(len: number, rng: Rng, n: number): number[] {
   const cuts = new Set<number>();
   for (let i = 0; i < n; i++) cuts.add(1 + rng.int(len - 1));
@@ -61,11 +70,7 @@ function cutsFor(len: number, rng: Rng, n: number): number[] {
 test('requests: every message end found, whatever the reads', () => {
   const stream = Buffer.from(requests.join(''), 'latin1');
   const want = expectedEnds(requests);
-  const rng = new Rng(3);
-  const splits: number[][] = [[]];
-  for (let c = 1; c < stream.length; c++) splits.push([c]);
-  for (let i = 0; i < 300; i++) splits.push(cutsFor(stream.length, rng, 1 + rng.int(40)));
-  for (const cuts of splits) {
+  for (const cuts of splitsOf(stream.length, 3)) {
     let counted = 0;
     const ex = new HttpExchange(
       () => counted++,
@@ -84,11 +89,7 @@ test('requests: every message end found, whatever the reads', () => {
 test('responses: HEAD, 1xx, 204 and 304 have no body; 1xx keeps the sequence number', () => {
   const stream = Buffer.from(responses.join(''), 'latin1');
   const want = expectedEnds(responses);
-  const rng = new Rng(4);
-  const splits: number[][] = [[]];
-  for (let c = 1; c < stream.length; c++) splits.push([c]);
-  for (let i = 0; i < 300; i++) splits.push(cutsFor(stream.length, rng, 1 + rng.int(40)));
-  for (const cuts of splits) {
+  for (const cuts of splitsOf(stream.length, 4)) {
     const ex = new HttpExchange(
       () => {},
       () => assert.fail('unframed'),

@@ -143,14 +143,8 @@ export class HttpFramer {
           break;
         }
         case BODY: {
-          const avail = len - i;
-          if (avail < this.remaining) {
-            this.remaining -= avail;
-            return -1;
-          }
-          i += this.remaining;
-          this.remaining = 0;
-          return this.endMessage(i, false);
+          const at = this.take(len, i);
+          return at < 0 ? -1 : this.endMessage(at, false);
         }
         case CHUNK_SIZE: {
           const b = buf[i++];
@@ -175,13 +169,8 @@ export class HttpFramer {
           break;
         }
         case CHUNK_DATA: {
-          const avail = len - i;
-          if (avail < this.remaining) {
-            this.remaining -= avail;
-            return -1;
-          }
-          i += this.remaining;
-          this.remaining = 0;
+          i = this.take(len, i);
+          if (i < 0) return -1;
           this.state = CHUNK_DATA_END;
           break;
         }
@@ -210,6 +199,18 @@ export class HttpFramer {
       }
     }
     return -1;
+  }
+
+  /** Counts body bytes from `i`: the offset just after the last one if they end before `len`, else -1. */
+  private take(len: number, i: number): number {
+    const avail = len - i;
+    if (avail < this.remaining) {
+      this.remaining -= avail;
+      return -1;
+    }
+    const at = i + this.remaining;
+    this.remaining = 0;
+    return at;
   }
 
   private chunkSizeDone(): boolean {

@@ -121,7 +121,12 @@ export abstract class Stage implements ChunkSink {
   abstract push(buf: Buffer, seq: number): void;
 
   end(close: boolean): void {
-    if (this.q.size === 0 && this.timer === undefined) this.out.end(close);
+    this.endUnless(this.q.size > 0 || this.timer !== undefined, close);
+  }
+
+  /** Passes the end on now, or (when `held`) once the held data has gone. */
+  protected endUnless(held: boolean, close: boolean): void {
+    if (!held) this.out.end(close);
     else {
       this.endPending = true;
       this.endClose = close;
@@ -333,11 +338,7 @@ class TimeoutStage extends Stage {
   }
 
   override end(close: boolean): void {
-    if (!this.holding) this.out.end(close);
-    else {
-      this.endPending = true;
-      this.endClose = close;
-    }
+    this.endUnless(this.holding, close);
   }
 }
 
@@ -367,11 +368,7 @@ class ResetStage extends Stage {
   }
 
   override end(close: boolean): void {
-    if (!this.triggered) this.out.end(close);
-    else {
-      this.endPending = true;
-      this.endClose = close;
-    }
+    this.endUnless(this.triggered, close);
   }
 }
 
