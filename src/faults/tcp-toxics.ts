@@ -271,6 +271,8 @@ class BandwidthStage extends Stage {
   }
 }
 
+const SLICES_PER_TURN = 256;
+
 /** Data cut into pieces of `averageSize` ± `sizeVariation` bytes, `delayMs` apart. */
 class SlicerStage extends Stage {
   private readonly pumpFn = () => this.pump();
@@ -292,7 +294,8 @@ class SlicerStage extends Stage {
   private pump(): void {
     this.timer = undefined;
     const f = this.def.fault as Extract<TcpFault, { type: 'slicer' }>;
-    // Bounded: a synchronous run (delay 0) stops after a chunk's worth of slices.
+    // Without a delay, at most SLICES_PER_TURN pieces per turn: tiny slices of a big chunk must not hold the thread.
+    let budget = SLICES_PER_TURN;
     while (this.q.size > 0) {
       const { buf, seq, num: off, hit } = this.q;
       if (!hit) {
@@ -306,7 +309,7 @@ class SlicerStage extends Stage {
       if (off + n === buf.length) this.q.shift();
       else this.q.num = off + n;
       this.out.push(buf.subarray(off, off + n), seq);
-      if (f.delayMs > 0) {
+      if (f.delayMs > 0 || --budget === 0) {
         this.timer = setTimeout(this.pumpFn, f.delayMs);
         return;
       }
