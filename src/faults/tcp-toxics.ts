@@ -216,11 +216,29 @@ class LatencyStage extends Stage {
   }
 }
 
+/** Stages that send a queued chunk in pieces: the queue's number is the offset already sent. */
+abstract class PieceStage extends Stage {
+  protected readonly pumpFn = () => this.pump();
+  protected abstract pump(): void;
+
+  protected override offsetFrom(num: number): number {
+    return num;
+  }
+
+  /** Sends the next `n` bytes of the head chunk (the rest of it without `n`). */
+  protected sendPiece(n?: number): void {
+    const { buf, seq, num: off } = this.q;
+    const end = n === undefined ? buf.length : Math.min(buf.length, off + n);
+    if (end === buf.length) this.q.shift();
+    else this.q.num = end;
+    this.out.push(off === 0 && end === buf.length ? buf : buf.subarray(off, end), seq);
+  }
+}
+
 /** At most `bytesPerSecond` through, in slices of at most 100 ms worth (as Toxiproxy). */
-class BandwidthStage extends Stage {
+class BandwidthStage extends PieceStage {
   /** The time up to which the line is busy. */
   private busyUntil = 0;
-  private readonly pumpFn = () => this.pump();
 
   push(buf: Buffer, seq: number): void {
     const hit = this.hit(seq);
@@ -235,20 +253,15 @@ class BandwidthStage extends Stage {
     if (this.timer === undefined) this.pump();
   }
 
-  protected override offsetFrom(num: number): number {
-    return num;
-  }
-
-  private pump(): void {
+  protected pump(): void {
     this.timer = undefined;
     const rate = (this.def.fault as Extract<TcpFault, { type: 'bandwidth' }>).bytesPerSecond;
     const maxSlice = Math.max(1, Math.floor(rate / 10));
     const now = performance.now();
     while (this.q.size > 0) {
-      const { buf, seq, num: off, hit } = this.q;
+      const { buf, num: off, hit } = this.q;
       if (!hit || rate === 0) {
-        this.q.shift();
-        this.out.push(off === 0 ? buf : buf.subarray(off), seq);
+        this.sendPiece();
         continue;
       }
       const n = Math.min(buf.length - off, maxSlice);
@@ -259,13 +272,7 @@ class BandwidthStage extends Stage {
         return;
       }
       this.busyUntil += cost;
-      if (off + n === buf.length) {
-        this.q.shift();
-        this.out.push(off === 0 ? buf : buf.subarray(off), seq);
-      } else {
-        this.q.num = off + n;
-        this.out.push(buf.subarray(off, off + n), seq);
-      }
+      this.sendPiece(n);
     }
     this.flushEnd();
   }
@@ -274,9 +281,7 @@ class BandwidthStage extends Stage {
 const SLICES_PER_TURN = 256;
 
 /** Data cut into pieces of `averageSize` ± `sizeVariation` bytes, `delayMs` apart. */
-class SlicerStage extends Stage {
-  private readonly pumpFn = () => this.pump();
-
+class SlicerStage extends PieceStage {
   push(buf: Buffer, seq: number): void {
     const hit = this.hit(seq);
     if (this.q.size === 0 && this.timer === undefined && !hit) {
@@ -287,28 +292,19 @@ class SlicerStage extends Stage {
     if (this.timer === undefined) this.pump();
   }
 
-  protected override offsetFrom(num: number): number {
-    return num;
-  }
-
-  private pump(): void {
+  protected pump(): void {
     this.timer = undefined;
     const f = this.def.fault as Extract<TcpFault, { type: 'slicer' }>;
     // Without a delay, at most SLICES_PER_TURN pieces per turn: tiny slices of a big chunk must not hold the thread.
     let budget = SLICES_PER_TURN;
     while (this.q.size > 0) {
-      const { buf, seq, num: off, hit } = this.q;
-      if (!hit) {
-        this.q.shift();
-        this.out.push(off === 0 ? buf : buf.subarray(off), seq);
+      if (!this.q.hit) {
+        this.sendPiece();
         continue;
       }
       let n = f.averageSize;
       if (f.sizeVariation > 0) n += this.host.rng.int(2 * f.sizeVariation + 1) - f.sizeVariation;
-      n = Math.max(1, Math.min(n, buf.length - off));
-      if (off + n === buf.length) this.q.shift();
-      else this.q.num = off + n;
-      this.out.push(buf.subarray(off, off + n), seq);
+      this.sendPiece(Math.max(1, n));
       if (f.delayMs > 0 || --budget === 0) {
         this.timer = setTimeout(this.pumpFn, f.delayMs);
         return;
