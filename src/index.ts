@@ -6,7 +6,7 @@
  *   const { summary, exitCode } = await run(plan, { outDir: 'results/today' });
  */
 export { run, type RunOptions, type RunResult, type ProgressUpdate } from './run/index.js';
-export { setFaultInjectorFactory, type FaultInjectorFactory } from './run/index.js';
+export type { FaultInjectorFactory } from './run/index.js';
 export { loadPlan, parsePlan, planJsonSchema, parseDuration, parseRate, redact, redactPlan } from './plan/index.js';
 export type {
   ExecutorConfig,
@@ -32,6 +32,7 @@ export {
   ToxiproxyRegistry,
   toxicOfFault,
 } from './faults/index.js';
+export { startTcpFaultProxy, type TcpFaultProxy, type TcpFaultProxyOptions } from './faults/index.js';
 export { newHistogram, encodeHistogram, decodeHistogram, mergeSnapshots } from './metrics/index.js';
 export { startServer, type ServerOptions } from './server/index.js';
 export {

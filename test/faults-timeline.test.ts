@@ -171,16 +171,30 @@ faults:
   assert.equal(never?.started_s, null);
 });
 
-test('without a wired proxy, a plan with faults is a clear error before any load; the target is untouched', async () => {
-  const { server } = await target();
-  const before = server.hits;
+test('the default injector is the real fault proxy: a latency fault slows exactly its window, and the proxy frames the requests', async () => {
+  const { server, hosts } = await target();
+  const dir = tmp();
   const plan = parsePlan(`
 target: { url: ${server.url} }
+options: { interval: 500ms }
 scenarios:
-  steady: { executor: constant-arrival-rate, rate: 20/s, duration: 2s, request: { path: /x } }
+  steady: { executor: constant-arrival-rate, rate: 20/s, duration: 3s, request: { path: /x } }
 faults:
-  timeline: [ { at: 1s, for: 500ms, fault: { latency: 10ms } } ]
+  timeline: [ { at: 1s, for: 1s, name: slow, fault: { latency: 150ms } } ]
 `);
-  await assert.rejects(run(plan, { outDir: tmp(), skipTargetCheck: true }), /fault proxy not built/);
-  assert.equal(server.hits, before);
+  const r = await run(plan, { outDir: dir, skipTargetCheck: true });
+  assert.deepEqual([...hosts], [new URL(server.url).host], 'the Host header stays the target’s');
+  const s = r.summary.faults!;
+  assert.ok(s.proxy && s.proxy.requests >= 50, JSON.stringify(s.proxy));
+  const lines = fs
+    .readFileSync(path.join(dir, 'intervals.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { start_s: number; duration_s: number; latency_ms: { p50: number } | null });
+  // Windows wholly before and wholly inside the fault (150 ms downstream on every chunk).
+  const before = lines.filter((w) => w.latency_ms && w.start_s + w.duration_s <= 1);
+  const during = lines.filter((w) => w.latency_ms && w.start_s >= 1 && w.start_s + w.duration_s <= 2);
+  assert.ok(before.length > 0 && during.length > 0, JSON.stringify(lines.map((w) => w.start_s)));
+  for (const w of before) assert.ok(w.latency_ms!.p50 < 100, `before: ${JSON.stringify(w.latency_ms)}`);
+  for (const w of during) assert.ok(w.latency_ms!.p50 >= 140, `during: ${JSON.stringify(w.latency_ms)}`);
 });

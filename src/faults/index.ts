@@ -23,4 +23,19 @@ export {
   type ToxiproxyApiServer,
   ToxiproxyRegistry,
 } from './toxiproxy-api.js';
-export { type FaultProxyFactory, faultProxyFactory, formatHostPort, type HostPort } from './toxiproxy-api-pipe.js';
+export {
+  type FaultProxyFactory,
+  type FaultProxyOptions,
+  faultProxyFactory,
+  formatHostPort,
+  type HostPort,
+  originHostPort,
+  startFaultProxy,
+} from './fault-proxy.js';
+export {
+  startTcpFaultProxy,
+  type TcpFaultProxy,
+  type TcpFaultProxyCounts,
+  type TcpFaultProxyOptions,
+} from './tcp-proxy.js';
+export { assertTcpFault, tcpFaultProblems, TCP_FAULT_ATTRIBUTES, MAX_FAULT_MS } from './tcp-validate.js';

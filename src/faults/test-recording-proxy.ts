@@ -1,11 +1,12 @@
 /**
- * Test support: a proxy factory whose proxies are real TCP pipes (the plain pipe) that record the
- * faults they are given, so tests drive the Toxiproxy API with a real client over real sockets and
+ * Test support: a proxy factory whose proxies are the real TCP fault proxy, recording the faults
+ * they are given, so tests drive the Toxiproxy API with a real client over real sockets and
  * check what the proxy was asked to apply; a TCP echo server and a bounded round trip through it.
  */
 import net from 'node:net';
 import type { Fault, FaultInjector } from '../core/faults.js';
-import { type FaultProxyFactory, startPipeProxy } from './toxiproxy-api-pipe.js';
+import type { FaultProxyFactory } from './fault-proxy.js';
+import { startTcpFaultProxy } from './tcp-proxy.js';
 
 export interface RecordingInjector extends FaultInjector {
   /** The faults applied now, in the order they were added. */
@@ -17,7 +18,7 @@ export interface RecordingInjector extends FaultInjector {
 export function recordingFactory(): { factory: FaultProxyFactory; proxies: RecordingInjector[] } {
   const proxies: RecordingInjector[] = [];
   const factory: FaultProxyFactory = async (listen, upstream) => {
-    const inner = await startPipeProxy(listen, upstream);
+    const inner = await startTcpFaultProxy({ upstream, host: listen.host, port: listen.port });
     const faults = new Map<string, Fault>();
     const calls: string[] = [];
     const rec: RecordingInjector = {

@@ -16,7 +16,7 @@ import { PreflightError, type Problem } from '../core/errors.js';
 import type { Fault, FaultInjector } from '../core/faults.js';
 import { didYouMean } from '../core/suggest.js';
 import { faultOfToxic, parseToxic, type ToxicJson, updateToxic } from './fault-spec.js';
-import { type FaultProxyFactory, formatHostPort, type HostPort } from './toxiproxy-api-pipe.js';
+import { type FaultProxyFactory, formatHostPort, type HostPort } from './fault-proxy.js';
 
 /** The Toxiproxy API level emulated (what `GET /version` answers). */
 export const TOXIPROXY_API_VERSION = '2.12.0';

@@ -9,34 +9,18 @@
  * closes the proxy.
  */
 import { readFile } from 'node:fs/promises';
-import { PreflightError } from '../core/errors.js';
 import type { FaultInjector } from '../core/faults.js';
 import type { FaultsSummary, FaultWindow, TimelineEvent } from '../core/results.js';
 import type { Plan, TimelineAction, TimelineEntry } from '../plan/index.js';
 import { redact } from '../plan/index.js';
 import { runAction } from '../comparison/index.js';
+import { originHostPort, startFaultProxy } from '../faults/index.js';
 
 /** Opens the fault proxy in front of `target` (an origin, e.g. http://127.0.0.1:8000). */
 export type FaultInjectorFactory = (target: string) => Promise<FaultInjector>;
 
-/** The real fault proxy is built beside this code (src/faults); it is wired here with setFaultInjectorFactory. */
-let defaultFactory: FaultInjectorFactory = () =>
-  Promise.reject(
-    new PreflightError(
-      'E_INTERNAL',
-      'fault proxy not built: this build of Preflight cannot run a plan with `faults:`',
-      {
-        problems: [
-          { message: 'the fault proxy (src/faults) is not wired into run()', hint: 'remove `faults:` from the plan' },
-        ],
-      },
-    ),
-  );
-
-/** Sets the factory run() uses when RunOptions gives none (the entry point wires the real proxy). */
-export function setFaultInjectorFactory(f: FaultInjectorFactory): void {
-  defaultFactory = f;
-}
+/** The fault proxy of src/faults in front of the target. */
+const defaultFactory: FaultInjectorFactory = (target) => startFaultProxy({ upstream: originHostPort(target) });
 
 /** How long the end of a run waits for actions still running after an interruption (they are bounded anyway). */
 const INTERRUPTED_ACTION_WAIT_MS = 2000;

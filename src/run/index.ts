@@ -12,4 +12,4 @@ export { defaultOutDir } from './results-writer.js';
 export { prepareOutDir, ResultsWriteError, RESULT_FILES } from './results-writer.js';
 export { checkOffline, offlineProblems } from './check-offline.js';
 export { plannedPerVariant, plannedSampleSizes } from './comparison.js';
-export { aimAtProxy, setFaultInjectorFactory, type FaultInjectorFactory } from './faults-timeline.js';
+export { aimAtProxy, type FaultInjectorFactory } from './faults-timeline.js';

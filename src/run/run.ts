@@ -46,7 +46,7 @@ export interface RunOptions {
   decorateWindow?: (records: IntervalRecord[], index: number) => void;
   /** A progressive canary: each step's judgement as soon as it is made (the CLI's gate server serves it). */
   onCanaryStep?: (judgement: Judgement<CanaryResult>) => void;
-  /** Opens the fault proxy of a plan with `faults:` (default: the one setFaultInjectorFactory wired). */
+  /** Opens the fault proxy of a plan with `faults:` (default: src/faults' proxy in front of the target). */
   faultInjector?: FaultInjectorFactory;
   /** One line per fault-timeline event as it happens (a fault on or off, an action's start and end). */
   log?: (line: string) => void;
