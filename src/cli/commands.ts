@@ -10,8 +10,12 @@ import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem, PreflightError } from '../core/errors.js';
 import { checkPlanFile, loadPlan, planJsonSchema, redact, scalePlan } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
+import { tryParseDuration } from '../core/duration.js';
 import {
   checkOffline,
+  isLoopback,
+  LiveMetrics,
+  MAX_LINGER_MS,
   offlineProblems,
   plannedPerVariant,
   plannedSampleSizes,
@@ -38,6 +42,8 @@ export function usage(): string {
 
 Usage:
   preflight run <plan.yaml> [--out DIR] [--workers N] [--baseline DIR] [--quiet] [--no-report] [--time-scale F]
+                [--metrics-port N [--metrics-host ADDR] [--metrics-linger DUR]]
+                                       serve live figures for Prometheus at http://127.0.0.1:N/metrics
   preflight validate <plan.yaml>       check a plan; every problem at once, with file:line:column
   preflight schema                     print the plan file's JSON Schema (for editor completion)
   preflight demo [--out DIR] [--short] start the built-in model server, run the demo plan, stop it
@@ -67,9 +73,13 @@ const runCmd: Command = async (argv) => {
     quiet: { type: 'boolean', short: 'q' },
     'no-report': { type: 'boolean' },
     'time-scale': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
+    'metrics-linger': { type: 'string' },
   });
   if (positionals.length !== 1)
     throw new PreflightError('E_ARGS', 'run takes exactly one plan file: preflight run <plan.yaml>');
+  const exporter = metricsArgs(values);
   let plan = await loadPlan(positionals[0]);
   if (values['time-scale'] !== undefined) {
     const f = Number(values['time-scale']);
@@ -99,10 +109,25 @@ const runCmd: Command = async (argv) => {
     prepareOutDir(values.out as string); // a bad path fails here, before any request; stale results are cleared
   }
   if (values.baseline !== undefined) loadResultsSync(values.baseline as string); // not a Preflight result: exit 2 now, not after the run
+  if (exporter && plan.profile)
+    throw new PreflightError('E_ARGS', '--metrics-port serves plain runs; a profile plan (profile:) cannot use it yet');
+  // Started before any request: a port in use is exit 2 with nothing sent.
+  const metrics = exporter
+    ? await LiveMetrics.start({ port: exporter.port, host: exporter.host, plan: plan.source })
+    : undefined;
   // A profile plan (stress, soak, …) runs its own sequence and prints its answer.
-  const result = plan.profile
-    ? await runProfileWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) })
-    : await runWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) });
+  let result: RunResult;
+  try {
+    result = plan.profile
+      ? await runProfileWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) })
+      : await runWithTerminal(plan, {
+          outDir: values.out as string | undefined,
+          quiet: Boolean(values.quiet),
+          metrics: metrics && { exporter: metrics, lingerMs: exporter!.lingerMs },
+        });
+  } finally {
+    await metrics?.close();
+  }
   let code = result.exitCode;
   if (values.baseline) {
     const regress = await baselineCompare(
@@ -117,8 +142,37 @@ const runCmd: Command = async (argv) => {
   return code;
 };
 
+/** `--metrics-port`, `--metrics-host`, `--metrics-linger` → the exporter's settings (undefined without a port). */
+function metricsArgs(values: Record<string, unknown>): { port: number; host: string; lingerMs: number } | undefined {
+  const raw = values['metrics-port'] as string | undefined;
+  if (raw === undefined) {
+    for (const f of ['metrics-host', 'metrics-linger'])
+      if (values[f] !== undefined) throw new PreflightError('E_ARGS', `--${f} needs --metrics-port`);
+    return undefined;
+  }
+  const port = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(port >= 0 && port <= 65535))
+    throw new PreflightError('E_ARGS', `--metrics-port must be an integer 0–65535 (0 = any free port), got "${raw}"`);
+  const host = (values['metrics-host'] as string | undefined) ?? '127.0.0.1';
+  let lingerMs = 0;
+  const linger = values['metrics-linger'] as string | undefined;
+  if (linger !== undefined) {
+    const d = tryParseDuration(linger);
+    if (!d.ok || d.value > MAX_LINGER_MS)
+      throw new PreflightError(
+        'E_ARGS',
+        `--metrics-linger must be a duration up to ${MAX_LINGER_MS / 60_000}m (e.g. 5s), got "${linger}"`,
+      );
+    lingerMs = d.value;
+  }
+  return { port, host, lingerMs };
+}
+
 /** Runs a plan with live progress, Ctrl-C handling and the final summary. Shared by run and demo. */
-export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet?: boolean }): Promise<RunResult> {
+export async function runWithTerminal(
+  plan: Plan,
+  opts: { outDir?: string; quiet?: boolean; metrics?: { exporter: LiveMetrics; lingerMs: number } },
+): Promise<RunResult> {
   const err = process.stderr;
   const c = paint(useColor(err));
   const view = opts.quiet ? null : new ProgressView(err);
@@ -130,11 +184,25 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
     );
   if (plan.target.tls.insecure)
     err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
+  const live = opts.metrics?.exporter;
+  if (live) {
+    // Off loopback anyone who can reach the port reads the run's figures: say so even when quiet.
+    const open = !isLoopback(new URL(live.url).hostname.replace(/^\[|\]$/g, ''));
+    if (open) err.write(c.yellow(`warning: live metrics are served beyond loopback, at ${live.url}\n`));
+    else if (!opts.quiet) err.write(c.dim(`live metrics at ${live.url}\n`));
+  }
   return withInterrupt('the run', async (signal) => {
     const result = await run(plan, {
       outDir: opts.outDir,
       signal,
-      onProgress: view ? (p) => view.update(p) : undefined,
+      onProgress:
+        view || live
+          ? (p) => {
+              view?.update(p);
+              live?.onProgress(p);
+            }
+          : undefined,
+      onWindow: live ? (records) => live.onWindow(records) : undefined,
     }).catch((e: unknown) => {
       // The run finished but its results could not all be written: show the verdict, then the error.
       view?.end();
@@ -144,6 +212,13 @@ export async function runWithTerminal(plan: Plan, opts: { outDir?: string; quiet
     view?.end();
     process.stdout.write(redact(renderSummary(result.summary), plan.secrets) + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
+    if (live) {
+      live.finish(result.summary, result.exitCode);
+      const lingerMs = opts.metrics!.lingerMs;
+      if (lingerMs > 0 && !signal.aborted && !opts.quiet)
+        err.write(c.dim(`serving the final metrics for ${lingerMs / 1000} s more (Ctrl-C ends this)\n`));
+      await live.linger(lingerMs, signal);
+    }
     return result;
   });
 }

@@ -12,3 +12,11 @@ export { defaultOutDir } from './results-writer.js';
 export { prepareOutDir, ResultsWriteError, RESULT_FILES } from './results-writer.js';
 export { checkOffline, offlineProblems } from './check-offline.js';
 export { plannedPerVariant, plannedSampleSizes } from './comparison.js';
+export {
+  LiveMetrics,
+  cumulativeCounts,
+  isLoopback,
+  LATENCY_BUCKETS_S,
+  MAX_LINGER_MS,
+  type LiveMetricsOptions,
+} from './live-metrics.js';

@@ -1,0 +1,101 @@
+/**
+ * `preflight run --metrics-port` scraped by a real Prometheus (Debian's package, 1 s scrape interval) while
+ * the run loads the reference server (10 % injected 500s): after the run, Prometheus' API agrees with
+ * summary.json on requests, errors and rate. Without Prometheus the test skips and says so — except on
+ * CI (`CI` set), where a missing Prometheus is a failure.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, type ServerHandle } from '../src/server/index.js';
+import type { Summary } from '../src/core/results.js';
+import { preflight } from './helpers/cli.js';
+import { freePort, prometheusBinary, startPrometheus, type Prometheus } from './helpers/prometheus-binary.js';
+
+const missing = prometheusBinary() === undefined;
+const skip =
+  missing && !process.env['CI']
+    ? 'prometheus is not installed (Debian: apt-get install prometheus — scripts/test.sh does it as root; required when CI is set)'
+    : false;
+
+let server: ServerHandle;
+let prom: Prometheus;
+let metricsPort: number;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-live-metrics-'));
+
+before(async () => {
+  if (skip) return;
+  assert.ok(!missing, 'prometheus is required in CI (apt-get install -y prometheus; scripts/test.sh does it as root)');
+  server = await startServer({ port: 0, instances: 1, faults: { errorRate: 0.1 }, seed: 7 });
+  metricsPort = await freePort();
+  prom = await startPrometheus([`127.0.0.1:${metricsPort}`], 1);
+});
+after(async () => {
+  await prom?.stop();
+  await server?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('Prometheus scraping a run agrees with summary.json on requests, errors and rate', { skip }, async () => {
+  const plan = path.join(dir, 'plan.yaml');
+  fs.writeFileSync(
+    plan,
+    `target: { url: ${server.url}, ready: /v2/health/ready }
+scenarios:
+  steady:
+    executor: constant-arrival-rate
+    protocol: kserve-v2
+    model: digits
+    rate: 60/s
+    duration: 8s
+    synthetic: { distribution: uniform, low: 0, high: 16 }
+`,
+  );
+  const out = path.join(dir, 'out');
+  const startS = Date.now() / 1000;
+  // Linger past a few scrapes so the last one sees the final figures.
+  const r = await preflight(
+    ['run', plan, '--out', out, '--no-report', '--metrics-port', String(metricsPort), '--metrics-linger', '4s'],
+    { timeoutMs: 60_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`live metrics at http://127\\.0\\.0\\.1:${metricsPort}/metrics`));
+  const endS = Date.now() / 1000;
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as Summary;
+  const sc = summary.scenarios['steady'];
+  assert.ok(sc.errors['http_5xx'] > 0, 'the fault made some 500s');
+
+  // The last scraped value of a series (range selectors skip the staleness marker written when the exporter went away).
+  const last = async (q: string) => {
+    const v = await prom.query(`last_over_time(${q}[5m])`);
+    assert.equal(v.length, 1, `${q}: ${JSON.stringify(v)}`);
+    return Number(v[0].value[1]);
+  };
+  const sel = 'job="preflight",scenario="steady",group=""';
+  assert.equal(await last(`preflight_requests_total{${sel},outcome="ok"}`), sc.ok);
+  assert.equal(await last(`preflight_requests_total{${sel},outcome="error"}`), sc.requests - sc.ok);
+  assert.equal(await last(`preflight_errors_total{${sel},class="http_5xx"}`), sc.errors['http_5xx']);
+  assert.equal(await last('preflight_run_info{status="completed"}'), 1);
+  assert.equal(await last('preflight_run_exit_code'), 0);
+  assert.equal(await last('preflight_run_progress_ratio'), 1);
+
+  // The rate Prometheus computes mid-run, against the summary's throughput (median of the 1 s points over 3 s; ±25 %).
+  const m = await prom.queryRange(`sum(rate(preflight_requests_total{${sel}}[3s]))`, startS, endS, 1);
+  assert.equal(m.length, 1, JSON.stringify(m));
+  // Points while the load ran: the first and last cover its ramp in and out.
+  const rates = m[0].values
+    .map(([, v]) => Number(v))
+    .filter((v) => v > 0)
+    .slice(1, -1);
+  assert.ok(rates.length >= 2, `rate points: ${JSON.stringify(m[0].values)}`);
+  const median = rates.sort((a, b) => a - b)[rates.length >> 1];
+  assert.ok(
+    Math.abs(median - sc.throughput) <= 0.25 * sc.throughput,
+    `Prometheus rate ${median}/s vs summary throughput ${sc.throughput}/s`,
+  );
+  // The last window's latency gauges were scraped too.
+  const p99 = await last(`preflight_window_latency_seconds{${sel},quantile="0.99"}`);
+  assert.ok(p99 > 0 && p99 < 5, `p99 ${p99}`);
+});
