@@ -26,9 +26,9 @@ let metricsPort: number;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-live-metrics-'));
 
 before(async () => {
+  server = await startServer({ port: 0, instances: 1, faults: { errorRate: 0.1 }, seed: 7 });
   if (skip) return;
   assert.ok(!missing, 'prometheus is required in CI (apt-get install -y prometheus; scripts/test.sh does it as root)');
-  server = await startServer({ port: 0, instances: 1, faults: { errorRate: 0.1 }, seed: 7 });
   metricsPort = await freePort();
   prom = await startPrometheus([`127.0.0.1:${metricsPort}`], 1);
 });
@@ -98,4 +98,63 @@ scenarios:
   // The last window's latency gauges were scraped too.
   const p99 = await last(`preflight_window_latency_seconds{${sel},quantile="0.99"}`);
   assert.ok(p99 > 0 && p99 < 5, `p99 ${p99}`);
+});
+
+function shortPlan(): string {
+  const plan = path.join(dir, 'short.yaml');
+  fs.writeFileSync(
+    plan,
+    `target: { url: ${server.url}, ready: /v2/health/ready }
+scenarios:
+  s:
+    executor: constant-arrival-rate
+    protocol: kserve-v2
+    model: digits
+    rate: 20/s
+    duration: 1s
+    synthetic: { distribution: uniform, low: 0, high: 16 }
+`,
+  );
+  return plan;
+}
+
+test('bad --metrics-* arguments are exit 2 before any request, with what to do', async () => {
+  const plan = shortPlan();
+  const cases: Array<[string[], RegExp]> = [
+    [['--metrics-host', '127.0.0.1'], /--metrics-host needs --metrics-port/],
+    [['--metrics-port', 'x'], /--metrics-port must be an integer 0–65535/],
+    [['--metrics-port', '0', '--metrics-linger', '1h'], /--metrics-linger must be a duration up to 10m/],
+    [['--metrics-port', '0', '--metrics-host', 'example'], /--metrics-host must be an IP address or localhost/],
+    // The reference server's own port is taken.
+    [['--metrics-port', String(server.port)], /--metrics-port \d+ on 127\.0\.0\.1 is already in use/],
+  ];
+  // An earlier run's results in --out stay as they are.
+  fs.mkdirSync(path.join(dir, 'bad'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'bad', 'summary.json'), '{"earlier":true}');
+  const before = (server.metricsText().match(/^nv_inference_request_success\{[^}]*\} (\d+)$/m) ?? [])[1];
+  for (const [args, re] of cases) {
+    const r = await preflight(['run', plan, '--out', path.join(dir, 'bad'), '--no-report', ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+  const after = (server.metricsText().match(/^nv_inference_request_success\{[^}]*\} (\d+)$/m) ?? [])[1];
+  assert.equal(after, before, 'no request was sent');
+  assert.equal(fs.readFileSync(path.join(dir, 'bad', 'summary.json'), 'utf8'), '{"earlier":true}');
+});
+
+test('metrics served beyond loopback only when asked, and said on the terminal even when quiet', async () => {
+  const r = await preflight([
+    'run',
+    shortPlan(),
+    '--out',
+    path.join(dir, 'open'),
+    '--no-report',
+    '--quiet',
+    '--metrics-port',
+    '0',
+    '--metrics-host',
+    '0.0.0.0',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: live metrics are served beyond loopback, at http:\/\/0\.0\.0\.0:\d+\/metrics/);
 });
