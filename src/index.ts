@@ -6,6 +6,7 @@
  *   const { summary, exitCode } = await run(plan, { outDir: 'results/today' });
  */
 export { run, type RunOptions, type RunResult, type ProgressUpdate } from './run/index.js';
+export { LiveMetrics, type LiveMetricsOptions } from './run/index.js';
 export { loadPlan, parsePlan, planJsonSchema, parseDuration, parseRate, redact, redactPlan } from './plan/index.js';
 export type {
   ExecutorConfig,
