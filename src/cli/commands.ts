@@ -10,12 +10,9 @@ import { ExitCode } from '../core/exit-codes.js';
 import { formatProblem, PreflightError } from '../core/errors.js';
 import { checkPlanFile, loadPlan, planJsonSchema, redact, scalePlan } from '../plan/index.js';
 import type { Plan } from '../plan/types.js';
-import { tryParseDuration } from '../core/duration.js';
 import {
   checkOffline,
-  isLoopback,
   LiveMetrics,
-  MAX_LINGER_MS,
   offlineProblems,
   plannedPerVariant,
   plannedSampleSizes,
@@ -30,6 +27,7 @@ import { withInterrupt } from './interrupt.js';
 import { renderSummary } from './summary-view.js';
 import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from './reports.js';
 import { runProfileWithTerminal } from './profile-run.js';
+import { announceMetrics, finishMetrics, metricsArgs, metricsHooks, type MetricsOut } from './metrics-out.js';
 import { scaleProfile } from '../profiles/index.js';
 import { httpClientOf } from '../engine/index.js';
 import { HTTP_CLIENT_NAME } from '../report/format.js';
@@ -96,8 +94,6 @@ const runCmd: Command = async (argv) => {
   // Data first: a bad data file is exit 2 before the results folder is touched or the target is
   // (run() checks again for library users; a data setting already checked is not read twice).
   await checkOffline(plan);
-  if (exporter && plan.profile)
-    throw new PreflightError('E_ARGS', '--metrics-port serves plain runs; a profile plan (profile:) cannot use it yet');
   // Started before the results folder is touched and before any request: a port in use is exit 2, nothing changed.
   const metrics = exporter
     ? await LiveMetrics.start({ port: exporter.port, host: exporter.host, plan: plan.source })
@@ -118,13 +114,12 @@ const runCmd: Command = async (argv) => {
     }
     if (values.baseline !== undefined) loadResultsSync(values.baseline as string); // not a Preflight result: exit 2 now, not after the run
     // A profile plan (stress, soak, …) runs its own sequence and prints its answer.
-    result = plan.profile
-      ? await runProfileWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) })
-      : await runWithTerminal(plan, {
-          outDir: values.out as string | undefined,
-          quiet: Boolean(values.quiet),
-          metrics: metrics && { exporter: metrics, lingerMs: exporter!.lingerMs },
-        });
+    const common = {
+      outDir: values.out as string | undefined,
+      quiet: Boolean(values.quiet),
+      metrics: metrics && { exporter: metrics, lingerMs: exporter!.lingerMs },
+    };
+    result = plan.profile ? await runProfileWithTerminal(plan, common) : await runWithTerminal(plan, common);
   } finally {
     await metrics?.close();
   }
@@ -142,36 +137,10 @@ const runCmd: Command = async (argv) => {
   return code;
 };
 
-/** `--metrics-port`, `--metrics-host`, `--metrics-linger` → the exporter's settings (undefined without a port). */
-function metricsArgs(values: Record<string, unknown>): { port: number; host: string; lingerMs: number } | undefined {
-  const raw = values['metrics-port'] as string | undefined;
-  if (raw === undefined) {
-    for (const f of ['metrics-host', 'metrics-linger'])
-      if (values[f] !== undefined) throw new PreflightError('E_ARGS', `--${f} needs --metrics-port`);
-    return undefined;
-  }
-  const port = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(port >= 0 && port <= 65535))
-    throw new PreflightError('E_ARGS', `--metrics-port must be an integer 0–65535 (0 = any free port), got "${raw}"`);
-  const host = (values['metrics-host'] as string | undefined) ?? '127.0.0.1';
-  let lingerMs = 0;
-  const linger = values['metrics-linger'] as string | undefined;
-  if (linger !== undefined) {
-    const d = tryParseDuration(linger);
-    if (!d.ok || d.value > MAX_LINGER_MS)
-      throw new PreflightError(
-        'E_ARGS',
-        `--metrics-linger must be a duration up to ${MAX_LINGER_MS / 60_000}m (e.g. 5s), got "${linger}"`,
-      );
-    lingerMs = d.value;
-  }
-  return { port, host, lingerMs };
-}
-
 /** Runs a plan with live progress, Ctrl-C handling and the final summary. Shared by run and demo. */
 export async function runWithTerminal(
   plan: Plan,
-  opts: { outDir?: string; quiet?: boolean; metrics?: { exporter: LiveMetrics; lingerMs: number } },
+  opts: { outDir?: string; quiet?: boolean; metrics?: MetricsOut },
 ): Promise<RunResult> {
   const err = process.stderr;
   const c = paint(useColor(err));
@@ -184,25 +153,12 @@ export async function runWithTerminal(
     );
   if (plan.target.tls.insecure)
     err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
-  const live = opts.metrics?.exporter;
-  if (live) {
-    // Off loopback anyone who can reach the port reads the run's figures: say so even when quiet.
-    const open = !isLoopback(new URL(live.url).hostname.replace(/^\[|\]$/g, ''));
-    if (open) err.write(c.yellow(`warning: live metrics are served beyond loopback, at ${live.url}\n`));
-    else if (!opts.quiet) err.write(c.dim(`live metrics at ${live.url}\n`));
-  }
+  announceMetrics(opts.metrics, Boolean(opts.quiet), err);
   return withInterrupt('the run', async (signal) => {
     const result = await run(plan, {
       outDir: opts.outDir,
       signal,
-      onProgress:
-        view || live
-          ? (p) => {
-              view?.update(p);
-              live?.onProgress(p);
-            }
-          : undefined,
-      onWindow: live ? (records) => live.onWindow(records) : undefined,
+      ...metricsHooks(opts.metrics, view ? (p) => view.update(p) : undefined),
     }).catch((e: unknown) => {
       // The run finished but its results could not all be written: show the verdict, then the error.
       view?.end();
@@ -212,13 +168,7 @@ export async function runWithTerminal(
     view?.end();
     process.stdout.write(redact(renderSummary(result.summary), plan.secrets) + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
-    if (live) {
-      live.finish(result.summary, result.exitCode);
-      const lingerMs = opts.metrics!.lingerMs;
-      if (lingerMs > 0 && !signal.aborted && !opts.quiet)
-        err.write(c.dim(`serving the final metrics for ${lingerMs / 1000} s more (Ctrl-C ends this)\n`));
-      await live.linger(lingerMs, signal);
-    }
+    await finishMetrics(opts.metrics, result.summary, result.exitCode, signal, Boolean(opts.quiet));
     return result;
   });
 }

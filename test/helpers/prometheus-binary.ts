@@ -4,10 +4,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './haproxy.js';
+
+export { freePort };
 
 /** The prometheus binary, or undefined when it is not installed. */
 export function prometheusBinary(): string | undefined {
@@ -22,18 +23,6 @@ export function prometheusBinary(): string | undefined {
     }
   }
   return undefined;
-}
-
-/** A free loopback port (closed again: a small race, acceptable in tests). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Prometheus {
