@@ -107,6 +107,20 @@ test('a window without completions leaves a gap in the latency gauges, not the l
   assert.equal(value('preflight_requests_total{scenario="steady",group="",outcome="ok"}'), 2);
 });
 
+test('a scenario that has ended: its last-window gauges fall to 0 or go away, its counters stay', async () => {
+  const m = await start();
+  m.onWindow([record(0, [2, 3]), { ...record(0, [4]), scenario: 'other' }]);
+  m.onWindow([{ ...record(1, [4]), scenario: 'other' }]);
+  const { value } = await scrape(m);
+  const s = 'scenario="steady",group=""';
+  assert.equal(value(`preflight_achieved_rate{${s}}`), 0);
+  assert.equal(value('preflight_in_flight_requests{scenario="steady"}'), 0);
+  assert.equal(value('preflight_target_rate{scenario="steady"}'), undefined);
+  assert.equal(value(`preflight_window_latency_seconds{${s},quantile="0.99"}`), undefined);
+  assert.equal(value(`preflight_requests_total{${s},outcome="ok"}`), 2);
+  assert.equal(value('preflight_achieved_rate{scenario="other",group=""}'), 1);
+});
+
 test('the end of the run: status, exit code, unsent and cancelled; other paths are 404', async () => {
   const m = await start();
   m.onWindow([record(0, [2])]);

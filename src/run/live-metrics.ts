@@ -128,6 +128,8 @@ export class LiveMetrics {
   private address = '';
   private cpuPrev = process.cpuUsage();
   private cpuPrevT = performance.now();
+  /** Scenario (and group) series of the last window, by JSON key: a series absent from a window has ended. */
+  private active = new Map<string, { scenario: string; group: string }>();
   /** What updates cost (ms): count, total, max — said in the report and exported. */
   readonly cost = { updates: 0, totalMs: 0, maxMs: 0 };
 
@@ -278,8 +280,10 @@ export class LiveMetrics {
   /** One merged window's records (run()'s onWindow): counters grow, last-window gauges are replaced. */
   onWindow(records: readonly IntervalRecord[]): void {
     const t0 = performance.now();
+    const active = new Map<string, { scenario: string; group: string }>();
     for (const r of records) {
       const l = { scenario: r.scenario, group: r.group ?? '' };
+      active.set(JSON.stringify(l), l);
       this.requests.inc({ ...l, outcome: 'ok' }, r.ok);
       this.requests.inc({ ...l, outcome: 'error' }, r.requests - r.ok);
       for (const cls in r.errors) this.errors.inc({ ...l, class: cls }, r.errors[cls]);
@@ -301,6 +305,19 @@ export class LiveMetrics {
         this.lag.set({ ...s, quantile: '1' }, lag.maxValue / 1e6);
       }
     }
+    // A scenario that has ended sends no more windows: its last-window gauges say so rather than keep the last figures.
+    for (const [k, l] of this.active) {
+      if (active.has(k)) continue;
+      this.achieved.set(l, 0);
+      for (const [q] of QUANTILES) this.latency.remove({ ...l, quantile: q });
+      if (l.group !== '') continue;
+      const s = { scenario: l.scenario };
+      this.inFlight.set(s, 0);
+      this.targetRate.remove(s);
+      this.vus.remove(s);
+      for (const q of ['0.99', '1']) this.lag.remove({ ...s, quantile: q });
+    }
+    this.active = active;
     // Whole-process CPU (worker threads included) over the time since the last window.
     const now = performance.now();
     const cpu = process.cpuUsage(this.cpuPrev);
