@@ -125,6 +125,8 @@ test('bad --metrics-* arguments are exit 2 before any request, with what to do',
     [['--metrics-port', 'x'], /--metrics-port must be an integer 0–65535/],
     [['--metrics-port', '0', '--metrics-linger', '1h'], /--metrics-linger must be a duration up to 10m/],
     [['--metrics-port', '0', '--metrics-host', 'example'], /--metrics-host must be an IP address or localhost/],
+    // An error after the exporter is up (a baseline that is no results folder): exit 2, the process does not hang.
+    [['--metrics-port', '0', '--baseline', os.tmpdir()], /baseline|summary\.json|results/i],
     // The reference server's own port is taken.
     [['--metrics-port', String(server.port)], /--metrics-port \d+ on 127\.0\.0\.1 is already in use/],
   ];
@@ -133,7 +135,9 @@ test('bad --metrics-* arguments are exit 2 before any request, with what to do',
   fs.writeFileSync(path.join(dir, 'bad', 'summary.json'), '{"earlier":true}');
   const before = (server.metricsText().match(/^nv_inference_request_success\{[^}]*\} (\d+)$/m) ?? [])[1];
   for (const [args, re] of cases) {
-    const r = await preflight(['run', plan, '--out', path.join(dir, 'bad'), '--no-report', ...args]);
+    const r = await preflight(['run', plan, '--out', path.join(dir, 'bad'), '--no-report', ...args], {
+      timeoutMs: 30_000,
+    });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
   }

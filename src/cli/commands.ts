@@ -94,31 +94,32 @@ const runCmd: Command = async (argv) => {
   // Data first: a bad data file is exit 2 before the results folder is touched or the target is
   // (run() checks again for library users; a data setting already checked is not read twice).
   await checkOffline(plan);
-  // Started before the results folder is touched and before any request: a port in use is exit 2, nothing changed.
+  // Started before the results folder is touched and before any request: a port in use is exit 2, nothing
+  // changed. (Its server does not hold the process open: an error before the run still ends it.)
   const metrics = exporter
     ? await LiveMetrics.start({ port: exporter.port, host: exporter.host, plan: plan.source })
     : undefined;
+  if (values.out !== undefined) {
+    if (
+      values.baseline !== undefined &&
+      path.resolve(values.baseline as string) === path.resolve(values.out as string)
+    ) {
+      throw new PreflightError(
+        'E_ARGS',
+        `--baseline and --out are the same folder (${values.out}): the new run would replace the baseline it is compared with`,
+      );
+    }
+    prepareOutDir(values.out as string); // a bad path fails here, before any request; stale results are cleared
+  }
+  if (values.baseline !== undefined) loadResultsSync(values.baseline as string); // not a Preflight result: exit 2 now, not after the run
+  // A profile plan (stress, soak, …) runs its own sequence and prints its answer.
+  const common = {
+    outDir: values.out as string | undefined,
+    quiet: Boolean(values.quiet),
+    metrics: metrics && { exporter: metrics, lingerMs: exporter!.lingerMs },
+  };
   let result: RunResult;
   try {
-    if (values.out !== undefined) {
-      if (
-        values.baseline !== undefined &&
-        path.resolve(values.baseline as string) === path.resolve(values.out as string)
-      ) {
-        throw new PreflightError(
-          'E_ARGS',
-          `--baseline and --out are the same folder (${values.out}): the new run would replace the baseline it is compared with`,
-        );
-      }
-      prepareOutDir(values.out as string); // a bad path fails here, before any request; stale results are cleared
-    }
-    if (values.baseline !== undefined) loadResultsSync(values.baseline as string); // not a Preflight result: exit 2 now, not after the run
-    // A profile plan (stress, soak, …) runs its own sequence and prints its answer.
-    const common = {
-      outDir: values.out as string | undefined,
-      quiet: Boolean(values.quiet),
-      metrics: metrics && { exporter: metrics, lingerMs: exporter!.lingerMs },
-    };
     result = plan.profile ? await runProfileWithTerminal(plan, common) : await runWithTerminal(plan, common);
   } finally {
     await metrics?.close();

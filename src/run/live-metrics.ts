@@ -265,6 +265,8 @@ export class LiveMetrics {
         { cause: e },
       );
     }
+    // Serving alone never keeps the process alive (the run, or the linger's timer, does).
+    server.unref();
     const a = server.address();
     const port = typeof a === 'object' && a ? a.port : o.port;
     m.server = server;
