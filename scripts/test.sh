@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: lint (Biome), type-check and build, make sure Debian's Chromium (the browser test
-# of the HTML report), haproxy (the canary test's load balancer) and prometheus (the monitoring tests) are
+# of the HTML report), haproxy (the canary test's load balancer) and prometheus (the monitoring and live-metrics tests) are
 # there, then every *.test.js (one file at a time: timing-sensitive integration tests share two cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,8 +8,9 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # haproxy: the real load balancer of the canary test (test/haproxy-canary.test.ts); Debian puts it in /usr/sbin.
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
-# prometheus: the real server of the monitoring tests (test/prometheus-*.test.ts): scrapes and query_range.
-command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+# prometheus: the real server of the monitoring tests (test/prometheus-*.test.ts, test/monitor-run.test.ts) and of
+# test/live-metrics.test.ts (it scrapes `preflight run --metrics-port`).
+command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || missing+=(prometheus)
 if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian's ${missing[*]} for the browser and load-balancer tests (once)…"
   apt-get update -qq || true

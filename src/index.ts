@@ -7,6 +7,7 @@
  */
 export { run, type RunOptions, type RunResult, type ProgressUpdate } from './run/index.js';
 export type { FaultInjectorFactory } from './run/index.js';
+export { LiveMetrics, type LiveMetricsOptions } from './run/index.js';
 export { loadPlan, parsePlan, planJsonSchema, parseDuration, parseRate, redact, redactPlan } from './plan/index.js';
 export type {
   ExecutorConfig,

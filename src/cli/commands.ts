@@ -12,6 +12,7 @@ import { checkPlanFile, loadPlan, planJsonSchema, redact, scalePlan } from '../p
 import type { Plan } from '../plan/types.js';
 import {
   checkOffline,
+  LiveMetrics,
   offlineProblems,
   plannedPerVariant,
   plannedSampleSizes,
@@ -30,6 +31,7 @@ import { renderSummary } from './summary-view.js';
 import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from './reports.js';
 import { runProfileWithTerminal } from './profile-run.js';
 import { proxyCommand } from './proxy-command.js';
+import { announceMetrics, finishMetrics, metricsArgs, metricsHooks, type MetricsOut } from './metrics-out.js';
 import { scaleProfile } from '../profiles/index.js';
 import { httpClientOf } from '../engine/index.js';
 import { HTTP_CLIENT_NAME } from '../report/format.js';
@@ -43,6 +45,8 @@ export function usage(): string {
 Usage:
   preflight run <plan.yaml> [--out DIR] [--workers N] [--baseline DIR] [--quiet] [--no-report] [--time-scale F]
                 [--gate-port P [--gate-host H] [--gate-linger D]]   canary: serve the verdict to Argo / Flagger
+                [--metrics-port N [--metrics-host ADDR] [--metrics-linger DUR]]
+                                       serve live figures for Prometheus at http://127.0.0.1:N/metrics
   preflight validate <plan.yaml>       check a plan; every problem at once, with file:line:column
   preflight schema                     print the plan file's JSON Schema (for editor completion)
   preflight demo [--out DIR] [--short] start the built-in model server, run the demo plan, stop it
@@ -78,9 +82,13 @@ const runCmd: Command = async (argv) => {
     'gate-port': { type: 'string' },
     'gate-host': { type: 'string' },
     'gate-linger': { type: 'string' },
+    'metrics-port': { type: 'string' },
+    'metrics-host': { type: 'string' },
+    'metrics-linger': { type: 'string' },
   });
   if (positionals.length !== 1)
     throw new PreflightError('E_ARGS', 'run takes exactly one plan file: preflight run <plan.yaml>');
+  const exporter = metricsArgs(values);
   let plan = await loadPlan(positionals[0]);
   if (values['time-scale'] !== undefined) {
     const f = Number(values['time-scale']);
@@ -97,6 +105,11 @@ const runCmd: Command = async (argv) => {
   // Data first: a bad data file is exit 2 before the results folder is touched or the target is
   // (run() checks again for library users; a data setting already checked is not read twice).
   await checkOffline(plan);
+  // Started before the results folder is touched and before any request: a port in use is exit 2, nothing
+  // changed. (Its server does not hold the process open: an error before the run still ends it.)
+  const metrics = exporter
+    ? await LiveMetrics.start({ port: exporter.port, host: exporter.host, plan: plan.source })
+    : undefined;
   if (values.out !== undefined) {
     if (
       values.baseline !== undefined &&
@@ -116,9 +129,11 @@ const runCmd: Command = async (argv) => {
   const gate = gateOpts ? await openGate(plan, gateOpts, log) : undefined;
   let code: number | undefined;
   try {
-    code = await runAndReport(plan, values as Record<string, string | boolean | undefined>, gate);
+    const out = metrics && { exporter: metrics, lingerMs: exporter!.lingerMs };
+    code = await runAndReport(plan, values as Record<string, string | boolean | undefined>, gate, out);
     return code;
   } finally {
+    await metrics?.close();
     // Linger only with an answer to give: not after an error or an interruption (Ctrl-C: the user wants out).
     const linger = code !== undefined && code !== ExitCode.Interrupted ? (gateOpts?.lingerMs ?? 0) : 0;
     if (gate) await lingerAndClose(gate, linger, log);
@@ -129,15 +144,17 @@ async function runAndReport(
   plan: Plan,
   values: Record<string, string | boolean | undefined>,
   gate: GateServer | undefined,
+  metrics: MetricsOut | undefined,
 ): Promise<number> {
   // A profile plan (stress, soak, …) runs its own sequence and prints its answer.
+  const common = {
+    outDir: values.out as string | undefined,
+    quiet: Boolean(values.quiet),
+    metrics,
+  };
   const result = plan.profile
-    ? await runProfileWithTerminal(plan, { outDir: values.out as string | undefined, quiet: Boolean(values.quiet) })
-    : await runWithTerminal(plan, {
-        outDir: values.out as string | undefined,
-        quiet: Boolean(values.quiet),
-        onCanaryStep: gate ? (j) => gate.update(j) : undefined,
-      });
+    ? await runProfileWithTerminal(plan, common)
+    : await runWithTerminal(plan, { ...common, onCanaryStep: gate ? (j) => gate.update(j) : undefined });
   const final = gate ? finalJudgement(result.summary) : undefined;
   if (gate && final) gate.update(final);
   let code = result.exitCode;
@@ -157,7 +174,7 @@ async function runAndReport(
 /** Runs a plan with live progress, Ctrl-C handling and the final summary. Shared by run and demo. */
 export async function runWithTerminal(
   plan: Plan,
-  opts: { outDir?: string; quiet?: boolean; onCanaryStep?: RunOptions['onCanaryStep'] },
+  opts: { outDir?: string; quiet?: boolean; onCanaryStep?: RunOptions['onCanaryStep']; metrics?: MetricsOut },
 ): Promise<RunResult> {
   const err = process.stderr;
   const c = paint(useColor(err));
@@ -170,11 +187,12 @@ export async function runWithTerminal(
     );
   if (plan.target.tls.insecure)
     err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
+  announceMetrics(opts.metrics, Boolean(opts.quiet), err);
   return withInterrupt('the run', async (signal) => {
     const result = await run(plan, {
       outDir: opts.outDir,
       signal,
-      onProgress: view ? (p) => view.update(p) : undefined,
+      ...metricsHooks(opts.metrics, view ? (p) => view.update(p) : undefined),
       onCanaryStep: opts.onCanaryStep,
     }).catch((e: unknown) => {
       // The run finished but its results could not all be written: show the verdict, then the error.
@@ -185,6 +203,7 @@ export async function runWithTerminal(
     view?.end();
     process.stdout.write(redact(renderSummary(result.summary), plan.secrets) + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
+    await finishMetrics(opts.metrics, result.summary, result.exitCode, signal, Boolean(opts.quiet));
     return result;
   });
 }

@@ -9,10 +9,11 @@ import { paint, useColor } from './format.js';
 import { ProgressView } from './progress.js';
 import { withInterrupt } from './interrupt.js';
 import { renderSummary } from './summary-view.js';
+import { announceMetrics, finishMetrics, metricsHooks, type MetricsOut } from './metrics-out.js';
 
 export async function runProfileWithTerminal(
   plan: Plan,
-  opts: { outDir?: string; quiet?: boolean },
+  opts: { outDir?: string; quiet?: boolean; metrics?: MetricsOut },
 ): Promise<ProfileResult> {
   const err = process.stderr;
   const c = paint(useColor(err));
@@ -23,11 +24,12 @@ export async function runProfileWithTerminal(
         `target ${redact(plan.target.url, plan.secrets)} · profile ${plan.profile!.type} · ${plan.options.workers} worker(s)\n`,
       ),
     );
+  announceMetrics(opts.metrics, Boolean(opts.quiet), err);
   return withInterrupt('the profile', async (signal) => {
     const result = await runProfile(plan, {
       outDir: opts.outDir,
       signal,
-      onProgress: view ? (p) => view!.update(p) : undefined,
+      ...metricsHooks(opts.metrics, view ? (p) => view!.update(p) : undefined),
       log: opts.quiet
         ? undefined
         : (line) => {
@@ -42,6 +44,7 @@ export async function runProfileWithTerminal(
     const [head, ...rest] = formatAnswer(result.answer).map((l) => redact(l, plan.secrets));
     process.stdout.write(out.bold(head) + '\n' + rest.map((l) => out.dim(l)).join('\n') + '\n');
     process.stdout.write(`results: ${result.outDir}\n`);
+    await finishMetrics(opts.metrics, result.summary, result.exitCode, signal, Boolean(opts.quiet));
     return result;
   });
 }

@@ -113,7 +113,13 @@ export async function runSingle(
         if (m !== undefined) for (const r of records) if (r.group === undefined) r.target_memory_bytes = m;
         collected.push(...records);
       },
-      onWindow: hooks.onWindow ? (records) => hooks.onWindow!(records, stop) : undefined,
+      onWindow:
+        hooks.onWindow || opts.onWindow
+          ? (records) => {
+              hooks.onWindow?.(records, stop);
+              opts.onWindow?.(records);
+            }
+          : undefined,
     });
     sampler?.stop();
     return { result, records: collected, memory: sampler?.stats(), memoryFailures: sampler?.failures ?? 0, t0 };

@@ -93,6 +93,7 @@ export async function runStep(
       all.push(...records);
     },
     onWindow: (records) => {
+      opts.onWindow?.(records);
       if (stopper.signal.aborted) return;
       const mine = scenarioRecords(records, [name]).filter((r) => r.t < plannedWindows);
       if (mine.length === 0) return;

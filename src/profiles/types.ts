@@ -4,7 +4,7 @@
  * the details behind them.
  */
 import type { ExitCode } from '../core/exit-codes.js';
-import type { Summary } from '../core/results.js';
+import type { IntervalRecord, Summary } from '../core/results.js';
 import type { ProfileType } from '../plan/types.js';
 import type { FaultInjectorFactory, ProgressUpdate } from '../run/index.js';
 
@@ -43,6 +43,8 @@ export interface ProfileRunOptions {
   signal?: AbortSignal;
   /** Live progress of the run (or of the current step's run). */
   onProgress?: (p: ProgressUpdate) => void;
+  /** Each merged window's records, of the run (or of each step's run, one after another). */
+  onWindow?: (records: IntervalRecord[]) => void;
   /** One line per step or event ("step 3/8: 150/s …"), for a terminal or a log. */
   log?: (line: string) => void;
   /** Skip the reachability check (tests). */

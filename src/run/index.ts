@@ -13,3 +13,11 @@ export { prepareOutDir, ResultsWriteError, RESULT_FILES } from './results-writer
 export { checkOffline, offlineProblems } from './check-offline.js';
 export { plannedPerVariant, plannedSampleSizes } from './comparison.js';
 export { aimAtProxy, type FaultInjectorFactory } from './faults-timeline.js';
+export {
+  LiveMetrics,
+  cumulativeCounts,
+  isLoopback,
+  LATENCY_BUCKETS_S,
+  MAX_LINGER_MS,
+  type LiveMetricsOptions,
+} from './live-metrics.js';

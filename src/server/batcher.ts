@@ -41,6 +41,10 @@ export interface BatcherOptions {
   onBatch?(version: string, rows: number, computeUs: number, ok: boolean): void;
   /** Called when an instance dies unexpectedly (it is restarted). */
   onInstanceError?(message: string): void;
+  /** Simulated model cost: an instance is busy at least this long per batch, ms (0 = the model's own time). */
+  computeTimeMs?: number;
+  /** Called when an instance added by scaleTo starts serving (after its start-up delay). */
+  onInstanceReady?(index: number, readyBefore: number, readyAfter: number): void;
 }
 
 class Fifo {
@@ -83,6 +87,8 @@ interface Instance {
   /** In-flight batch id, or 0 when free. */
   batch: number;
   exited: boolean;
+  /** Scaled away: takes no new batch, closes once its batch is done. */
+  removed: boolean;
 }
 
 interface Running {
@@ -95,7 +101,10 @@ interface Running {
 
 export class Batcher {
   private readonly queues = new Map<string, Fifo>();
-  private readonly instances: Instance[] = [];
+  /** By index; a slot is empty once its instance was scaled away. */
+  private readonly instances: Array<Instance | undefined> = [];
+  /** Scaled-away instances still finishing a batch or closing. */
+  private readonly retired = new Set<Instance>();
   private readonly running = new Map<number, Running>();
   private nextBatchId = 1;
   private timer: NodeJS.Timeout | undefined;
@@ -123,28 +132,89 @@ export class Batcher {
     }
   }
 
-  private spawn(index: number): Promise<ModelInfo[]> {
+  /** Instances serving, and started but not serving yet (loading, or within their start-up delay). */
+  counts(): { ready: number; starting: number } {
+    let ready = 0;
+    let starting = 0;
+    for (const i of this.instances) {
+      if (!i || i.exited) continue;
+      if (i.ready) ready++;
+      else starting++;
+    }
+    return { ready, starting };
+  }
+
+  /**
+   * Adds instances (each serving only after `startDelayMs`, or its model load if longer) or removes them
+   * until there are n: those still starting first, then idle ones; a busy one finishes its batch first.
+   */
+  scaleTo(n: number, startDelayMs: number): void {
+    if (this.closing) return;
+    const live = () => this.instances.filter((i): i is Instance => i !== undefined && !i.exited);
+    while (live().length < n) {
+      let index = this.instances.indexOf(undefined);
+      if (index < 0) index = this.instances.length;
+      this.spawn(index, startDelayMs).catch((e: Error) => this.o.onInstanceError?.(e.message));
+    }
+    while (live().length > n) {
+      const all = live().sort((a, b) => b.index - a.index);
+      const victim = all.find((i) => !i.ready) ?? all.find((i) => i.batch === 0) ?? all[0];
+      victim.removed = true;
+      victim.ready = false;
+      this.instances[victim.index] = undefined;
+      this.retired.add(victim);
+      if (victim.batch === 0) this.closeWorker(victim);
+    }
+  }
+
+  private closeWorker(inst: Instance): void {
+    try {
+      inst.worker.postMessage({ type: 'close' } satisfies ToWorker);
+    } catch {
+      /* already gone */
+    }
+    const t = setTimeout(() => void inst.worker.terminate(), 1000);
+    t.unref();
+    inst.worker.once('exit', () => {
+      clearTimeout(t);
+      this.retired.delete(inst);
+    });
+  }
+
+  private spawn(index: number, startDelayMs = 0): Promise<ModelInfo[]> {
+    const spawnedAt = performance.now();
     const data: WorkerData = {
       modelModule: this.o.modelModule,
       versions: this.o.versions,
       modelOptions: this.o.modelOptions,
+      computeTimeMs: this.o.computeTimeMs ?? 0,
     };
     const worker = new Worker(new URL('./instance-worker.js', import.meta.url), {
       workerData: data,
       name: `model-instance-${index}`,
     });
-    const inst: Instance = { index, worker, ready: false, batch: 0, exited: false };
+    const inst: Instance = { index, worker, ready: false, batch: 0, exited: false, removed: false };
     this.instances[index] = inst;
     return new Promise<ModelInfo[]>((resolve, reject) => {
       let settled = false;
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
-          case 'ready':
-            inst.ready = true;
+          case 'ready': {
             settled = true;
             resolve(m.infos);
-            this.kick();
+            // Serving starts `startDelayMs` after the spawn (a simulated model load), or now if loading took longer.
+            const serve = () => {
+              if (inst.removed || inst.exited || this.closing) return;
+              const before = this.counts().ready;
+              inst.ready = true;
+              if (startDelayMs > 0) this.o.onInstanceReady?.(index, before, before + 1);
+              this.kick();
+            };
+            const wait = startDelayMs - (performance.now() - spawnedAt);
+            if (wait > 0) setTimeout(serve, wait).unref();
+            else serve();
             break;
+          }
           case 'fatal':
             settled = true;
             reject(new Error(`model instance ${index} failed to load the model: ${m.message}`));
@@ -165,6 +235,7 @@ export class Batcher {
       });
       worker.on('exit', (code) => {
         inst.exited = true;
+        if (inst.removed) return;
         if (this.instances[index] !== inst) return;
         inst.ready = false;
         if (inst.batch) this.finish(inst.batch, { message: `model instance ${index} exited (code ${code})` });
@@ -292,6 +363,7 @@ export class Batcher {
     if (!run) return;
     this.running.delete(id);
     if (run.instance.batch === id) run.instance.batch = 0;
+    if (run.instance.removed && run.instance.batch === 0 && !run.instance.exited) this.closeWorker(run.instance);
     const ok = r.output !== undefined && r.output.length === run.rows * CLASSES;
     const computeUs = r.computeUs ?? 0;
     this.o.onBatch?.(run.version, run.rows, computeUs, ok);
@@ -325,8 +397,8 @@ export class Batcher {
       for (const j of q.drain()) j.done({ ok: false, message: 'server shutting down', queueUs: 0 });
     for (const id of [...this.running.keys()]) this.finish(id, { message: 'server shutting down' });
     await Promise.all(
-      this.instances
-        .filter((i) => i && !i.exited)
+      [...this.instances, ...this.retired]
+        .filter((i): i is Instance => i !== undefined && !i.exited)
         .map(async (inst) => {
           const exited = new Promise<void>((r) => inst.worker.once('exit', () => r()));
           try {

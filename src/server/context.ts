@@ -13,6 +13,7 @@ import type { ErrorFormat, Http, Labels } from './http.js';
 import type { LlmSimulator } from './llm-sim.js';
 import type { ResolvedServerOptions } from './options.js';
 import type { ServerMetrics } from './server-metrics.js';
+import type { ScalingState } from './autoscaler.js';
 
 export const SERVER_NAME = 'preflight-reference-server';
 /** Name of the output tensor on every protocol. */
@@ -34,6 +35,8 @@ export interface ServerContext {
   served(): string;
   setServed(v: string): void;
   closing(): boolean;
+  /** Scaling mode's state (GET /admin/scaling). */
+  scaling(): ScalingState;
   /** A next request id (KServe responses without an id). */
   nextId(): string;
   /** A requested version (`v2`, `2`, `2.0`; undefined = served) → a loaded version, or null. */
@@ -65,6 +68,7 @@ export interface ContextDeps {
   modelModule: { href: string; fallback: boolean };
   infoByVersion: ReadonlyMap<string, ModelInfo>;
   closing(): boolean;
+  scaling(): ScalingState;
 }
 
 export function createContext(d: ContextDeps): ServerContext {
@@ -150,6 +154,7 @@ export function createContext(d: ContextDeps): ServerContext {
       served = v;
     },
     closing: d.closing,
+    scaling: d.scaling,
     nextId: () => String(nextId++),
     resolveVersion,
     inputName: (v) => infoByVersion.get(v)!.inputs[0].name,

@@ -37,10 +37,16 @@ port.on('message', (m: ToWorker) => {
     const t0 = performance.now();
     model.predict(m.input, m.batch).then(
       (out) => {
-        const computeUs = Math.round((performance.now() - t0) * 1000);
-        // Always copy: runtimes may return views of memory they own (or reuse), which must not be transferred.
-        const owned = out.slice();
-        post({ type: 'done', id: m.id, output: owned, computeUs }, [owned.buffer as ArrayBuffer]);
+        const reply = () => {
+          const computeUs = Math.round((performance.now() - t0) * 1000);
+          // Always copy: runtimes may return views of memory they own (or reuse), which must not be transferred.
+          const owned = out.slice();
+          post({ type: 'done', id: m.id, output: owned, computeUs }, [owned.buffer as ArrayBuffer]);
+        };
+        // A simulated heavier model: the instance stays busy (takes no other batch) for the configured time.
+        const wait = data.computeTimeMs - (performance.now() - t0);
+        if (wait > 0) setTimeout(reply, wait);
+        else reply();
       },
       (e: unknown) => post({ type: 'fail', id: m.id, message: e instanceof Error ? e.message : String(e) }),
     );

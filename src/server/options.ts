@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { isBareNumber, tryParseDuration } from '../core/duration.js';
 import { PreflightError } from '../core/errors.js';
 import type { Problem } from '../core/errors.js';
+import { parseAutoscale, resolveAutoscale, type AutoscaleOptions } from './autoscaler.js';
 
 /** Fault knobs. All off (0) by default. Settable at start, with `setFaults`, or `POST /admin/faults`. */
 export interface FaultOptions {
@@ -117,6 +118,13 @@ export interface ServerOptions {
   llmStopRate?: number;
   /** Seed of the server's random draws (jitter, injected errors, early stops). Default: random. */
   seed?: number;
+  /**
+   * Simulated model cost: each batch keeps its instance busy at least this long, ms (default 0: the model's
+   * own time). With maxBatchSize it fixes an instance's capacity (e.g. 20 ms, batch 1 → 50 requests/s).
+   */
+  computeTimeMs?: number;
+  /** Scaling mode: instances added and removed on queue depth like an HPA (see autoscaler.ts). Starts with `min`. */
+  autoscale?: Partial<AutoscaleOptions>;
 }
 
 /** ServerOptions with every default applied. */
@@ -147,6 +155,8 @@ export interface ResolvedServerOptions {
   llmDefaultMaxTokens: number;
   llmStopRate: number;
   seed: number;
+  computeTimeMs: number;
+  autoscale: AutoscaleOptions | undefined;
 }
 
 export const DEFAULT_SERVE_PORT = 8000;
@@ -264,10 +274,19 @@ export function resolveOptions(o: ServerOptions = {}): ResolvedServerOptions {
     problems.push({ path: 'llmModels', message: 'llmModels must be a non-empty list' });
   if (llmModels.includes(modelName))
     problems.push({ path: 'llmModels', message: `an LLM model id cannot equal the model name "${modelName}"` });
+  const scaling = o.autoscale !== undefined ? resolveAutoscale(o.autoscale) : undefined;
+  problems.push(...(scaling?.problems ?? []));
+  const auto = scaling?.value;
+  if (auto && o.instances !== undefined && (o.instances < auto.min || o.instances > auto.max))
+    problems.push({
+      path: 'instances',
+      message: `instances (${o.instances}) must be within autoscale min–max (${auto.min}–${auto.max})`,
+      hint: 'leave instances out: scaling mode starts with min',
+    });
   const r: ResolvedServerOptions = {
     host,
     port: int('port', o.port, 0, 0, 65535),
-    instances: int('instances', o.instances, defaultInstances(), 1, 64),
+    instances: int('instances', o.instances, auto ? auto.min : defaultInstances(), 1, 64),
     maxBatchSize: int('maxBatchSize', o.maxBatchSize, 32, 1, 65536),
     maxQueueDelayMs: num('maxQueueDelayMs', o.maxQueueDelayMs, 2, 0, 60_000),
     maxQueue: int('maxQueue', o.maxQueue, 256, 1),
@@ -291,6 +310,8 @@ export function resolveOptions(o: ServerOptions = {}): ResolvedServerOptions {
     llmDefaultMaxTokens: int('llmDefaultMaxTokens', o.llmDefaultMaxTokens, 16, 1, 1_000_000),
     llmStopRate: num('llmStopRate', o.llmStopRate, 0, 0, 1),
     seed: int('seed', o.seed, Math.floor(Math.random() * 2 ** 31), 0),
+    computeTimeMs: num('computeTimeMs', o.computeTimeMs, 0, 0, 60_000),
+    autoscale: auto,
   };
   if (problems.length) throw argsError(problems);
   return r;
@@ -317,6 +338,10 @@ Options:
   --admin-token <token>       require "Authorization: Bearer <token>" on /admin/* (implies --admin;
                               needed off loopback). Better: the PREFLIGHT_ADMIN_TOKEN variable
   --seed <n>                  seed of random draws (jitter, injected errors, early stops)
+  --compute-time <dur>        simulated model cost: each batch holds its instance this long (default 0)
+Scaling mode (instances added/removed on queue depth, like an HPA; GET /admin/scaling logs decisions):
+  --autoscale <k=v,...>       min=1,max=4,target-queue=8,up-after=3s,start-delay=2s,cooldown=10s,tick=1s
+                              (the defaults; target-queue = requests waiting per instance)
 Faults (off by default; also POST /admin/faults with --admin):
   --latency <dur>             extra latency per inference/generation response
   --jitter <dur>              extra uniform random latency in [0, jitter)
@@ -402,6 +427,8 @@ export function parseServeArgs(argv: string[]): ServerOptions {
         'llm-max-queue': str,
         'llm-max-tokens': str,
         'llm-stop-rate': str,
+        'compute-time': str,
+        autoscale: str,
       },
     });
   } catch (e) {
@@ -479,6 +506,12 @@ export function parseServeArgs(argv: string[]): ServerOptions {
   conv('llm-max-queue', 'int', (n) => (o.llmMaxQueue = n));
   conv('llm-max-tokens', 'int', (n) => (o.llmDefaultMaxTokens = n));
   conv('llm-stop-rate', 'frac', (n) => (o.llmStopRate = n));
+  conv('compute-time', 'dur', (n) => (o.computeTimeMs = n));
+  if (typeof v.autoscale === 'string') {
+    const a = parseAutoscale(v.autoscale, (x) => durationFlag(x).value);
+    problems.push(...a.problems);
+    o.autoscale = a.value;
+  }
   if (Object.keys(faults).length) o.faults = faults;
   if ((faults.stallEveryMs ?? 0) > 0 !== (faults.stallMs ?? 0) > 0) {
     problems.push({

@@ -19,6 +19,13 @@ export async function serve(argv: readonly string[]): Promise<number> {
     `preflight reference server: model ${m.infos[0]?.name ?? 'digits'} versions ${m.infos.map((i) => i.version).join(', ')} ` +
       `(${m.fallback ? 'FALLBACK linear model, accuracy meaningless' : (m.infos[0]?.platform ?? 'unknown')}), serving ${server.version}\n`,
   );
+  const sc = server.scaling().options;
+  if (sc)
+    process.stderr.write(
+      `scaling mode: ${sc.min}–${sc.max} instances, target queue ${sc.targetQueue} per instance, up after ${sc.upAfterMs / 1000} s, ` +
+        `start-up delay ${sc.startDelayMs / 1000} s, cooldown ${sc.cooldownMs / 1000} s, every ${sc.tickMs / 1000} s` +
+        ` (decisions: GET /admin/scaling with --admin; preflight_server_instances on /metrics)\n`,
+    );
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (): void => {

@@ -10,6 +10,10 @@ export interface LiveState {
   executing(): number;
   inFlight(): number;
   served(): string;
+  instances(): { ready: number; starting: number };
+  /** The autoscaler's desired count (the configured instances without scaling mode). */
+  desired(): number;
+  decisions(): { up: number; down: number };
 }
 
 export type ServerMetrics = ReturnType<typeof createServerMetrics>;
@@ -54,7 +58,33 @@ export function createServerMetrics(o: ResolvedServerOptions, faults: FaultState
   reg.gauge('preflight_server_batches_executing', 'Batches running on model instances now.', () => [
     [{}, live.executing()],
   ]);
-  reg.gauge('preflight_server_instances', 'Model instances (worker threads).', () => [[{}, o.instances]]);
+  reg.gauge(
+    'preflight_server_instances',
+    'Model instances (worker threads): ready = serving, starting = loading or within the start-up delay.',
+    () => {
+      const c = live.instances();
+      return [
+        [{ state: 'ready' }, c.ready],
+        [{ state: 'starting' }, c.starting],
+      ];
+    },
+  );
+  reg.gauge(
+    'preflight_server_instances_desired',
+    'Instances the autoscaler wants (scaling mode; else the configured count).',
+    () => [[{}, live.desired()]],
+  );
+  reg.collectedCounter(
+    'preflight_server_scaling_decisions_total',
+    'Scaling decisions by direction (scaling mode).',
+    () => {
+      const d = live.decisions();
+      return [
+        [{ direction: 'up' }, d.up],
+        [{ direction: 'down' }, d.down],
+      ];
+    },
+  );
   const mBatch = reg.histogram(
     'preflight_server_batch_size',
     'Rows per executed batch.',

@@ -25,6 +25,7 @@ import { statusRoutes } from './routes/status.js';
 import { tfservingRoutes } from './routes/tfserving.js';
 import { torchserveRoutes } from './routes/torchserve.js';
 import { createServerMetrics } from './server-metrics.js';
+import { Autoscaler, type ScalingState } from './autoscaler.js';
 import { mulberry32 } from '../core/random.js';
 
 export { OUTPUT_NAME, SERVER_NAME } from './context.js';
@@ -46,6 +47,8 @@ export interface ServerHandle {
   setVersion(v: string): void;
   /** The /metrics text. */
   metricsText(): string;
+  /** Scaling mode: configuration, instances ready and starting, desired count, decisions (GET /admin/scaling). */
+  scaling(): ScalingState;
   /** Stops listening, drops connections, stops the model instances. Idempotent. */
   close(): Promise<void>;
 }
@@ -98,7 +101,21 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     executing: () => batcher.executing,
     inFlight: () => inFlight,
     served: () => ctx.served(),
+    instances: () => batcher.counts(),
+    desired: () => autoscaler?.desired ?? o.instances,
+    decisions: () => ({ up: autoscaler?.upDecisions ?? 0, down: autoscaler?.downDecisions ?? 0 }),
   });
+  let autoscaler: Autoscaler | undefined;
+  const scaling = (): ScalingState => {
+    const c = batcher.counts();
+    return {
+      enabled: autoscaler !== undefined,
+      options: o.autoscale ?? null,
+      ...c,
+      desired: autoscaler?.desired ?? o.instances,
+      events: autoscaler ? [...autoscaler.log] : [],
+    };
+  };
 
   // ---- model instances ------------------------------------------------------------------------------
   const batcher = new Batcher({
@@ -118,6 +135,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     },
     onInstanceError(message) {
       process.emitWarning(message, 'PreflightServerWarning');
+    },
+    computeTimeMs: o.computeTimeMs,
+    onInstanceReady(index, before, after) {
+      autoscaler?.instanceReady(before, after, index);
     },
   });
   let infos: ModelInfo[];
@@ -140,6 +161,16 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       );
     }
   }
+  if (o.autoscale) {
+    const a = o.autoscale;
+    autoscaler = new Autoscaler(a, {
+      queueDepth: () => o.versions.reduce((n, v) => n + batcher.queued(v).requests, 0),
+      ready: () => batcher.counts().ready,
+      starting: () => batcher.counts().starting,
+      scaleTo: (n) => batcher.scaleTo(n, a.startDelayMs),
+    });
+    autoscaler.start();
+  }
   const llm = new LlmSimulator(o, faults, random, metrics.reg, { countHttp: metrics.countHttp });
   const http = createHttp({ faults, maxBodyBytes: o.maxBodyBytes, countHttp: metrics.countHttp });
   const ctx = createContext({
@@ -153,6 +184,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     modelModule,
     infoByVersion,
     closing: () => closing,
+    scaling,
   });
 
   // ---- routing: first match answers; openai before tfserving (they share /v1/models) -------------------
@@ -199,6 +231,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       });
     });
   } catch (e) {
+    autoscaler?.stop();
     llm.close();
     await batcher.close();
     faults.close();
@@ -238,9 +271,11 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       ctx.setServed(r);
     },
     metricsText: () => metrics.reg.render(),
+    scaling,
     close() {
       closed ??= (async () => {
         closing = true;
+        autoscaler?.stop();
         const stopped = new Promise<void>((r) => server.close(() => r()));
         llm.close();
         await batcher.close();

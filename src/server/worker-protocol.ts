@@ -6,6 +6,8 @@ export interface WorkerData {
   modelModule: string;
   versions: string[];
   modelOptions: unknown;
+  /** Simulated model cost: a batch's reply waits until this long after it started, ms (0 = none). */
+  computeTimeMs: number;
 }
 
 export type ToWorker =

@@ -35,6 +35,15 @@ export interface Prometheus {
   /** e.g. http://127.0.0.1:40123 */
   url: string;
   pid: number;
+  /** An instant query's result vector (`time` in unix seconds; default now). */
+  query(q: string, time?: number): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
+  /** A range query's matrix. */
+  queryRange(
+    q: string,
+    start: number,
+    end: number,
+    stepS: number,
+  ): Promise<Array<{ metric: Record<string, string>; values: Array<[number, string]> }>>;
   /** Stops Prometheus by its PID (SIGTERM, then SIGKILL) and removes its temp dir. */
   stop(): Promise<void>;
 }
@@ -44,6 +53,8 @@ export interface PrometheusOptions {
   targets?: string[];
   /** e.g. '1s'. */
   scrapeInterval?: string;
+  /** The scrape job's name (its `job` label); default `target`. */
+  job?: string;
 }
 
 export async function startPrometheus(o: PrometheusOptions = {}): Promise<Prometheus> {
@@ -59,7 +70,7 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
       `  scrape_interval: ${interval}`,
       `  evaluation_interval: ${interval}`,
       'scrape_configs:',
-      '  - job_name: target',
+      `  - job_name: ${o.job ?? 'target'}`,
       `    scrape_interval: ${interval}`,
       '    static_configs:',
       `      - targets: [${(o.targets ?? []).map((t) => `'${t}'`).join(', ')}]`,
@@ -86,9 +97,27 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const url = `http://127.0.0.1:${port}`;
     if (await ready(child, url)) {
+      const api = async (p: string, params: Record<string, string>) => {
+        const res = await fetch(`${url}${p}?${new URLSearchParams(params)}`);
+        const body = (await res.json()) as { status: string; data?: { result: unknown }; error?: string };
+        if (body.status !== 'success') throw new Error(`prometheus ${p} ${JSON.stringify(params)}: ${body.error}`);
+        return body.data!.result;
+      };
       return {
         url,
         pid: child.pid!,
+        query: async (q, time) =>
+          (await api('/api/v1/query', { query: q, ...(time !== undefined ? { time: String(time) } : {}) })) as Array<{
+            metric: Record<string, string>;
+            value: [number, string];
+          }>,
+        queryRange: async (q, start, end, stepS) =>
+          (await api('/api/v1/query_range', {
+            query: q,
+            start: String(start),
+            end: String(end),
+            step: String(stepS),
+          })) as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>,
         stop: async () => {
           await stopChild(child, exited, 5000);
           fs.rmSync(dir, { recursive: true, force: true });

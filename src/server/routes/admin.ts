@@ -1,4 +1,4 @@
-/** /admin/*: fault knobs and the served-version switch. Off unless asked for; token-checked when set. */
+/** /admin/*: fault knobs, the served-version switch, and scaling mode's log. Off unless asked for; token-checked when set. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServerContext } from '../context.js';
 import { jsonError, NO_MODEL } from '../http.js';
@@ -63,6 +63,11 @@ export function adminRoutes(ctx: ServerContext): Route[] {
         ctx.setServed(r);
         ok({ model: o.modelName, version: r, previous });
       });
+    }
+    if (path === '/admin/scaling') {
+      // Scaling mode's configuration, instances now and its decision log (read-only).
+      if (method !== 'GET') return http.methodNotAllowed(res, 'GET');
+      return ok(ctx.scaling());
     }
     http.notFound(res, method, path);
   };

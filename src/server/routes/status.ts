@@ -26,7 +26,7 @@ export function statusRoutes(ctx: ServerContext): Route[] {
         'POST /v1/completions (simulator)',
         'POST /v1/chat/completions (simulator)',
         'GET /metrics',
-        ...(o.admin ? ['GET|POST|DELETE /admin/faults', 'GET|POST /admin/version'] : []),
+        ...(o.admin ? ['GET|POST|DELETE /admin/faults', 'GET|POST /admin/version', 'GET /admin/scaling'] : []),
       ],
     });
   return [
