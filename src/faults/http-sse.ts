@@ -6,7 +6,8 @@
  * are markers in the same queue. One timer per stream; the upstream is paused while the queue holds
  * more than HIGH_WATER bytes (backpressure during a stall or a slow client).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { HttpFault } from '../core/faults.js';
 
@@ -60,7 +61,7 @@ export class SseFaultStream {
 
   constructor(
     private readonly faults: readonly SseFaultRef[],
-    private readonly upstream: IncomingMessage,
+    private readonly upstream: Readable,
     private readonly res: ServerResponse,
     /** Called once when a truncate closes the response (the caller drops the upstream request). */
     private readonly onTruncate: () => void,
