@@ -8,6 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +17,7 @@ import { run } from '../src/run/index.js';
 import { startHttpFaultProxy, type HttpFaultProxy } from '../src/faults/index.js';
 import type { Fault, HttpFault, HttpMatch } from '../src/core/faults.js';
 import { plan, scenario } from './helpers/plans.js';
+import { makeCertificates } from './helpers/certs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
@@ -136,4 +139,33 @@ test('SSE stall of 300 ms after 3 chunks: streams succeed, the worst inter-token
   const { s } = await streamed({ type: 'sse_stall', afterEvents: 3, stallMs: 300 });
   assert.equal(s.error_rate, 0, JSON.stringify(s.errors));
   assert.ok(s.latency_ms.p50 >= 300, `latency p50 ${s.latency_ms.p50} includes the stall`);
+});
+
+test('an HTTPS upstream: verified with the given CA, faults applied; an untrusted one is a 502 naming the TLS error', async (t) => {
+  const certs = makeCertificates(tmp());
+  if (!certs) return t.skip('openssl is not available');
+  const upstream = https.createServer({ key: certs.key, cert: certs.cert }, (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`tls ${req.url}`);
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (upstream.address() as AddressInfo).port;
+    const trusted = await startHttpFaultProxy({ upstream: { host: '127.0.0.1', port, tls: { ca: certs.ca } } });
+    proxies.push(trusted);
+    trusted.add(httpFault({ type: 'abort', status: 503 }, 1, { pathPrefix: '/down' }));
+    const ok = await fetch(`${trusted.url}/x`);
+    assert.equal(ok.status, 200);
+    assert.equal(await ok.text(), 'tls /x');
+    assert.equal((await fetch(`${trusted.url}/down`)).status, 503);
+    const untrusted = await startHttpFaultProxy({ upstream: { host: '127.0.0.1', port, tls: true } });
+    proxies.push(untrusted);
+    const bad = await fetch(`${untrusted.url}/x`);
+    assert.equal(bad.status, 502);
+    assert.match(bad.headers.get('x-preflight-proxy-error') ?? '', /CERT|SIGNED|VERIFY/i);
+  } finally {
+    upstream.closeAllConnections();
+    await new Promise((r) => upstream.close(r));
+  }
 });

@@ -240,6 +240,14 @@ describe('abort', () => {
   });
 });
 
+test('an abort names its fault in x-preflight-fault, as printable ASCII whatever the name', async () => {
+  const p = await proxyTo(await okServer());
+  p.add({ ...httpFault({ type: 'abort', status: 503 }), name: 'café ☕ down' });
+  const r = await send(p.url);
+  assert.equal(r.status, 503);
+  assert.equal(r.headers['x-preflight-fault'], 'caf? ? down');
+});
+
 describe('delay distributions: the added delay, measured at the client, has each distribution’s quantiles', () => {
   // Each expected quantile x_q with the distribution's density there: a sample quantile of n draws is
   // within 4·√(q(1−q)/n)/f(x_q) of x_q. Timers never fire early, so that is the lower bound; the

@@ -100,6 +100,11 @@ function endToEnd(h: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   return out;
 }
 
+/** A header value from free text (a fault's name, an error): printable ASCII, at most 64 characters. */
+function headerSafe(s: string): string {
+  return s.slice(0, 64).replace(/[^\x20-\x7e]/g, '?');
+}
+
 function matches(m: HttpMatch | undefined, req: http.IncomingMessage): boolean {
   if (m === undefined) return true;
   if (m.method !== undefined && req.method !== m.method.toUpperCase()) return false;
@@ -213,7 +218,7 @@ export async function startHttpFaultProxy(opts: HttpFaultProxyOptions): Promise<
     req.resume();
     const headers: http.OutgoingHttpHeaders = {
       'content-type': 'text/plain; charset=utf-8',
-      [FAULT_HEADER]: e.fault.name,
+      [FAULT_HEADER]: headerSafe(e.fault.name),
     };
     if (f.retryAfterS !== undefined) headers['retry-after'] = String(f.retryAfterS);
     res.writeHead(f.status, headers);
@@ -247,7 +252,7 @@ export async function startHttpFaultProxy(opts: HttpFaultProxyOptions): Promise<
       stats.upstreamErrors++;
       abort.abort();
       if (!res.headersSent) {
-        const reason = (err.code ?? err.message).slice(0, 64).replace(/[^\x20-\x7e]/g, '?');
+        const reason = headerSafe(err.code ?? err.message);
         res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', [PROXY_ERROR_HEADER]: reason });
         res.end(`preflight fault proxy: upstream ${reason}\n`);
       } else {
