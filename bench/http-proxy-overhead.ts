@@ -2,7 +2,7 @@
  * What the HTTP fault proxy costs with no fault: throughput and latency of Preflight against the
  * fast target directly and through the proxy, in one run, as ratios.
  *
- *   node dist/bench/http-proxy-overhead.js [--duration 5] [--rounds 2] [--concurrency 32] [--rate 2000] [--bare 1]
+ *   node dist/bench/http-proxy-overhead.js [--duration 5] [--rounds 2] [--concurrency 32] [--rate 500] [--bare 1]
  *
  * Target (nginx, else node:http) and the proxy (a child process, bench/http-proxy-server.ts) share
  * core 0; Preflight (the generator, bench/preflight-load.ts) has core 1. Per round and path: a closed
@@ -30,7 +30,7 @@ import {
   type LoadReport,
 } from './common.js';
 
-const a = numericArgs({ duration: 5, rounds: 2, concurrency: 32, rate: 2000, bare: 1 });
+const a = numericArgs({ duration: 5, rounds: 2, concurrency: 32, rate: 500, bare: 1 });
 
 interface ProxyChild {
   url: string;
@@ -152,7 +152,10 @@ try {
     const cp99 = median(res.closed.map((x) => x.latency_ms.p99));
     const op50 = median(res.open.map((x) => x.latency_ms.p50));
     const op99 = median(res.open.map((x) => x.latency_ms.p99));
-    const errors = [...res.closed, ...res.open].reduce((s, x) => s + (x.requests - x.ok), 0);
+    const byClass = new Map<string, number>();
+    for (const x of [...res.closed, ...res.open])
+      for (const [k, n] of Object.entries(x.errors)) byClass.set(k, (byClass.get(k) ?? 0) + n);
+    const errors = byClass.size === 0 ? '0' : [...byClass].map(([k, n]) => `${n} ${k}`).join(', ');
     const c = cpu.get(p.name);
     rows.push([
       p.name,
@@ -161,7 +164,7 @@ try {
       `${op(cp50)} / ${op(cp99)}`,
       `${op(op50)} / ${op(op99)}`,
       p.name === 'direct' ? '—' : `${op(op50 - base.openP50)} / ${op(op99 - base.openP99)}`,
-      String(errors),
+      errors,
       c && c.requests > 0 ? fmt((c.cpuMs * 1000) / c.requests) : '—',
     ]);
   }

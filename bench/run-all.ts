@@ -18,6 +18,7 @@ const BENCHES: Array<{ name: string; args: string[]; quick: string[]; maxS: numb
   { name: 'soak-memory', args: [], quick: ['--duration', '40'], maxS: 300 },
   { name: 'stream-timing', args: [], quick: ['--duration', '4'], maxS: 240 },
   { name: 'window-handoff', args: [], quick: ['--windows', '10'], maxS: 120 },
+  { name: 'http-proxy-overhead', args: [], quick: ['--duration', '3', '--rounds', '1'], maxS: 240 },
 ];
 
 const { values } = parseArgs({

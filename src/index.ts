@@ -23,6 +23,7 @@ export { PreflightError, PlanError, DataError, TargetUnreachableError, type Prob
 export type { Summary, ScenarioSummary, IntervalRecord, DurationStats, ThresholdResult } from './core/results.js';
 export type { Adapter, WireRequest, Recorder, ErrorClass, IntervalSnapshot } from './core/types.js';
 export type { Fault, FaultInjector, HttpFault, TcpFault, Toxicity } from './core/faults.js';
+export { startHttpFaultProxy, type HttpFaultProxy, type HttpFaultProxyOptions } from './faults/index.js';
 export { newHistogram, encodeHistogram, decodeHistogram, mergeSnapshots } from './metrics/index.js';
 export { startServer, type ServerOptions } from './server/index.js';
 export {
