@@ -78,21 +78,27 @@ test('20% 503 aborts in front of the reference server: the run reports error_rat
   const p = await proxy();
   p.add(httpFault({ type: 'abort', status: 503 }, 0.2));
   const { summary } = await run(
-    plan(p.url, [
-      scenario('steady', {
-        rate: 200,
-        durationMs: 3000,
-        request: { method: 'GET', path: '/v2/models/digits/ready', headers: {} },
-      }),
-    ]),
+    plan(
+      p.url,
+      [
+        scenario('steady', {
+          rate: 200,
+          durationMs: 3000,
+          request: { method: 'GET', path: '/v2/models/digits/ready', headers: {} },
+        }),
+      ],
+      // A generous timeout: on a loaded machine a slow reply must not pass for a fault.
+      { timeoutMs: 30_000 },
+    ),
     { outDir: tmp() },
   );
   const s = summary.scenarios.steady;
   const n = s.requests;
+  const seen = `errors ${JSON.stringify(s.errors)}, proxy ${JSON.stringify(p.stats())}`;
   assert.ok(n >= 500, `${n} requests`);
   const sigma = Math.sqrt((0.2 * 0.8) / n);
-  assert.ok(Math.abs(s.error_rate - 0.2) <= 4 * sigma, `error_rate ${s.error_rate} vs 0.2 ± ${4 * sigma}`);
-  assert.deepEqual(Object.keys(s.errors), ['http_5xx']);
+  assert.ok(Math.abs(s.error_rate - 0.2) <= 4 * sigma, `error_rate ${s.error_rate} vs 0.2 ± ${4 * sigma}; ${seen}`);
+  assert.deepEqual(Object.keys(s.errors), ['http_5xx'], seen);
   assert.equal(s.errors.http_5xx, p.stats().aborted, 'every error is one the proxy injected');
   assert.equal(p.counts().requests, n, 'every request went through the proxy');
 });

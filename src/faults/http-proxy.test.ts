@@ -399,7 +399,9 @@ describe('SSE faults against a server sending 20 events 10 ms apart', () => {
     const gaps = r.events.slice(1).map((e, i) => e.t - r.events[i].t);
     const longest = gaps.indexOf(Math.max(...gaps));
     assert.equal(longest, 4, `the long gap is between event 5 and 6 (gaps ${gaps.map(Math.round)})`);
-    assert.ok(gaps[4] >= 290 && gaps[4] <= 450, `stall gap ${gaps[4]}`);
+    // Event 6 leaves the upstream ≥ 50 ms after the request and is held 300 ms more: never earlier.
+    assert.ok(r.events[5].t >= 50 + 300 - 2, `event 6 at ${r.events[5].t} ms`);
+    assert.ok(gaps[4] >= 200 && gaps[4] <= 500, `stall gap ${gaps[4]}`);
     assert.ok(r.totalMs >= 500 && r.totalMs < 1200, `total ${r.totalMs} ≈ 200 + 300`);
     assert.equal(p.stats().sseFaulted, 1);
   });
@@ -452,6 +454,87 @@ describe('SSE faults against a server sending 20 events 10 ms apart', () => {
     assert.equal(r.headers['content-length'], String(r.body.length));
     assert.equal(p.stats().sseFaulted, 0);
   });
+});
+
+describe('SSE framing and composition', () => {
+  test('events split at blank lines whatever the line ends and the byte splits; comments pass but do not count', async () => {
+    // CRLF, CR-only and LF line ends, a comment block, boundaries cut across writes.
+    const pieces = ['data: 1\r\n', '\r\ndata: 2\r', '\n\r\n: ping\n\n', 'data:', ' 3\r\rdata: 4\n\ndata: [DONE]\n\n'];
+    const u = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+      let i = 0;
+      const next = () => (i < pieces.length ? (res.write(pieces[i++]), setTimeout(next, 15)) : res.end());
+      next();
+    });
+    const p = await proxyTo(u);
+    const raw = async () =>
+      new Promise<{ body: string; complete: boolean }>((resolve, reject) => {
+        http
+          .get(`${p.url}/sse`, { agent: false }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('error', () => {});
+            res.on('close', () => resolve({ body, complete: res.complete }));
+          })
+          .on('error', reject);
+      });
+    assert.equal((await raw()).body, pieces.join(''), 'no fault: bytes unchanged');
+    const t = p.add(httpFault({ type: 'sse_truncate', afterEvents: 3 }));
+    const cut = await raw();
+    assert.equal(
+      cut.body,
+      'data: 1\r\n\r\ndata: 2\r\n\r\n: ping\n\ndata: 3\r\r',
+      'three events (and the comment), then closed',
+    );
+    assert.equal(cut.complete, false);
+    p.remove(t);
+    p.add(httpFault({ type: 'sse_malformed', afterEvents: 2 }));
+    const bad = await raw();
+    assert.equal(
+      bad.body,
+      'data: 1\r\n\r\ndata: 2\r\n\r\ndata: {"choices": [\n\n: ping\n\ndata: 3\r\rdata: 4\n\ndata: [DONE]\n\n',
+    );
+  });
+
+  test('faults compose on one stream: a stall and a slow rate add, then a truncation', async () => {
+    const p = await proxyTo(await sseServer());
+    p.add(httpFault({ type: 'sse_stall', afterEvents: 2, stallMs: 200 }));
+    p.add(httpFault({ type: 'sse_slow', extraMs: 15 }));
+    p.add(httpFault({ type: 'sse_truncate', afterEvents: 10 }));
+    const r = await readSse(p.url);
+    assert.equal(r.events.length, 10);
+    assert.equal(r.complete, false);
+    const gaps = r.events.slice(1).map((e, i) => e.t - r.events[i].t);
+    // Event 3 arrives ≥ 20 ms after the request and is shifted 3 × 15 (slow) + 200 (stall): never earlier.
+    assert.ok(r.events[2].t >= 20 + 245 - 2 && r.events[2].t < 800, `event 3 at ${r.events[2].t} ms`);
+    assert.equal(gaps.indexOf(Math.max(...gaps)), 1, `the long gap follows event 2 (${gaps.map(Math.round)})`);
+    const rest = gaps.filter((_, i) => i !== 1);
+    assert.ok(Math.abs(quantile(rest, 0.5) - 25) <= 8, `other gaps ≈ 10 + 15 ms: median ${quantile(rest, 0.5)}`);
+  });
+});
+
+test('hop-by-hop headers are not forwarded either way; end-to-end ones and Host are', async () => {
+  let seen: http.IncomingHttpHeaders = {};
+  const u = await upstream((req, res) => {
+    seen = req.headers;
+    req.resume();
+    res.writeHead(200, { connection: 'x-up-hop', 'x-up-hop': '1', 'x-up-e2e': '1', 'keep-alive': 'timeout=5' });
+    res.end('ok');
+  });
+  const p = await proxyTo(u);
+  const r = await send(p.url, {
+    headers: { connection: 'keep-alive, x-hop', 'x-hop': '1', 'x-e2e': '1', 'proxy-authorization': 'Basic x' },
+  });
+  assert.equal(r.status, 200);
+  assert.equal(seen['x-e2e'], '1');
+  assert.equal(seen['x-hop'], undefined);
+  assert.equal(seen['proxy-authorization'], undefined);
+  assert.equal(seen.host, new URL(p.url).host, 'Host passes unchanged');
+  assert.equal(r.headers['x-up-e2e'], '1');
+  assert.equal(r.headers['x-up-hop'], undefined);
+  assert.notEqual(r.headers['keep-alive'], 'timeout=5');
 });
 
 describe('remove', () => {

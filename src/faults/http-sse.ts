@@ -70,6 +70,9 @@ export class SseFaultStream {
     this.shift = faults.map(() => 0);
     upstream.on('data', (chunk: Buffer) => this.push(chunk));
     upstream.on('end', () => this.end());
+    // Faults placed after 0 events come before the first.
+    this.boundary();
+    this.pump();
   }
 
   /** Whether fault `id` was drawn for this stream (and not yet released). */
@@ -115,7 +118,11 @@ export class SseFaultStream {
       this.prevCr = b === CR;
       if (b === CR || b === LF) {
         if (this.lineLen === 0) {
-          // A blank line ends the block.
+          // A blank line ends the block (with the LF of its CRLF when that is in this chunk).
+          if (b === CR && i + 1 < chunk.length && chunk[i + 1] === LF) {
+            i++;
+            this.prevCr = false;
+          }
           this.pending.push(chunk.subarray(segStart, i + 1));
           segStart = i + 1;
           this.flushBlock();
@@ -132,9 +139,8 @@ export class SseFaultStream {
 
   private end(): void {
     if (this.finished) return;
-    // A last block without its blank line still goes out; boundary faults placed at the very end apply.
+    // A last block without its blank line still goes out.
     if (this.pending.length > 0) this.flushBlock();
-    this.boundary();
     this.enqueue({ kind: 'end', buf: null, releaseAt: this.now(), contrib: null, owner: -1 });
     this.pump();
   }
@@ -145,17 +151,19 @@ export class SseFaultStream {
     const isEvent = this.blockIsEvent;
     this.blockIsEvent = false;
     if (isEvent) {
-      this.boundary();
-      this.events++;
       for (let i = 0; i < this.faults.length; i++) {
         const f = this.faults[i].fault;
         if (this.active[i] && f.type === 'sse_slow') this.shift[i] += f.extraMs;
       }
     }
     this.enqueue({ kind: 'bytes', buf, releaseAt: this.now() + this.total(), contrib: this.shift.slice(), owner: -1 });
+    if (isEvent) {
+      this.events++;
+      this.boundary();
+    }
   }
 
-  /** Faults placed after `events` events: before the next event is queued. */
+  /** Faults placed after `events` events: right after the last of them is queued. */
   private boundary(): void {
     const n = this.events;
     for (let i = 0; i < this.faults.length; i++) {
