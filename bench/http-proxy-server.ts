@@ -23,27 +23,28 @@ if (!Number.isInteger(upstreamPort) || upstreamPort <= 0) throw new Error('--ups
 
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
-async function agentProxy(): Promise<{ url: string; counts(): object; close(): Promise<void> }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
+interface Bare {
+  url: string;
+  counts(): object;
+  close(): Promise<void>;
+}
+
+/** Headers without the hop-by-hop ones. */
+function endToEnd(h: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, val] of Object.entries(h)) if (!HOP.has(k) && val !== undefined) out[k] = val;
+  return out;
+}
+
+/** A bare pass-through: `forward` sends one request upstream and answers it. */
+async function bare(
+  forward: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  closeClient: () => Promise<void>,
+): Promise<Bare> {
   let requests = 0;
   const server = http.createServer((req, res) => {
     requests++;
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [k, val] of Object.entries(req.headers)) if (!HOP.has(k) && val !== undefined) headers[k] = val;
-    const up = http.request(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers, agent },
-      (r) => {
-        const out: http.OutgoingHttpHeaders = {};
-        for (const [k, val] of Object.entries(r.headers)) if (!HOP.has(k) && val !== undefined) out[k] = val;
-        res.writeHead(r.statusCode ?? 502, out);
-        r.pipe(res);
-      },
-    );
-    up.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(up);
+    forward(req, res);
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -53,44 +54,51 @@ async function agentProxy(): Promise<{ url: string; counts(): object; close(): P
     close: async () => {
       server.closeAllConnections();
       server.close();
-      agent.destroy();
+      await closeClient();
     },
   };
 }
 
-async function undiciProxy(): Promise<{ url: string; counts(): object; close(): Promise<void> }> {
-  const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: null });
-  let requests = 0;
-  const server = http.createServer((req, res) => {
-    requests++;
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, val] of Object.entries(req.headers)) if (!HOP.has(k) && val !== undefined) headers[k] = val;
-    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-    if (!hasBody) req.resume();
-    pool.request({ path: req.url ?? '/', method: req.method as 'GET', headers, body: hasBody ? req : null }).then(
-      (r) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [k, val] of Object.entries(r.headers)) if (!HOP.has(k) && val !== undefined) out[k] = val;
-        res.writeHead(r.statusCode, out);
-        r.body.pipe(res);
-      },
-      () => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end();
-      },
-    );
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    counts: () => ({ requests }),
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await pool.destroy();
+const fail502 = (res: http.ServerResponse) => () => {
+  if (!res.headersSent) res.writeHead(502);
+  res.end();
+};
+
+function agentProxy(): Promise<Bare> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, scheduling: 'lifo' });
+  return bare(
+    (req, res) => {
+      const headers = endToEnd(req.headers);
+      const up = http.request(
+        { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers, agent },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, endToEnd(r.headers));
+          r.pipe(res);
+        },
+      );
+      up.on('error', fail502(res));
+      req.pipe(up);
     },
-  };
+    async () => agent.destroy(),
+  );
+}
+
+function undiciProxy(): Promise<Bare> {
+  const pool = new Pool(`http://127.0.0.1:${upstreamPort}`, { connections: null });
+  return bare(
+    (req, res) => {
+      const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+      if (!hasBody) req.resume();
+      const headers = endToEnd(req.headers);
+      pool
+        .request({ path: req.url ?? '/', method: req.method as 'GET', headers, body: hasBody ? req : null })
+        .then((r) => {
+          res.writeHead(r.statusCode, endToEnd(r.headers));
+          r.body.pipe(res);
+        }, fail502(res));
+    },
+    () => pool.destroy(),
+  );
 }
 
 const proxy =
