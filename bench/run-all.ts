@@ -19,6 +19,7 @@ const BENCHES: Array<{ name: string; args: string[]; quick: string[]; maxS: numb
   { name: 'stream-timing', args: [], quick: ['--duration', '4'], maxS: 240 },
   { name: 'window-handoff', args: [], quick: ['--windows', '10'], maxS: 120 },
   { name: 'proxy-overhead', args: [], quick: ['--duration', '3', '--rounds', '1'], maxS: 300 },
+  { name: 'http-proxy-overhead', args: [], quick: ['--duration', '3', '--rounds', '1'], maxS: 240 },
 ];
 
 const { values } = parseArgs({

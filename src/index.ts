@@ -34,6 +34,7 @@ export {
   toxicOfFault,
 } from './faults/index.js';
 export { startTcpFaultProxy, type TcpFaultProxy, type TcpFaultProxyOptions } from './faults/index.js';
+export { startHttpFaultProxy, type HttpFaultProxy, type HttpFaultProxyOptions } from './faults/index.js';
 export { newHistogram, encodeHistogram, decodeHistogram, mergeSnapshots } from './metrics/index.js';
 export { startServer, type ServerOptions } from './server/index.js';
 export {

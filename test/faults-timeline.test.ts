@@ -198,3 +198,37 @@ faults:
   for (const w of before) assert.ok(w.latency_ms!.p50 < 100, `before: ${JSON.stringify(w.latency_ms)}`);
   for (const w of during) assert.ok(w.latency_ms!.p50 >= 140, `during: ${JSON.stringify(w.latency_ms)}`);
 });
+
+test('TCP and HTTP faults together through the real proxy: aborts only in their window, latency only in its own', async () => {
+  const { server } = await target();
+  const before = server.hits;
+  const dir = tmp();
+  const plan = parsePlan(`
+target: { url: ${server.url} }
+options: { interval: 500ms }
+scenarios:
+  steady: { executor: constant-arrival-rate, rate: 40/s, duration: 3s, request: { path: /x } }
+faults:
+  timeline:
+    - { at: 500ms, for: 1s, name: shed, fault: { abort: { status: 503, retryAfter: 1s }, toxicity: 50% } }
+    - { at: 2s, for: 500ms, name: slow, fault: { latency: 120ms } }
+`);
+  const r = await run(plan, { outDir: dir, skipTargetCheck: true });
+  const sc = r.summary.scenarios['steady'];
+  const aborted = sc.errors['http_5xx'] ?? 0;
+  // 50% of the ~40 requests in the 1 s window, drawn per request: well inside 8..32.
+  assert.ok(aborted >= 8 && aborted <= 32, `aborted ${aborted}: ${JSON.stringify(sc.errors)}`);
+  assert.equal(sc.requests - aborted, server.hits - before, 'aborted requests never reached the target');
+  const lines = fs
+    .readFileSync(path.join(dir, 'intervals.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .map(
+      (l) => JSON.parse(l) as { start_s: number; errors: Record<string, number>; latency_ms: { p50: number } | null },
+    );
+  for (const w of lines.filter((w) => w.start_s < 0.5 || w.start_s >= 1.5))
+    assert.equal(w.errors['http_5xx'] ?? 0, 0, `no abort outside its window: ${JSON.stringify(w)}`);
+  const slow = lines.find((w) => w.start_s === 2);
+  assert.ok(slow?.latency_ms && slow.latency_ms.p50 >= 110, JSON.stringify(slow));
+  assert.ok(r.summary.faults!.proxy!.requests >= 100, JSON.stringify(r.summary.faults!.proxy));
+});

@@ -157,3 +157,36 @@ test('examples/resilience-outage.yaml (actions only: no proxy) against the refer
     await server.close();
   }
 });
+
+test('examples/resilience-network.yaml through the real fault proxy (TCP latency, HTTP 503s, upstream down), time-scaled', async () => {
+  const server = await startServer({ port: 0, instances: 1 });
+  try {
+    const loaded = await loadPlan(path.join(root, 'examples', 'resilience-network.yaml'));
+    const plan = scaleProfile(
+      { ...loaded, target: { ...loaded.target, url: server.url }, faults: { ...loaded.faults!, target: server.url } },
+      0.1,
+    );
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-resilience-net-'));
+    dirs.push(dir);
+    const r = await runProfile(plan, { outDir: dir }); // the default injector: src/faults' proxy
+    const a = r.answer as unknown as {
+      windows: Array<{ name: string; errors: Record<string, number>; p99_ms: number | null; requests: number }>;
+    };
+    const w = Object.fromEntries(a.windows.map((x) => [x.name, x]));
+    assert.deepEqual(Object.keys(w), ['slow network', 'shedding', 'upstream down'], r.answer.answer);
+    // Half the requests 200 ms (± 50) slower, drawn per request: the window's p99 carries the fault.
+    assert.ok((w['slow network'].p99_ms ?? 0) >= 150, JSON.stringify(w['slow network']));
+    // 10% of inference calls answered 503 by the proxy.
+    assert.ok((w['shedding'].errors['http_5xx'] ?? 0) > 0, JSON.stringify(w['shedding']));
+    // Down: connections refused or closed.
+    const down = w['upstream down'];
+    assert.ok(Object.values(down.errors).reduce((x, y) => x + y, 0) > 0, JSON.stringify(down));
+    assert.ok(r.summary.faults!.proxy!.requests > 0, JSON.stringify(r.summary.faults!.proxy));
+    assert.ok(
+      r.summary.faults!.events.filter((e) => e.event === 'fault_on').every((e) => e.ok !== false),
+      JSON.stringify(r.summary.faults!.events),
+    );
+  } finally {
+    await server.close();
+  }
+});

@@ -39,3 +39,13 @@ export {
   type TcpFaultProxyOptions,
 } from './tcp-proxy.js';
 export { assertTcpFault, tcpFaultProblems, TCP_FAULT_ATTRIBUTES, MAX_FAULT_MS } from './tcp-validate.js';
+export {
+  startHttpFaultProxy,
+  FAULT_HEADER,
+  PROXY_ERROR_HEADER,
+  type HttpFaultProxy,
+  type HttpFaultProxyOptions,
+  type HttpProxyStats,
+} from './http-proxy.js';
+export { httpFaultProblems, sampleDelay, MAX_FAULT_DELAY_MS } from './http-faults.js';
+export { MALFORMED_EVENT } from './http-sse.js';

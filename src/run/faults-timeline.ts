@@ -16,11 +16,12 @@ import { redact } from '../plan/index.js';
 import { runAction } from '../comparison/index.js';
 import { originHostPort, startFaultProxy } from '../faults/index.js';
 
-/** Opens the fault proxy in front of `target` (an origin, e.g. http://127.0.0.1:8000). */
-export type FaultInjectorFactory = (target: string) => Promise<FaultInjector>;
+/** Opens the fault proxy in front of `target` (an origin, e.g. http://127.0.0.1:8000); `http`: with HTTP faults; `seed`: the plan's. */
+export type FaultInjectorFactory = (target: string, o: { http: boolean; seed: number }) => Promise<FaultInjector>;
 
 /** The fault proxy of src/faults in front of the target. */
-const defaultFactory: FaultInjectorFactory = (target) => startFaultProxy({ upstream: originHostPort(target) });
+const defaultFactory: FaultInjectorFactory = (target, o) =>
+  startFaultProxy({ upstream: originHostPort(target), http: o.http, seed: o.seed });
 
 /** How long the end of a run waits for actions still running after an interruption (they are bounded anyway). */
 const INTERRUPTED_ACTION_WAIT_MS = 2000;
@@ -170,7 +171,8 @@ export class FaultTimeline {
     if (!plan.faults) return null;
     if (!plan.faults.timeline.some((e) => e.kind === 'fault'))
       return new FaultTimeline(plan, plan, noProxy(plan.faults.target));
-    const injector = await (factory ?? defaultFactory)(plan.faults.target);
+    const http = plan.faults.timeline.some((e) => e.kind === 'fault' && e.fault.layer === 'http');
+    const injector = await (factory ?? defaultFactory)(plan.faults.target, { http, seed: plan.options.seed });
     return new FaultTimeline(plan, aimAtProxy(plan, plan.faults.target, injector.url), injector);
   }
 
