@@ -453,9 +453,59 @@ export const MONITOR_PRESETS: Readonly<Record<string, { description: string; met
         },
       },
     },
+    preflight: {
+      description: 'The reference server (`preflight serve`): its model-instance counts (scaling mode, --autoscale)',
+      metrics: {
+        replicas: {
+          selector: 'preflight_server_instances{state="ready"}',
+          kind: 'gauge',
+          unit: 'count',
+          description: 'Model instances serving',
+        },
+        replicas_desired: {
+          selector: 'preflight_server_instances_desired',
+          kind: 'gauge',
+          unit: 'count',
+          description: 'Model instances the autoscaler wants',
+        },
+      },
+    },
+    'kube-state-metrics': {
+      description:
+        'kube-state-metrics Deployment replicas (every Deployment it reports: to pick one, define replicas in metrics: with a deployment matcher)',
+      metrics: {
+        replicas: {
+          selector: 'kube_deployment_status_replicas_available',
+          kind: 'gauge',
+          unit: 'count',
+          description: 'Available (ready) replicas',
+        },
+        replicas_desired: {
+          selector: 'kube_deployment_spec_replicas',
+          kind: 'gauge',
+          unit: 'count',
+          description: 'Replicas the Deployment asks for (set by the HPA)',
+        },
+      },
+    },
   };
 
 export const PRESET_NAMES = Object.keys(MONITOR_PRESETS);
+
+/**
+ * The autoscale profile's replica metrics: with the default names and none defined, the reference
+ * server's (preset `preflight`) are added. Returns the names still missing.
+ */
+export function addReplicaMetrics(
+  monitor: MonitorPlan,
+  names: { replicas: string; desired: string },
+): { replicas: boolean; desired: boolean } {
+  const has = (n: string) => monitor.metrics.some((m) => m.name === n);
+  if (names.replicas === 'replicas' && !has('replicas'))
+    for (const [name, m] of Object.entries(MONITOR_PRESETS['preflight']!.metrics))
+      if (!has(name)) monitor.metrics.push(presetMetric(name, 'preflight', m));
+  return { replicas: !has(names.replicas), desired: !has(names.desired) };
+}
 
 // ---- syntax -------------------------------------------------------------------------------------
 
@@ -604,6 +654,8 @@ export interface MonitorBuildHelpers {
   secrets: Set<string>;
   /** The value at `path` was written with ${…} (not literally). */
   interpolated(path: string): boolean;
+  /** The autoscale profile adds its replica metrics (addReplicaMetrics): no metrics named is fine. */
+  replicaDefaults?: boolean;
 }
 
 function presetMetric(name: string, preset: string, p: PresetMetric): MonitorMetric {
@@ -785,7 +837,13 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
     for (let i = metrics.length - 1; i >= 0; i--) if (metrics[i].name === name) metrics.splice(i, 1);
     metrics.push(metric);
   }
-  if (metrics.length === 0 && w.has('monitor') && !w.has('monitor.preset') && !w.has('monitor.metrics'))
+  if (
+    metrics.length === 0 &&
+    !h.replicaDefaults &&
+    w.has('monitor') &&
+    !w.has('monitor.preset') &&
+    !w.has('monitor.metrics')
+  )
     w.problemAt(
       'monitor',
       'monitor names no metrics: add `preset:` and/or `metrics:`',

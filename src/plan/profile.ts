@@ -382,6 +382,7 @@ export function buildProfile(
   );
   exclusive('rateStep', 'factor', 'rateStep: linear steps; factor: geometric steps');
   exclusive('spikeRate', 'factor');
+  exclusive('peakRate', 'factor');
 
   const num = (k: string): number | undefined => (w.has(pp(k)) ? (r[k] as number | undefined) : undefined);
   /** stress and capacity search upward from `startRate`: it must not start above `maxRate`. */
@@ -566,6 +567,31 @@ export function buildProfile(
           recovery: buildRecovery(r['recovery'] as Raw | undefined),
         };
       }
+      case 'autoscale': {
+        if (rate === undefined) return undefined;
+        const peakRate = num('peakRate') ?? rate * (num('factor') ?? Number.NaN);
+        if (!(peakRate > rate)) {
+          if (!Number.isNaN(peakRate))
+            w.problemAt(
+              pp(w.has(pp('peakRate')) ? 'peakRate' : 'factor'),
+              `the step up (${peakRate}/s) is not above the baseline rate (${rate}/s)`,
+              'make peakRate larger than rate',
+            );
+          return undefined;
+        }
+        return {
+          ...single,
+          type,
+          rate,
+          peakRate,
+          factor: peakRate / rate,
+          beforeMs: setting('before'),
+          holdMs: setting('hold'),
+          afterMs: setting('after'),
+          replicas: setting('replicas'),
+          desired: setting('desired'),
+        };
+      }
       case 'replay': {
         const t = r['trace'] as Raw | undefined;
         if (!t) return undefined;
@@ -605,6 +631,8 @@ const PROFILE_HINTS: Record<ProfileType, string> = {
   rollout:
     'e.g. profile: { type: rollout, rate: 100/s, duration: 3m, at: 60s, run: "kubectl rollout restart deployment/model" }',
   replay: 'e.g. profile: { type: replay, trace: { file: trace.csv, time: timestamp, unit: s }, speed: 1 }',
+  autoscale:
+    'e.g. profile: { type: autoscale, rate: 20/s, peakRate: 200/s, before: 30s, hold: 3m, after: 6m } with monitor: { scrape: [http://127.0.0.1:8000/metrics], preset: preflight }',
   resilience:
     'e.g. profile: { type: resilience, rate: 50/s, duration: 2m } with faults: { timeline: [ { at: 30s, for: 20s, fault: { latency: 200ms } } ] }',
 };

@@ -49,7 +49,7 @@ import type { ComparisonPlan } from './comparison.js';
 import type { MonitorPlan } from './monitor.js';
 import { buildFaults, type FaultsPlan } from './faults.js';
 import type { ScenarioKeys } from './protocol-rules.js';
-import { buildMonitor } from './monitor.js';
+import { addReplicaMetrics, buildMonitor } from './monitor.js';
 
 export interface ParseOptions {
   /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
@@ -360,8 +360,36 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
         resolveFile: (p) => resolveFile(ctx, p),
         secrets,
         interpolated: (p) => wasInterpolated(w, p),
+        replicaDefaults: profile?.type === 'autoscale',
       })
     : undefined;
+  if (profile?.type === 'autoscale') {
+    if (!monitor) {
+      if (!w.has('monitor'))
+        w.problemAt(
+          'profile.type',
+          'profile autoscale reads the replica count from the target’s metrics, but the plan has no `monitor:` section',
+          'add monitor: { scrape: [http://127.0.0.1:8000/metrics] } (the reference server), or preset: kube-state-metrics',
+        );
+    } else {
+      const missing = addReplicaMetrics(monitor, profile);
+      const names = monitor.metrics.map((m) => m.name);
+      if (missing.replicas)
+        w.problemAt(
+          w.has('profile.replicas') ? 'profile.replicas' : 'profile.type',
+          `profile autoscale reads the replica count from monitor metric \`${profile.replicas}\`, which the monitor does not define`,
+          names.length
+            ? didYouMean(profile.replicas, names, 'metrics')
+            : 'define it, e.g. monitor: { metrics: { replicas: kube_deployment_status_replicas_available } }',
+        );
+      if (missing.desired && w.has('profile.desired'))
+        w.problemAt(
+          'profile.desired',
+          `monitor metric \`${profile.desired}\` is not defined`,
+          didYouMean(profile.desired, names, 'metrics'),
+        );
+    }
+  }
   let faults: FaultsPlan | undefined;
   if (raw['faults'])
     faults = buildFaults(w, raw['faults'] as Raw, {

@@ -40,6 +40,7 @@ export const PROFILE_TYPES = [
   'rollout',
   'replay',
   'resilience',
+  'autoscale',
 ] as const;
 export const PROTOCOLS = ['http', 'kserve-v2', 'tfserving', 'torchserve', 'openai'] as const;
 /** KServe v2 tensor datatypes. */
@@ -803,12 +804,14 @@ export const profileSpec: ObjectSpec = {
       t: 'string',
       required: true,
       enum: PROFILE_TYPES,
-      description: 'The question: load, stress, soak, spike, burst, sweep, capacity, rollout, replay or resilience.',
+      description:
+        'The question: load, stress, soak, spike, burst, sweep, capacity, rollout, replay, resilience or autoscale.',
     },
     rate: {
       t: 'rate',
       positive: true,
-      description: 'Arrival rate: load (the expected peak), soak, spike (baseline), burst (mean), rollout, resilience.',
+      description:
+        'Arrival rate: load (the expected peak), soak, spike and autoscale (baseline), burst (mean), rollout, resilience.',
     },
     concurrency: bounded(
       'Closed-model alternative to rate (soak, rollout, resilience).',
@@ -817,7 +820,12 @@ export const profileSpec: ObjectSpec = {
     ),
     steps: { t: 'int', min: 1, default: 4, description: 'load: steps up to the rate (the last one is the hold).' },
     stepDuration: { t: 'duration', positive: true, default: '30s', description: 'load, stress: length of each step.' },
-    hold: { t: 'duration', positive: true, default: '60s', description: 'load: length of the last step, at the rate.' },
+    hold: {
+      t: 'duration',
+      positive: true,
+      default: '60s',
+      description: 'load: length of the last step, at the rate; autoscale: length of the step up, at peakRate.',
+    },
     startRate: {
       t: 'rate',
       positive: true,
@@ -828,7 +836,7 @@ export const profileSpec: ObjectSpec = {
       t: 'number',
       exclusiveMin: 1,
       description:
-        'stress: multiply the rate by this each step (instead of rateStep); spike: spike rate = factor × rate (default 10).',
+        'stress: multiply the rate by this each step (instead of rateStep); spike: spike rate = factor × rate (default 10); autoscale: peakRate = factor × rate.',
     },
     maxRate: { t: 'rate', positive: true, description: 'stress, capacity: the highest rate tried.' },
     maxDuration: { t: 'duration', positive: true, description: 'stress: bound on the whole run.' },
@@ -858,15 +866,30 @@ export const profileSpec: ObjectSpec = {
     ),
     memory: memorySpec,
     spikeRate: { t: 'rate', positive: true, description: 'spike: rate during the spike (default factor × rate).' },
-    before: { t: 'duration', positive: true, default: '30s', description: 'spike: baseline before the spike.' },
+    before: {
+      t: 'duration',
+      positive: true,
+      default: '30s',
+      description: 'spike: baseline before the spike; autoscale: baseline before the step up.',
+    },
     spike: { t: 'duration', positive: true, default: '10s', description: 'spike: length of the spike.' },
     after: {
       t: 'duration',
       positive: true,
       default: '60s',
-      description: 'spike: baseline after the spike (the time allowed to recover).',
+      description:
+        'spike: baseline after the spike (the time allowed to recover); autoscale: baseline after the step down (the time allowed to scale in).',
     },
     recovery: recoverySpec,
+    peakRate: { t: 'rate', positive: true, description: 'autoscale: rate of the step up (or factor × rate).' },
+    replicas: str('autoscale: the monitor metric with the ready (serving) replica count.', {
+      default: 'replicas',
+      nonEmpty: true,
+    }),
+    desired: str(
+      'autoscale: the monitor metric with the desired replica count (the scaler’s decision); absent: the ready count.',
+      { default: 'replicas_desired', nonEmpty: true },
+    ),
     burstiness: {
       t: 'number',
       exclusiveMin: 0,
@@ -932,6 +955,7 @@ export const profileSpec: ObjectSpec = {
       { if: { properties: { type: { const: 'rollout' } }, required: ['type'] }, then: { required: ['duration'] } },
       { if: { properties: { type: { const: 'replay' } }, required: ['type'] }, then: { required: ['trace'] } },
       { if: { properties: { type: { const: 'resilience' } }, required: ['type'] }, then: { required: ['duration'] } },
+      { if: { properties: { type: { const: 'autoscale' } }, required: ['type'] }, then: { required: ['rate'] } },
     ],
   },
 };
@@ -978,6 +1002,10 @@ export const PROFILE_FIELDS: Record<string, { keys: string[]; required: string[]
   resilience: {
     keys: ['rate', 'concurrency', 'duration', 'recovery', 'memory'],
     required: [['rate', 'concurrency'], ['duration']],
+  },
+  autoscale: {
+    keys: ['rate', 'peakRate', 'factor', 'before', 'hold', 'after', 'replicas', 'desired', 'memory'],
+    required: [['rate'], ['peakRate', 'factor']],
   },
 };
 

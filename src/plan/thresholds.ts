@@ -340,8 +340,11 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
     return parseComparisonThreshold(expr, left, op, right, ctx);
   if (head === 'target' && (ctx === undefined || ctx.targetMetrics !== undefined || !ctx.scenarios.has(head)))
     return parseTargetThreshold(expr, left, op, right, ctx);
-  if (head === 'resilience' && (ctx === undefined || ctx.profile === 'resilience' || !ctx.scenarios.has(head)))
-    return parseAnswerThreshold(expr, left, op, right, ctx);
+  if (
+    (head === 'resilience' || head === 'autoscale') &&
+    (ctx === undefined || ctx.profile === head || !ctx.scenarios.has(head))
+  )
+    return parseAnswerThreshold(expr, left, op, right, head, ctx);
 
   let scenario: string | undefined;
   let group: string | undefined;
@@ -474,6 +477,31 @@ export const ANSWER_METRICS: Readonly<Record<string, { kind: 'seconds' | 'count'
     kind: 'count',
     description: 'Requests lost (failed or timed out) in and after the windows, until recovery.',
   },
+  // The autoscale profile's answer (docs/monitoring.md#autoscaling-checks); none when it did not happen.
+  'autoscale.scale_up_s': {
+    kind: 'seconds',
+    description: 'From the step up to the first scale-up (the desired replica count rises) (s).',
+  },
+  'autoscale.ready_s': {
+    kind: 'seconds',
+    description: 'From the step up until the new replicas serve (the ready count rises) (s).',
+  },
+  'autoscale.slo_violation_s': {
+    kind: 'seconds',
+    description: 'Seconds of windows at the high load whose latency or errors broke the SLO thresholds.',
+  },
+  'autoscale.overprovision_replica_s': {
+    kind: 'count',
+    description: 'Replica-seconds above the baseline count after the step down, until scaled in (or the end).',
+  },
+  'autoscale.scale_down_s': {
+    kind: 'seconds',
+    description: 'From the step down to the first scale-down (s).',
+  },
+  'autoscale.flaps': {
+    kind: 'count',
+    description: 'Direction changes of the replica count beyond the one up-then-down cycle.',
+  },
 };
 
 function parseAnswerThreshold(
@@ -481,15 +509,18 @@ function parseAnswerThreshold(
   left: string,
   op: Comparator,
   right: string,
+  profile: 'resilience' | 'autoscale',
   ctx: ThresholdContext | undefined,
 ): ThresholdParse {
   const info = ANSWER_METRICS[left];
-  if (!info)
-    return fail(`unknown resilience metric \`${left}\``, didYouMean(left, Object.keys(ANSWER_METRICS), 'metrics'));
-  if (ctx && ctx.profile !== 'resilience')
+  const own = Object.keys(ANSWER_METRICS).filter((k) => k.startsWith(`${profile}.`));
+  if (!info) return fail(`unknown ${profile} metric \`${left}\``, didYouMean(left, own, 'metrics'));
+  if (ctx && ctx.profile !== profile)
     return fail(
-      `\`${left}\` is an answer of the resilience profile, but this plan ${ctx.profile ? `is a ${ctx.profile} profile` : 'has no profile'}`,
-      'use profile: { type: resilience, … } with a faults: timeline',
+      `\`${left}\` is an answer of the ${profile} profile, but this plan ${ctx.profile ? `is a ${ctx.profile} profile` : 'has no profile'}`,
+      profile === 'resilience'
+        ? 'use profile: { type: resilience, … } with a faults: timeline'
+        : 'use profile: { type: autoscale, … } with a monitor: section',
     );
   let value: number;
   if (info.kind === 'seconds' && /[a-zµ]$/i.test(right)) {
@@ -508,7 +539,7 @@ function parseAnswerThreshold(
       metric: left,
       op,
       value,
-      answer: { profile: 'resilience', field: left.slice(left.indexOf('.') + 1) },
+      answer: { profile, field: left.slice(left.indexOf('.') + 1) },
     },
   };
 }

@@ -302,7 +302,7 @@ export interface ThresholdPlan {
   /** A threshold on `summary.target_metrics` (`target.cpu.max < 90%`): the metric and its statistic. */
   target?: { name: string; stat: string };
   /** A threshold on a profile's answer (`resilience.recovery_s < 30`): `summary.profiles.<profile>.numbers.<field>`. */
-  answer?: { profile: 'resilience'; field: string };
+  answer?: { profile: 'resilience' | 'autoscale'; field: string };
   /** With abortOnFail: evaluate only after this delay, so warm-up does not abort. */
   delayAbortEvalMs: number;
 }
@@ -396,7 +396,8 @@ export type ProfilePlan =
   | CapacityProfile
   | RolloutProfile
   | ReplayProfile
-  | ResilienceProfile;
+  | ResilienceProfile
+  | AutoscaleProfile;
 
 /** The profile plan of one kind: `ProfileOf<'soak'>` is `SoakProfile`. */
 export type ProfileOf<T extends ProfileType> = Extract<ProfilePlan, { type: T }>;
@@ -542,3 +543,22 @@ export type ResilienceProfile = SingleRunProfileBase &
     /** When a window counts as back to normal after a fault (as spike's). */
     recovery: RecoveryRule;
   };
+
+/**
+ * autoscale: `rate` for `before`, a step up to `peakRate` for `hold`, back to `rate` for `after`; the
+ * replica count over time from the plan's `monitor:` metrics (docs/monitoring.md#autoscaling-checks).
+ */
+export interface AutoscaleProfile extends SingleRunProfileBase {
+  type: 'autoscale';
+  /** The baseline rate. */
+  rate: number;
+  /** Rate of the step up (= factor × rate). */
+  peakRate: number;
+  factor: number;
+  beforeMs: number;
+  holdMs: number;
+  afterMs: number;
+  /** Monitor metric names: the ready (serving) replica count, and the desired count (the scaler's decision). */
+  replicas: string;
+  desired: string;
+}

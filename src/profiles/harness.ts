@@ -107,6 +107,7 @@ export async function runSingle(
         t0 = t;
         sampler?.start(plan.options.intervalMs);
         hooks.onStart?.(t, stop);
+        opts.onStart?.(t);
       },
       decorateWindow: (records) => {
         const m = sampler?.latest();

@@ -51,6 +51,8 @@ export interface ProfileRunOptions {
   skipTargetCheck?: boolean;
   /** Opens the fault proxy of a plan with `faults:` (default: the wired one; tests pass their own). */
   faultInjector?: FaultInjectorFactory;
+  /** The load started at this performance.now() (single-run profiles; tests compare with a server's log). */
+  onStart?: (t: number) => void;
 }
 
 export interface ProfileResult {

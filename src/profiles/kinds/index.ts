@@ -2,6 +2,7 @@
 import type { Plan, PlanOf, ProfileType } from '../../plan/types.js';
 import type { Expansion } from '../expand.js';
 import { burst } from './burst.js';
+import { autoscale } from './autoscale.js';
 import { capacity } from './capacity.js';
 import type { AnyProfileKind, ProfileKind } from './kind.js';
 import { load } from './load.js';
@@ -22,6 +23,7 @@ export { expandBurst, burstWarmupMs } from './burst.js';
 export { expandRollout } from './rollout.js';
 export { expandReplay } from './replay.js';
 export { expandResilience } from './resilience.js';
+export { expandAutoscale, autoscaleNumbers, changesOf, countSeries } from './autoscale.js';
 
 /** Every kind, keyed by its type: the compiler checks that each ProfileType has one. */
 export const PROFILE_KINDS: { readonly [T in ProfileType]: ProfileKind<T> } = {
@@ -35,6 +37,7 @@ export const PROFILE_KINDS: { readonly [T in ProfileType]: ProfileKind<T> } = {
   rollout,
   replay,
   resilience,
+  autoscale,
 };
 
 /** The scenarios of one run, for a single-run profile (load, stress, soak, spike, burst, rollout, replay). */
