@@ -292,6 +292,7 @@ test('the example profile plans are valid, and the JSON Schema accepts profile p
     types.add(r.plan.profile.type);
   }
   assert.deepEqual([...types].sort(), [
+    'autoscale',
     'burst',
     'capacity',
     'load',

@@ -273,9 +273,11 @@ export async function runAutoscale(plan: PlanOf<'autoscale'>, opts: ProfileRunOp
       );
     if (n.scale_up_s !== null)
       words.push(
-        n.scale_down_s === null
-          ? `After the step down: no scale-down within ${secs(p.afterMs / 1000)}; ${num(n.overprovision_replica_s ?? 0)} replica-seconds above the baseline count by the end.`
-          : `After the step down: first scale-down ${secs(n.scale_down_s)} later, ${n.scaled_in_s === null ? 'not back to the baseline count by the end' : `back to ${count(n.baseline_replicas)} after ${secs(n.scaled_in_s)}`}; ${num(n.overprovision_replica_s ?? 0)} replica-seconds over-provisioned.`,
+        n.notes['scale_down_s']?.startsWith('already')
+          ? `After the step down: already back at the baseline count (scaled in while the load was still high).`
+          : n.scale_down_s === null
+            ? `After the step down: no scale-down within ${secs(p.afterMs / 1000)}; ${num(n.overprovision_replica_s ?? 0)} replica-seconds above the baseline count by the end.`
+            : `After the step down: first scale-down ${secs(n.scale_down_s)} later, ${n.scaled_in_s === null ? 'not back to the baseline count by the end' : `back to ${count(n.baseline_replicas)} after ${secs(n.scaled_in_s)}`}; ${num(n.overprovision_replica_s ?? 0)} replica-seconds over-provisioned.`,
       );
     words.push(
       n.flaps > 0
