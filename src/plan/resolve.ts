@@ -1276,7 +1276,7 @@ function buildThresholds(
     if (abortOnFail && r.threshold.answer !== undefined)
       w.problemAt(
         join(ip, 'abortOnFail'),
-        `threshold \`${expr.trim()}\`: the resilience answer is known after the run, so it cannot abort it`,
+        `threshold \`${expr.trim()}\`: the ${r.threshold.answer.profile} answer is known after the run, so it cannot abort it`,
         'remove abortOnFail',
         'key',
       );

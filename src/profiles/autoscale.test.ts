@@ -86,6 +86,15 @@ scenario: { request: { path: / } }
 thresholds: [ "autoscale.scale_up_s < 5" ]`).join('\n'),
     /is an answer of the autoscale profile, but this plan is a spike profile/,
   );
+  assert.match(
+    problems(
+      plan(
+        'rate: 10/s, factor: 4',
+        'monitor: { scrape: [http://127.0.0.1:9/metrics] }\nthresholds:\n  - { threshold: autoscale.flaps < 1, abortOnFail: true }',
+      ),
+    ).join('\n'),
+    /the autoscale answer is known after the run, so it cannot abort it/,
+  );
 });
 
 /** A count per 0.5 s window from a step function of time (the reading mid-window). */
