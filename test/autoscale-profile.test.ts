@@ -100,7 +100,7 @@ thresholds: [ "p99 < 200ms", "error_rate < 1%", "autoscale.scale_up_s < 4s", "au
   assert.ok(n['scale_down_s']! <= s(COOLDOWN_MS + TICK_MS) + 1 + 2 * WINDOW_S + 0.5, log);
   // Over-provisioning: one instance above the baseline of 1 from the step down until it went.
   assert.deepEqual([n['baseline_replicas'], n['peak_replicas']], [1, 2], log);
-  assert.ok(Math.abs(n['overprovision_replica_s']! - truthDown) <= 2 * WINDOW_S + 0.05, log);
+  assert.ok(Math.abs(n['overprovision_replica_seconds']! - truthDown) <= 2 * WINDOW_S + 0.05, log);
   assert.deepEqual([n['direction_changes'], n['flaps']], [1, 0], log);
   // The SLO (p99 < 200 ms, errors < 1 %) breaks at 120/s until the second instance serves, and after it
   // too: 100/s < 120/s, the queue stays full (64 waiting ≈ 640 ms) and sheds.
@@ -123,6 +123,6 @@ thresholds: [ "p99 < 200ms", "error_rate < 1%", "autoscale.scale_up_s < 4s", "au
   assert.equal(saved.profiles.autoscale.numbers.scale_up_s, n['scale_up_s']);
   assert.ok(saved.target_metrics.replicas, 'the replica count is a target metric too');
   console.log(
-    `measured (truth from the server's log): scale-up ${n['scale_up_s']} s (${truthUp.toFixed(2)}), ready ${n['ready_s']} s (${truthReady.toFixed(2)}), scale-down ${n['scale_down_s']} s (${truthDown.toFixed(2)}), over-provisioned ${n['overprovision_replica_s']} replica-s, SLO broken ${n['slo_violation_s']} s of 7 s\n${a.answer}`,
+    `measured (truth from the server's log): scale-up ${n['scale_up_s']} s (${truthUp.toFixed(2)}), ready ${n['ready_s']} s (${truthReady.toFixed(2)}), scale-down ${n['scale_down_s']} s (${truthDown.toFixed(2)}), over-provisioned ${n['overprovision_replica_seconds']} replica-s, SLO broken ${n['slo_violation_s']} s of 7 s\n${a.answer}`,
   );
 });

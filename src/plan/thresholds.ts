@@ -490,7 +490,7 @@ export const ANSWER_METRICS: Readonly<Record<string, { kind: 'seconds' | 'count'
     kind: 'seconds',
     description: 'Seconds of windows at the high load whose latency or errors broke the SLO thresholds.',
   },
-  'autoscale.overprovision_replica_s': {
+  'autoscale.overprovision_replica_seconds': {
     kind: 'count',
     description: 'Replica-seconds above the baseline count after the step down, until scaled in (or the end).',
   },

@@ -117,7 +117,7 @@ test('autoscale analysis: known step times are found within a window', () => {
   near(n.scale_down_s, 4.4);
   near(n.scaled_in_s, 4.4);
   // Two replicas above the baseline for 4.4 s.
-  assert.ok(Math.abs(n.overprovision_replica_s! - 8.8) <= 1, String(n.overprovision_replica_s));
+  assert.ok(Math.abs(n.overprovision_replica_seconds! - 8.8) <= 1, String(n.overprovision_replica_seconds));
   assert.deepEqual([n.baseline_replicas, n.peak_replicas, n.slo_violation_s, n.slo_violation_windows], [1, 3, 2, 4]);
   assert.deepEqual([n.direction_changes, n.flaps], [1, 0]);
   assert.deepEqual(n.notes, {});
@@ -132,7 +132,7 @@ test('autoscale analysis: flapping, no scale-in, no desired series, no data', ()
   assert.equal(n.scaled_in_s, null);
   assert.equal(n.scale_down_s, null);
   assert.match(n.notes['scaled_in_s']!, /not back/);
-  assert.equal(n.overprovision_replica_s, 10, 'one replica over for the 10 s after the step down');
+  assert.equal(n.overprovision_replica_seconds, 10, 'one replica over for the 10 s after the step down');
   assert.equal(n.slo_violation_s, null);
   const none = autoscaleNumbers(
     series(() => Number.NaN, 10).map((p) => ({ ...p, value: null })),
@@ -140,6 +140,6 @@ test('autoscale analysis: flapping, no scale-in, no desired series, no data', ()
     { stepUpS: 2, stepDownS: 5, endS: 10 },
     null,
   );
-  assert.deepEqual([none.baseline_replicas, none.scale_up_s, none.overprovision_replica_s], [null, null, null]);
+  assert.deepEqual([none.baseline_replicas, none.scale_up_s, none.overprovision_replica_seconds], [null, null, null]);
   assert.match(none.notes['scale_up_s']!, /no replica count/);
 });

@@ -61,7 +61,7 @@ export interface AutoscaleNumbers {
   slo_violation_windows: number | null;
   scale_down_s: number | null;
   scaled_in_s: number | null;
-  overprovision_replica_s: number | null;
+  overprovision_replica_seconds: number | null;
   direction_changes: number;
   flaps: number;
   notes: Record<string, string>;
@@ -170,7 +170,7 @@ export function autoscaleNumbers(
     slo_violation_windows: broken ? broken.length : null,
     scale_down_s: scaleDown,
     scaled_in_s: scaledIn,
-    overprovision_replica_s: over,
+    overprovision_replica_seconds: over,
     direction_changes: dirs,
     flaps: Math.max(0, dirs - 1),
     notes,
@@ -241,7 +241,7 @@ export async function runAutoscale(plan: PlanOf<'autoscale'>, opts: ProfileRunOp
     slo_violation_windows: n.slo_violation_windows,
     scale_down_s: n.scale_down_s,
     scaled_in_s: n.scaled_in_s,
-    overprovision_replica_s: n.overprovision_replica_s,
+    overprovision_replica_seconds: n.overprovision_replica_seconds,
     direction_changes: n.direction_changes,
     flaps: n.flaps,
     ...Object.fromEntries(Object.entries(n.notes).map(([k, v]) => [`${k}_note`, v])),
@@ -276,8 +276,8 @@ export async function runAutoscale(plan: PlanOf<'autoscale'>, opts: ProfileRunOp
         n.notes['scale_down_s']?.startsWith('already')
           ? `After the step down: already back at the baseline count (scaled in while the load was still high).`
           : n.scale_down_s === null
-            ? `After the step down: no scale-down within ${secs(p.afterMs / 1000)}; ${num(n.overprovision_replica_s ?? 0)} replica-seconds above the baseline count by the end.`
-            : `After the step down: first scale-down ${secs(n.scale_down_s)} later, ${n.scaled_in_s === null ? 'not back to the baseline count by the end' : `back to ${count(n.baseline_replicas)} after ${secs(n.scaled_in_s)}`}; ${num(n.overprovision_replica_s ?? 0)} replica-seconds over-provisioned.`,
+            ? `After the step down: no scale-down within ${secs(p.afterMs / 1000)}; ${num(n.overprovision_replica_seconds ?? 0)} replica-seconds above the baseline count by the end.`
+            : `After the step down: first scale-down ${secs(n.scale_down_s)} later, ${n.scaled_in_s === null ? 'not back to the baseline count by the end' : `back to ${count(n.baseline_replicas)} after ${secs(n.scaled_in_s)}`}; ${num(n.overprovision_replica_seconds ?? 0)} replica-seconds over-provisioned.`,
       );
     words.push(
       n.flaps > 0
