@@ -8,7 +8,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { PreflightError, type Problem } from '../core/errors.js';
-import type { TargetMetricSummary, TargetWindowRecord } from '../core/results.js';
+import type { AlertCheck, TargetMetricSummary, TargetWindowRecord } from '../core/results.js';
+import { didYouMean } from '../core/suggest.js';
 import type { MonitorMetric, MonitorPlan } from '../plan/monitor.js';
 import { selectorText } from '../plan/monitor.js';
 import {
@@ -21,6 +22,7 @@ import {
   type ScrapePoint,
 } from './series.js';
 import { promNumber, promQuery, scrape, type HttpContext, type SourceError } from './sources.js';
+import { alertRuleNames, readAlerts, type ReadAlertsOptions } from './alerts.js';
 
 type WindowValue = number | null | HistogramFigures;
 
@@ -159,6 +161,25 @@ export class Monitor {
           else down = e.message;
         }
       }
+      // An alert name Prometheus has no rule for would never fire: a `never` check would pass on a typo.
+      if (!down && this.plan.alerts.length > 0) {
+        try {
+          const rules = await alertRuleNames(p, this.ctx);
+          this.plan.alerts.forEach((a, i) => {
+            if (!rules.has(a.name))
+              bad.push({
+                path: `monitor.alerts[${i}].name`,
+                message: `Prometheus at ${p.url} has no alerting rule \`${a.name}\``,
+                hint:
+                  rules.size > 0
+                    ? didYouMean(a.name, [...rules].sort(), 'its alerting rules')
+                    : 'it has no alerting rules loaded (rule_files in prometheus.yml)',
+              });
+          });
+        } catch (err) {
+          down = (err as Error).message;
+        }
+      }
       if (down) {
         this.prometheusOk = false;
         unreachable.push({
@@ -171,7 +192,9 @@ export class Monitor {
     if (bad.length > 0)
       throw new PreflightError(
         'E_PLAN_INVALID',
-        `monitor: ${bad.length} quer${bad.length === 1 ? 'y' : 'ies'} rejected by Prometheus`,
+        bad.every((b) => b.path?.startsWith('monitor.alerts'))
+          ? `monitor: ${bad.length} alert${bad.length === 1 ? '' : 's'} unknown to Prometheus`
+          : `monitor: ${bad.length} quer${bad.length === 1 ? 'y' : 'ies'} rejected by Prometheus`,
         {
           problems: bad,
         },
@@ -430,6 +453,20 @@ export class Monitor {
   }
 
   /** Stops reading without a result (the run failed before its load). */
+  /**
+   * Alert checks (plan.alerts) after the load: polls Prometheus until each is settled or past its
+   * deadline (≤ 10 min after the load). Empty without alerts or when Prometheus was unreachable (optional).
+   */
+  async alerts(o: ReadAlertsOptions): Promise<AlertCheck[]> {
+    const p = this.plan.prometheus;
+    if (!p || this.plan.alerts.length === 0) return [];
+    if (!this.prometheusOk) {
+      this.warnings.push('monitor: alert checks skipped, Prometheus was unreachable');
+      return [];
+    }
+    return readAlerts(p, this.ctx, this.plan.alerts, o);
+  }
+
   close(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -49,7 +49,7 @@ import type { ComparisonPlan } from './comparison.js';
 import type { MonitorPlan } from './monitor.js';
 import { buildFaults, type FaultsPlan } from './faults.js';
 import type { ScenarioKeys } from './protocol-rules.js';
-import { buildMonitor } from './monitor.js';
+import { buildAlerts, buildMonitor } from './monitor.js';
 
 export interface ParseOptions {
   /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
@@ -369,6 +369,13 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       loadDurationMs: loadDuration(scenarios, profile, hasProfile),
       resolveFile: (p) => resolveFile(ctx, p),
     });
+  if (monitor)
+    monitor.alerts = buildAlerts(
+      w,
+      raw['monitor'] as Raw,
+      monitor,
+      faults ? faults.timeline.map((e) => e.name) : w.has('faults') ? undefined : [],
+    );
 
   const thresholds = buildThresholds(
     w,

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { episodesOf, judgeAlert } from './alerts.js';
+import type { PromSeries } from './sources.js';
+
+// ALERTS samples every 1 s from t0 = 1000 (unix s).
+const series = (
+  state: 'pending' | 'firing',
+  from: number,
+  to: number,
+  labels: Record<string, string> = {},
+): PromSeries => ({
+  metric: { alertname: 'A', alertstate: state, ...labels },
+  values: Array.from({ length: to - from + 1 }, (_, i) => [1000 + from + i, '1'] as [number, string]),
+});
+
+test('episodesOf: pending then firing is one episode; a gap splits; label sets merge; still active at the end', () => {
+  const eps = episodesOf(
+    [
+      series('pending', 5, 6),
+      series('firing', 7, 12),
+      series('firing', 9, 13, { instance: 'b' }),
+      series('pending', 30, 30),
+      series('firing', 40, 44),
+    ],
+    1000,
+    1,
+    1044,
+  );
+  assert.deepEqual(eps, [
+    { active_s: 5, firing_s: 7, resolved_s: 14 },
+    { active_s: 30, firing_s: null, resolved_s: 31 },
+    { active_s: 40, firing_s: 40, resolved_s: null },
+  ]);
+});
+
+test('judgeAlert: detection and resolution latencies from the cause; late, unresolved, false alarms, never', () => {
+  const eps = episodesOf([series('pending', 5, 6), series('firing', 7, 12)], 1000, 1, 1060);
+  const cause = { start_s: 4, end_s: 10 };
+  const fires = { name: 'A', never: false, fires: { withinMs: 5000, of: 'outage' }, resolves: { withinMs: 5000 } };
+  const ok = judgeAlert(fires, eps, cause, 60, 1);
+  assert.deepEqual(
+    [ok.fired, ok.pending_after_s, ok.firing_after_s, ok.resolved_after_s, ok.false_alarms, ok.ok],
+    [true, 1, 3, 3, 0, true],
+  );
+  const late = judgeAlert({ ...fires, fires: { withinMs: 2000, of: 'outage' } }, eps, cause, 60, 1);
+  assert.equal(late.ok, false);
+  assert.match(late.reasons[0], /fired 3 s after `outage` started \(expected within 2 s\)/);
+  const slow = judgeAlert({ ...fires, resolves: { withinMs: 2000 } }, eps, cause, 60, 1);
+  assert.match(slow.reasons.join(), /resolved 3 s after `outage` ended \(expected within 2 s\)/);
+  const stuck = judgeAlert(fires, episodesOf([series('firing', 7, 60)], 1000, 1, 1060), cause, 60, 1);
+  assert.match(stuck.reasons.join(), /still active when last read/);
+  // Firing before the cause and long after it: false alarms, and the run's expectation fails.
+  const noisy = episodesOf([series('firing', 0, 1), series('firing', 7, 8), series('firing', 50, 52)], 1000, 1, 1060);
+  const n = judgeAlert(fires, noisy, cause, 60, 1);
+  assert.deepEqual([n.fired, n.false_alarms, n.ok], [true, 2, false]);
+  assert.match(n.reasons.join(), /fired 2 times outside `outage`/);
+  const never = judgeAlert({ name: 'A', never: true }, eps, undefined, 60, 1);
+  assert.deepEqual([never.fired, never.false_alarms, never.ok], [true, 1, false]);
+  assert.deepEqual(judgeAlert({ name: 'A', never: true }, [], undefined, 60, 1).ok, true);
+  // A pending-only episode is not a false alarm (that is what `for:` is for).
+  const pend = episodesOf([series('pending', 20, 21)], 1000, 1, 1060);
+  assert.equal(judgeAlert({ name: 'A', never: true }, pend, undefined, 60, 1).ok, true);
+  const never2 = judgeAlert(fires, eps, { start_s: null, end_s: null }, 60, 1);
+  assert.match(never2.reasons[0], /never started/);
+});
