@@ -10,13 +10,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parsePlan } from '../src/plan/index.js';
+import { execFileSync } from 'node:child_process';
+import { loadPlan, parsePlan } from '../src/plan/index.js';
+import { root } from './helpers/cli.js';
 import { run } from '../src/run/index.js';
 import { renderMarkdown, writeHtmlReport } from '../src/report/index.js';
 import { renderSummary } from '../src/cli/summary-view.js';
 import { startServer, type ServerHandle } from '../src/server/index.js';
 import type { PreflightError } from '../src/core/errors.js';
-import { prometheusSkip, startPrometheus, type Prometheus } from './helpers/prometheus.js';
+import { prometheusBinary, prometheusSkip, startPrometheus, type Prometheus } from './helpers/prometheus.js';
 
 const RULES = `groups:
   - name: preflight-test
@@ -153,4 +155,19 @@ test('an alert name Prometheus has no rule for is exit 2 before any load, with a
     return true;
   });
   assert.equal(fs.existsSync(path.join(out, 'summary.json')), false, 'nothing ran');
+});
+
+test('examples/alerts-outage.yaml resolves its alert checks; its rule file passes promtool', { skip }, async () => {
+  const p = await loadPlan(path.join(root, 'examples', 'alerts-outage.yaml'));
+  assert.deepEqual(p.monitor?.alerts, [
+    { name: 'HighErrorRate', never: false, fires: { withinMs: 30_000, of: 'outage' }, resolves: { withinMs: 60_000 } },
+    { name: 'SlowInference', never: true },
+  ]);
+  // promtool ships with Debian's prometheus package, beside the binary.
+  const promtool = path.join(path.dirname(fs.realpathSync(prometheusBinary()!)), 'promtool');
+  const out = execFileSync(promtool, ['check', 'rules', path.join(root, 'examples', 'prometheus', 'alert-rules.yml')], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.match(out, /SUCCESS: 2 rules found/);
 });

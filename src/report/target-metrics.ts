@@ -80,7 +80,8 @@ export function targetMarkdown(summary: Pick<Summary, 'target_metrics' | 'bottle
 
 export const ALERT_HEAD = ['alert', 'expected', 'pending', 'firing', 'resolved', 'false alarms', ''];
 
-const secs = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v} s`);
+// One decimal: the figures are ± one query step (1 s) anyway.
+const secs = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v.toFixed(1)} s`);
 
 /** Alert checks (plan `monitor.alerts`): one row each; latencies from the cause's start (pending, firing) and end (resolved). */
 export function alertRows(summary: Pick<Summary, 'alerts'>): string[][] {
