@@ -219,3 +219,18 @@ test('monitor.alerts: fires/resolves/never resolved with causes; bad input locat
     /`x` is not a fault window of this plan \(the plan has no faults\.timeline: use `of: load`\)/,
   );
 });
+
+test('monitor.alerts: not in multi-run profiles (each step is its own run)', () => {
+  const ps = problems(`
+target: { url: http://127.0.0.1:9 }
+profile:
+  type: sweep
+  levels: { from: 50/s, to: 200/s, factor: 2 }
+scenario: { request: { path: / } }
+monitor:
+  prometheus: http://127.0.0.1:9090
+  alerts: [ { name: A, never: true } ]
+`);
+  assert.equal(ps.length, 1, ps.join('\n'));
+  assert.match(ps[0], /^9:monitor\.alerts: alert checks judge one run; profile sweep runs one per step/);
+});

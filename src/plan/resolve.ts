@@ -393,6 +393,13 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       'use a single-run profile (resilience, spike, soak, …) or `scenarios:`',
       'key',
     );
+  if ((profile?.type === 'sweep' || profile?.type === 'capacity') && w.has('monitor.alerts'))
+    w.problemAt(
+      'monitor.alerts',
+      `alert checks judge one run; profile ${profile.type} runs one per step`,
+      'use a single-run profile (resilience, spike, soak, …) or `scenarios:`',
+      'key',
+    );
   if (profile?.type === 'resilience' && !faults && !w.has('faults'))
     w.problemAt(
       'profile.type',
