@@ -1,6 +1,8 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { episodesOf, judgeAlert } from './alerts.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { episodesOf, judgeAlert, readAlerts } from './alerts.js';
 import type { PromSeries } from './sources.js';
 
 // ALERTS samples every 1 s from t0 = 1000 (unix s).
@@ -63,4 +65,44 @@ test('judgeAlert: detection and resolution latencies from the cause; late, unres
   assert.equal(judgeAlert({ name: 'A', never: true }, pend, undefined, 60, 1).ok, true);
   const never2 = judgeAlert(fires, eps, { start_s: null, end_s: null }, 60, 1);
   assert.match(never2.reasons[0], /never started/);
+});
+
+const servers: http.Server[] = [];
+after(() => {
+  for (const s of servers) s.close();
+});
+
+test('readAlerts: a Prometheus that fails after the load fails each check with its reason, never throws', async () => {
+  // A loopback server answering the API with an error, as a Prometheus behind a failing proxy would.
+  const server = http.createServer((_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: 'error', errorType: 'unavailable', error: 'overloaded' }));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const now = Date.now();
+  const checks = await readAlerts(
+    { url, headers: {} },
+    { timeoutMs: 2000 },
+    [
+      { name: 'A', never: true },
+      { name: 'B', never: false, fires: { withinMs: 1000, of: 'load' } },
+    ],
+    {
+      loadStartMs: now - 5000,
+      loadEndMs: now,
+      marginMs: 1000,
+      causes: new Map([['load', { start_s: 0, end_s: 5 }]]),
+      settleMs: 0,
+    },
+  );
+  assert.deepEqual(
+    checks.map((c) => [c.name, c.ok]),
+    [
+      ['A', false],
+      ['B', false],
+    ],
+  );
+  assert.match(checks[0].reasons[0], /^A: could not read Prometheus' ALERTS series: .*overloaded/);
 });

@@ -241,11 +241,29 @@ export async function readAlerts(
       }
       o.signal?.addEventListener('abort', done, { once: true });
     });
+  // Prometheus gone after the load: the checks could not be made — each fails with the reason (the
+  // run's other results stand); a read that fails while waiting keeps the last one that succeeded.
+  let lastRead: AlertCheck[] | undefined;
+  const read = async (nowMs: number): Promise<AlertCheck[]> => {
+    try {
+      return (lastRead = await judgeAt(nowMs));
+    } catch (e) {
+      if (lastRead) return lastRead;
+      const why = `could not read Prometheus' ALERTS series: ${e instanceof Error ? e.message : String(e)}`;
+      return alerts.map((a) => ({
+        ...judgeAlert(a, [], a.fires ? o.causes.get(a.fires.of) : undefined, loadEndS, 1),
+        fired: false,
+        false_alarms: 0,
+        ok: false,
+        reasons: [`${a.name}: ${why}`],
+      }));
+    }
+  };
   await sleep(Math.max(0, o.loadEndMs + settleMs - Date.now()));
   // Bounded by the last deadline (≤ 10 min after the load) and a count.
   for (let n = 0; n < 2000; n++) {
     const now = Date.now();
-    const checks = await judgeAt(now);
+    const checks = await read(now);
     const settled = checks.every(
       (c, i) =>
         now >= deadlines[i] ||
@@ -253,7 +271,8 @@ export async function readAlerts(
         (c.expect === 'fires' && !!c.cause && c.cause.start_s === null),
     );
     if (settled || o.signal?.aborted || now >= last) return checks;
+    if (!lastRead) return checks; // unreadable: no point waiting
     await sleep(Math.min(pollMs, last - now));
   }
-  return judgeAt(Date.now());
+  return read(Date.now());
 }
