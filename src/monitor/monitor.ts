@@ -452,21 +452,19 @@ export class Monitor {
     return { records, target_metrics, warnings: this.warnings };
   }
 
-  /** Stops reading without a result (the run failed before its load). */
   /**
-   * Alert checks (plan.alerts) after the load: polls Prometheus until each is settled or past its
-   * deadline (≤ 10 min after the load). Empty without alerts or when Prometheus was unreachable (optional).
+   * Alert checks (plan.alerts) after the load — call it after finish(), so the wait reads no more
+   * target metrics: polls Prometheus until each is settled or past its deadline (≤ 10 min after the
+   * load). Empty without alerts; undefined when Prometheus was unreachable before the load (optional).
    */
-  async alerts(o: ReadAlertsOptions): Promise<AlertCheck[]> {
+  async alerts(o: ReadAlertsOptions): Promise<AlertCheck[] | undefined> {
     const p = this.plan.prometheus;
     if (!p || this.plan.alerts.length === 0) return [];
-    if (!this.prometheusOk) {
-      this.warnings.push('monitor: alert checks skipped, Prometheus was unreachable');
-      return [];
-    }
+    if (!this.prometheusOk) return undefined;
     return readAlerts(p, this.ctx, this.plan.alerts, o);
   }
 
+  /** Stops reading without a result (the run failed before its load). */
   close(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -58,7 +58,12 @@ export class TargetMetrics {
     alerts: { faultWindows?: readonly FaultWindow[]; signal?: AbortSignal; log?: (line: string) => void } = {},
   ): Promise<string[]> {
     try {
-      // Alert checks first: they wait (≤ 10 min) for alerts to resolve after the load.
+      const r = await this.monitor.finish(endEpochMs);
+      writer.writeNdjson('target-metrics.ndjson', r.records);
+      summary.target_metrics = r.target_metrics;
+      const b = bottleneck(r.records, this.throughput);
+      if (b) summary.bottleneck = b;
+      // Alert checks last: they wait (≤ 10 min) for alerts to resolve, and the scraping has stopped.
       if (this.monitor.plan.alerts.length > 0 && this.loadStartMs !== undefined) {
         const loadStartMs = this.loadStartMs;
         const causes = new Map<string, AlertCause>([
@@ -73,13 +78,9 @@ export class TargetMetrics {
           ...(alerts.signal ? { signal: alerts.signal } : {}),
           ...(alerts.log ? { log: alerts.log } : {}),
         });
-        if (checks.length > 0) summary.alerts = checks;
+        if (checks === undefined) r.warnings.push('monitor: alert checks skipped, Prometheus was unreachable');
+        else if (checks.length > 0) summary.alerts = checks;
       }
-      const r = await this.monitor.finish(endEpochMs);
-      writer.writeNdjson('target-metrics.ndjson', r.records);
-      summary.target_metrics = r.target_metrics;
-      const b = bottleneck(r.records, this.throughput);
-      if (b) summary.bottleneck = b;
       return r.warnings;
     } finally {
       await this.close();
