@@ -982,7 +982,7 @@ function targetSection(charts: Charts, s: Summary, r: LoadedResults): string {
     )
     .join('')}</tbody></table>`;
   return `<section id="target-metrics"><h2>Target metrics</h2>
-${table}
+${rows.length > 0 ? table : ''}
 ${s.bottleneck ? `<p><b>Bottleneck:</b> ${esc(s.bottleneck.text)}</p>` : ''}
 ${
   alerts.length > 0
