@@ -187,6 +187,14 @@ export async function runWithTerminal(
     );
   if (plan.target.tls.insecure)
     err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
+  // Alert checks wait after the load (≤ 10 min) while the progress view stands still: say so up front.
+  const alerts = plan.monitor?.alerts ?? [];
+  if (!opts.quiet && alerts.length > 0)
+    err.write(
+      c.dim(
+        `alert checks: ${alerts.map((a) => a.name).join(', ')} — read from Prometheus after the load${alerts.some((a) => a.resolves) ? ', waiting for them to resolve (at most 10 min; Ctrl-C judges what was read)' : ''}\n`,
+      ),
+    );
   announceMetrics(opts.metrics, Boolean(opts.quiet), err);
   return withInterrupt('the run', async (signal) => {
     const result = await run(plan, {

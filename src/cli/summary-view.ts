@@ -4,6 +4,8 @@
  */
 import type { ScenarioSummary, Summary } from '../core/results.js';
 import {
+  ALERT_HEAD,
+  alertRows,
   fmtMetricValue,
   fmtSignedPp,
   fmtTargetThreshold,
@@ -51,6 +53,12 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
   const target = targetRows(summary);
   if (target.length > 0) out.push('', c.bold('target metrics'), indent(table([TARGET_HEAD, ...target]), 2));
   if (summary.bottleneck) out.push(`  ${c.bold('bottleneck:')} ${summary.bottleneck.text}`);
+  // Alert checks (plan `monitor.alerts`): a failed one fails the run.
+  const alerts = alertRows(summary).map((r) => [...r.slice(0, -1), r.at(-1) === 'ok' ? c.green('✓') : c.red('✗')]);
+  if (alerts.length > 0) {
+    out.push('', c.bold('alert checks'), indent(table([ALERT_HEAD, ...alerts], { leftCols: 2 }), 2));
+    for (const a of summary.alerts ?? []) for (const why of a.reasons) out.push(`  ${c.red('✗')} ${why}`);
+  }
   out.push(
     '',
     c.dim(

@@ -146,6 +146,44 @@ export interface Summary {
   };
   /** Faults and actions on the timeline (plan `faults:`), see docs/faults.md; also faults.ndjson, line by line. */
   faults?: FaultsSummary;
+  /** Alert checks (plan `monitor.alerts`) read from Prometheus' ALERTS series; see docs/monitoring.md#alert-checks. */
+  alerts?: AlertCheck[];
+}
+
+/** One firing (or pending-only) episode of an alert; times in s from the start of the load. */
+export interface AlertEpisode {
+  /** First sample pending or firing. */
+  active_s: number;
+  /** First sample firing (null: it stayed pending). */
+  firing_s: number | null;
+  /** First sample after it was last active (null: still active when read). */
+  resolved_s: number | null;
+}
+
+/**
+ * One alert expectation and what Prometheus showed. Latencies in s: to pending / to firing from the
+ * cause's start, to resolved from the cause's end; precision ± `step_s`.
+ */
+export interface AlertCheck {
+  name: string;
+  expect: 'fires' | 'never';
+  /** The cause (`fires`): a fault window's or `load`'s span, s from the load's start (null: it never started). */
+  cause?: { name: string; start_s: number | null; end_s: number | null };
+  fires_within_s?: number;
+  resolves_within_s?: number;
+  /** Reached `firing` because of the cause. */
+  fired: boolean;
+  pending_after_s: number | null;
+  firing_after_s: number | null;
+  resolved_after_s: number | null;
+  /** Firing episodes outside the cause (all of them with `never`). */
+  false_alarms: number;
+  episodes: AlertEpisode[];
+  /** query_range step the episodes were read with. */
+  step_s: number;
+  ok: boolean;
+  /** Why not ok (empty when ok). */
+  reasons: string[];
 }
 
 /** One event of the fault timeline (a line of faults.ndjson); `t_s` from the start of the load. */

@@ -3,3 +3,11 @@ export * from './exposition.js';
 export { Monitor, promqlOf, type MonitorOptions, type MonitorResult } from './monitor.js';
 export { histogramQuantile, increase, slopePerHour } from './series.js';
 export { bottleneck, bottleneckOf, bottleneckOfSteps, levelsOf } from './bottleneck.js';
+export {
+  alertRuleNames,
+  episodesOf,
+  judgeAlert,
+  readAlerts,
+  type AlertCause,
+  type ReadAlertsOptions,
+} from './alerts.js';

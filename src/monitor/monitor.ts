@@ -8,7 +8,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { PreflightError, type Problem } from '../core/errors.js';
-import type { TargetMetricSummary, TargetWindowRecord } from '../core/results.js';
+import type { AlertCheck, TargetMetricSummary, TargetWindowRecord } from '../core/results.js';
+import { didYouMean } from '../core/suggest.js';
 import type { MonitorMetric, MonitorPlan } from '../plan/monitor.js';
 import { selectorText } from '../plan/monitor.js';
 import {
@@ -21,6 +22,7 @@ import {
   type ScrapePoint,
 } from './series.js';
 import { promNumber, promQuery, scrape, type HttpContext, type SourceError } from './sources.js';
+import { alertRuleNames, readAlerts, type ReadAlertsOptions } from './alerts.js';
 
 type WindowValue = number | null | HistogramFigures;
 
@@ -159,6 +161,25 @@ export class Monitor {
           else down = e.message;
         }
       }
+      // An alert name Prometheus has no rule for would never fire: a `never` check would pass on a typo.
+      if (!down && this.plan.alerts.length > 0) {
+        try {
+          const rules = await alertRuleNames(p, this.ctx);
+          this.plan.alerts.forEach((a, i) => {
+            if (!rules.has(a.name))
+              bad.push({
+                path: `monitor.alerts[${i}].name`,
+                message: `Prometheus at ${p.url} has no alerting rule \`${a.name}\``,
+                hint:
+                  rules.size > 0
+                    ? didYouMean(a.name, [...rules].sort(), 'its alerting rules')
+                    : 'it has no alerting rules loaded (rule_files in prometheus.yml)',
+              });
+          });
+        } catch (err) {
+          down = (err as Error).message;
+        }
+      }
       if (down) {
         this.prometheusOk = false;
         unreachable.push({
@@ -171,7 +192,9 @@ export class Monitor {
     if (bad.length > 0)
       throw new PreflightError(
         'E_PLAN_INVALID',
-        `monitor: ${bad.length} quer${bad.length === 1 ? 'y' : 'ies'} rejected by Prometheus`,
+        bad.every((b) => b.path?.startsWith('monitor.alerts'))
+          ? `monitor: ${bad.length} alert${bad.length === 1 ? '' : 's'} unknown to Prometheus`
+          : `monitor: ${bad.length} quer${bad.length === 1 ? 'y' : 'ies'} rejected by Prometheus`,
         {
           problems: bad,
         },
@@ -427,6 +450,18 @@ export class Monitor {
       .map((k) => ({ t: k, start_s: (k * I) / 1000, duration_s: I / 1000, values: values.get(k)! }))
       .filter((r) => Object.keys(r.values).length > 0);
     return { records, target_metrics, warnings: this.warnings };
+  }
+
+  /**
+   * Alert checks (plan.alerts) after the load — call it after finish(), so the wait reads no more
+   * target metrics: polls Prometheus until each is settled or past its deadline (≤ 10 min after the
+   * load). Empty without alerts; undefined when Prometheus was unreachable before the load (optional).
+   */
+  async alerts(o: ReadAlertsOptions): Promise<AlertCheck[] | undefined> {
+    const p = this.plan.prometheus;
+    if (!p || this.plan.alerts.length === 0) return [];
+    if (!this.prometheusOk) return undefined;
+    return readAlerts(p, this.ctx, this.plan.alerts, o);
   }
 
   /** Stops reading without a result (the run failed before its load). */

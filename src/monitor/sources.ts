@@ -111,10 +111,24 @@ export async function promQuery(
   path: 'query' | 'query_range',
   params: Record<string, string>,
 ): Promise<PromSeries[]> {
+  const data = (await promGet(src, ctx, path, params)) as { resultType?: string; result?: unknown } | undefined;
+  const result = data?.result;
+  if (data?.resultType === 'scalar' && Array.isArray(result))
+    return [{ metric: {}, value: result as unknown as PromValue, values: [result as unknown as PromValue] }];
+  return Array.isArray(result) ? (result as PromSeries[]) : [];
+}
+
+/** GET /api/v1/<path> (query, rules, …): the answer's `data`; Prometheus' error as a SourceError. */
+export async function promGet(
+  src: MonitorSource,
+  ctx: HttpContext,
+  path: string,
+  params: Record<string, string>,
+): Promise<unknown> {
   const url = `${src.url}/api/v1/${path}?${new URLSearchParams(params).toString()}`;
   let text = '';
   const r = await get(url, src, ctx, 'application/json', (c) => (text += c));
-  let body: { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
+  let body: { status?: string; error?: string; errorType?: string; data?: unknown };
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
@@ -129,10 +143,7 @@ export async function promQuery(
       r.status,
       body.error,
     );
-  const result = body.data?.result;
-  if (body.data?.resultType === 'scalar' && Array.isArray(result))
-    return [{ metric: {}, value: result as unknown as PromValue, values: [result as unknown as PromValue] }];
-  return Array.isArray(result) ? (result as PromSeries[]) : [];
+  return body.data;
 }
 
 /** A Prometheus sample value: NaN and ±Inf (no data, division by zero) are gaps. */

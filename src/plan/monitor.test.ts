@@ -155,3 +155,82 @@ test('selectors and values: PromQL matchers, sizes, durations, growth', () => {
   assert.deepEqual(parseTargetValue('ms', 'p99', '1.5s', tryParseDuration), { ok: true, value: 1500 });
   assert.deepEqual(parseTargetValue('bytes', 'growth', '-1GB/h', tryParseDuration), { ok: true, value: -1e9 });
 });
+
+test('monitor.alerts: fires/resolves/never resolved with causes; bad input located with hints', () => {
+  const faults = `faults:
+  timeline:
+    - { at: 200ms, for: 500ms, name: outage, action: { http: { url: http://127.0.0.1:9/admin/faults, json: { errorRate: 1 } } } }`;
+  const ok = validatePlan(
+    base(
+      `  prometheus: http://127.0.0.1:9090
+  alerts:
+    - { name: HighErrorRate, fires: { within: 2m }, resolves: { within: 5m } }
+    - { name: AnyAlert, never: true }
+    - { name: Busy, fires: { within: 30s, of: load } }`,
+      faults,
+    ),
+    { env: {} },
+  );
+  assert.deepEqual(ok.problems, []);
+  assert.deepEqual(ok.plan!.monitor!.alerts, [
+    // `of` defaults to the plan's only fault window
+    {
+      name: 'HighErrorRate',
+      never: false,
+      fires: { withinMs: 120_000, of: 'outage' },
+      resolves: { withinMs: 300_000 },
+    },
+    { name: 'AnyAlert', never: true },
+    { name: 'Busy', never: false, fires: { withinMs: 30_000, of: 'load' } },
+  ]);
+  const ps = problems(
+    base(
+      `  scrape: [ http://127.0.0.1:8002/metrics ]
+  preset: triton
+  alerts:
+    - { name: A, fires: { within: 1m, of: outgae } }
+    - { name: B, never: true, resolves: { within: 1m } }
+    - { name: C }
+    - { name: D, fires: { within: 1m, of: load }, resolves: { within: 11m } }
+    - { name: A, never: true }
+    - { name: 'bad-name', never: true }`,
+      faults,
+    ),
+  );
+  assert.equal(ps.length, 7, ps.join('\n'));
+  assert.match(
+    ps[0],
+    /^8:monitor\.alerts: alert checks read Prometheus’ ALERTS series: they need `monitor\.prometheus`/,
+  );
+  assert.match(
+    ps[1],
+    /^9:monitor\.alerts\[0\]\.fires\.of: `outgae` is not a fault window of this plan \(did you mean `outage`\?\)/,
+  );
+  assert.match(ps[2], /^10:monitor\.alerts\[1\]: `never: true` cannot be combined/);
+  assert.match(ps[3], /^11:monitor\.alerts\[2\]: alert `C` needs an expectation/);
+  assert.match(ps[4], /^12:monitor\.alerts\[3\]\.resolves\.within: the run waits at most 10m/);
+  assert.match(ps[5], /^13:monitor\.alerts\[4\]\.name: alert `A` is checked twice/);
+  assert.match(ps[6], /^14:monitor\.alerts\[5\]\.name: expected an alert rule name/);
+  // Without faults, `of` other than load has nothing to name.
+  assert.match(
+    problems(base('  prometheus: http://127.0.0.1:9090\n  alerts: [ { name: A, fires: { within: 1m, of: x } } ]')).join(
+      '\n',
+    ),
+    /`x` is not a fault window of this plan \(the plan has no faults\.timeline: use `of: load`\)/,
+  );
+});
+
+test('monitor.alerts: not in multi-run profiles (each step is its own run)', () => {
+  const ps = problems(`
+target: { url: http://127.0.0.1:9 }
+profile:
+  type: sweep
+  levels: { from: 50/s, to: 200/s, factor: 2 }
+scenario: { request: { path: / } }
+monitor:
+  prometheus: http://127.0.0.1:9090
+  alerts: [ { name: A, never: true } ]
+`);
+  assert.equal(ps.length, 1, ps.join('\n'));
+  assert.match(ps[0], /^9:monitor\.alerts: alert checks judge one run; profile sweep runs one per step/);
+});

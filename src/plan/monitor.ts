@@ -74,7 +74,24 @@ export interface MonitorPlan {
   /** An unreachable source is a warning, not an error (the run goes on without its figures). */
   optional: boolean;
   tls: TlsOptions;
+  /** Alert expectations checked against Prometheus' ALERTS series after the load (docs/monitoring.md#alert-checks). */
+  alerts: AlertExpectation[];
 }
+
+/** What a plan expects of one Prometheus alert. Times are not scaled by --time-scale (a rule's `for:` is not). */
+export interface AlertExpectation {
+  /** The rule's `alertname`. */
+  name: string;
+  /** Must fire (reach `firing`) within `withinMs` of the cause's start; the cause: a fault window's name or `load`. */
+  fires?: { withinMs: number; of: string };
+  /** Must stop being active within `withinMs` of the cause's end (needs `fires`). */
+  resolves?: { withinMs: number };
+  /** Must not fire at all during the run (a firing is a false alarm). */
+  never: boolean;
+}
+
+/** The longest wait for alerts to resolve after the load. */
+export const MAX_ALERT_RESOLVE_MS = 600_000;
 
 // ---- selectors ----------------------------------------------------------------------------------
 
@@ -635,6 +652,45 @@ export const monitorSpec: ObjectSpec = {
       default: false,
       description: 'An unreachable source is a warning and the run goes on without its figures.',
     },
+    alerts: {
+      t: 'array',
+      description:
+        'Prometheus alerts expected to fire (and resolve) or never to fire, read from the ALERTS series (needs monitor.prometheus).',
+      items: {
+        t: 'object',
+        what: 'alert',
+        fields: {
+          name: {
+            t: 'string',
+            required: true,
+            pattern: /^[a-zA-Z_][a-zA-Z0-9_]*$/,
+            patternMessage: 'expected an alert rule name (letters, digits and _)',
+            description: 'The alert rule’s name (ALERTS{alertname=…}).',
+          },
+          fires: {
+            t: 'object',
+            what: 'fires',
+            description: 'Must reach `firing` within this long of the cause’s start.',
+            fields: {
+              within: { t: 'duration', positive: true, required: true, description: 'e.g. 2m' },
+              of: {
+                t: 'string',
+                nonEmpty: true,
+                description:
+                  'The cause: a faults.timeline entry’s name, or `load` (the whole load); default the only fault window, else load.',
+              },
+            },
+          },
+          resolves: {
+            t: 'object',
+            what: 'resolves',
+            description: 'Must stop being active within this long of the cause’s end (the run waits for it, ≤ 10m).',
+            fields: { within: { t: 'duration', positive: true, required: true, description: 'e.g. 5m' } },
+          },
+          never: { t: 'bool', default: false, description: 'Must not fire during the run: a firing is a false alarm.' },
+        },
+      },
+    },
     tls: {
       t: 'object',
       what: 'tls',
@@ -842,11 +898,12 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
     !h.replicaDefaults &&
     w.has('monitor') &&
     !w.has('monitor.preset') &&
-    !w.has('monitor.metrics')
+    !w.has('monitor.metrics') &&
+    !w.has('monitor.alerts')
   )
     w.problemAt(
       'monitor',
-      'monitor names no metrics: add `preset:` and/or `metrics:`',
+      'monitor names no metrics: add `preset:` and/or `metrics:` (or `alerts:`)',
       `presets: ${PRESET_NAMES.join(', ')}`,
       'key',
     );
@@ -885,7 +942,91 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
     timeoutMs: (raw['timeout'] as number | undefined) ?? 5000,
     optional: raw['optional'] === true,
     tls,
+    alerts: [],
   };
+}
+
+/**
+ * `monitor.alerts`, once the fault timeline is known (`of` names one of its windows). `faultNames`
+ * undefined: the plan's faults did not build (their problems are reported), so names are not checked.
+ */
+export function buildAlerts(
+  w: Walker,
+  raw: Raw,
+  monitor: MonitorPlan,
+  faultNames: readonly string[] | undefined,
+): AlertExpectation[] {
+  const out: AlertExpectation[] = [];
+  const items = Array.isArray(raw['alerts']) ? (raw['alerts'] as unknown[]) : [];
+  if (items.length > 0 && !monitor.prometheus && !w.has('monitor.prometheus'))
+    w.problemAt(
+      'monitor.alerts',
+      'alert checks read Prometheus’ ALERTS series: they need `monitor.prometheus`',
+      'e.g. monitor: { prometheus: http://127.0.0.1:9090 }',
+      'key',
+    );
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    const path = join('monitor.alerts', i);
+    if (!item || typeof item !== 'object') return;
+    const a = item as Raw;
+    if (typeof a['name'] !== 'string') return;
+    const name = a['name'];
+    if (seen.has(name))
+      w.problemAt(join(path, 'name'), `alert \`${name}\` is checked twice`, 'one entry per alert name');
+    seen.add(name);
+    const never = a['never'] === true;
+    const fr = a['fires'] as Raw | undefined;
+    const rs = a['resolves'] as Raw | undefined;
+    if (never && (fr || rs)) {
+      w.problemAt(path, '`never: true` cannot be combined with `fires` or `resolves`', undefined, 'key');
+      return;
+    }
+    if (!never && !fr) {
+      w.problemAt(
+        path,
+        `alert \`${name}\` needs an expectation: \`fires: { within, of }\` or \`never: true\``,
+        'e.g. fires: { within: 2m, of: outage }, resolves: { within: 5m }',
+        'key',
+      );
+      return;
+    }
+    if (never) {
+      out.push({ name, never });
+      return;
+    }
+    if (typeof fr?.['within'] !== 'number') return;
+    let of = fr['of'] as string | undefined;
+    const names = faultNames ?? [];
+    if (of === undefined) of = names.length === 1 ? names[0] : 'load';
+    if (names.length > 1 && fr['of'] === undefined)
+      w.problemAt(
+        join(path, 'fires'),
+        'the plan has several fault windows: say which one causes this alert',
+        `of: ${names.join(' | ')} | load`,
+        'key',
+      );
+    else if (of !== 'load' && faultNames !== undefined && !names.includes(of))
+      w.problemAt(
+        join(join(path, 'fires'), 'of'),
+        `\`${of}\` is not a fault window of this plan`,
+        names.length > 0
+          ? didYouMean(of, [...names, 'load'], 'causes')
+          : 'the plan has no faults.timeline: use `of: load`',
+      );
+    const e: AlertExpectation = { name, never, fires: { withinMs: fr['within'], of } };
+    if (typeof rs?.['within'] === 'number') {
+      if (rs['within'] > MAX_ALERT_RESOLVE_MS)
+        w.problemAt(
+          join(join(path, 'resolves'), 'within'),
+          'the run waits at most 10m after the load for alerts to resolve',
+          'resolves: { within: 10m } or less',
+        );
+      e.resolves = { withinMs: rs['within'] };
+    }
+    out.push(e);
+  });
+  return out;
 }
 
 // ---- threshold values ---------------------------------------------------------------------------

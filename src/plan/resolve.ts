@@ -49,7 +49,7 @@ import type { ComparisonPlan } from './comparison.js';
 import type { MonitorPlan } from './monitor.js';
 import { buildFaults, type FaultsPlan } from './faults.js';
 import type { ScenarioKeys } from './protocol-rules.js';
-import { addReplicaMetrics, buildMonitor } from './monitor.js';
+import { addReplicaMetrics, buildAlerts, buildMonitor } from './monitor.js';
 
 export interface ParseOptions {
   /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
@@ -397,6 +397,13 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       loadDurationMs: loadDuration(scenarios, profile, hasProfile),
       resolveFile: (p) => resolveFile(ctx, p),
     });
+  if (monitor)
+    monitor.alerts = buildAlerts(
+      w,
+      raw['monitor'] as Raw,
+      monitor,
+      faults ? faults.timeline.map((e) => e.name) : w.has('faults') ? undefined : [],
+    );
 
   const thresholds = buildThresholds(
     w,
@@ -411,6 +418,13 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     w.problemAt(
       'faults',
       `a fault timeline runs in one run; profile ${profile.type} runs one per step`,
+      'use a single-run profile (resilience, spike, soak, …) or `scenarios:`',
+      'key',
+    );
+  if ((profile?.type === 'sweep' || profile?.type === 'capacity') && w.has('monitor.alerts'))
+    w.problemAt(
+      'monitor.alerts',
+      `alert checks judge one run; profile ${profile.type} runs one per step`,
       'use a single-run profile (resilience, spike, soak, …) or `scenarios:`',
       'key',
     );

@@ -35,7 +35,14 @@ import type { LoadedResults } from './load.js';
 import { collectMarks, describeProfiles, runWarnings } from './profiles.js';
 import { addTimeline, timelineSection } from './timeline.js';
 import { partialWindowTest } from './windows.js';
-import { fmtTargetThreshold, TARGET_HEAD, targetChartSpecs, targetRows } from './target-metrics.js';
+import {
+  ALERT_HEAD,
+  alertRows,
+  fmtTargetThreshold,
+  TARGET_HEAD,
+  targetChartSpecs,
+  targetRows,
+} from './target-metrics.js';
 import type { ProfileView } from './profiles.js';
 
 // ───────────────────────────── assets ─────────────────────────────
@@ -963,7 +970,8 @@ ${machineSection(s, r.skippedIntervalLines)}
 /** The target's metrics (plan `monitor:`): table, bottleneck words, charts on the load's time axis. */
 function targetSection(charts: Charts, s: Summary, r: LoadedResults): string {
   const rows = targetRows(s);
-  if (rows.length === 0 && !s.bottleneck) return '';
+  const alerts = alertRows(s);
+  if (rows.length === 0 && !s.bottleneck && alerts.length === 0) return '';
   const throughput = new Map<number, number>();
   for (const rec of r.intervals) if (!rec.group) throughput.set(rec.t, (throughput.get(rec.t) ?? 0) + rec.throughput);
   const specs = targetChartSpecs(r.targetWindows ?? [], s, throughput);
@@ -974,8 +982,20 @@ function targetSection(charts: Charts, s: Summary, r: LoadedResults): string {
     )
     .join('')}</tbody></table>`;
   return `<section id="target-metrics"><h2>Target metrics</h2>
-${table}
+${rows.length > 0 ? table : ''}
 ${s.bottleneck ? `<p><b>Bottleneck:</b> ${esc(s.bottleneck.text)}</p>` : ''}
+${
+  alerts.length > 0
+    ? `<h3>Alert checks</h3><table class="data compact"><thead><tr>${ALERT_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${alerts
+        .map(
+          (row) =>
+            `<tr>${row.map((c, i) => (i === 0 ? `<td><code>${esc(c)}</code></td>` : `<td>${esc(c)}</td>`)).join('')}</tr>`,
+        )
+        .join(
+          '',
+        )}</tbody></table><p class="legend-note">Pending and firing: seconds after the cause started; resolved: after it ended. ${esc((s.alerts ?? []).flatMap((a) => a.reasons).join(' '))}</p>`
+    : ''
+}
 <p class="legend-note">Read from the target's own metrics (plan <code>monitor:</code>) per window, on the same time axis as the load (0 = load start; the margins before and after are drawn too). Gaps are windows without a value.</p>
 <div class="grid">${specs.map((sp) => charts.add(sp)).join('\n')}</div>
 </section>`;

@@ -27,7 +27,15 @@ export type {
 } from './compare-core.js';
 export { fmtMetricValue, fmtSignedPp, terminal, windowsOverLimitText } from './format.js';
 export { releaseView } from './release-view.js';
-export { fmtTarget, fmtTargetThreshold, TARGET_HEAD, targetRows } from './target-metrics.js';
+export {
+  ALERT_HEAD,
+  alertMarkdown,
+  alertRows,
+  fmtTarget,
+  fmtTargetThreshold,
+  TARGET_HEAD,
+  targetRows,
+} from './target-metrics.js';
 export type { ReleaseView, ViewTable } from './release-view.js';
 export { loadResults, loadResultsSync, parseIntervals } from './load.js';
 export type { LoadedResults } from './load.js';

@@ -26,7 +26,7 @@ import {
 import { releaseView } from './release-view.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
-import { fmtTargetThreshold, targetMarkdown } from './target-metrics.js';
+import { alertMarkdown, fmtTargetThreshold, targetMarkdown } from './target-metrics.js';
 import { timelineMarkdown } from './timeline.js';
 
 const VERDICT: Record<string, string> = {
@@ -170,6 +170,7 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
     if (extra.length > 0) out.push(...extra, '');
   }
   out.push(...targetMarkdown(s));
+  out.push(...alertMarkdown(s));
   out.push(...releaseMarkdown(s));
   out.push(...timelineMarkdown(s.faults));
   if (comparison) out.push(...comparisonMarkdown(comparison));

@@ -78,6 +78,38 @@ export function targetMarkdown(summary: Pick<Summary, 'target_metrics' | 'bottle
   return out;
 }
 
+export const ALERT_HEAD = ['alert', 'expected', 'pending', 'firing', 'resolved', 'false alarms', ''];
+
+// One decimal: the figures are ± one query step (1 s) anyway.
+const secs = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${v.toFixed(1)} s`);
+
+/** Alert checks (plan `monitor.alerts`): one row each; latencies from the cause's start (pending, firing) and end (resolved). */
+export function alertRows(summary: Pick<Summary, 'alerts'>): string[][] {
+  return (summary.alerts ?? []).map((a) => [
+    a.name,
+    a.expect === 'never'
+      ? 'never fires'
+      : `fires ≤ ${a.fires_within_s} s of ${a.cause?.name ?? '?'}${a.resolves_within_s !== undefined ? `, resolves ≤ ${a.resolves_within_s} s` : ''}`,
+    secs(a.pending_after_s),
+    a.expect === 'never' ? (a.fired ? 'fired' : 'no') : a.fired ? secs(a.firing_after_s) : 'never',
+    secs(a.resolved_after_s),
+    String(a.false_alarms),
+    a.ok ? 'ok' : 'FAILED',
+  ]);
+}
+
+/** summary.md lines of the alert checks (empty without them). */
+export function alertMarkdown(summary: Pick<Summary, 'alerts'>): string[] {
+  const rows = alertRows(summary);
+  if (rows.length === 0) return [];
+  const out = ['### Alert checks', '', `| ${ALERT_HEAD.join(' | ')} |`, `|${ALERT_HEAD.map(() => '---').join('|')}|`];
+  for (const r of rows) out.push(`| \`${r[0]}\` | ${r.slice(1).join(' | ')} |`);
+  out.push('', '<sub>pending and firing: seconds after the cause started; resolved: after it ended.</sub>', '');
+  for (const a of summary.alerts ?? []) for (const why of a.reasons) out.push(`- ✗ ${why}`);
+  if ((summary.alerts ?? []).some((a) => !a.ok)) out.push('');
+  return out;
+}
+
 const PALETTE = ['#2563eb', '#d97706', '#dc2626', '#0d9488', '#7c3aed', '#16a34a', '#db2777', '#6b7280'];
 
 /** Charts of target-metrics.ndjson, one per unit, on the load's time axis; Preflight's throughput beside the target's rates. */

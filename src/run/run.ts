@@ -308,7 +308,12 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
     const sc = summary.scenarios[comparison.plan.scenario];
     summary.comparison = comparison.judge(merger.totals, sc?.durationS ?? summary.durationS);
   }
-  const targetWarnings = (await targets?.finish(loadEndedAt, writer, summary)) ?? [];
+  const targetWarnings =
+    (await targets?.finish(loadEndedAt, writer, summary, {
+      ...(faults ? { faultWindows: faults.summary().windows } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    })) ?? [];
   summary.thresholds = evaluateThresholds(plan.thresholds, summary);
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
   summary.warnings = [...runWarnings(plan, summary, { status, shardFailures, aborted }), ...targetWarnings];

@@ -335,7 +335,8 @@ export interface OutcomeExtras {
  * served not one request (see nothingServed) — (4) > passed (0).
  */
 export function decideOutcome(
-  summary: Pick<Summary, 'status' | 'thresholds' | 'scenarios'> & Partial<Pick<Summary, 'generator' | 'comparison'>>,
+  summary: Pick<Summary, 'status' | 'thresholds' | 'scenarios'> &
+    Partial<Pick<Summary, 'generator' | 'comparison' | 'alerts'>>,
   extras: OutcomeExtras = {},
 ): VerdictOutcome {
   const failed = summary.thresholds.filter((r) => !r.ok);
@@ -343,6 +344,8 @@ export function decideOutcome(
     (r) => `${r.expression}: ${r.value === null ? (r.note ?? 'no data') : `measured ${r.value}`}`,
   );
   reasons.push(...comparisonFailure(summary.comparison));
+  // A failed alert expectation (monitor.alerts) fails the run like a threshold.
+  for (const a of summary.alerts ?? []) if (!a.ok) reasons.push(`alert ${a.reasons.join('; ')}`);
   if (summary.status === 'interrupted')
     return { verdict: 'interrupted', exitCode: ExitCode.Interrupted, reasons: ['interrupted', ...reasons] };
   if (extras.profileFailed) reasons.unshift("the profile's answer failed");

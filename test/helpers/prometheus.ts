@@ -55,6 +55,10 @@ export interface PrometheusOptions {
   scrapeInterval?: string;
   /** The scrape job's name (its `job` label); default `target`. */
   job?: string;
+  /** A rule file's YAML (`groups: …`), written beside the config and named in `rule_files`. */
+  rules?: string;
+  /** Rule evaluation interval; default the scrape interval. */
+  evaluationInterval?: string;
 }
 
 export async function startPrometheus(o: PrometheusOptions = {}): Promise<Prometheus> {
@@ -63,12 +67,14 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preflight-prometheus-'));
   const cfg = path.join(dir, 'prometheus.yml');
   const interval = o.scrapeInterval ?? '1s';
+  if (o.rules !== undefined) fs.writeFileSync(path.join(dir, 'rules.yml'), o.rules);
   fs.writeFileSync(
     cfg,
     [
       'global:',
       `  scrape_interval: ${interval}`,
-      `  evaluation_interval: ${interval}`,
+      `  evaluation_interval: ${o.evaluationInterval ?? interval}`,
+      ...(o.rules !== undefined ? ['rule_files:', `  - ${JSON.stringify(path.join(dir, 'rules.yml'))}`] : []),
       'scrape_configs:',
       `  - job_name: ${o.job ?? 'target'}`,
       `    scrape_interval: ${interval}`,
