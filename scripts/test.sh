@@ -11,6 +11,10 @@ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(hapr
 # prometheus: the real server of the monitoring tests (test/prometheus-*.test.ts, test/monitor-run.test.ts) and of
 # test/live-metrics.test.ts (it scrapes `preflight run --metrics-port`).
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+# nats-server: the JetStream server the scale-out tests merge workers' results through (test/scale-out-*.test.ts).
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
+# openssl: makes the self-signed and soon-to-expire certificates of the TLS checks' tests.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian's ${missing[*]} for the browser and load-balancer tests (once)…"
   apt-get update -qq || true

@@ -26,6 +26,14 @@ export type { Summary, ScenarioSummary, IntervalRecord, DurationStats, Threshold
 export type { Adapter, WireRequest, Recorder, ErrorClass, IntervalSnapshot } from './core/types.js';
 export type { Fault, FaultInjector, HttpFault, TcpFault, Toxicity } from './core/faults.js';
 export {
+  worstStatus,
+  checkFails,
+  type CheckStatus,
+  type CheckFinding,
+  type CheckResult,
+  type ChecksSummary,
+} from './core/checks.js';
+export {
   faultOfToxic,
   parseToxic,
   startToxiproxyApi,
