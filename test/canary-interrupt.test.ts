@@ -154,3 +154,25 @@ options: { maxDispatchLag: 1s, interval: 500ms }
   assert.equal(c.canary!.steps!.length, 1, JSON.stringify(c.canary!.steps));
   assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), ['step 50', 'rollback 50']);
 });
+
+test('an abortOnFail threshold that fails mid-rollout rolls back (whatever onInterrupt says); exit 3', async () => {
+  // Regression: the run stopped at once but left the router at the step's share — the canary kept
+  // its traffic after the release gate had failed.
+  const dir = tmp();
+  const log = path.join(dir, 'actions.log');
+  const file = path.join(dir, 'canary.yaml');
+  const thresholds = `thresholds:\n  - { threshold: p50 < 1us, abortOnFail: true }\n`;
+  fs.writeFileSync(file, plan(log, 'hold') + thresholds);
+  const out = path.join(dir, 'out');
+  const r = await preflight(['run', file, '-o', out, '--no-report'], { timeoutMs: 40_000 });
+  assert.equal(r.code, 3, r.stderr);
+  const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as Summary;
+  assert.equal(summary.status, 'aborted');
+  assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), ['step 30', 'rollback 30']);
+  const step = summary.comparison!.canary!.steps?.[0];
+  assert.match(
+    step?.action ?? '',
+    /aborted \(abortOnFail: p50 < 1us\): rollback: Command node exited 0/,
+    JSON.stringify(step),
+  );
+});

@@ -106,6 +106,17 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
     const a = canary?.actions?.[name];
     return a ? { name, ...(await runAction(a, share, plan.secrets)) } : null;
   };
+  /** The run was cut short mid-rollout: the rollback action at the router's share, after any action in flight. */
+  const rollbackCutShort = (why: string) => {
+    const at = routerAt;
+    if (!at || !comparison) return;
+    const st = comparison.steps[at.step];
+    queue(async () => {
+      const rb = await act('rollback', at.share);
+      if (rb)
+        st.action = `${st.action ? `${st.action}; ` : ''}${why}: ${rb.ok ? 'rollback' : 'ROLLBACK FAILED'}: ${rb.detail}`;
+    });
+  };
   const comparison = plan.comparison
     ? new ComparisonCollector(
         plan.comparison,
@@ -208,6 +219,9 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
           status = 'aborted';
           aborted.push(...failing.map((t) => t.expression));
           stopAll(0);
+          // A failed release gate mid-rollout: traffic back to the control, as a failed step does
+          // (Argo Rollouts' abort); whatever canary.onInterrupt says, that is for a person's Ctrl-C.
+          rollbackCutShort(`aborted (abortOnFail: ${failing.map((t) => t.expression).join(', ')})`);
         }
       }
     }
@@ -232,15 +246,10 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
     // Rollouts' abort does), after any action in flight; or, with `hold`, the router stays.
     const at = routerAt;
     if (!at || !comparison) return;
-    const st = comparison.steps[at.step];
-    const note = (x: string) => (st.action = `${st.action ? `${st.action}; ` : ''}${x}`);
-    if (canary?.onInterrupt === 'hold')
-      note(`interrupted: the router holds at ${at.share * 100}% (canary.onInterrupt: hold)`);
-    else
-      queue(async () => {
-        const rb = await act('rollback', at.share);
-        if (rb) note(`interrupted: ${rb.ok ? 'rollback' : 'ROLLBACK FAILED'}: ${rb.detail}`);
-      });
+    if (canary?.onInterrupt === 'hold') {
+      const st = comparison.steps[at.step];
+      st.action = `${st.action ? `${st.action}; ` : ''}interrupted: the router holds at ${at.share * 100}% (canary.onInterrupt: hold)`;
+    } else rollbackCutShort('interrupted');
   };
   try {
     await Promise.all(handles.map((h) => h.ready));
