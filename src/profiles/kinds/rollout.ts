@@ -57,7 +57,7 @@ export async function runRollout(plan: PlanOf<'rollout'>, opts: ProfileRunOption
   } finally {
     if (st.timer) clearTimeout(st.timer);
   }
-  const result: ActionResult | null = st.pending ? await st.pending : null;
+  const result: ActionResult | null = st.pending === null ? null : await st.pending;
   const actionEndS = st.endS;
   const points = timeline(f.run.records);
   const atS = st.startS ?? p.atMs / 1000;
