@@ -85,7 +85,8 @@ export async function startTcpFaultProxy(opts: TcpFaultProxyOptions): Promise<Tc
       }
     const conn = new Connection(client, upstream, rng, totals, () => conns.delete(conn));
     conns.add(conn);
-    for (const f of faults) conn.addFault(f);
+    // A per-connection `down` was drawn above, once: it is no stage of a connection it spared.
+    for (const f of faults) if (f.fault.type !== 'down' || f.perRequest) conn.addFault(f);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

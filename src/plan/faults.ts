@@ -256,7 +256,7 @@ function buildFault(
         if ((v as number) < FAULT_BOUNDS.minBandwidth)
           bad(
             join(path, key),
-            'a bandwidth of 0 passes nothing',
+            'a bandwidth of 0 is no fault (to Toxiproxy, rate 0 means no limit)',
             'to stop all data use `timeout: 0s`; else e.g. bandwidth: 10KB/s',
           );
         fault = { type: 'bandwidth', bytesPerSecond: v as number };

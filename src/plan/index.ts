@@ -26,6 +26,7 @@ export {
 } from './secrets.js';
 export { scalePlan } from './time-scale.js';
 export { scaleFaults } from './faults.js';
+export { scaleMonitor } from './monitor.js';
 export type { FaultsPlan, TimelineAction, TimelineEntry } from './faults.js';
 export { protocolNeeds, protocolRules, scenarioKeys, scenarioNeeds } from './protocol-rules.js';
 export type { Report, ScenarioKeys } from './protocol-rules.js';

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { validatePlan } from './resolve.js';
 import { matches, parseSelector, parseTargetValue, tryParseSize } from './monitor.js';
 import { redactPlan } from './secrets.js';
+import { scalePlan } from './time-scale.js';
 import { tryParseDuration } from './units.js';
 
 const base = (monitor: string, thresholds = '') => `
@@ -220,6 +221,20 @@ test('monitor.alerts: fires/resolves/never resolved with causes; bad input locat
   );
 });
 
+test('monitor.alerts: an action without `for` is no cause (it has no window), and does not count as one', () => {
+  // Regression: `of: kill` validated, then failed every run with "its cause `kill` never started".
+  const faults = `faults:
+  timeline:
+    - { at: 200ms, for: 500ms, name: outage, action: { http: { url: http://127.0.0.1:9/admin/faults, json: { errorRate: 1 } } } }
+    - { at: 800ms, name: kill, action: { http: { url: http://127.0.0.1:9/admin/kill } } }`;
+  const alerts = (of: string) =>
+    base(`  prometheus: http://127.0.0.1:9090\n  alerts: [ { name: A, fires: { within: 1m${of} } } ]`, faults);
+  const ok = validatePlan(alerts(''), { env: {} });
+  assert.deepEqual(ok.problems, [], 'the one window is the default cause');
+  assert.equal(ok.plan!.monitor!.alerts![0].fires!.of, 'outage');
+  assert.match(problems(alerts(', of: kill')).join('\n'), /`kill` is not a fault window of this plan/);
+});
+
 test('monitor.alerts: not in multi-run profiles (each step is its own run)', () => {
   const ps = problems(`
 target: { url: http://127.0.0.1:9 }
@@ -233,4 +248,14 @@ monitor:
 `);
   assert.equal(ps.length, 1, ps.join('\n'));
   assert.match(ps[0], /^9:monitor\.alerts: alert checks judge one run; profile sweep runs one per step/);
+});
+
+test('--time-scale scales the scrape interval with the metrics interval (at least 100 ms)', () => {
+  // Regression: windows of 100 ms were read every 1 s — nine in ten scaled windows had no reading.
+  const plan = validatePlan(base('  scrape: [ http://127.0.0.1:8002/metrics ]\n  preset: triton'), { env: {} }).plan!;
+  assert.equal(plan.monitor!.intervalMs, 1000);
+  const s = scalePlan(plan, 0.1);
+  assert.deepEqual([s.options.intervalMs, s.monitor!.intervalMs], [100, 100]);
+  assert.equal(scalePlan(plan, 0.01).monitor!.intervalMs, 100);
+  assert.equal(plan.monitor!.intervalMs, 1000, 'the original is unchanged');
 });

@@ -1047,6 +1047,14 @@ const SIZE: Record<string, number> = {
 };
 
 /** A size (`70GB`, `512MiB`, `1e9`) in bytes. */
+/**
+ * `--time-scale`: the target is read every window of the scaled run — its scrape interval scales as
+ * the metrics interval does (at least 100 ms), or most scaled windows would have no reading.
+ */
+export function scaleMonitor(monitor: MonitorPlan, factor: number): MonitorPlan {
+  return { ...monitor, intervalMs: Math.max(100, Math.round(monitor.intervalMs * factor)) };
+}
+
 export function tryParseSize(
   text: string,
 ): { ok: true; value: number } | { ok: false; message: string; hint?: string } {

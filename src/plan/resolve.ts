@@ -402,7 +402,12 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       w,
       raw['monitor'] as Raw,
       monitor,
-      faults ? faults.timeline.map((e) => e.name) : w.has('faults') ? undefined : [],
+      // Causes are windows: faults, and actions with `for` (an instant action has no start and end to time from).
+      faults
+        ? faults.timeline.filter((e) => e.kind === 'fault' || e.forMs !== undefined).map((e) => e.name)
+        : w.has('faults')
+          ? undefined
+          : [],
     );
 
   const thresholds = buildThresholds(

@@ -1,12 +1,14 @@
 /**
  * `preflight run plan.yaml --time-scale F` for a plan of scenarios (profiles have their own,
  * scaleProfile): every time *in the run's schedule* is multiplied by F — scenario durations, stages,
- * start times, graceful stops, a threshold's abort delay, the metrics interval (at least 100 ms) and a
+ * start times, graceful stops, a threshold's abort delay, the metrics interval and the target's scrape
+ * interval (at least 100 ms) and a
  * replay trace's gaps (its speed is divided by F), a canary's step durations, a fault timeline's times. Rates, concurrency, think time and timeouts stay:
  * they are the load and the target's limits, not the schedule, so a scaled plan is the same test,
  * shorter.
  */
 import { scaleFaults } from './faults.js';
+import { scaleMonitor } from './monitor.js';
 import type { Plan, ScenarioPlan } from './types.js';
 
 export function scalePlan(plan: Plan, factor: number): Plan {
@@ -28,6 +30,7 @@ export function scalePlan(plan: Plan, factor: number): Plan {
   const intervalMs = Math.max(100, Math.round(plan.options.intervalMs * factor));
   const out: Plan = { ...plan, scenarios, thresholds, options: { ...plan.options, intervalMs } };
   if (plan.faults) out.faults = scaleFaults(plan.faults, factor);
+  if (plan.monitor) out.monitor = scaleMonitor(plan.monitor, factor);
   const canary = plan.comparison?.canary;
   if (canary && canary.steps.length > 0)
     out.comparison = {

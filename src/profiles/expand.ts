@@ -15,7 +15,7 @@ import type {
   SteadyLoad,
   ThresholdPlan,
 } from '../plan/types.js';
-import { scaleFaults } from '../plan/index.js';
+import { scaleFaults, scaleMonitor } from '../plan/index.js';
 
 /** The load of a generated scenario: an executor's config, and when it starts (and drains) in the run. */
 export type Load = ExecutorConfig & Partial<Pick<ScenarioCommon, 'startTimeMs' | 'gracefulStopMs'>>;
@@ -137,5 +137,6 @@ export function scaleProfile(plan: Plan, factor: number): Plan {
   q['template'] = { ...p.template, gracefulStopMs: f(p.template.gracefulStopMs) };
   const out: Plan = { ...plan, profile: q as unknown as ProfilePlan, options: { ...plan.options, intervalMs } };
   if (plan.faults) out.faults = scaleFaults(plan.faults, factor);
+  if (plan.monitor) out.monitor = scaleMonitor(plan.monitor, factor);
   return out;
 }

@@ -279,6 +279,10 @@ test('--time-scale shortens every duration of a profile (and the interval), not 
   const sp = as('spike', s).profile;
   assert.deepEqual([sp.beforeMs, sp.spikeMs, sp.afterMs, sp.rate, s.options.intervalMs], [3000, 1000, 6000, 20, 100]);
   assert.equal(as('spike', plan).profile.beforeMs, 30_000, 'the original is unchanged');
+  const monitored = parsePlan(
+    `${HEAD}profile: { type: spike, rate: 20/s, before: 30s, spike: 10s, after: 60s }\n${TEMPLATE}monitor: { scrape: [ http://127.0.0.1:9/metrics ], preset: triton }\n`,
+  );
+  assert.equal(scaleProfile(monitored, 0.1).monitor!.intervalMs, 100, 'the target is read every scaled window');
 });
 
 test('the example profile plans are valid, and the JSON Schema accepts profile plans', async () => {

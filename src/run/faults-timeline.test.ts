@@ -29,3 +29,22 @@ faults:
   assert.equal(sc('c').target?.headers?.['host'], '127.0.0.1:9');
   assert.equal(plan.target.url, 'http://127.0.0.1:9/base', 'the plan itself is not changed');
 });
+
+test('a Host the plan sets is kept, however it is spelt (a virtual host behind an ingress)', () => {
+  // Regression: only a lowercase `host` was seen; a plan built in code with `Host` got a second,
+  // lowercase Host (the target's address) that won when the headers were merged.
+  const plan = parsePlan(`
+target: { url: "http://127.0.0.1:9/v1" }
+scenarios:
+  a: { executor: constant-arrival-rate, rate: 1/s, duration: 5s, request: { path: /x } }
+  b: { executor: constant-arrival-rate, rate: 1/s, duration: 5s, request: { path: /x }, target: { url: "http://127.0.0.1:10" } }
+faults:
+  target: http://127.0.0.1:9
+  timeline: [ { at: 1s, for: 1s, fault: { latency: 1ms } } ]
+`);
+  plan.target.headers = { Host: 'iris.default.example.com' };
+  const p = aimAtProxy(plan, 'http://127.0.0.1:9', 'http://127.0.0.1:4000');
+  assert.deepEqual(p.target.headers, { Host: 'iris.default.example.com' });
+  const b = p.scenarios.find((s) => s.name === 'b')!;
+  assert.equal(b.target?.headers?.['host'], undefined, 'the plan-wide Host is not replaced for another target');
+});

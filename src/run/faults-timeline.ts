@@ -98,7 +98,10 @@ export function aimAtProxy(plan: Plan, target: string, proxyUrl: string): Plan {
     }
   };
   const host = new URL(target).host;
-  const withHost = (h: Record<string, string> | undefined) => ({ ...(h ?? {}), host: h?.['host'] ?? host });
+  // A Host the plan sets (a virtual host behind an ingress) stays; plans built in code may spell it `Host`.
+  const hasHost = (h: Record<string, string> | undefined) =>
+    h !== undefined && Object.keys(h).some((k) => k.toLowerCase() === 'host');
+  const withHost = (h: Record<string, string> | undefined) => (hasHost(h) ? { ...h } : { ...(h ?? {}), host });
   const out: Plan = { ...plan };
   const t = swap(plan.target.url);
   if (t) out.target = { ...plan.target, url: t, headers: withHost(plan.target.headers) };
@@ -106,10 +109,10 @@ export function aimAtProxy(plan: Plan, target: string, proxyUrl: string): Plan {
     const u = s.target?.url ? swap(s.target.url) : undefined;
     if (u) return { ...s, target: { ...s.target, url: u, headers: withHost(s.target?.headers) } };
     // A scenario on another target merges the plan's headers: not the proxied target's Host.
-    if (s.target?.url && t)
+    if (s.target?.url && t && !hasHost(s.target.headers) && !hasHost(plan.target.headers))
       return {
         ...s,
-        target: { ...s.target, headers: { host: new URL(s.target.url).host, ...(s.target.headers ?? {}) } },
+        target: { ...s.target, headers: { ...(s.target.headers ?? {}), host: new URL(s.target.url).host } },
       };
     return s;
   });

@@ -53,6 +53,8 @@ export class ResultsWriteError extends PreflightError {
 interface Failure {
   problem: PathProblem;
   cause: unknown;
+  /** The results file whose write failed (set for kept failures). */
+  file?: string;
 }
 
 /**
@@ -147,10 +149,14 @@ export class ResultsWriter {
     if (f) throw new ResultsWriteError(this.dir, f.problem, this.kept(), f.cause);
   }
 
-  /** Writes an NDJSON file at once, atomically (target-metrics.ndjson: read after the load, not live). */
+  /**
+   * Writes an NDJSON file at once, atomically (target-metrics.ndjson: read after the load, not live).
+   * A failure is kept (reported by `finish`, with the summary still written if it can be), not thrown:
+   * the run's results must not be lost for a side file.
+   */
   writeNdjson(name: string, records: readonly unknown[]): void {
     const f = this.tryWriteJson(name, records);
-    if (f) throw new ResultsWriteError(this.dir, f.problem, this.kept(), f.cause);
+    if (f && !this.failure) this.failure = { ...f, file: name };
   }
 
   private tryWriteJson(name: string, value: unknown): Failure | null {
@@ -191,7 +197,7 @@ export class ResultsWriter {
       } catch {
         this.fd = null; // closing a file on a failed disk can fail too; nothing more to do with it
       }
-      this.failure = { problem: problemFromError('intervals.ndjson', e), cause: e };
+      this.failure = { problem: problemFromError('intervals.ndjson', e), cause: e, file: 'intervals.ndjson' };
     }
   }
 
@@ -205,7 +211,7 @@ export class ResultsWriter {
       fs.appendFileSync(path.join(this.dir, name), this.redact(JSON.stringify(value) + '\n'));
       this.written.add(name);
     } catch (e) {
-      this.failure = { problem: problemFromError(name, e), cause: e };
+      this.failure = { problem: problemFromError(name, e), cause: e, file: name };
     }
   }
 
@@ -220,7 +226,9 @@ export class ResultsWriter {
   finish(summary: Summary): void {
     if (this.failure)
       summary.warnings.push(
-        `intervals.ndjson is incomplete: it stops after ${this.windows} window(s) because writing failed (${this.failure.problem.message})`,
+        this.failure.file === 'intervals.ndjson'
+          ? `intervals.ndjson is incomplete: it stops after ${this.windows} window(s) because writing failed (${this.failure.problem.message})`
+          : `${this.failure.file} is incomplete or missing: writing it failed (${this.failure.problem.message})`,
       );
     const failed = this.tryWriteJson('summary.json', summary);
     const first = this.failure ?? failed;
