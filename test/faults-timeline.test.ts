@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Summary } from '../src/core/results.js';
 import { parsePlan } from '../src/plan/index.js';
 import { renderMarkdown } from '../src/report/markdown.js';
 import { run } from '../src/run/index.js';
@@ -169,6 +170,45 @@ faults:
   assert.ok(!inj.calls.some((c) => c.op === 'add' && c.fault?.name === 'never'), 'nothing starts after the stop');
   const never = r.summary.faults!.windows.find((w) => w.name === 'never');
   assert.equal(never?.started_s, null);
+});
+
+test('Ctrl-C while an action runs on: faults.ndjson says what summary.faults says (a late end is not appended after)', async () => {
+  // Regression: the run waits 2 s for running actions when interrupted; one that ended later still
+  // appended its action_end to faults.ndjson after summary.json was written — the two disagreed.
+  const { server } = await target();
+  const plan = parsePlan(`
+target: { url: ${server.url} }
+scenarios:
+  steady: { executor: constant-arrival-rate, rate: 20/s, duration: 20s, request: { path: /x } }
+faults:
+  timeline:
+    - { at: 200ms, name: slow, action: { command: [${node}, -e, "setTimeout(() => {}, 3500)"], timeout: 10s } }
+`);
+  const ac = new AbortController();
+  const out = tmp();
+  const running = run(plan, {
+    outDir: out,
+    skipTargetCheck: true,
+    faultInjector: pipeInjectorFactory(),
+    signal: ac.signal,
+  });
+  // Interrupt once the action has started (its action_start is the file's first line).
+  const ndjson = path.join(out, 'faults.ndjson');
+  for (let i = 0; i < 150 && !fs.existsSync(ndjson); i++) await new Promise((res) => setTimeout(res, 100));
+  ac.abort();
+  const r = await running;
+  assert.equal(r.summary.status, 'interrupted');
+  await new Promise((res) => setTimeout(res, 3500)); // the action ends meanwhile
+  const lines = fs.readFileSync(ndjson, 'utf8').trim().split('\n');
+  const written = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as Summary;
+  assert.deepEqual(
+    lines.map((l) => (JSON.parse(l) as { event: string }).event),
+    written.faults!.events.map((e) => e.event),
+  );
+  assert.ok(
+    !written.faults!.events.some((e) => e.event === 'action_end'),
+    'it had not ended when the summary was made',
+  );
 });
 
 test('the default injector is the real fault proxy: a latency fault slows exactly its window, and the proxy frames the requests', async () => {

@@ -351,6 +351,14 @@ export class FaultTimeline {
   }
 
   /** What summary.json holds: windows as they happened, every event, the proxy's counts. */
+  /**
+   * The summary is being written: later events (an action that outlives an interrupted run's wait)
+   * stay out of faults.ndjson too, so the file and summary.faults agree. They are still logged.
+   */
+  seal(): void {
+    this.sink = null;
+  }
+
   summary(): FaultsSummary {
     let proxy: FaultsSummary['proxy'];
     try {

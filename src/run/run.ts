@@ -327,6 +327,7 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
   summary.warnings = [...runWarnings(plan, summary, { status, shardFailures, aborted }), ...targetWarnings];
   if (faults) {
+    faults.seal();
     summary.faults = faults.summary();
     summary.warnings.push(...faults.warnings());
   }
