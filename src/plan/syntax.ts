@@ -19,6 +19,7 @@ import {
 import type { UnitResult } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { monitorSpec } from './monitor.js';
+import { checksSpec } from './check-kinds.js';
 
 export const EXECUTORS = [
   'constant-arrival-rate',
@@ -1579,10 +1580,12 @@ export const planSpec: ObjectSpec = {
     comparison: comparisonSpec,
     monitor: monitorSpec,
     faults: faultsSpec,
+    checks: checksSpec,
     thresholds: {
       t: 'array',
       keepHoles: true,
-      description: 'Pass/fail criteria: "[scenario[/group].]metric[.stat] OP value[unit]".',
+      description:
+        'Pass/fail criteria: "[scenario[/group].]metric[.stat] OP value[unit]", or a check figure "<check id>.<figure> OP value".',
       items: {
         t: 'union',
         expected: 'a threshold expression (string) or `{ threshold, abortOnFail, delayAbortEval }`',
@@ -1625,7 +1628,9 @@ export const planSpec: ObjectSpec = {
       },
     },
   },
-  schemaExtra: { anyOf: [{ required: ['scenarios'] }, { required: ['profile', 'scenario'] }] },
+  schemaExtra: {
+    anyOf: [{ required: ['scenarios'] }, { required: ['profile', 'scenario'] }, { required: ['checks'] }],
+  },
 };
 
 /** Executors by family. */
