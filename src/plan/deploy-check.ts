@@ -7,7 +7,6 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join as joinPath } from 'node:path';
 import type { CheckBuildContext, CheckKindSyntax } from './check-kinds.js';
 import { parseCheck } from './checks.js';
-import { splitCommand } from './profile.js';
 import { join } from './spec.js';
 import type { FieldSpec, ObjectSpec, Raw, Walker } from './spec.js';
 
@@ -193,8 +192,8 @@ function buildAction(w: Walker, raw: Raw, path: string, ctx: CheckBuildContext):
   const c = raw['command'];
   if (typeof c === 'string') {
     // A shell line: its first word must be a program (unless it is the shell's own word, or a variable).
-    const split = splitCommand(c);
-    const first = split.ok ? split.argv[0] : undefined;
+    // (Not profile.ts's splitCommand: plan/profile imports syntax, which imports this file.)
+    const first = /^\s*([^\s;&|<>()'"`$]+)(?=\s|$)/.exec(c)?.[1];
     if (first !== undefined && !SHELL_WORDS.has(first) && /^[A-Za-z0-9_./+-]+$/.test(first) && !/=/.test(first)) {
       if (!findProgram(first))
         w.problemAt(
