@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +17,7 @@ import { parsePlan, validatePlan } from '../src/plan/index.js';
 import { startServer } from '../src/server/index.js';
 import { kneeOf, sweepSizes } from '../src/checks/index.js';
 import { freePort } from './helpers/child-process.js';
+import { makeCertificates } from './helpers/certs.js';
 import { cli, preflight } from './helpers/cli.js';
 import { httpServer, type TestServer } from './helpers/servers.js';
 
@@ -110,6 +113,52 @@ checks: { network: { samples: 1, payload: { path: /v2/health/ready, to: 4KiB } }
   });
 });
 
+describe('network over TLS', () => {
+  let tlsServer: https.Server | undefined;
+  let url = '';
+  let caFile = '';
+  before(async () => {
+    const dir = tmp();
+    dirs.push(dir);
+    const certs = makeCertificates(dir);
+    if (!certs) return;
+    caFile = certs.caFile;
+    tlsServer = https.createServer({ key: certs.key, cert: certs.cert }, (_req, res) => res.end('ok'));
+    await new Promise<void>((r) => tlsServer!.listen(0, '127.0.0.1', () => r()));
+    url = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    tlsServer?.closeAllConnections();
+    if (tlsServer) await new Promise<void>((r) => tlsServer!.close(() => r()));
+  });
+
+  test('handshake percentiles with the plan’s CA; an untrusted certificate is an error with the reason', async (t) => {
+    if (!tlsServer) {
+      if (process.env['CI']) assert.fail('openssl is needed for the TLS checks test');
+      t.skip('openssl not found: TLS check not tested');
+      return;
+    }
+    const trusted = await check(`
+target: { url: ${url}, tls: { caFile: ${JSON.stringify(caFile)} } }
+checks: { network: { samples: 4, interval: 1ms } }
+thresholds: [ network.tls.p99 < 10s ]
+`);
+    const tls = byId(trusted.results, 'network.tls');
+    assert.equal(tls.status, 'pass', JSON.stringify(tls.findings));
+    assert.ok(tls.figures['p50']! > 0);
+    assert.equal(trusted.exitCode, 0);
+    const untrusted = await check(`
+target: { url: ${url} }
+checks: { network: { samples: 2, interval: 1ms } }
+`);
+    const bad = byId(untrusted.results, 'network.tls');
+    assert.equal(bad.status, 'error');
+    assert.match(bad.findings.map((f) => f.evidence ?? '').join(' '), /UNABLE_TO_VERIFY|SELF_SIGNED|unable to verify/i);
+    assert.equal(byId(untrusted.results, 'network.connect').status, 'pass');
+    assert.equal(untrusted.exitCode, 3);
+  });
+});
+
 describe('monitoring', () => {
   test('the reference server exposes the named series; a preset’s GPU series only warn', async () => {
     const r = await check(`
@@ -192,6 +241,76 @@ checks:
     assert.match(cmd.evidence ?? '', /quota exceeded/);
     assert.equal(apply.figures['ready'], null);
     assert.equal(r.exitCode, 3);
+  });
+});
+
+describe('deploy: HTTP calls, secrets, Ctrl-C', () => {
+  test('an HTTP deploy call, then ready; a call answered 500 is an error', async () => {
+    const calls: string[] = [];
+    const api = await httpServer((req, res) => {
+      calls.push(`${req.method} ${req.url}`);
+      if (req.url === '/deploy') res.writeHead(202).end('accepted');
+      else if (req.url === '/broken') res.writeHead(500).end('internal');
+      else res.writeHead(200).end('ready');
+    });
+    try {
+      const ok = await check(`
+target: { url: ${api.url} }
+checks: { deploy: { http: { url: ${api.url}/deploy, body: '{"version":"v2"}' }, ready: /healthz, timeout: 10s, poll: 50ms } }
+`);
+      const apply = byId(ok.results, 'deploy.apply');
+      assert.equal(apply.status, 'pass', JSON.stringify(apply.findings));
+      assert.ok(apply.figures['command']! >= 0 && apply.figures['ready']! >= apply.figures['command']!);
+      assert.deepEqual(calls.slice(0, 2), ['POST /deploy', 'GET /healthz']);
+      const bad = await check(`
+target: { url: ${api.url} }
+checks: { deploy: { http: { url: ${api.url}/broken }, timeout: 10s } }
+`);
+      assert.equal(byId(bad.results, 'deploy.apply').status, 'error');
+      assert.equal(bad.exitCode, 3);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('a secret in the command and its output is redacted from the evidence and the results folder', async () => {
+    const port = await freePort();
+    const out = tmp();
+    dirs.push(out);
+    const plan = parsePlan(
+      `target: { url: http://127.0.0.1:${port} }
+checks: { deploy: { command: 'echo "using token \${DEPLOY_TOKEN}"; exit 1', timeout: 10s } }
+`,
+      { env: { DEPLOY_TOKEN: 's3cret-deploy-token-value' } },
+    );
+    const r = await runCheckPlan(plan, { outDir: out });
+    const text = JSON.stringify(r.summary.checks);
+    assert.ok(!text.includes('s3cret-deploy-token-value'), text);
+    assert.match(text, /using token \*\*\*/);
+    for (const f of fs.readdirSync(out))
+      assert.ok(!fs.readFileSync(path.join(out, f), 'utf8').includes('s3cret-deploy-token-value'), f);
+  });
+
+  test('Ctrl-C stops a deploy check that waits: exit 130, the summary kept and marked interrupted', async () => {
+    const dir = tmp();
+    dirs.push(dir);
+    const port = await freePort();
+    const planFile = path.join(dir, 'plan.yaml');
+    fs.writeFileSync(
+      planFile,
+      `target: { url: http://127.0.0.1:${port} }\nchecks: { deploy: { command: "sleep 60", timeout: 5m, poll: 100ms } }\n`,
+    );
+    const t0 = performance.now();
+    const r = await preflight(['check', planFile, '--out', path.join(dir, 'out'), '--no-report'], {
+      signal: 'SIGINT',
+      signalAfterMs: 1500,
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(performance.now() - t0 < 30_000);
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'summary.json'), 'utf8'));
+    assert.equal(summary.status, 'interrupted');
+    assert.equal(summary.checks.results[0].id, 'deploy.apply');
   });
 });
 

@@ -57,7 +57,8 @@ export async function call(
   },
 ): Promise<CallResult> {
   const t0 = performance.now();
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const timeoutMs = Math.max(1, Math.ceil(opts.timeoutMs)); // timers take whole milliseconds
+  const timeout = AbortSignal.timeout(timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   const max = opts.maxBody ?? 64 * 1024;
   try {
@@ -67,8 +68,8 @@ export async function call(
       headers: opts.headers ?? {},
       ...(opts.body !== undefined ? { body: opts.body } : {}),
       signal,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
     let body = '';
     for await (const chunk of res.body as AsyncIterable<Buffer>) if (body.length < max) body += chunk.toString('utf8');
@@ -76,7 +77,7 @@ export async function call(
   } catch (e) {
     const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
     const why = timeout.aborted
-      ? `no answer within ${opts.timeoutMs} ms`
+      ? `no answer within ${timeoutMs} ms`
       : opts.signal?.aborted
         ? 'stopped'
         : (err.cause?.code ?? err.code ?? err.cause?.message ?? err.message ?? String(e));

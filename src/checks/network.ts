@@ -48,7 +48,7 @@ function connectOnce(
       connectMs = performance.now() - t0;
       if (!target.https) return finish({ connectMs });
       const t1 = performance.now();
-      const ts = tls.connect({ socket: sock, ...tlsOptionsFor(tlsOpts, target.host) });
+      const ts = tls.connect({ socket: sock, host: target.host, ...tlsOptionsFor(tlsOpts, target.host) });
       ts.on('error', (e: NodeJS.ErrnoException) =>
         finish({ connectMs, error: `TLS handshake: ${e.code ?? e.message}` }),
       );

@@ -176,9 +176,15 @@ async function runAndReport(
   // The plan's checks first (unless --skip-checks): a run judges them with its thresholds.
   const checks =
     plan.checks && !values['skip-checks'] ? await checksWithTerminal(plan, Boolean(values.quiet)) : undefined;
+  // Ctrl-C during the checks: stop there, no load.
+  if (checks === null) return ExitCode.Interrupted;
   const result = plan.profile
     ? await runProfileWithTerminal(plan, common)
-    : await runWithTerminal(plan, { ...common, checks, onCanaryStep: gate ? (j) => gate.update(j) : undefined });
+    : await runWithTerminal(plan, {
+        ...common,
+        ...(checks ? { checks } : {}),
+        onCanaryStep: gate ? (j) => gate.update(j) : undefined,
+      });
   // A profile's summary does not hold the checks (docs/checks.md): a failed one still fails the command.
   if (plan.profile && checks && result.exitCode === ExitCode.Passed && checks.counts.fail + checks.counts.error > 0) {
     process.stderr.write('checks failed (see above): exit code 3\n');
@@ -253,16 +259,19 @@ export async function runWithTerminal(
 }
 
 /** Runs the plan's checks with a line per result on stderr (before a run's load); Ctrl-C stops them. */
-async function checksWithTerminal(plan: Plan, quiet: boolean): Promise<ChecksSummary> {
+async function checksWithTerminal(plan: Plan, quiet: boolean): Promise<ChecksSummary | null> {
   const err = process.stderr;
   const c = paint(useColor(err));
-  return withInterrupt('the checks', (signal) =>
-    runChecks(plan, {
+  return withInterrupt('the checks', async (signal) => {
+    const checks = await runChecks(plan, {
       signal,
       log: (l) => (quiet ? undefined : err.write(c.dim(`check ${l}\n`))),
       onResult: (r) => (quiet ? undefined : err.write(`${checkLine(r, c)}\n`)),
-    }),
-  );
+    });
+    if (!signal.aborted) return checks;
+    err.write(c.yellow('interrupted during the checks: the load was not started\n'));
+    return null;
+  });
 }
 
 function checkLine(r: CheckResult, c: ReturnType<typeof paint>): string {
