@@ -5,6 +5,7 @@
  * input reported all at once.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -300,11 +301,27 @@ checks: { deploy: { command: 'echo "using token \${DEPLOY_TOKEN}"; exit 1', time
       planFile,
       `target: { url: http://127.0.0.1:${port} }\nchecks: { deploy: { command: "sleep 60", timeout: 5m, poll: 100ms } }\n`,
     );
+    // SIGINT once the deploy check has started (its line on stderr), not after a fixed time: a busy machine loads slowly.
     const t0 = performance.now();
-    const r = await preflight(['check', planFile, '--out', path.join(dir, 'out'), '--no-report'], {
-      signal: 'SIGINT',
-      signalAfterMs: 1500,
-      timeoutMs: 60_000,
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, 'check', planFile, '--out', path.join(dir, 'out'), '--no-report'], {
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      let sent = false;
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (!sent && stderr.includes('check deploy:')) {
+          sent = true;
+          setTimeout(() => child.kill('SIGINT'), 300);
+        }
+      });
+      const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('close', (code) => {
+        clearTimeout(kill);
+        resolve({ code, stderr });
+      });
     });
     assert.equal(r.code, 130, r.stderr);
     assert.ok(performance.now() - t0 < 30_000);

@@ -3,9 +3,8 @@
  * payload-size sweep against a path the plan names (an echo or sink endpoint, or the model endpoint if
  * it accepts padded bodies). Run by src/checks/network.ts.
  */
-import { isScalar } from 'yaml';
 import type { CheckKindSyntax } from './check-kinds.js';
-import { join, show } from './spec.js';
+import { join, unitSpec } from './spec.js';
 import type { FieldSpec, ObjectSpec, Raw, Walker } from './spec.js';
 import { SIZE_PATTERN, tryParseSize } from './units.js';
 
@@ -35,25 +34,11 @@ export interface NetworkCheckPlan {
 /** Largest body the sweep sends: bigger sweeps are a load test, not a check. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024 * 1024;
 
-const size = (description: string, def: string): FieldSpec => ({
-  t: 'custom',
-  default: def,
-  resolvedDefault: tryParseSize(def).ok ? (tryParseSize(def) as { value: number }).value : undefined,
-  schema: { description, type: 'string', pattern: SIZE_PATTERN },
-  parse: (w: Walker, node: unknown, path: string): unknown => {
-    const s = isScalar(node) ? w.scalar(node, path) : undefined;
-    if (!s || (typeof s.value !== 'string' && typeof s.value !== 'number')) {
-      w.problem(node, path, `expected a size like \`1KB\`, got ${w.describe(node)}`);
-      return undefined;
-    }
-    const r = tryParseSize(s.value);
-    if (!r.ok) {
-      w.problem(node, path, s.interpolated ? `${show(s.raw)} is not valid after interpolation` : r.message, r.hint);
-      return undefined;
-    }
-    return r.value;
-  },
-});
+/** A size key with its default (the unit spec every size key of a plan uses; its own words in the schema). */
+const size = (description: string, def: string): FieldSpec => {
+  const u = unitSpec('a size like `1KiB`', SIZE_PATTERN, tryParseSize, true) as FieldSpec & { schema: object };
+  return { ...u, default: def, schema: { ...u.schema, description } } as FieldSpec;
+};
 
 const spec: ObjectSpec = {
   t: 'object',
