@@ -49,6 +49,15 @@ after(async () => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
+/** A plan file in a new temporary folder: the folder and the file's path. */
+function writePlan(text: string): { dir: string; file: string } {
+  const dir = tmp();
+  dirs.push(dir);
+  const file = path.join(dir, 'plan.yaml');
+  fs.writeFileSync(file, text);
+  return { dir, file };
+}
+
 async function check(text: string) {
   const out = tmp();
   dirs.push(out);
@@ -293,12 +302,8 @@ checks: { deploy: { command: 'echo "using token \${DEPLOY_TOKEN}"; exit 1', time
   });
 
   test('Ctrl-C stops a deploy check that waits: exit 130, the summary kept and marked interrupted', async () => {
-    const dir = tmp();
-    dirs.push(dir);
     const port = await freePort();
-    const planFile = path.join(dir, 'plan.yaml');
-    fs.writeFileSync(
-      planFile,
+    const { dir, file: planFile } = writePlan(
       `target: { url: http://127.0.0.1:${port} }\nchecks: { deploy: { command: "sleep 60", timeout: 5m, poll: 100ms } }\n`,
     );
     // SIGINT once the deploy check has started (its line on stderr), not after a fixed time: a busy machine loads slowly.
@@ -373,17 +378,11 @@ thresholds: [ network.conect.p99 < 5ms, deploy.apply.ready < 10 ]
   });
 
   test('preflight check writes the results folder: junit.xml has one testcase per check with its failing findings', async () => {
-    const dir = tmp();
-    dirs.push(dir);
-    const planFile = path.join(dir, 'plan.yaml');
-    fs.writeFileSync(
-      planFile,
-      `target: { url: ${server.url} }
+    const { dir, file: planFile } = writePlan(`target: { url: ${server.url} }
 checks:
   network: { samples: 3, interval: 1ms }
   monitoring: { scrape: ${metricsOnly.url}/metrics, expect: [model_requests_total, model_queue_seconds] }
-`,
-    );
+`);
     const out = path.join(dir, 'out');
     const r = await preflight(['check', planFile, '--out', out], { timeoutMs: 60_000 });
     assert.equal(r.code, 3, r.stderr);
@@ -406,19 +405,13 @@ checks:
   });
 
   test('preflight run runs the checks before the load: a failed check fails the run; --skip-checks leaves them out', async () => {
-    const dir = tmp();
-    dirs.push(dir);
-    const planFile = path.join(dir, 'plan.yaml');
-    fs.writeFileSync(
-      planFile,
-      `target: { url: ${server.url} }
+    const { dir, file: planFile } = writePlan(`target: { url: ${server.url} }
 scenarios:
   smoke: { executor: constant-arrival-rate, rate: 5/s, duration: 1s, request: { method: GET, path: /v2/health/ready } }
 checks:
   monitoring: { scrape: ${metricsOnly.url}/metrics, expect: [model_queue_seconds] }
 thresholds: [ error_rate < 1%, monitoring.series.missing == 0 ]
-`,
-    );
+`);
     const out = path.join(dir, 'run');
     const r = await preflight(['run', planFile, '--out', out, '--no-report'], { timeoutMs: 60_000 });
     assert.equal(r.code, 3, r.stderr);
