@@ -120,6 +120,9 @@ checks: { network: { samples: 1, payload: { path: /v2/health/ready, to: 4KiB } }
     assert.equal(kneeOf(flat), null);
     const bent = [1, 1.1, 0.9, 1.2, 5, 9].map((m, i) => ({ bytes: 1024 << i, medianMs: m }));
     assert.equal(kneeOf(bent), 1024 << 4);
+    // One slow small size (a busy machine) is not the knee: the latency must stay up from there.
+    const noisy = [10, 11, 23, 29, 9.5, 9, 62, 67, 200].map((m, i) => ({ bytes: 1024 << i, medianMs: m }));
+    assert.equal(kneeOf(noisy), 1024 << 6);
   });
 });
 

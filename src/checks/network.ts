@@ -84,16 +84,18 @@ export function sweepSizes(from: number, to: number): number[] {
 }
 
 /**
- * The knee: the first size whose median latency is more than twice the baseline (the best median of the
- * three smallest sizes) and at least 1 ms more (loopback jitter is a fraction of that). Null when the
- * latency stays flat.
+ * The knee: the first size from which every larger size's median latency is more than twice the
+ * baseline (the best median of the three smallest sizes) and at least 1 ms more (loopback jitter is a
+ * fraction of that). "Every larger size" keeps one slow small size on a busy machine from being taken
+ * for it. Null when the latency stays flat.
  */
 export function kneeOf(points: ReadonlyArray<{ bytes: number; medianMs: number }>): number | null {
   if (points.length < 2) return null;
-  // The smallest sizes' best median: one slow early size (a cold path) must not hide the knee.
   const base = Math.min(...points.slice(0, 3).map((p) => p.medianMs));
-  const k = points.find((p) => p.medianMs > 2 * base && p.medianMs - base >= 1);
-  return k?.bytes ?? null;
+  const above = (p: { medianMs: number }) => p.medianMs > 2 * base && p.medianMs - base >= 1;
+  let knee: number | null = null;
+  for (let i = points.length - 1; i > 0 && above(points[i]); i--) knee = points[i].bytes;
+  return knee;
 }
 
 async function sweep(
