@@ -3,7 +3,7 @@
  * payload-size sweep against a path the plan names (an echo or sink endpoint, or the model endpoint if
  * it accepts padded bodies). Run by src/checks/network.ts.
  */
-import type { CheckKindSyntax } from './check-kinds.js';
+import type { CheckBuildContext, CheckKindSyntax } from './check-kinds.js';
 import { join, unitSpec } from './spec.js';
 import type { FieldSpec, ObjectSpec, Raw, Walker } from './spec.js';
 import { SIZE_PATTERN, tryParseSize } from './units.js';
@@ -85,7 +85,7 @@ const spec: ObjectSpec = {
   },
 };
 
-function build(w: Walker, raw: Raw, path: string, ctx: Parameters<CheckKindSyntax<unknown>['build']>[3]) {
+function build(w: Walker, raw: Raw, path: string, ctx: CheckBuildContext): NetworkCheckPlan {
   const out: NetworkCheckPlan = {
     url: ctx.target.url,
     samples: raw['samples'] ?? 20,
