@@ -71,7 +71,7 @@ describe('network', () => {
 target: { url: ${server.url} }
 checks:
   network: { samples: 8, interval: 10ms, payload: { path: /sink, from: 1KiB, to: 256KiB, repeats: 2 } }
-thresholds: [ network.connect.p99 < 2s, network.payload.largest_ok >= 256KiB ]
+thresholds: [ network.connect.p99 < 2s, network.payload.largest_ok >= 256KiB, p99 < 1s ]
 `);
     const connect = byId(r.results, 'network.connect');
     assert.equal(connect.status, 'pass');
@@ -87,6 +87,8 @@ thresholds: [ network.connect.p99 < 2s, network.payload.largest_ok >= 256KiB ]
       r.summary.thresholds.map((t) => t.ok),
       [true, true],
     );
+    // A load threshold has nothing to read without a load: said, not failed.
+    assert.match(r.summary.warnings.join('\n'), /not judged without a load: p99 < 1s/);
   });
 
   test('a closed port: the connect check errors (exit 3), its figure thresholds have no data', async () => {

@@ -52,6 +52,11 @@ export async function runCheckPlan(plan: Plan, opts: CheckRunOptions = {}): Prom
         plan.thresholds.filter((t) => t.check !== undefined),
         summary,
       );
+      const skipped = plan.thresholds.filter((t) => t.check === undefined).map((t) => t.expression);
+      if (skipped.length > 0)
+        summary.warnings.push(
+          `not judged without a load: ${skipped.join(', ')} (preflight check judges thresholds on check figures; preflight run judges all)`,
+        );
       const outcome = settleOutcome(summary);
       writer.finish(summary);
       return { summary, outDir, exitCode: outcome.exitCode };
