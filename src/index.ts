@@ -8,6 +8,9 @@
 export { run, type RunOptions, type RunResult, type ProgressUpdate } from './run/index.js';
 export type { FaultInjectorFactory } from './run/index.js';
 export { LiveMetrics, type LiveMetricsOptions } from './run/index.js';
+export { runCheckPlan, type CheckRunOptions, type CheckRunResult } from './run/index.js';
+export { runChecks, CHECK_KINDS, type CheckKind, type CheckContext, type RunChecksOptions } from './checks/index.js';
+export type { ChecksPlan, CheckKindSyntax, CheckKindName, CheckPlanOf } from './plan/check-kinds.js';
 export { loadPlan, parsePlan, planJsonSchema, parseDuration, parseRate, redact, redactPlan } from './plan/index.js';
 export type {
   ExecutorConfig,

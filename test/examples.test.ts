@@ -14,7 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlan } from '../src/plan/index.js';
 import type { Plan } from '../src/plan/types.js';
-import { run } from '../src/run/index.js';
+import { run, runCheckPlan } from '../src/run/index.js';
+import { parsePlan } from '../src/plan/index.js';
 import type { ScenarioSummary, Summary } from '../src/core/results.js';
 import type { AdapterReport, GoldenSection } from '../src/protocols/index.js';
 import { startServer, type ServerHandle } from '../src/server/index.js';
@@ -165,6 +166,22 @@ test('every example passes `preflight validate`; those run here say how to run t
     assert.ok(text.includes(`npx preflight run examples/${n}.yaml`), n);
     assert.match(text, /url: http:\/\/127\.0\.0\.1:8000/, n);
   }
+});
+
+test('checks: preflight check examples/checks.yaml passes against the reference server', async () => {
+  const file = path.join(examplesDir, 'checks.yaml');
+  const text = fs.readFileSync(file, 'utf8');
+  assert.ok(text.includes('npx preflight check examples/checks.yaml'));
+  const v = await validate(file);
+  assert.equal(v.code, 0, v.out);
+  const plan = parsePlan(text.replaceAll('http://127.0.0.1:8000', server.url), { file, baseDir: examplesDir });
+  const r = await runCheckPlan(plan, { outDir: tmp() });
+  const bad = r.summary.checks!.results.filter(
+    (c) => c.status !== 'pass' && c.status !== 'skipped' && c.status !== 'warn',
+  );
+  assert.deepEqual(bad, []);
+  for (const t of r.summary.thresholds) assert.ok(t.ok, `${t.expression}: ${t.value ?? t.note}`);
+  assert.equal(r.exitCode, 0);
 });
 
 test('kserve-accuracy: v1 stays accurate with batches under load; checks pass; the drop is measured', async () => {

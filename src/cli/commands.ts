@@ -19,9 +19,13 @@ import {
   prepareOutDir,
   ResultsWriteError,
   run,
+  runCheckPlan,
   type RunOptions,
   type RunResult,
 } from '../run/index.js';
+import { runChecks } from '../checks/index.js';
+import type { CheckResult, ChecksSummary } from '../core/checks.js';
+import { checkMark } from '../report/index.js';
 import type { GateServer } from '../comparison/index.js';
 import { finalJudgement, gateArgs, lingerAndClose, openGate } from './gate.js';
 import { paint, useColor } from './format.js';
@@ -43,10 +47,12 @@ export function usage(): string {
   return `preflight — test a model-serving endpoint's assumptions before you deploy
 
 Usage:
-  preflight run <plan.yaml> [--out DIR] [--workers N] [--baseline DIR] [--quiet] [--no-report] [--time-scale F]
+  preflight run <plan.yaml> [--out DIR] [--workers N] [--baseline DIR] [--quiet] [--no-report] [--time-scale F] [--skip-checks]
                 [--gate-port P [--gate-host H] [--gate-linger D]]   canary: serve the verdict to Argo / Flagger
                 [--metrics-port N [--metrics-host ADDR] [--metrics-linger DUR]]
                                        serve live figures for Prometheus at http://127.0.0.1:N/metrics
+  preflight check <plan.yaml> [--out DIR] [--quiet] [--no-report]
+                                       run the plan's assumption checks (checks:): network, deploy, monitoring, …
   preflight validate <plan.yaml>       check a plan; every problem at once, with file:line:column
   preflight schema                     print the plan file's JSON Schema (for editor completion)
   preflight demo [--out DIR] [--short] start the built-in model server, run the demo plan, stop it
@@ -85,11 +91,26 @@ const runCmd: Command = async (argv) => {
     'metrics-port': { type: 'string' },
     'metrics-host': { type: 'string' },
     'metrics-linger': { type: 'string' },
+    'skip-checks': { type: 'boolean' },
   });
   if (positionals.length !== 1)
     throw new PreflightError('E_ARGS', 'run takes exactly one plan file: preflight run <plan.yaml>');
   const exporter = metricsArgs(values);
   let plan = await loadPlan(positionals[0]);
+  if (plan.scenarios.length === 0 && !plan.profile)
+    throw new PreflightError(
+      'E_PLAN_INVALID',
+      `${positionals[0]} has checks but no load (no \`scenarios:\` or \`profile:\`)`,
+      {
+        problems: [
+          {
+            file: positionals[0],
+            message: 'a plan with only `target:` and `checks:` is for `preflight check`',
+            hint: `preflight check ${positionals[0]}`,
+          },
+        ],
+      },
+    );
   if (values['time-scale'] !== undefined) {
     const f = Number(values['time-scale']);
     if (!(f > 0 && f <= 10))
@@ -152,9 +173,23 @@ async function runAndReport(
     quiet: Boolean(values.quiet),
     metrics,
   };
+  // The plan's checks first (unless --skip-checks): a run judges them with its thresholds.
+  const checks =
+    plan.checks && !values['skip-checks'] ? await checksWithTerminal(plan, Boolean(values.quiet)) : undefined;
+  // Ctrl-C during the checks: stop there, no load.
+  if (checks === null) return ExitCode.Interrupted;
   const result = plan.profile
     ? await runProfileWithTerminal(plan, common)
-    : await runWithTerminal(plan, { ...common, onCanaryStep: gate ? (j) => gate.update(j) : undefined });
+    : await runWithTerminal(plan, {
+        ...common,
+        ...(checks ? { checks } : {}),
+        onCanaryStep: gate ? (j) => gate.update(j) : undefined,
+      });
+  // A profile's summary does not hold the checks (docs/checks.md): a failed one still fails the command.
+  if (plan.profile && checks && result.exitCode === ExitCode.Passed && checks.counts.fail + checks.counts.error > 0) {
+    process.stderr.write('checks failed (see above): exit code 3\n');
+    result.exitCode = ExitCode.ThresholdsFailed;
+  }
   const final = gate ? finalJudgement(result.summary) : undefined;
   if (gate && final) gate.update(final);
   let code = result.exitCode;
@@ -174,7 +209,13 @@ async function runAndReport(
 /** Runs a plan with live progress, Ctrl-C handling and the final summary. Shared by run and demo. */
 export async function runWithTerminal(
   plan: Plan,
-  opts: { outDir?: string; quiet?: boolean; onCanaryStep?: RunOptions['onCanaryStep']; metrics?: MetricsOut },
+  opts: {
+    outDir?: string;
+    quiet?: boolean;
+    onCanaryStep?: RunOptions['onCanaryStep'];
+    metrics?: MetricsOut;
+    checks?: ChecksSummary;
+  },
 ): Promise<RunResult> {
   const err = process.stderr;
   const c = paint(useColor(err));
@@ -202,6 +243,7 @@ export async function runWithTerminal(
       signal,
       ...metricsHooks(opts.metrics, view ? (p) => view.update(p) : undefined),
       onCanaryStep: opts.onCanaryStep,
+      ...(opts.checks ? { checks: opts.checks } : {}),
     }).catch((e: unknown) => {
       // The run finished but its results could not all be written: show the verdict, then the error.
       view?.end();
@@ -215,6 +257,81 @@ export async function runWithTerminal(
     return result;
   });
 }
+
+/** Runs the plan's checks with a line per result on stderr (before a run's load); Ctrl-C stops them. */
+async function checksWithTerminal(plan: Plan, quiet: boolean): Promise<ChecksSummary | null> {
+  const err = process.stderr;
+  const c = paint(useColor(err));
+  return withInterrupt('the checks', async (signal) => {
+    const checks = await runChecks(plan, {
+      signal,
+      log: (l) => (quiet ? undefined : err.write(c.dim(`check ${l}\n`))),
+      onResult: (r) => (quiet ? undefined : err.write(`${checkLine(r, c)}\n`)),
+    });
+    if (!signal.aborted) return checks;
+    err.write(c.yellow('interrupted during the checks: the load was not started\n'));
+    return null;
+  });
+}
+
+function checkLine(r: CheckResult, c: ReturnType<typeof paint>): string {
+  const mark =
+    r.status === 'pass'
+      ? c.green('✓')
+      : r.status === 'warn' || r.status === 'skipped'
+        ? c.yellow(checkMark(r.status))
+        : c.red('✗');
+  // A passing check: its last finding (the summing-up line); otherwise what went wrong.
+  const bad = r.findings.filter((f) => f.status !== 'pass');
+  const shown = r.status === 'pass' ? r.findings.slice(-1) : bad.slice(0, 8);
+  const more = r.status !== 'pass' && bad.length > 8 ? ` (and ${bad.length - 8} more)` : '';
+  return `  ${mark} ${r.id} ${c.dim(r.status)}  ${shown.map((f) => f.what).join('; ')}${more}`;
+}
+
+const checkCmd: Command = async (argv) => {
+  const { values, positionals } = args(argv, {
+    out: { type: 'string', short: 'o' },
+    quiet: { type: 'boolean', short: 'q' },
+    'no-report': { type: 'boolean' },
+  });
+  if (positionals.length !== 1)
+    throw new PreflightError('E_ARGS', 'check takes exactly one plan file: preflight check <plan.yaml>');
+  const plan = await loadPlan(positionals[0]);
+  if (!plan.checks)
+    throw new PreflightError('E_PLAN_INVALID', `${positionals[0]} has no \`checks:\` section`, {
+      problems: [
+        {
+          file: positionals[0],
+          message: 'nothing to check: the plan has no `checks:`',
+          hint: 'add e.g. checks: { network: {}, monitoring: { scrape: http://127.0.0.1:8000/metrics, preset: triton } } (docs/checks.md)',
+        },
+      ],
+    });
+  const quiet = Boolean(values.quiet);
+  const err = process.stderr;
+  const c = paint(useColor(err));
+  if (!quiet)
+    err.write(
+      c.dim(`target ${redact(plan.target.url, plan.secrets)} · checks: ${Object.keys(plan.checks).join(', ')}\n`),
+    );
+  if (plan.target.tls.insecure)
+    err.write(c.yellow('warning: TLS certificate verification is off (tls.insecure: true)\n'));
+  const result = await withInterrupt('the checks', (signal) =>
+    runCheckPlan(plan, {
+      ...(values.out !== undefined ? { outDir: values.out as string } : {}),
+      signal,
+      log: (l) => (quiet ? undefined : err.write(c.dim(`check ${l}\n`))),
+      onResult: (r) => (quiet ? undefined : err.write(`${checkLine(r, c)}\n`)),
+    }).catch((e: unknown) => {
+      if (e instanceof ResultsWriteError && e.summary) process.stdout.write(renderSummary(e.summary) + '\n');
+      throw e;
+    }),
+  );
+  process.stdout.write(redact(renderSummary(result.summary), plan.secrets) + '\n');
+  process.stdout.write(`results: ${result.outDir}\n`);
+  if (!values['no-report']) await writeReportsFor(result.outDir, quiet);
+  return result.exitCode;
+};
 
 const validateCmd: Command = async (argv) => {
   const { positionals } = args(argv, {});
@@ -304,6 +421,7 @@ export function packagePath(...parts: string[]): string {
 
 export const commands: Record<string, Command> = {
   run: runCmd,
+  check: checkCmd,
   validate: validateCmd,
   schema: schemaCmd,
   serve: serveCmd,

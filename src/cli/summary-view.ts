@@ -6,6 +6,9 @@ import type { ScenarioSummary, Summary } from '../core/results.js';
 import {
   ALERT_HEAD,
   alertRows,
+  CHECK_HEAD,
+  checkRows,
+  findingLines,
   fmtMetricValue,
   fmtSignedPp,
   fmtTargetThreshold,
@@ -59,12 +62,24 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
     out.push('', c.bold('alert checks'), indent(table([ALERT_HEAD, ...alerts], { leftCols: 2 }), 2));
     for (const a of summary.alerts ?? []) for (const why of a.reasons) out.push(`  ${c.red('✗')} ${why}`);
   }
-  out.push(
-    '',
-    c.dim(
-      'latency = completion − intended start (includes any queueing before send); service time = completion − actual send; ttfb = first response byte − actual send.',
-    ),
-  );
+  // Assumption checks (plan `checks:`): a failed or errored one fails the run.
+  const checks = summary.checks?.results ?? [];
+  if (checks.length > 0) {
+    const rows = checkRows(summary).map((r, i) => {
+      const st = checks[i].status;
+      const mark = st === 'pass' ? c.green(r[0]) : st === 'warn' || st === 'skipped' ? c.yellow(r[0]) : c.red(r[0]);
+      return [mark, ...r.slice(1)];
+    });
+    out.push('', c.bold('checks'), indent(table([CHECK_HEAD, ...rows], { leftCols: 3 }), 2));
+    for (const r of checks) for (const l of findingLines(r)) out.push(`  ${c.red(r.id)} ${l}`);
+  }
+  if (Object.keys(summary.scenarios).length > 0)
+    out.push(
+      '',
+      c.dim(
+        'latency = completion − intended start (includes any queueing before send); service time = completion − actual send; ttfb = first response byte − actual send.',
+      ),
+    );
   if (summary.thresholds.length > 0) {
     out.push('', c.bold('thresholds'));
     const rows = summary.thresholds.map((t) => [

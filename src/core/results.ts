@@ -5,6 +5,7 @@
  *   plan.resolved.json — the plan that ran, secrets redacted
  *   target-metrics.ndjson — TargetWindowRecord per line: the target's own metrics (plan `monitor:`)
  */
+import type { ChecksSummary } from './checks.js';
 import type { ComparisonSummary } from './comparison.js';
 
 /** Latency-like statistics, milliseconds. */
@@ -148,6 +149,8 @@ export interface Summary {
   faults?: FaultsSummary;
   /** Alert checks (plan `monitor.alerts`) read from Prometheus' ALERTS series; see docs/monitoring.md#alert-checks. */
   alerts?: AlertCheck[];
+  /** Assumption checks (plan `checks:`; `preflight check`, or `preflight run` before the load); see docs/checks.md. */
+  checks?: ChecksSummary;
 }
 
 /** One firing (or pending-only) episode of an alert; times in s from the start of the load. */

@@ -11,3 +11,4 @@ export {
   type AlertCause,
   type ReadAlertsOptions,
 } from './alerts.js';
+export { scrape, SourceError } from './sources.js';

@@ -50,6 +50,7 @@ import type { MonitorPlan } from './monitor.js';
 import { buildFaults, type FaultsPlan } from './faults.js';
 import type { ScenarioKeys } from './protocol-rules.js';
 import { addReplicaMetrics, buildAlerts, buildMonitor } from './monitor.js';
+import { buildChecks, checkFigures, type ChecksPlan } from './check-kinds.js';
 
 export interface ParseOptions {
   /** Plan file path, used in problems and as `plan.source` (default `<inline>`). */
@@ -327,12 +328,12 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
         });
       }
     }
-  } else if (!w.has('scenarios') && !w.suggested.has('scenarios')) {
+  } else if (!w.has('scenarios') && !w.suggested.has('scenarios') && !w.has('checks')) {
     w.problem(
       w.doc.contents,
       'scenarios',
       'plan is missing `scenarios`',
-      'scenarios: name → scenario (or a `profile:` with a `scenario:` template, see docs/profiles.md)',
+      'scenarios: name → scenario (or a `profile:` with a `scenario:` template, see docs/profiles.md; a plan for `preflight check` alone needs only `target:` and `checks:`)',
     );
   }
 
@@ -410,6 +411,14 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
           : [],
     );
 
+  const checks = raw['checks']
+    ? buildChecks(w, raw['checks'] as Raw, {
+        target: target as TargetPlan,
+        ...(monitor ? { monitor } : {}),
+        resolveFile: (p) => resolveFile(ctx, p),
+        sensitiveHeaders: (path, h) => sensitiveHeaders(w, path, h, secrets),
+      })
+    : undefined;
   const thresholds = buildThresholds(
     w,
     (raw['thresholds'] ?? []) as unknown[],
@@ -418,6 +427,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     w.has('comparison'),
     monitor,
     hasProfile ? String((raw['profile'] as Raw | undefined)?.['type'] ?? '') : undefined,
+    checks,
   );
   if ((profile?.type === 'sweep' || profile?.type === 'capacity') && w.has('faults'))
     w.problemAt(
@@ -486,6 +496,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
   if (comparison) plan.comparison = comparison;
   if (monitor) plan.monitor = monitor;
   if (faults) plan.faults = faults;
+  if (checks && Object.keys(checks).length > 0) plan.checks = checks;
   return plan;
 }
 
@@ -1248,6 +1259,7 @@ function buildThresholds(
   hasComparison: boolean,
   monitor: MonitorPlan | undefined,
   profileType?: string,
+  checks?: ChecksPlan,
 ): ThresholdPlan[] {
   const facts = new Map<string, ScenarioFacts>();
   for (const s of scenarios) {
@@ -1272,6 +1284,7 @@ function buildThresholds(
     ...(hasComparison ? { comparison: { kind: comparison?.kind } } : {}),
     ...(monitor ? { targetMetrics: new Map(monitor.metrics.map((m) => [m.name, m.unit])) } : {}),
     ...(profileType !== undefined ? { profile: profileType } : {}),
+    checkFigures: checkFigures(Object.keys(checks ?? {})),
   };
   const out: ThresholdPlan[] = [];
   items.forEach((item, i) => {
@@ -1311,6 +1324,13 @@ function buildThresholds(
         join(ip, 'abortOnFail'),
         `threshold \`${expr.trim()}\`: target metrics are summarised after the load, so it cannot abort the run`,
         'remove abortOnFail',
+        'key',
+      );
+    if (abortOnFail && r.threshold.check !== undefined)
+      w.problemAt(
+        join(ip, 'abortOnFail'),
+        `threshold \`${expr.trim()}\`: checks run before the load, so their figures cannot abort it`,
+        'remove abortOnFail (a failed check already fails the run)',
         'key',
       );
     const delay = (o['delayAbortEval'] as number | undefined) ?? 0;

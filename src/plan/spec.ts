@@ -12,6 +12,7 @@ import { interpolate } from './secrets.js';
 import type { Env } from './secrets.js';
 import { closest, didYouMean } from './suggest.js';
 import { DURATION_PATTERN, formatDuration, RATE_PATTERN, tryParseDuration, tryParseRate } from './units.js';
+import type { UnitResult } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 
 /** Characters an HTTP header value must not hold (RFC 9110: no CTLs but HTAB). */
@@ -851,3 +852,32 @@ export function toJsonSchema(spec: Spec): Record<string, unknown> {
       return withCommon(spec, spec.schema);
   }
 }
+
+/** A value with a unit parsed by `tryParse` (sizes, bandwidths): a custom spec so the schema shows the pattern. */
+export const unitSpec = (
+  description: string,
+  pattern: string,
+  tryParse: (v: string | number) => UnitResult,
+  integer = false,
+): Spec => ({
+  t: 'custom',
+  schema: { description, anyOf: [{ type: 'string', pattern }, ...(integer ? [{ type: 'integer', minimum: 0 }] : [])] },
+  parse: (w: Walker, node: unknown, path: string): unknown => {
+    const s = isScalar(node) ? w.scalar(node, path) : undefined;
+    if (
+      !s ||
+      s.value === undefined ||
+      s.value === null ||
+      (typeof s.value !== 'string' && typeof s.value !== 'number')
+    ) {
+      if (!s || s.value !== undefined) w.problem(node, path, `expected ${description}, got ${w.describe(node)}`);
+      return undefined;
+    }
+    const r = tryParse(s.value);
+    if (!r.ok) {
+      w.problem(node, path, s.interpolated ? `${show(s.raw)} is not valid after interpolation` : r.message, r.hint);
+      return undefined;
+    }
+    return r.value;
+  },
+});

@@ -4,7 +4,7 @@
  * requirements, cross references) are in resolve.ts.
  */
 import { isScalar } from 'yaml';
-import { show } from './spec.js';
+import { show, unitSpec } from './spec.js';
 import type { FieldSpec, ObjectSpec, Spec, StringSpec, Walker } from './spec.js';
 import {
   BANDWIDTH_PATTERN,
@@ -16,9 +16,9 @@ import {
   tryParseRate,
   tryParseSize,
 } from './units.js';
-import type { UnitResult } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { monitorSpec } from './monitor.js';
+import { checksSpec } from './check-kinds.js';
 
 export const EXECUTORS = [
   'constant-arrival-rate',
@@ -1306,35 +1306,6 @@ export const comparisonSpec: ObjectSpec = {
   },
 };
 
-/** A value with a unit parsed by `tryParse` (sizes, bandwidths): a custom spec so the schema shows the pattern. */
-const unitSpec = (
-  description: string,
-  pattern: string,
-  tryParse: (v: string | number) => UnitResult,
-  integer = false,
-): Spec => ({
-  t: 'custom',
-  schema: { description, anyOf: [{ type: 'string', pattern }, ...(integer ? [{ type: 'integer', minimum: 0 }] : [])] },
-  parse: (w: Walker, node: unknown, path: string): unknown => {
-    const s = isScalar(node) ? w.scalar(node, path) : undefined;
-    if (
-      !s ||
-      s.value === undefined ||
-      s.value === null ||
-      (typeof s.value !== 'string' && typeof s.value !== 'number')
-    ) {
-      if (!s || s.value !== undefined) w.problem(node, path, `expected ${description}, got ${w.describe(node)}`);
-      return undefined;
-    }
-    const r = tryParse(s.value);
-    if (!r.ok) {
-      w.problem(node, path, s.interpolated ? `${show(s.raw)} is not valid after interpolation` : r.message, r.hint);
-      return undefined;
-    }
-    return r.value;
-  },
-});
-
 /** Signals a timeline action may send (to a replica's PID). */
 export const FAULT_SIGNALS = [
   'SIGKILL',
@@ -1579,10 +1550,12 @@ export const planSpec: ObjectSpec = {
     comparison: comparisonSpec,
     monitor: monitorSpec,
     faults: faultsSpec,
+    checks: checksSpec,
     thresholds: {
       t: 'array',
       keepHoles: true,
-      description: 'Pass/fail criteria: "[scenario[/group].]metric[.stat] OP value[unit]".',
+      description:
+        'Pass/fail criteria: "[scenario[/group].]metric[.stat] OP value[unit]", or a check figure "<check id>.<figure> OP value".',
       items: {
         t: 'union',
         expected: 'a threshold expression (string) or `{ threshold, abortOnFail, delayAbortEval }`',
@@ -1625,7 +1598,9 @@ export const planSpec: ObjectSpec = {
       },
     },
   },
-  schemaExtra: { anyOf: [{ required: ['scenarios'] }, { required: ['profile', 'scenario'] }] },
+  schemaExtra: {
+    anyOf: [{ required: ['scenarios'] }, { required: ['profile', 'scenario'] }, { required: ['checks'] }],
+  },
 };
 
 /** Executors by family. */

@@ -16,6 +16,8 @@ import type { Comparator, ComparisonThreshold, ThresholdPlan } from './types.js'
 import { closest, didYouMean } from './suggest.js';
 import { tryParseDuration, tryParsePercent, tryParseRate } from './units.js';
 import { parseTargetValue, TARGET_STATS, targetMetricHint, type MonitorUnit } from './monitor.js';
+import { CHECK_KIND_NAMES, checkFigures, type FigureUnit } from './check-kinds.js';
+import { tryParseBandwidth, tryParseSize } from './units.js';
 
 export type MetricKind = 'histogram' | 'fraction' | 'rate' | 'count' | 'number' | 'bool';
 
@@ -129,6 +131,8 @@ export interface ThresholdContext {
   targetMetrics?: ReadonlyMap<string, MonitorUnit>;
   /** The plan's profile type, when it has one (answer thresholds such as `resilience.recovery_s` need theirs). */
   profile?: string;
+  /** The figures of the plan's checks (`checks:`), `<check id>.<figure>` → unit; absent or empty: the plan has none. */
+  checkFigures?: ReadonlyMap<string, FigureUnit>;
 }
 
 export type ParsedThreshold = Omit<ThresholdPlan, 'abortOnFail' | 'delayAbortEvalMs'>;
@@ -340,6 +344,8 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
     return parseComparisonThreshold(expr, left, op, right, ctx);
   if (head === 'target' && (ctx === undefined || ctx.targetMetrics !== undefined || !ctx.scenarios.has(head)))
     return parseTargetThreshold(expr, left, op, right, ctx);
+  if ((CHECK_KIND_NAMES as readonly string[]).includes(head) && (ctx === undefined || !ctx.scenarios.has(head)))
+    return parseCheckThreshold(expr, left, op, right, head, ctx);
   if (
     (head === 'resilience' || head === 'autoscale') &&
     (ctx === undefined || ctx.profile === head || !ctx.scenarios.has(head))
@@ -717,4 +723,44 @@ function parseTargetThreshold(
   if (!v.ok)
     return fail(`\`${left}\` (${unit ?? 'a number'}${stat === 'growth' ? ' per hour' : ''}): ${v.message}`, v.hint);
   return { ok: true, threshold: { expression: expr, metric: left, op, value: v.value, target: { name, stat } } };
+}
+
+// ---- check figures -----------------------------------------------------------------------------
+
+/** `<check id>.<figure> OP value` (`network.connect.p99 < 5ms`): a figure of summary.checks (docs/checks.md). */
+function parseCheckThreshold(
+  expr: string,
+  left: string,
+  op: Comparator,
+  right: string,
+  kind: string,
+  ctx: ThresholdContext | undefined,
+): ThresholdParse {
+  const all = checkFigures([kind]);
+  const known = ctx ? (ctx.checkFigures ?? new Map<string, FigureUnit>()) : all;
+  const unit = known.get(left);
+  if (unit === undefined) {
+    if (all.has(left))
+      return fail(
+        `\`${left}\` is a figure of the ${kind} check, but the plan has no \`checks.${kind}\``,
+        `add checks: { ${kind}: { … } } (docs/checks.md)`,
+      );
+    return fail(`unknown check figure \`${left}\``, didYouMean(left, [...all.keys()], `${kind} figures`));
+  }
+  const last = left.lastIndexOf('.');
+  const check = { id: left.slice(0, last), figure: left.slice(last + 1) };
+  const r =
+    unit === 'ms'
+      ? tryParseDuration(right)
+      : unit === 'bytes'
+        ? tryParseSize(right)
+        : unit === 'bytes_per_s'
+          ? tryParseBandwidth(right)
+          : parsePlain(left, right, true);
+  if (!r.ok) {
+    const what = { ms: 'a duration', bytes: 'a size', bytes_per_s: 'a bandwidth', count: 'a count' }[unit];
+    const eg = { ms: '5ms', bytes: '1MB', bytes_per_s: '100MB/s', count: '0' }[unit];
+    return fail(`\`${left}\` is ${what}; ${r.message}`, r.hint ?? `e.g. ${left} ${op} ${eg}`);
+  }
+  return { ok: true, threshold: { expression: expr, metric: left, op, value: r.value, check } };
 }

@@ -7,6 +7,7 @@
 import type { ComparisonPlan } from './comparison.js';
 import type { MonitorPlan } from './monitor.js';
 import type { FaultsPlan } from './faults.js';
+import type { ChecksPlan } from './check-kinds.js';
 import type { EXECUTORS, PROFILE_TYPES, PROTOCOLS } from './syntax.js';
 
 // Each list is written once, as the const array the plan syntax validates against.
@@ -303,6 +304,8 @@ export interface ThresholdPlan {
   target?: { name: string; stat: string };
   /** A threshold on a profile's answer (`resilience.recovery_s < 30`): `summary.profiles.<profile>.numbers.<field>`. */
   answer?: { profile: 'resilience' | 'autoscale'; field: string };
+  /** A threshold on a check's figure (`network.connect.p99 < 5ms`): `summary.checks`, result `id`, `figures[figure]`. */
+  check?: { id: string; figure: string };
   /** With abortOnFail: evaluate only after this delay, so warm-up does not abort. */
   delayAbortEvalMs: number;
 }
@@ -337,6 +340,8 @@ export interface Plan {
   monitor?: MonitorPlan;
   /** Faults and actions on a timeline, through a fault proxy in front of one target (docs/faults.md). */
   faults?: FaultsPlan;
+  /** Assumption checks (`preflight check`, and `preflight run` before the load), one per kind (docs/checks.md). */
+  checks?: ChecksPlan;
 }
 
 export type ProfileType = (typeof PROFILE_TYPES)[number];

@@ -4,6 +4,7 @@
  */
 import type { GeneratorHealth } from '../core/results.js';
 import { fmtDuration, fmtInt, fmtMs, fmtNum, fmtP, fmtPct, fmtRate, fmtSignedPp } from '../core/format.js';
+import { CHECK_KIND_NAMES, checkFigures } from '../plan/check-kinds.js';
 
 export {
   fmtDuration,
@@ -40,6 +41,8 @@ export function fmtMetricValue(expressionOrMetric: string, value: number | null 
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';
   const cmp = comparisonValue(expressionOrMetric.split(/[<>=!]/)[0].trim(), value);
   if (cmp !== null) return cmp;
+  const fig = fmtCheckFigure(expressionOrMetric.split(/[<>=!]/)[0].trim(), value);
+  if (fig !== null) return fig;
   switch (unitOfMetric(expressionOrMetric)) {
     case 'ms':
       return fmtMs(value);
@@ -104,3 +107,28 @@ export const HTTP_CLIENT_NAME: Record<string, string> = {
   builtin: 'built-in HTTP/1.1',
   undici: 'undici',
 };
+
+/** Bytes for people: 512 B, 1.5 KB, 8 MB (binary multiples: a sweep doubles from 1 KB). */
+export function fmtBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
+  if (Math.abs(n) >= 1024 ** 3) return `${fmtNum(n / 1024 ** 3)} GB`;
+  if (Math.abs(n) >= 1024 ** 2) return `${fmtNum(n / 1024 ** 2)} MB`;
+  if (Math.abs(n) >= 1024) return `${fmtNum(n / 1024)} KB`;
+  return `${fmtInt(n)} B`;
+}
+
+/** A check's figure (`network.connect.p99`, in its base unit) for people; null when the name is not a check figure. */
+export function fmtCheckFigure(name: string, value: number | null | undefined): string | null {
+  const kind = name.slice(0, name.indexOf('.'));
+  if (!(CHECK_KIND_NAMES as readonly string[]).includes(kind)) return null;
+  const unit = checkFigures([kind]).get(name);
+  if (unit === undefined) return null;
+  if (value === null || value === undefined) return '–';
+  return unit === 'ms'
+    ? fmtMs(value)
+    : unit === 'bytes'
+      ? fmtBytes(value)
+      : unit === 'bytes_per_s'
+        ? `${fmtBytes(value)}/s`
+        : fmtNum(value);
+}

@@ -3,6 +3,7 @@
  * Content-Security-Policy that forbids any network access). Verdict first, then thresholds,
  * warnings, comparison, scenarios with charts, profiles, plan and machine.
  */
+import { CHECK_HEAD, checkRows, findingLines } from './checks.js';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../core/results-files.js';
 import { createRequire } from 'node:module';
@@ -952,6 +953,7 @@ ${releaseSection(s)}
 ${comparisonHtml}
 ${overviewTable(s)}
 ${scenarioHtml}
+${checksSection(s)}
 ${targetSection(charts, s, r)}
 ${timelineSection(s.faults, esc)}
 ${profilesHtml}
@@ -965,6 +967,26 @@ ${machineSection(s, r.skippedIntervalLines)}
 </body>
 </html>
 `;
+}
+
+/** Assumption checks (plan `checks:`): one row per check, its findings and evidence below. */
+function checksSection(s: Summary): string {
+  const results = s.checks?.results ?? [];
+  if (results.length === 0) return '';
+  const rows = checkRows(s);
+  const body = results
+    .map((res, i) => {
+      const row = rows[i];
+      const findings = findingLines(res, true)
+        .map((l) => `<li>${esc(l)}</li>`)
+        .join('');
+      return `<tr class="check-${esc(res.status)}"><td>${esc(row[0])}</td><td><code>${esc(row[1])}</code><br><small>${esc(res.title)}</small></td><td>${esc(row[2])}</td><td class="num">${esc(row[3])}</td></tr><tr><td></td><td colspan="3"><ul class="findings">${findings}</ul></td></tr>`;
+    })
+    .join('');
+  return `<section id="checks"><h2>Checks</h2>
+<table class="data compact"><thead><tr>${CHECK_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>
+<p class="legend-note">Assumption checks (plan <code>checks:</code>, docs/checks.md): a failed or errored check fails the run.</p>
+</section>`;
 }
 
 /** The target's metrics (plan `monitor:`): table, bottleneck words, charts on the load's time axis. */

@@ -41,3 +41,5 @@ export { loadResults, loadResultsSync, parseIntervals } from './load.js';
 export type { LoadedResults } from './load.js';
 export { describeProfiles, collectMarks, runWarnings } from './profiles.js';
 export type { ProfileView, CurveView } from './profiles.js';
+export { CHECK_HEAD, checkMark, checkRows, findingLines, checksMarkdown } from './checks.js';
+export { fmtBytes, fmtCheckFigure } from './format.js';

@@ -12,6 +12,8 @@ import { fmtMetricValue } from './format.js';
 import { releaseView } from './release-view.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
+import { checkFails } from '../core/checks.js';
+import { findingLines } from './checks.js';
 
 function x(s: unknown): string {
   return String(s ?? '')
@@ -86,6 +88,17 @@ export function renderJUnit(summary: Summary, comparison?: Comparison): string {
     }
     return c;
   });
+  // Assumption checks (plan `checks:`): one testcase each; the failure message is its failing findings.
+  for (const r of s.checks?.results ?? []) {
+    const c: Case = { classname: `${suite}.checks.${r.kind}`, name: `${r.id}: ${r.title}` };
+    if (checkFails(r.status))
+      c.failure = {
+        type: r.status === 'error' ? 'CheckError' : 'CheckFailed',
+        message: findingLines(r).join('; ') || `${r.id}: ${r.status}`,
+        body: findingLines(r, true).join('\n'),
+      };
+    cases.push(c);
+  }
   const validity: Case = { classname: `${suite}.run`, name: 'run is valid (completed, load generator not overloaded)' };
   if (s.verdict === 'invalid' && !s.generator?.overloaded) {
     // Not the generator: a worker died, or no request was served (the warnings say which).

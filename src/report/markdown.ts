@@ -27,6 +27,7 @@ import { releaseView } from './release-view.js';
 import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
 import { alertMarkdown, fmtTargetThreshold, targetMarkdown } from './target-metrics.js';
+import { checksMarkdown } from './checks.js';
 import { timelineMarkdown } from './timeline.js';
 
 const VERDICT: Record<string, string> = {
@@ -169,6 +170,7 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
     const extra = names.flatMap((n) => servingLines(n, s.scenarios[n]));
     if (extra.length > 0) out.push(...extra, '');
   }
+  out.push(...checksMarkdown(s));
   out.push(...targetMarkdown(s));
   out.push(...alertMarkdown(s));
   out.push(...releaseMarkdown(s));

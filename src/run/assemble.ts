@@ -7,6 +7,7 @@
  */
 import { fmtPct, fmtSeconds } from '../core/format.js';
 import type { GeneratorHealth, ScenarioSummary, Summary, ThresholdResult } from '../core/results.js';
+import type { ChecksSummary } from '../core/checks.js';
 import { Accumulator } from '../metrics/index.js';
 import type { Plan } from '../plan/types.js';
 import { redact } from '../plan/index.js';
@@ -157,6 +158,39 @@ export function runWarnings(plan: Plan, summary: Summary, ev: RunEvents): string
   if (ev.status !== 'interrupted') w.push(...nothingServed(summary));
   w.push(...comparisonWarnings(summary.comparison));
   return w;
+}
+
+/**
+ * The summary of `preflight check` (no load): the checks' results, no scenarios, the target untouched
+ * by load. Verdict and exit code are decided afterwards (settleOutcome), as for a run.
+ */
+export function assembleChecksSummary(
+  plan: Plan,
+  checks: ChecksSummary,
+  startedAt: Date,
+  elapsedMs: number,
+  interrupted: boolean,
+): Summary {
+  return {
+    format: 'preflight-summary/1',
+    tool: { name: 'preflight', version: toolVersion(), node: process.version },
+    machine: machineInfo(),
+    plan: plan.source,
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    durationS: round(elapsedMs / 1000),
+    status: interrupted ? 'interrupted' : 'completed',
+    verdict: 'passed',
+    exitCode: 0,
+    thresholds: [],
+    warnings: plan.target.tls.insecure
+      ? ['TLS certificate verification was off (tls.insecure: true): the target was not authenticated.']
+      : [],
+    generator: emptyHealth(1, httpClientOf(plan)),
+    total: scenarioSummary(undefined, 'none', 'none', { activeMs: 0 }),
+    scenarios: {},
+    checks,
+  };
 }
 
 /** What a profile saw beside its run(s), for the warnings. */

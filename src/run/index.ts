@@ -21,3 +21,4 @@ export {
   MAX_LINGER_MS,
   type LiveMetricsOptions,
 } from './live-metrics.js';
+export { runCheckPlan, type CheckRunOptions, type CheckRunResult } from './check-run.js';

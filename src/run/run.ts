@@ -22,6 +22,7 @@ import { actionFailed, decideStep, runAction, type Judgement, type StepDecision 
 import type { CanaryResult } from '../core/comparison.js';
 import { TargetMetrics } from './target-metrics.js';
 import { FaultTimeline, type FaultInjectorFactory } from './faults-timeline.js';
+import type { ChecksSummary } from '../core/checks.js';
 
 export interface RunOptions {
   /** Results folder; default results/<timestamp>. */
@@ -50,6 +51,12 @@ export interface RunOptions {
   faultInjector?: FaultInjectorFactory;
   /** One line per fault-timeline event as it happens (a fault on or off, an action's start and end). */
   log?: (line: string) => void;
+  /**
+   * The plan's assumption checks, already run before the load (the CLI runs them first, `runChecks`):
+   * kept in `summary.checks`, and a failed one fails the run. Absent: the plan's checks are not judged
+   * (thresholds on check figures are left out).
+   */
+  checks?: ChecksSummary;
 }
 
 export interface RunResult {
@@ -323,7 +330,11 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     })) ?? [];
-  summary.thresholds = evaluateThresholds(plan.thresholds, summary);
+  if (opts.checks) summary.checks = opts.checks;
+  summary.thresholds = evaluateThresholds(
+    opts.checks ? plan.thresholds : plan.thresholds.filter((t) => t.check === undefined),
+    summary,
+  );
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
   summary.warnings = [...runWarnings(plan, summary, { status, shardFailures, aborted }), ...targetWarnings];
   if (faults) {

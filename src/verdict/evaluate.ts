@@ -23,10 +23,17 @@ import type { DurationStats, ScenarioSummary, Summary, ThresholdResult, Verdict 
 import { METRICS, STAT_FIELD, VERDICT_RANK } from '../plan/thresholds.js';
 import type { Comparator, ComparisonThreshold, ThresholdPlan } from '../plan/types.js';
 import type { ComparisonSummary } from '../core/comparison.js';
+import { checkFails, type CheckResult } from '../core/checks.js';
+
+/** One line for a failed check: its id, status and failing findings. */
+export function checkReason(c: CheckResult): string {
+  const bad = c.findings.filter((f) => checkFails(f.status)).map((f) => f.what);
+  return `check ${c.id} ${c.status === 'error' ? 'could not be carried out' : 'failed'}${bad.length ? `: ${bad.join('; ')}` : ''}`;
+}
 
 /** What evaluation needs of a summary: a final Summary, or a partial one built during the run. */
 export type SummaryLike = Pick<Summary, 'total' | 'scenarios'> &
-  Partial<Pick<Summary, 'generator' | 'durationS' | 'comparison' | 'target_metrics' | 'profiles'>>;
+  Partial<Pick<Summary, 'generator' | 'durationS' | 'comparison' | 'target_metrics' | 'profiles' | 'checks'>>;
 
 export interface Measured {
   value: number | null;
@@ -82,10 +89,17 @@ function subjectName(t: Pick<ThresholdPlan, 'scenario' | 'group'>): string {
 
 /** The measured value of one threshold's metric. */
 export function measure(
-  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison' | 'target' | 'answer'>,
+  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison' | 'target' | 'answer' | 'check'>,
   summary: SummaryLike,
 ): Measured {
   if (t.comparison !== undefined) return measureComparison(t.comparison, summary.comparison);
+  if (t.check !== undefined) {
+    // A check's figure (summary.checks): null when the check did not measure it (it failed first, or was skipped).
+    const r = summary.checks?.results.find((x) => x.id === t.check!.id);
+    if (!r) return noData(summary.checks ? `check ${t.check.id} did not run` : 'the checks did not run');
+    const v = numeric(r.figures[t.check.figure]);
+    return v === null ? noData(`${t.metric} not measured (check ${t.check.id}: ${r.status})`) : { value: v };
+  }
   if (t.target !== undefined) return measureTarget(t.target, summary.target_metrics);
   if (t.answer !== undefined) {
     // A profile's answer: its headline number (null: e.g. a window that never recovered).
@@ -336,7 +350,7 @@ export interface OutcomeExtras {
  */
 export function decideOutcome(
   summary: Pick<Summary, 'status' | 'thresholds' | 'scenarios'> &
-    Partial<Pick<Summary, 'generator' | 'comparison' | 'alerts'>>,
+    Partial<Pick<Summary, 'generator' | 'comparison' | 'alerts' | 'checks'>>,
   extras: OutcomeExtras = {},
 ): VerdictOutcome {
   const failed = summary.thresholds.filter((r) => !r.ok);
@@ -346,6 +360,8 @@ export function decideOutcome(
   reasons.push(...comparisonFailure(summary.comparison));
   // A failed alert expectation (monitor.alerts) fails the run like a threshold.
   for (const a of summary.alerts ?? []) if (!a.ok) reasons.push(`alert ${a.reasons.join('; ')}`);
+  // A failed or errored assumption check (plan `checks:`) fails the run like a threshold.
+  for (const c of summary.checks?.results ?? []) if (checkFails(c.status)) reasons.push(checkReason(c));
   if (summary.status === 'interrupted')
     return { verdict: 'interrupted', exitCode: ExitCode.Interrupted, reasons: ['interrupted', ...reasons] };
   if (extras.profileFailed) reasons.unshift("the profile's answer failed");

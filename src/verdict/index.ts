@@ -10,6 +10,7 @@ export {
   comparisonFailure,
   comparisonInvalid,
   comparisonWarnings,
+  checkReason,
 } from './evaluate.js';
 export type { LiveFailure, Measured, OutcomeExtras, SummaryLike, VerdictOutcome } from './evaluate.js';
 export { parseThresholdExpression, METRICS, HISTOGRAM_STATS, COMPARATORS } from '../plan/thresholds.js';
