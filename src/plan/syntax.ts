@@ -91,7 +91,7 @@ const str = (description: string, extra: Partial<Omit<StringSpec, 't'>> & { requ
   ...extra,
 });
 
-const headers: Spec = {
+export const headers: Spec = {
   t: 'map',
   what: 'headers',
   lowerCaseKeys: true,

@@ -20,13 +20,14 @@ const ALL = [
   'monitor',
   'report',
   'protocols',
+  'checks',
   'engine',
   'run',
   'profiles',
   'server',
 ];
 
-/** What run() may import: the engine's list plus the engine, the verdict, the fault proxy and target metrics. */
+/** What run() may import: the engine's list plus the engine, the verdict, the fault proxy, target metrics and checks. */
 const RUN_IMPORTS = [
   'core',
   'plan',
@@ -40,6 +41,7 @@ const RUN_IMPORTS = [
   'comparison',
   'faults',
   'monitor',
+  'checks',
 ];
 
 /**
@@ -67,6 +69,8 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   // Adapters build requests and judge responses; sending them is the engine's job.
   protocols: ['core', 'plan', 'metrics', 'stats', 'data'],
   engine: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'comparison'],
+  // Assumption checks (`preflight check`): quick probes of the target beside (not inside) the load.
+  checks: ['core', 'plan', 'protocols', 'data', 'comparison', 'monitor'],
   run: RUN_IMPORTS,
   profiles: [...RUN_IMPORTS, 'run'],
   // The reference server is the system under test: it shares no code with the load generator.
