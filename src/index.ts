@@ -58,3 +58,4 @@ export type { ProfilePlan, ProfileType, ProfileOf, PlanOf } from './plan/types.j
 export { runSecurityCheck, type CheckContext } from './checks/security.js';
 export type { SecurityCheckPlan } from './plan/security-check.js';
 export type { ConsistencyCheckPlan } from './plan/consistency-check.js';
+export { runConsistencyCheck, type ConsistencyContext } from './checks/consistency.js';
