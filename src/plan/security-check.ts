@@ -107,8 +107,8 @@ export const securityCheckSpec: ObjectSpec = {
     },
     tls: {
       t: 'union',
-      expected: '`false` or `{ warnDays, minVersion, caFile }`',
-      bool: { t: 'bool', const: false },
+      expected: '`true`, `false` or `{ warnDays, minVersion, caFile }`',
+      bool: { t: 'bool' },
       map: {
         t: 'object',
         what: 'tls',
@@ -140,8 +140,8 @@ export const securityCheckSpec: ObjectSpec = {
     },
     leaks: {
       t: 'union',
-      expected: '`false` or `{ forbidHeaders, serverVersion, requireHeaders }`',
-      bool: { t: 'bool', const: false },
+      expected: '`true`, `false` or `{ forbidHeaders, serverVersion, requireHeaders }`',
+      bool: { t: 'bool' },
       map: {
         t: 'object',
         what: 'leaks',
@@ -220,7 +220,7 @@ export function buildSecurityCheck(
 
   const tls = r['tls'];
   if (tls !== false) {
-    const t = (tls ?? {}) as Raw;
+    const t = (typeof tls === 'object' && tls !== null ? tls : {}) as Raw;
     out.tls = { warnDays: t['warnDays'] ?? 30, minVersion: t['minVersion'] ?? 'TLSv1.2' };
     if (typeof t['caFile'] === 'string') {
       const file = h.resolveFile ? h.resolveFile(t['caFile']) : t['caFile'];
@@ -263,7 +263,7 @@ export function buildSecurityCheck(
 
   const leaks = r['leaks'];
   if (leaks !== false) {
-    const l = (leaks ?? {}) as Raw;
+    const l = (typeof leaks === 'object' && leaks !== null ? leaks : {}) as Raw;
     out.leaks = {
       forbidHeaders: ((l['forbidHeaders'] ?? DEFAULT_FORBIDDEN_HEADERS) as string[]).map((x) => x.toLowerCase()),
       serverVersion: l['serverVersion'] ?? true,
