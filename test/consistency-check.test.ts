@@ -6,17 +6,19 @@
  * the target's.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { runConsistencyCheck } from '../src/checks/consistency.js';
+import { runSecurityCheck } from '../src/checks/security.js';
 import type { CheckResult } from '../src/core/checks.js';
 import { parsePlan } from '../src/plan/index.js';
 import { redact } from '../src/plan/secrets.js';
 import type { Plan } from '../src/plan/types.js';
 import { startServer, type ServerHandle } from '../src/server/index.js';
 import { freePort } from './helpers/child-process.js';
-import { consistencyPlan, must } from './helpers/check-plans.js';
+import { checksOfFile, consistencyPlan, must } from './helpers/check-plans.js';
 import { httpServer } from './helpers/servers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -169,4 +171,33 @@ test('the second environment gets its own credentials, never the target’s', as
   } finally {
     await other.close();
   }
+});
+
+test('examples/checks-security.yaml: its checks pass against two reference servers, and fail against v2', async () => {
+  const text = fs
+    .readFileSync(path.join(root, 'examples', 'checks-security.yaml'), 'utf8')
+    .replaceAll('http://127.0.0.1:8000', v1.url);
+  // The plan proper, without the `checks:` section (the checks framework reads that part).
+  const p = parsePlan(text.slice(0, text.indexOf('\nchecks:')), { baseDir: path.join(root, 'examples') });
+  const run = async (other: string) => {
+    const checks = checksOfFile(text.replaceAll('http://127.0.0.1:8001', other));
+    const c = ctx(p);
+    return [
+      ...(await runSecurityCheck(must(checks.security), p.target, c)),
+      ...(await runConsistencyCheck(must(checks.consistency), p.target, c)),
+    ];
+  };
+  const same = await run(v1b.url);
+  assert.deepEqual(
+    same.map((r) => [r.id, r.status]),
+    [
+      ['security.tls', 'skipped'],
+      ['security.bad_inputs', 'warn'], // the reference server takes JSON sent as text/plain
+      ['security.leaks', 'pass'],
+      ['consistency.outputs', 'pass'],
+      ['consistency.metadata', 'pass'],
+    ],
+  );
+  const other = await run(v2.url);
+  assert.equal(other.find((r) => r.id === 'consistency.outputs')?.status, 'fail');
 });

@@ -44,6 +44,34 @@ export function consistencyPlan(
   return { plan, problems: w.problems, warnings: w.warnings, secrets: [...w.secrets] };
 }
 
+/** Both sections of a whole plan file's `checks:` (at their real lines), as the plan would hold them. */
+export function checksOfFile(
+  text: string,
+  env: Record<string, string | undefined> = {},
+): { security: Built<SecurityCheckPlan>; consistency: Built<ConsistencyCheckPlan> } {
+  const one = <T>(build: (w: Walker) => T | undefined): Built<T> => {
+    const w = walk(text, env);
+    const plan = build(w);
+    return { plan, problems: w.problems, warnings: w.warnings, secrets: [...w.secrets] };
+  };
+  return {
+    security: one((w) =>
+      buildSecurityCheck(
+        w,
+        'checks.security',
+        w.walk(sectionNode(w, 'security'), securityCheckSpec, 'checks.security'),
+      ),
+    ),
+    consistency: one((w) =>
+      buildConsistencyCheck(
+        w,
+        'checks.consistency',
+        w.walk(sectionNode(w, 'consistency'), consistencyCheckSpec, 'checks.consistency'),
+      ),
+    ),
+  };
+}
+
 /** A plan that must build: throws listing its problems otherwise. */
 export function must<T>(b: Built<T>): T {
   if (!b.plan) throw new Error(`plan problems: ${b.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
