@@ -179,31 +179,17 @@ async function tlsServer(opts: https.ServerOptions): Promise<string> {
   return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-function selfSigned(days: number): { key: string; cert: string } | null {
+/** A self-signed certificate made with openssl for `name` (`IP:127.0.0.1` or `DNS:…`); null without openssl. */
+function selfSigned(days: number, name = 'IP:127.0.0.1'): { key: string; cert: string } | null {
   const dir = fs.mkdtempSync(path.join(tmp, 'self-'));
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      'k.pem',
-      '-out',
-      'c.pem',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-days',
-      String(days),
-    ],
-    { cwd: dir, stdio: 'ignore', timeout: 30_000 },
-  );
+  const cn = name.slice(name.indexOf(':') + 1);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const args = ['req', '-x509', ...ec, '-keyout', 'k.pem', '-out', 'c.pem', '-subj', `/CN=${cn}`];
+  const r = spawnSync('openssl', [...args, '-addext', `subjectAltName=${name}`, '-days', String(days)], {
+    cwd: dir,
+    stdio: 'ignore',
+    timeout: 30_000,
+  });
   if (r.status !== 0) return null;
   return {
     key: fs.readFileSync(path.join(dir, 'k.pem'), 'utf8'),
@@ -256,38 +242,12 @@ test('TLS: a self-signed certificate expiring in 5 days warns (warnDays 30) and 
 });
 
 test('TLS: a certificate for another name fails the hostname check', async (t) => {
-  const dir = fs.mkdtempSync(path.join(tmp, 'other-'));
-  const r = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      'k.pem',
-      '-out',
-      'c.pem',
-      '-subj',
-      '/CN=other.example',
-      '-addext',
-      'subjectAltName=DNS:other.example',
-      '-days',
-      '60',
-    ],
-    { cwd: dir, stdio: 'ignore', timeout: 30_000 },
-  );
-  if (r.status !== 0) {
+  const other = selfSigned(60, 'DNS:other.example');
+  if (!other) {
     if (process.env['CI']) assert.fail('openssl is needed');
     return t.skip('openssl not available');
   }
-  const url = await tlsServer({
-    key: fs.readFileSync(path.join(dir, 'k.pem')),
-    cert: fs.readFileSync(path.join(dir, 'c.pem')),
-  });
+  const url = await tlsServer(other);
   const [res] = await runSecurityCheck(must(securityPlan(tlsOnly)), target(url), ctx());
   assert.ok(
     res!.findings.some((f) => f.status === 'fail' && /not valid for 127.0.0.1/.test(f.what)),

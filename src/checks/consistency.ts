@@ -12,14 +12,13 @@
 import { ShadowAccumulator } from '../comparison/shadow.js';
 import { FieldDiffer } from '../comparison/shadow-diff.js';
 import type { CheckFinding, CheckResult } from '../core/checks.js';
-import { worstStatus } from '../core/checks.js';
 import type { AdapterContext, WireRequest } from '../core/types.js';
 import type { ShadowPlan } from '../plan/comparison.js';
 import type { ConsistencyCheckPlan } from '../plan/consistency-check.js';
 import type { Plan, ScenarioCommon, TargetPlan } from '../plan/types.js';
 import { createAdapter, modelPath } from '../protocols/index.js';
 import type { CheckContext } from './security.js';
-import { probe, snippet, splitUrl } from './security-probe.js';
+import { checkResult, probe, snippet, splitUrl } from './security-probe.js';
 import type { ProbeAnswer, ProbeRequest, ProbeTarget } from './security-probe.js';
 
 /** The consistency check also needs the plan: its scenarios and data build the requests. */
@@ -34,23 +33,7 @@ interface Env {
   label: string;
 }
 
-function result(
-  id: string,
-  title: string,
-  findings: CheckFinding[],
-  figures: Record<string, number | null>,
-  started: number,
-): CheckResult {
-  return {
-    id,
-    kind: 'consistency',
-    title,
-    status: worstStatus(findings.map((f) => f.status)),
-    figures,
-    findings,
-    durationMs: Math.round(performance.now() - started),
-  };
-}
+const result = checkResult.bind(null, 'consistency');
 
 function parseBody(a: ProbeAnswer): unknown {
   const text = a.body.toString('utf8');

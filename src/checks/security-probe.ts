@@ -7,6 +7,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { CheckFinding, CheckResult } from '../core/checks.js';
+import { worstStatus } from '../core/checks.js';
 
 export interface ProbeRequest {
   method: string;
@@ -159,4 +161,24 @@ export function snippet(body: Buffer | string, n = 200): string {
     ' ',
   );
   return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/** A check's result: its status the worst of its findings', its duration since `startedMs`. */
+export function checkResult(
+  kind: string,
+  id: string,
+  title: string,
+  findings: CheckFinding[],
+  figures: Record<string, number | null>,
+  startedMs: number,
+): CheckResult {
+  return {
+    id,
+    kind,
+    title,
+    status: worstStatus(findings.map((f) => f.status)),
+    figures,
+    findings,
+    durationMs: Math.round(performance.now() - startedMs),
+  };
 }

@@ -11,11 +11,10 @@
  * Evidence is redacted with the plan's secrets and cut to 200 characters.
  */
 import type { CheckFinding, CheckResult } from '../core/checks.js';
-import { worstStatus } from '../core/checks.js';
 import type { BadInputProbe, SecurityCheckPlan, SecurityRequest } from '../plan/security-check.js';
 import type { TargetPlan } from '../plan/types.js';
 import { findLeaks, missingHeaders } from './security-leaks.js';
-import { probe, snippet, splitUrl } from './security-probe.js';
+import { checkResult, probe, snippet, splitUrl } from './security-probe.js';
 import type { ProbeAnswer, ProbeRequest, ProbeTarget } from './security-probe.js';
 import { checkTls } from './security-tls.js';
 
@@ -34,23 +33,7 @@ interface Seen {
   answer: ProbeAnswer;
 }
 
-function result(
-  id: string,
-  title: string,
-  findings: CheckFinding[],
-  figures: Record<string, number | null>,
-  startedMs: number,
-): CheckResult {
-  return {
-    id,
-    kind: 'security',
-    title,
-    status: worstStatus(findings.map((f) => f.status)),
-    figures,
-    findings,
-    durationMs: Math.round(performance.now() - startedMs),
-  };
-}
+const result = checkResult.bind(null, 'security');
 
 /** `401 {"error":…}` or `no answer within 5000 ms`, redacted and short. */
 function describe(a: ProbeAnswer, timeoutMs: number, redact: (s: string) => string): string {

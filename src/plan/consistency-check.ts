@@ -4,8 +4,8 @@
  * the target does, within tolerances, with the same model metadata. Syntax (`consistencyCheckSpec`) and
  * the resolved form (`buildConsistencyCheck`); the comparison runs in src/checks/consistency.ts.
  */
-import { readFileSync } from 'node:fs';
 import { isRedactable, splitUserinfo } from './secrets.js';
+import { readCaFile } from './security-check.js';
 import { join, show } from './spec.js';
 import type { ObjectSpec, Raw, Walker } from './spec.js';
 import { didYouMean } from './suggest.js';
@@ -144,18 +144,8 @@ export function buildConsistencyCheck(
   const tlsRaw = (o['tls'] ?? {}) as Raw;
   const tls: ConsistencyCheckPlan['other']['tls'] = { insecure: tlsRaw['insecure'] === true };
   if (tls.insecure) w.warnAt(`${path}.other.tls.insecure`, 'TLS certificate verification is off');
-  if (typeof tlsRaw['caFile'] === 'string') {
-    const file = h.resolveFile ? h.resolveFile(tlsRaw['caFile']) : tlsRaw['caFile'];
-    try {
-      tls.ca = readFileSync(file, 'utf8');
-    } catch (err) {
-      w.problemAt(
-        `${path}.other.tls.caFile`,
-        `cannot read CA file ${show(tlsRaw['caFile'])} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-        "paths are relative to the plan file's folder",
-      );
-    }
-  }
+  const ca = readCaFile(w, `${path}.other.tls.caFile`, tlsRaw['caFile'], h.resolveFile);
+  if (ca !== undefined) tls.ca = ca;
   const scenario = r['scenario'] as string | undefined;
   if (scenario !== undefined && h.scenarios && !h.scenarios.includes(scenario))
     w.problemAt(

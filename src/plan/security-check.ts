@@ -175,6 +175,32 @@ export interface SecurityBuildHelpers {
   resolveFile?(p: string): string;
 }
 
+/** A CA file named in a check (`written` as in the plan), read; problems located at `at`. */
+export function readCaFile(
+  w: Walker,
+  at: string,
+  written: unknown,
+  resolveFile?: (p: string) => string,
+): string | undefined {
+  if (typeof written !== 'string') return undefined;
+  try {
+    const pem = readFileSync(resolveFile ? resolveFile(written) : written, 'utf8');
+    if (pem.includes('-----BEGIN CERTIFICATE-----')) return pem;
+    w.problemAt(
+      at,
+      `CA file ${show(written)} is not a PEM certificate`,
+      'expected text starting with -----BEGIN CERTIFICATE-----',
+    );
+  } catch (err) {
+    w.problemAt(
+      at,
+      `cannot read CA file ${show(written)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      "paths are relative to the plan file's folder",
+    );
+  }
+  return undefined;
+}
+
 const DEFAULT_OVERSIZE = 32 * 1024 * 1024;
 /** The oversized probe streams this much at most. */
 const MAX_OVERSIZE = 1024 * 1024 * 1024;
@@ -222,25 +248,8 @@ export function buildSecurityCheck(
   if (tls !== false) {
     const t = (typeof tls === 'object' && tls !== null ? tls : {}) as Raw;
     out.tls = { warnDays: t['warnDays'] ?? 30, minVersion: t['minVersion'] ?? 'TLSv1.2' };
-    if (typeof t['caFile'] === 'string') {
-      const file = h.resolveFile ? h.resolveFile(t['caFile']) : t['caFile'];
-      try {
-        const pem = readFileSync(file, 'utf8');
-        if (!pem.includes('-----BEGIN CERTIFICATE-----'))
-          w.problemAt(
-            p('tls', 'caFile'),
-            `CA file ${show(t['caFile'])} is not a PEM certificate`,
-            'expected text starting with -----BEGIN CERTIFICATE-----',
-          );
-        else out.tls.ca = pem;
-      } catch (err) {
-        w.problemAt(
-          p('tls', 'caFile'),
-          `cannot read CA file ${show(t['caFile'])} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-          "paths are relative to the plan file's folder",
-        );
-      }
-    }
+    const ca = readCaFile(w, p('tls', 'caFile'), t['caFile'], h.resolveFile);
+    if (ca !== undefined) out.tls.ca = ca;
   }
 
   const bad = r['badInputs'];
