@@ -216,6 +216,15 @@ test('TLS: a CA-signed TLSv1.2+ server passes with the plan’s CA; without the 
   const [noCa] = await runSecurityCheck(must(securityPlan(`tls: { warnDays: 0 }\n${tlsOnly}`)), target(url), ctx());
   assert.equal(noCa!.status, 'fail');
   assert.ok(noCa!.findings.some((f) => f.status === 'fail' && /chain does not verify/.test(f.what)));
+  // The probes go over https too, verifying with target.tls's CA; this server takes anything (a 2xx: fail).
+  const probes = must(securityPlan(`${REQUEST}\ntls: false\nleaks: false\nbadInputs: { probes: [empty-body] }`));
+  const rs = await runSecurityCheck(probes, target(url, { tls: { insecure: false, ca: certs.ca } }), ctx());
+  assert.deepEqual(byId(rs, 'security.bad_inputs').figures, { probes: 1, '2xx': 1, '4xx': 0, '5xx': 0, no_answer: 0 });
+  // Without the CA the probe's handshake fails: no answer, never an accepted insecure connection.
+  const untrusted = await runSecurityCheck(probes, target(url), ctx());
+  const notSent = byId(untrusted, 'security.bad_inputs');
+  assert.equal(notSent.figures['no_answer'], 1);
+  assert.equal(notSent.status, 'error', JSON.stringify(notSent.findings));
 });
 
 test('TLS: a self-signed certificate expiring in 5 days warns (warnDays 30) and fails the chain; TLSv1 accepted fails', async (t) => {

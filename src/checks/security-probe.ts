@@ -58,6 +58,8 @@ export function probe(
       done = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
+      // Nothing more is read or written (an upload the server answered early stops here too).
+      r.destroy();
       resolve({ ...a, ms: performance.now() - started });
     };
     const options: https.RequestOptions = {

@@ -229,6 +229,18 @@ function alterTensor(v: unknown, f: (a: unknown[]) => unknown, depth = 0): unkno
   return undefined;
 }
 
+/** Failures before any byte reached the server (refused, unresolvable, untrusted certificate), or a cancelled check. */
+function cannotConnect(code: string | undefined): boolean {
+  return (
+    code === 'aborted' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    /CERT|SIGNATURE|SELF_SIGNED|ERR_TLS|ERR_SSL/.test(code ?? '')
+  );
+}
+
 const PROBE_TEXT: Record<BadInputProbe, string> = {
   'malformed-json': 'malformed JSON',
   'empty-body': 'an empty body',
@@ -267,13 +279,18 @@ async function badInputsCheck(plan: SecurityCheckPlan, base: ProbeRequest, send:
       findings.push({ status: 'fail', what: `${what}: a server error for a client's mistake`, evidence: shown });
     } else if (a.status === 0) {
       count('no_answer');
-      // A hang is a fail; a connection closed mid-upload of the oversized body is a (rude) refusal.
-      const closed = kind === 'oversized' && a.error !== 'timeout' && a.error !== 'aborted';
-      findings.push({
-        status: closed ? 'warn' : 'fail',
-        what: closed ? `${what}: connection closed without a status` : what,
-        evidence: shown,
-      });
+      if (cannotConnect(a.error))
+        // Not the server's answer to the bad input: the probe never reached it.
+        findings.push({ status: 'error', what: `${what}: could not connect`, evidence: shown });
+      else {
+        // A hang is a fail; a connection closed mid-upload of the oversized body is a (rude) refusal.
+        const closed = kind === 'oversized' && a.error !== 'timeout';
+        findings.push({
+          status: closed ? 'warn' : 'fail',
+          what: closed ? `${what}: connection closed without a status` : what,
+          evidence: shown,
+        });
+      }
     } else {
       count('2xx');
       // Lenient content types are common and harmless (the body is still parsed as JSON).
