@@ -29,14 +29,14 @@ let v1b: ServerHandle;
 let v2: ServerHandle;
 let v1only: ServerHandle;
 
-function plan(url: string, headers = ''): Plan {
+function plan(url: string, headers = '', model = 'digits'): Plan {
   return parsePlan(
     `target: { url: ${url}${headers} }
 scenarios:
   digits:
     executor: constant-arrival-rate
     protocol: kserve-v2
-    model: digits
+    model: ${model}
     rate: 1/s
     duration: 1s
     data:
@@ -144,6 +144,17 @@ test('an unreachable second environment is an error with the reason', async () =
   );
   assert.match(rs[0]!.findings[0]!.what, /second environment http:\/\/127\.0\.0\.1:\d+ is unreachable/);
   assert.match(rs[0]!.findings[0]!.evidence ?? '', /ECONNREFUSED/);
+});
+
+test('requests the scenario cannot build (a model the target does not serve) are an error with the reason', async () => {
+  const p = plan(v1.url, '', 'nope');
+  const rs = await runConsistencyCheck(must(consistencyPlan(`other: ${v1b.url}\nrows: 3`)), p.target, ctx(p));
+  const out = byId(rs, 'consistency.outputs');
+  assert.equal(out.status, 'error');
+  assert.match(out.findings[0]!.what, /cannot build the requests of scenario "digits"/);
+  assert.match(out.findings[0]!.evidence ?? '', /model "nope" not ready: .* 404/);
+  // Metadata is still compared: both lack the model alike.
+  assert.equal(byId(rs, 'consistency.metadata').status, 'pass', JSON.stringify(byId(rs, 'consistency.metadata')));
 });
 
 test('the second environment gets its own credentials, never the target’s', async () => {

@@ -30,7 +30,6 @@ interface Env {
   where: ProbeTarget;
   basePath: string;
   headers: Record<string, string>;
-  label: string;
 }
 
 const result = checkResult.bind(null, 'consistency');
@@ -85,13 +84,11 @@ export async function runConsistencyCheck(
     where: { origin: mine.origin, tls: target.tls },
     basePath: mine.basePath,
     headers: targetHeaders,
-    label: 'target',
   };
   const b: Env = {
     where: { origin: theirs.origin, tls: plan.other.tls },
     basePath: theirs.basePath,
     headers: plan.other.headers,
-    label: 'other',
   };
   const send = (env: Env, req: ProbeRequest) =>
     probe(env.where, req, { timeoutMs: plan.timeoutMs, signal: ctx.signal, keepBytes: 4 * 1024 * 1024 });
@@ -125,7 +122,7 @@ export async function runConsistencyCheck(
           {
             status: 'error',
             what: `cannot build the requests of scenario "${scenario.name}"`,
-            evidence: snippet(ctx.redact((e as Error).message)),
+            evidence: snippet(ctx.redact(errorText(e))),
           },
         ],
         { mismatch_rate: null, max_abs_diff: null, compared: 0 },
@@ -136,6 +133,13 @@ export async function runConsistencyCheck(
   }
   const outputs = await compareOutputs(plan, requests, a, b, send, ctx, started);
   return metadata ? [outputs, metadata] : [outputs];
+}
+
+/** An error's message with its located problems (a PlanError or DataError says "N problems" otherwise). */
+function errorText(e: unknown): string {
+  const problems = (e as { problems?: Array<{ path?: string; message: string }> }).problems ?? [];
+  const parts = problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message));
+  return parts.length > 0 ? parts.join('; ') : e instanceof Error ? e.message : String(e);
 }
 
 /** The adapter's pre-run checks (readiness, metadata against the data) against the target. */

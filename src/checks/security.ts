@@ -70,7 +70,7 @@ export async function runSecurityCheck(
           'security.tls',
           'TLS: certificate, chain, hostname, expiry, minimum version',
           [{ status: 'skipped', what: `the target is ${origin} (http://): no TLS to check` }],
-          { days_to_expiry: null },
+          { days_to_expiry: null, handshake_ms: null, max_version: null, old_version_accepted: null },
           started,
         ),
       );
