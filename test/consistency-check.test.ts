@@ -80,6 +80,9 @@ test('two environments serving the same model version agree: outputs and metadat
   assert.equal(out.figures['compared'], 20);
   assert.equal(out.figures['mismatch_rate'], 0);
   assert.equal(out.figures['max_abs_diff'], 0);
+  // 0 of 20: the exact 95% interval's upper end is 1 − 0.025^(1/20) = 16.8%.
+  assert.ok(Math.abs(out.figures['mismatch_rate_upper']! - (1 - 0.025 ** (1 / 20))) < 1e-9);
+  assert.match(out.findings[0]!.what, /mismatch rate 0\.0% \(95% interval 0\.0%–16\.8%; allowed 0\.0%\)/);
   const md = byId(rs, 'consistency.metadata');
   assert.equal(md.status, 'pass', JSON.stringify(md.findings));
   assert.equal(md.figures['metadata_diffs'], 0);

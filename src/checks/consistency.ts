@@ -17,6 +17,7 @@ import type { ShadowPlan } from '../plan/comparison.js';
 import type { ConsistencyCheckPlan } from '../plan/consistency-check.js';
 import type { Plan, ScenarioCommon, TargetPlan } from '../plan/types.js';
 import { createAdapter, modelPath } from '../protocols/index.js';
+import { clopperPearson } from '../stats/index.js';
 import type { CheckContext } from './security.js';
 import { checkResult, probe, snippet, splitUrl } from './security-probe.js';
 import type { ProbeAnswer, ProbeRequest, ProbeTarget } from './security-probe.js';
@@ -33,6 +34,8 @@ interface Env {
 }
 
 const result = checkResult.bind(null, 'consistency');
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 function parseBody(a: ProbeAnswer): unknown {
   const text = a.body.toString('utf8');
@@ -245,6 +248,8 @@ async function compareOutputs(
   const counts = acc.take();
   const compared = counts.compared;
   const mismatch = compared === 0 ? null : (compared - counts.identical) / compared;
+  // What `compared` answers can show: the exact (Clopper–Pearson) interval of the true mismatch rate.
+  const [lo, hi] = clopperPearson(compared - counts.identical, compared);
   const findings: CheckFinding[] = [];
   if (compared > 0 && unanswered === compared)
     findings.push({
@@ -275,7 +280,7 @@ async function compareOutputs(
       findings.push({ status: over ? 'fail' : 'warn', what: `… and ${fields.length - 10} more differing paths` });
     findings.unshift({
       status: over ? 'fail' : 'pass',
-      what: `${counts.identical} of ${compared} answers identical within tolerance (absolute ${plan.tolerance.absolute}, relative ${plan.tolerance.relative}); mismatch rate ${((mismatch ?? 0) * 100).toFixed(1)}% (allowed ${(plan.maxMismatchRate * 100).toFixed(1)}%)`,
+      what: `${counts.identical} of ${compared} answers identical within tolerance (absolute ${plan.tolerance.absolute}, relative ${plan.tolerance.relative}); mismatch rate ${pct(mismatch ?? 0)} (95% interval ${pct(lo)}–${pct(hi)}; allowed ${pct(plan.maxMismatchRate)})`,
       ...(unanswered > 0 ? { evidence: `${unanswered} unanswered: ${firstUnanswered}` } : {}),
     });
   }
@@ -283,7 +288,12 @@ async function compareOutputs(
     'consistency.outputs',
     title,
     findings,
-    { mismatch_rate: mismatch, max_abs_diff: compared > unanswered ? maxAbs : null, compared },
+    {
+      mismatch_rate: mismatch,
+      mismatch_rate_upper: compared > 0 ? hi : null,
+      max_abs_diff: compared > unanswered ? maxAbs : null,
+      compared,
+    },
     started,
   );
 }

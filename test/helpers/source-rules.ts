@@ -70,7 +70,7 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   protocols: ['core', 'plan', 'metrics', 'stats', 'data'],
   engine: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'comparison'],
   // Assumption checks (`preflight check`): quick probes of the target beside (not inside) the load.
-  checks: ['core', 'plan', 'protocols', 'data', 'comparison', 'monitor'],
+  checks: ['core', 'plan', 'stats', 'protocols', 'data', 'comparison', 'monitor'],
   run: RUN_IMPORTS,
   profiles: [...RUN_IMPORTS, 'run'],
   // The reference server is the system under test: it shares no code with the load generator.
