@@ -213,6 +213,13 @@ test('TLS: a CA-signed TLSv1.2+ server passes with the plan’s CA; without the 
   assert.equal(ok!.figures['old_version_accepted'], 0);
   assert.equal(ok!.figures['max_version'], 1.3);
   assert.ok(ok!.figures['days_to_expiry']! > 0 && ok!.figures['days_to_expiry']! <= 1.01);
+  // The same server against a TLSv1.3 minimum: it still speaks TLSv1.2, which is now too old.
+  const v13 = must(
+    securityPlan(`tls: { caFile: ${JSON.stringify(certs.caFile)}, warnDays: 0, minVersion: TLSv1.3 }\n${tlsOnly}`),
+  );
+  const [old] = await runSecurityCheck(v13, target(url), ctx());
+  assert.equal(old!.status, 'fail');
+  assert.ok(old!.findings.some((f) => f.status === 'fail' && /at most TLSv1.2 was accepted/.test(f.what)));
   const [noCa] = await runSecurityCheck(must(securityPlan(`tls: { warnDays: 0 }\n${tlsOnly}`)), target(url), ctx());
   assert.equal(noCa!.status, 'fail');
   assert.ok(noCa!.findings.some((f) => f.status === 'fail' && /chain does not verify/.test(f.what)));
