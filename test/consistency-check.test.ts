@@ -187,12 +187,12 @@ test('the second environment gets its own credentials, never the target’s', as
   }
 });
 
-test('examples/checks-security.yaml: its checks pass against two reference servers, and fail against v2', async () => {
+test('examples/checks/security-consistency.yaml: its checks pass against two reference servers, and fail against v2', async () => {
   const text = fs
-    .readFileSync(path.join(root, 'examples', 'checks-security.yaml'), 'utf8')
+    .readFileSync(path.join(root, 'examples', 'checks', 'security-consistency.yaml'), 'utf8')
     .replaceAll('http://127.0.0.1:8000', v1.url);
   // The plan proper, without the `checks:` section (the checks framework reads that part).
-  const p = parsePlan(text.slice(0, text.indexOf('\nchecks:')), { baseDir: path.join(root, 'examples') });
+  const p = parsePlan(text.slice(0, text.indexOf('\nchecks:')), { baseDir: path.join(root, 'examples', 'checks') });
   const run = async (other: string) => {
     const checks = checksOfFile(text.replaceAll('http://127.0.0.1:8001', other));
     const c = ctx(p);
