@@ -197,6 +197,38 @@ function selfSigned(days: number, name = 'IP:127.0.0.1'): { key: string; cert: s
   };
 }
 
+/** A certificate for 127.0.0.1 valid only in January 2024 (`openssl ca` sets both dates); null without openssl. */
+function expired(): { key: string; cert: string } | null {
+  const dir = fs.mkdtempSync(path.join(tmp, 'expired-'));
+  fs.writeFileSync(path.join(dir, 'index.txt'), '');
+  fs.writeFileSync(path.join(dir, 'serial'), '01\n');
+  fs.writeFileSync(
+    path.join(dir, 'ca.cnf'),
+    '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nserial=serial\nnew_certs_dir=.\ndefault_md=sha256\npolicy=p\ncopy_extensions=copy\n[p]\ncommonName=supplied\n',
+  );
+  const run = (args: string[]) =>
+    spawnSync('openssl', args, { cwd: dir, stdio: 'ignore', timeout: 30_000 }).status === 0;
+  const ok =
+    run(
+      ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'k.pem'].concat(
+        ['-out', 'r.csr', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      ),
+    ) &&
+    run(
+      ['ca', '-batch', '-config', 'ca.cnf', '-selfsign', '-keyfile', 'k.pem', '-in', 'r.csr', '-out', 'c.pem'].concat([
+        '-startdate',
+        '20240101000000Z',
+        '-enddate',
+        '20240201000000Z',
+      ]),
+    );
+  if (!ok) return null;
+  return {
+    key: fs.readFileSync(path.join(dir, 'k.pem'), 'utf8'),
+    cert: fs.readFileSync(path.join(dir, 'c.pem'), 'utf8'),
+  };
+}
+
 const tlsOnly = 'badInputs: false\nleaks: false';
 
 test('TLS: a CA-signed TLSv1.2+ server passes with the plan’s CA; without the CA the chain fails', async (t) => {
@@ -270,4 +302,24 @@ test('TLS: a certificate for another name fails the hostname check', async (t) =
     JSON.stringify(res),
   );
   assert.equal(res!.findings.find((f) => /expire/.test(f.what))?.status, 'pass', 'expiry in 60 days is fine');
+});
+
+test('TLS: an expired certificate fails, with negative days to expiry', async (t) => {
+  const old = expired();
+  if (!old) {
+    if (process.env['CI']) assert.fail('openssl is needed');
+    return t.skip('openssl not available');
+  }
+  const url = await tlsServer(old);
+  const [r] = await runSecurityCheck(must(securityPlan(tlsOnly)), target(url), ctx());
+  assert.equal(r!.status, 'fail');
+  assert.ok(r!.figures['days_to_expiry']! < -300, String(r!.figures['days_to_expiry']));
+  assert.ok(
+    r!.findings.some((f) => f.status === 'fail' && f.what === 'certificate expired'),
+    JSON.stringify(r!.findings),
+  );
+  assert.match(
+    r!.findings.find((f) => f.what === 'certificate expired')!.evidence!,
+    /expired 2024-02-01T00:00:00\.000Z \(\d+\.\d days ago\)/,
+  );
 });

@@ -105,7 +105,9 @@ export async function checkTls(
   if (Number.isFinite(notAfter)) {
     const days = (notAfter - Date.now()) / DAY_MS;
     figures['days_to_expiry'] = Math.round(days * 100) / 100;
-    const when = `expires ${new Date(notAfter).toISOString()} (${days.toFixed(1)} days)`;
+    const iso = new Date(notAfter).toISOString();
+    const when =
+      days <= 0 ? `expired ${iso} (${(-days).toFixed(1)} days ago)` : `expires ${iso} (${days.toFixed(1)} days)`;
     if (days <= 0) findings.push({ status: 'fail', what: `certificate expired`, evidence: when });
     else if (days < opts.warnDays)
       findings.push({ status: 'warn', what: `certificate expires within ${opts.warnDays} days`, evidence: when });
