@@ -157,7 +157,8 @@ async function authCheck(plan: SecurityCheckPlan, base: ProbeRequest, send: Send
       else if (a.status >= 200 && a.status < 400) {
         accepted++;
         findings.push({ status: 'fail', what: `${what}: accepted without valid credentials`, evidence: shown });
-      } else if (a.status === 0) findings.push({ status: 'fail', what, evidence: shown });
+      } else if (a.status === 0)
+        findings.push({ status: cannotConnect(a.error) ? 'error' : 'fail', what, evidence: shown });
       else
         findings.push({
           status: 'warn',
