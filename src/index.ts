@@ -57,3 +57,8 @@ export {
   type ProfileRunOptions,
 } from './profiles/index.js';
 export type { ProfilePlan, ProfileType, ProfileOf, PlanOf } from './plan/types.js';
+// Assumption-check kinds (`preflight check`); the registry in src/checks/index.ts wires them in.
+export { runSecurityCheck, type SecurityContext } from './checks/security.js';
+export type { SecurityCheckPlan } from './plan/security-check.js';
+export type { ConsistencyCheckPlan } from './plan/consistency-check.js';
+export { runConsistencyCheck, type ConsistencyContext } from './checks/consistency.js';

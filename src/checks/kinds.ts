@@ -7,9 +7,13 @@ import { deployKind } from './deploy.js';
 import type { CheckKind } from './kind.js';
 import { monitoringKind } from './monitoring.js';
 import { networkKind } from './network.js';
+import { securityKind } from './security.js';
+import { consistencyKind } from './consistency.js';
 
 export const CHECK_KINDS: { readonly [K in CheckKindName]: CheckKind<K> } = {
   network: networkKind,
   monitoring: monitoringKind,
   deploy: deployKind,
+  security: securityKind,
+  consistency: consistencyKind,
 };

@@ -13,13 +13,15 @@ import type { MonitorPlan } from './monitor.js';
 import { networkCheckSyntax } from './network-check.js';
 import { monitoringCheckSyntax } from './monitoring-check.js';
 import { deployCheckSyntax } from './deploy-check.js';
+import { securityCheckSyntax } from './security-check.js';
+import { consistencyCheckSyntax } from './consistency-check.js';
 
 /**
  * The unit of a check figure (CheckResult.figures, base units), which says how a threshold's value is
  * written: `ms` a duration (`5ms`, `2m`), `bytes` a size (`1MB`), `bytes_per_s` a bandwidth (`100MB/s`),
- * `count` a plain number.
+ * `count` a whole number ≥ 0, `fraction` a share (`1%`, `0.01`), `number` any plain number (`0.5`).
  */
-export type FigureUnit = 'ms' | 'bytes' | 'bytes_per_s' | 'count';
+export type FigureUnit = 'ms' | 'bytes' | 'bytes_per_s' | 'count' | 'fraction' | 'number';
 
 /** What a kind's build may use of the rest of the plan. */
 export interface CheckBuildContext {
@@ -28,6 +30,8 @@ export interface CheckBuildContext {
   monitor?: MonitorPlan;
   /** Folder that relative paths are resolved against (the plan file's). */
   resolveFile(p: string): string;
+  /** The plan's scenario names (consistency checks build their requests from one). */
+  scenarios: readonly string[];
   /** Marks literal credentials in headers as secrets (and warns), as everywhere in a plan. */
   sensitiveHeaders(path: string, headers: Record<string, string>): void;
 }
@@ -50,6 +54,8 @@ export const CHECK_KIND_SYNTAX = {
   network: networkCheckSyntax,
   monitoring: monitoringCheckSyntax,
   deploy: deployCheckSyntax,
+  security: securityCheckSyntax,
+  consistency: consistencyCheckSyntax,
 } as const;
 
 export type CheckKindName = keyof typeof CHECK_KIND_SYNTAX;

@@ -416,6 +416,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
         target: target as TargetPlan,
         ...(monitor ? { monitor } : {}),
         resolveFile: (p) => resolveFile(ctx, p),
+        scenarios: (profile ? [profile.template] : scenarios).map((s) => s.name),
         sensitiveHeaders: (path, h) => sensitiveHeaders(w, path, h, secrets),
       })
     : undefined;

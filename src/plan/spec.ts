@@ -881,3 +881,18 @@ export const unitSpec = (
     return r.value;
   },
 });
+
+/** HTTP headers in a plan (here, not in syntax.ts: check kinds' specs use it, and syntax imports them). */
+export const headers: Spec = {
+  t: 'map',
+  what: 'headers',
+  lowerCaseKeys: true,
+  keyPattern: /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+  keyMessage: "header names are letters, digits and !#$%&'*+.^_`|~-",
+  values: {
+    t: 'string',
+    headerValue: true,
+    description: 'Header value; ${VAR} is interpolated from the environment and redacted from output.',
+  },
+  description: 'HTTP headers (names are case-insensitive and lower-cased).',
+};

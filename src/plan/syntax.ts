@@ -4,8 +4,9 @@
  * requirements, cross references) are in resolve.ts.
  */
 import { isScalar } from 'yaml';
-import { show, unitSpec } from './spec.js';
+import { headers, show, unitSpec } from './spec.js';
 import type { FieldSpec, ObjectSpec, Spec, StringSpec, Walker } from './spec.js';
+export { headers } from './spec.js';
 import {
   BANDWIDTH_PATTERN,
   PERCENT_PATTERN,
@@ -90,20 +91,6 @@ const str = (description: string, extra: Partial<Omit<StringSpec, 't'>> & { requ
   description,
   ...extra,
 });
-
-const headers: Spec = {
-  t: 'map',
-  what: 'headers',
-  lowerCaseKeys: true,
-  keyPattern: /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
-  keyMessage: "header names are letters, digits and !#$%&'*+.^_`|~-",
-  values: {
-    t: 'string',
-    headerValue: true,
-    description: 'Header value; ${VAR} is interpolated from the environment and redacted from output.',
-  },
-  description: 'HTTP headers (names are case-insensitive and lower-cased).',
-};
 
 const url: FieldSpec = {
   t: 'string',

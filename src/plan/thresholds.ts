@@ -749,6 +749,12 @@ function parseCheckThreshold(
   }
   const last = left.lastIndexOf('.');
   const check = { id: left.slice(0, last), figure: left.slice(last + 1) };
+  if (unit === 'fraction' || unit === 'number') {
+    // Shares and plain numbers as any metric's (`1%` or 0.01; 0.5).
+    const v = parseValue(left, { kind: unit, description: '' }, op, right);
+    if (!v.ok) return fail(v.message, v.hint ?? `e.g. ${left} ${op} ${unit === 'fraction' ? '1%' : '0.5'}`);
+    return { ok: true, threshold: { expression: expr, metric: left, op, value: v.value, check } };
+  }
   const r =
     unit === 'ms'
       ? tryParseDuration(right)

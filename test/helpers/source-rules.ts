@@ -27,7 +27,7 @@ const ALL = [
   'server',
 ];
 
-/** What run() may import: the engine's list plus the engine, the verdict, the fault proxy and target metrics. */
+/** What run() may import: the engine's list plus the engine, the verdict, the fault proxy, target metrics and checks. */
 const RUN_IMPORTS = [
   'core',
   'plan',
@@ -70,7 +70,7 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   protocols: ['core', 'plan', 'metrics', 'stats', 'data'],
   engine: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'comparison'],
   // Assumption checks (preflight check): quick probes of the target before any load; run() and the CLI run them.
-  checks: ['core', 'plan', 'metrics', 'stats', 'data', 'protocols', 'monitor'],
+  checks: ['core', 'plan', 'metrics', 'stats', 'data', 'protocols', 'comparison', 'monitor'],
   run: RUN_IMPORTS,
   profiles: [...RUN_IMPORTS, 'run'],
   // The reference server is the system under test: it shares no code with the load generator.
