@@ -78,7 +78,7 @@ export async function k8sCommand(argv: string[]): Promise<number> {
   err.write(
     c.dim(
       `run ${bundle.runId}: ${options.workers} worker(s), ConfigMap ${(bundle.configMapBytes / 1024).toFixed(1)} KiB, plan at ${bundle.planPathInPod}\n` +
-        `  watch:    kubectl wait${nsFlag} --for=condition=complete job/${n.coordinator} --timeout=-1s\n` +
+        `  watch:    kubectl wait${nsFlag} --for=condition=complete job/${n.coordinator} --timeout=-1s   (a failed verdict: condition=failed; docs/kubernetes.md)\n` +
         `  verdict:  kubectl logs${nsFlag} job/${n.coordinator}\n` +
         `  clean up: kubectl delete${nsFlag} job,deployment,service,configmap -l preflight/run-id=${bundle.runId}\n`,
     ),

@@ -207,6 +207,14 @@ test('what the API server checks beyond types: names, labels, keys, mounts, sele
           assert.ok(keys.includes(it.key), `item ${it.key} is in the ConfigMap`);
           assert.ok(!path.posix.isAbsolute(it.path) && !it.path.split('/').includes('..'), it.path);
         }
+      // The restricted Pod Security Standard.
+      assert.equal(spec.securityContext.runAsNonRoot, true);
+      assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault');
+      for (const c of spec.containers) {
+        assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+        assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+      }
+      for (const v of spec.volumes) assert.ok(v.configMap || v.emptyDir || v.persistentVolumeClaim, v.name);
       if (job.kind === 'Job') {
         // Indexed pods are named <job>-<index>: the hostname must stay a DNS label.
         assert.ok(`${job.metadata.name}-999`.length <= 63);

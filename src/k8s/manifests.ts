@@ -391,6 +391,7 @@ function natsObjects(
   meta: (name: string, component: string) => { name: string; labels: Record<string, string> },
 ): K8sObject[] {
   const name = names(o.runId).nats;
+  const sec = podSecurity();
   const selector = { 'preflight/run-id': o.runId, 'app.kubernetes.io/component': 'nats' };
   return [
     {
@@ -405,10 +406,13 @@ function natsObjects(
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
+            // nats-server needs no root (ports above 1024, storage in the emptyDir): restricted like the rest.
+            securityContext: sec.pod,
             ...(Object.keys(o.nodeSelector).length > 0 ? { nodeSelector: o.nodeSelector } : {}),
             containers: [
               {
                 name: 'nats',
+                securityContext: sec.container,
                 image: NATS_IMAGE,
                 args: ['-js', '-sd', '/data', '-m', '8222'],
                 ports: [
