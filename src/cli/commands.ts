@@ -59,7 +59,7 @@ Usage:
                                        a fault proxy (Toxiproxy's toxics, optionally its API) until Ctrl-C
   preflight k8s <plan.yaml> --workers N [--image I] [--namespace NS] [--run-id ID] [--nats deploy | --nats-url URL]
                 [--secret NAME] [--cpu REQ[:LIM]] [--memory REQ[:LIM]] [--node-selector k=v]... [--anti-affinity
-                preferred|required|off] [--ttl 1h] [--results-pvc CLAIM] [--out DIR | -o yaml] [--apply]
+                preferred|required|off] [--ttl 1h] [--deadline DUR] [--results-pvc CLAIM] [--out DIR | -o yaml] [--apply]
                                        Kubernetes manifests for a scale-out run (docs/kubernetes.md)
 
 Exit codes: 0 passed · 1 internal error · 2 invalid plan or arguments · 3 thresholds failed ·

@@ -38,6 +38,7 @@ export async function k8sCommand(argv: string[]): Promise<number> {
         'anti-affinity': { type: 'string' },
         ttl: { type: 'string' },
         'ready-timeout': { type: 'string' },
+        deadline: { type: 'string' },
         'results-pvc': { type: 'string' },
         out: { type: 'string' },
         output: { type: 'string', short: 'o' },

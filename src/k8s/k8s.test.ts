@@ -135,7 +135,7 @@ const TRANSPORTS: Array<[string, Partial<K8sOptions>]> = [
       namespace: 'loadtest',
     },
   ],
-  ['no anti-affinity', { antiAffinity: 'off' }],
+  ['no anti-affinity, a deadline', { antiAffinity: 'off', deadlineSeconds: 7200 }],
 ];
 
 for (const [name, over] of TRANSPORTS) {
@@ -300,7 +300,10 @@ test('worker and coordinator pods run the scale-out contract: Indexed Job, index
     // Verdicts fail the coordinator Job at once (never re-run); only NATS allows a restart after a crash.
     assert.deepEqual(coord.spec.podFailurePolicy.rules[1].onExitCodes.values, [1, 2, 3, 4, 5, 6, 7, 130]);
     assert.equal(coord.spec.backoffLimit, over.transport ? 2 : 0);
-    for (const job of [worker, coord]) assert.equal(job.spec.ttlSecondsAfterFinished, 3600);
+    for (const job of [worker, coord]) {
+      assert.equal(job.spec.ttlSecondsAfterFinished, 3600);
+      assert.equal(job.spec.activeDeadlineSeconds, over.deadlineSeconds);
+    }
   }
 });
 
@@ -436,6 +439,7 @@ test('flags: every problem at once, each located at its flag', () => {
     'node-selector': ['pool'],
     'anti-affinity': 'sometimes',
     ttl: '10',
+    deadline: '500ms',
     secret: 'Bad Name',
   };
   const err = (() => {
@@ -458,6 +462,7 @@ test('flags: every problem at once, each located at its flag', () => {
     '--node-selector[1]',
     '--anti-affinity',
     '--ttl',
+    '--deadline',
   ]);
   assert.ok(err.problems.every((p) => p.file === '<args>'));
   assert.throws(() => k8sOptionsFromFlags({}, 'p.yaml', '0.1.0'), /invalid k8s option/);
@@ -465,7 +470,12 @@ test('flags: every problem at once, each located at its flag', () => {
     () => k8sOptionsFromFlags({ workers: '2', nats: 'deploy', 'nats-url': 'nats://x:4222' }, 'p.yaml', '0.1.0'),
     (e: PreflightError) => e.problems[0].message === '--nats deploy and --nats-url are exclusive',
   );
-  const ok = k8sOptionsFromFlags({ workers: '3', cpu: '500m:2', memory: '512Mi' }, 'My Plan.yaml', '0.1.0');
+  const ok = k8sOptionsFromFlags(
+    { workers: '3', cpu: '500m:2', memory: '512Mi', deadline: '1h30m' },
+    'My Plan.yaml',
+    '0.1.0',
+  );
+  assert.equal(ok.deadlineSeconds, 5400);
   assert.deepEqual(ok.resources, {
     cpu: { request: '500m', limit: '2' },
     memory: { request: '512Mi', limit: '512Mi' },

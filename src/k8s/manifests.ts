@@ -281,6 +281,7 @@ export function buildManifests(pf: PlanFiles, o: K8sOptions): K8sBundle {
       parallelism: o.workers,
       backoffLimitPerIndex: 0,
       ttlSecondsAfterFinished: o.ttlSeconds,
+      ...(o.deadlineSeconds !== undefined ? { activeDeadlineSeconds: o.deadlineSeconds } : {}),
       template: {
         metadata: { labels: runLabels(o.runId, 'worker') },
         spec: {
@@ -328,6 +329,7 @@ export function buildManifests(pf: PlanFiles, o: K8sOptions): K8sBundle {
     spec: {
       backoffLimit: nats ? 2 : 0,
       ttlSecondsAfterFinished: o.ttlSeconds,
+      ...(o.deadlineSeconds !== undefined ? { activeDeadlineSeconds: o.deadlineSeconds } : {}),
       podFailurePolicy: {
         rules: [
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },

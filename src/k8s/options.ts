@@ -32,6 +32,8 @@ export interface K8sOptions {
   ttlSeconds: number;
   /** Passed to the coordinator: how long it waits for every worker to be ready. */
   readyTimeout: string;
+  /** `activeDeadlineSeconds` of both Jobs: Kubernetes stops a run that is still going then (none by default). */
+  deadlineSeconds?: number;
   /** A PersistentVolumeClaim for the results folder; without it an emptyDir, and summary.json goes to the log. */
   resultsPvc?: string;
 }
@@ -116,6 +118,7 @@ export interface K8sFlags {
   'anti-affinity'?: string;
   ttl?: string;
   'ready-timeout'?: string;
+  deadline?: string;
   'results-pvc'?: string;
 }
 
@@ -215,6 +218,17 @@ export function k8sOptionsFromFlags(flags: K8sFlags, planPath: string, version: 
   const rt = tryParseDuration(readyTimeout);
   if (!rt.ok || rt.value <= 0)
     at('--ready-timeout', `--ready-timeout "${readyTimeout}" is not a duration`, 'e.g. 120s');
+  let deadlineSeconds: number | undefined;
+  if (flags.deadline !== undefined) {
+    const d = tryParseDuration(flags.deadline);
+    if (!d.ok || d.value < 1000)
+      at(
+        '--deadline',
+        d.ok ? '--deadline must be at least 1s' : `--deadline: ${d.message}`,
+        'e.g. --deadline 2h: longer than the plan runs',
+      );
+    else deadlineSeconds = Math.ceil(d.value / 1000);
+  }
   const pvc = flags['results-pvc'];
   if (pvc !== undefined && !(pvc.length <= 253 && DNS_SUBDOMAIN.test(pvc)))
     at('--results-pvc', `--results-pvc "${pvc}" is not a valid claim name`);
@@ -232,6 +246,7 @@ export function k8sOptionsFromFlags(flags: K8sFlags, planPath: string, version: 
     antiAffinity: aa as AntiAffinity,
     ttlSeconds,
     readyTimeout,
+    ...(deadlineSeconds !== undefined ? { deadlineSeconds } : {}),
     ...(pvc !== undefined ? { resultsPvc: pvc } : {}),
   };
 }
