@@ -35,6 +35,7 @@ import { renderSummary } from './summary-view.js';
 import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from './reports.js';
 import { runProfileWithTerminal } from './profile-run.js';
 import { proxyCommand } from './proxy-command.js';
+import { k8sCommand } from './k8s-command.js';
 import { announceMetrics, finishMetrics, metricsArgs, metricsHooks, type MetricsOut } from './metrics-out.js';
 import { scaleProfile } from '../profiles/index.js';
 import { httpClientOf } from '../engine/index.js';
@@ -62,6 +63,10 @@ Usage:
   preflight proxy --upstream HOST:PORT [--listen 127.0.0.1:0] [--api 127.0.0.1:8474] [--toxic 'latency:latency=200']...
                  [--duration 1h] [--name preflight]
                                        a fault proxy (Toxiproxy's toxics, optionally its API) until Ctrl-C
+  preflight k8s <plan.yaml> --workers N [--image I] [--namespace NS] [--run-id ID] [--nats deploy | --nats-url URL]
+                [--secret NAME] [--cpu REQ[:LIM]] [--memory REQ[:LIM]] [--node-selector k=v]... [--anti-affinity
+                preferred|required|off] [--ttl 1h] [--deadline DUR] [--results-pvc CLAIM] [--out DIR | -o yaml] [--apply]
+                                       Kubernetes manifests for a scale-out run (docs/kubernetes.md)
 
 Exit codes: 0 passed · 1 internal error · 2 invalid plan or arguments · 3 thresholds failed ·
             4 run invalid (generator overloaded) · 5 target unreachable · 6 significant regression ·
@@ -429,4 +434,5 @@ export const commands: Record<string, Command> = {
   report: reportCommand,
   compare: compareCommand,
   proxy: proxyCommand,
+  k8s: k8sCommand,
 };

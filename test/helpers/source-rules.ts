@@ -25,6 +25,7 @@ const ALL = [
   'run',
   'profiles',
   'server',
+  'k8s',
 ];
 
 /** What run() may import: the engine's list plus the engine, the verdict, the fault proxy, target metrics and checks. */
@@ -75,6 +76,8 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   profiles: [...RUN_IMPORTS, 'run'],
   // The reference server is the system under test: it shares no code with the load generator.
   server: ['core', 'model'],
+  // Kubernetes manifests of a scale-out run: the plan and the files it references, nothing of the engine.
+  k8s: ['core', 'plan', 'data'],
   cli: ALL,
   index: ALL,
 };

@@ -35,6 +35,8 @@ export interface ClosedModelOptions {
   thinkTimeMs: number | undefined;
   /** Total requests across shards; undefined = unbounded (duration decides). */
   iterations?: number;
+  /** Most users ever wanted at once (across shards): the shards beyond it never have a user. */
+  peakUsers: number;
 }
 
 export class ClosedModelExecutor extends ExecutorBase {
@@ -53,7 +55,7 @@ export class ClosedModelExecutor extends ExecutorBase {
     private readonly opts: ClosedModelOptions,
   ) {
     super(rt);
-    this.budget = opts.iterations === undefined ? Infinity : shareOf(opts.iterations, shard);
+    this.budget = opts.iterations === undefined ? Infinity : budgetShare(opts.iterations, opts.peakUsers, shard);
     this.thinkTimeMs = opts.thinkTimeMs ?? EXECUTOR_DEFAULTS.thinkTimeMs;
   }
 
@@ -133,6 +135,16 @@ export class ClosedModelExecutor extends ExecutorBase {
   gauges(): Record<string, number> {
     return { vus: this.stopped ? 0 : this.users.filter((u) => !u.retired).length };
   }
+}
+
+/**
+ * This shard's part of an iteration budget. Only shards that ever get a user can spend one (users
+ * go round-robin from shard 0), so the budget is split over those: with more shards than users a
+ * share on a user-less shard would never be sent — and, with no duration, would never let the run end.
+ */
+export function budgetShare(total: number, peakUsers: number, shard: Shard): number {
+  const active = Math.min(shard.count, Math.max(0, Math.floor(peakUsers)));
+  return shard.index < active ? shareOf(total, { index: shard.index, count: active }) : 0;
 }
 
 /** This shard's share of a total that is split round-robin. */

@@ -12,6 +12,7 @@ export function constantConcurrency(
   const n = p.concurrency;
   return new ClosedModelExecutor(rt, shard, {
     usersAt: () => n,
+    peakUsers: n,
     ramping: false,
     durationS: p.durationMs / 1000,
     thinkTimeMs: p.thinkTimeMs,

@@ -8,6 +8,7 @@ export function iterations(rt: ScenarioRuntime, p: ExecutorConfigOf<'iterations'
   const n = p.concurrency;
   return new ClosedModelExecutor(rt, shard, {
     usersAt: () => n,
+    peakUsers: n,
     ramping: false,
     durationS: p.durationMs !== undefined ? p.durationMs / 1000 : undefined,
     thinkTimeMs: p.thinkTimeMs,

@@ -55,16 +55,15 @@ export class OpenModelExecutor extends ExecutorBase {
         this.nextNs = Infinity;
         return;
       }
-      const t = this.profile.timeAt(this.arrivals.next());
+      const u = this.arrivals.next();
       const idx = this.i++;
-      if (t === Infinity) {
-        this.nextNs = Infinity;
-        return;
-      }
-      if (idx % this.shard.count === this.shard.index) {
-        this.nextNs = this.startNs + t * 1e9;
-        return;
-      }
+      // Another shard's arrival: drawn (every shard walks the one sequence) but not mapped to a
+      // time, so Λ⁻¹ costs each shard its own share of the rate, not the whole run's. Past the
+      // end, the next arrival of ours is past it too (u only grows) and stops the loop.
+      if (idx % this.shard.count !== this.shard.index) continue;
+      const t = this.profile.timeAt(u);
+      this.nextNs = t === Infinity ? Infinity : this.startNs + t * 1e9;
+      return;
     }
   }
 

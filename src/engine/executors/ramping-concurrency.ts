@@ -15,6 +15,7 @@ export function rampingConcurrency(
   return new ClosedModelExecutor(rt, shard, {
     usersAt: (t) => concurrencyAt(start, stages, t),
     ramping: true,
+    peakUsers: Math.max(start, ...stages.map((st) => st.target)),
     durationS: stages.reduce((s, st) => s + st.durationS, 0),
     thinkTimeMs: p.thinkTimeMs,
     iterations: p.maxRequests,
