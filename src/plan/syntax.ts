@@ -19,6 +19,7 @@ import {
 import type { UnitResult } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { monitorSpec } from './monitor.js';
+import { costSpecWith } from './cost.js';
 
 export const EXECUTORS = [
   'constant-arrival-rate',
@@ -1577,6 +1578,7 @@ export const planSpec: ObjectSpec = {
     profile: profileSpec,
     scenario: templateSpec,
     comparison: comparisonSpec,
+    cost: costSpecWith(percentSpec),
     monitor: monitorSpec,
     faults: faultsSpec,
     thresholds: {

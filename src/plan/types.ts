@@ -7,6 +7,7 @@
 import type { ComparisonPlan } from './comparison.js';
 import type { MonitorPlan } from './monitor.js';
 import type { FaultsPlan } from './faults.js';
+import type { CostPlan } from './cost.js';
 import type { EXECUTORS, PROFILE_TYPES, PROTOCOLS } from './syntax.js';
 
 // Each list is written once, as the const array the plan syntax validates against.
@@ -303,6 +304,8 @@ export interface ThresholdPlan {
   target?: { name: string; stat: string };
   /** A threshold on a profile's answer (`resilience.recovery_s < 30`): `summary.profiles.<profile>.numbers.<field>`. */
   answer?: { profile: 'resilience' | 'autoscale'; field: string };
+  /** A threshold on `summary.cost.headline` (`cost.per_1k < 0.02`, `cost.monthly <= 5000`): the field. */
+  cost?: { field: 'per_1k' | 'per_1m' | 'monthly' | 'replicas' };
   /** With abortOnFail: evaluate only after this delay, so warm-up does not abort. */
   delayAbortEvalMs: number;
 }
@@ -337,6 +340,8 @@ export interface Plan {
   monitor?: MonitorPlan;
   /** Faults and actions on a timeline, through a fault proxy in front of one target (docs/faults.md). */
   faults?: FaultsPlan;
+  /** Capacity and cost planning from the measured capacity (docs/cost.md). */
+  cost?: CostPlan;
 }
 
 export type ProfileType = (typeof PROFILE_TYPES)[number];

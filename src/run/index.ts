@@ -21,3 +21,4 @@ export {
   MAX_LINGER_MS,
   type LiveMetricsOptions,
 } from './live-metrics.js';
+export { applyCost, costOfRun } from './cost.js';

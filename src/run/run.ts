@@ -11,6 +11,7 @@ import type { Plan } from '../plan/types.js';
 import { redact, redactError, redactPlan } from '../plan/index.js';
 import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
 import { assembleSummary, runWarnings, settleOutcome } from './assemble.js';
+import { costOfRun } from './cost.js';
 import { checkTargets } from './target-check.js';
 import { checkOffline } from './check-offline.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
@@ -315,8 +316,15 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
       ...(opts.log ? { log: opts.log } : {}),
     })) ?? [];
   summary.thresholds = evaluateThresholds(plan.thresholds, summary);
+  // The cost reads the capacity the run measured (and whether it kept its SLO), then its thresholds are judged.
+  const costWarnings = plan.cost ? costOfRun(plan.cost, summary) : [];
+  if (plan.cost) summary.thresholds = evaluateThresholds(plan.thresholds, summary);
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
-  summary.warnings = [...runWarnings(plan, summary, { status, shardFailures, aborted }), ...targetWarnings];
+  summary.warnings = [
+    ...runWarnings(plan, summary, { status, shardFailures, aborted }),
+    ...targetWarnings,
+    ...costWarnings,
+  ];
   if (faults) {
     summary.faults = faults.summary();
     summary.warnings.push(...faults.warnings());

@@ -26,7 +26,9 @@ import type { ComparisonSummary } from '../core/comparison.js';
 
 /** What evaluation needs of a summary: a final Summary, or a partial one built during the run. */
 export type SummaryLike = Pick<Summary, 'total' | 'scenarios'> &
-  Partial<Pick<Summary, 'generator' | 'durationS' | 'comparison' | 'target_metrics' | 'profiles'>>;
+  Partial<
+    Pick<Summary, 'generator' | 'durationS' | 'comparison' | 'target_metrics' | 'profiles' | 'cost' | 'cost_note'>
+  >;
 
 export interface Measured {
   value: number | null;
@@ -82,9 +84,13 @@ function subjectName(t: Pick<ThresholdPlan, 'scenario' | 'group'>): string {
 
 /** The measured value of one threshold's metric. */
 export function measure(
-  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison' | 'target' | 'answer'>,
+  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison' | 'target' | 'answer' | 'cost'>,
   summary: SummaryLike,
 ): Measured {
+  if (t.cost !== undefined) {
+    if (!summary.cost) return noData(summary.cost_note ?? 'no cost in the summary');
+    return { value: numeric(summary.cost.headline[t.cost.field]) };
+  }
   if (t.comparison !== undefined) return measureComparison(t.comparison, summary.comparison);
   if (t.target !== undefined) return measureTarget(t.target, summary.target_metrics);
   if (t.answer !== undefined) {

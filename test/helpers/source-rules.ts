@@ -18,6 +18,7 @@ const ALL = [
   'comparison',
   'faults',
   'monitor',
+  'cost',
   'report',
   'protocols',
   'engine',
@@ -26,7 +27,7 @@ const ALL = [
   'server',
 ];
 
-/** What run() may import: the engine's list plus the engine, the verdict, the fault proxy and target metrics. */
+/** What run() may import: the engine's list plus the engine, the verdict, the fault proxy, target metrics and the cost model. */
 const RUN_IMPORTS = [
   'core',
   'plan',
@@ -40,6 +41,7 @@ const RUN_IMPORTS = [
   'comparison',
   'faults',
   'monitor',
+  'cost',
 ];
 
 /**
@@ -64,6 +66,8 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   faults: ['core'],
   // Target metrics (Prometheus scrapes and queries, alerts, replicas): read beside the load, never on its thread.
   monitor: ['core', 'plan', 'metrics', 'stats'],
+  // The cost model: pure arithmetic on what a run measured (src/cost); run() and the capacity profile call it.
+  cost: ['core', 'stats'],
   // Adapters build requests and judge responses; sending them is the engine's job.
   protocols: ['core', 'plan', 'metrics', 'stats', 'data'],
   engine: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'comparison'],
