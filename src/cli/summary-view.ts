@@ -6,6 +6,9 @@ import type { ScenarioSummary, Summary } from '../core/results.js';
 import {
   ALERT_HEAD,
   alertRows,
+  COST_HEAD,
+  costFacts,
+  costRows,
   fmtMetricValue,
   fmtSignedPp,
   fmtTargetThreshold,
@@ -59,6 +62,11 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
     out.push('', c.bold('alert checks'), indent(table([ALERT_HEAD, ...alerts], { leftCols: 2 }), 2));
     for (const a of summary.alerts ?? []) for (const why of a.reasons) out.push(`  ${c.red('✗')} ${why}`);
   }
+  // Capacity and cost (plan `cost:`).
+  if (summary.cost) {
+    out.push('', c.bold(`cost (${summary.cost.currency})`), indent(table([COST_HEAD, ...costRows(summary)]), 2));
+    for (const f of costFacts(summary.cost)) out.push(c.dim(`  ${f}`));
+  } else if (summary.cost_note) out.push('', c.bold('cost'), `  ${summary.cost_note}`);
   out.push(
     '',
     c.dim(

@@ -43,6 +43,7 @@ import {
   targetChartSpecs,
   targetRows,
 } from './target-metrics.js';
+import { COST_HEAD, costFacts, costRows } from './cost.js';
 import type { ProfileView } from './profiles.js';
 
 // ───────────────────────────── assets ─────────────────────────────
@@ -953,6 +954,7 @@ ${comparisonHtml}
 ${overviewTable(s)}
 ${scenarioHtml}
 ${targetSection(charts, s, r)}
+${costSection(s)}
 ${timelineSection(s.faults, esc)}
 ${profilesHtml}
 ${planSection(r.plan)}
@@ -965,6 +967,24 @@ ${machineSection(s, r.skippedIntervalLines)}
 </body>
 </html>
 `;
+}
+
+/** The cost (plan `cost:`): a compact table, on-demand beside spot, and what it rests on. */
+function costSection(s: Summary): string {
+  const c = s.cost;
+  if (!c) return s.cost_note ? `<section id="cost"><h2>Cost</h2><p>${esc(s.cost_note)}</p></section>` : '';
+  const rows = costRows(s)
+    .map(
+      (row) =>
+        `<tr>${row.map((v, i) => (i === 0 ? `<td>${esc(v)}</td>` : `<td class="num">${esc(v)}</td>`)).join('')}</tr>`,
+    )
+    .join('');
+  return `<section id="cost"><h2>Cost (${esc(c.currency)})</h2>
+<table class="data compact"><thead><tr>${COST_HEAD.map((h, i) => `<th${i > 0 ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>
+<ul class="legend-note">${costFacts(c)
+    .map((f) => `<li>${esc(f)}</li>`)
+    .join('')}</ul>
+</section>`;
 }
 
 /** The target's metrics (plan `monitor:`): table, bottleneck words, charts on the load's time axis. */

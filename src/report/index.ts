@@ -41,3 +41,4 @@ export { loadResults, loadResultsSync, parseIntervals } from './load.js';
 export type { LoadedResults } from './load.js';
 export { describeProfiles, collectMarks, runWarnings } from './profiles.js';
 export type { ProfileView, CurveView } from './profiles.js';
+export { COST_HEAD, costFacts, costMarkdown, costRows } from './cost.js';
