@@ -4,6 +4,7 @@
  * folder. Keys and defaults: src/plan/syntax.ts (PROFILE_FIELDS); rules: docs/profiles.md.
  */
 import path from 'node:path';
+import { fmtNum } from '../../core/format.js';
 import type { IntervalRecord, ScenarioSummary } from '../../core/results.js';
 import { addEncoded, countAbove, newHistogram } from '../../metrics/index.js';
 import type { PlanOf, ThresholdPlan } from '../../plan/types.js';
@@ -168,7 +169,7 @@ export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOpti
 }
 
 function money(x: number, currency: string): string {
-  return `${x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(3)} ${currency}`;
+  return `${fmtNum(x)} ${currency}`;
 }
 
 /**
@@ -190,7 +191,7 @@ function latencyClaims(
     const head = `The claim ${t.expression} was checked with ${claim.requests} requests, ${claim.exceeded} over the bound:`;
     const text = claim.enough
       ? `${head} enough for 99 % confidence (MLPerf early stopping).`
-      : `${head} not enough for 99 % confidence (MLPerf early stopping) — it takes ${claim.min_requests} requests at this many over the bound (${claim.more_needed} more, if no more exceed it), ${claim.min_requests_zero} with none over.`;
+      : `${head} not enough for 99 % confidence (MLPerf early stopping) — it takes ${claim.min_requests} requests with ${claim.exceeded} over the bound (${claim.more_needed} more, if no more exceed it)${claim.exceeded > 0 ? `, ${claim.min_requests_zero} with none over` : ''}.`;
     out.push({ threshold: t.expression, claim, text });
   }
   return out;
