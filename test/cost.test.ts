@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Summary } from '../src/core/results.js';
 import { startServer, type ServerHandle } from '../src/server/index.js';
-import { preflight } from './helpers/cli.js';
+import { preflight, root } from './helpers/cli.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -158,4 +158,97 @@ test('bad price files and cost sections: located errors, with hints', async () =
   const r3 = await preflight(['validate', path.join(dir, 'plan3.yaml')], { timeoutMs: 30_000 });
   assert.equal(r3.code, 2);
   assert.match(r3.stdout + r3.stderr, /cost needs the expected `peak` traffic/);
+});
+
+test('preflight cost on two results folders: side by side, per correct inference from the measured accuracy', async () => {
+  const dir = tmp();
+  fs.writeFileSync(path.join(dir, 'prices.yaml'), PRICES);
+  const data = path.join(root, 'examples', 'data', 'digits-test.csv');
+  const runOne = async (name: string, rate: number) => {
+    fs.writeFileSync(
+      path.join(dir, `${name}.yaml`),
+      `target: { url: ${server.url} }
+options: { maxDispatchLag: 1s }
+scenarios:
+  s:
+    executor: constant-arrival-rate
+    rate: ${rate}/s
+    duration: 2s
+    protocol: kserve-v2
+    model: digits
+    data: { file: ${JSON.stringify(data)}, inputs: [ { name: input, columns: p0..p63, datatype: FP32 } ], label: label }
+    quality: { task: classification, prediction: argmax }
+`,
+    );
+    const out = path.join(dir, name);
+    const r = await preflight(['run', path.join(dir, `${name}.yaml`), '-o', out, '--no-report', '-q'], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    return out;
+  };
+  const v1 = await runOne('v1', 20);
+  const v2 = await runOne('v2', 40);
+  const r = await preflight(
+    ['cost', v1, v2, '--prices', path.join(dir, 'prices.yaml'), '--instance', 'box.small', '--peak', '400/s', '--json'],
+    { timeoutMs: 30_000 },
+  );
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const j = JSON.parse(r.stdout) as Record<
+    string,
+    {
+      cost: {
+        accuracy: number;
+        capacity_per_replica: number;
+        headline: { per_1k: number };
+        on_demand: { per_1k_correct_actual: number };
+      };
+    }
+  > & {
+    comparison: { per_1k_correct: { a: number; b: number; ratio: number }; cheaper: string; text: string };
+  };
+  const a = j[v1].cost;
+  const b = j[v2].cost;
+  // The capacity is each run's successful throughput; the accuracy its measured one.
+  for (const [c, folder] of [
+    [a, v1],
+    [b, v2],
+  ] as const) {
+    const s = JSON.parse(fs.readFileSync(path.join(folder, 'summary.json'), 'utf8')) as Summary;
+    assert.equal(c.capacity_per_replica, s.total.ok_throughput ?? s.total.throughput);
+    assert.equal(c.accuracy, s.total['accuracy']);
+    assert.ok(c.accuracy > 0.8, `accuracy ${c.accuracy}`);
+    // per 1k correct = per 1k / accuracy
+    assert.ok(Math.abs(c.on_demand.per_1k_correct_actual - c.headline.per_1k / c.accuracy) < 1e-12);
+  }
+  assert.ok(
+    Math.abs(
+      j.comparison.per_1k_correct.ratio - b.on_demand.per_1k_correct_actual / a.on_demand.per_1k_correct_actual,
+    ) < 1e-12,
+  );
+  assert.equal(j.comparison.cheaper, j.comparison.per_1k_correct.ratio < 1 ? 'b' : 'a');
+  assert.match(j.comparison.text, /cheaper per correct inference/);
+  // Without --json: the tables and the side-by-side lines.
+  const t = await preflight(
+    ['cost', v1, v2, '--prices', path.join(dir, 'prices.yaml'), '--instance', 'box.small', '--peak', '400/s'],
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  assert.equal(t.code, 0);
+  assert.match(t.stdout, /side by side/);
+  assert.match(t.stdout, /per 1k correct inferences/);
+  // Bad arguments: exit 2 with a hint.
+  const bad = await preflight([
+    'cost',
+    v1,
+    '--prices',
+    path.join(dir, 'prices.yaml'),
+    '--instance',
+    'box.smal',
+    '--peak',
+    '1/s',
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /did you mean `box\.small`\?/);
 });

@@ -31,6 +31,7 @@ import { renderSummary } from './summary-view.js';
 import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from './reports.js';
 import { runProfileWithTerminal } from './profile-run.js';
 import { proxyCommand } from './proxy-command.js';
+import { costCommand } from './cost-command.js';
 import { announceMetrics, finishMetrics, metricsArgs, metricsHooks, type MetricsOut } from './metrics-out.js';
 import { scaleProfile } from '../profiles/index.js';
 import { httpClientOf } from '../engine/index.js';
@@ -53,6 +54,9 @@ Usage:
   preflight serve [options]            run the built-in reference model server (see serve --help)
   preflight report <results-dir>       (re)render report.html, summary.md, junit.xml, intervals.csv
   preflight compare <baseline-dir> <candidate-dir> [--tolerance metric=10%]...
+  preflight cost <results-dir> [<results-dir-2>] (--plan plan.yaml | --prices prices.yaml --instance T --peak 500/s
+                [--headroom 30%] [--min-replicas N] [--capacity 120/s]) [--json]
+                                       replicas, monthly cost, cost per 1k/1M inferences of runs already made
   preflight proxy --upstream HOST:PORT [--listen 127.0.0.1:0] [--api 127.0.0.1:8474] [--toxic 'latency:latency=200']...
                  [--duration 1h] [--name preflight]
                                        a fault proxy (Toxiproxy's toxics, optionally its API) until Ctrl-C
@@ -311,4 +315,5 @@ export const commands: Record<string, Command> = {
   report: reportCommand,
   compare: compareCommand,
   proxy: proxyCommand,
+  cost: costCommand,
 };

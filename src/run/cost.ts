@@ -77,3 +77,24 @@ export function costOfRun(cost: CostPlan, summary: Summary): string[] {
     warnings.push('cost: the run broke its thresholds; its throughput is not a capacity within the SLO');
   return warnings;
 }
+
+/**
+ * The cost of a run already made (`preflight cost <results-dir>`): a capacity profile's max
+ * sustainable rate, else the run's goodput or successful throughput, as after the run itself.
+ */
+export function costOfResults(cost: CostPlan, summary: Summary): string[] {
+  delete summary.cost;
+  delete summary.cost_note;
+  const cap = summary.profiles?.['capacity'] as { numbers?: Record<string, unknown> } | undefined;
+  const rate = cap?.numbers?.['max_sustainable_rate'];
+  if (typeof rate === 'number')
+    return applyCost(cost, summary, {
+      perSecond: rate,
+      source: 'the capacity profile: the highest rate sustained within the SLO (max_sustainable_rate)',
+    });
+  if (summary.profiles && Object.keys(summary.profiles).length > 0)
+    throw new RangeError(
+      `a ${Object.keys(summary.profiles).join(', ')} profile's results: the cost reads a plain run or a capacity profile`,
+    );
+  return costOfRun(cost, summary);
+}

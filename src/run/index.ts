@@ -21,4 +21,4 @@ export {
   MAX_LINGER_MS,
   type LiveMetricsOptions,
 } from './live-metrics.js';
-export { applyCost, costOfRun } from './cost.js';
+export { applyCost, costOfResults, costOfRun } from './cost.js';
