@@ -9,6 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Summary } from '../src/core/results.js';
+import { parsePlan } from '../src/plan/index.js';
+import { fakeOpenai } from '../src/protocols/testing/fake-servers.js';
+import { run } from '../src/run/index.js';
 import { startServer, type ServerHandle } from '../src/server/index.js';
 import { preflight, root } from './helpers/cli.js';
 
@@ -251,4 +254,45 @@ scenarios:
   ]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /did you mean `box\.small`\?/);
+});
+
+test('text generation: the capacity is the goodput, and the cost per 1M output tokens uses the measured tokens per request', async () => {
+  const srv = await fakeOpenai({ firstMs: 20, gapMs: 5, chunks: 4, usageTokens: 8 });
+  try {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'prices.yaml'), PRICES);
+    fs.writeFileSync(path.join(dir, 'prompts.jsonl'), `${JSON.stringify({ prompt: 'p' })}\n`);
+    const plan = parsePlan(
+      `target: { url: "${srv.url}", ready: false }
+options: { maxDispatchLag: 1s }
+scenarios:
+  chat:
+    executor: constant-arrival-rate
+    protocol: openai
+    model: tiny
+    rate: 10/s
+    duration: 2s
+    openai: { endpoint: completions, stream: true, slo: { e2e: 5s } }
+    data: { file: prompts.jsonl }
+cost: { prices: prices.yaml, instance: gpu.one, peak: 50/s, headroom: 0% }
+`,
+      { baseDir: dir },
+    );
+    const { summary } = await run(plan, { outDir: path.join(dir, 'out') });
+    const c = summary.cost;
+    assert.ok(c);
+    assert.equal(c.capacity_per_replica, summary.total['goodput']);
+    assert.match(c.capacity_source, /goodput/);
+    const t = summary.total;
+    // tokens per inference = tokens_out / ok; per 1M tokens = per 1k × 1000 / tokens per inference
+    const tokens = (t.counters['tokens_out'] ?? 0) / t.ok;
+    assert.ok(tokens > 0, 'tokens measured');
+    assert.equal(c.tokens_per_inference, tokens);
+    assert.ok(
+      Math.abs((c.on_demand.per_1m_tokens_full_use ?? 0) - (c.on_demand.per_1k_full_use * 1000) / tokens) < 1e-12,
+    );
+    assert.ok(Math.abs((c.on_demand.per_1m_tokens_actual ?? 0) - (c.on_demand.per_1k_actual * 1000) / tokens) < 1e-12);
+  } finally {
+    await srv.close();
+  }
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../core/random.js';
 import { binomialCdf, minRequestsFor, percentileClaim, upperConfidenceBound } from './early-stopping.js';
 
 interface Case {
@@ -50,5 +51,34 @@ describe('early stopping (MLPerf rule) against SciPy', () => {
     assert.equal(claim.enough, false);
     assert.equal(claim.min_requests_zero, 459);
     assert.equal(claim.more_needed, 159);
+  });
+});
+
+describe('early stopping: false claims by seeded simulation', () => {
+  /** Share of `trials` runs of n requests, each over the bound with probability p, that the rule calls enough. */
+  function claimRate(n: number, p: number, trials: number, seed: number): number {
+    const rand = mulberry32(seed);
+    const verdict = new Map<number, boolean>();
+    let enough = 0;
+    for (let t = 0; t < trials; t++) {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (rand() < p) k++;
+      let v = verdict.get(k);
+      if (v === undefined) verdict.set(k, (v = percentileClaim(n, k, 0.99, 0.99).enough));
+      if (v) enough++;
+    }
+    return enough / trials;
+  }
+
+  it('a p99 that is exactly at the bound (1 % over it) is claimed in at most 1 % of runs', () => {
+    // The exact (Clopper–Pearson) rule is conservative: ≤ 1 %, plus three standard errors of the simulation.
+    const trials = 20_000;
+    const rate = claimRate(1000, 0.01, trials, 20261204);
+    assert.ok(rate <= 0.01 + 3 * Math.sqrt((0.01 * 0.99) / trials), `false claims ${rate}`);
+  });
+
+  it('a p99 well within the bound (0.2 % over it) is claimed with 5,000 requests nearly always', () => {
+    const rate = claimRate(5000, 0.002, 2000, 7);
+    assert.ok(rate > 0.95, `claimed in ${rate}`);
   });
 });
