@@ -54,3 +54,7 @@ export {
   type ProfileRunOptions,
 } from './profiles/index.js';
 export type { ProfilePlan, ProfileType, ProfileOf, PlanOf } from './plan/types.js';
+export { computeCost, compareCosts, HOURS_PER_MONTH, type CostComparison, type CostInputs } from './cost/index.js';
+export type { CostFigures, CostSummary, InstancePrice, PriceList } from './core/cost.js';
+export { readPriceFile } from './plan/index.js';
+export { percentileClaim, type PercentileClaim } from './stats/index.js';

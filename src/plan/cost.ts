@@ -67,7 +67,7 @@ export function costSpecWith(percent: (description: string, def?: string) => Spe
         expected: 'a list of 24 hourly rates, or points `{ hour: rate }`',
         description:
           'Daily traffic: 24 rates (hours 0–23), or points { 9: 150/s, 22: 40/s } joined linearly around the clock.',
-        seq: { t: 'array', items: { t: 'rate' } },
+        seq: { t: 'array', keepHoles: true, items: { t: 'rate' } },
         map: {
           t: 'map',
           what: 'curve points',
@@ -220,7 +220,6 @@ export function parsePriceText(text: string, file: string, env: Env = process.en
 /** 24 hourly rates from a list or from points `{ hour: rate }` joined linearly around the clock. */
 function curveOf(w: Walker, raw: unknown): number[] | undefined {
   if (Array.isArray(raw)) {
-    if (raw.some((x) => typeof x !== 'number')) return undefined; // an invalid rate, already reported
     if (raw.length !== HOURS) {
       w.problemAt(
         'cost.curve',
@@ -229,6 +228,7 @@ function curveOf(w: Walker, raw: unknown): number[] | undefined {
       );
       return undefined;
     }
+    if (raw.some((x) => typeof x !== 'number')) return undefined; // an invalid rate, already reported
     return raw as number[];
   }
   if (raw && typeof raw === 'object') {
@@ -326,7 +326,7 @@ export function buildCost(
   }
   if (!prices || !pricesFile || instance === undefined || peak === undefined || !(peak > 0) || !currency)
     return undefined;
-  if (w.problems.length > 0 && !prices.instances[instance]) return undefined;
+  if (!prices.instances[instance]) return undefined;
   const capacity = (raw['capacity'] as CostCapacity | undefined) ?? { fromRun: true };
   return {
     pricesFile,
