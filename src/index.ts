@@ -62,3 +62,7 @@ export { runSecurityCheck, type SecurityContext } from './checks/security.js';
 export type { SecurityCheckPlan } from './plan/security-check.js';
 export type { ConsistencyCheckPlan } from './plan/consistency-check.js';
 export { runConsistencyCheck, type ConsistencyContext } from './checks/consistency.js';
+export { computeCost, compareCosts, HOURS_PER_MONTH, type CostComparison, type CostInputs } from './cost/index.js';
+export type { CostFigures, CostSummary, InstancePrice, PriceList } from './core/cost.js';
+export { readPriceFile } from './plan/index.js';
+export { percentileClaim, type PercentileClaim } from './stats/index.js';

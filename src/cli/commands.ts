@@ -36,6 +36,7 @@ import { writeReportsFor, compareCommand, reportCommand, baselineCompare } from 
 import { runProfileWithTerminal } from './profile-run.js';
 import { proxyCommand } from './proxy-command.js';
 import { k8sCommand } from './k8s-command.js';
+import { costCommand } from './cost-command.js';
 import { announceMetrics, finishMetrics, metricsArgs, metricsHooks, type MetricsOut } from './metrics-out.js';
 import { scaleProfile } from '../profiles/index.js';
 import { httpClientOf } from '../engine/index.js';
@@ -60,6 +61,9 @@ Usage:
   preflight serve [options]            run the built-in reference model server (see serve --help)
   preflight report <results-dir>       (re)render report.html, summary.md, junit.xml, intervals.csv
   preflight compare <baseline-dir> <candidate-dir> [--tolerance metric=10%]...
+  preflight cost <results-dir> [<results-dir-2>] (--plan plan.yaml | --prices prices.yaml --instance T --peak 500/s
+                [--headroom 30%] [--min-replicas N] [--capacity 120/s]) [--json]
+                                       replicas, monthly cost, cost per 1k/1M inferences of runs already made
   preflight proxy --upstream HOST:PORT [--listen 127.0.0.1:0] [--api 127.0.0.1:8474] [--toxic 'latency:latency=200']...
                  [--duration 1h] [--name preflight]
                                        a fault proxy (Toxiproxy's toxics, optionally its API) until Ctrl-C
@@ -435,4 +439,5 @@ export const commands: Record<string, Command> = {
   compare: compareCommand,
   proxy: proxyCommand,
   k8s: k8sCommand,
+  cost: costCommand,
 };

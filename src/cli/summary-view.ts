@@ -9,6 +9,9 @@ import {
   CHECK_HEAD,
   checkRows,
   findingLines,
+  COST_HEAD,
+  costFacts,
+  costRows,
   fmtMetricValue,
   fmtSignedPp,
   fmtTargetThreshold,
@@ -73,6 +76,11 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
     out.push('', c.bold('checks'), indent(table([CHECK_HEAD, ...rows], { leftCols: 3 }), 2));
     for (const r of checks) for (const l of findingLines(r)) out.push(`  ${c.red(r.id)} ${l}`);
   }
+  // Capacity and cost (plan `cost:`).
+  if (summary.cost) {
+    out.push('', c.bold(`cost (${summary.cost.currency})`), indent(table([COST_HEAD, ...costRows(summary)]), 2));
+    for (const f of costFacts(summary.cost)) out.push(c.dim(`  ${f}`));
+  } else if (summary.cost_note) out.push('', c.bold('cost'), `  ${summary.cost_note}`);
   if (Object.keys(summary.scenarios).length > 0)
     out.push(
       '',

@@ -7,6 +7,7 @@
  */
 import type { ChecksSummary } from './checks.js';
 import type { ComparisonSummary } from './comparison.js';
+import type { CostSummary } from './cost.js';
 
 /** Latency-like statistics, milliseconds. */
 export interface DurationStats {
@@ -128,6 +129,10 @@ export interface Summary {
   scenarios: Record<string, ScenarioSummary>;
   /** Answers of profiles (stress, soak, spike, …), one section per profile. */
   profiles?: Record<string, unknown>;
+  /** Capacity and cost planning (plan `cost:`, docs/cost.md). */
+  cost?: CostSummary;
+  /** Why the plan's cost section gave no figures (e.g. no capacity measured). */
+  cost_note?: string;
   /** Why the run ended before its planned end without being interrupted (a profile had its answer). */
   endedEarly?: string;
   /** A release comparison's judgement (plan `comparison:`), see docs/release-comparisons.md. */

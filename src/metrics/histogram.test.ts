@@ -2,11 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  countAbove,
   CountsPool,
   decodeHistogram,
   durationStats,
   encodeHistogram,
   fromRaw,
+  HIGHEST_TRACKABLE_US,
   newHistogram,
   recordClamped,
   takeRaw,
@@ -187,4 +189,16 @@ test('take() hands over raw counts (no encoding) and resets the window', () => {
   const b = m.take('s', undefined, 1, 1000, 1000, {});
   assert.equal(b.histograms.latency.total, 0);
   assert.equal(b.histograms.ttft.total, 0);
+});
+
+test('countAbove: values above a bound, to the histogram resolution', () => {
+  const h = newHistogram();
+  for (let i = 1; i <= 1000; i++) recordClamped(h, i * 1000); // 1 ms … 1000 ms, in µs
+  assert.equal(countAbove(h, 500_000), 500); // 501 … 1000 ms
+  assert.equal(countAbove(h, 990_000), 10); // 991 … 1000 ms (buckets are 512 µs wide here)
+  assert.equal(countAbove(h, 1_000_000), 0);
+  assert.equal(countAbove(h, 0), 1000);
+  assert.equal(countAbove(h, 10 * HIGHEST_TRACKABLE_US), 0);
+  // Survives an encode/decode round trip (the form intervals.ndjson keeps).
+  assert.equal(countAbove(decodeHistogram(encodeHistogram(h)), 250_000), 750);
 });

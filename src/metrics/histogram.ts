@@ -219,3 +219,17 @@ export function shortStats(h: Histogram): { p50: number; p90: number; p99: numbe
     max: ms(h.maxValue),
   };
 }
+
+/**
+ * How many recorded values are above `value` (µs), to the histogram's resolution (3 significant
+ * digits): a value in the same bucket as `value` counts as not above. For "k of n requests exceeded
+ * the latency bound" (the capacity claim's early-stopping rule).
+ */
+export function countAbove(h: Histogram, value: number): number {
+  const a = internals(h);
+  if (value >= HIGHEST_TRACKABLE_US) return 0;
+  const from = a.countsArrayIndex(Math.max(1, Math.floor(value))) + 1;
+  let n = 0;
+  for (let i = from; i < a._counts.length; i++) n += a._counts[i];
+  return n;
+}

@@ -43,3 +43,5 @@ export type {
 } from './thresholds.js';
 export { EXECUTORS, PROTOCOLS, DATATYPES } from './syntax.js';
 export { editDistance, closest, didYouMean } from './suggest.js';
+export { readPriceFile, parsePriceText } from './cost.js';
+export type { CostCapacity, CostPlan, PriceFileResult } from './cost.js';

@@ -42,6 +42,7 @@ import { tryParseRate } from './units.js';
 import { buildProfile } from './profile.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { parseCheck } from './checks.js';
+import { buildCost } from './cost.js';
 import { compileJsonPath } from './json-path.js';
 import { dig, protocolRules } from './protocol-rules.js';
 import { buildComparison } from './comparison-resolve.js';
@@ -398,6 +399,12 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       loadDurationMs: loadDuration(scenarios, profile, hasProfile),
       resolveFile: (p) => resolveFile(ctx, p),
     });
+  const cost = raw['cost']
+    ? buildCost(w, raw['cost'] as Raw, {
+        resolveFile: (p) => resolveFile(ctx, p),
+        profile: hasProfile ? String((raw['profile'] as Raw | undefined)?.['type'] ?? '') : undefined,
+      })
+    : undefined;
   if (monitor)
     monitor.alerts = buildAlerts(
       w,
@@ -429,6 +436,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     monitor,
     hasProfile ? String((raw['profile'] as Raw | undefined)?.['type'] ?? '') : undefined,
     checks,
+    w.has('cost'),
   );
   if ((profile?.type === 'sweep' || profile?.type === 'capacity') && w.has('faults'))
     w.problemAt(
@@ -498,6 +506,7 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
   if (monitor) plan.monitor = monitor;
   if (faults) plan.faults = faults;
   if (checks && Object.keys(checks).length > 0) plan.checks = checks;
+  if (cost) plan.cost = cost;
   return plan;
 }
 
@@ -1261,6 +1270,7 @@ function buildThresholds(
   monitor: MonitorPlan | undefined,
   profileType?: string,
   checks?: ChecksPlan,
+  hasCost = false,
 ): ThresholdPlan[] {
   const facts = new Map<string, ScenarioFacts>();
   for (const s of scenarios) {
@@ -1286,6 +1296,7 @@ function buildThresholds(
     ...(monitor ? { targetMetrics: new Map(monitor.metrics.map((m) => [m.name, m.unit])) } : {}),
     ...(profileType !== undefined ? { profile: profileType } : {}),
     checkFigures: checkFigures(Object.keys(checks ?? {})),
+    cost: hasCost,
   };
   const out: ThresholdPlan[] = [];
   items.forEach((item, i) => {
@@ -1318,6 +1329,13 @@ function buildThresholds(
         join(ip, 'abortOnFail'),
         `threshold \`${expr.trim()}\`: a comparison is judged after the run, so it cannot abort it`,
         'remove abortOnFail (an abortOnFail threshold on a variant group, e.g. steady/v2.error_rate < 5%, can)',
+        'key',
+      );
+    if (abortOnFail && r.threshold.cost !== undefined)
+      w.problemAt(
+        join(ip, 'abortOnFail'),
+        `threshold \`${expr.trim()}\`: the cost is computed after the run, so it cannot abort it`,
+        'remove abortOnFail',
         'key',
       );
     if (abortOnFail && r.threshold.target !== undefined)

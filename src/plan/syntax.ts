@@ -20,6 +20,7 @@ import {
 import { LIMIT_HINTS, LIMITS } from './limits.js';
 import { monitorSpec } from './monitor.js';
 import { checksSpec } from './check-kinds.js';
+import { costSpecWith } from './cost.js';
 
 export const EXECUTORS = [
   'constant-arrival-rate',
@@ -1535,6 +1536,7 @@ export const planSpec: ObjectSpec = {
     profile: profileSpec,
     scenario: templateSpec,
     comparison: comparisonSpec,
+    cost: costSpecWith(percentSpec),
     monitor: monitorSpec,
     faults: faultsSpec,
     checks: checksSpec,

@@ -133,6 +133,8 @@ export interface ThresholdContext {
   profile?: string;
   /** The figures of the plan's checks (`checks:`), `<check id>.<figure>` → unit; absent or empty: the plan has none. */
   checkFigures?: ReadonlyMap<string, FigureUnit>;
+  /** The plan has a `cost:` section (thresholds `cost.per_1k`, … need one). */
+  cost?: boolean;
 }
 
 export type ParsedThreshold = Omit<ThresholdPlan, 'abortOnFail' | 'delayAbortEvalMs'>;
@@ -346,6 +348,8 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
     return parseTargetThreshold(expr, left, op, right, ctx);
   if ((CHECK_KIND_NAMES as readonly string[]).includes(head) && (ctx === undefined || !ctx.scenarios.has(head)))
     return parseCheckThreshold(expr, left, op, right, head, ctx);
+  if (head === 'cost' && (ctx === undefined || ctx.cost || !ctx.scenarios.has(head)))
+    return parseCostThreshold(expr, left, op, right, ctx);
   if (
     (head === 'resilience' || head === 'autoscale') &&
     (ctx === undefined || ctx.profile === head || !ctx.scenarios.has(head))
@@ -546,6 +550,51 @@ function parseAnswerThreshold(
       op,
       value,
       answer: { profile, field: left.slice(left.indexOf('.') + 1) },
+    },
+  };
+}
+
+/** `cost.<figure> OP value`: a figure of summary.cost.headline (docs/cost.md). */
+export const COST_METRICS: Readonly<Record<string, { kind: 'money' | 'count'; description: string }>> = {
+  'cost.per_1k': {
+    kind: 'money',
+    description: 'On-demand cost per 1,000 inferences at actual use (following the daily curve when there is one).',
+  },
+  'cost.per_1m': { kind: 'money', description: 'The same per 1,000,000 inferences.' },
+  'cost.monthly': {
+    kind: 'money',
+    description:
+      'On-demand cost per month (following the daily curve when there is one, else the peak replicas all month).',
+  },
+  'cost.replicas': { kind: 'count', description: 'Replicas needed at the peak, with headroom.' },
+};
+
+function parseCostThreshold(
+  expr: string,
+  left: string,
+  op: Comparator,
+  right: string,
+  ctx: ThresholdContext | undefined,
+): ThresholdParse {
+  const info = COST_METRICS[left];
+  if (!info)
+    return fail(`unknown cost figure \`${left}\``, didYouMean(left, Object.keys(COST_METRICS), 'cost figures'));
+  if (ctx && !ctx.cost)
+    return fail(
+      `\`${left}\` reads the cost section, but this plan has no \`cost:\``,
+      'add cost: { prices: prices.yaml, instance: <type>, peak: 500/s } (docs/cost.md)',
+    );
+  const v = parsePlain(left, right, info.kind === 'count');
+  if (!v.ok)
+    return info.kind === 'money' ? { ...v, hint: 'a plain amount in the price file’s currency, e.g. 0.02' } : v;
+  return {
+    ok: true,
+    threshold: {
+      expression: expr,
+      metric: left,
+      op,
+      value: v.value,
+      cost: { field: left.slice('cost.'.length) as 'per_1k' | 'per_1m' | 'monthly' | 'replicas' },
     },
   };
 }

@@ -8,6 +8,7 @@ import type { ComparisonPlan } from './comparison.js';
 import type { MonitorPlan } from './monitor.js';
 import type { FaultsPlan } from './faults.js';
 import type { ChecksPlan } from './check-kinds.js';
+import type { CostPlan } from './cost.js';
 import type { EXECUTORS, PROFILE_TYPES, PROTOCOLS } from './syntax.js';
 
 // Each list is written once, as the const array the plan syntax validates against.
@@ -306,6 +307,8 @@ export interface ThresholdPlan {
   answer?: { profile: 'resilience' | 'autoscale'; field: string };
   /** A threshold on a check's figure (`network.connect.p99 < 5ms`): `summary.checks`, result `id`, `figures[figure]`. */
   check?: { id: string; figure: string };
+  /** A threshold on `summary.cost.headline` (`cost.per_1k < 0.02`, `cost.monthly <= 5000`): the field. */
+  cost?: { field: 'per_1k' | 'per_1m' | 'monthly' | 'replicas' };
   /** With abortOnFail: evaluate only after this delay, so warm-up does not abort. */
   delayAbortEvalMs: number;
 }
@@ -342,6 +345,8 @@ export interface Plan {
   faults?: FaultsPlan;
   /** Assumption checks (`preflight check`, and `preflight run` before the load), one per kind (docs/checks.md). */
   checks?: ChecksPlan;
+  /** Capacity and cost planning from the measured capacity (docs/cost.md). */
+  cost?: CostPlan;
 }
 
 export type ProfileType = (typeof PROFILE_TYPES)[number];

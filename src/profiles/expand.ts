@@ -57,7 +57,8 @@ export interface Expansion {
 }
 
 export function planWith(base: Plan, scenarios: ScenarioPlan[], thresholds: ThresholdPlan[]): Plan {
-  const { profile: _p, ...rest } = base;
+  // A step or phase is not the whole test: the profile computes the cost (capacity), not each run.
+  const { profile: _p, cost: _c, ...rest } = base;
   return { ...rest, scenarios, thresholds };
 }
 

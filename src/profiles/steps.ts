@@ -33,6 +33,8 @@ export interface StepOutcome {
   measured: WindowPoint[];
   /** Summary of the measured span (exact percentiles). */
   measuredSummary: ScenarioSummary;
+  /** The step's records in the measured span (with their exact histograms). */
+  measuredRecords: IntervalRecord[];
   steady: SteadyCheck;
   /** Why the step ended before its maximum time (steady, clearly failing). */
   endedEarly?: string;
@@ -120,11 +122,8 @@ export async function runStep(
     ).slice(-rule.windows);
   const firstT = measured.length ? measured[0].t : Infinity;
   const lastT = measured.length ? measured[measured.length - 1].t + per : -Infinity;
-  const measuredSummary = summarizeRecords(
-    mine.filter((r) => r.t >= firstT && r.t < lastT),
-    sp.scenarios[0].executor,
-    sp.scenarios[0].protocol,
-  );
+  const measuredRecords = mine.filter((r) => r.t >= firstT && r.t < lastT);
+  const measuredSummary = summarizeRecords(measuredRecords, sp.scenarios[0].executor, sp.scenarios[0].protocol);
   const out: StepOutcome = {
     index,
     name,
@@ -134,6 +133,7 @@ export async function runStep(
     records: all,
     measured,
     measuredSummary,
+    measuredRecords,
     steady: steadyState(measured, rule),
     interrupted: result.summary.status === 'interrupted',
   };

@@ -44,6 +44,7 @@ import {
   targetChartSpecs,
   targetRows,
 } from './target-metrics.js';
+import { COST_HEAD, costFacts, costRows } from './cost.js';
 import type { ProfileView } from './profiles.js';
 
 // ───────────────────────────── assets ─────────────────────────────
@@ -955,6 +956,7 @@ ${overviewTable(s)}
 ${scenarioHtml}
 ${checksSection(s)}
 ${targetSection(charts, s, r)}
+${costSection(s)}
 ${timelineSection(s.faults, esc)}
 ${profilesHtml}
 ${planSection(r.plan)}
@@ -986,6 +988,24 @@ function checksSection(s: Summary): string {
   return `<section id="checks"><h2>Checks</h2>
 <table class="data compact"><thead><tr>${CHECK_HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>
 <p class="legend-note">Assumption checks (plan <code>checks:</code>, docs/checks.md): a failed or errored check fails the run.</p>
+</section>`;
+}
+
+/** The cost (plan `cost:`): a compact table, on-demand beside spot, and what it rests on. */
+function costSection(s: Summary): string {
+  const c = s.cost;
+  if (!c) return s.cost_note ? `<section id="cost"><h2>Cost</h2><p>${esc(s.cost_note)}</p></section>` : '';
+  const rows = costRows(s)
+    .map(
+      (row) =>
+        `<tr>${row.map((v, i) => (i === 0 ? `<td>${esc(v)}</td>` : `<td class="num">${esc(v)}</td>`)).join('')}</tr>`,
+    )
+    .join('');
+  return `<section id="cost"><h2>Cost (${esc(c.currency)})</h2>
+<table class="data compact"><thead><tr>${COST_HEAD.map((h, i) => `<th${i > 0 ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>
+<ul class="legend-note">${costFacts(c)
+    .map((f) => `<li>${esc(f)}</li>`)
+    .join('')}</ul>
 </section>`;
 }
 

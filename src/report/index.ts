@@ -43,3 +43,4 @@ export { describeProfiles, collectMarks, runWarnings } from './profiles.js';
 export type { ProfileView, CurveView } from './profiles.js';
 export { CHECK_HEAD, checkMark, checkRows, findingLines, checksMarkdown } from './checks.js';
 export { fmtBytes, fmtCheckFigure } from './format.js';
+export { COST_HEAD, costFacts, costMarkdown, costRows } from './cost.js';

@@ -28,6 +28,7 @@ import { loadResults } from './load.js';
 import { runWarnings } from './profiles.js';
 import { alertMarkdown, fmtTargetThreshold, targetMarkdown } from './target-metrics.js';
 import { checksMarkdown } from './checks.js';
+import { costMarkdown } from './cost.js';
 import { timelineMarkdown } from './timeline.js';
 
 const VERDICT: Record<string, string> = {
@@ -173,6 +174,7 @@ export function renderMarkdown(summary: Summary, comparison?: Comparison): strin
   out.push(...checksMarkdown(s));
   out.push(...targetMarkdown(s));
   out.push(...alertMarkdown(s));
+  out.push(...costMarkdown(s));
   out.push(...releaseMarkdown(s));
   out.push(...timelineMarkdown(s.faults));
   if (comparison) out.push(...comparisonMarkdown(comparison));

@@ -22,3 +22,4 @@ export {
   type LiveMetricsOptions,
 } from './live-metrics.js';
 export { runCheckPlan, type CheckRunOptions, type CheckRunResult } from './check-run.js';
+export { applyCost, costOfResults, costOfRun } from './cost.js';

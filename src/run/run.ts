@@ -11,6 +11,7 @@ import type { Plan } from '../plan/types.js';
 import { redact, redactError, redactPlan } from '../plan/index.js';
 import { evaluateLive, evaluateThresholds } from '../verdict/index.js';
 import { assembleSummary, runWarnings, settleOutcome } from './assemble.js';
+import { costOfRun } from './cost.js';
 import { checkTargets } from './target-check.js';
 import { checkOffline } from './check-offline.js';
 import { defaultOutDir, ResultsWriter } from './results-writer.js';
@@ -331,12 +332,18 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
       ...(opts.log ? { log: opts.log } : {}),
     })) ?? [];
   if (opts.checks) summary.checks = opts.checks;
-  summary.thresholds = evaluateThresholds(
-    opts.checks ? plan.thresholds : plan.thresholds.filter((t) => t.check === undefined),
-    summary,
-  );
+  // Check figures are judged only when the checks ran (not with --skip-checks).
+  const judged = opts.checks ? plan.thresholds : plan.thresholds.filter((t) => t.check === undefined);
+  summary.thresholds = evaluateThresholds(judged, summary);
+  // The cost reads the capacity the run measured (and whether it kept its SLO), then its thresholds are judged.
+  const costWarnings = plan.cost ? costOfRun(plan.cost, summary) : [];
+  if (plan.cost) summary.thresholds = evaluateThresholds(judged, summary);
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
-  summary.warnings = [...runWarnings(plan, summary, { status, shardFailures, aborted }), ...targetWarnings];
+  summary.warnings = [
+    ...runWarnings(plan, summary, { status, shardFailures, aborted }),
+    ...targetWarnings,
+    ...costWarnings,
+  ];
   if (faults) {
     faults.seal();
     summary.faults = faults.summary();

@@ -10,3 +10,4 @@ export * from './rank-binned.js';
 export * from './quantile-bootstrap.js';
 export * from './power.js';
 export * from './sequential.js';
+export * from './early-stopping.js';

@@ -33,7 +33,12 @@ export function checkReason(c: CheckResult): string {
 
 /** What evaluation needs of a summary: a final Summary, or a partial one built during the run. */
 export type SummaryLike = Pick<Summary, 'total' | 'scenarios'> &
-  Partial<Pick<Summary, 'generator' | 'durationS' | 'comparison' | 'target_metrics' | 'profiles' | 'checks'>>;
+  Partial<
+    Pick<
+      Summary,
+      'generator' | 'durationS' | 'comparison' | 'target_metrics' | 'profiles' | 'checks' | 'cost' | 'cost_note'
+    >
+  >;
 
 export interface Measured {
   value: number | null;
@@ -89,9 +94,16 @@ function subjectName(t: Pick<ThresholdPlan, 'scenario' | 'group'>): string {
 
 /** The measured value of one threshold's metric. */
 export function measure(
-  t: Pick<ThresholdPlan, 'scenario' | 'group' | 'metric' | 'stat' | 'comparison' | 'target' | 'answer' | 'check'>,
+  t: Pick<
+    ThresholdPlan,
+    'scenario' | 'group' | 'metric' | 'stat' | 'comparison' | 'target' | 'answer' | 'check' | 'cost'
+  >,
   summary: SummaryLike,
 ): Measured {
+  if (t.cost !== undefined) {
+    if (!summary.cost) return noData(summary.cost_note ?? 'no cost in the summary');
+    return { value: numeric(summary.cost.headline[t.cost.field]) };
+  }
   if (t.comparison !== undefined) return measureComparison(t.comparison, summary.comparison);
   if (t.check !== undefined) {
     // A check's figure (summary.checks): null when the check did not measure it (it failed first, or was skipped).

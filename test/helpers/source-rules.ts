@@ -18,6 +18,7 @@ const ALL = [
   'comparison',
   'faults',
   'monitor',
+  'cost',
   'report',
   'protocols',
   'checks',
@@ -28,7 +29,7 @@ const ALL = [
   'k8s',
 ];
 
-/** What run() may import: the engine's list plus the engine, the verdict, the fault proxy, target metrics and checks. */
+/** What run() may import: the engine's list plus the engine, the verdict, the fault proxy, target metrics, checks and the cost model. */
 const RUN_IMPORTS = [
   'core',
   'plan',
@@ -43,6 +44,7 @@ const RUN_IMPORTS = [
   'faults',
   'monitor',
   'checks',
+  'cost',
 ];
 
 /**
@@ -67,6 +69,8 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   faults: ['core'],
   // Target metrics (Prometheus scrapes and queries, alerts, replicas): read beside the load, never on its thread.
   monitor: ['core', 'plan', 'metrics', 'stats'],
+  // The cost model: pure arithmetic on what a run measured (src/cost); run() and the capacity profile call it.
+  cost: ['core', 'stats'],
   // Adapters build requests and judge responses; sending them is the engine's job.
   protocols: ['core', 'plan', 'metrics', 'stats', 'data'],
   engine: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'comparison'],

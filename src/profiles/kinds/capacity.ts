@@ -4,9 +4,12 @@
  * folder. Keys and defaults: src/plan/syntax.ts (PROFILE_FIELDS); rules: docs/profiles.md.
  */
 import path from 'node:path';
-import type { ScenarioSummary } from '../../core/results.js';
-import type { PlanOf } from '../../plan/types.js';
-import { defaultOutDir } from '../../run/index.js';
+import { fmtNum } from '../../core/format.js';
+import type { IntervalRecord, ScenarioSummary } from '../../core/results.js';
+import { addEncoded, countAbove, newHistogram } from '../../metrics/index.js';
+import type { PlanOf, ThresholdPlan } from '../../plan/types.js';
+import { applyCost, defaultOutDir } from '../../run/index.js';
+import { percentileClaim, type PercentileClaim } from '../../stats/index.js';
 import { evaluateThresholds } from '../../verdict/index.js';
 import { capacitySearch, checkStep, type Probe } from '../analysis.js';
 import { scopedTo } from '../expand.js';
@@ -22,8 +25,11 @@ export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOpti
   const outDir = opts.outDir ?? defaultOutDir();
   const steps: StepOutcome[] = [];
   const probes: Array<Probe & { step: StepOutcome; reasons: string[] }> = [];
+  // Cost thresholds judge the whole answer (after the search), not a probe.
+  const sloThresholds = plan.thresholds.filter((t) => t.cost === undefined);
+  const costThresholds = plan.thresholds.filter((t) => t.cost !== undefined);
   const judge = (s: ScenarioSummary, offered: number) =>
-    checkStep(plan.thresholds, s, { minThroughput: p.minThroughput, offered });
+    checkStep(sloThresholds, s, { minThroughput: p.minThroughput, offered });
   let state = capacitySearch([], {
     start: p.startRate,
     maxRate: p.maxRate,
@@ -56,13 +62,13 @@ export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOpti
   const best = probes.find((x) => x.ok && x.rate === state.lo);
   const worst = state.hi !== null ? probes.find((x) => !x.ok && x.rate === state.hi) : undefined;
   const thresholds = best
-    ? evaluateThresholds(scopedTo(plan.thresholds, best.step.name), {
+    ? evaluateThresholds(scopedTo(sloThresholds, best.step.name), {
         total: best.step.measuredSummary,
         scenarios: { [best.step.name]: best.step.measuredSummary },
       })
     : [];
   const top = writeTopLevel(plan, outDir, steps, thresholds, interrupted);
-  const slo = plan.thresholds.map((t) => t.expression).join(', ');
+  const slo = sloThresholds.map((t) => t.expression).join(', ');
   const precision = p.precision.absolute !== undefined ? rate(p.precision.absolute) : pct(p.precision.relative);
   let text: string;
   if (!best)
@@ -74,6 +80,26 @@ export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOpti
   else
     text = `Sustains at most ${rate(state.lo)} within the SLO (${slo}), to ${precision}: ${rate(state.lo)} held (${line(best.step.measuredSummary)}), ${rate(state.hi)} did not (${worst?.reasons.join('; ') ?? 'failed'}).`;
   if (p.atLeast !== undefined) text += ` Required: at least ${rate(p.atLeast)}.`;
+  // The capacity claim with stated confidence: enough requests for each latency percentile at 99 %?
+  const claims = best ? latencyClaims(sloThresholds, best.step.measuredRecords) : [];
+  for (const c of claims) text += ` ${c.text}`;
+  if (plan.cost) {
+    top.summary.warnings.push(
+      ...applyCost(
+        plan.cost,
+        top.summary,
+        {
+          perSecond: best ? state.lo : 0,
+          source: 'the capacity profile: the highest rate sustained within the SLO (max_sustainable_rate)',
+        },
+        best?.step.measuredSummary,
+      ),
+    );
+    if (costThresholds.length > 0) top.summary.thresholds.push(...evaluateThresholds(costThresholds, top.summary));
+    const c = top.summary.cost;
+    if (c)
+      text += ` Cost: ${c.replicas} × ${c.instance} for ${rate(c.peak_per_s)} at the peak, ${money(c.headline.monthly, c.currency)} a month, ${money(c.headline.per_1k, c.currency)} per 1k inferences (${c.headline.basis}).`;
+  }
   const rows = probes.map((x) => ({
     probe: x.step.index + 1,
     rate: x.rate,
@@ -101,7 +127,16 @@ export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOpti
       probes: probes.length,
       p99_at_capacity_ms: best?.step.measuredSummary.latency_ms.p99 ?? null,
       throughput_at_capacity: best?.step.measuredSummary.throughput ?? null,
+      ...(claims.length > 0
+        ? {
+            claim_requests: claims[0].claim.requests,
+            claim_exceeded: claims[0].claim.exceeded,
+            claim_enough_99: claims.every((c) => c.claim.enough),
+            claim_more_requests: Math.max(...claims.map((c) => c.claim.more_needed)),
+          }
+        : {}),
     },
+    ...(claims.length > 0 ? { claims: claims.map((c) => ({ threshold: c.threshold, ...c.claim })) } : {}),
     curves: [
       {
         title: 'probes: p99 per offered rate',
@@ -131,6 +166,35 @@ export async function runCapacity(plan: PlanOf<'capacity'>, opts: ProfileRunOpti
   };
   const fin = finishSummary(top.summary, outDir, plan, answer);
   return { summary: fin.summary, outDir, exitCode: fin.exitCode, answer };
+}
+
+function money(x: number, currency: string): string {
+  return `${fmtNum(x)} ${currency}`;
+}
+
+/**
+ * For each latency-percentile threshold (`p99 < 250ms`), whether the requests of the step that held
+ * suffice to claim it at 99 % confidence (MLPerf's early-stopping rule, src/stats/early-stopping.ts):
+ * n requests measured, k of them over the bound (from the exact histograms).
+ */
+function latencyClaims(
+  thresholds: readonly ThresholdPlan[],
+  records: readonly IntervalRecord[],
+): Array<{ threshold: string; claim: PercentileClaim; text: string }> {
+  const out: Array<{ threshold: string; claim: PercentileClaim; text: string }> = [];
+  const h = newHistogram();
+  for (const r of records) if (r.group === undefined && r.hdr?.latency) addEncoded(h, r.hdr.latency);
+  for (const t of thresholds) {
+    if (t.metric !== 'latency' || !t.stat || !/^p\d/.test(t.stat) || (t.op !== '<' && t.op !== '<=')) continue;
+    const q = Number(t.stat.slice(1)) / 100;
+    const claim = percentileClaim(h.totalCount, countAbove(h, t.value * 1000), q, 0.99);
+    const head = `The claim ${t.expression} was checked with ${claim.requests} requests, ${claim.exceeded} over the bound:`;
+    const text = claim.enough
+      ? `${head} enough for 99 % confidence (MLPerf early stopping).`
+      : `${head} not enough for 99 % confidence (MLPerf early stopping) — it takes ${claim.min_requests} requests with ${claim.exceeded} over the bound (${claim.more_needed} more, if no more exceed it)${claim.exceeded > 0 ? `, ${claim.min_requests_zero} with none over` : ''}.`;
+    out.push({ threshold: t.expression, claim, text });
+  }
+  return out;
 }
 
 function line(s: ScenarioSummary): string {
