@@ -56,6 +56,10 @@ Usage:
   preflight proxy --upstream HOST:PORT [--listen 127.0.0.1:0] [--api 127.0.0.1:8474] [--toxic 'latency:latency=200']...
                  [--duration 1h] [--name preflight]
                                        a fault proxy (Toxiproxy's toxics, optionally its API) until Ctrl-C
+  preflight coordinator <plan.yaml> --workers N [--nats nats://host:4222] [--run-id ID] [--out DIR] [--ready-timeout 120s]
+                                       scale-out: wait for N workers, start them together, merge, judge once
+  preflight worker <plan.yaml> [--index i] [--workers N] [--nats URL] [--run-id ID]
+                                       scale-out: run segment i of N (index also from JOB_COMPLETION_INDEX)
 
 Exit codes: 0 passed · 1 internal error · 2 invalid plan or arguments · 3 thresholds failed ·
             4 run invalid (generator overloaded) · 5 target unreachable · 6 significant regression ·
@@ -174,7 +178,14 @@ async function runAndReport(
 /** Runs a plan with live progress, Ctrl-C handling and the final summary. Shared by run and demo. */
 export async function runWithTerminal(
   plan: Plan,
-  opts: { outDir?: string; quiet?: boolean; onCanaryStep?: RunOptions['onCanaryStep']; metrics?: MetricsOut },
+  opts: {
+    outDir?: string;
+    quiet?: boolean;
+    onCanaryStep?: RunOptions['onCanaryStep'];
+    metrics?: MetricsOut;
+    /** Scale-out: the coordinator's remote shards. */
+    shards?: RunOptions['shards'];
+  },
 ): Promise<RunResult> {
   const err = process.stderr;
   const c = paint(useColor(err));
@@ -202,6 +213,7 @@ export async function runWithTerminal(
       signal,
       ...metricsHooks(opts.metrics, view ? (p) => view.update(p) : undefined),
       onCanaryStep: opts.onCanaryStep,
+      ...(opts.shards ? { shards: opts.shards } : {}),
     }).catch((e: unknown) => {
       // The run finished but its results could not all be written: show the verdict, then the error.
       view?.end();
@@ -311,4 +323,6 @@ export const commands: Record<string, Command> = {
   report: reportCommand,
   compare: compareCommand,
   proxy: proxyCommand,
+  coordinator: (argv) => import('./scale-commands.js').then((m) => m.coordinatorCommand(argv)),
+  worker: (argv) => import('./scale-commands.js').then((m) => m.workerCommand(argv)),
 };

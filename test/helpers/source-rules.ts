@@ -23,6 +23,7 @@ const ALL = [
   'engine',
   'run',
   'profiles',
+  'scale',
   'server',
 ];
 
@@ -69,6 +70,8 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   engine: ['core', 'plan', 'pacing', 'metrics', 'stats', 'data', 'protocols', 'comparison'],
   run: RUN_IMPORTS,
   profiles: [...RUN_IMPORTS, 'run'],
+  // Scale-out: the coordinator is run() with remote shards; workers run the engine's shards and publish windows.
+  scale: [...RUN_IMPORTS, 'run'],
   // The reference server is the system under test: it shares no code with the load generator.
   server: ['core', 'model'],
   cli: ALL,
