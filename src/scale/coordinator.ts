@@ -381,8 +381,10 @@ export class RemoteShards implements ShardSource {
 
   finish(summary: Summary): { warnings: string[]; failures: string[] } {
     const so = this.plan.options.scaleOut ?? { tolerateLoss: 0, maxClockSkewMs: 50 };
-    const endMs = Math.max(1, summary.durationS * 1000);
     const interval = this.plan.options.intervalMs;
+    // The run's length in windows: as far as any worker's windows reached (summary.durationS also counts the pre-load checks).
+    const reachedMs = (w: WorkerState) => Math.max(0, ...w.reached.values()) * interval;
+    const endMs = Math.max(1, ...this.workers.map(reachedMs));
     const perWorker: ScaleOutWorker[] = this.workers.map((w, i) => {
       const pw: ScaleOutWorker = {
         index: i,

@@ -112,13 +112,15 @@ export async function runWorker(plan: Plan, o: WorkerOptions): Promise<number> {
         if (c.type === 'start' || c.type === 'end') resolve(c);
       };
       o.signal?.addEventListener('abort', () => resolve({ type: 'end' }), { once: true });
+      // A coordinator that went away for good before the start: give up after the wait.
+      setTimeout(() => resolve({ type: 'end' }), waitMs).unref();
     });
     const startLocal = first.type === 'start' ? first.t0EpochMs + clock.offsetMs : -Infinity;
     if (first.type !== 'start' || startLocal < epochNow() - LATE_MS) {
       const why =
         first.type === 'start'
           ? `the run started ${((epochNow() - startLocal) / 1000).toFixed(1)} s ago without this worker (a restarted pod cannot rejoin)`
-          : 'the run had already ended';
+          : 'the run ended (or no start came) before this worker started';
       log(why);
       for (const h of handles) h.stop(0);
       await err({ code: 'E_SCALE_OUT', message: why, late: true });
