@@ -98,6 +98,9 @@ export async function coordinatorCommand(argv: string[]): Promise<number> {
   if (outDir !== undefined) prepareOutDir(outDir);
   const quiet = Boolean(values.quiet);
   const log = quiet ? undefined : (line: string) => process.stderr.write(`coordinator: ${line}\n`);
+  log?.(
+    `run ${runId}: ${workers} worker process(es) × ${plan.options.workers} thread(s) each (the line below counts one process's threads), NATS ${natsUrl}`,
+  );
   const result = await runCoordinator(
     plan,
     {

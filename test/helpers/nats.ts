@@ -7,21 +7,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, stopChild } from './child-process.js';
+import { findBinary, freePort, stopChild } from './child-process.js';
 
-export function natsBinary(): string | undefined {
-  for (const d of [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/sbin', '/usr/bin', '/usr/local/bin']) {
-    if (!d) continue;
-    const f = path.join(d, 'nats-server');
-    try {
-      fs.accessSync(f, fs.constants.X_OK);
-      return f;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+export const natsBinary = (): string | undefined => findBinary('nats-server');
 
 /** Why NATS tests skip (undefined: they run). On CI a missing binary is a failure, not a skip. */
 export function natsSkip(): string | undefined {
