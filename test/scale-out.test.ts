@@ -278,3 +278,33 @@ test('a worker that never shows up: a clear error after --ready-timeout (exit 4)
   // The worker waiting for a start is told the run ended, and exits (non-zero: it ran nothing).
   assert.equal(await ws[0].exited, 4, ws[0].stderr());
 });
+
+test('abortOnFail judged once on the merged windows stops every worker', { skip, timeout: 60_000 }, async () => {
+  const f = path.join(dir, 'abort.yaml');
+  // Every request fails (404): the merged error rate breaks the threshold in the first windows.
+  fs.writeFileSync(
+    f,
+    `target: { url: ${server!.url}, ready: /v2/health/ready }
+scenarios:
+  steady:
+    executor: constant-arrival-rate
+    rate: 50/s
+    duration: 30s
+    request: { method: GET, path: /no-such-path }
+thresholds:
+  - threshold: steady.error_rate < 1%
+    abortOnFail: true
+options: { interval: 500ms, maxDispatchLag: 2s }
+`,
+  );
+  const out = path.join(dir, 'abort');
+  const ws = workers(f, 2, 'abort');
+  const co = coordinator(f, 2, 'abort', out);
+  assert.equal(await co.exited, 3, co.stderr());
+  for (const w of ws) assert.equal(await w.exited, 0, w.stderr());
+  const s = summaryOf(out);
+  assert.equal(s.status, 'aborted');
+  // Both workers stopped long before the planned 30 s (1500 requests): each sent only a few windows' worth.
+  assert.ok(s.total.requests < 750, `${s.total.requests} requests`);
+  for (const w of s.scale_out!.per_worker) assert.ok(w.requests > 0 && w.requests < 375, `${w.requests}`);
+});
