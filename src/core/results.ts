@@ -106,7 +106,7 @@ export interface GeneratorHealth {
   reasons: string[];
 }
 
-/** One worker process of a scale-out run (summary.scale_out.workers). */
+/** One worker process of a scale-out run (summary.scale_out.per_worker). */
 export interface ScaleOutWorker {
   index: number;
   host: string;
