@@ -20,6 +20,7 @@ const BENCHES: Array<{ name: string; args: string[]; quick: string[]; maxS: numb
   { name: 'window-handoff', args: [], quick: ['--windows', '10'], maxS: 120 },
   { name: 'proxy-overhead', args: [], quick: ['--duration', '3', '--rounds', '1'], maxS: 300 },
   { name: 'http-proxy-overhead', args: [], quick: ['--duration', '3', '--rounds', '1'], maxS: 240 },
+  { name: 'scale-out', args: [], quick: ['--duration', '3', '--windows', '20'], maxS: 300 },
 ];
 
 const { values } = parseArgs({

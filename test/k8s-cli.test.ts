@@ -42,8 +42,9 @@ test('k8s --out DIR writes one file per object; nothing on stdout', async () => 
   const r = await preflight(['k8s', demo, '-w', '2', '--run-id', 'demo-2', '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');
-  assert.equal(fs.readdirSync(out).length, 4);
-  assert.match(r.stderr, /wrote 4 manifests to /);
+  // ConfigMap, NATS Deployment and Service (the default transport), coordinator and worker Jobs.
+  assert.equal(fs.readdirSync(out).length, 5);
+  assert.match(r.stderr, /wrote 5 manifests to /);
 });
 
 test('k8s: bad flags are exit 2, every one located; no plan argument is exit 2', async () => {

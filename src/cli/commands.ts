@@ -71,6 +71,10 @@ Usage:
                 [--secret NAME] [--cpu REQ[:LIM]] [--memory REQ[:LIM]] [--node-selector k=v]... [--anti-affinity
                 preferred|required|off] [--ttl 1h] [--deadline DUR] [--results-pvc CLAIM] [--out DIR | -o yaml] [--apply]
                                        Kubernetes manifests for a scale-out run (docs/kubernetes.md)
+  preflight coordinator <plan.yaml> --workers N [--nats nats://host:4222] [--run-id ID] [--out DIR] [--ready-timeout 120s]
+                                       scale-out: wait for N workers, start them together, merge, judge once
+  preflight worker <plan.yaml> [--index i] [--workers N] [--nats URL] [--run-id ID]
+                                       scale-out: run segment i of N (index also from JOB_COMPLETION_INDEX)
 
 Exit codes: 0 passed · 1 internal error · 2 invalid plan or arguments · 3 thresholds failed ·
             4 run invalid (generator overloaded) · 5 target unreachable · 6 significant regression ·
@@ -224,6 +228,8 @@ export async function runWithTerminal(
     onCanaryStep?: RunOptions['onCanaryStep'];
     metrics?: MetricsOut;
     checks?: ChecksSummary;
+    /** Scale-out: the coordinator's remote shards. */
+    shards?: RunOptions['shards'];
   },
 ): Promise<RunResult> {
   const err = process.stderr;
@@ -253,6 +259,7 @@ export async function runWithTerminal(
       ...metricsHooks(opts.metrics, view ? (p) => view.update(p) : undefined),
       onCanaryStep: opts.onCanaryStep,
       ...(opts.checks ? { checks: opts.checks } : {}),
+      ...(opts.shards ? { shards: opts.shards } : {}),
     }).catch((e: unknown) => {
       // The run finished but its results could not all be written: show the verdict, then the error.
       view?.end();
@@ -440,4 +447,6 @@ export const commands: Record<string, Command> = {
   proxy: proxyCommand,
   k8s: k8sCommand,
   cost: costCommand,
+  coordinator: (argv) => import('./scale-commands.js').then((m) => m.coordinatorCommand(argv)),
+  worker: (argv) => import('./scale-commands.js').then((m) => m.workerCommand(argv)),
 };

@@ -15,6 +15,8 @@ export type PreflightErrorCode =
   | 'E_RESULTS_IO'
   /** Ctrl-C before load started (e.g. while data files were read): nothing was sent. */
   | 'E_INTERRUPTED'
+  /** Scale-out: the message system cannot be reached, a worker never became ready, the run id was used. Nothing (more) was measured. */
+  | 'E_SCALE_OUT'
   | 'E_INTERNAL';
 
 /** A problem found in user input, with where it is and how to fix it. */
@@ -68,6 +70,8 @@ function exitCodeFor(code: PreflightErrorCode): ExitCode {
       return ExitCode.ResultsWriteFailed;
     case 'E_INTERRUPTED':
       return ExitCode.Interrupted;
+    case 'E_SCALE_OUT':
+      return ExitCode.RunInvalid;
     default:
       return ExitCode.InternalError;
   }

@@ -108,6 +108,51 @@ export interface GeneratorHealth {
   reasons: string[];
 }
 
+/** One worker process of a scale-out run (summary.scale_out.per_worker). */
+export interface ScaleOutWorker {
+  index: number;
+  host: string;
+  pid: number;
+  /** Its clock minus the coordinator's, ms (NTP-style, the probe with the least round trip); corrected at the start. */
+  clock_offset_ms: number;
+  /** That probe's round trip, ms: the start is aligned to within about half of it. */
+  clock_rtt_ms: number;
+  /** Requests its shards sent (windows that reached the coordinator). */
+  requests: number;
+  /** Windows received from its shards (all threads). */
+  windows: number;
+  /** `ok`; `lost`: it died or went silent mid-run (named in `reason`); `overloaded`: its own generator could not keep up. */
+  status: 'ok' | 'lost' | 'overloaded';
+  reason?: string;
+}
+
+/** summary.scale_out: how the run was spread over worker processes and what reached the coordinator. */
+export interface ScaleOutSummary {
+  run_id: string;
+  transport: 'nats' | 'http';
+  workers: number;
+  threads_per_worker: number;
+  /** Total shards (workers × threads): worker i runs shards i·T … i·T + T − 1 of this many. */
+  shards: number;
+  /** Start time the coordinator set (ISO), and how far ahead of it the start was announced, ms. */
+  start: string;
+  start_lead_ms: number;
+  /** Largest |clock offset| and largest half round trip over the workers, ms. */
+  max_clock_offset_ms: number;
+  max_clock_uncertainty_ms: number;
+  /** options.scaleOut.maxClockSkew, ms. */
+  clock_skew_limit_ms: number;
+  /** Estimated share of the planned load not sent because workers were lost (each lost worker: its share × the time it missed). */
+  lost_share: number;
+  /** options.scaleOut.tolerateLoss: the largest lost share that still gives a valid run. */
+  tolerate_loss: number;
+  /** Windows the coordinator received twice (redelivered after a restart or a retried publish) and dropped. */
+  duplicate_windows: number;
+  /** The coordinator resumed a run it had started before (it restarted): windows were replayed from the stream. */
+  resumed: boolean;
+  per_worker: ScaleOutWorker[];
+}
+
 export type Verdict = 'passed' | 'failed' | 'invalid' | 'interrupted';
 
 export interface Summary {
@@ -137,6 +182,8 @@ export interface Summary {
   endedEarly?: string;
   /** A release comparison's judgement (plan `comparison:`), see docs/release-comparisons.md. */
   comparison?: ComparisonSummary;
+  /** A scale-out run (`preflight coordinator`): its workers, clocks and losses; see docs/scale-out.md. */
+  scale_out?: ScaleOutSummary;
   /** Target metrics read beside the load (plan `monitor:`), by Preflight name; see docs/monitoring.md. */
   target_metrics?: Record<string, TargetMetricSummary>;
   /** Where the target's time went by load level (queue vs compute), when it exports both. */

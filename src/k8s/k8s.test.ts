@@ -123,7 +123,8 @@ function materialise(objs: K8sObject[], dir: string): void {
 }
 
 const TRANSPORTS: Array<[string, Partial<K8sOptions>]> = [
-  ['http', {}],
+  ['http (the transport to come)', { transport: { kind: 'http', port: 8080 } }],
+  ['default (nats deploy)', {}],
   ['nats deploy', { transport: { kind: 'nats-deploy' } }],
   ['nats url', { transport: { kind: 'nats-url', url: 'nats://nats.messaging.svc:4222' } }],
   [
@@ -292,14 +293,14 @@ test('worker and coordinator pods run the scale-out contract: Indexed Job, index
       assert.deepEqual(podSpec(nats).containers[0].image, 'nats:2.10-alpine');
       assert.ok(podSpec(nats).containers[0].args.includes('-js'));
     }
-    if (!over.transport) {
+    if (over.transport?.kind === 'http') {
       assert.equal(c.values.listen, '0.0.0.0:8080');
       assert.equal(w.values.coordinator, 'http://preflight-smoke-1-coordinator:8080');
       assert.equal(byKind(b.objects, 'Service', 'coordinator').length, 1);
     } else assert.equal(byKind(b.objects, 'Service', 'coordinator').length, 0, 'NATS: no coordinator Service');
     // Verdicts fail the coordinator Job at once (never re-run); only NATS allows a restart after a crash.
     assert.deepEqual(coord.spec.podFailurePolicy.rules[1].onExitCodes.values, [1, 2, 3, 4, 5, 6, 7, 130]);
-    assert.equal(coord.spec.backoffLimit, over.transport ? 2 : 0);
+    assert.equal(coord.spec.backoffLimit, over.transport?.kind === 'http' ? 0 : 2);
     for (const job of [worker, coord]) {
       assert.equal(job.spec.ttlSecondsAfterFinished, 3600);
       assert.equal(job.spec.activeDeadlineSeconds, over.deadlineSeconds);
@@ -501,7 +502,10 @@ test('--out DIR: one file per object in apply order; rewriting replaces the prev
       '04-job-preflight-smoke-1-worker.yaml',
     ],
   );
-  writeManifests(out, (await k8sManifests(plan, options(), ENV)).objects);
+  writeManifests(
+    out,
+    (await k8sManifests(plan, options({ transport: { kind: 'nats-url', url: 'nats://n:4222' } }), ENV)).objects,
+  );
   assert.equal(
     fs.readdirSync(out).filter((f) => f.includes('nats')).length,
     0,

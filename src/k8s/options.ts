@@ -179,7 +179,9 @@ export function k8sOptionsFromFlags(flags: K8sFlags, planPath: string, version: 
       `--run-id "${runId}" is not usable in resource names`,
       `start with a letter; lower-case letters, digits and -; at most ${MAX_RUN_ID} characters`,
     );
-  let transport: K8sTransport = { kind: 'http', port: COORDINATOR_PORT };
+  // Default: a NATS JetStream for the run. (The HTTP transport is not built yet: `preflight coordinator
+  // --listen` refuses; the generator keeps its manifests for when it is.)
+  let transport: K8sTransport = { kind: 'nats-deploy' };
   if (flags.nats !== undefined && flags['nats-url'] !== undefined)
     at('--nats', '--nats deploy and --nats-url are exclusive', 'deploy a NATS for this run, or use an existing one');
   else if (flags.nats !== undefined) {

@@ -501,6 +501,13 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
     },
     secrets: [],
   };
+  // Only when the plan says: plan.resolved.json of other plans keeps its shape.
+  const so = o['scaleOut'] as Raw | undefined;
+  if (so)
+    plan.options.scaleOut = {
+      tolerateLoss: (so['tolerateLoss'] as number | undefined) ?? 0,
+      maxClockSkewMs: (so['maxClockSkew'] as number | undefined) ?? 50,
+    };
   if (profile) plan.profile = profile;
   if (comparison) plan.comparison = comparison;
   if (monitor) plan.monitor = monitor;

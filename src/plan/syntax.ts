@@ -1584,6 +1584,24 @@ export const planSpec: ObjectSpec = {
           description:
             'Mark the run generator_overloaded when dispatch lag p99 exceeds this, or a window’s worst lag does in ≥ 3 windows and more than a tenth of them.',
         },
+        scaleOut: {
+          t: 'object',
+          what: 'options.scaleOut',
+          description: 'Scale-out runs (`preflight coordinator` and `preflight worker`, docs/scale-out.md).',
+          fields: {
+            tolerateLoss: percentSpec(
+              'Largest share of the planned load that lost workers may take with them while the run stays valid (0: any lost worker makes the run invalid, exit 4).',
+              '0',
+            ),
+            maxClockSkew: {
+              t: 'duration',
+              positive: true,
+              default: '50ms',
+              description:
+                'Warn when a worker’s clock is off the coordinator’s by more than this, or its offset could only be measured to within more than this (half its round trip).',
+            },
+          },
+        },
       },
     },
   },

@@ -328,6 +328,13 @@ export interface Plan {
     intervalMs: number;
     /** Mark the run generator_overloaded when dispatch lag p99 exceeds this, or a window’s worst lag does in ≥ 3 windows and more than a tenth of them. */
     maxDispatchLagMs: number;
+    /** Scale-out runs (docs/scale-out.md); absent unless the plan sets it (defaults: no loss tolerated, 50 ms skew). */
+    scaleOut?: {
+      /** Largest lost share of the planned load that keeps the run valid (0–1). */
+      tolerateLoss: number;
+      /** Clock offset (or its uncertainty) beyond which a warning is given, ms. */
+      maxClockSkewMs: number;
+    };
   };
   /** Interpolated secret values, to redact from every output. Never printed. */
   secrets: string[];

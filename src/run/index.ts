@@ -1,4 +1,4 @@
-export { run, type RunOptions, type RunResult } from './run.js';
+export { run, type RunOptions, type RunResult, type ShardSource } from './run.js';
 export {
   assembleStepsSummary,
   profileWarnings,

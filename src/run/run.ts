@@ -5,6 +5,7 @@
  * Never throws for failed requests — only for invalid input or an unreachable target (PreflightError).
  */
 import type { ExitCode } from '../core/exit-codes.js';
+import { PreflightError } from '../core/errors.js';
 import type { IntervalRecord, Summary } from '../core/results.js';
 import { absoluteNow, workerShard, type ShardBatch, type ShardHandle } from '../engine/index.js';
 import type { Plan } from '../plan/types.js';
@@ -58,6 +59,26 @@ export interface RunOptions {
    * (thresholds on check figures are left out).
    */
   checks?: ChecksSummary;
+  /**
+   * Where the shards run (default: `options.workers` worker threads of this process). The scale-out
+   * coordinator (src/scale) passes remote shards: the same merge, thresholds, verdict and results.
+   */
+  shards?: ShardSource;
+}
+
+/** Shards run elsewhere (other processes, other machines), seen as ShardHandles. */
+export interface ShardSource {
+  /** How many shards in all (the merger waits for each one's windows). */
+  readonly count: number;
+  /** Opens shard `index` (0 ≤ index < count); `onFailure`: it stopped mid-run without finishing. */
+  open(index: number, onBatch: (b: ShardBatch) => void, onFailure: (err: Error) => void): ShardHandle;
+  /** When the load starts (absolute hrtime, once every shard is ready); default 20 ms from now. */
+  startTime?(): bigint;
+  /**
+   * Called once with the assembled summary, before thresholds and verdict: adds the source's own
+   * section; returns its warnings and the failures that make the run invalid (as a dead thread's would).
+   */
+  finish?(summary: Summary): { warnings: string[]; failures: string[] };
 }
 
 export interface RunResult {
@@ -93,7 +114,8 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
   faults?.attach((e) => writer.appendEvent('faults.ndjson', e), opts.log);
 
   const workers = Math.max(1, plan.options.workers);
-  const merger = new WindowMerger(workers);
+  const source = opts.shards;
+  const merger = new WindowMerger(source?.count ?? workers);
   // A canary with steps: each step judged as soon as its windows are in (the load goes on), and
   // src/comparison/canary's decideStep says what follows: the step / promote action, nothing, or a
   // rollback that ends the run. A failed step or promote action is a fail (after rollback).
@@ -237,13 +259,18 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
 
   // Start shards: always worker threads, also for one worker — this (main) thread merges, encodes,
   // writes and evaluates each window, which must not hold up the thread that sends and receives.
-  for (let i = 0; i < workers; i++) {
-    handles.push(workerShard(plan, { index: i, count: workers }, onBatch, (err) => onShardFailure(i, err)));
+  for (let i = 0; i < (source?.count ?? workers); i++) {
+    const failed = (err: Error) => onShardFailure(i, err);
+    handles.push(
+      source ? source.open(i, onBatch, failed) : workerShard(plan, { index: i, count: workers }, onBatch, failed),
+    );
   }
   function onShardFailure(index: number, err: Error): void {
-    shardFailures.push(
-      `worker ${index + 1} of ${workers} died mid-run (${err.message}): its share of the load stopped, and its last window may be missing`,
-    );
+    // A source names its own failures (finish()): a remote worker is not a thread of this process.
+    if (!source)
+      shardFailures.push(
+        `worker ${index + 1} of ${workers} died mid-run (${err.message}): its share of the load stopped, and its last window may be missing`,
+      );
     for (const w of merger.shardFailed(index)) emitWindow(w);
   }
   const onAbort = () => {
@@ -260,7 +287,9 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
     } else rollbackCutShort('interrupted');
   };
   try {
-    await Promise.all(handles.map((h) => h.ready));
+    const ready = Promise.all(handles.map((h) => h.ready));
+    // Remote shards may wait minutes for their workers: Ctrl-C ends the wait (local threads are quick).
+    await (source && opts.signal ? Promise.race([ready, interrupted(opts.signal)]) : ready);
   } catch (e) {
     stopAll(0);
     writer.close();
@@ -300,13 +329,15 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
     });
     await actions;
   }
-  const t0 = absoluteNow() + 20_000_000n; // all shards start together, 20 ms from now
+  // All shards start together, 20 ms from now (remote ones later: the start must reach them first).
+  const t0 = source?.startTime?.() ?? absoluteNow() + 20_000_000n;
+  const leadMs = Number(t0 - absoluteNow()) / 1e6;
   loadT0 = t0;
   if (!stopping) {
     for (const h of handles) h.start(t0);
-    targets?.loadStarted(Date.now() + 20);
-    opts.onStart?.(performance.now() + 20);
-    faults?.start(performance.now() + 20);
+    targets?.loadStarted(Date.now() + leadMs);
+    opts.onStart?.(performance.now() + leadMs);
+    faults?.start(performance.now() + leadMs);
   } else for (const h of handles) h.stop(0);
   await Promise.all(handles.map((h) => h.done));
   loadDone = true;
@@ -332,6 +363,8 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
       ...(opts.log ? { log: opts.log } : {}),
     })) ?? [];
   if (opts.checks) summary.checks = opts.checks;
+  const fromSource = source?.finish?.(summary);
+  shardFailures.push(...(fromSource?.failures ?? []));
   // Check figures are judged only when the checks ran (not with --skip-checks).
   const judged = opts.checks ? plan.thresholds : plan.thresholds.filter((t) => t.check === undefined);
   summary.thresholds = evaluateThresholds(judged, summary);
@@ -341,6 +374,7 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
   if (shardFailures.length > 0) summary.generator.worker_failures = shardFailures;
   summary.warnings = [
     ...runWarnings(plan, summary, { status, shardFailures, aborted }),
+    ...(fromSource?.warnings ?? []),
     ...targetWarnings,
     ...costWarnings,
   ];
@@ -352,4 +386,13 @@ async function runPlan(plan: Plan, opts: RunOptions, faults: FaultTimeline | nul
   const outcome = settleOutcome(summary);
   writer.finish(summary); // throws a ResultsWriteError (with the summary) if any results write failed
   return { summary, outDir, exitCode: outcome.exitCode };
+}
+
+/** Rejects (E_INTERRUPTED: nothing was sent) when `signal` aborts. */
+function interrupted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(new PreflightError('E_INTERRUPTED', 'interrupted while waiting for the workers'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }

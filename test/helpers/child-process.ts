@@ -1,6 +1,8 @@
 /** Shared by the helpers that run real servers as child processes (haproxy, Prometheus). */
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 /** A loopback port free right now (listen on 0, close): another process may take it before use, so callers retry. */
@@ -29,4 +31,22 @@ export async function stopChild(child: ChildProcess, exited: Promise<void>, grac
     process.kill(child.pid!, 'SIGKILL');
     await exited;
   }
+}
+
+/** An executable `name` on PATH or in `extraDirs` (Debian puts servers in /usr/sbin), or undefined. */
+export function findBinary(
+  name: string,
+  extraDirs: string[] = ['/usr/sbin', '/usr/bin', '/usr/local/bin'],
+): string | undefined {
+  for (const d of [...(process.env['PATH'] ?? '').split(path.delimiter), ...extraDirs]) {
+    if (!d) continue;
+    const f = path.join(d, name);
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      return f;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

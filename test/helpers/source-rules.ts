@@ -25,6 +25,7 @@ const ALL = [
   'engine',
   'run',
   'profiles',
+  'scale',
   'server',
   'k8s',
 ];
@@ -78,6 +79,8 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   checks: ['core', 'plan', 'metrics', 'stats', 'data', 'protocols', 'comparison', 'monitor'],
   run: RUN_IMPORTS,
   profiles: [...RUN_IMPORTS, 'run'],
+  // Scale-out: the coordinator is run() with remote shards; workers run the engine's shards and publish windows.
+  scale: [...RUN_IMPORTS, 'run'],
   // The reference server is the system under test: it shares no code with the load generator.
   server: ['core', 'model'],
   // Kubernetes manifests of a scale-out run: the plan and the files it references, nothing of the engine.
