@@ -63,6 +63,7 @@ export function promqlOf(m: MonitorMetric, rateWindowMs: number): Record<string,
   const read = (s: NonNullable<MonitorMetric['selector']>) =>
     m.kind === 'counter' ? `${agg}(rate(${selectorText(s)}[${rw}]))` : `${agg}(${selectorText(s)})`;
   let q = read(m.selector);
+  if (m.plus) q = `(${q}) + (${read(m.plus)} or vector(0))`;
   if (m.minus) q = `(${q}) - (${read(m.minus)})`;
   if (m.per) q = `(${q}) / (${read(m.per)})`;
   return { value: q };
@@ -89,6 +90,10 @@ export class Monitor {
   private failures = 0;
   private lastFailure = '';
   private stopped = false;
+  /** Keys of the selectors counters and histograms read (rated from increases). */
+  private readonly counterKeys = new Set<string>();
+  /** Per counter key, the series seen so far. */
+  private readonly seen = new Map<string, Set<string>>();
 
   private constructor(
     readonly plan: MonitorPlan,
@@ -100,6 +105,9 @@ export class Monitor {
     this.queried = plan.metrics.filter((m) => !this.scraped.includes(m));
     this.sources = plan.scrape;
     this.prometheusOk = plan.prometheus !== undefined;
+    for (const m of this.scraped)
+      if (m.kind !== 'gauge')
+        for (const x of selectorsOf(m)) if (m.kind === 'histogram' || !x.histogram) this.counterKeys.add(x.key);
   }
 
   /**
@@ -217,6 +225,23 @@ export class Monitor {
     for (const m of this.scraped)
       for (const s of selectorsOf(m))
         if (!values.has(s.key)) values.set(s.key, pick(families, s.selector, s.histogram));
+    // A counter series that first appears after the first reading was created in between (client
+    // libraries create a labelled counter at its first increment: a failure counter at the first
+    // failure): it counted from 0, so the previous reading gets a 0 for it — else those first counts
+    // are lost to rate(). Only series never seen before: one back after a failed scrape is not new.
+    const prev = this.points.at(-1);
+    for (const key of this.counterKeys) {
+      const now = values.get(key);
+      if (!now) continue;
+      let seen = this.seen.get(key);
+      if (!seen) this.seen.set(key, (seen = new Set()));
+      for (const series of now.keys()) {
+        if (seen.has(series)) continue;
+        seen.add(series);
+        const before = prev?.values.get(key);
+        if (before && !before.has(series)) before.set(series, 0);
+      }
+    }
     this.points.push({ t, values });
   }
 

@@ -30,7 +30,7 @@ export interface Selector {
   matchers: LabelMatcher[];
 }
 
-/** One named target metric. Value = offset + scale × (the reading, combined with `per` / `minus`). */
+/** One named target metric. Value = offset + scale × (the reading, combined with `plus` / `minus` / `per`). */
 export interface MonitorMetric {
   name: string;
   /** Free PromQL (a Prometheus source only), read as a gauge. */
@@ -45,6 +45,8 @@ export interface MonitorMetric {
   per?: Selector;
   /** Minus this series' reading (gauges: total − available). */
   minus?: Selector;
+  /** Plus this series' reading (counters: successful + failed requests); absent series count as 0. */
+  plus?: Selector;
   scale: number;
   offset: number;
   /** The preset it came from; a preset metric no source exports is left out (not a gap). */
@@ -152,10 +154,14 @@ export function matches(s: Selector, labels: Record<string, string>): boolean {
 
 // ---- presets ------------------------------------------------------------------------------------
 
-type PresetMetric = Omit<MonitorMetric, 'name' | 'selector' | 'per' | 'minus' | 'aggregate' | 'scale' | 'offset'> & {
+type PresetMetric = Omit<
+  MonitorMetric,
+  'name' | 'selector' | 'per' | 'minus' | 'plus' | 'aggregate' | 'scale' | 'offset'
+> & {
   selector: string;
   per?: string;
   minus?: string;
+  plus?: string;
   aggregate?: MonitorMetric['aggregate'];
   scale?: number;
   offset?: number;
@@ -205,6 +211,13 @@ export const MONITOR_PRESETS: Readonly<Record<string, { description: string; met
           kind: 'counter',
           unit: 'per_s',
           description: 'Failed inference requests per second',
+        },
+        requests: {
+          selector: 'nv_inference_request_success',
+          plus: 'nv_inference_request_failure',
+          kind: 'counter',
+          unit: 'per_s',
+          description: 'Inference requests received per second, successful and failed (retry amplification)',
         },
         batch_size: {
           selector: 'nv_inference_count',
@@ -268,6 +281,12 @@ export const MONITOR_PRESETS: Readonly<Record<string, { description: string; met
           unit: 'per_s',
           description: 'Inference requests per second',
         },
+        requests: {
+          selector: 'ts_inference_requests_total',
+          kind: 'counter',
+          unit: 'per_s',
+          description: 'Inference requests received per second (retry amplification)',
+        },
         cpu: { selector: 'CPUUtilization', kind: 'gauge', unit: 'percent', aggregate: 'avg', description: 'CPU use' },
         memory: {
           selector: 'MemoryUsed',
@@ -313,6 +332,12 @@ export const MONITOR_PRESETS: Readonly<Record<string, { description: string; met
           kind: 'counter',
           unit: 'per_s',
           description: 'Requests per second at the queue-proxy',
+        },
+        requests: {
+          selector: 'revision_app_request_count',
+          kind: 'counter',
+          unit: 'per_s',
+          description: 'Requests received per second at the queue-proxy (retry amplification)',
         },
         requests_waiting: {
           selector: 'queue_depth',
@@ -630,6 +655,11 @@ export const monitorSpec: ObjectSpec = {
             unit: { t: 'string', enum: MONITOR_UNITS, description: 'Unit of the value after scale.' },
             aggregate: { t: 'string', enum: MONITOR_AGGREGATES, default: 'sum', description: 'Across series.' },
             per: { t: 'string', nonEmpty: true, description: 'Divide by this selector’s reading (rate by rate).' },
+            plus: {
+              t: 'string',
+              nonEmpty: true,
+              description: 'Add this selector’s reading (e.g. successful + failed requests); absent: 0.',
+            },
             scale: { t: 'number', default: 1, description: 'Multiply the value (unit conversion).' },
           },
         },
@@ -728,6 +758,7 @@ function presetMetric(name: string, preset: string, p: PresetMetric): MonitorMet
     aggregate: p.aggregate ?? 'sum',
     ...(p.per ? { per: sel(p.per) } : {}),
     ...(p.minus ? { minus: sel(p.minus) } : {}),
+    ...(p.plus ? { plus: sel(p.plus) } : {}),
     scale: p.scale ?? 1,
     offset: p.offset ?? 0,
     preset,
@@ -880,6 +911,13 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
       base?.unit ??
       (kind === 'counter' ? 'per_s' : kind === 'histogram' ? 'ms' : 'count');
     const per = sel(join(path, 'per'), m['per']);
+    const plus = sel(join(path, 'plus'), m['plus']);
+    if (plus && promql !== undefined)
+      w.problemAt(
+        join(path, 'plus'),
+        '`plus` adds a series to `metric`, not to `promql`',
+        'write `a + b` in the query',
+      );
     const metric: MonitorMetric = {
       name,
       ...(promql !== undefined ? { promql } : selector ? { selector } : {}),
@@ -887,6 +925,7 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
       unit,
       aggregate: (m['aggregate'] as MonitorMetric['aggregate'] | undefined) ?? 'sum',
       ...(per ? { per } : {}),
+      ...(plus ? { plus } : {}),
       scale: (m['scale'] as number | undefined) ?? 1,
       offset: 0,
     };

@@ -565,6 +565,7 @@ export function buildProfile(
           ...(memory ? { memory } : {}),
           durationMs: d,
           recovery: buildRecovery(r['recovery'] as Raw | undefined),
+          ...(typeof r['targetRequests'] === 'string' ? { targetRequests: r['targetRequests'] } : {}),
         };
       }
       case 'autoscale': {
