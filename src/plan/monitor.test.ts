@@ -234,3 +234,39 @@ monitor:
   assert.equal(ps.length, 1, ps.join('\n'));
   assert.match(ps[0], /^9:monitor\.alerts: alert checks judge one run; profile sweep runs one per step/);
 });
+
+test('resilience amplification: the target request counter is checked (located), plus: resolves', () => {
+  const plan = (monitor: string, extra = '', th = 'resilience.amplification < 1.5') => `
+target: { url: http://127.0.0.1:9 }
+profile: { type: resilience, rate: 10/s, duration: 10s${extra} }
+scenario: { request: { path: / } }
+faults: { timeline: [ { at: 2s, for: 2s, fault: { latency: 100ms } } ] }
+${monitor}
+thresholds: [ ${th} ]
+`;
+  const ok = validatePlan(plan('monitor: { scrape: [ http://127.0.0.1:8002/metrics ], preset: triton }'), { env: {} });
+  assert.deepEqual(ok.problems, []);
+  const req = ok.plan!.monitor!.metrics.find((m) => m.name === 'requests')!;
+  assert.equal(req.selector?.metric, 'nv_inference_request_success');
+  assert.equal(req.plus?.metric, 'nv_inference_request_failure');
+  assert.deepEqual(
+    problems(plan('')).filter((p) => p.includes('amplification')),
+    [
+      "7:thresholds[0]: `resilience.amplification < 1.5` needs the target's request count: a monitor metric `requests` (a counter) (e.g. monitor: { scrape: [http://127.0.0.1:8000/metrics], preset: triton }, or name one with profile.targetRequests)",
+    ],
+  );
+  const named = problems(
+    plan('monitor: { scrape: [ http://127.0.0.1:8002/metrics ], preset: triton }', ', targetRequests: reqests'),
+  );
+  assert.ok(
+    named.some((p) => /^3:profile\.targetRequests: monitor metric `reqests`.*did you mean `requests`/.test(p)),
+    named.join('\n'),
+  );
+  const gauge = problems(
+    plan('monitor: { scrape: [ http://127.0.0.1:8002/metrics ], metrics: { requests: http_requests_total } }'),
+  );
+  assert.ok(
+    gauge.some((p) => p.includes('monitor.metrics.requests: retry amplification') && p.includes('must be a counter')),
+    gauge.join('\n'),
+  );
+});
