@@ -23,6 +23,7 @@ import {
 } from './series.js';
 import { promNumber, promQuery, scrape, type HttpContext, type SourceError } from './sources.js';
 import { alertRuleNames, readAlerts, type ReadAlertsOptions } from './alerts.js';
+import { AlertmanagerWatch } from './alertmanager.js';
 
 type WindowValue = number | null | HistogramFigures;
 
@@ -92,6 +93,8 @@ export class Monitor {
   private stopped = false;
   /** Keys of the selectors counters and histograms read (rated from increases). */
   private readonly counterKeys = new Set<string>();
+  /** Polls Alertmanager for the expected alerts (plan monitor.alertmanager) from the load's start. */
+  private am: AlertmanagerWatch | undefined;
   /** Per counter key, the series seen so far. */
   private readonly seen = new Map<string, Set<string>>();
 
@@ -105,6 +108,8 @@ export class Monitor {
     this.queried = plan.metrics.filter((m) => !this.scraped.includes(m));
     this.sources = plan.scrape;
     this.prometheusOk = plan.prometheus !== undefined;
+    if (plan.alertmanager && plan.alerts.length > 0)
+      this.am = new AlertmanagerWatch(plan.alertmanager, this.ctx, new Set(plan.alerts.map((a) => a.name)));
     for (const m of this.scraped)
       if (m.kind !== 'gauge')
         for (const x of selectorsOf(m)) if (m.kind === 'histogram' || !x.histogram) this.counterKeys.add(x.key);
@@ -197,6 +202,18 @@ export class Monitor {
         });
       }
     }
+    if (this.am) {
+      try {
+        await this.am.check();
+      } catch (err) {
+        this.am = undefined;
+        unreachable.push({
+          path: 'monitor.alertmanager',
+          message: err instanceof Error ? err.message : String(err),
+          hint: 'is Alertmanager running at this base URL? (monitor.optional: true runs without it)',
+        });
+      }
+    }
     if (bad.length > 0)
       throw new PreflightError(
         'E_PLAN_INVALID',
@@ -265,6 +282,7 @@ export class Monitor {
   /** The load started at `epochMs` (t = 0 of the windows): scrape in the middle of each window from now on. */
   loadStarted(epochMs: number): void {
     this.t0 = epochMs;
+    this.am?.start();
     if (this.sources.length === 0 || this.scraped.length === 0) return;
     // The counters' baseline: read now, just before the load starts (the caller is ~20 ms early),
     // so the first window's rates do not span the idle time since the check.
@@ -485,13 +503,38 @@ export class Monitor {
   async alerts(o: ReadAlertsOptions): Promise<AlertCheck[] | undefined> {
     const p = this.plan.prometheus;
     if (!p || this.plan.alerts.length === 0) return [];
-    if (!this.prometheusOk) return undefined;
-    return readAlerts(p, this.ctx, this.plan.alerts, o);
+    if (!this.prometheusOk) {
+      await this.am?.stop();
+      return undefined;
+    }
+    const checks = await readAlerts(p, this.ctx, this.plan.alerts, o);
+    const am = this.am;
+    if (!am) return checks;
+    // Prometheus sends a firing alert to Alertmanager at its next evaluation: give a fired one a few
+    // more polls to arrive (bounded) before saying it never did.
+    for (let i = 0; i < 5 && !o.signal?.aborted && checks.some((c) => c.fired && !am.has(c.name)); i++)
+      await new Promise((r) => setTimeout(r, am.pollMs));
+    await am.stop();
+    await am.poll();
+    const warn = am.warning();
+    if (warn) o.log?.(warn);
+    for (const c of checks) {
+      const v = am.view(c.name, o.loadStartMs, c.cause?.start_s ?? null);
+      c.alertmanager = v;
+      if (c.expect === 'fires' && c.fired && !v.reached) {
+        c.ok = false;
+        c.reasons.push(
+          `${c.name} fired in Prometheus but never reached Alertmanager at ${am.src.url} (check Prometheus' alerting: alertmanagers: and the rule's labels)`,
+        );
+      }
+    }
+    return checks;
   }
 
   /** Stops reading without a result (the run failed before its load). */
   close(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    void this.am?.stop();
   }
 }

@@ -270,3 +270,28 @@ thresholds: [ ${th} ]
     gauge.join('\n'),
   );
 });
+
+test('monitor.alertmanager: a source for the alert checks; without alerts or with /api/v2 it is located', () => {
+  const ok = validatePlan(
+    base(`  prometheus: http://127.0.0.1:9090
+  alertmanager: { url: 'http://127.0.0.1:9093/', auth: { bearer: '\${AM_TOKEN}' } }
+  alerts: [ { name: X, never: true } ]`),
+    { env: { AM_TOKEN: 'sekret-am-token' } },
+  );
+  assert.deepEqual(ok.problems, []);
+  assert.deepEqual(ok.plan!.monitor!.alertmanager, {
+    url: 'http://127.0.0.1:9093',
+    headers: { authorization: 'Bearer sekret-am-token' },
+  });
+  assert.ok(!JSON.stringify(redactPlan(ok.plan!)).includes('sekret-am-token'), 'the token is redacted');
+  assert.deepEqual(
+    problems(
+      base(`  prometheus: http://127.0.0.1:9090
+  alertmanager: http://127.0.0.1:9093/api/v2/alerts`),
+    ).filter((p) => p.includes('monitor.alertmanager')),
+    [
+      '7:monitor.alertmanager: Alertmanager is read for the alert checks, but the monitor has no `alerts:` (add monitor.alerts: [ { name: HighErrorRate, fires: { within: 2m } } ])',
+      '7:monitor.alertmanager: monitor.alertmanager is the Alertmanager’s base URL, without /api/v2 (e.g. http://127.0.0.1:9093)',
+    ],
+  );
+});

@@ -78,6 +78,8 @@ export interface MonitorPlan {
   tls: TlsOptions;
   /** Alert expectations checked against Prometheus' ALERTS series after the load (docs/monitoring.md#alert-checks). */
   alerts: AlertExpectation[];
+  /** An Alertmanager (base URL) whose v2 API is polled during the run for the expected alerts. */
+  alertmanager?: MonitorSource;
 }
 
 /** What a plan expects of one Prometheus alert. Times are not scaled by --time-scale (a rule's `for:` is not). */
@@ -682,6 +684,22 @@ export const monitorSpec: ObjectSpec = {
       default: false,
       description: 'An unreachable source is a warning and the run goes on without its figures.',
     },
+    alertmanager: {
+      t: 'union',
+      expected: 'a URL or `{ url, headers, auth }`',
+      string: {
+        ...httpUrl,
+        description: 'Base URL of an Alertmanager, e.g. http://alertmanager:9093 (read for monitor.alerts).',
+      },
+      map: {
+        t: 'object',
+        what: 'alertmanager',
+        fields: {
+          url: { ...httpUrl, required: true, description: 'Base URL of the Alertmanager.' },
+          ...sourceFields,
+        },
+      },
+    },
     alerts: {
       t: 'array',
       description:
@@ -947,6 +965,21 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
       'key',
     );
 
+  const am = raw['alertmanager'];
+  const alertmanager = buildSource(w, 'monitor.alertmanager', am, h);
+  if (alertmanager && /\/api\/v[12]\/?/.test(alertmanager.url))
+    w.problemAt(
+      typeof am === 'string' ? 'monitor.alertmanager' : 'monitor.alertmanager.url',
+      'monitor.alertmanager is the Alertmanager’s base URL, without /api/v2',
+      `e.g. ${alertmanager.url.replace(/\/api\/v[12].*$/, '')}`,
+    );
+  if (am !== undefined && !w.has('monitor.alerts'))
+    w.problemAt(
+      'monitor.alertmanager',
+      'Alertmanager is read for the alert checks, but the monitor has no `alerts:`',
+      'add monitor.alerts: [ { name: HighErrorRate, fires: { within: 2m } } ]',
+      'key',
+    );
   const tlsRaw = (raw['tls'] ?? {}) as Raw;
   const tls: TlsOptions = { insecure: tlsRaw['insecure'] === true };
   if (tls.insecure)
@@ -982,6 +1015,7 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
     optional: raw['optional'] === true,
     tls,
     alerts: [],
+    ...(alertmanager ? { alertmanager } : {}),
   };
 }
 

@@ -59,6 +59,10 @@ export interface PrometheusOptions {
   rules?: string;
   /** Rule evaluation interval; default the scrape interval. */
   evaluationInterval?: string;
+  /** Alertmanagers (host:port) it sends its alerts to (`alerting: alertmanagers:`). */
+  alertmanagers?: string[];
+  /** Alert names it does not send to the Alertmanagers (`alert_relabel_configs`, action drop). */
+  dropAlerts?: string[];
 }
 
 export async function startPrometheus(o: PrometheusOptions = {}): Promise<Prometheus> {
@@ -75,6 +79,22 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
       `  scrape_interval: ${interval}`,
       `  evaluation_interval: ${o.evaluationInterval ?? interval}`,
       ...(o.rules !== undefined ? ['rule_files:', `  - ${JSON.stringify(path.join(dir, 'rules.yml'))}`] : []),
+      ...(o.alertmanagers?.length
+        ? [
+            'alerting:',
+            ...(o.dropAlerts?.length
+              ? [
+                  '  alert_relabel_configs:',
+                  '    - source_labels: [alertname]',
+                  `      regex: '${o.dropAlerts.join('|')}'`,
+                  '      action: drop',
+                ]
+              : []),
+            '  alertmanagers:',
+            '    - static_configs:',
+            `        - targets: [${o.alertmanagers.map((t) => `'${t}'`).join(', ')}]`,
+          ]
+        : []),
       'scrape_configs:',
       `  - job_name: ${o.job ?? 'target'}`,
       `    scrape_interval: ${interval}`,
