@@ -263,8 +263,8 @@ export interface FaultsSummary {
 export interface TargetMetricSummary {
   unit: string;
   kind: 'gauge' | 'counter' | 'histogram';
-  /** Where it was read: `scrape` or `prometheus`. */
-  source: 'scrape' | 'prometheus';
+  /** Where it was read: `scrape`, `prometheus`, or `command` (monitor.replicas). */
+  source: 'scrape' | 'prometheus' | 'command';
   /** Windows with a value, of the load windows (the others are gaps: no series or no change to rate). */
   windows: number;
   of: number;

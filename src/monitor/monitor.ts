@@ -7,6 +7,7 @@
  * the summary's target_metrics.
  */
 import type { Dispatcher } from 'undici';
+import { ReplicaSampler } from './replica-command.js';
 import { PreflightError, type Problem } from '../core/errors.js';
 import type { AlertCheck, TargetMetricSummary, TargetWindowRecord } from '../core/results.js';
 import { didYouMean } from '../core/suggest.js';
@@ -93,6 +94,8 @@ export class Monitor {
   private stopped = false;
   /** Keys of the selectors counters and histograms read (rated from increases). */
   private readonly counterKeys = new Set<string>();
+  /** Runs monitor.replicas' command (replica counts) every `every` from the load's start. */
+  private readonly replicas: ReplicaSampler | undefined;
   /** Polls Alertmanager for the expected alerts (plan monitor.alertmanager) from the load's start. */
   private am: AlertmanagerWatch | undefined;
   /** Per counter key, the series seen so far. */
@@ -104,8 +107,9 @@ export class Monitor {
   ) {
     this.ctx = { timeoutMs: plan.timeoutMs, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) };
     // Selector metrics are scraped when there is a scrape source; PromQL (and the rest) is queried.
-    this.scraped = plan.scrape.length > 0 ? plan.metrics.filter((m) => m.promql === undefined) : [];
-    this.queried = plan.metrics.filter((m) => !this.scraped.includes(m));
+    this.scraped = plan.scrape.length > 0 ? plan.metrics.filter((m) => m.promql === undefined && !m.command) : [];
+    this.queried = plan.metrics.filter((m) => !this.scraped.includes(m) && !m.command);
+    if (plan.replicas) this.replicas = new ReplicaSampler(plan.replicas);
     this.sources = plan.scrape;
     this.prometheusOk = plan.prometheus !== undefined;
     if (plan.alertmanager && plan.alerts.length > 0)
@@ -202,6 +206,15 @@ export class Monitor {
         });
       }
     }
+    if (this.replicas) {
+      const why = await this.replicas.sample();
+      if (why !== undefined)
+        unreachable.push({
+          path: 'monitor.replicas.command',
+          message: `the replica count command failed: ${why}`,
+          hint: 'run it by hand: it must print `<ready> [<desired>]` (monitor.optional: true runs without it)',
+        });
+    }
     if (this.am) {
       try {
         await this.am.check();
@@ -283,6 +296,7 @@ export class Monitor {
   loadStarted(epochMs: number): void {
     this.t0 = epochMs;
     this.am?.start();
+    this.replicas?.start();
     if (this.sources.length === 0 || this.scraped.length === 0) return;
     // The counters' baseline: read now, just before the load starts (the caller is ~20 ms early),
     // so the first window's rates do not span the idle time since the check.
@@ -325,7 +339,21 @@ export class Monitor {
       r.set(k, v);
     };
     const whole = new Map<MonitorMetric, HistogramFigures | null>();
-    const source = new Map<MonitorMetric, 'scrape' | 'prometheus'>();
+    const source = new Map<MonitorMetric, 'scrape' | 'prometheus' | 'command'>();
+
+    if (this.replicas) {
+      // Each window: the mean of the counts read in it (a window without a reading is a gap).
+      await this.replicas.stop();
+      await this.replicas.sample(); // the last window's reading
+      for (const m of this.plan.metrics) {
+        if (!m.command) continue;
+        const per = this.replicas.perWindow(t0, I, n, m.command);
+        if (per.some((v) => v !== null)) source.set(m, 'command');
+        per.forEach((v, k) => put(k, m, v));
+      }
+      const warn = this.replicas.warning();
+      if (warn) this.warnings.push(warn);
+    }
 
     if (this.sources.length > 0 && this.scraped.length > 0) {
       await this.scrapeAll(); // the last window's reading
@@ -535,6 +563,7 @@ export class Monitor {
   close(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    void this.replicas?.stop();
     void this.am?.stop();
   }
 }

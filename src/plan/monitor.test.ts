@@ -295,3 +295,28 @@ test('monitor.alertmanager: a source for the alert checks; without alerts or wit
     ],
   );
 });
+
+test('monitor.replicas: a command giving replicas and replicas_desired; a program not on PATH is located', () => {
+  const ok = validatePlan(base(`  replicas: { command: "node -e 'console.log(1)'", every: 2s }`), { env: {} });
+  assert.deepEqual(ok.problems, []);
+  const m = ok.plan!.monitor!;
+  assert.deepEqual(m.replicas, { argv: ['node', '-e', 'console.log(1)'], everyMs: 2000, timeoutMs: 5000 });
+  assert.deepEqual(
+    m.metrics.map((x) => [x.name, x.command, x.kind, x.unit]),
+    [
+      ['replicas', 'ready', 'gauge', 'count'],
+      ['replicas_desired', 'desired', 'gauge', 'count'],
+    ],
+  );
+  assert.deepEqual(problems(base('  replicas: { command: [ kubectl-not-installed-here, get, deploy ] }')), [
+    '6:monitor.replicas.command[0]: `kubectl-not-installed-here` is not a program on PATH (install it, or give its full path)',
+  ]);
+  assert.deepEqual(
+    problems(
+      base('  replicas: { command: [ node ] }\n  metrics: { replicas: kube_deployment_status_replicas_available }'),
+    ),
+    [
+      "7:monitor.metrics.replicas: `replicas` comes from monitor.replicas' command: define it once (remove it from metrics:, or monitor.replicas)",
+    ],
+  );
+});

@@ -5,12 +5,14 @@
  * quantiles). Presets are data here so that validation knows every metric name a threshold
  * (`target.cpu.max < 90%`) may use; src/monitor does the reading.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
+import { delimiter, join as joinPath } from 'node:path';
 import { isScalar } from 'yaml';
 import { join, show } from './spec.js';
 import type { ObjectSpec, Raw, Walker } from './spec.js';
 import { closest, didYouMean } from './suggest.js';
 import { isRedactable, splitUserinfo } from './secrets.js';
+import { splitCommand } from './command-line.js';
 import type { TlsOptions } from './types.js';
 
 export type MonitorKind = 'gauge' | 'counter' | 'histogram';
@@ -49,6 +51,8 @@ export interface MonitorMetric {
   plus?: Selector;
   scale: number;
   offset: number;
+  /** Read from `monitor.replicas`' command (its first or second number), not from a source. */
+  command?: 'ready' | 'desired';
   /** The preset it came from; a preset metric no source exports is left out (not a gap). */
   preset?: string;
   description?: string;
@@ -80,6 +84,15 @@ export interface MonitorPlan {
   alerts: AlertExpectation[];
   /** An Alertmanager (base URL) whose v2 API is polled during the run for the expected alerts. */
   alertmanager?: MonitorSource;
+  /** Replica counts from a command (metrics `replicas` and `replicas_desired`). */
+  replicas?: ReplicaCommand;
+}
+
+/** `monitor.replicas`: a command printing the ready (and optionally desired) replica count, run every `everyMs`. */
+export interface ReplicaCommand {
+  argv: string[];
+  everyMs: number;
+  timeoutMs: number;
 }
 
 /** What a plan expects of one Prometheus alert. Times are not scaled by --time-scale (a rule's `for:` is not). */
@@ -684,6 +697,29 @@ export const monitorSpec: ObjectSpec = {
       default: false,
       description: 'An unreachable source is a warning and the run goes on without its figures.',
     },
+    replicas: {
+      t: 'object',
+      what: 'replicas',
+      description:
+        'Replica counts from a command printing the ready count and optionally the desired one (e.g. kubectl … -o jsonpath=…): metrics `replicas` and `replicas_desired`.',
+      fields: {
+        command: {
+          t: 'union',
+          required: true,
+          expected: 'a command line or a list of arguments',
+          description: 'Run without a shell; prints `<ready> [<desired>]`.',
+          string: { t: 'string', nonEmpty: true, coerce: false },
+          seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
+        },
+        every: { t: 'duration', positive: true, description: 'How often it runs; default monitor.interval.' },
+        timeout: {
+          t: 'duration',
+          positive: true,
+          default: '5s',
+          description: 'A run that takes longer is killed (a gap and a warning).',
+        },
+      },
+    },
     alertmanager: {
       t: 'union',
       expected: 'a URL or `{ url, headers, auth }`',
@@ -863,10 +899,17 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
         `e.g. ${psrc.url.replace(/\/api\/v1.*$/, '')}`,
       );
   }
-  if (scrape.length === 0 && !prometheus && !w.has('monitor.scrape') && !w.has('monitor.prometheus'))
+  const replicas = buildReplicaCommand(w, raw['replicas'] as Raw | undefined, planIntervalMs, raw, h);
+  if (
+    scrape.length === 0 &&
+    !prometheus &&
+    !w.has('monitor.scrape') &&
+    !w.has('monitor.prometheus') &&
+    !w.has('monitor.replicas')
+  )
     w.problemAt(
       'monitor',
-      'monitor needs a source: `scrape:` (exposition URLs) and/or `prometheus:` (a server)',
+      'monitor needs a source: `scrape:` (exposition URLs), `prometheus:` (a server) or `replicas:` (a command)',
       'e.g. monitor: { scrape: [http://127.0.0.1:8002/metrics], preset: triton }',
       'key',
     );
@@ -950,6 +993,30 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
     for (let i = metrics.length - 1; i >= 0; i--) if (metrics[i].name === name) metrics.splice(i, 1);
     metrics.push(metric);
   }
+  if (replicas)
+    for (const [name, part] of [
+      ['replicas', 'ready'],
+      ['replicas_desired', 'desired'],
+    ] as const) {
+      if (w.has(join('monitor.metrics', name)))
+        w.problemAt(
+          join('monitor.metrics', name),
+          `\`${name}\` comes from monitor.replicas' command: define it once`,
+          'remove it from metrics:, or monitor.replicas',
+          'key',
+        );
+      for (let i = metrics.length - 1; i >= 0; i--) if (metrics[i].name === name) metrics.splice(i, 1);
+      metrics.push({
+        name,
+        command: part,
+        kind: 'gauge',
+        unit: 'count',
+        aggregate: 'sum',
+        scale: 1,
+        offset: 0,
+        description: part === 'ready' ? 'Ready replicas (monitor.replicas)' : 'Desired replicas (monitor.replicas)',
+      });
+    }
   if (
     metrics.length === 0 &&
     !h.replicaDefaults &&
@@ -1016,6 +1083,58 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
     tls,
     alerts: [],
     ...(alertmanager ? { alertmanager } : {}),
+    ...(replicas ? { replicas } : {}),
+  };
+}
+
+/** Whether `program` can be run: a path to an executable file, or a name found on PATH. */
+function findProgram(program: string, resolveFile: (p: string) => string): boolean {
+  const ok = (f: string) => {
+    try {
+      accessSync(f, fsConstants.X_OK);
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) return ok(resolveFile(program));
+  return (process.env['PATH'] ?? '').split(delimiter).some((d) => d !== '' && ok(joinPath(d, program)));
+}
+
+function buildReplicaCommand(
+  w: Walker,
+  r: Raw | undefined,
+  planIntervalMs: number,
+  monitor: Raw,
+  h: MonitorBuildHelpers,
+): ReplicaCommand | undefined {
+  if (!r || r['command'] === undefined) return undefined;
+  const path = 'monitor.replicas.command';
+  const c = r['command'];
+  let argv: string[];
+  if (Array.isArray(c)) argv = c.map(String);
+  else {
+    const split = splitCommand(String(c));
+    if (!split.ok) {
+      w.problemAt(path, split.message, 'quote arguments with spaces, or give a list');
+      return undefined;
+    }
+    argv = split.argv;
+  }
+  if (argv.length === 0) return undefined;
+  // A program that is not there would fail every window: say so before the load, located.
+  if (!findProgram(argv[0], h.resolveFile))
+    w.problemAt(
+      Array.isArray(c) ? join(path, 0) : path,
+      `\`${argv[0]}\` is not ${argv[0].includes('/') ? 'an executable file' : 'a program on PATH'}`,
+      argv[0].includes('/') ? "paths are relative to the plan file's folder" : 'install it, or give its full path',
+    );
+  // A relative path runs from the plan's folder, as other files of a plan.
+  if (argv[0].includes('/')) argv = [h.resolveFile(argv[0]), ...argv.slice(1)];
+  return {
+    argv,
+    everyMs: (r['every'] as number | undefined) ?? (monitor['interval'] as number | undefined) ?? planIntervalMs,
+    timeoutMs: (r['timeout'] as number | undefined) ?? 5000,
   };
 }
 
