@@ -4,11 +4,10 @@
  * group_wait, no cluster gossip (`--cluster.listen-address=`), storage in a temp dir, listening on a
  * free loopback port; stopped by its PID.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, stopChild } from './child-process.js';
+import { startReadyServer, stopChild } from './child-process.js';
 
 /** The alertmanager binary (Debian names it prometheus-alertmanager), or undefined when not installed. */
 export function alertmanagerBinary(): string | undefined {
@@ -63,74 +62,45 @@ export async function startAlertmanager(o: { receiver?: string; groupWait?: stri
       '',
     ].join('\n'),
   );
-  let lastError = '';
-  // The free port is found by listening and closing: another process may take it in between, so retry.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      bin,
-      [
-        `--config.file=${cfg}`,
-        `--storage.path=${path.join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=',
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const url = `http://127.0.0.1:${port}`;
-    if (await ready(child, url)) {
-      return {
-        url,
-        host: `127.0.0.1:${port}`,
-        pid: child.pid!,
-        silence: async (alertname) => {
-          const now = Date.now();
-          const res = await fetch(`${url}/api/v2/silences`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              matchers: [{ name: 'alertname', value: alertname, isRegex: false, isEqual: true }],
-              startsAt: new Date(now - 1000).toISOString(),
-              endsAt: new Date(now + 3_600_000).toISOString(),
-              createdBy: 'preflight-test',
-              comment: 'test',
-            }),
-            signal: AbortSignal.timeout(5000),
-          });
-          const body = (await res.json()) as { silenceID?: string };
-          if (!res.ok || !body.silenceID) throw new Error(`silence ${alertname}: HTTP ${res.status}`);
-          return body.silenceID;
-        },
-        stop: async () => {
-          await stopChild(child, exited, 5000);
-          fs.rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    }
-    await stopChild(child, exited, 5000);
-    lastError = stderr.trim();
+  let started: Awaited<ReturnType<typeof startReadyServer>>;
+  try {
+    started = await startReadyServer('alertmanager', bin, (port) => [
+      `--config.file=${cfg}`,
+      `--storage.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ]);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  fs.rmSync(dir, { recursive: true, force: true });
-  throw new Error(`alertmanager did not start: ${lastError}`);
-}
-
-/** Up to ~30 s (two busy cores): /-/ready answers 200. */
-async function ready(child: ChildProcess, url: string): Promise<boolean> {
-  for (let i = 0; i < 150; i++) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    try {
-      const r = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      await r.arrayBuffer();
-      if (r.ok) return true;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
+  const { child, exited, url, port } = started;
+  return {
+    url,
+    host: `127.0.0.1:${port}`,
+    pid: child.pid!,
+    silence: async (alertname) => {
+      const now = Date.now();
+      const res = await fetch(`${url}/api/v2/silences`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          matchers: [{ name: 'alertname', value: alertname, isRegex: false, isEqual: true }],
+          startsAt: new Date(now - 1000).toISOString(),
+          endsAt: new Date(now + 3_600_000).toISOString(),
+          createdBy: 'preflight-test',
+          comment: 'test',
+        }),
+        signal: AbortSignal.timeout(5000),
+      });
+      const body = (await res.json()) as { silenceID?: string };
+      if (!res.ok || !body.silenceID) throw new Error(`silence ${alertname}: HTTP ${res.status}`);
+      return body.silenceID;
+    },
+    stop: async () => {
+      await stopChild(child, exited, 5000);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
