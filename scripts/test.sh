@@ -11,6 +11,8 @@ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(hapr
 # prometheus: the real server of the monitoring tests (test/prometheus-*.test.ts, test/monitor-run.test.ts) and of
 # test/live-metrics.test.ts (it scrapes `preflight run --metrics-port`).
 command -v prometheus >/dev/null 2>&1 || [ -x /usr/bin/prometheus ] || missing+=(prometheus)
+# prometheus-alertmanager: the real Alertmanager of the alert checks' test (test/alertmanager-checks.test.ts).
+command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
 # nats-server: the JetStream server the scale-out tests merge workers' results through (test/scale-out-*.test.ts).
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 # openssl: makes the self-signed and soon-to-expire certificates of the TLS checks' tests.

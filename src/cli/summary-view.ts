@@ -5,6 +5,7 @@
 import type { ScenarioSummary, Summary } from '../core/results.js';
 import {
   ALERT_HEAD,
+  alertmanagerLines,
   alertRows,
   CHECK_HEAD,
   checkRows,
@@ -64,6 +65,7 @@ export function renderSummary(summary: Summary, opts: { color?: boolean } = {}):
   if (alerts.length > 0) {
     out.push('', c.bold('alert checks'), indent(table([ALERT_HEAD, ...alerts], { leftCols: 2 }), 2));
     for (const a of summary.alerts ?? []) for (const why of a.reasons) out.push(`  ${c.red('✗')} ${why}`);
+    for (const l of alertmanagerLines(summary)) out.push(`  Alertmanager: ${l}`);
   }
   // Assumption checks (plan `checks:`): a failed or errored one fails the run.
   const checks = summary.checks?.results ?? [];

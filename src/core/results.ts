@@ -239,6 +239,33 @@ export interface AlertCheck {
   ok: boolean;
   /** Why not ok (empty when ok). */
   reasons: string[];
+  /** What Alertmanager's v2 API showed of it (plan monitor.alertmanager), polled during the run and the wait after. */
+  alertmanager?: AlertmanagerView;
+}
+
+/** One alert as Alertmanager saw it: times in s from the load's start, ± `poll_s`. */
+export interface AlertmanagerView {
+  /** It was seen in Alertmanager's /api/v2/alerts. */
+  reached: boolean;
+  /** First poll that showed it. */
+  seen_s: number | null;
+  /** seen_s from the cause's start (`fires`). */
+  seen_after_s: number | null;
+  /** Alertmanager's `startsAt` of its first appearance (when Prometheus says it started firing). */
+  starts_at_s: number | null;
+  /** The last state seen: active, suppressed (silenced or inhibited) or unprocessed; null: never seen. */
+  state: 'active' | 'suppressed' | 'unprocessed' | null;
+  /** Every state seen, in order of first appearance. */
+  states: string[];
+  silenced_by: string[];
+  inhibited_by: string[];
+  /** Receivers its route sends it to. */
+  receivers: string[];
+  /** Seen active (not silenced or inhibited) with a receiver: Alertmanager would notify (after group_wait). */
+  would_notify: boolean;
+  poll_s: number;
+  /** Polls that failed (their moments are unknown). */
+  failed_polls: number;
 }
 
 /** One event of the fault timeline (a line of faults.ndjson); `t_s` from the start of the load. */
@@ -291,8 +318,8 @@ export interface FaultsSummary {
 export interface TargetMetricSummary {
   unit: string;
   kind: 'gauge' | 'counter' | 'histogram';
-  /** Where it was read: `scrape` or `prometheus`. */
-  source: 'scrape' | 'prometheus';
+  /** Where it was read: `scrape`, `prometheus`, or `command` (monitor.replicas). */
+  source: 'scrape' | 'prometheus' | 'command';
   /** Windows with a value, of the load windows (the others are gaps: no series or no change to rate). */
   windows: number;
   of: number;

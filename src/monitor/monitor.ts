@@ -7,6 +7,7 @@
  * the summary's target_metrics.
  */
 import type { Dispatcher } from 'undici';
+import { ReplicaSampler } from './replica-command.js';
 import { PreflightError, type Problem } from '../core/errors.js';
 import type { AlertCheck, TargetMetricSummary, TargetWindowRecord } from '../core/results.js';
 import { didYouMean } from '../core/suggest.js';
@@ -23,6 +24,7 @@ import {
 } from './series.js';
 import { promNumber, promQuery, scrape, type HttpContext, type SourceError } from './sources.js';
 import { alertRuleNames, readAlerts, type ReadAlertsOptions } from './alerts.js';
+import { AlertmanagerWatch } from './alertmanager.js';
 
 type WindowValue = number | null | HistogramFigures;
 
@@ -63,6 +65,7 @@ export function promqlOf(m: MonitorMetric, rateWindowMs: number): Record<string,
   const read = (s: NonNullable<MonitorMetric['selector']>) =>
     m.kind === 'counter' ? `${agg}(rate(${selectorText(s)}[${rw}]))` : `${agg}(${selectorText(s)})`;
   let q = read(m.selector);
+  if (m.plus) q = `(${q}) + (${read(m.plus)} or vector(0))`;
   if (m.minus) q = `(${q}) - (${read(m.minus)})`;
   if (m.per) q = `(${q}) / (${read(m.per)})`;
   return { value: q };
@@ -89,6 +92,14 @@ export class Monitor {
   private failures = 0;
   private lastFailure = '';
   private stopped = false;
+  /** Keys of the selectors counters and histograms read (rated from increases). */
+  private readonly counterKeys = new Set<string>();
+  /** Runs monitor.replicas' command (replica counts) every `every` from the load's start. */
+  private readonly replicas: ReplicaSampler | undefined;
+  /** Polls Alertmanager for the expected alerts (plan monitor.alertmanager) from the load's start. */
+  private am: AlertmanagerWatch | undefined;
+  /** Per counter key, the series seen so far. */
+  private readonly seen = new Map<string, Set<string>>();
 
   private constructor(
     readonly plan: MonitorPlan,
@@ -96,10 +107,16 @@ export class Monitor {
   ) {
     this.ctx = { timeoutMs: plan.timeoutMs, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) };
     // Selector metrics are scraped when there is a scrape source; PromQL (and the rest) is queried.
-    this.scraped = plan.scrape.length > 0 ? plan.metrics.filter((m) => m.promql === undefined) : [];
-    this.queried = plan.metrics.filter((m) => !this.scraped.includes(m));
+    this.scraped = plan.scrape.length > 0 ? plan.metrics.filter((m) => m.promql === undefined && !m.command) : [];
+    this.queried = plan.metrics.filter((m) => !this.scraped.includes(m) && !m.command);
+    if (plan.replicas) this.replicas = new ReplicaSampler(plan.replicas);
     this.sources = plan.scrape;
     this.prometheusOk = plan.prometheus !== undefined;
+    if (plan.alertmanager && plan.alerts.length > 0)
+      this.am = new AlertmanagerWatch(plan.alertmanager, this.ctx, new Set(plan.alerts.map((a) => a.name)));
+    for (const m of this.scraped)
+      if (m.kind !== 'gauge')
+        for (const x of selectorsOf(m)) if (m.kind === 'histogram' || !x.histogram) this.counterKeys.add(x.key);
   }
 
   /**
@@ -189,6 +206,27 @@ export class Monitor {
         });
       }
     }
+    if (this.replicas) {
+      const why = await this.replicas.sample();
+      if (why !== undefined)
+        unreachable.push({
+          path: 'monitor.replicas.command',
+          message: `the replica count command failed: ${why}`,
+          hint: 'run it by hand: it must print `<ready> [<desired>]` (monitor.optional: true runs without it)',
+        });
+    }
+    if (this.am) {
+      try {
+        await this.am.check();
+      } catch (err) {
+        this.am = undefined;
+        unreachable.push({
+          path: 'monitor.alertmanager',
+          message: err instanceof Error ? err.message : String(err),
+          hint: 'is Alertmanager running at this base URL? (monitor.optional: true runs without it)',
+        });
+      }
+    }
     if (bad.length > 0)
       throw new PreflightError(
         'E_PLAN_INVALID',
@@ -217,6 +255,23 @@ export class Monitor {
     for (const m of this.scraped)
       for (const s of selectorsOf(m))
         if (!values.has(s.key)) values.set(s.key, pick(families, s.selector, s.histogram));
+    // A counter series that first appears after the first reading was created in between (client
+    // libraries create a labelled counter at its first increment: a failure counter at the first
+    // failure): it counted from 0, so the previous reading gets a 0 for it — else those first counts
+    // are lost to rate(). Only series never seen before: one back after a failed scrape is not new.
+    const prev = this.points.at(-1);
+    for (const key of this.counterKeys) {
+      const now = values.get(key);
+      if (!now) continue;
+      let seen = this.seen.get(key);
+      if (!seen) this.seen.set(key, (seen = new Set()));
+      for (const series of now.keys()) {
+        if (seen.has(series)) continue;
+        seen.add(series);
+        const before = prev?.values.get(key);
+        if (before && !before.has(series)) before.set(series, 0);
+      }
+    }
     this.points.push({ t, values });
   }
 
@@ -240,6 +295,8 @@ export class Monitor {
   /** The load started at `epochMs` (t = 0 of the windows): scrape in the middle of each window from now on. */
   loadStarted(epochMs: number): void {
     this.t0 = epochMs;
+    this.am?.start();
+    this.replicas?.start();
     if (this.sources.length === 0 || this.scraped.length === 0) return;
     // The counters' baseline: read now, just before the load starts (the caller is ~20 ms early),
     // so the first window's rates do not span the idle time since the check.
@@ -282,7 +339,21 @@ export class Monitor {
       r.set(k, v);
     };
     const whole = new Map<MonitorMetric, HistogramFigures | null>();
-    const source = new Map<MonitorMetric, 'scrape' | 'prometheus'>();
+    const source = new Map<MonitorMetric, 'scrape' | 'prometheus' | 'command'>();
+
+    if (this.replicas) {
+      // Each window: the mean of the counts read in it (a window without a reading is a gap).
+      await this.replicas.stop();
+      await this.replicas.sample(); // the last window's reading
+      for (const m of this.plan.metrics) {
+        if (!m.command) continue;
+        const per = this.replicas.perWindow(t0, I, n, m.command);
+        if (per.some((v) => v !== null)) source.set(m, 'command');
+        per.forEach((v, k) => put(k, m, v));
+      }
+      const warn = this.replicas.warning();
+      if (warn) this.warnings.push(warn);
+    }
 
     if (this.sources.length > 0 && this.scraped.length > 0) {
       await this.scrapeAll(); // the last window's reading
@@ -460,13 +531,39 @@ export class Monitor {
   async alerts(o: ReadAlertsOptions): Promise<AlertCheck[] | undefined> {
     const p = this.plan.prometheus;
     if (!p || this.plan.alerts.length === 0) return [];
-    if (!this.prometheusOk) return undefined;
-    return readAlerts(p, this.ctx, this.plan.alerts, o);
+    if (!this.prometheusOk) {
+      await this.am?.stop();
+      return undefined;
+    }
+    const checks = await readAlerts(p, this.ctx, this.plan.alerts, o);
+    const am = this.am;
+    if (!am) return checks;
+    // Prometheus sends a firing alert to Alertmanager at its next evaluation: give a fired one a few
+    // more polls to arrive (bounded) before saying it never did.
+    for (let i = 0; i < 5 && !o.signal?.aborted && checks.some((c) => c.fired && !am.has(c.name)); i++)
+      await new Promise((r) => setTimeout(r, am.pollMs));
+    await am.stop();
+    await am.poll();
+    const warn = am.warning();
+    if (warn) o.log?.(warn);
+    for (const c of checks) {
+      const v = am.view(c.name, o.loadStartMs, c.cause?.start_s ?? null);
+      c.alertmanager = v;
+      if (c.expect === 'fires' && c.fired && !v.reached) {
+        c.ok = false;
+        c.reasons.push(
+          `${c.name} fired in Prometheus but never reached Alertmanager at ${am.src.url} (check Prometheus' alerting: alertmanagers: and the rule's labels)`,
+        );
+      }
+    }
+    return checks;
   }
 
   /** Stops reading without a result (the run failed before its load). */
   close(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    void this.replicas?.stop();
+    void this.am?.stop();
   }
 }

@@ -20,14 +20,15 @@ export function selectorKey(s: Selector, kind: 'histogram' | 'other'): string {
   return `${kind === 'histogram' ? 'h:' : ''}${s.metric}${JSON.stringify(s.matchers)}`;
 }
 
-/** Every selector a metric reads, with its key (the metric's own, `per`, `minus`). */
+/** Every selector a metric reads, with its key (the metric's own, `per`, `minus`, `plus`). */
 export function selectorsOf(m: MonitorMetric): { key: string; selector: Selector; histogram: boolean }[] {
   const out: { key: string; selector: Selector; histogram: boolean }[] = [];
   if (m.selector) {
     const h = m.kind === 'histogram';
     out.push({ key: selectorKey(m.selector, h ? 'histogram' : 'other'), selector: m.selector, histogram: h });
   }
-  for (const s of [m.per, m.minus]) if (s) out.push({ key: selectorKey(s, 'other'), selector: s, histogram: false });
+  for (const s of [m.per, m.minus, m.plus])
+    if (s) out.push({ key: selectorKey(s, 'other'), selector: s, histogram: false });
   return out;
 }
 
@@ -201,6 +202,8 @@ export function valueOver(
   if (m.kind === 'counter') {
     if (points.length === 0) return null;
     v = rateOver(span, own, m.aggregate);
+    // An added series not exported (yet): 0 (a server may export its failure counter only after a failure).
+    if (v !== null && m.plus) v += rateOver(span, selectorKey(m.plus, 'other'), m.aggregate) ?? 0;
     if (v !== null && m.per) {
       const d = rateOver(span, selectorKey(m.per, 'other'), m.aggregate);
       // No requests in the span: a time per request is unknown (a gap), not zero.
@@ -208,6 +211,7 @@ export function valueOver(
     }
   } else {
     v = gaugeOver(points, own, m.aggregate);
+    if (v !== null && m.plus) v += gaugeOver(points, selectorKey(m.plus, 'other'), m.aggregate) ?? 0;
     if (v !== null && m.minus) {
       const d = gaugeOver(points, selectorKey(m.minus, 'other'), m.aggregate);
       v = d === null ? null : v - d;

@@ -152,3 +152,16 @@ export function promNumber(v: string | undefined): number | null {
   const n = Number(v);
   return Number.isFinite(n) ? n : null;
 }
+
+/** GET a JSON document (Alertmanager's API): the parsed body of a 2xx answer, else a SourceError. */
+export async function getJson(url: string, src: MonitorSource, ctx: HttpContext): Promise<unknown> {
+  let text = '';
+  const r = await get(url, src, ctx, 'application/json', (c) => (text += c));
+  if (r.status < 200 || r.status >= 300)
+    throw new SourceError(`${url} answered HTTP ${r.status}: ${text.slice(0, 200).trim()}`, r.status);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new SourceError(`${url} answered with no JSON: ${text.slice(0, 200).trim()}`, r.status);
+  }
+}

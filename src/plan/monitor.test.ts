@@ -259,3 +259,89 @@ test('--time-scale scales the scrape interval with the metrics interval (at leas
   assert.equal(scalePlan(plan, 0.01).monitor!.intervalMs, 100);
   assert.equal(plan.monitor!.intervalMs, 1000, 'the original is unchanged');
 });
+
+test('resilience amplification: the target request counter is checked (located), plus: resolves', () => {
+  const plan = (monitor: string, extra = '', th = 'resilience.amplification < 1.5') => `
+target: { url: http://127.0.0.1:9 }
+profile: { type: resilience, rate: 10/s, duration: 10s${extra} }
+scenario: { request: { path: / } }
+faults: { timeline: [ { at: 2s, for: 2s, fault: { latency: 100ms } } ] }
+${monitor}
+thresholds: [ ${th} ]
+`;
+  const ok = validatePlan(plan('monitor: { scrape: [ http://127.0.0.1:8002/metrics ], preset: triton }'), { env: {} });
+  assert.deepEqual(ok.problems, []);
+  const req = ok.plan!.monitor!.metrics.find((m) => m.name === 'requests')!;
+  assert.equal(req.selector?.metric, 'nv_inference_request_success');
+  assert.equal(req.plus?.metric, 'nv_inference_request_failure');
+  assert.deepEqual(
+    problems(plan('')).filter((p) => p.includes('amplification')),
+    [
+      "7:thresholds[0]: `resilience.amplification < 1.5` needs the target's request count: a monitor metric `requests` (a counter) (e.g. monitor: { scrape: [http://127.0.0.1:8000/metrics], preset: triton }, or name one with profile.targetRequests)",
+    ],
+  );
+  const named = problems(
+    plan('monitor: { scrape: [ http://127.0.0.1:8002/metrics ], preset: triton }', ', targetRequests: reqests'),
+  );
+  assert.ok(
+    named.some((p) => /^3:profile\.targetRequests: monitor metric `reqests`.*did you mean `requests`/.test(p)),
+    named.join('\n'),
+  );
+  const gauge = problems(
+    plan('monitor: { scrape: [ http://127.0.0.1:8002/metrics ], metrics: { requests: http_requests_total } }'),
+  );
+  assert.ok(
+    gauge.some((p) => p.includes('monitor.metrics.requests: retry amplification') && p.includes('must be a counter')),
+    gauge.join('\n'),
+  );
+});
+
+test('monitor.alertmanager: a source for the alert checks; without alerts or with /api/v2 it is located', () => {
+  const ok = validatePlan(
+    base(`  prometheus: http://127.0.0.1:9090
+  alertmanager: { url: 'http://127.0.0.1:9093/', auth: { bearer: '\${AM_TOKEN}' } }
+  alerts: [ { name: X, never: true } ]`),
+    { env: { AM_TOKEN: 'sekret-am-token' } },
+  );
+  assert.deepEqual(ok.problems, []);
+  assert.deepEqual(ok.plan!.monitor!.alertmanager, {
+    url: 'http://127.0.0.1:9093',
+    headers: { authorization: 'Bearer sekret-am-token' },
+  });
+  assert.ok(!JSON.stringify(redactPlan(ok.plan!)).includes('sekret-am-token'), 'the token is redacted');
+  assert.deepEqual(
+    problems(
+      base(`  prometheus: http://127.0.0.1:9090
+  alertmanager: http://127.0.0.1:9093/api/v2/alerts`),
+    ).filter((p) => p.includes('monitor.alertmanager')),
+    [
+      '7:monitor.alertmanager: Alertmanager is read for the alert checks, but the monitor has no `alerts:` (add monitor.alerts: [ { name: HighErrorRate, fires: { within: 2m } } ])',
+      '7:monitor.alertmanager: monitor.alertmanager is the Alertmanager’s base URL, without /api/v2 (e.g. http://127.0.0.1:9093)',
+    ],
+  );
+});
+
+test('monitor.replicas: a command giving replicas and replicas_desired; a program not on PATH is located', () => {
+  const ok = validatePlan(base(`  replicas: { command: "node -e 'console.log(1)'", every: 2s }`), { env: {} });
+  assert.deepEqual(ok.problems, []);
+  const m = ok.plan!.monitor!;
+  assert.deepEqual(m.replicas, { argv: ['node', '-e', 'console.log(1)'], everyMs: 2000, timeoutMs: 5000 });
+  assert.deepEqual(
+    m.metrics.map((x) => [x.name, x.command, x.kind, x.unit]),
+    [
+      ['replicas', 'ready', 'gauge', 'count'],
+      ['replicas_desired', 'desired', 'gauge', 'count'],
+    ],
+  );
+  assert.deepEqual(problems(base('  replicas: { command: [ kubectl-not-installed-here, get, deploy ] }')), [
+    '6:monitor.replicas.command[0]: `kubectl-not-installed-here` is not a program on PATH (install it, or give its full path)',
+  ]);
+  assert.deepEqual(
+    problems(
+      base('  replicas: { command: [ node ] }\n  metrics: { replicas: kube_deployment_status_replicas_available }'),
+    ),
+    [
+      "7:monitor.metrics.replicas: `replicas` comes from monitor.replicas' command: define it once (remove it from metrics:, or monitor.replicas)",
+    ],
+  );
+});

@@ -5,12 +5,14 @@
  * quantiles). Presets are data here so that validation knows every metric name a threshold
  * (`target.cpu.max < 90%`) may use; src/monitor does the reading.
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
+import { delimiter, join as joinPath } from 'node:path';
 import { isScalar } from 'yaml';
 import { join, show } from './spec.js';
 import type { ObjectSpec, Raw, Walker } from './spec.js';
 import { closest, didYouMean } from './suggest.js';
 import { isRedactable, splitUserinfo } from './secrets.js';
+import { splitCommand } from './command-line.js';
 import type { TlsOptions } from './types.js';
 
 export type MonitorKind = 'gauge' | 'counter' | 'histogram';
@@ -30,7 +32,7 @@ export interface Selector {
   matchers: LabelMatcher[];
 }
 
-/** One named target metric. Value = offset + scale × (the reading, combined with `per` / `minus`). */
+/** One named target metric. Value = offset + scale × (the reading, combined with `plus` / `minus` / `per`). */
 export interface MonitorMetric {
   name: string;
   /** Free PromQL (a Prometheus source only), read as a gauge. */
@@ -45,8 +47,12 @@ export interface MonitorMetric {
   per?: Selector;
   /** Minus this series' reading (gauges: total − available). */
   minus?: Selector;
+  /** Plus this series' reading (counters: successful + failed requests); absent series count as 0. */
+  plus?: Selector;
   scale: number;
   offset: number;
+  /** Read from `monitor.replicas`' command (its first or second number), not from a source. */
+  command?: 'ready' | 'desired';
   /** The preset it came from; a preset metric no source exports is left out (not a gap). */
   preset?: string;
   description?: string;
@@ -76,6 +82,17 @@ export interface MonitorPlan {
   tls: TlsOptions;
   /** Alert expectations checked against Prometheus' ALERTS series after the load (docs/monitoring.md#alert-checks). */
   alerts: AlertExpectation[];
+  /** An Alertmanager (base URL) whose v2 API is polled during the run for the expected alerts. */
+  alertmanager?: MonitorSource;
+  /** Replica counts from a command (metrics `replicas` and `replicas_desired`). */
+  replicas?: ReplicaCommand;
+}
+
+/** `monitor.replicas`: a command printing the ready (and optionally desired) replica count, run every `everyMs`. */
+export interface ReplicaCommand {
+  argv: string[];
+  everyMs: number;
+  timeoutMs: number;
 }
 
 /** What a plan expects of one Prometheus alert. Times are not scaled by --time-scale (a rule's `for:` is not). */
@@ -152,10 +169,14 @@ export function matches(s: Selector, labels: Record<string, string>): boolean {
 
 // ---- presets ------------------------------------------------------------------------------------
 
-type PresetMetric = Omit<MonitorMetric, 'name' | 'selector' | 'per' | 'minus' | 'aggregate' | 'scale' | 'offset'> & {
+type PresetMetric = Omit<
+  MonitorMetric,
+  'name' | 'selector' | 'per' | 'minus' | 'plus' | 'aggregate' | 'scale' | 'offset'
+> & {
   selector: string;
   per?: string;
   minus?: string;
+  plus?: string;
   aggregate?: MonitorMetric['aggregate'];
   scale?: number;
   offset?: number;
@@ -205,6 +226,13 @@ export const MONITOR_PRESETS: Readonly<Record<string, { description: string; met
           kind: 'counter',
           unit: 'per_s',
           description: 'Failed inference requests per second',
+        },
+        requests: {
+          selector: 'nv_inference_request_success',
+          plus: 'nv_inference_request_failure',
+          kind: 'counter',
+          unit: 'per_s',
+          description: 'Inference requests received per second, successful and failed (retry amplification)',
         },
         batch_size: {
           selector: 'nv_inference_count',
@@ -268,6 +296,12 @@ export const MONITOR_PRESETS: Readonly<Record<string, { description: string; met
           unit: 'per_s',
           description: 'Inference requests per second',
         },
+        requests: {
+          selector: 'ts_inference_requests_total',
+          kind: 'counter',
+          unit: 'per_s',
+          description: 'Inference requests received per second (retry amplification)',
+        },
         cpu: { selector: 'CPUUtilization', kind: 'gauge', unit: 'percent', aggregate: 'avg', description: 'CPU use' },
         memory: {
           selector: 'MemoryUsed',
@@ -313,6 +347,12 @@ export const MONITOR_PRESETS: Readonly<Record<string, { description: string; met
           kind: 'counter',
           unit: 'per_s',
           description: 'Requests per second at the queue-proxy',
+        },
+        requests: {
+          selector: 'revision_app_request_count',
+          kind: 'counter',
+          unit: 'per_s',
+          description: 'Requests received per second at the queue-proxy (retry amplification)',
         },
         requests_waiting: {
           selector: 'queue_depth',
@@ -630,6 +670,11 @@ export const monitorSpec: ObjectSpec = {
             unit: { t: 'string', enum: MONITOR_UNITS, description: 'Unit of the value after scale.' },
             aggregate: { t: 'string', enum: MONITOR_AGGREGATES, default: 'sum', description: 'Across series.' },
             per: { t: 'string', nonEmpty: true, description: 'Divide by this selector’s reading (rate by rate).' },
+            plus: {
+              t: 'string',
+              nonEmpty: true,
+              description: 'Add this selector’s reading (e.g. successful + failed requests); absent: 0.',
+            },
             scale: { t: 'number', default: 1, description: 'Multiply the value (unit conversion).' },
           },
         },
@@ -651,6 +696,45 @@ export const monitorSpec: ObjectSpec = {
       t: 'bool',
       default: false,
       description: 'An unreachable source is a warning and the run goes on without its figures.',
+    },
+    replicas: {
+      t: 'object',
+      what: 'replicas',
+      description:
+        'Replica counts from a command printing the ready count and optionally the desired one (e.g. kubectl … -o jsonpath=…): metrics `replicas` and `replicas_desired`.',
+      fields: {
+        command: {
+          t: 'union',
+          required: true,
+          expected: 'a command line or a list of arguments',
+          description: 'Run without a shell; prints `<ready> [<desired>]`.',
+          string: { t: 'string', nonEmpty: true, coerce: false },
+          seq: { t: 'array', minItems: 1, items: { t: 'string', nonEmpty: true } },
+        },
+        every: { t: 'duration', positive: true, description: 'How often it runs; default monitor.interval.' },
+        timeout: {
+          t: 'duration',
+          positive: true,
+          default: '5s',
+          description: 'A run that takes longer is killed (a gap and a warning).',
+        },
+      },
+    },
+    alertmanager: {
+      t: 'union',
+      expected: 'a URL or `{ url, headers, auth }`',
+      string: {
+        ...httpUrl,
+        description: 'Base URL of an Alertmanager, e.g. http://alertmanager:9093 (read for monitor.alerts).',
+      },
+      map: {
+        t: 'object',
+        what: 'alertmanager',
+        fields: {
+          url: { ...httpUrl, required: true, description: 'Base URL of the Alertmanager.' },
+          ...sourceFields,
+        },
+      },
     },
     alerts: {
       t: 'array',
@@ -728,6 +812,7 @@ function presetMetric(name: string, preset: string, p: PresetMetric): MonitorMet
     aggregate: p.aggregate ?? 'sum',
     ...(p.per ? { per: sel(p.per) } : {}),
     ...(p.minus ? { minus: sel(p.minus) } : {}),
+    ...(p.plus ? { plus: sel(p.plus) } : {}),
     scale: p.scale ?? 1,
     offset: p.offset ?? 0,
     preset,
@@ -814,10 +899,17 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
         `e.g. ${psrc.url.replace(/\/api\/v1.*$/, '')}`,
       );
   }
-  if (scrape.length === 0 && !prometheus && !w.has('monitor.scrape') && !w.has('monitor.prometheus'))
+  const replicas = buildReplicaCommand(w, raw['replicas'] as Raw | undefined, planIntervalMs, raw, h);
+  if (
+    scrape.length === 0 &&
+    !prometheus &&
+    !w.has('monitor.scrape') &&
+    !w.has('monitor.prometheus') &&
+    !w.has('monitor.replicas')
+  )
     w.problemAt(
       'monitor',
-      'monitor needs a source: `scrape:` (exposition URLs) and/or `prometheus:` (a server)',
+      'monitor needs a source: `scrape:` (exposition URLs), `prometheus:` (a server) or `replicas:` (a command)',
       'e.g. monitor: { scrape: [http://127.0.0.1:8002/metrics], preset: triton }',
       'key',
     );
@@ -880,6 +972,13 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
       base?.unit ??
       (kind === 'counter' ? 'per_s' : kind === 'histogram' ? 'ms' : 'count');
     const per = sel(join(path, 'per'), m['per']);
+    const plus = sel(join(path, 'plus'), m['plus']);
+    if (plus && promql !== undefined)
+      w.problemAt(
+        join(path, 'plus'),
+        '`plus` adds a series to `metric`, not to `promql`',
+        'write `a + b` in the query',
+      );
     const metric: MonitorMetric = {
       name,
       ...(promql !== undefined ? { promql } : selector ? { selector } : {}),
@@ -887,12 +986,37 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
       unit,
       aggregate: (m['aggregate'] as MonitorMetric['aggregate'] | undefined) ?? 'sum',
       ...(per ? { per } : {}),
+      ...(plus ? { plus } : {}),
       scale: (m['scale'] as number | undefined) ?? 1,
       offset: 0,
     };
     for (let i = metrics.length - 1; i >= 0; i--) if (metrics[i].name === name) metrics.splice(i, 1);
     metrics.push(metric);
   }
+  if (replicas)
+    for (const [name, part] of [
+      ['replicas', 'ready'],
+      ['replicas_desired', 'desired'],
+    ] as const) {
+      if (w.has(join('monitor.metrics', name)))
+        w.problemAt(
+          join('monitor.metrics', name),
+          `\`${name}\` comes from monitor.replicas' command: define it once`,
+          'remove it from metrics:, or monitor.replicas',
+          'key',
+        );
+      for (let i = metrics.length - 1; i >= 0; i--) if (metrics[i].name === name) metrics.splice(i, 1);
+      metrics.push({
+        name,
+        command: part,
+        kind: 'gauge',
+        unit: 'count',
+        aggregate: 'sum',
+        scale: 1,
+        offset: 0,
+        description: part === 'ready' ? 'Ready replicas (monitor.replicas)' : 'Desired replicas (monitor.replicas)',
+      });
+    }
   if (
     metrics.length === 0 &&
     !h.replicaDefaults &&
@@ -908,6 +1032,21 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
       'key',
     );
 
+  const am = raw['alertmanager'];
+  const alertmanager = buildSource(w, 'monitor.alertmanager', am, h);
+  if (alertmanager && /\/api\/v[12]\/?/.test(alertmanager.url))
+    w.problemAt(
+      typeof am === 'string' ? 'monitor.alertmanager' : 'monitor.alertmanager.url',
+      'monitor.alertmanager is the Alertmanager’s base URL, without /api/v2',
+      `e.g. ${alertmanager.url.replace(/\/api\/v[12].*$/, '')}`,
+    );
+  if (am !== undefined && !w.has('monitor.alerts'))
+    w.problemAt(
+      'monitor.alertmanager',
+      'Alertmanager is read for the alert checks, but the monitor has no `alerts:`',
+      'add monitor.alerts: [ { name: HighErrorRate, fires: { within: 2m } } ]',
+      'key',
+    );
   const tlsRaw = (raw['tls'] ?? {}) as Raw;
   const tls: TlsOptions = { insecure: tlsRaw['insecure'] === true };
   if (tls.insecure)
@@ -943,6 +1082,59 @@ export function buildMonitor(w: Walker, raw: Raw, planIntervalMs: number, h: Mon
     optional: raw['optional'] === true,
     tls,
     alerts: [],
+    ...(alertmanager ? { alertmanager } : {}),
+    ...(replicas ? { replicas } : {}),
+  };
+}
+
+/** Whether `program` can be run: a path to an executable file, or a name found on PATH. */
+function findProgram(program: string, resolveFile: (p: string) => string): boolean {
+  const ok = (f: string) => {
+    try {
+      accessSync(f, fsConstants.X_OK);
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) return ok(resolveFile(program));
+  return (process.env['PATH'] ?? '').split(delimiter).some((d) => d !== '' && ok(joinPath(d, program)));
+}
+
+function buildReplicaCommand(
+  w: Walker,
+  r: Raw | undefined,
+  planIntervalMs: number,
+  monitor: Raw,
+  h: MonitorBuildHelpers,
+): ReplicaCommand | undefined {
+  if (!r || r['command'] === undefined) return undefined;
+  const path = 'monitor.replicas.command';
+  const c = r['command'];
+  let argv: string[];
+  if (Array.isArray(c)) argv = c.map(String);
+  else {
+    const split = splitCommand(String(c));
+    if (!split.ok) {
+      w.problemAt(path, split.message, 'quote arguments with spaces, or give a list');
+      return undefined;
+    }
+    argv = split.argv;
+  }
+  if (argv.length === 0) return undefined;
+  // A program that is not there would fail every window: say so before the load, located.
+  if (!findProgram(argv[0], h.resolveFile))
+    w.problemAt(
+      Array.isArray(c) ? join(path, 0) : path,
+      `\`${argv[0]}\` is not ${argv[0].includes('/') ? 'an executable file' : 'a program on PATH'}`,
+      argv[0].includes('/') ? "paths are relative to the plan file's folder" : 'install it, or give its full path',
+    );
+  // A relative path runs from the plan's folder, as other files of a plan.
+  if (argv[0].includes('/')) argv = [h.resolveFile(argv[0]), ...argv.slice(1)];
+  return {
+    argv,
+    everyMs: (r['every'] as number | undefined) ?? (monitor['interval'] as number | undefined) ?? planIntervalMs,
+    timeoutMs: (r['timeout'] as number | undefined) ?? 5000,
   };
 }
 

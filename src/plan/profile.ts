@@ -23,6 +23,7 @@ import type {
 } from './types.js';
 import { tryParseRate } from './units.js';
 import { LIMIT_HINTS, LIMITS } from './limits.js';
+import { splitCommand } from './command-line.js';
 
 /** Helpers of resolve.ts that the profile needs (passed in to keep imports acyclic). */
 export interface ProfileHelpers {
@@ -35,45 +36,8 @@ export interface ProfileHelpers {
 const P = 'profile';
 const pp = (k: string): string => join(P, k);
 
-/** Splits a command line into arguments like a shell would, without any expansion: quotes and backslashes only. */
-export function splitCommand(line: string): { ok: true; argv: string[] } | { ok: false; message: string } {
-  const argv: string[] = [];
-  let cur = '';
-  let inArg = false;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quote === "'") {
-      if (c === "'") quote = null;
-      else cur += c;
-      continue;
-    }
-    if (quote === '"') {
-      if (c === '"') quote = null;
-      else if (c === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1])) cur += line[++i];
-      else cur += c;
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      quote = c;
-      inArg = true;
-    } else if (c === '\\' && i + 1 < line.length) {
-      cur += line[++i];
-      inArg = true;
-    } else if (/\s/.test(c)) {
-      if (inArg) argv.push(cur);
-      cur = '';
-      inArg = false;
-    } else {
-      cur += c;
-      inArg = true;
-    }
-  }
-  if (quote) return { ok: false, message: `unbalanced ${quote === '"' ? 'double' : 'single'} quote in the command` };
-  if (inArg) argv.push(cur);
-  if (argv.length === 0) return { ok: false, message: 'the command is empty' };
-  return { ok: true, argv };
-}
+// In its own module so that monitor.ts can use it without an import cycle (profile → syntax → monitor).
+export { splitCommand };
 
 /** Geometric levels from..to: by factor (while ≤ to), or `steps` levels spaced evenly in log scale. */
 export function geometricLevels(
@@ -565,6 +529,7 @@ export function buildProfile(
           ...(memory ? { memory } : {}),
           durationMs: d,
           recovery: buildRecovery(r['recovery'] as Raw | undefined),
+          ...(typeof r['targetRequests'] === 'string' ? { targetRequests: r['targetRequests'] } : {}),
         };
       }
       case 'autoscale': {

@@ -458,6 +458,39 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       'profile resilience answers per fault window, but the plan has no `faults:` timeline',
       'add faults: { timeline: [ { at: 30s, for: 20s, fault: { latency: 200ms } } ] }',
     );
+  if (profile?.type === 'resilience') {
+    // Retry amplification reads the target's own request count: a counter of the monitor.
+    const name = profile.targetRequests ?? 'requests';
+    const m = monitor?.metrics.find((x) => x.name === name);
+    const where = profile.targetRequests !== undefined ? 'profile.targetRequests' : undefined;
+    if (m && m.kind !== 'counter' && m.promql === undefined)
+      w.problemAt(
+        where ?? join('monitor.metrics', name),
+        `retry amplification reads monitor metric \`${name}\` as the target's request count: it must be a counter`,
+        `e.g. monitor: { metrics: { ${name}: { metric: ${m.selector?.metric ?? 'http_requests_total'}, kind: counter } } }`,
+      );
+    if (!m && where && (monitor || !w.has('monitor')))
+      w.problemAt(
+        where,
+        `monitor metric \`${name}\` (the target's request count) is not defined`,
+        monitor
+          ? didYouMean(
+              name,
+              monitor.metrics.map((x) => x.name),
+              'metrics',
+            )
+          : 'add monitor: { scrape: [http://127.0.0.1:8000/metrics], metrics: { … } }',
+      );
+    if (!m && !where && (monitor || !w.has('monitor')))
+      thresholds.forEach((t, i) => {
+        if (t.answer?.field === 'amplification')
+          w.problemAt(
+            join('thresholds', i),
+            `\`${t.expression}\` needs the target's request count: a monitor metric \`requests\` (a counter)`,
+            'e.g. monitor: { scrape: [http://127.0.0.1:8000/metrics], preset: triton }, or name one with profile.targetRequests',
+          );
+      });
+  }
   if (profile) {
     thresholds.forEach((t, i) => {
       if (t.scenario !== undefined)

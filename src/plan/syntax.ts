@@ -878,6 +878,10 @@ export const profileSpec: ObjectSpec = {
       'autoscale: the monitor metric with the desired replica count (the scaler’s decision); absent: the ready count.',
       { default: 'replicas_desired', nonEmpty: true },
     ),
+    targetRequests: str(
+      'resilience: the monitor metric counting the requests the target received (a counter), for retry amplification; default `requests` (presets triton, torchserve, kserve) when the monitor has it.',
+      { nonEmpty: true },
+    ),
     burstiness: {
       t: 'number',
       exclusiveMin: 0,
@@ -988,7 +992,7 @@ export const PROFILE_FIELDS: Record<string, { keys: string[]; required: string[]
   },
   replay: { keys: ['trace', 'speed', 'memory'], required: [['trace']] },
   resilience: {
-    keys: ['rate', 'concurrency', 'duration', 'recovery', 'memory'],
+    keys: ['rate', 'concurrency', 'duration', 'recovery', 'targetRequests', 'memory'],
     required: [['rate', 'concurrency'], ['duration']],
   },
   autoscale: {

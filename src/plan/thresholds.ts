@@ -474,7 +474,7 @@ export function parseThresholdExpression(expression: string, ctx?: ThresholdCont
  * The resilience profile's answer, as threshold metrics (worst over the fault windows): recovery_s
  * (a window that never recovered has no value, so the threshold fails), detect_s, lost.
  */
-export const ANSWER_METRICS: Readonly<Record<string, { kind: 'seconds' | 'count'; description: string }>> = {
+export const ANSWER_METRICS: Readonly<Record<string, { kind: 'seconds' | 'count' | 'ratio'; description: string }>> = {
   'resilience.recovery_s': {
     kind: 'seconds',
     description: 'Longest time to recover after a fault window ended (s); none when a window never recovered.',
@@ -486,6 +486,11 @@ export const ANSWER_METRICS: Readonly<Record<string, { kind: 'seconds' | 'count'
   'resilience.lost': {
     kind: 'count',
     description: 'Requests lost (failed or timed out) in and after the windows, until recovery.',
+  },
+  'resilience.amplification': {
+    kind: 'ratio',
+    description:
+      'Retry amplification: requests the target received ÷ requests sent, worst over the fault windows (needs a monitor metric counting them).',
   },
   // The autoscale profile's answer (docs/monitoring.md#autoscaling-checks); none when it did not happen.
   'autoscale.scale_up_s': {

@@ -559,6 +559,11 @@ export type ResilienceProfile = SingleRunProfileBase &
     durationMs: number;
     /** When a window counts as back to normal after a fault (as spike's). */
     recovery: RecoveryRule;
+    /**
+     * The monitor metric counting the requests the target received (a counter, read as a rate), for
+     * retry amplification; given only when the plan names it (default: the metric `requests`, if any).
+     */
+    targetRequests?: string;
   };
 
 /**

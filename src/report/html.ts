@@ -38,6 +38,7 @@ import { addTimeline, timelineSection } from './timeline.js';
 import { partialWindowTest } from './windows.js';
 import {
   ALERT_HEAD,
+  alertmanagerLines,
   alertRows,
   fmtTargetThreshold,
   TARGET_HEAD,
@@ -1035,7 +1036,11 @@ ${
         )
         .join(
           '',
-        )}</tbody></table><p class="legend-note">Pending and firing: seconds after the cause started; resolved: after it ended. ${esc((s.alerts ?? []).flatMap((a) => a.reasons).join(' '))}</p>`
+        )}</tbody></table><p class="legend-note">Pending and firing: seconds after the cause started; resolved: after it ended. ${esc((s.alerts ?? []).flatMap((a) => a.reasons).join(' '))}</p>${alertmanagerLines(
+        s,
+      )
+        .map((l) => `<p class="legend-note">Alertmanager: ${esc(l)}</p>`)
+        .join('')}`
     : ''
 }
 <p class="legend-note">Read from the target's own metrics (plan <code>monitor:</code>) per window, on the same time axis as the load (0 = load start; the margins before and after are drawn too). Gaps are windows without a value.</p>

@@ -30,6 +30,7 @@ export { releaseView } from './release-view.js';
 export {
   ALERT_HEAD,
   alertMarkdown,
+  alertmanagerLines,
   alertRows,
   fmtTarget,
   fmtTargetThreshold,

@@ -98,6 +98,34 @@ export function alertRows(summary: Pick<Summary, 'alerts'>): string[][] {
   ]);
 }
 
+/** One sentence per alert check that Alertmanager was read for (plan `monitor.alertmanager`). */
+export function alertmanagerLines(summary: Pick<Summary, 'alerts'>): string[] {
+  const out: string[] = [];
+  for (const a of summary.alerts ?? []) {
+    const v = a.alertmanager;
+    if (!v) continue;
+    if (!v.reached) {
+      out.push(`${a.name}: never reached Alertmanager${a.expect === 'never' ? ' (no one was paged)' : ''}.`);
+      continue;
+    }
+    const when =
+      v.seen_after_s !== null && a.cause
+        ? `${v.seen_after_s.toFixed(1)} s after \`${a.cause.name}\` started`
+        : `at ${secs(v.seen_s)} into the load`;
+    const why = [
+      ...(v.silenced_by.length > 0 ? [`silenced by ${v.silenced_by.join(', ')}`] : []),
+      ...(v.inhibited_by.length > 0 ? [`inhibited by ${v.inhibited_by.join(', ')}`] : []),
+    ];
+    out.push(
+      `${a.name}: reached Alertmanager ${when} (± ${v.poll_s} s; startsAt ${secs(v.starts_at_s)}), ` +
+        `${v.states.join(' → ') || 'state unknown'}${why.length ? ` (${why.join('; ')})` : ''}` +
+        `${v.receivers.length ? `, receivers ${v.receivers.join(', ')}` : ', no receiver'} — ` +
+        `${v.would_notify ? 'it would notify (after the route’s group_wait)' : 'no one would be notified'}.`,
+    );
+  }
+  return out;
+}
+
 /** summary.md lines of the alert checks (empty without them). */
 export function alertMarkdown(summary: Pick<Summary, 'alerts'>): string[] {
   const rows = alertRows(summary);
@@ -105,6 +133,8 @@ export function alertMarkdown(summary: Pick<Summary, 'alerts'>): string[] {
   const out = ['### Alert checks', '', `| ${ALERT_HEAD.join(' | ')} |`, `|${ALERT_HEAD.map(() => '---').join('|')}|`];
   for (const r of rows) out.push(`| \`${r[0]}\` | ${r.slice(1).join(' | ')} |`);
   out.push('', '<sub>pending and firing: seconds after the cause started; resolved: after it ended.</sub>', '');
+  const am = alertmanagerLines(summary);
+  if (am.length > 0) out.push(...am.map((l) => `- Alertmanager: ${l}`), '');
   for (const a of summary.alerts ?? []) for (const why of a.reasons) out.push(`- ✗ ${why}`);
   if ((summary.alerts ?? []).some((a) => !a.ok)) out.push('');
   return out;

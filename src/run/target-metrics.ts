@@ -22,9 +22,12 @@ export class TargetMetrics {
   static async start(plan: Plan): Promise<TargetMetrics | undefined> {
     if (!plan.monitor) return undefined;
     const tls = plan.monitor.tls;
-    const https = [...plan.monitor.scrape, ...(plan.monitor.prometheus ? [plan.monitor.prometheus] : [])].some((s) =>
-      s.url.startsWith('https:'),
-    );
+    const m = plan.monitor;
+    const https = [
+      ...m.scrape,
+      ...(m.prometheus ? [m.prometheus] : []),
+      ...(m.alertmanager ? [m.alertmanager] : []),
+    ].some((s) => s.url.startsWith('https:'));
     const agent = https ? targetAgent(tls) : undefined;
     try {
       const monitor = await Monitor.start(plan.monitor, {
@@ -83,6 +86,7 @@ export class TargetMetrics {
       }
       return r.warnings;
     } finally {
+      this.monitor.close(); // stops the Alertmanager polls, if the alert checks did not
       await this.close();
     }
   }

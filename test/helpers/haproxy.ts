@@ -117,6 +117,8 @@ export async function startHaproxy(
   backend = 'model',
   /** Active health checks: `option httpchk GET <path>`, each server checked every 200 ms, down after 2 failures, up after 2 passes. */
   healthPath?: string,
+  /** More lines for the backend section (e.g. `retries 3`, `retry-on all-retryable-errors`). */
+  backendLines: readonly string[] = [],
 ): Promise<Haproxy> {
   const bin = haproxyBinary();
   if (!bin) throw new Error('haproxy is not installed (apt-get install haproxy)');
@@ -145,6 +147,7 @@ export async function startHaproxy(
         `backend ${backend}`,
         '  balance roundrobin',
         ...(healthPath ? [`  option httpchk GET ${healthPath}`] : []),
+        ...backendLines.map((l) => `  ${l}`),
         ...Object.entries(servers).map(
           ([name, s]) =>
             `  server ${name} ${new URL(s.url).host} weight ${s.weight}${healthPath ? ' check inter 200ms fall 2 rise 2' : ''}`,

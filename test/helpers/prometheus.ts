@@ -3,11 +3,10 @@
  * config in a temp dir scraping the given targets every `scrapeInterval`, TSDB in the same temp dir,
  * listening on a free loopback port; stopped by its PID.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, stopChild } from './child-process.js';
+import { startReadyServer, stopChild } from './child-process.js';
 
 /** The prometheus binary, or undefined when it is not installed. */
 export function prometheusBinary(): string | undefined {
@@ -59,6 +58,10 @@ export interface PrometheusOptions {
   rules?: string;
   /** Rule evaluation interval; default the scrape interval. */
   evaluationInterval?: string;
+  /** Alertmanagers (host:port) it sends its alerts to (`alerting: alertmanagers:`). */
+  alertmanagers?: string[];
+  /** Alert names it does not send to the Alertmanagers (`alert_relabel_configs`, action drop). */
+  dropAlerts?: string[];
 }
 
 export async function startPrometheus(o: PrometheusOptions = {}): Promise<Prometheus> {
@@ -75,6 +78,22 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
       `  scrape_interval: ${interval}`,
       `  evaluation_interval: ${o.evaluationInterval ?? interval}`,
       ...(o.rules !== undefined ? ['rule_files:', `  - ${JSON.stringify(path.join(dir, 'rules.yml'))}`] : []),
+      ...(o.alertmanagers?.length
+        ? [
+            'alerting:',
+            ...(o.dropAlerts?.length
+              ? [
+                  '  alert_relabel_configs:',
+                  '    - source_labels: [alertname]',
+                  `      regex: '${o.dropAlerts.join('|')}'`,
+                  '      action: drop',
+                ]
+              : []),
+            '  alertmanagers:',
+            '    - static_configs:',
+            `        - targets: [${o.alertmanagers.map((t) => `'${t}'`).join(', ')}]`,
+          ]
+        : []),
       'scrape_configs:',
       `  - job_name: ${o.job ?? 'target'}`,
       `    scrape_interval: ${interval}`,
@@ -83,72 +102,43 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
       '',
     ].join('\n'),
   );
-  let lastError = '';
-  // The free port is found by listening and closing: another process may take it in between, so retry.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      bin,
-      [
-        `--config.file=${cfg}`,
-        `--storage.tsdb.path=${path.join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const url = `http://127.0.0.1:${port}`;
-    if (await ready(child, url)) {
-      const api = async (p: string, params: Record<string, string>) => {
-        const res = await fetch(`${url}${p}?${new URLSearchParams(params)}`);
-        const body = (await res.json()) as { status: string; data?: { result: unknown }; error?: string };
-        if (body.status !== 'success') throw new Error(`prometheus ${p} ${JSON.stringify(params)}: ${body.error}`);
-        return body.data!.result;
-      };
-      return {
-        url,
-        pid: child.pid!,
-        query: async (q, time) =>
-          (await api('/api/v1/query', { query: q, ...(time !== undefined ? { time: String(time) } : {}) })) as Array<{
-            metric: Record<string, string>;
-            value: [number, string];
-          }>,
-        queryRange: async (q, start, end, stepS) =>
-          (await api('/api/v1/query_range', {
-            query: q,
-            start: String(start),
-            end: String(end),
-            step: String(stepS),
-          })) as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>,
-        stop: async () => {
-          await stopChild(child, exited, 5000);
-          fs.rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    }
-    await stopChild(child, exited, 5000);
-    lastError = stderr.trim();
+  let started: Awaited<ReturnType<typeof startReadyServer>>;
+  try {
+    started = await startReadyServer('prometheus', bin, (port) => [
+      `--config.file=${cfg}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ]);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  fs.rmSync(dir, { recursive: true, force: true });
-  throw new Error(`prometheus did not start: ${lastError}`);
-}
-
-/** Up to ~30 s (two busy cores): /-/ready answers 200. */
-async function ready(child: ChildProcess, url: string): Promise<boolean> {
-  for (let i = 0; i < 150; i++) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    try {
-      const r = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      await r.arrayBuffer();
-      if (r.ok) return true;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
+  const { child, exited, url } = started;
+  const api = async (p: string, params: Record<string, string>) => {
+    const res = await fetch(`${url}${p}?${new URLSearchParams(params)}`);
+    const body = (await res.json()) as { status: string; data?: { result: unknown }; error?: string };
+    if (body.status !== 'success') throw new Error(`prometheus ${p} ${JSON.stringify(params)}: ${body.error}`);
+    return body.data!.result;
+  };
+  return {
+    url,
+    pid: child.pid!,
+    query: async (q, time) =>
+      (await api('/api/v1/query', { query: q, ...(time !== undefined ? { time: String(time) } : {}) })) as Array<{
+        metric: Record<string, string>;
+        value: [number, string];
+      }>,
+    queryRange: async (q, start, end, stepS) =>
+      (await api('/api/v1/query_range', {
+        query: q,
+        start: String(start),
+        end: String(end),
+        step: String(stepS),
+      })) as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>,
+    stop: async () => {
+      await stopChild(child, exited, 5000);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -179,7 +179,8 @@ export function autoscaleNumbers(
   };
 }
 
-function readTargetRecords(dir: string): TargetWindowRecord[] {
+/** The run's target-metrics.ndjson (the monitor's figures per window); empty without one. */
+export function readTargetRecords(dir: string): TargetWindowRecord[] {
   const file = path.join(dir, 'target-metrics.ndjson');
   if (!fs.existsSync(file)) return [];
   return fs

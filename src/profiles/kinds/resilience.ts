@@ -9,7 +9,13 @@
  * thresholds judge the baseline (the target must meet its SLO when nothing is wrong), and
  * `resilience.*` thresholds judge the answer. Rules: docs/faults.md, docs/profiles.md.
  */
-import type { FaultWindow, IntervalRecord, ScenarioSummary, ThresholdResult } from '../../core/results.js';
+import type {
+  FaultWindow,
+  IntervalRecord,
+  ScenarioSummary,
+  TargetWindowRecord,
+  ThresholdResult,
+} from '../../core/results.js';
 import type { PlanOf } from '../../plan/types.js';
 import { evaluateThresholds } from '../../verdict/index.js';
 import { checkStep, recoveryTime, type Recovery } from '../analysis.js';
@@ -18,6 +24,7 @@ import { ms, num, pct, r3, secs } from '../harness.js';
 import { done, recoveryCurve, runExpanded, timeCurve } from '../single.js';
 import type { Mark, ProfileResult, ProfileRunOptions } from '../types.js';
 import { scenarioRecords, summarizeRecords, timeline, type WindowPoint } from '../windows.js';
+import { readTargetRecords } from './autoscale.js';
 import type { ProfileKind } from './kind.js';
 
 /**
@@ -56,7 +63,20 @@ export interface WindowAnswer {
   recovery_s: number | null;
   recovered_at_s: number | null;
   lost: number;
+  /** Requests the target received ÷ requests sent in the window (retry amplification), when the target's count is read. */
+  amplification?: Amplification;
   sentence: string;
+}
+
+/** Retry amplification over a span: what the target counted (its monitor metric) against what Preflight sent. */
+export interface Amplification {
+  /** target_requests ÷ sent; null when nothing was sent or the target's count was not read. */
+  ratio: number | null;
+  target_requests: number;
+  sent: number;
+  /** The span measured: whole windows inside it (or, for a short span, the windows it overlaps). */
+  from_s: number;
+  to_s: number;
 }
 
 const eps = 1e-6;
@@ -69,12 +89,70 @@ function accuracyOf(s: ScenarioSummary): number | null {
 const overlaps = (w: { start_s: number; duration_s: number }, from: number, to: number) =>
   w.start_s + w.duration_s > from + eps && w.start_s < to - eps;
 
+/**
+ * Retry amplification over [from, to): the target's request count (a per-second rate per window, from
+ * the monitor) × the window's length, summed, ÷ the requests Preflight completed in the same span.
+ * `midWindow`: the target's figure of a window is a rate between the scrapes in the middle of it and
+ * of the window before (src/monitor), so Preflight's count is taken over the same half-window-shifted
+ * span (half of each of the two windows). Only windows whose (shifted) span lies wholly inside [from,
+ * to) are used — one cut by the fault's start or end mixes before and during; a span shorter than that
+ * uses the windows it overlaps. A window without a reading of the target (a gap) is left out of both.
+ */
+export function amplificationOver(
+  target: readonly TargetWindowRecord[],
+  name: string,
+  records: readonly IntervalRecord[],
+  from: number,
+  to: number,
+  midWindow: boolean,
+): Amplification {
+  const key = (t: number) => Math.round(t * 1000);
+  const got = new Map<number, number>();
+  for (const r of target) {
+    const v = r.values[name];
+    if (typeof v === 'number' && Number.isFinite(v)) got.set(key(r.start_s), v * r.duration_s);
+  }
+  const done = new Map<number, number>();
+  for (const r of records) done.set(key(r.start_s), (done.get(key(r.start_s)) ?? 0) + r.requests);
+  const starts = [...new Map(records.map((r) => [key(r.start_s), r])).values()];
+  // The span each window's figures measure (half a window earlier when scraped mid-window) must lie inside.
+  const shift = (r: IntervalRecord) => (midWindow ? r.duration_s / 2 : 0);
+  const inside = starts.filter(
+    (r) => r.start_s - shift(r) >= from - eps && r.start_s + r.duration_s - shift(r) <= to + eps,
+  );
+  const use = inside.length > 0 ? inside : starts.filter((r) => overlaps(r, from, to));
+  let sent = 0;
+  let received = 0;
+  let n = 0;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const r of use) {
+    const k = key(r.start_s);
+    const t = got.get(k);
+    if (t === undefined) continue;
+    const own = done.get(k) ?? 0;
+    sent += midWindow ? (own + (done.get(key(r.start_s - r.duration_s)) ?? own)) / 2 : own;
+    received += t;
+    n++;
+    lo = Math.min(lo, r.start_s);
+    hi = Math.max(hi, r.start_s + r.duration_s);
+  }
+  return {
+    ratio: sent > 0 && n > 0 ? r3(received / sent) : null,
+    target_requests: Math.round(received),
+    sent: Math.round(sent),
+    from_s: Number.isFinite(lo) ? r3(lo)! : r3(from)!,
+    to_s: Number.isFinite(hi) ? r3(hi)! : r3(to)!,
+  };
+}
+
 export function analyseWindow(
   w: FaultWindow,
   points: readonly WindowPoint[],
   records: readonly IntervalRecord[],
   baseline: { fromS: number; toS: number; summary: ScenarioSummary },
   plan: PlanOf<'resilience'>,
+  targetRequests?: { name: string; records: readonly TargetWindowRecord[]; midWindow: boolean },
 ): WindowAnswer & { recovery: Recovery } {
   const p = plan.profile;
   const start = w.started_s ?? w.at_s;
@@ -115,6 +193,8 @@ export function analyseWindow(
       : check.ok
         ? 'the SLO held'
         : `the SLO broke (${check.reasons.join('; ')})`;
+  const tr = targetRequests;
+  const amp = tr ? amplificationOver(tr.records, tr.name, records, start, end, tr.midWindow) : undefined;
   const sentence =
     `\`${w.name}\` (${w.type}, ${secs(r3(start))}–${secs(r3(end))}): ${sloText}; ` +
     `p50 ${ms(inWindow.latency_ms.p50)}, p99 ${ms(inWindow.latency_ms.p99)} vs ${ms(base99)} before${ratio !== null ? ` (×${num(ratio)})` : ''}, ` +
@@ -123,7 +203,12 @@ export function analyseWindow(
     `${detect !== null ? `detected after ${secs(detect)}` : 'no bad window'}; ` +
     `${failover !== null ? `good again ${secs(failover)} after it started, while it lasted (failover); ` : ''}` +
     `${rec.recovered ? `recovered ${secs(rec.recovery_s)} after it ended` : 'did not recover before the end of the run'}; ` +
-    `${num(lost)} requests lost.`;
+    `${num(lost)} requests lost` +
+    (amp?.ratio != null
+      ? `; the target received ${num(amp.target_requests)} requests for ${num(amp.sent)} sent (amplification ×${num(amp.ratio)}).`
+      : amp
+        ? '; amplification unknown (no reading of the target’s request count).'
+        : '.');
   return {
     name: w.name,
     kind: w.kind,
@@ -146,6 +231,7 @@ export function analyseWindow(
     recovery_s: rec.recovery_s,
     recovered_at_s: rec.recovered_at_s,
     lost,
+    ...(amp ? { amplification: amp } : {}),
     sentence,
     recovery: rec,
   };
@@ -165,7 +251,20 @@ export async function runResilience(plan: PlanOf<'resilience'>, opts: ProfileRun
   );
   const baseline = { fromS: warm, toS: firstAt, summary: baseSummary };
   const windows = (faults?.windows ?? []).filter((w) => w.started_s !== null);
-  const answers = windows.map((w) => analyseWindow(w, points, records, baseline, plan));
+  // Retry amplification when the monitor reads the target's own request count (docs/faults.md).
+  const ampName = p.targetRequests ?? 'requests';
+  const target = plan.monitor?.metrics.some((m) => m.name === ampName)
+    ? {
+        name: ampName,
+        records: readTargetRecords(f.run.result.outDir),
+        // Scraped: each window's figure is mid-window to mid-window; from Prometheus: up to the window's end.
+        midWindow: f.summary.target_metrics?.[ampName]?.source !== 'prometheus',
+      }
+    : undefined;
+  const answers = windows.map((w) => analyseWindow(w, points, records, baseline, plan, target));
+  const baseAmp = target
+    ? amplificationOver(target.records, target.name, records, warm, firstAt, target.midWindow)
+    : undefined;
 
   // Thresholds: the SLO on the baseline; resilience.* on the answer.
   const slo = plan.thresholds.filter((t) => t.answer === undefined);
@@ -189,6 +288,14 @@ export async function runResilience(plan: PlanOf<'resilience'>, opts: ProfileRun
     baseline_slo_held: baseCheck.ok,
   };
   if (faults?.proxy) numbers['proxy_requests'] = faults.proxy.requests;
+  if (target && baseAmp) {
+    const ratios = answers.map((a) => a.amplification?.ratio ?? null);
+    const known = ratios.filter((x): x is number => x !== null);
+    numbers['amplification'] = known.length > 0 ? Math.max(...known) : null;
+    if (known.length === 0)
+      numbers['amplification_note'] = 'the target’s request count was not read in any fault window';
+    numbers['baseline_amplification'] = baseAmp.ratio;
+  }
   const answerThresholds = plan.thresholds.filter((t) => t.answer !== undefined);
   const actionsFailed = (faults?.events ?? []).filter((e) => e.event === 'action_end' && e.ok === false);
   const head = !faults
@@ -200,7 +307,7 @@ export async function runResilience(plan: PlanOf<'resilience'>, opts: ProfileRun
         : `Did not recover from ${notRecovered.map((n) => `\`${n}\``).join(', ')} before the end of the run.`;
   const answerText = [
     head,
-    `Baseline (${secs(r3(warm))}–${secs(r3(firstAt))}): p99 ${ms(baseSummary.latency_ms.p99)}, errors ${pct(baseSummary.error_rate)}${slo.length ? `, SLO ${baseCheck.ok ? 'met' : `NOT met (${baseCheck.reasons.join('; ')})`}` : ''}.`,
+    `Baseline (${secs(r3(warm))}–${secs(r3(firstAt))}): p99 ${ms(baseSummary.latency_ms.p99)}, errors ${pct(baseSummary.error_rate)}${slo.length ? `, SLO ${baseCheck.ok ? 'met' : `NOT met (${baseCheck.reasons.join('; ')})`}` : ''}${baseAmp?.ratio != null ? `, amplification ×${num(baseAmp.ratio)}` : ''}.`,
     ...answers.map((a) => a.sentence),
     ...(actionsFailed.length
       ? [
@@ -236,6 +343,7 @@ export async function runResilience(plan: PlanOf<'resilience'>, opts: ProfileRun
         p99_ms: baseSummary.latency_ms.p99,
         error_rate: baseSummary.error_rate,
         requests: baseSummary.requests,
+        ...(baseAmp ? { amplification: baseAmp } : {}),
       },
       tolerance: answers[0]
         ? { limit_p99_ms: answers[0].recovery.limit_p99_ms, limit_error_rate: answers[0].recovery.limit_error_rate }
