@@ -190,3 +190,55 @@ test('examples/resilience-network.yaml through the real fault proxy (TCP latency
     await server.close();
   }
 });
+
+test('two fault windows, the first not recovered when the second starts: no request is lost twice', async () => {
+  // Regression: a window's losses ran until its recovery — past the next window's start — so the
+  // second window's failures were counted in both, and `resilience.lost` exceeded the failures.
+  const server = await outageServer();
+  const other = await httpServer((_req, res) => res.writeHead(200).end('ok'));
+  servers.push(other);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pf-resilience-'));
+  dirs.push(dir);
+  const plan = parsePlan(`
+target: { url: ${server.url} }
+profile: { type: resilience, rate: 40/s, duration: 10s, recovery: { windows: 2 } }
+scenario: { request: { path: /infer } }
+options: { interval: 500ms }
+faults:
+  timeline:
+    - { at: 2s, for: 1s, name: first, action: { http: { url: "${server.url}/fail" }, timeout: 2s } }
+    - { at: 4s, for: 1s, name: second, action: { http: { url: "${other.url}/noop" }, timeout: 2s } }
+`);
+  const r = await runProfile(plan, { outDir: dir, skipTargetCheck: true, faultInjector: pipeInjectorFactory() });
+  const a = r.answer as unknown as { numbers: Record<string, number>; windows: Array<{ name: string; lost: number }> };
+  const failed = r.summary.total.requests - r.summary.total.ok;
+  assert.ok(failed > 100, `the 5 s outage failed ${failed} requests`);
+  assert.deepEqual(
+    a.windows.map((w) => w.name),
+    ['first', 'second'],
+  );
+  assert.ok(a.numbers['lost'] <= failed, `lost ${a.numbers['lost']} of ${failed} failed: ${r.answer.answer}`);
+  assert.ok(a.numbers['lost'] >= 0.8 * failed, `lost ${a.numbers['lost']} of ${failed} failed`);
+});
+
+test('a resilience plan whose first fault leaves no baseline before it is a located error', async () => {
+  const { validatePlan } = await import('../src/plan/index.js');
+  const r = validatePlan(
+    `
+target: { url: http://127.0.0.1:9 }
+profile: { type: resilience, rate: 10/s, duration: 20s }
+scenario: { request: { path: / } }
+faults:
+  timeline:
+    - { at: 10s, for: 2s, fault: { latency: 100ms } }
+    - { at: 1s, for: 2s, fault: { latency: 50ms } }
+`,
+    { env: {} },
+  );
+  assert.deepEqual(
+    r.problems.map((p) => `${p.line}:${p.path}: ${p.message}`),
+    [
+      '8:faults.timeline[1].at: the first entry starts at 1s: the resilience profile needs a baseline before it (a whole window after a warm-up: at least 2s)',
+    ],
+  );
+});

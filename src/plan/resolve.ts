@@ -458,6 +458,24 @@ function build(w: Walker, raw: Raw, ctx: Ctx, secrets: Set<string>): Plan | unde
       'profile resilience answers per fault window, but the plan has no `faults:` timeline',
       'add faults: { timeline: [ { at: 30s, for: 20s, fault: { latency: 200ms } } ] }',
     );
+  if (profile?.type === 'resilience' && faults && faults.timeline.length > 0) {
+    // The baseline is the load before the first entry, less its first fifth (warm-up): without a whole
+    // window of it, nothing is judged against (no latency limit for recovery, an empty SLO check).
+    const intervalMs = (o['interval'] as number | undefined) ?? 1000;
+    const atMs = Math.min(...faults.timeline.map((e) => e.atMs));
+    // Located at the entry as written (the resolved timeline is sorted by time).
+    const written = ((raw['faults'] as Raw | undefined)?.['timeline'] ?? []) as Raw[];
+    const first = Math.max(
+      0,
+      written.findIndex((e) => e?.['at'] === atMs),
+    );
+    if (atMs < 2 * intervalMs)
+      w.problemAt(
+        join(join('faults.timeline', first), 'at'),
+        `the first entry starts at ${atMs / 1000}s: the resilience profile needs a baseline before it (a whole window after a warm-up: at least ${(2 * intervalMs) / 1000}s)`,
+        `start the first fault later, e.g. at: ${Math.max(10, Math.ceil((5 * intervalMs) / 1000))}s`,
+      );
+  }
   if (profile?.type === 'resilience') {
     // Retry amplification reads the target's own request count: a counter of the monitor.
     const name = profile.targetRequests ?? 'requests';

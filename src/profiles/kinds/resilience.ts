@@ -153,6 +153,8 @@ export function analyseWindow(
   baseline: { fromS: number; toS: number; summary: ScenarioSummary },
   plan: PlanOf<'resilience'>,
   targetRequests?: { name: string; records: readonly TargetWindowRecord[]; midWindow: boolean },
+  /** When the next fault window started (s): this window's losses and detection stop there. */
+  nextStartS = Infinity,
 ): WindowAnswer & { recovery: Recovery } {
   const p = plan.profile;
   const start = w.started_s ?? w.at_s;
@@ -166,8 +168,13 @@ export function analyseWindow(
     x.p99 !== null &&
     (rec.limit_p99_ms === null || x.p99 <= rec.limit_p99_ms) &&
     x.error_rate <= rec.limit_error_rate + eps;
+  // Until recovery, or the next fault window: a window that holds the next one's start is the next
+  // one's (each counts from the window its start falls in), so no loss is counted twice.
   const until = rec.recovered_at_s ?? Infinity;
-  const after = points.filter((x) => x.start_s + x.duration_s > start + eps && x.start_s < until - eps);
+  const after = points.filter(
+    (x) =>
+      x.start_s + x.duration_s > start + eps && x.start_s < until - eps && x.start_s + x.duration_s <= nextStartS + eps,
+  );
   const firstBad = after.find((x) => !good(x));
   // Detected when the first bad window is complete: a monitor with this resolution sees it then.
   const detect = firstBad ? r3(Math.max(0, firstBad.start_s + firstBad.duration_s - start)) : null;
@@ -261,7 +268,11 @@ export async function runResilience(plan: PlanOf<'resilience'>, opts: ProfileRun
         midWindow: f.summary.target_metrics?.[ampName]?.source !== 'prometheus',
       }
     : undefined;
-  const answers = windows.map((w) => analyseWindow(w, points, records, baseline, plan, target));
+  const starts = windows.map((w) => w.started_s ?? w.at_s);
+  const answers = windows.map((w, i) => {
+    const next = Math.min(...starts.filter((x, j) => j !== i && x > starts[i] + eps));
+    return analyseWindow(w, points, records, baseline, plan, target, next);
+  });
   const baseAmp = target
     ? amplificationOver(target.records, target.name, records, warm, firstAt, target.midWindow)
     : undefined;
