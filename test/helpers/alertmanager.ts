@@ -7,22 +7,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startReadyServer, stopChild } from './child-process.js';
+import { findBinary, startReadyServer, stopChild } from './child-process.js';
 
 /** The alertmanager binary (Debian names it prometheus-alertmanager), or undefined when not installed. */
 export function alertmanagerBinary(): string | undefined {
-  for (const d of [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/bin', '/usr/local/bin'])
-    for (const name of ['prometheus-alertmanager', 'alertmanager']) {
-      if (!d) continue;
-      const f = path.join(d, name);
-      try {
-        fs.accessSync(f, fs.constants.X_OK);
-        return f;
-      } catch {
-        // not here
-      }
-    }
-  return undefined;
+  return findBinary('prometheus-alertmanager') ?? findBinary('alertmanager');
 }
 
 /** Why Alertmanager tests skip (undefined: they run). On CI a missing binary is a failure, not a skip. */

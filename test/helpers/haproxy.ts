@@ -8,22 +8,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, stopChild } from './child-process.js';
+import { findBinary, freePort, stopChild } from './child-process.js';
 
 /** The haproxy binary, or undefined when it is not installed (/usr/sbin is often not on a user's PATH). */
 export function haproxyBinary(): string | undefined {
-  const dirs = [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin'];
-  for (const d of dirs) {
-    if (!d) continue;
-    const f = path.join(d, 'haproxy');
-    try {
-      fs.accessSync(f, fs.constants.X_OK);
-      return f;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findBinary('haproxy', ['/usr/sbin', '/usr/local/sbin']);
 }
 
 export interface Haproxy {

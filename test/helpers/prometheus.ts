@@ -6,21 +6,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startReadyServer, stopChild } from './child-process.js';
+import { findBinary, startReadyServer, stopChild } from './child-process.js';
 
 /** The prometheus binary, or undefined when it is not installed. */
 export function prometheusBinary(): string | undefined {
-  for (const d of [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/bin', '/usr/local/bin']) {
-    if (!d) continue;
-    const f = path.join(d, 'prometheus');
-    try {
-      fs.accessSync(f, fs.constants.X_OK);
-      return f;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return findBinary('prometheus');
 }
 
 /** Why Prometheus tests skip (undefined: they run). On CI a missing binary is a failure, not a skip. */
